@@ -1,0 +1,118 @@
+# knotscope: see README.md.  `make run` and `make test` are all a fresh
+# Debian 12 machine needs; both install missing packages first.
+
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BUILD ?= build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PKG_CONFIG ?= pkg-config
+
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
+LIBS_PC := libbpf libdw libelf zlib json-c
+
+CFLAGS ?= -g -O2
+AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
+	-I$(BUILD) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
+	-Iinclude -I$(dir $(VMLINUX_H))
+
+# maps.bpf.c defines what the others declare extern; libbpf 1.1's static
+# linker only resolves those references when the definitions come first.
+BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
+AGENT_LIB := $(BUILD)/libknotscope.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
+	$(BUILD)/workloads/abba-static
+
+# A failed generator must not leave an empty skeleton behind.
+.DELETE_ON_ERROR:
+
+.PHONY: all deps deps-test deps-bench run test unit e2e bench workloads \
+	vmlinux format clean
+
+all: $(BUILD)/knotscope
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
+
+# Dependencies first, then a fresh make, so pkg-config sees new packages.
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/knotscope $(ARGS)
+
+test: deps-test
+	@$(MAKE) --no-print-directory unit e2e
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all workloads
+	tests/bench/run.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: $(BUILD)/knotscope workloads
+	bats --timing tests/e2e
+
+workloads: $(WORKLOAD_BINS)
+
+# --- BPF: one object statically linked from several sources, then a skeleton.
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/knotscope_abi.h $(VMLINUX_H)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/knotscope.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/knotscope.skel.h: $(BUILD)/knotscope.bpf.o
+	$(BPFTOOL) gen skeleton $< name knotscope_bpf > $@
+
+# --- Agent: everything but main() in a library the unit tests link too.
+$(BUILD)/agent/%.o: agent/%.c agent/*.h include/knotscope_abi.h $(BUILD)/knotscope.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -c $< -o $@
+
+$(AGENT_LIB): $(AGENT_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/knotscope: $(BUILD)/agent/main.o $(AGENT_LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
+
+# --- Workloads: real programs the end-to-end tests and benchmarks watch.
+# -fno-omit-frame-pointer is deliberately absent: the stacks must unwind
+# from DWARF the way they do for programs built by others.
+WORKLOAD_CFLAGS := -g -O1 -Wall -pthread
+$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -lrt
+
+$(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.h
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
+
+# --- vmlinux.h is committed; regenerate it from the running kernel's BTF.
+vmlinux:
+	scripts/gen-vmlinux.sh $(ARCH)
+
+format:
+	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
+		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h
+
+clean:
+	rm -rf $(BUILD)

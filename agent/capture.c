@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "knotscope.skel.h"
+#include "log.h"
+
+struct ks_capture {
+	struct knotscope_bpf *skel;
+	struct ring_buffer *ring;
+	const char *attach_mode;
+};
+
+static bool ks_is_raw_variant(const struct bpf_program *prog)
+{
+	const char *name = bpf_program__name(prog);
+	size_t len = strlen(name);
+
+	return len > 3 && !strcmp(name + len - 3, "_rt");
+}
+
+static int ks_capture_load(struct ks_capture *capture,
+			   const struct ks_capture_config *config, bool use_btf)
+{
+	const struct ks_selection *selection = config->selection;
+	struct knotscope_bpf *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = knotscope_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->ks_agent_tgid = selection->agent_tgid;
+	skel->rodata->ks_filter_mode = ks_selection_filter_mode(selection);
+	skel->rodata->ks_wakeup_bytes = config->ringbuf_bytes / 4;
+	err = bpf_map__set_max_entries(skel->maps.ks_events,
+				       config->ringbuf_bytes);
+	if (err)
+		goto fail;
+	bpf_object__for_each_program(prog, skel->obj) {
+		err = bpf_program__set_autoload(prog, ks_is_raw_variant(prog) !=
+							      use_btf);
+		if (err)
+			goto fail;
+	}
+	err = knotscope_bpf__load(skel);
+	if (err)
+		goto fail;
+	capture->skel = skel;
+	return 0;
+fail:
+	knotscope_bpf__destroy(skel);
+	return err;
+}
+
+static int ks_capture_select(struct ks_capture *capture,
+			     const struct ks_selection *selection)
+{
+	uint8_t one = 1;
+	int err;
+
+	for (unsigned int i = 0; i < selection->nr_pids; i++) {
+		err = bpf_map__update_elem(
+			capture->skel->maps.ks_sel_tgids, &selection->pids[i],
+			sizeof(uint32_t), &one, sizeof(one), BPF_ANY);
+		if (err)
+			return err;
+	}
+	for (unsigned int i = 0; i < selection->nr_comms; i++) {
+		struct ks_comm_key key;
+
+		memcpy(key.comm, selection->comms[i], KS_COMM_LEN);
+		err = bpf_map__update_elem(capture->skel->maps.ks_sel_comms,
+					   &key, sizeof(key), &one, sizeof(one),
+					   BPF_ANY);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int ks_capture_open(struct ks_capture **out,
+		    const struct ks_capture_config *config)
+{
+	struct ks_capture *capture = calloc(1, sizeof(*capture));
+	int err;
+
+	if (!capture)
+		return -ENOMEM;
+	/*
+	 * tp_btf dispatches fastest but needs BTF for each tracepoint and a
+	 * 5.5+ kernel; raw_tp works wherever raw tracepoints do.  Both run the
+	 * same code, so the probe is simply: does the tp_btf set load?
+	 */
+	err = ks_capture_load(capture, config, true);
+	if (!err) {
+		capture->attach_mode = "tp_btf";
+	} else if (err == -EPERM) {
+		goto fail;
+	} else {
+		ks_debug("tp_btf programs did not load (%s); using raw_tp\n",
+			 strerror(-err));
+		err = ks_capture_load(capture, config, false);
+		if (err)
+			goto fail;
+		capture->attach_mode = "raw_tp";
+	}
+	ks_debug("BPF programs loaded as %s\n", capture->attach_mode);
+
+	err = ks_capture_select(capture, config->selection);
+	if (err)
+		goto fail;
+	err = knotscope_bpf__attach(capture->skel);
+	if (err)
+		goto fail;
+	capture->ring =
+		ring_buffer__new(bpf_map__fd(capture->skel->maps.ks_events),
+				 config->on_record, config->ctx, NULL);
+	if (!capture->ring) {
+		err = -errno;
+		goto fail;
+	}
+	*out = capture;
+	return 0;
+fail:
+	if (err == -EPERM || err == -EACCES)
+		ks_err("the kernel refused to load BPF programs (%s): run as "
+		       "root or grant CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE\n",
+		       strerror(-err));
+	else
+		ks_err("cannot load the BPF programs: %s (run with -vv for "
+		       "the verifier's log)\n",
+		       strerror(-err));
+	ks_capture_close(capture);
+	return err;
+}
+
+void ks_capture_close(struct ks_capture *capture)
+{
+	if (!capture)
+		return;
+	ring_buffer__free(capture->ring);
+	knotscope_bpf__destroy(capture->skel);
+	free(capture);
+}
+
+const char *ks_capture_attach_mode(const struct ks_capture *capture)
+{
+	return capture->attach_mode;
+}
+
+int ks_capture_epoll_fd(const struct ks_capture *capture)
+{
+	return ring_buffer__epoll_fd(capture->ring);
+}
+
+int ks_capture_consume(struct ks_capture *capture)
+{
+	return ring_buffer__consume(capture->ring);
+}
+
+int ks_capture_read_stats(const struct ks_capture *capture,
+			  struct ks_cpu_stats *sum)
+{
+	int nr_cpus = libbpf_num_possible_cpus();
+	struct ks_cpu_stats *per_cpu;
+	uint32_t zero = 0;
+	int err;
+
+	memset(sum, 0, sizeof(*sum));
+	if (nr_cpus <= 0)
+		return nr_cpus;
+	per_cpu = calloc((size_t)nr_cpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(capture->skel->maps.ks_stats, &zero,
+				   sizeof(zero), per_cpu,
+				   (size_t)nr_cpus * sizeof(*per_cpu), 0);
+	for (int cpu = 0; !err && cpu < nr_cpus; cpu++) {
+		for (int k = 0; k < KS_EV_KIND_MAX; k++) {
+			sum->submitted[k] += per_cpu[cpu].submitted[k];
+			sum->reserve_failed[k] +=
+				per_cpu[cpu].reserve_failed[k];
+		}
+		sum->inflight_full += per_cpu[cpu].inflight_full;
+	}
+	free(per_cpu);
+	return err;
+}
+
+int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
+			  const struct ks_inflight *inflight)
+{
+	/* NOEXIST: a wait the kernel side saw begin is the better record. */
+	return bpf_map__update_elem(capture->skel->maps.ks_inflight, &tid,
+				    sizeof(tid), inflight, sizeof(*inflight),
+				    BPF_NOEXIST);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel side's lifecycle: open the BPF object, write its configuration,
+ * load it (tp_btf where the kernel allows, raw_tp otherwise), fill the
+ * selection maps, attach, and hand ring buffer records to a callback.
+ */
+#ifndef KS_CAPTURE_H
+#define KS_CAPTURE_H
+
+#include <bpf/libbpf.h>
+#include <stdint.h>
+
+#include "knotscope_abi.h"
+#include "selection.h"
+
+struct ks_capture;
+
+struct ks_capture_config {
+	const struct ks_selection *selection;
+	uint32_t ringbuf_bytes;
+	ring_buffer_sample_fn on_record;
+	void *ctx;
+};
+
+/* Returns 0, or a negative errno after logging why. */
+int ks_capture_open(struct ks_capture **out,
+		    const struct ks_capture_config *config);
+void ks_capture_close(struct ks_capture *capture);
+
+const char *ks_capture_attach_mode(const struct ks_capture *capture);
+int ks_capture_epoll_fd(const struct ks_capture *capture);
+/* Hands every record waiting in the ring buffer to the callback. */
+int ks_capture_consume(struct ks_capture *capture);
+/* Sums the per-CPU counters. */
+int ks_capture_read_stats(const struct ks_capture *capture,
+			  struct ks_cpu_stats *sum);
+/*
+ * Tells the kernel side about a wait that began before it was attached, so
+ * the wait's end is reported like any other.
+ */
+int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
+			  const struct ks_inflight *inflight);
+
+#endif /* KS_CAPTURE_H */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <linux/futex.h>
+#include <string.h>
+
+#include "log.h"
+#include "model.h"
+#include "proc.h"
+#include "wait_target.h"
+
+static const size_t ks_record_size[KS_EV_KIND_MAX] = {
+	[KS_EV_WAIT_BEGIN] = sizeof(struct ks_wait_begin),
+	[KS_EV_WAIT_END] = sizeof(struct ks_wait_end),
+	[KS_EV_FORK] = sizeof(struct ks_fork),
+	[KS_EV_EXEC] = sizeof(struct ks_exec),
+	[KS_EV_EXIT] = sizeof(struct ks_exit),
+	[KS_EV_RENAME] = sizeof(struct ks_rename),
+};
+
+struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
+				  uint32_t tid, const struct ks_task_id *id)
+{
+	struct ks_thread *thread = ks_table_thread(&model->table, tid);
+	uint64_t start_ticks =
+		ks_table_ns_to_ticks(&model->table, id->start_boottime_ns);
+	struct ks_proc_task task;
+	bool fresh_process;
+
+	if (thread && thread->start_ticks == start_ticks)
+		return thread;
+	/* Missed its creation (it predates a lost record): ask /proc. */
+	if (ks_proc_read_task(tgid, tid, &task))
+		memset(&task, 0, sizeof(task));
+	fresh_process = !ks_table_process(&model->table, tgid);
+	thread = ks_table_add_thread(&model->table, tgid, tid, id->pidns_ino,
+				     id->ns_tid, start_ticks, task.comm);
+	if (thread && fresh_process && tid != tgid)
+		ks_proc_read_comm(tgid, thread->process->comm);
+	return thread;
+}
+
+static void ks_forget_process(struct ks_model *model,
+			      struct ks_process *process, const char *why)
+{
+	if (model->sink && process->stats.futex_waits)
+		ks_json_write_process(model->sink, process, why);
+	ks_table_remove_process(&model->table, process);
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_wait_begin(struct ks_model *model,
+			     const struct ks_wait_begin *rec)
+{
+	struct ks_thread *thread =
+		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid, &rec->task);
+	struct ks_wait_target target;
+	bool pi_refused;
+
+	if (!thread)
+		return;
+	/* Only the wait right after an EDEADLK is glibc's parking wait. */
+	pi_refused = thread->wait.pi_refused && !thread->wait.active;
+	thread->wait.active = true;
+	thread->wait.begin = *rec;
+	thread->wait.refreshed = false;
+	thread->wait.pi_refused = pi_refused;
+
+	thread->process->stats.futex_waits++;
+	ks_wait_target_resolve(&model->table, thread, NULL, &target);
+	if (target.kind != KS_LOCK_NONE)
+		thread->process->stats.lock_waits++;
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_wait_end(struct ks_model *model,
+			   const struct ks_wait_end *rec)
+{
+	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
+	struct ks_thread_wait *wait;
+	uint32_t cmd = rec->op & FUTEX_CMD_MASK;
+
+	if (!thread || !thread->wait.active)
+		return;
+	wait = &thread->wait;
+	/* A seeded wait began before the kernel side saw it: any end fits. */
+	if (!(wait->begin.flags & KS_WAIT_SEEDED) &&
+	    wait->begin.hdr.ts_ns != rec->begin_ts_ns)
+		return;
+	if (!(wait->begin.flags & KS_WAIT_SEEDED)) {
+		uint64_t waited = rec->hdr.ts_ns - rec->begin_ts_ns;
+
+		thread->process->stats.wait_ns += waited;
+		if (waited > thread->process->stats.max_wait_ns)
+			thread->process->stats.max_wait_ns = waited;
+	}
+	wait->active = false;
+	wait->pi_refused = (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) &&
+			   rec->ret == -EDEADLK;
+	if (wait->pi_refused) {
+		wait->pi_uaddr = wait->begin.uaddr;
+		wait->pi_word = wait->begin.words[0];
+	}
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_fork(struct ks_model *model, const struct ks_fork *rec)
+{
+	struct ks_thread *thread;
+
+	thread = ks_table_add_thread(
+		&model->table, rec->child_tgid, rec->child_tid,
+		rec->child.pidns_ino, rec->child.ns_tid,
+		ks_table_ns_to_ticks(&model->table,
+				     rec->child.start_boottime_ns),
+		rec->comm);
+	if (!thread)
+		return;
+	thread->clear_child_tid = rec->clear_child_tid;
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
+{
+	uint32_t tgid = rec->hdr.tgid;
+	struct ks_process *process = ks_table_process(&model->table, tgid);
+	struct ks_thread *leader;
+
+	if (!ks_selection_matches(model->selection, tgid, rec->comm)) {
+		if (process)
+			ks_forget_process(model, process, "unwatched");
+		return;
+	}
+	/*
+	 * The other threads are gone (their exits came first) and the
+	 * caller, if not the leader, took over the leader's tid: start the
+	 * process afresh with one thread and new mappings.
+	 */
+	if (process)
+		ks_forget_process(model, process, "exec");
+	leader = ks_table_add_thread(
+		&model->table, tgid, tgid, rec->task.pidns_ino,
+		rec->task.ns_tid,
+		ks_table_ns_to_ticks(&model->table,
+				     rec->task.start_boottime_ns),
+		rec->comm);
+	if (leader)
+		ks_comm_copy(leader->process->comm, rec->comm);
+}
+
+static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
+{
+	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
+	struct ks_process *process;
+
+	if (thread && thread->start_ticks ==
+			      ks_table_ns_to_ticks(&model->table,
+						   rec->task.start_boottime_ns))
+		ks_table_remove_thread(&model->table, thread);
+	if (rec->flags & KS_EXIT_GROUP_DEAD) {
+		process = ks_table_process(&model->table, rec->hdr.tgid);
+		if (process)
+			ks_forget_process(model, process, "exited");
+	}
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_rename(struct ks_model *model, const struct ks_rename *rec)
+{
+	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
+
+	if (!thread)
+		return;
+	ks_comm_copy(thread->comm, rec->comm);
+	if (thread->tid != thread->tgid)
+		return;
+	ks_comm_copy(thread->process->comm, rec->comm);
+	if (!ks_selection_matches(model->selection, thread->tgid, rec->comm))
+		ks_forget_process(model, thread->process, "unwatched");
+}
+
+void ks_events_apply(struct ks_model *model, const void *data, size_t size)
+{
+	const struct ks_event_header *hdr = data;
+
+	if (size < sizeof(*hdr) || hdr->kind == 0 ||
+	    hdr->kind >= KS_EV_KIND_MAX || hdr->size != size ||
+	    size < ks_record_size[hdr->kind]) {
+		model->malformed++;
+		return;
+	}
+	model->events[hdr->kind]++;
+	ks_trace("cpu %u ts %llu kind %u tgid %u tid %u\n", hdr->cpu,
+		 (unsigned long long)hdr->ts_ns, hdr->kind, hdr->tgid,
+		 hdr->tid);
+	switch (hdr->kind) {
+	case KS_EV_WAIT_BEGIN:
+		ks_on_wait_begin(model, data);
+		break;
+	case KS_EV_WAIT_END:
+		ks_on_wait_end(model, data);
+		break;
+	case KS_EV_FORK:
+		ks_on_fork(model, data);
+		break;
+	case KS_EV_EXEC:
+		ks_on_exec(model, data);
+		break;
+	case KS_EV_EXIT:
+		ks_on_exit(model, data);
+		break;
+	case KS_EV_RENAME:
+		ks_on_rename(model, data);
+		break;
+	}
+}

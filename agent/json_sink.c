@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "json_sink.h"
+#include "version.h"
+
+struct ks_json_sink {
+	FILE *out;
+	bool owned;
+};
+
+struct ks_json_sink *ks_json_sink_open(const char *path)
+{
+	struct ks_json_sink *sink = calloc(1, sizeof(*sink));
+
+	if (!sink)
+		return NULL;
+	if (!strcmp(path, "-")) {
+		sink->out = stdout;
+	} else {
+		sink->out = fopen(path, "we");
+		sink->owned = true;
+	}
+	if (!sink->out) {
+		int err = errno;
+
+		free(sink);
+		errno = err;
+		return NULL;
+	}
+	return sink;
+}
+
+void ks_json_sink_close(struct ks_json_sink *sink)
+{
+	if (!sink)
+		return;
+	if (sink->owned)
+		fclose(sink->out);
+	else
+		fflush(sink->out);
+	free(sink);
+}
+
+static void ks_add(json_object *obj, const char *key, json_object *value)
+{
+	json_object_object_add(obj, key, value);
+}
+
+static json_object *ks_hex(uint64_t value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, value);
+	return json_object_new_string(buf);
+}
+
+static json_object *ks_record(const char *type, uint64_t real_ns)
+{
+	json_object *obj = json_object_new_object();
+	char time[40];
+
+	ks_format_rfc3339(real_ns, time, sizeof(time));
+	ks_add(obj, "type", json_object_new_string(type));
+	ks_add(obj, "time", json_object_new_string(time));
+	ks_add(obj, "time_unix_nano", json_object_new_uint64(real_ns));
+	return obj;
+}
+
+/* Writes one line and releases obj; a failed write is reported once. */
+static int ks_emit(struct ks_json_sink *sink, json_object *obj)
+{
+	const char *text = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int ret = 0;
+
+	if (fprintf(sink->out, "%s\n", text) < 0 || fflush(sink->out))
+		ret = -errno;
+	json_object_put(obj);
+	return ret;
+}
+
+int ks_json_write_ready(struct ks_json_sink *sink,
+			const struct ks_ready_info *info)
+{
+	json_object *obj = ks_record("ready", ks_now_real_ns());
+
+	ks_add(obj, "version", json_object_new_string(KS_VERSION));
+	ks_add(obj, "agent_pid", json_object_new_int(getpid()));
+	ks_add(obj, "attach_mode", json_object_new_string(info->attach_mode));
+	ks_add(obj, "selection", json_object_new_string(info->selection));
+	ks_add(obj, "confirm_ms", json_object_new_int((int)info->confirm_ms));
+	ks_add(obj, "processes", json_object_new_int((int)info->nr_processes));
+	ks_add(obj, "threads", json_object_new_int((int)info->nr_threads));
+	ks_add(obj, "already_blocked_waits",
+	       json_object_new_int((int)info->nr_seeded_waits));
+	return ks_emit(sink, obj);
+}
+
+static json_object *ks_thread_ref(const struct ks_thread *thread)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "pid", json_object_new_int((int)thread->tgid));
+	ks_add(obj, "tid", json_object_new_int((int)thread->tid));
+	ks_add(obj, "comm", json_object_new_string(thread->comm));
+	ks_add(obj, "process_comm",
+	       json_object_new_string(thread->process->comm));
+	return obj;
+}
+
+static json_object *ks_stack_json(const struct ks_stack *stack)
+{
+	json_object *frames = json_object_new_array();
+
+	for (unsigned int i = 0; i < stack->nr; i++) {
+		const struct ks_frame *f = &stack->frames[i];
+		json_object *frame = json_object_new_object();
+
+		ks_add(frame, "pc", ks_hex(f->pc));
+		if (f->function[0]) {
+			ks_add(frame, "function",
+			       json_object_new_string(f->function));
+			ks_add(frame, "offset",
+			       json_object_new_uint64(f->function_offset));
+		}
+		if (f->module[0]) {
+			ks_add(frame, "module",
+			       json_object_new_string(f->module));
+			ks_add(frame, "module_offset",
+			       ks_hex(f->module_offset));
+		}
+		if (f->file[0]) {
+			ks_add(frame, "file", json_object_new_string(f->file));
+			ks_add(frame, "line", json_object_new_int(f->line));
+		}
+		json_object_array_add(frames, frame);
+	}
+	return frames;
+}
+
+static json_object *ks_member_json(const struct ks_deadlock_member *m,
+				   const struct ks_stack *stack, uint64_t now)
+{
+	const struct ks_wait_begin *begin = &m->thread->wait.begin;
+	json_object *obj = ks_thread_ref(m->thread);
+	json_object *wait = json_object_new_object();
+	char buf[64];
+
+	ks_add(wait, "kind",
+	       json_object_new_string(ks_lock_kind_name(m->target.kind)));
+	if (m->target.mutex_kind != UINT32_MAX) {
+		ks_mutex_kind_describe(m->target.mutex_kind, buf, sizeof(buf));
+		ks_add(wait, "mutex_type", json_object_new_string(buf));
+	}
+	ks_add(wait, "address", ks_hex(m->target.lock_addr));
+	ks_futex_op_describe(begin->op, buf, sizeof(buf));
+	ks_add(wait, "futex_op", json_object_new_string(buf));
+	ks_add(wait, "futex_address", ks_hex(begin->uaddr));
+	if (begin->flags & KS_WAIT_SEEDED) {
+		ks_add(wait, "blocked_since", NULL);
+	} else {
+		ks_format_rfc3339(ks_mono_to_real_ns(begin->hdr.ts_ns), buf,
+				  sizeof(buf));
+		ks_add(wait, "blocked_since", json_object_new_string(buf));
+		ks_add(wait, "blocked_ms",
+		       json_object_new_double((double)(now - begin->hdr.ts_ns) /
+					      1e6));
+	}
+	if (m->thread->wait.pi_refused)
+		ks_add(wait, "kernel_refused",
+		       json_object_new_string("EDEADLK"));
+	ks_add(obj, "wait", wait);
+	ks_add(obj, "holder", ks_thread_ref(m->target.holder));
+	ks_add(obj, "stack", ks_stack_json(stack));
+	return obj;
+}
+
+int ks_json_write_deadlock(struct ks_json_sink *sink,
+			   const struct ks_report *report)
+{
+	const struct ks_deadlock *deadlock = report->deadlock;
+	json_object *obj = ks_record("deadlock", report->confirmed_real_ns);
+	json_object *threads = json_object_new_array();
+	json_object *behind = json_object_new_array();
+	json_object *pids = json_object_new_array();
+	char id[20];
+
+	snprintf(id, sizeof(id), "%016" PRIx64, deadlock->id);
+	ks_add(obj, "id", json_object_new_string(id));
+	ks_add(obj, "detection_latency_ms",
+	       report->latency_ns < 0 ?
+		       NULL :
+		       json_object_new_double((double)report->latency_ns /
+					      1e6));
+	for (size_t i = 0; i < deadlock->nr_members; i++) {
+		const struct ks_thread *t = deadlock->members[i].thread;
+		bool seen = false;
+
+		json_object_array_add(
+			threads, ks_member_json(&deadlock->members[i],
+						&report->member_stacks[i],
+						deadlock->confirmed_mono_ns));
+		for (size_t j = 0; j < i; j++)
+			seen |= deadlock->members[j].thread->tgid == t->tgid;
+		if (!seen)
+			json_object_array_add(
+				pids, json_object_new_int((int)t->tgid));
+	}
+	for (size_t i = 0; i < deadlock->nr_behind; i++)
+		json_object_array_add(
+			behind, ks_member_json(&deadlock->behind[i],
+					       &report->behind_stacks[i],
+					       deadlock->confirmed_mono_ns));
+	ks_add(obj, "pids", pids);
+	ks_add(obj, "threads", threads);
+	ks_add(obj, "blocked_behind", behind);
+	return ks_emit(sink, obj);
+}
+
+static json_object *ks_process_json(const struct ks_process *process)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "pid", json_object_new_int((int)process->tgid));
+	ks_add(obj, "comm", json_object_new_string(process->comm));
+	ks_add(obj, "futex_waits",
+	       json_object_new_uint64(process->stats.futex_waits));
+	ks_add(obj, "lock_waits",
+	       json_object_new_uint64(process->stats.lock_waits));
+	ks_add(obj, "wait_ns", json_object_new_uint64(process->stats.wait_ns));
+	ks_add(obj, "max_wait_ns",
+	       json_object_new_uint64(process->stats.max_wait_ns));
+	return obj;
+}
+
+int ks_json_write_process(struct ks_json_sink *sink,
+			  const struct ks_process *process, const char *state)
+{
+	json_object *obj = ks_record("process", ks_now_real_ns());
+	json_object *fields = ks_process_json(process);
+
+	ks_add(obj, "state", json_object_new_string(state));
+	json_object_object_foreach(fields, key, value) {
+		ks_add(obj, key, json_object_get(value));
+	}
+	json_object_put(fields);
+	return ks_emit(sink, obj);
+}
+
+int ks_json_write_summary(struct ks_json_sink *sink,
+			  const struct ks_run_summary *summary,
+			  const struct ks_table *table)
+{
+	static const char *const kinds[KS_EV_KIND_MAX] = {
+		[KS_EV_WAIT_BEGIN] = "wait_begin",
+		[KS_EV_WAIT_END] = "wait_end",
+		[KS_EV_FORK] = "fork",
+		[KS_EV_EXEC] = "exec",
+		[KS_EV_EXIT] = "exit",
+		[KS_EV_RENAME] = "rename",
+	};
+	json_object *obj = ks_record("summary", ks_now_real_ns());
+	json_object *events = json_object_new_object();
+	json_object *processes = json_object_new_array();
+	const struct ks_process *process;
+
+	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
+		ks_add(events, kinds[kind],
+		       json_object_new_uint64(summary->events[kind]));
+	ks_add(obj, "duration_s", json_object_new_double(summary->duration_s));
+	ks_add(obj, "events", events);
+	ks_add(obj, "kernel_drops",
+	       json_object_new_uint64(summary->kernel_drops));
+	ks_add(obj, "untracked_waits",
+	       json_object_new_uint64(summary->inflight_full));
+	ks_add(obj, "malformed_records",
+	       json_object_new_uint64(summary->malformed));
+	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
+	for (process = table->processes; process; process = process->hh.next)
+		if (process->stats.futex_waits)
+			json_object_array_add(processes,
+					      ks_process_json(process));
+	ks_add(obj, "processes", processes);
+	return ks_emit(sink, obj);
+}

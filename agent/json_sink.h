@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The --json sink: one JSON object per line, each with a "type", flushed as
+ * it is written so a reader can follow it live.  Types: "ready" (capture is
+ * attached), "deadlock", "process" (a watched process that waited on futexes
+ * exited) and "summary" (at the end).
+ */
+#ifndef KS_JSON_SINK_H
+#define KS_JSON_SINK_H
+
+#include <stdint.h>
+
+#include "report.h"
+#include "table.h"
+
+struct ks_json_sink;
+
+struct ks_ready_info {
+	const char *attach_mode; /* "tp_btf" or "raw_tp" */
+	const char *selection; /* human description */
+	unsigned int confirm_ms;
+	unsigned int nr_processes;
+	unsigned int nr_threads;
+	unsigned int nr_seeded_waits;
+};
+
+struct ks_run_summary {
+	uint64_t events[KS_EV_KIND_MAX];
+	uint64_t kernel_drops; /* ring buffer full */
+	uint64_t inflight_full;
+	uint64_t malformed; /* records the agent could not parse */
+	uint64_t deadlocks;
+	double duration_s;
+};
+
+/* path "-" is stdout.  NULL on error, with errno set. */
+struct ks_json_sink *ks_json_sink_open(const char *path);
+void ks_json_sink_close(struct ks_json_sink *sink);
+
+int ks_json_write_ready(struct ks_json_sink *sink,
+			const struct ks_ready_info *info);
+int ks_json_write_deadlock(struct ks_json_sink *sink,
+			   const struct ks_report *report);
+int ks_json_write_process(struct ks_json_sink *sink,
+			  const struct ks_process *process, const char *state);
+/* process_list: watched processes still alive, written inside the summary. */
+int ks_json_write_summary(struct ks_json_sink *sink,
+			  const struct ks_run_summary *summary,
+			  const struct ks_table *table);
+
+#endif /* KS_JSON_SINK_H */

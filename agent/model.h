@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Everything the agent knows about the watched processes, and the parts
+ * that act on it.  Events (events.c) and the start-up scan (scan.c) update
+ * it; the detector reads it.
+ */
+#ifndef KS_MODEL_H
+#define KS_MODEL_H
+
+#include <stdint.h>
+
+#include "detector.h"
+#include "json_sink.h"
+#include "selection.h"
+#include "symbolize.h"
+#include "table.h"
+
+struct ks_model {
+	struct ks_table table;
+	const struct ks_selection *selection;
+	struct ks_detector *detector;
+	struct ks_symbolizer *symbolizer;
+	struct ks_json_sink *sink; /* NULL without --json */
+	uint64_t events[KS_EV_KIND_MAX];
+	uint64_t malformed;
+};
+
+/*
+ * Applies one ring buffer record.  Records are validated first: a short or
+ * unknown one is counted in malformed and skipped.
+ */
+void ks_events_apply(struct ks_model *model, const void *data, size_t size);
+
+/* Read a thread from /proc when an event names one not yet in the table. */
+struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
+				  uint32_t tid, const struct ks_task_id *id);
+
+#endif /* KS_MODEL_H */

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "version.h"
+
+enum {
+	OPT_CONFIRM_MS = 0x100,
+	OPT_RINGBUF_MB,
+};
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "json", required_argument, NULL, 'j' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "confirm-ms", required_argument, NULL, OPT_CONFIRM_MS },
+	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+void ks_options_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: knotscope [OPTION]...\n"
+		"Watch running programs with eBPF and report deadlocks as they happen:\n"
+		"threads blocked on each other in a cycle, with the locks, their holders\n"
+		"and the symbolized stacks where each thread waits.  Needs root (or\n"
+		"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
+		"\n"
+		"Selection (default: every process on the machine but knotscope):\n"
+		"  -p, --pid PID          watch process PID (repeatable)\n"
+		"  -c, --comm NAME        watch processes whose command name is NAME,\n"
+		"                         as shown by ps -o comm (repeatable; at most\n"
+		"                         15 characters, like the kernel's)\n"
+		"\n"
+		"Output (human-readable reports always go to stderr):\n"
+		"  -j, --json PATH|-      also write one JSON object per line to PATH,\n"
+		"                         or to stdout for '-': ready, deadlock, summary\n"
+		"\n"
+		"Detection:\n"
+		"      --confirm-ms MS    report a cycle once it has stood unchanged for\n"
+		"                         MS milliseconds (default %u, 1..60000)\n"
+		"\n"
+		"Running:\n"
+		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
+		"                         or SIGTERM)\n"
+		"      --ringbuf-mb MB    kernel-to-agent ring buffer size, a power of\n"
+		"                         two (default %u)\n"
+		"  -v, --verbose          more diagnostics on stderr (repeat for more)\n"
+		"  -h, --help             show this help and exit\n"
+		"  -V, --version          show the version and exit\n"
+		"\n"
+		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
+		"error.\n",
+		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_RINGBUF_MB);
+}
+
+static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
+			 unsigned long *out)
+{
+	char *end;
+	unsigned long value;
+
+	if (!*text || *text == '-' || *text == '+')
+		return -1;
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno || *end || value < min || value > max)
+		return -1;
+	*out = value;
+	return 0;
+}
+
+static enum ks_parse_result ks_bad_value(FILE *err, const char *option,
+					 const char *value, const char *want)
+{
+	fprintf(err, "knotscope: %s '%s': %s\n", option, value, want);
+	fprintf(err, "Try 'knotscope --help' for more information.\n");
+	return KS_PARSE_ERROR;
+}
+
+static enum ks_parse_result ks_add_comm(struct ks_options *opts,
+					const char *name, FILE *err)
+{
+	if (opts->nr_comms == KS_MAX_SELECTED)
+		return ks_bad_value(err, "--comm", name, "too many names");
+	if (!*name)
+		return ks_bad_value(err, "--comm", name, "empty name");
+	if (strlen(name) >= KS_COMM_LEN)
+		return ks_bad_value(err, "--comm", name,
+				    "longer than 15 characters; the kernel "
+				    "keeps only the first 15, give those");
+	memset(opts->comms[opts->nr_comms], 0, KS_COMM_LEN);
+	memcpy(opts->comms[opts->nr_comms], name, strlen(name));
+	opts->nr_comms++;
+	return KS_PARSE_RUN;
+}
+
+static bool ks_power_of_two(unsigned long v)
+{
+	return v && !(v & (v - 1));
+}
+
+enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
+				      char **argv, FILE *out, FILE *err)
+{
+	enum ks_parse_result result;
+	unsigned long value;
+	int c;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
+	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:c:j:d:vhV", long_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (ks_parse_uint(optarg, 1, INT_MAX, &value))
+				return ks_bad_value(err, "--pid", optarg,
+						    "not a process id");
+			if (opts->nr_pids == KS_MAX_SELECTED)
+				return ks_bad_value(err, "--pid", optarg,
+						    "too many processes");
+			opts->pids[opts->nr_pids++] = value;
+			break;
+		case 'c':
+			result = ks_add_comm(opts, optarg, err);
+			if (result != KS_PARSE_RUN)
+				return result;
+			break;
+		case 'j':
+			if (!*optarg)
+				return ks_bad_value(err, "--json", optarg,
+						    "empty path");
+			opts->json_path = optarg;
+			break;
+		case 'd':
+			if (ks_parse_uint(optarg, 1, 365u * 24 * 3600, &value))
+				return ks_bad_value(err, "--duration", optarg,
+						    "not a number of seconds "
+						    "(1 or more)");
+			opts->duration_s = value;
+			break;
+		case OPT_CONFIRM_MS:
+			if (ks_parse_uint(optarg, 1, 60000, &value))
+				return ks_bad_value(err, "--confirm-ms", optarg,
+						    "not a number from 1 to "
+						    "60000");
+			opts->confirm_ms = value;
+			break;
+		case OPT_RINGBUF_MB:
+			if (ks_parse_uint(optarg, 1, 1024, &value) ||
+			    !ks_power_of_two(value))
+				return ks_bad_value(err, "--ringbuf-mb", optarg,
+						    "not a power of two from 1 "
+						    "to 1024");
+			opts->ringbuf_mb = value;
+			break;
+		case 'v':
+			opts->verbosity++;
+			break;
+		case 'h':
+			ks_options_usage(out);
+			return KS_PARSE_EXIT_OK;
+		case 'V':
+			fprintf(out, "knotscope %s (BPF ABI %d)\n", KS_VERSION,
+				KS_ABI_VERSION);
+			return KS_PARSE_EXIT_OK;
+		case ':':
+			fprintf(err, "knotscope: option '%s' needs a value\n",
+				argv[optind - 1]);
+			fprintf(err, "Try 'knotscope --help' for more "
+				     "information.\n");
+			return KS_PARSE_ERROR;
+		default:
+			fprintf(err, "knotscope: unknown option '%s'\n",
+				argv[optind - 1]);
+			fprintf(err, "Try 'knotscope --help' for more "
+				     "information.\n");
+			return KS_PARSE_ERROR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "knotscope: unexpected argument '%s'\n",
+			argv[optind]);
+		fprintf(err, "Try 'knotscope --help' for more information.\n");
+		return KS_PARSE_ERROR;
+	}
+	return KS_PARSE_RUN;
+}

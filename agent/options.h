@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command line: parsed once, validated completely before anything loads. */
+#ifndef KS_OPTIONS_H
+#define KS_OPTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "knotscope_abi.h"
+
+#define KS_DEFAULT_CONFIRM_MS 100
+#define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
+
+struct ks_options {
+	uint32_t pids[KS_MAX_SELECTED];
+	unsigned int nr_pids;
+	char comms[KS_MAX_SELECTED][KS_COMM_LEN];
+	unsigned int nr_comms;
+	const char *json_path; /* NULL: no JSON; "-": stdout */
+	unsigned int duration_s; /* 0: until SIGINT/SIGTERM */
+	unsigned int confirm_ms;
+	unsigned int ringbuf_mb;
+	int verbosity;
+};
+
+enum ks_parse_result {
+	KS_PARSE_RUN = 0,
+	KS_PARSE_EXIT_OK, /* --help or --version was printed */
+	KS_PARSE_ERROR, /* a message was printed to err */
+};
+
+enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
+				      char **argv, FILE *out, FILE *err);
+void ks_options_usage(FILE *out);
+
+#endif /* KS_OPTIONS_H */

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "proc.h"
+
+static const char *proc_root = "/proc";
+
+void ks_proc_set_root(const char *root)
+{
+	proc_root = root;
+}
+
+static int ks_read_small_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t len;
+
+	if (!f)
+		return -1;
+	len = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+/* Fields of /proc/.../stat after the comm, which may hold spaces and ')'. */
+static int ks_parse_stat(const char *stat, struct ks_proc_task *out)
+{
+	const char *open = strchr(stat, '(');
+	const char *close = strrchr(stat, ')');
+	const char *p;
+	size_t len;
+	int field;
+
+	if (!open || !close || close < open)
+		return -1;
+	len = (size_t)(close - open - 1);
+	if (len >= KS_COMM_LEN)
+		len = KS_COMM_LEN - 1;
+	memset(out->comm, 0, sizeof(out->comm));
+	memcpy(out->comm, open + 1, len);
+
+	/* close + 2 is field 3 (state); starttime is field 22. */
+	p = close + 2;
+	for (field = 3; field < 22 && *p; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	if (field != 22)
+		return -1;
+	out->start_ticks = strtoull(p, NULL, 10);
+	return 0;
+}
+
+static uint32_t ks_parse_nspid(const char *status)
+{
+	const char *line = strstr(status, "\nNSpid:");
+	const char *end, *last = NULL;
+
+	if (!line)
+		return 0;
+	line += strlen("\nNSpid:");
+	end = strchr(line, '\n');
+	if (!end)
+		end = line + strlen(line);
+	for (const char *p = line; p < end; p++) {
+		if (isdigit((unsigned char)*p) &&
+		    (p == line || !isdigit((unsigned char)p[-1])))
+			last = p;
+	}
+	return last ? (uint32_t)strtoul(last, NULL, 10) : 0;
+}
+
+int ks_proc_read_task(uint32_t tgid, uint32_t tid, struct ks_proc_task *out)
+{
+	char path[128], buf[4096];
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	out->tgid = tgid;
+	out->tid = tid;
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/stat", proc_root, tgid,
+		 tid);
+	if (ks_read_small_file(path, buf, sizeof(buf)) < 0 ||
+	    ks_parse_stat(buf, out))
+		return -1;
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/status", proc_root, tgid,
+		 tid);
+	if (ks_read_small_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	out->ns_tid = ks_parse_nspid(buf);
+	if (!out->ns_tid)
+		out->ns_tid = tid; /* kernels before 4.1 have no NSpid */
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/ns/pid", proc_root, tgid,
+		 tid);
+	if (stat(path, &st) == 0)
+		out->pidns_ino = (uint32_t)st.st_ino;
+	return 0;
+}
+
+int ks_proc_read_comm(uint32_t tgid, char comm[KS_COMM_LEN])
+{
+	char path[128], buf[64];
+	int len;
+
+	snprintf(path, sizeof(path), "%s/%u/comm", proc_root, tgid);
+	len = ks_read_small_file(path, buf, sizeof(buf));
+	if (len <= 0)
+		return -1;
+	if (buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	memset(comm, 0, KS_COMM_LEN);
+	memcpy(comm, buf, len < KS_COMM_LEN ? (size_t)len : KS_COMM_LEN - 1);
+	return 0;
+}
+
+int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
+			 struct ks_proc_syscall *out)
+{
+	char path[128], buf[512];
+	unsigned long long v[8];
+	long nr;
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/syscall", proc_root, tgid,
+		 tid);
+	if (ks_read_small_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	/* "running", or "-1 sp pc" when blocked outside a system call. */
+	if (sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr,
+		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+		   &v[7]) != 9 ||
+	    nr < 0)
+		return -1;
+	out->nr = nr;
+	for (int i = 0; i < 6; i++)
+		out->args[i] = v[i];
+	out->sp = v[6];
+	out->pc = v[7];
+	return 0;
+}
+
+int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr,
+				.iov_len = len };
+
+	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) ==
+			       (ssize_t)len ?
+		       0 :
+		       -1;
+}
+
+static int ks_for_each_numeric(const char *dir_path, ks_proc_pid_fn fn,
+			       void *ctx)
+{
+	DIR *dir = opendir(dir_path);
+	struct dirent *entry;
+	int ret = 0;
+
+	if (!dir)
+		return -errno;
+	while (!ret && (entry = readdir(dir))) {
+		char *end;
+		unsigned long id = strtoul(entry->d_name, &end, 10);
+
+		if (*end || !id)
+			continue;
+		ret = fn((uint32_t)id, ctx);
+	}
+	closedir(dir);
+	return ret;
+}
+
+int ks_proc_for_each_process(ks_proc_pid_fn fn, void *ctx)
+{
+	return ks_for_each_numeric(proc_root, fn, ctx);
+}
+
+int ks_proc_for_each_thread(uint32_t tgid, ks_proc_pid_fn fn, void *ctx)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%u/task", proc_root, tgid);
+	return ks_for_each_numeric(path, fn, ctx);
+}

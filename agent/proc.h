@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Readers for what /proc and process_vm_readv(2) tell about other processes. */
+#ifndef KS_PROC_H
+#define KS_PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "knotscope_abi.h"
+
+struct ks_proc_task {
+	uint32_t tgid;
+	uint32_t tid;
+	uint32_t ns_tid; /* last NSpid entry: tid in its own pid namespace */
+	uint32_t pidns_ino;
+	uint64_t start_ticks; /* stat field 22, USER_HZ ticks since boot */
+	char comm[KS_COMM_LEN];
+};
+
+/* /proc/TGID/task/TID/syscall of a thread blocked in a system call. */
+struct ks_proc_syscall {
+	long nr;
+	uint64_t args[6];
+	uint64_t sp;
+	uint64_t pc;
+};
+
+/* The root of /proc; tests point it at a fixture tree. */
+void ks_proc_set_root(const char *root);
+
+int ks_proc_read_task(uint32_t tgid, uint32_t tid, struct ks_proc_task *out);
+int ks_proc_read_comm(uint32_t tgid, char comm[KS_COMM_LEN]);
+/* Returns 0 when the thread sits in a system call, -1 when it runs. */
+int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
+			 struct ks_proc_syscall *out);
+/* Reads another process's memory; the full length or -1. */
+int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len);
+
+typedef int (*ks_proc_pid_fn)(uint32_t id, void *ctx);
+/* Calls fn for every process, or every thread of tgid; stops on nonzero. */
+int ks_proc_for_each_process(ks_proc_pid_fn fn, void *ctx);
+int ks_proc_for_each_thread(uint32_t tgid, ks_proc_pid_fn fn, void *ctx);
+
+#endif /* KS_PROC_H */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A confirmed deadlock with everything a person needs to fix it. */
+#ifndef KS_REPORT_H
+#define KS_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "detector.h"
+#include "symbolize.h"
+
+struct ks_report {
+	const struct ks_deadlock *deadlock;
+	const struct ks_stack *member_stacks; /* [deadlock->nr_members] */
+	const struct ks_stack *behind_stacks; /* [deadlock->nr_behind] */
+	uint64_t confirmed_real_ns;
+	int64_t latency_ns; /* from the last member blocking; -1 unknown */
+};
+
+/* Several lines for people, on stderr. */
+void ks_report_write_text(FILE *out, const struct ks_report *report);
+
+/* "FUTEX_WAIT_PRIVATE", "FUTEX_LOCK_PI|FUTEX_CLOCK_REALTIME", ... */
+void ks_futex_op_describe(uint32_t op, char *buf, unsigned long size);
+
+#endif /* KS_REPORT_H */

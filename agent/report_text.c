@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <linux/futex.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+
+void ks_futex_op_describe(uint32_t op, char *buf, unsigned long size)
+{
+	static const char *const names[] = {
+		[FUTEX_WAIT] = "FUTEX_WAIT",
+		[FUTEX_WAKE] = "FUTEX_WAKE",
+		[FUTEX_FD] = "FUTEX_FD",
+		[FUTEX_REQUEUE] = "FUTEX_REQUEUE",
+		[FUTEX_CMP_REQUEUE] = "FUTEX_CMP_REQUEUE",
+		[FUTEX_WAKE_OP] = "FUTEX_WAKE_OP",
+		[FUTEX_LOCK_PI] = "FUTEX_LOCK_PI",
+		[FUTEX_UNLOCK_PI] = "FUTEX_UNLOCK_PI",
+		[FUTEX_TRYLOCK_PI] = "FUTEX_TRYLOCK_PI",
+		[FUTEX_WAIT_BITSET] = "FUTEX_WAIT_BITSET",
+		[FUTEX_WAKE_BITSET] = "FUTEX_WAKE_BITSET",
+		[FUTEX_WAIT_REQUEUE_PI] = "FUTEX_WAIT_REQUEUE_PI",
+		[FUTEX_CMP_REQUEUE_PI] = "FUTEX_CMP_REQUEUE_PI",
+		[FUTEX_LOCK_PI2] = "FUTEX_LOCK_PI2",
+	};
+	uint32_t cmd = op & FUTEX_CMD_MASK;
+
+	if (cmd < sizeof(names) / sizeof(names[0]) && names[cmd])
+		snprintf(buf, size, "%s%s%s", names[cmd],
+			 op & FUTEX_PRIVATE_FLAG ? "_PRIVATE" : "",
+			 op & FUTEX_CLOCK_REALTIME ? "|FUTEX_CLOCK_REALTIME" :
+						     "");
+	else
+		snprintf(buf, size, "futex op %u", op);
+}
+
+static void ks_write_thread_name(FILE *out, const struct ks_thread *thread)
+{
+	fprintf(out, "thread %u (%s) of pid %u (%s)", thread->tid, thread->comm,
+		thread->tgid, thread->process->comm);
+}
+
+static void ks_write_wait(FILE *out, const struct ks_deadlock_member *m)
+{
+	const struct ks_wait_target *target = &m->target;
+	char mutex_kind[64];
+
+	fprintf(out, "  ");
+	ks_write_thread_name(out, m->thread);
+	if (target->kind == KS_LOCK_THREAD_EXIT) {
+		fprintf(out, "\n    waits in pthread_join() for ");
+	} else {
+		fprintf(out, "\n    waits for %s 0x%" PRIx64,
+			ks_lock_kind_name(target->kind), target->lock_addr);
+		if (target->mutex_kind != UINT32_MAX) {
+			ks_mutex_kind_describe(target->mutex_kind, mutex_kind,
+					       sizeof(mutex_kind));
+			fprintf(out, " (%s)", mutex_kind);
+		}
+		fprintf(out, " held by ");
+	}
+	fprintf(out, "thread %u (%s)", target->holder->tid,
+		target->holder->comm);
+	if (target->holder->tgid != m->thread->tgid)
+		fprintf(out, " of pid %u", target->holder->tgid);
+	fprintf(out, "\n");
+}
+
+static void ks_write_stack(FILE *out, const struct ks_stack *stack)
+{
+	if (!stack->nr)
+		fprintf(out, "      (stack unavailable)\n");
+	for (unsigned int i = 0; i < stack->nr; i++) {
+		const struct ks_frame *f = &stack->frames[i];
+
+		fprintf(out, "      #%-2u 0x%016" PRIx64 " %s", i, f->pc,
+			f->function[0] ? f->function : "??");
+		if (f->function[0])
+			fprintf(out, "+0x%" PRIx64, f->function_offset);
+		if (f->module[0])
+			fprintf(out, " (%s+0x%" PRIx64 ")", f->module,
+				f->module_offset);
+		if (f->file[0])
+			fprintf(out, " %s:%d", f->file, f->line);
+		fprintf(out, "\n");
+	}
+}
+
+void ks_report_write_text(FILE *out, const struct ks_report *report)
+{
+	const struct ks_deadlock *deadlock = report->deadlock;
+
+	flockfile(out);
+	fprintf(out, "knotscope: DEADLOCK: %zu thread%s blocked in a cycle",
+		deadlock->nr_members, deadlock->nr_members == 1 ? "" : "s");
+	if (report->latency_ns >= 0)
+		fprintf(out, ", confirmed %.0f ms after the last one blocked",
+			(double)report->latency_ns / 1e6);
+	else
+		fprintf(out, ", already blocked when knotscope started");
+	fprintf(out, " [id %016" PRIx64 "]\n", deadlock->id);
+
+	for (size_t i = 0; i < deadlock->nr_members; i++) {
+		ks_write_wait(out, &deadlock->members[i]);
+		ks_write_stack(out, &report->member_stacks[i]);
+	}
+	if (deadlock->nr_behind)
+		fprintf(out, "  blocked behind the cycle:\n");
+	for (size_t i = 0; i < deadlock->nr_behind; i++) {
+		ks_write_wait(out, &deadlock->behind[i]);
+		ks_write_stack(out, &report->behind_stacks[i]);
+	}
+	fflush(out);
+	funlockfile(out);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The start-up scan: every selected process and thread from /proc, and the
+ * threads already blocked in a futex wait, which the kernel side cannot
+ * have seen begin.  A program that deadlocked before knotscope started is
+ * found this way.
+ */
+#ifndef KS_SCAN_H
+#define KS_SCAN_H
+
+#include "model.h"
+
+/* Lets the kernel side report the end of a wait found here. */
+typedef int (*ks_track_wait_fn)(void *ctx, uint32_t tid,
+				const struct ks_inflight *inflight);
+
+struct ks_scan_result {
+	unsigned int nr_processes;
+	unsigned int nr_threads;
+	unsigned int nr_seeded_waits;
+};
+
+int ks_scan(struct ks_model *model, ks_track_wait_fn track, void *ctx,
+	    struct ks_scan_result *result);
+
+/*
+ * Reads the six words at addr in process pid into words.  Sets
+ * KS_WAIT_WORDS_OK / KS_WAIT_KIND_OK in *flags for what could be read.
+ */
+void ks_read_lock_words(uint32_t pid, uint64_t addr, uint32_t *words,
+			uint32_t *flags);
+
+#endif /* KS_SCAN_H */

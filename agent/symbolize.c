@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "log.h"
+#include "proc.h"
+#include "symbolize.h"
+
+/* One Dwfl per process: its module list is that process's mappings. */
+struct ks_sym_process {
+	uint32_t tgid;
+	Dwfl *dwfl;
+	/* The thread being unwound, for the thread callbacks. */
+	uint32_t tid;
+	const __u64 *regs;
+	UT_hash_handle hh;
+};
+
+/*
+ * Symbol lookups are cached by what the code is (build id, or path when a
+ * module has none) and where in it, so the same library in many processes
+ * costs one DWARF lookup per address.
+ */
+struct ks_sym_key {
+	char module_id[8 + sizeof(((struct ks_frame *)0)->module)];
+	uint64_t module_offset;
+};
+
+struct ks_sym_entry {
+	struct ks_sym_key key;
+	char function[sizeof(((struct ks_frame *)0)->function)];
+	uint64_t function_offset;
+	char file[sizeof(((struct ks_frame *)0)->file)];
+	int line;
+	UT_hash_handle hh;
+};
+
+#define KS_SYM_CACHE_MAX 65536
+
+struct ks_symbolizer {
+	struct ks_sym_process *processes;
+	struct ks_sym_entry *cache;
+};
+
+struct ks_symbolizer *ks_symbolizer_new(void)
+{
+	return calloc(1, sizeof(struct ks_symbolizer));
+}
+
+static void ks_sym_process_free(struct ks_symbolizer *symbolizer,
+				struct ks_sym_process *process)
+{
+	HASH_DEL(symbolizer->processes, process);
+	if (process->dwfl)
+		dwfl_end(process->dwfl);
+	free(process);
+}
+
+void ks_symbolizer_forget(struct ks_symbolizer *symbolizer, uint32_t tgid)
+{
+	struct ks_sym_process *process;
+
+	HASH_FIND(hh, symbolizer->processes, &tgid, sizeof(tgid), process);
+	if (process)
+		ks_sym_process_free(symbolizer, process);
+}
+
+static void ks_sym_cache_clear(struct ks_symbolizer *symbolizer)
+{
+	struct ks_sym_entry *entry, *tmp;
+
+	HASH_ITER(hh, symbolizer->cache, entry, tmp) {
+		HASH_DEL(symbolizer->cache, entry);
+		free(entry);
+	}
+}
+
+void ks_symbolizer_free(struct ks_symbolizer *symbolizer)
+{
+	struct ks_sym_process *process, *tmp;
+
+	if (!symbolizer)
+		return;
+	HASH_ITER(hh, symbolizer->processes, process, tmp)
+		ks_sym_process_free(symbolizer, process);
+	ks_sym_cache_clear(symbolizer);
+	free(symbolizer);
+}
+
+/*
+ * Opens a module through /proc/PID/root, so a process in another mount
+ * namespace (a container, unshare -m) gets its own files, not the host's
+ * files at the same paths.
+ */
+static int ks_find_elf(Dwfl_Module *mod, void **userdata, const char *name,
+		       Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	struct ks_sym_process *process = *userdata;
+	char path[PATH_MAX];
+	int fd;
+
+	if (process && name[0] == '/') {
+		snprintf(path, sizeof(path), "/proc/%u/root%s", process->tgid,
+			 name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			*file_name = strdup(path);
+			return fd;
+		}
+	}
+	/* The vDSO and deleted files: libdwfl reads them from memory. */
+	return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name,
+					elfp);
+}
+
+static const Dwfl_Callbacks ks_dwfl_callbacks = {
+	.find_elf = ks_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+static int ks_set_module_userdata(Dwfl_Module *mod, void **userdata,
+				  const char *name, Dwarf_Addr start, void *arg)
+{
+	*userdata = arg;
+	return DWARF_CB_OK;
+}
+
+static pid_t ks_next_thread(Dwfl *dwfl, void *dwfl_arg, void **thread_argp)
+{
+	struct ks_sym_process *process = dwfl_arg;
+
+	if (*thread_argp)
+		return 0;
+	*thread_argp = process;
+	return (pid_t)process->tid;
+}
+
+static bool ks_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg,
+			  void **thread_argp)
+{
+	struct ks_sym_process *process = dwfl_arg;
+
+	if ((uint32_t)tid != process->tid)
+		return false;
+	*thread_argp = process;
+	return true;
+}
+
+static bool ks_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
+			   void *dwfl_arg)
+{
+	struct ks_sym_process *process = dwfl_arg;
+	uint64_t value;
+
+	if (ks_proc_read_mem(process->tgid, addr, &value, sizeof(value)))
+		return false;
+	*result = value;
+	return true;
+}
+
+static bool ks_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct ks_sym_process *process = thread_arg;
+	const __u64 *r = process->regs;
+
+	/* Only registers that were saved: an unset one is "unknown". */
+#if defined(__x86_64__)
+	/* DWARF numbers: 3 rbx, 6 rbp, 7 rsp, 12-15 r12-r15, 16 rip. */
+	Dwarf_Word rbx = r[KS_REG_BX];
+	Dwarf_Word rbp_rsp[2] = { r[KS_REG_BP], r[KS_REG_SP] };
+	Dwarf_Word r12_r15[4] = { r[KS_REG_R12], r[KS_REG_R13], r[KS_REG_R14],
+				  r[KS_REG_R15] };
+	Dwarf_Word rip = r[KS_REG_IP];
+
+	if (rbx)
+		dwfl_thread_state_registers(thread, 3, 1, &rbx);
+	if (rbp_rsp[0])
+		dwfl_thread_state_registers(thread, 6, 1, &rbp_rsp[0]);
+	if (r12_r15[0] || r12_r15[1] || r12_r15[2] || r12_r15[3])
+		dwfl_thread_state_registers(thread, 12, 4, r12_r15);
+	return dwfl_thread_state_registers(thread, 7, 1, &rbp_rsp[1]) &&
+	       dwfl_thread_state_registers(thread, 16, 1, &rip);
+#elif defined(__aarch64__)
+	/* DWARF numbers: x19-x28 19-28, x29 29, x30 30, sp 31. */
+	Dwarf_Word x19_x30[12];
+	Dwarf_Word sp = r[KS_REG_SP];
+
+	for (int i = 0; i < 10; i++)
+		x19_x30[i] = r[KS_REG_X19 + i];
+	x19_x30[10] = r[KS_REG_FP];
+	x19_x30[11] = r[KS_REG_LR];
+	if (!dwfl_thread_state_registers(thread, 19, 12, x19_x30) ||
+	    !dwfl_thread_state_registers(thread, 31, 1, &sp))
+		return false;
+	dwfl_thread_state_register_pc(thread, r[KS_REG_IP]);
+	return true;
+#endif
+}
+
+static const Dwfl_Thread_Callbacks ks_thread_callbacks = {
+	.next_thread = ks_next_thread,
+	.get_thread = ks_get_thread,
+	.memory_read = ks_memory_read,
+	.set_initial_registers = ks_set_initial_registers,
+};
+
+/* Reports the process's current mappings into a fresh Dwfl. */
+static int ks_sym_process_load(struct ks_sym_process *process)
+{
+	Dwfl *dwfl = dwfl_begin(&ks_dwfl_callbacks);
+	int ret = -1;
+
+	if (!dwfl)
+		goto cleanup;
+	dwfl_report_begin(dwfl);
+	if (dwfl_linux_proc_report(dwfl, (pid_t)process->tgid)) {
+		ks_debug("cannot read the mappings of pid %u\n", process->tgid);
+		goto cleanup;
+	}
+	if (dwfl_report_end(dwfl, NULL, NULL))
+		goto cleanup;
+	dwfl_getmodules(dwfl, ks_set_module_userdata, process, 0);
+	if (!dwfl_attach_state(dwfl, NULL, (pid_t)process->tgid,
+			       &ks_thread_callbacks, process)) {
+		ks_debug("cannot unwind in pid %u: %s\n", process->tgid,
+			 dwfl_errmsg(-1));
+		goto cleanup;
+	}
+	if (process->dwfl)
+		dwfl_end(process->dwfl);
+	process->dwfl = dwfl;
+	dwfl = NULL;
+	ret = 0;
+cleanup:
+	if (dwfl)
+		dwfl_end(dwfl);
+	return ret;
+}
+
+static struct ks_sym_process *
+ks_sym_process_get(struct ks_symbolizer *symbolizer, uint32_t tgid)
+{
+	struct ks_sym_process *process;
+
+	HASH_FIND(hh, symbolizer->processes, &tgid, sizeof(tgid), process);
+	if (process)
+		return process;
+	process = calloc(1, sizeof(*process));
+	if (!process)
+		return NULL;
+	process->tgid = tgid;
+	if (ks_sym_process_load(process)) {
+		free(process);
+		return NULL;
+	}
+	HASH_ADD(hh, symbolizer->processes, tgid, sizeof(tgid), process);
+	return process;
+}
+
+static void ks_module_id(Dwfl_Module *mod, const char *name, char *buf,
+			 size_t size)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	size_t pos = 0;
+
+	if (len <= 0) {
+		snprintf(buf, size, "path:%s", name);
+		return;
+	}
+	for (int i = 0; i < len && pos + 3 < size; i++)
+		pos += (size_t)snprintf(buf + pos, size - pos, "%02x", bits[i]);
+}
+
+static void ks_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static void ks_sym_resolve(Dwfl_Module *mod, Dwarf_Addr addr,
+			   struct ks_sym_entry *entry)
+{
+	GElf_Off offset = 0;
+	GElf_Sym sym;
+	const char *function = dwfl_module_addrinfo(mod, addr, &offset, &sym,
+						    NULL, NULL, NULL);
+	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	const char *file = NULL;
+
+	ks_copy(entry->function, sizeof(entry->function), function);
+	entry->function_offset = function ? offset : 0;
+	entry->line = 0;
+	if (line)
+		file = dwfl_lineinfo(line, NULL, &entry->line, NULL, NULL,
+				     NULL);
+	ks_copy(entry->file, sizeof(entry->file), file);
+}
+
+static struct ks_sym_entry *ks_sym_cached(struct ks_symbolizer *symbolizer,
+					  Dwfl_Module *mod, const char *name,
+					  Dwarf_Addr addr,
+					  uint64_t module_offset)
+{
+	struct ks_sym_key key;
+	struct ks_sym_entry *entry;
+
+	memset(&key, 0, sizeof(key));
+	ks_module_id(mod, name, key.module_id, sizeof(key.module_id));
+	key.module_offset = module_offset;
+	HASH_FIND(hh, symbolizer->cache, &key, sizeof(key), entry);
+	if (entry)
+		return entry;
+	if (HASH_COUNT(symbolizer->cache) >= KS_SYM_CACHE_MAX)
+		ks_sym_cache_clear(symbolizer);
+	entry = calloc(1, sizeof(*entry));
+	if (!entry)
+		return NULL;
+	entry->key = key;
+	ks_sym_resolve(mod, addr, entry);
+	HASH_ADD(hh, symbolizer->cache, key, sizeof(key), entry);
+	return entry;
+}
+
+static int ks_lookup_in(struct ks_symbolizer *symbolizer,
+			struct ks_sym_process *process, uint64_t pc,
+			bool return_address, struct ks_frame *out)
+{
+	/* A return address points past the call: look up the call itself. */
+	Dwarf_Addr addr = return_address && pc ? pc - 1 : pc;
+	Dwfl_Module *mod = dwfl_addrmodule(process->dwfl, addr);
+	const struct ks_sym_entry *entry;
+	const char *name;
+	Dwarf_Addr bias = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->pc = pc;
+	if (!mod)
+		return -1;
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	ks_copy(out->module, sizeof(out->module), name);
+	if (!dwfl_module_getelf(mod, &bias))
+		return 0;
+	out->module_offset = pc - bias;
+	entry = ks_sym_cached(symbolizer, mod, out->module, addr, addr - bias);
+	if (!entry)
+		return 0;
+	ks_copy(out->function, sizeof(out->function), entry->function);
+	if (out->function[0])
+		out->function_offset = entry->function_offset + (pc - addr);
+	ks_copy(out->file, sizeof(out->file), entry->file);
+	out->line = entry->line;
+	return 0;
+}
+
+int ks_symbolizer_lookup(struct ks_symbolizer *symbolizer, uint32_t tgid,
+			 uint64_t pc, bool return_address, struct ks_frame *out)
+{
+	struct ks_sym_process *process = ks_sym_process_get(symbolizer, tgid);
+
+	if (!process)
+		return -1;
+	if (!dwfl_addrmodule(process->dwfl, pc) && ks_sym_process_load(process))
+		return -1; /* mapped since we looked: dlopen() */
+	return ks_lookup_in(symbolizer, process, pc, return_address, out);
+}
+
+struct ks_unwind_state {
+	uint64_t pcs[KS_MAX_FRAMES];
+	bool activation[KS_MAX_FRAMES];
+	unsigned int nr;
+};
+
+static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
+{
+	struct ks_unwind_state *state = arg;
+	Dwarf_Addr pc;
+	bool activation;
+
+	if (!dwfl_frame_pc(frame, &pc, &activation) || !pc)
+		return DWARF_CB_ABORT;
+	state->pcs[state->nr] = pc;
+	state->activation[state->nr] = activation;
+	state->nr++;
+	return state->nr < KS_MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
+			 uint32_t tid, const __u64 *regs, struct ks_stack *out)
+{
+	struct ks_sym_process *process = ks_sym_process_get(symbolizer, tgid);
+	struct ks_unwind_state state = { 0 };
+
+	out->nr = 0;
+	if (!process)
+		return -1;
+	if (!dwfl_addrmodule(process->dwfl, regs[KS_REG_IP]))
+		ks_sym_process_load(process);
+	process->tid = tid;
+	process->regs = regs;
+	/* Ends with an error at the outermost frame; what it found stands. */
+	dwfl_getthread_frames(process->dwfl, (pid_t)tid, ks_unwind_frame,
+			      &state);
+	process->regs = NULL;
+	if (!state.nr)
+		state.pcs[state.nr++] = regs[KS_REG_IP];
+
+	for (unsigned int i = 0; i < state.nr; i++) {
+		/* Frame 0 is where the thread stopped, not a return address. */
+		ks_lookup_in(symbolizer, process, state.pcs[i],
+			     i > 0 && !state.activation[i], &out->frames[i]);
+		out->nr++;
+	}
+	return 0;
+}

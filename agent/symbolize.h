@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Stacks of blocked threads, unwound with DWARF call frame information and
+ * symbolized with libdw.
+ *
+ * The kernel side saves a waiting thread's registers when the wait begins;
+ * its stack is read later, straight from the process, which is sound because
+ * a thread blocked in futex() cannot change its own stack.  So stacks cost
+ * the traced program nothing, and frame pointers are not needed: glibc and
+ * most distribution binaries are built without them.
+ */
+#ifndef KS_SYMBOLIZE_H
+#define KS_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "knotscope_abi.h"
+
+#define KS_MAX_FRAMES 48
+
+struct ks_frame {
+	uint64_t pc;
+	char function[160]; /* "" when no symbol covers pc */
+	uint64_t function_offset;
+	char module[256]; /* path inside the process's mount namespace */
+	uint64_t
+		module_offset; /* address in the ELF file, as addr2line wants */
+	char file[256]; /* "" without debug information */
+	int line;
+};
+
+struct ks_stack {
+	unsigned int nr;
+	struct ks_frame frames[KS_MAX_FRAMES];
+};
+
+struct ks_symbolizer;
+
+struct ks_symbolizer *ks_symbolizer_new(void);
+void ks_symbolizer_free(struct ks_symbolizer *symbolizer);
+/* The process exited or exec'd: its mappings are gone. */
+void ks_symbolizer_forget(struct ks_symbolizer *symbolizer, uint32_t tgid);
+
+/*
+ * Unwinds thread tid of process tgid from regs (enum ks_user_reg order; zero
+ * for registers not known).  Returns 0 with at least one frame, or -1.
+ */
+int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
+			 uint32_t tid, const __u64 *regs, struct ks_stack *out);
+
+/* Symbolizes one address; return_address: pc follows a call instruction. */
+int ks_symbolizer_lookup(struct ks_symbolizer *symbolizer, uint32_t tgid,
+			 uint64_t pc, bool return_address,
+			 struct ks_frame *out);
+
+#endif /* KS_SYMBOLIZE_H */

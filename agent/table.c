@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+void ks_comm_copy(char *dst, const char *src)
+{
+	size_t len = src ? strnlen(src, KS_COMM_LEN - 1) : 0;
+
+	memset(dst, 0, KS_COMM_LEN);
+	memcpy(dst, src, len);
+}
+
+void ks_table_init(struct ks_table *table, unsigned long user_hz)
+{
+	memset(table, 0, sizeof(*table));
+	table->user_hz = user_hz ? user_hz : 100;
+}
+
+void ks_table_clear(struct ks_table *table)
+{
+	struct ks_process *process, *tmp;
+
+	HASH_ITER(hh, table->processes, process, tmp)
+		ks_table_remove_process(table, process);
+}
+
+uint64_t ks_table_ns_to_ticks(const struct ks_table *table, uint64_t ns)
+{
+	/* The kernel's nsec_to_clock_t(): /proc shows start times this way. */
+	return ns / (1000000000ull / table->user_hz);
+}
+
+struct ks_process *ks_table_process(const struct ks_table *table, uint32_t tgid)
+{
+	struct ks_process *process;
+
+	HASH_FIND(hh, table->processes, &tgid, sizeof(tgid), process);
+	return process;
+}
+
+struct ks_thread *ks_table_thread(const struct ks_table *table, uint32_t tid)
+{
+	struct ks_thread *thread;
+
+	HASH_FIND(hh, table->threads, &tid, sizeof(tid), thread);
+	return thread;
+}
+
+struct ks_thread *ks_table_thread_in_ns(const struct ks_table *table,
+					uint32_t pidns_ino, uint32_t ns_tid)
+{
+	struct ks_ns_key key = { .pidns_ino = pidns_ino, .ns_tid = ns_tid };
+	struct ks_thread *thread;
+
+	HASH_FIND(hh_ns, table->threads_by_ns, &key, sizeof(key), thread);
+	return thread;
+}
+
+static struct ks_process *
+ks_table_ensure_process(struct ks_table *table, uint32_t tgid, const char *comm)
+{
+	struct ks_process *process = ks_table_process(table, tgid);
+
+	if (process)
+		return process;
+	process = calloc(1, sizeof(*process));
+	if (!process)
+		return NULL;
+	process->tgid = tgid;
+	if (comm)
+		ks_comm_copy(process->comm, comm);
+	HASH_ADD(hh, table->processes, tgid, sizeof(process->tgid), process);
+	return process;
+}
+
+struct ks_thread *ks_table_add_thread(struct ks_table *table, uint32_t tgid,
+				      uint32_t tid, uint32_t pidns_ino,
+				      uint32_t ns_tid, uint64_t start_ticks,
+				      const char *comm)
+{
+	struct ks_thread *thread = ks_table_thread(table, tid);
+	struct ks_process *process;
+
+	if (thread && thread->start_ticks == start_ticks &&
+	    thread->tgid == tgid)
+		return thread;
+	if (thread)
+		ks_table_remove_thread(table, thread);
+
+	/* A leader's comm names its process; other threads inherit it. */
+	process =
+		ks_table_ensure_process(table, tgid, tid == tgid ? comm : NULL);
+	if (!process)
+		return NULL;
+	thread = calloc(1, sizeof(*thread));
+	if (!thread)
+		return NULL;
+	thread->tid = tid;
+	thread->tgid = tgid;
+	thread->ns.pidns_ino = pidns_ino;
+	thread->ns.ns_tid = ns_tid;
+	thread->start_ticks = start_ticks;
+	if (comm)
+		ks_comm_copy(thread->comm, comm);
+	thread->process = process;
+	DL_APPEND(process->threads, thread);
+	process->nr_threads++;
+	HASH_ADD(hh, table->threads, tid, sizeof(thread->tid), thread);
+	HASH_ADD(hh_ns, table->threads_by_ns, ns, sizeof(thread->ns), thread);
+	return thread;
+}
+
+void ks_table_remove_thread(struct ks_table *table, struct ks_thread *thread)
+{
+	HASH_DELETE(hh, table->threads, thread);
+	HASH_DELETE(hh_ns, table->threads_by_ns, thread);
+	DL_DELETE(thread->process->threads, thread);
+	thread->process->nr_threads--;
+	free(thread);
+}
+
+void ks_table_remove_process(struct ks_table *table, struct ks_process *process)
+{
+	struct ks_thread *thread, *tmp;
+
+	if (table->on_process_gone)
+		table->on_process_gone(table->ctx, process);
+	DL_FOREACH_SAFE(process->threads, thread, tmp)
+		ks_table_remove_thread(table, thread);
+	HASH_DELETE(hh, table->processes, process);
+	free(process);
+}

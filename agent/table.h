@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent's picture of the watched processes and their threads: built
+ * from /proc once, then kept exact by the kernel's lifecycle events.
+ */
+#ifndef KS_TABLE_H
+#define KS_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uthash.h>
+#include <utlist.h>
+
+#include "knotscope_abi.h"
+#include "waitgraph.h"
+
+/* What a thread is blocked in right now, as the kernel reported it. */
+struct ks_thread_wait {
+	bool active;
+	struct ks_wait_begin begin; /* KS_WAIT_SEEDED: rebuilt from /proc */
+	/*
+	 * The PI mutex the kernel refused with EDEADLK.  glibc then parks
+	 * the thread forever in an unrelated futex wait; what the thread
+	 * really waits for is this lock.
+	 */
+	bool pi_refused;
+	uint64_t pi_uaddr;
+	uint32_t pi_word;
+	/* begin.words were re-read from the process since the wait began. */
+	bool refreshed;
+};
+
+struct ks_process_stats {
+	uint64_t futex_waits; /* every wait, lock or not */
+	uint64_t lock_waits; /* waits on a mutex or a thread exit */
+	uint64_t wait_ns; /* time spent in the waits that ended */
+	uint64_t max_wait_ns;
+};
+
+struct ks_process;
+
+struct ks_ns_key {
+	uint32_t pidns_ino;
+	uint32_t ns_tid;
+};
+
+struct ks_thread {
+	uint32_t tid; /* host tid: the hash key */
+	uint32_t tgid;
+	struct ks_ns_key ns; /* second key: tid inside its pid namespace */
+	uint64_t start_ticks; /* start time in USER_HZ ticks since boot */
+	uint64_t clear_child_tid; /* 0 when unknown (threads from /proc) */
+	char comm[KS_COMM_LEN];
+	struct ks_process *process;
+	struct ks_thread_wait wait;
+	/* Scratch for the detector: valid while detector_tick is current. */
+	struct ks_graph_node node;
+	uint64_t detector_tick;
+	size_t detector_index;
+	struct ks_thread *prev, *next; /* in process->threads */
+	UT_hash_handle hh;
+	UT_hash_handle hh_ns;
+};
+
+struct ks_process {
+	uint32_t tgid;
+	char comm[KS_COMM_LEN];
+	unsigned int nr_threads;
+	struct ks_thread *threads; /* utlist doubly-linked list */
+	struct ks_process_stats stats;
+	UT_hash_handle hh;
+};
+
+struct ks_table {
+	struct ks_process *processes;
+	struct ks_thread *threads;
+	struct ks_thread *threads_by_ns;
+	unsigned long user_hz;
+	/* Called before a process leaves the table (exit, exec, unselected). */
+	void (*on_process_gone)(void *ctx, struct ks_process *process);
+	void *ctx;
+};
+
+/* Copies a comm, NUL-terminated and zero-padded like the kernel's. */
+void ks_comm_copy(char *dst, const char *src);
+
+void ks_table_init(struct ks_table *table, unsigned long user_hz);
+void ks_table_clear(struct ks_table *table);
+
+uint64_t ks_table_ns_to_ticks(const struct ks_table *table, uint64_t ns);
+
+struct ks_process *ks_table_process(const struct ks_table *table,
+				    uint32_t tgid);
+struct ks_thread *ks_table_thread(const struct ks_table *table, uint32_t tid);
+struct ks_thread *ks_table_thread_in_ns(const struct ks_table *table,
+					uint32_t pidns_ino, uint32_t ns_tid);
+
+/*
+ * Adds (or refreshes) a thread.  A thread already known under that tid but
+ * with another start time is a dead one whose tid was reused: it is replaced.
+ */
+struct ks_thread *ks_table_add_thread(struct ks_table *table, uint32_t tgid,
+				      uint32_t tid, uint32_t pidns_ino,
+				      uint32_t ns_tid, uint64_t start_ticks,
+				      const char *comm);
+void ks_table_remove_thread(struct ks_table *table, struct ks_thread *thread);
+void ks_table_remove_process(struct ks_table *table,
+			     struct ks_process *process);
+
+#endif /* KS_TABLE_H */

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wait_target.h"
+
+/* glibc's pthread_mutex_t.__data.__kind bits (nptl/pthreadP.h). */
+#define GLIBC_MUTEX_TYPE_MASK 0x3
+#define GLIBC_MUTEX_ROBUST 0x10
+#define GLIBC_MUTEX_PI 0x20
+#define GLIBC_MUTEX_PP 0x40
+#define GLIBC_MUTEX_PSHARED 0x80
+#define GLIBC_MUTEX_ELISION 0x100
+#define GLIBC_MUTEX_NO_ELISION 0x200
+#define GLIBC_MUTEX_KNOWN_BITS                                         \
+	(GLIBC_MUTEX_TYPE_MASK | GLIBC_MUTEX_ROBUST | GLIBC_MUTEX_PI | \
+	 GLIBC_MUTEX_PP | GLIBC_MUTEX_PSHARED | GLIBC_MUTEX_ELISION |  \
+	 GLIBC_MUTEX_NO_ELISION)
+
+/* glibc's low-level lock: 0 free, 1 locked, 2 locked with waiters. */
+#define GLIBC_LLL_LOCKED_WAITERS 2
+
+enum { W_LOCK = 0, W_COUNT, W_OWNER, W_NUSERS, W_KIND, W_SPINS };
+
+const char *ks_lock_kind_name(enum ks_lock_kind kind)
+{
+	switch (kind) {
+	case KS_LOCK_MUTEX:
+		return "mutex";
+	case KS_LOCK_ROBUST_MUTEX:
+		return "robust-mutex";
+	case KS_LOCK_PI_MUTEX:
+		return "pi-mutex";
+	case KS_LOCK_THREAD_EXIT:
+		return "thread-exit";
+	case KS_LOCK_NONE:
+		break;
+	}
+	return "futex";
+}
+
+void ks_mutex_kind_describe(uint32_t mutex_kind, char *buf, unsigned long size)
+{
+	static const char *const types[] = { "normal", "recursive",
+					     "errorcheck", "adaptive" };
+
+	if (mutex_kind == UINT32_MAX) {
+		snprintf(buf, size, "unknown");
+		return;
+	}
+	snprintf(buf, size, "%s%s%s%s",
+		 types[mutex_kind & GLIBC_MUTEX_TYPE_MASK],
+		 mutex_kind & GLIBC_MUTEX_ROBUST ? ",robust" : "",
+		 mutex_kind & GLIBC_MUTEX_PI ? ",prio-inherit" : "",
+		 mutex_kind & GLIBC_MUTEX_PSHARED ? ",pshared" : "");
+}
+
+static bool ks_plausible_mutex_kind(uint32_t kind)
+{
+	return !(kind & ~(uint32_t)GLIBC_MUTEX_KNOWN_BITS);
+}
+
+/*
+ * The holder must be a live thread of the waiter's pid namespace and, for a
+ * process-private futex, of the waiter's own process.
+ */
+static struct ks_thread *ks_find_holder(const struct ks_table *table,
+					const struct ks_thread *waiter,
+					uint32_t ns_tid, bool shared)
+{
+	struct ks_thread *holder;
+
+	if (!ns_tid || ns_tid > FUTEX_TID_MASK)
+		return NULL;
+	holder = ks_table_thread_in_ns(table, waiter->ns.pidns_ino, ns_tid);
+	if (!holder || (!shared && holder->tgid != waiter->tgid))
+		return NULL;
+	return holder;
+}
+
+static void ks_resolve_pi(const struct ks_table *table,
+			  const struct ks_thread *waiter, uint64_t uaddr,
+			  uint32_t word, bool shared,
+			  struct ks_wait_target *out)
+{
+	out->kind = KS_LOCK_PI_MUTEX;
+	out->lock_addr = uaddr;
+	/* A PI futex word holds the owner's tid itself: no guessing. */
+	out->holder_ns_tid = word & FUTEX_TID_MASK;
+	out->holder = ks_find_holder(table, waiter, out->holder_ns_tid, shared);
+}
+
+/* pthread_join waits until the kernel clears the joined thread's tid word. */
+static bool ks_resolve_join(const struct ks_table *table,
+			    const struct ks_thread *waiter, uint64_t uaddr,
+			    uint32_t val, const uint32_t *words,
+			    struct ks_wait_target *out)
+{
+	struct ks_thread *joined;
+
+	if (words[W_LOCK] != val)
+		return false;
+	joined = ks_find_holder(table, waiter, val, false);
+	if (!joined || joined == waiter)
+		return false;
+	/* Exact when the clone event told us where that word lives. */
+	if (joined->clear_child_tid && joined->clear_child_tid != uaddr)
+		return false;
+	out->kind = KS_LOCK_THREAD_EXIT;
+	out->lock_addr = uaddr;
+	out->holder_ns_tid = val;
+	out->holder = joined;
+	return true;
+}
+
+static bool ks_resolve_mutex(const struct ks_table *table,
+			     const struct ks_thread *waiter, uint64_t uaddr,
+			     uint32_t val, const uint32_t *words, bool kind_ok,
+			     bool shared, struct ks_wait_target *out)
+{
+	uint32_t lock = words[W_LOCK];
+	uint32_t owner = words[W_OWNER];
+	enum ks_lock_kind kind;
+
+	if (kind_ok && !ks_plausible_mutex_kind(words[W_KIND]))
+		return false;
+	if (val == GLIBC_LLL_LOCKED_WAITERS && lock == val) {
+		/* lll_lock_wait(): the owner's tid is in __owner. */
+		kind = KS_LOCK_MUTEX;
+	} else if ((val & FUTEX_WAITERS) && (val & FUTEX_TID_MASK) &&
+		   lock == val && (val & FUTEX_TID_MASK) == owner) {
+		/* Robust mutexes keep the owner's tid in the lock word too. */
+		kind = KS_LOCK_ROBUST_MUTEX;
+	} else {
+		return false;
+	}
+	if (kind_ok && (words[W_KIND] & (GLIBC_MUTEX_PI | GLIBC_MUTEX_PP)))
+		return false; /* those never wait with FUTEX_WAIT */
+	if (kind_ok && words[W_NUSERS] == 0)
+		return false; /* a locked glibc mutex has at least one user */
+
+	out->kind = kind;
+	out->lock_addr = uaddr;
+	out->holder_ns_tid = owner;
+	out->holder = ks_find_holder(table, waiter, owner, shared);
+	out->mutex_kind = kind_ok ? words[W_KIND] : UINT32_MAX;
+	return true;
+}
+
+void ks_wait_target_resolve(const struct ks_table *table,
+			    const struct ks_thread *waiter,
+			    const uint32_t *words, struct ks_wait_target *out)
+{
+	const struct ks_thread_wait *wait = &waiter->wait;
+	const struct ks_wait_begin *begin = &wait->begin;
+	bool shared = begin->flags & KS_WAIT_SHARED;
+	bool kind_ok = words || (begin->flags & KS_WAIT_KIND_OK);
+	uint32_t cmd = begin->op & FUTEX_CMD_MASK;
+
+	memset(out, 0, sizeof(*out));
+	out->mutex_kind = UINT32_MAX;
+	out->lock_addr = begin->uaddr;
+	out->timed = begin->flags & KS_WAIT_TIMED;
+
+	if (wait->pi_refused) {
+		/*
+		 * glibc parked this thread forever after FUTEX_LOCK_PI said
+		 * EDEADLK: it waits, untimed, for that PI mutex.
+		 */
+		ks_resolve_pi(table, waiter, wait->pi_uaddr,
+			      words ? words[W_LOCK] : wait->pi_word, shared,
+			      out);
+		out->timed = false;
+		goto done;
+	}
+	if (!words) {
+		if (!(begin->flags & KS_WAIT_WORDS_OK))
+			return;
+		words = begin->words;
+	}
+	if (begin->syscall != KS_SYS_FUTEX)
+		return; /* futex2 and waitv: no glibc lock uses them */
+
+	switch (cmd) {
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+		ks_resolve_pi(table, waiter, begin->uaddr, words[W_LOCK],
+			      shared, out);
+		break;
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (!ks_resolve_join(table, waiter, begin->uaddr, begin->val,
+				     words, out))
+			ks_resolve_mutex(table, waiter, begin->uaddr,
+					 begin->val, words, kind_ok, shared,
+					 out);
+		break;
+	default:
+		/* FUTEX_WAIT_REQUEUE_PI is a condition variable wait. */
+		break;
+	}
+done:
+	out->deadlock_edge =
+		out->kind != KS_LOCK_NONE && out->holder && !out->timed;
+}

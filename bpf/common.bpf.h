@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Shared by every knotscope BPF source file.  The maps and configuration are
+ * defined once in maps.bpf.c; the other files see them through the extern
+ * declarations below, and bpftool's static linker joins them into one object.
+ */
+#ifndef KNOTSCOPE_COMMON_BPF_H
+#define KNOTSCOPE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "knotscope_abi.h"
+
+/* Configuration, written by the agent before load. */
+extern const volatile __u32 ks_agent_tgid;
+extern const volatile __u32 ks_filter_mode; /* KS_FILTER_* */
+extern const volatile __u64 ks_wakeup_bytes;
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, KS_RINGBUF_DEFAULT_BYTES);
+} ks_events_map;
+extern ks_events_map ks_events SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_cpu_stats);
+} ks_stats_map;
+extern ks_stats_map ks_stats SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct ks_inflight);
+} ks_inflight_map;
+extern ks_inflight_map ks_inflight SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_SELECTED);
+	__type(key, __u32);
+	__type(value, __u8);
+} ks_sel_tgids_map;
+extern ks_sel_tgids_map ks_sel_tgids SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_SELECTED);
+	__type(key, struct ks_comm_key);
+	__type(value, __u8);
+} ks_sel_comms_map;
+extern ks_sel_comms_map ks_sel_comms SEC(".maps");
+
+/*
+ * Every handler exists twice: as tp_btf (cheapest dispatch, needs kernel BTF
+ * for the tracepoint) and as raw_tp (works wherever raw tracepoints do).  The
+ * agent keeps one set autoloaded after probing the kernel.  The bodies only
+ * use BPF_CORE_READ, which is valid for both program types.
+ */
+/* clang-format off */
+#define KS_TP_DISPATCH(name, args...)					\
+	{								\
+		_Pragma("GCC diagnostic push")				\
+		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")	\
+		return name##_body(___bpf_ctx_cast(args));		\
+		_Pragma("GCC diagnostic pop")				\
+	}
+
+#define KS_TRACEPOINT(tp, name, args...)				\
+	static __always_inline int name##_body(unsigned long long *ctx,	\
+					       ##args);			\
+	SEC("tp_btf/" #tp)						\
+	int name(unsigned long long *ctx)				\
+	KS_TP_DISPATCH(name, args)					\
+	SEC("raw_tp/" #tp)						\
+	int name##_rt(unsigned long long *ctx)				\
+	KS_TP_DISPATCH(name, args)					\
+	static __always_inline int name##_body(unsigned long long *ctx,	\
+					       ##args)
+/* clang-format on */
+
+static __always_inline struct ks_cpu_stats *ks_cpu_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ks_stats, &zero);
+}
+
+/*
+ * Reserves a record and fills its header for the current task.  A full ring
+ * buffer is counted, never waited on: the traced program must not slow down.
+ */
+static __always_inline void *ks_reserve(__u32 size, __u16 kind)
+{
+	struct ks_cpu_stats *stats = ks_cpu_stats();
+	struct ks_event_header *hdr;
+	__u64 pid_tgid;
+
+	hdr = bpf_ringbuf_reserve(&ks_events, size, 0);
+	if (stats && kind < KS_EV_KIND_MAX) {
+		if (hdr)
+			__sync_fetch_and_add(&stats->submitted[kind], 1);
+		else
+			__sync_fetch_and_add(&stats->reserve_failed[kind], 1);
+	}
+	if (!hdr)
+		return NULL;
+	pid_tgid = bpf_get_current_pid_tgid();
+	hdr->ts_ns = bpf_ktime_get_ns();
+	hdr->tgid = pid_tgid >> 32;
+	hdr->tid = (__u32)pid_tgid;
+	hdr->kind = kind;
+	hdr->size = size;
+	hdr->cpu = bpf_get_smp_processor_id();
+	return hdr;
+}
+
+/*
+ * Waking the agent costs the traced thread an irq_work on every record.  The
+ * agent drains the buffer on a short timer anyway, so records go in quietly
+ * until the buffer fills past ks_wakeup_bytes.
+ */
+static __always_inline void ks_submit(void *record)
+{
+	__u64 flags = bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA) >=
+				      ks_wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP :
+			      BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(record, flags);
+}
+
+static __always_inline bool ks_task_selected(struct task_struct *task)
+{
+	struct ks_comm_key key = {};
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (tgid == ks_agent_tgid)
+		return false;
+	if (!ks_filter_mode)
+		return true;
+	if ((ks_filter_mode & KS_FILTER_PID) &&
+	    bpf_map_lookup_elem(&ks_sel_tgids, &tgid))
+		return true;
+	if (ks_filter_mode & KS_FILTER_COMM) {
+		/*
+		 * The leader's comm names the process; a thread's own comm is
+		 * often a thread name set with pthread_setname_np().
+		 */
+		BPF_CORE_READ_INTO(&key.comm, task, group_leader, comm);
+		if (bpf_map_lookup_elem(&ks_sel_comms, &key))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool ks_current_selected(void)
+{
+	return ks_task_selected((struct task_struct *)bpf_get_current_task());
+}
+
+static __always_inline void ks_fill_task_id(struct ks_task_id *id,
+					    struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+
+	/* The deepest level is the task's own namespace: the tids it sees. */
+	id->ns_tid = BPF_CORE_READ(pid, numbers[level].nr);
+	id->pidns_ino = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
+	id->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
+}
+
+#endif /* KNOTSCOPE_COMMON_BPF_H */

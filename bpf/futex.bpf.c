@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Futex waits: the only place a contended user lock, a pthread_join or a
+ * condition variable wait becomes visible to the kernel.  An uncontended
+ * pthread mutex never makes a system call, so nothing here runs for it.
+ */
+#include "common.bpf.h"
+#include "syscalls.bpf.h"
+
+#define FUTEX_WAIT 0
+#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_LOCK_PI2 13
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_CMD_MASK (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
+#define FUTEX2_PRIVATE FUTEX_PRIVATE_FLAG
+
+/* Kernel-internal "restart me" codes, never seen by user space. */
+#define ERESTARTSYS 512
+#define ERESTART_RESTARTBLOCK 516
+
+struct futex_waitv_entry {
+	__u64 val;
+	__u64 uaddr;
+	__u32 flags;
+	__u32 reserved;
+};
+
+static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
+{
+	const void *uaddr = (const void *)e->uaddr;
+
+	/*
+	 * Two reads, because a futex word may sit at the end of a mapping:
+	 * the owner (third word) matters, the mutex kind (fifth) only helps.
+	 */
+	if (!bpf_probe_read_user(e->words, 3 * sizeof(__u32), uaddr))
+		e->flags |= KS_WAIT_WORDS_OK;
+	else
+		__builtin_memset(e->words, 0, 3 * sizeof(__u32));
+	if (!bpf_probe_read_user(&e->words[3], 3 * sizeof(__u32), uaddr + 12))
+		e->flags |= KS_WAIT_KIND_OK;
+	else
+		__builtin_memset(&e->words[3], 0, 3 * sizeof(__u32));
+}
+
+static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
+					 __u64 uaddr, __u32 op, __u32 val,
+					 __u32 flags)
+{
+	struct ks_inflight inflight = {};
+	struct ks_cpu_stats *stats;
+	struct ks_wait_begin *e;
+	struct task_struct *task;
+
+	if (!ks_current_selected())
+		return 0;
+	e = ks_reserve(sizeof(*e), KS_EV_WAIT_BEGIN);
+	if (!e)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	ks_fill_task_id(&e->task, task);
+	e->uaddr = uaddr;
+	e->op = op;
+	e->val = val;
+	e->flags = flags;
+	e->syscall = syscall;
+	e->_pad0 = 0;
+	ks_read_futex_words(e);
+	ks_save_user_regs(e->regs, regs);
+
+	inflight.begin_ts_ns = e->hdr.ts_ns;
+	inflight.uaddr = uaddr;
+	inflight.op = op;
+	if (bpf_map_update_elem(&ks_inflight, &e->hdr.tid, &inflight,
+				BPF_ANY)) {
+		stats = ks_cpu_stats();
+		if (stats)
+			__sync_fetch_and_add(&stats->inflight_full, 1);
+	}
+	ks_submit(e);
+	return 0;
+}
+
+static __always_inline int ks_futex_enter(struct pt_regs *regs)
+{
+	__u64 uaddr = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	__u32 op = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	__u32 val = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	__u64 timeout = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	__u32 flags = 0;
+
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_WAIT_REQUEUE_PI:
+		break;
+	default:
+		return 0;
+	}
+	if (timeout)
+		flags |= KS_WAIT_TIMED;
+	if (!(op & FUTEX_PRIVATE_FLAG))
+		flags |= KS_WAIT_SHARED;
+	return ks_wait_begin(regs, KS_SYS_FUTEX, uaddr, op, val, flags);
+}
+
+static __always_inline int ks_futex_waitv_enter(struct pt_regs *regs)
+{
+	struct futex_waitv_entry first = {};
+	__u64 waiters = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	__u32 count = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	__u64 timeout = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	__u32 flags = 0;
+
+	/* Several words at once: no single owner, reported by the first. */
+	bpf_probe_read_user(&first, sizeof(first), (const void *)waiters);
+	if (timeout)
+		flags |= KS_WAIT_TIMED;
+	if (!(first.flags & FUTEX2_PRIVATE))
+		flags |= KS_WAIT_SHARED;
+	return ks_wait_begin(regs, KS_SYS_FUTEX_WAITV, first.uaddr, 0, count,
+			     flags);
+}
+
+static __always_inline int ks_futex2_wait_enter(struct pt_regs *regs)
+{
+	__u64 uaddr = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	__u32 val = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	__u32 futex2_flags = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	__u64 timeout = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	__u32 flags = 0;
+
+	if (timeout)
+		flags |= KS_WAIT_TIMED;
+	if (!(futex2_flags & FUTEX2_PRIVATE))
+		flags |= KS_WAIT_SHARED;
+	return ks_wait_begin(regs, KS_SYS_FUTEX_WAIT, uaddr, 0, val, flags);
+}
+
+KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
+{
+	switch (id) {
+	case KS_NR_FUTEX:
+		return ks_futex_enter(regs);
+	case KS_NR_FUTEX_WAITV:
+		return ks_futex_waitv_enter(regs);
+	case KS_NR_FUTEX_WAIT:
+		return ks_futex2_wait_enter(regs);
+	}
+	return 0;
+}
+
+KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct ks_inflight *inflight;
+	struct ks_wait_end *e;
+	__u32 tid;
+
+	switch (ks_syscall_nr(regs)) {
+	case KS_NR_FUTEX:
+	case KS_NR_FUTEX_WAITV:
+	case KS_NR_FUTEX_WAIT:
+	case KS_NR_RESTART_SYSCALL:
+		break;
+	default:
+		return 0;
+	}
+	/*
+	 * A signal (SIGSTOP, a debugger, a handler) interrupted the wait and
+	 * the kernel will resume it: by re-entering futex() (a new begin
+	 * replaces this one) or through restart_syscall(), whose exit ends
+	 * it.  Either way the thread is still waiting.
+	 */
+	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK)
+		return 0;
+
+	tid = (__u32)bpf_get_current_pid_tgid();
+	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
+	if (!inflight)
+		return 0;
+	e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
+	if (e) {
+		e->uaddr = inflight->uaddr;
+		e->begin_ts_ns = inflight->begin_ts_ns;
+		e->ret = ret;
+		e->op = inflight->op;
+		e->_pad0 = 0;
+		ks_submit(e);
+	}
+	bpf_map_delete_elem(&ks_inflight, &tid);
+	return 0;
+}

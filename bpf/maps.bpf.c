@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The one definition of every map and configuration variable. */
+#include "common.bpf.h"
+
+const volatile __u32 ks_agent_tgid = 0;
+const volatile __u32 ks_filter_mode = 0;
+const volatile __u64 ks_wakeup_bytes = KS_RINGBUF_DEFAULT_BYTES / 4;
+
+ks_events_map ks_events SEC(".maps");
+ks_stats_map ks_stats SEC(".maps");
+ks_inflight_map ks_inflight SEC(".maps");
+ks_sel_tgids_map ks_sel_tgids SEC(".maps");
+ks_sel_comms_map ks_sel_comms SEC(".maps");
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
