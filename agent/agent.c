@@ -60,18 +60,12 @@ static void ks_on_process_gone(void *ctx, struct ks_process *process)
 	ks_symbolizer_forget(agent->model.symbolizer, process->tgid);
 }
 
-static uint64_t ks_wait_lock_addr(const struct ks_thread *thread)
-{
-	return thread->wait.pi_refused ? thread->wait.pi_uaddr :
-					 thread->wait.begin.uaddr;
-}
-
 static void ks_refresh_wait(void *ctx, struct ks_thread *thread)
 {
-	struct ks_wait_begin *begin = &thread->wait.begin;
+	struct ks_wait_begin *lock = ks_lock_wait_mut(&thread->wait);
 
-	ks_read_lock_words(thread->tgid, ks_wait_lock_addr(thread),
-			   begin->words, &begin->flags);
+	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
+			   &lock->flags);
 	thread->wait.refreshed = true;
 }
 
@@ -80,7 +74,7 @@ static bool ks_verify_wait(void *ctx, const struct ks_table *table,
 			   const struct ks_wait_target *target)
 {
 	struct ks_thread probe = *thread;
-	struct ks_wait_begin *begin = &probe.wait.begin;
+	struct ks_wait_begin *lock = ks_lock_wait_mut(&probe.wait);
 	struct ks_wait_target fresh;
 	struct ks_proc_syscall sc;
 
@@ -90,11 +84,9 @@ static bool ks_verify_wait(void *ctx, const struct ks_table *table,
 	    sc.args[0] != thread->wait.begin.uaddr)
 		return false;
 	/* And the lock still held by the same thread, read just now? */
-	ks_read_lock_words(thread->tgid, target->lock_addr, begin->words,
-			   &begin->flags);
-	if (probe.wait.pi_refused)
-		probe.wait.pi_word = begin->words[0];
-	ks_wait_target_resolve(table, &probe, NULL, &fresh);
+	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
+			   &lock->flags);
+	ks_wait_target_resolve(table, &probe, &fresh);
 	return fresh.deadlock_edge && fresh.holder == target->holder;
 }
 
@@ -149,6 +141,13 @@ static int ks_setup_loop(struct ks_agent *agent)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
+	/*
+	 * A shell starts background jobs with SIGINT ignored, and an ignored
+	 * signal is discarded instead of queued for the signalfd: restore the
+	 * default disposition before blocking.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);

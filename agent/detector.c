@@ -161,10 +161,10 @@ static size_t ks_collect_edges(struct ks_detector *d,
 		if (ks_detector_reserve(d, n + 1))
 			break;
 		m = &d->blocked[n];
-		ks_wait_target_resolve(table, thread, NULL, &m->target);
+		ks_wait_target_resolve(table, thread, &m->target);
 		if (ks_wait_needs_refresh(d, thread, &m->target, now)) {
 			d->ops.refresh(d->ctx, thread);
-			ks_wait_target_resolve(table, thread, NULL, &m->target);
+			ks_wait_target_resolve(table, thread, &m->target);
 		}
 		if (!m->target.deadlock_edge)
 			continue;

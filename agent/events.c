@@ -66,7 +66,7 @@ static void ks_on_wait_begin(struct ks_model *model,
 	thread->wait.pi_refused = pi_refused;
 
 	thread->process->stats.futex_waits++;
-	ks_wait_target_resolve(&model->table, thread, NULL, &target);
+	ks_wait_target_resolve(&model->table, thread, &target);
 	if (target.kind != KS_LOCK_NONE)
 		thread->process->stats.lock_waits++;
 	ks_detector_mark_dirty(model->detector);
@@ -96,10 +96,8 @@ static void ks_on_wait_end(struct ks_model *model,
 	wait->active = false;
 	wait->pi_refused = (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) &&
 			   rec->ret == -EDEADLK;
-	if (wait->pi_refused) {
-		wait->pi_uaddr = wait->begin.uaddr;
-		wait->pi_word = wait->begin.words[0];
-	}
+	if (wait->pi_refused)
+		wait->refused = wait->begin;
 	ks_detector_mark_dirty(model->detector);
 }
 

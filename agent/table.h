@@ -19,16 +19,28 @@ struct ks_thread_wait {
 	bool active;
 	struct ks_wait_begin begin; /* KS_WAIT_SEEDED: rebuilt from /proc */
 	/*
-	 * The PI mutex the kernel refused with EDEADLK.  glibc then parks
-	 * the thread forever in an unrelated futex wait; what the thread
-	 * really waits for is this lock.
+	 * The FUTEX_LOCK_PI the kernel refused with EDEADLK.  glibc then
+	 * parks the thread forever in an unrelated futex wait; what the
+	 * thread really waits for is that lock.
 	 */
 	bool pi_refused;
-	uint64_t pi_uaddr;
-	uint32_t pi_word;
+	struct ks_wait_begin refused;
 	/* begin.words were re-read from the process since the wait began. */
 	bool refreshed;
 };
+
+/* The record that says which lock a blocked thread waits for. */
+static inline const struct ks_wait_begin *
+ks_lock_wait(const struct ks_thread_wait *wait)
+{
+	return wait->pi_refused ? &wait->refused : &wait->begin;
+}
+
+static inline struct ks_wait_begin *
+ks_lock_wait_mut(struct ks_thread_wait *wait)
+{
+	return wait->pi_refused ? &wait->refused : &wait->begin;
+}
 
 struct ks_process_stats {
 	uint64_t futex_waits; /* every wait, lock or not */

@@ -49,11 +49,15 @@ void ks_mutex_kind_describe(uint32_t mutex_kind, char *buf, unsigned long size)
 		snprintf(buf, size, "unknown");
 		return;
 	}
+	/* glibc sets the pshared bit on every robust mutex too. */
+	bool asked_pshared = (mutex_kind & GLIBC_MUTEX_PSHARED) &&
+			     !(mutex_kind & GLIBC_MUTEX_ROBUST);
+
 	snprintf(buf, size, "%s%s%s%s",
 		 types[mutex_kind & GLIBC_MUTEX_TYPE_MASK],
 		 mutex_kind & GLIBC_MUTEX_ROBUST ? ",robust" : "",
 		 mutex_kind & GLIBC_MUTEX_PI ? ",prio-inherit" : "",
-		 mutex_kind & GLIBC_MUTEX_PSHARED ? ",pshared" : "");
+		 asked_pshared ? ",pshared" : "");
 }
 
 static bool ks_plausible_mutex_kind(uint32_t kind)
@@ -81,14 +85,16 @@ static struct ks_thread *ks_find_holder(const struct ks_table *table,
 
 static void ks_resolve_pi(const struct ks_table *table,
 			  const struct ks_thread *waiter, uint64_t uaddr,
-			  uint32_t word, bool shared,
+			  const uint32_t *words, bool kind_ok, bool shared,
 			  struct ks_wait_target *out)
 {
 	out->kind = KS_LOCK_PI_MUTEX;
 	out->lock_addr = uaddr;
 	/* A PI futex word holds the owner's tid itself: no guessing. */
-	out->holder_ns_tid = word & FUTEX_TID_MASK;
+	out->holder_ns_tid = words[W_LOCK] & FUTEX_TID_MASK;
 	out->holder = ks_find_holder(table, waiter, out->holder_ns_tid, shared);
+	if (kind_ok && ks_plausible_mutex_kind(words[W_KIND]))
+		out->mutex_kind = words[W_KIND];
 }
 
 /* pthread_join waits until the kernel clears the joined thread's tid word. */
@@ -150,42 +156,26 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
-			    const uint32_t *words, struct ks_wait_target *out)
+			    struct ks_wait_target *out)
 {
-	const struct ks_thread_wait *wait = &waiter->wait;
-	const struct ks_wait_begin *begin = &wait->begin;
+	const struct ks_wait_begin *begin = ks_lock_wait(&waiter->wait);
+	const uint32_t *words = begin->words;
 	bool shared = begin->flags & KS_WAIT_SHARED;
-	bool kind_ok = words || (begin->flags & KS_WAIT_KIND_OK);
-	uint32_t cmd = begin->op & FUTEX_CMD_MASK;
+	bool kind_ok = begin->flags & KS_WAIT_KIND_OK;
 
 	memset(out, 0, sizeof(*out));
 	out->mutex_kind = UINT32_MAX;
 	out->lock_addr = begin->uaddr;
-	out->timed = begin->flags & KS_WAIT_TIMED;
-
-	if (wait->pi_refused) {
-		/*
-		 * glibc parked this thread forever after FUTEX_LOCK_PI said
-		 * EDEADLK: it waits, untimed, for that PI mutex.
-		 */
-		ks_resolve_pi(table, waiter, wait->pi_uaddr,
-			      words ? words[W_LOCK] : wait->pi_word, shared,
-			      out);
-		out->timed = false;
-		goto done;
-	}
-	if (!words) {
-		if (!(begin->flags & KS_WAIT_WORDS_OK))
-			return;
-		words = begin->words;
-	}
-	if (begin->syscall != KS_SYS_FUTEX)
+	/* After an EDEADLK glibc parks the thread with no timeout. */
+	out->timed = (begin->flags & KS_WAIT_TIMED) && !waiter->wait.pi_refused;
+	if (!(begin->flags & KS_WAIT_WORDS_OK) ||
+	    begin->syscall != KS_SYS_FUTEX)
 		return; /* futex2 and waitv: no glibc lock uses them */
 
-	switch (cmd) {
+	switch (begin->op & FUTEX_CMD_MASK) {
 	case FUTEX_LOCK_PI:
 	case FUTEX_LOCK_PI2:
-		ks_resolve_pi(table, waiter, begin->uaddr, words[W_LOCK],
+		ks_resolve_pi(table, waiter, begin->uaddr, words, kind_ok,
 			      shared, out);
 		break;
 	case FUTEX_WAIT:
@@ -200,7 +190,6 @@ void ks_wait_target_resolve(const struct ks_table *table,
 		/* FUTEX_WAIT_REQUEUE_PI is a condition variable wait. */
 		break;
 	}
-done:
 	out->deadlock_edge =
 		out->kind != KS_LOCK_NONE && out->holder && !out->timed;
 }

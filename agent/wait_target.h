@@ -37,13 +37,12 @@ struct ks_wait_target {
 };
 
 /*
- * Resolves what waiter waits for.  words: the six words at the lock address
- * as just read by the caller (to re-validate), or NULL for the ones the
- * kernel captured when the wait began.
+ * Resolves what waiter waits for, from the lock words in its wait record
+ * (ks_lock_wait()): as the kernel captured them, or as re-read since.
  */
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
-			    const uint32_t *words, struct ks_wait_target *out);
+			    struct ks_wait_target *out);
 
 const char *ks_lock_kind_name(enum ks_lock_kind kind);
 /* "normal", "recursive", "errorcheck" or "adaptive", plus flags. */

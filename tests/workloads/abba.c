@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Two threads take two mutexes in opposite orders.  A barrier between the
+ * first and the second lock makes the deadlock certain, not a race.
+ *
+ * usage: abba [normal|errorcheck|recursive|pi|robust] [timed-ms]
+ * With timed-ms the second locks are pthread_mutex_timedlock(): the cycle
+ * lasts that long, then both time out and the program exits cleanly.
+ */
+#include "workload.h"
+
+static pthread_mutex_t lock_a, lock_b;
+static pthread_barrier_t both_hold_one;
+static long timed_ms;
+
+static void take(pthread_mutex_t *mutex)
+{
+	struct timespec deadline;
+	int err;
+
+	if (!timed_ms) {
+		WORKLOAD_CHECK(pthread_mutex_lock(mutex));
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timed_ms / 1000;
+	deadline.tv_nsec += (timed_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	err = pthread_mutex_timedlock(mutex, &deadline);
+	if (err && err != ETIMEDOUT)
+		workload_die("pthread_mutex_timedlock", err);
+	if (!err)
+		pthread_mutex_unlock(mutex);
+}
+
+static void *lock_b_then_a(void *arg)
+{
+	WORKLOAD_CHECK(pthread_mutex_lock(&lock_b));
+	pthread_barrier_wait(&both_hold_one);
+	take(&lock_a);
+	pthread_mutex_unlock(&lock_b);
+	return NULL;
+}
+
+static void lock_a_then_b(void)
+{
+	WORKLOAD_CHECK(pthread_mutex_lock(&lock_a));
+	pthread_barrier_wait(&both_hold_one);
+	workload_say("blocking");
+	take(&lock_b);
+	pthread_mutex_unlock(&lock_a);
+}
+
+int main(int argc, char **argv)
+{
+	const char *type = argc > 1 ? argv[1] : "normal";
+	pthread_t other;
+
+	timed_ms = argc > 2 ? atol(argv[2]) : 0;
+	workload_mutex_init(&lock_a, type, 0);
+	workload_mutex_init(&lock_b, type, 0);
+	WORKLOAD_CHECK(pthread_barrier_init(&both_hold_one, NULL, 2));
+	workload_say("started");
+	WORKLOAD_CHECK(pthread_create(&other, NULL, lock_b_then_a, NULL));
+	lock_a_then_b();
+	WORKLOAD_CHECK(pthread_join(other, NULL));
+	workload_say("done");
+	return 0;
+}
