@@ -4,7 +4,8 @@
 set -eu
 
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
-libdw-dev zlib1g-dev libjson-c-dev uthash-dev"
+libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
+libprotobuf-c-dev libcurl4-openssl-dev"
 test_pkgs="libcmocka-dev bats jq util-linux procps"
 bench_pkgs="bpftrace"
 
