@@ -74,7 +74,10 @@ static int ks_set_bytes(ProtobufCBinaryData *field, const uint8_t *data,
 	return 0;
 }
 
-static OtlpKeyValue *ks_key_value_new(const char *key)
+/* A key with a value of the given kind, which the caller then sets. */
+static OtlpKeyValue *
+ks_key_value_new(const char *key,
+		 Opentelemetry__Proto__Common__V1__AnyValue__ValueCase kind)
 {
 	OtlpKeyValue *kv = ks_message_new(
 		&opentelemetry__proto__common__v1__key_value__descriptor);
@@ -87,6 +90,7 @@ static OtlpKeyValue *ks_key_value_new(const char *key)
 		ks_otlp_message_free(kv);
 		return NULL;
 	}
+	kv->value->value_case = kind;
 	return kv;
 }
 
@@ -116,16 +120,12 @@ failed:
 int ks_otlp_attrs_str(struct ks_otlp_attrs *attrs, const char *key,
 		      const char *value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key);
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(STRING_VALUE));
 
-	if (kv) {
-		/* Always a copy, even when empty: a oneof has no default. */
-		kv->value->string_value = strdup(value);
-		kv->value->value_case = KS_ANY_VALUE(STRING_VALUE);
-		if (!kv->value->string_value) {
-			ks_otlp_message_free(kv);
-			kv = NULL;
-		}
+	/* Always a copy, even when empty: a oneof member has no default. */
+	if (kv && !(kv->value->string_value = strdup(value))) {
+		ks_otlp_message_free(kv);
+		kv = NULL;
 	}
 	return ks_attrs_push(attrs, kv);
 }
@@ -133,35 +133,29 @@ int ks_otlp_attrs_str(struct ks_otlp_attrs *attrs, const char *key,
 int ks_otlp_attrs_int(struct ks_otlp_attrs *attrs, const char *key,
 		      int64_t value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key);
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(INT_VALUE));
 
-	if (kv) {
-		kv->value->value_case = KS_ANY_VALUE(INT_VALUE);
+	if (kv)
 		kv->value->int_value = value;
-	}
 	return ks_attrs_push(attrs, kv);
 }
 
 int ks_otlp_attrs_double(struct ks_otlp_attrs *attrs, const char *key,
 			 double value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key);
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(DOUBLE_VALUE));
 
-	if (kv) {
-		kv->value->value_case = KS_ANY_VALUE(DOUBLE_VALUE);
+	if (kv)
 		kv->value->double_value = value;
-	}
 	return ks_attrs_push(attrs, kv);
 }
 
 int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key, bool value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key);
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(BOOL_VALUE));
 
-	if (kv) {
-		kv->value->value_case = KS_ANY_VALUE(BOOL_VALUE);
+	if (kv)
 		kv->value->bool_value = value;
-	}
 	return ks_attrs_push(attrs, kv);
 }
 
@@ -350,14 +344,31 @@ int ks_otlp_log_set_span(OtlpLogRecord *record,
 	return 0;
 }
 
-static OtlpMetric *ks_metric_new(const char *name, const char *unit,
-				 const char *description)
+/* A metric of the kind data_case, with its empty data message. */
+static OtlpMetric *
+ks_metric_new(const char *name, const char *unit, const char *description,
+	      Opentelemetry__Proto__Metrics__V1__Metric__DataCase data_case,
+	      const ProtobufCMessageDescriptor *data_descriptor)
 {
 	OtlpMetric *metric = ks_message_new(
 		&opentelemetry__proto__metrics__v1__metric__descriptor);
+	void *data;
 
 	if (!metric)
 		return NULL;
+	data = ks_message_new(data_descriptor);
+	if (!data) {
+		ks_otlp_message_free(metric);
+		return NULL;
+	}
+	/* Attached first, so that freeing the metric frees it too. */
+	metric->data_case = data_case;
+	if (data_case == KS_METRIC_DATA(GAUGE))
+		metric->gauge = data;
+	else if (data_case == KS_METRIC_DATA(SUM))
+		metric->sum = data;
+	else
+		metric->histogram = data;
 	if (ks_set_string(&metric->name, name) ||
 	    ks_set_string(&metric->unit, unit) ||
 	    ks_set_string(&metric->description, description)) {
@@ -370,18 +381,9 @@ static OtlpMetric *ks_metric_new(const char *name, const char *unit,
 OtlpMetric *ks_otlp_gauge_new(const char *name, const char *unit,
 			      const char *description)
 {
-	OtlpMetric *metric = ks_metric_new(name, unit, description);
-
-	if (!metric)
-		return NULL;
-	metric->gauge = ks_message_new(
+	return ks_metric_new(
+		name, unit, description, KS_METRIC_DATA(GAUGE),
 		&opentelemetry__proto__metrics__v1__gauge__descriptor);
-	if (!metric->gauge) {
-		ks_otlp_message_free(metric);
-		return NULL;
-	}
-	metric->data_case = KS_METRIC_DATA(GAUGE);
-	return metric;
 }
 
 OtlpMetric *ks_otlp_sum_new(const char *name, const char *unit,
@@ -389,21 +391,16 @@ OtlpMetric *ks_otlp_sum_new(const char *name, const char *unit,
 			    enum ks_otlp_temporality temporality,
 			    bool monotonic)
 {
-	OtlpMetric *metric = ks_metric_new(name, unit, description);
-
-	if (!metric)
-		return NULL;
-	metric->sum = ks_message_new(
+	OtlpMetric *metric = ks_metric_new(
+		name, unit, description, KS_METRIC_DATA(SUM),
 		&opentelemetry__proto__metrics__v1__sum__descriptor);
-	if (!metric->sum) {
-		ks_otlp_message_free(metric);
-		return NULL;
+
+	if (metric) {
+		metric->sum->aggregation_temporality =
+			(Opentelemetry__Proto__Metrics__V1__AggregationTemporality)
+				temporality;
+		metric->sum->is_monotonic = monotonic;
 	}
-	metric->data_case = KS_METRIC_DATA(SUM);
-	metric->sum->aggregation_temporality =
-		(Opentelemetry__Proto__Metrics__V1__AggregationTemporality)
-			temporality;
-	metric->sum->is_monotonic = monotonic;
 	return metric;
 }
 
@@ -411,20 +408,14 @@ OtlpMetric *ks_otlp_histogram_new(const char *name, const char *unit,
 				  const char *description,
 				  enum ks_otlp_temporality temporality)
 {
-	OtlpMetric *metric = ks_metric_new(name, unit, description);
-
-	if (!metric)
-		return NULL;
-	metric->histogram = ks_message_new(
+	OtlpMetric *metric = ks_metric_new(
+		name, unit, description, KS_METRIC_DATA(HISTOGRAM),
 		&opentelemetry__proto__metrics__v1__histogram__descriptor);
-	if (!metric->histogram) {
-		ks_otlp_message_free(metric);
-		return NULL;
-	}
-	metric->data_case = KS_METRIC_DATA(HISTOGRAM);
-	metric->histogram->aggregation_temporality =
-		(Opentelemetry__Proto__Metrics__V1__AggregationTemporality)
-			temporality;
+
+	if (metric)
+		metric->histogram->aggregation_temporality =
+			(Opentelemetry__Proto__Metrics__V1__AggregationTemporality)
+				temporality;
 	return metric;
 }
 
