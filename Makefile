@@ -8,6 +8,7 @@ CLANG ?= clang
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
 PROTOC_C ?= protoc-c
+NPM ?= npm
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl
@@ -41,12 +42,15 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(BUILD)/workloads/abba-static
+OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
+# npm ci writes this last: its date says when node_modules was installed.
+OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench run test unit e2e bench workloads \
-	vmlinux format clean
+	otlp-test vmlinux format clean
 
 all: $(BUILD)/knotscope
 
@@ -72,8 +76,11 @@ bench: deps-bench
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-e2e: $(BUILD)/knotscope workloads
+e2e: $(BUILD)/knotscope workloads otlp-test
 	bats --timing tests/e2e
+
+# What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
+otlp-test: $(OTLP_DRIVER) $(OTLP_PEER)
 
 workloads: $(WORKLOAD_BINS)
 
@@ -117,6 +124,16 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
+# --- OTLP end-to-end: a driver of the export layer, and an independent
+# receiver whose node modules come from the committed lockfile only.
+$(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS)
+
+$(OTLP_PEER): tests/otlp/package.json tests/otlp/package-lock.json
+	cd tests/otlp && $(NPM) ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind
 # from DWARF the way they do for programs built by others.
@@ -135,7 +152,8 @@ vmlinux:
 
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
-		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h
+		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
+		tests/otlp/*.c
 
 clean:
 	rm -rf $(BUILD)
