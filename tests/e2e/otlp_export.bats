@@ -231,6 +231,8 @@ expect_accounted() {
 	expect "answers" "$(received '[.[].status] | join(",")')" 503,503,200
 	expect "same batch each time" "$(received '[.[].body] | unique |
 		length')" 1
+	expect "one kept-alive connection" "$(received '[.[].remote_port] |
+		unique | length')" 1
 	expect "exported" "$(stat .traces.exported)" 3
 	expect "requests" "$(stat .traces.requests)" 3
 	expect "retries" "$(stat .traces.retries)" 2

@@ -122,6 +122,8 @@ function handle(req, res) {
 			t_ms: Date.now(),
 			method: req.method,
 			path: req.url,
+			// The same port for several requests: a kept-alive connection.
+			remote_port: req.socket.remotePort,
 			headers: req.headers,
 		};
 		let status;
