@@ -280,14 +280,6 @@ static CURLcode ks_perform(struct ks_otlp_http *http, bool *cut_off)
 	return result;
 }
 
-static void ks_give_up(struct ks_otlp_response *response,
-		       enum ks_otlp_failure failure, const char *why)
-{
-	response->verdict = KS_OTLP_GIVE_UP;
-	response->failure = failure;
-	snprintf(response->error, sizeof(response->error), "%s", why);
-}
-
 static void ks_classify(struct ks_otlp_http *http, CURLcode code,
 			struct ks_otlp_response *response)
 {
@@ -331,15 +323,12 @@ void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 	CURLcode code;
 
 	memset(response, 0, sizeof(*response));
-	if (len > KS_OTLP_MAX_REQUEST_BYTES) {
-		ks_give_up(response, KS_OTLP_FAIL_TOO_LARGE,
-			   "request larger than 64 MiB");
-		return;
-	}
 	if (http->gzip) {
 		if (ks_gzip(data, len, &http->compressed)) {
-			ks_give_up(response, KS_OTLP_FAIL_ENCODE,
-				   "out of memory compressing");
+			response->verdict = KS_OTLP_GIVE_UP;
+			response->failure = KS_OTLP_FAIL_ENCODE;
+			snprintf(response->error, sizeof(response->error),
+				 "out of memory compressing");
 			return;
 		}
 		data = http->compressed.data;

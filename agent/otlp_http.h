@@ -16,7 +16,10 @@
 #include "otlp_config.h"
 #include "otlp_retry.h"
 
-/* The specification's limit, on the encoding before compression. */
+/*
+ * The specification's limit, on the encoding before compression: larger
+ * batches are refused before they are encoded (ks_otlp_pack_request()).
+ */
 #define KS_OTLP_MAX_REQUEST_BYTES ((size_t)64 << 20)
 
 struct ks_otlp_http;
@@ -39,10 +42,8 @@ struct ks_otlp_response {
 };
 
 /*
- * Sends one encoded request of at most KS_OTLP_MAX_REQUEST_BYTES and waits
- * for the answer, at the latest until deadline_ns (CLOCK_MONOTONIC) or the
- * cut-off, whichever comes first.  A larger request is not sent: it comes
- * back as given up with KS_OTLP_FAIL_TOO_LARGE.
+ * Sends one encoded request and waits for the answer, at the latest until
+ * deadline_ns (CLOCK_MONOTONIC) or the cut-off, whichever comes first.
  */
 void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 		       size_t len, uint64_t deadline_ns,

@@ -319,6 +319,18 @@ expect_accounted() {
 	expect_accounted
 }
 
+@test "a request over 64 MiB before compression is refused, not sent" {
+	start_receiver
+	export OTEL_EXPORTER_OTLP_COMPRESSION=gzip
+	run_driver --spans 2 --padding-bytes $((32 * 1024 * 1024)) \
+		--before-start
+
+	expect "failed" "$(stat .traces.failed.too_large)" 2
+	expect "requests sent" "$(stat .traces.requests)" 0
+	expect "requests seen" "$(received 'length')" 0
+	expect_accounted
+}
+
 @test "stop gives up at its deadline and counts the rest as dropped at shutdown" {
 	start_receiver --statuses 503
 	export OTEL_BSP_EXPORT_TIMEOUT=60000

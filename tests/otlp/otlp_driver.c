@@ -26,6 +26,7 @@ struct driver_options {
 	bool before_start; /* queue everything first: one predictable batch */
 	unsigned int stop_ms;
 	unsigned int retry_initial_ms; /* 0: the exporter's default */
+	size_t padding_bytes; /* an attribute this long on every span */
 };
 
 struct driver {
@@ -65,7 +66,22 @@ static struct ks_otlp_resource *agent_resource(const struct ks_otlp_config *cfg)
 	return ks_otlp_resource_new(&attrs);
 }
 
-static OtlpSpan *numbered_span(unsigned int n)
+/* Makes requests as large as a test needs, e.g. over the 64 MiB limit. */
+static int add_padding(struct ks_otlp_attrs *attrs, size_t bytes)
+{
+	char *padding = malloc(bytes + 1);
+	int ret;
+
+	if (!padding)
+		return -1;
+	memset(padding, 'x', bytes);
+	padding[bytes] = '\0';
+	ret = ks_otlp_attrs_str(attrs, "knotscope.padding", padding);
+	free(padding);
+	return ret;
+}
+
+static OtlpSpan *numbered_span(unsigned int n, size_t padding_bytes)
 {
 	uint8_t trace_id[KS_OTLP_TRACE_ID_LEN], id[KS_OTLP_SPAN_ID_LEN];
 	uint64_t start = BASE_NS + n * 1000000ull;
@@ -88,6 +104,8 @@ static OtlpSpan *numbered_span(unsigned int n)
 	ks_otlp_attrs_str(&attrs, "knotscope.lock.address", address);
 	ks_otlp_attrs_double(&attrs, "knotscope.wait.ms", 0.25);
 	ks_otlp_attrs_bool(&attrs, "knotscope.deadlocked", deadlocked);
+	if (padding_bytes)
+		ret |= add_padding(&attrs, padding_bytes);
 	ret |= ks_otlp_attrs_move(&attrs, &span->attributes,
 				  &span->n_attributes);
 	if (deadlocked)
@@ -184,7 +202,7 @@ static int produce(struct driver *d, const struct driver_options *opts)
 
 	/* Return values are the exporter's business: its counters tell. */
 	for (unsigned int n = 0; n < opts->spans; n++) {
-		OtlpSpan *span = numbered_span(n);
+		OtlpSpan *span = numbered_span(n, opts->padding_bytes);
 
 		if (!span)
 			return -1;
@@ -264,6 +282,7 @@ static int parse_options(int argc, char **argv, struct driver_options *opts)
 		{ "before-start", no_argument, NULL, 'b' },
 		{ "stop-ms", required_argument, NULL, 't' },
 		{ "retry-initial-ms", required_argument, NULL, 'r' },
+		{ "padding-bytes", required_argument, NULL, 'p' },
 		{ 0 },
 	};
 	int c;
@@ -290,11 +309,14 @@ static int parse_options(int argc, char **argv, struct driver_options *opts)
 			opts->retry_initial_ms =
 				(unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'p':
+			opts->padding_bytes = strtoul(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr,
 				"usage: otlp_driver [--spans N] [--logs N] "
 				"[--metrics] [--before-start] [--stop-ms MS] "
-				"[--retry-initial-ms MS]\n");
+				"[--retry-initial-ms MS] [--padding-bytes N]\n");
 			return -1;
 		}
 	}
