@@ -54,7 +54,8 @@ bool ks_otlp_exporter_wants(const struct ks_otlp_exporter *exp,
  * queued is older and already waited its turn, and for deadlocks the first
  * report carries the news while repeats add little); -ESHUTDOWN after
  * ks_otlp_exporter_stop(); -ENODEV when the signal is not exported
- * (not counted); -EINVAL for a NULL item (not counted).
+ * (not counted); -EINVAL for a NULL item or resource (not counted).
+ * Never waits for the network: only, briefly, for the queue's mutex.
  */
 int ks_otlp_export_span(struct ks_otlp_exporter *exp,
 			struct ks_otlp_resource *res, OtlpSpan *span);
@@ -69,7 +70,10 @@ int ks_otlp_export_log(struct ks_otlp_exporter *exp,
 struct ks_otlp_metrics;
 
 struct ks_otlp_metrics *ks_otlp_metrics_new(void);
-/* Takes metric whatever the result, and a reference to res; -ENOMEM. */
+/*
+ * Takes metric whatever the result, and a reference to res (its own: the
+ * caller keeps its reference); -ENOMEM, -EINVAL for a NULL metric or res.
+ */
 int ks_otlp_metrics_add(struct ks_otlp_metrics *snapshot,
 			struct ks_otlp_resource *res, OtlpMetric *metric);
 /* For a snapshot that is not handed over after all; NULL is fine. */
