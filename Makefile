@@ -7,14 +7,17 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
+PROTOC_C ?= protoc-c
+NPM ?= npm
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
-LIBS_PC := libbpf libdw libelf zlib json-c
+LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl
 
 CFLAGS ?= -g -O2
 AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
-	-I$(BUILD) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+	-I$(BUILD) -I$(BUILD)/proto \
+	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -I$(dir $(VMLINUX_H))
@@ -27,17 +30,27 @@ AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
 AGENT_LIB := $(BUILD)/libknotscope.a
 
+# OTLP messages: C generated from proto/ at build time, never committed.
+PROTO_SRCS := $(wildcard proto/opentelemetry/proto/*/v1/*.proto \
+	proto/opentelemetry/proto/collector/*/v1/*.proto)
+PROTO_GEN_C := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRCS))
+PROTO_GEN_H := $(PROTO_GEN_C:.c=.h)
+PROTO_OBJS := $(PROTO_GEN_C:.c=.o)
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(BUILD)/workloads/abba-static
+OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
+# npm ci writes this last: its date says when node_modules was installed.
+OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench run test unit e2e bench workloads \
-	vmlinux format clean
+	otlp-test vmlinux format clean
 
 all: $(BUILD)/knotscope
 
@@ -63,8 +76,11 @@ bench: deps-bench
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-e2e: $(BUILD)/knotscope workloads
+e2e: $(BUILD)/knotscope workloads otlp-test
 	bats --timing tests/e2e
+
+# What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
+otlp-test: $(OTLP_DRIVER) $(OTLP_PEER)
 
 workloads: $(WORKLOAD_BINS)
 
@@ -79,20 +95,44 @@ $(BUILD)/knotscope.bpf.o: $(BPF_OBJS)
 $(BUILD)/knotscope.skel.h: $(BUILD)/knotscope.bpf.o
 	$(BPFTOOL) gen skeleton $< name knotscope_bpf > $@
 
+# --- OTLP wire format: protoc-c writes a .pb-c.c/.pb-c.h pair per .proto,
+# named after its path under proto/, which is also how they include each other.
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/proto
+	$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/proto $<
+
+# Kept after the build: make would otherwise delete them as intermediates.
+# Whatever includes them must list $(PROTO_GEN_H) to get them made.
+.SECONDARY: $(PROTO_GEN_C) $(PROTO_GEN_H)
+
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_GEN_H)
+	$(CC) $(AGENT_CFLAGS) -c $< -o $@
+
 # --- Agent: everything but main() in a library the unit tests link too.
-$(BUILD)/agent/%.o: agent/%.c agent/*.h include/knotscope_abi.h $(BUILD)/knotscope.skel.h
+$(BUILD)/agent/%.o: agent/%.c agent/*.h include/knotscope_abi.h $(BUILD)/knotscope.skel.h \
+		$(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
-$(AGENT_LIB): $(AGENT_OBJS)
+$(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/knotscope: $(BUILD)/agent/main.o $(AGENT_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h
+$(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
+
+# --- OTLP end-to-end: a driver of the export layer, and an independent
+# receiver whose node modules come from the committed lockfile only.
+$(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS)
+
+$(OTLP_PEER): tests/otlp/package.json tests/otlp/package-lock.json
+	cd tests/otlp && $(NPM) ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind
@@ -112,7 +152,8 @@ vmlinux:
 
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
-		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h
+		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
+		tests/otlp/*.c
 
 clean:
 	rm -rf $(BUILD)

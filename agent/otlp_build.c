@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otlp_build.h"
+
+#define KS_ANY_VALUE(member) \
+	OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##member
+#define KS_METRIC_DATA(member) \
+	OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_##member
+#define KS_NUMBER_VALUE(member) \
+	OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_##member
+#define KS_HISTOGRAM_ONEOF(field) \
+	OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__##field
+
+/* Appends item to a protobuf-c repeated field (array, n_array): 0 or -1. */
+#define ks_push(array, nr, item)                                        \
+	({                                                              \
+		__typeof__(array) grown_ =                              \
+			realloc((array), ((nr) + 1) * sizeof(*grown_)); \
+		if (grown_) {                                           \
+			(array) = grown_;                               \
+			(array)[(nr)++] = (item);                       \
+		}                                                       \
+		grown_ ? 0 : -1;                                        \
+	})
+
+void ks_otlp_message_free(void *message)
+{
+	if (message)
+		protobuf_c_message_free_unpacked(message, NULL);
+}
+
+static void *ks_message_new(const ProtobufCMessageDescriptor *descriptor)
+{
+	void *message = malloc(descriptor->sizeof_message);
+
+	if (message)
+		protobuf_c_message_init(descriptor, message);
+	return message;
+}
+
+/*
+ * Fields start at protobuf-c's shared empty string, which is never freed:
+ * an empty or absent value can stay there, anything else must be a copy.
+ */
+static int ks_set_string(char **field, const char *value)
+{
+	char *copy;
+
+	if (!value || !*value)
+		return 0;
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	if (*field != protobuf_c_empty_string)
+		free(*field);
+	*field = copy;
+	return 0;
+}
+
+static int ks_set_bytes(ProtobufCBinaryData *field, const uint8_t *data,
+			size_t len)
+{
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	free(field->data);
+	field->data = copy;
+	field->len = len;
+	return 0;
+}
+
+/* A key with a value of the given kind, which the caller then sets. */
+static OtlpKeyValue *
+ks_key_value_new(const char *key,
+		 Opentelemetry__Proto__Common__V1__AnyValue__ValueCase kind)
+{
+	OtlpKeyValue *kv = ks_message_new(
+		&opentelemetry__proto__common__v1__key_value__descriptor);
+
+	if (!kv)
+		return NULL;
+	kv->value = ks_message_new(
+		&opentelemetry__proto__common__v1__any_value__descriptor);
+	if (!kv->value || ks_set_string(&kv->key, key)) {
+		ks_otlp_message_free(kv);
+		return NULL;
+	}
+	kv->value->value_case = kind;
+	return kv;
+}
+
+static int ks_attrs_push(struct ks_otlp_attrs *attrs, OtlpKeyValue *kv)
+{
+	if (!kv)
+		goto failed;
+	if (attrs->nr == attrs->cap) {
+		size_t cap = attrs->cap ? attrs->cap * 2 : 8;
+		OtlpKeyValue **grown =
+			realloc(attrs->items, cap * sizeof(*grown));
+
+		if (!grown) {
+			ks_otlp_message_free(kv);
+			goto failed;
+		}
+		attrs->items = grown;
+		attrs->cap = cap;
+	}
+	attrs->items[attrs->nr++] = kv;
+	return 0;
+failed:
+	attrs->failed = true;
+	return -ENOMEM;
+}
+
+int ks_otlp_attrs_str(struct ks_otlp_attrs *attrs, const char *key,
+		      const char *value)
+{
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(STRING_VALUE));
+
+	/* Always a copy, even when empty: a oneof member has no default. */
+	if (kv && !(kv->value->string_value = strdup(value))) {
+		ks_otlp_message_free(kv);
+		kv = NULL;
+	}
+	return ks_attrs_push(attrs, kv);
+}
+
+int ks_otlp_attrs_int(struct ks_otlp_attrs *attrs, const char *key,
+		      int64_t value)
+{
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(INT_VALUE));
+
+	if (kv)
+		kv->value->int_value = value;
+	return ks_attrs_push(attrs, kv);
+}
+
+int ks_otlp_attrs_double(struct ks_otlp_attrs *attrs, const char *key,
+			 double value)
+{
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(DOUBLE_VALUE));
+
+	if (kv)
+		kv->value->double_value = value;
+	return ks_attrs_push(attrs, kv);
+}
+
+int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key, bool value)
+{
+	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(BOOL_VALUE));
+
+	if (kv)
+		kv->value->bool_value = value;
+	return ks_attrs_push(attrs, kv);
+}
+
+void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs)
+{
+	if (!attrs)
+		return;
+	for (size_t i = 0; i < attrs->nr; i++)
+		ks_otlp_message_free(attrs->items[i]);
+	free(attrs->items);
+	memset(attrs, 0, sizeof(*attrs));
+}
+
+int ks_otlp_attrs_move(struct ks_otlp_attrs *attrs, OtlpKeyValue ***field,
+		       size_t *nr_field)
+{
+	OtlpKeyValue **grown;
+	int ret = 0;
+
+	if (!attrs || (!attrs->nr && !attrs->failed))
+		return 0;
+	if (attrs->failed) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	grown = realloc(*field, (*nr_field + attrs->nr) * sizeof(*grown));
+	if (!grown) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	memcpy(grown + *nr_field, attrs->items,
+	       attrs->nr * sizeof(*attrs->items));
+	*field = grown;
+	*nr_field += attrs->nr;
+	/* The messages now belong to the field: only the array goes. */
+	attrs->nr = 0;
+cleanup:
+	ks_otlp_attrs_release(attrs);
+	return ret;
+}
+
+OtlpSpan *ks_otlp_span_new(const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
+			   const uint8_t span_id[KS_OTLP_SPAN_ID_LEN],
+			   const char *name, uint64_t start_ns, uint64_t end_ns)
+{
+	OtlpSpan *span = ks_message_new(
+		&opentelemetry__proto__trace__v1__span__descriptor);
+
+	if (!span)
+		return NULL;
+	if (ks_set_bytes(&span->trace_id, trace_id, KS_OTLP_TRACE_ID_LEN) ||
+	    ks_set_bytes(&span->span_id, span_id, KS_OTLP_SPAN_ID_LEN) ||
+	    ks_set_string(&span->name, name)) {
+		ks_otlp_message_free(span);
+		return NULL;
+	}
+	span->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)
+		KS_OTLP_SPAN_INTERNAL;
+	span->start_time_unix_nano = start_ns;
+	span->end_time_unix_nano = end_ns;
+	return span;
+}
+
+int ks_otlp_span_set_parent(OtlpSpan *span,
+			    const uint8_t parent_id[KS_OTLP_SPAN_ID_LEN])
+{
+	return ks_set_bytes(&span->parent_span_id, parent_id,
+			    KS_OTLP_SPAN_ID_LEN);
+}
+
+int ks_otlp_span_set_status(OtlpSpan *span, enum ks_otlp_status_code code,
+			    const char *message)
+{
+	OtlpStatus *status = ks_message_new(
+		&opentelemetry__proto__trace__v1__status__descriptor);
+
+	if (!status)
+		return -ENOMEM;
+	status->code =
+		(Opentelemetry__Proto__Trace__V1__Status__StatusCode)code;
+	if (ks_set_string(&status->message, message)) {
+		ks_otlp_message_free(status);
+		return -ENOMEM;
+	}
+	ks_otlp_message_free(span->status);
+	span->status = status;
+	return 0;
+}
+
+int ks_otlp_span_add_event(OtlpSpan *span, const char *name, uint64_t time_ns,
+			   struct ks_otlp_attrs *attrs)
+{
+	OtlpSpanEvent *event = ks_message_new(
+		&opentelemetry__proto__trace__v1__span__event__descriptor);
+	int ret = -ENOMEM;
+
+	if (!event)
+		goto cleanup;
+	event->time_unix_nano = time_ns;
+	if (ks_set_string(&event->name, name))
+		goto cleanup;
+	ret = ks_otlp_attrs_move(attrs, &event->attributes,
+				 &event->n_attributes);
+	if (!ret && ks_push(span->events, span->n_events, event))
+		ret = -ENOMEM;
+	if (!ret)
+		event = NULL;
+cleanup:
+	ks_otlp_attrs_release(attrs);
+	ks_otlp_message_free(event);
+	return ret;
+}
+
+int ks_otlp_span_add_link(OtlpSpan *span,
+			  const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
+			  const uint8_t span_id[KS_OTLP_SPAN_ID_LEN],
+			  struct ks_otlp_attrs *attrs)
+{
+	OtlpSpanLink *link = ks_message_new(
+		&opentelemetry__proto__trace__v1__span__link__descriptor);
+	int ret = -ENOMEM;
+
+	if (!link)
+		goto cleanup;
+	if (ks_set_bytes(&link->trace_id, trace_id, KS_OTLP_TRACE_ID_LEN) ||
+	    ks_set_bytes(&link->span_id, span_id, KS_OTLP_SPAN_ID_LEN))
+		goto cleanup;
+	ret = ks_otlp_attrs_move(attrs, &link->attributes, &link->n_attributes);
+	if (!ret && ks_push(span->links, span->n_links, link))
+		ret = -ENOMEM;
+	if (!ret)
+		link = NULL;
+cleanup:
+	ks_otlp_attrs_release(attrs);
+	ks_otlp_message_free(link);
+	return ret;
+}
+
+static const char *ks_severity_text(enum ks_otlp_severity severity)
+{
+	/* Four numbers per level, TRACE (1-4) to FATAL (21-24). */
+	static const char *const levels[] = { "TRACE", "DEBUG", "INFO",
+					      "WARN",  "ERROR", "FATAL" };
+	unsigned int level = ((unsigned int)severity - 1) / 4;
+
+	return severity >= 1 && level < 6 ? levels[level] : NULL;
+}
+
+OtlpLogRecord *ks_otlp_log_new(uint64_t time_ns, uint64_t observed_ns,
+			       enum ks_otlp_severity severity,
+			       const char *event_name, const char *body)
+{
+	OtlpLogRecord *record = ks_message_new(
+		&opentelemetry__proto__logs__v1__log_record__descriptor);
+
+	if (!record)
+		return NULL;
+	record->time_unix_nano = time_ns;
+	record->observed_time_unix_nano = observed_ns;
+	record->severity_number =
+		(Opentelemetry__Proto__Logs__V1__SeverityNumber)severity;
+	record->body = ks_message_new(
+		&opentelemetry__proto__common__v1__any_value__descriptor);
+	if (!record->body)
+		goto failed;
+	record->body->string_value = strdup(body);
+	if (!record->body->string_value)
+		goto failed;
+	record->body->value_case = KS_ANY_VALUE(STRING_VALUE);
+	if (ks_set_string(&record->severity_text, ks_severity_text(severity)) ||
+	    ks_set_string(&record->event_name, event_name))
+		goto failed;
+	return record;
+failed:
+	ks_otlp_message_free(record);
+	return NULL;
+}
+
+int ks_otlp_log_set_span(OtlpLogRecord *record,
+			 const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
+			 const uint8_t span_id[KS_OTLP_SPAN_ID_LEN])
+{
+	if (ks_set_bytes(&record->trace_id, trace_id, KS_OTLP_TRACE_ID_LEN) ||
+	    ks_set_bytes(&record->span_id, span_id, KS_OTLP_SPAN_ID_LEN))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A metric of the kind data_case, with its empty data message. */
+static OtlpMetric *
+ks_metric_new(const char *name, const char *unit, const char *description,
+	      Opentelemetry__Proto__Metrics__V1__Metric__DataCase data_case,
+	      const ProtobufCMessageDescriptor *data_descriptor)
+{
+	OtlpMetric *metric = ks_message_new(
+		&opentelemetry__proto__metrics__v1__metric__descriptor);
+	void *data;
+
+	if (!metric)
+		return NULL;
+	data = ks_message_new(data_descriptor);
+	if (!data) {
+		ks_otlp_message_free(metric);
+		return NULL;
+	}
+	/* Attached first, so that freeing the metric frees it too. */
+	metric->data_case = data_case;
+	if (data_case == KS_METRIC_DATA(GAUGE))
+		metric->gauge = data;
+	else if (data_case == KS_METRIC_DATA(SUM))
+		metric->sum = data;
+	else
+		metric->histogram = data;
+	if (ks_set_string(&metric->name, name) ||
+	    ks_set_string(&metric->unit, unit) ||
+	    ks_set_string(&metric->description, description)) {
+		ks_otlp_message_free(metric);
+		return NULL;
+	}
+	return metric;
+}
+
+OtlpMetric *ks_otlp_gauge_new(const char *name, const char *unit,
+			      const char *description)
+{
+	return ks_metric_new(
+		name, unit, description, KS_METRIC_DATA(GAUGE),
+		&opentelemetry__proto__metrics__v1__gauge__descriptor);
+}
+
+OtlpMetric *ks_otlp_sum_new(const char *name, const char *unit,
+			    const char *description,
+			    enum ks_otlp_temporality temporality,
+			    bool monotonic)
+{
+	OtlpMetric *metric = ks_metric_new(
+		name, unit, description, KS_METRIC_DATA(SUM),
+		&opentelemetry__proto__metrics__v1__sum__descriptor);
+
+	if (metric) {
+		metric->sum->aggregation_temporality =
+			(Opentelemetry__Proto__Metrics__V1__AggregationTemporality)
+				temporality;
+		metric->sum->is_monotonic = monotonic;
+	}
+	return metric;
+}
+
+OtlpMetric *ks_otlp_histogram_new(const char *name, const char *unit,
+				  const char *description,
+				  enum ks_otlp_temporality temporality)
+{
+	OtlpMetric *metric = ks_metric_new(
+		name, unit, description, KS_METRIC_DATA(HISTOGRAM),
+		&opentelemetry__proto__metrics__v1__histogram__descriptor);
+
+	if (metric)
+		metric->histogram->aggregation_temporality =
+			(Opentelemetry__Proto__Metrics__V1__AggregationTemporality)
+				temporality;
+	return metric;
+}
+
+/* Adds a point with its value set by the caller; takes point and attrs. */
+static int ks_metric_add_number(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+				OtlpNumberDataPoint *point)
+{
+	bool gauge = metric->data_case == KS_METRIC_DATA(GAUGE);
+	int ret = -EINVAL;
+
+	if (!gauge && metric->data_case != KS_METRIC_DATA(SUM))
+		goto cleanup;
+	ret = -ENOMEM;
+	if (!point)
+		goto cleanup;
+	ret = ks_otlp_attrs_move(attrs, &point->attributes,
+				 &point->n_attributes);
+	if (ret)
+		goto cleanup;
+	if (gauge ? ks_push(metric->gauge->data_points,
+			    metric->gauge->n_data_points, point) :
+		    ks_push(metric->sum->data_points,
+			    metric->sum->n_data_points, point))
+		ret = -ENOMEM;
+	else
+		point = NULL;
+cleanup:
+	ks_otlp_attrs_release(attrs);
+	ks_otlp_message_free(point);
+	return ret;
+}
+
+static OtlpNumberDataPoint *ks_number_point_new(uint64_t start_ns,
+						uint64_t time_ns)
+{
+	OtlpNumberDataPoint *point = ks_message_new(
+		&opentelemetry__proto__metrics__v1__number_data_point__descriptor);
+
+	if (point) {
+		point->start_time_unix_nano = start_ns;
+		point->time_unix_nano = time_ns;
+	}
+	return point;
+}
+
+int ks_otlp_metric_add_int(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+			   uint64_t start_ns, uint64_t time_ns, int64_t value)
+{
+	OtlpNumberDataPoint *point = ks_number_point_new(start_ns, time_ns);
+
+	if (point) {
+		point->value_case = KS_NUMBER_VALUE(AS_INT);
+		point->as_int = value;
+	}
+	return ks_metric_add_number(metric, attrs, point);
+}
+
+int ks_otlp_metric_add_double(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+			      uint64_t start_ns, uint64_t time_ns, double value)
+{
+	OtlpNumberDataPoint *point = ks_number_point_new(start_ns, time_ns);
+
+	if (point) {
+		point->value_case = KS_NUMBER_VALUE(AS_DOUBLE);
+		point->as_double = value;
+	}
+	return ks_metric_add_number(metric, attrs, point);
+}
+
+static int ks_histogram_fill(OtlpHistogramDataPoint *point,
+			     const struct ks_otlp_histogram_values *values)
+{
+	size_t nr_counts = values->nr_bounds + 1;
+
+	point->bucket_counts = malloc(nr_counts * sizeof(uint64_t));
+	if (!point->bucket_counts)
+		return -ENOMEM;
+	point->n_bucket_counts = nr_counts;
+	memcpy(point->bucket_counts, values->counts,
+	       nr_counts * sizeof(uint64_t));
+	for (size_t i = 0; i < nr_counts; i++)
+		point->count += values->counts[i];
+	if (values->nr_bounds) {
+		point->explicit_bounds =
+			malloc(values->nr_bounds * sizeof(double));
+		if (!point->explicit_bounds)
+			return -ENOMEM;
+		point->n_explicit_bounds = values->nr_bounds;
+		memcpy(point->explicit_bounds, values->bounds,
+		       values->nr_bounds * sizeof(double));
+	}
+	point->_sum_case = KS_HISTOGRAM_ONEOF(_SUM_SUM);
+	point->sum = values->sum;
+	/* An empty histogram has no extremes to report. */
+	if (values->has_min_max && point->count) {
+		point->_min_case = KS_HISTOGRAM_ONEOF(_MIN_MIN);
+		point->min = values->min;
+		point->_max_case = KS_HISTOGRAM_ONEOF(_MAX_MAX);
+		point->max = values->max;
+	}
+	return 0;
+}
+
+int ks_otlp_histogram_add(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+			  uint64_t start_ns, uint64_t time_ns,
+			  const struct ks_otlp_histogram_values *values)
+{
+	OtlpHistogramDataPoint *point = NULL;
+	int ret = -EINVAL;
+
+	if (metric->data_case != KS_METRIC_DATA(HISTOGRAM))
+		goto cleanup;
+	ret = -ENOMEM;
+	point = ks_message_new(
+		&opentelemetry__proto__metrics__v1__histogram_data_point__descriptor);
+	if (!point)
+		goto cleanup;
+	point->start_time_unix_nano = start_ns;
+	point->time_unix_nano = time_ns;
+	ret = ks_histogram_fill(point, values);
+	if (!ret)
+		ret = ks_otlp_attrs_move(attrs, &point->attributes,
+					 &point->n_attributes);
+	if (!ret && ks_push(metric->histogram->data_points,
+			    metric->histogram->n_data_points, point))
+		ret = -ENOMEM;
+	if (!ret)
+		point = NULL;
+cleanup:
+	ks_otlp_attrs_release(attrs);
+	ks_otlp_message_free(point);
+	return ret;
+}
+
+size_t ks_otlp_metric_points(const OtlpMetric *metric)
+{
+	switch (metric->data_case) {
+	case KS_METRIC_DATA(GAUGE):
+		return metric->gauge->n_data_points;
+	case KS_METRIC_DATA(SUM):
+		return metric->sum->n_data_points;
+	case KS_METRIC_DATA(HISTOGRAM):
+		return metric->histogram->n_data_points;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Builders for the OTLP messages the agent hands to the exporter, so that
+ * callers never assemble protobuf-c structs by hand.  Everything built here
+ * is a heap message (see otlp_proto.h); strings and ids are copied, so
+ * callers keep ownership of what they pass in.
+ *
+ * Allocation failures are sticky where that keeps callers short: an
+ * attribute list remembers a failed add and reports it once, when it is
+ * moved onto a message.
+ */
+#ifndef KS_OTLP_BUILD_H
+#define KS_OTLP_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otlp_proto.h"
+
+/*
+ * A growing list of attributes.  Start it zeroed (KS_OTLP_ATTRS_INIT);
+ * ks_otlp_attrs_move() hands its contents to a message, and
+ * ks_otlp_attrs_release() frees whatever it still holds.
+ */
+struct ks_otlp_attrs {
+	OtlpKeyValue **items;
+	size_t nr;
+	size_t cap;
+	bool failed;
+};
+
+#define KS_OTLP_ATTRS_INIT \
+	{                  \
+		0          \
+	}
+
+/* Each returns -ENOMEM (and marks the list failed) or 0. */
+int ks_otlp_attrs_str(struct ks_otlp_attrs *attrs, const char *key,
+		      const char *value);
+int ks_otlp_attrs_int(struct ks_otlp_attrs *attrs, const char *key,
+		      int64_t value);
+int ks_otlp_attrs_double(struct ks_otlp_attrs *attrs, const char *key,
+			 double value);
+int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key,
+		       bool value);
+
+/*
+ * Appends the list's attributes to a message's repeated KeyValue field, e.g.
+ * ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes),
+ * leaving the list empty.  -ENOMEM if an earlier add failed or the field
+ * could not grow: the field is then unchanged and the list released.
+ * attrs may be NULL: nothing to move.
+ */
+int ks_otlp_attrs_move(struct ks_otlp_attrs *attrs, OtlpKeyValue ***field,
+		       size_t *nr_field);
+
+void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs);
+
+/* Frees a heap message of any type; NULL is fine. */
+void ks_otlp_message_free(void *message);
+
+/* A span of kind INTERNAL, status unset; NULL on ENOMEM. */
+OtlpSpan *ks_otlp_span_new(const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
+			   const uint8_t span_id[KS_OTLP_SPAN_ID_LEN],
+			   const char *name, uint64_t start_ns,
+			   uint64_t end_ns);
+int ks_otlp_span_set_parent(OtlpSpan *span,
+			    const uint8_t parent_id[KS_OTLP_SPAN_ID_LEN]);
+int ks_otlp_span_set_status(OtlpSpan *span, enum ks_otlp_status_code code,
+			    const char *message);
+/* attrs (may be NULL) are moved onto the event or link. */
+int ks_otlp_span_add_event(OtlpSpan *span, const char *name, uint64_t time_ns,
+			   struct ks_otlp_attrs *attrs);
+int ks_otlp_span_add_link(OtlpSpan *span,
+			  const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
+			  const uint8_t span_id[KS_OTLP_SPAN_ID_LEN],
+			  struct ks_otlp_attrs *attrs);
+
+/*
+ * A log record with a string body, its severity text derived from the
+ * number ("ERROR" for KS_OTLP_SEVERITY_ERROR).  event_name (may be NULL)
+ * makes it an event, like "knotscope.deadlock".  NULL on ENOMEM.
+ */
+OtlpLogRecord *ks_otlp_log_new(uint64_t time_ns, uint64_t observed_ns,
+			       enum ks_otlp_severity severity,
+			       const char *event_name, const char *body);
+/* Ties the record to a span. */
+int ks_otlp_log_set_span(OtlpLogRecord *record,
+			 const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
+			 const uint8_t span_id[KS_OTLP_SPAN_ID_LEN]);
+
+/* Metrics without points yet; NULL on ENOMEM. */
+OtlpMetric *ks_otlp_gauge_new(const char *name, const char *unit,
+			      const char *description);
+OtlpMetric *ks_otlp_sum_new(const char *name, const char *unit,
+			    const char *description,
+			    enum ks_otlp_temporality temporality,
+			    bool monotonic);
+OtlpMetric *ks_otlp_histogram_new(const char *name, const char *unit,
+				  const char *description,
+				  enum ks_otlp_temporality temporality);
+
+/*
+ * Adds a point to a gauge or sum, with attrs (may be NULL) moved onto it.
+ * -EINVAL for a histogram, -ENOMEM.
+ */
+int ks_otlp_metric_add_int(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+			   uint64_t start_ns, uint64_t time_ns, int64_t value);
+int ks_otlp_metric_add_double(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+			      uint64_t start_ns, uint64_t time_ns,
+			      double value);
+
+/* Bucket i counts values in (bounds[i - 1], bounds[i]]: nr_bounds + 1. */
+struct ks_otlp_histogram_values {
+	const double *bounds;
+	size_t nr_bounds;
+	const uint64_t *counts;
+	double sum;
+	bool has_min_max;
+	double min;
+	double max;
+};
+
+/* The point's count is the sum of the bucket counts. -EINVAL, -ENOMEM. */
+int ks_otlp_histogram_add(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
+			  uint64_t start_ns, uint64_t time_ns,
+			  const struct ks_otlp_histogram_values *values);
+
+/* How many data points a metric holds: the unit metrics are counted in. */
+size_t ks_otlp_metric_points(const OtlpMetric *metric);
+
+#endif /* KS_OTLP_BUILD_H */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The bodies of OTLP/HTTP exchanges: a batch of spans, log records or
+ * metrics encoded as one Export*ServiceRequest, and the partial success a
+ * receiver may answer with.  The three signals share one shape (request ->
+ * resource_* -> scope_* -> items, all at field numbers 1 and 2), so one
+ * encoder serves them all through protobuf-c's descriptors.
+ */
+#ifndef KS_OTLP_PACK_H
+#define KS_OTLP_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otlp_config.h"
+#include "otlp_resource.h"
+
+/* One span, log record or metric, and the resource it belongs to. */
+struct ks_otlp_record {
+	const ProtobufCMessage *item;
+	const struct ks_otlp_resource *resource;
+};
+
+/*
+ * Encodes records as the signal's Export*ServiceRequest: one resource_*
+ * entry per distinct resource, in the order resources first appear, each
+ * with one scope (knotscope) holding its items in their original order.
+ * The items and resources are only read.  Returns 0 with a malloc()ed
+ * encoding in *out, -E2BIG when it would exceed max_len (checked before
+ * anything is encoded), or -ENOMEM.
+ */
+int ks_otlp_pack_request(enum ks_otlp_signal signal,
+			 const struct ks_otlp_record *records, size_t nr,
+			 size_t max_len, uint8_t **out, size_t *out_len);
+
+/*
+ * The items a 2xx response's body says were rejected (its partial_success):
+ * 0 when there is none, -1 when the body does not decode.  The receiver's
+ * explanation, if any, goes into message.
+ */
+int64_t ks_otlp_rejected_items(enum ks_otlp_signal signal, const uint8_t *body,
+			       size_t len, char *message, size_t message_size);
+
+#endif /* KS_OTLP_PACK_H */

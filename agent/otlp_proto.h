@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The OTLP messages protoc-c generates from proto/, under names short enough
+ * for 80 columns.
+ *
+ * Ownership convention of every message the OTLP layer takes or builds: a
+ * "heap message" is one whose every reachable pointer (the message, its
+ * strings, bytes, arrays and sub-messages) was malloc()ed and is reachable
+ * exactly once.  protobuf_c_message_free_unpacked(&msg->base, NULL) then
+ * frees the whole tree, which is how the layer disposes of it.  Strings may
+ * also be left at protobuf-c's shared empty string, which it never frees.
+ */
+#ifndef KS_OTLP_PROTO_H
+#define KS_OTLP_PROTO_H
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+
+typedef Opentelemetry__Proto__Common__V1__AnyValue OtlpAnyValue;
+typedef Opentelemetry__Proto__Common__V1__KeyValue OtlpKeyValue;
+typedef Opentelemetry__Proto__Resource__V1__Resource OtlpResource;
+typedef Opentelemetry__Proto__Trace__V1__Span OtlpSpan;
+typedef Opentelemetry__Proto__Trace__V1__Span__Event OtlpSpanEvent;
+typedef Opentelemetry__Proto__Trace__V1__Span__Link OtlpSpanLink;
+typedef Opentelemetry__Proto__Trace__V1__Status OtlpStatus;
+typedef Opentelemetry__Proto__Logs__V1__LogRecord OtlpLogRecord;
+typedef Opentelemetry__Proto__Metrics__V1__Metric OtlpMetric;
+typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint OtlpNumberDataPoint;
+typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint
+	OtlpHistogramDataPoint;
+
+#define KS_OTLP_TRACE_ID_LEN 16
+#define KS_OTLP_SPAN_ID_LEN 8
+
+enum ks_otlp_span_kind {
+	KS_OTLP_SPAN_INTERNAL =
+		OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL,
+	KS_OTLP_SPAN_CLIENT =
+		OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT,
+};
+
+enum ks_otlp_status_code {
+	KS_OTLP_STATUS_UNSET =
+		OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET,
+	KS_OTLP_STATUS_OK =
+		OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK,
+	KS_OTLP_STATUS_ERROR =
+		OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR,
+};
+
+/* The first step of each level; the spec allows three finer ones above. */
+enum ks_otlp_severity {
+	KS_OTLP_SEVERITY_DEBUG =
+		OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_DEBUG,
+	KS_OTLP_SEVERITY_INFO =
+		OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_INFO,
+	KS_OTLP_SEVERITY_WARN =
+		OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_WARN,
+	KS_OTLP_SEVERITY_ERROR =
+		OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_ERROR,
+	KS_OTLP_SEVERITY_FATAL =
+		OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_FATAL,
+};
+
+enum ks_otlp_temporality {
+	KS_OTLP_DELTA =
+		OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA,
+	KS_OTLP_CUMULATIVE =
+		OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE,
+};
+
+#endif /* KS_OTLP_PROTO_H */
