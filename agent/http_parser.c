@@ -131,25 +131,33 @@ static void emit(struct ks_http_parser *p, enum ks_http_event event,
 	p->on_event(p->ctx, event, msg);
 }
 
+enum start_guess {
+	START_NONE,
+	START_BLANK, /* only line ends, which may precede a message */
+	START_PLAUSIBLE,
+};
+
 /*
  * Whether a syscall skipped into can begin a message: a cheap look at its
  * first bytes.  Data that ends while it still fits counts as plausible.
  */
-static bool start_plausible(enum ks_http_direction direction,
-			    const uint8_t *data, size_t len)
+static enum start_guess guess_start(enum ks_http_direction direction,
+				    const uint8_t *data, size_t len)
 {
 	size_t i = 0, method_len = 0;
 
-	/* RFC 9112 2.2: a stray CRLF may precede a request. */
-	while (i < len && i < 2 && (data[i] == '\r' || data[i] == '\n'))
+	/* RFC 9112 2.2: empty lines may precede a message. */
+	while (i < len && (data[i] == '\r' || data[i] == '\n'))
 		i++;
 	if (i == len)
-		return false;
+		return len ? START_BLANK : START_NONE;
 	if (direction == KS_HTTP_RESPONSES) {
 		for (size_t j = 0; i < len && j < VERSION_PREFIX_LEN; i++, j++)
 			if (data[i] != (uint8_t)version_prefix[j])
-				return false;
-		return i >= len || (data[i] >= '0' && data[i] <= '9');
+				return START_NONE;
+		return i >= len || (data[i] >= '0' && data[i] <= '9') ?
+			       START_PLAUSIBLE :
+			       START_NONE;
 	}
 	while (i < len && is_method_char(data[i]) &&
 	       method_len < KS_HTTP_METHOD_MAX) {
@@ -157,10 +165,11 @@ static bool start_plausible(enum ks_http_direction direction,
 		method_len++;
 	}
 	if (i >= len)
-		return true;
+		return START_PLAUSIBLE;
 	if (!method_len || data[i] != ' ')
-		return false;
-	return i + 1 >= len || is_target_start(data[i + 1]);
+		return START_NONE;
+	return i + 1 >= len || is_target_start(data[i + 1]) ? START_PLAUSIBLE :
+							      START_NONE;
 }
 
 static void begin_message(struct ks_http_parser *p, uint64_t ts_ns)
@@ -933,6 +942,8 @@ static void skip_unseen(struct ks_http_parser *p, uint64_t unseen,
 	/* Something that tells where messages end was not seen. */
 	if (p->in_message && (p->msg.flags & KS_HTTP_MSG_HEAD_SEEN))
 		lose_framing(p);
+	else if (p->state == ST_IDLE && p->probing)
+		hunt(p); /* no byte of the stream seen yet: no verdict */
 	else if (p->state == ST_IDLE)
 		start_failed(p);
 	else
@@ -944,7 +955,9 @@ static bool resume_at_syscall(struct ks_http_parser *p, const uint8_t *data,
 			      size_t captured_len, size_t total_len,
 			      uint64_t ts_ns)
 {
-	if (start_plausible(p->direction, data, captured_len)) {
+	enum start_guess guess = guess_start(p->direction, data, captured_len);
+
+	if (guess == START_PLAUSIBLE) {
 		if (p->in_message)
 			end_message(p, KS_HTTP_EV_COMPLETE);
 		p->probing = true;
@@ -954,7 +967,7 @@ static bool resume_at_syscall(struct ks_http_parser *p, const uint8_t *data,
 	if (p->in_message) {
 		p->msg.body_len += total_len;
 		p->msg.end_ns = ts_ns;
-	} else if (captured_len) {
+	} else if (guess == START_NONE && captured_len) {
 		probe_failed(p);
 	}
 	return false;
@@ -1020,6 +1033,14 @@ void ks_http_parser_reset(struct ks_http_parser *parser)
 	parser->on_event = on_event;
 	parser->ctx = ctx;
 	parser->state = ST_HUNT;
+}
+
+void ks_http_parser_stream_start(struct ks_http_parser *parser)
+{
+	parser->state = ST_IDLE;
+	parser->probing = true;
+	/* A stream that does not start like HTTP is not: one probe only. */
+	parser->probes = KS_HTTP_PROBE_SYSCALLS - 1;
 }
 
 void ks_http_parser_init(struct ks_http_parser *parser,

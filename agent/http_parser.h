@@ -180,8 +180,18 @@ void ks_http_parser_init(struct ks_http_parser *parser,
 			 enum ks_http_direction direction,
 			 ks_http_event_fn on_event, void *ctx);
 
-/* Forgets everything but direction and callback, for a new connection. */
+/*
+ * Forgets everything but direction and callback, for a new connection of
+ * which the agent may have missed the start.
+ */
 void ks_http_parser_reset(struct ks_http_parser *parser);
+
+/*
+ * The next byte fed is the first of the stream: the caller saw the
+ * connection open.  It must then start a message, so any other protocol is
+ * given up at its first syscall rather than after a few.
+ */
+void ks_http_parser_stream_start(struct ks_http_parser *parser);
 
 /*
  * Tells a response parser the method of the next request in flight.

@@ -584,6 +584,34 @@ static void test_other_protocols_are_not_http(void **state)
 	}
 }
 
+static void test_stream_start_decides_at_once(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+
+	ks_http_parser_stream_start(&rec->parser);
+	feed(rec, "\x16\x03\x01\x02\x00", 1);
+	assert_string_equal(kinds(rec), "NOT_HTTP");
+	ks_http_parser_reset(&rec->parser);
+	ks_http_parser_stream_start(&rec->parser);
+	feed(rec, "\r\nGET / HTTP/1.1\r\n\r\n", 2);
+	assert_string_equal(kinds(rec), "NOT_HTTP HEAD COMPLETE");
+	free(rec);
+}
+
+static void test_blank_syscalls_are_no_evidence(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+
+	for (int i = 0; i < 2 * KS_HTTP_PROBE_SYSCALLS; i++) {
+		feed(rec, "\r\n", (uint64_t)i);
+		/* Nothing captured says nothing either. */
+		feed_cut(rec, "", 0, 100, (uint64_t)i);
+	}
+	feed(rec, "GET / HTTP/1.1\r\n\r\n", 9);
+	assert_string_equal(kinds(rec), "HEAD COMPLETE");
+	free(rec);
+}
+
 static void test_attach_in_the_middle_of_a_body(void **state)
 {
 	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
@@ -874,6 +902,8 @@ int main(void)
 		cmocka_unit_test(test_reset_reuses_parser),
 		cmocka_unit_test(test_tls_is_not_http),
 		cmocka_unit_test(test_other_protocols_are_not_http),
+		cmocka_unit_test(test_stream_start_decides_at_once),
+		cmocka_unit_test(test_blank_syscalls_are_no_evidence),
 		cmocka_unit_test(test_attach_in_the_middle_of_a_body),
 		cmocka_unit_test(test_garbage_between_messages),
 		cmocka_unit_test(test_malformed_head_aborts),
