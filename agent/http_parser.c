@@ -983,7 +983,8 @@ void ks_http_parser_feed(struct ks_http_parser *parser, const uint8_t *data,
 	if (parser->state == ST_HUNT &&
 	    !resume_at_syscall(parser, data, captured_len, total_len, ts_ns))
 		return;
-	if (parser->in_message)
+	/* This syscall carries bytes of the message begun before, if any. */
+	if (parser->state != ST_IDLE)
 		parser->msg.end_ns = ts_ns;
 	parse(parser, data, captured_len, ts_ns);
 	if (total_len > captured_len)

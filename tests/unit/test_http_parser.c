@@ -280,6 +280,23 @@ static void test_responses_split_at_every_boundary(void **state)
 			       "HEAD COMPLETE HEAD COMPLETE");
 }
 
+static void test_start_line_over_syscalls_keeps_time(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+	const struct ks_http_message *m;
+
+	feed(rec, "PUT /fi", 1);
+	feed(rec, "le HTTP/1.1\r\nContent-Length: 4\r\n\r\n", 2);
+	feed(rec, "data", 3);
+	assert_string_equal(kinds(rec), "HEAD COMPLETE");
+	m = msg_at(rec, 0);
+	assert_int_equal(m->start_ns, 1);
+	assert_int_equal(m->head_end_ns, 2);
+	assert_int_equal(m->end_ns, 2);
+	assert_int_equal(msg_at(rec, 1)->end_ns, 3);
+	free(rec);
+}
+
 static void test_one_byte_per_syscall(void **state)
 {
 	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
@@ -884,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_pipelined_requests_in_one_read),
 		cmocka_unit_test(test_requests_split_at_every_boundary),
 		cmocka_unit_test(test_responses_split_at_every_boundary),
+		cmocka_unit_test(test_start_line_over_syscalls_keeps_time),
 		cmocka_unit_test(test_one_byte_per_syscall),
 		cmocka_unit_test(test_content_length_body_partly_captured),
 		cmocka_unit_test(test_content_length_body_over_syscalls),
