@@ -29,6 +29,9 @@ AGENT_LIB := $(BUILD)/libknotscope.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(BUILD)/workloads/abba-static
@@ -36,8 +39,8 @@ WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all deps deps-test deps-bench run test unit e2e bench workloads \
-	vmlinux format clean
+.PHONY: all deps deps-test deps-bench run test unit fuzz fuzz-smoke e2e \
+	bench workloads vmlinux format clean
 
 all: $(BUILD)/knotscope
 
@@ -54,7 +57,7 @@ run: deps
 	$(BUILD)/knotscope $(ARGS)
 
 test: deps-test
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory unit fuzz-smoke e2e
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads
@@ -62,6 +65,13 @@ bench: deps-bench
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# A short run of each, part of `make test`.
+fuzz-smoke: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
 
 e2e: $(BUILD)/knotscope workloads
 	bats --timing tests/e2e
@@ -94,6 +104,21 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
+# --- Fuzzing: libFuzzer harnesses for the parsers of untrusted bytes, built
+# by clang with sanitizers straight from the sources they drive (the
+# library is built without instrumentation, and needs no BPF to fuzz).
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 25
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-Wshadow -Wstrict-prototypes -Iagent \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
+
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind
 # from DWARF the way they do for programs built by others.
@@ -112,7 +137,8 @@ vmlinux:
 
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
-		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h
+		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
+		tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
 	rm -rf $(BUILD)

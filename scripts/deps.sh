@@ -5,7 +5,7 @@ set -eu
 
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev"
-test_pkgs="libcmocka-dev bats jq util-linux procps"
+test_pkgs="libcmocka-dev bats jq util-linux procps clang-14 libclang-rt-14-dev"
 bench_pkgs="bpftrace"
 
 want=""
