@@ -49,6 +49,14 @@ enum framing {
 	FRAMING_LOST,
 };
 
+/* What the framing tells the caller about the body. */
+static const uint32_t framing_flags[] = {
+	[FRAMING_CHUNKED] = KS_HTTP_MSG_CHUNKED,
+	[FRAMING_UNTIL_CLOSE] = KS_HTTP_MSG_UNTIL_CLOSE,
+	[FRAMING_TUNNEL] = KS_HTTP_MSG_TUNNEL,
+	[FRAMING_LOST] = 0,
+};
+
 /* Chunk sizes beyond 2^60 are junk, and keep the sums from overflowing. */
 #define CHUNK_SIZE_DIGITS_MAX 15
 
@@ -482,11 +490,20 @@ static enum ks_http_method pop_expected_method(struct ks_http_parser *p)
 	return method;
 }
 
+static void expect_chunk_size(struct ks_http_parser *p)
+{
+	p->state = ST_CHUNK_SIZE;
+	p->section_bytes = 0;
+	p->match = 0;
+	p->remaining = 0;
+}
+
 /* After the head: an interim response is over, a message opens. */
 static void head_done(struct ks_http_parser *p, uint64_t ts_ns)
 {
 	struct ks_http_message *msg = &p->msg;
 	bool truncated = msg->flags & KS_HTTP_MSG_HEAD_TRUNCATED;
+	enum framing framing;
 
 	msg->head_end_ns = ts_ns;
 	if (p->direction == KS_HTTP_RESPONSES && msg->status / 100 == 1 &&
@@ -506,47 +523,35 @@ static void head_done(struct ks_http_parser *p, uint64_t ts_ns)
 		msg->flags |= KS_HTTP_MSG_CLOSE;
 	settle_tracestate(msg, p->head_state);
 
-	switch (decide_framing(p)) {
+	framing = decide_framing(p);
+	msg->flags |= KS_HTTP_MSG_HEAD_SEEN | framing_flags[framing];
+	emit(p, KS_HTTP_EV_HEAD, msg);
+	switch (framing) {
 	case FRAMING_NONE:
-		msg->flags |= KS_HTTP_MSG_HEAD_SEEN;
-		emit(p, KS_HTTP_EV_HEAD, msg);
 		complete(p);
 		break;
 	case FRAMING_LENGTH:
 		p->remaining = msg->content_length;
-		msg->flags |= KS_HTTP_MSG_HEAD_SEEN;
-		emit(p, KS_HTTP_EV_HEAD, msg);
 		p->state = ST_BODY_LENGTH;
 		break;
 	case FRAMING_CHUNKED:
-		msg->flags |= KS_HTTP_MSG_CHUNKED | KS_HTTP_MSG_HEAD_SEEN;
-		emit(p, KS_HTTP_EV_HEAD, msg);
-		p->state = ST_CHUNK_SIZE;
-		p->section_bytes = 0;
-		p->match = 0;
-		p->remaining = 0;
+		expect_chunk_size(p);
 		break;
 	case FRAMING_UNTIL_CLOSE:
-		msg->flags |= KS_HTTP_MSG_UNTIL_CLOSE | KS_HTTP_MSG_HEAD_SEEN;
-		emit(p, KS_HTTP_EV_HEAD, msg);
 		p->state = ST_BODY_UNTIL_CLOSE;
 		break;
 	case FRAMING_TUNNEL:
-		msg->flags |= KS_HTTP_MSG_TUNNEL | KS_HTTP_MSG_HEAD_SEEN;
-		emit(p, KS_HTTP_EV_HEAD, msg);
 		end_message(p, KS_HTTP_EV_COMPLETE);
 		p->state = ST_NOT_HTTP;
 		break;
 	case FRAMING_LOST:
-		msg->flags |= KS_HTTP_MSG_HEAD_SEEN;
-		emit(p, KS_HTTP_EV_HEAD, msg);
 		/* A cut head is expected with small captures: no desync. */
-		if (truncated) {
-			msg->flags |= KS_HTTP_MSG_END_GUESSED;
-			hunt(p);
-		} else {
+		if (!truncated) {
 			lose_framing(p);
+			break;
 		}
+		msg->flags |= KS_HTTP_MSG_END_GUESSED;
+		hunt(p);
 		break;
 	}
 }
@@ -725,14 +730,10 @@ static void parse_chunk_ext(struct ks_http_parser *p, uint8_t c)
 
 static void parse_chunk_data_end(struct ks_http_parser *p, uint8_t c)
 {
-	if (c != '\n') {
+	if (c == '\n')
+		expect_chunk_size(p);
+	else
 		syntax_error(p);
-		return;
-	}
-	p->state = ST_CHUNK_SIZE;
-	p->section_bytes = 0;
-	p->match = 0;
-	p->remaining = 0;
 }
 
 /* Trailer fields are not needed, and kept private like other fields. */
@@ -910,7 +911,7 @@ static uint64_t skip_chunk_data_end(struct ks_http_parser *p, uint64_t unseen)
 		return unseen;
 	}
 	p->cr = false;
-	parse_chunk_data_end(p, '\n');
+	expect_chunk_size(p);
 	return crlf_left;
 }
 
