@@ -823,6 +823,31 @@ static void test_trace_context_rules(void **state)
 	free(rec);
 }
 
+static void test_tracestate_combined_too_long(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+	char request[2048];
+	char value[301];
+	int len;
+
+	memset(value, 'v', 300);
+	value[300] = '\0';
+	len = snprintf(request, sizeof(request),
+		       "GET / HTTP/1.1\r\n"
+		       "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-"
+		       "00f067aa0ba902b7-01\r\n"
+		       "tracestate: a=%s\r\ntracestate: b=%s\r\n\r\n",
+		       value, value);
+	assert_true(len > 0 && (size_t)len < sizeof(request));
+	feed(rec, request, 1);
+	assert_string_equal(kinds(rec), "HEAD COMPLETE");
+	/* Each is valid alone; together they pass the bound: dropped whole. */
+	assert_true(msg_at(rec, 0)->flags & KS_HTTP_MSG_TRACEPARENT);
+	assert_false(msg_at(rec, 0)->flags & KS_HTTP_MSG_TRACESTATE);
+	assert_int_equal(msg_at(rec, 0)->tracestate_len, 0);
+	free(rec);
+}
+
 static void test_bad_framing_headers(void **state)
 {
 	struct recorder *rec = new_recorder(KS_HTTP_RESPONSES);
@@ -852,6 +877,28 @@ static void test_transfer_encoding_not_chunked(void **state)
 	assert_string_equal(kinds(rec), "HEAD COMPLETE");
 	assert_true(msg_at(rec, 1)->flags & KS_HTTP_MSG_UNTIL_CLOSE);
 	assert_int_equal(msg_at(rec, 1)->body_len, 6);
+	free(rec);
+}
+
+static void test_request_transfer_encoding_not_chunked(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+
+	/* RFC 9112 6.3: such a request cannot be framed at all. */
+	feed(rec, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxyz", 1);
+	feed(rec, "GET /next HTTP/1.1\r\n\r\n", 2);
+	assert_string_equal(kinds(rec), "HEAD DESYNC COMPLETE HEAD COMPLETE");
+	assert_true(msg_at(rec, 2)->flags & KS_HTTP_MSG_END_GUESSED);
+	free(rec);
+}
+
+static void test_content_length_list_must_agree(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+
+	feed(rec, "POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\nabc", 1);
+	assert_string_equal(kinds(rec), "HEAD DESYNC");
+	assert_false(msg_at(rec, 0)->flags & KS_HTTP_MSG_CONTENT_LENGTH);
 	free(rec);
 }
 
@@ -933,8 +980,11 @@ int main(void)
 		cmocka_unit_test(test_oversized_header_block_aborts),
 		cmocka_unit_test(test_header_names_ignore_case),
 		cmocka_unit_test(test_trace_context_rules),
+		cmocka_unit_test(test_tracestate_combined_too_long),
 		cmocka_unit_test(test_bad_framing_headers),
 		cmocka_unit_test(test_transfer_encoding_not_chunked),
+		cmocka_unit_test(test_request_transfer_encoding_not_chunked),
+		cmocka_unit_test(test_content_length_list_must_agree),
 		cmocka_unit_test(test_switching_protocols_ends_http),
 		cmocka_unit_test(test_connect_tunnel),
 		cmocka_unit_test(test_full_pipeline_frames_as_get),
