@@ -39,6 +39,9 @@ PROTO_OBJS := $(PROTO_GEN_C:.c=.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(BUILD)/workloads/abba-static
@@ -49,8 +52,13 @@ OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
+<<<<<<< HEAD
 .PHONY: all deps deps-test deps-bench run test unit e2e bench workloads \
 	otlp-test vmlinux format clean
+=======
+.PHONY: all deps deps-test deps-bench run test unit fuzz fuzz-smoke e2e \
+	bench workloads vmlinux format clean
+>>>>>>> http
 
 all: $(BUILD)/knotscope
 
@@ -67,7 +75,7 @@ run: deps
 	$(BUILD)/knotscope $(ARGS)
 
 test: deps-test
-	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory unit fuzz-smoke e2e
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads
@@ -76,7 +84,18 @@ bench: deps-bench
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+<<<<<<< HEAD
 e2e: $(BUILD)/knotscope workloads otlp-test
+=======
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# A short run of each, part of `make test`.
+fuzz-smoke: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
+
+e2e: $(BUILD)/knotscope workloads
+>>>>>>> http
 	bats --timing tests/e2e
 
 # What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
@@ -124,6 +143,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
+<<<<<<< HEAD
 # --- OTLP end-to-end: a driver of the export layer, and an independent
 # receiver whose node modules come from the committed lockfile only.
 $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
@@ -133,6 +153,22 @@ $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
 $(OTLP_PEER): tests/otlp/package.json tests/otlp/package-lock.json
 	cd tests/otlp && $(NPM) ci --ignore-scripts --no-audit --no-fund
 	@touch $@
+=======
+# --- Fuzzing: libFuzzer harnesses for the parsers of untrusted bytes, built
+# by clang with sanitizers straight from the sources they drive (the
+# library is built without instrumentation, and needs no BPF to fuzz).
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 25
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-Wshadow -Wstrict-prototypes -Iagent \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
+>>>>>>> http
 
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind
@@ -153,7 +189,11 @@ vmlinux:
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
 		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
+<<<<<<< HEAD
 		tests/otlp/*.c
+=======
+		tests/fuzz/*.c tests/fuzz/*.h
+>>>>>>> http
 
 clean:
 	rm -rf $(BUILD)

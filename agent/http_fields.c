@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+
+#include "http_fields.h"
+
+/* Larger lengths are nonsense and could overflow the body arithmetic. */
+#define CONTENT_LENGTH_DIGITS_MAX 18
+
+static const struct {
+	const char *name;
+	enum ks_http_field field;
+} fields_of_interest[] = {
+	{ "host", KS_HTTP_FIELD_HOST },
+	{ "content-length", KS_HTTP_FIELD_CONTENT_LENGTH },
+	{ "transfer-encoding", KS_HTTP_FIELD_TRANSFER_ENCODING },
+	{ "connection", KS_HTTP_FIELD_CONNECTION },
+	{ "expect", KS_HTTP_FIELD_EXPECT },
+	{ "traceparent", KS_HTTP_FIELD_TRACEPARENT },
+	{ "tracestate", KS_HTTP_FIELD_TRACESTATE },
+};
+
+enum ks_http_field ks_http_field_lookup(const char *name, size_t len)
+{
+	for (size_t i = 0;
+	     i < sizeof(fields_of_interest) / sizeof(fields_of_interest[0]);
+	     i++) {
+		const char *known = fields_of_interest[i].name;
+
+		if (strlen(known) == len && !memcmp(known, name, len))
+			return fields_of_interest[i].field;
+	}
+	return KS_HTTP_FIELD_OTHER;
+}
+
+void ks_http_list_init(struct ks_http_list *list, const char *value, size_t len)
+{
+	list->at = value;
+	list->end = value + len;
+}
+
+static bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+bool ks_http_list_next(struct ks_http_list *list, const char **elem,
+		       size_t *len)
+{
+	while (list->at < list->end) {
+		const char *start = list->at;
+		const char *comma = memchr(start, ',', list->end - start);
+		const char *stop = comma ? comma : list->end;
+		const char *param = memchr(start, ';', stop - start);
+
+		list->at = comma ? comma + 1 : list->end;
+		if (param)
+			stop = param;
+		while (start < stop && is_ows(*start))
+			start++;
+		while (stop > start && is_ows(stop[-1]))
+			stop--;
+		if (start < stop) {
+			*elem = start;
+			*len = (size_t)(stop - start);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ks_http_token_is(const char *elem, size_t len, const char *token)
+{
+	if (strlen(token) != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = elem[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != token[i])
+			return false;
+	}
+	return true;
+}
+
+static bool parse_decimal(const char *text, size_t len, uint64_t *out)
+{
+	uint64_t n = 0;
+
+	if (!len || len > CONTENT_LENGTH_DIGITS_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(text[i] - '0');
+	}
+	*out = n;
+	return true;
+}
+
+bool ks_http_content_length(const char *value, size_t len, uint64_t *out)
+{
+	struct ks_http_list list;
+	const char *elem;
+	size_t elem_len;
+	uint64_t first = 0, n;
+	bool any = false;
+
+	/* Parameters are not part of Content-Length: ';' is invalid. */
+	if (memchr(value, ';', len))
+		return false;
+	ks_http_list_init(&list, value, len);
+	while (ks_http_list_next(&list, &elem, &elem_len)) {
+		if (!parse_decimal(elem, elem_len, &n))
+			return false;
+		if (any && n != first)
+			return false;
+		first = n;
+		any = true;
+	}
+	if (!any)
+		return false;
+	*out = first;
+	return true;
+}
