@@ -52,13 +52,8 @@ OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
-<<<<<<< HEAD
-.PHONY: all deps deps-test deps-bench run test unit e2e bench workloads \
-	otlp-test vmlinux format clean
-=======
 .PHONY: all deps deps-test deps-bench run test unit fuzz fuzz-smoke e2e \
-	bench workloads vmlinux format clean
->>>>>>> http
+	bench workloads otlp-test vmlinux format clean
 
 all: $(BUILD)/knotscope
 
@@ -84,9 +79,6 @@ bench: deps-bench
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-<<<<<<< HEAD
-e2e: $(BUILD)/knotscope workloads otlp-test
-=======
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
@@ -94,8 +86,7 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
 
-e2e: $(BUILD)/knotscope workloads
->>>>>>> http
+e2e: $(BUILD)/knotscope workloads otlp-test
 	bats --timing tests/e2e
 
 # What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
@@ -143,7 +134,6 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
-<<<<<<< HEAD
 # --- OTLP end-to-end: a driver of the export layer, and an independent
 # receiver whose node modules come from the committed lockfile only.
 $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
@@ -153,7 +143,7 @@ $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
 $(OTLP_PEER): tests/otlp/package.json tests/otlp/package-lock.json
 	cd tests/otlp && $(NPM) ci --ignore-scripts --no-audit --no-fund
 	@touch $@
-=======
+
 # --- Fuzzing: libFuzzer harnesses for the parsers of untrusted bytes, built
 # by clang with sanitizers straight from the sources they drive (the
 # library is built without instrumentation, and needs no BPF to fuzz).
@@ -168,7 +158,6 @@ FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
->>>>>>> http
 
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind
@@ -189,11 +178,7 @@ vmlinux:
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
 		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
-<<<<<<< HEAD
-		tests/otlp/*.c
-=======
-		tests/fuzz/*.c tests/fuzz/*.h
->>>>>>> http
+		tests/otlp/*.c tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
 	rm -rf $(BUILD)
