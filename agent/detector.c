@@ -9,12 +9,22 @@
 /* Without events, still look this often: long waits may need a refresh. */
 #define KS_IDLE_TICK_NS 1000000000ull
 
+/* Bounds the memory of reported cycles whose threads all still live. */
+#define KS_MAX_REMEMBERED 4096
+
+struct ks_member_id {
+	uint32_t tid;
+	uint64_t start_ticks;
+};
+
 struct ks_candidate {
 	uint64_t id;
 	uint64_t first_seen_ns;
 	uint64_t seen_tick;
 	bool reported;
 	UT_hash_handle hh;
+	size_t nr_members; /* filled once reported */
+	struct ks_member_id members[];
 };
 
 struct ks_detector {
@@ -279,10 +289,64 @@ static void ks_report_cycle(struct ks_detector *d, size_t n,
 	d->nr_reported++;
 }
 
+static void ks_remember_reported(struct ks_candidate *candidate,
+				 const struct ks_deadlock_member *members,
+				 size_t len)
+{
+	candidate->reported = true;
+	candidate->nr_members = len;
+	for (size_t i = 0; i < len; i++) {
+		candidate->members[i].tid = members[i].thread->tid;
+		candidate->members[i].start_ticks =
+			members[i].thread->start_ticks;
+	}
+}
+
+static bool ks_members_alive(const struct ks_candidate *candidate,
+			     const struct ks_table *table)
+{
+	for (size_t i = 0; i < candidate->nr_members; i++) {
+		const struct ks_thread *thread =
+			ks_table_thread(table, candidate->members[i].tid);
+
+		if (!thread ||
+		    thread->start_ticks != candidate->members[i].start_ticks)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A cycle not seen this tick and never reported is forgotten: if it forms
+ * again, it is new.  A reported one is remembered while its threads live,
+ * because a signal that wakes a deadlocked thread for an instant (glibc
+ * then waits again) breaks the cycle for a tick without ending the
+ * deadlock, which must not be reported twice.
+ */
+static void ks_forget_candidates(struct ks_detector *d,
+				 const struct ks_table *table)
+{
+	struct ks_candidate *candidate, *tmp;
+	size_t remembered = 0;
+
+	HASH_ITER(hh, d->candidates, candidate, tmp) {
+		bool keep = candidate->seen_tick == d->tick ||
+			    (candidate->reported &&
+			     remembered < KS_MAX_REMEMBERED &&
+			     ks_members_alive(candidate, table));
+
+		remembered += candidate->reported && keep;
+		if (!keep) {
+			HASH_DEL(d->candidates, candidate);
+			free(candidate);
+		}
+	}
+}
+
 void ks_detector_tick(struct ks_detector *d, const struct ks_table *table,
 		      uint64_t now)
 {
-	struct ks_candidate *candidate, *tmp;
+	struct ks_candidate *candidate;
 	size_t n, nr_cycles;
 
 	d->tick++;
@@ -303,7 +367,11 @@ void ks_detector_tick(struct ks_detector *d, const struct ks_table *table,
 
 		HASH_FIND(hh, d->candidates, &id, sizeof(id), candidate);
 		if (!candidate) {
-			candidate = calloc(1, sizeof(*candidate));
+			candidate = calloc(
+				1,
+				sizeof(*candidate) +
+					cycle->len *
+						sizeof(candidate->members[0]));
 			if (!candidate)
 				continue;
 			candidate->id = id;
@@ -316,15 +384,8 @@ void ks_detector_tick(struct ks_detector *d, const struct ks_table *table,
 			continue;
 		if (!ks_confirm(d, table, d->report_members, cycle->len))
 			continue;
-		candidate->reported = true;
+		ks_remember_reported(candidate, d->report_members, cycle->len);
 		ks_report_cycle(d, n, cycle, c, id, now);
 	}
-
-	/* A cycle that broke up is forgotten: if it forms again, it is new. */
-	HASH_ITER(hh, d->candidates, candidate, tmp) {
-		if (candidate->seen_tick != d->tick) {
-			HASH_DEL(d->candidates, candidate);
-			free(candidate);
-		}
-	}
+	ks_forget_candidates(d, table);
 }

@@ -128,8 +128,13 @@ static json_object *ks_stack_json(const struct ks_stack *stack)
 		if (f->function[0]) {
 			ks_add(frame, "function",
 			       json_object_new_string(f->function));
-			ks_add(frame, "offset",
-			       json_object_new_uint64(f->function_offset));
+			if (f->inlined)
+				ks_add(frame, "inlined",
+				       json_object_new_boolean(true));
+			else
+				ks_add(frame, "offset",
+				       json_object_new_uint64(
+					       f->function_offset));
 		}
 		if (f->module[0]) {
 			ks_add(frame, "module",

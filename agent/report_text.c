@@ -75,7 +75,9 @@ static void ks_write_stack(FILE *out, const struct ks_stack *stack)
 
 		fprintf(out, "      #%-2u 0x%016" PRIx64 " %s", i, f->pc,
 			f->function[0] ? f->function : "??");
-		if (f->function[0])
+		if (f->inlined)
+			fprintf(out, " (inlined)");
+		else if (f->function[0])
 			fprintf(out, "+0x%" PRIx64, f->function_offset);
 		if (f->module[0])
 			fprintf(out, " (%s+0x%" PRIx64 ")", f->module,

@@ -33,12 +33,21 @@ struct ks_sym_key {
 	uint64_t module_offset;
 };
 
+/* Inlined functions at one address, innermost first, then the real one. */
+#define KS_MAX_INLINE_DEPTH 8
+
+struct ks_sym_level {
+	char *function; /* NULL when unknown */
+	char *file; /* NULL without line information */
+	int line;
+	bool inlined;
+};
+
 struct ks_sym_entry {
 	struct ks_sym_key key;
-	char function[sizeof(((struct ks_frame *)0)->function)];
-	uint64_t function_offset;
-	char file[sizeof(((struct ks_frame *)0)->file)];
-	int line;
+	uint64_t function_offset; /* of the outermost level, from its symbol */
+	unsigned int nr_levels;
+	struct ks_sym_level levels[KS_MAX_INLINE_DEPTH];
 	UT_hash_handle hh;
 };
 
@@ -78,6 +87,10 @@ static void ks_sym_cache_clear(struct ks_symbolizer *symbolizer)
 
 	HASH_ITER(hh, symbolizer->cache, entry, tmp) {
 		HASH_DEL(symbolizer->cache, entry);
+		for (unsigned int i = 0; i < entry->nr_levels; i++) {
+			free(entry->levels[i].function);
+			free(entry->levels[i].file);
+		}
 		free(entry);
 	}
 }
@@ -285,6 +298,58 @@ static void ks_copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+static void ks_sym_add_level(struct ks_sym_entry *entry, const char *function,
+			     const char *file, int line, bool inlined)
+{
+	struct ks_sym_level *level = &entry->levels[entry->nr_levels++];
+
+	level->function = function ? strdup(function) : NULL;
+	level->file = file ? strdup(file) : NULL;
+	level->line = line;
+	level->inlined = inlined;
+}
+
+/*
+ * Compilers inline small functions into their callers, so one address can
+ * be inside several source functions at once.  DWARF keeps them as nested
+ * DW_TAG_inlined_subroutine scopes, each naming the line it was inlined at:
+ * that call site is where the next outer function stands.
+ */
+static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
+			       struct ks_sym_entry *entry, const char **file,
+			       int *line)
+{
+	Dwarf_Die *scopes = NULL;
+	Dwarf_Files *files = NULL;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+	int nr_scopes;
+
+	if (!cu)
+		return;
+	nr_scopes = dwarf_getscopes(cu, addr - bias, &scopes);
+	dwarf_getsrcfiles(cu, &files, NULL);
+	for (int i = 0; i < nr_scopes; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word call_file = 0, call_line = 0;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		if (entry->nr_levels == KS_MAX_INLINE_DEPTH - 1)
+			break;
+		ks_sym_add_level(entry, dwarf_diename(&scopes[i]), *file, *line,
+				 true);
+		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr),
+				&call_file);
+		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr),
+				&call_line);
+		*file = files ? dwarf_filesrc(files, call_file, NULL, NULL) :
+				NULL;
+		*line = (int)call_line;
+	}
+	free(scopes);
+}
+
 static void ks_sym_resolve(Dwfl_Module *mod, Dwarf_Addr addr,
 			   struct ks_sym_entry *entry)
 {
@@ -292,16 +357,16 @@ static void ks_sym_resolve(Dwfl_Module *mod, Dwarf_Addr addr,
 	GElf_Sym sym;
 	const char *function = dwfl_module_addrinfo(mod, addr, &offset, &sym,
 						    NULL, NULL, NULL);
-	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	Dwfl_Line *source = dwfl_module_getsrc(mod, addr);
 	const char *file = NULL;
+	int line = 0;
 
-	ks_copy(entry->function, sizeof(entry->function), function);
+	if (source)
+		file = dwfl_lineinfo(source, NULL, &line, NULL, NULL, NULL);
 	entry->function_offset = function ? offset : 0;
-	entry->line = 0;
-	if (line)
-		file = dwfl_lineinfo(line, NULL, &entry->line, NULL, NULL,
-				     NULL);
-	ks_copy(entry->file, sizeof(entry->file), file);
+	ks_sym_add_inlined(mod, addr, entry, &file, &line);
+	/* The outermost function: the symbol table names it best. */
+	ks_sym_add_level(entry, function, file, line, false);
 }
 
 static struct ks_sym_entry *ks_sym_cached(struct ks_symbolizer *symbolizer,
@@ -329,39 +394,58 @@ static struct ks_sym_entry *ks_sym_cached(struct ks_symbolizer *symbolizer,
 	return entry;
 }
 
-static int ks_lookup_in(struct ks_symbolizer *symbolizer,
-			struct ks_sym_process *process, uint64_t pc,
-			bool return_address, struct ks_frame *out)
+/* Fills up to max frames for one address; returns how many. */
+static unsigned int ks_lookup_in(struct ks_symbolizer *symbolizer,
+				 struct ks_sym_process *process, uint64_t pc,
+				 bool return_address, struct ks_frame *out,
+				 unsigned int max)
 {
 	/* A return address points past the call: look up the call itself. */
 	Dwarf_Addr addr = return_address && pc ? pc - 1 : pc;
 	Dwfl_Module *mod = dwfl_addrmodule(process->dwfl, addr);
-	const struct ks_sym_entry *entry;
+	const struct ks_sym_entry *entry = NULL;
+	struct ks_frame base;
 	const char *name;
 	Dwarf_Addr bias = 0;
+	unsigned int n = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->pc = pc;
-	if (!mod)
-		return -1;
-	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-	ks_copy(out->module, sizeof(out->module), name);
-	if (!dwfl_module_getelf(mod, &bias))
+	if (!max)
 		return 0;
-	out->module_offset = pc - bias;
-	entry = ks_sym_cached(symbolizer, mod, out->module, addr, addr - bias);
-	if (!entry)
-		return 0;
-	ks_copy(out->function, sizeof(out->function), entry->function);
-	if (out->function[0])
-		out->function_offset = entry->function_offset + (pc - addr);
-	ks_copy(out->file, sizeof(out->file), entry->file);
-	out->line = entry->line;
-	return 0;
+	memset(&base, 0, sizeof(base));
+	base.pc = pc;
+	if (mod) {
+		name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL,
+					NULL);
+		ks_copy(base.module, sizeof(base.module), name);
+		if (dwfl_module_getelf(mod, &bias)) {
+			base.module_offset = pc - bias;
+			entry = ks_sym_cached(symbolizer, mod, base.module,
+					      addr, addr - bias);
+		}
+	}
+	if (!entry) {
+		out[0] = base;
+		return 1;
+	}
+	for (; n < entry->nr_levels && n < max; n++) {
+		const struct ks_sym_level *level = &entry->levels[n];
+
+		out[n] = base;
+		ks_copy(out[n].function, sizeof(out[n].function),
+			level->function);
+		ks_copy(out[n].file, sizeof(out[n].file), level->file);
+		out[n].line = level->line;
+		out[n].inlined = level->inlined;
+		if (!level->inlined && level->function)
+			out[n].function_offset =
+				entry->function_offset + (pc - addr);
+	}
+	return n;
 }
 
 int ks_symbolizer_lookup(struct ks_symbolizer *symbolizer, uint32_t tgid,
-			 uint64_t pc, bool return_address, struct ks_frame *out)
+			 uint64_t pc, bool return_address, struct ks_frame *out,
+			 unsigned int max)
 {
 	struct ks_sym_process *process = ks_sym_process_get(symbolizer, tgid);
 
@@ -369,7 +453,8 @@ int ks_symbolizer_lookup(struct ks_symbolizer *symbolizer, uint32_t tgid,
 		return -1;
 	if (!dwfl_addrmodule(process->dwfl, pc) && ks_sym_process_load(process))
 		return -1; /* mapped since we looked: dlopen() */
-	return ks_lookup_in(symbolizer, process, pc, return_address, out);
+	return (int)ks_lookup_in(symbolizer, process, pc, return_address, out,
+				 max);
 }
 
 struct ks_unwind_state {
@@ -414,9 +499,10 @@ int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
 
 	for (unsigned int i = 0; i < state.nr; i++) {
 		/* Frame 0 is where the thread stopped, not a return address. */
-		ks_lookup_in(symbolizer, process, state.pcs[i],
-			     i > 0 && !state.activation[i], &out->frames[i]);
-		out->nr++;
+		out->nr += ks_lookup_in(symbolizer, process, state.pcs[i],
+					i > 0 && !state.activation[i],
+					&out->frames[out->nr],
+					KS_MAX_FRAMES - out->nr);
 	}
 	return 0;
 }

@@ -28,6 +28,7 @@ struct ks_frame {
 		module_offset; /* address in the ELF file, as addr2line wants */
 	char file[256]; /* "" without debug information */
 	int line;
+	bool inlined; /* inlined into the next frame, same pc */
 };
 
 struct ks_stack {
@@ -49,9 +50,13 @@ void ks_symbolizer_forget(struct ks_symbolizer *symbolizer, uint32_t tgid);
 int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
 			 uint32_t tid, const __u64 *regs, struct ks_stack *out);
 
-/* Symbolizes one address; return_address: pc follows a call instruction. */
+/*
+ * Symbolizes one address into up to max frames (inlined functions first);
+ * return_address: pc follows a call instruction.  Returns the number of
+ * frames, or -1.
+ */
 int ks_symbolizer_lookup(struct ks_symbolizer *symbolizer, uint32_t tgid,
-			 uint64_t pc, bool return_address,
-			 struct ks_frame *out);
+			 uint64_t pc, bool return_address, struct ks_frame *out,
+			 unsigned int max);
 
 #endif /* KS_SYMBOLIZE_H */

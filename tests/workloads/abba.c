@@ -6,7 +6,13 @@
  * usage: abba [normal|errorcheck|recursive|pi|robust] [timed-ms]
  * With timed-ms the second locks are pthread_mutex_timedlock(): the cycle
  * lasts that long, then both time out and the program exits cleanly.
+ *
+ * SIGUSR1 has a handler that does nothing: it interrupts the blocked
+ * futex() calls for an instant, as a profiler's or debugger's signal would,
+ * and glibc goes back to waiting.
  */
+#include <signal.h>
+
 #include "workload.h"
 
 static pthread_mutex_t lock_a, lock_b;
@@ -36,6 +42,10 @@ static void take(pthread_mutex_t *mutex)
 		pthread_mutex_unlock(mutex);
 }
 
+static void interrupt_for_an_instant(int sig)
+{
+}
+
 static void *lock_b_then_a(void *arg)
 {
 	WORKLOAD_CHECK(pthread_mutex_lock(&lock_b));
@@ -56,10 +66,12 @@ static void lock_a_then_b(void)
 
 int main(int argc, char **argv)
 {
+	struct sigaction interrupt = { .sa_handler = interrupt_for_an_instant };
 	const char *type = argc > 1 ? argv[1] : "normal";
 	pthread_t other;
 
 	timed_ms = argc > 2 ? atol(argv[2]) : 0;
+	sigaction(SIGUSR1, &interrupt, NULL);
 	workload_mutex_init(&lock_a, type, 0);
 	workload_mutex_init(&lock_b, type, 0);
 	WORKLOAD_CHECK(pthread_barrier_init(&both_hold_one, NULL, 2));

@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Actual deadlocks in real programs, found live by the real agent: each test
+# starts knotscope, runs a workload that deadlocks for certain (barriers,
+# not races), and checks the JSON report names every thread of the cycle,
+# what each waits for, who holds it, and where each waits.
+
+load helpers
+
+setup_file() {
+	require_bpf
+}
+
+setup() {
+	WORKLOAD_PIDS=
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+}
+
+# Waits for the deadlock report naming $1; at most 5 s after the threads
+# blocked (loose on purpose: the benchmark measures latency precisely).
+await_deadlock() {
+	wait_until 5 agent_said ".type == \"deadlock\" and (.pids | index($1))" || {
+		cat "$AGENT_ERR" >&2
+		return 1
+	}
+	REPORT="$(deadlock_of "$1")"
+}
+
+report() {
+	jq -r "$1" <<<"$REPORT"
+}
+
+# Every member waits for a lock held by the next member, round the cycle.
+expect_closed_cycle() {
+	local n i holder next
+
+	n="$(report '.threads | length')"
+	for ((i = 0; i < n; i++)); do
+		holder="$(report ".threads[$i].holder.tid")"
+		next="$(report ".threads[$(((i + 1) % n))].tid")"
+		expect_eq "holder of thread $i" "$holder" "$next"
+	done
+}
+
+# The functions on thread I's stack, one per line.
+stack_functions() {
+	report ".threads[$1].stack[].function // empty"
+}
+
+@test "AB/BA between two threads is reported with threads, locks, holders and stacks" {
+	start_agent
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+
+	expect_eq threads "$(report '.threads | length')" 2
+	expect_eq pids "$(report '.pids | join(",")')" "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" mutex
+	expect_eq type "$(report '.threads[0].wait.mutex_type')" normal
+	expect_eq comm "$(report '.threads[0].process_comm')" abba
+	# Two different mutexes, at their real addresses.
+	[ "$(report '[.threads[].wait.address] | unique | length')" -eq 2 ]
+	report '.threads[].wait.address' | grep -qE '^0x[0-9a-f]+$'
+	[ "$(report '.detection_latency_ms')" != null ]
+	awk -v ms="$(report '.detection_latency_ms')" 'BEGIN { exit !(ms > 0 && ms < 5000) }'
+
+	# Each stack goes from libc's wait up to the workload's own code,
+	# with source lines from the workload's debug information.
+	stack_functions 0 >"$BATS_TEST_TMPDIR/stack0"
+	stack_functions 1 >"$BATS_TEST_TMPDIR/stack1"
+	cat "$BATS_TEST_TMPDIR/stack0" "$BATS_TEST_TMPDIR/stack1" | grep -qx take
+	grep -qx lock_b_then_a "$BATS_TEST_TMPDIR/stack0" "$BATS_TEST_TMPDIR/stack1"
+	grep -qx main "$BATS_TEST_TMPDIR/stack0" "$BATS_TEST_TMPDIR/stack1"
+	report '.threads[].stack[] | select(.function == "take") | "\(.file):\(.line)"' |
+		grep -q 'abba.c:[0-9]'
+	report '.threads[0].stack[0].module' | grep -q 'libc.so'
+
+	# The same report for people, on stderr.
+	grep -q "DEADLOCK: 2 threads blocked in a cycle" "$AGENT_ERR"
+	grep -q "waits for mutex 0x" "$AGENT_ERR"
+	grep -q "lock_b_then_a+0x" "$AGENT_ERR"
+}
+
+@test "a deadlock is reported once, even when a signal interrupts its waits" {
+	local tid before
+
+	start_agent
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+
+	# The handler returns and glibc waits again: the cycle breaks for an
+	# instant and forms again, the same deadlock.
+	before="$(jq -s '[.[] | select(.type == "deadlock")] | length' "$AGENT_JSON")"
+	for tid in $(ls /proc/"$WORKLOAD_PID"/task); do
+		kill -USR1 "$tid"
+	done
+	wait_until 5 test "$(threads_in_futex "$WORKLOAD_PID")" -eq 2
+	# Absence cannot be awaited: give it several confirmation windows.
+	sleep 1
+	stop_agent
+	expect_eq "deadlock reports" \
+		"$(jq -s '[.[] | select(.type == "deadlock")] | length' "$AGENT_JSON")" "$before"
+	# The agent did see the waits end and begin again.
+	[ "$(jq -s "[.[] | select(.type == \"summary\")][0].events.wait_begin" "$AGENT_JSON")" -ge 4 ]
+}
+
+@test "dining philosophers: cycles of 3 and 5 threads" {
+	local n
+
+	start_agent
+	for n in 3 5; do
+		start_workload philosophers "$n"
+		await_deadlock "$WORKLOAD_PID"
+		expect_eq "threads of $n" "$(report '.threads | length')" "$n"
+		expect_closed_cycle
+		[ "$(stack_functions 0 | grep -cx philosopher_dines)" -eq 1 ]
+	done
+}
+
+@test "relocking a non-recursive mutex is a cycle of one" {
+	start_agent
+	start_workload relock normal
+	await_deadlock "$WORKLOAD_PID"
+
+	expect_eq threads "$(report '.threads | length')" 1
+	expect_eq "holder is itself" "$(report '.threads[0].holder.tid')" "$(report '.threads[0].tid')"
+	stack_functions 0 | grep -qx reload_config_locked
+}
+
+@test "errorcheck, recursive and robust mutexes deadlock like normal ones" {
+	local type
+
+	start_agent
+	for type in errorcheck recursive robust; do
+		start_workload abba "$type"
+		await_deadlock "$WORKLOAD_PID"
+		expect_closed_cycle
+		report '.threads[0].wait.mutex_type' | grep -q "$type"
+	done
+	expect_eq "robust kind" "$(report '.threads[0].wait.kind')" robust-mutex
+}
+
+@test "priority-inheritance mutexes: AB/BA, and a relock the kernel refuses" {
+	start_agent
+	start_workload abba pi
+	await_deadlock "$WORKLOAD_PID"
+	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" pi-mutex
+	expect_closed_cycle
+	# The kernel's own chain walk refuses one of the two with EDEADLK;
+	# glibc then parks that thread, and it still waits for that lock.
+	expect_eq refused "$(report '[.threads[].wait.kernel_refused // empty] | join(",")')" EDEADLK
+
+	start_workload relock pi
+	await_deadlock "$WORKLOAD_PID"
+	expect_eq threads "$(report '.threads | length')" 1
+	expect_eq refused "$(report '.threads[0].wait.kernel_refused')" EDEADLK
+	report '.threads[0].wait.mutex_type' | grep -q prio-inherit
+}
+
+@test "a thread holding a mutex joins a thread blocked on it" {
+	start_agent
+	start_workload join_holding
+	await_deadlock "$WORKLOAD_PID"
+
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | sort | join(",")')" mutex,thread-exit
+	report '.threads[] | select(.wait.kind == "thread-exit") | .stack[].function // empty' |
+		grep -qx shutdown_workers
+}
+
+@test "two processes deadlock on process-shared mutexes in shared memory" {
+	start_agent
+	start_workload pshared
+	await_deadlock "$WORKLOAD_PID"
+
+	expect_eq processes "$(report '.pids | length')" 2
+	expect_closed_cycle
+	[ "$(report '.threads[0].pid')" != "$(report '.threads[1].pid')" ]
+	expect_eq "holder pid" "$(report '.threads[0].holder.pid')" "$(report '.threads[1].pid')"
+	report '.threads[0].wait.mutex_type' | grep -q pshared
+}
+
+@test "a statically linked program" {
+	start_agent
+	start_workload abba-static
+	await_deadlock "$WORKLOAD_PID"
+
+	expect_closed_cycle
+	stack_functions 1 | grep -qx lock_b_then_a
+	report '.threads[].stack[].module' | grep -q 'abba-static$'
+}
+
+@test "a program in its own mount namespace with a private copy of libc" {
+	local private="/tmp/knotscope-mntns-$$"
+
+	start_agent
+	# The binary and libc live in a tmpfs only that namespace can see;
+	# symbols must come from its files, through /proc/PID/root.
+	WORKLOAD_OUT="$BATS_TEST_TMPDIR/mntns.out"
+	unshare -m --propagation private sh -c "
+		mkdir -p $private && mount -t tmpfs none $private &&
+		cp '$WORKLOADS/abba' $private/abba-private &&
+		cp /lib/$(uname -m)-linux-gnu/libc.so.6 $private/libc.so.6 &&
+		mount --bind $private/libc.so.6 /lib/$(uname -m)-linux-gnu/libc.so.6 &&
+		exec $private/abba-private" >"$WORKLOAD_OUT" 2>&1 &
+	WORKLOAD_PIDS="$!"
+	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"
+	WORKLOAD_PID="$(awk '/^started/ { print $2 }' "$WORKLOAD_OUT")"
+	[ ! -e "$private/abba-private" ]
+
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	report '.threads[].stack[].module' | grep -qx "$private/abba-private"
+	stack_functions 1 | grep -qx lock_b_then_a
+	rmdir "$private" 2>/dev/null || true
+}
+
+@test "a deadlock that happened before knotscope started" {
+	start_workload abba
+	wait_until 10 test "$(threads_in_futex "$WORKLOAD_PID")" -eq 2
+
+	start_agent
+	agent_said '.type == "ready" and .already_blocked_waits >= 2'
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq latency "$(report '.detection_latency_ms')" null
+	expect_eq since "$(report '.threads[0].wait.blocked_since')" null
+	# Only the stack pointer and pc are known then; DWARF still unwinds.
+	stack_functions 1 | grep -qx lock_b_then_a
+	grep -q "already blocked when knotscope started" "$AGENT_ERR"
+}
+
+@test "--pid and --comm watch only the selected processes" {
+	local watched ignored
+
+	start_workload abba
+	ignored=$WORKLOAD_PID
+	start_agent --pid "$$" --comm philosophers
+	start_workload philosophers 2
+	watched=$WORKLOAD_PID
+	start_workload abba
+	await_deadlock "$watched"
+	# The unwatched deadlocks are as old as the watched one by now.
+	wait_until 5 test "$(threads_in_futex "$WORKLOAD_PID")" -eq 2
+	sleep 0.5
+	! agent_said ".type == \"deadlock\" and (.pids | index($ignored))"
+	! agent_said ".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
+	agent_said '.type == "ready" and (.selection | test("comm philosophers"))'
+}
+
+@test "a deadlocked process killed mid-trace is accounted and forgotten" {
+	start_agent
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+	kill_workloads
+	wait_until 5 agent_said ".type == \"process\" and .pid == $WORKLOAD_PID and .state == \"exited\""
+	agent_records ".type == \"process\" and .pid == $WORKLOAD_PID" | jq -e '.lock_waits >= 2' >/dev/null
+	# And the agent goes on: a new deadlock is still found.
+	start_workload relock
+	await_deadlock "$WORKLOAD_PID"
+	stop_agent
+}

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Shared by the end-to-end tests that run the real agent against real
+# workloads.  Every wait here polls a condition with a deadline.
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+KNOTSCOPE="$ROOT/build/knotscope"
+WORKLOADS="$ROOT/build/workloads"
+
+# Skips the whole file, saying why, only when this kernel cannot run
+# knotscope's BPF programs at all; any other start-up failure fails.
+require_bpf() {
+	local out="$BATS_FILE_TMPDIR/probe.err" status=0
+
+	"$KNOTSCOPE" --pid $$ --duration 1 2>"$out" || status=$?
+	[ "$status" -eq 0 ] && return 0
+	if grep -qE 'exposes no BTF|is too old|cannot load the BPF programs' "$out"; then
+		skip "this kernel cannot run knotscope's BPF programs: $(grep -m1 error "$out")"
+	fi
+	cat "$out" >&2
+	return 1
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "timed out waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# start_agent ARGS...: runs the agent with --json into $AGENT_JSON and
+# returns once it reports that capture is attached.
+start_agent() {
+	AGENT_JSON="$BATS_TEST_TMPDIR/agent.jsonl"
+	AGENT_ERR="$BATS_TEST_TMPDIR/agent.err"
+	: >"$AGENT_JSON"
+	"$KNOTSCOPE" --json "$AGENT_JSON" "$@" 2>"$AGENT_ERR" &
+	AGENT_PID=$!
+	wait_until 30 agent_said '.type == "ready"' || {
+		cat "$AGENT_ERR" >&2
+		return 1
+	}
+}
+
+# stop_agent [SIGNAL]: stops it and checks that it stopped cleanly.
+stop_agent() {
+	local status=0
+
+	[ -n "${AGENT_PID:-}" ] || return 0
+	kill "-${1:-INT}" "$AGENT_PID" 2>/dev/null || true
+	wait "$AGENT_PID" || status=$?
+	AGENT_PID=
+	if [ "$status" -ne 0 ]; then
+		cat "$AGENT_ERR" >&2
+		return 1
+	fi
+}
+
+# agent_said JQ_CONDITION: some JSON record satisfies the condition.
+agent_said() {
+	jq -e -s "any(.[]; $1)" "$AGENT_JSON" >/dev/null 2>&1
+}
+
+# agent_records JQ_CONDITION: the matching records, one per line.
+agent_records() {
+	jq -c "select($1)" "$AGENT_JSON"
+}
+
+# start_workload NAME ARGS...: runs build/workloads/NAME, waits until it
+# says "started", and sets WORKLOAD_PID.
+start_workload() {
+	local name=$1
+
+	shift
+	WORKLOAD_OUT="$BATS_TEST_TMPDIR/$name.out"
+	: >"$WORKLOAD_OUT"
+	"$WORKLOADS/$name" "$@" >"$WORKLOAD_OUT" 2>&1 &
+	WORKLOAD_PID=$!
+	WORKLOAD_PIDS="${WORKLOAD_PIDS:-} $WORKLOAD_PID"
+	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"
+}
+
+# Kills every workload this test started, and their children.
+kill_workloads() {
+	local pid
+
+	for pid in ${WORKLOAD_PIDS:-}; do
+		pkill -KILL -P "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	WORKLOAD_PIDS=
+}
+
+# Threads of PID currently blocked in futex(2) (nr 202 on x86_64, 98 on
+# arm64), as the kernel reports them.
+threads_in_futex() {
+	local nr
+
+	case "$(uname -m)" in
+	aarch64) nr=98 ;;
+	*) nr=202 ;;
+	esac
+	cat /proc/"$1"/task/*/syscall 2>/dev/null | grep -c "^$nr " || true
+}
+
+# deadlock_of PID: the first deadlock record naming PID.
+deadlock_of() {
+	agent_records ".type == \"deadlock\" and (.pids | index($1))" | head -n1
+}
+
+# Fails with both values shown when they differ.
+expect_eq() {
+	if [ "$2" != "$3" ]; then
+		echo "$1: expected '$3', got '$2'" >&2
+		return 1
+	fi
+}
