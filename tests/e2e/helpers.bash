@@ -98,16 +98,18 @@ kill_workloads() {
 	WORKLOAD_PIDS=
 }
 
-# Threads of PID currently blocked in futex(2) (nr 202 on x86_64, 98 on
-# arm64), as the kernel reports them.
-threads_in_futex() {
-	local nr
+# futex_waiters PID TEST-OP N: the number of threads of PID blocked in
+# futex(2) right now (nr 202 on x86_64, 98 on arm64), as the kernel shows
+# them, compares to N; re-evaluated on every call, so wait_until can poll it.
+futex_waiters() {
+	local nr count
 
 	case "$(uname -m)" in
 	aarch64) nr=98 ;;
 	*) nr=202 ;;
 	esac
-	cat /proc/"$1"/task/*/syscall 2>/dev/null | grep -c "^$nr " || true
+	count="$(cat /proc/"$1"/task/*/syscall 2>/dev/null | grep -c "^$nr ")" || true
+	test "${count:-0}" "$2" "$3"
 }
 
 # deadlock_of PID: the first deadlock record naming PID.

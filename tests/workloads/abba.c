@@ -7,9 +7,9 @@
  * With timed-ms the second locks are pthread_mutex_timedlock(): the cycle
  * lasts that long, then both time out and the program exits cleanly.
  *
- * SIGUSR1 has a handler that does nothing: it interrupts the blocked
- * futex() calls for an instant, as a profiler's or debugger's signal would,
- * and glibc goes back to waiting.
+ * SIGUSR1 takes a blocked thread out of its futex() call for 200 ms, as a
+ * debugger's or a slow signal handler's would; glibc then waits again, on
+ * the same lock held by the same thread: the same deadlock.
  */
 #include <signal.h>
 
@@ -42,8 +42,11 @@ static void take(pthread_mutex_t *mutex)
 		pthread_mutex_unlock(mutex);
 }
 
-static void interrupt_for_an_instant(int sig)
+static void interrupt_for_a_while(int sig)
 {
+	struct timespec pause = { .tv_nsec = 200 * 1000000 };
+
+	nanosleep(&pause, NULL); /* async-signal-safe */
 }
 
 static void *lock_b_then_a(void *arg)
@@ -66,7 +69,7 @@ static void lock_a_then_b(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction interrupt = { .sa_handler = interrupt_for_an_instant };
+	struct sigaction interrupt = { .sa_handler = interrupt_for_a_while };
 	const char *type = argc > 1 ? argv[1] : "normal";
 	pthread_t other;
 
