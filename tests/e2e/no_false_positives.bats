@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Programs that block a lot and never deadlock must never be reported.  Each
+# test also checks the agent really watched the program (its futex waits
+# were counted), so a blind agent cannot pass.
+
+load helpers
+
+setup_file() {
+	require_bpf
+}
+
+setup() {
+	WORKLOAD_PIDS=
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+}
+
+# Runs a workload to its end under the agent, then stops the agent.
+run_to_completion() {
+	start_workload "$@"
+	wait "$WORKLOAD_PID"
+	grep -q '^done' "$WORKLOAD_OUT"
+	wait_until 10 agent_said ".type == \"process\" and .pid == $WORKLOAD_PID"
+	stop_agent
+	PROCESS="$(agent_records ".type == \"process\" and .pid == $WORKLOAD_PID")"
+}
+
+# About this workload only: whatever else runs on the machine is not ours.
+expect_no_deadlock() {
+	local mine=".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
+
+	if agent_said "$mine"; then
+		agent_records "$mine" >&2
+		return 1
+	fi
+}
+
+process_stat() {
+	jq -r "$1" <<<"$PROCESS"
+}
+
+@test "heavy contention with one lock order, 32 threads for 90 s" {
+	start_agent
+	run_to_completion contention 32 4 90
+	expect_no_deadlock
+	# Contended for real: many thousands of lock waits seen.
+	[ "$(process_stat .lock_waits)" -gt 10000 ]
+	[ "$(process_stat .wait_ns)" -gt 0 ]
+	agent_said '.type == "summary" and .kernel_drops == 0'
+}
+
+@test "opposite lock orders made safe by trylock and back-off" {
+	start_agent
+	run_to_completion trylock 10
+	expect_no_deadlock
+	[ "$(process_stat .lock_waits)" -gt 0 ]
+	grep -q '^backoffs [1-9]' "$WORKLOAD_OUT"
+}
+
+@test "producers and consumers on condition variables" {
+	start_agent
+	run_to_completion condvar 10
+	expect_no_deadlock
+	# Condition variable waits are futex waits, but not lock waits.
+	[ "$(process_stat .futex_waits)" -gt "$(process_stat .lock_waits)" ]
+}
+
+@test "semaphores, posted and timed out" {
+	start_agent
+	run_to_completion semaphore 10
+	expect_no_deadlock
+	# Semaphores have no owner; only the final pthread_join() calls wait
+	# for a thread.
+	[ "$(process_stat .futex_waits)" -gt 100 ]
+	[ "$(process_stat .lock_waits)" -le 4 ]
+}
+
+@test "AB/BA with timed locks that expire is not a deadlock" {
+	start_agent
+	# A cycle that stands for 2 s, twenty times the confirmation window,
+	# then both pthread_mutex_timedlock() calls time out.
+	run_to_completion abba normal 2000
+	expect_no_deadlock
+	[ "$(process_stat .lock_waits)" -ge 2 ]
+	[ "$(process_stat .max_wait_ns)" -ge 1900000000 ]
+}
