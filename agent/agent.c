@@ -195,9 +195,13 @@ static void ks_announce(struct ks_agent *agent,
 		ks_json_write_ready(agent->model.sink, &info);
 }
 
-static void ks_tick(struct ks_agent *agent, uint64_t now)
+static void ks_tick(struct ks_agent *agent)
 {
+	uint64_t now;
+
 	ks_capture_consume(agent->capture);
+	/* After draining: records may be newer than an earlier reading. */
+	now = ks_now_mono_ns();
 	if (ks_detector_wants_tick(agent->model.detector, now))
 		ks_detector_tick(agent->model.detector, &agent->model.table,
 				 now);
@@ -236,8 +240,8 @@ static int ks_loop(struct ks_agent *agent)
 				return -errno;
 			/* Timer or a full ring buffer: drain and look. */
 		}
+		ks_tick(agent);
 		now = ks_now_mono_ns();
-		ks_tick(agent, now);
 		if (now >= next_resample) {
 			ks_clock_resample();
 			next_resample = now + KS_CLOCK_RESAMPLE_NS;

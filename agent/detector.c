@@ -153,7 +153,7 @@ static bool ks_wait_needs_refresh(const struct ks_detector *d,
 	 */
 	return !wait->refreshed && !target->timed && !target->deadlock_edge &&
 	       !(wait->begin.flags & KS_WAIT_SEEDED) &&
-	       now - wait->begin.hdr.ts_ns >= d->confirm_ns;
+	       now >= wait->begin.hdr.ts_ns + d->confirm_ns;
 }
 
 /* Collects blocked threads with an edge; returns how many. */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Builders for tables, threads and waits shared by the agent's unit tests. */
+#ifndef KS_TEST_FIXTURES_H
+#define KS_TEST_FIXTURES_H
+
+#include <linux/futex.h>
+
+#include "table.h"
+
+#define TEST_PIDNS 4026531836u
+
+static inline struct ks_thread *add_thread(struct ks_table *table,
+					   uint32_t tgid, uint32_t tid)
+{
+	return ks_table_add_thread(table, tgid, tid, TEST_PIDNS, tid,
+				   1000 + tid, "worker");
+}
+
+/* Puts thread in a futex wait on uaddr with the given words. */
+static inline void begin_wait(struct ks_thread *thread, uint32_t op,
+			      uint64_t uaddr, uint32_t val,
+			      const uint32_t words[6], uint32_t flags)
+{
+	struct ks_wait_begin *begin = &thread->wait.begin;
+
+	memset(&thread->wait, 0, sizeof(thread->wait));
+	thread->wait.active = true;
+	begin->hdr.ts_ns = 1000000;
+	begin->hdr.tgid = thread->tgid;
+	begin->hdr.tid = thread->tid;
+	begin->hdr.kind = KS_EV_WAIT_BEGIN;
+	begin->hdr.size = sizeof(*begin);
+	begin->syscall = KS_SYS_FUTEX;
+	begin->op = op;
+	begin->uaddr = uaddr;
+	begin->val = val;
+	begin->flags = flags | KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK;
+	memcpy(begin->words, words, 6 * sizeof(uint32_t));
+}
+
+/* A glibc mutex (normal, private) locked by owner with a waiter. */
+static inline void wait_for_mutex(struct ks_thread *waiter, uint64_t uaddr,
+				  uint32_t owner)
+{
+	const uint32_t words[6] = { 2, 0, owner, 1, 0, 0 };
+
+	begin_wait(waiter, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, uaddr, 2, words, 0);
+}
+
+#endif /* KS_TEST_FIXTURES_H */

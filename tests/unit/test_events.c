@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The thread table and waits as ring buffer records drive them. */
+#include "unit.h"
+
+#include <errno.h>
+
+#include "fixtures.h"
+#include "model.h"
+
+struct world {
+	struct ks_model model;
+	struct ks_selection selection;
+	uint32_t pids[1];
+};
+
+static void no_refresh(void *ctx, struct ks_thread *thread)
+{
+}
+
+static bool no_verify(void *ctx, const struct ks_table *table,
+		      const struct ks_thread *thread,
+		      const struct ks_wait_target *target)
+{
+	return false;
+}
+
+static void no_report(void *ctx, const struct ks_deadlock *deadlock)
+{
+}
+
+static const struct ks_detector_ops ops = { no_refresh, no_verify, no_report };
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	ks_table_init(&w->model.table, 100);
+	w->selection.agent_tgid = 1;
+	w->model.selection = &w->selection;
+	w->model.detector = ks_detector_new(1, &ops, NULL);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	ks_table_clear(&w->model.table);
+	ks_detector_free(w->model.detector);
+	free(w);
+	return 0;
+}
+
+static void header(struct ks_event_header *hdr, uint16_t kind, uint16_t size,
+		   uint32_t tgid, uint32_t tid, uint64_t ts)
+{
+	hdr->kind = kind;
+	hdr->size = size;
+	hdr->tgid = tgid;
+	hdr->tid = tid;
+	hdr->ts_ns = ts;
+}
+
+/* Ticks of 10 ms at USER_HZ 100: start times are compared in ticks. */
+#define START(t) ((uint64_t)(t)*10000000ull)
+
+static void fork_thread(struct world *w, uint32_t tgid, uint32_t tid,
+			uint64_t start, uint64_t clear_child_tid)
+{
+	struct ks_fork rec = { 0 };
+
+	header(&rec.hdr, KS_EV_FORK, sizeof(rec), tgid, tgid, start);
+	rec.child_tgid = tgid;
+	rec.child_tid = tid;
+	rec.child.start_boottime_ns = START(start);
+	rec.child.ns_tid = tid;
+	rec.child.pidns_ino = TEST_PIDNS;
+	rec.clear_child_tid = clear_child_tid;
+	rec.flags = tid == tgid ? 0 : KS_FORK_THREAD;
+	memcpy(rec.comm, "server", 7);
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+}
+
+static void exit_thread(struct world *w, uint32_t tgid, uint32_t tid,
+			uint64_t start, bool last)
+{
+	struct ks_exit rec = { 0 };
+
+	header(&rec.hdr, KS_EV_EXIT, sizeof(rec), tgid, tid, 0);
+	rec.task.start_boottime_ns = START(start);
+	rec.flags = last ? KS_EXIT_GROUP_DEAD : 0;
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+}
+
+static void wait_begin(struct world *w, uint32_t tgid, uint32_t tid,
+		       uint64_t start, uint32_t op, uint64_t ts)
+{
+	struct ks_wait_begin rec = { 0 };
+
+	header(&rec.hdr, KS_EV_WAIT_BEGIN, sizeof(rec), tgid, tid, ts);
+	rec.task.start_boottime_ns = START(start);
+	rec.task.ns_tid = tid;
+	rec.task.pidns_ino = TEST_PIDNS;
+	rec.syscall = KS_SYS_FUTEX;
+	rec.op = op;
+	rec.uaddr = 0x1000;
+	rec.val = 2;
+	rec.flags = KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK;
+	rec.words[0] = 2;
+	rec.words[2] = tgid;
+	rec.words[3] = 1;
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+}
+
+static void wait_end(struct world *w, uint32_t tgid, uint32_t tid, uint32_t op,
+		     uint64_t begin_ts, uint64_t ts, int64_t ret)
+{
+	struct ks_wait_end rec = { 0 };
+
+	header(&rec.hdr, KS_EV_WAIT_END, sizeof(rec), tgid, tid, ts);
+	rec.begin_ts_ns = begin_ts;
+	rec.op = op;
+	rec.ret = ret;
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+}
+
+static void test_fork_and_exit_keep_the_table_exact(void **state)
+{
+	struct world *w = *state;
+	struct ks_process *process;
+
+	fork_thread(w, 50, 50, 1, 0);
+	fork_thread(w, 50, 51, 2, 0x7000);
+	process = ks_table_process(&w->model.table, 50);
+	assert_non_null(process);
+	assert_int_equal(process->nr_threads, 2);
+	assert_string_equal(process->comm, "server");
+	assert_int_equal(ks_table_thread(&w->model.table, 51)->clear_child_tid,
+			 0x7000);
+
+	exit_thread(w, 50, 51, 2, false);
+	assert_null(ks_table_thread(&w->model.table, 51));
+	assert_int_equal(process->nr_threads, 1);
+	exit_thread(w, 50, 50, 1, true);
+	assert_null(ks_table_process(&w->model.table, 50));
+}
+
+static void test_exit_of_a_previous_incarnation_is_ignored(void **state)
+{
+	struct world *w = *state;
+
+	fork_thread(w, 50, 50, 1, 0);
+	fork_thread(w, 50, 51, 9, 0);
+	/* A late exit of an older thread 51 must not remove the new one. */
+	exit_thread(w, 50, 51, 3, false);
+	assert_non_null(ks_table_thread(&w->model.table, 51));
+}
+
+static void test_waits_begin_and_end_and_are_counted(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *thread;
+	struct ks_process *process;
+
+	fork_thread(w, 50, 50, 1, 0);
+	wait_begin(w, 50, 50, 1, FUTEX_WAIT_PRIVATE, 1000);
+	thread = ks_table_thread(&w->model.table, 50);
+	assert_true(thread->wait.active);
+	/* An end that belongs to another wait changes nothing. */
+	wait_end(w, 50, 50, FUTEX_WAIT_PRIVATE, 999, 1500, 0);
+	assert_true(thread->wait.active);
+	wait_end(w, 50, 50, FUTEX_WAIT_PRIVATE, 1000, 4000, 0);
+	assert_false(thread->wait.active);
+	process = ks_table_process(&w->model.table, 50);
+	assert_int_equal(process->stats.futex_waits, 1);
+	assert_int_equal(process->stats.lock_waits, 1);
+	assert_int_equal(process->stats.wait_ns, 3000);
+	assert_int_equal(process->stats.max_wait_ns, 3000);
+}
+
+static void test_edeadlk_from_lock_pi_parks_on_that_lock(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *thread;
+
+	fork_thread(w, 50, 50, 1, 0);
+	wait_begin(w, 50, 50, 1, FUTEX_LOCK_PI_PRIVATE, 1000);
+	wait_end(w, 50, 50, FUTEX_LOCK_PI_PRIVATE, 1000, 1100, -EDEADLK);
+	thread = ks_table_thread(&w->model.table, 50);
+	assert_true(thread->wait.pi_refused);
+	/* glibc's parking wait keeps the refused lock in view... */
+	wait_begin(w, 50, 50, 1, FUTEX_WAIT_BITSET_PRIVATE, 1200);
+	assert_true(thread->wait.pi_refused);
+	assert_int_equal(ks_lock_wait(&thread->wait)->op,
+			 FUTEX_LOCK_PI_PRIVATE);
+	/* ...until that wait ends (glibc's never does). */
+	wait_end(w, 50, 50, FUTEX_WAIT_BITSET_PRIVATE, 1200, 1300, 0);
+	assert_false(thread->wait.pi_refused);
+}
+
+static void test_events_from_unknown_threads_create_them(void **state)
+{
+	struct world *w = *state;
+
+	/* Missed its creation (a record lost, or older than the scan). */
+	wait_begin(w, 60, 61, 5, FUTEX_WAIT_PRIVATE, 1000);
+	assert_non_null(ks_table_thread(&w->model.table, 61));
+	assert_non_null(ks_table_process(&w->model.table, 60));
+}
+
+static void test_exec_restarts_the_process_and_follows_comm(void **state)
+{
+	struct world *w = *state;
+	struct ks_exec rec = { 0 };
+	const char comms[1][KS_COMM_LEN] = { "server" };
+
+	fork_thread(w, 50, 50, 1, 0);
+	fork_thread(w, 50, 51, 2, 0);
+	header(&rec.hdr, KS_EV_EXEC, sizeof(rec), 50, 50, 0);
+	rec.old_tid = 51;
+	rec.task.start_boottime_ns = START(1);
+	memcpy(rec.comm, "server", 7);
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+	assert_int_equal(ks_table_process(&w->model.table, 50)->nr_threads, 1);
+	assert_null(ks_table_thread(&w->model.table, 51));
+
+	/* Watching --comm server: exec into another program unwatches it. */
+	w->selection.comms = comms;
+	w->selection.nr_comms = 1;
+	memcpy(rec.comm, "other", 6);
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+	assert_null(ks_table_process(&w->model.table, 50));
+}
+
+static void test_malformed_records_are_counted_and_skipped(void **state)
+{
+	struct world *w = *state;
+	struct ks_fork rec = { 0 };
+	char garbage[8] = { 1, 2, 3 };
+
+	header(&rec.hdr, KS_EV_FORK, sizeof(rec), 50, 50, 0);
+	/* Too short for its kind, size field lying, unknown kind, tiny. */
+	ks_events_apply(&w->model, &rec, sizeof(rec) - 8);
+	rec.hdr.size = 12;
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+	header(&rec.hdr, 99, sizeof(rec), 50, 50, 0);
+	ks_events_apply(&w->model, &rec, sizeof(rec));
+	ks_events_apply(&w->model, garbage, sizeof(garbage));
+	assert_int_equal(w->model.malformed, 4);
+	assert_null(ks_table_process(&w->model.table, 50));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_fork_and_exit_keep_the_table_exact),
+		T(test_exit_of_a_previous_incarnation_is_ignored),
+		T(test_waits_begin_and_end_and_are_counted),
+		T(test_edeadlk_from_lock_pi_parks_on_that_lock),
+		T(test_events_from_unknown_threads_create_them),
+		T(test_exec_restarts_the_process_and_follows_comm),
+		T(test_malformed_records_are_counted_and_skipped),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

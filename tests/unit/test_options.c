@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Command line parsing: defaults, values, and the errors people make. */
+#include "unit.h"
+
+#include <stdio.h>
+
+#include "options.h"
+
+static struct ks_options opts;
+static char err_text[4096];
+
+static enum ks_parse_result parse(const char *first, ...)
+{
+	char *argv[32] = { "knotscope" };
+	int argc = 1;
+	va_list ap;
+	FILE *err = fmemopen(err_text, sizeof(err_text), "w");
+	FILE *out = fopen("/dev/null", "w");
+	enum ks_parse_result result;
+
+	va_start(ap, first);
+	for (const char *arg = first; arg; arg = va_arg(ap, const char *))
+		argv[argc++] = (char *)arg;
+	va_end(ap);
+	memset(err_text, 0, sizeof(err_text));
+	result = ks_options_parse(&opts, argc, argv, out, err);
+	fclose(err);
+	fclose(out);
+	return result;
+}
+
+static void test_defaults(void **state)
+{
+	assert_int_equal(parse(NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.confirm_ms, KS_DEFAULT_CONFIRM_MS);
+	assert_int_equal(opts.ringbuf_mb, 16);
+	assert_int_equal(opts.nr_pids, 0);
+	assert_int_equal(opts.nr_comms, 0);
+	assert_null(opts.json_path);
+	assert_int_equal(opts.duration_s, 0);
+}
+
+static void test_repeatable_selection_and_values(void **state)
+{
+	assert_int_equal(parse("-p", "12", "--pid", "34", "-c", "nginx",
+			       "--comm=java", "--json", "-", "-d", "5",
+			       "--confirm-ms", "250", "--ringbuf-mb", "64",
+			       "-vv", NULL),
+			 KS_PARSE_RUN);
+	assert_int_equal(opts.nr_pids, 2);
+	assert_int_equal(opts.pids[1], 34);
+	assert_int_equal(opts.nr_comms, 2);
+	assert_string_equal(opts.comms[1], "java");
+	assert_string_equal(opts.json_path, "-");
+	assert_int_equal(opts.duration_s, 5);
+	assert_int_equal(opts.confirm_ms, 250);
+	assert_int_equal(opts.ringbuf_mb, 64);
+	assert_int_equal(opts.verbosity, 2);
+}
+
+static void expect_error(const char *option, const char *value,
+			 const char *message)
+{
+	assert_int_equal(parse(option, value, NULL), KS_PARSE_ERROR);
+	assert_non_null(strstr(err_text, option));
+	assert_non_null(strstr(err_text, message));
+}
+
+static void test_bad_values_name_the_option(void **state)
+{
+	expect_error("--pid", "12x", "not a process id");
+	expect_error("--pid", "0", "not a process id");
+	expect_error("--pid", "-1", "not a process id");
+	expect_error("--pid", "99999999999", "not a process id");
+	expect_error("--confirm-ms", "0", "from 1 to");
+	expect_error("--confirm-ms", "60001", "from 1 to");
+	expect_error("--ringbuf-mb", "3", "power of two");
+	expect_error("--ringbuf-mb", "2048", "power of two");
+	expect_error("--duration", "", "seconds");
+	expect_error("--comm", "abcdefghijklmnop", "15 characters");
+	expect_error("--comm", "", "empty");
+}
+
+static void test_usage_errors(void **state)
+{
+	assert_int_equal(parse("--bogus", NULL), KS_PARSE_ERROR);
+	assert_non_null(strstr(err_text, "unknown option '--bogus'"));
+	assert_int_equal(parse("--pid", NULL), KS_PARSE_ERROR);
+	assert_non_null(strstr(err_text, "needs a value"));
+	assert_int_equal(parse("extra", NULL), KS_PARSE_ERROR);
+	assert_non_null(strstr(err_text, "unexpected argument 'extra'"));
+}
+
+static void test_help_and_version_exit(void **state)
+{
+	assert_int_equal(parse("--help", NULL), KS_PARSE_EXIT_OK);
+	assert_int_equal(parse("-V", NULL), KS_PARSE_EXIT_OK);
+}
+
+static void test_fifteen_characters_is_the_longest_comm(void **state)
+{
+	assert_int_equal(parse("--comm", "abcdefghijklmno", NULL),
+			 KS_PARSE_RUN);
+	assert_string_equal(opts.comms[0], "abcdefghijklmno");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_repeatable_selection_and_values),
+		cmocka_unit_test(test_bad_values_name_the_option),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_help_and_version_exit),
+		cmocka_unit_test(test_fifteen_characters_is_the_longest_comm),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
