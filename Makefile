@@ -130,9 +130,12 @@ $(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS)
 $(BUILD)/knotscope: $(BUILD)/agent/main.o $(AGENT_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
 
+# Tests find their fixture files under KS_UNIT_FIXTURES wherever they run.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 	@mkdir -p $(@D)
-	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
+	$(CC) $(AGENT_CFLAGS) -Itests/unit \
+		-DKS_UNIT_FIXTURES='"$(CURDIR)/tests/unit/fixtures"' \
+		-o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
 # --- OTLP end-to-end: a driver of the export layer, and an independent
 # receiver whose node modules come from the committed lockfile only.
