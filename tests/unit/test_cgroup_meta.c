@@ -16,11 +16,11 @@
 #include "cgroup_meta.h"
 #include "proc.h"
 
-#define CID "9ec39b91f3d70e1beff50a308f77067065ea6be0d91a3378375056cd4422cf3d"
+#define CID "2723ae7a9cbbae268fde3d3bd7d180a985337507ae17f82dc5ebb738c7817205"
 /* The container a kind or k3d node runs in, around a pod's container. */
-#define NODE "4f797c539e6c745de61a93ca3ff892358ecbcaccd8414d5db545c38428142970"
-#define UID "0b7632a2-a56e-4278-987a-22de18008dbe"
-#define UID_ "0b7632a2_a56e_4278_987a_22de18008dbe"
+#define NODE "d266c8b0d1549d08f530251988867e164c1be0b1d02abdf962801922978ebda8"
+#define UID "0dad58a3-4bd8-4bbd-8b83-e92693d4d6f9"
+#define UID_ "0dad58a3_4bd8_4bbd_8b83_e92693d4d6f9"
 /* The kubelet names static pods by a hash of their manifest. */
 #define STATIC_UID "6e1d5f0ba2d1c3f8e4a7b9c0d2e4f6a8"
 
@@ -171,7 +171,7 @@ static const struct shape shapes[] = {
 	{ "a login session", "0::/user.slice/user-1000.slice/session-2.scope\n",
 	  "", "", KS_RUNTIME_NONE },
 	{ "a hybrid host's service",
-	  "9:name=systemd:/\n4:memory:/process_api/690855857d642c4d929e836c00e65444\n"
+	  "9:name=systemd:/\n4:memory:/process_api/f122dfcf99b2d99322d47b89094bf8a8\n"
 	  "0::/\n",
 	  "", "", KS_RUNTIME_NONE },
 	{ "empty", "", "", "", KS_RUNTIME_NONE },
@@ -180,7 +180,7 @@ static const struct shape shapes[] = {
 
 	/* Almost: not ids, not pods, not cgroup lines. */
 	{ "upper-case hex",
-	  "0::/docker/9EC39B91F3D70E1BEFF50A308F77067065EA6BE0D91A3378375056CD4422CF3D\n",
+	  "0::/docker/2723AE7A9CBBAE268FDE3D3BD7D180A985337507AE17F82DC5EBB738C7817205\n",
 	  "", "", KS_RUNTIME_NONE },
 	{ "65 hex digits", "0::/docker/a" CID "\n", "", "", KS_RUNTIME_NONE },
 	{ "an unknown runtime's prefix",
@@ -243,9 +243,9 @@ static void test_reads_a_process_file(void **state)
 	assert_int_equal(ks_cgroup_meta_read(4242, &meta), 0);
 	assert_string_equal(
 		meta.container_id,
-		"a09bc17f5aa29b0dbdec9ede5f46cf1396d2405917ab02e6f1eb1019f388396e");
+		"510f357f4d65d61347422b488ee6ae434028d1b87556a0bffc70da8546160734");
 	assert_string_equal(meta.pod_uid,
-			    "1e597579-417e-482f-bf65-5fe170c3aebd");
+			    "d8fe7ab7-3660-4bce-bb33-85058ff3bf50");
 	assert_int_equal(meta.runtime, KS_RUNTIME_CONTAINERD);
 
 	/* A process that has gone. */

@@ -11,7 +11,7 @@
 #include "pod_logs.h"
 
 #define POD_LOGS KS_UNIT_FIXTURES "/pod-logs"
-#define WEB_UID "1e597579-417e-482f-bf65-5fe170c3aebd"
+#define WEB_UID "d8fe7ab7-3660-4bce-bb33-85058ff3bf50"
 
 static void test_splits_namespace_and_name(void **state)
 {
@@ -34,7 +34,7 @@ static void test_rejects_other_names(void **state)
 {
 	static const char *const others[] = {
 		/* Another pod's, or a UID that only ends like ours. */
-		"default_web-1_0b7632a2-a56e-4278-987a-22de18008dbe",
+		"default_web-1_0dad58a3-4bd8-4bbd-8b83-e92693d4d6f9",
 		"default_web-0_x" WEB_UID,
 		"default_web-0-" WEB_UID,
 		/* Not NAMESPACE_NAME_UID. */
@@ -69,7 +69,7 @@ static void test_finds_pods_in_the_logs_directory(void **state)
 
 	assert_int_equal(
 		ks_pod_names_lookup(POD_LOGS,
-				    "0b7632a2-a56e-4278-987a-22de18008dbe",
+				    "0dad58a3-4bd8-4bbd-8b83-e92693d4d6f9",
 				    &names),
 		0);
 	assert_string_equal(names.namespace_name, "kube-system");
@@ -83,7 +83,7 @@ static void test_finds_pods_in_the_logs_directory(void **state)
 
 	assert_int_equal(
 		ks_pod_names_lookup(POD_LOGS,
-				    "3d274242-8ee0-11e9-a8a6-1e68d864ef1a",
+				    "7e80d13c-76d7-4a59-a13d-820f24649049",
 				    &names),
 		0);
 	assert_string_equal(names.namespace_name, "shop");
