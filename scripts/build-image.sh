@@ -42,17 +42,35 @@ done
 version=$(sed -n 's/^#define KS_VERSION "\(.*\)"$/\1/p' agent/version.h)
 [ -n "$version" ] || die "no KS_VERSION in agent/version.h"
 
-# The Debian mirror apt already uses here, so the build needs no other
-# network access than apt does.
-debian_mirror() {
-	if [ -n "${DEBIAN_MIRROR:-}" ]; then
-		echo "$DEBIAN_MIRROR"
-		return
-	fi
+# The repository of Debian suite $1 that apt already uses here, else $2:
+# the build needs no other network access than apt does.
+debian_repo() {
 	# shellcheck disable=SC2016 # $(REPO_URI) is apt's, not the shell's
 	apt-get indextargets --format '$(REPO_URI)' 'Created-By: Packages' \
-		'Origin: Debian' "Codename: $suite" 2>/dev/null | head -n 1 |
-		grep . || echo "http://deb.debian.org/debian/"
+		'Origin: Debian' "Codename: $1" 2>/dev/null | head -n 1 |
+		grep . || echo "$2"
+}
+
+# debootstrap installs the release alone: add its updates and security
+# updates, with the sources Debian's own images have.
+update_rootfs() {
+	root=$1
+	rm -f "$root/etc/apt/sources.list"
+	cat >"$root/etc/apt/sources.list.d/debian.sources" <<-SOURCES
+		Types: deb
+		URIs: $mirror
+		Suites: $suite $suite-updates
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+		Types: deb
+		URIs: $security_mirror
+		Suites: $suite-security
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	SOURCES
+	chroot "$root" sh -c 'apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq'
 }
 
 # Removes what a container image has no use for, as debian:*-slim does:
@@ -70,19 +88,25 @@ slim_rootfs() {
 	find "$root"/var/log -type f -delete
 }
 
-# The root filesystem depends only on the suite and the package list:
-# debootstrap runs again only when those change (or after make clean).
+# The root filesystem is built again when the suite or the package list
+# change, and after a week, to take the updates published since.
 rootfs_key="$suite $runtime_pkgs"
 mkdir -p "$dir"
-if [ ! -d "$rootfs" ] || [ "$(cat "$rootfs.key" 2>/dev/null)" != "$rootfs_key" ]
-then
-	mirror=$(debian_mirror)
+if [ ! -d "$rootfs" ] ||
+	[ "$(cat "$rootfs.key" 2>/dev/null)" != "$rootfs_key" ] ||
+	[ -n "$(find "$rootfs.key" -mtime +7)" ]; then
+	mirror=${DEBIAN_MIRROR:-$(debian_repo "$suite" \
+		http://deb.debian.org/debian/)}
+	security_mirror=${DEBIAN_SECURITY_MIRROR:-$(debian_repo \
+		"$suite-security" http://deb.debian.org/debian-security/)}
 	echo "build-image.sh: debootstrap $suite from $mirror"
 	rm -rf "$rootfs" "$rootfs.tmp" "$rootfs.key"
 	debootstrap --variant=minbase \
 		--include="$(echo "$runtime_pkgs" | tr ' ' ',')" \
 		"$suite" "$rootfs.tmp" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
 		die "debootstrap failed; see $dir/debootstrap.log"
+	update_rootfs "$rootfs.tmp" >>"$dir/debootstrap.log" 2>&1 ||
+		die "updating the root filesystem failed; see $dir/debootstrap.log"
 	slim_rootfs "$rootfs.tmp"
 	mv "$rootfs.tmp" "$rootfs"
 	echo "$rootfs_key" >"$rootfs.key"
