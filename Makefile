@@ -52,8 +52,8 @@ OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all deps deps-test deps-bench run test unit fuzz fuzz-smoke e2e \
-	bench workloads otlp-test vmlinux format clean
+.PHONY: all deps deps-test deps-bench deps-image run test unit fuzz fuzz-smoke \
+	e2e bench workloads otlp-test image vmlinux format clean
 
 all: $(BUILD)/knotscope
 
@@ -63,6 +63,8 @@ deps-test:
 	@scripts/deps.sh test
 deps-bench:
 	@scripts/deps.sh bench
+deps-image:
+	@scripts/deps.sh image
 
 # Dependencies first, then a fresh make, so pkg-config sees new packages.
 run: deps
@@ -93,6 +95,17 @@ e2e: $(BUILD)/knotscope workloads otlp-test
 otlp-test: $(OTLP_DRIVER) $(OTLP_PEER)
 
 workloads: $(WORKLOAD_BINS)
+
+# The container image as an OCI layout and archive, built by
+# scripts/build-image.sh without a container engine (as root; the first run
+# debootstraps a root filesystem, later ones reuse it); tests/e2e/image.bats
+# runs it.
+IMAGE_ARCHIVE := $(BUILD)/image/knotscope.oci.tar
+image: deps-image
+	@$(MAKE) --no-print-directory $(IMAGE_ARCHIVE)
+
+$(IMAGE_ARCHIVE): $(BUILD)/knotscope scripts/build-image.sh scripts/deps.sh
+	scripts/build-image.sh $(BUILD)
 
 # --- BPF: one object statically linked from several sources, then a skeleton.
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.bpf.h include/knotscope_abi.h $(VMLINUX_H)
@@ -130,9 +143,12 @@ $(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS)
 $(BUILD)/knotscope: $(BUILD)/agent/main.o $(AGENT_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
 
+# Tests find their fixture files under KS_UNIT_FIXTURES wherever they run.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 	@mkdir -p $(@D)
-	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
+	$(CC) $(AGENT_CFLAGS) -Itests/unit \
+		-DKS_UNIT_FIXTURES='"$(CURDIR)/tests/unit/fixtures"' \
+		-o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
 # --- OTLP end-to-end: a driver of the export layer, and an independent
 # receiver whose node modules come from the committed lockfile only.

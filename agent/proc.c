@@ -17,6 +17,11 @@ void ks_proc_set_root(const char *root)
 	proc_root = root;
 }
 
+const char *ks_proc_root(void)
+{
+	return proc_root;
+}
+
 static int ks_read_small_file(const char *path, char *buf, size_t size)
 {
 	FILE *f = fopen(path, "re");

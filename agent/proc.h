@@ -27,6 +27,7 @@ struct ks_proc_syscall {
 
 /* The root of /proc; tests point it at a fixture tree. */
 void ks_proc_set_root(const char *root);
+const char *ks_proc_root(void);
 
 int ks_proc_read_task(uint32_t tgid, uint32_t tid, struct ks_proc_task *out);
 int ks_proc_read_comm(uint32_t tgid, char comm[KS_COMM_LEN]);

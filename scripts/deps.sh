@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages a target needs, and nothing when all are there.
-# Usage: scripts/deps.sh build|test|bench ...
+# Usage: scripts/deps.sh [--list] build|test|bench|image|runtime ...
+# --list prints the packages of the groups instead, for other build scripts.
 set -eu
 
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
@@ -11,6 +12,20 @@ libclang-rt-14-dev"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || test_pkgs="$test_pkgs npm"
 bench_pkgs="bpftrace"
+# The container image, built and run without a container engine: a Debian
+# root filesystem (signatures checked), file capabilities, an OCI layout, an
+# OCI runtime.
+image_pkgs="debootstrap debian-archive-keyring gpgv libcap2-bin umoci runc jq"
+# What the built agent needs to run, and nothing else: the container image.
+# ca-certificates is for OTLP export to https endpoints.
+runtime_pkgs="libbpf1 libelf1 libdw1 zlib1g libjson-c5 libprotobuf-c1 libcurl4
+ca-certificates"
+
+list_only=false
+if [ "${1:-}" = "--list" ]; then
+	list_only=true
+	shift
+fi
 
 want=""
 for group in "$@"; do
@@ -18,9 +33,17 @@ for group in "$@"; do
 	build) want="$want $build_pkgs" ;;
 	test) want="$want $build_pkgs $test_pkgs" ;;
 	bench) want="$want $build_pkgs $test_pkgs $bench_pkgs" ;;
+	image) want="$want $build_pkgs $image_pkgs" ;;
+	runtime) want="$want $runtime_pkgs" ;;
 	*) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
+
+if $list_only; then
+	# shellcheck disable=SC2086 # one line of names
+	echo $want
+	exit 0
+fi
 
 missing=""
 for pkg in $want; do
