@@ -13,13 +13,19 @@ BUILD="$ROOT/build"
 KNOTSCOPE="$BUILD/knotscope"
 LOCKBENCH="$BUILD/workloads/lockbench"
 OUT="$BUILD/bench"
-REPS="${REPS:-5}"
-THREADS="${THREADS:-4}"
-# Lock/unlock pairs per thread; the uprobe peer gets fewer (it is ~100x
+REPS="${REPS:-11}"
+THREADS="${THREADS:-$(nproc)}"
+# Lock/unlock pairs per thread; the uprobe peer gets fewer (it is ~1000x
 # slower), which is fair because the figure compared is the cost per pair.
-OPS="${OPS:-5000000}"
-OPS_UPROBE="${OPS_UPROBE:-200000}"
-DEADLOCKS="${DEADLOCKS:-40}"
+OPS="${OPS:-10000000}"
+# Contention needs more threads than CPUs and a critical section long
+# enough to be preempted in: then a few percent of acquisitions block.
+THREADS_CONTENDED="${THREADS_CONTENDED:-$((2 * $(nproc)))}"
+OPS_CONTENDED="${OPS_CONTENDED:-1000000}"
+CRITICAL_SPINS="${CRITICAL_SPINS:-200}"
+OPS_HANDOFF="${OPS_HANDOFF:-200000}"
+OPS_UPROBE="${OPS_UPROBE:-100000}"
+DEADLOCKS="${DEADLOCKS:-50}"
 LIBC="$(ldd "$LOCKBENCH" | awk '/libc\.so/ { print $3 }')"
 
 mkdir -p "$OUT"
@@ -38,9 +44,20 @@ percentile() {
 	sort -g | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; print v[i] }'
 }
 
-# Prints ns per lock/unlock pair.
+# Prints the workload's CPU ns per operation: user and system time of its
+# threads, which includes the BPF programs the kernel runs for them, and
+# which other load on the machine does not inflate the way it does
+# wall-clock time.  The hand-off ring runs on one CPU: across CPUs its cost
+# is the wake-up latency of the machine's scheduler, which changes from run
+# to run more than anything measured here.
 lockbench() {
-	"$LOCKBENCH" "$@" | awk '{ print $2 }'
+	local mode=$1
+
+	case "$mode" in
+	private) "$LOCKBENCH" private "$THREADS" "$OPS" ;;
+	shared) "$LOCKBENCH" shared "$THREADS_CONTENDED" "$OPS_CONTENDED" "$CRITICAL_SPINS" ;;
+	handoff) taskset -c 0 "$LOCKBENCH" handoff 2 "$OPS_HANDOFF" ;;
+	esac | awk '{ print $2 }'
 }
 
 start_agent() {
@@ -71,23 +88,52 @@ run_uprobe_peer() {
 	local mode=$1 script="$OUT/uprobe_every_lock.bt"
 
 	sed "s|LIBC|$LIBC|g" "$ROOT/tests/bench/uprobe_every_lock.bt" >"$script"
-	bpftrace -q -c "$LOCKBENCH $mode $THREADS $OPS_UPROBE" "$script" 2>/dev/null |
-		awk '/^ns_per_op/ { print $2 }'
+	local args="$mode $THREADS $OPS_UPROBE"
+
+	[ "$mode" = shared ] && args="shared $THREADS_CONTENDED $OPS_UPROBE $CRITICAL_SPINS"
+	bpftrace -q -c "$LOCKBENCH $args" "$script" 2>/dev/null |
+		awk '/^cpu_ns_per_op/ { print $2 }'
 }
 
+MODES="private shared handoff"
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'
+}
+
+# Futex waits the agent saw in its last run.
+agent_waits() {
+	jq -r 'select(.type == "summary") | .events.wait_begin' "$OUT/agent.jsonl"
+}
+
+# Each repetition runs untraced, traced, untraced again, back to back: the
+# traced run is compared with the mean of its two neighbours, and the two
+# untraced runs with each other, which shows how noisy the machine is.
 declare -A samples
 for rep in $(seq "$REPS"); do
-	for mode in private shared; do
-		samples[$mode,none]+="$(lockbench "$mode" "$THREADS" "$OPS") "
+	for mode in $MODES; do
+		before="$(lockbench "$mode")"
 		start_agent
 		cpu_before="$(agent_cpu)"
-		samples[$mode,knotscope]+="$(lockbench "$mode" "$THREADS" "$OPS") "
+		traced="$(lockbench "$mode")"
 		samples[$mode,agent_cpu]+="$(awk -v a="$(agent_cpu)" -v b="$cpu_before" 'BEGIN { print a - b }') "
 		stop_agent
-		samples[$mode,uprobes]+="$(run_uprobe_peer "$mode") "
+		samples[$mode,waits]+="$(agent_waits) "
+		after="$(lockbench "$mode")"
+		base="$(awk -v a="$before" -v b="$after" 'BEGIN { print (a + b) / 2 }')"
+		samples[$mode,base]+="$base "
+		samples[$mode,added]+="$(awk -v t="$traced" -v b="$base" 'BEGIN { print t - b }') "
+		samples[$mode,knotscope]+="$(ratio "$traced" "$base") "
+		samples[$mode,noise]+="$(ratio "$after" "$before") "
+		[ "$mode" = handoff ] && continue
+		samples[$mode,uprobes]+="$(ratio "$(run_uprobe_peer "$mode")" "$base") "
 	done
 	echo "rep $rep/$REPS done" >&2
 done
+
+column() {
+	tr ' ' '\n' <<<"${samples[$1]}" | grep .
+}
 
 # Detection latency: DEADLOCKS fresh AB/BA deadlocks under one agent.
 start_agent
@@ -106,22 +152,34 @@ latencies="$(jq -r 'select(.type == "deadlock") | .detection_latency_ms' "$OUT/a
 {
 	echo "# knotscope benchmark"
 	echo
-	echo "$(uname -r), $(nproc) CPUs, $THREADS threads, median of $REPS interleaved runs."
+	echo "Linux $(uname -r), $(nproc) CPUs, $THREADS threads, $REPS repetitions."
+	echo "Cost per lock/unlock pair in CPU time of the workload; ratios to the"
+	echo "untraced runs on either side (median, and [min, max] over repetitions)."
 	echo
-	echo "| workload | no tracing (ns/pair) | knotscope | uprobe on every lock |"
-	echo "|---|---|---|---|"
-	for mode in private shared; do
-		base="$(tr ' ' '\n' <<<"${samples[$mode,none]}" | grep . | median)"
-		ours="$(tr ' ' '\n' <<<"${samples[$mode,knotscope]}" | grep . | median)"
-		peer="$(tr ' ' '\n' <<<"${samples[$mode,uprobes]}" | grep . | median)"
-		label="uncontended (own mutex per thread)"
-		[ "$mode" = shared ] && label="contended (one shared mutex)"
-		awk -v l="$label" -v b="$base" -v o="$ours" -v p="$peer" 'BEGIN {
-			printf "| %s | %.1f | %.1f ns, %.3fx | %.1f ns, %.1fx |\n", l, b, o, o / b, p, p / b }'
+	echo "| workload | untraced ns/op | knotscope | uprobe on every lock | untraced vs untraced (noise) |"
+	echo "|---|---|---|---|---|"
+	for mode in $MODES; do
+		case "$mode" in
+		private) label="uncontended: a mutex per thread, $THREADS threads" ;;
+		shared) label="contended: one mutex for $THREADS_CONTENDED threads" ;;
+		handoff) label="every op a blocking futex wait: 2 threads, 1 CPU" ;;
+		esac
+		if [ "$mode" = handoff ]; then
+			peer="not run"
+		else
+			peer="$(printf '%.0fx [%.0f, %.0f]' "$(column "$mode,uprobes" | median)" \
+				"$(column "$mode,uprobes" | percentile 0)" "$(column "$mode,uprobes" | percentile 100)")"
+		fi
+		printf '| %s | %.1f | %.3fx [%.3f, %.3f] | %s | %.3fx [%.3f, %.3f] |\n' \
+			"$label" "$(column "$mode,base" | median)" \
+			"$(column "$mode,knotscope" | median)" "$(column "$mode,knotscope" | percentile 0)" "$(column "$mode,knotscope" | percentile 100)" \
+			"$peer" \
+			"$(column "$mode,noise" | median)" "$(column "$mode,noise" | percentile 0)" "$(column "$mode,noise" | percentile 100)"
 	done
 	echo
-	for mode in private shared; do
-		echo "Agent CPU time during the $mode run (s): $(tr ' ' '\n' <<<"${samples[$mode,agent_cpu]}" | grep . | median)"
+	echo "- cost of one blocking futex wait under knotscope (hand-off): +$(column handoff,added | median) ns"
+	for mode in $MODES; do
+		echo "- $mode: futex waits seen per traced run (median) $(column "$mode,waits" | median), agent CPU time per run $(column "$mode,agent_cpu" | median) s"
 	done
 	echo
 	echo "Detection latency over $(wc -l <<<"$latencies") AB/BA deadlocks (last thread blocking to report):"
