@@ -12,11 +12,12 @@
 #include "agent.h"
 #include "capture.h"
 #include "clock.h"
+#include "deadlock_report.h"
+#include "live_wait.h"
 #include "log.h"
 #include "model.h"
-#include "proc.h"
-#include "report.h"
 #include "scan.h"
+#include "telemetry.h"
 
 /*
  * How often the ring buffer is drained and the graph examined.  The kernel
@@ -25,16 +26,22 @@
  */
 #define KS_TICK_NS (20 * 1000000ull)
 #define KS_CLOCK_RESAMPLE_NS (10 * 1000000000ull)
+/* How long a stop may spend delivering what is queued for OTLP. */
+#define KS_FLUSH_TIMEOUT_MS 5000
 
 struct ks_agent {
 	const struct ks_options *options;
 	struct ks_selection selection;
 	struct ks_model model;
 	struct ks_capture *capture;
+	struct ks_otlp_config otlp;
+	struct ks_telemetry *telemetry; /* NULL without OTLP export */
+	struct ks_deadlock_reporter reporter;
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
 	uint64_t started_ns;
+	uint64_t started_real_ns;
 };
 
 static int ks_on_record(void *ctx, void *data, size_t size)
@@ -58,78 +65,40 @@ static void ks_on_process_gone(void *ctx, struct ks_process *process)
 	struct ks_agent *agent = ctx;
 
 	ks_symbolizer_forget(agent->model.symbolizer, process->tgid);
+	if (agent->telemetry)
+		ks_telemetry_process_gone(agent->telemetry, process);
 }
 
-static void ks_refresh_wait(void *ctx, struct ks_thread *thread)
+/*
+ * The agent's own counters.  export is filled when OTLP export is on, and
+ * must live as long as health is used.
+ */
+static void ks_agent_health(struct ks_agent *agent,
+			    struct ks_agent_health *health,
+			    struct ks_otlp_stats *export)
 {
-	struct ks_wait_begin *lock = ks_lock_wait_mut(&thread->wait);
+	struct ks_cpu_stats kernel;
 
-	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
-			   &lock->flags);
-	thread->wait.refreshed = true;
-}
-
-static bool ks_verify_wait(void *ctx, const struct ks_table *table,
-			   const struct ks_thread *thread,
-			   const struct ks_wait_target *target)
-{
-	struct ks_thread probe = *thread;
-	struct ks_wait_begin *lock = ks_lock_wait_mut(&probe.wait);
-	struct ks_wait_target fresh;
-	struct ks_proc_syscall sc;
-
-	/* Still inside that very futex() call? */
-	if (ks_proc_read_syscall(thread->tgid, thread->tid, &sc) ||
-	    (sc.nr != SYS_futex && sc.nr != SYS_restart_syscall) ||
-	    sc.args[0] != thread->wait.begin.uaddr)
-		return false;
-	/* And the lock still held by the same thread, read just now? */
-	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
-			   &lock->flags);
-	ks_wait_target_resolve(table, &probe, &fresh);
-	return fresh.deadlock_edge && fresh.holder == target->holder;
-}
-
-static void ks_report(void *ctx, const struct ks_deadlock *deadlock)
-{
-	struct ks_agent *agent = ctx;
-	size_t nr = deadlock->nr_members + deadlock->nr_behind;
-	struct ks_stack *stacks = calloc(nr ? nr : 1, sizeof(*stacks));
-	struct ks_report report = { .deadlock = deadlock };
-	uint64_t now;
-
-	if (!stacks) {
-		ks_err("out of memory while reporting a deadlock\n");
-		return;
+	memset(health, 0, sizeof(*health));
+	memcpy(health->events, agent->model.events, sizeof(health->events));
+	if (agent->capture && !ks_capture_read_stats(agent->capture, &kernel)) {
+		memcpy(health->kernel_lost, kernel.reserve_failed,
+		       sizeof(health->kernel_lost));
+		health->untracked_waits = kernel.inflight_full;
 	}
-	for (size_t i = 0; i < nr; i++) {
-		const struct ks_thread *t =
-			i < deadlock->nr_members ?
-				deadlock->members[i].thread :
-				deadlock->behind[i - deadlock->nr_members]
-					.thread;
-
-		ks_symbolizer_unwind(agent->model.symbolizer, t->tgid, t->tid,
-				     t->wait.begin.regs, &stacks[i]);
+	health->malformed = agent->model.malformed;
+	health->deadlocks = ks_detector_nr_reported(agent->model.detector);
+	health->started_real_ns = agent->started_real_ns;
+	if (agent->telemetry) {
+		ks_telemetry_stats(agent->telemetry, export);
+		health->export = export;
 	}
-	now = ks_now_mono_ns();
-	report.member_stacks = stacks;
-	report.behind_stacks = stacks + deadlock->nr_members;
-	report.confirmed_real_ns = ks_mono_to_real_ns(now);
-	report.latency_ns =
-		deadlock->last_block_mono_ns ?
-			(int64_t)(now - deadlock->last_block_mono_ns) :
-			-1;
-	ks_report_write_text(stderr, &report);
-	if (agent->model.sink)
-		ks_json_write_deadlock(agent->model.sink, &report);
-	free(stacks);
 }
 
 static const struct ks_detector_ops ks_detector_ops = {
-	.refresh = ks_refresh_wait,
-	.verify = ks_verify_wait,
-	.report = ks_report,
+	.refresh = ks_live_refresh_wait,
+	.verify = ks_live_verify_wait,
+	.report = ks_deadlock_report,
 };
 
 static int ks_setup_loop(struct ks_agent *agent)
@@ -197,6 +166,8 @@ static void ks_announce(struct ks_agent *agent,
 
 static void ks_tick(struct ks_agent *agent)
 {
+	struct ks_agent_health health;
+	struct ks_otlp_stats export;
 	uint64_t now;
 
 	ks_capture_consume(agent->capture);
@@ -205,6 +176,11 @@ static void ks_tick(struct ks_agent *agent)
 	if (ks_detector_wants_tick(agent->model.detector, now))
 		ks_detector_tick(agent->model.detector, &agent->model.table,
 				 now);
+	if (agent->telemetry) {
+		ks_agent_health(agent, &health, &export);
+		ks_telemetry_tick(agent->telemetry, &agent->model, &health,
+				  now);
+	}
 }
 
 static int ks_loop(struct ks_agent *agent)
@@ -251,19 +227,63 @@ static int ks_loop(struct ks_agent *agent)
 	}
 }
 
+/*
+ * The end of a run, in the order that loses nothing: what is already in the
+ * ring buffer is applied, capture stops, the last metrics are queued, and
+ * the exporter gets a bounded time to deliver everything queued.
+ */
+static void ks_finish(struct ks_agent *agent)
+{
+	struct ks_agent_health health;
+	struct ks_otlp_stats export;
+
+	ks_capture_consume(agent->capture);
+	ks_agent_health(agent, &health, &export);
+	ks_capture_close(agent->capture);
+	agent->capture = NULL;
+	if (!agent->telemetry)
+		return;
+	ks_telemetry_flush_metrics(agent->telemetry, &agent->model, &health);
+	ks_telemetry_stop(agent->telemetry, KS_FLUSH_TIMEOUT_MS);
+}
+
+static void ks_log_export(const struct ks_otlp_stats *export)
+{
+	for (int s = 0; export && s < KS_OTLP_NR_SIGNALS; s++) {
+		const struct ks_otlp_signal_stats *st = &export->signal[s];
+		uint64_t failed = 0;
+
+		if (!st->enabled)
+			continue;
+		for (int f = 0; f < KS_OTLP_NR_FAILURES; f++)
+			failed += st->failed[f];
+		ks_info("OTLP %s: %llu produced, %llu exported, %llu rejected, "
+			"%llu dropped (queue full), %llu failed, %llu dropped "
+			"at shutdown\n",
+			ks_otlp_signal_name(s),
+			(unsigned long long)st->produced,
+			(unsigned long long)st->exported,
+			(unsigned long long)st->rejected,
+			(unsigned long long)st->dropped_queue_full,
+			(unsigned long long)failed,
+			(unsigned long long)st->dropped_shutdown);
+	}
+}
+
 static void ks_summarize(struct ks_agent *agent)
 {
 	struct ks_run_summary summary = { 0 };
-	struct ks_cpu_stats stats;
+	struct ks_agent_health health;
+	struct ks_otlp_stats export;
 
-	if (!ks_capture_read_stats(agent->capture, &stats)) {
-		for (int k = 0; k < KS_EV_KIND_MAX; k++)
-			summary.kernel_drops += stats.reserve_failed[k];
-		summary.inflight_full = stats.inflight_full;
-	}
-	memcpy(summary.events, agent->model.events, sizeof(summary.events));
-	summary.malformed = agent->model.malformed;
-	summary.deadlocks = ks_detector_nr_reported(agent->model.detector);
+	ks_agent_health(agent, &health, &export);
+	for (int k = 0; k < KS_EV_KIND_MAX; k++)
+		summary.kernel_drops += health.kernel_lost[k];
+	summary.inflight_full = health.untracked_waits;
+	memcpy(summary.events, health.events, sizeof(summary.events));
+	summary.malformed = health.malformed;
+	summary.deadlocks = health.deadlocks;
+	summary.export = health.export;
 	summary.duration_s =
 		(double)(ks_now_mono_ns() - agent->started_ns) / 1e9;
 	ks_info("stopped after %.1f s: %llu futex waits seen, %llu records "
@@ -273,9 +293,46 @@ static void ks_summarize(struct ks_agent *agent)
 		(unsigned long long)summary.kernel_drops,
 		(unsigned long long)summary.deadlocks,
 		summary.deadlocks == 1 ? "" : "s");
+	ks_log_export(health.export);
 	if (agent->model.sink)
 		ks_json_write_summary(agent->model.sink, &summary,
 				      &agent->model.table);
+}
+
+/*
+ * OTLP settings from the OTEL_* environment, then the command line.  Returns
+ * 0, or 2 (a usage error) after saying what is wrong.
+ */
+static int ks_setup_telemetry(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	struct ks_otlp_cli cli = {
+		.endpoint = options->otlp_endpoint,
+		.headers = options->otlp_headers,
+		.nr_headers = options->nr_otlp_headers,
+		.compression = options->otlp_compression,
+		.timeout_ms = options->otlp_timeout_ms,
+	};
+	char err[KS_OTLP_ERR_SIZE];
+
+	if (ks_otlp_config_from_env(&agent->otlp, getenv, err, sizeof(err)) ||
+	    ks_otlp_config_apply_cli(&agent->otlp, &cli, err, sizeof(err))) {
+		ks_err("%s\n", err);
+		return 2;
+	}
+	if (!agent->otlp.enabled)
+		return 0;
+	agent->telemetry =
+		ks_telemetry_new(&agent->otlp, options->min_wait_ns,
+				 agent->model.symbolizer, err, sizeof(err));
+	if (!agent->telemetry) {
+		ks_err("OTLP export: %s\n", err);
+		return 2;
+	}
+	agent->reporter.telemetry = agent->telemetry;
+	agent->model.hooks = &ks_telemetry_hooks;
+	agent->model.hooks_ctx = agent->telemetry;
+	return 0;
 }
 
 int ks_agent_run(const struct ks_options *options)
@@ -307,9 +364,10 @@ int ks_agent_run(const struct ks_options *options)
 	agent.model.table.ctx = &agent;
 	agent.model.selection = &agent.selection;
 	agent.model.symbolizer = ks_symbolizer_new();
+	agent.reporter.model = &agent.model;
 	agent.model.detector =
 		ks_detector_new((uint64_t)options->confirm_ms * 1000000ull,
-				&ks_detector_ops, &agent);
+				&ks_detector_ops, &agent.reporter);
 	if (!agent.model.symbolizer || !agent.model.detector) {
 		ks_err("out of memory\n");
 		goto cleanup;
@@ -329,6 +387,12 @@ int ks_agent_run(const struct ks_options *options)
 		}
 	}
 
+	err = ks_setup_telemetry(&agent);
+	if (err) {
+		status = err;
+		goto cleanup;
+	}
+
 	ks_clock_resample();
 	if (ks_capture_open(&agent.capture, &capture_config))
 		goto cleanup;
@@ -340,6 +404,11 @@ int ks_agent_run(const struct ks_options *options)
 		goto cleanup;
 	}
 	agent.started_ns = ks_now_mono_ns();
+	agent.started_real_ns = ks_now_real_ns();
+	if (agent.telemetry && ks_telemetry_start(agent.telemetry)) {
+		ks_err("cannot start the OTLP export threads\n");
+		goto cleanup;
+	}
 	ks_announce(&agent, &scan);
 
 	err = ks_loop(&agent);
@@ -347,8 +416,7 @@ int ks_agent_run(const struct ks_options *options)
 		ks_err("event loop failed: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	/* What was already in the ring buffer still counts. */
-	ks_capture_consume(agent.capture);
+	ks_finish(&agent);
 	ks_summarize(&agent);
 	status = 0;
 cleanup:
@@ -360,6 +428,8 @@ cleanup:
 		close(agent.timer_fd);
 	ks_capture_close(agent.capture);
 	ks_table_clear(&agent.model.table);
+	ks_telemetry_free(agent.telemetry);
+	ks_otlp_config_free(&agent.otlp);
 	ks_detector_free(agent.model.detector);
 	ks_symbolizer_free(agent.model.symbolizer);
 	ks_json_sink_close(agent.model.sink);

@@ -67,6 +67,8 @@ static void ks_on_wait_begin(struct ks_model *model,
 
 	thread->process->stats.futex_waits++;
 	ks_wait_target_resolve(&model->table, thread, &target);
+	thread->wait.lock_kind = target.kind;
+	thread->wait.holder_tid = target.holder ? target.holder->tid : 0;
 	if (target.kind != KS_LOCK_NONE)
 		thread->process->stats.lock_waits++;
 	ks_detector_mark_dirty(model->detector);
@@ -87,11 +89,17 @@ static void ks_on_wait_end(struct ks_model *model,
 	    wait->begin.hdr.ts_ns != rec->begin_ts_ns)
 		return;
 	if (!(wait->begin.flags & KS_WAIT_SEEDED)) {
+		struct ks_process_stats *stats = &thread->process->stats;
 		uint64_t waited = rec->hdr.ts_ns - rec->begin_ts_ns;
 
-		thread->process->stats.wait_ns += waited;
-		if (waited > thread->process->stats.max_wait_ns)
-			thread->process->stats.max_wait_ns = waited;
+		stats->wait_ns += waited;
+		if (waited > stats->max_wait_ns)
+			stats->max_wait_ns = waited;
+		if (wait->lock_kind != KS_LOCK_NONE)
+			ks_wait_hist_record(&stats->lock_wait[wait->lock_kind],
+					    waited);
+		if (model->hooks && model->hooks->wait_ended)
+			model->hooks->wait_ended(model->hooks_ctx, thread, rec);
 	}
 	wait->active = false;
 	wait->pi_refused = (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) &&

@@ -9,11 +9,13 @@
 
 #include "clock.h"
 #include "json_sink.h"
+#include "log.h"
 #include "version.h"
 
 struct ks_json_sink {
 	FILE *out;
 	bool owned;
+	bool failed;
 };
 
 struct ks_json_sink *ks_json_sink_open(const char *path)
@@ -74,15 +76,25 @@ static json_object *ks_record(const char *type, uint64_t real_ns)
 	return obj;
 }
 
-/* Writes one line and releases obj; a failed write is reported once. */
+static const char *ks_json_text(json_object *obj)
+{
+	return json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* Writes one line and releases obj; a failing sink is reported once. */
 static int ks_emit(struct ks_json_sink *sink, json_object *obj)
 {
-	const char *text = json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = ks_json_text(obj);
 	int ret = 0;
 
-	if (fprintf(sink->out, "%s\n", text) < 0 || fflush(sink->out))
+	if (fprintf(sink->out, "%s\n", text) < 0 || fflush(sink->out)) {
 		ret = -errno;
+		if (!sink->failed)
+			ks_warn("cannot write to the --json sink: %s\n",
+				strerror(-ret));
+		sink->failed = true;
+	}
 	json_object_put(obj);
 	return ret;
 }
@@ -188,8 +200,7 @@ static json_object *ks_member_json(const struct ks_deadlock_member *m,
 	return obj;
 }
 
-int ks_json_write_deadlock(struct ks_json_sink *sink,
-			   const struct ks_report *report)
+static json_object *ks_deadlock_json(const struct ks_report *report)
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
 	json_object *obj = ks_record("deadlock", report->confirmed_real_ns);
@@ -227,7 +238,22 @@ int ks_json_write_deadlock(struct ks_json_sink *sink,
 	ks_add(obj, "pids", pids);
 	ks_add(obj, "threads", threads);
 	ks_add(obj, "blocked_behind", behind);
-	return ks_emit(sink, obj);
+	return obj;
+}
+
+int ks_json_write_deadlock(struct ks_json_sink *sink,
+			   const struct ks_report *report)
+{
+	return ks_emit(sink, ks_deadlock_json(report));
+}
+
+char *ks_json_deadlock_string(const struct ks_report *report)
+{
+	json_object *obj = ks_deadlock_json(report);
+	char *text = strdup(ks_json_text(obj));
+
+	json_object_put(obj);
+	return text;
 }
 
 static json_object *ks_process_json(const struct ks_process *process)
@@ -260,6 +286,38 @@ int ks_json_write_process(struct ks_json_sink *sink,
 	return ks_emit(sink, obj);
 }
 
+static json_object *ks_export_json(const struct ks_otlp_stats *stats)
+{
+	json_object *signals = json_object_new_object();
+
+	for (int s = 0; s < KS_OTLP_NR_SIGNALS; s++) {
+		const struct ks_otlp_signal_stats *st = &stats->signal[s];
+		json_object *obj, *failed;
+
+		if (!st->enabled)
+			continue;
+		obj = json_object_new_object();
+		failed = json_object_new_object();
+		ks_add(obj, "produced", json_object_new_uint64(st->produced));
+		ks_add(obj, "exported", json_object_new_uint64(st->exported));
+		ks_add(obj, "rejected", json_object_new_uint64(st->rejected));
+		ks_add(obj, "dropped_queue_full",
+		       json_object_new_uint64(st->dropped_queue_full));
+		for (int f = 0; f < KS_OTLP_NR_FAILURES; f++)
+			ks_add(failed, ks_otlp_failure_name(f),
+			       json_object_new_uint64(st->failed[f]));
+		ks_add(obj, "failed", failed);
+		ks_add(obj, "dropped_shutdown",
+		       json_object_new_uint64(st->dropped_shutdown));
+		ks_add(obj, "queued",
+		       json_object_new_uint64(st->queued + st->exporting));
+		ks_add(obj, "requests", json_object_new_uint64(st->requests));
+		ks_add(obj, "retries", json_object_new_uint64(st->retries));
+		ks_add(signals, ks_otlp_signal_name(s), obj);
+	}
+	return signals;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -289,6 +347,8 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "malformed_records",
 	       json_object_new_uint64(summary->malformed));
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
+	if (summary->export)
+		ks_add(obj, "export", ks_export_json(summary->export));
 	for (process = table->processes; process; process = process->hh.next)
 		if (process->stats.futex_waits)
 			json_object_array_add(processes,

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "otlp_export.h"
 #include "report.h"
 #include "table.h"
 
@@ -31,6 +32,7 @@ struct ks_run_summary {
 	uint64_t malformed; /* records the agent could not parse */
 	uint64_t deadlocks;
 	double duration_s;
+	const struct ks_otlp_stats *export; /* NULL without OTLP export */
 };
 
 /* path "-" is stdout.  NULL on error, with errno set. */
@@ -41,6 +43,8 @@ int ks_json_write_ready(struct ks_json_sink *sink,
 			const struct ks_ready_info *info);
 int ks_json_write_deadlock(struct ks_json_sink *sink,
 			   const struct ks_report *report);
+/* The same deadlock record as one line of JSON, malloc()ed; NULL on ENOMEM. */
+char *ks_json_deadlock_string(const struct ks_report *report);
 int ks_json_write_process(struct ks_json_sink *sink,
 			  const struct ks_process *process, const char *state);
 /* process_list: watched processes still alive, written inside the summary. */

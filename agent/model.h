@@ -15,12 +15,21 @@
 #include "symbolize.h"
 #include "table.h"
 
+/* Who else wants to know, besides the table and the detector. */
+struct ks_model_hooks {
+	/* A wait seen from its start ended; thread->wait still holds it. */
+	void (*wait_ended)(void *ctx, struct ks_thread *thread,
+			   const struct ks_wait_end *end);
+};
+
 struct ks_model {
 	struct ks_table table;
 	const struct ks_selection *selection;
 	struct ks_detector *detector;
 	struct ks_symbolizer *symbolizer;
 	struct ks_json_sink *sink; /* NULL without --json */
+	const struct ks_model_hooks *hooks; /* may be NULL */
+	void *hooks_ctx;
 	uint64_t events[KS_EV_KIND_MAX];
 	uint64_t malformed;
 };

@@ -12,6 +12,11 @@
 enum {
 	OPT_CONFIRM_MS = 0x100,
 	OPT_RINGBUF_MB,
+	OPT_MIN_WAIT,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_HEADER,
+	OPT_OTLP_COMPRESSION,
+	OPT_OTLP_TIMEOUT_MS,
 };
 
 static const struct option long_options[] = {
@@ -21,6 +26,11 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "confirm-ms", required_argument, NULL, OPT_CONFIRM_MS },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
+	{ "min-wait", required_argument, NULL, OPT_MIN_WAIT },
+	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
+	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
+	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -49,6 +59,16 @@ void ks_options_usage(FILE *out)
 		"Detection:\n"
 		"      --confirm-ms MS    report a cycle once it has stood unchanged for\n"
 		"                         MS milliseconds (default %u, 1..60000)\n"
+		"\n"
+		"OpenTelemetry export (OTLP/HTTP protobuf; off unless an endpoint is\n"
+		"given here or in OTEL_EXPORTER_OTLP_*ENDPOINT; options win over the\n"
+		"OTEL_* environment variables, see the README):\n"
+		"      --otlp-endpoint URL  base URL, /v1/traces|metrics|logs appended\n"
+		"      --otlp-header NAME=VALUE  an HTTP header (repeatable)\n"
+		"      --otlp-compression gzip|none\n"
+		"      --otlp-timeout-ms MS  timeout of one request\n"
+		"      --min-wait DURATION  lock waits this long or longer become spans,\n"
+		"                         e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
 		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
@@ -105,6 +125,37 @@ static enum ks_parse_result ks_add_comm(struct ks_options *opts,
 	return KS_PARSE_RUN;
 }
 
+/* "250us", "1ms", "2s", "100ns"; a bare number is milliseconds. */
+static int ks_parse_duration(const char *text, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ns;
+	} units[] = { { "ns", 1 },
+		      { "us", 1000 },
+		      { "ms", 1000000 },
+		      { "s", 1000000000 },
+		      { "", 1000000 } };
+	char *end;
+	unsigned long long value;
+
+	if (!*text || *text == '-' || *text == '+')
+		return -1;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (value > UINT64_MAX / units[i].ns)
+			return -1;
+		*ns = value * units[i].ns;
+		return 0;
+	}
+	return -1;
+}
+
 static bool ks_power_of_two(unsigned long v)
 {
 	return v && !(v & (v - 1));
@@ -120,6 +171,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	memset(opts, 0, sizeof(*opts));
 	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
+	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
 
 	optind = 1;
 	opterr = 0;
@@ -167,6 +219,28 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 						    "not a power of two from 1 "
 						    "to 1024");
 			opts->ringbuf_mb = value;
+			break;
+		case OPT_MIN_WAIT:
+			if (ks_parse_duration(optarg, &opts->min_wait_ns))
+				return ks_bad_value(
+					err, "--min-wait", optarg,
+					"not a duration like 500us, "
+					"1ms or 2s");
+			break;
+		case OPT_OTLP_ENDPOINT:
+			opts->otlp_endpoint = optarg;
+			break;
+		case OPT_OTLP_HEADER:
+			if (opts->nr_otlp_headers == KS_MAX_OTLP_HEADERS)
+				return ks_bad_value(err, "--otlp-header",
+						    optarg, "too many headers");
+			opts->otlp_headers[opts->nr_otlp_headers++] = optarg;
+			break;
+		case OPT_OTLP_COMPRESSION:
+			opts->otlp_compression = optarg;
+			break;
+		case OPT_OTLP_TIMEOUT_MS:
+			opts->otlp_timeout_ms = optarg;
 			break;
 		case 'v':
 			opts->verbosity++;

@@ -9,6 +9,8 @@
 #include "knotscope_abi.h"
 
 #define KS_DEFAULT_CONFIRM_MS 100
+#define KS_DEFAULT_MIN_WAIT_NS 1000000ull
+#define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
 
 struct ks_options {
@@ -21,6 +23,13 @@ struct ks_options {
 	unsigned int confirm_ms;
 	unsigned int ringbuf_mb;
 	int verbosity;
+	uint64_t min_wait_ns; /* lock waits shorter than this get no span */
+	/* OTLP settings as given; validated with the OTEL_* variables. */
+	const char *otlp_endpoint;
+	const char *otlp_headers[KS_MAX_OTLP_HEADERS];
+	unsigned int nr_otlp_headers;
+	const char *otlp_compression;
+	const char *otlp_timeout_ms;
 };
 
 enum ks_parse_result {

@@ -153,7 +153,7 @@ static void ks_trim(const char **start, const char **end)
 		(*end)--;
 }
 
-static void ks_pairs_free(struct ks_otlp_pairs *pairs)
+void ks_otlp_pairs_free(struct ks_otlp_pairs *pairs)
 {
 	for (size_t i = 0; i < pairs->nr; i++) {
 		free(pairs->items[i].name);
@@ -224,9 +224,8 @@ static int ks_pairs_add_member(struct ks_otlp_pairs *pairs, const char *start,
 	return ks_pairs_set(pairs, name, value);
 }
 
-static int ks_pairs_parse(const char *name, const char *text,
-			  struct ks_otlp_pairs *pairs, char *err,
-			  size_t err_size)
+int ks_otlp_pairs_parse(const char *name, const char *text,
+			struct ks_otlp_pairs *pairs, char *err, size_t err_size)
 {
 	const char *start = text, *why = NULL;
 	int ret = 0;
@@ -392,8 +391,8 @@ static int ks_target_from_env(struct ks_otlp_config *cfg,
 				    "only 'http/protobuf' is supported");
 	value = ks_exporter_env(env, signal, "HEADERS", name);
 	if (value) {
-		ret = ks_pairs_parse(name, value, &target->headers, err,
-				     err_size);
+		ret = ks_otlp_pairs_parse(name, value, &target->headers, err,
+					  err_size);
 		if (ret)
 			return ret;
 	}
@@ -568,8 +567,8 @@ static int ks_resource_from_env(struct ks_otlp_config *cfg, ks_getenv_fn env,
 	int ret;
 
 	if (value) {
-		ret = ks_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", value,
-				     &cfg->resource_attrs, err, err_size);
+		ret = ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", value,
+					  &cfg->resource_attrs, err, err_size);
 		if (ret)
 			return ret;
 	}
@@ -688,10 +687,10 @@ void ks_otlp_config_free(struct ks_otlp_config *cfg)
 		free(target->ca_file);
 		free(target->client_cert_file);
 		free(target->client_key_file);
-		ks_pairs_free(&target->headers);
+		ks_otlp_pairs_free(&target->headers);
 		memset(target, 0, sizeof(*target));
 	}
-	ks_pairs_free(&cfg->resource_attrs);
+	ks_otlp_pairs_free(&cfg->resource_attrs);
 	free(cfg->service_name);
 	cfg->service_name = NULL;
 	cfg->enabled = false;

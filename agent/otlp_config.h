@@ -85,6 +85,17 @@ struct ks_otlp_config {
 	bool exporter_none[KS_OTLP_NR_SIGNALS];
 };
 
+/*
+ * Parses "name=value,name2=value2" (values percent-decoded), as in
+ * OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS, appending to
+ * pairs; a later name replaces an earlier one.  name is the variable, for
+ * the message in err.  0, or -EINVAL/-ENOMEM with err set.
+ */
+int ks_otlp_pairs_parse(const char *name, const char *text,
+			struct ks_otlp_pairs *pairs, char *err,
+			size_t err_size);
+void ks_otlp_pairs_free(struct ks_otlp_pairs *pairs);
+
 /* getenv itself, or a stand-in that reads a table (tests). */
 typedef char *(*ks_getenv_fn)(const char *name);
 

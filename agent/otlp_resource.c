@@ -77,14 +77,19 @@ const OtlpResource *ks_otlp_resource_message(const struct ks_otlp_resource *res)
 	return res->message;
 }
 
+void ks_otlp_attrs_add_sdk(struct ks_otlp_attrs *attrs)
+{
+	ks_otlp_attrs_str(attrs, "telemetry.sdk.name", "knotscope");
+	ks_otlp_attrs_str(attrs, "telemetry.sdk.version", KS_VERSION);
+}
+
 int ks_otlp_attrs_add_configured(struct ks_otlp_attrs *attrs,
 				 const struct ks_otlp_config *cfg)
 {
 	const struct ks_otlp_pairs *pairs = &cfg->resource_attrs;
 
 	ks_otlp_attrs_str(attrs, "service.name", cfg->service_name);
-	ks_otlp_attrs_str(attrs, "telemetry.sdk.name", "knotscope");
-	ks_otlp_attrs_str(attrs, "telemetry.sdk.version", KS_VERSION);
+	ks_otlp_attrs_add_sdk(attrs);
 	for (size_t i = 0; i < pairs->nr; i++)
 		ks_otlp_attrs_str(attrs, pairs->items[i].name,
 				  pairs->items[i].value);

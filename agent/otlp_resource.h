@@ -32,6 +32,9 @@ void ks_otlp_resource_put(struct ks_otlp_resource *res);
 const OtlpResource *
 ks_otlp_resource_message(const struct ks_otlp_resource *res);
 
+/* Adds telemetry.sdk.name and .version: what produced the telemetry. */
+void ks_otlp_attrs_add_sdk(struct ks_otlp_attrs *attrs);
+
 /*
  * Adds service.name (OTEL_SERVICE_NAME, which wins over one in
  * OTEL_RESOURCE_ATTRIBUTES, as the spec says), the telemetry.sdk.*

@@ -19,7 +19,7 @@ struct ks_sym_process {
 	Dwfl *dwfl;
 	/* The thread being unwound, for the thread callbacks. */
 	uint32_t tid;
-	const __u64 *regs;
+	const struct ks_stack_source *source;
 	UT_hash_handle hh;
 };
 
@@ -170,10 +170,17 @@ static bool ks_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 			   void *dwfl_arg)
 {
 	struct ks_sym_process *process = dwfl_arg;
+	const struct ks_stack_source *source = process->source;
+	uint64_t base = source->regs[KS_REG_SP];
 	uint64_t value;
 
-	if (ks_proc_read_mem(process->tgid, addr, &value, sizeof(value)))
+	if (addr >= base &&
+	    addr + sizeof(value) <= base + source->snapshot_len) {
+		memcpy(&value, source->snapshot + (addr - base), sizeof(value));
+	} else if (!source->live || ks_proc_read_mem(process->tgid, addr,
+						     &value, sizeof(value))) {
 		return false;
+	}
 	*result = value;
 	return true;
 }
@@ -181,7 +188,7 @@ static bool ks_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 static bool ks_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	struct ks_sym_process *process = thread_arg;
-	const __u64 *r = process->regs;
+	const __u64 *r = process->source->regs;
 
 	/* Only registers that were saved: an unset one is "unknown". */
 #if defined(__x86_64__)
@@ -461,6 +468,7 @@ struct ks_unwind_state {
 	uint64_t pcs[KS_MAX_FRAMES];
 	bool activation[KS_MAX_FRAMES];
 	unsigned int nr;
+	unsigned int max;
 };
 
 static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
@@ -474,35 +482,40 @@ static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
 	state->pcs[state->nr] = pc;
 	state->activation[state->nr] = activation;
 	state->nr++;
-	return state->nr < KS_MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
+	return state->nr < state->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
 int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
-			 uint32_t tid, const __u64 *regs, struct ks_stack *out)
+			 uint32_t tid, const struct ks_stack_source *source,
+			 unsigned int max_frames, struct ks_stack *out)
 {
 	struct ks_sym_process *process = ks_sym_process_get(symbolizer, tgid);
 	struct ks_unwind_state state = { 0 };
+	uint64_t ip = source->regs[KS_REG_IP];
 
 	out->nr = 0;
 	if (!process)
 		return -1;
-	if (!dwfl_addrmodule(process->dwfl, regs[KS_REG_IP]))
+	if (max_frames > KS_MAX_FRAMES)
+		max_frames = KS_MAX_FRAMES;
+	state.max = max_frames;
+	if (!dwfl_addrmodule(process->dwfl, ip))
 		ks_sym_process_load(process);
 	process->tid = tid;
-	process->regs = regs;
+	process->source = source;
 	/* Ends with an error at the outermost frame; what it found stands. */
 	dwfl_getthread_frames(process->dwfl, (pid_t)tid, ks_unwind_frame,
 			      &state);
-	process->regs = NULL;
+	process->source = NULL;
 	if (!state.nr)
-		state.pcs[state.nr++] = regs[KS_REG_IP];
+		state.pcs[state.nr++] = ip;
 
-	for (unsigned int i = 0; i < state.nr; i++) {
+	for (unsigned int i = 0; i < state.nr && out->nr < max_frames; i++) {
 		/* Frame 0 is where the thread stopped, not a return address. */
 		out->nr += ks_lookup_in(symbolizer, process, state.pcs[i],
 					i > 0 && !state.activation[i],
 					&out->frames[out->nr],
-					KS_MAX_FRAMES - out->nr);
+					max_frames - out->nr);
 	}
 	return 0;
 }

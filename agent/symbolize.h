@@ -43,12 +43,25 @@ void ks_symbolizer_free(struct ks_symbolizer *symbolizer);
 /* The process exited or exec'd: its mappings are gone. */
 void ks_symbolizer_forget(struct ks_symbolizer *symbolizer, uint32_t tgid);
 
+/* Where the unwinder may find a thread's registers and stack. */
+struct ks_stack_source {
+	const __u64 *regs; /* enum ks_user_reg order; 0 for unknown ones */
+	const uint8_t *snapshot; /* stack bytes from regs[KS_REG_SP] up */
+	uint32_t snapshot_len;
+	/*
+	 * Whether the rest may be read from the process: only while the
+	 * thread is still inside the wait the registers come from.
+	 */
+	bool live;
+};
+
 /*
- * Unwinds thread tid of process tgid from regs (enum ks_user_reg order; zero
- * for registers not known).  Returns 0 with at least one frame, or -1.
+ * Unwinds thread tid of process tgid into at most max_frames frames.
+ * Returns 0 with at least one frame, or -1.
  */
 int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
-			 uint32_t tid, const __u64 *regs, struct ks_stack *out);
+			 uint32_t tid, const struct ks_stack_source *source,
+			 unsigned int max_frames, struct ks_stack *out);
 
 /*
  * Symbolizes one address into up to max frames (inlined functions first);

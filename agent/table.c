@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "table.h"
 
 void ks_comm_copy(char *dst, const char *src)
@@ -69,6 +70,7 @@ ks_table_ensure_process(struct ks_table *table, uint32_t tgid, const char *comm)
 	if (!process)
 		return NULL;
 	process->tgid = tgid;
+	process->first_seen_real_ns = ks_now_real_ns();
 	if (comm)
 		ks_comm_copy(process->comm, comm);
 	HASH_ADD(hh, table->processes, tgid, sizeof(process->tgid), process);

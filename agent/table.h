@@ -12,7 +12,13 @@
 #include <utlist.h>
 
 #include "knotscope_abi.h"
+#include "wait_hist.h"
 #include "waitgraph.h"
+
+/* enum ks_lock_kind (wait_target.h) values, for per-kind statistics. */
+#define KS_NR_LOCK_KINDS 5
+
+struct ks_otlp_resource;
 
 /* What a thread is blocked in right now, as the kernel reported it. */
 struct ks_thread_wait {
@@ -27,6 +33,10 @@ struct ks_thread_wait {
 	struct ks_wait_begin refused;
 	/* begin.words were re-read from the process since the wait began. */
 	bool refreshed;
+	/* What the wait was found to be when it began (enum ks_lock_kind),
+	 * and the holder's tid then: what a lock-wait span reports. */
+	uint8_t lock_kind;
+	uint32_t holder_tid;
 };
 
 /* The record that says which lock a blocked thread waits for. */
@@ -47,6 +57,9 @@ struct ks_process_stats {
 	uint64_t lock_waits; /* waits on a mutex or a thread exit */
 	uint64_t wait_ns; /* time spent in the waits that ended */
 	uint64_t max_wait_ns;
+	uint64_t deadlocks; /* reported deadlocks this process was part of */
+	/* Ended lock waits by enum ks_lock_kind (KS_LOCK_NONE unused). */
+	struct ks_wait_hist lock_wait[KS_NR_LOCK_KINDS];
 };
 
 struct ks_process;
@@ -80,6 +93,9 @@ struct ks_process {
 	unsigned int nr_threads;
 	struct ks_thread *threads; /* utlist doubly-linked list */
 	struct ks_process_stats stats;
+	uint64_t first_seen_real_ns; /* where its cumulative metrics start */
+	/* Its OTLP resource, made when first needed; owned by telemetry. */
+	struct ks_otlp_resource *resource;
 	UT_hash_handle hh;
 };
 

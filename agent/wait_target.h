@@ -25,6 +25,9 @@ enum ks_lock_kind {
 	KS_LOCK_THREAD_EXIT, /* pthread_join: the holder is the joined thread */
 };
 
+_Static_assert(KS_LOCK_THREAD_EXIT + 1 == KS_NR_LOCK_KINDS,
+	       "per-kind statistics in table.h");
+
 struct ks_wait_target {
 	enum ks_lock_kind kind;
 	uint64_t lock_addr; /* the mutex, or the joined thread's tid word */

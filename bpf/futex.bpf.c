@@ -46,6 +46,20 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 		__builtin_memset(&e->words[3], 0, 3 * sizeof(__u32));
 }
 
+static __always_inline void ks_read_stack(struct ks_wait_begin *e)
+{
+	const void *sp = (const void *)e->regs[KS_REG_SP];
+
+	e->_pad1 = 0;
+	/* Near the top of a stack the full copy can fail: try less. */
+	if (!bpf_probe_read_user(e->stack, sizeof(e->stack), sp))
+		e->stack_len = sizeof(e->stack);
+	else if (!bpf_probe_read_user(e->stack, 128, sp))
+		e->stack_len = 128;
+	else
+		e->stack_len = 0;
+}
+
 static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
 					 __u64 uaddr, __u32 op, __u32 val,
 					 __u32 flags)
@@ -70,6 +84,7 @@ static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
 	e->_pad0 = 0;
 	ks_read_futex_words(e);
 	ks_save_user_regs(e->regs, regs);
+	ks_read_stack(e);
 
 	inflight.begin_ts_ns = e->hdr.ts_ns;
 	inflight.uaddr = uaddr;

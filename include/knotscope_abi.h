@@ -52,6 +52,13 @@ enum ks_syscall {
  * the process, since a blocked thread cannot change it.
  */
 #define KS_NR_USER_REGS 16
+
+/*
+ * Bytes of user stack copied at wait entry, from the stack pointer up: the
+ * frames of the lock implementation and the return address into its caller,
+ * enough to name the wait site after the thread has moved on.
+ */
+#define KS_STACK_SNAPSHOT_BYTES 512
 #if defined(__TARGET_ARCH_x86) || defined(__x86_64__)
 enum ks_user_reg {
 	KS_REG_IP = 0,
@@ -108,6 +115,9 @@ struct ks_wait_begin {
 	 */
 	__u32 words[6];
 	__u64 regs[KS_NR_USER_REGS]; /* enum ks_user_reg */
+	__u32 stack_len; /* valid bytes of stack, from regs[KS_REG_SP] */
+	__u32 _pad1;
+	__u8 stack[KS_STACK_SNAPSHOT_BYTES];
 };
 
 struct ks_wait_end {
@@ -198,7 +208,10 @@ _Static_assert(__builtin_offsetof(struct ks_wait_begin, words) == 64,
 	       "wait_begin");
 _Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 88,
 	       "wait_begin");
-_Static_assert(sizeof(struct ks_wait_begin) == 216, "wait_begin size");
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 224,
+	       "wait_begin");
+_Static_assert(sizeof(struct ks_wait_begin) == 224 + KS_STACK_SNAPSHOT_BYTES,
+	       "wait_begin size");
 _Static_assert(sizeof(struct ks_wait_end) == 56, "wait_end size");
 _Static_assert(__builtin_offsetof(struct ks_fork, clear_child_tid) == 48,
 	       "fork");

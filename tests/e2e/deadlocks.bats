@@ -21,16 +21,6 @@ teardown() {
 	stop_agent KILL || true
 }
 
-# Waits for the deadlock report naming $1; at most 5 s after the threads
-# blocked (loose on purpose: the benchmark measures latency precisely).
-await_deadlock() {
-	wait_until 5 agent_said ".type == \"deadlock\" and (.pids | index($1))" || {
-		cat "$AGENT_ERR" >&2
-		return 1
-	}
-	REPORT="$(deadlock_of "$1")"
-}
-
 report() {
 	jq -r "$1" <<<"$REPORT"
 }

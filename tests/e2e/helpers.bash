@@ -112,6 +112,16 @@ futex_waiters() {
 	test "${count:-0}" "$2" "$3"
 }
 
+# Waits for the deadlock report naming $1; at most 5 s after the threads
+# blocked (loose on purpose: the benchmark measures latency precisely).
+await_deadlock() {
+	wait_until 5 agent_said ".type == \"deadlock\" and (.pids | index($1))" || {
+		cat "$AGENT_ERR" >&2
+		return 1
+	}
+	REPORT="$(deadlock_of "$1")"
+}
+
 # deadlock_of PID: the first deadlock record naming PID.
 deadlock_of() {
 	agent_records ".type == \"deadlock\" and (.pids | index($1))" | head -n1
@@ -123,4 +133,34 @@ expect_eq() {
 		echo "$1: expected '$3', got '$2'" >&2
 		return 1
 	fi
+}
+
+# --- OTLP: tests/otlp/receiver.js decodes with OpenTelemetry's own code.
+
+# Starts the receiver with the given options and waits until it listens:
+# it prints its port only then.  Points the exporter at it.
+start_receiver() {
+	local fifo="$BATS_TEST_TMPDIR/port.$RANDOM"
+
+	mkfifo "$fifo"
+	node "$ROOT/tests/otlp/receiver.js" --out "$RECEIVED" "$@" \
+		>"$fifo" 2>>"$BATS_TEST_TMPDIR/receiver.log" 3>&- &
+	RECEIVER_PID=$!
+	read -r -t 30 PORT <"$fifo"
+	rm -f "$fifo"
+	[ -n "$PORT" ]
+	export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PORT"
+}
+
+stop_receiver() {
+	if [ -n "$RECEIVER_PID" ]; then
+		kill "$RECEIVER_PID" 2>/dev/null || true
+		wait "$RECEIVER_PID" 2>/dev/null || true
+		RECEIVER_PID=
+	fi
+}
+
+# The value of a jq filter over all received requests, as one array.
+received() {
+	jq -r -s "$1" "$RECEIVED"
 }

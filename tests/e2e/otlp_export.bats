@@ -7,9 +7,9 @@
 # values compared here are what any OTLP backend would read.  Every test
 # also checks that the driver's counters account for each item exactly.
 
+load helpers
+
 setup_file() {
-	ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export ROOT
 	# Builds the driver and installs the receiver's modules if needed.
 	make -s -C "$ROOT" otlp-test >&2
 }
@@ -34,29 +34,6 @@ teardown() {
 	stop_receiver
 }
 
-# Starts the receiver with the given options and waits until it listens:
-# it prints its port only then.  Points the exporter at it.
-start_receiver() {
-	local fifo="$BATS_TEST_TMPDIR/port.$RANDOM"
-
-	mkfifo "$fifo"
-	node "$ROOT/tests/otlp/receiver.js" --out "$RECEIVED" "$@" \
-		>"$fifo" 2>>"$BATS_TEST_TMPDIR/receiver.log" 3>&- &
-	RECEIVER_PID=$!
-	read -r -t 30 PORT <"$fifo"
-	rm -f "$fifo"
-	[ -n "$PORT" ]
-	export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PORT"
-}
-
-stop_receiver() {
-	if [ -n "$RECEIVER_PID" ]; then
-		kill "$RECEIVER_PID" 2>/dev/null || true
-		wait "$RECEIVER_PID" 2>/dev/null || true
-		RECEIVER_PID=
-	fi
-}
-
 run_driver() {
 	"$DRIVER" "$@" >"$STATS" 2>"$BATS_TEST_TMPDIR/driver.log" || {
 		cat "$BATS_TEST_TMPDIR/driver.log" >&2
@@ -69,18 +46,6 @@ stat() {
 	jq -r "$1" "$STATS"
 }
 
-# The value of a jq filter over all received requests, as one array.
-received() {
-	jq -r -s "$1" "$RECEIVED"
-}
-
-# Fails with both values shown, and what they are, when they differ.
-expect() {
-	if [ "$2" != "$3" ]; then
-		echo "$1: expected '$3', got '$2'" >&2
-		return 1
-	fi
-}
 
 # produced = exported + rejected + dropped_queue_full + failed
 #            + dropped_shutdown + queued + exporting, for every signal,
@@ -109,58 +74,58 @@ expect_accounted() {
 	export OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20s3cret"
 	run_driver --spans 2 --before-start
 
-	expect "requests" "$(received 'length')" 1
-	expect "path" "$(received '.[0].path')" /v1/traces
-	expect "content type" "$(received '.[0].headers["content-type"]')" \
+	expect_eq "requests" "$(received 'length')" 1
+	expect_eq "path" "$(received '.[0].path')" /v1/traces
+	expect_eq "content type" "$(received '.[0].headers["content-type"]')" \
 		application/x-protobuf
-	expect "decoded header" "$(received '.[0].headers.authorization')" \
+	expect_eq "decoded header" "$(received '.[0].headers.authorization')" \
 		"Bearer s3cret"
-	expect "user agent" "$(received '.[0].headers["user-agent"]')" \
+	expect_eq "user agent" "$(received '.[0].headers["user-agent"]')" \
 		knotscope/0.1.0
 	# Spans 0 and 1 belong to two processes: one ResourceSpans each.
 	local rs='.[0].body.resourceSpans'
-	expect "resources" "$(received "$rs | length")" 2
-	expect "pid" "$(received "$rs[0].resource.attributes[] |
+	expect_eq "resources" "$(received "$rs | length")" 2
+	expect_eq "pid" "$(received "$rs[0].resource.attributes[] |
 		select(.key == \"process.pid\").value.intValue")" 1001
-	expect "service" "$(received "$rs[1].resource.attributes[] |
+	expect_eq "service" "$(received "$rs[1].resource.attributes[] |
 		select(.key == \"service.name\").value.stringValue")" philosophers
-	expect "environment" "$(received "$rs[1].resource.attributes[] |
+	expect_eq "environment" "$(received "$rs[1].resource.attributes[] |
 		select(.key == \"deployment.environment\").value.stringValue")" \
 		"e2e test"
-	expect "scope" "$(received "$rs[0].scopeSpans[0].scope.name")" knotscope
+	expect_eq "scope" "$(received "$rs[0].scopeSpans[0].scope.name")" knotscope
 
 	local span="$rs[0].scopeSpans[0].spans[0]"
-	expect "spans of pid 1001" "$(received "$rs[0].scopeSpans[0].spans |
+	expect_eq "spans of pid 1001" "$(received "$rs[0].scopeSpans[0].spans |
 		length")" 1
-	expect "trace id" "$(received "$span.traceId")" \
+	expect_eq "trace id" "$(received "$span.traceId")" \
 		7e000000000000000000000000000001
-	expect "span id" "$(received "$span.spanId")" 5b00000000000001
-	expect "parent" "$(received "$span.parentSpanId")" 9a00000000000001
-	expect "name" "$(received "$span.name")" "lock wait"
-	expect "kind internal" "$(received "$span.kind")" 1
-	expect "start" "$(received "$span.startTimeUnixNano")" \
+	expect_eq "span id" "$(received "$span.spanId")" 5b00000000000001
+	expect_eq "parent" "$(received "$span.parentSpanId")" 9a00000000000001
+	expect_eq "name" "$(received "$span.name")" "lock wait"
+	expect_eq "kind internal" "$(received "$span.kind")" 1
+	expect_eq "start" "$(received "$span.startTimeUnixNano")" \
 		1700000000000000000
-	expect "end" "$(received "$span.endTimeUnixNano")" 1700000000000250000
-	expect "int attribute" "$(received "$span.attributes[] |
+	expect_eq "end" "$(received "$span.endTimeUnixNano")" 1700000000000250000
+	expect_eq "int attribute" "$(received "$span.attributes[] |
 		select(.key == \"thread.id\").value.intValue")" 2000
-	expect "string attribute" "$(received "$span.attributes[] |
+	expect_eq "string attribute" "$(received "$span.attributes[] |
 		select(.key == \"knotscope.lock.address\").value.stringValue")" \
 		0x7f00dead0000
-	expect "double attribute" "$(received "$span.attributes[] |
+	expect_eq "double attribute" "$(received "$span.attributes[] |
 		select(.key == \"knotscope.wait.ms\").value.doubleValue")" 0.25
-	expect "bool attribute" "$(received "$span.attributes[] |
+	expect_eq "bool attribute" "$(received "$span.attributes[] |
 		select(.key == \"knotscope.deadlocked\").value.boolValue")" true
-	expect "status" "$(received "$span.status | [.code, .message] |
+	expect_eq "status" "$(received "$span.status | [.code, .message] |
 		join(\" \")")" "2 deadlocked"
-	expect "event" "$(received "$span.events[0] |
+	expect_eq "event" "$(received "$span.events[0] |
 		[.name, .timeUnixNano] | join(\" \")")" \
 		"cycle confirmed 1700000000000100000"
-	expect "link" "$(received "$span.links[0].spanId")" c400000000000001
-	expect "second span" "$(received "$rs[1].scopeSpans[0].spans[0] |
+	expect_eq "link" "$(received "$span.links[0].spanId")" c400000000000001
+	expect_eq "second span" "$(received "$rs[1].scopeSpans[0].spans[0] |
 		[.spanId, (.status.code // 0)] | join(\" \")")" \
 		"5b00000000000002 0"
 
-	expect "exported" "$(stat .traces.exported)" 2
+	expect_eq "exported" "$(stat .traces.exported)" 2
 	expect_accounted
 }
 
@@ -171,42 +136,42 @@ expect_accounted() {
 
 	local logs='.[] | select(.path == "/v1/logs") | .body.resourceLogs'
 	local record="$logs[0].scopeLogs[0].logRecords[1]"
-	expect "records" "$(received "[$logs[0].scopeLogs[0].logRecords[]] |
+	expect_eq "records" "$(received "[$logs[0].scopeLogs[0].logRecords[]] |
 		length")" 2
-	expect "event name" "$(received "$record.eventName")" \
+	expect_eq "event name" "$(received "$record.eventName")" \
 		knotscope.deadlock
-	expect "severity" "$(received "$record | [.severityNumber,
+	expect_eq "severity" "$(received "$record | [.severityNumber,
 		.severityText] | join(\" \")")" "17 ERROR"
-	expect "time" "$(received "$record.timeUnixNano")" 1700000000000000001
-	expect "observed" "$(received "$record.observedTimeUnixNano")" \
+	expect_eq "time" "$(received "$record.timeUnixNano")" 1700000000000000001
+	expect_eq "observed" "$(received "$record.observedTimeUnixNano")" \
 		1700000000000000006
-	expect "body" "$(received "$record.body.stringValue")" \
+	expect_eq "body" "$(received "$record.body.stringValue")" \
 		"deadlock: 2 threads wait for each other"
-	expect "trace id" "$(received "$record.traceId")" \
+	expect_eq "trace id" "$(received "$record.traceId")" \
 		7e000000000000000000000000000002
-	expect "span id" "$(received "$record.spanId")" 5b00000000000002
-	expect "attribute" "$(received "$record.attributes[] |
+	expect_eq "span id" "$(received "$record.spanId")" 5b00000000000002
+	expect_eq "attribute" "$(received "$record.attributes[] |
 		select(.key == \"knotscope.deadlock.id\").value.stringValue")" dl-1
 
 	local rm='.[] | select(.path == "/v1/metrics") | .body.resourceMetrics'
-	expect "agent resource" "$(received "$rm[0].resource.attributes[] |
+	expect_eq "agent resource" "$(received "$rm[0].resource.attributes[] |
 		select(.key == \"service.name\").value.stringValue")" \
 		knotscope-e2e
-	expect "gauge" "$(received "$rm[0].scopeMetrics[0].metrics[0] |
+	expect_eq "gauge" "$(received "$rm[0].scopeMetrics[0].metrics[0] |
 		[.name, .unit, .gauge.dataPoints[0].asInt] | join(\" \")")" \
 		"knotscope.processes.watched {process} 2"
 	local sum="$rm[1].scopeMetrics[0].metrics[0]"
-	expect "sum" "$(received "$sum | [.name, .sum.isMonotonic,
+	expect_eq "sum" "$(received "$sum | [.name, .sum.isMonotonic,
 		.sum.aggregationTemporality, .sum.dataPoints[0].asInt,
 		.sum.dataPoints[0].startTimeUnixNano] | join(\" \")")" \
 		"knotscope.lock.waits true 2 42 1699999999999999000"
 	local point="$rm[1].scopeMetrics[0].metrics[1].histogram.dataPoints[0]"
-	expect "histogram" "$(received "$point | [.count, .sum, .min, .max,
+	expect_eq "histogram" "$(received "$point | [.count, .sum, .min, .max,
 		(.bucketCounts | join(\",\")), (.explicitBounds | join(\",\"))] |
 		join(\" \")")" "10 0.75 0.0002 0.5 0,5,3,1,1,0 0.0001,0.001,0.01,0.1,1"
 
-	expect "records exported" "$(stat .logs.exported)" 2
-	expect "data points exported" "$(stat .metrics.exported)" 3
+	expect_eq "records exported" "$(stat .logs.exported)" 2
+	expect_eq "data points exported" "$(stat .metrics.exported)" 3
 	expect_accounted
 }
 
@@ -215,12 +180,12 @@ expect_accounted() {
 	export OTEL_EXPORTER_OTLP_COMPRESSION=gzip
 	run_driver --spans 3 --before-start
 
-	expect "encoding" "$(received '.[0].headers["content-encoding"]')" gzip
-	expect "decoded" "$(received '.[0].error // "none"')" none
-	expect "span ids" "$(received '[.[0].body.resourceSpans[].scopeSpans[]
+	expect_eq "encoding" "$(received '.[0].headers["content-encoding"]')" gzip
+	expect_eq "decoded" "$(received '.[0].error // "none"')" none
+	expect_eq "span ids" "$(received '[.[0].body.resourceSpans[].scopeSpans[]
 		| .spans[].spanId] | sort | join(",")')" \
 		5b00000000000001,5b00000000000002,5b00000000000003
-	expect "exported" "$(stat .traces.exported)" 3
+	expect_eq "exported" "$(stat .traces.exported)" 3
 	expect_accounted
 }
 
@@ -228,14 +193,14 @@ expect_accounted() {
 	start_receiver --statuses 503,503,200
 	run_driver --spans 3 --before-start --retry-initial-ms 20
 
-	expect "answers" "$(received '[.[].status] | join(",")')" 503,503,200
-	expect "same batch each time" "$(received '[.[].body] | unique |
+	expect_eq "answers" "$(received '[.[].status] | join(",")')" 503,503,200
+	expect_eq "same batch each time" "$(received '[.[].body] | unique |
 		length')" 1
-	expect "one kept-alive connection" "$(received '[.[].remote_port] |
+	expect_eq "one kept-alive connection" "$(received '[.[].remote_port] |
 		unique | length')" 1
-	expect "exported" "$(stat .traces.exported)" 3
-	expect "requests" "$(stat .traces.requests)" 3
-	expect "retries" "$(stat .traces.retries)" 2
+	expect_eq "exported" "$(stat .traces.exported)" 3
+	expect_eq "requests" "$(stat .traces.requests)" 3
+	expect_eq "retries" "$(stat .traces.retries)" 2
 	expect_accounted
 }
 
@@ -244,14 +209,14 @@ expect_accounted() {
 	# Without the header the backoff would retry within 20 ms.
 	run_driver --spans 2 --before-start --retry-initial-ms 10
 
-	expect "answers" "$(received '[.[].status] | join(",")')" 429,200
+	expect_eq "answers" "$(received '[.[].status] | join(",")')" 429,200
 	local waited
 	waited=$(received '.[1].t_ms - .[0].t_ms')
 	if [ "$waited" -lt 900 ]; then
 		echo "retried after $waited ms despite Retry-After: 1" >&2
 		return 1
 	fi
-	expect "exported" "$(stat .traces.exported)" 2
+	expect_eq "exported" "$(stat .traces.exported)" 2
 	expect_accounted
 }
 
@@ -259,10 +224,10 @@ expect_accounted() {
 	start_receiver --statuses 400
 	run_driver --spans 3 --before-start --retry-initial-ms 10
 
-	expect "requests seen" "$(received 'length')" 1
-	expect "requests sent" "$(stat .traces.requests)" 1
-	expect "failed" "$(stat .traces.failed.http_status)" 3
-	expect "exported" "$(stat .traces.exported)" 0
+	expect_eq "requests seen" "$(received 'length')" 1
+	expect_eq "requests sent" "$(stat .traces.requests)" 1
+	expect_eq "failed" "$(stat .traces.failed.http_status)" 3
+	expect_eq "exported" "$(stat .traces.exported)" 0
 	expect_accounted
 }
 
@@ -270,9 +235,9 @@ expect_accounted() {
 	start_receiver --rejected 2 --error-message "spans too old"
 	run_driver --spans 5 --before-start
 
-	expect "requests" "$(received 'length')" 1
-	expect "rejected" "$(stat .traces.rejected)" 2
-	expect "exported" "$(stat .traces.exported)" 3
+	expect_eq "requests" "$(received 'length')" 1
+	expect_eq "rejected" "$(stat .traces.rejected)" 2
+	expect_eq "exported" "$(stat .traces.exported)" 3
 	grep -q "rejected 2 of 5 spans: spans too old" \
 		"$BATS_TEST_TMPDIR/driver.log"
 	expect_accounted
@@ -282,8 +247,8 @@ expect_accounted() {
 	start_receiver --rejected 1
 	run_driver --metrics --before-start
 
-	expect "rejected" "$(stat .metrics.rejected)" 1
-	expect "exported" "$(stat .metrics.exported)" 2
+	expect_eq "rejected" "$(stat .metrics.rejected)" 1
+	expect_eq "exported" "$(stat .metrics.exported)" 2
 	expect_accounted
 }
 
@@ -294,8 +259,8 @@ expect_accounted() {
 	export OTEL_BSP_EXPORT_TIMEOUT=800
 	run_driver --spans 3 --before-start --retry-initial-ms 20
 
-	expect "failed" "$(stat .traces.failed.retries_exhausted)" 3
-	expect "exported" "$(stat .traces.exported)" 0
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 3
+	expect_eq "exported" "$(stat .traces.exported)" 0
 	if [ "$(stat .traces.retries)" -lt 1 ]; then
 		echo "a refused connection was not retried" >&2
 		return 1
@@ -309,11 +274,11 @@ expect_accounted() {
 	export OTEL_BSP_MAX_QUEUE_SIZE=8
 	run_driver --spans 20 --before-start
 
-	expect "dropped" "$(stat .traces.dropped_queue_full)" 12
-	expect "exported" "$(stat .traces.exported)" 8
-	expect "capacity" "$(stat .traces.queue_capacity)" 8
+	expect_eq "dropped" "$(stat .traces.dropped_queue_full)" 12
+	expect_eq "exported" "$(stat .traces.exported)" 8
+	expect_eq "capacity" "$(stat .traces.queue_capacity)" 8
 	# The oldest eight were kept: spans 0 to 7.
-	expect "spans received" "$(received '[.[].body.resourceSpans[]
+	expect_eq "spans received" "$(received '[.[].body.resourceSpans[]
 		| .scopeSpans[].spans[].spanId[14:16]] | sort | join(",")')" \
 		01,02,03,04,05,06,07,08
 	expect_accounted
@@ -325,9 +290,9 @@ expect_accounted() {
 	run_driver --spans 2 --padding-bytes $((32 * 1024 * 1024)) \
 		--before-start
 
-	expect "failed" "$(stat .traces.failed.too_large)" 2
-	expect "requests sent" "$(stat .traces.requests)" 0
-	expect "requests seen" "$(received 'length')" 0
+	expect_eq "failed" "$(stat .traces.failed.too_large)" 2
+	expect_eq "requests sent" "$(stat .traces.requests)" 0
+	expect_eq "requests seen" "$(received 'length')" 0
 	expect_accounted
 }
 
@@ -337,9 +302,9 @@ expect_accounted() {
 	run_driver --spans 4 --logs 2 --before-start --stop-ms 500 \
 		--retry-initial-ms 50
 
-	expect "spans dropped" "$(stat .traces.dropped_shutdown)" 4
-	expect "records dropped" "$(stat .logs.dropped_shutdown)" 2
-	expect "exported" "$(stat .traces.exported)" 0
+	expect_eq "spans dropped" "$(stat .traces.dropped_shutdown)" 4
+	expect_eq "records dropped" "$(stat .logs.dropped_shutdown)" 2
+	expect_eq "exported" "$(stat .traces.exported)" 0
 	# Bounded by the deadline, not by the 60 s export timeout; it may end
 	# sooner, as soon as the next retry would fall past the deadline.
 	if ! jq -e '.stop_ms < 2000' "$STATS" >/dev/null; then
@@ -374,14 +339,14 @@ expect_accounted() {
 	export OTEL_EXPORTER_OTLP_CLIENT_KEY="$dir/client.key"
 	run_driver --spans 1 --before-start
 
-	expect "received" "$(received 'length')" 1
-	expect "exported" "$(stat .traces.exported)" 1
+	expect_eq "received" "$(received 'length')" 1
+	expect_eq "exported" "$(stat .traces.exported)" 1
 	expect_accounted
 
 	# A server certificate from another CA is refused, and not retried.
 	unset OTEL_EXPORTER_OTLP_CERTIFICATE
 	run_driver --spans 1 --before-start
-	expect "failed" "$(stat .traces.failed.transport)" 1
-	expect "still one request" "$(received 'length')" 1
+	expect_eq "failed" "$(stat .traces.failed.transport)" 1
+	expect_eq "still one request" "$(received 'length')" 1
 	expect_accounted
 }

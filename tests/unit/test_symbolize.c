@@ -82,6 +82,7 @@ static void test_blocked_thread_unwinds_from_sp_and_pc(void **state)
 	__u64 regs[KS_NR_USER_REGS] = { 0 };
 	struct ks_proc_syscall sc;
 	struct ks_stack *stack = calloc(1, sizeof(*stack));
+	struct ks_stack_source source = { 0 };
 	pthread_t worker;
 
 	assert_int_equal(pthread_create(&worker, NULL, blocked_worker, NULL),
@@ -93,8 +94,11 @@ static void test_blocked_thread_unwinds_from_sp_and_pc(void **state)
 		sched_yield();
 	regs[KS_REG_IP] = sc.pc;
 	regs[KS_REG_SP] = sc.sp;
+	source.regs = regs;
+	source.live = true;
 	assert_int_equal(ks_symbolizer_unwind(symbolizer, (uint32_t)getpid(),
-					      blocked_tid, regs, stack),
+					      blocked_tid, &source,
+					      KS_MAX_FRAMES, stack),
 			 0);
 	assert_true(stack->nr >= 3);
 	assert_true(stack_has(stack, "wait_in_futex"));

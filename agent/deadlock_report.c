@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+
+#include "clock.h"
+#include "deadlock_report.h"
+#include "log.h"
+#include "report.h"
+
+static const struct ks_thread *ks_nth_thread(const struct ks_deadlock *deadlock,
+					     size_t i)
+{
+	return i < deadlock->nr_members ?
+		       deadlock->members[i].thread :
+		       deadlock->behind[i - deadlock->nr_members].thread;
+}
+
+static void ks_count_in_processes(const struct ks_deadlock *deadlock)
+{
+	for (size_t i = 0; i < deadlock->nr_members; i++) {
+		struct ks_process *process =
+			deadlock->members[i].thread->process;
+		bool counted = false;
+
+		for (size_t j = 0; j < i; j++)
+			counted |=
+				deadlock->members[j].thread->process == process;
+		if (!counted)
+			process->stats.deadlocks++;
+	}
+}
+
+void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
+{
+	struct ks_deadlock_reporter *reporter = ctx;
+	size_t nr = deadlock->nr_members + deadlock->nr_behind;
+	struct ks_stack *stacks = calloc(nr, sizeof(*stacks));
+	struct ks_report report = { .deadlock = deadlock };
+	uint64_t now;
+
+	if (!stacks) {
+		ks_err("out of memory while reporting a deadlock\n");
+		return;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		const struct ks_thread *t = ks_nth_thread(deadlock, i);
+		struct ks_stack_source source = {
+			.regs = t->wait.begin.regs,
+			.snapshot = t->wait.begin.stack,
+			.snapshot_len = t->wait.begin.stack_len,
+			/* Confirmed just now: still blocked in that wait. */
+			.live = true,
+		};
+
+		ks_symbolizer_unwind(reporter->model->symbolizer, t->tgid,
+				     t->tid, &source, KS_MAX_FRAMES,
+				     &stacks[i]);
+	}
+	/* Latency runs to the report, unwinding included. */
+	now = ks_now_mono_ns();
+	report.member_stacks = stacks;
+	report.behind_stacks = stacks + deadlock->nr_members;
+	report.confirmed_real_ns = ks_mono_to_real_ns(now);
+	report.latency_ns =
+		deadlock->last_block_mono_ns ?
+			(int64_t)(now - deadlock->last_block_mono_ns) :
+			-1;
+	ks_count_in_processes(deadlock);
+	ks_report_write_text(stderr, &report);
+	if (reporter->model->sink)
+		ks_json_write_deadlock(reporter->model->sink, &report);
+	if (reporter->telemetry)
+		ks_telemetry_deadlock(reporter->telemetry, &report);
+	free(stacks);
+}

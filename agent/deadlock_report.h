@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Turns a confirmed deadlock into its reports: stacks unwound while the
+ * threads are still blocked, then text on stderr, a line on the --json sink,
+ * and spans and a log record for OTLP.
+ */
+#ifndef KS_DEADLOCK_REPORT_H
+#define KS_DEADLOCK_REPORT_H
+
+#include "detector.h"
+#include "model.h"
+#include "telemetry.h"
+
+struct ks_deadlock_reporter {
+	struct ks_model *model;
+	struct ks_telemetry *telemetry; /* NULL without OTLP export */
+};
+
+/* A ks_detector_ops.report; ctx is a struct ks_deadlock_reporter. */
+void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock);
+
+#endif /* KS_DEADLOCK_REPORT_H */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the live process says about a thread's wait, read from
+ * /proc/PID/task/TID/syscall and the process's memory: the detector's view
+ * of the world, checked against the world.
+ */
+#ifndef KS_LIVE_WAIT_H
+#define KS_LIVE_WAIT_H
+
+#include <stdbool.h>
+
+#include "table.h"
+#include "wait_target.h"
+
+/* Reads the lock words of the thread's wait again, from the process. */
+void ks_live_refresh_wait(void *ctx, struct ks_thread *thread);
+
+/*
+ * True when the thread is still inside that very futex() call and the
+ * lock, read just now, is still held by target->holder.
+ */
+bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
+			 const struct ks_thread *thread,
+			 const struct ks_wait_target *target);
+
+#endif /* KS_LIVE_WAIT_H */

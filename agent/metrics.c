@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+
+#include "metrics.h"
+#include "otlp_retry.h"
+#include "wait_target.h"
+
+static const struct ks_metric_desc futex_waits = {
+	"knotscope.futex.waits",
+	"{wait}",
+	"Futex waits that began: contended locks, condition variables, joins "
+	"and other blocking synchronisation",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc lock_waits = {
+	"knotscope.lock.waits",
+	"{wait}",
+	"Waits that began on a lock with an owner, or on a thread's exit",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc lock_wait_duration = {
+	"knotscope.lock.wait.duration",
+	"s",
+	"How long ended lock waits lasted, by lock kind",
+	KS_METRIC_HISTOGRAM,
+};
+static const struct ks_metric_desc deadlocks = {
+	"knotscope.deadlocks",
+	"{deadlock}",
+	"Deadlocks reported that involved this process",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_events = {
+	"knotscope.agent.events",
+	"{event}",
+	"Records received from the kernel, by kind",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_lost = {
+	"knotscope.agent.events.lost",
+	"{event}",
+	"Records the kernel dropped because the ring buffer was full, by kind",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_untracked = {
+	"knotscope.agent.waits.untracked",
+	"{wait}",
+	"Waits whose end could not be tracked (in-flight table full)",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_malformed = {
+	"knotscope.agent.records.malformed",
+	"{record}",
+	"Ring buffer records the agent could not parse",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_deadlocks = {
+	"knotscope.agent.deadlocks",
+	"{deadlock}",
+	"Deadlocks reported",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_processes = {
+	"knotscope.agent.processes",
+	"{process}",
+	"Processes watched",
+	KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc agent_threads = {
+	"knotscope.agent.threads",
+	"{thread}",
+	"Threads watched",
+	KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc export_items = {
+	"knotscope.agent.export.items",
+	"{item}",
+	"Telemetry items handed to the OTLP exporter, by signal and by what "
+	"became of them",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc export_queue = {
+	"knotscope.agent.export.queue.depth",
+	"{item}",
+	"Items waiting in the OTLP export queue, by signal",
+	KS_METRIC_GAUGE,
+};
+
+static const char *const ks_event_kind_names[KS_EV_KIND_MAX] = {
+	[KS_EV_WAIT_BEGIN] = "wait_begin",
+	[KS_EV_WAIT_END] = "wait_end",
+	[KS_EV_FORK] = "fork",
+	[KS_EV_EXEC] = "exec",
+	[KS_EV_EXIT] = "exit",
+	[KS_EV_RENAME] = "rename",
+};
+
+struct ks_collector {
+	ks_metric_fn fn;
+	void *ctx;
+	struct ks_metric_sample sample;
+};
+
+static void ks_emit(struct ks_collector *c, const struct ks_metric_desc *desc,
+		    uint64_t value, const char *key, const char *attr_value)
+{
+	c->sample.desc = desc;
+	c->sample.value = value;
+	c->sample.hist = NULL;
+	c->sample.nr_attrs = 0;
+	if (key) {
+		c->sample.attrs[0] = (struct ks_metric_attr){ key, attr_value };
+		c->sample.nr_attrs = 1;
+	}
+	c->fn(c->ctx, &c->sample);
+}
+
+static void ks_emit_export(struct ks_collector *c, const char *signal,
+			   const char *outcome, uint64_t value)
+{
+	c->sample.desc = &export_items;
+	c->sample.value = value;
+	c->sample.hist = NULL;
+	c->sample.attrs[0] =
+		(struct ks_metric_attr){ "knotscope.signal", signal };
+	c->sample.attrs[1] =
+		(struct ks_metric_attr){ "knotscope.outcome", outcome };
+	c->sample.nr_attrs = 2;
+	c->fn(c->ctx, &c->sample);
+}
+
+static void ks_collect_export(struct ks_collector *c,
+			      const struct ks_otlp_stats *stats)
+{
+	for (int s = 0; s < KS_OTLP_NR_SIGNALS; s++) {
+		const struct ks_otlp_signal_stats *st = &stats->signal[s];
+		const char *signal = ks_otlp_signal_name(s);
+
+		if (!st->enabled)
+			continue;
+		ks_emit_export(c, signal, "exported", st->exported);
+		ks_emit_export(c, signal, "rejected", st->rejected);
+		ks_emit_export(c, signal, "dropped_queue_full",
+			       st->dropped_queue_full);
+		ks_emit_export(c, signal, "dropped_shutdown",
+			       st->dropped_shutdown);
+		for (int f = 0; f < KS_OTLP_NR_FAILURES; f++)
+			ks_emit_export(c, signal, ks_otlp_failure_name(f),
+				       st->failed[f]);
+	}
+	for (int s = 0; s < KS_OTLP_NR_SIGNALS; s++)
+		if (stats->signal[s].enabled)
+			ks_emit(c, &export_queue, stats->signal[s].queue_depth,
+				"knotscope.signal", ks_otlp_signal_name(s));
+}
+
+static void ks_collect_agent(struct ks_collector *c,
+			     const struct ks_model *model,
+			     const struct ks_agent_health *health)
+{
+	unsigned int nr_processes = 0, nr_threads = 0;
+	const struct ks_process *process;
+
+	for (process = model->table.processes; process;
+	     process = process->hh.next) {
+		nr_processes++;
+		nr_threads += process->nr_threads;
+	}
+	c->sample.process = NULL;
+	c->sample.start_real_ns = health->started_real_ns;
+	for (int k = 1; k < KS_EV_KIND_MAX; k++)
+		ks_emit(c, &agent_events, health->events[k],
+			"knotscope.event.kind", ks_event_kind_names[k]);
+	for (int k = 1; k < KS_EV_KIND_MAX; k++)
+		ks_emit(c, &agent_lost, health->kernel_lost[k],
+			"knotscope.event.kind", ks_event_kind_names[k]);
+	ks_emit(c, &agent_untracked, health->untracked_waits, NULL, NULL);
+	ks_emit(c, &agent_malformed, health->malformed, NULL, NULL);
+	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);
+	ks_emit(c, &agent_processes, nr_processes, NULL, NULL);
+	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
+	if (health->export)
+		ks_collect_export(c, health->export);
+}
+
+static void ks_collect_process(struct ks_collector *c,
+			       struct ks_process *process)
+{
+	const struct ks_process_stats *stats = &process->stats;
+
+	c->sample.process = process;
+	c->sample.start_real_ns = process->first_seen_real_ns;
+	ks_emit(c, &futex_waits, stats->futex_waits, NULL, NULL);
+	ks_emit(c, &lock_waits, stats->lock_waits, NULL, NULL);
+	for (int kind = KS_LOCK_MUTEX; kind < KS_NR_LOCK_KINDS; kind++) {
+		if (!stats->lock_wait[kind].count)
+			continue;
+		c->sample.desc = &lock_wait_duration;
+		c->sample.hist = &stats->lock_wait[kind];
+		c->sample.attrs[0] =
+			(struct ks_metric_attr){ "knotscope.lock.kind",
+						 ks_lock_kind_name(kind) };
+		c->sample.nr_attrs = 1;
+		c->fn(c->ctx, &c->sample);
+	}
+	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
+}
+
+void ks_metrics_collect(const struct ks_model *model,
+			const struct ks_agent_health *health, ks_metric_fn fn,
+			void *ctx)
+{
+	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_process *process;
+
+	ks_collect_agent(&c, model, health);
+	for (process = model->table.processes; process;
+	     process = process->hh.next)
+		if (process->stats.futex_waits)
+			ks_collect_process(&c, process);
+}

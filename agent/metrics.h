@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The metrics knotscope exports, collected from the model in one neutral
+ * form, so that every exposition (OTLP, Prometheus) shows the same numbers
+ * under the same names.  All counters are cumulative from when the agent
+ * started watching the process (or started, for its own health).
+ */
+#ifndef KS_METRICS_H
+#define KS_METRICS_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "otlp_export.h"
+#include "wait_hist.h"
+
+enum ks_metric_type {
+	KS_METRIC_COUNTER, /* monotonic sum */
+	KS_METRIC_GAUGE,
+	KS_METRIC_HISTOGRAM, /* of seconds, from a ks_wait_hist */
+};
+
+struct ks_metric_desc {
+	const char *name; /* OTel style: knotscope.lock.wait.duration */
+	const char *unit; /* UCUM: "s", "{wait}" */
+	const char *description;
+	enum ks_metric_type type;
+};
+
+#define KS_METRIC_MAX_ATTRS 2
+
+struct ks_metric_attr {
+	const char *key;
+	const char *value;
+};
+
+struct ks_metric_sample {
+	const struct ks_metric_desc *desc;
+	struct ks_process *process; /* NULL: the agent itself */
+	struct ks_metric_attr attrs[KS_METRIC_MAX_ATTRS];
+	unsigned int nr_attrs;
+	uint64_t value; /* counters and gauges */
+	const struct ks_wait_hist *hist; /* histograms */
+	uint64_t start_real_ns; /* where the cumulative count starts */
+};
+
+/* The agent's own counters, for its health metrics. */
+struct ks_agent_health {
+	uint64_t events[KS_EV_KIND_MAX];
+	uint64_t kernel_lost[KS_EV_KIND_MAX]; /* ring buffer full */
+	uint64_t untracked_waits;
+	uint64_t malformed;
+	uint64_t deadlocks;
+	uint64_t started_real_ns;
+	const struct ks_otlp_stats *export; /* NULL without OTLP export */
+};
+
+typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);
+
+/*
+ * Calls fn for every sample: the agent's first, then each watched process
+ * that waited on a futex.  Samples of one metric and one resource come one
+ * after another.
+ */
+void ks_metrics_collect(const struct ks_model *model,
+			const struct ks_agent_health *health, ks_metric_fn fn,
+			void *ctx);
+
+#endif /* KS_METRICS_H */

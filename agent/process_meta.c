@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup_meta.h"
+#include "otlp_config.h"
+#include "otlp_resource.h"
+#include "pod_logs.h"
+#include "process_meta.h"
+#include "proc.h"
+
+/* More than any real environment needs to reach the OTEL_ variables. */
+#define KS_ENVIRON_MAX (256 * 1024)
+
+const char *ks_environ_get(const char *block, size_t len, const char *name)
+{
+	size_t name_len = strlen(name);
+	const char *end = block + len;
+
+	for (const char *p = block; p < end; p += strnlen(p, end - p) + 1) {
+		if ((size_t)(end - p) > name_len &&
+		    !strncmp(p, name, name_len) && p[name_len] == '=')
+			return p + name_len + 1;
+	}
+	return NULL;
+}
+
+static char *ks_read_environ(uint32_t tgid, size_t *len)
+{
+	char path[64];
+	char *block = malloc(KS_ENVIRON_MAX);
+	FILE *f;
+
+	*len = 0;
+	if (!block)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%u/environ", ks_proc_root(), tgid);
+	f = fopen(path, "re");
+	if (f) {
+		*len = fread(block, 1, KS_ENVIRON_MAX - 1, f);
+		fclose(f);
+	}
+	/* A NUL after the last entry, even a cut one, bounds every search. */
+	block[*len] = '\0';
+	return block;
+}
+
+static void ks_add_self_described(uint32_t tgid, struct ks_otlp_attrs *attrs)
+{
+	struct ks_otlp_pairs pairs = { 0 };
+	char err[KS_OTLP_ERR_SIZE];
+	const char *service, *resource;
+	size_t len;
+	char *block = ks_read_environ(tgid, &len);
+
+	if (!block)
+		return;
+	service = ks_environ_get(block, len, "OTEL_SERVICE_NAME");
+	resource = ks_environ_get(block, len, "OTEL_RESOURCE_ATTRIBUTES");
+	/* OTEL_SERVICE_NAME wins over service.name in the attributes. */
+	if (service && *service)
+		ks_otlp_attrs_str(attrs, "service.name", service);
+	/* A malformed value is the process's problem: ignore it whole. */
+	if (resource &&
+	    !ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", resource, &pairs,
+				 err, sizeof(err)))
+		for (size_t i = 0; i < pairs.nr; i++)
+			ks_otlp_attrs_str(attrs, pairs.items[i].name,
+					  pairs.items[i].value);
+	ks_otlp_pairs_free(&pairs);
+	free(block);
+}
+
+static void ks_add_executable(uint32_t tgid, const char *comm,
+			      struct ks_otlp_attrs *attrs)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "%s/%u/exe", ks_proc_root(), tgid);
+	len = readlink(link, path, sizeof(path) - 1);
+	if (len <= 0) {
+		ks_otlp_attrs_str(attrs, "service.name", comm);
+		ks_otlp_attrs_str(attrs, "process.executable.name", comm);
+		return;
+	}
+	path[len] = '\0';
+	ks_otlp_attrs_str(attrs, "service.name", basename(path));
+	ks_otlp_attrs_str(attrs, "process.executable.name", basename(path));
+	ks_otlp_attrs_str(attrs, "process.executable.path", path);
+}
+
+static void ks_add_owner(uint32_t tgid, struct ks_otlp_attrs *attrs)
+{
+	char path[64], line[256], buf[1024];
+	struct passwd pw, *found = NULL;
+	unsigned long uid;
+	bool have_uid = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/status", ks_proc_root(), tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (!have_uid && fgets(line, sizeof(line), f))
+		have_uid = sscanf(line, "Uid: %lu", &uid) == 1;
+	fclose(f);
+	if (!have_uid)
+		return;
+	if (!getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &found) && found) {
+		ks_otlp_attrs_str(attrs, "process.owner", pw.pw_name);
+	} else {
+		snprintf(line, sizeof(line), "%lu", uid);
+		ks_otlp_attrs_str(attrs, "process.owner", line);
+	}
+}
+
+static void ks_add_container(uint32_t tgid, struct ks_otlp_attrs *attrs)
+{
+	struct ks_cgroup_meta meta;
+	struct ks_pod_names names;
+	const char *runtime;
+
+	if (ks_cgroup_meta_read(tgid, &meta))
+		return;
+	if (meta.container_id[0])
+		ks_otlp_attrs_str(attrs, "container.id", meta.container_id);
+	runtime = ks_container_runtime_name(meta.runtime);
+	if (runtime)
+		ks_otlp_attrs_str(attrs, "container.runtime.name", runtime);
+	if (!meta.pod_uid[0])
+		return;
+	ks_otlp_attrs_str(attrs, "k8s.pod.uid", meta.pod_uid);
+	if (!ks_pod_names_lookup(KS_HOST_POD_LOGS, meta.pod_uid, &names)) {
+		ks_otlp_attrs_str(attrs, "k8s.pod.name", names.pod_name);
+		ks_otlp_attrs_str(attrs, "k8s.namespace.name",
+				  names.namespace_name);
+	}
+}
+
+void ks_process_meta_add(uint32_t tgid, const char *comm,
+			 const struct ks_host_meta *host,
+			 struct ks_otlp_attrs *attrs)
+{
+	ks_add_self_described(tgid, attrs);
+	ks_add_executable(tgid, comm, attrs);
+	ks_otlp_attrs_int(attrs, "process.pid", tgid);
+	ks_add_owner(tgid, attrs);
+	ks_add_container(tgid, attrs);
+	ks_host_meta_add(host, attrs);
+	ks_otlp_attrs_add_sdk(attrs);
+}

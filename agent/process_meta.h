@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The OTLP resource of a watched process, with zero code in it: the
+ * service name it would give itself (OTEL_SERVICE_NAME, or service.name in
+ * OTEL_RESOURCE_ATTRIBUTES, from its environment at exec), else its
+ * executable's name; its process.* identity; and its container and pod.
+ */
+#ifndef KS_PROCESS_META_H
+#define KS_PROCESS_META_H
+
+#include <stdint.h>
+
+#include "host_meta.h"
+#include "otlp_build.h"
+
+/* Where the kubelet keeps pod log directories, seen through pid 1's root. */
+#define KS_HOST_POD_LOGS "/proc/1/root/var/log/pods"
+
+/*
+ * Fills attrs for process tgid, first what the process says about itself
+ * (its own attributes win, as its SDK's would), then what is observed.
+ */
+void ks_process_meta_add(uint32_t tgid, const char *comm,
+			 const struct ks_host_meta *host,
+			 struct ks_otlp_attrs *attrs);
+
+/*
+ * Finds NAME=value in a NUL-separated environment block; the value, or
+ * NULL.  Exposed for tests.
+ */
+const char *ks_environ_get(const char *block, size_t len, const char *name);
+
+#endif /* KS_PROCESS_META_H */

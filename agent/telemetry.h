@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What knotscope tells an OpenTelemetry backend: a span per lock wait over
+ * --min-wait, a log record and spans per deadlock, and metrics, each under
+ * the resource of the process it is about (the agent's own health under the
+ * agent's resource).  Built on the main thread, handed to the OTLP exporter,
+ * which sends from threads of its own: nothing here waits for the network.
+ */
+#ifndef KS_TELEMETRY_H
+#define KS_TELEMETRY_H
+
+#include <stdint.h>
+
+#include "metrics.h"
+#include "model.h"
+#include "otlp_export.h"
+#include "report.h"
+
+struct ks_telemetry;
+
+/* NULL with a message in err. */
+struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
+				      uint64_t min_wait_ns,
+				      struct ks_symbolizer *symbolizer,
+				      char *err, size_t err_size);
+int ks_telemetry_start(struct ks_telemetry *telemetry);
+/* Flushes for at most timeout_ms, then stops sending. */
+void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms);
+void ks_telemetry_free(struct ks_telemetry *telemetry);
+
+/* The model's hooks, to pass as model->hooks with the telemetry as ctx. */
+extern const struct ks_model_hooks ks_telemetry_hooks;
+
+void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
+			       struct ks_process *process);
+void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
+			   const struct ks_report *report);
+/* Sends metrics when the export interval has passed since the last. */
+void ks_telemetry_tick(struct ks_telemetry *telemetry,
+		       const struct ks_model *model,
+		       const struct ks_agent_health *health, uint64_t now_mono);
+/* Sends metrics now, whatever the interval: at the end of a run. */
+void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
+				const struct ks_model *model,
+				const struct ks_agent_health *health);
+void ks_telemetry_stats(struct ks_telemetry *telemetry,
+			struct ks_otlp_stats *stats);
+
+#endif /* KS_TELEMETRY_H */

@@ -1,0 +1,264 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The agent's OpenTelemetry export, end to end: real BPF capture of real
+# workloads, OTLP/HTTP to tests/otlp/receiver.js, which decodes with
+# OpenTelemetry's own generated code.  What is asserted is what a backend
+# would read.
+
+load helpers
+
+setup_file() {
+	require_bpf
+	make -s -C "$ROOT" otlp-test >&2
+}
+
+setup() {
+	local var
+
+	for var in $(compgen -e); do
+		case "$var" in
+		OTEL_*) unset "$var" ;;
+		esac
+	done
+	WORKLOAD_PIDS=
+	RECEIVER_PID=
+	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
+	: >"$RECEIVED"
+	# Quick batches, so tests wait for data rather than for timers.
+	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+	stop_receiver
+}
+
+# All received items of a signal, one JSON object per line, each with the
+# attributes of its resource flattened into .resource.
+spans() {
+	jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[] |
+		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
+		.scopeSpans[].spans[] | . + {resource: $r} |
+		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
+}
+
+logs() {
+	jq -c 'select(.path == "/v1/logs") | .body.resourceLogs[] |
+		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
+		.scopeLogs[].logRecords[] | . + {resource: $r} |
+		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
+}
+
+metrics() {
+	jq -c 'select(.path == "/v1/metrics") | .body.resourceMetrics[] |
+		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
+		.scopeMetrics[].metrics[] | . + {resource: $r}' "$RECEIVED"
+}
+
+has_span() {
+	spans | jq -e -s "any(.[]; $1)" >/dev/null
+}
+
+has_log() {
+	logs | jq -e -s "any(.[]; $1)" >/dev/null
+}
+
+# error_spans_of PID N: N spans with status ERROR arrived for PID.
+error_spans_of() {
+	spans | jq -e -s --arg pid "$1" --argjson n "$2" '[.[] |
+		select(.status.code == 2 and .resource["process.pid"] == $pid)] |
+		length == $n' >/dev/null
+}
+
+has_metric() {
+	metrics | jq -e -s "any(.[]; $1)" >/dev/null
+}
+
+# produced = exported + rejected + dropped + failed + queued, exactly, for
+# every signal of the agent's summary.
+expect_accounted() {
+	agent_records '.type == "summary"' | jq -e '.export | to_entries | all(.[];
+		.value.produced == .value.exported + .value.rejected +
+			.value.dropped_queue_full + ([.value.failed[]] | add) +
+			.value.dropped_shutdown + .value.queued)' >/dev/null || {
+		agent_records '.type == "summary"' | jq .export >&2
+		return 1
+	}
+}
+
+@test "a deadlock becomes an ERROR log record and a trace of its waits" {
+	local pid trace
+
+	start_receiver
+	start_agent
+	start_workload abba
+	pid=$WORKLOAD_PID
+	wait_until 10 has_log '.eventName == "knotscope.deadlock"'
+	wait_until 10 error_spans_of "$pid" 2
+
+	logs | jq -e -s --arg pid "$pid" '.[0] |
+		.severityNumber == 17 and .severityText == "ERROR" and
+		(.body.stringValue | test("DEADLOCK: 2 threads")) and
+		.resource["process.pid"] == $pid and
+		.resource["service.name"] == "abba" and
+		.resource["host.name"] != null and .resource["os.type"] == "linux" and
+		.attrs["knotscope.deadlock.threads"] == "2" and
+		(.attrs["knotscope.deadlock.report"] | fromjson | .threads | length) == 2' >/dev/null
+	# The log points into the deadlock's trace, where each blocked wait
+	# is a span linked to the wait of the thread it waits for.
+	trace="$(logs | jq -r -s '.[0].traceId')"
+	spans | jq -e -s --arg t "$trace" --arg span "$(logs | jq -r -s '.[0].spanId')" '
+		[.[] | select(.traceId == $t)] as $waits |
+		($waits | length) == 2 and
+		any($waits[]; .spanId == $span) and
+		all($waits[]; .status.message == "deadlock" and
+			.links[0].traceId == $t and
+			(.links[0].spanId as $l | any($waits[]; .spanId == $l)) and
+			.attrs["knotscope.lock.kind"] == "mutex" and
+			.attrs["code.function.name"] == "take")' >/dev/null
+	stop_agent
+	expect_accounted
+}
+
+@test "lock waits over --min-wait become spans with their site, thread and holder" {
+	local start_ns
+
+	start_receiver
+	start_ns="$(date +%s%N)"
+	start_agent --min-wait 100us
+	start_workload contention 8 2 3
+	wait "$WORKLOAD_PID"
+	stop_agent
+
+	has_span ".resource[\"process.pid\"] == \"$WORKLOAD_PID\""
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" --arg start "$start_ns" --arg now "$(date +%s%N)" '
+		[.[] | select(.resource["process.pid"] == $pid and
+			.attrs["knotscope.lock.kind"] == "mutex")] |
+		length > 10 and all(.[];
+			.name == "wait for mutex" and .kind == 1 and
+			(.traceId | test("^[0-9a-f]{32}$")) and .traceId != ("0" * 32) and
+			(.spanId | test("^[0-9a-f]{16}$")) and
+			(.startTimeUnixNano | tonumber) >= ($start | tonumber) and
+			(.endTimeUnixNano | tonumber) <= ($now | tonumber) and
+			((.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber)) >= 100000 and
+			.attrs["code.function.name"] == "transfer_in_order" and
+			(.attrs["code.file.path"] | endswith("contention.c")) and
+			(.attrs["thread.id"] | tonumber) > 0 and
+			.attrs["thread.name"] == "contention" and
+			(.attrs["knotscope.lock.address"] | test("^0x[0-9a-f]+$")) and
+			.attrs["knotscope.mutex.type"] == "normal")' >/dev/null
+	# main() joining the workers waits for them to exit: a span too.
+	has_span ".resource[\"process.pid\"] == \"$WORKLOAD_PID\" and
+		.name == \"wait for thread-exit\" and .attrs[\"code.function.name\"] == \"main\""
+	# Holders are threads of the same process.
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '[.[] |
+		select(.resource["process.pid"] == $pid) | .attrs["knotscope.lock.holder.tid"]] |
+		map(select(. != null)) | length > 0' >/dev/null
+	expect_accounted
+}
+
+@test "a process names its own service through its OTEL_* environment" {
+	start_receiver
+	start_agent --min-wait 0
+	OTEL_SERVICE_NAME=checkout OTEL_RESOURCE_ATTRIBUTES="deployment.environment=prod%20eu,team=payments" \
+		start_workload contention 4 1 1
+	wait "$WORKLOAD_PID"
+	stop_agent
+
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '[.[] | select(.resource["process.pid"] == $pid)][0].resource |
+		.["service.name"] == "checkout" and
+		.["deployment.environment"] == "prod eu" and .team == "payments" and
+		.["process.executable.name"] == "contention"' >/dev/null
+}
+
+@test "metrics: lock wait histograms per process, the agent's health under its own resource" {
+	start_receiver
+	export OTEL_METRIC_EXPORT_INTERVAL=500 OTEL_SERVICE_NAME=knotscope-node
+	start_agent
+	start_workload contention 8 2 2
+	wait "$WORKLOAD_PID"
+	wait_until 10 has_metric ".name == \"knotscope.lock.wait.duration\" and .resource[\"process.pid\"] == \"$WORKLOAD_PID\""
+	stop_agent
+
+	metrics | jq -e -s --arg pid "$WORKLOAD_PID" '
+		[.[] | select(.name == "knotscope.lock.wait.duration" and .resource["process.pid"] == $pid)] | last |
+		.unit == "s" and .histogram.aggregationTemporality == 2 and
+		(.histogram.dataPoints[0] |
+			(.count | tonumber) > 0 and
+			(.bucketCounts | map(tonumber) | add) == (.count | tonumber) and
+			(.explicitBounds | length) == 7 and
+			.attributes[0].key == "knotscope.lock.kind")' >/dev/null
+	metrics | jq -e -s '[.[] | select(.name == "knotscope.agent.events")] | last |
+		.resource["service.name"] == "knotscope-node" and
+		.sum.isMonotonic and .sum.aggregationTemporality == 2' >/dev/null
+	# The final snapshot matches the summary the agent printed.
+	expect_eq "wait_begin events" \
+		"$(metrics | jq -r -s '[.[] | select(.name == "knotscope.agent.events")] | last |
+			.sum.dataPoints[] | select(.attributes[0].value.stringValue == "wait_begin") | .asInt')" \
+		"$(agent_records '.type == "summary"' | jq -r '.events.wait_begin')"
+	has_metric '.name == "knotscope.agent.export.items"'
+}
+
+@test "gzip, headers, and a SIGTERM that flushes what is queued" {
+	start_receiver
+	export OTEL_EXPORTER_OTLP_COMPRESSION=gzip
+	# After the first request, batches would wait a minute, and hold
+	# everything: only the stop delivers them.
+	export OTEL_BSP_SCHEDULE_DELAY=60000 OTEL_BLRP_SCHEDULE_DELAY=60000
+	export OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=65536
+	start_agent --otlp-header "x-tenant=blue team" --min-wait 0
+	start_workload contention 4 1 1
+	wait "$WORKLOAD_PID"
+	[ "$(received '[.[] | select(.path == "/v1/traces")] | length')" -le 1 ]
+	stop_agent TERM
+	[ "$(received '[.[] | select(.path == "/v1/traces")] | length')" -ge 2 ]
+
+	received '[.[] | select(.path == "/v1/traces")][0].headers' | jq -e '
+		.["content-encoding"] == "gzip" and .["x-tenant"] == "blue team"' >/dev/null
+	has_span ".resource[\"process.pid\"] == \"$WORKLOAD_PID\""
+	agent_records '.type == "summary"' | jq -e '.export.traces |
+		.dropped_shutdown == 0 and .exported == .produced' >/dev/null
+	expect_eq "spans received" "$(spans | wc -l)" \
+		"$(agent_records '.type == "summary"' | jq -r '.export.traces.exported')"
+	expect_accounted
+}
+
+@test "an unreachable endpoint costs nothing but counted failures" {
+	# Port 1 on loopback: nothing listens, connections are refused.
+	export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:1" OTEL_BLRP_EXPORT_TIMEOUT=1000
+	start_agent --min-wait 0
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+	stop_agent
+	agent_records '.type == "summary"' | jq -e '.deadlocks >= 1 and
+		.export.logs.produced >= 1 and .export.logs.exported == 0' >/dev/null
+	expect_accounted
+}
+
+@test "a full export queue drops, and says how many" {
+	start_receiver --statuses 503 --retry-after 30
+	export OTEL_BSP_MAX_QUEUE_SIZE=4 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4 OTEL_BSP_SCHEDULE_DELAY=10
+	start_agent --min-wait 0
+	start_workload contention 8 2 2
+	wait "$WORKLOAD_PID"
+	stop_agent
+	agent_records '.type == "summary"' | jq -e '.export.traces.dropped_queue_full > 0' >/dev/null
+	expect_accounted
+}
+
+@test "bad OTEL_* settings are refused at start, naming the variable" {
+	OTEL_EXPORTER_OTLP_TIMEOUT=soon run "$KNOTSCOPE" --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"OTEL_EXPORTER_OTLP_TIMEOUT"* ]]
+	OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1 run "$KNOTSCOPE" --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"OTEL_EXPORTER_OTLP_PROTOCOL"* ]]
+	run "$KNOTSCOPE" --otlp-endpoint ftp://example --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--otlp-endpoint"* ]]
+	run "$KNOTSCOPE" --min-wait 5parsecs --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--min-wait"* ]]
+}
