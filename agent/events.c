@@ -8,6 +8,20 @@
 #include "proc.h"
 #include "wait_target.h"
 
+const char *ks_event_kind_name(unsigned int kind)
+{
+	static const char *const names[KS_EV_KIND_MAX] = {
+		[KS_EV_WAIT_BEGIN] = "wait_begin",
+		[KS_EV_WAIT_END] = "wait_end",
+		[KS_EV_FORK] = "fork",
+		[KS_EV_EXEC] = "exec",
+		[KS_EV_EXIT] = "exit",
+		[KS_EV_RENAME] = "rename",
+	};
+
+	return kind < KS_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
+}
+
 static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_WAIT_BEGIN] = sizeof(struct ks_wait_begin),
 	[KS_EV_WAIT_END] = sizeof(struct ks_wait_end),
