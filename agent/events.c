@@ -31,23 +31,25 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_RENAME] = sizeof(struct ks_rename),
 };
 
-struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
-				  uint32_t tid, const struct ks_task_id *id)
+/*
+ * The thread a record comes from.  The table knows every thread from the
+ * scan or its fork record; one it does not know had its fork record lost to
+ * a full ring buffer, and /proc tells the rest (or that it is gone already).
+ */
+static struct ks_thread *ks_record_thread(struct ks_model *model, uint32_t tgid,
+					  uint32_t tid)
 {
 	struct ks_thread *thread = ks_table_thread(&model->table, tid);
-	uint64_t start_ticks =
-		ks_table_ns_to_ticks(&model->table, id->start_boottime_ns);
 	struct ks_proc_task task;
 	bool fresh_process;
 
-	if (thread && thread->start_ticks == start_ticks)
+	if (thread && thread->tgid == tgid)
 		return thread;
-	/* Missed its creation (it predates a lost record): ask /proc. */
 	if (ks_proc_read_task(tgid, tid, &task))
-		memset(&task, 0, sizeof(task));
+		return NULL;
 	fresh_process = !ks_table_process(&model->table, tgid);
-	thread = ks_table_add_thread(&model->table, tgid, tid, id->pidns_ino,
-				     id->ns_tid, start_ticks, task.comm);
+	thread = ks_table_add_thread(&model->table, tgid, tid, task.pidns_ino,
+				     task.ns_tid, task.start_ticks, task.comm);
 	if (thread && fresh_process && tid != tgid)
 		ks_proc_read_comm(tgid, thread->process->comm);
 	return thread;
@@ -66,7 +68,7 @@ static void ks_on_wait_begin(struct ks_model *model,
 			     const struct ks_wait_begin *rec)
 {
 	struct ks_thread *thread =
-		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid, &rec->task);
+		ks_record_thread(model, rec->hdr.tgid, rec->hdr.tid);
 	struct ks_wait_target target;
 	bool pi_refused;
 

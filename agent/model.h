@@ -43,8 +43,5 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size);
 /* "wait_begin", "fork"...: how records are named in JSON and metrics. */
 const char *ks_event_kind_name(unsigned int kind);
 
-/* Read a thread from /proc when an event names one not yet in the table. */
-struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
-				  uint32_t tid, const struct ks_task_id *id);
 
 #endif /* KS_MODEL_H */

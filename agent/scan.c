@@ -56,8 +56,6 @@ static void ks_seed_wait(struct ks_scan_ctx *ctx, struct ks_thread *thread,
 	begin->hdr.tid = thread->tid;
 	begin->hdr.kind = KS_EV_WAIT_BEGIN;
 	begin->hdr.size = sizeof(*begin);
-	begin->task.ns_tid = thread->ns.ns_tid;
-	begin->task.pidns_ino = thread->ns.pidns_ino;
 	begin->uaddr = sc->args[0];
 	begin->op = (uint32_t)sc->args[1];
 	begin->val = (uint32_t)sc->args[2];

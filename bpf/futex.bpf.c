@@ -60,22 +60,17 @@ static __always_inline void ks_read_stack(struct ks_wait_begin *e)
 		e->stack_len = 0;
 }
 
-static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
-					 __u64 uaddr, __u32 op, __u32 val,
-					 __u32 flags)
+static __always_inline int ks_wait_begin(const struct pt_regs *regs,
+					 __u16 syscall, __u64 uaddr, __u32 op,
+					 __u32 val, __u32 flags)
 {
 	struct ks_inflight inflight = {};
 	struct ks_cpu_stats *stats;
 	struct ks_wait_begin *e;
-	struct task_struct *task;
 
-	if (!ks_current_selected())
-		return 0;
 	e = ks_reserve(sizeof(*e), KS_EV_WAIT_BEGIN);
 	if (!e)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	ks_fill_task_id(&e->task, task);
 	e->uaddr = uaddr;
 	e->op = op;
 	e->val = val;
@@ -99,12 +94,12 @@ static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
 	return 0;
 }
 
-static __always_inline int ks_futex_enter(struct pt_regs *regs)
+static __always_inline int ks_futex_enter(const struct pt_regs *regs)
 {
-	__u64 uaddr = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	__u32 op = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	__u32 val = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	__u64 timeout = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	__u64 uaddr = KS_SYSCALL_ARG1(regs);
+	__u32 op = KS_SYSCALL_ARG2(regs);
+	__u32 val = KS_SYSCALL_ARG3(regs);
+	__u64 timeout = KS_SYSCALL_ARG4(regs);
 	__u32 flags = 0;
 
 	switch (op & FUTEX_CMD_MASK) {
@@ -124,12 +119,12 @@ static __always_inline int ks_futex_enter(struct pt_regs *regs)
 	return ks_wait_begin(regs, KS_SYS_FUTEX, uaddr, op, val, flags);
 }
 
-static __always_inline int ks_futex_waitv_enter(struct pt_regs *regs)
+static __always_inline int ks_futex_waitv_enter(const struct pt_regs *regs)
 {
 	struct futex_waitv_entry first = {};
-	__u64 waiters = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	__u32 count = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	__u64 timeout = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	__u64 waiters = KS_SYSCALL_ARG1(regs);
+	__u32 count = KS_SYSCALL_ARG2(regs);
+	__u64 timeout = KS_SYSCALL_ARG4(regs);
 	__u32 flags = 0;
 
 	/* Several words at once: no single owner, reported by the first. */
@@ -142,12 +137,12 @@ static __always_inline int ks_futex_waitv_enter(struct pt_regs *regs)
 			     flags);
 }
 
-static __always_inline int ks_futex2_wait_enter(struct pt_regs *regs)
+static __always_inline int ks_futex2_wait_enter(const struct pt_regs *regs)
 {
-	__u64 uaddr = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	__u32 val = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	__u32 futex2_flags = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	__u64 timeout = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	__u64 uaddr = KS_SYSCALL_ARG1(regs);
+	__u32 val = KS_SYSCALL_ARG2(regs);
+	__u32 futex2_flags = KS_SYSCALL_ARG4(regs);
+	__u64 timeout = KS_SYSCALL_ARG5(regs);
 	__u32 flags = 0;
 
 	if (timeout)
@@ -159,15 +154,22 @@ static __always_inline int ks_futex2_wait_enter(struct pt_regs *regs)
 
 KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
 {
+	struct pt_regs copy;
+
+	/* Every syscall of the machine passes here: decide on id alone. */
+	if (id != KS_NR_FUTEX && id != KS_NR_FUTEX_WAITV &&
+	    id != KS_NR_FUTEX_WAIT)
+		return 0;
+	if (!ks_current_selected() || ks_copy_regs(&copy, regs))
+		return 0;
 	switch (id) {
 	case KS_NR_FUTEX:
-		return ks_futex_enter(regs);
+		return ks_futex_enter(&copy);
 	case KS_NR_FUTEX_WAITV:
-		return ks_futex_waitv_enter(regs);
-	case KS_NR_FUTEX_WAIT:
-		return ks_futex2_wait_enter(regs);
+		return ks_futex_waitv_enter(&copy);
+	default:
+		return ks_futex2_wait_enter(&copy);
 	}
-	return 0;
 }
 
 KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)

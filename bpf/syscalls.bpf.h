@@ -26,27 +26,56 @@ static __always_inline long ks_syscall_nr(struct pt_regs *regs)
 #endif
 }
 
+/*
+ * The user registers at syscall entry, copied in one read: every field the
+ * wait path needs is in them, and one helper call costs less than a dozen.
+ * pt_regs is the syscall frame, laid out by the architecture's entry code,
+ * so its fields sit at the same offsets on every kernel and the copy can be
+ * read directly.
+ */
+static __always_inline int ks_copy_regs(struct pt_regs *copy,
+					struct pt_regs *regs)
+{
+	return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
+}
+
 /* The callee-saved registers a DWARF unwinder starts from. */
-static __always_inline void ks_save_user_regs(__u64 *out, struct pt_regs *regs)
+static __always_inline void ks_save_user_regs(__u64 *out,
+					      const struct pt_regs *regs)
 {
 	__builtin_memset(out, 0, KS_NR_USER_REGS * sizeof(__u64));
 #if defined(__TARGET_ARCH_x86)
-	out[KS_REG_IP] = BPF_CORE_READ(regs, ip);
-	out[KS_REG_SP] = BPF_CORE_READ(regs, sp);
-	out[KS_REG_BP] = BPF_CORE_READ(regs, bp);
-	out[KS_REG_BX] = BPF_CORE_READ(regs, bx);
-	out[KS_REG_R12] = BPF_CORE_READ(regs, r12);
-	out[KS_REG_R13] = BPF_CORE_READ(regs, r13);
-	out[KS_REG_R14] = BPF_CORE_READ(regs, r14);
-	out[KS_REG_R15] = BPF_CORE_READ(regs, r15);
+	out[KS_REG_IP] = regs->ip;
+	out[KS_REG_SP] = regs->sp;
+	out[KS_REG_BP] = regs->bp;
+	out[KS_REG_BX] = regs->bx;
+	out[KS_REG_R12] = regs->r12;
+	out[KS_REG_R13] = regs->r13;
+	out[KS_REG_R14] = regs->r14;
+	out[KS_REG_R15] = regs->r15;
 #elif defined(__TARGET_ARCH_arm64)
-	out[KS_REG_IP] = BPF_CORE_READ(regs, pc);
-	out[KS_REG_SP] = BPF_CORE_READ(regs, sp);
-	bpf_probe_read_kernel(&out[KS_REG_FP], 2 * sizeof(__u64),
-			      &regs->regs[29]);
-	bpf_probe_read_kernel(&out[KS_REG_X19], 10 * sizeof(__u64),
-			      &regs->regs[19]);
+	out[KS_REG_IP] = regs->pc;
+	out[KS_REG_SP] = regs->sp;
+	out[KS_REG_FP] = regs->regs[29];
+	out[KS_REG_LR] = regs->regs[30];
+	for (int i = 0; i < 10; i++)
+		out[KS_REG_X19 + i] = regs->regs[19 + i];
 #endif
 }
+
+/* Syscall arguments from the copy: the user's registers, not a wrapper's. */
+#if defined(__TARGET_ARCH_x86)
+#define KS_SYSCALL_ARG1(r) ((r)->di)
+#define KS_SYSCALL_ARG2(r) ((r)->si)
+#define KS_SYSCALL_ARG3(r) ((r)->dx)
+#define KS_SYSCALL_ARG4(r) ((r)->r10) /* rcx is taken by syscall */
+#define KS_SYSCALL_ARG5(r) ((r)->r8)
+#elif defined(__TARGET_ARCH_arm64)
+#define KS_SYSCALL_ARG1(r) ((r)->orig_x0) /* x0 becomes the return value */
+#define KS_SYSCALL_ARG2(r) ((r)->regs[1])
+#define KS_SYSCALL_ARG3(r) ((r)->regs[2])
+#define KS_SYSCALL_ARG4(r) ((r)->regs[3])
+#define KS_SYSCALL_ARG5(r) ((r)->regs[4])
+#endif
 
 #endif /* KNOTSCOPE_SYSCALLS_BPF_H */

@@ -98,9 +98,12 @@ struct ks_task_id {
 	__u32 pidns_ino; /* inode of that pid namespace */
 };
 
+/*
+ * The waiting thread is named by hdr alone: the agent knows its namespace
+ * identity from its fork record or /proc, so the hot path does not read it.
+ */
 struct ks_wait_begin {
 	struct ks_event_header hdr;
-	struct ks_task_id task;
 	__u64 uaddr; /* futex word */
 	__u32 op; /* futex op as passed, flags included */
 	__u32 val; /* expected value (or the waitv count) */
@@ -200,17 +203,15 @@ struct ks_comm_key {
 
 _Static_assert(sizeof(struct ks_event_header) == 24, "header layout");
 _Static_assert(sizeof(struct ks_task_id) == 16, "task id layout");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, task) == 24,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, uaddr) == 24,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, uaddr) == 40,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, words) == 48,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, words) == 64,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 72,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 88,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 208,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 224,
-	       "wait_begin");
-_Static_assert(sizeof(struct ks_wait_begin) == 224 + KS_STACK_SNAPSHOT_BYTES,
+_Static_assert(sizeof(struct ks_wait_begin) == 208 + KS_STACK_SNAPSHOT_BYTES,
 	       "wait_begin size");
 _Static_assert(sizeof(struct ks_wait_end) == 56, "wait_end size");
 _Static_assert(__builtin_offsetof(struct ks_fork, clear_child_tid) == 48,

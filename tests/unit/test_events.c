@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "model.h"
@@ -94,14 +95,11 @@ static void exit_thread(struct world *w, uint32_t tgid, uint32_t tid,
 }
 
 static void wait_begin(struct world *w, uint32_t tgid, uint32_t tid,
-		       uint64_t start, uint32_t op, uint64_t ts)
+		       uint32_t op, uint64_t ts)
 {
 	struct ks_wait_begin rec = { 0 };
 
 	header(&rec.hdr, KS_EV_WAIT_BEGIN, sizeof(rec), tgid, tid, ts);
-	rec.task.start_boottime_ns = START(start);
-	rec.task.ns_tid = tid;
-	rec.task.pidns_ino = TEST_PIDNS;
 	rec.syscall = KS_SYS_FUTEX;
 	rec.op = op;
 	rec.uaddr = 0x1000;
@@ -164,7 +162,7 @@ static void test_waits_begin_and_end_and_are_counted(void **state)
 	struct ks_process *process;
 
 	fork_thread(w, 50, 50, 1, 0);
-	wait_begin(w, 50, 50, 1, FUTEX_WAIT_PRIVATE, 1000);
+	wait_begin(w, 50, 50, FUTEX_WAIT_PRIVATE, 1000);
 	thread = ks_table_thread(&w->model.table, 50);
 	assert_true(thread->wait.active);
 	/* An end that belongs to another wait changes nothing. */
@@ -185,12 +183,12 @@ static void test_edeadlk_from_lock_pi_parks_on_that_lock(void **state)
 	struct ks_thread *thread;
 
 	fork_thread(w, 50, 50, 1, 0);
-	wait_begin(w, 50, 50, 1, FUTEX_LOCK_PI_PRIVATE, 1000);
+	wait_begin(w, 50, 50, FUTEX_LOCK_PI_PRIVATE, 1000);
 	wait_end(w, 50, 50, FUTEX_LOCK_PI_PRIVATE, 1000, 1100, -EDEADLK);
 	thread = ks_table_thread(&w->model.table, 50);
 	assert_true(thread->wait.pi_refused);
 	/* glibc's parking wait keeps the refused lock in view... */
-	wait_begin(w, 50, 50, 1, FUTEX_WAIT_BITSET_PRIVATE, 1200);
+	wait_begin(w, 50, 50, FUTEX_WAIT_BITSET_PRIVATE, 1200);
 	assert_true(thread->wait.pi_refused);
 	assert_int_equal(ks_lock_wait(&thread->wait)->op,
 			 FUTEX_LOCK_PI_PRIVATE);
@@ -203,10 +201,19 @@ static void test_events_from_unknown_threads_create_them(void **state)
 {
 	struct world *w = *state;
 
-	/* Missed its creation (a record lost, or older than the scan). */
-	wait_begin(w, 60, 61, 5, FUTEX_WAIT_PRIVATE, 1000);
-	assert_non_null(ks_table_thread(&w->model.table, 61));
-	assert_non_null(ks_table_process(&w->model.table, 60));
+	uint32_t self = (uint32_t)getpid();
+	struct ks_thread *thread;
+
+	/* Its fork record was lost: /proc tells who it is. */
+	wait_begin(w, self, self, FUTEX_WAIT_PRIVATE, 1000);
+	thread = ks_table_thread(&w->model.table, self);
+	assert_non_null(thread);
+	assert_true(thread->wait.active);
+	assert_int_not_equal(thread->ns.pidns_ino, 0);
+	assert_int_not_equal(thread->start_ticks, 0);
+	/* One already gone is not tracked at all. */
+	wait_begin(w, 2147483000, 2147483001, FUTEX_WAIT_PRIVATE, 1000);
+	assert_null(ks_table_thread(&w->model.table, 2147483001));
 }
 
 static void test_exec_restarts_the_process_and_follows_comm(void **state)

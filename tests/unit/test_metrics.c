@@ -99,7 +99,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_histogram_buckets_are_upper_inclusive),
-		cmocka_unit_test(test_collect_covers_agent_and_waiting_processes),
+		cmocka_unit_test(
+			test_collect_covers_agent_and_waiting_processes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
