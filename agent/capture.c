@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/btf.h>
+
 #include "capture.h"
 #include "knotscope.skel.h"
 #include "log.h"
@@ -11,6 +13,7 @@ struct ks_capture {
 	struct knotscope_bpf *skel;
 	struct ring_buffer *ring;
 	const char *attach_mode;
+	bool has_lock_contention; /* lock:contention_begin, Linux 5.19+ */
 };
 
 static bool ks_is_raw_variant(const struct bpf_program *prog)
@@ -19,6 +22,40 @@ static bool ks_is_raw_variant(const struct bpf_program *prog)
 	size_t len = strlen(name);
 
 	return len > 3 && !strcmp(name + len - 3, "_rt");
+}
+
+static bool ks_has_prefix(const struct bpf_program *prog, const char *prefix)
+{
+	return !strncmp(bpf_program__name(prog), prefix, strlen(prefix));
+}
+
+/* Whether the running kernel has a tracepoint tp_btf can attach to. */
+static bool ks_kernel_has_tracepoint(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char typedef_name[128];
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	found = btf__find_by_name_kind(vmlinux, typedef_name,
+				       BTF_KIND_TYPEDEF) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+/* What the run asked for and what the kernel offers decide what loads. */
+static bool ks_program_wanted(const struct bpf_program *prog,
+			      const struct ks_capture_config *config,
+			      const struct ks_capture *capture)
+{
+	if (ks_has_prefix(prog, "ks_switch") ||
+	    ks_has_prefix(prog, "ks_waking"))
+		return config->offcpu_min_ns > 0;
+	if (ks_has_prefix(prog, "ks_klock"))
+		return capture->has_lock_contention;
+	return true;
 }
 
 static int ks_capture_load(struct ks_capture *capture,
@@ -35,13 +72,15 @@ static int ks_capture_load(struct ks_capture *capture,
 	skel->rodata->ks_agent_tgid = selection->agent_tgid;
 	skel->rodata->ks_filter_mode = ks_selection_filter_mode(selection);
 	skel->rodata->ks_wakeup_bytes = config->ringbuf_bytes / 4;
+	skel->rodata->ks_offcpu_min_ns = config->offcpu_min_ns;
 	err = bpf_map__set_max_entries(skel->maps.ks_events,
 				       config->ringbuf_bytes);
 	if (err)
 		goto fail;
 	bpf_object__for_each_program(prog, skel->obj) {
-		err = bpf_program__set_autoload(prog, ks_is_raw_variant(prog) !=
-							      use_btf);
+		err = bpf_program__set_autoload(
+			prog, ks_is_raw_variant(prog) != use_btf &&
+				      ks_program_wanted(prog, config, capture));
 		if (err)
 			goto fail;
 	}
@@ -89,6 +128,11 @@ int ks_capture_open(struct ks_capture **out,
 
 	if (!capture)
 		return -ENOMEM;
+	capture->has_lock_contention =
+		ks_kernel_has_tracepoint("contention_begin");
+	if (!capture->has_lock_contention)
+		ks_debug("no lock:contention_* tracepoints (Linux < 5.19): "
+			 "kernel lock waits are not watched\n");
 	/*
 	 * tp_btf dispatches fastest but needs BTF for each tracepoint and a
 	 * 5.5+ kernel; raw_tp works wherever raw tracepoints do.  Both run the
@@ -125,10 +169,14 @@ int ks_capture_open(struct ks_capture **out,
 	*out = capture;
 	return 0;
 fail:
-	if (err == -EPERM || err == -EACCES)
+	/* EACCES is the verifier's no; EPERM is the kernel's. */
+	if (err == -EPERM)
 		ks_err("the kernel refused to load BPF programs (%s): run as "
 		       "root or grant CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE\n",
 		       strerror(-err));
+	else if (err == -EACCES)
+		ks_err("the kernel's verifier rejected a BPF program (run "
+		       "with -vv for its log)\n");
 	else
 		ks_err("cannot load the BPF programs: %s (run with -vv for "
 		       "the verifier's log)\n",

@@ -18,6 +18,7 @@ struct ks_capture;
 struct ks_capture_config {
 	const struct ks_selection *selection;
 	uint32_t ringbuf_bytes;
+	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 };

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "deadlock_report.h"
 #include "log.h"
+#include "proc.h"
 #include "report.h"
 
 static const struct ks_thread *ks_nth_thread(const struct ks_deadlock *deadlock,
@@ -29,6 +30,36 @@ static void ks_count_in_processes(const struct ks_deadlock *deadlock)
 	}
 }
 
+/* Where the thread waits in its own code, unwound while it still waits. */
+static void ks_unwind_member(struct ks_deadlock_reporter *reporter,
+			     const struct ks_thread *t, struct ks_stack *stack)
+{
+	__u64 regs[KS_NR_USER_REGS] = { 0 };
+	struct ks_stack_source source = {
+		.regs = t->wait.begin.regs,
+		.snapshot = t->wait.begin.stack,
+		.snapshot_len = t->wait.begin.stack_len,
+		/* Confirmed just now: still blocked in that wait. */
+		.live = true,
+	};
+	struct ks_proc_syscall sc;
+
+	/*
+	 * Blocked on a kernel lock inside some system call: that call's
+	 * frame, not the last futex wait's, is where it is.
+	 */
+	if (t->klock.active) {
+		if (ks_proc_read_syscall(t->tgid, t->tid, &sc))
+			return;
+		regs[KS_REG_IP] = sc.pc;
+		regs[KS_REG_SP] = sc.sp;
+		source.regs = regs;
+		source.snapshot_len = 0;
+	}
+	ks_symbolizer_unwind(reporter->model->symbolizer, t->tgid, t->tid,
+			     &source, KS_MAX_FRAMES, stack);
+}
+
 void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
 {
 	struct ks_deadlock_reporter *reporter = ctx;
@@ -41,20 +72,9 @@ void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
 		ks_err("out of memory while reporting a deadlock\n");
 		return;
 	}
-	for (size_t i = 0; i < nr; i++) {
-		const struct ks_thread *t = ks_nth_thread(deadlock, i);
-		struct ks_stack_source source = {
-			.regs = t->wait.begin.regs,
-			.snapshot = t->wait.begin.stack,
-			.snapshot_len = t->wait.begin.stack_len,
-			/* Confirmed just now: still blocked in that wait. */
-			.live = true,
-		};
-
-		ks_symbolizer_unwind(reporter->model->symbolizer, t->tgid,
-				     t->tid, &source, KS_MAX_FRAMES,
-				     &stacks[i]);
-	}
+	for (size_t i = 0; i < nr; i++)
+		ks_unwind_member(reporter, ks_nth_thread(deadlock, i),
+				 &stacks[i]);
 	/* Latency runs to the report, unwinding included. */
 	now = ks_now_mono_ns();
 	report.member_stacks = stacks;

@@ -151,7 +151,8 @@ static bool ks_wait_needs_refresh(const struct ks_detector *d,
 	 * so a waiter arriving in between saw no owner: look again once the
 	 * wait has lasted long enough to matter.
 	 */
-	return !wait->refreshed && !target->timed && !target->deadlock_edge &&
+	return !thread->klock.active && !wait->refreshed && !target->timed &&
+	       !target->deadlock_edge &&
 	       !(wait->begin.flags & KS_WAIT_SEEDED) &&
 	       now >= wait->begin.hdr.ts_ns + d->confirm_ns;
 }
@@ -166,7 +167,7 @@ static size_t ks_collect_edges(struct ks_detector *d,
 	for (thread = table->threads; thread; thread = thread->hh.next) {
 		struct ks_deadlock_member *m;
 
-		if (!thread->wait.active)
+		if (!thread->wait.active && !thread->klock.active)
 			continue;
 		if (ks_detector_reserve(d, n + 1))
 			break;

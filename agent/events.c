@@ -17,6 +17,12 @@ const char *ks_event_kind_name(unsigned int kind)
 		[KS_EV_EXEC] = "exec",
 		[KS_EV_EXIT] = "exit",
 		[KS_EV_RENAME] = "rename",
+		[KS_EV_WAKE] = "wake",
+		[KS_EV_IO] = "io",
+		[KS_EV_REAPED] = "reaped",
+		[KS_EV_OFFCPU] = "offcpu",
+		[KS_EV_KLOCK_BEGIN] = "klock_begin",
+		[KS_EV_KLOCK_END] = "klock_end",
 	};
 
 	return kind < KS_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
@@ -29,6 +35,12 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_EXEC] = sizeof(struct ks_exec),
 	[KS_EV_EXIT] = sizeof(struct ks_exit),
 	[KS_EV_RENAME] = sizeof(struct ks_rename),
+	[KS_EV_WAKE] = sizeof(struct ks_wake),
+	[KS_EV_IO] = sizeof(struct ks_io),
+	[KS_EV_REAPED] = sizeof(struct ks_reaped),
+	[KS_EV_OFFCPU] = sizeof(struct ks_offcpu),
+	[KS_EV_KLOCK_BEGIN] = sizeof(struct ks_klock_begin),
+	[KS_EV_KLOCK_END] = sizeof(struct ks_klock_end),
 };
 
 /*
@@ -122,6 +134,43 @@ static void ks_on_wait_end(struct ks_model *model,
 			   rec->ret == -EDEADLK;
 	if (wait->pi_refused)
 		wait->refused = wait->begin;
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_klock_begin(struct ks_model *model,
+			      const struct ks_klock_begin *rec)
+{
+	struct ks_thread *thread =
+		ks_record_thread(model, rec->hdr.tgid, rec->hdr.tid);
+	struct ks_thread_klock *klock;
+
+	if (!thread)
+		return;
+	klock = &thread->klock;
+	klock->active = true;
+	klock->lock = rec->lock;
+	klock->flags = rec->flags;
+	klock->owner_tid = rec->owner_tid;
+	klock->begin_ts_ns = rec->hdr.ts_ns;
+	thread->process->stats.lock_waits++;
+	ks_detector_mark_dirty(model->detector);
+}
+
+static void ks_on_klock_end(struct ks_model *model,
+			    const struct ks_klock_end *rec)
+{
+	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
+	struct ks_wait_target target;
+
+	if (!thread || !thread->klock.active ||
+	    thread->klock.begin_ts_ns != rec->begin_ts_ns)
+		return;
+	ks_wait_target_resolve(&model->table, thread, &target);
+	ks_wait_hist_record(&thread->process->stats.lock_wait[target.kind],
+			    rec->hdr.ts_ns - rec->begin_ts_ns);
+	if (model->hooks && model->hooks->klock_ended)
+		model->hooks->klock_ended(model->hooks_ctx, thread, rec);
+	thread->klock.active = false;
 	ks_detector_mark_dirty(model->detector);
 }
 
@@ -232,6 +281,12 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 		break;
 	case KS_EV_RENAME:
 		ks_on_rename(model, data);
+		break;
+	case KS_EV_KLOCK_BEGIN:
+		ks_on_klock_begin(model, data);
+		break;
+	case KS_EV_KLOCK_END:
+		ks_on_klock_end(model, data);
 		break;
 	}
 }

@@ -164,6 +164,30 @@ static json_object *ks_stack_json(const struct ks_stack *stack)
 	return frames;
 }
 
+static void ks_add_since(json_object *wait, uint64_t since_mono, uint64_t now)
+{
+	char buf[40];
+
+	ks_format_rfc3339(ks_mono_to_real_ns(since_mono), buf, sizeof(buf));
+	ks_add(wait, "blocked_since", json_object_new_string(buf));
+	ks_add(wait, "blocked_ms",
+	       json_object_new_double((double)(now - since_mono) / 1e6));
+}
+
+static void ks_add_futex_wait(json_object *wait,
+			      const struct ks_wait_begin *begin, uint64_t now)
+{
+	char buf[64];
+
+	ks_futex_op_describe(begin->op, buf, sizeof(buf));
+	ks_add(wait, "futex_op", json_object_new_string(buf));
+	ks_add(wait, "futex_address", ks_hex(begin->uaddr));
+	if (begin->flags & KS_WAIT_SEEDED)
+		ks_add(wait, "blocked_since", NULL);
+	else
+		ks_add_since(wait, begin->hdr.ts_ns, now);
+}
+
 static json_object *ks_member_json(const struct ks_deadlock_member *m,
 				   const struct ks_stack *stack, uint64_t now)
 {
@@ -178,20 +202,12 @@ static json_object *ks_member_json(const struct ks_deadlock_member *m,
 		ks_mutex_kind_describe(m->target.mutex_kind, buf, sizeof(buf));
 		ks_add(wait, "mutex_type", json_object_new_string(buf));
 	}
-	ks_add(wait, "address", ks_hex(m->target.lock_addr));
-	ks_futex_op_describe(begin->op, buf, sizeof(buf));
-	ks_add(wait, "futex_op", json_object_new_string(buf));
-	ks_add(wait, "futex_address", ks_hex(begin->uaddr));
-	if (begin->flags & KS_WAIT_SEEDED) {
-		ks_add(wait, "blocked_since", NULL);
-	} else {
-		ks_format_rfc3339(ks_mono_to_real_ns(begin->hdr.ts_ns), buf,
-				  sizeof(buf));
-		ks_add(wait, "blocked_since", json_object_new_string(buf));
-		ks_add(wait, "blocked_ms",
-		       json_object_new_double((double)(now - begin->hdr.ts_ns) /
-					      1e6));
-	}
+	ks_lock_address_describe(&m->target, buf, sizeof(buf));
+	ks_add(wait, "address", json_object_new_string(buf));
+	if (ks_lock_kind_in_kernel(m->target.kind))
+		ks_add_since(wait, m->thread->klock.begin_ts_ns, now);
+	else
+		ks_add_futex_wait(wait, begin, now);
 	if (m->thread->wait.pi_refused)
 		ks_add(wait, "kernel_refused",
 		       json_object_new_string("EDEADLK"));

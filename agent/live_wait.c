@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
 #include <sys/syscall.h>
 
 #include "live_wait.h"
@@ -14,6 +15,24 @@ void ks_live_refresh_wait(void *ctx, struct ks_thread *thread)
 	thread->wait.refreshed = true;
 }
 
+/*
+ * The kernel does not show who holds one of its locks; what the process
+ * shows is where the thread sleeps, which must be a sleeping lock's slow
+ * path (__mutex_lock, rwsem_down_*_slowpath, rt_mutex_*, down*).
+ */
+static bool ks_live_verify_klock(const struct ks_thread *thread)
+{
+	static const char *const sleepers[] = { "mutex", "rwsem", "down" };
+	char wchan[128];
+
+	if (ks_proc_read_wchan(thread->tgid, thread->tid, wchan, sizeof(wchan)))
+		return false;
+	for (size_t i = 0; i < sizeof(sleepers) / sizeof(sleepers[0]); i++)
+		if (strstr(wchan, sleepers[i]))
+			return true;
+	return false;
+}
+
 bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 			 const struct ks_thread *thread,
 			 const struct ks_wait_target *target)
@@ -23,6 +42,8 @@ bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 	struct ks_wait_target fresh;
 	struct ks_proc_syscall sc;
 
+	if (ks_lock_kind_in_kernel(target->kind))
+		return ks_live_verify_klock(thread);
 	/*
 	 * A wait interrupted by SIGSTOP or a debugger resumes through
 	 * restart_syscall(), which keeps the original arguments.

@@ -197,6 +197,14 @@ static void ks_collect_process(struct ks_collector *c,
 	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
 }
 
+void ks_metrics_collect_process(struct ks_process *process, ks_metric_fn fn,
+				void *ctx)
+{
+	struct ks_collector c = { .fn = fn, .ctx = ctx };
+
+	ks_collect_process(&c, process);
+}
+
 void ks_metrics_collect(const struct ks_model *model,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx)

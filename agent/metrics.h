@@ -65,5 +65,8 @@ typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);
 void ks_metrics_collect(const struct ks_model *model,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx);
+/* The samples of one process only: its last values, as it goes away. */
+void ks_metrics_collect_process(struct ks_process *process, ks_metric_fn fn,
+				void *ctx);
 
 #endif /* KS_METRICS_H */

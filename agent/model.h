@@ -20,6 +20,9 @@ struct ks_model_hooks {
 	/* A wait seen from its start ended; thread->wait still holds it. */
 	void (*wait_ended)(void *ctx, struct ks_thread *thread,
 			   const struct ks_wait_end *end);
+	/* A kernel lock wait ended; thread->klock still holds it. */
+	void (*klock_ended)(void *ctx, struct ks_thread *thread,
+			    const struct ks_klock_end *end);
 };
 
 struct ks_model {
@@ -42,6 +45,5 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size);
 
 /* "wait_begin", "fork"...: how records are named in JSON and metrics. */
 const char *ks_event_kind_name(unsigned int kind);
-
 
 #endif /* KS_MODEL_H */

@@ -156,6 +156,15 @@ int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
 	return 0;
 }
 
+int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/wchan", proc_root, tgid,
+		 tid);
+	return ks_read_small_file(path, buf, size) < 0 ? -1 : 0;
+}
+
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };

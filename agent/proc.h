@@ -34,6 +34,11 @@ int ks_proc_read_comm(uint32_t tgid, char comm[KS_COMM_LEN]);
 /* Returns 0 when the thread sits in a system call, -1 when it runs. */
 int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
 			 struct ks_proc_syscall *out);
+/*
+ * The kernel function a blocked thread sleeps in (/proc/.../wchan), e.g.
+ * "__mutex_lock.constprop.0"; empty for a running thread.
+ */
+int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size);
 /* Reads another process's memory; the full length or -1. */
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len);
 

@@ -43,15 +43,19 @@ static void ks_write_thread_name(FILE *out, const struct ks_thread *thread)
 static void ks_write_wait(FILE *out, const struct ks_deadlock_member *m)
 {
 	const struct ks_wait_target *target = &m->target;
-	char mutex_kind[64];
+	char mutex_kind[64], address[32];
 
 	fprintf(out, "  ");
 	ks_write_thread_name(out, m->thread);
 	if (target->kind == KS_LOCK_THREAD_EXIT) {
 		fprintf(out, "\n    waits in pthread_join() for ");
 	} else {
-		fprintf(out, "\n    waits for %s 0x%" PRIx64,
-			ks_lock_kind_name(target->kind), target->lock_addr);
+		ks_lock_address_describe(target, address, sizeof(address));
+		fprintf(out, "\n    waits for %s %s%s",
+			ks_lock_kind_name(target->kind), address,
+			ks_lock_kind_in_kernel(target->kind) ?
+				" in the kernel" :
+				"");
 		if (target->mutex_kind != UINT32_MAX) {
 			ks_mutex_kind_describe(target->mutex_kind, mutex_kind,
 					       sizeof(mutex_kind));

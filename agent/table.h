@@ -16,7 +16,7 @@
 #include "waitgraph.h"
 
 /* enum ks_lock_kind (wait_target.h) values, for per-kind statistics. */
-#define KS_NR_LOCK_KINDS 5
+#define KS_NR_LOCK_KINDS 8
 
 struct ks_otlp_resource;
 
@@ -52,6 +52,15 @@ ks_lock_wait_mut(struct ks_thread_wait *wait)
 	return wait->pi_refused ? &wait->refused : &wait->begin;
 }
 
+/* A kernel lock the thread waits for, inside a system call. */
+struct ks_thread_klock {
+	bool active;
+	uint64_t lock; /* kernel address: never leaves the agent as is */
+	uint32_t flags; /* KS_KLOCK_* */
+	uint32_t owner_tid; /* host tid, 0 unknown */
+	uint64_t begin_ts_ns;
+};
+
 struct ks_process_stats {
 	uint64_t futex_waits; /* every wait, lock or not */
 	uint64_t lock_waits; /* waits on a mutex or a thread exit */
@@ -78,6 +87,7 @@ struct ks_thread {
 	char comm[KS_COMM_LEN];
 	struct ks_process *process;
 	struct ks_thread_wait wait;
+	struct ks_thread_klock klock;
 	/* Scratch for the detector: valid while detector_tick is current. */
 	struct ks_graph_node node;
 	uint64_t detector_tick;

@@ -23,6 +23,8 @@ struct ks_telemetry {
 	uint64_t min_wait_ns;
 	uint64_t metric_interval_ns;
 	uint64_t last_metrics_mono_ns;
+	/* Stopped: the last metrics went out with every live process. */
+	bool stopped;
 };
 
 struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
@@ -67,6 +69,7 @@ int ks_telemetry_start(struct ks_telemetry *telemetry)
 
 void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 {
+	telemetry->stopped = true;
 	ks_otlp_exporter_stop(telemetry->exporter, timeout_ms);
 }
 
@@ -99,9 +102,42 @@ static struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 	return process->resource;
 }
 
+struct ks_otlp_builder {
+	struct ks_telemetry *telemetry;
+	struct ks_otlp_metrics *snapshot;
+	uint64_t now_real_ns;
+	/* The metric being filled, and whose: samples of one come together. */
+	OtlpMetric *metric;
+	const struct ks_metric_desc *desc;
+	struct ks_otlp_resource *resource;
+};
+
+static void ks_add_sample(void *ctx, const struct ks_metric_sample *sample);
+static void ks_builder_flush(struct ks_otlp_builder *b);
+
+/*
+ * A process that exits between two metric exports would never have its
+ * last counts sent: send them as it goes, under its own resource.
+ */
 void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
 			       struct ks_process *process)
 {
+	struct ks_otlp_builder builder = {
+		.telemetry = telemetry,
+		.now_real_ns = ks_now_real_ns(),
+	};
+
+	if (!telemetry->stopped && process->stats.futex_waits &&
+	    ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_METRICS)) {
+		builder.snapshot = ks_otlp_metrics_new();
+		if (builder.snapshot) {
+			ks_metrics_collect_process(process, ks_add_sample,
+						   &builder);
+			ks_builder_flush(&builder);
+			ks_otlp_export_metrics(telemetry->exporter,
+					       builder.snapshot);
+		}
+	}
 	ks_otlp_resource_put(process->resource);
 	process->resource = NULL;
 }
@@ -213,8 +249,58 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 		ks_otlp_export_span(telemetry->exporter, resource, span);
 }
 
+/* A kernel lock wait: its thread and its holder; no user site to name. */
+static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
+			      const struct ks_klock_end *end)
+{
+	struct ks_telemetry *telemetry = ctx;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	uint8_t trace_id[KS_TRACE_ID_LEN], span_id[KS_SPAN_ID_LEN];
+	struct ks_otlp_resource *resource;
+	struct ks_wait_target target = { 0 };
+	char name[48], address[32];
+	OtlpSpan *span;
+
+	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns ||
+	    !ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return;
+	resource = ks_resource_of(telemetry, thread->process);
+	if (!resource)
+		return;
+	target.kind = ks_klock_kind(thread->klock.flags);
+	target.lock_addr = thread->klock.lock;
+	ks_trace_id_new(trace_id);
+	ks_span_id_new(span_id);
+	snprintf(name, sizeof(name), "wait for %s",
+		 ks_lock_kind_name(target.kind));
+	span = ks_otlp_span_new(trace_id, span_id, name,
+				ks_mono_to_real_ns(end->begin_ts_ns),
+				ks_mono_to_real_ns(end->hdr.ts_ns));
+	if (!span)
+		return;
+	ks_lock_address_describe(&target, address, sizeof(address));
+	ks_otlp_attrs_int(&attrs, "thread.id", thread->tid);
+	ks_otlp_attrs_str(&attrs, "thread.name", thread->comm);
+	ks_otlp_attrs_str(&attrs, "knotscope.lock.kind",
+			  ks_lock_kind_name(target.kind));
+	ks_otlp_attrs_str(&attrs, "knotscope.lock.address", address);
+	if (thread->klock.owner_tid)
+		ks_otlp_attrs_int(&attrs, "knotscope.lock.holder.tid",
+				  thread->klock.owner_tid);
+	if (end->ret)
+		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR,
+					"lock not acquired");
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	ks_otlp_export_span(telemetry->exporter, resource, span);
+}
+
 const struct ks_model_hooks ks_telemetry_hooks = {
 	.wait_ended = ks_on_wait_ended,
+	.klock_ended = ks_on_klock_ended,
 };
 
 static char *ks_report_text(const struct ks_report *report)
@@ -323,16 +409,6 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 	}
 	free(span_ids);
 }
-
-struct ks_otlp_builder {
-	struct ks_telemetry *telemetry;
-	struct ks_otlp_metrics *snapshot;
-	uint64_t now_real_ns;
-	/* The metric being filled, and whose: samples of one come together. */
-	OtlpMetric *metric;
-	const struct ks_metric_desc *desc;
-	struct ks_otlp_resource *resource;
-};
 
 static void ks_builder_flush(struct ks_otlp_builder *b)
 {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "wait_target.h"
 
@@ -23,6 +25,16 @@
 
 enum { W_LOCK = 0, W_COUNT, W_OWNER, W_NUSERS, W_KIND, W_SPINS };
 
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+static uint64_t ks_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 const char *ks_lock_kind_name(enum ks_lock_kind kind)
 {
 	switch (kind) {
@@ -34,10 +46,45 @@ const char *ks_lock_kind_name(enum ks_lock_kind kind)
 		return "pi-mutex";
 	case KS_LOCK_THREAD_EXIT:
 		return "thread-exit";
+	case KS_LOCK_KERNEL_MUTEX:
+		return "kernel-mutex";
+	case KS_LOCK_KERNEL_RWSEM:
+		return "kernel-rwsem";
+	case KS_LOCK_KERNEL_OTHER:
+		return "kernel-lock";
 	case KS_LOCK_NONE:
 		break;
 	}
 	return "futex";
+}
+
+bool ks_lock_kind_in_kernel(enum ks_lock_kind kind)
+{
+	return kind >= KS_LOCK_KERNEL_MUTEX;
+}
+
+enum ks_lock_kind ks_klock_kind(uint32_t flags)
+{
+	if (flags & KS_KLOCK_MUTEX)
+		return KS_LOCK_KERNEL_MUTEX;
+	if (flags & (KS_KLOCK_READ | KS_KLOCK_WRITE))
+		return KS_LOCK_KERNEL_RWSEM;
+	return KS_LOCK_KERNEL_OTHER;
+}
+
+void ks_lock_address_describe(const struct ks_wait_target *target, char *buf,
+			      unsigned long size)
+{
+	static uint64_t key;
+
+	if (!ks_lock_kind_in_kernel(target->kind)) {
+		snprintf(buf, size, "0x%" PRIx64, target->lock_addr);
+		return;
+	}
+	while (!key)
+		if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+			key = 0x9e3779b97f4a7c15ull;
+	snprintf(buf, size, "k:%016" PRIx64, ks_mix64(target->lock_addr ^ key));
 }
 
 void ks_mutex_kind_describe(uint32_t mutex_kind, char *buf, unsigned long size)
@@ -154,6 +201,25 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 	return true;
 }
 
+/*
+ * The kernel names the owner of a mutex or write-held rw-semaphore by its
+ * host tid: no namespace to translate, nothing to validate but liveness.
+ */
+static void ks_resolve_klock(const struct ks_table *table,
+			     const struct ks_thread *waiter,
+			     struct ks_wait_target *out)
+{
+	const struct ks_thread_klock *klock = &waiter->klock;
+
+	out->kind = ks_klock_kind(klock->flags);
+	out->lock_addr = klock->lock;
+	out->holder_ns_tid = klock->owner_tid;
+	out->holder = klock->owner_tid ?
+			      ks_table_thread(table, klock->owner_tid) :
+			      NULL;
+	out->deadlock_edge = out->holder != NULL;
+}
+
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
 			    struct ks_wait_target *out)
@@ -165,6 +231,11 @@ void ks_wait_target_resolve(const struct ks_table *table,
 
 	memset(out, 0, sizeof(*out));
 	out->mutex_kind = UINT32_MAX;
+	/* Blocked inside the kernel now, whatever futex wait led there. */
+	if (waiter->klock.active) {
+		ks_resolve_klock(table, waiter, out);
+		return;
+	}
 	out->lock_addr = begin->uaddr;
 	/* After an EDEADLK glibc parks the thread with no timeout. */
 	out->timed = (begin->flags & KS_WAIT_TIMED) && !waiter->wait.pi_refused;

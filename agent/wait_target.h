@@ -23,9 +23,12 @@ enum ks_lock_kind {
 	KS_LOCK_ROBUST_MUTEX, /* ... with PTHREAD_MUTEX_ROBUST */
 	KS_LOCK_PI_MUTEX, /* ... with PTHREAD_PRIO_INHERIT */
 	KS_LOCK_THREAD_EXIT, /* pthread_join: the holder is the joined thread */
+	KS_LOCK_KERNEL_MUTEX, /* struct mutex, in a system call */
+	KS_LOCK_KERNEL_RWSEM, /* struct rw_semaphore */
+	KS_LOCK_KERNEL_OTHER, /* rt_mutex, semaphore: no owner recorded */
 };
 
-_Static_assert(KS_LOCK_THREAD_EXIT + 1 == KS_NR_LOCK_KINDS,
+_Static_assert(KS_LOCK_KERNEL_OTHER + 1 == KS_NR_LOCK_KINDS,
 	       "per-kind statistics in table.h");
 
 struct ks_wait_target {
@@ -40,14 +43,27 @@ struct ks_wait_target {
 };
 
 /*
- * Resolves what waiter waits for, from the lock words in its wait record
- * (ks_lock_wait()): as the kernel captured them, or as re-read since.
+ * Resolves what waiter waits for: the kernel lock it is blocked on if any,
+ * else its futex wait, from the lock words in its wait record
+ * (ks_lock_wait()), as the kernel captured them or as re-read since.
  */
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
 			    struct ks_wait_target *out);
 
 const char *ks_lock_kind_name(enum ks_lock_kind kind);
+bool ks_lock_kind_in_kernel(enum ks_lock_kind kind);
+/* The kind of kernel lock a contention_begin's KS_KLOCK_* flags name. */
+enum ks_lock_kind ks_klock_kind(uint32_t flags);
+
+/*
+ * The lock's address as reports show it: "0x..." in the process, or for a
+ * kernel lock "k:" and a keyed hash of its address.  Kernel addresses would
+ * give away the kernel's layout (KASLR) to anyone who reads the telemetry;
+ * the key is random per agent run, so ids are stable only within a run.
+ */
+void ks_lock_address_describe(const struct ks_wait_target *target, char *buf,
+			      unsigned long size);
 /* "normal", "recursive", "errorcheck" or "adaptive", plus flags. */
 void ks_mutex_kind_describe(uint32_t mutex_kind, char *buf, unsigned long size);
 

@@ -17,6 +17,7 @@
 extern const volatile __u32 ks_agent_tgid;
 extern const volatile __u32 ks_filter_mode; /* KS_FILTER_* */
 extern const volatile __u64 ks_wakeup_bytes;
+extern const volatile __u64 ks_offcpu_min_ns;
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -55,6 +56,32 @@ typedef struct {
 	__type(value, __u8);
 } ks_sel_comms_map;
 extern ks_sel_comms_map ks_sel_comms SEC(".maps");
+
+typedef struct {
+	/* LRU: a forgotten entry is only classified again. */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_FD_CLASSES);
+	__type(key, struct ks_fd_key);
+	__type(value, struct ks_fd_class);
+} ks_fd_classes_map;
+extern ks_fd_classes_map ks_fd_classes SEC(".maps");
+
+typedef struct {
+	/* LRU: a thread that exits off CPU leaves no entry behind for long. */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct ks_offcpu_since);
+} ks_offcpu_since_map;
+extern ks_offcpu_since_map ks_offcpu_since SEC(".maps");
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KS_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct ks_klock_inflight);
+} ks_klock_inflight_map;
+extern ks_klock_inflight_map ks_klock_inflight SEC(".maps");
 
 /*
  * Every handler exists twice: as tp_btf (cheapest dispatch, needs kernel BTF

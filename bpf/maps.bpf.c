@@ -5,11 +5,15 @@
 const volatile __u32 ks_agent_tgid = 0;
 const volatile __u32 ks_filter_mode = 0;
 const volatile __u64 ks_wakeup_bytes = KS_RINGBUF_DEFAULT_BYTES / 4;
+const volatile __u64 ks_offcpu_min_ns = 0;
 
 ks_events_map ks_events SEC(".maps");
 ks_stats_map ks_stats SEC(".maps");
 ks_inflight_map ks_inflight SEC(".maps");
 ks_sel_tgids_map ks_sel_tgids SEC(".maps");
 ks_sel_comms_map ks_sel_comms SEC(".maps");
+ks_fd_classes_map ks_fd_classes SEC(".maps");
+ks_offcpu_since_map ks_offcpu_since SEC(".maps");
+ks_klock_inflight_map ks_klock_inflight SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -6,15 +6,42 @@
 #include "common.bpf.h"
 
 #if defined(__TARGET_ARCH_x86)
+#define KS_NR_READ 0
+#define KS_NR_WRITE 1
+#define KS_NR_READV 19
+#define KS_NR_WRITEV 20
+#define KS_NR_SENDTO 44
+#define KS_NR_RECVFROM 45
+#define KS_NR_SENDMSG 46
+#define KS_NR_RECVMSG 47
+#define KS_NR_CLOSE 3
+#define KS_NR_DUP2 33
+#define KS_NR_WAIT4 61
 #define KS_NR_FUTEX 202
 #define KS_NR_RESTART_SYSCALL 219
+#define KS_NR_WAITID 247
+#define KS_NR_DUP3 292
 #elif defined(__TARGET_ARCH_arm64)
+#define KS_NR_DUP3 24
+#define KS_NR_CLOSE 57
+#define KS_NR_WAITID 95
 #define KS_NR_FUTEX 98
 #define KS_NR_RESTART_SYSCALL 128
+#define KS_NR_READ 63
+#define KS_NR_WRITE 64
+#define KS_NR_READV 65
+#define KS_NR_WRITEV 66
+#define KS_NR_SENDTO 206
+#define KS_NR_RECVFROM 207
+#define KS_NR_SENDMSG 211
+#define KS_NR_RECVMSG 212
+#define KS_NR_WAIT4 260
 #endif
 /* Numbered alike on every architecture since the syscall table unification. */
 #define KS_NR_FUTEX_WAITV 449
+#define KS_NR_FUTEX_WAKE 454
 #define KS_NR_FUTEX_WAIT 455
+#define KS_NR_FUTEX_REQUEUE 456
 
 /* The syscall number at sys_exit, where the tracepoint passes only ret. */
 static __always_inline long ks_syscall_nr(struct pt_regs *regs)
@@ -70,12 +97,19 @@ static __always_inline void ks_save_user_regs(__u64 *out,
 #define KS_SYSCALL_ARG3(r) ((r)->dx)
 #define KS_SYSCALL_ARG4(r) ((r)->r10) /* rcx is taken by syscall */
 #define KS_SYSCALL_ARG5(r) ((r)->r8)
+#define KS_SYSCALL_NR_IS_CLOSE(r) ((r)->orig_ax == KS_NR_CLOSE)
+/* From the live frame at exit, where only these are still the arguments. */
+#define KS_SYSCALL_ARG1_CORE(r) BPF_CORE_READ(r, di)
+#define KS_SYSCALL_ARG3_CORE(r) BPF_CORE_READ(r, dx)
 #elif defined(__TARGET_ARCH_arm64)
 #define KS_SYSCALL_ARG1(r) ((r)->orig_x0) /* x0 becomes the return value */
 #define KS_SYSCALL_ARG2(r) ((r)->regs[1])
 #define KS_SYSCALL_ARG3(r) ((r)->regs[2])
 #define KS_SYSCALL_ARG4(r) ((r)->regs[3])
 #define KS_SYSCALL_ARG5(r) ((r)->regs[4])
+#define KS_SYSCALL_NR_IS_CLOSE(r) ((r)->syscallno == KS_NR_CLOSE)
+#define KS_SYSCALL_ARG1_CORE(r) BPF_CORE_READ(r, orig_x0)
+#define KS_SYSCALL_ARG3_CORE(r) BPF_CORE_READ(r, regs[2])
 #endif
 
 #endif /* KNOTSCOPE_SYSCALLS_BPF_H */

@@ -29,14 +29,22 @@ enum ks_event_kind {
 	KS_EV_EXEC = 4, /* a process replaced its image */
 	KS_EV_EXIT = 5, /* a thread exited */
 	KS_EV_RENAME = 6, /* a thread changed its comm */
-	KS_EV_KIND_MAX = 7,
+	KS_EV_WAKE = 7, /* a thread woke the waiters of a futex */
+	KS_EV_IO = 8, /* data went through a pipe, unix socket or eventfd */
+	KS_EV_REAPED = 9, /* wait4/waitid returned an exited child */
+	KS_EV_OFFCPU = 10, /* a thread was off CPU longer than the threshold */
+	KS_EV_KLOCK_BEGIN = 11, /* a thread waits for a kernel lock */
+	KS_EV_KLOCK_END = 12, /* ... and got it, or gave up */
+	KS_EV_KIND_MAX = 13,
 };
 
-/* Which system call a wait came from. */
+/* Which system call a wait or a wake came from. */
 enum ks_syscall {
 	KS_SYS_FUTEX = 1, /* futex(2) */
 	KS_SYS_FUTEX_WAITV = 2, /* futex_waitv(2), 5.16+ */
 	KS_SYS_FUTEX_WAIT = 3, /* futex2 futex_wait(2), 6.7+ */
+	KS_SYS_FUTEX_WAKE = 4, /* futex2 futex_wake(2), 6.7+ */
+	KS_SYS_FUTEX_REQUEUE = 5, /* futex2 futex_requeue(2), 6.7+ */
 };
 
 /* ks_wait_begin.flags */
@@ -169,6 +177,108 @@ struct ks_rename {
 };
 
 /*
+ * A wake of a futex's waiters: a release, in happens-before terms, that the
+ * woken waits acquire when they return.  Recorded at entry, before any
+ * waiter can return.
+ */
+struct ks_wake {
+	struct ks_event_header hdr;
+	__u64 uaddr;
+	__u64 uaddr2; /* the requeue target, or FUTEX_WAKE_OP's second word */
+	__u32 op;
+	__u32 nr; /* most waiters it may wake */
+	__u16 syscall; /* enum ks_syscall */
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+enum ks_io_kind {
+	KS_IO_PIPE = 1, /* pipes and FIFOs */
+	KS_IO_UNIX = 2, /* unix domain sockets */
+	KS_IO_EVENTFD = 3,
+};
+
+/*
+ * Bytes written into, or read out of, a kernel object that connects
+ * threads: writes release, reads acquire.  object names what is shared by
+ * both ends: the pipe, the receiving unix socket, the eventfd context.
+ */
+struct ks_io {
+	struct ks_event_header hdr;
+	__u64 object;
+	__u64 bytes;
+	__s32 fd;
+	__u8 kind; /* enum ks_io_kind */
+	__u8 write; /* 1: a write (release), 0: a read (acquire) */
+	__u16 _pad0;
+};
+
+/* wait4() or waitid() returned child_tgid, which exited. */
+struct ks_reaped {
+	struct ks_event_header hdr;
+	__u32 child_tgid;
+	__u32 _pad0;
+};
+
+/*
+ * A thread that blocked longer than ks_offcpu_min_ns, reported when it runs
+ * again (hdr.ts_ns), with the thread that woke it when one did.
+ */
+struct ks_offcpu {
+	struct ks_event_header hdr;
+	__u64 start_ns; /* when it left the CPU */
+	__u32 waker_tgid; /* 0: woken by an interrupt, a timer or unknown */
+	__u32 waker_tid;
+	__u32 state; /* task state when it left: 1 interruptible, 2 not */
+	__u32 _pad0;
+};
+
+/* Value of map ks_offcpu_since (key: host tid): a thread now off CPU. */
+struct ks_offcpu_since {
+	__u64 start_ns;
+	__u32 waker_tgid;
+	__u32 waker_tid;
+	__u32 state;
+	__u32 _pad0;
+};
+
+/* lock:contention_begin flags (include/trace/events/lock.h). */
+#define KS_KLOCK_SPIN (1u << 0)
+#define KS_KLOCK_READ (1u << 1)
+#define KS_KLOCK_WRITE (1u << 2)
+#define KS_KLOCK_RT (1u << 3)
+#define KS_KLOCK_PERCPU (1u << 4)
+#define KS_KLOCK_MUTEX (1u << 5)
+
+/*
+ * A wait for a kernel lock (mutex, rwsem, rtmutex, semaphore) that took the
+ * slow path.  One acquisition can pass contention_begin several times; the
+ * first is recorded.
+ */
+struct ks_klock_begin {
+	struct ks_event_header hdr;
+	__u64 lock;
+	__u32 flags; /* KS_KLOCK_* */
+	__u32 owner_tid; /* holder of a mutex or write-held rwsem; 0 unknown */
+	__u32 owner_tgid;
+	__u32 _pad0;
+};
+
+/* Value of map ks_klock_inflight (key: host tid). */
+struct ks_klock_inflight {
+	__u64 begin_ts_ns;
+	__u64 lock;
+};
+
+struct ks_klock_end {
+	struct ks_event_header hdr;
+	__u64 lock;
+	__u64 begin_ts_ns;
+	__s32 ret; /* 0: acquired; else an error such as -EINTR */
+	__u32 _pad0;
+};
+
+/*
  * Per-CPU counters (BPF_MAP_TYPE_PERCPU_ARRAY "ks_stats", one entry).
  * reserve_failed counts records lost because the ring buffer was full;
  * inflight_full counts waits whose end could not be tracked.
@@ -188,6 +298,23 @@ struct ks_inflight {
 	__u32 _pad0;
 };
 
+/*
+ * Map ks_fd_classes, kernel-side only: what an fd is, cached so reads and
+ * writes of ordinary files cost one lookup.  Keyed by the program image too
+ * (task->self_exec_id), since exec closes fds without a close() call.
+ */
+struct ks_fd_key {
+	__u32 tgid;
+	__s32 fd;
+	__u64 exec_id;
+};
+
+struct ks_fd_class {
+	__u64 object; /* see struct ks_io; the socket itself for KS_IO_UNIX */
+	__u8 kind; /* enum ks_io_kind, 0 for anything else */
+	__u8 _pad0[7];
+};
+
 /* Bits of the .rodata variable ks_filter_mode. */
 #define KS_FILTER_PID (1u << 0) /* tgid must be in map ks_selected_tgids */
 #define KS_FILTER_COMM (1u << 1) /* leader comm must be in ks_selected_comms */
@@ -199,6 +326,7 @@ struct ks_comm_key {
 
 #define KS_RINGBUF_DEFAULT_BYTES (16u << 20)
 #define KS_MAX_INFLIGHT 65536
+#define KS_MAX_FD_CLASSES 65536
 #define KS_MAX_SELECTED 1024
 
 _Static_assert(sizeof(struct ks_event_header) == 24, "header layout");
@@ -220,9 +348,19 @@ _Static_assert(sizeof(struct ks_fork) == 80, "fork size");
 _Static_assert(sizeof(struct ks_exec) == 64, "exec size");
 _Static_assert(sizeof(struct ks_exit) == 48, "exit size");
 _Static_assert(sizeof(struct ks_rename) == 40, "rename size");
+_Static_assert(sizeof(struct ks_wake) == 56, "wake size");
+_Static_assert(sizeof(struct ks_io) == 48, "io size");
+_Static_assert(sizeof(struct ks_reaped) == 32, "reaped size");
+_Static_assert(sizeof(struct ks_offcpu) == 48, "offcpu size");
+_Static_assert(sizeof(struct ks_klock_begin) == 48, "klock_begin size");
+_Static_assert(sizeof(struct ks_klock_end) == 48, "klock_end size");
+_Static_assert(sizeof(struct ks_offcpu_since) == 24, "offcpu since size");
+_Static_assert(sizeof(struct ks_klock_inflight) == 16, "klock inflight");
 _Static_assert(sizeof(struct ks_cpu_stats) == 8 * (2 * KS_EV_KIND_MAX + 2),
 	       "stats size");
 _Static_assert(sizeof(struct ks_inflight) == 24, "inflight size");
 _Static_assert(sizeof(struct ks_comm_key) == KS_COMM_LEN, "comm key");
+_Static_assert(sizeof(struct ks_fd_key) == 16, "fd key");
+_Static_assert(sizeof(struct ks_fd_class) == 16, "fd class");
 
 #endif /* KNOTSCOPE_ABI_H */

@@ -266,3 +266,27 @@ expect_accounted() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--min-wait"* ]]
 }
+
+@test "waits for kernel locks become spans and metrics like user locks" {
+	start_receiver
+	export OTEL_METRIC_EXPORT_INTERVAL=500
+	start_agent --min-wait 0
+	# Appends to one file serialize on a kernel lock of the file system
+	# (the inode's rw-semaphore, or a mutex, depending on the kernel).
+	start_workload file_writers "$BATS_TEST_TMPDIR/appended" 4 300
+	wait "$WORKLOAD_PID"
+	stop_agent
+
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '
+		[.[] | select(.resource["process.pid"] == $pid and
+			(.name | startswith("wait for kernel-")))] |
+		length > 0 and all(.[];
+			(.attrs["knotscope.lock.address"] | test("^k:[0-9a-f]{16}$")) and
+			.attrs["thread.name"] == "file_writers") and
+		any(.[]; .attrs["knotscope.lock.holder.tid"] != null)' >/dev/null
+	metrics | jq -e -s --arg pid "$WORKLOAD_PID" '
+		[.[] | select(.name == "knotscope.lock.wait.duration" and
+			.resource["process.pid"] == $pid)] | last |
+		.histogram.dataPoints | any(.[];
+			.attributes[0].value.stringValue | startswith("kernel-"))' >/dev/null
+}

@@ -257,6 +257,42 @@ static void test_long_wait_without_owner_is_read_again(void **state)
 	assert_int_equal(w->nr_reports, 1);
 }
 
+static void test_cycle_through_a_kernel_lock_is_one_chain(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *user, *kernel;
+
+	/* kernel waits in a syscall for a kernel mutex user holds; user
+	 * waits for a pthread mutex kernel holds. */
+	user = add_thread(&w->table, 10, 10);
+	kernel = add_thread(&w->table, 10, 11);
+	wait_for_mutex(user, 0xa000, 11);
+	kernel->klock.active = true;
+	kernel->klock.lock = 0xffff888100000000ull;
+	kernel->klock.flags = KS_KLOCK_MUTEX;
+	kernel->klock.owner_tid = 10;
+	tick(w, 0);
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 1);
+	assert_int_equal(w->last_members, 2);
+}
+
+static void test_kernel_lock_without_owner_is_no_edge(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *user, *kernel;
+
+	/* A read-held rw-semaphore: the kernel names no single owner. */
+	user = add_thread(&w->table, 10, 10);
+	kernel = add_thread(&w->table, 10, 11);
+	wait_for_mutex(user, 0xa000, 11);
+	kernel->klock.active = true;
+	kernel->klock.flags = KS_KLOCK_WRITE;
+	tick(w, 0);
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 0);
+}
+
 static void test_idle_detector_ticks_rarely(void **state)
 {
 	struct world *w = *state;
@@ -282,6 +318,8 @@ int main(void)
 		T(test_seeded_member_has_no_latency),
 		T(test_exited_member_lets_the_deadlock_be_forgotten),
 		T(test_long_wait_without_owner_is_read_again),
+		T(test_cycle_through_a_kernel_lock_is_one_chain),
+		T(test_kernel_lock_without_owner_is_no_edge),
 		T(test_idle_detector_ticks_rarely),
 #undef T
 	};

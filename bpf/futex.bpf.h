@@ -1,16 +1,27 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Futex waits: the only place a contended user lock, a pthread_join or a
- * condition variable wait becomes visible to the kernel.  An uncontended
- * pthread mutex never makes a system call, so nothing here runs for it.
+ * Futex waits and wakes: the only place a contended user lock, a
+ * pthread_join or a condition variable becomes visible to the kernel.  An
+ * uncontended pthread mutex never makes a system call, so nothing here runs
+ * for it.  Called from the system call dispatch in syscalls.bpf.c.
  */
+#ifndef KNOTSCOPE_FUTEX_BPF_H
+#define KNOTSCOPE_FUTEX_BPF_H
+
 #include "common.bpf.h"
 #include "syscalls.bpf.h"
 
 #define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
 #define FUTEX_LOCK_PI 6
+#define FUTEX_UNLOCK_PI 7
 #define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
 #define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_CMP_REQUEUE_PI 12
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CLOCK_REALTIME 256
@@ -94,6 +105,24 @@ static __always_inline int ks_wait_begin(const struct pt_regs *regs,
 	return 0;
 }
 
+static __always_inline int ks_wake(__u16 syscall, __u64 uaddr, __u64 uaddr2,
+				   __u32 op, __u32 nr)
+{
+	struct ks_wake *e = ks_reserve(sizeof(*e), KS_EV_WAKE);
+
+	if (!e)
+		return 0;
+	e->uaddr = uaddr;
+	e->uaddr2 = uaddr2;
+	e->op = op;
+	e->nr = nr;
+	e->syscall = syscall;
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	ks_submit(e);
+	return 0;
+}
+
 static __always_inline int ks_futex_enter(const struct pt_regs *regs)
 {
 	__u64 uaddr = KS_SYSCALL_ARG1(regs);
@@ -109,6 +138,17 @@ static __always_inline int ks_futex_enter(const struct pt_regs *regs)
 	case FUTEX_LOCK_PI2:
 	case FUTEX_WAIT_REQUEUE_PI:
 		break;
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+	case FUTEX_UNLOCK_PI:
+		return ks_wake(KS_SYS_FUTEX, uaddr, 0, op, val);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_WAKE_OP:
+	case FUTEX_CMP_REQUEUE_PI:
+		/* The second word is in the fifth argument. */
+		return ks_wake(KS_SYS_FUTEX, uaddr, KS_SYSCALL_ARG5(regs), op,
+			       val);
 	default:
 		return 0;
 	}
@@ -152,41 +192,56 @@ static __always_inline int ks_futex2_wait_enter(const struct pt_regs *regs)
 	return ks_wait_begin(regs, KS_SYS_FUTEX_WAIT, uaddr, 0, val, flags);
 }
 
-KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
+static __always_inline int ks_futex2_wake_enter(const struct pt_regs *regs)
 {
-	struct pt_regs copy;
+	/* futex_wake(uaddr, mask, nr, flags) */
+	return ks_wake(KS_SYS_FUTEX_WAKE, KS_SYSCALL_ARG1(regs), 0, 0,
+		       KS_SYSCALL_ARG3(regs));
+}
 
-	/* Every syscall of the machine passes here: decide on id alone. */
-	if (id != KS_NR_FUTEX && id != KS_NR_FUTEX_WAITV &&
-	    id != KS_NR_FUTEX_WAIT)
-		return 0;
-	if (!ks_current_selected() || ks_copy_regs(&copy, regs))
-		return 0;
-	switch (id) {
+static __always_inline int ks_futex2_requeue_enter(const struct pt_regs *regs)
+{
+	struct futex_waitv_entry pair[2] = {};
+
+	/* futex_requeue(waiters[2], flags, nr_wake, nr_requeue) */
+	bpf_probe_read_user(pair, sizeof(pair),
+			    (const void *)KS_SYSCALL_ARG1(regs));
+	return ks_wake(KS_SYS_FUTEX_REQUEUE, pair[0].uaddr, pair[1].uaddr, 0,
+		       KS_SYSCALL_ARG3(regs));
+}
+
+static __always_inline bool ks_is_futex_syscall(long nr)
+{
+	return nr == KS_NR_FUTEX || nr == KS_NR_FUTEX_WAITV ||
+	       nr == KS_NR_FUTEX_WAIT || nr == KS_NR_FUTEX_WAKE ||
+	       nr == KS_NR_FUTEX_REQUEUE;
+}
+
+/* At entry: waits begin, wakes happen. regs is a copy of the frame. */
+static __always_inline int ks_futex_sys_enter(const struct pt_regs *regs,
+					      long nr)
+{
+	switch (nr) {
 	case KS_NR_FUTEX:
-		return ks_futex_enter(&copy);
+		return ks_futex_enter(regs);
 	case KS_NR_FUTEX_WAITV:
-		return ks_futex_waitv_enter(&copy);
+		return ks_futex_waitv_enter(regs);
+	case KS_NR_FUTEX_WAIT:
+		return ks_futex2_wait_enter(regs);
+	case KS_NR_FUTEX_WAKE:
+		return ks_futex2_wake_enter(regs);
 	default:
-		return ks_futex2_wait_enter(&copy);
+		return ks_futex2_requeue_enter(regs);
 	}
 }
 
-KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
+/* At exit of a futex call or of restart_syscall: a wait ends. */
+static __always_inline int ks_futex_sys_exit(long ret)
 {
 	struct ks_inflight *inflight;
 	struct ks_wait_end *e;
 	__u32 tid;
 
-	switch (ks_syscall_nr(regs)) {
-	case KS_NR_FUTEX:
-	case KS_NR_FUTEX_WAITV:
-	case KS_NR_FUTEX_WAIT:
-	case KS_NR_RESTART_SYSCALL:
-		break;
-	default:
-		return 0;
-	}
 	/*
 	 * A signal (SIGSTOP, a debugger, a handler) interrupted the wait and
 	 * the kernel will resume it: by re-entering futex() (a new begin
@@ -212,3 +267,5 @@ KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
 	bpf_map_delete_elem(&ks_inflight, &tid);
 	return 0;
 }
+
+#endif /* KNOTSCOPE_FUTEX_BPF_H */

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Happens-before edges that pass through system calls: data written into a
+ * pipe, a unix socket or an eventfd and read out on the other side, and a
+ * child's exit collected by wait4()/waitid().  Called from the system call
+ * dispatch in syscalls.bpf.c, on return, when the data has really moved.
+ */
+#ifndef KNOTSCOPE_IO_EDGES_BPF_H
+#define KNOTSCOPE_IO_EDGES_BPF_H
+
+#include "common.bpf.h"
+#include "syscalls.bpf.h"
+
+#define KS_S_IFMT 00170000
+#define KS_S_IFIFO 0010000
+#define KS_S_IFSOCK 0140000
+#define KS_AF_UNIX 1
+
+static __always_inline bool ks_is_io_read(long nr)
+{
+	return nr == KS_NR_READ || nr == KS_NR_READV || nr == KS_NR_RECVFROM ||
+	       nr == KS_NR_RECVMSG;
+}
+
+static __always_inline bool ks_is_io_write(long nr)
+{
+	return nr == KS_NR_WRITE || nr == KS_NR_WRITEV || nr == KS_NR_SENDTO ||
+	       nr == KS_NR_SENDMSG;
+}
+
+/* Calls after which an fd number may name another file. */
+static __always_inline bool ks_is_fd_change(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (nr == KS_NR_DUP2)
+		return true;
+#endif
+	return nr == KS_NR_CLOSE || nr == KS_NR_DUP3;
+}
+
+/*
+ * The cache key names an fd of one program image: exec closes some fds
+ * without a close() call, and bumps self_exec_id.
+ */
+static __always_inline void ks_fd_key(struct ks_fd_key *key, int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	key->tgid = bpf_get_current_pid_tgid() >> 32;
+	key->fd = fd;
+	key->exec_id = BPF_CORE_READ(task, self_exec_id);
+}
+
+static __always_inline bool ks_is_eventfd(struct file *file)
+{
+	static const char eventfd[] = "[eventfd]";
+	char name[sizeof(eventfd)] = {};
+
+	/* Anonymous inodes have no file type; the dentry says what it is. */
+	bpf_probe_read_kernel(name, sizeof(name) - 1,
+			      BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	/* A loop the compiler unrolls: BPF has no memcmp to call. */
+	for (int i = 0; i < sizeof(eventfd) - 1; i++)
+		if (name[i] != eventfd[i])
+			return false;
+	return true;
+}
+
+/* What an fd of the current task is, for the edges: usually nothing. */
+static __always_inline void ks_classify_fd(int fd, struct ks_fd_class *out)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct sock *sk;
+	void *private;
+	__u16 mode;
+
+	__builtin_memset(out, 0, sizeof(*out));
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return;
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	private = BPF_CORE_READ(file, private_data);
+	switch (mode & KS_S_IFMT) {
+	case KS_S_IFIFO:
+		/* Both ends of a pipe share its pipe_inode_info. */
+		out->kind = KS_IO_PIPE;
+		out->object = (__u64) private;
+		break;
+	case KS_S_IFSOCK:
+		sk = BPF_CORE_READ((struct socket *)private, sk);
+		if (BPF_CORE_READ(sk, __sk_common.skc_family) != KS_AF_UNIX)
+			break;
+		out->kind = KS_IO_UNIX;
+		out->object = (__u64)sk;
+		break;
+	case 0:
+		if (ks_is_eventfd(file)) {
+			out->kind = KS_IO_EVENTFD;
+			out->object = (__u64) private;
+		}
+		break;
+	}
+}
+
+static __always_inline int ks_io_fd_changed(const struct pt_regs *regs)
+{
+	struct ks_fd_key key = {};
+
+	/* close(fd), dup3(old, new, flags): the fd whose file changes. */
+	ks_fd_key(&key,
+		  (int)(KS_SYSCALL_NR_IS_CLOSE(regs) ? KS_SYSCALL_ARG1(regs) :
+						       KS_SYSCALL_ARG2(regs)));
+	bpf_map_delete_elem(&ks_fd_classes, &key);
+	return 0;
+}
+
+static __always_inline int ks_io_sys_exit(struct pt_regs *regs, long nr,
+					  long ret)
+{
+	struct ks_fd_class *cached, class;
+	struct ks_fd_key key = {};
+	__u64 object;
+	struct ks_io *e;
+	bool write = ks_is_io_write(nr);
+
+	if (ret <= 0 || !ks_current_selected())
+		return 0;
+	ks_fd_key(&key, (int)KS_SYSCALL_ARG1_CORE(regs));
+	/*
+	 * A copy, not a pointer that is either the map's value or a local:
+	 * the verifier rejects arithmetic on a pointer it cannot tell apart.
+	 */
+	cached = bpf_map_lookup_elem(&ks_fd_classes, &key);
+	if (cached) {
+		class = *cached;
+	} else {
+		ks_classify_fd(key.fd, &class);
+		bpf_map_update_elem(&ks_fd_classes, &key, &class, BPF_ANY);
+	}
+	if (!class.kind)
+		return 0;
+	object = class.object;
+	/* A unix socket writes into its peer: the reader's socket. */
+	if (class.kind == KS_IO_UNIX && write) {
+		object = (__u64)BPF_CORE_READ((struct unix_sock *)object, peer);
+		if (!object)
+			return 0; /* unconnected datagram socket */
+	}
+	e = ks_reserve(sizeof(*e), KS_EV_IO);
+	if (!e)
+		return 0;
+	e->object = object;
+	e->bytes = ret;
+	e->fd = key.fd;
+	e->kind = class.kind;
+	e->write = write;
+	e->_pad0 = 0;
+	ks_submit(e);
+	return 0;
+}
+
+static __always_inline int ks_reaped_sys_exit(struct pt_regs *regs, long nr,
+					      long ret)
+{
+	/* siginfo_t.si_pid: after si_signo, si_errno, si_code and padding. */
+	const __u32 si_pid_offset = 16;
+	struct ks_reaped *e;
+	__u32 child = 0;
+
+	if (!ks_current_selected())
+		return 0;
+	if (nr == KS_NR_WAIT4) {
+		child = ret;
+	} else if (ret == 0) {
+		void *infop = (void *)KS_SYSCALL_ARG3_CORE(regs);
+
+		if (infop)
+			bpf_probe_read_user(&child, sizeof(child),
+					    infop + si_pid_offset);
+	}
+	if (!child)
+		return 0; /* WNOHANG with nothing to collect */
+	e = ks_reserve(sizeof(*e), KS_EV_REAPED);
+	if (!e)
+		return 0;
+	e->child_tgid = child;
+	e->_pad0 = 0;
+	ks_submit(e);
+	return 0;
+}
+
+#endif /* KNOTSCOPE_IO_EDGES_BPF_H */

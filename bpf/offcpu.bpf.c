@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Off-CPU intervals of watched threads, and who ended them.  Measured in the
+ * kernel so that only intervals over ks_offcpu_min_ns reach the agent: a
+ * busy machine switches tasks far too often to send every switch.  The
+ * agent loads these programs only when --offcpu-min asks for them.
+ */
+#include "common.bpf.h"
+
+#define KS_TASK_RUNNING 0
+
+struct task_struct___pre_5_14 {
+	long state;
+};
+
+static __always_inline __u32 ks_task_state(struct task_struct *task)
+{
+	struct task_struct___pre_5_14 *old = (void *)task;
+
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	return BPF_CORE_READ(old, state);
+}
+
+static __always_inline void ks_off_cpu(struct task_struct *prev, __u64 now)
+{
+	struct ks_offcpu_since since = {};
+	__u32 tid = BPF_CORE_READ(prev, pid);
+
+	since.start_ns = now;
+	since.state = ks_task_state(prev);
+	bpf_map_update_elem(&ks_offcpu_since, &tid, &since, BPF_ANY);
+}
+
+static __always_inline void ks_on_cpu(struct task_struct *next, __u64 now)
+{
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct ks_offcpu_since *since;
+	struct ks_offcpu *e;
+
+	since = bpf_map_lookup_elem(&ks_offcpu_since, &tid);
+	if (!since)
+		return;
+	if (now - since->start_ns >= ks_offcpu_min_ns) {
+		e = ks_reserve(sizeof(*e), KS_EV_OFFCPU);
+		if (e) {
+			/* Running in prev's context: name next explicitly. */
+			e->hdr.tgid = BPF_CORE_READ(next, tgid);
+			e->hdr.tid = tid;
+			e->start_ns = since->start_ns;
+			e->waker_tgid = since->waker_tgid;
+			e->waker_tid = since->waker_tid;
+			e->state = since->state;
+			e->_pad0 = 0;
+			ks_submit(e);
+		}
+	}
+	bpf_map_delete_elem(&ks_offcpu_since, &tid);
+}
+
+KS_TRACEPOINT(sched_switch, ks_switch, bool preempt, struct task_struct *prev,
+	      struct task_struct *next)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	/* Preempted or still runnable: waiting for a CPU, not for anyone. */
+	if (!preempt && ks_task_state(prev) != KS_TASK_RUNNING &&
+	    ks_task_selected(prev))
+		ks_off_cpu(prev, now);
+	ks_on_cpu(next, now);
+	return 0;
+}
+
+/*
+ * sched_waking runs in the waker's context; sched_wakeup may run on the
+ * wakee's CPU, in an interrupt on behalf of the waker.  A wake from an
+ * interrupt that hit the idle task has no waker.
+ */
+KS_TRACEPOINT(sched_waking, ks_waking, struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct ks_offcpu_since *since;
+	__u64 pid_tgid;
+
+	since = bpf_map_lookup_elem(&ks_offcpu_since, &tid);
+	if (!since || since->waker_tid)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	since->waker_tgid = pid_tgid >> 32;
+	since->waker_tid = (__u32)pid_tgid;
+	return 0;
+}
