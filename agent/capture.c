@@ -16,12 +16,17 @@ struct ks_capture {
 	bool has_lock_contention; /* lock:contention_begin, Linux 5.19+ */
 };
 
-static bool ks_is_raw_variant(const struct bpf_program *prog)
+/* Tracepoint handlers come in a tp_btf and a raw_tp twin: one of them. */
+static bool ks_is_other_twin(const struct bpf_program *prog, bool use_btf)
 {
-	const char *name = bpf_program__name(prog);
-	size_t len = strlen(name);
-
-	return len > 3 && !strcmp(name + len - 3, "_rt");
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_TRACING:
+		return !use_btf;
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+		return use_btf;
+	default:
+		return false;
+	}
 }
 
 static bool ks_has_prefix(const struct bpf_program *prog, const char *prefix)
@@ -55,6 +60,8 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 		return config->offcpu_min_ns > 0;
 	if (ks_has_prefix(prog, "ks_klock"))
 		return capture->has_lock_contention;
+	if (ks_has_prefix(prog, "ks_mutex"))
+		return config->precise;
 	return true;
 }
 
@@ -79,7 +86,7 @@ static int ks_capture_load(struct ks_capture *capture,
 		goto fail;
 	bpf_object__for_each_program(prog, skel->obj) {
 		err = bpf_program__set_autoload(
-			prog, ks_is_raw_variant(prog) != use_btf &&
+			prog, !ks_is_other_twin(prog, use_btf) &&
 				      ks_program_wanted(prog, config, capture));
 		if (err)
 			goto fail;
@@ -197,6 +204,12 @@ void ks_capture_close(struct ks_capture *capture)
 const char *ks_capture_attach_mode(const struct ks_capture *capture)
 {
 	return capture->attach_mode;
+}
+
+struct bpf_program *ks_capture_program(struct ks_capture *capture,
+				       const char *name)
+{
+	return bpf_object__find_program_by_name(capture->skel->obj, name);
 }
 
 int ks_capture_epoll_fd(const struct ks_capture *capture)

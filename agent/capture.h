@@ -19,6 +19,7 @@ struct ks_capture_config {
 	const struct ks_selection *selection;
 	uint32_t ringbuf_bytes;
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
+	bool precise; /* load the uprobe programs of precise mode */
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 };
@@ -30,6 +31,9 @@ void ks_capture_close(struct ks_capture *capture);
 
 const char *ks_capture_attach_mode(const struct ks_capture *capture);
 int ks_capture_epoll_fd(const struct ks_capture *capture);
+/* A loaded program, for attachments the agent makes itself (uprobes). */
+struct bpf_program *ks_capture_program(struct ks_capture *capture,
+				       const char *name);
 /* Hands every record waiting in the ring buffer to the callback. */
 int ks_capture_consume(struct ks_capture *capture);
 /* Sums the per-CPU counters. */

@@ -35,7 +35,9 @@ enum ks_event_kind {
 	KS_EV_OFFCPU = 10, /* a thread was off CPU longer than the threshold */
 	KS_EV_KLOCK_BEGIN = 11, /* a thread waits for a kernel lock */
 	KS_EV_KLOCK_END = 12, /* ... and got it, or gave up */
-	KS_EV_KIND_MAX = 13,
+	KS_EV_LOCK_CALL = 13, /* precise mode: a pthread mutex call began */
+	KS_EV_LOCK_RESULT = 14, /* ... and returned */
+	KS_EV_KIND_MAX = 15,
 };
 
 /* Which system call a wait or a wake came from. */
@@ -298,6 +300,41 @@ struct ks_inflight {
 	__u32 _pad0;
 };
 
+/* The pthread calls precise mode instruments (uprobes). */
+enum ks_lock_call {
+	KS_CALL_LOCK = 1, /* pthread_mutex_lock */
+	KS_CALL_TIMEDLOCK = 2, /* pthread_mutex_timedlock, _clocklock */
+	KS_CALL_TRYLOCK = 3, /* pthread_mutex_trylock */
+	KS_CALL_UNLOCK = 4, /* pthread_mutex_unlock */
+	KS_CALL_DESTROY = 5, /* pthread_mutex_destroy: the address may be reused */
+};
+
+/* Bytes of stack from the stack pointer at a call's entry. */
+#define KS_CALL_STACK_BYTES 256
+
+/*
+ * A call into the mutex API by a thread of a process in precise mode, at
+ * its entry: the mutex, and where it was called from.  Calls that can
+ * acquire (lock, timedlock, trylock) are followed by a KS_EV_LOCK_RESULT.
+ */
+struct ks_lock_call_rec {
+	struct ks_event_header hdr;
+	__u64 mutex;
+	__u16 call; /* enum ks_lock_call */
+	__u16 _pad0;
+	__u32 stack_len;
+	__u64 regs[KS_NR_USER_REGS];
+	__u8 stack[KS_CALL_STACK_BYTES];
+};
+
+struct ks_lock_result {
+	struct ks_event_header hdr;
+	__u64 mutex;
+	__s32 ret; /* 0: the mutex is now held */
+	__u16 call;
+	__u16 _pad0;
+};
+
 /*
  * Map ks_fd_classes, kernel-side only: what an fd is, cached so reads and
  * writes of ordinary files cost one lookup.  Keyed by the program image too
@@ -355,6 +392,12 @@ _Static_assert(sizeof(struct ks_offcpu) == 48, "offcpu size");
 _Static_assert(sizeof(struct ks_klock_begin) == 48, "klock_begin size");
 _Static_assert(sizeof(struct ks_klock_end) == 48, "klock_end size");
 _Static_assert(sizeof(struct ks_offcpu_since) == 24, "offcpu since size");
+_Static_assert(__builtin_offsetof(struct ks_lock_call_rec, regs) == 40,
+	       "lock call");
+_Static_assert(sizeof(struct ks_lock_call_rec) ==
+		       40 + 8 * KS_NR_USER_REGS + KS_CALL_STACK_BYTES,
+	       "lock call size");
+_Static_assert(sizeof(struct ks_lock_result) == 40, "lock result size");
 _Static_assert(sizeof(struct ks_klock_inflight) == 16, "klock inflight");
 _Static_assert(sizeof(struct ks_cpu_stats) == 8 * (2 * KS_EV_KIND_MAX + 2),
 	       "stats size");

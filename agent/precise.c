@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "log.h"
+#include "precise.h"
+#include "proc.h"
+
+struct ks_probe {
+	const char *program;
+	const char *function;
+	bool retprobe;
+};
+
+/* _clocklock is timedlock with a clock; __-less names are the public ones. */
+static const struct ks_probe ks_probes[] = {
+	{ "ks_mutex_lock", "pthread_mutex_lock", false },
+	{ "ks_mutex_timedlock", "pthread_mutex_timedlock", false },
+	{ "ks_mutex_timedlock", "pthread_mutex_clocklock", false },
+	{ "ks_mutex_trylock", "pthread_mutex_trylock", false },
+	{ "ks_mutex_unlock", "pthread_mutex_unlock", false },
+	{ "ks_mutex_destroy", "pthread_mutex_destroy", false },
+	{ "ks_mutex_return", "pthread_mutex_lock", true },
+	{ "ks_mutex_return", "pthread_mutex_timedlock", true },
+	{ "ks_mutex_return", "pthread_mutex_clocklock", true },
+	{ "ks_mutex_return", "pthread_mutex_trylock", true },
+};
+
+#define KS_NR_PROBES (sizeof(ks_probes) / sizeof(ks_probes[0]))
+
+struct ks_precise_process {
+	uint32_t tgid;
+	struct bpf_link *links[KS_NR_PROBES];
+	UT_hash_handle hh;
+};
+
+struct ks_precise {
+	struct ks_capture *capture;
+	const uint32_t *pids;
+	unsigned int nr_pids;
+	const char (*comms)[KS_COMM_LEN];
+	unsigned int nr_comms;
+	struct ks_precise_process *processes;
+};
+
+struct ks_precise *ks_precise_new(struct ks_capture *capture,
+				  const uint32_t *pids, unsigned int nr_pids,
+				  const char (*comms)[KS_COMM_LEN],
+				  unsigned int nr_comms)
+{
+	struct ks_precise *precise = calloc(1, sizeof(*precise));
+
+	if (!precise)
+		return NULL;
+	precise->capture = capture;
+	precise->pids = pids;
+	precise->nr_pids = nr_pids;
+	precise->comms = comms;
+	precise->nr_comms = nr_comms;
+	return precise;
+}
+
+static void ks_precise_process_free(struct ks_precise *precise,
+				    struct ks_precise_process *process)
+{
+	HASH_DEL(precise->processes, process);
+	for (size_t i = 0; i < KS_NR_PROBES; i++)
+		bpf_link__destroy(process->links[i]);
+	free(process);
+}
+
+void ks_precise_free(struct ks_precise *precise)
+{
+	struct ks_precise_process *process, *tmp;
+
+	if (!precise)
+		return;
+	HASH_ITER(hh, precise->processes, process, tmp)
+		ks_precise_process_free(precise, process);
+	free(precise);
+}
+
+bool ks_precise_wants(const struct ks_precise *precise, uint32_t tgid,
+		      const char *comm)
+{
+	for (unsigned int i = 0; i < precise->nr_pids; i++)
+		if (precise->pids[i] == tgid)
+			return true;
+	for (unsigned int i = 0; i < precise->nr_comms; i++)
+		if (!strncmp(precise->comms[i], comm, KS_COMM_LEN))
+			return true;
+	return false;
+}
+
+static bool ks_ends_with(const char *s, const char *suffix)
+{
+	size_t len = strlen(s), suffix_len = strlen(suffix);
+
+	return len >= suffix_len && !strcmp(s + len - suffix_len, suffix);
+}
+
+int ks_precise_find_library(uint32_t tgid, char *path, size_t size)
+{
+	char maps[64], line[4096], libc[PATH_MAX] = "";
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(maps, sizeof(maps), "%s/%u/maps", ks_proc_root(), tgid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/');
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		/* Before glibc 2.34 the mutex API lived in libpthread. */
+		if (strstr(file, "/libpthread.so") ||
+		    strstr(file, "/libpthread-")) {
+			snprintf(path, size, "%s/%u/root%s", ks_proc_root(),
+				 tgid, file);
+			ret = 0;
+			goto cleanup;
+		}
+		if (!libc[0] && (ks_ends_with(file, "/libc.so.6") ||
+				 strstr(file, "/libc-")))
+			snprintf(libc, sizeof(libc), "%s", file);
+	}
+	if (libc[0])
+		snprintf(path, size, "%s/%u/root%s", ks_proc_root(), tgid,
+			 libc);
+	else /* no libc mapped: a static executable carries its own */
+		snprintf(path, size, "%s/%u/exe", ks_proc_root(), tgid);
+	ret = 0;
+cleanup:
+	fclose(f);
+	return ret;
+}
+
+int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
+{
+	struct ks_precise_process *process;
+	char path[PATH_MAX];
+	int err;
+
+	HASH_FIND(hh, precise->processes, &tgid, sizeof(tgid), process);
+	if (process)
+		return 0;
+	err = ks_precise_find_library(tgid, path, sizeof(path));
+	if (err) {
+		ks_warn("precise mode: cannot read the maps of pid %u: %s\n",
+			tgid, strerror(-err));
+		return err;
+	}
+	process = calloc(1, sizeof(*process));
+	if (!process)
+		return -ENOMEM;
+	process->tgid = tgid;
+	HASH_ADD(hh, precise->processes, tgid, sizeof(tgid), process);
+	for (size_t i = 0; i < KS_NR_PROBES; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts,
+			    .func_name = ks_probes[i].function,
+			    .retprobe = ks_probes[i].retprobe);
+		struct bpf_program *prog = ks_capture_program(
+			precise->capture, ks_probes[i].program);
+
+		process->links[i] = bpf_program__attach_uprobe_opts(
+			prog, (pid_t)tgid, path, 0, &opts);
+		/* clocklock is glibc 2.30+: the others must be there. */
+		if (!process->links[i] &&
+		    strcmp(ks_probes[i].function, "pthread_mutex_clocklock")) {
+			err = -errno;
+			ks_warn("precise mode: cannot probe %s in %s for pid "
+				"%u: %s\n",
+				ks_probes[i].function, path, tgid,
+				strerror(-err));
+			ks_precise_process_free(precise, process);
+			return err;
+		}
+	}
+	ks_debug("precise mode: probes on the mutex API of pid %u (%s)\n", tgid,
+		 path);
+	return 0;
+}
+
+void ks_precise_detach(struct ks_precise *precise, uint32_t tgid)
+{
+	struct ks_precise_process *process;
+
+	HASH_FIND(hh, precise->processes, &tgid, sizeof(tgid), process);
+	if (process)
+		ks_precise_process_free(precise, process);
+}
