@@ -18,10 +18,10 @@
 # left out of them, since execve fails when a file capability is missing
 # from the bounding set: on 5.8 to 5.10 run the agent as UID 0 instead.
 #
-# The pod also needs hostPID: true, and /sys/fs/bpf and /sys/kernel/tracing
-# from the host (hostPath); /sys/kernel/btf comes with the container's
-# sysfs.  readOnlyRootFilesystem: true is fine: the agent writes only where
-# --json points.
+# The pod also needs hostPID: true and the host's /sys/kernel/btf; the
+# host's /sys/fs/bpf only to pin, and no tracefs (tp_btf and raw_tp attach
+# through bpf() alone).  readOnlyRootFilesystem: true is fine: the agent
+# writes only where --json points.  helm/knotscope sets all of this up.
 
 FROM debian:bookworm AS build
 WORKDIR /src

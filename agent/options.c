@@ -17,6 +17,7 @@ enum {
 	OPT_OTLP_HEADER,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_TIMEOUT_MS,
+	OPT_PREFLIGHT,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,7 @@ static const struct option long_options[] = {
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
+	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -75,6 +77,9 @@ void ks_options_usage(FILE *out)
 		"                         or SIGTERM)\n"
 		"      --ringbuf-mb MB    kernel-to-agent ring buffer size, a power of\n"
 		"                         two (default %u)\n"
+		"      --preflight enforce|warn  what a failed start-up check of the\n"
+		"                         kernel and privileges does: stop with the\n"
+		"                         reason (default), or warn and start anyway\n"
 		"  -v, --verbose          more diagnostics on stderr (repeat for more)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
@@ -241,6 +246,15 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			break;
 		case OPT_OTLP_TIMEOUT_MS:
 			opts->otlp_timeout_ms = optarg;
+			break;
+		case OPT_PREFLIGHT:
+			if (!strcmp(optarg, "enforce"))
+				opts->preflight = KS_PREFLIGHT_ENFORCE;
+			else if (!strcmp(optarg, "warn"))
+				opts->preflight = KS_PREFLIGHT_WARN;
+			else
+				return ks_bad_value(err, "--preflight", optarg,
+						    "not enforce or warn");
 			break;
 		case 'v':
 			opts->verbosity++;

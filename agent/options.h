@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "knotscope_abi.h"
+#include "preflight.h"
 
 #define KS_DEFAULT_CONFIRM_MS 100
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull
@@ -30,6 +31,7 @@ struct ks_options {
 	unsigned int nr_otlp_headers;
 	const char *otlp_compression;
 	const char *otlp_timeout_ms;
+	enum ks_preflight_mode preflight;
 };
 
 enum ks_parse_result {

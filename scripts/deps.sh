@@ -8,7 +8,7 @@ build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
 libprotobuf-c-dev libcurl4-openssl-dev"
 test_pkgs="libcmocka-dev bats jq util-linux procps nodejs clang-14
-libclang-rt-14-dev"
+libclang-rt-14-dev unzip"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || test_pkgs="$test_pkgs npm"
 bench_pkgs="bpftrace"

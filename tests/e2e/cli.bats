@@ -54,6 +54,15 @@ load helpers
 	[[ "$output" == *"run as root or grant CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE"* ]]
 }
 
+@test "--preflight warn turns a failed check into a warning, and starts" {
+	run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$KNOTSCOPE" --preflight warn --duration 1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"warning: missing privileges"*"(--preflight warn: starting anyway)"* ]]
+	# It went on to load the programs, which the kernel refused.
+	[[ "$output" == *"the kernel refused to load BPF programs"* ]]
+}
+
 @test "start-up errors are clear and load nothing" {
 	run "$KNOTSCOPE" --pid 2147483000 --duration 1
 	[ "$status" -eq 1 ]

