@@ -13,6 +13,7 @@
 #include "capture.h"
 #include "clock.h"
 #include "deadlock_report.h"
+#include "inversion_report.h"
 #include "live_wait.h"
 #include "log.h"
 #include "model.h"
@@ -37,6 +38,7 @@ struct ks_agent {
 	struct ks_otlp_config otlp;
 	struct ks_telemetry *telemetry; /* NULL without OTLP export */
 	struct ks_deadlock_reporter reporter;
+	struct ks_inversion_reporter inversion_reporter;
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -67,6 +69,41 @@ static void ks_on_process_gone(void *ctx, struct ks_process *process)
 	ks_symbolizer_forget(agent->model.symbolizer, process->tgid);
 	if (agent->telemetry)
 		ks_telemetry_process_gone(agent->telemetry, process);
+	if (agent->model.precise) {
+		ks_precise_detach(agent->model.precise, process->tgid);
+		ks_lockorder_process_gone(agent->model.lockorder,
+					  process->tgid);
+	}
+}
+
+static bool ks_wants_precise(const struct ks_options *options)
+{
+	return options->nr_precise_pids || options->nr_precise_comms;
+}
+
+/* Precise mode for the processes already running that it names. */
+static int ks_setup_precise(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	struct ks_process *process;
+
+	agent->inversion_reporter.model = &agent->model;
+	agent->inversion_reporter.telemetry = agent->telemetry;
+	agent->model.lockorder = ks_lockorder_new(ks_inversion_report,
+						  &agent->inversion_reporter);
+	agent->model.precise = ks_precise_new(
+		agent->capture, options->precise_pids, options->nr_precise_pids,
+		options->precise_comms, options->nr_precise_comms);
+	if (!agent->model.lockorder || !agent->model.precise)
+		return -ENOMEM;
+	for (process = agent->model.table.processes; process;
+	     process = process->hh.next)
+		if (ks_precise_wants(agent->model.precise, process->tgid,
+				     process->comm) &&
+		    !ks_precise_attach(agent->model.precise, process->tgid))
+			ks_symbolizer_preload(agent->model.symbolizer,
+					      process->tgid);
+	return 0;
 }
 
 /*
@@ -346,6 +383,8 @@ int ks_agent_run(const struct ks_options *options)
 	struct ks_capture_config capture_config = {
 		.selection = &agent.selection,
 		.ringbuf_bytes = options->ringbuf_mb << 20,
+		.precise = ks_wants_precise(options),
+		.attach_mode = options->attach_mode,
 		.on_record = ks_on_record,
 		.ctx = &agent,
 	};
@@ -386,6 +425,14 @@ int ks_agent_run(const struct ks_options *options)
 			goto cleanup;
 		}
 	}
+	for (unsigned int i = 0; i < options->nr_precise_pids; i++) {
+		if (kill((pid_t)options->precise_pids[i], 0) &&
+		    errno == ESRCH) {
+			ks_err("--precise %u: no such process\n",
+			       options->precise_pids[i]);
+			goto cleanup;
+		}
+	}
 
 	err = ks_setup_telemetry(&agent);
 	if (err) {
@@ -398,6 +445,10 @@ int ks_agent_run(const struct ks_options *options)
 		goto cleanup;
 	/* Attached first, then scanned: nothing falls between the two. */
 	ks_scan(&agent.model, ks_track_wait, &agent, &scan);
+	if (ks_wants_precise(options) && ks_setup_precise(&agent)) {
+		ks_err("out of memory\n");
+		goto cleanup;
+	}
 	err = ks_setup_loop(&agent);
 	if (err) {
 		ks_err("cannot set up the event loop: %s\n", strerror(-err));
@@ -428,6 +479,8 @@ cleanup:
 		close(agent.timer_fd);
 	ks_capture_close(agent.capture);
 	ks_table_clear(&agent.model.table);
+	ks_precise_free(agent.model.precise);
+	ks_lockorder_free(agent.model.lockorder);
 	ks_telemetry_free(agent.telemetry);
 	ks_otlp_config_free(&agent.otlp);
 	ks_detector_free(agent.model.detector);

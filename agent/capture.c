@@ -145,14 +145,18 @@ int ks_capture_open(struct ks_capture **out,
 	 * 5.5+ kernel; raw_tp works wherever raw tracepoints do.  Both run the
 	 * same code, so the probe is simply: does the tp_btf set load?
 	 */
-	err = ks_capture_load(capture, config, true);
-	if (!err) {
-		capture->attach_mode = "tp_btf";
-	} else if (err == -EPERM) {
-		goto fail;
-	} else {
-		ks_debug("tp_btf programs did not load (%s); using raw_tp\n",
-			 strerror(-err));
+	if (!config->attach_mode || !strcmp(config->attach_mode, "tp_btf")) {
+		err = ks_capture_load(capture, config, true);
+		if (!err)
+			capture->attach_mode = "tp_btf";
+		else if (err == -EPERM || config->attach_mode)
+			goto fail; /* no privileges, or asked for tp_btf */
+		else
+			ks_debug("tp_btf programs did not load (%s); using "
+				 "raw_tp\n",
+				 strerror(-err));
+	}
+	if (!capture->attach_mode) {
 		err = ks_capture_load(capture, config, false);
 		if (err)
 			goto fail;

@@ -20,6 +20,7 @@ struct ks_capture_config {
 	uint32_t ringbuf_bytes;
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
 	bool precise; /* load the uprobe programs of precise mode */
+	const char *attach_mode; /* "tp_btf", "raw_tp", or NULL: either */
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 };

@@ -23,6 +23,8 @@ const char *ks_event_kind_name(unsigned int kind)
 		[KS_EV_OFFCPU] = "offcpu",
 		[KS_EV_KLOCK_BEGIN] = "klock_begin",
 		[KS_EV_KLOCK_END] = "klock_end",
+		[KS_EV_LOCK_CALL] = "lock_call",
+		[KS_EV_LOCK_RESULT] = "lock_result",
 	};
 
 	return kind < KS_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
@@ -41,6 +43,8 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_OFFCPU] = sizeof(struct ks_offcpu),
 	[KS_EV_KLOCK_BEGIN] = sizeof(struct ks_klock_begin),
 	[KS_EV_KLOCK_END] = sizeof(struct ks_klock_end),
+	[KS_EV_LOCK_CALL] = sizeof(struct ks_lock_call_rec),
+	[KS_EV_LOCK_RESULT] = sizeof(struct ks_lock_result),
 };
 
 /*
@@ -214,8 +218,14 @@ static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
 		ks_table_ns_to_ticks(&model->table,
 				     rec->task.start_boottime_ns),
 		rec->comm);
-	if (leader)
-		ks_comm_copy(leader->process->comm, rec->comm);
+	if (!leader)
+		return;
+	ks_comm_copy(leader->process->comm, rec->comm);
+	/* A new image: its mutex API is somewhere else now, if anywhere. */
+	if (model->precise &&
+	    ks_precise_wants(model->precise, tgid, rec->comm) &&
+	    !ks_precise_attach(model->precise, tgid))
+		ks_symbolizer_preload(model->symbolizer, tgid);
 }
 
 static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
@@ -227,6 +237,8 @@ static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
 			      ks_table_ns_to_ticks(&model->table,
 						   rec->task.start_boottime_ns))
 		ks_table_remove_thread(&model->table, thread);
+	if (model->lockorder)
+		ks_lockorder_thread_gone(model->lockorder, rec->hdr.tid);
 	if (rec->flags & KS_EXIT_GROUP_DEAD) {
 		process = ks_table_process(&model->table, rec->hdr.tgid);
 		if (process)
@@ -287,6 +299,14 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 		break;
 	case KS_EV_KLOCK_END:
 		ks_on_klock_end(model, data);
+		break;
+	case KS_EV_LOCK_CALL:
+		if (model->lockorder)
+			ks_lockorder_call(model->lockorder, data);
+		break;
+	case KS_EV_LOCK_RESULT:
+		if (model->lockorder)
+			ks_lockorder_result(model->lockorder, data);
 		break;
 	}
 }

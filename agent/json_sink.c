@@ -264,13 +264,71 @@ int ks_json_write_deadlock(struct ks_json_sink *sink,
 	return ks_emit(sink, ks_deadlock_json(report));
 }
 
-char *ks_json_deadlock_string(const struct ks_report *report)
+/* One line of JSON, malloc()ed, and obj released. */
+static char *ks_json_string(json_object *obj)
 {
-	json_object *obj = ks_deadlock_json(report);
 	char *text = strdup(ks_json_text(obj));
 
 	json_object_put(obj);
 	return text;
+}
+
+char *ks_json_deadlock_string(const struct ks_report *report)
+{
+	return ks_json_string(ks_deadlock_json(report));
+}
+
+static json_object *ks_acquisition_json(const struct ks_acquisition *acq,
+					const struct ks_stack *stack)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "mutex", ks_hex(acq->mutex));
+	ks_add(obj, "stack", ks_stack_json(stack));
+	return obj;
+}
+
+static json_object *ks_inversion_json(const struct ks_inversion_report *report)
+{
+	const struct ks_inversion *found = report->found;
+	json_object *obj = ks_record("lock_order_inversion", report->real_ns);
+	json_object *orders = json_object_new_array();
+	char id[20];
+
+	snprintf(id, sizeof(id), "%016" PRIx64, found->id);
+	ks_add(obj, "id", json_object_new_string(id));
+	ks_add(obj, "pid", json_object_new_int((int)found->tgid));
+	ks_add(obj, "process_comm",
+	       json_object_new_string(report->process_comm));
+	for (size_t i = 0; i < found->nr_orders; i++) {
+		const struct ks_lock_order *order = &found->orders[i];
+		json_object *entry = json_object_new_object();
+
+		ks_add(entry, "tid",
+		       json_object_new_int((int)order->second->tid));
+		ks_add(entry, "comm",
+		       json_object_new_string(report->thread_comms[i]));
+		ks_add(entry, "first",
+		       ks_acquisition_json(order->first,
+					   &report->first_stacks[i]));
+		ks_add(entry, "then",
+		       ks_acquisition_json(order->second,
+					   &report->second_stacks[i]));
+		json_object_array_add(orders, entry);
+	}
+	ks_add(obj, "orders", orders);
+	return obj;
+}
+
+int ks_json_write_inversion(struct ks_json_sink *sink,
+			    const struct ks_inversion_report *report)
+{
+	return ks_emit(sink, ks_inversion_json(report));
+}
+
+char *ks_json_inversion_string(const struct ks_inversion_report *report)
+{
+	return ks_json_string(ks_inversion_json(report));
 }
 
 static json_object *ks_process_json(const struct ks_process *process)

@@ -45,6 +45,10 @@ int ks_json_write_deadlock(struct ks_json_sink *sink,
 			   const struct ks_report *report);
 /* The same deadlock record as one line of JSON, malloc()ed; NULL on ENOMEM. */
 char *ks_json_deadlock_string(const struct ks_report *report);
+/* "lock_order_inversion": a potential deadlock found in precise mode. */
+int ks_json_write_inversion(struct ks_json_sink *sink,
+			    const struct ks_inversion_report *report);
+char *ks_json_inversion_string(const struct ks_inversion_report *report);
 int ks_json_write_process(struct ks_json_sink *sink,
 			  const struct ks_process *process, const char *state);
 /* process_list: watched processes still alive, written inside the summary. */

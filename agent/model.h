@@ -11,6 +11,8 @@
 
 #include "detector.h"
 #include "json_sink.h"
+#include "lockorder.h"
+#include "precise.h"
 #include "selection.h"
 #include "symbolize.h"
 #include "table.h"
@@ -33,6 +35,9 @@ struct ks_model {
 	struct ks_json_sink *sink; /* NULL without --json */
 	const struct ks_model_hooks *hooks; /* may be NULL */
 	void *hooks_ctx;
+	/* Precise mode, NULL without --precise. */
+	struct ks_precise *precise;
+	struct ks_lockorder *lockorder;
 	uint64_t events[KS_EV_KIND_MAX];
 	uint64_t malformed;
 };

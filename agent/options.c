@@ -17,6 +17,8 @@ enum {
 	OPT_OTLP_HEADER,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_TIMEOUT_MS,
+	OPT_PRECISE,
+	OPT_ATTACH,
 	OPT_PREFLIGHT,
 };
 
@@ -32,6 +34,8 @@ static const struct option long_options[] = {
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
+	{ "precise", required_argument, NULL, OPT_PRECISE },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -72,6 +76,11 @@ void ks_options_usage(FILE *out)
 		"      --min-wait DURATION  lock waits this long or longer become spans,\n"
 		"                         e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
 		"\n"
+		"Precise mode (uprobes on every pthread mutex call of these processes\n"
+		"only: finds lock-order inversions, potential deadlocks, and costs\n"
+		"them about a microsecond per call):\n"
+		"      --precise PID|COMM  a process id, or a command name (repeatable)\n"
+		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
@@ -80,6 +89,8 @@ void ks_options_usage(FILE *out)
 		"      --preflight enforce|warn  what a failed start-up check of the\n"
 		"                         kernel and privileges does: stop with the\n"
 		"                         reason (default), or warn and start anyway\n"
+		"      --attach tp_btf|raw_tp  how to attach to tracepoints (default:\n"
+		"                         tp_btf where the kernel allows it)\n"
 		"  -v, --verbose          more diagnostics on stderr (repeat for more)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
@@ -113,21 +124,64 @@ static enum ks_parse_result ks_bad_value(FILE *err, const char *option,
 	return KS_PARSE_ERROR;
 }
 
-static enum ks_parse_result ks_add_comm(struct ks_options *opts,
+/* Appends a command name to comms[*nr]; option names it in errors. */
+static enum ks_parse_result ks_add_comm(char (*comms)[KS_COMM_LEN],
+					unsigned int *nr, const char *option,
 					const char *name, FILE *err)
 {
-	if (opts->nr_comms == KS_MAX_SELECTED)
-		return ks_bad_value(err, "--comm", name, "too many names");
+	if (*nr == KS_MAX_SELECTED)
+		return ks_bad_value(err, option, name, "too many names");
 	if (!*name)
-		return ks_bad_value(err, "--comm", name, "empty name");
+		return ks_bad_value(err, option, name, "empty name");
 	if (strlen(name) >= KS_COMM_LEN)
-		return ks_bad_value(err, "--comm", name,
+		return ks_bad_value(err, option, name,
 				    "longer than 15 characters; the kernel "
 				    "keeps only the first 15, give those");
-	memset(opts->comms[opts->nr_comms], 0, KS_COMM_LEN);
-	memcpy(opts->comms[opts->nr_comms], name, strlen(name));
-	opts->nr_comms++;
+	memset(comms[*nr], 0, KS_COMM_LEN);
+	memcpy(comms[*nr], name, strlen(name));
+	(*nr)++;
 	return KS_PARSE_RUN;
+}
+
+/* --precise PID|COMM: a number is a process id, anything else a name. */
+static enum ks_parse_result ks_add_precise(struct ks_options *opts,
+					   const char *value, FILE *err)
+{
+	unsigned long pid;
+
+	if (!ks_parse_uint(value, 1, INT_MAX, &pid)) {
+		if (opts->nr_precise_pids == KS_MAX_SELECTED)
+			return ks_bad_value(err, "--precise", value,
+					    "too many processes");
+		opts->precise_pids[opts->nr_precise_pids++] = (uint32_t)pid;
+		return KS_PARSE_RUN;
+	}
+	return ks_add_comm(opts->precise_comms, &opts->nr_precise_comms,
+			   "--precise", value, err);
+}
+
+/*
+ * A process in precise mode must be watched: when the selection is narrowed
+ * with --pid or --comm, the --precise ones join it.
+ */
+static enum ks_parse_result ks_select_precise(struct ks_options *opts,
+					      FILE *err)
+{
+	enum ks_parse_result result = KS_PARSE_RUN;
+
+	if (!opts->nr_pids && !opts->nr_comms)
+		return KS_PARSE_RUN;
+	for (unsigned int i = 0; i < opts->nr_precise_pids; i++) {
+		if (opts->nr_pids == KS_MAX_SELECTED)
+			return ks_bad_value(err, "--precise", "",
+					    "too many processes");
+		opts->pids[opts->nr_pids++] = opts->precise_pids[i];
+	}
+	for (unsigned int i = 0;
+	     i < opts->nr_precise_comms && result == KS_PARSE_RUN; i++)
+		result = ks_add_comm(opts->comms, &opts->nr_comms, "--precise",
+				     opts->precise_comms[i], err);
+	return result;
 }
 
 /* "250us", "1ms", "2s", "100ns"; a bare number is milliseconds. */
@@ -193,7 +247,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			opts->pids[opts->nr_pids++] = value;
 			break;
 		case 'c':
-			result = ks_add_comm(opts, optarg, err);
+			result = ks_add_comm(opts->comms, &opts->nr_comms,
+					     "--comm", optarg, err);
 			if (result != KS_PARSE_RUN)
 				return result;
 			break;
@@ -247,6 +302,18 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		case OPT_OTLP_TIMEOUT_MS:
 			opts->otlp_timeout_ms = optarg;
 			break;
+		case OPT_PRECISE:
+			result = ks_add_precise(opts, optarg, err);
+			if (result != KS_PARSE_RUN)
+				return result;
+			break;
+		case OPT_ATTACH:
+			if (strcmp(optarg, "tp_btf") &&
+			    strcmp(optarg, "raw_tp"))
+				return ks_bad_value(err, "--attach", optarg,
+						    "not tp_btf or raw_tp");
+			opts->attach_mode = optarg;
+			break;
 		case OPT_PREFLIGHT:
 			if (!strcmp(optarg, "enforce"))
 				opts->preflight = KS_PREFLIGHT_ENFORCE;
@@ -286,5 +353,5 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		fprintf(err, "Try 'knotscope --help' for more information.\n");
 		return KS_PARSE_ERROR;
 	}
-	return KS_PARSE_RUN;
+	return ks_select_precise(opts, err);
 }

@@ -32,6 +32,13 @@ struct ks_options {
 	const char *otlp_compression;
 	const char *otlp_timeout_ms;
 	enum ks_preflight_mode preflight;
+	/* --precise: processes whose every mutex call is watched. */
+	uint32_t precise_pids[KS_MAX_SELECTED];
+	unsigned int nr_precise_pids;
+	char precise_comms[KS_MAX_SELECTED][KS_COMM_LEN];
+	unsigned int nr_precise_comms;
+	/* --attach: "tp_btf" or "raw_tp"; NULL lets the agent choose. */
+	const char *attach_mode;
 };
 
 enum ks_parse_result {

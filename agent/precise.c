@@ -6,6 +6,8 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "elf_symbols.h"
+#include "elf_symbols.h"
 #include "log.h"
 #include "precise.h"
 #include "proc.h"
@@ -164,17 +166,23 @@ int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
 	HASH_ADD(hh, precise->processes, tgid, sizeof(tgid), process);
 	for (size_t i = 0; i < KS_NR_PROBES; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts,
-			    .func_name = ks_probes[i].function,
 			    .retprobe = ks_probes[i].retprobe);
 		struct bpf_program *prog = ks_capture_program(
 			precise->capture, ks_probes[i].program);
+		uint64_t offset;
 
-		process->links[i] = bpf_program__attach_uprobe_opts(
-			prog, (pid_t)tgid, path, 0, &opts);
+		err = ks_elf_function_offset(path, ks_probes[i].function,
+					     &offset);
 		/* clocklock is glibc 2.30+: the others must be there. */
-		if (!process->links[i] &&
-		    strcmp(ks_probes[i].function, "pthread_mutex_clocklock")) {
-			err = -errno;
+		if (err == -ENOENT &&
+		    !strcmp(ks_probes[i].function, "pthread_mutex_clocklock"))
+			continue;
+		if (!err) {
+			process->links[i] = bpf_program__attach_uprobe_opts(
+				prog, (pid_t)tgid, path, offset, &opts);
+			err = process->links[i] ? 0 : -errno;
+		}
+		if (err) {
 			ks_warn("precise mode: cannot probe %s in %s for pid "
 				"%u: %s\n",
 				ks_probes[i].function, path, tgid,

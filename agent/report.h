@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "detector.h"
+#include "lockorder.h"
 #include "symbolize.h"
 
 struct ks_report {
@@ -19,6 +20,19 @@ struct ks_report {
 
 /* Several lines for people, on stderr. */
 void ks_report_write_text(FILE *out, const struct ks_report *report);
+
+/* A lock-order inversion found in precise mode, with its stacks. */
+struct ks_inversion_report {
+	const struct ks_inversion *found;
+	const char *process_comm;
+	const char **thread_comms; /* [nr_orders], of each order's thread */
+	const struct ks_stack *first_stacks; /* [nr_orders] */
+	const struct ks_stack *second_stacks; /* [nr_orders] */
+	uint64_t real_ns;
+};
+
+void ks_inversion_write_text(FILE *out,
+			     const struct ks_inversion_report *report);
 
 /* "FUTEX_WAIT_PRIVATE", "FUTEX_LOCK_PI|FUTEX_CLOCK_REALTIME", ... */
 void ks_futex_op_describe(uint32_t op, char *buf, unsigned long size);

@@ -119,3 +119,32 @@ void ks_report_write_text(FILE *out, const struct ks_report *report)
 	fflush(out);
 	funlockfile(out);
 }
+
+void ks_inversion_write_text(FILE *out,
+			     const struct ks_inversion_report *report)
+{
+	const struct ks_inversion *found = report->found;
+
+	flockfile(out);
+	fprintf(out,
+		"knotscope: POTENTIAL DEADLOCK: pid %u (%s) takes %zu mutexes "
+		"in orders that form a cycle [id %016" PRIx64 "]\n",
+		found->tgid, report->process_comm, found->nr_orders, found->id);
+	for (size_t i = 0; i < found->nr_orders; i++) {
+		const struct ks_lock_order *order = &found->orders[i];
+
+		fprintf(out,
+			"  thread %u (%s) took mutex 0x%" PRIx64
+			" then mutex 0x%" PRIx64 "\n",
+			order->second->tid, report->thread_comms[i],
+			order->first->mutex, order->second->mutex);
+		fprintf(out, "    mutex 0x%" PRIx64 " taken at:\n",
+			order->first->mutex);
+		ks_write_stack(out, &report->first_stacks[i]);
+		fprintf(out, "    then mutex 0x%" PRIx64 " taken at:\n",
+			order->second->mutex);
+		ks_write_stack(out, &report->second_stacks[i]);
+	}
+	fflush(out);
+	funlockfile(out);
+}

@@ -231,6 +231,42 @@ static const Dwfl_Thread_Callbacks ks_thread_callbacks = {
 	.set_initial_registers = ks_set_initial_registers,
 };
 
+/*
+ * Reports a process's mappings to dwfl.  The uprobes of precise mode add an
+ * "[uprobes]" mapping (their out-of-line instruction slots), which libdwfl
+ * 0.188 does not understand and fails the whole report on: it is left out.
+ */
+static int ks_report_mappings(Dwfl *dwfl, uint32_t tgid)
+{
+	char path[64], *line = NULL, *kept = NULL;
+	size_t line_size = 0, kept_size = 0;
+	FILE *maps, *filtered = NULL;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/%u/maps", ks_proc_root(), tgid);
+	maps = fopen(path, "re");
+	if (!maps)
+		return -1;
+	filtered = open_memstream(&kept, &kept_size);
+	if (!filtered)
+		goto cleanup;
+	while (getline(&line, &line_size, maps) > 0)
+		if (!strstr(line, "[uprobes]"))
+			fputs(line, filtered);
+	fclose(filtered);
+	filtered = fmemopen(kept, kept_size, "r");
+	if (!filtered)
+		goto cleanup;
+	ret = dwfl_linux_proc_maps_report(dwfl, filtered);
+cleanup:
+	if (filtered)
+		fclose(filtered);
+	fclose(maps);
+	free(line);
+	free(kept);
+	return ret;
+}
+
 /* Reports the process's current mappings into a fresh Dwfl. */
 static int ks_sym_process_load(struct ks_sym_process *process)
 {
@@ -240,7 +276,7 @@ static int ks_sym_process_load(struct ks_sym_process *process)
 	if (!dwfl)
 		goto cleanup;
 	dwfl_report_begin(dwfl);
-	if (dwfl_linux_proc_report(dwfl, (pid_t)process->tgid)) {
+	if (ks_report_mappings(dwfl, process->tgid)) {
 		ks_debug("cannot read the mappings of pid %u\n", process->tgid);
 		goto cleanup;
 	}
@@ -448,6 +484,23 @@ static unsigned int ks_lookup_in(struct ks_symbolizer *symbolizer,
 				entry->function_offset + (pc - addr);
 	}
 	return n;
+}
+
+static int ks_open_module(Dwfl_Module *mod, void **userdata, const char *name,
+			  Dwarf_Addr start, void *arg)
+{
+	Dwarf_Addr bias;
+
+	dwfl_module_getelf(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+void ks_symbolizer_preload(struct ks_symbolizer *symbolizer, uint32_t tgid)
+{
+	struct ks_sym_process *process = ks_sym_process_get(symbolizer, tgid);
+
+	if (process)
+		dwfl_getmodules(process->dwfl, ks_open_module, NULL, 0);
 }
 
 int ks_symbolizer_lookup(struct ks_symbolizer *symbolizer, uint32_t tgid,

@@ -40,6 +40,11 @@ struct ks_symbolizer;
 
 struct ks_symbolizer *ks_symbolizer_new(void);
 void ks_symbolizer_free(struct ks_symbolizer *symbolizer);
+/*
+ * Opens every file the process maps now, so its stacks can be symbolized
+ * after it exits: for reports that come late, like precise mode's.
+ */
+void ks_symbolizer_preload(struct ks_symbolizer *symbolizer, uint32_t tgid);
 /* The process exited or exec'd: its mappings are gone. */
 void ks_symbolizer_forget(struct ks_symbolizer *symbolizer, uint32_t tgid);
 

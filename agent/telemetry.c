@@ -27,6 +27,32 @@ struct ks_telemetry {
 	bool stopped;
 };
 
+typedef void (*ks_text_writer)(FILE *out, const void *report);
+
+/* What a report writes to stderr, as a string for a log record's body. */
+static char *ks_render_text(ks_text_writer write, const void *report)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	write(out, report);
+	fclose(out);
+	return text;
+}
+
+static void ks_write_deadlock_text(FILE *out, const void *report)
+{
+	ks_report_write_text(out, report);
+}
+
+static void ks_write_inversion_text(FILE *out, const void *report)
+{
+	ks_inversion_write_text(out, report);
+}
+
 struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 				      uint64_t min_wait_ns,
 				      struct ks_symbolizer *symbolizer,
@@ -100,6 +126,44 @@ static struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 		process->resource = ks_otlp_resource_new(&attrs);
 	}
 	return process->resource;
+}
+
+void ks_telemetry_inversion(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_inversion_report *report)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_resource *resource;
+	OtlpLogRecord *record = NULL;
+	char *body = NULL, *json = NULL;
+	char id[20];
+
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_LOGS))
+		return;
+	resource = ks_resource_of(telemetry, process);
+	body = ks_render_text(ks_write_inversion_text, report);
+	json = ks_json_inversion_string(report);
+	if (!resource || !body || !json)
+		goto cleanup;
+	record = ks_otlp_log_new(report->real_ns, ks_now_real_ns(),
+				 KS_OTLP_SEVERITY_WARN,
+				 "knotscope.lock_order_inversion", body);
+	if (!record)
+		goto cleanup;
+	snprintf(id, sizeof(id), "%016" PRIx64, report->found->id);
+	ks_otlp_attrs_str(&attrs, "knotscope.inversion.id", id);
+	ks_otlp_attrs_int(&attrs, "knotscope.inversion.mutexes",
+			  (int64_t)report->found->nr_orders);
+	ks_otlp_attrs_str(&attrs, "knotscope.inversion.report", json);
+	if (ks_otlp_attrs_move(&attrs, &record->attributes,
+			       &record->n_attributes)) {
+		ks_otlp_message_free(record);
+		goto cleanup;
+	}
+	ks_otlp_export_log(telemetry->exporter, resource, record);
+cleanup:
+	free(body);
+	free(json);
 }
 
 struct ks_otlp_builder {
@@ -303,26 +367,13 @@ const struct ks_model_hooks ks_telemetry_hooks = {
 	.klock_ended = ks_on_klock_ended,
 };
 
-static char *ks_report_text(const struct ks_report *report)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-
-	if (!out)
-		return NULL;
-	ks_report_write_text(out, report);
-	fclose(out);
-	return text;
-}
-
 static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
 				      const uint8_t trace_id[KS_TRACE_ID_LEN],
 				      const uint8_t span_id[KS_SPAN_ID_LEN])
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	char *body = ks_report_text(report);
+	char *body = ks_render_text(ks_write_deadlock_text, report);
 	char *json = ks_json_deadlock_string(report);
 	OtlpLogRecord *record = NULL;
 	char id[20];

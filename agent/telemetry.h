@@ -35,6 +35,10 @@ void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
 			       struct ks_process *process);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);
+/* A WARN log record: a potential deadlock, in the process it is about. */
+void ks_telemetry_inversion(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_inversion_report *report);
 /* Sends metrics when the export interval has passed since the last. */
 void ks_telemetry_tick(struct ks_telemetry *telemetry,
 		       const struct ks_model *model,

@@ -254,3 +254,12 @@ stack_functions() {
 	await_deadlock "$WORKLOAD_PID"
 	stop_agent
 }
+
+@test "with raw_tp instead of tp_btf, the same deadlock is found" {
+	start_agent --attach raw_tp
+	agent_said '.type == "ready" and .attach_mode == "raw_tp"'
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	stack_functions 1 | grep -qx lock_b_then_a
+}

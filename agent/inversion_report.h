@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Turns a lock-order inversion found in precise mode into its reports: the
+ * stacks of both acquisitions of every order in the cycle (unwound from the
+ * snapshots taken at the calls), text on stderr, a line on the --json sink,
+ * a log record for OTLP.
+ */
+#ifndef KS_INVERSION_REPORT_H
+#define KS_INVERSION_REPORT_H
+
+#include "lockorder.h"
+#include "model.h"
+#include "telemetry.h"
+
+struct ks_inversion_reporter {
+	struct ks_model *model;
+	struct ks_telemetry *telemetry; /* NULL without OTLP export */
+};
+
+/* A ks_inversion_fn; ctx is a struct ks_inversion_reporter. */
+void ks_inversion_report(void *ctx, const struct ks_inversion *found);
+
+#endif /* KS_INVERSION_REPORT_H */
