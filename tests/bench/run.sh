@@ -84,15 +84,49 @@ agent_cpu() {
 		/proc/"$AGENT_PID"/stat
 }
 
+# The arguments of lockbench for a mode, with OPS pairs per thread.
+bench_args() {
+	case "$1" in
+	private) echo "private $THREADS $2 0" ;;
+	shared) echo "shared $THREADS_CONTENDED $2 $CRITICAL_SPINS" ;;
+	esac
+}
+
 run_uprobe_peer() {
 	local mode=$1 script="$OUT/uprobe_every_lock.bt"
 
 	sed "s|LIBC|$LIBC|g" "$ROOT/tests/bench/uprobe_every_lock.bt" >"$script"
-	local args="$mode $THREADS $OPS_UPROBE"
-
-	[ "$mode" = shared ] && args="shared $THREADS_CONTENDED $OPS_UPROBE $CRITICAL_SPINS"
-	bpftrace -q -c "$LOCKBENCH $args" "$script" 2>/dev/null |
+	# shellcheck disable=SC2046 # the arguments are words
+	bpftrace -q -c "$LOCKBENCH $(bench_args "$mode" "$OPS_UPROBE")" "$script" 2>/dev/null |
 		awk '/^cpu_ns_per_op/ { print $2 }'
+}
+
+# knotscope in precise mode on the workload: its probes attached before
+# the workload starts, which waits on stdin until they are.
+run_precise() {
+	local mode=$1 fifo="$OUT/go" out="$OUT/precise.out" agent workload result
+
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# shellcheck disable=SC2046 # the arguments are words
+	"$LOCKBENCH" $(bench_args "$mode" "$OPS_UPROBE") wait <"$fifo" >"$out" &
+	workload=$!
+	exec {go}>"$fifo"
+	until grep -q '^started' "$out"; do sleep 0.02; done
+	"$KNOTSCOPE" -v --precise "$(awk '/^started/ { print $2 }' "$out")" \
+		2>"$OUT/precise.err" &
+	agent=$!
+	until grep -q 'probes on the mutex API' "$OUT/precise.err"; do
+		kill -0 "$agent" || { cat "$OUT/precise.err" >&2; exit 1; }
+		sleep 0.02
+	done
+	echo go >&"$go"
+	exec {go}>&-
+	wait "$workload"
+	result="$(awk '/^cpu_ns_per_op/ { print $2 }' "$out")"
+	kill -INT "$agent"
+	wait "$agent"
+	echo "$result"
 }
 
 MODES="private shared handoff"
@@ -127,6 +161,7 @@ for rep in $(seq "$REPS"); do
 		samples[$mode,noise]+="$(ratio "$after" "$before") "
 		[ "$mode" = handoff ] && continue
 		samples[$mode,uprobes]+="$(ratio "$(run_uprobe_peer "$mode")" "$base") "
+		samples[$mode,precise]+="$(ratio "$(run_precise "$mode")" "$base") "
 	done
 	echo "rep $rep/$REPS done" >&2
 done
@@ -156,8 +191,8 @@ latencies="$(jq -r 'select(.type == "deadlock") | .detection_latency_ms' "$OUT/a
 	echo "Cost per lock/unlock pair in CPU time of the workload; ratios to the"
 	echo "untraced runs on either side (median, and [min, max] over repetitions)."
 	echo
-	echo "| workload | untraced ns/op | knotscope | uprobe on every lock | untraced vs untraced (noise) |"
-	echo "|---|---|---|---|---|"
+	echo "| workload | untraced ns/op | knotscope | knotscope --precise | uprobe on every lock (bpftrace) | untraced vs untraced (noise) |"
+	echo "|---|---|---|---|---|---|"
 	for mode in $MODES; do
 		case "$mode" in
 		private) label="uncontended: a mutex per thread, $THREADS threads" ;;
@@ -166,14 +201,17 @@ latencies="$(jq -r 'select(.type == "deadlock") | .detection_latency_ms' "$OUT/a
 		esac
 		if [ "$mode" = handoff ]; then
 			peer="not run"
+			precise="not run"
 		else
 			peer="$(printf '%.0fx [%.0f, %.0f]' "$(column "$mode,uprobes" | median)" \
 				"$(column "$mode,uprobes" | percentile 0)" "$(column "$mode,uprobes" | percentile 100)")"
+			precise="$(printf '%.1fx [%.1f, %.1f]' "$(column "$mode,precise" | median)" \
+				"$(column "$mode,precise" | percentile 0)" "$(column "$mode,precise" | percentile 100)")"
 		fi
-		printf '| %s | %.1f | %.3fx [%.3f, %.3f] | %s | %.3fx [%.3f, %.3f] |\n' \
+		printf '| %s | %.1f | %.3fx [%.3f, %.3f] | %s | %s | %.3fx [%.3f, %.3f] |\n' \
 			"$label" "$(column "$mode,base" | median)" \
 			"$(column "$mode,knotscope" | median)" "$(column "$mode,knotscope" | percentile 0)" "$(column "$mode,knotscope" | percentile 100)" \
-			"$peer" \
+			"$precise" "$peer" \
 			"$(column "$mode,noise" | median)" "$(column "$mode,noise" | percentile 0)" "$(column "$mode,noise" | percentile 100)"
 	done
 	echo

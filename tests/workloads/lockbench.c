@@ -11,7 +11,9 @@
  * time (user + system, all threads), which other load on the machine does
  * not inflate, and in wall-clock time.
  *
- * usage: lockbench private|shared|handoff THREADS OPS [CRITICAL-SPINS]
+ * usage: lockbench private|shared|handoff THREADS OPS [CRITICAL-SPINS [wait]]
+ * With "wait" it says "started PID" and reads a line from stdin before it
+ * begins: time for a tracer to attach to it.
  */
 #include <semaphore.h>
 #include <sys/resource.h>
@@ -89,6 +91,11 @@ int main(int argc, char **argv)
 			     "[CRITICAL-SPINS]",
 			     EINVAL);
 	critical_spins = argc > 4 ? atoi(argv[4]) : 0;
+	if (argc > 5 && !strcmp(argv[5], "wait")) {
+		workload_say("started");
+		if (getchar() == EOF)
+			return 1;
+	}
 	shared = !strcmp(argv[1], "shared");
 	handoff = !strcmp(argv[1], "handoff");
 	nr_threads = atoi(argv[2]);
