@@ -108,6 +108,7 @@ run_precise() {
 
 	rm -f "$fifo"
 	mkfifo "$fifo"
+	: >"$out"
 	# shellcheck disable=SC2046 # the arguments are words
 	"$LOCKBENCH" $(bench_args "$mode" "$OPS_UPROBE") wait <"$fifo" >"$out" &
 	workload=$!
