@@ -90,14 +90,21 @@ static void unlock(struct world *w, uint32_t tid, uint64_t mutex)
 	call(w, tid, KS_CALL_UNLOCK, mutex);
 }
 
+/* first, then second while holding first, then both released. */
+static void nested(struct world *w, uint32_t tid, uint64_t first,
+		   uint64_t second)
+{
+	lock(w, tid, first);
+	lock(w, tid, second);
+	unlock(w, tid, second);
+	unlock(w, tid, first);
+}
+
 static void test_ab_then_ba_is_an_inversion(void **state)
 {
 	struct world *w = *state;
 
-	lock(w, 1, A);
-	lock(w, 1, B);
-	unlock(w, 1, B);
-	unlock(w, 1, A);
+	nested(w, 1, A, B);
 	assert_int_equal(w->reports, 0);
 	/* Another thread, much later: never an actual deadlock here. */
 	lock(w, 2, B);
@@ -130,14 +137,8 @@ static void test_three_lock_cycle(void **state)
 {
 	struct world *w = *state;
 
-	lock(w, 1, A);
-	lock(w, 1, B);
-	unlock(w, 1, B);
-	unlock(w, 1, A);
-	lock(w, 2, B);
-	lock(w, 2, C);
-	unlock(w, 2, C);
-	unlock(w, 2, B);
+	nested(w, 1, A, B);
+	nested(w, 2, B, C);
 	assert_int_equal(w->reports, 0);
 	lock(w, 3, C);
 	lock(w, 3, A);
@@ -150,10 +151,7 @@ static void test_reported_once(void **state)
 	struct world *w = *state;
 	uint64_t id;
 
-	lock(w, 1, A);
-	lock(w, 1, B);
-	unlock(w, 1, B);
-	unlock(w, 1, A);
+	nested(w, 1, A, B);
 	lock(w, 2, B);
 	lock(w, 2, A);
 	id = w->last_id;
@@ -169,10 +167,7 @@ static void test_trylock_cannot_invert(void **state)
 {
 	struct world *w = *state;
 
-	lock(w, 1, A);
-	lock(w, 1, B);
-	unlock(w, 1, B);
-	unlock(w, 1, A);
+	nested(w, 1, A, B);
 	/* B then trylock A: backs off instead of waiting, no deadlock. */
 	lock(w, 2, B);
 	call(w, 2, KS_CALL_TRYLOCK, A);
@@ -192,10 +187,7 @@ static void test_failed_calls_hold_nothing(void **state)
 {
 	struct world *w = *state;
 
-	lock(w, 1, A);
-	lock(w, 1, B);
-	unlock(w, 1, B);
-	unlock(w, 1, A);
+	nested(w, 1, A, B);
 	/* A timed lock of B that times out: A is not taken while B held. */
 	call(w, 2, KS_CALL_TIMEDLOCK, B);
 	result(w, 2, KS_CALL_TIMEDLOCK, B, 110);
@@ -207,10 +199,7 @@ static void test_destroyed_mutex_address_starts_over(void **state)
 {
 	struct world *w = *state;
 
-	lock(w, 1, A);
-	lock(w, 1, B);
-	unlock(w, 1, B);
-	unlock(w, 1, A);
+	nested(w, 1, A, B);
 	call(w, 1, KS_CALL_DESTROY, B);
 	/* A new mutex at B's old address, used in the other order. */
 	lock(w, 2, B);
@@ -222,10 +211,7 @@ static void test_recursive_relock_orders_nothing(void **state)
 {
 	struct world *w = *state;
 
-	lock(w, 1, A);
-	lock(w, 1, A);
-	unlock(w, 1, A);
-	unlock(w, 1, A);
+	nested(w, 1, A, A);
 	assert_int_equal(w->reports, 0);
 }
 
