@@ -44,11 +44,6 @@ void ks_vclock_put(struct ks_vclock_usage *usage, struct ks_vclock *clock)
 	free(clock);
 }
 
-size_t ks_vclock_len(const struct ks_vclock *clock)
-{
-	return clock ? clock->len : 0;
-}
-
 /* Index of the first entry whose actor is not below actor. */
 static size_t ks_vclock_lower_bound(const struct ks_vclock_entry *entries,
 				    size_t len, uint64_t actor)
