@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include "rng.h"
 #include "vclock.h"
 
 /* Few actors and small counts: random clocks are often comparable. */
@@ -18,25 +19,15 @@ struct dense {
 	uint64_t count[NR_ACTORS + 1]; /* index = actor; actor 0 unused */
 };
 
-static uint64_t rng_state;
-
-/* splitmix64: small, seedable, good enough to spread test inputs. */
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+static struct ks_rng rng;
 
 static void random_dense(struct dense *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (uint64_t actor = 1; actor <= NR_ACTORS; actor++)
 		/* About half the components absent: clocks stay sparse. */
-		if (rng_next() & 1)
-			d->count[actor] = 1 + rng_next() % MAX_COUNT;
+		if (ks_rng_next(&rng) & 1)
+			d->count[actor] = 1 + ks_rng_next(&rng) % MAX_COUNT;
 }
 
 static struct ks_vclock *from_dense(const struct dense *d)
@@ -104,7 +95,7 @@ static void test_bottom_and_absent_components_are_zero(void **state)
 /* Join is the componentwise maximum, whatever the sparsity pattern. */
 static void test_join_matches_dense_maximum(void **state)
 {
-	rng_state = 1;
+	rng.state = 1;
 	for (int round = 0; round < ROUNDS; round++) {
 		struct dense da, db, dj;
 		struct ks_vclock *a, *b, *j;
@@ -128,7 +119,7 @@ static void test_join_matches_dense_maximum(void **state)
 
 static void test_join_commutative_associative_idempotent(void **state)
 {
-	rng_state = 2;
+	rng.state = 2;
 	for (int round = 0; round < ROUNDS; round++) {
 		struct dense d[3];
 		struct ks_vclock *a, *b, *c, *ab, *ba, *ab_c, *bc, *a_bc, *aa;
@@ -162,7 +153,7 @@ static void test_join_commutative_associative_idempotent(void **state)
 /* a ⊔ b is above both, and below anything that is above both. */
 static void test_join_is_least_upper_bound(void **state)
 {
-	rng_state = 3;
+	rng.state = 3;
 	for (int round = 0; round < ROUNDS; round++) {
 		struct dense da, db, dx;
 		struct ks_vclock *a, *b, *x, *ab, *upper;
@@ -205,7 +196,7 @@ static void test_order_is_a_partial_order(void **state)
 {
 	size_t comparable = 0, concurrent = 0;
 
-	rng_state = 4;
+	rng.state = 4;
 	for (int round = 0; round < ROUNDS; round++) {
 		struct dense d[3];
 		struct ks_vclock *c[3];
@@ -246,7 +237,7 @@ static void test_order_is_a_partial_order(void **state)
 /* Chains built by joins are totally ordered; transitivity on real chains. */
 static void test_chains_of_joins_are_ordered(void **state)
 {
-	rng_state = 5;
+	rng.state = 5;
 	for (int round = 0; round < ROUNDS / 10; round++) {
 		struct ks_vclock *chain[8];
 		struct dense d;
