@@ -79,24 +79,32 @@ size_t ks_vclock_join(struct ks_vclock_entry *out, const struct ks_vclock *a,
 	const struct ks_vclock_entry *ea = a ? a->entries : NULL;
 	const struct ks_vclock_entry *eb = b ? b->entries : NULL;
 	size_t na = ks_vclock_len(a), nb = ks_vclock_len(b);
-	size_t i = 0, j = 0, n = 0;
+	size_t i = 0, j = 0, n = 0, at;
 
-	while (i < na || j < nb) {
-		struct ks_vclock_entry next;
-
-		if (j == nb || (i < na && ea[i].actor < eb[j].actor)) {
-			next = ea[i++];
-		} else if (i == na || eb[j].actor < ea[i].actor) {
-			next = eb[j++];
+	while (i < na && j < nb) {
+		if (ea[i].actor < eb[j].actor) {
+			out[n++] = ea[i++];
+		} else if (eb[j].actor < ea[i].actor) {
+			out[n++] = eb[j++];
 		} else {
-			next = ea[i];
-			if (eb[j].count > next.count)
-				next.count = eb[j].count;
-			i++;
+			out[n] = ea[i++];
+			if (eb[j].count > out[n].count)
+				out[n].count = eb[j].count;
+			n++;
 			j++;
 		}
-		if (next.actor != exclude)
-			out[n++] = next;
+	}
+	/* One side is exhausted: the rest of the other follows as it is. */
+	if (i < na)
+		memcpy(&out[n], &ea[i], (na - i) * sizeof(out[0]));
+	if (j < nb)
+		memcpy(&out[n], &eb[j], (nb - j) * sizeof(out[0]));
+	n += (na - i) + (nb - j);
+	/* At most one entry to leave out: found once, not tested per entry. */
+	at = ks_vclock_lower_bound(out, n, exclude);
+	if (exclude && at < n && out[at].actor == exclude) {
+		memmove(&out[at], &out[at + 1], (n - at - 1) * sizeof(out[0]));
+		n--;
 	}
 	return n;
 }
