@@ -51,7 +51,11 @@
  * than one already applied is late; the engine applies it anyway where
  * that is exact (nothing that should have seen it already ran), and
  * otherwise records that edges were lost at its time (counted as lost):
- * answers it could have changed become KS_HB_UNKNOWN, never wrong.
+ * answers it could have changed become KS_HB_UNKNOWN, never wrong.  What
+ * the engine cannot check: each thread's own records (its releases,
+ * acquires, points, forks and wakeups it does, its exit) must be handed in
+ * in the order the thread produced them, as one BPF ring buffer delivers
+ * them; a consumer merging several buffers must keep that order.
  *
  * Points.  ks_hb_stamp() records a point of a thread and returns a handle
  * at once; the point is filled when its event is applied, and asks as

@@ -432,6 +432,32 @@ static void test_replaced_release_keeps_what_was_lost(void **state)
 	ks_hb_free(hb);
 }
 
+/*
+ * A lock evicted with A's release in it is made again by a late release
+ * that belongs to before the lock's last "gone" (and is kept out): the
+ * new object holds no release, but must still say that A's was lost.
+ */
+static void test_empty_reborn_object_still_says_what_it_lost(void **state)
+{
+	struct ks_hb_config cfg = { .max_objects = 1 };
+	struct ks_hb *hb = engine(&cfg);
+	uint64_t released, acquired;
+
+	ks_hb_sync_gone(hb, US(10), KS_HB_WORD, LOCK);
+	released = ks_hb_stamp(hb, US(20), A);
+	ks_hb_release(hb, US(21), A, KS_HB_WORD, LOCK);
+	ks_hb_release(hb, US(22), C, KS_HB_WORD, LOCK2); /* evicts LOCK */
+	ks_hb_flush(hb);
+	ks_hb_release(hb, US(9), D, KS_HB_WORD, LOCK); /* late, pre-gone */
+	ks_hb_acquire(hb, US(30), B, KS_HB_WORD, LOCK);
+	acquired = ks_hb_stamp(hb, US(31), B);
+	ks_hb_flush(hb);
+
+	/* Truly before, through A's release at 21. */
+	assert_order(hb, released, acquired, KS_HB_UNKNOWN);
+	ks_hb_free(hb);
+}
+
 /* A destroyed object starts afresh: its old releases order nothing. */
 static void test_sync_gone_starts_the_object_afresh(void **state)
 {
@@ -540,6 +566,32 @@ static void test_evicted_thread_comes_back_unsure(void **state)
 	assert_order(hb, learnt, again, KS_HB_UNKNOWN);
 	assert_order(hb, first, again, KS_HB_UNKNOWN);
 	assert_order(hb, again, fresh, KS_HB_CONCURRENT);
+	ks_hb_free(hb);
+}
+
+/*
+ * A wakeup arrives late for a wakee whose point after it was applied by an
+ * identity since evicted; the key now names a new identity that has done
+ * nothing.  The old point missed the wakeup all the same.
+ */
+static void test_late_wakeup_of_an_evicted_wakee_is_lost(void **state)
+{
+	struct ks_hb_config cfg = { .max_actors = 2 };
+	struct ks_hb *hb = engine(&cfg);
+	uint64_t waker, woken;
+
+	waker = ks_hb_stamp(hb, US(20), W);
+	woken = ks_hb_stamp(hb, US(30), V);
+	/* C and D push W and V out; E's wakeup brings V's key back. */
+	ks_hb_stamp(hb, US(31), C);
+	ks_hb_stamp(hb, US(32), D);
+	ks_hb_wakeup(hb, US(35), E, V);
+	ks_hb_flush(hb);
+	ks_hb_wakeup(hb, US(25), W, V);
+	ks_hb_flush(hb);
+
+	/* Truly before: V's point at 30 is its first event after 25. */
+	assert_order(hb, waker, woken, KS_HB_UNKNOWN);
 	ks_hb_free(hb);
 }
 
@@ -765,11 +817,14 @@ int main(void)
 		cmocka_unit_test(
 			test_evicted_sync_object_makes_answers_unknown),
 		cmocka_unit_test(test_replaced_release_keeps_what_was_lost),
+		cmocka_unit_test(
+			test_empty_reborn_object_still_says_what_it_lost),
 		cmocka_unit_test(test_sync_gone_starts_the_object_afresh),
 		cmocka_unit_test(
 			test_late_sync_gone_makes_mixed_answers_doubtful),
 		cmocka_unit_test(test_clock_bound_loses_to_unknown_never_wrong),
 		cmocka_unit_test(test_evicted_thread_comes_back_unsure),
+		cmocka_unit_test(test_late_wakeup_of_an_evicted_wakee_is_lost),
 		cmocka_unit_test(test_points_of_collected_threads),
 		cmocka_unit_test(
 			test_oldest_points_are_dropped_beyond_the_limit),
