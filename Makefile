@@ -58,8 +58,8 @@ HELM := $(K8S_TOOLS)/helm/helm
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench deps-image run test unit fuzz fuzz-smoke \
-	e2e bench workloads otlp-test helm-tools helm-test image vmlinux format \
-	clean
+	e2e bench hb-bench workloads otlp-test helm-tools helm-test image vmlinux \
+	format clean
 
 all: $(BUILD)/knotscope
 
@@ -86,6 +86,12 @@ bench: deps-bench
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# The happens-before engine alone, on one core: edges/s, memory, queries/s.
+# HB_BENCH_SCALE=0.1 for a quick look.
+HB_BENCH := $(BUILD)/tests/bench/hb_bench
+hb-bench: $(HB_BENCH)
+	$(HB_BENCH) $(HB_BENCH_SCALE)
 
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
@@ -160,6 +166,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)
 		-DKS_UNIT_FIXTURES='"$(CURDIR)/tests/unit/fixtures"' \
 		-o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS) -lcmocka
 
+$(HB_BENCH): tests/bench/hb_bench.c $(AGENT_LIB) tests/unit/rng.h $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -Itests/unit -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS)
+
 # --- OTLP end-to-end: a driver of the export layer, and an independent
 # receiver whose node modules come from the committed lockfile only.
 $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
@@ -219,7 +229,7 @@ vmlinux:
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
 		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
-		tests/otlp/*.c tests/fuzz/*.c tests/fuzz/*.h
+		tests/otlp/*.c tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c
 
 clean:
 	rm -rf $(BUILD)
