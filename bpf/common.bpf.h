@@ -67,6 +67,15 @@ typedef struct {
 extern ks_fd_classes_map ks_fd_classes SEC(".maps");
 
 typedef struct {
+	/* LRU: a thread killed inside a read leaves no entry behind for long. */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct ks_io_inflight);
+} ks_io_inflight_map;
+extern ks_io_inflight_map ks_io_inflight SEC(".maps");
+
+typedef struct {
 	/* LRU: a thread that exits off CPU leaves no entry behind for long. */
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, KS_MAX_INFLIGHT);

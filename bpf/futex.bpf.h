@@ -173,8 +173,8 @@ static __always_inline int ks_futex_waitv_enter(const struct pt_regs *regs)
 		flags |= KS_WAIT_TIMED;
 	if (!(first.flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(regs, KS_SYS_FUTEX_WAITV, first.uaddr, 0, count,
-			     flags);
+	return ks_wait_begin(regs, KS_SYS_FUTEX_WAITV, first.uaddr,
+			     first.flags & FUTEX2_PRIVATE, count, flags);
 }
 
 static __always_inline int ks_futex2_wait_enter(const struct pt_regs *regs)
@@ -189,13 +189,16 @@ static __always_inline int ks_futex2_wait_enter(const struct pt_regs *regs)
 		flags |= KS_WAIT_TIMED;
 	if (!(futex2_flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(regs, KS_SYS_FUTEX_WAIT, uaddr, 0, val, flags);
+	/* FUTEX2_PRIVATE is FUTEX_PRIVATE_FLAG: op reads as FUTEX_WAIT's. */
+	return ks_wait_begin(regs, KS_SYS_FUTEX_WAIT, uaddr,
+			     futex2_flags & FUTEX2_PRIVATE, val, flags);
 }
 
 static __always_inline int ks_futex2_wake_enter(const struct pt_regs *regs)
 {
 	/* futex_wake(uaddr, mask, nr, flags) */
-	return ks_wake(KS_SYS_FUTEX_WAKE, KS_SYSCALL_ARG1(regs), 0, 0,
+	return ks_wake(KS_SYS_FUTEX_WAKE, KS_SYSCALL_ARG1(regs), 0,
+		       FUTEX_WAKE | (KS_SYSCALL_ARG4(regs) & FUTEX2_PRIVATE),
 		       KS_SYSCALL_ARG3(regs));
 }
 
@@ -206,7 +209,8 @@ static __always_inline int ks_futex2_requeue_enter(const struct pt_regs *regs)
 	/* futex_requeue(waiters[2], flags, nr_wake, nr_requeue) */
 	bpf_probe_read_user(pair, sizeof(pair),
 			    (const void *)KS_SYSCALL_ARG1(regs));
-	return ks_wake(KS_SYS_FUTEX_REQUEUE, pair[0].uaddr, pair[1].uaddr, 0,
+	return ks_wake(KS_SYS_FUTEX_REQUEUE, pair[0].uaddr, pair[1].uaddr,
+		       FUTEX_REQUEUE | (pair[0].flags & FUTEX2_PRIVATE),
 		       KS_SYSCALL_ARG3(regs));
 }
 

@@ -3,7 +3,7 @@
  * Happens-before edges that pass through system calls: data written into a
  * pipe, a unix socket or an eventfd and read out on the other side, and a
  * child's exit collected by wait4()/waitid().  Called from the system call
- * dispatch in syscalls.bpf.c, on return, when the data has really moved.
+ * dispatch in syscalls.bpf.c.
  */
 #ifndef KNOTSCOPE_IO_EDGES_BPF_H
 #define KNOTSCOPE_IO_EDGES_BPF_H
@@ -119,48 +119,101 @@ static __always_inline int ks_io_fd_changed(const struct pt_regs *regs)
 	return 0;
 }
 
-static __always_inline int ks_io_sys_exit(struct pt_regs *regs, long nr,
-					  long ret)
+/*
+ * What the fd in the first argument is, through the cache.  The object a
+ * unix socket's write moves data into is its peer's, where reads happen.
+ */
+static __always_inline bool ks_io_class(long fd, bool write,
+					struct ks_fd_class *class)
 {
-	struct ks_fd_class *cached, class;
+	struct ks_fd_class *cached;
 	struct ks_fd_key key = {};
-	__u64 object;
-	struct ks_io *e;
-	bool write = ks_is_io_write(nr);
 
-	if (ret <= 0 || !ks_current_selected())
-		return 0;
-	ks_fd_key(&key, (int)KS_SYSCALL_ARG1_CORE(regs));
+	ks_fd_key(&key, (int)fd);
 	/*
 	 * A copy, not a pointer that is either the map's value or a local:
 	 * the verifier rejects arithmetic on a pointer it cannot tell apart.
 	 */
 	cached = bpf_map_lookup_elem(&ks_fd_classes, &key);
 	if (cached) {
-		class = *cached;
+		*class = *cached;
 	} else {
-		ks_classify_fd(key.fd, &class);
-		bpf_map_update_elem(&ks_fd_classes, &key, &class, BPF_ANY);
+		ks_classify_fd(key.fd, class);
+		bpf_map_update_elem(&ks_fd_classes, &key, class, BPF_ANY);
 	}
-	if (!class.kind)
-		return 0;
-	object = class.object;
-	/* A unix socket writes into its peer: the reader's socket. */
-	if (class.kind == KS_IO_UNIX && write) {
-		object = (__u64)BPF_CORE_READ((struct unix_sock *)object, peer);
-		if (!object)
-			return 0; /* unconnected datagram socket */
+	if (!class->kind)
+		return false;
+	if (class->kind == KS_IO_UNIX && write) {
+		/* Not inside BPF_CORE_READ: ks_fd_class is not the kernel's. */
+		struct unix_sock *sock = (void *)class->object;
+
+		class->object = (__u64)BPF_CORE_READ(sock, peer);
+		return class->object != 0; /* unconnected datagram socket */
 	}
-	e = ks_reserve(sizeof(*e), KS_EV_IO);
+	return true;
+}
+
+static __always_inline void ks_io_emit(__u64 begin_ns, __u64 object,
+				       __u64 bytes, int fd, __u8 kind,
+				       bool write)
+{
+	struct ks_io *e = ks_reserve(sizeof(*e), KS_EV_IO);
+
 	if (!e)
-		return 0;
+		return;
 	e->object = object;
-	e->bytes = ret;
-	e->fd = key.fd;
-	e->kind = class.kind;
+	e->bytes = bytes;
+	e->begin_ns = begin_ns ? begin_ns : e->hdr.ts_ns;
+	e->fd = fd;
+	e->kind = kind;
 	e->write = write;
 	e->_pad0 = 0;
 	ks_submit(e);
+}
+
+/*
+ * A write is a release: recorded at entry, so that it sorts before any
+ * read its data can end.  A read only starts its clock here; it acquires
+ * at its return, when it got data.
+ */
+static __always_inline int ks_io_sys_enter(const struct pt_regs *regs, long nr)
+{
+	struct ks_io_inflight inflight = {};
+	bool write = ks_is_io_write(nr);
+	struct ks_fd_class class;
+	__u32 tid;
+
+	if (!ks_io_class(KS_SYSCALL_ARG1(regs), write, &class))
+		return 0;
+	if (write) {
+		bool sized = nr == KS_NR_WRITE || nr == KS_NR_SENDTO;
+
+		ks_io_emit(0, class.object, sized ? KS_SYSCALL_ARG3(regs) : 0,
+			   (int)KS_SYSCALL_ARG1(regs), class.kind, true);
+		return 0;
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	inflight.begin_ns = bpf_ktime_get_ns();
+	inflight.object = class.object;
+	inflight.fd = (int)KS_SYSCALL_ARG1(regs);
+	inflight.kind = class.kind;
+	bpf_map_update_elem(&ks_io_inflight, &tid, &inflight, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int ks_io_read_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ks_io_inflight *inflight, copy;
+
+	inflight = bpf_map_lookup_elem(&ks_io_inflight, &tid);
+	if (!inflight)
+		return 0;
+	copy = *inflight;
+	bpf_map_delete_elem(&ks_io_inflight, &tid);
+	if (ret > 0)
+		ks_io_emit(copy.begin_ns, copy.object, ret, copy.fd, copy.kind,
+			   false);
 	return 0;
 }
 

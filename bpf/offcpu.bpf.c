@@ -72,21 +72,66 @@ KS_TRACEPOINT(sched_switch, ks_switch, bool preempt, struct task_struct *prev,
 }
 
 /*
+ * The smallest kernel stack (THREAD_SIZE) of the architectures we build
+ * for; KASAN kernels have twice as much, and a wake from the upper half of
+ * such a stack is taken for an interrupt's: an edge missed, never made up.
+ */
+#define KS_THREAD_SIZE (16 * 1024)
+
+/*
+ * Whether this program runs on the current task's own kernel stack.
+ * Interrupts run on per-CPU stacks of their own (so do softirqs on the way
+ * out of one), and there current is only whoever the interrupt hit.  The
+ * preempt count would say it directly, but it is a per-CPU variable that
+ * kernels built without CONFIG_KALLSYMS_ALL do not let BPF name.
+ */
+static __always_inline bool ks_on_task_stack(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 marker = 0, here = 0;
+	void *where = &marker;
+
+	/* Read back through a helper: the verifier keeps stack addresses
+	 * opaque, the number is all that is compared. */
+	bpf_probe_read_kernel(&here, sizeof(here), &where);
+	return here - (__u64)BPF_CORE_READ(task, stack) < KS_THREAD_SIZE;
+}
+
+/*
  * sched_waking runs in the waker's context; sched_wakeup may run on the
- * wakee's CPU, in an interrupt on behalf of the waker.  A wake from an
- * interrupt that hit the idle task has no waker.
+ * wakee's CPU, in an interrupt on behalf of the waker.  In an interrupt,
+ * current is whoever the interrupt hit, not a waker: such wakes (timers,
+ * I/O completions) have none.  Wakers that are not watched are not
+ * recorded either: the edge would start nowhere.
  */
 KS_TRACEPOINT(sched_waking, ks_waking, struct task_struct *task)
 {
 	__u32 tid = BPF_CORE_READ(task, pid);
 	struct ks_offcpu_since *since;
-	__u64 pid_tgid;
+	struct ks_wakeup *e;
+	__u64 pid_tgid, now;
 
 	since = bpf_map_lookup_elem(&ks_offcpu_since, &tid);
 	if (!since || since->waker_tid)
 		return 0;
+	if (!ks_on_task_stack() || !ks_current_selected())
+		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	since->waker_tgid = pid_tgid >> 32;
 	since->waker_tid = (__u32)pid_tgid;
+	now = bpf_ktime_get_ns();
+	/*
+	 * The edge itself, in the waker's stream where it belongs: the
+	 * off-CPU record comes later, from the wakee's side.
+	 */
+	if (now - since->start_ns < ks_offcpu_min_ns)
+		return 0;
+	e = ks_reserve(sizeof(*e), KS_EV_WAKEUP);
+	if (!e)
+		return 0;
+	e->off_since_ns = since->start_ns;
+	e->wakee_tgid = BPF_CORE_READ(task, tgid);
+	e->wakee_tid = tid;
+	ks_submit(e);
 	return 0;
 }

@@ -99,7 +99,6 @@ static __always_inline void ks_save_user_regs(__u64 *out,
 #define KS_SYSCALL_ARG5(r) ((r)->r8)
 #define KS_SYSCALL_NR_IS_CLOSE(r) ((r)->orig_ax == KS_NR_CLOSE)
 /* From the live frame at exit, where only these are still the arguments. */
-#define KS_SYSCALL_ARG1_CORE(r) BPF_CORE_READ(r, di)
 #define KS_SYSCALL_ARG3_CORE(r) BPF_CORE_READ(r, dx)
 #elif defined(__TARGET_ARCH_arm64)
 #define KS_SYSCALL_ARG1(r) ((r)->orig_x0) /* x0 becomes the return value */
@@ -108,7 +107,6 @@ static __always_inline void ks_save_user_regs(__u64 *out,
 #define KS_SYSCALL_ARG4(r) ((r)->regs[3])
 #define KS_SYSCALL_ARG5(r) ((r)->regs[4])
 #define KS_SYSCALL_NR_IS_CLOSE(r) ((r)->syscallno == KS_NR_CLOSE)
-#define KS_SYSCALL_ARG1_CORE(r) BPF_CORE_READ(r, orig_x0)
 #define KS_SYSCALL_ARG3_CORE(r) BPF_CORE_READ(r, regs[2])
 #endif
 

@@ -37,7 +37,8 @@ enum ks_event_kind {
 	KS_EV_KLOCK_END = 12, /* ... and got it, or gave up */
 	KS_EV_LOCK_CALL = 13, /* precise mode: a pthread mutex call began */
 	KS_EV_LOCK_RESULT = 14, /* ... and returned */
-	KS_EV_KIND_MAX = 15,
+	KS_EV_WAKEUP = 15, /* a thread woke one that was off CPU for long */
+	KS_EV_KIND_MAX = 16,
 };
 
 /* Which system call a wait or a wake came from. */
@@ -115,7 +116,11 @@ struct ks_task_id {
 struct ks_wait_begin {
 	struct ks_event_header hdr;
 	__u64 uaddr; /* futex word */
-	__u32 op; /* futex op as passed, flags included */
+	/*
+	 * futex op as passed, flags included; the futex2 calls give their
+	 * futex(2) twin's op with FUTEX_PRIVATE_FLAG for FUTEX2_PRIVATE.
+	 */
+	__u32 op;
 	__u32 val; /* expected value (or the waitv count) */
 	__u32 flags; /* KS_WAIT_* */
 	__u16 syscall; /* enum ks_syscall */
@@ -187,7 +192,7 @@ struct ks_wake {
 	struct ks_event_header hdr;
 	__u64 uaddr;
 	__u64 uaddr2; /* the requeue target, or FUTEX_WAKE_OP's second word */
-	__u32 op;
+	__u32 op; /* as in ks_wait_begin */
 	__u32 nr; /* most waiters it may wake */
 	__u16 syscall; /* enum ks_syscall */
 	__u16 _pad0;
@@ -204,15 +209,28 @@ enum ks_io_kind {
  * Bytes written into, or read out of, a kernel object that connects
  * threads: writes release, reads acquire.  object names what is shared by
  * both ends: the pipe, the receiving unix socket, the eventfd context.
+ * A write is recorded at its entry, before a reader can see its data
+ * (hdr.ts_ns == begin_ns, bytes as asked where the call says: write and
+ * sendto); a read at its return, when it returned data (bytes returned).
  */
 struct ks_io {
 	struct ks_event_header hdr;
 	__u64 object;
 	__u64 bytes;
+	__u64 begin_ns; /* the system call's entry */
 	__s32 fd;
 	__u8 kind; /* enum ks_io_kind */
 	__u8 write; /* 1: a write (release), 0: a read (acquire) */
 	__u16 _pad0;
+};
+
+/* Value of map ks_io_inflight (key: host tid): a read not yet returned. */
+struct ks_io_inflight {
+	__u64 begin_ns;
+	__u64 object;
+	__s32 fd;
+	__u8 kind;
+	__u8 _pad0[3];
 };
 
 /* wait4() or waitid() returned child_tgid, which exited. */
@@ -233,6 +251,18 @@ struct ks_offcpu {
 	__u32 waker_tid;
 	__u32 state; /* task state when it left: 1 interruptible, 2 not */
 	__u32 _pad0;
+};
+
+/*
+ * A wakeup, in the waker's context, of a thread off CPU for at least the
+ * off-CPU threshold: the waker's events so far happened before whatever
+ * the wakee does next.  Wakes from interrupts have no waker and no record.
+ */
+struct ks_wakeup {
+	struct ks_event_header hdr; /* the waker */
+	__u64 off_since_ns; /* when the wakee left the CPU */
+	__u32 wakee_tgid;
+	__u32 wakee_tid;
 };
 
 /* Value of map ks_offcpu_since (key: host tid): a thread now off CPU. */
@@ -306,7 +336,8 @@ enum ks_lock_call {
 	KS_CALL_TIMEDLOCK = 2, /* pthread_mutex_timedlock, _clocklock */
 	KS_CALL_TRYLOCK = 3, /* pthread_mutex_trylock */
 	KS_CALL_UNLOCK = 4, /* pthread_mutex_unlock */
-	KS_CALL_DESTROY = 5, /* pthread_mutex_destroy: the address may be reused */
+	KS_CALL_DESTROY =
+		5, /* pthread_mutex_destroy: the address may be reused */
 };
 
 /* Bytes of stack from the stack pointer at a call's entry. */
@@ -386,7 +417,9 @@ _Static_assert(sizeof(struct ks_exec) == 64, "exec size");
 _Static_assert(sizeof(struct ks_exit) == 48, "exit size");
 _Static_assert(sizeof(struct ks_rename) == 40, "rename size");
 _Static_assert(sizeof(struct ks_wake) == 56, "wake size");
-_Static_assert(sizeof(struct ks_io) == 48, "io size");
+_Static_assert(sizeof(struct ks_io) == 56, "io size");
+_Static_assert(sizeof(struct ks_io_inflight) == 24, "io inflight size");
+_Static_assert(sizeof(struct ks_wakeup) == 40, "wakeup size");
 _Static_assert(sizeof(struct ks_reaped) == 32, "reaped size");
 _Static_assert(sizeof(struct ks_offcpu) == 48, "offcpu size");
 _Static_assert(sizeof(struct ks_klock_begin) == 48, "klock_begin size");
