@@ -25,6 +25,7 @@ const char *ks_event_kind_name(unsigned int kind)
 		[KS_EV_KLOCK_END] = "klock_end",
 		[KS_EV_LOCK_CALL] = "lock_call",
 		[KS_EV_LOCK_RESULT] = "lock_result",
+		[KS_EV_WAKEUP] = "wakeup",
 	};
 
 	return kind < KS_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
@@ -45,15 +46,11 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_KLOCK_END] = sizeof(struct ks_klock_end),
 	[KS_EV_LOCK_CALL] = sizeof(struct ks_lock_call_rec),
 	[KS_EV_LOCK_RESULT] = sizeof(struct ks_lock_result),
+	[KS_EV_WAKEUP] = sizeof(struct ks_wakeup),
 };
 
-/*
- * The thread a record comes from.  The table knows every thread from the
- * scan or its fork record; one it does not know had its fork record lost to
- * a full ring buffer, and /proc tells the rest (or that it is gone already).
- */
-static struct ks_thread *ks_record_thread(struct ks_model *model, uint32_t tgid,
-					  uint32_t tid)
+struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
+				  uint32_t tid)
 {
 	struct ks_thread *thread = ks_table_thread(&model->table, tid);
 	struct ks_proc_task task;
@@ -84,7 +81,7 @@ static void ks_on_wait_begin(struct ks_model *model,
 			     const struct ks_wait_begin *rec)
 {
 	struct ks_thread *thread =
-		ks_record_thread(model, rec->hdr.tgid, rec->hdr.tid);
+		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 	struct ks_wait_target target;
 	bool pi_refused;
 
@@ -145,7 +142,7 @@ static void ks_on_klock_begin(struct ks_model *model,
 			      const struct ks_klock_begin *rec)
 {
 	struct ks_thread *thread =
-		ks_record_thread(model, rec->hdr.tgid, rec->hdr.tid);
+		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 	struct ks_thread_klock *klock;
 
 	if (!thread)
@@ -261,6 +258,28 @@ static void ks_on_rename(struct ks_model *model, const struct ks_rename *rec)
 		ks_forget_process(model, thread->process, "unwatched");
 }
 
+static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
+{
+	struct ks_thread *thread;
+
+	if (rec->write || !model->hooks || !model->hooks->channel_read)
+		return;
+	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
+	if (thread)
+		model->hooks->channel_read(model->hooks_ctx, thread, rec);
+}
+
+static void ks_on_offcpu(struct ks_model *model, const struct ks_offcpu *rec)
+{
+	struct ks_thread *thread;
+
+	if (!model->hooks || !model->hooks->off_cpu)
+		return;
+	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
+	if (thread)
+		model->hooks->off_cpu(model->hooks_ctx, thread, rec);
+}
+
 void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 {
 	const struct ks_event_header *hdr = data;
@@ -275,6 +294,8 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 	ks_trace("cpu %u ts %llu kind %u tgid %u tid %u\n", hdr->cpu,
 		 (unsigned long long)hdr->ts_ns, hdr->kind, hdr->tgid,
 		 hdr->tid);
+	if (model->causality)
+		ks_causality_apply(model->causality, model, data);
 	switch (hdr->kind) {
 	case KS_EV_WAIT_BEGIN:
 		ks_on_wait_begin(model, data);
@@ -299,6 +320,12 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 		break;
 	case KS_EV_KLOCK_END:
 		ks_on_klock_end(model, data);
+		break;
+	case KS_EV_IO:
+		ks_on_io(model, data);
+		break;
+	case KS_EV_OFFCPU:
+		ks_on_offcpu(model, data);
 		break;
 	case KS_EV_LOCK_CALL:
 		if (model->lockorder)

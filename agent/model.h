@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "causality.h"
 #include "detector.h"
 #include "json_sink.h"
 #include "lockorder.h"
@@ -25,6 +26,12 @@ struct ks_model_hooks {
 	/* A kernel lock wait ended; thread->klock still holds it. */
 	void (*klock_ended)(void *ctx, struct ks_thread *thread,
 			    const struct ks_klock_end *end);
+	/* A read of a pipe, unix socket or eventfd returned data. */
+	void (*channel_read)(void *ctx, struct ks_thread *thread,
+			     const struct ks_io *io);
+	/* A thread was off CPU longer than the threshold. */
+	void (*off_cpu)(void *ctx, struct ks_thread *thread,
+			const struct ks_offcpu *off);
 };
 
 struct ks_model {
@@ -38,6 +45,8 @@ struct ks_model {
 	/* Precise mode, NULL without --precise. */
 	struct ks_precise *precise;
 	struct ks_lockorder *lockorder;
+	/* Happens-before, NULL when no spans are exported. */
+	struct ks_causality *causality;
 	uint64_t events[KS_EV_KIND_MAX];
 	uint64_t malformed;
 };
@@ -47,6 +56,14 @@ struct ks_model {
  * unknown one is counted in malformed and skipped.
  */
 void ks_events_apply(struct ks_model *model, const void *data, size_t size);
+
+/*
+ * The thread a record comes from.  The table knows every thread from the
+ * scan or its fork record; one it does not know had its fork record lost
+ * to a full ring buffer, and /proc tells the rest (or that it is gone).
+ */
+struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
+				  uint32_t tid);
 
 /* "wait_begin", "fork"...: how records are named in JSON and metrics. */
 const char *ks_event_kind_name(unsigned int kind);

@@ -12,6 +12,7 @@
 #include <utlist.h>
 
 #include "knotscope_abi.h"
+#include "trace_ids.h"
 #include "wait_hist.h"
 #include "waitgraph.h"
 
@@ -61,6 +62,30 @@ struct ks_thread_klock {
 	uint64_t begin_ts_ns;
 };
 
+/* An exported span, as a link to it needs it. */
+struct ks_span_ref {
+	bool valid;
+	uint8_t trace_id[KS_TRACE_ID_LEN];
+	uint8_t span_id[KS_SPAN_ID_LEN];
+};
+
+/* Where an edge into a thread came from (causality.c fills it). */
+struct ks_edge_source {
+	uint8_t kind; /* enum ks_edge_kind, 0: none yet */
+	uint32_t tid; /* the thread that released, woke or exited */
+	uint64_t release_ns;
+	uint64_t acquire_ns; /* when this thread took it in */
+	/* The releaser's latest span before it released, if it had one. */
+	struct ks_span_ref span;
+};
+
+/* What spans of the thread link to. */
+struct ks_thread_causal {
+	struct ks_span_ref last_span; /* the latest ended and exported */
+	struct ks_edge_source acquired; /* the latest acquire or join */
+	struct ks_edge_source woken; /* the latest wakeup off CPU */
+};
+
 struct ks_process_stats {
 	uint64_t futex_waits; /* every wait, lock or not */
 	uint64_t lock_waits; /* waits on a mutex or a thread exit */
@@ -88,6 +113,7 @@ struct ks_thread {
 	struct ks_process *process;
 	struct ks_thread_wait wait;
 	struct ks_thread_klock klock;
+	struct ks_thread_causal causal;
 	/* Scratch for the detector: valid while detector_tick is current. */
 	struct ks_graph_node node;
 	uint64_t detector_tick;
