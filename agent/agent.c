@@ -39,6 +39,9 @@ struct ks_agent {
 	struct ks_telemetry *telemetry; /* NULL without OTLP export */
 	struct ks_deadlock_reporter reporter;
 	struct ks_inversion_reporter inversion_reporter;
+	/* Ring buffer drops seen so far: the engine learns of new ones. */
+	uint64_t kernel_lost;
+	uint64_t last_tick_ns;
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -107,12 +110,13 @@ static int ks_setup_precise(struct ks_agent *agent)
 }
 
 /*
- * The agent's own counters.  export is filled when OTLP export is on, and
- * must live as long as health is used.
+ * The agent's own counters.  export is filled when OTLP export is on, hb
+ * when happens-before is tracked; both must live as long as health is used.
  */
 static void ks_agent_health(struct ks_agent *agent,
 			    struct ks_agent_health *health,
-			    struct ks_otlp_stats *export)
+			    struct ks_otlp_stats *export,
+			    struct ks_hb_stats *hb)
 {
 	struct ks_cpu_stats kernel;
 
@@ -129,6 +133,10 @@ static void ks_agent_health(struct ks_agent *agent,
 	if (agent->telemetry) {
 		ks_telemetry_stats(agent->telemetry, export);
 		health->export = export;
+	}
+	if (agent->model.causality) {
+		ks_causality_stats(agent->model.causality, hb);
+		health->hb = hb;
 	}
 }
 
@@ -201,11 +209,32 @@ static void ks_announce(struct ks_agent *agent,
 		ks_json_write_ready(agent->model.sink, &info);
 }
 
+/*
+ * Everything reserved before drained_ns has been consumed; what was stamped
+ * before it but reserved later is the engine's reorder window to absorb.
+ */
+static void ks_tick_causality(struct ks_agent *agent,
+			      const struct ks_agent_health *health,
+			      uint64_t drained_ns)
+{
+	uint64_t lost = 0;
+
+	for (int k = 0; k < KS_EV_KIND_MAX; k++)
+		lost += health->kernel_lost[k];
+	if (lost != agent->kernel_lost)
+		ks_causality_lost(agent->model.causality, agent->last_tick_ns,
+				  drained_ns);
+	agent->kernel_lost = lost;
+	agent->last_tick_ns = drained_ns;
+	ks_causality_advance(agent->model.causality, drained_ns);
+}
+
 static void ks_tick(struct ks_agent *agent)
 {
 	struct ks_agent_health health;
 	struct ks_otlp_stats export;
-	uint64_t now;
+	struct ks_hb_stats hb;
+	uint64_t drained = ks_now_mono_ns(), now;
 
 	ks_capture_consume(agent->capture);
 	/* After draining: records may be newer than an earlier reading. */
@@ -214,7 +243,9 @@ static void ks_tick(struct ks_agent *agent)
 		ks_detector_tick(agent->model.detector, &agent->model.table,
 				 now);
 	if (agent->telemetry) {
-		ks_agent_health(agent, &health, &export);
+		ks_agent_health(agent, &health, &export, &hb);
+		if (agent->model.causality)
+			ks_tick_causality(agent, &health, drained);
 		ks_telemetry_tick(agent->telemetry, &agent->model, &health,
 				  now);
 	}
@@ -273,9 +304,10 @@ static void ks_finish(struct ks_agent *agent)
 {
 	struct ks_agent_health health;
 	struct ks_otlp_stats export;
+	struct ks_hb_stats hb;
 
 	ks_capture_consume(agent->capture);
-	ks_agent_health(agent, &health, &export);
+	ks_agent_health(agent, &health, &export, &hb);
 	ks_capture_close(agent->capture);
 	agent->capture = NULL;
 	if (!agent->telemetry)
@@ -312,8 +344,9 @@ static void ks_summarize(struct ks_agent *agent)
 	struct ks_run_summary summary = { 0 };
 	struct ks_agent_health health;
 	struct ks_otlp_stats export;
+	struct ks_hb_stats hb;
 
-	ks_agent_health(agent, &health, &export);
+	ks_agent_health(agent, &health, &export, &hb);
 	for (int k = 0; k < KS_EV_KIND_MAX; k++)
 		summary.kernel_drops += health.kernel_lost[k];
 	summary.inflight_full = health.untracked_waits;
@@ -338,7 +371,7 @@ static void ks_summarize(struct ks_agent *agent)
 
 /*
  * OTLP settings from the OTEL_* environment, then the command line.  Returns
- * 0, or 2 (a usage error) after saying what is wrong.
+ * 0, or 2 (a usage error) or 1 (no memory) after saying what is wrong.
  */
 static int ks_setup_telemetry(struct ks_agent *agent)
 {
@@ -357,8 +390,12 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 		ks_err("%s\n", err);
 		return 2;
 	}
-	if (!agent->otlp.enabled)
-		return 0;
+	if (!agent->otlp.enabled) {
+		if (!options->offcpu_min_ns)
+			return 0;
+		ks_err("--offcpu-min makes spans: it needs an OTLP endpoint\n");
+		return 2;
+	}
 	agent->telemetry =
 		ks_telemetry_new(&agent->otlp, options->min_wait_ns,
 				 agent->model.symbolizer, err, sizeof(err));
@@ -369,6 +406,18 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 	agent->reporter.telemetry = agent->telemetry;
 	agent->model.hooks = &ks_telemetry_hooks;
 	agent->model.hooks_ctx = agent->telemetry;
+	if (!ks_telemetry_wants_spans(agent->telemetry)) {
+		if (!options->offcpu_min_ns)
+			return 0;
+		ks_err("--offcpu-min makes spans: trace export is off\n");
+		return 2;
+	}
+	agent->model.causality = ks_causality_new(NULL);
+	if (!agent->model.causality) {
+		ks_err("out of memory\n");
+		return 1;
+	}
+	ks_telemetry_set_causality(agent->telemetry, agent->model.causality);
 	return 0;
 }
 
@@ -384,6 +433,7 @@ int ks_agent_run(const struct ks_options *options)
 		.selection = &agent.selection,
 		.ringbuf_bytes = options->ringbuf_mb << 20,
 		.precise = ks_wants_precise(options),
+		.offcpu_min_ns = options->offcpu_min_ns,
 		.attach_mode = options->attach_mode,
 		.on_record = ks_on_record,
 		.ctx = &agent,
@@ -482,6 +532,7 @@ cleanup:
 	ks_precise_free(agent.model.precise);
 	ks_lockorder_free(agent.model.lockorder);
 	ks_telemetry_free(agent.telemetry);
+	ks_causality_free(agent.model.causality);
 	ks_otlp_config_free(&agent.otlp);
 	ks_detector_free(agent.model.detector);
 	ks_symbolizer_free(agent.model.symbolizer);

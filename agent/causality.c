@@ -44,6 +44,8 @@ struct ks_joinable {
 	uint32_t tid;
 	uint64_t exit_ns; /* 0 while it runs */
 	struct ks_span_ref last_span; /* at its exit */
+	/* Joined before its exit record came: that record must do nothing. */
+	bool joined;
 	struct ks_joinable *prev, *next;
 	UT_hash_handle hh;
 };
@@ -168,7 +170,7 @@ static void ks_release_note(struct ks_causality *causality,
 
 static void ks_release(struct ks_causality *causality,
 		       enum ks_hb_sync_kind kind, uint64_t id,
-		       const struct ks_thread *thread, enum ks_edge_kind edge,
+		       struct ks_thread *thread, enum ks_edge_kind edge,
 		       uint64_t ts)
 {
 	ks_hb_release(causality->hb, ts, ks_key_of(thread), kind, id);
@@ -267,10 +269,24 @@ static void ks_on_wake(struct ks_causality *causality, struct ks_model *model,
 			   KS_EDGE_FUTEX_WAKE, rec->hdr.ts_ns);
 }
 
+/*
+ * sched_process_exit fires after the exiting thread's mm_release() has
+ * cleared its tid word and woken its joiner, which can be back before the
+ * exit is recorded, and the engine needs the exit first.  Just before the
+ * join returned is as good a moment: the thread did nothing after its
+ * mm_release() that the engine could know of.
+ */
 static void ks_on_joined(struct ks_causality *causality,
 			 struct ks_thread *thread, struct ks_joinable *exited,
 			 uint64_t ts)
 {
+	bool exit_recorded = exited->exit_ns;
+
+	if (!exit_recorded) {
+		exited->exit_ns = ts - 1;
+		ks_hb_exit(causality->hb, exited->exit_ns, exited->thread,
+			   ks_process_key(thread->tgid));
+	}
 	ks_hb_joined(causality->hb, ts, ks_key_of(thread), exited->thread);
 	thread->causal.acquired = (struct ks_edge_source){
 		.kind = KS_EDGE_JOIN,
@@ -279,7 +295,10 @@ static void ks_on_joined(struct ks_causality *causality,
 		.acquire_ns = ts,
 		.span = exited->last_span,
 	};
-	ks_joinable_drop(causality, exited);
+	if (exit_recorded)
+		ks_joinable_drop(causality, exited);
+	else
+		exited->joined = true;
 }
 
 /*
@@ -353,17 +372,24 @@ static void ks_on_exit(struct ks_causality *causality, struct ks_model *model,
 	uint64_t ticks = ks_table_ns_to_ticks(&model->table,
 					      rec->task.start_boottime_ns);
 	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
-	struct ks_joinable *joinable;
+	struct ks_joinable *joinable = NULL;
 
-	ks_hb_exit(causality->hb, rec->hdr.ts_ns,
-		   ks_thread_key(rec->hdr.tid, ticks),
+	if (thread && thread->start_ticks == ticks && thread->clear_child_tid)
+		joinable = ks_joinable_find(causality, rec->hdr.tgid,
+					    thread->clear_child_tid);
+	if (!joinable) {
+		ks_hb_exit(causality->hb, rec->hdr.ts_ns,
+			   ks_thread_key(rec->hdr.tid, ticks),
+			   ks_process_key(rec->hdr.tgid));
+		return;
+	}
+	/* Its join came first and applied the exit already. */
+	if (joinable->joined) {
+		ks_joinable_drop(causality, joinable);
+		return;
+	}
+	ks_hb_exit(causality->hb, rec->hdr.ts_ns, joinable->thread,
 		   ks_process_key(rec->hdr.tgid));
-	if (!thread || thread->start_ticks != ticks || !thread->clear_child_tid)
-		return;
-	joinable = ks_joinable_find(causality, rec->hdr.tgid,
-				    thread->clear_child_tid);
-	if (!joinable)
-		return;
 	joinable->exit_ns = rec->hdr.ts_ns;
 	joinable->last_span = thread->causal.last_span;
 }
@@ -489,30 +515,23 @@ void ks_causality_flush(struct ks_causality *causality)
 }
 
 uint64_t ks_causality_stamp(struct ks_causality *causality,
-			    const struct ks_thread *thread, uint64_t ts_ns)
+			    struct ks_thread *thread, uint64_t ts_ns)
 {
 	return ks_hb_stamp(causality->hb, ts_ns, ks_key_of(thread));
 }
 
-void ks_causality_drop(struct ks_causality *causality, uint64_t stamp)
-{
-	ks_hb_stamp_drop(causality->hb, stamp);
-}
-
-int ks_causality_take_point(struct ks_causality *causality, uint64_t stamp,
-			    char *text, size_t size, uint64_t *lamport)
+int ks_causality_point(struct ks_causality *causality, uint64_t stamp,
+		       char *text, size_t size, uint64_t *lamport)
 {
 	struct ks_hb_point point;
 	int err = ks_hb_stamp_point(causality->hb, stamp, &point);
 
-	if (err == -EAGAIN)
+	if (err)
 		return err;
-	if (!err && ks_hb_point_encode(&point, text, size) >= size)
-		err = -ENOSPC;
-	if (!err)
-		*lamport = point.lamport;
-	ks_hb_stamp_drop(causality->hb, stamp);
-	return err;
+	if (ks_hb_point_encode(&point, text, size) >= size)
+		return -ENOSPC;
+	*lamport = point.lamport;
+	return 0;
 }
 
 void ks_causality_stats(const struct ks_causality *causality,

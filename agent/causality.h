@@ -72,18 +72,22 @@ void ks_causality_flush(struct ks_causality *causality);
 
 /* A point of thread at ts_ns, for a span ending there.  0 on failure. */
 uint64_t ks_causality_stamp(struct ks_causality *causality,
-			    const struct ks_thread *thread, uint64_t ts_ns);
-/* The span went out without its point. */
-void ks_causality_drop(struct ks_causality *causality, uint64_t stamp);
+			    struct ks_thread *thread, uint64_t ts_ns);
 /*
  * The point as exported: its encoding into text (hb_point.h) and its
- * Lamport counter; the stamp is then dropped.  -EAGAIN while its events
- * are held back (ask again later); -ENOENT or -EIO when it is lost, and
- * -ENOSPC when text is too small (KS_HB_POINT_TEXT_MAX is always enough),
- * the stamp dropped.
+ * Lamport counter.  -EAGAIN while its events are held back (ask again
+ * later); -ENOENT or -EIO when it is lost; -ENOSPC when text is too small
+ * (KS_HB_POINT_TEXT_MAX is always enough).
+ *
+ * Points are never given back: the engine keeps the latest max_stamps of
+ * them and drops the oldest.  A thread with a point held keeps its
+ * components in the clocks that learn of it; one without may lose them.
+ * So an exported point stays comparable with those exported after it, as
+ * long as it is among the latest max_stamps; an older one compares as
+ * unknown, never wrongly.
  */
-int ks_causality_take_point(struct ks_causality *causality, uint64_t stamp,
-			    char *text, size_t size, uint64_t *lamport);
+int ks_causality_point(struct ks_causality *causality, uint64_t stamp,
+		       char *text, size_t size, uint64_t *lamport);
 
 /* The engine's counters, for the agent's own metrics. */
 void ks_causality_stats(const struct ks_causality *causality,

@@ -86,6 +86,29 @@ static const struct ks_metric_desc export_queue = {
 	KS_METRIC_GAUGE,
 };
 
+static const struct ks_metric_desc hb_events = {
+	"knotscope.agent.hb.events",
+	"{event}",
+	"Synchronisation events handed to the happens-before engine, and of "
+	"those the ones applied out of order (late) or early (forced: the "
+	"hold-back buffer was full)",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc hb_edges = {
+	"knotscope.agent.hb.edges",
+	"{edge}",
+	"Happens-before edges applied, and the ones known lost (late, out of "
+	"memory, or records dropped by the kernel)",
+	KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc hb_tracked = {
+	"knotscope.agent.hb.tracked",
+	"{item}",
+	"What the happens-before engine holds now: threads, sync objects, "
+	"points of spans waiting to go out, and vector clock entries",
+	KS_METRIC_GAUGE,
+};
+
 struct ks_collector {
 	ks_metric_fn fn;
 	void *ctx;
@@ -145,6 +168,22 @@ static void ks_collect_export(struct ks_collector *c,
 				"knotscope.signal", ks_otlp_signal_name(s));
 }
 
+static void ks_collect_hb(struct ks_collector *c, const struct ks_hb_stats *hb)
+{
+	static const char outcome[] = "knotscope.outcome";
+	static const char what[] = "knotscope.hb.item";
+
+	ks_emit(c, &hb_events, hb->events, outcome, "handed_in");
+	ks_emit(c, &hb_events, hb->late, outcome, "late");
+	ks_emit(c, &hb_events, hb->forced, outcome, "forced");
+	ks_emit(c, &hb_edges, hb->edges, outcome, "applied");
+	ks_emit(c, &hb_edges, hb->lost, outcome, "lost");
+	ks_emit(c, &hb_tracked, hb->actors, what, "threads");
+	ks_emit(c, &hb_tracked, hb->objects, what, "sync_objects");
+	ks_emit(c, &hb_tracked, hb->stamps, what, "points");
+	ks_emit(c, &hb_tracked, hb->clock_entries, what, "clock_entries");
+}
+
 static void ks_collect_agent(struct ks_collector *c,
 			     const struct ks_model *model,
 			     const struct ks_agent_health *health)
@@ -172,6 +211,8 @@ static void ks_collect_agent(struct ks_collector *c,
 	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
 	if (health->export)
 		ks_collect_export(c, health->export);
+	if (health->hb)
+		ks_collect_hb(c, health->hb);
 }
 
 static void ks_collect_process(struct ks_collector *c,

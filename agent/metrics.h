@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "hb.h"
 #include "model.h"
 #include "otlp_export.h"
 #include "wait_hist.h"
@@ -53,6 +54,7 @@ struct ks_agent_health {
 	uint64_t deadlocks;
 	uint64_t started_real_ns;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
+	const struct ks_hb_stats *hb; /* NULL without happens-before */
 };
 
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);

@@ -20,6 +20,7 @@ enum {
 	OPT_PRECISE,
 	OPT_ATTACH,
 	OPT_PREFLIGHT,
+	OPT_OFFCPU_MIN,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +31,7 @@ static const struct option long_options[] = {
 	{ "confirm-ms", required_argument, NULL, OPT_CONFIRM_MS },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "min-wait", required_argument, NULL, OPT_MIN_WAIT },
+	{ "offcpu-min", required_argument, NULL, OPT_OFFCPU_MIN },
 	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
@@ -73,8 +75,13 @@ void ks_options_usage(FILE *out)
 		"      --otlp-header NAME=VALUE  an HTTP header (repeatable)\n"
 		"      --otlp-compression gzip|none\n"
 		"      --otlp-timeout-ms MS  timeout of one request\n"
-		"      --min-wait DURATION  lock waits this long or longer become spans,\n"
-		"                         e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
+		"      --min-wait DURATION  lock waits and blocking pipe, unix socket and\n"
+		"                         eventfd reads this long or longer become\n"
+		"                         spans, e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
+		"      --offcpu-min DURATION  also make a span of every time a watched\n"
+		"                         thread is off CPU this long or longer, linked\n"
+		"                         to the thread that woke it (default: off; it\n"
+		"                         traces every context switch)\n"
 		"\n"
 		"Precise mode (uprobes on every pthread mutex call of these processes\n"
 		"only: finds lock-order inversions, potential deadlocks, and costs\n"
@@ -285,6 +292,14 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				return ks_bad_value(
 					err, "--min-wait", optarg,
 					"not a duration like 500us, "
+					"1ms or 2s");
+			break;
+		case OPT_OFFCPU_MIN:
+			if (ks_parse_duration(optarg, &opts->offcpu_min_ns) ||
+			    !opts->offcpu_min_ns)
+				return ks_bad_value(
+					err, "--offcpu-min", optarg,
+					"not a duration over 0 like 500us, "
 					"1ms or 2s");
 			break;
 		case OPT_OTLP_ENDPOINT:

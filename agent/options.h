@@ -25,6 +25,7 @@ struct ks_options {
 	unsigned int ringbuf_mb;
 	int verbosity;
 	uint64_t min_wait_ns; /* lock waits shorter than this get no span */
+	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
 	/* OTLP settings as given; validated with the OTEL_* variables. */
 	const char *otlp_endpoint;
 	const char *otlp_headers[KS_MAX_OTLP_HEADERS];

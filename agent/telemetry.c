@@ -10,6 +10,7 @@
 #include "json_sink.h"
 #include "log.h"
 #include "process_meta.h"
+#include "span_hold.h"
 #include "telemetry.h"
 #include "trace_ids.h"
 #include "wait_site.h"
@@ -25,7 +26,16 @@ struct ks_telemetry {
 	uint64_t last_metrics_mono_ns;
 	/* Stopped: the last metrics went out with every live process. */
 	bool stopped;
+	/* NULL: spans go out at once, without happens-before points. */
+	struct ks_causality *causality;
+	struct ks_span_hold held;
 };
+
+/*
+ * Spans wait for their points for the engine's reorder window and a tick:
+ * a few milliseconds' worth of spans, even on a busy node.
+ */
+#define KS_MAX_HELD_SPANS 65536
 
 typedef void (*ks_text_writer)(FILE *out, const void *report);
 
@@ -77,6 +87,10 @@ struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
+	if (ks_span_hold_init(&telemetry->held, KS_MAX_HELD_SPANS)) {
+		snprintf(err, err_size, "out of memory");
+		goto fail;
+	}
 	telemetry->symbolizer = symbolizer;
 	telemetry->min_wait_ns = min_wait_ns;
 	telemetry->metric_interval_ns =
@@ -93,8 +107,24 @@ int ks_telemetry_start(struct ks_telemetry *telemetry)
 	return ks_otlp_exporter_start(telemetry->exporter);
 }
 
+bool ks_telemetry_wants_spans(const struct ks_telemetry *telemetry)
+{
+	return ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES);
+}
+
+void ks_telemetry_set_causality(struct ks_telemetry *telemetry,
+				struct ks_causality *causality)
+{
+	telemetry->causality = causality;
+}
+
 void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 {
+	if (telemetry->causality) {
+		ks_causality_flush(telemetry->causality);
+		ks_span_hold_release(&telemetry->held, telemetry->causality,
+				     telemetry->exporter, true);
+	}
 	telemetry->stopped = true;
 	ks_otlp_exporter_stop(telemetry->exporter, timeout_ms);
 }
@@ -103,6 +133,7 @@ void ks_telemetry_free(struct ks_telemetry *telemetry)
 {
 	if (!telemetry)
 		return;
+	ks_span_hold_destroy(&telemetry->held);
 	ks_otlp_exporter_free(telemetry->exporter);
 	ks_otlp_resource_put(telemetry->agent_resource);
 	free(telemetry);
@@ -236,6 +267,13 @@ static void ks_add_site(struct ks_telemetry *telemetry,
 	}
 }
 
+static void ks_add_thread_attrs(const struct ks_thread *thread,
+				struct ks_otlp_attrs *attrs)
+{
+	ks_otlp_attrs_int(attrs, "thread.id", thread->tid);
+	ks_otlp_attrs_str(attrs, "thread.name", thread->comm);
+}
+
 /* What a wait was for, from the record of the lock it waits on. */
 static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
 			      const struct ks_thread *thread,
@@ -245,12 +283,12 @@ static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
 	const struct ks_wait_begin *lock = ks_lock_wait(wait);
 	char buf[64];
 
-	ks_otlp_attrs_int(attrs, "thread.id", thread->tid);
-	ks_otlp_attrs_str(attrs, "thread.name", thread->comm);
+	ks_add_thread_attrs(thread, attrs);
 	ks_otlp_attrs_str(attrs, "knotscope.lock.kind",
 			  ks_lock_kind_name(wait->lock_kind));
 	ks_add_hex(attrs, "knotscope.lock.address", lock->uaddr);
 	if (wait->lock_kind != KS_LOCK_THREAD_EXIT &&
+	    wait->lock_kind != KS_LOCK_NONE &&
 	    (lock->flags & KS_WAIT_KIND_OK)) {
 		ks_mutex_kind_describe(lock->words[4], buf, sizeof(buf));
 		ks_otlp_attrs_str(attrs, "knotscope.mutex.type", buf);
@@ -290,27 +328,99 @@ static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
 	return span;
 }
 
+/* The edge a span ends on: who released it, and a link to their span. */
+static void ks_add_edge(OtlpSpan *span, const struct ks_edge_source *source)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
+
+	ks_otlp_attrs_str(&attrs, "knotscope.hb.edge",
+			  ks_edge_kind_name(source->kind));
+	ks_otlp_attrs_int(&attrs, "knotscope.hb.source.tid", source->tid);
+	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
+	if (!source->span.valid)
+		return;
+	ks_otlp_attrs_str(&link, "knotscope.link.kind",
+			  ks_edge_kind_name(source->kind));
+	ks_otlp_span_add_link(span, source->span.trace_id, source->span.span_id,
+			      &link);
+}
+
+/* The acquire that ended at ts, if the thread's latest one did. */
+static const struct ks_edge_source *
+ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
+{
+	const struct ks_edge_source *source = &thread->causal.acquired;
+
+	return source->kind && source->acquire_ns == ts ? source : NULL;
+}
+
+/*
+ * Every span of a thread goes out through here: it becomes the span the
+ * thread's next releases link back to, and waits for its happens-before
+ * point at its end.
+ */
+static void ks_emit_thread_span(struct ks_telemetry *telemetry,
+				struct ks_thread *thread,
+				struct ks_otlp_resource *resource,
+				OtlpSpan *span, const struct ks_span_ref *ref,
+				uint64_t end_ns)
+{
+	uint64_t stamp;
+
+	thread->causal.last_span = *ref;
+	if (!telemetry->causality) {
+		ks_otlp_export_span(telemetry->exporter, resource, span);
+		return;
+	}
+	stamp = ks_causality_stamp(telemetry->causality, thread, end_ns);
+	/* Full: this one goes out without its point rather than wait. */
+	if (ks_span_hold_push(&telemetry->held, span, resource, stamp))
+		ks_otlp_export_span(telemetry->exporter, resource, span);
+}
+
+/* A new span of a thread: ids, and the resource of its process. */
+static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
+					      struct ks_thread *thread,
+					      struct ks_span_ref *ref)
+{
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return NULL;
+	ref->valid = true;
+	ks_trace_id_new(ref->trace_id);
+	ks_span_id_new(ref->span_id);
+	return ks_resource_of(telemetry, thread->process);
+}
+
 static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 			     const struct ks_wait_end *end)
 {
 	struct ks_telemetry *telemetry = ctx;
-	uint8_t trace_id[KS_TRACE_ID_LEN], span_id[KS_SPAN_ID_LEN];
+	const struct ks_edge_source *source;
 	struct ks_otlp_resource *resource;
+	struct ks_span_ref ref;
 	OtlpSpan *span;
 
-	if (thread->wait.lock_kind == KS_LOCK_NONE ||
-	    end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns ||
-	    !ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
 		return;
-	resource = ks_resource_of(telemetry, thread->process);
+	source = ks_acquired_at(thread, end->hdr.ts_ns);
+	/*
+	 * Condvars, semaphores, barriers: idle workers wait on them all day,
+	 * so only a wait that another thread's wake ended is worth a span.
+	 */
+	if (thread->wait.lock_kind == KS_LOCK_NONE && (!source || end->ret))
+		return;
+	resource = ks_span_start(telemetry, thread, &ref);
 	if (!resource)
 		return;
-	ks_trace_id_new(trace_id);
-	ks_span_id_new(span_id);
-	span = ks_wait_span(telemetry, thread, trace_id, span_id,
+	span = ks_wait_span(telemetry, thread, ref.trace_id, ref.span_id,
 			    end->hdr.ts_ns);
-	if (span)
-		ks_otlp_export_span(telemetry->exporter, resource, span);
+	if (!span)
+		return;
+	if (source)
+		ks_add_edge(span, source);
+	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+			    end->hdr.ts_ns);
 }
 
 /* A kernel lock wait: its thread and its holder; no user site to name. */
@@ -319,32 +429,28 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 {
 	struct ks_telemetry *telemetry = ctx;
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	uint8_t trace_id[KS_TRACE_ID_LEN], span_id[KS_SPAN_ID_LEN];
 	struct ks_otlp_resource *resource;
 	struct ks_wait_target target = { 0 };
+	struct ks_span_ref ref;
 	char name[48], address[32];
 	OtlpSpan *span;
 
-	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns ||
-	    !ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
 		return;
-	resource = ks_resource_of(telemetry, thread->process);
+	resource = ks_span_start(telemetry, thread, &ref);
 	if (!resource)
 		return;
 	target.kind = ks_klock_kind(thread->klock.flags);
 	target.lock_addr = thread->klock.lock;
-	ks_trace_id_new(trace_id);
-	ks_span_id_new(span_id);
 	snprintf(name, sizeof(name), "wait for %s",
 		 ks_lock_kind_name(target.kind));
-	span = ks_otlp_span_new(trace_id, span_id, name,
+	span = ks_otlp_span_new(ref.trace_id, ref.span_id, name,
 				ks_mono_to_real_ns(end->begin_ts_ns),
 				ks_mono_to_real_ns(end->hdr.ts_ns));
 	if (!span)
 		return;
 	ks_lock_address_describe(&target, address, sizeof(address));
-	ks_otlp_attrs_int(&attrs, "thread.id", thread->tid);
-	ks_otlp_attrs_str(&attrs, "thread.name", thread->comm);
+	ks_add_thread_attrs(thread, &attrs);
 	ks_otlp_attrs_str(&attrs, "knotscope.lock.kind",
 			  ks_lock_kind_name(target.kind));
 	ks_otlp_attrs_str(&attrs, "knotscope.lock.address", address);
@@ -359,12 +465,136 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 		ks_otlp_message_free(span);
 		return;
 	}
-	ks_otlp_export_span(telemetry->exporter, resource, span);
+	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+			    end->hdr.ts_ns);
+}
+
+static const char *ks_channel_name(uint8_t kind)
+{
+	switch (kind) {
+	case KS_IO_PIPE:
+		return "pipe";
+	case KS_IO_UNIX:
+		return "unix_socket";
+	case KS_IO_EVENTFD:
+		return "eventfd";
+	}
+	return "unknown";
+}
+
+/* A read that blocked for data, linked to the write that brought it. */
+static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
+			       const struct ks_io *io)
+{
+	struct ks_telemetry *telemetry = ctx;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	const struct ks_edge_source *source;
+	struct ks_otlp_resource *resource;
+	struct ks_span_ref ref;
+	char name[48];
+	OtlpSpan *span;
+
+	if (io->hdr.ts_ns - io->begin_ns < telemetry->min_wait_ns)
+		return;
+	resource = ks_span_start(telemetry, thread, &ref);
+	if (!resource)
+		return;
+	snprintf(name, sizeof(name), "read %s", ks_channel_name(io->kind));
+	span = ks_otlp_span_new(ref.trace_id, ref.span_id, name,
+				ks_mono_to_real_ns(io->begin_ns),
+				ks_mono_to_real_ns(io->hdr.ts_ns));
+	if (!span)
+		return;
+	ks_add_thread_attrs(thread, &attrs);
+	ks_otlp_attrs_str(&attrs, "knotscope.channel.kind",
+			  ks_channel_name(io->kind));
+	ks_otlp_attrs_int(&attrs, "knotscope.channel.fd", io->fd);
+	ks_otlp_attrs_int(&attrs, "knotscope.channel.bytes",
+			  (int64_t)io->bytes);
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	source = ks_acquired_at(thread, io->hdr.ts_ns);
+	if (source)
+		ks_add_edge(span, source);
+	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+			    io->hdr.ts_ns);
+}
+
+/* TASK_INTERRUPTIBLE and TASK_UNINTERRUPTIBLE, under flags like FREEZABLE. */
+static const char *ks_task_state_name(uint32_t state)
+{
+	if (state & 1)
+		return "interruptible";
+	if (state & 2)
+		return "uninterruptible";
+	return "other";
+}
+
+/* What the thread was blocked in, when the kernel side saw it. */
+static void ks_add_offcpu_cause(const struct ks_thread *thread,
+				const struct ks_offcpu *off,
+				struct ks_otlp_attrs *attrs)
+{
+	const struct ks_thread_wait *wait = &thread->wait;
+
+	if (wait->active && wait->begin.hdr.ts_ns <= off->start_ns) {
+		ks_otlp_attrs_str(attrs, "knotscope.offcpu.in", "futex_wait");
+		ks_otlp_attrs_str(attrs, "knotscope.lock.kind",
+				  ks_lock_kind_name(wait->lock_kind));
+		ks_add_hex(attrs, "knotscope.lock.address",
+			   ks_lock_wait(wait)->uaddr);
+	} else if (thread->klock.active &&
+		   thread->klock.begin_ts_ns <= off->start_ns) {
+		ks_otlp_attrs_str(attrs, "knotscope.offcpu.in", "kernel_lock");
+	}
+}
+
+/*
+ * Time off CPU over --offcpu-min, linked to the thread that woke it.  The
+ * waker's wakeup record came first, from the waker's own stream.
+ */
+static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
+			  const struct ks_offcpu *off)
+{
+	struct ks_telemetry *telemetry = ctx;
+	const struct ks_edge_source *woken = &thread->causal.woken;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_resource *resource;
+	struct ks_span_ref ref;
+	OtlpSpan *span;
+
+	resource = ks_span_start(telemetry, thread, &ref);
+	if (!resource)
+		return;
+	span = ks_otlp_span_new(ref.trace_id, ref.span_id, "off cpu",
+				ks_mono_to_real_ns(off->start_ns),
+				ks_mono_to_real_ns(off->hdr.ts_ns));
+	if (!span)
+		return;
+	ks_add_thread_attrs(thread, &attrs);
+	ks_otlp_attrs_str(&attrs, "knotscope.offcpu.state",
+			  ks_task_state_name(off->state));
+	ks_add_offcpu_cause(thread, off, &attrs);
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	if (woken->kind && woken->release_ns >= off->start_ns &&
+	    woken->release_ns <= off->hdr.ts_ns)
+		ks_add_edge(span, woken);
+	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+			    off->hdr.ts_ns);
 }
 
 const struct ks_model_hooks ks_telemetry_hooks = {
 	.wait_ended = ks_on_wait_ended,
 	.klock_ended = ks_on_klock_ended,
+	.channel_read = ks_on_channel_read,
+	.off_cpu = ks_on_off_cpu,
 };
 
 static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
@@ -564,6 +794,9 @@ void ks_telemetry_tick(struct ks_telemetry *telemetry,
 		       const struct ks_model *model,
 		       const struct ks_agent_health *health, uint64_t now_mono)
 {
+	if (telemetry->causality)
+		ks_span_hold_release(&telemetry->held, telemetry->causality,
+				     telemetry->exporter, false);
 	if (now_mono - telemetry->last_metrics_mono_ns <
 	    telemetry->metric_interval_ns)
 		return;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What knotscope tells an OpenTelemetry backend: a span per lock wait over
- * --min-wait, a log record and spans per deadlock, and metrics, each under
+ * What knotscope tells an OpenTelemetry backend: a span per lock wait and
+ * per blocking pipe, unix socket or eventfd read over --min-wait, per
+ * off-CPU interval over --offcpu-min, each with its happens-before point
+ * and a link to the span its releaser had just ended; a log record and
+ * spans per deadlock; and metrics.  Each goes under
  * the resource of the process it is about (the agent's own health under the
  * agent's resource).  Built on the main thread, handed to the OTLP exporter,
  * which sends from threads of its own: nothing here waits for the network.
@@ -28,6 +31,15 @@ int ks_telemetry_start(struct ks_telemetry *telemetry);
 void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms);
 void ks_telemetry_free(struct ks_telemetry *telemetry);
 
+bool ks_telemetry_wants_spans(const struct ks_telemetry *telemetry);
+
+/*
+ * With causality, each span waits for its happens-before point and goes
+ * out with it (span_hold.h); without, spans go out at once.
+ */
+void ks_telemetry_set_causality(struct ks_telemetry *telemetry,
+				struct ks_causality *causality);
+
 /* The model's hooks, to pass as model->hooks with the telemetry as ctx. */
 extern const struct ks_model_hooks ks_telemetry_hooks;
 
@@ -39,7 +51,10 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 void ks_telemetry_inversion(struct ks_telemetry *telemetry,
 			    struct ks_process *process,
 			    const struct ks_inversion_report *report);
-/* Sends metrics when the export interval has passed since the last. */
+/*
+ * Sends the spans whose points are known, and metrics when the export
+ * interval has passed since the last.
+ */
 void ks_telemetry_tick(struct ks_telemetry *telemetry,
 		       const struct ks_model *model,
 		       const struct ks_agent_health *health, uint64_t now_mono);

@@ -160,6 +160,15 @@ stop_receiver() {
 	fi
 }
 
+# All received spans, one JSON object per line, with the attributes of
+# each span in .attrs and those of its resource in .resource, flattened.
+spans() {
+	jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[] |
+		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
+		.scopeSpans[].spans[] | . + {resource: $r} |
+		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
+}
+
 # The value of a jq filter over all received requests, as one array.
 received() {
 	jq -r -s "$1" "$RECEIVED"

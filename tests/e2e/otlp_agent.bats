@@ -36,14 +36,7 @@ teardown() {
 }
 
 # All received items of a signal, one JSON object per line, each with the
-# attributes of its resource flattened into .resource.
-spans() {
-	jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[] |
-		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
-		.scopeSpans[].spans[] | . + {resource: $r} |
-		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
-}
-
+# attributes of its resource flattened into .resource (spans(): helpers).
 logs() {
 	jq -c 'select(.path == "/v1/logs") | .body.resourceLogs[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |

@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Happens-before, end to end: the workload tests/workloads/hb_scenes.c
+# synchronises its threads in ways whose order is known by construction;
+# the agent exports their waits as spans; the order of two spans is
+# computed from their exported knotscope.hb.clock attributes alone, by
+# build/tests/tools/hb_order, as a backend would.
+
+load helpers
+
+HB_ORDER="$ROOT/build/tests/tools/hb_order"
+
+setup_file() {
+	require_bpf
+	make -s -C "$ROOT" otlp-test >&2
+}
+
+setup() {
+	unset $(compgen -e | grep '^OTEL_') 2>/dev/null || true
+	WORKLOAD_PIDS=
+	RECEIVER_PID=
+	AGENT_ARGS=()
+	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
+	: >"$RECEIVED"
+	export OTEL_BSP_SCHEDULE_DELAY=200
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+	stop_receiver
+}
+
+# run_scene ARGS...: the agent watches one run of hb_scenes ARGS, and has
+# exported everything when this returns.
+run_scene() {
+	start_receiver
+	start_agent --comm hb_scenes "${AGENT_ARGS[@]}"
+	start_workload hb_scenes "$@"
+	wait "$WORKLOAD_PID"
+	stop_agent
+}
+
+# tid_of ROLE: the thread the workload said plays ROLE.
+tid_of() {
+	awk -v role="$1" '$1 == "role" && $2 == role { print $3 }' "$WORKLOAD_OUT"
+}
+
+# The received spans, reduced to what ordering needs, one per line.
+hb_spans() {
+	spans | jq -c '{id: .spanId, name, tid: .attrs["thread.id"],
+		pid: .resource["process.pid"], start: .startTimeUnixNano,
+		end: .endTimeUnixNano, parent: .parentSpanId,
+		clock: .attrs["knotscope.hb.clock"],
+		lamport: .attrs["knotscope.hb.lamport"],
+		source: .attrs["knotscope.hb.source.tid"],
+		edge: .attrs["knotscope.hb.edge"],
+		links: [.links[]? | {id: .spanId,
+			kind: (.attributes[]? | select(.key == "knotscope.link.kind") | .value.stringValue)}]}'
+}
+
+# spans_where JQ_CONDITION: matching spans, in the order they ended.
+# Timestamps are 19-digit strings: compared as strings, they order exactly.
+spans_where() {
+	hb_spans | jq -c -s "map(select($1)) | sort_by(.end) | .[]"
+}
+
+# orders: reads "A B" lines of encoded points, prints how each A relates
+# to its B.
+orders() {
+	"$HB_ORDER"
+}
+
+# expect_chain JQ_CONDITION N: at least N spans match, and by end time
+# each happened before the next.
+expect_chain() {
+	local n result
+
+	n="$(spans_where "$1" | wc -l)"
+	[ "$n" -ge "$2" ] || {
+		echo "expected at least $2 spans where $1, got $n" >&2
+		return 1
+	}
+	result="$(spans_where "$1" | jq -r -s '
+		range(1; length) as $i | "\(.[$i - 1].clock) \(.[$i].clock)"' |
+		orders | sort | uniq -c)"
+	expect_eq "orders along the chain" "$result" "$(printf '%7d before' $((n - 1)))"
+}
+
+# Everything exported is consistent: every span carries a point; links
+# and parents point to spans that were exported; a link's target happened
+# before the span that links to it and ended no later; a parent started
+# no later than its child; and no span that happened before another ended
+# after it.
+expect_consistent() {
+	local all="$BATS_TEST_TMPDIR/all.jsonl"
+
+	hb_spans >"$all"
+	jq -e -s 'length > 0 and all(.[]; .clock != null and .lamport != null)' "$all" >/dev/null
+	jq -e -s 'map(.id) as $ids | all(.[]; all(.links[]; .id as $l | $ids | index($l)))' "$all" >/dev/null
+	jq -e -s 'INDEX(.id) as $by | all(.[]; .parent == null or .parent == "" or
+		($by[.parent] != null and $by[.parent].start <= .start))' "$all" >/dev/null
+	expect_eq "link targets that did not happen before" "$(jq -r -s 'INDEX(.id) as $by |
+		.[] | . as $s | .links[] | $by[.id] | "\(.clock) \($s.clock)"' "$all" |
+		orders | grep -vc '^before$')" 0
+	expect_eq "link targets that ended later" "$(jq -s 'INDEX(.id) as $by |
+		[.[] | . as $s | .links[] | select($by[.id].end > $s.end)] | length' "$all")" 0
+	# Every ordered pair, checked against the clock of the wall.
+	jq -r -s '.[] as $a | .[] | select(.id != $a.id) | "\($a.clock) \(.clock)"' "$all" |
+		orders >"$BATS_TEST_TMPDIR/orders"
+	expect_eq "pairs ordered against time" "$(jq -r -s '.[] as $a | .[] |
+		select(.id != $a.id) | ($a.end <= .end)' "$all" |
+		paste - "$BATS_TEST_TMPDIR/orders" | grep -c '^false	before$')" 0
+}
+
+@test "a mutex hand-off orders each waiter after the thread that released it" {
+	local a b
+
+	run_scene handoff 6
+	a="$(tid_of handoff-a)" b="$(tid_of handoff-b)"
+
+	expect_chain ".name == \"wait for mutex\"" 6
+	# Each wait links to the span its releaser, the other thread, had
+	# just finished: the wait that gave it the lock.
+	spans_where '.name == "wait for mutex"' | jq -e -s --arg a "$a" --arg b "$b" '
+		INDEX(.id) as $by |
+		(map(.tid) | unique) == ([$a, $b] | sort) and
+		all(.[]; .edge == "futex_wake" and .source != .tid) and
+		(map(select(.links | length > 0)) | length >= 4 and
+			all(.[]; .links[0].kind == "futex_wake" and
+				$by[.links[0].id].tid == .source))' >/dev/null
+	expect_consistent
+}
+
+@test "a pipe orders each read after the write of its data" {
+	local ping pong
+
+	run_scene pingpong 6
+	ping="$(tid_of ping-a)" pong="$(tid_of pong-a)"
+
+	expect_chain ".tid == \"$ping\" or .tid == \"$pong\"" 10
+	# A read shorter than --min-wait makes no span: the first can be.
+	spans_where ".tid == \"$pong\"" | jq -e -s --arg ping "$ping" '
+		length >= 5 and all(.[]; .name == "read pipe" and
+			.edge == "channel" and .source == $ping)' >/dev/null
+	expect_consistent
+}
+
+@test "threads that share no synchronisation are concurrent" {
+	local pair_a pair_b
+
+	run_scene pingpong 6
+	pair_a="[\"$(tid_of ping-a)\", \"$(tid_of pong-a)\"]"
+	pair_b="[\"$(tid_of ping-b)\", \"$(tid_of pong-b)\"]"
+
+	# The pairs ran side by side, their spans interleaved in time.
+	expect_eq "orders across the pairs" "$(hb_spans | jq -r -s \
+		--argjson a "$pair_a" --argjson b "$pair_b" '
+		map(select(.tid as $t | $a | index($t))) as $sa |
+		map(select(.tid as $t | $b | index($t))) as $sb |
+		$sa[] as $x | $sb[] | "\($x.clock) \(.clock)"' |
+		orders | sort -u)" concurrent
+}
+
+@test "fork orders the child after the parent; reaping, the parent after the child" {
+	local parent child
+
+	run_scene fork
+	parent="$(tid_of parent)" child="$(tid_of child)"
+
+	spans_where ".name == \"read pipe\"" | jq -e -s --arg p "$parent" --arg c "$child" '
+		map(.pid) == [$p, $c, $p]' >/dev/null
+	expect_chain ".name == \"read pipe\"" 3
+	expect_consistent
+}
+
+@test "a condvar signal orders the waiter after the signaller" {
+	local waiter signaller
+
+	run_scene condvar
+	waiter="$(tid_of waiter)" signaller="$(tid_of signaller)"
+
+	spans_where ".name == \"read pipe\" or .name == \"wait for futex\"" |
+		jq -e -s --arg w "$waiter" --arg s "$signaller" '
+		length == 2 and
+		(.[0] | .tid == $s and .name == "read pipe") and
+		(.[1] | .tid == $w and .name == "wait for futex" and
+			.edge == "futex_wake" and .source == $s) and
+		.[1].links[0].id == .[0].id' >/dev/null
+	expect_chain ".name == \"read pipe\" or .name == \"wait for futex\"" 2
+	expect_consistent
+}
+
+@test "--offcpu-min: time off CPU is a span linked to the thread that woke it" {
+	local waiter signaller
+
+	AGENT_ARGS=(--offcpu-min 2ms)
+	run_scene condvar
+	waiter="$(tid_of waiter)" signaller="$(tid_of signaller)"
+
+	# The waiter slept in its condvar wait until the signaller, back
+	# from its read, woke it.
+	spans_where ".tid == \"$waiter\" and .name == \"off cpu\"" |
+		jq -e -s --arg s "$signaller" 'any(.[]; .edge == "wakeup" and
+			.source == $s and .links[0].kind == "wakeup")' >/dev/null
+	spans | jq -e -s --arg w "$waiter" 'any(.[]; .name == "off cpu" and
+		.attrs["thread.id"] == $w and
+		.attrs["knotscope.offcpu.in"] == "futex_wait" and
+		.attrs["knotscope.offcpu.state"] == "interruptible")' >/dev/null
+	expect_chain "(.tid == \"$signaller\" and .name == \"read pipe\") or
+		(.tid == \"$waiter\" and .name == \"off cpu\" and
+			.source == \"$signaller\")" 2
+	expect_consistent
+}
+
+@test "--offcpu-min needs somewhere to send its spans" {
+	run "$KNOTSCOPE" --offcpu-min 1ms --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--offcpu-min makes spans: it needs an OTLP endpoint"* ]]
+}
