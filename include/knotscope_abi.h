@@ -249,7 +249,7 @@ struct ks_offcpu {
 	__u64 start_ns; /* when it left the CPU */
 	__u32 waker_tgid; /* 0: woken by an interrupt, a timer or unknown */
 	__u32 waker_tid;
-	__u32 state; /* task state when it left: 1 interruptible, 2 not */
+	__u32 state; /* task->__state when it left: 1 interruptible, 2 not */
 	__u32 _pad0;
 };
 
