@@ -597,18 +597,37 @@ const struct ks_model_hooks ks_telemetry_hooks = {
 	.off_cpu = ks_on_off_cpu,
 };
 
+/* "id,id,...": the spans of the blocked waits, in the report's order. */
+static char *ks_span_id_list(const uint8_t (*span_ids)[KS_SPAN_ID_LEN],
+			     size_t n)
+{
+	char *list = malloc(n * (2 * KS_SPAN_ID_LEN + 1) + 1), *at = list;
+
+	if (!list)
+		return NULL;
+	*at = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*at++ = ',';
+		for (int b = 0; b < KS_SPAN_ID_LEN; b++)
+			at += sprintf(at, "%02x", span_ids[i][b]);
+	}
+	return list;
+}
+
 static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
 				      const uint8_t trace_id[KS_TRACE_ID_LEN],
-				      const uint8_t span_id[KS_SPAN_ID_LEN])
+				      const uint8_t (*span_ids)[KS_SPAN_ID_LEN])
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	char *body = ks_render_text(ks_write_deadlock_text, report);
 	char *json = ks_json_deadlock_string(report);
+	char *spans = ks_span_id_list(span_ids, deadlock->nr_members);
 	OtlpLogRecord *record = NULL;
 	char id[20];
 
-	if (!body || !json)
+	if (!body || !json || !spans)
 		goto cleanup;
 	record = ks_otlp_log_new(report->confirmed_real_ns, ks_now_real_ns(),
 				 KS_OTLP_SEVERITY_ERROR, "knotscope.deadlock",
@@ -627,15 +646,17 @@ static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
 				     (double)report->latency_ns / 1e6);
 	/* Threads, locks, holders and stacks, as the --json sink has them. */
 	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.report", json);
+	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.span_ids", spans);
 	if (ks_otlp_attrs_move(&attrs, &record->attributes,
 			       &record->n_attributes) ||
-	    ks_otlp_log_set_span(record, trace_id, span_id)) {
+	    ks_otlp_log_set_span(record, trace_id, span_ids[0])) {
 		ks_otlp_message_free(record);
 		record = NULL;
 	}
 cleanup:
 	free(body);
 	free(json);
+	free(spans);
 	return record;
 }
 
@@ -683,7 +704,7 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 	resource = ks_resource_of(telemetry, first->process);
 	if (resource &&
 	    ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_LOGS)) {
-		record = ks_deadlock_log(report, trace_id, span_ids[0]);
+		record = ks_deadlock_log(report, trace_id, span_ids);
 		if (record)
 			ks_otlp_export_log(telemetry->exporter, resource,
 					   record);

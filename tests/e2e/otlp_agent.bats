@@ -102,6 +102,10 @@ expect_accounted() {
 	# The log points into the deadlock's trace, where each blocked wait
 	# is a span linked to the wait of the thread it waits for.
 	trace="$(logs | jq -r -s '.[0].traceId')"
+	# ... and names every one of them.
+	expect_eq "spans the log names" "$(logs | jq -r -s '.[0].attrs["knotscope.deadlock.span_ids"] |
+		split(",") | sort | join(" ")')" "$(spans | jq -r -s --arg t "$trace" \
+		'[.[] | select(.traceId == $t) | .spanId] | sort | join(" ")')"
 	spans | jq -e -s --arg t "$trace" --arg span "$(logs | jq -r -s '.[0].spanId')" '
 		[.[] | select(.traceId == $t)] as $waits |
 		($waits | length) == 2 and
