@@ -330,8 +330,9 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 		return 2;
 	}
 	agent->reporter.telemetry = agent->telemetry;
-	agent->model.hooks = &ks_telemetry_hooks;
-	agent->model.hooks_ctx = agent->telemetry;
+	if (ks_model_subscribe(&agent->model, &ks_telemetry_hooks,
+			       agent->telemetry))
+		return 1;
 	return 0;
 }
 

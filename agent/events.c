@@ -17,6 +17,28 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_RENAME] = sizeof(struct ks_rename),
 };
 
+int ks_model_subscribe(struct ks_model *model,
+		       const struct ks_model_hooks *hooks, void *ctx)
+{
+	if (model->nr_subscribers == KS_MODEL_MAX_SUBSCRIBERS)
+		return -ENOSPC;
+	model->subscribers[model->nr_subscribers++] =
+		(struct ks_model_subscriber){ hooks, ctx };
+	return 0;
+}
+
+static void ks_model_notify_wait_ended(struct ks_model *model,
+				       struct ks_thread *thread,
+				       const struct ks_wait_end *end)
+{
+	for (unsigned int i = 0; i < model->nr_subscribers; i++) {
+		const struct ks_model_subscriber *s = &model->subscribers[i];
+
+		if (s->hooks->wait_ended)
+			s->hooks->wait_ended(s->ctx, thread, end);
+	}
+}
+
 struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 				  uint32_t tid, const struct ks_task_id *id)
 {
@@ -98,8 +120,7 @@ static void ks_on_wait_end(struct ks_model *model,
 		if (wait->lock_kind != KS_LOCK_NONE)
 			ks_wait_hist_record(&stats->lock_wait[wait->lock_kind],
 					    waited);
-		if (model->hooks && model->hooks->wait_ended)
-			model->hooks->wait_ended(model->hooks_ctx, thread, rec);
+		ks_model_notify_wait_ended(model, thread, rec);
 	}
 	wait->active = false;
 	wait->pi_refused = (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) &&
