@@ -73,6 +73,9 @@ struct ks_agent_health {
 	unsigned int nr_bpf_progs;
 };
 
+/* "wait_begin", "fork"...: a record kind's name in metrics and JSON. */
+const char *ks_event_kind_name(unsigned int kind);
+
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);
 
 /*

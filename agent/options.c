@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf_pins.h"
+#include "listen_addr.h"
 #include "options.h"
 #include "version.h"
 
@@ -17,6 +19,11 @@ enum {
 	OPT_OTLP_HEADER,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_TIMEOUT_MS,
+	OPT_LISTEN,
+	OPT_LISTEN_TOKEN_FILE,
+	OPT_PIN,
+	OPT_KEEP_PINS,
+	OPT_NO_BPF_STATS,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +38,11 @@ static const struct option long_options[] = {
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
+	{ "pin", no_argument, NULL, OPT_PIN },
+	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
+	{ "no-bpf-stats", no_argument, NULL, OPT_NO_BPF_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -70,6 +82,22 @@ void ks_options_usage(FILE *out)
 		"      --min-wait DURATION  lock waits this long or longer become spans,\n"
 		"                         e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
 		"\n"
+		"Dashboard, metrics and probes (HTTP):\n"
+		"      --listen ADDR:PORT|off  serve the live dashboard, its JSON API,\n"
+		"                         /metrics (Prometheus), /healthz and /readyz\n"
+		"                         (default %s: this machine only;\n"
+		"                         [::1]:PORT for IPv6; port 0: any free one)\n"
+		"      --listen-token-file PATH  require 'Authorization: Bearer TOKEN'\n"
+		"                         with the token on PATH's first line, on all\n"
+		"                         but /healthz and /readyz\n"
+		"      --no-bpf-stats     do not turn on the kernel's BPF run-time\n"
+		"                         statistics (costs of each BPF program)\n"
+		"\n"
+		"Inspection with bpftool:\n"
+		"      --pin              pin maps and programs by name under\n"
+		"                         %s/, removed at exit\n"
+		"      --keep-pins        with --pin: leave them there at exit\n"
+		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
@@ -81,7 +109,8 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
 		"error.\n",
-		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_LISTEN, KS_PIN_DIR,
+		KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -165,6 +194,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				      char **argv, FILE *out, FILE *err)
 {
 	enum ks_parse_result result;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
 	unsigned long value;
 	int c;
 
@@ -172,6 +203,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
+	opts->listen = KS_DEFAULT_LISTEN;
+	opts->bpf_stats = true;
 
 	optind = 1;
 	opterr = 0;
@@ -242,6 +275,31 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		case OPT_OTLP_TIMEOUT_MS:
 			opts->otlp_timeout_ms = optarg;
 			break;
+		case OPT_LISTEN:
+			if (!ks_listen_addr_off(optarg) &&
+			    ks_listen_addr_parse(optarg, &addr, &addr_len))
+				return ks_bad_value(err, "--listen", optarg,
+						    "not ADDR:PORT (like "
+						    "127.0.0.1:9464 or "
+						    "[::1]:9464) or off");
+			opts->listen = optarg;
+			opts->listen_explicit = true;
+			break;
+		case OPT_LISTEN_TOKEN_FILE:
+			if (!*optarg)
+				return ks_bad_value(err, "--listen-token-file",
+						    optarg, "empty path");
+			opts->listen_token_file = optarg;
+			break;
+		case OPT_PIN:
+			opts->pin = true;
+			break;
+		case OPT_KEEP_PINS:
+			opts->keep_pins = true;
+			break;
+		case OPT_NO_BPF_STATS:
+			opts->bpf_stats = false;
+			break;
 		case 'v':
 			opts->verbosity++;
 			break;
@@ -266,6 +324,12 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			return KS_PARSE_ERROR;
 		}
 	}
+	if (opts->keep_pins && !opts->pin)
+		return ks_bad_value(err, "--keep-pins", "", "needs --pin");
+	if (opts->listen_token_file && ks_listen_addr_off(opts->listen))
+		return ks_bad_value(err, "--listen-token-file",
+				    opts->listen_token_file,
+				    "needs the HTTP server, not --listen off");
 	if (optind < argc) {
 		fprintf(err, "knotscope: unexpected argument '%s'\n",
 			argv[optind]);

@@ -3,6 +3,7 @@
 #ifndef KS_OPTIONS_H
 #define KS_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,6 +31,13 @@ struct ks_options {
 	unsigned int nr_otlp_headers;
 	const char *otlp_compression;
 	const char *otlp_timeout_ms;
+	/* The HTTP server: "ADDR:PORT" or "off"; see listen_addr.h. */
+	const char *listen;
+	bool listen_explicit; /* given, so failing to listen is an error */
+	const char *listen_token_file;
+	bool pin; /* maps and programs in the BPF filesystem */
+	bool keep_pins; /* ... and left there at exit */
+	bool bpf_stats; /* kernel run-time statistics of BPF programs */
 };
 
 enum ks_parse_result {
