@@ -10,10 +10,12 @@ libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
 libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
-# chromium: the dashboard's browser test; prometheus: promtool checks
-# /metrics; iproute2 and curl: the HTTP server seen from another host.
+# chromium: the dashboard's browser test; prometheus (promtool) and
+# python3-prometheus-client: /metrics read by Prometheus's own parsers;
+# iproute2 and curl: the HTTP server seen from another host.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
-libclang-rt-14-dev chromium prometheus iproute2 curl"
+libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
+curl"
 bench_pkgs="bpftrace"
 # The container image, built and run without a container engine: a Debian
 # root filesystem (signatures checked), file capabilities, an OCI layout, an

@@ -98,10 +98,12 @@
     return Number(value).toLocaleString('en-US');
   }
 
+  const basename = (path) => path.slice(path.lastIndexOf('/') + 1);
+
   function frameText(frame) {
     let text = frame.function ? frame.function : frame.pc;
     if (frame.file) text += ' (' + frame.file + ':' + frame.line + ')';
-    else if (frame.module) text += ' (' + frame.module + '+' + frame.module_offset + ')';
+    else if (frame.module) text += ' (' + basename(frame.module) + '+' + frame.module_offset + ')';
     return text;
   }
 
@@ -215,11 +217,16 @@
 
   // --- Tables.
 
+  // The page shows the head of the list; /api/locks has them all.
+  const LOCK_ROWS = 20;
+
   function renderLocks(doc) {
     const body = $('locks').tBodies[0];
+    const shown = doc.locks.filter((lock) => visible(lock.pid));
     body.replaceChildren();
-    for (const lock of doc.locks) {
-      if (!visible(lock.pid)) continue;
+    $('locks-more').textContent = shown.length > LOCK_ROWS ?
+      (shown.length - LOCK_ROWS) + ' more in /api/locks; ' + doc.tracked + ' locks tracked.' : '';
+    for (const lock of shown.slice(0, LOCK_ROWS)) {
       const holders = lock.holders.map((h) => (h.comm || '?') + ' ' + h.tid + ' ×' + h.waits);
       if (lock.unknown_holder_waits) holders.push('unknown ×' + lock.unknown_holder_waits);
       const sites = lock.sites.map((s) => frameText(s) + ' ×' + s.samples);
