@@ -324,8 +324,11 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			return KS_PARSE_ERROR;
 		}
 	}
-	if (opts->keep_pins && !opts->pin)
-		return ks_bad_value(err, "--keep-pins", "", "needs --pin");
+	if (opts->keep_pins && !opts->pin) {
+		fprintf(err, "knotscope: --keep-pins needs --pin\n");
+		fprintf(err, "Try 'knotscope --help' for more information.\n");
+		return KS_PARSE_ERROR;
+	}
 	if (opts->listen_token_file && ks_listen_addr_off(opts->listen))
 		return ks_bad_value(err, "--listen-token-file",
 				    opts->listen_token_file,
