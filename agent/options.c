@@ -23,7 +23,7 @@ enum {
 	OPT_LISTEN_TOKEN_FILE,
 	OPT_PIN,
 	OPT_KEEP_PINS,
-	OPT_NO_BPF_STATS,
+	OPT_BPF_STATS,
 };
 
 static const struct option long_options[] = {
@@ -42,7 +42,7 @@ static const struct option long_options[] = {
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
 	{ "pin", no_argument, NULL, OPT_PIN },
 	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
-	{ "no-bpf-stats", no_argument, NULL, OPT_NO_BPF_STATS },
+	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -90,8 +90,10 @@ void ks_options_usage(FILE *out)
 		"      --listen-token-file PATH  require 'Authorization: Bearer TOKEN'\n"
 		"                         with the token on PATH's first line, on all\n"
 		"                         but /healthz and /readyz\n"
-		"      --no-bpf-stats     do not turn on the kernel's BPF run-time\n"
-		"                         statistics (costs of each BPF program)\n"
+		"      --bpf-stats        turn on the kernel's BPF run-time statistics\n"
+		"                         to show what each BPF program costs (they\n"
+		"                         slow every BPF program on the machine a\n"
+		"                         little: see the README)\n"
 		"\n"
 		"Inspection with bpftool:\n"
 		"      --pin              pin maps and programs by name under\n"
@@ -204,7 +206,6 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
 	opts->listen = KS_DEFAULT_LISTEN;
-	opts->bpf_stats = true;
 
 	optind = 1;
 	opterr = 0;
@@ -297,8 +298,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		case OPT_KEEP_PINS:
 			opts->keep_pins = true;
 			break;
-		case OPT_NO_BPF_STATS:
-			opts->bpf_stats = false;
+		case OPT_BPF_STATS:
+			opts->bpf_stats = true;
 			break;
 		case 'v':
 			opts->verbosity++;

@@ -37,7 +37,7 @@ struct ks_options {
 	const char *listen_token_file;
 	bool pin; /* maps and programs in the BPF filesystem */
 	bool keep_pins; /* ... and left there at exit */
-	bool bpf_stats; /* kernel run-time statistics of BPF programs */
+	bool bpf_stats; /* turn on the kernel's BPF run-time statistics */
 };
 
 enum ks_parse_result {

@@ -65,7 +65,7 @@ tids_of() {
 @test "the dashboard shows the deadlock as a highlighted cycle, and the contended lock" {
 	local abba contention found
 
-	start_agent --listen 127.0.0.1:0
+	start_agent --listen 127.0.0.1:0 --bpf-stats
 	start_workload abba
 	abba=$WORKLOAD_PID
 	start_workload contention 8 2 60
@@ -89,6 +89,8 @@ tids_of() {
 	jq -e '.deadlocks | length == 1' "$found"
 	jq -e '.tooltip | test("take \\(tests/workloads/abba.c:[0-9]+\\)")' "$found"
 	jq -e '.connection == "live" and .health_state == "ready" and .errors == []' "$found"
+	# What each BPF program costs, with --bpf-stats.
+	jq -e '.bpf_programs | index("ks_sys_enter") and index("ks_sys_exit")' "$found"
 	# Nothing came from anywhere but the agent.
 	jq -e --arg base "http://$(http_address)/" 'all(.requests[]; startswith($base))' "$found"
 	[ -s "$SCREENSHOTS/dashboard.png" ]
@@ -97,7 +99,7 @@ tids_of() {
 @test "/metrics is valid Prometheus text with the API's numbers" {
 	local base abba contention
 
-	start_agent --listen 127.0.0.1:0
+	start_agent --listen 127.0.0.1:0 --bpf-stats
 	start_workload abba
 	abba=$WORKLOAD_PID
 	# Lock waits that end, for the histogram.
@@ -116,6 +118,9 @@ tids_of() {
 			.name == "knotscope_lock_wait_duration_seconds_count" and
 			.labels.process_pid == $pid and .labels.knotscope_lock_kind == "mutex" and
 			.value > 0))' "$BATS_TEST_TMPDIR/families.json"
+	jq -e 'any(.[]; .name == "knotscope_agent_bpf_run_time_seconds" and
+		any(.samples[]; .labels.knotscope_bpf_program == "ks_sys_enter" and .value > 0))' \
+		"$BATS_TEST_TMPDIR/families.json"
 	grep -q "^knotscope_deadlocks_total{service_name=\"abba\",process_pid=\"$abba\"} 1$" \
 		"$BATS_TEST_TMPDIR/metrics"
 }

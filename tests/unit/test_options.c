@@ -110,18 +110,18 @@ static void test_the_http_server_and_pins(void **state)
 	assert_int_equal(parse(NULL), KS_PARSE_RUN);
 	assert_string_equal(opts.listen, "127.0.0.1:9464");
 	assert_false(opts.listen_explicit);
-	assert_true(opts.bpf_stats);
+	assert_false(opts.bpf_stats);
 	assert_false(opts.pin);
 
 	assert_int_equal(parse("--listen", "[::1]:0", "--listen-token-file",
 			       "/run/token", "--pin", "--keep-pins",
-			       "--no-bpf-stats", NULL),
+			       "--bpf-stats", NULL),
 			 KS_PARSE_RUN);
 	assert_string_equal(opts.listen, "[::1]:0");
 	assert_true(opts.listen_explicit);
 	assert_string_equal(opts.listen_token_file, "/run/token");
 	assert_true(opts.pin && opts.keep_pins);
-	assert_false(opts.bpf_stats);
+	assert_true(opts.bpf_stats);
 	assert_int_equal(parse("--listen", "off", NULL), KS_PARSE_RUN);
 
 	for (const char *const *bad =

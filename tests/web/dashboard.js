@@ -86,6 +86,7 @@ async function main() {
     }));
     result.connection = await page.$eval('#connection', (e) => e.dataset.state);
     result.health_state = await page.$eval('#health dd[data-name="state"]', (e) => e.textContent);
+    result.bpf_programs = await page.$$eval('#bpf tbody tr', (rows) => rows.map((r) => r.cells[0].textContent));
     // The deadlock history, with the stacks of the threads.
     await page.waitForSelector('#deadlocks details.deadlock', { timeout: opts.timeoutMs });
     result.deadlocks = await page.$$eval('#deadlocks details.deadlock', (list) => list.map((d) => d.dataset.id));
