@@ -6,6 +6,7 @@
 
 #include "dash_graph.h"
 #include "json_sink.h"
+#include "wait_site.h"
 #include "wait_target.h"
 #include "waitgraph.h"
 
@@ -63,20 +64,13 @@ void ks_graph_view_free(struct ks_graph_view *view)
 static json_object *ks_unwind(struct ks_graph_view *view,
 			      const struct ks_thread *thread)
 {
-	const struct ks_wait_begin *begin = &thread->wait.begin;
-	struct ks_stack_source source = {
-		.regs = begin->regs,
-		.snapshot = begin->stack,
-		.snapshot_len = begin->stack_len,
-		.live = false,
-	};
 	struct ks_stack *stack = malloc(sizeof(*stack));
 	json_object *frames = NULL;
 
 	if (!stack)
 		return NULL;
-	if (!ks_symbolizer_unwind(view->symbolizer, thread->tgid, thread->tid,
-				  &source, KS_GRAPH_STACK_FRAMES, stack))
+	if (!ks_wait_stack(view->symbolizer, thread, KS_GRAPH_STACK_FRAMES,
+			   stack))
 		frames = ks_json_stack(stack);
 	free(stack);
 	return frames;

@@ -230,17 +230,6 @@ static uint64_t ks_sum_kinds(const uint64_t values[KS_EV_KIND_MAX])
 	return sum;
 }
 
-/* Per kind, skipping the unused kind 0. */
-static json_object *ks_by_kind_json(const uint64_t *values)
-{
-	json_object *obj = json_object_new_object();
-
-	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
-		json_object_object_add(obj, ks_event_kind_name(kind),
-				       json_object_new_uint64(values[kind]));
-	return obj;
-}
-
 static const struct ks_bpf_prog_cost *
 ks_previous_cost(const struct ks_dashboard *dashboard, const char *name)
 {
@@ -343,11 +332,11 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 					 health->started_real_ns) /
 					1e9 :
 				0));
-	json_object_object_add(obj, "events", ks_by_kind_json(health->events));
+	json_object_object_add(obj, "events", ks_json_by_kind(health->events));
 	json_object_object_add(obj, "events_per_s",
 			       json_object_new_double(dashboard->events_per_s));
 	json_object_object_add(obj, "kernel_lost",
-			       ks_by_kind_json(health->kernel_lost));
+			       ks_json_by_kind(health->kernel_lost));
 	json_object_object_add(
 		obj, "kernel_lost_total",
 		json_object_new_uint64(ks_sum_kinds(health->kernel_lost)));

@@ -288,6 +288,17 @@ int ks_json_write_process(struct ks_json_sink *sink,
 	return ks_emit(sink, obj);
 }
 
+json_object *ks_json_by_kind(const uint64_t values[KS_EV_KIND_MAX])
+{
+	json_object *obj = json_object_new_object();
+
+	/* Kind 0 is unused. */
+	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
+		ks_add(obj, ks_event_kind_name(kind),
+		       json_object_new_uint64(values[kind]));
+	return obj;
+}
+
 json_object *ks_json_export(const struct ks_otlp_stats *stats)
 {
 	json_object *signals = json_object_new_object();
@@ -325,15 +336,11 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_table *table)
 {
 	json_object *obj = ks_record("summary", ks_now_real_ns());
-	json_object *events = json_object_new_object();
 	json_object *processes = json_object_new_array();
 	const struct ks_process *process;
 
-	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
-		ks_add(events, ks_event_kind_name(kind),
-		       json_object_new_uint64(summary->events[kind]));
 	ks_add(obj, "duration_s", json_object_new_double(summary->duration_s));
-	ks_add(obj, "events", events);
+	ks_add(obj, "events", ks_json_by_kind(summary->events));
 	ks_add(obj, "kernel_drops",
 	       json_object_new_uint64(summary->kernel_drops));
 	ks_add(obj, "untracked_waits",

@@ -60,6 +60,8 @@ json_object *ks_json_frame(const struct ks_frame *frame);
 json_object *ks_json_stack(const struct ks_stack *stack);
 /* pid, comm and the process's wait statistics. */
 json_object *ks_json_process(const struct ks_process *process);
+/* {"wait_begin": N, "wait_end": N, ...}: one count per record kind. */
+json_object *ks_json_by_kind(const uint64_t values[KS_EV_KIND_MAX]);
 /* Per signal: produced, exported, rejected, dropped, failed, queued... */
 json_object *ks_json_export(const struct ks_otlp_stats *stats);
 /* One line, owned by obj. */

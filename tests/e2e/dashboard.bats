@@ -17,13 +17,7 @@ setup_file() {
 }
 
 setup() {
-	local var
-
-	for var in $(compgen -e); do
-		case "$var" in
-		OTEL_*) unset "$var" ;;
-		esac
-	done
+	unset_otel_env
 	WORKLOAD_PIDS=
 	NETNS=
 	HANG_PID=
@@ -62,20 +56,25 @@ tids_of() {
 	ls /proc/"$1"/task
 }
 
-@test "the dashboard shows the deadlock as a highlighted cycle, and the contended lock" {
-	local abba contention found
-
+# An agent on a free port, with a deadlock (ABBA) and a process whose lock
+# waits keep ending (CONTENTION).
+start_deadlock_and_contention() {
 	start_agent --listen 127.0.0.1:0 --bpf-stats
 	start_workload abba
-	abba=$WORKLOAD_PID
+	ABBA=$WORKLOAD_PID
 	start_workload contention 8 2 60
-	contention=$WORKLOAD_PID
-	await_deadlock "$abba"
+	CONTENTION=$WORKLOAD_PID
+	await_deadlock "$ABBA"
+}
 
+@test "the dashboard shows the deadlock as a highlighted cycle, and the contended lock" {
+	local found
+
+	start_deadlock_and_contention
 	found="$BATS_TEST_TMPDIR/dashboard.json"
 	node "$ROOT/tests/web/dashboard.js" --url "http://$(http_address)/" \
-		--cycle-tids "$(tids_of "$abba" | paste -sd,)" \
-		--lock-pid "$contention" \
+		--cycle-tids "$(tids_of "$ABBA" | paste -sd,)" \
+		--lock-pid "$CONTENTION" \
 		--screenshot "$SCREENSHOTS/dashboard.png" >"$found"
 	# Both threads painted red, with the edges between them, and listed.
 	jq -e '.cycle.nodes | length == 2 and
@@ -83,7 +82,7 @@ tids_of() {
 	jq -e '.cycle.edges == 4 and (.cycle.listed | length) == 1' "$found"
 	# The contended lock with the workload's own site and a holder.
 	jq -e '.lock.address | test("^0x[0-9a-f]+$")' "$found"
-	jq -e '.lock.cells[0] == "contention \('"$contention"')" and
+	jq -e '.lock.cells[0] == "contention \('"$CONTENTION"')" and
 		(.lock.cells[2] | gsub(","; "") | tonumber) > 0 and
 		(.lock.cells[7] | test("transfer_in_order"))' "$found"
 	jq -e '.deadlocks | length == 1' "$found"
@@ -97,23 +96,17 @@ tids_of() {
 }
 
 @test "/metrics is valid Prometheus text with the API's numbers" {
-	local base abba contention
+	local base
 
-	start_agent --listen 127.0.0.1:0 --bpf-stats
-	start_workload abba
-	abba=$WORKLOAD_PID
-	# Lock waits that end, for the histogram.
-	start_workload contention 4 2 60
-	contention=$WORKLOAD_PID
-	await_deadlock "$abba"
+	start_deadlock_and_contention
 	base="http://$(http_address)"
 
 	curl -sf "$base/metrics" >"$BATS_TEST_TMPDIR/metrics"
 	promtool check metrics <"$BATS_TEST_TMPDIR/metrics"
 	/usr/bin/python3 "$ROOT/tests/web/metrics_check.py" --base "$base" \
-		--expect-pid "$abba" --expect-deadlocks 1 >"$BATS_TEST_TMPDIR/families.json"
+		--expect-pid "$ABBA" --expect-deadlocks 1 >"$BATS_TEST_TMPDIR/families.json"
 	# The process's own labels, and the unit in the histogram's name.
-	jq -e --arg pid "$contention" 'any(.[]; .name == "knotscope_lock_wait_duration_seconds" and
+	jq -e --arg pid "$CONTENTION" 'any(.[]; .name == "knotscope_lock_wait_duration_seconds" and
 		.type == "histogram" and any(.samples[];
 			.name == "knotscope_lock_wait_duration_seconds_count" and
 			.labels.process_pid == $pid and .labels.knotscope_lock_kind == "mutex" and
@@ -121,7 +114,7 @@ tids_of() {
 	jq -e 'any(.[]; .name == "knotscope_agent_bpf_run_time_seconds" and
 		any(.samples[]; .labels.knotscope_bpf_program == "ks_sys_enter" and .value > 0))' \
 		"$BATS_TEST_TMPDIR/families.json"
-	grep -q "^knotscope_deadlocks_total{service_name=\"abba\",process_pid=\"$abba\"} 1$" \
+	grep -q "^knotscope_deadlocks_total{service_name=\"abba\",process_pid=\"$ABBA\"} 1$" \
 		"$BATS_TEST_TMPDIR/metrics"
 }
 
