@@ -425,15 +425,21 @@ static int ks_start_dashboard(struct ks_agent *agent, const char *token,
 	dashboard.board = http.board = agent->board;
 	dashboard.lock_stats = agent->lock_stats;
 	agent->dashboard = ks_dashboard_new(&dashboard);
-	if (!agent->board || !agent->lock_stats || !agent->dashboard ||
-	    ks_model_subscribe(&agent->model, &ks_lock_stats_hooks,
-			       agent->lock_stats)) {
+	if (!agent->board || !agent->lock_stats || !agent->dashboard) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	agent->reporter.dashboard = agent->dashboard;
 	agent->http = ks_http_server_start(&http, err, err_size);
-	return agent->http ? 0 : -1;
+	if (!agent->http)
+		return -1;
+	/* Only now: what is dropped after a failure must not be called. */
+	if (ks_model_subscribe(&agent->model, &ks_lock_stats_hooks,
+			       agent->lock_stats)) {
+		snprintf(err, err_size, "too many model subscribers");
+		return -1;
+	}
+	agent->reporter.dashboard = agent->dashboard;
+	return 0;
 }
 
 /*

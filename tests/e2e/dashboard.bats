@@ -200,4 +200,19 @@ start_deadlock_and_contention() {
 	run "$KNOTSCOPE" --listen-token-file /nonexistent --duration 1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"--listen-token-file /nonexistent: No such file or directory"* ]]
+	stop_agent
+
+	# Someone else has the default port: this agent runs without a server,
+	# and still follows lock waits to their end.
+	node -e 'require("net").createServer().listen(9464, "127.0.0.1", () => console.log("held"))' \
+		>"$BATS_TEST_TMPDIR/held" &
+	HANG_PID=$!
+	wait_until 10 grep -q held "$BATS_TEST_TMPDIR/held"
+	start_agent
+	grep -q "no dashboard: cannot listen on 127.0.0.1:9464" "$AGENT_ERR"
+	expect_eq "ready record" "$(http_address)" null
+	start_workload contention 4 2 1
+	wait_until 20 grep -q '^done' "$WORKLOAD_OUT"
+	stop_agent
+	agent_records '.type == "summary"' | jq -e '.events.wait_end > 0'
 }
