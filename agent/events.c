@@ -49,6 +49,27 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_WAKEUP] = sizeof(struct ks_wakeup),
 };
 
+int ks_model_subscribe(struct ks_model *model,
+		       const struct ks_model_hooks *hooks, void *ctx)
+{
+	if (model->nr_subscribers == KS_MODEL_MAX_SUBSCRIBERS)
+		return -ENOSPC;
+	model->subscribers[model->nr_subscribers++] =
+		(struct ks_model_subscriber){ hooks, ctx };
+	return 0;
+}
+
+/* Calls hook(ctx, ...) of every subscriber that has one, in order. */
+#define ks_notify(model, hook, ...)                                          \
+	do {                                                                 \
+		for (unsigned int i_ = 0; i_ < (model)->nr_subscribers; i_++) { \
+			const struct ks_model_subscriber *s_ =               \
+				&(model)->subscribers[i_];                   \
+			if (s_->hooks->hook)                                 \
+				s_->hooks->hook(s_->ctx, __VA_ARGS__);       \
+		}                                                            \
+	} while (0)
+
 struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 				  uint32_t tid)
 {
@@ -127,8 +148,7 @@ static void ks_on_wait_end(struct ks_model *model,
 		if (wait->lock_kind != KS_LOCK_NONE)
 			ks_wait_hist_record(&stats->lock_wait[wait->lock_kind],
 					    waited);
-		if (model->hooks && model->hooks->wait_ended)
-			model->hooks->wait_ended(model->hooks_ctx, thread, rec);
+		ks_notify(model, wait_ended, thread, rec);
 	}
 	wait->active = false;
 	wait->pi_refused = (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2) &&
@@ -169,8 +189,7 @@ static void ks_on_klock_end(struct ks_model *model,
 	ks_wait_target_resolve(&model->table, thread, &target);
 	ks_wait_hist_record(&thread->process->stats.lock_wait[target.kind],
 			    rec->hdr.ts_ns - rec->begin_ts_ns);
-	if (model->hooks && model->hooks->klock_ended)
-		model->hooks->klock_ended(model->hooks_ctx, thread, rec);
+	ks_notify(model, klock_ended, thread, rec);
 	thread->klock.active = false;
 	ks_detector_mark_dirty(model->detector);
 }
@@ -262,22 +281,20 @@ static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
 {
 	struct ks_thread *thread;
 
-	if (rec->write || !model->hooks || !model->hooks->channel_read)
+	if (rec->write)
 		return;
 	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 	if (thread)
-		model->hooks->channel_read(model->hooks_ctx, thread, rec);
+		ks_notify(model, channel_read, thread, rec);
 }
 
 static void ks_on_offcpu(struct ks_model *model, const struct ks_offcpu *rec)
 {
 	struct ks_thread *thread;
 
-	if (!model->hooks || !model->hooks->off_cpu)
-		return;
 	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 	if (thread)
-		model->hooks->off_cpu(model->hooks_ctx, thread, rec);
+		ks_notify(model, off_cpu, thread, rec);
 }
 
 void ks_events_apply(struct ks_model *model, const void *data, size_t size)

@@ -11,6 +11,7 @@
 #include "json_sink.h"
 #include "log.h"
 #include "model.h"
+#include "metrics.h"
 #include "version.h"
 
 struct ks_json_sink {
@@ -57,7 +58,7 @@ static void ks_add(json_object *obj, const char *key, json_object *value)
 	json_object_object_add(obj, key, value);
 }
 
-static json_object *ks_hex(uint64_t value)
+json_object *ks_json_hex(uint64_t value)
 {
 	char buf[24];
 
@@ -77,7 +78,7 @@ static json_object *ks_record(const char *type, uint64_t real_ns)
 	return obj;
 }
 
-static const char *ks_json_text(json_object *obj)
+const char *ks_json_text(json_object *obj)
 {
 	return json_object_to_json_string_ext(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -114,6 +115,9 @@ int ks_json_write_ready(struct ks_json_sink *sink,
 	ks_add(obj, "threads", json_object_new_int((int)info->nr_threads));
 	ks_add(obj, "already_blocked_waits",
 	       json_object_new_int((int)info->nr_seeded_waits));
+	ks_add(obj, "http",
+	       info->http_address ? json_object_new_string(info->http_address) :
+				    NULL);
 	return ks_emit(sink, obj);
 }
 
@@ -129,38 +133,36 @@ static json_object *ks_thread_ref(const struct ks_thread *thread)
 	return obj;
 }
 
-static json_object *ks_stack_json(const struct ks_stack *stack)
+json_object *ks_json_frame(const struct ks_frame *f)
+{
+	json_object *frame = json_object_new_object();
+
+	ks_add(frame, "pc", ks_json_hex(f->pc));
+	if (f->function[0]) {
+		ks_add(frame, "function", json_object_new_string(f->function));
+		if (f->inlined)
+			ks_add(frame, "inlined", json_object_new_boolean(true));
+		else
+			ks_add(frame, "offset",
+			       json_object_new_uint64(f->function_offset));
+	}
+	if (f->module[0]) {
+		ks_add(frame, "module", json_object_new_string(f->module));
+		ks_add(frame, "module_offset", ks_json_hex(f->module_offset));
+	}
+	if (f->file[0]) {
+		ks_add(frame, "file", json_object_new_string(f->file));
+		ks_add(frame, "line", json_object_new_int(f->line));
+	}
+	return frame;
+}
+
+json_object *ks_json_stack(const struct ks_stack *stack)
 {
 	json_object *frames = json_object_new_array();
 
-	for (unsigned int i = 0; i < stack->nr; i++) {
-		const struct ks_frame *f = &stack->frames[i];
-		json_object *frame = json_object_new_object();
-
-		ks_add(frame, "pc", ks_hex(f->pc));
-		if (f->function[0]) {
-			ks_add(frame, "function",
-			       json_object_new_string(f->function));
-			if (f->inlined)
-				ks_add(frame, "inlined",
-				       json_object_new_boolean(true));
-			else
-				ks_add(frame, "offset",
-				       json_object_new_uint64(
-					       f->function_offset));
-		}
-		if (f->module[0]) {
-			ks_add(frame, "module",
-			       json_object_new_string(f->module));
-			ks_add(frame, "module_offset",
-			       ks_hex(f->module_offset));
-		}
-		if (f->file[0]) {
-			ks_add(frame, "file", json_object_new_string(f->file));
-			ks_add(frame, "line", json_object_new_int(f->line));
-		}
-		json_object_array_add(frames, frame);
-	}
+	for (unsigned int i = 0; i < stack->nr; i++)
+		json_object_array_add(frames, ks_json_frame(&stack->frames[i]));
 	return frames;
 }
 
@@ -181,7 +183,7 @@ static void ks_add_futex_wait(json_object *wait,
 
 	ks_futex_op_describe(begin->op, buf, sizeof(buf));
 	ks_add(wait, "futex_op", json_object_new_string(buf));
-	ks_add(wait, "futex_address", ks_hex(begin->uaddr));
+	ks_add(wait, "futex_address", ks_json_hex(begin->uaddr));
 	if (begin->flags & KS_WAIT_SEEDED)
 		ks_add(wait, "blocked_since", NULL);
 	else
@@ -213,7 +215,7 @@ static json_object *ks_member_json(const struct ks_deadlock_member *m,
 		       json_object_new_string("EDEADLK"));
 	ks_add(obj, "wait", wait);
 	ks_add(obj, "holder", ks_thread_ref(m->target.holder));
-	ks_add(obj, "stack", ks_stack_json(stack));
+	ks_add(obj, "stack", ks_json_stack(stack));
 	return obj;
 }
 
@@ -283,8 +285,8 @@ static json_object *ks_acquisition_json(const struct ks_acquisition *acq,
 {
 	json_object *obj = json_object_new_object();
 
-	ks_add(obj, "mutex", ks_hex(acq->mutex));
-	ks_add(obj, "stack", ks_stack_json(stack));
+	ks_add(obj, "mutex", ks_json_hex(acq->mutex));
+	ks_add(obj, "stack", ks_json_stack(stack));
 	return obj;
 }
 
@@ -331,7 +333,7 @@ char *ks_json_inversion_string(const struct ks_inversion_report *report)
 	return ks_json_string(ks_inversion_json(report));
 }
 
-static json_object *ks_process_json(const struct ks_process *process)
+json_object *ks_json_process(const struct ks_process *process)
 {
 	json_object *obj = json_object_new_object();
 
@@ -351,7 +353,7 @@ int ks_json_write_process(struct ks_json_sink *sink,
 			  const struct ks_process *process, const char *state)
 {
 	json_object *obj = ks_record("process", ks_now_real_ns());
-	json_object *fields = ks_process_json(process);
+	json_object *fields = ks_json_process(process);
 
 	ks_add(obj, "state", json_object_new_string(state));
 	json_object_object_foreach(fields, key, value) {
@@ -361,7 +363,18 @@ int ks_json_write_process(struct ks_json_sink *sink,
 	return ks_emit(sink, obj);
 }
 
-static json_object *ks_export_json(const struct ks_otlp_stats *stats)
+json_object *ks_json_by_kind(const uint64_t values[KS_EV_KIND_MAX])
+{
+	json_object *obj = json_object_new_object();
+
+	/* Kind 0 is unused. */
+	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
+		ks_add(obj, ks_event_kind_name(kind),
+		       json_object_new_uint64(values[kind]));
+	return obj;
+}
+
+json_object *ks_json_export(const struct ks_otlp_stats *stats)
 {
 	json_object *signals = json_object_new_object();
 
@@ -398,15 +411,11 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_table *table)
 {
 	json_object *obj = ks_record("summary", ks_now_real_ns());
-	json_object *events = json_object_new_object();
 	json_object *processes = json_object_new_array();
 	const struct ks_process *process;
 
-	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
-		ks_add(events, ks_event_kind_name(kind),
-		       json_object_new_uint64(summary->events[kind]));
 	ks_add(obj, "duration_s", json_object_new_double(summary->duration_s));
-	ks_add(obj, "events", events);
+	ks_add(obj, "events", ks_json_by_kind(summary->events));
 	ks_add(obj, "kernel_drops",
 	       json_object_new_uint64(summary->kernel_drops));
 	ks_add(obj, "untracked_waits",
@@ -415,11 +424,11 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	       json_object_new_uint64(summary->malformed));
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
 	if (summary->export)
-		ks_add(obj, "export", ks_export_json(summary->export));
+		ks_add(obj, "export", ks_json_export(summary->export));
 	for (process = table->processes; process; process = process->hh.next)
 		if (process->stats.futex_waits)
 			json_object_array_add(processes,
-					      ks_process_json(process));
+					      ks_json_process(process));
 	ks_add(obj, "processes", processes);
 	return ks_emit(sink, obj);
 }

@@ -8,6 +8,7 @@
 #ifndef KS_JSON_SINK_H
 #define KS_JSON_SINK_H
 
+#include <json-c/json.h>
 #include <stdint.h>
 
 #include "otlp_export.h"
@@ -23,6 +24,7 @@ struct ks_ready_info {
 	unsigned int nr_processes;
 	unsigned int nr_threads;
 	unsigned int nr_seeded_waits;
+	const char *http_address; /* NULL without the HTTP server */
 };
 
 struct ks_run_summary {
@@ -55,5 +57,18 @@ int ks_json_write_process(struct ks_json_sink *sink,
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table);
+
+/* Pieces of those records, shared with the dashboard's documents. */
+json_object *ks_json_hex(uint64_t value);
+json_object *ks_json_frame(const struct ks_frame *frame);
+json_object *ks_json_stack(const struct ks_stack *stack);
+/* pid, comm and the process's wait statistics. */
+json_object *ks_json_process(const struct ks_process *process);
+/* {"wait_begin": N, "wait_end": N, ...}: one count per record kind. */
+json_object *ks_json_by_kind(const uint64_t values[KS_EV_KIND_MAX]);
+/* Per signal: produced, exported, rejected, dropped, failed, queued... */
+json_object *ks_json_export(const struct ks_otlp_stats *stats);
+/* One line, owned by obj. */
+const char *ks_json_text(json_object *obj);
 
 #endif /* KS_JSON_SINK_H */

@@ -6,107 +6,131 @@
 #include "wait_target.h"
 
 static const struct ks_metric_desc futex_waits = {
-	"knotscope.futex.waits",
-	"{wait}",
-	"Futex waits that began: contended locks, condition variables, joins "
-	"and other blocking synchronisation",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.futex.waits",
+	.unit = "{wait}",
+	.description = "Futex waits that began: contended locks, condition "
+		       "variables, joins and other blocking synchronisation",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc lock_waits = {
-	"knotscope.lock.waits",
-	"{wait}",
-	"Waits that began on a lock with an owner, or on a thread's exit",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.lock.waits",
+	.unit = "{wait}",
+	.description =
+		"Waits that began on a lock with an owner, or on a thread's "
+		"exit",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc lock_wait_duration = {
-	"knotscope.lock.wait.duration",
-	"s",
-	"How long ended lock waits lasted, by lock kind",
-	KS_METRIC_HISTOGRAM,
+	.name = "knotscope.lock.wait.duration",
+	.unit = "s",
+	.description = "How long ended lock waits lasted, by lock kind",
+	.type = KS_METRIC_HISTOGRAM,
 };
 static const struct ks_metric_desc deadlocks = {
-	"knotscope.deadlocks",
-	"{deadlock}",
-	"Deadlocks reported that involved this process",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.deadlocks",
+	.unit = "{deadlock}",
+	.description = "Deadlocks reported that involved this process",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_events = {
-	"knotscope.agent.events",
-	"{event}",
-	"Records received from the kernel, by kind",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.events",
+	.unit = "{event}",
+	.description = "Records received from the kernel, by kind",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_lost = {
-	"knotscope.agent.events.lost",
-	"{event}",
-	"Records the kernel dropped because the ring buffer was full, by kind",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.events.lost",
+	.unit = "{event}",
+	.description = "Records the kernel dropped because the ring buffer was "
+		       "full, by kind",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_untracked = {
-	"knotscope.agent.waits.untracked",
-	"{wait}",
-	"Waits whose end could not be tracked (in-flight table full)",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.waits.untracked",
+	.unit = "{wait}",
+	.description =
+		"Waits whose end could not be tracked (in-flight table full)",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_malformed = {
-	"knotscope.agent.records.malformed",
-	"{record}",
-	"Ring buffer records the agent could not parse",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.records.malformed",
+	.unit = "{record}",
+	.description = "Ring buffer records the agent could not parse",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_deadlocks = {
-	"knotscope.agent.deadlocks",
-	"{deadlock}",
-	"Deadlocks reported",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.deadlocks",
+	.unit = "{deadlock}",
+	.description = "Deadlocks reported",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_processes = {
-	"knotscope.agent.processes",
-	"{process}",
-	"Processes watched",
-	KS_METRIC_GAUGE,
+	.name = "knotscope.agent.processes",
+	.unit = "{process}",
+	.description = "Processes watched",
+	.type = KS_METRIC_GAUGE,
 };
 static const struct ks_metric_desc agent_threads = {
-	"knotscope.agent.threads",
-	"{thread}",
-	"Threads watched",
-	KS_METRIC_GAUGE,
+	.name = "knotscope.agent.threads",
+	.unit = "{thread}",
+	.description = "Threads watched",
+	.type = KS_METRIC_GAUGE,
 };
 static const struct ks_metric_desc export_items = {
-	"knotscope.agent.export.items",
-	"{item}",
-	"Telemetry items handed to the OTLP exporter, by signal and by what "
-	"became of them",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.export.items",
+	.unit = "{item}",
+	.description =
+		"Telemetry items handed to the OTLP exporter, by signal and "
+		"by what became of them",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc export_queue = {
-	"knotscope.agent.export.queue.depth",
-	"{item}",
-	"Items waiting in the OTLP export queue, by signal",
-	KS_METRIC_GAUGE,
+	.name = "knotscope.agent.export.queue.depth",
+	.unit = "{item}",
+	.description = "Items waiting in the OTLP export queue, by signal",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc bpf_run_count = {
+	.name = "knotscope.agent.bpf.run.count",
+	.unit = "{run}",
+	.description =
+		"Runs of each of the agent's BPF programs, while run-time "
+		"statistics are on",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc bpf_run_time = {
+	.name = "knotscope.agent.bpf.run.time",
+	.unit = "s",
+	.description =
+		"Time spent in each of the agent's BPF programs, while run-time "
+		"statistics are on",
+	.type = KS_METRIC_COUNTER,
+	.nanoseconds = true,
 };
 
 static const struct ks_metric_desc hb_events = {
-	"knotscope.agent.hb.events",
-	"{event}",
-	"Synchronisation events handed to the happens-before engine, and of "
-	"those the ones applied out of order (late) or early (forced: the "
-	"hold-back buffer was full)",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.hb.events",
+	.unit = "{event}",
+	.description =
+		"Synchronisation events handed to the happens-before engine, "
+		"and of those the ones applied out of order (late) or early "
+		"(forced: the hold-back buffer was full)",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc hb_edges = {
-	"knotscope.agent.hb.edges",
-	"{edge}",
-	"Happens-before edges applied, and the ones known lost (late, out of "
-	"memory, or records dropped by the kernel)",
-	KS_METRIC_COUNTER,
+	.name = "knotscope.agent.hb.edges",
+	.unit = "{edge}",
+	.description = "Happens-before edges applied, and the ones known lost "
+		       "(late, out of memory, or records dropped by the kernel)",
+	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc hb_tracked = {
-	"knotscope.agent.hb.tracked",
-	"{item}",
-	"What the happens-before engine holds now: threads, sync objects, "
-	"points of spans waiting to go out, and vector clock entries",
-	KS_METRIC_GAUGE,
+	.name = "knotscope.agent.hb.tracked",
+	.unit = "{item}",
+	.description = "What the happens-before engine holds now: threads, "
+		       "sync objects, points of exported spans, and vector "
+		       "clock entries",
+	.type = KS_METRIC_GAUGE,
 };
 
 struct ks_collector {
@@ -209,6 +233,12 @@ static void ks_collect_agent(struct ks_collector *c,
 	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);
 	ks_emit(c, &agent_processes, nr_processes, NULL, NULL);
 	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
+	for (unsigned int i = 0; i < health->nr_bpf_progs; i++)
+		ks_emit(c, &bpf_run_count, health->bpf_progs[i].run_count,
+			"knotscope.bpf.program", health->bpf_progs[i].name);
+	for (unsigned int i = 0; i < health->nr_bpf_progs; i++)
+		ks_emit(c, &bpf_run_time, health->bpf_progs[i].run_time_ns,
+			"knotscope.bpf.program", health->bpf_progs[i].name);
 	if (health->export)
 		ks_collect_export(c, health->export);
 	if (health->hb)

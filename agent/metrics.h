@@ -8,6 +8,7 @@
 #ifndef KS_METRICS_H
 #define KS_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hb.h"
@@ -26,6 +27,11 @@ struct ks_metric_desc {
 	const char *unit; /* UCUM: "s", "{wait}" */
 	const char *description;
 	enum ks_metric_type type;
+	/*
+	 * The value counts nanoseconds and the unit is "s": expositions
+	 * divide, the neutral form keeps integer precision.
+	 */
+	bool nanoseconds;
 };
 
 #define KS_METRIC_MAX_ATTRS 2
@@ -45,6 +51,15 @@ struct ks_metric_sample {
 	uint64_t start_real_ns; /* where the cumulative count starts */
 };
 
+/* What one of the agent's BPF programs has cost, while stats were on. */
+struct ks_bpf_prog_cost {
+	char name[64];
+	uint64_t run_count;
+	uint64_t run_time_ns;
+};
+
+#define KS_MAX_BPF_PROGS 16
+
 /* The agent's own counters, for its health metrics. */
 struct ks_agent_health {
 	uint64_t events[KS_EV_KIND_MAX];
@@ -55,6 +70,9 @@ struct ks_agent_health {
 	uint64_t started_real_ns;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
 	const struct ks_hb_stats *hb; /* NULL without happens-before */
+	/* Empty when BPF run-time statistics are off. */
+	struct ks_bpf_prog_cost bpf_progs[KS_MAX_BPF_PROGS];
+	unsigned int nr_bpf_progs;
 };
 
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);

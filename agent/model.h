@@ -34,14 +34,23 @@ struct ks_model_hooks {
 			const struct ks_offcpu *off);
 };
 
+/* OTLP telemetry and per-lock statistics, with room to spare. */
+#define KS_MODEL_MAX_SUBSCRIBERS 4
+
+struct ks_model_subscriber {
+	const struct ks_model_hooks *hooks;
+	void *ctx;
+};
+
 struct ks_model {
 	struct ks_table table;
 	const struct ks_selection *selection;
 	struct ks_detector *detector;
 	struct ks_symbolizer *symbolizer;
 	struct ks_json_sink *sink; /* NULL without --json */
-	const struct ks_model_hooks *hooks; /* may be NULL */
-	void *hooks_ctx;
+	/* Told in the order they subscribed. */
+	struct ks_model_subscriber subscribers[KS_MODEL_MAX_SUBSCRIBERS];
+	unsigned int nr_subscribers;
 	/* Precise mode, NULL without --precise. */
 	struct ks_precise *precise;
 	struct ks_lockorder *lockorder;
@@ -56,6 +65,10 @@ struct ks_model {
  * unknown one is counted in malformed and skipped.
  */
 void ks_events_apply(struct ks_model *model, const void *data, size_t size);
+
+/* Adds hooks called with ctx; -ENOSPC when the list is full. */
+int ks_model_subscribe(struct ks_model *model,
+		       const struct ks_model_hooks *hooks, void *ctx);
 
 /*
  * The thread a record comes from.  The table knows every thread from the

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf_pins.h"
+#include "listen_addr.h"
 #include "options.h"
 #include "version.h"
 
@@ -21,6 +23,11 @@ enum {
 	OPT_ATTACH,
 	OPT_PREFLIGHT,
 	OPT_OFFCPU_MIN,
+	OPT_LISTEN,
+	OPT_LISTEN_TOKEN_FILE,
+	OPT_PIN,
+	OPT_KEEP_PINS,
+	OPT_BPF_STATS,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +46,11 @@ static const struct option long_options[] = {
 	{ "precise", required_argument, NULL, OPT_PRECISE },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
+	{ "pin", no_argument, NULL, OPT_PIN },
+	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
+	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -88,6 +100,24 @@ void ks_options_usage(FILE *out)
 		"them about a microsecond per call):\n"
 		"      --precise PID|COMM  a process id, or a command name (repeatable)\n"
 		"\n"
+		"Dashboard, metrics and probes (HTTP):\n"
+		"      --listen ADDR:PORT|off  serve the live dashboard, its JSON API,\n"
+		"                         /metrics (Prometheus), /healthz and /readyz\n"
+		"                         (default %s: this machine only;\n"
+		"                         [::1]:PORT for IPv6; port 0: any free one)\n"
+		"      --listen-token-file PATH  require 'Authorization: Bearer TOKEN'\n"
+		"                         with the token on PATH's first line, on all\n"
+		"                         but /healthz and /readyz\n"
+		"      --bpf-stats        turn on the kernel's BPF run-time statistics\n"
+		"                         to show what each BPF program costs (they\n"
+		"                         slow every BPF program on the machine while\n"
+		"                         on: see the README)\n"
+		"\n"
+		"Inspection with bpftool:\n"
+		"      --pin              pin maps and programs by name under\n"
+		"                         %s/, removed at exit\n"
+		"      --keep-pins        with --pin: leave them there at exit\n"
+		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
@@ -104,7 +134,8 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
 		"error.\n",
-		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_LISTEN, KS_PIN_DIR,
+		KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -231,6 +262,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				      char **argv, FILE *out, FILE *err)
 {
 	enum ks_parse_result result;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
 	unsigned long value;
 	int c;
 
@@ -238,6 +271,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
+	opts->listen = KS_DEFAULT_LISTEN;
 
 	optind = 1;
 	opterr = 0;
@@ -338,6 +372,31 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				return ks_bad_value(err, "--preflight", optarg,
 						    "not enforce or warn");
 			break;
+		case OPT_LISTEN:
+			if (!ks_listen_addr_off(optarg) &&
+			    ks_listen_addr_parse(optarg, &addr, &addr_len))
+				return ks_bad_value(err, "--listen", optarg,
+						    "not ADDR:PORT (like "
+						    "127.0.0.1:9464 or "
+						    "[::1]:9464) or off");
+			opts->listen = optarg;
+			opts->listen_explicit = true;
+			break;
+		case OPT_LISTEN_TOKEN_FILE:
+			if (!*optarg)
+				return ks_bad_value(err, "--listen-token-file",
+						    optarg, "empty path");
+			opts->listen_token_file = optarg;
+			break;
+		case OPT_PIN:
+			opts->pin = true;
+			break;
+		case OPT_KEEP_PINS:
+			opts->keep_pins = true;
+			break;
+		case OPT_BPF_STATS:
+			opts->bpf_stats = true;
+			break;
 		case 'v':
 			opts->verbosity++;
 			break;
@@ -362,6 +421,15 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			return KS_PARSE_ERROR;
 		}
 	}
+	if (opts->keep_pins && !opts->pin) {
+		fprintf(err, "knotscope: --keep-pins needs --pin\n");
+		fprintf(err, "Try 'knotscope --help' for more information.\n");
+		return KS_PARSE_ERROR;
+	}
+	if (opts->listen_token_file && ks_listen_addr_off(opts->listen))
+		return ks_bad_value(err, "--listen-token-file",
+				    opts->listen_token_file,
+				    "needs the HTTP server, not --listen off");
 	if (optind < argc) {
 		fprintf(err, "knotscope: unexpected argument '%s'\n",
 			argv[optind]);

@@ -3,6 +3,7 @@
 #ifndef KS_OPTIONS_H
 #define KS_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -40,6 +41,13 @@ struct ks_options {
 	unsigned int nr_precise_comms;
 	/* --attach: "tp_btf" or "raw_tp"; NULL lets the agent choose. */
 	const char *attach_mode;
+	/* The HTTP server: "ADDR:PORT" or "off"; see listen_addr.h. */
+	const char *listen;
+	bool listen_explicit; /* given, so failing to listen is an error */
+	const char *listen_token_file;
+	bool pin; /* maps and programs in the BPF filesystem */
+	bool keep_pins; /* ... and left there at exit */
+	bool bpf_stats; /* turn on the kernel's BPF run-time statistics */
 };
 
 enum ks_parse_result {

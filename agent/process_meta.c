@@ -144,6 +144,21 @@ static void ks_add_container(uint32_t tgid, struct ks_otlp_attrs *attrs)
 	}
 }
 
+char *ks_process_service_name(uint32_t tgid, const char *comm)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char *name = NULL;
+
+	/* Where service.name comes from, in the same order of precedence. */
+	ks_add_self_described(tgid, &attrs);
+	ks_add_executable(tgid, comm, &attrs);
+	for (size_t i = 0; i < attrs.nr && !name; i++)
+		if (!strcmp(attrs.items[i]->key, "service.name"))
+			name = strdup(attrs.items[i]->value->string_value);
+	ks_otlp_attrs_release(&attrs);
+	return name;
+}
+
 void ks_process_meta_add(uint32_t tgid, const char *comm,
 			 const struct ks_host_meta *host,
 			 struct ks_otlp_attrs *attrs)

@@ -25,6 +25,12 @@ void ks_process_meta_add(uint32_t tgid, const char *comm,
 			 struct ks_otlp_attrs *attrs);
 
 /*
+ * Its service.name alone, as ks_process_meta_add() finds it, malloc()ed;
+ * NULL on ENOMEM.
+ */
+char *ks_process_service_name(uint32_t tgid, const char *comm);
+
+/*
  * Finds NAME=value in a NUL-separated environment block; the value, or
  * NULL.  Exposed for tests.
  */

@@ -132,5 +132,6 @@ void ks_table_remove_process(struct ks_table *table, struct ks_process *process)
 	DL_FOREACH_SAFE(process->threads, thread, tmp)
 		ks_table_remove_thread(table, thread);
 	HASH_DELETE(hh, table->processes, process);
+	free(process->service_name);
 	free(process);
 }

@@ -132,6 +132,8 @@ struct ks_process {
 	uint64_t first_seen_real_ns; /* where its cumulative metrics start */
 	/* Its OTLP resource, made when first needed; owned by telemetry. */
 	struct ks_otlp_resource *resource;
+	/* What it calls itself, for metric labels: made when first needed. */
+	char *service_name;
 	UT_hash_handle hh;
 };
 

@@ -765,6 +765,10 @@ static void ks_add_point(struct ks_otlp_builder *b,
 				  sample->attrs[i].value);
 	if (sample->hist)
 		ks_add_histogram_point(b, sample, &attrs);
+	else if (sample->desc->nanoseconds)
+		ks_otlp_metric_add_double(b->metric, &attrs,
+					  sample->start_real_ns, b->now_real_ns,
+					  (double)sample->value / 1e9);
 	else
 		ks_otlp_metric_add_int(b->metric, &attrs, sample->start_real_ns,
 				       b->now_real_ns, (int64_t)sample->value);

@@ -36,8 +36,9 @@ bool ks_frame_in_lock_machinery(const struct ks_frame *frame)
 	return false;
 }
 
-int ks_wait_site(struct ks_symbolizer *symbolizer,
-		 const struct ks_thread *thread, struct ks_frame *site)
+int ks_wait_stack(struct ks_symbolizer *symbolizer,
+		  const struct ks_thread *thread, unsigned int max_frames,
+		  struct ks_stack *stack)
 {
 	const struct ks_wait_begin *begin = &thread->wait.begin;
 	struct ks_stack_source source = {
@@ -47,13 +48,20 @@ int ks_wait_site(struct ks_symbolizer *symbolizer,
 		/* The thread may be anywhere by now: the snapshot only. */
 		.live = false,
 	};
+
+	return ks_symbolizer_unwind(symbolizer, thread->tgid, thread->tid,
+				    &source, max_frames, stack);
+}
+
+int ks_wait_site(struct ks_symbolizer *symbolizer,
+		 const struct ks_thread *thread, struct ks_frame *site)
+{
 	struct ks_stack *stack = malloc(sizeof(*stack));
 	int ret = -1;
 
 	if (!stack)
 		return -1;
-	if (ks_symbolizer_unwind(symbolizer, thread->tgid, thread->tid, &source,
-				 KS_SITE_MAX_FRAMES, stack))
+	if (ks_wait_stack(symbolizer, thread, KS_SITE_MAX_FRAMES, stack))
 		goto cleanup;
 	for (unsigned int i = 0; i < stack->nr; i++) {
 		if (ks_frame_in_lock_machinery(&stack->frames[i]))

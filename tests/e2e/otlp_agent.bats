@@ -14,13 +14,7 @@ setup_file() {
 }
 
 setup() {
-	local var
-
-	for var in $(compgen -e); do
-		case "$var" in
-		OTEL_*) unset "$var" ;;
-		esac
-	done
+	unset_otel_env
 	WORKLOAD_PIDS=
 	RECEIVER_PID=
 	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"

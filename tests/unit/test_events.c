@@ -177,6 +177,60 @@ static void test_waits_begin_and_end_and_are_counted(void **state)
 	assert_int_equal(process->stats.max_wait_ns, 3000);
 }
 
+struct ended {
+	unsigned int calls;
+	uint64_t begin_ts;
+	uint8_t lock_kind;
+};
+
+static void record_ended(void *ctx, struct ks_thread *thread,
+			 const struct ks_wait_end *end)
+{
+	struct ended *ended = ctx;
+
+	ended->calls++;
+	/* Called while the thread still holds the wait that ended. */
+	ended->begin_ts = thread->wait.begin.hdr.ts_ns;
+	ended->lock_kind = thread->wait.lock_kind;
+}
+
+static const struct ks_model_hooks record_hooks = { .wait_ended =
+							    record_ended };
+
+static void test_every_subscriber_hears_of_ended_waits(void **state)
+{
+	struct world *w = *state;
+	struct ended first = { 0 }, second = { 0 };
+
+	assert_int_equal(ks_model_subscribe(&w->model, &record_hooks, &first),
+			 0);
+	assert_int_equal(ks_model_subscribe(&w->model, &record_hooks, &second),
+			 0);
+	fork_thread(w, 50, 50, 1, 0);
+	wait_begin(w, 50, 50, 1, FUTEX_WAIT_PRIVATE, 1000);
+	/* Another wait's end is nobody's business. */
+	wait_end(w, 50, 50, FUTEX_WAIT_PRIVATE, 999, 1500, 0);
+	assert_int_equal(first.calls, 0);
+	wait_end(w, 50, 50, FUTEX_WAIT_PRIVATE, 1000, 4000, 0);
+	assert_int_equal(first.calls, 1);
+	assert_int_equal(second.calls, 1);
+	assert_int_equal(second.begin_ts, 1000);
+	assert_int_equal(second.lock_kind, KS_LOCK_MUTEX);
+}
+
+static void test_subscribers_are_bounded(void **state)
+{
+	struct world *w = *state;
+	struct ended ended = { 0 };
+
+	for (int i = 0; i < KS_MODEL_MAX_SUBSCRIBERS; i++)
+		assert_int_equal(
+			ks_model_subscribe(&w->model, &record_hooks, &ended),
+			0);
+	assert_int_equal(ks_model_subscribe(&w->model, &record_hooks, &ended),
+			 -ENOSPC);
+}
+
 static void test_edeadlk_from_lock_pi_parks_on_that_lock(void **state)
 {
 	struct world *w = *state;
@@ -265,6 +319,8 @@ int main(void)
 		T(test_fork_and_exit_keep_the_table_exact),
 		T(test_exit_of_a_previous_incarnation_is_ignored),
 		T(test_waits_begin_and_end_and_are_counted),
+		T(test_every_subscriber_hears_of_ended_waits),
+		T(test_subscribers_are_bounded),
 		T(test_edeadlk_from_lock_pi_parks_on_that_lock),
 		T(test_events_from_unknown_threads_create_them),
 		T(test_exec_restarts_the_process_and_follows_comm),

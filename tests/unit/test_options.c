@@ -114,6 +114,41 @@ static void test_fifteen_characters_is_the_longest_comm(void **state)
 	assert_string_equal(opts.comms[0], "abcdefghijklmno");
 }
 
+static void test_the_http_server_and_pins(void **state)
+{
+	/* By default: this machine only, not an explicit choice. */
+	assert_int_equal(parse(NULL), KS_PARSE_RUN);
+	assert_string_equal(opts.listen, "127.0.0.1:9464");
+	assert_false(opts.listen_explicit);
+	assert_false(opts.bpf_stats);
+	assert_false(opts.pin);
+
+	assert_int_equal(parse("--listen", "[::1]:0", "--listen-token-file",
+			       "/run/token", "--pin", "--keep-pins",
+			       "--bpf-stats", NULL),
+			 KS_PARSE_RUN);
+	assert_string_equal(opts.listen, "[::1]:0");
+	assert_true(opts.listen_explicit);
+	assert_string_equal(opts.listen_token_file, "/run/token");
+	assert_true(opts.pin && opts.keep_pins);
+	assert_true(opts.bpf_stats);
+	assert_int_equal(parse("--listen", "off", NULL), KS_PARSE_RUN);
+
+	for (const char *const *bad =
+		     (const char *const[]){ "localhost:9464", "127.0.0.1",
+					    "127.0.0.1:65536", ":9464",
+					    "[::1:9464", "127.0.0.1:-1", NULL };
+	     *bad; bad++) {
+		assert_int_equal(parse("--listen", *bad, NULL), KS_PARSE_ERROR);
+		assert_non_null(strstr(err_text, "--listen"));
+	}
+	assert_int_equal(parse("--keep-pins", NULL), KS_PARSE_ERROR);
+	assert_non_null(strstr(err_text, "--keep-pins needs --pin"));
+	assert_int_equal(
+		parse("--listen", "off", "--listen-token-file", "/t", NULL),
+		KS_PARSE_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help_and_version_exit),
 		cmocka_unit_test(test_fifteen_characters_is_the_longest_comm),
+		cmocka_unit_test(test_the_http_server_and_pins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

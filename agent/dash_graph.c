@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <uthash.h>
+
+#include "dash_graph.h"
+#include "json_sink.h"
+#include "wait_site.h"
+#include "wait_target.h"
+#include "waitgraph.h"
+
+/* A waiter's stack, kept for as long as it stays in that wait. */
+struct ks_cached_stack {
+	uint32_t tid; /* key */
+	uint64_t begin_ts_ns; /* the wait it belongs to */
+	uint64_t rendering; /* the last rendering that used it */
+	json_object *frames;
+	UT_hash_handle hh;
+};
+
+struct ks_graph_view {
+	struct ks_symbolizer *symbolizer;
+	struct ks_cached_stack *stacks;
+	uint64_t rendering;
+};
+
+/* One blocked thread of this rendering, and where its wait leads. */
+struct ks_waiter {
+	const struct ks_thread *thread;
+	struct ks_wait_target target;
+	struct ks_graph_node node;
+	UT_hash_handle hh; /* by thread->tid */
+};
+
+struct ks_graph_view *ks_graph_view_new(struct ks_symbolizer *symbolizer)
+{
+	struct ks_graph_view *view = calloc(1, sizeof(*view));
+
+	if (view)
+		view->symbolizer = symbolizer;
+	return view;
+}
+
+static void ks_drop_stack(struct ks_graph_view *view,
+			  struct ks_cached_stack *cached)
+{
+	HASH_DEL(view->stacks, cached);
+	json_object_put(cached->frames);
+	free(cached);
+}
+
+void ks_graph_view_free(struct ks_graph_view *view)
+{
+	struct ks_cached_stack *cached, *tmp;
+
+	if (!view)
+		return;
+	HASH_ITER(hh, view->stacks, cached, tmp)
+		ks_drop_stack(view, cached);
+	free(view);
+}
+
+static json_object *ks_unwind(struct ks_graph_view *view,
+			      const struct ks_thread *thread)
+{
+	struct ks_stack *stack = malloc(sizeof(*stack));
+	json_object *frames = NULL;
+
+	if (!stack)
+		return NULL;
+	if (!ks_wait_stack(view->symbolizer, thread, KS_GRAPH_STACK_FRAMES,
+			   stack))
+		frames = ks_json_stack(stack);
+	free(stack);
+	return frames;
+}
+
+/* The waiter's stack (a new reference), or NULL while out of budget. */
+static json_object *ks_stack_of(struct ks_graph_view *view,
+				const struct ks_thread *thread,
+				unsigned int *budget)
+{
+	uint64_t begin_ts = thread->wait.begin.hdr.ts_ns;
+	struct ks_cached_stack *cached;
+
+	HASH_FIND(hh, view->stacks, &thread->tid, sizeof(thread->tid), cached);
+	if (cached && cached->begin_ts_ns != begin_ts) {
+		ks_drop_stack(view, cached);
+		cached = NULL;
+	}
+	if (!cached) {
+		if (!*budget)
+			return NULL;
+		(*budget)--;
+		cached = calloc(1, sizeof(*cached));
+		if (!cached)
+			return NULL;
+		cached->tid = thread->tid;
+		cached->begin_ts_ns = begin_ts;
+		/* A failed unwind is cached too: it would fail again. */
+		cached->frames = ks_unwind(view, thread);
+		HASH_ADD(hh, view->stacks, tid, sizeof(cached->tid), cached);
+	}
+	cached->rendering = view->rendering;
+	return json_object_get(cached->frames);
+}
+
+/* Stacks of waits that ended are of no more use. */
+static void ks_sweep_stacks(struct ks_graph_view *view)
+{
+	struct ks_cached_stack *cached, *tmp;
+
+	HASH_ITER(hh, view->stacks, cached, tmp)
+		if (cached->rendering != view->rendering)
+			ks_drop_stack(view, cached);
+}
+
+static void ks_thread_id(uint32_t tid, char *buf, size_t size)
+{
+	snprintf(buf, size, "t:%u", tid);
+}
+
+static void ks_lock_id(const struct ks_waiter *w, char *buf, size_t size)
+{
+	snprintf(buf, size, "l:%u:%" PRIx64, w->thread->tgid,
+		 w->target.lock_addr);
+}
+
+static json_object *ks_thread_json(const struct ks_thread *thread)
+{
+	json_object *obj = json_object_new_object();
+	char id[24];
+
+	ks_thread_id(thread->tid, id, sizeof(id));
+	json_object_object_add(obj, "id", json_object_new_string(id));
+	json_object_object_add(obj, "tid", json_object_new_int64(thread->tid));
+	json_object_object_add(obj, "pid", json_object_new_int64(thread->tgid));
+	json_object_object_add(obj, "comm",
+			       json_object_new_string(thread->comm));
+	json_object_object_add(obj, "process_comm",
+			       json_object_new_string(thread->process->comm));
+	return obj;
+}
+
+static json_object *ks_waiter_json(struct ks_graph_view *view,
+				   const struct ks_waiter *w,
+				   unsigned int *budget, uint64_t now)
+{
+	const struct ks_wait_begin *begin = &w->thread->wait.begin;
+	json_object *obj = ks_thread_json(w->thread);
+	json_object *stack = ks_stack_of(view, w->thread, budget);
+	char lock[48];
+
+	ks_lock_id(w, lock, sizeof(lock));
+	json_object_object_add(obj, "waiting", json_object_new_boolean(true));
+	json_object_object_add(obj, "lock", json_object_new_string(lock));
+	/* A wait seeded from /proc began at an unknown time. */
+	json_object_object_add(
+		obj, "blocked_ms",
+		begin->flags & KS_WAIT_SEEDED ?
+			NULL :
+			json_object_new_double(
+				(double)(now - begin->hdr.ts_ns) / 1e6));
+	json_object_object_add(obj, "in_cycle",
+			       json_object_new_boolean(w->node.cycle >= 0));
+	if (stack)
+		json_object_object_add(obj, "stack", stack);
+	return obj;
+}
+
+static json_object *ks_lock_json(const struct ks_waiter *w, const char *id)
+{
+	json_object *obj = json_object_new_object();
+	char type[64];
+
+	json_object_object_add(obj, "id", json_object_new_string(id));
+	json_object_object_add(obj, "pid",
+			       json_object_new_int64(w->thread->tgid));
+	json_object_object_add(obj, "address",
+			       ks_json_hex(w->target.lock_addr));
+	json_object_object_add(
+		obj, "kind",
+		json_object_new_string(ks_lock_kind_name(w->target.kind)));
+	if (w->target.mutex_kind != UINT32_MAX) {
+		ks_mutex_kind_describe(w->target.mutex_kind, type,
+				       sizeof(type));
+		json_object_object_add(obj, "mutex_type",
+				       json_object_new_string(type));
+	}
+	json_object_object_add(
+		obj, "holder_tid",
+		w->target.holder ?
+			json_object_new_int64(w->target.holder->tid) :
+			NULL);
+	return obj;
+}
+
+static json_object *ks_edge_json(const char *from, const char *to,
+				 const char *kind, bool in_cycle)
+{
+	json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "from", json_object_new_string(from));
+	json_object_object_add(obj, "to", json_object_new_string(to));
+	json_object_object_add(obj, "kind", json_object_new_string(kind));
+	json_object_object_add(obj, "in_cycle",
+			       json_object_new_boolean(in_cycle));
+	return obj;
+}
+
+/* Blocked threads with something to wait for; at most max. */
+static size_t ks_collect_waiters(const struct ks_table *table,
+				 struct ks_waiter *waiters, size_t max,
+				 bool *truncated)
+{
+	const struct ks_thread *thread;
+	size_t n = 0;
+
+	*truncated = false;
+	for (thread = table->threads; thread; thread = thread->hh.next) {
+		if (!thread->wait.active)
+			continue;
+		if (n == max) {
+			*truncated = true;
+			break;
+		}
+		ks_wait_target_resolve(table, thread, &waiters[n].target);
+		if (waiters[n].target.kind == KS_LOCK_NONE)
+			continue;
+		waiters[n].thread = thread;
+		n++;
+	}
+	return n;
+}
+
+/* Links each waiter to the waiter holding its lock, then finds cycles. */
+static void ks_mark_cycles(struct ks_waiter *waiters, size_t n,
+			   struct ks_waiter **by_tid)
+{
+	struct ks_graph_node **nodes = calloc(n, sizeof(*nodes));
+	struct ks_graph_node **members = calloc(n, sizeof(*members));
+	struct ks_graph_cycle *cycles = calloc(n, sizeof(*cycles));
+
+	for (size_t i = 0; i < n; i++)
+		waiters[i].node.cycle = -1;
+	if (!nodes || !members || !cycles)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_thread *holder = waiters[i].target.holder;
+		struct ks_waiter *next = NULL;
+
+		if (holder)
+			HASH_FIND(hh, *by_tid, &holder->tid,
+				  sizeof(holder->tid), next);
+		waiters[i].node.next = next ? &next->node : NULL;
+		nodes[i] = &waiters[i].node;
+	}
+	ks_graph_find_cycles(nodes, n, cycles, members);
+cleanup:
+	free(nodes);
+	free(members);
+	free(cycles);
+}
+
+static json_object *ks_cycles_json(const struct ks_waiter *waiters, size_t n)
+{
+	json_object *cycles = json_object_new_array();
+	char id[24];
+
+	for (size_t i = 0; i < n; i++) {
+		int32_t cycle = waiters[i].node.cycle;
+		json_object *members;
+
+		if (cycle < 0)
+			continue;
+		while ((int32_t)json_object_array_length(cycles) <= cycle)
+			json_object_array_add(cycles, json_object_new_array());
+		members = json_object_array_get_idx(cycles, (size_t)cycle);
+		ks_thread_id(waiters[i].thread->tid, id, sizeof(id));
+		json_object_array_add(members, json_object_new_string(id));
+	}
+	return cycles;
+}
+
+struct ks_graph_json {
+	json_object *threads, *locks, *edges;
+	json_object *seen; /* node ids already in threads or locks */
+};
+
+static void ks_add_node(struct ks_graph_json *g, json_object *list,
+			const char *id, json_object *node)
+{
+	if (json_object_object_get_ex(g->seen, id, NULL)) {
+		json_object_put(node);
+		return;
+	}
+	json_object_object_add(g->seen, id, NULL);
+	json_object_array_add(list, node);
+}
+
+json_object *ks_graph_view_render(struct ks_graph_view *view,
+				  const struct ks_table *table,
+				  uint64_t now_mono_ns)
+{
+	struct ks_waiter *waiters =
+		calloc(KS_GRAPH_MAX_WAITERS, sizeof(*waiters));
+	struct ks_graph_json g = {
+		.threads = json_object_new_array(),
+		.locks = json_object_new_array(),
+		.edges = json_object_new_array(),
+		.seen = json_object_new_object(),
+	};
+	struct ks_waiter *by_tid = NULL;
+	unsigned int budget = KS_GRAPH_STACKS_PER_RENDER;
+	json_object *graph = json_object_new_object();
+	bool truncated = false;
+	size_t n = 0;
+	char waiter_id[24], lock_id[48], holder_id[24];
+
+	view->rendering++;
+	if (waiters)
+		n = ks_collect_waiters(table, waiters, KS_GRAPH_MAX_WAITERS,
+				       &truncated);
+	for (size_t i = 0; i < n; i++)
+		HASH_ADD(hh, by_tid, thread->tid, sizeof(uint32_t),
+			 &waiters[i]);
+	ks_mark_cycles(waiters, n, &by_tid);
+	/* Waiters first: a holder that also waits is shown as waiting. */
+	for (size_t i = 0; i < n; i++) {
+		ks_thread_id(waiters[i].thread->tid, waiter_id,
+			     sizeof(waiter_id));
+		ks_add_node(&g, g.threads, waiter_id,
+			    ks_waiter_json(view, &waiters[i], &budget,
+					   now_mono_ns));
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_waiter *w = &waiters[i];
+		const struct ks_thread *holder = w->target.holder;
+		struct ks_waiter *next = NULL;
+
+		ks_thread_id(w->thread->tid, waiter_id, sizeof(waiter_id));
+		ks_lock_id(w, lock_id, sizeof(lock_id));
+		ks_add_node(&g, g.locks, lock_id, ks_lock_json(w, lock_id));
+		json_object_array_add(
+			g.edges, ks_edge_json(waiter_id, lock_id, "waits_for",
+					      w->node.cycle >= 0));
+		if (!holder)
+			continue;
+		HASH_FIND(hh, by_tid, &holder->tid, sizeof(holder->tid), next);
+		ks_thread_id(holder->tid, holder_id, sizeof(holder_id));
+		if (!next) {
+			json_object *obj = ks_thread_json(holder);
+
+			json_object_object_add(obj, "waiting",
+					       json_object_new_boolean(false));
+			ks_add_node(&g, g.threads, holder_id, obj);
+		}
+		json_object_array_add(
+			g.edges, ks_edge_json(lock_id, holder_id, "held_by",
+					      w->node.cycle >= 0 && next &&
+						      next->node.cycle ==
+							      w->node.cycle));
+	}
+	json_object_object_add(graph, "threads", g.threads);
+	json_object_object_add(graph, "locks", g.locks);
+	json_object_object_add(graph, "edges", g.edges);
+	json_object_object_add(graph, "cycles", ks_cycles_json(waiters, n));
+	json_object_object_add(graph, "truncated",
+			       json_object_new_boolean(truncated));
+	HASH_CLEAR(hh, by_tid);
+	json_object_put(g.seen);
+	ks_sweep_stacks(view);
+	free(waiters);
+	return graph;
+}

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "dash_graph.h"
+#include "dashboard.h"
+#include "json_sink.h"
+#include "process_meta.h"
+#include "prom_text.h"
+#include "version.h"
+#include "wait_target.h"
+
+#define KS_JSON_TYPE "application/json"
+
+struct ks_dashboard {
+	struct ks_dashboard_config cfg;
+	struct ks_graph_view *graph;
+	/* The latest deadlock records as --json writes them, a ring. */
+	char *history[KS_DASH_HISTORY];
+	uint64_t nr_deadlocks;
+	bool deadlock_pending;
+	uint64_t published_mono_ns;
+	/* The previous publication's counters, for rates. */
+	uint64_t rate_mono_ns;
+	uint64_t rate_events;
+	double events_per_s;
+	struct ks_bpf_prog_cost rate_bpf[KS_MAX_BPF_PROGS];
+	unsigned int rate_nr_bpf;
+};
+
+struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
+{
+	struct ks_dashboard *dashboard = calloc(1, sizeof(*dashboard));
+
+	if (!dashboard)
+		return NULL;
+	dashboard->cfg = *cfg;
+	dashboard->graph = ks_graph_view_new(cfg->model->symbolizer);
+	if (!dashboard->graph) {
+		free(dashboard);
+		return NULL;
+	}
+	return dashboard;
+}
+
+void ks_dashboard_free(struct ks_dashboard *dashboard)
+{
+	if (!dashboard)
+		return;
+	for (int i = 0; i < KS_DASH_HISTORY; i++)
+		free(dashboard->history[i]);
+	ks_graph_view_free(dashboard->graph);
+	free(dashboard);
+}
+
+void ks_dashboard_set_attach_mode(struct ks_dashboard *dashboard,
+				  const char *attach_mode)
+{
+	dashboard->cfg.attach_mode = attach_mode;
+}
+
+bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
+{
+	if (dashboard->deadlock_pending)
+		return true;
+	return ks_board_wanted(dashboard->cfg.board) &&
+	       now_mono_ns - dashboard->published_mono_ns >=
+		       KS_DASH_PUBLISH_MS * 1000000ull;
+}
+
+void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
+			   const struct ks_report *report)
+{
+	unsigned int slot = dashboard->nr_deadlocks % KS_DASH_HISTORY;
+	char *record = ks_json_deadlock_string(report);
+
+	if (!record)
+		return;
+	free(dashboard->history[slot]);
+	dashboard->history[slot] = record;
+	dashboard->nr_deadlocks++;
+	dashboard->deadlock_pending = true;
+}
+
+const char *ks_dashboard_service_name(void *ctx, struct ks_process *process)
+{
+	if (!process->service_name)
+		process->service_name =
+			ks_process_service_name(process->tgid, process->comm);
+	return process->service_name;
+}
+
+/* The document of a JSON object, which it releases. */
+static struct ks_doc *ks_json_doc(json_object *obj)
+{
+	char *text = strdup(ks_json_text(obj));
+
+	json_object_put(obj);
+	return text ? ks_doc_adopt(KS_JSON_TYPE, text, strlen(text)) : NULL;
+}
+
+static json_object *ks_holders_json(const struct ks_lock_entry *lock)
+{
+	json_object *holders = json_object_new_array();
+
+	for (unsigned int i = 0; i < lock->nr_holders; i++) {
+		json_object *holder = json_object_new_object();
+
+		json_object_object_add(
+			holder, "tid",
+			json_object_new_int64(lock->holders[i].tid));
+		json_object_object_add(
+			holder, "comm",
+			json_object_new_string(lock->holders[i].comm));
+		json_object_object_add(
+			holder, "waits",
+			json_object_new_uint64(lock->holders[i].waits));
+		json_object_array_add(holders, holder);
+	}
+	return holders;
+}
+
+static json_object *ks_sites_json(const struct ks_lock_entry *lock)
+{
+	json_object *sites = json_object_new_array();
+
+	for (unsigned int i = 0; i < lock->nr_sites; i++) {
+		json_object *site = ks_json_frame(&lock->sites[i].frame);
+
+		json_object_object_add(
+			site, "samples",
+			json_object_new_uint64(lock->sites[i].samples));
+		json_object_array_add(sites, site);
+	}
+	return sites;
+}
+
+static json_object *ks_lock_entry_json(const struct ks_lock_entry *lock)
+{
+	json_object *obj = json_object_new_object();
+	char buf[64];
+
+	json_object_object_add(obj, "pid", json_object_new_int64(lock->tgid));
+	json_object_object_add(obj, "process_comm",
+			       json_object_new_string(lock->process_comm));
+	json_object_object_add(obj, "address", ks_json_hex(lock->address));
+	json_object_object_add(
+		obj, "kind",
+		json_object_new_string(ks_lock_kind_name(lock->kind)));
+	if (lock->mutex_kind != UINT32_MAX) {
+		ks_mutex_kind_describe(lock->mutex_kind, buf, sizeof(buf));
+		json_object_object_add(obj, "mutex_type",
+				       json_object_new_string(buf));
+	}
+	json_object_object_add(obj, "waits",
+			       json_object_new_uint64(lock->waits));
+	json_object_object_add(obj, "wait_ns",
+			       json_object_new_uint64(lock->wait_ns));
+	json_object_object_add(obj, "max_wait_ns",
+			       json_object_new_uint64(lock->max_wait_ns));
+	json_object_object_add(
+		obj, "avg_wait_ns",
+		json_object_new_uint64(lock->wait_ns / lock->waits));
+	ks_format_rfc3339(ks_mono_to_real_ns(lock->last_wait_end_mono_ns), buf,
+			  sizeof(buf));
+	json_object_object_add(obj, "last_wait_end",
+			       json_object_new_string(buf));
+	json_object_object_add(obj, "holders", ks_holders_json(lock));
+	json_object_object_add(
+		obj, "unknown_holder_waits",
+		json_object_new_uint64(lock->unknown_holder_waits));
+	json_object_object_add(obj, "sites", ks_sites_json(lock));
+	return obj;
+}
+
+static json_object *ks_locks_json(const struct ks_lock_stats *stats)
+{
+	const struct ks_lock_entry *top[KS_DASH_TOP_LOCKS];
+	size_t n = ks_lock_stats_top(stats, top, KS_DASH_TOP_LOCKS);
+	json_object *obj = json_object_new_object();
+	json_object *locks = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(locks, ks_lock_entry_json(top[i]));
+	json_object_object_add(obj, "locks", locks);
+	json_object_object_add(
+		obj, "tracked",
+		json_object_new_uint64(ks_lock_stats_count(stats)));
+	json_object_object_add(
+		obj, "evicted",
+		json_object_new_uint64(ks_lock_stats_evicted(stats)));
+	return obj;
+}
+
+static json_object *ks_processes_json(const struct ks_table *table)
+{
+	json_object *obj = json_object_new_object();
+	json_object *list = json_object_new_array();
+	const struct ks_process *process;
+
+	for (process = table->processes; process; process = process->hh.next) {
+		json_object *entry;
+
+		if (!process->stats.futex_waits)
+			continue;
+		entry = ks_json_process(process);
+		json_object_object_add(
+			entry, "threads",
+			json_object_new_int64(process->nr_threads));
+		json_object_object_add(
+			entry, "deadlocks",
+			json_object_new_uint64(process->stats.deadlocks));
+		json_object_array_add(list, entry);
+	}
+	json_object_object_add(obj, "processes", list);
+	return obj;
+}
+
+/* Over the record kinds; kind 0 is unused. */
+static uint64_t ks_sum_kinds(const uint64_t values[KS_EV_KIND_MAX])
+{
+	uint64_t sum = 0;
+
+	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
+		sum += values[kind];
+	return sum;
+}
+
+static const struct ks_bpf_prog_cost *
+ks_previous_cost(const struct ks_dashboard *dashboard, const char *name)
+{
+	for (unsigned int i = 0; i < dashboard->rate_nr_bpf; i++)
+		if (!strcmp(dashboard->rate_bpf[i].name, name))
+			return &dashboard->rate_bpf[i];
+	return NULL;
+}
+
+static json_object *ks_bpf_json(const struct ks_dashboard *dashboard,
+				const struct ks_agent_health *health,
+				double elapsed_ns)
+{
+	json_object *list = json_object_new_array();
+
+	for (unsigned int i = 0; i < health->nr_bpf_progs; i++) {
+		const struct ks_bpf_prog_cost *cost = &health->bpf_progs[i];
+		const struct ks_bpf_prog_cost *before =
+			ks_previous_cost(dashboard, cost->name);
+		json_object *prog = json_object_new_object();
+
+		json_object_object_add(prog, "name",
+				       json_object_new_string(cost->name));
+		json_object_object_add(prog, "run_count",
+				       json_object_new_uint64(cost->run_count));
+		json_object_object_add(
+			prog, "run_time_ns",
+			json_object_new_uint64(cost->run_time_ns));
+		json_object_object_add(
+			prog, "avg_run_ns",
+			json_object_new_double(
+				cost->run_count ?
+					(double)cost->run_time_ns /
+						(double)cost->run_count :
+					0));
+		/* Of one CPU, since the previous publication. */
+		json_object_object_add(
+			prog, "cpu_percent",
+			before && elapsed_ns > 0 ?
+				json_object_new_double(
+					(double)(cost->run_time_ns -
+						 before->run_time_ns) /
+					elapsed_ns * 100) :
+				NULL);
+		json_object_array_add(list, prog);
+	}
+	return list;
+}
+
+static const char *ks_phase_name(enum ks_phase phase)
+{
+	switch (phase) {
+	case KS_PHASE_STARTING:
+		return "starting";
+	case KS_PHASE_READY:
+		return "ready";
+	case KS_PHASE_STOPPING:
+		break;
+	}
+	return "stopping";
+}
+
+static json_object *ks_health_json(struct ks_dashboard *dashboard,
+				   const struct ks_agent_health *health,
+				   uint64_t now)
+{
+	const struct ks_table *table = &dashboard->cfg.model->table;
+	const struct ks_lock_stats *locks = dashboard->cfg.lock_stats;
+	uint64_t events = ks_sum_kinds(health->events);
+	double elapsed_ns = (double)(now - dashboard->rate_mono_ns);
+	json_object *obj = json_object_new_object();
+	json_object *lock_obj = json_object_new_object();
+	unsigned int nr_processes = 0, nr_threads = 0;
+	const struct ks_process *process;
+
+	if (dashboard->rate_mono_ns && elapsed_ns > 0)
+		dashboard->events_per_s =
+			(double)(events - dashboard->rate_events) /
+			(elapsed_ns / 1e9);
+	for (process = table->processes; process; process = process->hh.next) {
+		nr_processes++;
+		nr_threads += process->nr_threads;
+	}
+	json_object_object_add(obj, "phase",
+			       json_object_new_string(ks_phase_name(
+				       ks_board_phase(dashboard->cfg.board))));
+	json_object_object_add(obj, "version",
+			       json_object_new_string(KS_VERSION));
+	json_object_object_add(obj, "agent_pid", json_object_new_int(getpid()));
+	json_object_object_add(
+		obj, "attach_mode",
+		dashboard->cfg.attach_mode ?
+			json_object_new_string(dashboard->cfg.attach_mode) :
+			NULL);
+	json_object_object_add(
+		obj, "uptime_s",
+		json_object_new_double(
+			health->started_real_ns ?
+				(double)(ks_now_real_ns() -
+					 health->started_real_ns) /
+					1e9 :
+				0));
+	json_object_object_add(obj, "events", ks_json_by_kind(health->events));
+	json_object_object_add(obj, "events_per_s",
+			       json_object_new_double(dashboard->events_per_s));
+	json_object_object_add(obj, "kernel_lost",
+			       ks_json_by_kind(health->kernel_lost));
+	json_object_object_add(
+		obj, "kernel_lost_total",
+		json_object_new_uint64(ks_sum_kinds(health->kernel_lost)));
+	json_object_object_add(obj, "untracked_waits",
+			       json_object_new_uint64(health->untracked_waits));
+	json_object_object_add(obj, "malformed_records",
+			       json_object_new_uint64(health->malformed));
+	json_object_object_add(obj, "deadlocks",
+			       json_object_new_uint64(health->deadlocks));
+	json_object_object_add(obj, "processes",
+			       json_object_new_int64(nr_processes));
+	json_object_object_add(obj, "threads",
+			       json_object_new_int64(nr_threads));
+	json_object_object_add(
+		lock_obj, "tracked",
+		json_object_new_uint64(ks_lock_stats_count(locks)));
+	json_object_object_add(
+		lock_obj, "evicted",
+		json_object_new_uint64(ks_lock_stats_evicted(locks)));
+	json_object_object_add(
+		lock_obj, "site_lookups",
+		json_object_new_uint64(ks_lock_stats_site_lookups(locks)));
+	json_object_object_add(
+		lock_obj, "sites_skipped",
+		json_object_new_uint64(ks_lock_stats_sites_skipped(locks)));
+	json_object_object_add(obj, "locks", lock_obj);
+	json_object_object_add(obj, "export",
+			       health->export ? ks_json_export(health->export) :
+						NULL);
+	json_object_object_add(
+		obj, "bpf_stats",
+		json_object_new_boolean(dashboard->cfg.bpf_stats));
+	json_object_object_add(obj, "bpf_programs",
+			       ks_bpf_json(dashboard, health, elapsed_ns));
+	dashboard->rate_mono_ns = now;
+	dashboard->rate_events = events;
+	memcpy(dashboard->rate_bpf, health->bpf_progs,
+	       sizeof(dashboard->rate_bpf));
+	dashboard->rate_nr_bpf = health->nr_bpf_progs;
+	return obj;
+}
+
+/* {"total": N, "deadlocks": [newest first]}, from the kept records. */
+static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard)
+{
+	uint64_t kept = dashboard->nr_deadlocks < KS_DASH_HISTORY ?
+				dashboard->nr_deadlocks :
+				KS_DASH_HISTORY;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	fprintf(out, "{\"total\":%" PRIu64 ",\"deadlocks\":[",
+		dashboard->nr_deadlocks);
+	for (uint64_t i = 0; i < kept; i++) {
+		uint64_t n = dashboard->nr_deadlocks - 1 - i;
+
+		fprintf(out, "%s%s", i ? "," : "",
+			dashboard->history[n % KS_DASH_HISTORY]);
+	}
+	fputs("]}", out);
+	if (fclose(out)) {
+		free(text);
+		return NULL;
+	}
+	return ks_doc_adopt(KS_JSON_TYPE, text, len);
+}
+
+static struct ks_doc *ks_metrics_doc(struct ks_dashboard *dashboard,
+				     const struct ks_agent_health *health)
+{
+	struct ks_prom_writer *writer =
+		ks_prom_writer_new(ks_dashboard_service_name, dashboard);
+	struct ks_doc *doc = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	if (!writer)
+		return NULL;
+	out = open_memstream(&text, &len);
+	if (!out)
+		goto cleanup;
+	ks_metrics_collect(dashboard->cfg.model, health, ks_prom_add, writer);
+	if (ks_prom_write(writer, out) | fclose(out)) {
+		free(text);
+		goto cleanup;
+	}
+	doc = ks_doc_adopt(KS_PROM_CONTENT_TYPE, text, len);
+cleanup:
+	ks_prom_writer_free(writer);
+	return doc;
+}
+
+/*
+ * The Server-Sent Event announcing a publication: the documents a page
+ * redraws from, in one message, and the deadlock count (the history
+ * itself is fetched when it changes).
+ */
+static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
+				   uint64_t nr_deadlocks)
+{
+	static const struct {
+		const char *name;
+		enum ks_doc_id id;
+	} parts[] = {
+		{ "graph", KS_DOC_GRAPH },
+		{ "locks", KS_DOC_LOCKS },
+		{ "health", KS_DOC_HEALTH },
+		{ "processes", KS_DOC_PROCESSES },
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	fprintf(out, "event: state\ndata: {\"deadlocks_total\":%" PRIu64,
+		nr_deadlocks);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		struct ks_doc *doc = docs[parts[i].id];
+
+		fprintf(out, ",\"%s\":", parts[i].name);
+		if (doc)
+			fwrite(ks_doc_data(doc), 1, ks_doc_len(doc), out);
+		else
+			fputs("null", out);
+	}
+	/* JSON text has no raw newline, so one data line holds it all. */
+	fputs("}\n\n", out);
+	if (fclose(out)) {
+		free(text);
+		return NULL;
+	}
+	return ks_doc_adopt("text/event-stream", text, len);
+}
+
+void ks_dashboard_publish(struct ks_dashboard *dashboard,
+			  const struct ks_agent_health *health,
+			  uint64_t now_mono_ns)
+{
+	struct ks_model *model = dashboard->cfg.model;
+	struct ks_doc *docs[KS_NR_DOCS] = { 0 };
+
+	docs[KS_DOC_GRAPH] = ks_json_doc(ks_graph_view_render(
+		dashboard->graph, &model->table, now_mono_ns));
+	docs[KS_DOC_LOCKS] =
+		ks_json_doc(ks_locks_json(dashboard->cfg.lock_stats));
+	docs[KS_DOC_DEADLOCKS] = ks_history_doc(dashboard);
+	docs[KS_DOC_HEALTH] =
+		ks_json_doc(ks_health_json(dashboard, health, now_mono_ns));
+	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(&model->table));
+	docs[KS_DOC_METRICS] = ks_metrics_doc(dashboard, health);
+	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->nr_deadlocks);
+	ks_board_publish(dashboard->cfg.board, docs, now_mono_ns);
+	dashboard->published_mono_ns = now_mono_ns;
+	dashboard->deadlock_pending = false;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The main thread's side of the dashboard: renders the documents the HTTP
+ * server serves (the wait-for graph, contended locks, deadlock history,
+ * processes, agent health, /metrics and the event that announces them)
+ * and publishes them on the board.  It renders only when a reader asked
+ * for something fresher than KS_DASH_PUBLISH_MS, or an event stream is
+ * open, and at once when a deadlock is reported.
+ */
+#ifndef KS_DASHBOARD_H
+#define KS_DASHBOARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lock_stats.h"
+#include "metrics.h"
+#include "model.h"
+#include "publication.h"
+#include "report.h"
+
+#define KS_DASH_PUBLISH_MS 500
+/* Deadlock reports kept for the page, newest first. */
+#define KS_DASH_HISTORY 32
+/* Locks listed, most waited-for first. */
+#define KS_DASH_TOP_LOCKS 100
+
+struct ks_dashboard_config {
+	struct ks_model *model;
+	struct ks_lock_stats *lock_stats;
+	struct ks_board *board;
+	const char *attach_mode; /* known once capture is loaded */
+	bool bpf_stats; /* BPF run-time statistics are on */
+};
+
+struct ks_dashboard;
+
+struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg);
+void ks_dashboard_free(struct ks_dashboard *dashboard);
+void ks_dashboard_set_attach_mode(struct ks_dashboard *dashboard,
+				  const char *attach_mode);
+
+/* Whether ks_dashboard_publish() is due at now. */
+bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns);
+void ks_dashboard_publish(struct ks_dashboard *dashboard,
+			  const struct ks_agent_health *health,
+			  uint64_t now_mono_ns);
+
+/* A deadlock was reported: kept in the history, published at once. */
+void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
+			   const struct ks_report *report);
+
+/* A ks_prom_service_name_fn: what the process calls itself, cached. */
+const char *ks_dashboard_service_name(void *ctx, struct ks_process *process);
+
+#endif /* KS_DASHBOARD_H */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prom_text.h"
+
+/* More than ks_metrics_collect() has. */
+#define KS_PROM_MAX_METRICS 64
+
+struct ks_prom_writer {
+	ks_prom_service_name_fn service_name;
+	void *ctx;
+	/* Each metric once, in the order first seen. */
+	const struct ks_metric_desc *metrics[KS_PROM_MAX_METRICS];
+	size_t nr_metrics;
+	struct ks_metric_sample *samples;
+	size_t nr;
+	size_t cap;
+	bool failed;
+};
+
+struct ks_prom_writer *ks_prom_writer_new(ks_prom_service_name_fn service_name,
+					  void *ctx)
+{
+	struct ks_prom_writer *writer = calloc(1, sizeof(*writer));
+
+	if (!writer)
+		return NULL;
+	writer->service_name = service_name;
+	writer->ctx = ctx;
+	return writer;
+}
+
+void ks_prom_writer_free(struct ks_prom_writer *writer)
+{
+	if (!writer)
+		return;
+	free(writer->samples);
+	free(writer);
+}
+
+static int ks_prom_note_metric(struct ks_prom_writer *writer,
+			       const struct ks_metric_desc *desc)
+{
+	for (size_t i = 0; i < writer->nr_metrics; i++)
+		if (writer->metrics[i] == desc)
+			return 0;
+	if (writer->nr_metrics == KS_PROM_MAX_METRICS)
+		return -ENOSPC;
+	writer->metrics[writer->nr_metrics++] = desc;
+	return 0;
+}
+
+void ks_prom_add(void *ctx, const struct ks_metric_sample *sample)
+{
+	struct ks_prom_writer *writer = ctx;
+
+	if (ks_prom_note_metric(writer, sample->desc)) {
+		writer->failed = true;
+		return;
+	}
+	if (writer->nr == writer->cap) {
+		size_t cap = writer->cap ? 2 * writer->cap : 64;
+		struct ks_metric_sample *grown =
+			realloc(writer->samples, cap * sizeof(*grown));
+
+		if (!grown) {
+			writer->failed = true;
+			return;
+		}
+		writer->samples = grown;
+		writer->cap = cap;
+	}
+	writer->samples[writer->nr++] = *sample;
+}
+
+/* Name characters Prometheus allows; anything else becomes one '_'. */
+static void ks_prom_sanitize(const char *in, char *out, size_t size)
+{
+	size_t len = 0;
+
+	for (; *in && len + 1 < size; in++) {
+		char c = *in;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9' && len > 0) || c == '_' ||
+			  c == ':';
+
+		if (!ok)
+			c = '_';
+		if (c == '_' && len > 0 && out[len - 1] == '_')
+			continue;
+		out[len++] = c;
+	}
+	out[len] = '\0';
+}
+
+/* The suffix a UCUM unit gives a name; NULL for none. */
+static const char *ks_prom_unit_suffix(const char *unit)
+{
+	static const struct {
+		const char *ucum;
+		const char *suffix;
+	} units[] = {
+		{ "s", "seconds" },	  { "ms", "milliseconds" },
+		{ "us", "microseconds" }, { "ns", "nanoseconds" },
+		{ "By", "bytes" },
+	};
+
+	/* "{wait}" and the like only annotate a count: no suffix. */
+	if (!unit || !*unit || unit[0] == '{' || !strcmp(unit, "1"))
+		return NULL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(unit, units[i].ucum))
+			return units[i].suffix;
+	return unit;
+}
+
+static bool ks_ends_with(const char *s, const char *suffix)
+{
+	size_t len = strlen(s), n = strlen(suffix);
+
+	return len > n && s[len - n - 1] == '_' && !strcmp(s + len - n, suffix);
+}
+
+static void ks_append_suffix(char *buf, size_t size, const char *suffix)
+{
+	size_t len = strlen(buf);
+
+	if (ks_ends_with(buf, suffix))
+		return;
+	snprintf(buf + len, size - len, "_%s", suffix);
+}
+
+void ks_prom_metric_name(const struct ks_metric_desc *desc, char *buf,
+			 size_t size)
+{
+	const char *unit = ks_prom_unit_suffix(desc->unit);
+	char sanitized[64];
+
+	ks_prom_sanitize(desc->name, buf, size);
+	if (unit) {
+		ks_prom_sanitize(unit, sanitized, sizeof(sanitized));
+		ks_append_suffix(buf, size, sanitized);
+	}
+	if (desc->type == KS_METRIC_COUNTER)
+		ks_append_suffix(buf, size, "total");
+}
+
+/* The shortest text that reads back as the same double. */
+static void ks_prom_float(double value, char *buf, size_t size)
+{
+	if (isinf(value)) {
+		snprintf(buf, size, "%s", value > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	if (isnan(value)) {
+		snprintf(buf, size, "NaN");
+		return;
+	}
+	for (int precision = 1; precision <= 17; precision++) {
+		snprintf(buf, size, "%.*g", precision, value);
+		if (strtod(buf, NULL) == value)
+			break;
+	}
+	/* 10 reads better than 1e+01: whole digits where they are exact. */
+	if (strchr(buf, 'e') && fabs(value) >= 1 && fabs(value) < 1e15)
+		snprintf(buf, size, "%.17g", value);
+}
+
+/* HELP text escapes backslash and newline; label values also '"'. */
+static void ks_prom_escaped(FILE *out, const char *text, bool quote)
+{
+	for (; *text; text++) {
+		if (*text == '\\')
+			fputs("\\\\", out);
+		else if (*text == '\n')
+			fputs("\\n", out);
+		else if (*text == '"' && quote)
+			fputs("\\\"", out);
+		else
+			fputc(*text, out);
+	}
+}
+
+static void ks_prom_label(FILE *out, bool *first, const char *key,
+			  const char *value)
+{
+	char name[96];
+
+	ks_prom_sanitize(key, name, sizeof(name));
+	fprintf(out, "%s%s=\"", *first ? "{" : ",", name);
+	ks_prom_escaped(out, value, true);
+	fputc('"', out);
+	*first = false;
+}
+
+/* The labels of a sample, plus le for a bucket (NULL otherwise). */
+static void ks_prom_labels(struct ks_prom_writer *writer, FILE *out,
+			   const struct ks_metric_sample *sample,
+			   const char *le)
+{
+	bool first = true;
+	char pid[16];
+
+	for (unsigned int i = 0; i < sample->nr_attrs; i++)
+		ks_prom_label(out, &first, sample->attrs[i].key,
+			      sample->attrs[i].value);
+	if (sample->process) {
+		const char *service =
+			writer->service_name ?
+				writer->service_name(writer->ctx,
+						     sample->process) :
+				NULL;
+
+		ks_prom_label(out, &first, "service.name",
+			      service ? service : sample->process->comm);
+		snprintf(pid, sizeof(pid), "%u", sample->process->tgid);
+		ks_prom_label(out, &first, "process.pid", pid);
+	}
+	if (le)
+		ks_prom_label(out, &first, "le", le);
+	if (!first)
+		fputc('}', out);
+}
+
+static void ks_prom_histogram(struct ks_prom_writer *writer, FILE *out,
+			      const char *name,
+			      const struct ks_metric_sample *sample)
+{
+	const struct ks_wait_hist *hist = sample->hist;
+	uint64_t cumulative = 0;
+	char le[32], sum[32];
+
+	for (int i = 0; i < KS_WAIT_HIST_NR_BOUNDS; i++) {
+		cumulative += hist->buckets[i];
+		ks_prom_float(ks_wait_hist_bounds_s[i], le, sizeof(le));
+		fprintf(out, "%s_bucket", name);
+		ks_prom_labels(writer, out, sample, le);
+		fprintf(out, " %" PRIu64 "\n", cumulative);
+	}
+	fprintf(out, "%s_bucket", name);
+	ks_prom_labels(writer, out, sample, "+Inf");
+	fprintf(out, " %" PRIu64 "\n", hist->count);
+	ks_prom_float((double)hist->sum_ns / 1e9, sum, sizeof(sum));
+	fprintf(out, "%s_sum", name);
+	ks_prom_labels(writer, out, sample, NULL);
+	fprintf(out, " %s\n", sum);
+	fprintf(out, "%s_count", name);
+	ks_prom_labels(writer, out, sample, NULL);
+	fprintf(out, " %" PRIu64 "\n", hist->count);
+}
+
+static void ks_prom_sample(struct ks_prom_writer *writer, FILE *out,
+			   const char *name,
+			   const struct ks_metric_sample *sample)
+{
+	char value[32];
+
+	if (sample->hist) {
+		ks_prom_histogram(writer, out, name, sample);
+		return;
+	}
+	fputs(name, out);
+	ks_prom_labels(writer, out, sample, NULL);
+	if (sample->desc->nanoseconds) {
+		ks_prom_float((double)sample->value / 1e9, value,
+			      sizeof(value));
+		fprintf(out, " %s\n", value);
+	} else {
+		fprintf(out, " %" PRIu64 "\n", sample->value);
+	}
+}
+
+static const char *ks_prom_type(enum ks_metric_type type)
+{
+	switch (type) {
+	case KS_METRIC_COUNTER:
+		return "counter";
+	case KS_METRIC_GAUGE:
+		return "gauge";
+	case KS_METRIC_HISTOGRAM:
+		break;
+	}
+	return "histogram";
+}
+
+int ks_prom_write(struct ks_prom_writer *writer, FILE *out)
+{
+	char name[128];
+
+	if (writer->failed)
+		return -ENOMEM;
+	for (size_t i = 0; i < writer->nr_metrics; i++) {
+		const struct ks_metric_desc *desc = writer->metrics[i];
+
+		ks_prom_metric_name(desc, name, sizeof(name));
+		fprintf(out, "# HELP %s ", name);
+		ks_prom_escaped(out, desc->description, false);
+		fprintf(out, "\n# TYPE %s %s\n", name,
+			ks_prom_type(desc->type));
+		/* Samples of one metric may come from several resources. */
+		for (size_t j = 0; j < writer->nr; j++)
+			if (writer->samples[j].desc == desc)
+				ks_prom_sample(writer, out, name,
+					       &writer->samples[j]);
+	}
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# --pin: the agent's maps and programs in the BPF filesystem under their
+# own names, read with bpftool as an operator would, and gone after a clean
+# exit unless --keep-pins.
+
+load helpers
+
+PINS=/sys/fs/bpf/knotscope
+
+setup_file() {
+	require_bpf
+	command -v bpftool >/dev/null || BPFTOOL=/usr/sbin/bpftool
+	export BPFTOOL="${BPFTOOL:-bpftool}"
+}
+
+setup() {
+	WORKLOAD_PIDS=
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+	rm -rf "$PINS"
+}
+
+# The per-CPU counters of pinned ks_stats, summed: "submitted" per kind.
+submitted() {
+	"$BPFTOOL" -j map dump pinned "$PINS/ks_stats" |
+		jq '[.[0].formatted.values[].value.submitted] | transpose | map(add)'
+}
+
+@test "maps and programs are pinned by name, with typed values from BTF" {
+	local kinds
+
+	start_agent --pin --listen off
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+
+	# Programs: by name, one per handler of the attach mode in use.
+	"$BPFTOOL" -j prog show pinned "$PINS/ks_sys_enter" >"$BATS_TEST_TMPDIR/prog"
+	jq -e '.name == "ks_sys_enter" and .type == "tracing" and .btf_id > 0' "$BATS_TEST_TMPDIR/prog"
+	for prog in ks_sys_exit ks_fork ks_exec ks_exit ks_rename; do
+		expect_eq "$prog" "$("$BPFTOOL" -j prog show pinned "$PINS/$prog" | jq -r .name)" "$prog"
+	done
+	# Maps: by name, with their types.
+	expect_eq ks_events "$("$BPFTOOL" -j map show pinned "$PINS/ks_events" | jq -r .type)" ringbuf
+	expect_eq ks_stats "$("$BPFTOOL" -j map show pinned "$PINS/ks_stats" | jq -r .type)" percpu_array
+	expect_eq ks_inflight "$("$BPFTOOL" -j map show pinned "$PINS/ks_inflight" | jq -r .type)" hash
+
+	# Typed dumps: the counters by field name, and the agent's own
+	# configuration in .rodata (its pid, so the kernel side skips it).
+	submitted >"$BATS_TEST_TMPDIR/submitted"
+	kinds="$(sed -n 's/.*KS_EV_KIND_MAX = \([0-9]*\),.*/\1/p' "$ROOT/include/knotscope_abi.h")"
+	jq -e --argjson kinds "$kinds" 'length == $kinds and .[1] >= 4 and .[2] >= 2' \
+		"$BATS_TEST_TMPDIR/submitted"
+	"$BPFTOOL" -j map dump pinned "$PINS/ks_stats" |
+		jq -e '.[0].formatted.values[0].value | has("reserve_failed") and has("inflight_full")'
+	expect_eq "agent tgid" "$("$BPFTOOL" -j map dump pinned "$PINS/rodata" |
+		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$AGENT_PID"
+	stop_agent
+	[ ! -e "$PINS" ]
+}
+
+@test "--keep-pins leaves them for a post-mortem; a later run replaces them" {
+	local first
+
+	start_agent --pin --keep-pins --listen off
+	first=$AGENT_PID
+	stop_agent
+	# The counters outlive the agent.
+	[ -e "$PINS/ks_stats" ]
+	expect_eq "old tgid" "$("$BPFTOOL" -j map dump pinned "$PINS/rodata" |
+		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$first"
+	# A stale directory (as a crash leaves it) does not stop the next run.
+	start_agent --pin --listen off -v
+	grep -q "replacing the pins an earlier run left in $PINS" "$AGENT_ERR"
+	expect_eq "new tgid" "$("$BPFTOOL" -j map dump pinned "$PINS/rodata" |
+		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$AGENT_PID"
+	stop_agent
+	[ ! -e "$PINS" ]
+}
+
+@test "--keep-pins needs --pin" {
+	run "$KNOTSCOPE" --keep-pins
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--keep-pins"*"needs --pin"* ]]
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The agent's HTTP side with real capture of real workloads: the dashboard
+# in headless Chromium, /metrics through a Prometheus parser and promtool,
+# (parsed by the Prometheus client library's own parser), the probes, who
+# may connect, and the token.
+
+load helpers
+
+setup_file() {
+	require_bpf
+	make -s -C "$ROOT" web-test >&2
+	SCREENSHOTS="$ROOT/build/test-output"
+	mkdir -p "$SCREENSHOTS"
+	export SCREENSHOTS
+}
+
+setup() {
+	unset_otel_env
+	WORKLOAD_PIDS=
+	NETNS=
+	HANG_PID=
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+	[ -z "$HANG_PID" ] || kill "$HANG_PID" 2>/dev/null || true
+	if [ -n "$NETNS" ]; then
+		ip netns del "$NETNS" 2>/dev/null || true
+		ip link del "${NETNS}h" 2>/dev/null || true
+	fi
+}
+
+# The address the agent listens on, from its ready record.
+http_address() {
+	agent_records '.type == "ready"' | jq -r .http
+}
+
+# http_status URL [CURL ARGS...]: the status code, 000 when nothing answers.
+http_status() {
+	local url=$1
+
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@" "$url" || true
+}
+
+# http_says URL TEXT: the body of URL is TEXT.
+http_says() {
+	[ "$(curl -s --max-time 5 "$1")" = "$2" ]
+}
+
+# The tids of the threads of PID, one line each.
+tids_of() {
+	ls /proc/"$1"/task
+}
+
+# An agent on a free port, with a deadlock (ABBA) and a process whose lock
+# waits keep ending (CONTENTION).
+start_deadlock_and_contention() {
+	start_agent --listen 127.0.0.1:0 --bpf-stats
+	start_workload abba
+	ABBA=$WORKLOAD_PID
+	start_workload contention 8 2 60
+	CONTENTION=$WORKLOAD_PID
+	await_deadlock "$ABBA"
+}
+
+@test "the dashboard shows the deadlock as a highlighted cycle, and the contended lock" {
+	local found
+
+	start_deadlock_and_contention
+	found="$BATS_TEST_TMPDIR/dashboard.json"
+	node "$ROOT/tests/web/dashboard.js" --url "http://$(http_address)/" \
+		--cycle-tids "$(tids_of "$ABBA" | paste -sd,)" \
+		--lock-pid "$CONTENTION" \
+		--screenshot "$SCREENSHOTS/dashboard.png" >"$found"
+	# Both threads painted red, with the edges between them, and listed.
+	jq -e '.cycle.nodes | length == 2 and
+		all(.[]; .color == "rgb(208,49,45)" and (.stack | index("take")))' "$found"
+	jq -e '.cycle.edges == 4 and (.cycle.listed | length) == 1' "$found"
+	# The contended lock with the workload's own site and a holder.
+	jq -e '.lock.address | test("^0x[0-9a-f]+$")' "$found"
+	jq -e '.lock.cells[0] == "contention \('"$CONTENTION"')" and
+		(.lock.cells[2] | gsub(","; "") | tonumber) > 0 and
+		(.lock.cells[7] | test("transfer_in_order"))' "$found"
+	jq -e '.deadlocks | length == 1' "$found"
+	jq -e '.tooltip | test("take \\(tests/workloads/abba.c:[0-9]+\\)")' "$found"
+	jq -e '.connection == "live" and .health_state == "ready" and .errors == []' "$found"
+	# What each BPF program costs, with --bpf-stats.
+	jq -e '.bpf_programs | index("ks_sys_enter") and index("ks_sys_exit")' "$found"
+	# Nothing came from anywhere but the agent.
+	jq -e --arg base "http://$(http_address)/" 'all(.requests[]; startswith($base))' "$found"
+	[ -s "$SCREENSHOTS/dashboard.png" ]
+}
+
+@test "/metrics is valid Prometheus text with the API's numbers" {
+	local base
+
+	start_deadlock_and_contention
+	base="http://$(http_address)"
+
+	curl -sf "$base/metrics" >"$BATS_TEST_TMPDIR/metrics"
+	promtool check metrics <"$BATS_TEST_TMPDIR/metrics"
+	/usr/bin/python3 "$ROOT/tests/web/metrics_check.py" --base "$base" \
+		--expect-pid "$ABBA" --expect-deadlocks 1 >"$BATS_TEST_TMPDIR/families.json"
+	# The process's own labels, and the unit in the histogram's name.
+	jq -e --arg pid "$CONTENTION" 'any(.[]; .name == "knotscope_lock_wait_duration_seconds" and
+		.type == "histogram" and any(.samples[];
+			.name == "knotscope_lock_wait_duration_seconds_count" and
+			.labels.process_pid == $pid and .labels.knotscope_lock_kind == "mutex" and
+			.value > 0))' "$BATS_TEST_TMPDIR/families.json"
+	jq -e 'any(.[]; .name == "knotscope_agent_bpf_run_time_seconds" and
+		any(.samples[]; .labels.knotscope_bpf_program == "ks_sys_enter" and .value > 0))' \
+		"$BATS_TEST_TMPDIR/families.json"
+	grep -q "^knotscope_deadlocks_total{service_name=\"abba\",process_pid=\"$ABBA\"} 1$" \
+		"$BATS_TEST_TMPDIR/metrics"
+}
+
+@test "/readyz: ready once attached, not ready while stopping; /healthz stays up" {
+	local port base
+
+	# An OTLP endpoint that accepts and never answers holds the final
+	# flush for its 5 s: the window in which the agent is stopping.
+	node -e 'require("net").createServer(() => {}).listen(0, "127.0.0.1", function () {
+		console.log(this.address().port) })' >"$BATS_TEST_TMPDIR/hang.port" &
+	HANG_PID=$!
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/hang.port"
+	port="$(cat "$BATS_TEST_TMPDIR/hang.port")"
+
+	start_agent --listen 127.0.0.1:0 --otlp-endpoint "http://127.0.0.1:$port" \
+		--otlp-timeout-ms 30000
+	base="http://$(http_address)"
+	expect_eq readyz "$(curl -s "$base/readyz")" ready
+	expect_eq healthz "$(curl -s "$base/healthz")" ok
+
+	kill -TERM "$AGENT_PID"
+	wait_until 10 http_says "$base/readyz" stopping
+	expect_eq "readyz status" "$(http_status "$base/readyz")" 503
+	expect_eq "healthz while stopping" "$(http_status "$base/healthz")" 200
+	stop_agent
+	# Gone with the agent.
+	expect_eq "after exit" "$(http_status "$base/readyz")" 000
+}
+
+@test "by default it listens on 127.0.0.1 only; other hosts get nothing" {
+	local host=10.231.0.1 peer=10.231.0.2
+
+	# A second host: a network namespace wired to this one.
+	NETNS="ks-dash-$$"
+	ip netns add "$NETNS"
+	ip link add "${NETNS}h" type veth peer name "${NETNS}p"
+	ip link set "${NETNS}p" netns "$NETNS"
+	ip addr add "$host/30" dev "${NETNS}h"
+	ip link set "${NETNS}h" up
+	ip netns exec "$NETNS" ip addr add "$peer/30" dev "${NETNS}p"
+	ip netns exec "$NETNS" ip link set "${NETNS}p" up
+
+	# Listening where that host can reach is a choice; then it gets in.
+	start_agent --listen "$host:0"
+	wait_until 10 test "$(ip netns exec "$NETNS" curl -s -o /dev/null -w '%{http_code}' \
+		--max-time 1 "http://$(http_address)/readyz")" = 200
+	stop_agent
+
+	start_agent
+	grep -q "dashboard, metrics and probes on http://127.0.0.1:9464/" "$AGENT_ERR"
+	# The only listening socket of the agent is the loopback one.
+	expect_eq sockets "$(ss -Hltnp | grep "pid=$AGENT_PID," | awk '{print $4}')" "127.0.0.1:9464"
+	expect_eq "from here" "$(http_status http://127.0.0.1:9464/readyz)" 200
+	expect_eq "from the other host" \
+		"$(ip netns exec "$NETNS" curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
+			"http://$host:9464/readyz" || true)" 000
+}
+
+@test "with a token, everything but the probes needs it" {
+	local base token=t0k3n-$RANDOM
+
+	printf '%s\n' "$token" >"$BATS_TEST_TMPDIR/token"
+	start_agent --listen 127.0.0.1:0 --listen-token-file "$BATS_TEST_TMPDIR/token"
+	base="http://$(http_address)"
+	expect_eq "no token" "$(http_status "$base/metrics")" 401
+	expect_eq "wrong token" "$(http_status "$base/metrics" -H "Authorization: Bearer x$token")" 401
+	expect_eq "page" "$(http_status "$base/")" 401
+	expect_eq "api" "$(http_status "$base/api/graph")" 401
+	expect_eq "right token" "$(http_status "$base/metrics" -H "Authorization: Bearer $token")" 200
+	expect_eq healthz "$(http_status "$base/healthz")" 200
+	expect_eq readyz "$(http_status "$base/readyz")" 200
+	/usr/bin/python3 "$ROOT/tests/web/metrics_check.py" --base "$base" --token "$token" >/dev/null
+}
+
+@test "an explicit address that cannot be had stops the start; the default one only warns" {
+	local taken
+
+	start_agent --listen 127.0.0.1:0
+	taken="$(http_address)"
+	run "$KNOTSCOPE" --listen "$taken" --duration 1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--listen cannot listen on $taken"* ]]
+	run "$KNOTSCOPE" --listen-token-file /nonexistent --duration 1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--listen-token-file /nonexistent: No such file or directory"* ]]
+	stop_agent
+
+	# Someone else has the default port: this agent runs without a server,
+	# and still follows lock waits to their end.
+	node -e 'require("net").createServer().listen(9464, "127.0.0.1", () => console.log("held"))' \
+		>"$BATS_TEST_TMPDIR/held" &
+	HANG_PID=$!
+	wait_until 10 grep -q held "$BATS_TEST_TMPDIR/held"
+	start_agent
+	grep -q "no dashboard: cannot listen on 127.0.0.1:9464" "$AGENT_ERR"
+	expect_eq "ready record" "$(http_address)" null
+	start_workload contention 4 2 1
+	wait_until 20 grep -q '^done' "$WORKLOAD_OUT"
+	stop_agent
+	agent_records '.type == "summary"' | jq -e '.events.wait_end > 0'
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The Prometheus text exposition of the neutral metric samples. */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fixtures.h"
+#include "prom_text.h"
+
+static const struct ks_metric_desc waits = {
+	.name = "knotscope.lock.waits",
+	.unit = "{wait}",
+	.description = "Waits that began",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc threads = {
+	.name = "knotscope.agent.threads",
+	.unit = "{thread}",
+	.description = "Threads \\ watched\nnow",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc duration = {
+	.name = "knotscope.lock.wait.duration",
+	.unit = "s",
+	.description = "How long",
+	.type = KS_METRIC_HISTOGRAM,
+};
+static const struct ks_metric_desc run_time = {
+	.name = "knotscope.agent.bpf.run.time",
+	.unit = "s",
+	.description = "Time",
+	.type = KS_METRIC_COUNTER,
+	.nanoseconds = true,
+};
+static const struct ks_metric_desc already_total = {
+	.name = "http.requests.total",
+	.unit = "1",
+	.description = "Requests",
+	.type = KS_METRIC_COUNTER,
+};
+
+static const char *service_of(void *ctx, struct ks_process *process)
+{
+	return process->tgid == 10 ? "checkout \"eu\"" : NULL;
+}
+
+/* Renders the samples and returns the text, malloc()ed. */
+static char *render(const struct ks_metric_sample *samples, size_t n)
+{
+	struct ks_prom_writer *writer = ks_prom_writer_new(service_of, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(writer);
+	for (size_t i = 0; i < n; i++)
+		ks_prom_add(writer, &samples[i]);
+	assert_int_equal(ks_prom_write(writer, out), 0);
+	fclose(out);
+	ks_prom_writer_free(writer);
+	return text;
+}
+
+static void test_names_follow_the_otel_conventions(void **state)
+{
+	char name[128];
+
+	ks_prom_metric_name(&waits, name, sizeof(name));
+	assert_string_equal(name, "knotscope_lock_waits_total");
+	ks_prom_metric_name(&threads, name, sizeof(name));
+	assert_string_equal(name, "knotscope_agent_threads");
+	ks_prom_metric_name(&duration, name, sizeof(name));
+	assert_string_equal(name, "knotscope_lock_wait_duration_seconds");
+	ks_prom_metric_name(&run_time, name, sizeof(name));
+	assert_string_equal(name, "knotscope_agent_bpf_run_time_seconds_total");
+	/* No second _total; "1" adds no unit to a counter. */
+	ks_prom_metric_name(&already_total, name, sizeof(name));
+	assert_string_equal(name, "http_requests_total");
+}
+
+static void test_samples_are_grouped_by_metric_with_labels(void **state)
+{
+	struct ks_table table;
+	struct ks_process *checkout, *batch;
+	struct ks_metric_sample samples[4] = { 0 };
+	char *text;
+
+	ks_table_init(&table, 100);
+	checkout = add_thread(&table, 10, 10)->process;
+	batch = add_thread(&table, 20, 20)->process;
+	ks_comm_copy(batch->comm, "batch");
+	/* Agent, checkout, batch: the two lock.waits are apart. */
+	samples[0] = (struct ks_metric_sample){
+		.desc = &waits,
+		.value = 7,
+		.attrs = { { "knotscope.event.kind", "wait_begin" } },
+		.nr_attrs = 1,
+	};
+	samples[1] = (struct ks_metric_sample){ .desc = &threads, .value = 3 };
+	samples[2] = (struct ks_metric_sample){ .desc = &waits,
+						.process = checkout,
+						.value = 5 };
+	samples[3] = (struct ks_metric_sample){ .desc = &run_time,
+						.process = batch,
+						.value = 1500000000 };
+	text = render(samples, 4);
+	assert_string_equal(
+		text,
+		"# HELP knotscope_lock_waits_total Waits that began\n"
+		"# TYPE knotscope_lock_waits_total counter\n"
+		"knotscope_lock_waits_total{knotscope_event_kind=\"wait_begin\"} 7\n"
+		"knotscope_lock_waits_total{service_name=\"checkout \\\"eu\\\"\","
+		"process_pid=\"10\"} 5\n"
+		"# HELP knotscope_agent_threads Threads \\\\ watched\\nnow\n"
+		"# TYPE knotscope_agent_threads gauge\n"
+		"knotscope_agent_threads 3\n"
+		"# HELP knotscope_agent_bpf_run_time_seconds_total Time\n"
+		"# TYPE knotscope_agent_bpf_run_time_seconds_total counter\n"
+		"knotscope_agent_bpf_run_time_seconds_total"
+		"{service_name=\"batch\",process_pid=\"20\"} 1.5\n");
+	free(text);
+	ks_table_clear(&table);
+}
+
+static void test_histograms_are_cumulative_with_sum_and_count(void **state)
+{
+	struct ks_wait_hist hist = { 0 };
+	struct ks_metric_sample sample = {
+		.desc = &duration,
+		.hist = &hist,
+		.attrs = { { "knotscope.lock.kind", "mutex" } },
+		.nr_attrs = 1,
+	};
+	char *text;
+
+	ks_wait_hist_record(&hist, 5000); /* 5 us: first bucket */
+	ks_wait_hist_record(&hist, 2000000); /* 2 ms: (1 ms, 10 ms] */
+	ks_wait_hist_record(&hist, 2000000);
+	ks_wait_hist_record(&hist, 20000000000ull); /* 20 s: over all */
+	text = render(&sample, 1);
+	assert_string_equal(
+		text, "# HELP knotscope_lock_wait_duration_seconds How long\n"
+		      "# TYPE knotscope_lock_wait_duration_seconds histogram\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"1e-05\"} 1\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"0.0001\"} 1\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"0.001\"} 1\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"0.01\"} 3\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"0.1\"} 3\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"1\"} 3\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"10\"} 3\n"
+		      "knotscope_lock_wait_duration_seconds_bucket"
+		      "{knotscope_lock_kind=\"mutex\",le=\"+Inf\"} 4\n"
+		      "knotscope_lock_wait_duration_seconds_sum"
+		      "{knotscope_lock_kind=\"mutex\"} 20.004005\n"
+		      "knotscope_lock_wait_duration_seconds_count"
+		      "{knotscope_lock_kind=\"mutex\"} 4\n");
+	free(text);
+}
+
+/* Every sample of a real collection is rendered, each metric once. */
+static void test_a_model_collection_renders_every_sample(void **state)
+{
+	struct ks_model model = { 0 };
+	struct ks_agent_health health = { .deadlocks = 2 };
+	struct ks_prom_writer *writer = ks_prom_writer_new(NULL, NULL);
+	struct ks_process *process;
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	unsigned int helps = 0, types = 0, futex_samples = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ks_table_init(&model.table, 100);
+	process = add_thread(&model.table, 10, 10)->process;
+	process->stats.futex_waits = 4;
+	ks_wait_hist_record(&process->stats.lock_wait[1], 1000);
+	process = add_thread(&model.table, 20, 20)->process;
+	process->stats.futex_waits = 6;
+	snprintf(health.bpf_progs[0].name, sizeof(health.bpf_progs[0].name),
+		 "ks_sys_enter");
+	health.bpf_progs[0].run_count = 9;
+	health.nr_bpf_progs = 1;
+	ks_metrics_collect(&model, &health, ks_prom_add, writer);
+	assert_int_equal(ks_prom_write(writer, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text, "\nknotscope_agent_deadlocks_total 2\n"));
+	assert_non_null(strstr(text, "\nknotscope_agent_bpf_run_count_total"
+				     "{knotscope_bpf_program=\"ks_sys_enter\"} "
+				     "9\n"));
+	assert_non_null(strstr(text,
+			       "\nknotscope_lock_wait_duration_seconds_count"
+			       "{knotscope_lock_kind=\"mutex\",service_name="
+			       "\"worker\",process_pid=\"10\"} 1\n"));
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		helps += !strncmp(line, "# HELP ", 7);
+		types += !strncmp(line, "# TYPE ", 7);
+		futex_samples +=
+			!strncmp(line, "knotscope_futex_waits_total{", 28);
+	}
+	assert_int_equal(helps, types);
+	assert_int_equal(futex_samples, 2);
+	free(text);
+	ks_prom_writer_free(writer);
+	ks_table_clear(&model.table);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names_follow_the_otel_conventions),
+		cmocka_unit_test(
+			test_samples_are_grouped_by_metric_with_labels),
+		cmocka_unit_test(
+			test_histograms_are_cumulative_with_sum_and_count),
+		cmocka_unit_test(test_a_model_collection_renders_every_sample),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

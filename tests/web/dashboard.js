@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// Opens knotscope's dashboard in Debian's headless Chromium and checks what
+// a person would see: the deadlocked threads highlighted as a cycle in the
+// wait-for graph, and a contended lock in the table.  Prints what it found
+// as JSON, saves a screenshot, and exits non-zero when a check fails.
+//
+// usage: node dashboard.js --url URL --cycle-tids T1,T2 --lock-pid PID
+//                          --screenshot FILE [--timeout-ms MS]
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+function options(argv) {
+  const opts = { timeoutMs: 20000 };
+  for (let i = 2; i < argv.length; i += 2) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case '--url': opts.url = value; break;
+      case '--cycle-tids': opts.cycleTids = value.split(',').map(Number).sort(); break;
+      case '--lock-pid': opts.lockPid = Number(value); break;
+      case '--screenshot': opts.screenshot = value; break;
+      case '--timeout-ms': opts.timeoutMs = Number(value); break;
+      default: throw new Error('unknown option ' + argv[i]);
+    }
+  }
+  if (!opts.url || !opts.cycleTids || !opts.lockPid || !opts.screenshot) {
+    throw new Error('--url, --cycle-tids, --lock-pid and --screenshot are needed');
+  }
+  return opts;
+}
+
+async function main() {
+  const opts = options(process.argv);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ks-chromium-'));
+  // A fresh profile each run: playwright passes it as --user-data-dir.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 1400 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+      '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const result = { requests: [] };
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    // Everything must come from the agent: nothing fetched elsewhere.
+    page.on('request', (request) => result.requests.push(request.url()));
+    await page.goto(opts.url, { waitUntil: 'load' });
+
+    // The cycle: both threads on the graph with the class that paints them
+    // red, the edges between them too, and the cycle spelled out.
+    await page.waitForFunction((tids) => {
+      const cy = window.knotscope && window.knotscope.cy;
+      if (!cy) return false;
+      const red = cy.nodes('.cycle').map((n) => n.data('tid')).sort();
+      return JSON.stringify(red) === JSON.stringify(tids);
+    }, opts.cycleTids, { timeout: opts.timeoutMs });
+    result.cycle = await page.evaluate(() => {
+      const cy = window.knotscope.cy;
+      return {
+        nodes: cy.nodes('.cycle').map((n) => ({
+          tid: n.data('tid'),
+          color: n.style('background-color'),
+          stack: (n.data('stack') || []).map((f) => f.function),
+        })),
+        edges: cy.edges('.cycle').length,
+        listed: [...document.querySelectorAll('#cycles li')].map((li) => li.dataset.tids),
+      };
+    });
+
+    // The contended lock of the other workload, with its numbers.
+    await page.waitForSelector('#locks tbody tr[data-pid="' + opts.lockPid + '"]', {
+      timeout: opts.timeoutMs,
+    });
+    result.lock = await page.$eval('#locks tbody tr[data-pid="' + opts.lockPid + '"]', (tr) => ({
+      address: tr.dataset.address,
+      cells: [...tr.cells].map((td) => td.textContent),
+    }));
+    result.connection = await page.$eval('#connection', (e) => e.dataset.state);
+    result.health_state = await page.$eval('#health dd[data-name="state"]', (e) => e.textContent);
+    result.bpf_programs = await page.$$eval('#bpf tbody tr', (rows) => rows.map((r) => r.cells[0].textContent));
+    // The deadlock history, with the stacks of the threads.
+    await page.waitForSelector('#deadlocks details.deadlock', { timeout: opts.timeoutMs });
+    result.deadlocks = await page.$$eval('#deadlocks details.deadlock', (list) => list.map((d) => d.dataset.id));
+
+    // Hovering a thread of the cycle shows its stack.
+    const point = await page.evaluate((tid) => {
+      const node = window.knotscope.cy.nodes().filter((n) => n.data('tid') === tid)[0];
+      const box = document.getElementById('graph').getBoundingClientRect();
+      const at = node.renderedPosition();
+      return { x: box.left + at.x, y: box.top + at.y };
+    }, opts.cycleTids[0]);
+    await page.mouse.move(point.x, point.y);
+    await page.waitForSelector('#tooltip:not([hidden])', { timeout: opts.timeoutMs });
+    result.tooltip = await page.$eval('#tooltip', (e) => e.textContent);
+
+    await page.screenshot({ path: opts.screenshot, fullPage: true });
+    result.errors = errors;
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((error) => {
+  process.stderr.write(String(error && error.stack ? error.stack : error) + '\n');
+  process.exit(1);
+});
