@@ -60,14 +60,15 @@ int ks_model_subscribe(struct ks_model *model,
 }
 
 /* Calls hook(ctx, ...) of every subscriber that has one, in order. */
-#define ks_notify(model, hook, ...)                                          \
-	do {                                                                 \
-		for (unsigned int i_ = 0; i_ < (model)->nr_subscribers; i_++) { \
-			const struct ks_model_subscriber *s_ =               \
-				&(model)->subscribers[i_];                   \
-			if (s_->hooks->hook)                                 \
-				s_->hooks->hook(s_->ctx, __VA_ARGS__);       \
-		}                                                            \
+#define ks_notify(model, hook, ...)                                     \
+	do {                                                            \
+		for (unsigned int i_ = 0; i_ < (model)->nr_subscribers; \
+		     i_++) {                                            \
+			const struct ks_model_subscriber *s_ =          \
+				&(model)->subscribers[i_];              \
+			if (s_->hooks->hook)                            \
+				s_->hooks->hook(s_->ctx, __VA_ARGS__);  \
+		}                                                       \
 	} while (0)
 
 struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,

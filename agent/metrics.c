@@ -120,8 +120,9 @@ static const struct ks_metric_desc hb_events = {
 static const struct ks_metric_desc hb_edges = {
 	.name = "knotscope.agent.hb.edges",
 	.unit = "{edge}",
-	.description = "Happens-before edges applied, and the ones known lost "
-		       "(late, out of memory, or records dropped by the kernel)",
+	.description =
+		"Happens-before edges applied, and the ones known lost "
+		"(late, out of memory, or records dropped by the kernel)",
 	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc hb_tracked = {
