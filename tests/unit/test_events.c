@@ -207,7 +207,7 @@ static void test_every_subscriber_hears_of_ended_waits(void **state)
 	assert_int_equal(ks_model_subscribe(&w->model, &record_hooks, &second),
 			 0);
 	fork_thread(w, 50, 50, 1, 0);
-	wait_begin(w, 50, 50, 1, FUTEX_WAIT_PRIVATE, 1000);
+	wait_begin(w, 50, 50, FUTEX_WAIT_PRIVATE, 1000);
 	/* Another wait's end is nobody's business. */
 	wait_end(w, 50, 50, FUTEX_WAIT_PRIVATE, 999, 1500, 0);
 	assert_int_equal(first.calls, 0);
