@@ -2,9 +2,11 @@
 /*
  * Scenes whose happens-before order is known by construction, for the
  * end-to-end tests of the order knotscope exports.  Every wait in them
- * blocks for a few milliseconds (the other side sleeps first), so each
- * becomes a span; the sleeps make the waits, the order comes from the
- * synchronisation alone.
+ * blocks for a few milliseconds, so that each becomes a span: the other
+ * side waits until the kernel shows the thread blocked in the call
+ * (/proc/self/task/TID/syscall), then a little longer, then releases it.
+ * Load on the machine makes the waits longer, never absent; the order
+ * comes from the synchronisation alone.
  *
  *   handoff ROUNDS   two threads take turns holding one mutex
  *   pingpong ROUNDS  two pairs of threads, each pair bouncing a byte over
@@ -24,17 +26,56 @@
 
 #define SLEEP_MS 3
 
-static void sleep_ms(int ms)
+static void sleep_us(long us)
 {
-	struct timespec ts = { 0, ms * 1000000L };
+	struct timespec ts = { 0, us * 1000L };
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
 
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Returns once thread tid is blocked in system call nr (a read, a futex
+ * wait), or *done says it will not be: then SLEEP_MS more, so that the
+ * wait is long enough to be a span.
+ */
+static void await_blocked(volatile pid_t *tid, long nr, volatile int *done)
+{
+	char path[64];
+	long current;
+	FILE *file;
+
+	for (;;) {
+		if (done && *done)
+			return;
+		if (*tid) {
+			snprintf(path, sizeof(path),
+				 "/proc/self/task/%d/syscall", (int)*tid);
+			file = fopen(path, "r");
+			if (file) {
+				/* "running" while it runs: no number. */
+				bool blocked =
+					fscanf(file, "%ld", &current) == 1 &&
+					current == nr;
+
+				fclose(file);
+				if (blocked)
+					break;
+			}
+		}
+		sleep_us(100);
+	}
+	sleep_us(SLEEP_MS * 1000L);
+}
+
 static void say_role(const char *name)
 {
-	printf("role %s %ld\n", name, (long)syscall(SYS_gettid));
+	printf("role %s %d\n", name, (int)gettid_());
 	fflush(stdout);
 }
 
@@ -60,22 +101,31 @@ static void get_byte(int fd)
 		workload_die("read", errno ? errno : EPIPE);
 }
 
-/* Writes a byte after a pause: the reader blocks meanwhile. */
+struct late_write {
+	int fd;
+	volatile pid_t reader;
+};
+
+/* Writes a byte once the reader is blocked reading. */
 static void *late_writer(void *arg)
 {
-	sleep_ms(SLEEP_MS);
-	put_byte(*(int *)arg);
+	struct late_write *write = arg;
+
+	await_blocked(&write->reader, SYS_read, NULL);
+	put_byte(write->fd);
 	return NULL;
 }
 
 /* A read of a pipe that blocks until a thread of our own writes. */
 static void blocking_read(void)
 {
+	struct late_write write = { .reader = gettid_() };
 	int fds[2];
 	pthread_t writer;
 
 	make_pipe(fds);
-	WORKLOAD_CHECK(pthread_create(&writer, NULL, late_writer, &fds[1]));
+	write.fd = fds[1];
+	WORKLOAD_CHECK(pthread_create(&writer, NULL, late_writer, &write));
 	get_byte(fds[0]);
 	WORKLOAD_CHECK(pthread_join(writer, NULL));
 	close(fds[0]);
@@ -87,27 +137,47 @@ static void blocking_read(void)
 static pthread_mutex_t handoff_lock = PTHREAD_MUTEX_INITIALIZER;
 static int rounds;
 
+struct turn_taker {
+	const char *name;
+	volatile pid_t tid;
+	volatile int done;
+	struct turn_taker *other;
+};
+
+static volatile pid_t handoff_owner;
+
 static void *take_turns(void *arg)
 {
-	say_role(arg);
+	struct turn_taker *me = arg, *other = me->other;
+
+	me->tid = gettid_();
+	say_role(me->name);
 	for (int i = 0; i < rounds; i++) {
 		pthread_mutex_lock(&handoff_lock);
-		sleep_ms(SLEEP_MS);
+		handoff_owner = me->tid;
+		/* Hand over only to a thread that waits for it. */
+		await_blocked(&other->tid, SYS_futex, &other->done);
 		pthread_mutex_unlock(&handoff_lock);
-		/* Let the other thread, blocked all along, have it. */
-		sleep_ms(1);
+		/* ... and let it have it before asking again. */
+		while (handoff_owner == me->tid && !other->done)
+			sleep_us(100);
 	}
+	me->done = 1;
 	return NULL;
 }
 
 static void handoff(void)
 {
-	pthread_t a, b;
+	struct turn_taker a = { .name = "handoff-a" },
+			  b = { .name = "handoff-b" };
+	pthread_t ta, tb;
 
-	WORKLOAD_CHECK(pthread_create(&a, NULL, take_turns, "handoff-a"));
-	WORKLOAD_CHECK(pthread_create(&b, NULL, take_turns, "handoff-b"));
-	WORKLOAD_CHECK(pthread_join(a, NULL));
-	WORKLOAD_CHECK(pthread_join(b, NULL));
+	a.other = &b;
+	b.other = &a;
+	WORKLOAD_CHECK(pthread_create(&ta, NULL, take_turns, &a));
+	WORKLOAD_CHECK(pthread_create(&tb, NULL, take_turns, &b));
+	WORKLOAD_CHECK(pthread_join(ta, NULL));
+	WORKLOAD_CHECK(pthread_join(tb, NULL));
 }
 
 /* --- pingpong */
@@ -116,18 +186,27 @@ struct player {
 	const char *name;
 	int in, out;
 	bool serves;
+	volatile pid_t tid;
+	struct player *peer;
 };
 
+/*
+ * The server writes then reads, the other reads then writes, rounds times
+ * each: every write finds its peer blocked in the read it ends.
+ */
 static void *play(void *arg)
 {
 	struct player *player = arg;
 
+	player->tid = gettid_();
 	say_role(player->name);
 	for (int i = 0; i < rounds; i++) {
-		if (!player->serves || i)
+		if (!player->serves)
 			get_byte(player->in);
-		sleep_ms(SLEEP_MS);
+		await_blocked(&player->peer->tid, SYS_read, NULL);
 		put_byte(player->out);
+		if (player->serves)
+			get_byte(player->in);
 	}
 	return NULL;
 }
@@ -143,12 +222,19 @@ static void pingpong(void)
 	for (int pair = 0; pair < 2; pair++) {
 		make_pipe(ab[pair]);
 		make_pipe(ba[pair]);
-		players[2 * pair] =
-			(struct player){ names[2 * pair], ba[pair][0],
-					 ab[pair][1], true };
-		players[2 * pair + 1] =
-			(struct player){ names[2 * pair + 1], ab[pair][0],
-					 ba[pair][1], false };
+		players[2 * pair] = (struct player){
+			.name = names[2 * pair],
+			.in = ba[pair][0],
+			.out = ab[pair][1],
+			.serves = true,
+			.peer = &players[2 * pair + 1],
+		};
+		players[2 * pair + 1] = (struct player){
+			.name = names[2 * pair + 1],
+			.in = ab[pair][0],
+			.out = ba[pair][1],
+			.peer = &players[2 * pair],
+		};
 	}
 	for (int i = 0; i < 4; i++)
 		WORKLOAD_CHECK(
@@ -184,6 +270,7 @@ static void fork_scene(void)
 static pthread_mutex_t cond_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int signalled;
+static volatile pid_t waiter_tid;
 
 static void *signaller(void *arg)
 {
@@ -191,6 +278,7 @@ static void *signaller(void *arg)
 	blocking_read();
 	pthread_mutex_lock(&cond_lock);
 	signalled = 1;
+	await_blocked(&waiter_tid, SYS_futex, NULL);
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&cond_lock);
 	return NULL;
@@ -200,6 +288,7 @@ static void condvar(void)
 {
 	pthread_t thread;
 
+	waiter_tid = gettid_();
 	say_role("waiter");
 	pthread_mutex_lock(&cond_lock);
 	WORKLOAD_CHECK(pthread_create(&thread, NULL, signaller, NULL));
