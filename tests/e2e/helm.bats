@@ -128,13 +128,22 @@ rejects() {
 	rejects "incompatible with Kubernetes v1.29.0" --kube-version 1.29.0
 }
 
-@test "default: nobody with CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and nothing else" {
+@test "default: CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and nothing else; root only to pin" {
 	render
 	has "$CTR.securityContext.capabilities == {
 		drop: [\"ALL\"], add: [\"BPF\", \"PERFMON\", \"SYS_PTRACE\"] }"
 	has "$CTR.securityContext | .privileged == false
 		and .allowPrivilegeEscalation == false
 		and .readOnlyRootFilesystem == true"
+	# The host's bpffs is root's, mode 0700: pins need UID 0, not more
+	# capabilities.
+	has "$CTR.args | index(\"--pin\") != null"
+	has "$POD.securityContext | .runAsUser == 0 and .runAsNonRoot == false"
+
+	render --set pin.enabled=false
+	has "$CTR.args | index(\"--pin\") == null"
+	has "$CTR.securityContext.capabilities.add
+		== [\"BPF\", \"PERFMON\", \"SYS_PTRACE\"]"
 	has "$POD.securityContext | .runAsUser == 65534 and .runAsGroup == 65534
 		and .runAsNonRoot == true and .fsGroup == 65534"
 	has "$POD.securityContext.seccompProfile == { type: \"RuntimeDefault\" }"
@@ -164,7 +173,7 @@ rejects() {
 }
 
 @test "mounts: BTF read-only; /sys/fs/bpf only to pin; no tracefs, no log dirs" {
-	render
+	render --set pin.enabled=false
 	has "$CTR.volumeMounts | map(select(.name == \"btf\")) == [{
 		name: \"btf\", mountPath: \"/sys/kernel/btf\", readOnly: true }]"
 	has "$POD.volumes[] | select(.name == \"btf\")
@@ -281,7 +290,7 @@ rejects() {
 	has "$CTR.args == [\"--confirm-ms=100\", \"--min-wait=1ms\",
 		\"--ringbuf-mb=16\", \"--preflight=enforce\",
 		\"--listen=0.0.0.0:9464\",
-		\"--listen-token-file=/etc/knotscope/server/token\"]"
+		\"--listen-token-file=/etc/knotscope/server/token\", \"--pin\"]"
 
 	render --values "$VALUES/full.yaml"
 	has "$CTR.args == [\"--confirm-ms=250\", \"--min-wait=500us\",
@@ -294,22 +303,20 @@ rejects() {
 }
 
 @test "the agent parses the arguments the chart gives it" {
-	local arg known pending=" --listen --listen-token-file --pin --keep-pins "
+	local arg known
 	local -a parsed=()
 
 	render --values "$VALUES/full.yaml"
 	known=$("$ROOT/build/knotscope" --help |
 		grep -oE -- '--[a-z][a-z-]+' | sort -u)
 	while read -r arg; do
-		if grep -qx -- "${arg%%=*}" <<<"$known" || [ "${arg:0:2}" != -- ]; then
-			parsed+=("$arg")
-		elif [[ "$pending" != *" ${arg%%=*} "* ]]; then
+		if [ "${arg:0:2}" = -- ] && ! grep -qx -- "${arg%%=*}" <<<"$known"; then
 			echo "the chart passes $arg, which the agent does not know" >&2
 			return 1
 		fi
+		parsed+=("$arg")
 	done < <(value "$CTR.args[]")
-	# --version exits after the options before it parsed without error;
-	# --listen and the pinning options come with the HTTP server.
+	# --version exits after the options before it parsed without error.
 	"$ROOT/build/knotscope" "${parsed[@]}" --version >&2
 }
 
@@ -351,7 +358,8 @@ rejects() {
 @test "values that contradict each other fail, naming them" {
 	rejects "serviceMonitor.enabled needs server.enabled" \
 		--set serviceMonitor.enabled=true --set server.enabled=false
-	rejects "pin.keepPins needs pin.enabled" --set pin.keepPins=true
+	rejects "pin.keepPins needs pin.enabled" --set pin.enabled=false \
+		--set pin.keepPins=true
 	rejects "privileged and kernelBefore511 are alternatives" \
 		--set privileged=true --set kernelBefore511=true
 	rejects "otlp.tls.cert and otlp.tls.key go together" \
