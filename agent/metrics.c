@@ -106,10 +106,12 @@ static void ks_emit(struct ks_collector *c, const struct ks_metric_desc *desc,
 {
 	c->sample.desc = desc;
 	c->sample.value = value;
-	c->sample.hist = NULL;
+	c->sample.scale = NULL;
 	c->sample.nr_attrs = 0;
 	if (key) {
-		c->sample.attrs[0] = (struct ks_metric_attr){ key, attr_value };
+		c->sample.attrs[0] =
+			(struct ks_metric_attr){ .key = key,
+						 .value = attr_value };
 		c->sample.nr_attrs = 1;
 	}
 	c->fn(c->ctx, &c->sample);
@@ -120,11 +122,12 @@ static void ks_emit_export(struct ks_collector *c, const char *signal,
 {
 	c->sample.desc = &export_items;
 	c->sample.value = value;
-	c->sample.hist = NULL;
-	c->sample.attrs[0] =
-		(struct ks_metric_attr){ "knotscope.signal", signal };
+	c->sample.scale = NULL;
+	c->sample.attrs[0] = (struct ks_metric_attr){ .key = "knotscope.signal",
+						      .value = signal };
 	c->sample.attrs[1] =
-		(struct ks_metric_attr){ "knotscope.outcome", outcome };
+		(struct ks_metric_attr){ .key = "knotscope.outcome",
+					 .value = outcome };
 	c->sample.nr_attrs = 2;
 	c->fn(c->ctx, &c->sample);
 }
@@ -193,13 +196,16 @@ static void ks_collect_process(struct ks_collector *c,
 	ks_emit(c, &futex_waits, stats->futex_waits, NULL, NULL);
 	ks_emit(c, &lock_waits, stats->lock_waits, NULL, NULL);
 	for (int kind = KS_LOCK_MUTEX; kind < KS_NR_LOCK_KINDS; kind++) {
-		if (!stats->lock_wait[kind].count)
+		if (!stats->lock_wait[kind].summary.count)
 			continue;
 		c->sample.desc = &lock_wait_duration;
-		c->sample.hist = &stats->lock_wait[kind];
-		c->sample.attrs[0] =
-			(struct ks_metric_attr){ "knotscope.lock.kind",
-						 ks_lock_kind_name(kind) };
+		c->sample.scale = &ks_wait_hist_scale;
+		c->sample.buckets = stats->lock_wait[kind].buckets;
+		c->sample.summary = &stats->lock_wait[kind].summary;
+		c->sample.attrs[0] = (struct ks_metric_attr){
+			.key = "knotscope.lock.kind",
+			.value = ks_lock_kind_name(kind),
+		};
 		c->sample.nr_attrs = 1;
 		c->fn(c->ctx, &c->sample);
 	}

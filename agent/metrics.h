@@ -10,14 +10,14 @@
 
 #include <stdint.h>
 
+#include "histogram.h"
 #include "model.h"
 #include "otlp_export.h"
-#include "wait_hist.h"
 
 enum ks_metric_type {
 	KS_METRIC_COUNTER, /* monotonic sum */
 	KS_METRIC_GAUGE,
-	KS_METRIC_HISTOGRAM, /* of seconds, from a ks_wait_hist */
+	KS_METRIC_HISTOGRAM, /* of durations, in seconds */
 };
 
 struct ks_metric_desc {
@@ -27,11 +27,19 @@ struct ks_metric_desc {
 	enum ks_metric_type type;
 };
 
-#define KS_METRIC_MAX_ATTRS 2
+#define KS_METRIC_MAX_ATTRS 8
+
+enum ks_metric_attr_type {
+	KS_METRIC_ATTR_STRING, /* value */
+	KS_METRIC_ATTR_INT, /* int_value */
+	KS_METRIC_ATTR_BOOL, /* int_value != 0 */
+};
 
 struct ks_metric_attr {
 	const char *key;
+	enum ks_metric_attr_type type;
 	const char *value;
+	int64_t int_value;
 };
 
 struct ks_metric_sample {
@@ -40,7 +48,10 @@ struct ks_metric_sample {
 	struct ks_metric_attr attrs[KS_METRIC_MAX_ATTRS];
 	unsigned int nr_attrs;
 	uint64_t value; /* counters and gauges */
-	const struct ks_wait_hist *hist; /* histograms */
+	/* Histograms: nr_bounds + 1 buckets over scale's bounds. */
+	const struct ks_hist_scale *scale;
+	const uint64_t *buckets;
+	const struct ks_hist_summary *summary;
 	uint64_t start_real_ns; /* where the cumulative count starts */
 };
 

@@ -362,15 +362,15 @@ static void ks_add_histogram_point(struct ks_otlp_builder *b,
 				   const struct ks_metric_sample *sample,
 				   struct ks_otlp_attrs *attrs)
 {
-	const struct ks_wait_hist *hist = sample->hist;
+	const struct ks_hist_summary *summary = sample->summary;
 	struct ks_otlp_histogram_values values = {
-		.bounds = ks_wait_hist_bounds_s,
-		.nr_bounds = KS_WAIT_HIST_NR_BOUNDS,
-		.counts = hist->buckets,
-		.sum = (double)hist->sum_ns / 1e9,
-		.has_min_max = hist->count > 0,
-		.min = (double)hist->min_ns / 1e9,
-		.max = (double)hist->max_ns / 1e9,
+		.bounds = sample->scale->bounds_s,
+		.nr_bounds = sample->scale->nr_bounds,
+		.counts = sample->buckets,
+		.sum = (double)summary->sum_ns / 1e9,
+		.has_min_max = summary->count > 0,
+		.min = (double)summary->min_ns / 1e9,
+		.max = (double)summary->max_ns / 1e9,
 	};
 
 	ks_otlp_histogram_add(b->metric, attrs, sample->start_real_ns,
@@ -382,10 +382,22 @@ static void ks_add_point(struct ks_otlp_builder *b,
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 
-	for (unsigned int i = 0; i < sample->nr_attrs; i++)
-		ks_otlp_attrs_str(&attrs, sample->attrs[i].key,
-				  sample->attrs[i].value);
-	if (sample->hist)
+	for (unsigned int i = 0; i < sample->nr_attrs; i++) {
+		const struct ks_metric_attr *attr = &sample->attrs[i];
+
+		switch (attr->type) {
+		case KS_METRIC_ATTR_STRING:
+			ks_otlp_attrs_str(&attrs, attr->key, attr->value);
+			break;
+		case KS_METRIC_ATTR_INT:
+			ks_otlp_attrs_int(&attrs, attr->key, attr->int_value);
+			break;
+		case KS_METRIC_ATTR_BOOL:
+			ks_otlp_attrs_bool(&attrs, attr->key, attr->int_value);
+			break;
+		}
+	}
+	if (sample->scale)
 		ks_add_histogram_point(b, sample, &attrs);
 	else
 		ks_otlp_metric_add_int(b->metric, &attrs, sample->start_real_ns,
