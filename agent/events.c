@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "wait_target.h"
 
+/* The smallest each kind can be; socket data records carry bytes too. */
 static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_WAIT_BEGIN] = sizeof(struct ks_wait_begin),
 	[KS_EV_WAIT_END] = sizeof(struct ks_wait_end),
@@ -15,7 +16,28 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_EXEC] = sizeof(struct ks_exec),
 	[KS_EV_EXIT] = sizeof(struct ks_exit),
 	[KS_EV_RENAME] = sizeof(struct ks_rename),
+	[KS_EV_SOCK_OPEN] = sizeof(struct ks_sock_open),
+	[KS_EV_SOCK_DATA] = sizeof(struct ks_sock_data),
+	[KS_EV_SOCK_CLOSE] = sizeof(struct ks_sock_close),
 };
+
+static const char *const ks_event_kind_names[KS_EV_KIND_MAX] = {
+	[KS_EV_WAIT_BEGIN] = "wait_begin",
+	[KS_EV_WAIT_END] = "wait_end",
+	[KS_EV_FORK] = "fork",
+	[KS_EV_EXEC] = "exec",
+	[KS_EV_EXIT] = "exit",
+	[KS_EV_RENAME] = "rename",
+	[KS_EV_SOCK_OPEN] = "sock_open",
+	[KS_EV_SOCK_DATA] = "sock_data",
+	[KS_EV_SOCK_CLOSE] = "sock_close",
+};
+
+const char *ks_event_kind_name(unsigned int kind)
+{
+	return kind && kind < KS_EV_KIND_MAX ? ks_event_kind_names[kind] :
+					       "unknown";
+}
 
 struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 				  uint32_t tid, const struct ks_task_id *id)

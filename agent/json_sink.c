@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "json_sink.h"
 #include "log.h"
+#include "model.h"
 #include "version.h"
 
 struct ks_json_sink {
@@ -322,21 +323,13 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
 {
-	static const char *const kinds[KS_EV_KIND_MAX] = {
-		[KS_EV_WAIT_BEGIN] = "wait_begin",
-		[KS_EV_WAIT_END] = "wait_end",
-		[KS_EV_FORK] = "fork",
-		[KS_EV_EXEC] = "exec",
-		[KS_EV_EXIT] = "exit",
-		[KS_EV_RENAME] = "rename",
-	};
 	json_object *obj = ks_record("summary", ks_now_real_ns());
 	json_object *events = json_object_new_object();
 	json_object *processes = json_object_new_array();
 	const struct ks_process *process;
 
 	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
-		ks_add(events, kinds[kind],
+		ks_add(events, ks_event_kind_name(kind),
 		       json_object_new_uint64(summary->events[kind]));
 	ks_add(obj, "duration_s", json_object_new_double(summary->duration_s));
 	ks_add(obj, "events", events);

@@ -86,15 +86,6 @@ static const struct ks_metric_desc export_queue = {
 	KS_METRIC_GAUGE,
 };
 
-static const char *const ks_event_kind_names[KS_EV_KIND_MAX] = {
-	[KS_EV_WAIT_BEGIN] = "wait_begin",
-	[KS_EV_WAIT_END] = "wait_end",
-	[KS_EV_FORK] = "fork",
-	[KS_EV_EXEC] = "exec",
-	[KS_EV_EXIT] = "exit",
-	[KS_EV_RENAME] = "rename",
-};
-
 struct ks_collector {
 	ks_metric_fn fn;
 	void *ctx;
@@ -173,10 +164,10 @@ static void ks_collect_agent(struct ks_collector *c,
 	c->sample.start_real_ns = health->started_real_ns;
 	for (int k = 1; k < KS_EV_KIND_MAX; k++)
 		ks_emit(c, &agent_events, health->events[k],
-			"knotscope.event.kind", ks_event_kind_names[k]);
+			"knotscope.event.kind", ks_event_kind_name(k));
 	for (int k = 1; k < KS_EV_KIND_MAX; k++)
 		ks_emit(c, &agent_lost, health->kernel_lost[k],
-			"knotscope.event.kind", ks_event_kind_names[k]);
+			"knotscope.event.kind", ks_event_kind_name(k));
 	ks_emit(c, &agent_untracked, health->untracked_waits, NULL, NULL);
 	ks_emit(c, &agent_malformed, health->malformed, NULL, NULL);
 	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);

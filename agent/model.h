@@ -40,6 +40,9 @@ struct ks_model {
  */
 void ks_events_apply(struct ks_model *model, const void *data, size_t size);
 
+/* "wait_begin", "sock_data", ...: how records are named in output. */
+const char *ks_event_kind_name(unsigned int kind);
+
 /* Read a thread from /proc when an event names one not yet in the table. */
 struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 				  uint32_t tid, const struct ks_task_id *id);

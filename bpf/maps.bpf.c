@@ -5,11 +5,17 @@
 const volatile __u32 ks_agent_tgid = 0;
 const volatile __u32 ks_filter_mode = 0;
 const volatile __u64 ks_wakeup_bytes = KS_RINGBUF_DEFAULT_BYTES / 4;
+const volatile __u32 ks_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
+const volatile __u32 ks_publish_trace_ctx = 0;
 
 ks_events_map ks_events SEC(".maps");
 ks_stats_map ks_stats SEC(".maps");
 ks_inflight_map ks_inflight SEC(".maps");
 ks_sel_tgids_map ks_sel_tgids SEC(".maps");
 ks_sel_comms_map ks_sel_comms SEC(".maps");
+ks_socks_map ks_socks SEC(".maps");
+ks_sock_scratch_map ks_sock_scratch SEC(".maps");
+ks_traces_ctx_map ks_traces_ctx SEC(".maps");
+ks_agent_conns_map ks_agent_conns SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
