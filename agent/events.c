@@ -61,9 +61,14 @@ struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 	return thread;
 }
 
+/* The process exited, exec'd or stopped matching the selection at ts_ns. */
 static void ks_forget_process(struct ks_model *model,
-			      struct ks_process *process, const char *why)
+			      struct ks_process *process, const char *why,
+			      uint64_t ts_ns)
 {
+	/* First, while the process still has its resource for the spans. */
+	if (model->http)
+		ks_http_spans_process_gone(model->http, process->tgid, ts_ns);
 	if (model->sink && process->stats.futex_waits)
 		ks_json_write_process(model->sink, process, why);
 	ks_table_remove_process(&model->table, process);
@@ -155,7 +160,8 @@ static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
 
 	if (!ks_selection_matches(model->selection, tgid, rec->comm)) {
 		if (process)
-			ks_forget_process(model, process, "unwatched");
+			ks_forget_process(model, process, "unwatched",
+					  rec->hdr.ts_ns);
 		return;
 	}
 	/*
@@ -164,7 +170,7 @@ static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
 	 * process afresh with one thread and new mappings.
 	 */
 	if (process)
-		ks_forget_process(model, process, "exec");
+		ks_forget_process(model, process, "exec", rec->hdr.ts_ns);
 	leader = ks_table_add_thread(
 		&model->table, tgid, tgid, rec->task.pidns_ino,
 		rec->task.ns_tid,
@@ -184,10 +190,14 @@ static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
 			      ks_table_ns_to_ticks(&model->table,
 						   rec->task.start_boottime_ns))
 		ks_table_remove_thread(&model->table, thread);
+	if (model->http)
+		ks_http_spans_thread_exit(model->http, rec->hdr.tgid,
+					  rec->hdr.tid);
 	if (rec->flags & KS_EXIT_GROUP_DEAD) {
 		process = ks_table_process(&model->table, rec->hdr.tgid);
 		if (process)
-			ks_forget_process(model, process, "exited");
+			ks_forget_process(model, process, "exited",
+					  rec->hdr.ts_ns);
 	}
 	ks_detector_mark_dirty(model->detector);
 }
@@ -203,7 +213,8 @@ static void ks_on_rename(struct ks_model *model, const struct ks_rename *rec)
 		return;
 	ks_comm_copy(thread->process->comm, rec->comm);
 	if (!ks_selection_matches(model->selection, thread->tgid, rec->comm))
-		ks_forget_process(model, thread->process, "unwatched");
+		ks_forget_process(model, thread->process, "unwatched",
+				  rec->hdr.ts_ns);
 }
 
 void ks_events_apply(struct ks_model *model, const void *data, size_t size)
@@ -238,6 +249,12 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 		break;
 	case KS_EV_RENAME:
 		ks_on_rename(model, data);
+		break;
+	case KS_EV_SOCK_OPEN:
+	case KS_EV_SOCK_DATA:
+	case KS_EV_SOCK_CLOSE:
+		if (model->http && ks_http_spans_apply(model->http, data, size))
+			model->malformed++;
 		break;
 	}
 }

@@ -319,6 +319,33 @@ static json_object *ks_export_json(const struct ks_otlp_stats *stats)
 	return signals;
 }
 
+static json_object *ks_http_json(const struct ks_http_stats *st)
+{
+	json_object *obj = json_object_new_object();
+	const struct {
+		const char *name;
+		uint64_t value;
+	} fields[] = {
+		{ "connections", st->connections },
+		{ "connections_opened", st->connections_opened },
+		{ "connections_refused", st->connections_refused },
+		{ "not_http", st->not_http },
+		{ "spans", st->spans },
+		{ "unsampled", st->unsampled },
+		{ "failed", st->failed },
+		{ "peer_joined", st->joined },
+		{ "peer_join_expired", st->join_expired },
+		{ "exchanges_refused", st->exchanges_refused },
+		{ "desyncs", st->desyncs },
+		{ "malformed", st->malformed },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		ks_add(obj, fields[i].name,
+		       json_object_new_uint64(fields[i].value));
+	return obj;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -342,6 +369,8 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
 	if (summary->export)
 		ks_add(obj, "export", ks_export_json(summary->export));
+	if (summary->http)
+		ks_add(obj, "http", ks_http_json(summary->http));
 	for (process = table->processes; process; process = process->hh.next)
 		if (process->stats.futex_waits)
 			json_object_array_add(processes,

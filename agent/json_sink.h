@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "http_spans.h"
 #include "otlp_export.h"
 #include "report.h"
 #include "table.h"
@@ -33,6 +34,7 @@ struct ks_run_summary {
 	uint64_t deadlocks;
 	double duration_s;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
+	const struct ks_http_stats *http; /* NULL without --http */
 };
 
 /* path "-" is stdout.  NULL on error, with errno set. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
 #include <string.h>
 
+#include "http_metrics.h"
 #include "metrics.h"
 #include "otlp_retry.h"
 #include "wait_target.h"
@@ -79,6 +81,30 @@ static const struct ks_metric_desc export_items = {
 	"became of them",
 	KS_METRIC_COUNTER,
 };
+static const struct ks_metric_desc http_server_duration = {
+	"http.server.request.duration",
+	"s",
+	"Duration of HTTP server requests.",
+	KS_METRIC_HISTOGRAM,
+};
+static const struct ks_metric_desc http_client_duration = {
+	"http.client.request.duration",
+	"s",
+	"Duration of HTTP client requests.",
+	KS_METRIC_HISTOGRAM,
+};
+static const struct ks_metric_desc agent_http_connections = {
+	"knotscope.agent.http.connections",
+	"{connection}",
+	"TCP connections traced for HTTP now",
+	KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc agent_http_events = {
+	"knotscope.agent.http.events",
+	"{event}",
+	"What became of traced connections and requests, by event",
+	KS_METRIC_COUNTER,
+};
 static const struct ks_metric_desc export_queue = {
 	"knotscope.agent.export.queue.depth",
 	"{item}",
@@ -148,6 +174,30 @@ static void ks_collect_export(struct ks_collector *c,
 				"knotscope.signal", ks_otlp_signal_name(s));
 }
 
+static void ks_collect_http_health(struct ks_collector *c,
+				   const struct ks_agent_health *health)
+{
+	const struct ks_http_stats *st = health->http;
+	const struct {
+		const char *event;
+		uint64_t value;
+	} events[] = {
+		{ "connection_untracked", health->socks_untracked },
+		{ "connection_refused", st->connections_refused },
+		{ "not_http", st->not_http },
+		{ "peer_joined", st->joined },
+		{ "peer_join_expired", st->join_expired },
+		{ "exchange_refused", st->exchanges_refused },
+		{ "desync", st->desyncs },
+		{ "unsampled", st->unsampled },
+	};
+
+	ks_emit(c, &agent_http_connections, st->connections, NULL, NULL);
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		ks_emit(c, &agent_http_events, events[i].value,
+			"knotscope.http.event", events[i].event);
+}
+
 static void ks_collect_agent(struct ks_collector *c,
 			     const struct ks_model *model,
 			     const struct ks_agent_health *health)
@@ -175,6 +225,8 @@ static void ks_collect_agent(struct ks_collector *c,
 	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
 	if (health->export)
 		ks_collect_export(c, health->export);
+	if (health->http)
+		ks_collect_http_health(c, health);
 }
 
 static void ks_collect_process(struct ks_collector *c,
@@ -203,11 +255,100 @@ static void ks_collect_process(struct ks_collector *c,
 	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
 }
 
+struct ks_http_collector {
+	struct ks_collector *c;
+	const struct ks_model *model;
+};
+
+static void ks_add_attr(struct ks_metric_sample *sample,
+			struct ks_metric_attr attr)
+{
+	sample->attrs[sample->nr_attrs++] = attr;
+}
+
+/* The attributes the semantic conventions give the duration metrics. */
+static void ks_http_series_attrs(struct ks_metric_sample *sample,
+				 const struct ks_http_series_key *key,
+				 char *version, size_t size)
+{
+	sample->nr_attrs = 0;
+	if (key->overflow) {
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "otel.metric.overflow",
+					    .type = KS_METRIC_ATTR_BOOL,
+					    .int_value = 1,
+				    });
+		return;
+	}
+	snprintf(version, size, "1.%u", key->version_minor);
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "http.request.method",
+				    .value = key->method,
+			    });
+	ks_add_attr(sample, (struct ks_metric_attr){ .key = "url.scheme",
+						     .value = "http" });
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "network.protocol.version",
+				    .value = version,
+			    });
+	if (key->status)
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "http.response.status_code",
+					    .type = KS_METRIC_ATTR_INT,
+					    .int_value = key->status,
+				    });
+	if (key->error_type[0])
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "error.type",
+					    .value = key->error_type,
+				    });
+	if (key->route)
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "http.route",
+					    .value = key->route,
+				    });
+	if (key->kind != KS_HTTP_SPAN_CLIENT)
+		return;
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "server.address",
+				    .value = key->server_address,
+			    });
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "server.port",
+				    .type = KS_METRIC_ATTR_INT,
+				    .int_value = key->server_port,
+			    });
+}
+
+static void ks_collect_http_series(void *ctx, uint32_t tgid,
+				   const struct ks_http_series *series)
+{
+	struct ks_http_collector *hc = ctx;
+	struct ks_collector *c = hc->c;
+	struct ks_process *process = ks_table_process(&hc->model->table, tgid);
+	char version[8];
+
+	if (!process)
+		return;
+	c->sample.process = process;
+	c->sample.start_real_ns = process->first_seen_real_ns;
+	c->sample.desc = series->key.kind == KS_HTTP_SPAN_SERVER ?
+				 &http_server_duration :
+				 &http_client_duration;
+	c->sample.scale = &ks_http_duration_scale;
+	c->sample.buckets = series->buckets;
+	c->sample.summary = &series->summary;
+	ks_http_series_attrs(&c->sample, &series->key, version,
+			     sizeof(version));
+	c->fn(c->ctx, &c->sample);
+}
+
 void ks_metrics_collect(const struct ks_model *model,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx)
 {
 	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_http_collector http = { .c = &c, .model = model };
 	struct ks_process *process;
 
 	ks_collect_agent(&c, model, health);
@@ -215,4 +356,7 @@ void ks_metrics_collect(const struct ks_model *model,
 	     process = process->hh.next)
 		if (process->stats.futex_waits)
 			ks_collect_process(&c, process);
+	if (model->http)
+		ks_http_metrics_foreach(ks_http_spans_metrics(model->http),
+					ks_collect_http_series, &http);
 }

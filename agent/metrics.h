@@ -62,16 +62,18 @@ struct ks_agent_health {
 	uint64_t untracked_waits;
 	uint64_t malformed;
 	uint64_t deadlocks;
+	uint64_t socks_untracked; /* connections the kernel could not track */
 	uint64_t started_real_ns;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
+	const struct ks_http_stats *http; /* NULL without --http */
 };
 
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);
 
 /*
  * Calls fn for every sample: the agent's first, then each watched process
- * that waited on a futex.  Samples of one metric and one resource come one
- * after another.
+ * that waited on a futex, then each that served or made HTTP requests.
+ * Samples of one metric and one resource come one after another.
  */
 void ks_metrics_collect(const struct ks_model *model,
 			const struct ks_agent_health *health, ks_metric_fn fn,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "detector.h"
+#include "http_spans.h"
 #include "json_sink.h"
 #include "selection.h"
 #include "symbolize.h"
@@ -28,6 +29,7 @@ struct ks_model {
 	struct ks_detector *detector;
 	struct ks_symbolizer *symbolizer;
 	struct ks_json_sink *sink; /* NULL without --json */
+	struct ks_http_spans *http; /* NULL without --http */
 	const struct ks_model_hooks *hooks; /* may be NULL */
 	void *hooks_ctx;
 	uint64_t events[KS_EV_KIND_MAX];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "trace_ctx_map.h"
 #include "version.h"
 
 enum {
@@ -17,6 +18,11 @@ enum {
 	OPT_OTLP_HEADER,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_TIMEOUT_MS,
+	OPT_HTTP,
+	OPT_HTTP_CAPTURE_BYTES,
+	OPT_HTTP_QUERY,
+	OPT_HTTP_ROUTE,
+	OPT_BPFFS,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +37,12 @@ static const struct option long_options[] = {
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
+	{ "http", no_argument, NULL, OPT_HTTP },
+	{ "http-capture-bytes", required_argument, NULL,
+	  OPT_HTTP_CAPTURE_BYTES },
+	{ "http-query", no_argument, NULL, OPT_HTTP_QUERY },
+	{ "http-route", required_argument, NULL, OPT_HTTP_ROUTE },
+	{ "bpffs", required_argument, NULL, OPT_BPFFS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -70,6 +82,19 @@ void ks_options_usage(FILE *out)
 		"      --min-wait DURATION  lock waits this long or longer become spans,\n"
 		"                         e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
 		"\n"
+		"HTTP spans and metrics from socket syscalls (plaintext HTTP/1.x; no\n"
+		"header value but traceparent and tracestate, and no body, is kept):\n"
+		"      --http             trace the HTTP requests the watched processes\n"
+		"                         serve (SERVER spans) and make (CLIENT spans)\n"
+		"      --http-capture-bytes N  bytes copied from the start of each read\n"
+		"                         and write (default %u, %u..%u)\n"
+		"      --http-query       keep query strings in url.query and url.full\n"
+		"                         (default: dropped, they may hold secrets)\n"
+		"      --http-route TEMPLATE  a route such as /users/{id} or /static/*,\n"
+		"                         for http.route and span names (repeatable)\n"
+		"      --bpffs DIR|none   BPF filesystem where the traces_ctx_v1 map\n"
+		"                         shared with profilers is pinned (default %s)\n"
+		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
@@ -81,7 +106,9 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
 		"error.\n",
-		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_CONFIRM_MS, KS_SOCK_CAPTURE_DEFAULT,
+		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
+		KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -122,6 +149,21 @@ static enum ks_parse_result ks_add_comm(struct ks_options *opts,
 	memset(opts->comms[opts->nr_comms], 0, KS_COMM_LEN);
 	memcpy(opts->comms[opts->nr_comms], name, strlen(name));
 	opts->nr_comms++;
+	return KS_PARSE_RUN;
+}
+
+static enum ks_parse_result ks_add_route(struct ks_options *opts,
+					 const char *template, FILE *err)
+{
+	struct ks_http_routes *routes = &opts->http_routes;
+
+	if (routes->nr == KS_HTTP_MAX_ROUTES)
+		return ks_bad_value(err, "--http-route", template,
+				    "too many routes");
+	if (!ks_http_route_valid(template))
+		return ks_bad_value(err, "--http-route", template,
+				    "not a path like /users/{id} or /static/*");
+	routes->templates[routes->nr++] = template;
 	return KS_PARSE_RUN;
 }
 
@@ -172,6 +214,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
+	opts->http_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
+	opts->bpffs = KS_DEFAULT_BPFFS;
 
 	optind = 1;
 	opterr = 0;
@@ -242,6 +286,34 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		case OPT_OTLP_TIMEOUT_MS:
 			opts->otlp_timeout_ms = optarg;
 			break;
+		case OPT_HTTP:
+			opts->http = true;
+			break;
+		case OPT_HTTP_CAPTURE_BYTES:
+			if (ks_parse_uint(optarg, KS_MIN_CAPTURE_BYTES,
+					  KS_SOCK_CAPTURE_MAX, &value))
+				return ks_bad_value(
+					err, "--http-capture-bytes", optarg,
+					"not a number of bytes from "
+					"64 to 4096");
+			opts->http_capture_bytes = value;
+			break;
+		case OPT_HTTP_QUERY:
+			opts->http_query = true;
+			break;
+		case OPT_HTTP_ROUTE:
+			result = ks_add_route(opts, optarg, err);
+			if (result != KS_PARSE_RUN)
+				return result;
+			break;
+		case OPT_BPFFS:
+			if (!*optarg ||
+			    (strcmp(optarg, "none") && *optarg != '/'))
+				return ks_bad_value(err, "--bpffs", optarg,
+						    "not an absolute path or "
+						    "'none'");
+			opts->bpffs = strcmp(optarg, "none") ? optarg : NULL;
+			break;
 		case 'v':
 			opts->verbosity++;
 			break;
@@ -265,6 +337,14 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				     "information.\n");
 			return KS_PARSE_ERROR;
 		}
+	}
+	if (!opts->http &&
+	    (opts->http_query || opts->http_routes.nr ||
+	     opts->http_capture_bytes != KS_SOCK_CAPTURE_DEFAULT)) {
+		fprintf(err, "knotscope: --http-capture-bytes, --http-query "
+			     "and --http-route need --http\n");
+		fprintf(err, "Try 'knotscope --help' for more information.\n");
+		return KS_PARSE_ERROR;
 	}
 	if (optind < argc) {
 		fprintf(err, "knotscope: unexpected argument '%s'\n",

@@ -3,15 +3,18 @@
 #ifndef KS_OPTIONS_H
 #define KS_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "http_route.h"
 #include "knotscope_abi.h"
 
 #define KS_DEFAULT_CONFIRM_MS 100
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull
 #define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
+#define KS_MIN_CAPTURE_BYTES 64
 
 struct ks_options {
 	uint32_t pids[KS_MAX_SELECTED];
@@ -30,6 +33,12 @@ struct ks_options {
 	unsigned int nr_otlp_headers;
 	const char *otlp_compression;
 	const char *otlp_timeout_ms;
+	/* HTTP spans from socket syscalls. */
+	bool http;
+	unsigned int http_capture_bytes;
+	bool http_query; /* keep query strings */
+	struct ks_http_routes http_routes;
+	const char *bpffs; /* NULL: no traces_ctx_v1 for profilers */
 };
 
 enum ks_parse_result {

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "host_meta.h"
+#include "http_otlp.h"
 #include "json_sink.h"
 #include "log.h"
 #include "process_meta.h"
@@ -216,6 +217,24 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 const struct ks_model_hooks ks_telemetry_hooks = {
 	.wait_ended = ks_on_wait_ended,
 };
+
+void ks_telemetry_http_span(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    const char *thread_name)
+{
+	struct ks_otlp_resource *resource;
+	OtlpSpan *otlp;
+
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return;
+	resource = ks_resource_of(telemetry, process);
+	if (!resource)
+		return;
+	otlp = ks_http_span_otlp(span, thread_name);
+	if (otlp)
+		ks_otlp_export_span(telemetry->exporter, resource, otlp);
+}
 
 static char *ks_report_text(const struct ks_report *report)
 {

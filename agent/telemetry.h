@@ -35,6 +35,11 @@ void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
 			       struct ks_process *process);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);
+/* An HTTP span of process's; thread_name may be NULL. */
+void ks_telemetry_http_span(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    const char *thread_name);
 /* Sends metrics when the export interval has passed since the last. */
 void ks_telemetry_tick(struct ks_telemetry *telemetry,
 		       const struct ks_model *model,
