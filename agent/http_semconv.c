@@ -30,13 +30,15 @@ static bool ks_split_host(const char *host, char *name, size_t size,
 	char *digits_end;
 	unsigned long value;
 
+	/* An IPv6 literal is the address without its brackets. */
 	if (host[0] == '[') {
 		const char *close = strchr(host, ']');
 
 		if (!close)
 			return false;
 		colon = close[1] == ':' ? close + 1 : NULL;
-		name_end = close + 1;
+		name_end = close;
+		host++;
 	} else {
 		colon = strrchr(host, ':');
 		name_end = colon ? colon : end;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "sock_record.h"
@@ -28,6 +29,14 @@ static int ks_decode_open(const void *record, size_t size,
 	return 0;
 }
 
+static bool ks_all_zero(const uint8_t *bytes, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (bytes[i])
+			return false;
+	return true;
+}
+
 static int ks_decode_data(const void *record, size_t size,
 			  struct ks_sock_event *ev)
 {
@@ -40,6 +49,11 @@ static int ks_decode_data(const void *record, size_t size,
 	    data.captured_len > KS_SOCK_CAPTURE_MAX ||
 	    data.captured_len > data.total_len || !data.total_len ||
 	    (data.direction != KS_SOCK_RECV && data.direction != KS_SOCK_SEND))
+		return -EINVAL;
+	/* Trace Context forbids all-zero ids; the kernel never draws them. */
+	if ((data.flags & KS_SOCK_SPAN_STARTED) &&
+	    (ks_all_zero(data.trace_id, sizeof(data.trace_id)) ||
+	     ks_all_zero(data.span_id, sizeof(data.span_id))))
 		return -EINVAL;
 	ev->conn_id = data.conn_id;
 	ev->fd = data.fd;
