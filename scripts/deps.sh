@@ -7,11 +7,13 @@ set -eu
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
 libprotobuf-c-dev libcurl4-openssl-dev"
+# nginx, python3 and curl are the HTTP peers of tests/e2e/http.bats.
 test_pkgs="libcmocka-dev bats jq util-linux procps nodejs clang-14
-libclang-rt-14-dev"
+libclang-rt-14-dev nginx python3 curl"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || test_pkgs="$test_pkgs npm"
-bench_pkgs="bpftrace"
+# wrk loads nginx in the HTTP section of make bench.
+bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian
 # root filesystem (signatures checked), file capabilities, an OCI layout, an
 # OCI runtime.
