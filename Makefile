@@ -175,7 +175,7 @@ FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c 
 	agent/histogram.c agent/trace_ids.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h \
-		include/knotscope_abi.h
+		include/knotscope_abi.h tests/unit/sock_records.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
 

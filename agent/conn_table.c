@@ -92,7 +92,7 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 
 	conn->closing = true;
 	table->feed =
-		(struct ks_conn_feed){ .ts_ns = ts_ns, .enter_ns = ts_ns };
+		(struct ks_conn_feed){ .ts_ns = ts_ns };
 	ks_http_parser_close(&conn->requests, ts_ns);
 	ks_http_parser_close(&conn->responses, ts_ns);
 	if (table->ops->closing)
@@ -188,7 +188,6 @@ static void ks_note_turn(struct ks_conn *conn, const struct ks_sock_event *ev)
 		return;
 	conn->last_direction = ev->direction;
 	turn->ts_ns = ev->ts_ns;
-	turn->enter_ns = ev->enter_ns;
 	turn->tid = ev->tid;
 	turn->flags = ev->flags;
 	turn->claimed = false;
@@ -213,7 +212,6 @@ static void ks_conn_data(struct ks_conn_table *table,
 	table->feed = (struct ks_conn_feed){
 		.tid = ev->tid,
 		.ts_ns = ev->ts_ns,
-		.enter_ns = ev->enter_ns,
 	};
 	ks_http_parser_feed(parser, ev->data, ev->captured_len, ev->total_len,
 			    ev->ts_ns);

@@ -27,7 +27,6 @@
  */
 struct ks_conn_turn {
 	uint64_t ts_ns; /* its return */
-	uint64_t enter_ns; /* its start */
 	uint32_t tid;
 	uint8_t flags; /* KS_SOCK_* */
 	/* A span took the kernel's ids: requests pipelined in the same read
@@ -81,7 +80,6 @@ struct ks_conn_stats {
 struct ks_conn_feed {
 	uint32_t tid;
 	uint64_t ts_ns;
-	uint64_t enter_ns;
 };
 
 struct ks_conn_proc;

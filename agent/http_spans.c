@@ -281,6 +281,12 @@ static void ks_join_client(struct ks_http_spans *spans,
 		return;
 	}
 	spans->stats.joined++;
+	/*
+	 * The client span starts when its write returned, and on one node
+	 * the server can read the bytes before that: the write had begun.
+	 */
+	if (client->span.start_ns > server->span.start_ns)
+		client->span.start_ns = server->span.start_ns;
 	ks_set_parent(spans, server, client, KS_HTTP_PARENT_PEER);
 }
 
@@ -442,19 +448,6 @@ static void ks_server_request(struct ks_http_spans *spans,
 		ks_finalize(spans, ex);
 }
 
-/* When the write that carried the request's first byte began. */
-static uint64_t ks_sent_at(const struct ks_conn *conn,
-			   const struct ks_conn_feed *feed, uint64_t start_ns)
-{
-	const struct ks_conn_turn *turn = &conn->turn[KS_SOCK_SEND];
-
-	if (start_ns == turn->ts_ns)
-		return turn->enter_ns;
-	if (start_ns == feed->ts_ns)
-		return feed->enter_ns;
-	return start_ns;
-}
-
 static void ks_client_request(struct ks_http_spans *spans,
 			      struct ks_http_exchange *ex, struct ks_conn *conn,
 			      const struct ks_http_message *msg)
@@ -462,7 +455,7 @@ static void ks_client_request(struct ks_http_spans *spans,
 	const struct ks_conn_feed *feed = &spans->conns.feed;
 	struct ks_http_thread *thread = ks_thread_find(spans, feed->tid);
 
-	ex->span.start_ns = ks_sent_at(conn, feed, msg->start_ns);
+	ex->span.start_ns = msg->start_ns;
 	if (msg->flags & KS_HTTP_MSG_TRACEPARENT) {
 		/* The client's own instrumentation made the call. */
 		ks_take_traceparent(ex, msg);

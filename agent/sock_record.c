@@ -59,10 +59,6 @@ static int ks_decode_data(const void *record, size_t size,
 	ev->fd = data.fd;
 	ev->direction = data.direction;
 	ev->flags = data.flags;
-	/* A send whose start the kernel missed began, as far as known, here. */
-	ev->enter_ns = data.enter_ns && data.enter_ns <= data.hdr.ts_ns ?
-			       data.enter_ns :
-			       data.hdr.ts_ns;
 	ev->total_len = data.total_len;
 	ev->captured_len = data.captured_len;
 	ev->data = (const uint8_t *)record + sizeof(data);

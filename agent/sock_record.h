@@ -25,7 +25,6 @@ struct ks_sock_event {
 	/* KS_EV_SOCK_DATA */
 	uint8_t direction; /* enum ks_sock_direction */
 	uint8_t flags; /* KS_SOCK_* */
-	uint64_t enter_ns; /* KS_SOCK_SEND: when the call began, else ts_ns */
 	uint64_t total_len; /* >= captured_len */
 	size_t captured_len; /* <= KS_SOCK_CAPTURE_MAX */
 	const uint8_t *data; /* captured_len bytes, inside the record */

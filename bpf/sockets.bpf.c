@@ -5,11 +5,12 @@
  * bytes, and a copy of the first ks_capture_bytes of them), and the close()
  * of its descriptor.  What the bytes mean is the agent's business.
  *
- * The hot path is every read and write of every process on the machine, so
- * it costs one switch on the syscall number and, for those that move data,
- * one hash lookup of (tgid, fd): only descriptors this file saw accepted or
- * connected, by a watched process, are in ks_socks.  Files, pipes and
- * unwatched processes stop there, before anything is copied.
+ * The hot path is every system call of every process on the machine, so
+ * there is only a sys_exit program (the arguments are still in the saved
+ * registers there): a switch on the syscall number and, for those that
+ * moved data, one hash lookup of (tgid, fd).  Only descriptors this file
+ * saw accepted or connected, by a watched process, are in ks_socks: files,
+ * pipes and unwatched processes stop there, before anything is copied.
  *
  * Server connections also get the ids of the span their request starts,
  * drawn here, at the read that starts it, and published for the profiler in
@@ -106,6 +107,26 @@ static __always_inline void ks_read_tuple(struct sock *sk, __u16 family,
 		bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
+/* Takes the thread's traces_ctx_v1 entry back, if it is still this one's. */
+static __always_inline void ks_retract_trace_ctx(struct ks_sock_state *state)
+{
+	__u64 pid_tgid = state->published_pid_tgid;
+	struct ks_trace_ctx *current;
+	__u64 published, now;
+
+	if (!pid_tgid)
+		return;
+	state->published_pid_tgid = 0;
+	current = bpf_map_lookup_elem(&ks_traces_ctx, &pid_tgid);
+	if (!current)
+		return;
+	__builtin_memcpy(&published, state->published_span_id, 8);
+	__builtin_memcpy(&now, current->span_id, 8);
+	/* Someone else's now (OBI writes here too): leave it. */
+	if (published == now)
+		bpf_map_delete_elem(&ks_traces_ctx, &pid_tgid);
+}
+
 /* The agent's own connection: remember its end, trace nothing. */
 static __always_inline int ks_note_agent_conn(struct task_struct *task, int fd)
 {
@@ -128,6 +149,7 @@ static __always_inline int ks_sock_opened(int fd, __u8 role)
 		.role = role,
 		.exec_id = BPF_CORE_READ(task, self_exec_id),
 	};
+	struct ks_sock_state *old;
 	struct ks_cpu_stats *stats;
 	struct ks_sock_open *e;
 	struct sock *sk;
@@ -152,6 +174,12 @@ static __always_inline int ks_sock_opened(int fd, __u8 role)
 		return 0;
 	}
 	state.conn_id = __sync_fetch_and_add(&ks_next_conn_id, 1) + 1;
+	state.sk = (__u64)sk;
+	/* The number's last connection closed unseen (close_range): its
+	 * published entry goes with it. */
+	old = bpf_map_lookup_elem(&ks_socks, &key);
+	if (old)
+		ks_retract_trace_ctx(old);
 	if (bpf_map_update_elem(&ks_socks, &key, &state, BPF_ANY)) {
 		stats = ks_cpu_stats();
 		if (stats)
@@ -166,26 +194,6 @@ static __always_inline int ks_sock_opened(int fd, __u8 role)
 	e->_pad0 = 0;
 	ks_submit(e);
 	return 0;
-}
-
-/* Takes the thread's traces_ctx_v1 entry back, if it is still this one's. */
-static __always_inline void ks_retract_trace_ctx(struct ks_sock_state *state)
-{
-	__u64 pid_tgid = state->published_pid_tgid;
-	struct ks_trace_ctx *current;
-	__u64 published, now;
-
-	if (!pid_tgid)
-		return;
-	state->published_pid_tgid = 0;
-	current = bpf_map_lookup_elem(&ks_traces_ctx, &pid_tgid);
-	if (!current)
-		return;
-	__builtin_memcpy(&published, state->published_span_id, 8);
-	__builtin_memcpy(&now, current->span_id, 8);
-	/* Someone else's now (OBI writes here too): leave it. */
-	if (published == now)
-		bpf_map_delete_elem(&ks_traces_ctx, &pid_tgid);
 }
 
 /* W3C Trace Context ids are random and never all zero. */
@@ -355,7 +363,6 @@ static __always_inline int ks_sock_data(struct pt_regs *regs, long ret,
 	rec = &scratch->record;
 	captured = ks_capture(regs, kind, ret, scratch);
 	rec->conn_id = state->conn_id;
-	rec->enter_ns = direction == KS_SOCK_SEND ? state->send_enter_ns : 0;
 	rec->total_len = ret;
 	rec->fd = key.fd;
 	rec->captured_len = captured;
@@ -376,17 +383,22 @@ static __always_inline bool ks_peeked(long flags)
 }
 
 /*
- * At entry, so that the descriptor cannot be reused (by an accept in
- * another thread) before its state is gone.  dup2() and dup3() close their
- * target the same way.
+ * After close(), or a dup2()/dup3() that closed its target.  By now another
+ * thread may have reused the number (accept) and tracked a new connection
+ * under it: that one's socket is in the descriptor table, and stays.
  */
-static __always_inline int ks_sock_close(int fd)
+static __always_inline int ks_sock_closed(int fd)
 {
 	struct ks_sock_key key = ks_sock_key_of(fd);
-	struct ks_sock_state *state = ks_tracked(&key);
+	struct ks_sock_state *state = bpf_map_lookup_elem(&ks_socks, &key);
+	struct task_struct *task;
 	struct ks_sock_close *e;
 
 	if (!state)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (state->exec_id == (__u32)BPF_CORE_READ(task, self_exec_id) &&
+	    (__u64)ks_tcp_sock_of(task, fd) == state->sk)
 		return 0;
 	ks_retract_trace_ctx(state);
 	e = ks_reserve(sizeof(*e), KS_EV_SOCK_CLOSE);
@@ -397,41 +409,6 @@ static __always_inline int ks_sock_close(int fd)
 		ks_submit(e);
 	}
 	bpf_map_delete_elem(&ks_socks, &key);
-	return 0;
-}
-
-/* A write begins: when, so that a client span starts before its server's. */
-static __always_inline int ks_sock_send_begins(int fd)
-{
-	struct ks_sock_key key = ks_sock_key_of(fd);
-	struct ks_sock_state *state = ks_tracked(&key);
-
-	if (state)
-		state->send_enter_ns = bpf_ktime_get_ns();
-	return 0;
-}
-
-KS_TRACEPOINT(sys_enter, ks_sock_enter, struct pt_regs *regs, long id)
-{
-	switch (id) {
-	case KS_NR_CLOSE:
-		return ks_sock_close(PT_REGS_PARM1_CORE_SYSCALL(regs));
-#ifdef KS_NR_DUP2
-	case KS_NR_DUP2:
-#endif
-	case KS_NR_DUP3:
-		/* dup2(fd, fd) closes nothing. */
-		if (PT_REGS_PARM1_CORE_SYSCALL(regs) ==
-		    PT_REGS_PARM2_CORE_SYSCALL(regs))
-			return 0;
-		return ks_sock_close(PT_REGS_PARM2_CORE_SYSCALL(regs));
-	case KS_NR_WRITE:
-	case KS_NR_WRITEV:
-	case KS_NR_SENDTO:
-	case KS_NR_SENDMSG:
-	case KS_NR_SENDFILE:
-		return ks_sock_send_begins(PT_REGS_PARM1_CORE_SYSCALL(regs));
-	}
 	return 0;
 }
 
@@ -468,6 +445,14 @@ KS_TRACEPOINT(sys_exit, ks_sock_exit, struct pt_regs *regs, long ret)
 			       ks_sock_opened(PT_REGS_PARM1_CORE_SYSCALL(regs),
 					      KS_CONN_CLIENT) :
 			       0;
+	case KS_NR_CLOSE:
+		/* Released even when close() fails, but for EBADF. */
+		return ks_sock_closed(PT_REGS_PARM1_CORE_SYSCALL(regs));
+#ifdef KS_NR_DUP2
+	case KS_NR_DUP2:
+#endif
+	case KS_NR_DUP3:
+		return ret >= 0 ? ks_sock_closed(ret) : 0;
 	}
 	return 0;
 }

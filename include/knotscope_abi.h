@@ -225,7 +225,6 @@ struct ks_sock_open {
 struct ks_sock_data {
 	struct ks_event_header hdr; /* ts_ns: when the system call returned */
 	__u64 conn_id;
-	__u64 enter_ns; /* KS_SOCK_SEND: when the system call began; else 0 */
 	__u64 total_len;
 	__s32 fd;
 	__u16 captured_len;
@@ -251,7 +250,9 @@ struct ks_sock_key {
 
 struct ks_sock_state {
 	__u64 conn_id;
-	__u64 send_enter_ns; /* when the latest write on it began */
+	/* Its struct sock: after a close, whether the descriptor number is
+	 * still this connection's, or already another's. */
+	__u64 sk;
 	/* The thread whose traces_ctx_v1 entry this connection set, 0: none */
 	__u64 published_pid_tgid;
 	__u8 published_span_id[8];
@@ -349,11 +350,11 @@ _Static_assert(sizeof(struct ks_conn_tuple) == 48, "tuple size");
 _Static_assert(__builtin_offsetof(struct ks_sock_open, tuple) == 40,
 	       "sock_open");
 _Static_assert(sizeof(struct ks_sock_open) == 88, "sock_open size");
-_Static_assert(__builtin_offsetof(struct ks_sock_data, total_len) == 40,
+_Static_assert(__builtin_offsetof(struct ks_sock_data, total_len) == 32,
 	       "sock_data");
-_Static_assert(__builtin_offsetof(struct ks_sock_data, trace_id) == 56,
+_Static_assert(__builtin_offsetof(struct ks_sock_data, trace_id) == 48,
 	       "sock_data");
-_Static_assert(sizeof(struct ks_sock_data) == 80, "sock_data size");
+_Static_assert(sizeof(struct ks_sock_data) == 72, "sock_data size");
 _Static_assert(sizeof(struct ks_sock_close) == 40, "sock_close size");
 _Static_assert(sizeof(struct ks_sock_key) == 8, "sock key size");
 _Static_assert(sizeof(struct ks_sock_state) == 40, "sock state size");

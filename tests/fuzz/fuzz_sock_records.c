@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../unit/sock_records.h"
 #include "fuzz.h"
 #include "http_metrics.h"
 #include "http_spans.h"
@@ -91,26 +92,12 @@ static const struct ks_http_hooks hooks = {
 	.trace_ctx_update = on_update,
 };
 
-static void header(struct ks_event_header *hdr, uint16_t kind, size_t size,
-		   uint32_t tgid, uint32_t tid, uint64_t ts)
-{
-	hdr->ts_ns = ts;
-	hdr->tgid = tgid;
-	hdr->tid = tid;
-	hdr->kind = kind;
-	hdr->size = (uint16_t)size;
-}
-
 /* Ports from a small set, so that tuples meet their other ends. */
 static struct ks_endpoint endpoint(uint8_t which)
 {
 	static const uint16_t ports[] = { 80, 8080, 40000, 40001 };
-	struct ks_endpoint e = { .port = ports[which % 4] };
 
-	e.addr[10] = e.addr[11] = 0xff;
-	e.addr[12] = 127;
-	e.addr[15] = 1;
-	return e;
+	return test_endpoint(ports[which % 4]);
 }
 
 static void apply(struct state *st, const void *record, size_t size)
@@ -126,8 +113,8 @@ static void op_open(struct state *st, struct script *s)
 	struct ks_sock_open rec = { 0 };
 
 	st->conn_ids[slot] = ++st->next_id;
-	header(&rec.hdr, KS_EV_SOCK_OPEN, sizeof(rec), 1 + slot / 2,
-	       1 + slot / 2, st->now_ns);
+	test_header(&rec.hdr, KS_EV_SOCK_OPEN, sizeof(rec), 1 + slot / 2,
+		    1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.fd = slot;
 	rec.role = ports & 0x80 ? KS_CONN_SERVER : KS_CONN_CLIENT;
@@ -147,10 +134,9 @@ static void op_data(struct state *st, struct script *s)
 
 	if (captured > left)
 		captured = left;
-	header(&rec.hdr, KS_EV_SOCK_DATA, sizeof(rec) + captured, 1 + slot / 2,
-	       100 + bits % 4, st->now_ns);
+	test_header(&rec.hdr, KS_EV_SOCK_DATA, sizeof(rec) + captured,
+		    1 + slot / 2, 100 + bits % 4, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
-	rec.enter_ns = st->now_ns - (bits & 1);
 	rec.total_len = captured + unseen;
 	if (!rec.total_len)
 		rec.total_len = 1;
@@ -170,8 +156,8 @@ static void op_close(struct state *st, struct script *s)
 	uint8_t slot = next_byte(s) % NR_SLOTS;
 	struct ks_sock_close rec = { 0 };
 
-	header(&rec.hdr, KS_EV_SOCK_CLOSE, sizeof(rec), 1 + slot / 2,
-	       1 + slot / 2, st->now_ns);
+	test_header(&rec.hdr, KS_EV_SOCK_CLOSE, sizeof(rec), 1 + slot / 2,
+		    1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.fd = slot;
 	apply(st, &rec, sizeof(rec));

@@ -61,7 +61,6 @@ struct test_data {
 	uint8_t direction;
 	uint8_t flags;
 	uint64_t ts_ns;
-	uint64_t enter_ns;
 	const void *bytes;
 	size_t captured; /* of bytes */
 	size_t total; /* 0: captured */
@@ -78,7 +77,6 @@ static inline void *test_data_record(size_t *size, const struct test_data *d)
 	test_header(&rec->hdr, KS_EV_SOCK_DATA, *size, d->tgid, d->tid,
 		    d->ts_ns);
 	rec->conn_id = d->conn_id;
-	rec->enter_ns = d->enter_ns;
 	rec->total_len = total;
 	rec->fd = d->fd;
 	rec->captured_len = (uint16_t)d->captured;
