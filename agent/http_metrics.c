@@ -6,6 +6,30 @@
 #include "http_metrics.h"
 #include "http_semconv.h"
 
+static unsigned int ks_fnv(unsigned int hash, const void *bytes, size_t len)
+{
+	const unsigned char *p = bytes;
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ p[i]) * 16777619u;
+	return hash;
+}
+
+/*
+ * A series key is mostly the unused tail of server_address, and is looked
+ * up once per request: hash only what is in use (keys still compare whole).
+ */
+static unsigned int ks_series_hash(const struct ks_http_series_key *key)
+{
+	unsigned int hash = 2166136261u;
+
+	hash = ks_fnv(hash, key, offsetof(struct ks_http_series_key, method));
+	hash = ks_fnv(hash, key->method, strlen(key->method));
+	hash = ks_fnv(hash, key->error_type, strlen(key->error_type));
+	hash = ks_fnv(hash, &key->route, sizeof(key->route));
+	return ks_fnv(hash, key->server_address, strlen(key->server_address));
+}
+
 static const double ks_http_bounds_s[KS_HTTP_DURATION_NR_BOUNDS] = {
 	0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 	0.5,   0.75, 1,	    2.5,  5,	 7.5, 10,
@@ -79,8 +103,9 @@ static struct ks_http_series *ks_series_get(struct ks_http_metrics_proc *proc,
 {
 	struct ks_http_series **head = &proc->series[key->kind];
 	struct ks_http_series *series;
+	unsigned int hash = ks_series_hash(key);
 
-	HASH_FIND(hh, *head, key, sizeof(*key), series);
+	HASH_FIND_BYHASHVALUE(hh, *head, key, sizeof(*key), hash, series);
 	if (series)
 		return series;
 	if (proc->nr_series[key->kind] >= KS_HTTP_MAX_SERIES) {
@@ -89,7 +114,9 @@ static struct ks_http_series *ks_series_get(struct ks_http_metrics_proc *proc,
 		memset(key, 0, sizeof(*key));
 		key->kind = kind;
 		key->overflow = true;
-		HASH_FIND(hh, *head, key, sizeof(*key), series);
+		hash = ks_series_hash(key);
+		HASH_FIND_BYHASHVALUE(hh, *head, key, sizeof(*key), hash,
+				      series);
 		if (series)
 			return series;
 	}
@@ -97,7 +124,7 @@ static struct ks_http_series *ks_series_get(struct ks_http_metrics_proc *proc,
 	if (!series)
 		return NULL;
 	series->key = *key;
-	HASH_ADD(hh, *head, key, sizeof(series->key), series);
+	HASH_ADD_BYHASHVALUE(hh, *head, key, sizeof(series->key), hash, series);
 	proc->nr_series[key->kind]++;
 	return series;
 }

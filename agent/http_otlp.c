@@ -29,7 +29,8 @@ static void ks_add_request(const struct ks_http_span *span,
 		ks_otlp_attrs_str(attrs, "http.request.method_original",
 				  span->method);
 	ks_otlp_attrs_str(attrs, "url.scheme", "http");
-	snprintf(path, sizeof(path), "%.*s", span->path_len, span->target);
+	memcpy(path, span->target, span->path_len);
+	path[span->path_len] = '\0';
 	ks_otlp_attrs_str(attrs, "url.path", path);
 	/* Only there when --http-query kept it. */
 	if (span->target_len > span->path_len + 1)
@@ -53,9 +54,9 @@ static void ks_add_endpoints(const struct ks_http_span *span,
 	ks_http_ip_text(peer, ip);
 	ks_otlp_attrs_str(attrs, "network.peer.address", ip);
 	ks_otlp_attrs_int(attrs, "network.peer.port", peer->port);
+	/* client.port would repeat network.peer.port (and is opt-in). */
 	if (span->kind == KS_HTTP_SPAN_SERVER) {
 		ks_otlp_attrs_str(attrs, "client.address", ip);
-		ks_otlp_attrs_int(attrs, "client.port", peer->port);
 		return;
 	}
 	/* The target as sent, with the query only if it was kept. */
@@ -67,19 +68,21 @@ static void ks_add_endpoints(const struct ks_http_span *span,
 static void ks_add_outcome(const struct ks_http_span *span,
 			   struct ks_otlp_attrs *attrs)
 {
-	char version[8], buf[8];
+	char version[] = { '1', '.', (char)('0' + span->version_minor % 10),
+			   '\0' };
+	char buf[8];
 	const char *error = ks_http_error_type(span, buf, sizeof(buf));
 
-	ks_otlp_attrs_str(attrs, "network.protocol.name", "http");
-	snprintf(version, sizeof(version), "1.%u", span->version_minor);
+	/* network.protocol.name is for protocols other than http. */
 	ks_otlp_attrs_str(attrs, "network.protocol.version", version);
 	if (span->status)
 		ks_otlp_attrs_int(attrs, "http.response.status_code",
 				  span->status);
 	if (error)
 		ks_otlp_attrs_str(attrs, "error.type", error);
-	ks_otlp_attrs_int(attrs, "http.request.body.size",
-			  (int64_t)span->request_body_size);
+	if (span->request_body_size)
+		ks_otlp_attrs_int(attrs, "http.request.body.size",
+				  (int64_t)span->request_body_size);
 	ks_otlp_attrs_int(attrs, "http.response.body.size",
 			  (int64_t)span->response_body_size);
 }

@@ -13,6 +13,12 @@
 
 /* Parent chains longer than this are not followed (nor made). */
 #define KS_HTTP_MAX_DEPTH 64
+/*
+ * Ended exchanges kept for reuse.  An exchange is over 1 KiB: glibc
+ * consolidates its free lists before every allocation that large, which,
+ * once per request, costs more than anything else done for it.
+ */
+#define KS_HTTP_SPARE_EXCHANGES 256
 
 struct ks_http_thread;
 struct ks_http_conn;
@@ -43,7 +49,8 @@ struct ks_http_exchange {
 	struct ks_http_exchange *dependents;
 	struct ks_http_conn *awaits;
 	uint64_t deadline_ns;
-	struct ks_http_exchange *next_final; /* work list of ks_finalize() */
+	/* Work list of ks_finalize(); spare list once released. */
+	struct ks_http_exchange *next_final;
 	struct ks_http_exchange *prev, *next; /* in conn->queue */
 	struct ks_http_exchange *srv_prev, *srv_next; /* in serving->serving */
 	struct ks_http_exchange *dep_prev,
@@ -86,6 +93,8 @@ struct ks_http_spans {
 	struct ks_http_exchange *due;
 	struct ks_http_metrics metrics;
 	size_t nr_exchanges;
+	struct ks_http_exchange *spare;
+	size_t nr_spare;
 	uint64_t now_ns; /* of the latest tick */
 	struct ks_http_stats stats;
 };
@@ -162,7 +171,25 @@ static void ks_release(struct ks_http_spans *spans, struct ks_http_exchange *ex)
 			spans->hooks->span_ready(spans->ctx, &ex->span);
 	}
 	spans->nr_exchanges--;
-	free(ex);
+	if (spans->nr_spare == KS_HTTP_SPARE_EXCHANGES) {
+		free(ex);
+		return;
+	}
+	ex->next_final = spans->spare;
+	spans->spare = ex;
+	spans->nr_spare++;
+}
+
+static struct ks_http_exchange *ks_exchange_new(struct ks_http_spans *spans)
+{
+	struct ks_http_exchange *ex = spans->spare;
+
+	if (!ex)
+		return calloc(1, sizeof(*ex));
+	spans->spare = ex->next_final;
+	spans->nr_spare--;
+	memset(ex, 0, sizeof(*ex));
+	return ex;
 }
 
 /* The profiler's entry still says the kernel's guess: correct it. */
@@ -478,7 +505,7 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	if (!hc)
 		return;
 	if (spans->nr_exchanges >= spans->config.max_exchanges ||
-	    !(ex = calloc(1, sizeof(*ex)))) {
+	    !(ex = ks_exchange_new(spans))) {
 		spans->stats.exchanges_refused++;
 		hc->refused_tail++;
 		return;
@@ -661,6 +688,7 @@ void ks_http_spans_finish(struct ks_http_spans *spans, uint64_t now_ns)
 void ks_http_spans_free(struct ks_http_spans *spans, uint64_t now_ns)
 {
 	struct ks_http_thread *thread, *tmp;
+	struct ks_http_exchange *ex;
 
 	if (!spans)
 		return;
@@ -668,6 +696,10 @@ void ks_http_spans_free(struct ks_http_spans *spans, uint64_t now_ns)
 	HASH_ITER(hh, spans->threads, thread, tmp)
 		ks_thread_free(spans, thread);
 	ks_http_metrics_clear(&spans->metrics);
+	while ((ex = spans->spare)) {
+		spans->spare = ex->next_final;
+		free(ex);
+	}
 	free(spans);
 }
 

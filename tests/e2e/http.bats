@@ -154,7 +154,7 @@ url() {
 			.attrs["server.port"] == $port and .attrs["client.address"] == "127.0.0.1" and
 			.attrs["network.protocol.version"] == "1.1" and
 			(.attrs["thread.id"] | tonumber) > 0 and .attrs["thread.name"] == "nginx") and
-		([.[].attrs["client.port"]] | unique | length) == 1 and
+		([.[].attrs["network.peer.port"]] | unique | length) == 1 and
 		([.[] | [.attrs["url.path"], .attrs["http.response.status_code"], (.status.code // 0)]] | sort) ==
 			([["/index.html", "200", 0], ["/missing", "404", 0],
 			  ["/index.html", "200", 0], ["/boom", "503", 2]] | sort) and
