@@ -768,6 +768,30 @@ ks_http_spans_metrics(const struct ks_http_spans *spans)
 	return &spans->metrics;
 }
 
+void ks_http_stats_foreach(const struct ks_http_stats *stats,
+			   ks_http_counter_fn fn, void *ctx)
+{
+	const struct {
+		const char *name;
+		uint64_t value;
+	} counters[] = {
+		{ "connections_opened", stats->connections_opened },
+		{ "connections_refused", stats->connections_refused },
+		{ "not_http", stats->not_http },
+		{ "spans", stats->spans },
+		{ "unsampled", stats->unsampled },
+		{ "failed", stats->failed },
+		{ "peer_joined", stats->joined },
+		{ "peer_join_expired", stats->join_expired },
+		{ "exchanges_refused", stats->exchanges_refused },
+		{ "desyncs", stats->desyncs },
+		{ "malformed", stats->malformed },
+	};
+
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		fn(ctx, counters[i].name, counters[i].value);
+}
+
 void ks_http_spans_stats(const struct ks_http_spans *spans,
 			 struct ks_http_stats *stats)
 {

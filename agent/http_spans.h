@@ -162,4 +162,11 @@ ks_http_spans_metrics(const struct ks_http_spans *spans);
 void ks_http_spans_stats(const struct ks_http_spans *spans,
 			 struct ks_http_stats *stats);
 
+typedef void (*ks_http_counter_fn)(void *ctx, const char *name, uint64_t value);
+
+/* Each counter of stats (all but the connections gauge), as outputs name
+ * them: "not_http", "peer_joined"... */
+void ks_http_stats_foreach(const struct ks_http_stats *stats,
+			   ks_http_counter_fn fn, void *ctx);
+
 #endif /* KS_HTTP_SPANS_H */

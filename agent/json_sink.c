@@ -319,30 +319,17 @@ static json_object *ks_export_json(const struct ks_otlp_stats *stats)
 	return signals;
 }
 
+static void ks_add_counter(void *ctx, const char *name, uint64_t value)
+{
+	ks_add(ctx, name, json_object_new_uint64(value));
+}
+
 static json_object *ks_http_json(const struct ks_http_stats *st)
 {
 	json_object *obj = json_object_new_object();
-	const struct {
-		const char *name;
-		uint64_t value;
-	} fields[] = {
-		{ "connections", st->connections },
-		{ "connections_opened", st->connections_opened },
-		{ "connections_refused", st->connections_refused },
-		{ "not_http", st->not_http },
-		{ "spans", st->spans },
-		{ "unsampled", st->unsampled },
-		{ "failed", st->failed },
-		{ "peer_joined", st->joined },
-		{ "peer_join_expired", st->join_expired },
-		{ "exchanges_refused", st->exchanges_refused },
-		{ "desyncs", st->desyncs },
-		{ "malformed", st->malformed },
-	};
 
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		ks_add(obj, fields[i].name,
-		       json_object_new_uint64(fields[i].value));
+	ks_add(obj, "connections", json_object_new_uint64(st->connections));
+	ks_http_stats_foreach(st, ks_add_counter, obj);
 	return obj;
 }
 

@@ -174,28 +174,18 @@ static void ks_collect_export(struct ks_collector *c,
 				"knotscope.signal", ks_otlp_signal_name(s));
 }
 
+static void ks_emit_http_event(void *ctx, const char *name, uint64_t value)
+{
+	ks_emit(ctx, &agent_http_events, value, "knotscope.http.event", name);
+}
+
 static void ks_collect_http_health(struct ks_collector *c,
 				   const struct ks_agent_health *health)
 {
-	const struct ks_http_stats *st = health->http;
-	const struct {
-		const char *event;
-		uint64_t value;
-	} events[] = {
-		{ "connection_untracked", health->socks_untracked },
-		{ "connection_refused", st->connections_refused },
-		{ "not_http", st->not_http },
-		{ "peer_joined", st->joined },
-		{ "peer_join_expired", st->join_expired },
-		{ "exchange_refused", st->exchanges_refused },
-		{ "desync", st->desyncs },
-		{ "unsampled", st->unsampled },
-	};
-
-	ks_emit(c, &agent_http_connections, st->connections, NULL, NULL);
-	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
-		ks_emit(c, &agent_http_events, events[i].value,
-			"knotscope.http.event", events[i].event);
+	ks_emit(c, &agent_http_connections, health->http->connections, NULL,
+		NULL);
+	ks_emit_http_event(c, "connections_untracked", health->socks_untracked);
+	ks_http_stats_foreach(health->http, ks_emit_http_event, c);
 }
 
 static void ks_collect_agent(struct ks_collector *c,
