@@ -137,6 +137,28 @@ expect_eq() {
 
 # --- OTLP: tests/otlp/receiver.js decodes with OpenTelemetry's own code.
 
+# No OTEL_* setting of the environment the tests run in leaks into them.
+clear_otel_env() {
+	local var
+
+	for var in $(compgen -e); do
+		case "$var" in
+		OTEL_*) unset "$var" ;;
+		esac
+	done
+}
+
+# Before each test that exports: a clear environment, no receiver yet, an
+# empty $RECEIVED, and quick batches, so tests wait for data rather than
+# for timers.
+otlp_test_setup() {
+	clear_otel_env
+	RECEIVER_PID=
+	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
+	: >"$RECEIVED"
+	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
+}
+
 # Starts the receiver with the given options and waits until it listens:
 # it prints its port only then.  Points the exporter at it.
 start_receiver() {

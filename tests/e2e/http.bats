@@ -8,6 +8,7 @@
 # OpenTelemetry's own code.  What is asserted is what a backend would read.
 
 load helpers
+load nginx
 
 PYTHON=/usr/bin/python3
 PIN=/sys/fs/bpf/otel/traces_ctx_v1
@@ -28,18 +29,8 @@ setup_file() {
 }
 
 setup() {
-	local var
-
-	for var in $(compgen -e); do
-		case "$var" in
-		OTEL_*) unset "$var" ;;
-		esac
-	done
+	otlp_test_setup
 	SERVER_PIDS=
-	RECEIVER_PID=
-	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
-	: >"$RECEIVED"
-	export OTEL_BSP_SCHEDULE_DELAY=200
 }
 
 teardown() {
@@ -67,37 +58,16 @@ listening() {
 start_nginx() {
 	NGINX_DIR="$BATS_TEST_TMPDIR/nginx"
 	NGINX_PORT="$(free_port)"
-	mkdir -p "$NGINX_DIR/html/slow" "$NGINX_DIR/html/dav" "$NGINX_DIR/tmp"
+	nginx_conf "$NGINX_DIR" "$NGINX_PORT" '
+		location /boom { return 503; }
+		location /slow/ { limit_rate 50k; }
+		location /dav/ { dav_methods PUT; }'
+	mkdir -p "$NGINX_DIR/html/slow" "$NGINX_DIR/html/dav"
 	echo hello >"$NGINX_DIR/html/index.html"
 	head -c 1048576 /dev/urandom >"$NGINX_DIR/html/big.bin"
 	head -c 102400 /dev/zero >"$NGINX_DIR/html/slow/file.bin"
-	# Workers as root: bats' temporary directories are private to it.
-	cat >"$NGINX_DIR/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes 1;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $NGINX_DIR/tmp;
-	proxy_temp_path $NGINX_DIR/tmp;
-	fastcgi_temp_path $NGINX_DIR/tmp;
-	uwsgi_temp_path $NGINX_DIR/tmp;
-	scgi_temp_path $NGINX_DIR/tmp;
-	server {
-		listen 127.0.0.1:$NGINX_PORT;
-		root $NGINX_DIR/html;
-		sendfile on;
-		location /boom { return 503; }
-		location /slow/ { limit_rate 50k; }
-		location /dav/ { dav_methods PUT; }
-	}
-}
-EOF
-	nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" &
-	SERVER_PIDS="$SERVER_PIDS $!"
+	nginx_start "$NGINX_DIR"
+	SERVER_PIDS="$SERVER_PIDS $NGINX_MASTER"
 	wait_until 10 listening "$NGINX_PORT"
 }
 

@@ -14,19 +14,8 @@ setup_file() {
 }
 
 setup() {
-	local var
-
-	for var in $(compgen -e); do
-		case "$var" in
-		OTEL_*) unset "$var" ;;
-		esac
-	done
+	otlp_test_setup
 	WORKLOAD_PIDS=
-	RECEIVER_PID=
-	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
-	: >"$RECEIVED"
-	# Quick batches, so tests wait for data rather than for timers.
-	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
 }
 
 teardown() {

@@ -15,14 +15,8 @@ setup_file() {
 }
 
 setup() {
-	local var
-
 	# Only what a test sets may reach the exporter.
-	for var in $(compgen -e); do
-		case "$var" in
-		OTEL_*) unset "$var" ;;
-		esac
-	done
+	clear_otel_env
 	DRIVER="$ROOT/build/tests/otlp/otlp_driver"
 	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
 	STATS="$BATS_TEST_TMPDIR/stats.json"
