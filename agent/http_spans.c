@@ -51,17 +51,17 @@ struct ks_http_exchange {
 	uint64_t deadline_ns;
 	/* Work list of ks_finalize(); spare list once released. */
 	struct ks_http_exchange *next_final;
-	struct ks_http_exchange *prev, *next; /* in conn->queue */
-	struct ks_http_exchange *srv_prev, *srv_next; /* in serving->serving */
-	struct ks_http_exchange *dep_prev,
-		*dep_next; /* in parent->dependents */
-	struct ks_http_exchange *wait_prev, *wait_next; /* in awaits->waiters */
-	struct ks_http_exchange *due_prev, *due_next; /* in spans->due */
+	/* Links in conn->queue, serving->serving, parent->dependents,
+	 * awaits->waiters and spans->due. */
+	struct ks_http_exchange *prev, *next;
+	struct ks_http_exchange *srv_prev, *srv_next;
+	struct ks_http_exchange *dep_prev, *dep_next;
+	struct ks_http_exchange *wait_prev, *wait_next;
+	struct ks_http_exchange *due_prev, *due_next;
 };
 
 /* What this file keeps per connection. */
 struct ks_http_conn {
-	struct ks_conn *conn;
 	/* Requests awaiting their response, oldest first. */
 	struct ks_http_exchange *queue;
 	/* Server exchanges elsewhere waiting for this client's requests. */
@@ -283,11 +283,8 @@ static void ks_set_parent(struct ks_http_spans *spans,
 
 static struct ks_http_conn *ks_http_conn_of(struct ks_conn *conn)
 {
-	if (!conn->http) {
+	if (!conn->http)
 		conn->http = calloc(1, sizeof(*conn->http));
-		if (conn->http)
-			conn->http->conn = conn;
-	}
 	return conn->http;
 }
 
@@ -476,7 +473,7 @@ static void ks_server_request(struct ks_http_spans *spans,
 }
 
 static void ks_client_request(struct ks_http_spans *spans,
-			      struct ks_http_exchange *ex, struct ks_conn *conn,
+			      struct ks_http_exchange *ex,
 			      const struct ks_http_message *msg)
 {
 	const struct ks_conn_feed *feed = &spans->conns.feed;
@@ -528,7 +525,7 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	if (conn->role == KS_CONN_SERVER)
 		ks_server_request(spans, ex, conn, msg);
 	else
-		ks_client_request(spans, ex, conn, msg);
+		ks_client_request(spans, ex, msg);
 }
 
 /* The response ended (or broke off): so does the exchange. */
