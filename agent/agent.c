@@ -69,7 +69,10 @@ static void ks_on_process_gone(void *ctx, struct ks_process *process)
 
 	ks_symbolizer_forget(agent->model.symbolizer, process->tgid);
 	if (agent->telemetry)
-		ks_telemetry_process_gone(agent->telemetry, process);
+		ks_telemetry_process_gone(agent->telemetry, &agent->model,
+					  process);
+	if (agent->model.http)
+		ks_http_spans_forget_metrics(agent->model.http, process->tgid);
 }
 
 static void ks_on_http_span(void *ctx, const struct ks_http_span *span)

@@ -176,16 +176,32 @@ void ks_http_metrics_clear(struct ks_http_metrics *metrics)
 		ks_proc_free(metrics, metrics->procs);
 }
 
+static void ks_proc_foreach(const struct ks_http_metrics_proc *proc,
+			    ks_http_series_fn fn, void *ctx)
+{
+	const struct ks_http_series *series;
+
+	for (int kind = KS_HTTP_SPAN_SERVER; kind < KS_HTTP_NR_KINDS; kind++)
+		for (series = proc->series[kind]; series;
+		     series = series->hh.next)
+			fn(ctx, proc->tgid, series);
+}
+
 void ks_http_metrics_foreach(const struct ks_http_metrics *metrics,
 			     ks_http_series_fn fn, void *ctx)
 {
 	const struct ks_http_metrics_proc *proc;
-	const struct ks_http_series *series;
 
 	for (proc = metrics->procs; proc; proc = proc->hh.next)
-		for (int kind = KS_HTTP_SPAN_SERVER; kind < KS_HTTP_NR_KINDS;
-		     kind++)
-			for (series = proc->series[kind]; series;
-			     series = series->hh.next)
-				fn(ctx, proc->tgid, series);
+		ks_proc_foreach(proc, fn, ctx);
+}
+
+void ks_http_metrics_foreach_of(const struct ks_http_metrics *metrics,
+				uint32_t tgid, ks_http_series_fn fn, void *ctx)
+{
+	const struct ks_http_metrics_proc *proc;
+
+	HASH_FIND(hh, metrics->procs, &tgid, sizeof(tgid), proc);
+	if (proc)
+		ks_proc_foreach(proc, fn, ctx);
 }

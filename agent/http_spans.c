@@ -756,6 +756,10 @@ void ks_http_spans_process_gone(struct ks_http_spans *spans, uint32_t tgid,
 	HASH_ITER(hh, spans->threads, thread, tmp)
 		if (thread->tgid == tgid)
 			ks_http_spans_thread_exit(spans, tgid, thread->tid);
+}
+
+void ks_http_spans_forget_metrics(struct ks_http_spans *spans, uint32_t tgid)
+{
 	ks_http_metrics_drop_process(&spans->metrics, tgid);
 }
 

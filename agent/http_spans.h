@@ -153,9 +153,13 @@ void ks_http_spans_tick(struct ks_http_spans *spans, uint64_t now_ns);
 
 void ks_http_spans_thread_exit(struct ks_http_spans *spans, uint32_t tgid,
 			       uint32_t tid);
-/* The process exited or exec'd: its connections end as of now_ns. */
+/*
+ * The process exited or exec'd: its connections end as of now_ns.  Its
+ * metrics stay until ks_http_spans_forget_metrics(), to be sent last.
+ */
 void ks_http_spans_process_gone(struct ks_http_spans *spans, uint32_t tgid,
 				uint64_t now_ns);
+void ks_http_spans_forget_metrics(struct ks_http_spans *spans, uint32_t tgid);
 
 const struct ks_http_metrics *
 ks_http_spans_metrics(const struct ks_http_spans *spans);

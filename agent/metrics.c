@@ -350,3 +350,18 @@ void ks_metrics_collect(const struct ks_model *model,
 		ks_http_metrics_foreach(ks_http_spans_metrics(model->http),
 					ks_collect_http_series, &http);
 }
+
+void ks_metrics_collect_process(const struct ks_model *model,
+				struct ks_process *process, ks_metric_fn fn,
+				void *ctx)
+{
+	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_http_collector http = { .c = &c, .model = model };
+
+	if (process->stats.futex_waits)
+		ks_collect_process(&c, process);
+	if (model->http)
+		ks_http_metrics_foreach_of(ks_http_spans_metrics(model->http),
+					   process->tgid,
+					   ks_collect_http_series, &http);
+}

@@ -79,4 +79,9 @@ void ks_metrics_collect(const struct ks_model *model,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx);
 
+/* The samples of one process alone: its last, when it goes. */
+void ks_metrics_collect_process(const struct ks_model *model,
+				struct ks_process *process, ks_metric_fn fn,
+				void *ctx);
+
 #endif /* KS_METRICS_H */

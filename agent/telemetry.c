@@ -24,6 +24,7 @@ struct ks_telemetry {
 	uint64_t min_wait_ns;
 	uint64_t metric_interval_ns;
 	uint64_t last_metrics_mono_ns;
+	bool stopping; /* the final snapshot is sent or being sent */
 };
 
 struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
@@ -68,6 +69,7 @@ int ks_telemetry_start(struct ks_telemetry *telemetry)
 
 void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 {
+	telemetry->stopping = true;
 	ks_otlp_exporter_stop(telemetry->exporter, timeout_ms);
 }
 
@@ -98,13 +100,6 @@ static struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 		process->resource = ks_otlp_resource_new(&attrs);
 	}
 	return process->resource;
-}
-
-void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
-			       struct ks_process *process)
-{
-	ks_otlp_resource_put(process->resource);
-	process->resource = NULL;
 }
 
 static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
@@ -445,9 +440,11 @@ static void ks_add_sample(void *ctx, const struct ks_metric_sample *sample)
 	ks_add_point(b, sample);
 }
 
-void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
-				const struct ks_model *model,
-				const struct ks_agent_health *health)
+/* All metrics with health, or process's alone. */
+static void ks_send_metrics(struct ks_telemetry *telemetry,
+			    const struct ks_model *model,
+			    struct ks_process *process,
+			    const struct ks_agent_health *health)
 {
 	struct ks_otlp_builder builder = {
 		.telemetry = telemetry,
@@ -459,9 +456,31 @@ void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
 	builder.snapshot = ks_otlp_metrics_new();
 	if (!builder.snapshot)
 		return;
-	ks_metrics_collect(model, health, ks_add_sample, &builder);
+	if (process)
+		ks_metrics_collect_process(model, process, ks_add_sample,
+					   &builder);
+	else
+		ks_metrics_collect(model, health, ks_add_sample, &builder);
 	ks_builder_flush(&builder);
 	ks_otlp_export_metrics(telemetry->exporter, builder.snapshot);
+}
+
+void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
+			       const struct ks_model *model,
+			       struct ks_process *process)
+{
+	/* Cumulative series end with the process: their last values. */
+	if (!telemetry->stopping)
+		ks_send_metrics(telemetry, model, process, NULL);
+	ks_otlp_resource_put(process->resource);
+	process->resource = NULL;
+}
+
+void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
+				const struct ks_model *model,
+				const struct ks_agent_health *health)
+{
+	ks_send_metrics(telemetry, model, NULL, health);
 }
 
 void ks_telemetry_tick(struct ks_telemetry *telemetry,

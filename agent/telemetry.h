@@ -31,7 +31,12 @@ void ks_telemetry_free(struct ks_telemetry *telemetry);
 /* The model's hooks, to pass as model->hooks with the telemetry as ctx. */
 extern const struct ks_model_hooks ks_telemetry_hooks;
 
+/*
+ * process leaves the model: its metrics are sent one last time (unless the
+ * run is ending: the final snapshot has them), then its resource goes.
+ */
 void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
+			       const struct ks_model *model,
 			       struct ks_process *process);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);

@@ -318,10 +318,12 @@ tracked_sockets_are() {
 	start_nginx
 	start_threaded
 	start_receiver
-	start_agent --http --http-route '/call' --comm nginx --comm python3
+	start_agent --http --http-route '/call' --comm nginx --comm python3 --comm curl
 	curl -s -o /dev/null "$(url "$THREADED_PORT" "/call?port=$NGINX_PORT&path=/index.html")"
 	curl -s -o /dev/null "$(url "$NGINX_PORT" /missing)"
-	wait_until 10 has_metric '.name == "http.client.request.duration"'
+	# curl is gone long before a periodic export: its last values are
+	# sent when it exits.
+	wait_until 10 has_metric '.name == "http.client.request.duration" and .resource["service.name"] == "curl"'
 	stop_agent
 
 	metrics | jq -e -s --arg port "$NGINX_PORT" '
@@ -337,7 +339,8 @@ tracked_sockets_are() {
 		any(.histogram.dataPoints[]; .attributes | from_entries |
 			.["http.response.status_code"].intValue == "404")' >/dev/null
 	metrics | jq -e -s --arg port "$NGINX_PORT" '
-		[.[] | select(.name == "http.client.request.duration")] | last |
+		[.[] | select(.name == "http.client.request.duration" and
+			(.resource["service.name"] | startswith("python3")))] | last |
 		.histogram.dataPoints[0].attributes | from_entries |
 		.["server.address"].stringValue == "127.0.0.1" and
 		.["server.port"].intValue == $port and .["http.response.status_code"].intValue == "200"' >/dev/null
