@@ -238,11 +238,15 @@ FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 25
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
-	-Wshadow -Wstrict-prototypes -Iagent \
+	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iagent -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c
+FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c \
+	agent/sock_record.c agent/conn_table.c agent/http_spans.c \
+	agent/http_metrics.c agent/http_semconv.c agent/http_route.c \
+	agent/histogram.c agent/trace_ids.c
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h \
+		include/knotscope_abi.h tests/unit/sock_records.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
 

@@ -25,6 +25,7 @@
 #include "model.h"
 #include "scan.h"
 #include "telemetry.h"
+#include "trace_ctx_map.h"
 
 /*
  * How often the ring buffer is drained and the graph examined.  The kernel
@@ -55,6 +56,8 @@ struct ks_agent {
 	struct ks_http_server *http;
 	int bpf_stats_fd; /* keeps BPF run-time statistics on; -1: off */
 	bool pinned;
+	struct ks_trace_ctx_map trace_ctx;
+	struct ks_http_stats http_stats; /* the latest snapshot */
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -86,7 +89,10 @@ static void ks_on_process_gone(void *ctx, struct ks_process *process)
 	if (agent->lock_stats && process->stats.lock_waits)
 		ks_lock_stats_forget_process(agent->lock_stats, process->tgid);
 	if (agent->telemetry)
-		ks_telemetry_process_gone(agent->telemetry, process);
+		ks_telemetry_process_gone(agent->telemetry, &agent->model,
+					  process);
+	if (agent->model.http)
+		ks_http_spans_forget_metrics(agent->model.http, process->tgid);
 	if (agent->model.precise) {
 		ks_precise_detach(agent->model.precise, process->tgid);
 		ks_lockorder_process_gone(agent->model.lockorder,
@@ -124,6 +130,53 @@ static int ks_setup_precise(struct ks_agent *agent)
 	return 0;
 }
 
+static void ks_on_http_span(void *ctx, const struct ks_http_span *span)
+{
+	struct ks_agent *agent = ctx;
+	struct ks_process *process =
+		ks_table_process(&agent->model.table, span->tgid);
+	struct ks_thread *thread =
+		ks_table_thread(&agent->model.table, span->tid);
+
+	if (!agent->telemetry || !process)
+		return;
+	ks_telemetry_http_span(
+		agent->telemetry, process, span,
+		thread && thread->tgid == span->tgid ? thread->comm : NULL);
+}
+
+static void ks_on_trace_ctx_update(void *ctx, uint64_t pid_tgid,
+				   const uint8_t span_id[8],
+				   const uint8_t trace_id[16])
+{
+	struct ks_agent *agent = ctx;
+
+	ks_trace_ctx_map_update(&agent->trace_ctx, pid_tgid, span_id, trace_id);
+}
+
+static void ks_on_trace_ctx_retract(void *ctx, uint64_t pid_tgid,
+				    const uint8_t span_id[8])
+{
+	struct ks_agent *agent = ctx;
+
+	ks_trace_ctx_map_retract(&agent->trace_ctx, pid_tgid, span_id);
+}
+
+static void ks_on_forget_sock(void *ctx, uint32_t tgid, int32_t fd)
+{
+	struct ks_agent *agent = ctx;
+
+	if (agent->capture)
+		ks_capture_forget_sock(agent->capture, tgid, fd);
+}
+
+static const struct ks_http_hooks ks_agent_http_hooks = {
+	.span_ready = ks_on_http_span,
+	.trace_ctx_update = ks_on_trace_ctx_update,
+	.trace_ctx_retract = ks_on_trace_ctx_retract,
+	.forget_sock = ks_on_forget_sock,
+};
+
 /*
  * The agent's own counters.  export is filled when OTLP export is on, hb
  * when happens-before is tracked; both must live as long as health is used.
@@ -141,6 +194,11 @@ static void ks_agent_health(struct ks_agent *agent,
 		memcpy(health->kernel_lost, kernel.reserve_failed,
 		       sizeof(health->kernel_lost));
 		health->untracked_waits = kernel.inflight_full;
+		health->socks_untracked = kernel.socks_full;
+	}
+	if (agent->model.http) {
+		ks_http_spans_stats(agent->model.http, &agent->http_stats);
+		health->http = &agent->http_stats;
 	}
 	health->malformed = agent->model.malformed;
 	health->deadlocks = ks_detector_nr_reported(agent->model.detector);
@@ -272,6 +330,8 @@ static void ks_tick(struct ks_agent *agent)
 	ks_capture_consume(agent->capture);
 	/* After draining: records may be newer than an earlier reading. */
 	now = ks_now_mono_ns();
+	if (agent->model.http)
+		ks_http_spans_tick(agent->model.http, now);
 	if (ks_detector_wants_tick(agent->model.detector, now))
 		ks_detector_tick(agent->model.detector, &agent->model.table,
 				 now);
@@ -357,6 +417,8 @@ static void ks_finish(struct ks_agent *agent)
 	if (agent->board)
 		ks_board_set_phase(agent->board, KS_PHASE_STOPPING);
 	ks_capture_consume(agent->capture);
+	if (agent->model.http)
+		ks_http_spans_finish(agent->model.http, ks_now_mono_ns());
 	ks_agent_health(agent, &health, &export, &hb);
 	ks_unpin(agent);
 	ks_capture_close(agent->capture);
@@ -405,6 +467,7 @@ static void ks_summarize(struct ks_agent *agent)
 	summary.malformed = health.malformed;
 	summary.deadlocks = health.deadlocks;
 	summary.export = health.export;
+	summary.http = health.http;
 	summary.duration_s =
 		(double)(ks_now_mono_ns() - agent->started_ns) / 1e9;
 	ks_info("stopped after %.1f s: %llu futex waits seen, %llu records "
@@ -418,6 +481,34 @@ static void ks_summarize(struct ks_agent *agent)
 	if (agent->model.sink)
 		ks_json_write_summary(agent->model.sink, &summary,
 				      &agent->model.table);
+}
+
+/*
+ * HTTP spans: the shared traces_ctx_v1 map (none is fine: profilers then
+ * just do without), and what turns socket records into spans.
+ */
+static int ks_setup_http(struct ks_agent *agent,
+			 struct ks_capture_config *capture)
+{
+	const struct ks_options *options = agent->options;
+	struct ks_http_spans_config config = {
+		.keep_query = options->http_query,
+		.routes = &options->http_routes,
+		.join_wait_ns = KS_HTTP_JOIN_WAIT_NS,
+		.max_conns = KS_MAX_SOCKS,
+		.max_exchanges = KS_HTTP_MAX_EXCHANGES,
+	};
+
+	capture->http = options->http;
+	capture->capture_bytes = options->http_capture_bytes;
+	if (!options->http)
+		return 0;
+	if (options->bpffs)
+		ks_trace_ctx_map_open(&agent->trace_ctx, options->bpffs);
+	capture->trace_ctx_fd = agent->trace_ctx.fd;
+	agent->model.http =
+		ks_http_spans_new(&config, &ks_agent_http_hooks, agent);
+	return agent->model.http ? 0 : -ENOMEM;
 }
 
 /*
@@ -593,6 +684,7 @@ int ks_agent_run(const struct ks_options *options)
 {
 	struct ks_agent agent = {
 		.options = options,
+		.trace_ctx = { .fd = -1 },
 		.epoll_fd = -1,
 		.signal_fd = -1,
 		.timer_fd = -1,
@@ -604,6 +696,7 @@ int ks_agent_run(const struct ks_options *options)
 		.precise = ks_wants_precise(options),
 		.offcpu_min_ns = options->offcpu_min_ns,
 		.attach_mode = options->attach_mode,
+		.trace_ctx_fd = -1,
 		.on_record = ks_on_record,
 		.ctx = &agent,
 	};
@@ -666,6 +759,10 @@ int ks_agent_run(const struct ks_options *options)
 	if (ks_setup_dashboard(&agent))
 		goto cleanup;
 
+	if (ks_setup_http(&agent, &capture_config)) {
+		ks_err("out of memory\n");
+		goto cleanup;
+	}
 	ks_clock_resample();
 	if (ks_capture_open(&agent.capture, &capture_config))
 		goto cleanup;
@@ -674,6 +771,9 @@ int ks_agent_run(const struct ks_options *options)
 			agent.dashboard, ks_capture_attach_mode(agent.capture));
 	if (ks_setup_inspection(&agent))
 		goto cleanup;
+	agent.trace_ctx.nr_own_progs =
+		ks_capture_prog_ids(agent.capture, agent.trace_ctx.own_progs,
+				    KS_TRACE_CTX_MAX_OWN_PROGS);
 	/* Attached first, then scanned: nothing falls between the two. */
 	ks_scan(&agent.model, ks_track_wait, &agent, &scan);
 	if (ks_wants_precise(options) && ks_setup_precise(&agent)) {
@@ -715,6 +815,9 @@ cleanup:
 	if (agent.capture)
 		ks_unpin(&agent);
 	ks_capture_close(agent.capture);
+	agent.capture = NULL;
+	ks_trace_ctx_map_close(&agent.trace_ctx);
+	ks_http_spans_free(agent.model.http, ks_now_mono_ns());
 	/* Last: probes answer "stopping" until the very end. */
 	ks_drop_dashboard(&agent);
 	ks_table_clear(&agent.model.table);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,32 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 		return capture->has_lock_contention;
 	if (ks_has_prefix(prog, "ks_mutex"))
 		return config->precise;
+	if (ks_has_prefix(prog, "ks_sock_"))
+		return config->http;
 	return true;
+}
+
+/*
+ * Socket maps are preallocated: without --http they shrink to nothing, and
+ * traces_ctx_v1 is the shared one only when the agent found or made it.
+ */
+static int ks_size_socket_maps(struct knotscope_bpf *skel,
+			       const struct ks_capture_config *config)
+{
+	int err = 0;
+
+	if (!config->http) {
+		err = bpf_map__set_max_entries(skel->maps.ks_socks, 1);
+		if (!err)
+			err = bpf_map__set_max_entries(
+				skel->maps.ks_agent_conns, 1);
+		if (err)
+			return err;
+	}
+	if (config->http && config->trace_ctx_fd >= 0)
+		return bpf_map__reuse_fd(skel->maps.ks_traces_ctx,
+					 config->trace_ctx_fd);
+	return bpf_map__set_max_entries(skel->maps.ks_traces_ctx, 1);
 }
 
 static int ks_capture_load(struct ks_capture *capture,
@@ -80,8 +106,13 @@ static int ks_capture_load(struct ks_capture *capture,
 	skel->rodata->ks_filter_mode = ks_selection_filter_mode(selection);
 	skel->rodata->ks_wakeup_bytes = config->ringbuf_bytes / 4;
 	skel->rodata->ks_offcpu_min_ns = config->offcpu_min_ns;
+	skel->rodata->ks_capture_bytes = config->capture_bytes;
+	skel->rodata->ks_publish_trace_ctx =
+		config->http && config->trace_ctx_fd >= 0;
 	err = bpf_map__set_max_entries(skel->maps.ks_events,
 				       config->ringbuf_bytes);
+	if (!err)
+		err = ks_size_socket_maps(skel, config);
 	if (err)
 		goto fail;
 	bpf_object__for_each_program(prog, skel->obj) {
@@ -255,6 +286,7 @@ int ks_capture_read_stats(const struct ks_capture *capture,
 				per_cpu[cpu].reserve_failed[k];
 		}
 		sum->inflight_full += per_cpu[cpu].inflight_full;
+		sum->socks_full += per_cpu[cpu].socks_full;
 	}
 	free(per_cpu);
 	return err;
@@ -267,4 +299,32 @@ int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 	return bpf_map__update_elem(capture->skel->maps.ks_inflight, &tid,
 				    sizeof(tid), inflight, sizeof(*inflight),
 				    BPF_NOEXIST);
+}
+
+unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
+				 uint32_t *ids, unsigned int max)
+{
+	struct bpf_program *prog;
+	unsigned int nr = 0;
+
+	bpf_object__for_each_program(prog, capture->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (nr < max && fd >= 0 &&
+		    !bpf_obj_get_info_by_fd(fd, &info, &len))
+			ids[nr++] = info.id;
+	}
+	return nr;
+}
+
+void ks_capture_forget_sock(struct ks_capture *capture, uint32_t tgid,
+			    int32_t fd)
+{
+	struct ks_sock_key key = { .tgid = tgid, .fd = fd };
+
+	/* ENOENT is fine: the kernel side may have let go first. */
+	bpf_map__delete_elem(capture->skel->maps.ks_socks, &key, sizeof(key),
+			     0);
 }

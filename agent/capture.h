@@ -21,6 +21,12 @@ struct ks_capture_config {
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
 	bool precise; /* load the uprobe programs of precise mode */
 	const char *attach_mode; /* "tp_btf", "raw_tp", or NULL: either */
+	/* Socket capture for HTTP spans; off: its programs are not loaded. */
+	bool http;
+	uint32_t capture_bytes;
+	/* The shared traces_ctx_v1 map the kernel side publishes spans in,
+	 * or -1: nothing is published. */
+	int trace_ctx_fd;
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 };
@@ -48,5 +54,11 @@ int ks_capture_read_stats(const struct ks_capture *capture,
  */
 int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 			  const struct ks_inflight *inflight);
+/* The ids of the loaded programs, at most max of them; how many. */
+unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
+				 uint32_t *ids, unsigned int max);
+/* The kernel side stops following descriptor fd of process tgid. */
+void ks_capture_forget_sock(struct ks_capture *capture, uint32_t tgid,
+			    int32_t fd);
 
 #endif /* KS_CAPTURE_H */

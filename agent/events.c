@@ -26,11 +26,15 @@ const char *ks_event_kind_name(unsigned int kind)
 		[KS_EV_LOCK_CALL] = "lock_call",
 		[KS_EV_LOCK_RESULT] = "lock_result",
 		[KS_EV_WAKEUP] = "wakeup",
+		[KS_EV_SOCK_OPEN] = "sock_open",
+		[KS_EV_SOCK_DATA] = "sock_data",
+		[KS_EV_SOCK_CLOSE] = "sock_close",
 	};
 
 	return kind < KS_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
 }
 
+/* The smallest each kind can be; socket data records carry bytes too. */
 static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_WAIT_BEGIN] = sizeof(struct ks_wait_begin),
 	[KS_EV_WAIT_END] = sizeof(struct ks_wait_end),
@@ -47,6 +51,9 @@ static const size_t ks_record_size[KS_EV_KIND_MAX] = {
 	[KS_EV_LOCK_CALL] = sizeof(struct ks_lock_call_rec),
 	[KS_EV_LOCK_RESULT] = sizeof(struct ks_lock_result),
 	[KS_EV_WAKEUP] = sizeof(struct ks_wakeup),
+	[KS_EV_SOCK_OPEN] = sizeof(struct ks_sock_open),
+	[KS_EV_SOCK_DATA] = sizeof(struct ks_sock_data),
+	[KS_EV_SOCK_CLOSE] = sizeof(struct ks_sock_close),
 };
 
 int ks_model_subscribe(struct ks_model *model,
@@ -90,9 +97,14 @@ struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 	return thread;
 }
 
+/* The process exited, exec'd or stopped matching the selection at ts_ns. */
 static void ks_forget_process(struct ks_model *model,
-			      struct ks_process *process, const char *why)
+			      struct ks_process *process, const char *why,
+			      uint64_t ts_ns)
 {
+	/* First, while the process still has its resource for the spans. */
+	if (model->http)
+		ks_http_spans_process_gone(model->http, process->tgid, ts_ns);
 	if (model->sink && process->stats.futex_waits)
 		ks_json_write_process(model->sink, process, why);
 	ks_table_remove_process(&model->table, process);
@@ -219,7 +231,8 @@ static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
 
 	if (!ks_selection_matches(model->selection, tgid, rec->comm)) {
 		if (process)
-			ks_forget_process(model, process, "unwatched");
+			ks_forget_process(model, process, "unwatched",
+					  rec->hdr.ts_ns);
 		return;
 	}
 	/*
@@ -228,7 +241,7 @@ static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
 	 * process afresh with one thread and new mappings.
 	 */
 	if (process)
-		ks_forget_process(model, process, "exec");
+		ks_forget_process(model, process, "exec", rec->hdr.ts_ns);
 	leader = ks_table_add_thread(
 		&model->table, tgid, tgid, rec->task.pidns_ino,
 		rec->task.ns_tid,
@@ -256,10 +269,14 @@ static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
 		ks_table_remove_thread(&model->table, thread);
 	if (model->lockorder)
 		ks_lockorder_thread_gone(model->lockorder, rec->hdr.tid);
+	if (model->http)
+		ks_http_spans_thread_exit(model->http, rec->hdr.tgid,
+					  rec->hdr.tid);
 	if (rec->flags & KS_EXIT_GROUP_DEAD) {
 		process = ks_table_process(&model->table, rec->hdr.tgid);
 		if (process)
-			ks_forget_process(model, process, "exited");
+			ks_forget_process(model, process, "exited",
+					  rec->hdr.ts_ns);
 	}
 	ks_detector_mark_dirty(model->detector);
 }
@@ -275,7 +292,8 @@ static void ks_on_rename(struct ks_model *model, const struct ks_rename *rec)
 		return;
 	ks_comm_copy(thread->process->comm, rec->comm);
 	if (!ks_selection_matches(model->selection, thread->tgid, rec->comm))
-		ks_forget_process(model, thread->process, "unwatched");
+		ks_forget_process(model, thread->process, "unwatched",
+				  rec->hdr.ts_ns);
 }
 
 static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
@@ -352,6 +370,12 @@ void ks_events_apply(struct ks_model *model, const void *data, size_t size)
 	case KS_EV_LOCK_RESULT:
 		if (model->lockorder)
 			ks_lockorder_result(model->lockorder, data);
+		break;
+	case KS_EV_SOCK_OPEN:
+	case KS_EV_SOCK_DATA:
+	case KS_EV_SOCK_CLOSE:
+		if (model->http && ks_http_spans_apply(model->http, data, size))
+			model->malformed++;
 		break;
 	}
 }

@@ -556,16 +556,17 @@ static void head_done(struct ks_http_parser *p, uint64_t ts_ns)
 	}
 }
 
+/* p->match counts the method's bytes until the version needs it. */
 static void parse_method(struct ks_http_parser *p, uint8_t c)
 {
 	struct ks_http_message *msg = &p->msg;
-	size_t len = strlen(msg->method_name);
 
-	if (c == ' ' && len) {
+	if (c == ' ' && p->match) {
 		msg->method = method_lookup(msg->method_name);
+		p->match = 0;
 		p->state = ST_TARGET;
-	} else if (is_method_char(c) && len < KS_HTTP_METHOD_MAX) {
-		msg->method_name[len] = (char)c;
+	} else if (is_method_char(c) && p->match < KS_HTTP_METHOD_MAX) {
+		msg->method_name[p->match++] = (char)c;
 	} else {
 		syntax_error(p);
 	}
@@ -837,9 +838,32 @@ static uint64_t consume_counted(struct ks_http_parser *p, uint64_t avail)
 	return n;
 }
 
+/*
+ * The value of a field not kept is only checked, byte by byte, as
+ * parse_line_byte() would: the bulk of most heads, taken in one run.
+ * Returns how many bytes it consumed; the first one it stops at (a line
+ * end, a bad byte, the section limit) is parse_line_byte()'s.
+ */
+static size_t skip_other_value(struct ks_http_parser *p, const uint8_t *data,
+			       size_t len)
+{
+	size_t n = 0, room = p->section_bytes < KS_HTTP_SECTION_MAX ?
+				     KS_HTTP_SECTION_MAX - p->section_bytes :
+				     0;
+
+	if (p->field != KS_HTTP_FIELD_OTHER || p->cr)
+		return 0;
+	while (n < len && n < room && is_text(data[n]))
+		n++;
+	p->section_bytes += n;
+	return n;
+}
+
 static void parse(struct ks_http_parser *p, const uint8_t *data, size_t len,
 		  uint64_t ts_ns)
 {
+	size_t skipped;
+
 	size_t i = 0;
 
 	while (i < len) {
@@ -862,6 +886,14 @@ static void parse(struct ks_http_parser *p, const uint8_t *data, size_t len,
 		case ST_BODY_UNTIL_CLOSE:
 			p->msg.body_len += len - i;
 			return;
+		case ST_FIELD_VALUE:
+			skipped = skip_other_value(p, data + i, len - i);
+			if (skipped) {
+				i += skipped;
+				break;
+			}
+			parse_line_byte(p, data[i++], ts_ns);
+			break;
 		default:
 			parse_line_byte(p, data[i++], ts_ns);
 			break;

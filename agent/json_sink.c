@@ -406,6 +406,20 @@ json_object *ks_json_export(const struct ks_otlp_stats *stats)
 	return signals;
 }
 
+static void ks_add_counter(void *ctx, const char *name, uint64_t value)
+{
+	ks_add(ctx, name, json_object_new_uint64(value));
+}
+
+static json_object *ks_http_json(const struct ks_http_stats *st)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "connections", json_object_new_uint64(st->connections));
+	ks_http_stats_foreach(st, ks_add_counter, obj);
+	return obj;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -425,6 +439,8 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
 	if (summary->export)
 		ks_add(obj, "export", ks_json_export(summary->export));
+	if (summary->http)
+		ks_add(obj, "http", ks_http_json(summary->http));
 	for (process = table->processes; process; process = process->hh.next)
 		if (process->stats.futex_waits)
 			json_object_array_add(processes,

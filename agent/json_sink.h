@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+#include "http_spans.h"
 #include "otlp_export.h"
 #include "report.h"
 #include "table.h"
@@ -35,6 +36,7 @@ struct ks_run_summary {
 	uint64_t deadlocks;
 	double duration_s;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
+	const struct ks_http_stats *http; /* NULL without --http */
 };
 
 /* path "-" is stdout.  NULL on error, with errno set. */

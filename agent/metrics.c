@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
 #include <string.h>
 
+#include "http_metrics.h"
 #include "metrics.h"
 #include "otlp_retry.h"
 #include "wait_target.h"
@@ -84,6 +86,30 @@ static const struct ks_metric_desc export_items = {
 		"by what became of them",
 	.type = KS_METRIC_COUNTER,
 };
+static const struct ks_metric_desc http_server_duration = {
+	.name = "http.server.request.duration",
+	.unit = "s",
+	.description = "Duration of HTTP server requests.",
+	.type = KS_METRIC_HISTOGRAM,
+};
+static const struct ks_metric_desc http_client_duration = {
+	.name = "http.client.request.duration",
+	.unit = "s",
+	.description = "Duration of HTTP client requests.",
+	.type = KS_METRIC_HISTOGRAM,
+};
+static const struct ks_metric_desc agent_http_connections = {
+	.name = "knotscope.agent.http.connections",
+	.unit = "{connection}",
+	.description = "TCP connections traced for HTTP now",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc agent_http_events = {
+	.name = "knotscope.agent.http.events",
+	.unit = "{event}",
+	.description = "What became of traced connections and requests, by event",
+	.type = KS_METRIC_COUNTER,
+};
 static const struct ks_metric_desc export_queue = {
 	.name = "knotscope.agent.export.queue.depth",
 	.unit = "{item}",
@@ -145,10 +171,12 @@ static void ks_emit(struct ks_collector *c, const struct ks_metric_desc *desc,
 {
 	c->sample.desc = desc;
 	c->sample.value = value;
-	c->sample.hist = NULL;
+	c->sample.scale = NULL;
 	c->sample.nr_attrs = 0;
 	if (key) {
-		c->sample.attrs[0] = (struct ks_metric_attr){ key, attr_value };
+		c->sample.attrs[0] =
+			(struct ks_metric_attr){ .key = key,
+						 .value = attr_value };
 		c->sample.nr_attrs = 1;
 	}
 	c->fn(c->ctx, &c->sample);
@@ -159,11 +187,12 @@ static void ks_emit_export(struct ks_collector *c, const char *signal,
 {
 	c->sample.desc = &export_items;
 	c->sample.value = value;
-	c->sample.hist = NULL;
-	c->sample.attrs[0] =
-		(struct ks_metric_attr){ "knotscope.signal", signal };
+	c->sample.scale = NULL;
+	c->sample.attrs[0] = (struct ks_metric_attr){ .key = "knotscope.signal",
+						      .value = signal };
 	c->sample.attrs[1] =
-		(struct ks_metric_attr){ "knotscope.outcome", outcome };
+		(struct ks_metric_attr){ .key = "knotscope.outcome",
+					 .value = outcome };
 	c->sample.nr_attrs = 2;
 	c->fn(c->ctx, &c->sample);
 }
@@ -209,6 +238,20 @@ static void ks_collect_hb(struct ks_collector *c, const struct ks_hb_stats *hb)
 	ks_emit(c, &hb_tracked, hb->clock_entries, what, "clock_entries");
 }
 
+static void ks_emit_http_event(void *ctx, const char *name, uint64_t value)
+{
+	ks_emit(ctx, &agent_http_events, value, "knotscope.http.event", name);
+}
+
+static void ks_collect_http_health(struct ks_collector *c,
+				   const struct ks_agent_health *health)
+{
+	ks_emit(c, &agent_http_connections, health->http->connections, NULL,
+		NULL);
+	ks_emit_http_event(c, "connections_untracked", health->socks_untracked);
+	ks_http_stats_foreach(health->http, ks_emit_http_event, c);
+}
+
 static void ks_collect_agent(struct ks_collector *c,
 			     const struct ks_model *model,
 			     const struct ks_agent_health *health)
@@ -244,6 +287,8 @@ static void ks_collect_agent(struct ks_collector *c,
 		ks_collect_export(c, health->export);
 	if (health->hb)
 		ks_collect_hb(c, health->hb);
+	if (health->http)
+		ks_collect_http_health(c, health);
 }
 
 static void ks_collect_process(struct ks_collector *c,
@@ -256,25 +301,108 @@ static void ks_collect_process(struct ks_collector *c,
 	ks_emit(c, &futex_waits, stats->futex_waits, NULL, NULL);
 	ks_emit(c, &lock_waits, stats->lock_waits, NULL, NULL);
 	for (int kind = KS_LOCK_MUTEX; kind < KS_NR_LOCK_KINDS; kind++) {
-		if (!stats->lock_wait[kind].count)
+		if (!stats->lock_wait[kind].summary.count)
 			continue;
 		c->sample.desc = &lock_wait_duration;
-		c->sample.hist = &stats->lock_wait[kind];
-		c->sample.attrs[0] =
-			(struct ks_metric_attr){ "knotscope.lock.kind",
-						 ks_lock_kind_name(kind) };
+		c->sample.scale = &ks_wait_hist_scale;
+		c->sample.buckets = stats->lock_wait[kind].buckets;
+		c->sample.summary = &stats->lock_wait[kind].summary;
+		c->sample.attrs[0] = (struct ks_metric_attr){
+			.key = "knotscope.lock.kind",
+			.value = ks_lock_kind_name(kind),
+		};
 		c->sample.nr_attrs = 1;
 		c->fn(c->ctx, &c->sample);
 	}
 	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
 }
 
-void ks_metrics_collect_process(struct ks_process *process, ks_metric_fn fn,
-				void *ctx)
-{
-	struct ks_collector c = { .fn = fn, .ctx = ctx };
+struct ks_http_collector {
+	struct ks_collector *c;
+	const struct ks_model *model;
+};
 
-	ks_collect_process(&c, process);
+static void ks_add_attr(struct ks_metric_sample *sample,
+			struct ks_metric_attr attr)
+{
+	sample->attrs[sample->nr_attrs++] = attr;
+}
+
+/* The attributes the semantic conventions give the duration metrics. */
+static void ks_http_series_attrs(struct ks_metric_sample *sample,
+				 const struct ks_http_series_key *key,
+				 char *version, size_t size)
+{
+	sample->nr_attrs = 0;
+	if (key->overflow) {
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "otel.metric.overflow",
+					    .type = KS_METRIC_ATTR_BOOL,
+					    .int_value = 1,
+				    });
+		return;
+	}
+	snprintf(version, size, "1.%u", key->version_minor);
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "http.request.method",
+				    .value = key->method,
+			    });
+	ks_add_attr(sample, (struct ks_metric_attr){ .key = "url.scheme",
+						     .value = "http" });
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "network.protocol.version",
+				    .value = version,
+			    });
+	if (key->status)
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "http.response.status_code",
+					    .type = KS_METRIC_ATTR_INT,
+					    .int_value = key->status,
+				    });
+	if (key->error_type[0])
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "error.type",
+					    .value = key->error_type,
+				    });
+	if (key->route)
+		ks_add_attr(sample, (struct ks_metric_attr){
+					    .key = "http.route",
+					    .value = key->route,
+				    });
+	if (key->kind != KS_HTTP_SPAN_CLIENT)
+		return;
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "server.address",
+				    .value = key->server_address,
+			    });
+	ks_add_attr(sample, (struct ks_metric_attr){
+				    .key = "server.port",
+				    .type = KS_METRIC_ATTR_INT,
+				    .int_value = key->server_port,
+			    });
+}
+
+static void ks_collect_http_series(void *ctx, uint32_t tgid,
+				   const struct ks_http_series *series)
+{
+	struct ks_http_collector *hc = ctx;
+	struct ks_collector *c = hc->c;
+	struct ks_process *process = ks_table_process(&hc->model->table, tgid);
+	char version[8];
+
+	if (!process)
+		return;
+	c->sample.process = process;
+	c->sample.start_real_ns = process->first_seen_real_ns;
+	c->sample.desc = series->key.kind == KS_HTTP_SPAN_SERVER ?
+				 &http_server_duration :
+				 &http_client_duration;
+	c->sample.scale = &ks_http_duration_scale;
+	c->sample.buckets = series->buckets;
+	c->sample.summary = &series->summary;
+	ks_http_series_attrs(&c->sample, &series->key, version,
+			     sizeof(version));
+	c->fn(c->ctx, &c->sample);
 }
 
 void ks_metrics_collect(const struct ks_model *model,
@@ -282,6 +410,7 @@ void ks_metrics_collect(const struct ks_model *model,
 			void *ctx)
 {
 	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_http_collector http = { .c = &c, .model = model };
 	struct ks_process *process;
 
 	ks_collect_agent(&c, model, health);
@@ -289,4 +418,22 @@ void ks_metrics_collect(const struct ks_model *model,
 	     process = process->hh.next)
 		if (process->stats.futex_waits)
 			ks_collect_process(&c, process);
+	if (model->http)
+		ks_http_metrics_foreach(ks_http_spans_metrics(model->http),
+					ks_collect_http_series, &http);
+}
+
+void ks_metrics_collect_process(const struct ks_model *model,
+				struct ks_process *process, ks_metric_fn fn,
+				void *ctx)
+{
+	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_http_collector http = { .c = &c, .model = model };
+
+	if (process->stats.futex_waits)
+		ks_collect_process(&c, process);
+	if (model->http)
+		ks_http_metrics_foreach_of(ks_http_spans_metrics(model->http),
+					   process->tgid,
+					   ks_collect_http_series, &http);
 }

@@ -12,14 +12,14 @@
 #include <stdint.h>
 
 #include "hb.h"
+#include "histogram.h"
 #include "model.h"
 #include "otlp_export.h"
-#include "wait_hist.h"
 
 enum ks_metric_type {
 	KS_METRIC_COUNTER, /* monotonic sum */
 	KS_METRIC_GAUGE,
-	KS_METRIC_HISTOGRAM, /* of seconds, from a ks_wait_hist */
+	KS_METRIC_HISTOGRAM, /* of durations, in seconds */
 };
 
 struct ks_metric_desc {
@@ -34,11 +34,19 @@ struct ks_metric_desc {
 	bool nanoseconds;
 };
 
-#define KS_METRIC_MAX_ATTRS 2
+#define KS_METRIC_MAX_ATTRS 8
+
+enum ks_metric_attr_type {
+	KS_METRIC_ATTR_STRING, /* value */
+	KS_METRIC_ATTR_INT, /* int_value */
+	KS_METRIC_ATTR_BOOL, /* int_value != 0 */
+};
 
 struct ks_metric_attr {
 	const char *key;
+	enum ks_metric_attr_type type;
 	const char *value;
+	int64_t int_value;
 };
 
 struct ks_metric_sample {
@@ -47,7 +55,10 @@ struct ks_metric_sample {
 	struct ks_metric_attr attrs[KS_METRIC_MAX_ATTRS];
 	unsigned int nr_attrs;
 	uint64_t value; /* counters and gauges */
-	const struct ks_wait_hist *hist; /* histograms */
+	/* Histograms: nr_bounds + 1 buckets over scale's bounds. */
+	const struct ks_hist_scale *scale;
+	const uint64_t *buckets;
+	const struct ks_hist_summary *summary;
 	uint64_t start_real_ns; /* where the cumulative count starts */
 };
 
@@ -67,26 +78,30 @@ struct ks_agent_health {
 	uint64_t untracked_waits;
 	uint64_t malformed;
 	uint64_t deadlocks;
+	uint64_t socks_untracked; /* connections the kernel could not track */
 	uint64_t started_real_ns;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
 	const struct ks_hb_stats *hb; /* NULL without happens-before */
 	/* Empty when BPF run-time statistics are off. */
 	struct ks_bpf_prog_cost bpf_progs[KS_MAX_BPF_PROGS];
 	unsigned int nr_bpf_progs;
+	const struct ks_http_stats *http; /* NULL without --http */
 };
 
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);
 
 /*
  * Calls fn for every sample: the agent's first, then each watched process
- * that waited on a futex.  Samples of one metric and one resource come one
- * after another.
+ * that waited on a futex, then each that served or made HTTP requests.
+ * Samples of one metric and one resource come one after another.
  */
 void ks_metrics_collect(const struct ks_model *model,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx);
-/* The samples of one process only: its last values, as it goes away. */
-void ks_metrics_collect_process(struct ks_process *process, ks_metric_fn fn,
+
+/* The samples of one process alone: its last, when it goes. */
+void ks_metrics_collect_process(const struct ks_model *model,
+				struct ks_process *process, ks_metric_fn fn,
 				void *ctx);
 
 #endif /* KS_METRICS_H */

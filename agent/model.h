@@ -11,6 +11,7 @@
 
 #include "causality.h"
 #include "detector.h"
+#include "http_spans.h"
 #include "json_sink.h"
 #include "lockorder.h"
 #include "precise.h"
@@ -56,6 +57,7 @@ struct ks_model {
 	struct ks_lockorder *lockorder;
 	/* Happens-before, NULL when no spans are exported. */
 	struct ks_causality *causality;
+	struct ks_http_spans *http; /* NULL without --http */
 	uint64_t events[KS_EV_KIND_MAX];
 	uint64_t malformed;
 };

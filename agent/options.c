@@ -9,6 +9,7 @@
 #include "bpf_pins.h"
 #include "listen_addr.h"
 #include "options.h"
+#include "trace_ctx_map.h"
 #include "version.h"
 
 enum {
@@ -28,6 +29,11 @@ enum {
 	OPT_PIN,
 	OPT_KEEP_PINS,
 	OPT_BPF_STATS,
+	OPT_HTTP,
+	OPT_HTTP_CAPTURE_BYTES,
+	OPT_HTTP_QUERY,
+	OPT_HTTP_ROUTE,
+	OPT_BPFFS,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +57,12 @@ static const struct option long_options[] = {
 	{ "pin", no_argument, NULL, OPT_PIN },
 	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
 	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
+	{ "http", no_argument, NULL, OPT_HTTP },
+	{ "http-capture-bytes", required_argument, NULL,
+	  OPT_HTTP_CAPTURE_BYTES },
+	{ "http-query", no_argument, NULL, OPT_HTTP_QUERY },
+	{ "http-route", required_argument, NULL, OPT_HTTP_ROUTE },
+	{ "bpffs", required_argument, NULL, OPT_BPFFS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -63,8 +75,9 @@ void ks_options_usage(FILE *out)
 		"Usage: knotscope [OPTION]...\n"
 		"Watch running programs with eBPF and report deadlocks as they happen:\n"
 		"threads blocked on each other in a cycle, with the locks, their holders\n"
-		"and the symbolized stacks where each thread waits.  Needs root (or\n"
-		"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
+		"and the symbolized stacks where each thread waits; with --http, also\n"
+		"the HTTP requests they serve and make, as spans and metrics.  Needs root\n"
+		"(or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
 		"\n"
 		"Selection (default: every process on the machine but knotscope):\n"
 		"  -p, --pid PID          watch process PID (repeatable)\n"
@@ -118,6 +131,19 @@ void ks_options_usage(FILE *out)
 		"                         %s/, removed at exit\n"
 		"      --keep-pins        with --pin: leave them there at exit\n"
 		"\n"
+		"HTTP spans and metrics from socket syscalls (plaintext HTTP/1.x; no\n"
+		"header value but traceparent and tracestate, and no body, is kept):\n"
+		"      --http             trace the HTTP requests the watched processes\n"
+		"                         serve (SERVER spans) and make (CLIENT spans)\n"
+		"      --http-capture-bytes N  bytes copied from the start of each read\n"
+		"                         and write (default %u, %u..%u)\n"
+		"      --http-query       keep query strings in url.query and url.full\n"
+		"                         (default: dropped, they may hold secrets)\n"
+		"      --http-route TEMPLATE  a route such as /users/{id} or /static/*,\n"
+		"                         for http.route and span names (repeatable)\n"
+		"      --bpffs DIR|none   BPF filesystem where the traces_ctx_v1 map\n"
+		"                         shared with profilers is pinned (default %s)\n"
+		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
@@ -135,6 +161,8 @@ void ks_options_usage(FILE *out)
 		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
 		"error.\n",
 		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_LISTEN, KS_PIN_DIR,
+		KS_SOCK_CAPTURE_DEFAULT, KS_MIN_CAPTURE_BYTES,
+		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
 		KS_DEFAULT_RINGBUF_MB);
 }
 
@@ -222,6 +250,21 @@ static enum ks_parse_result ks_select_precise(struct ks_options *opts,
 	return result;
 }
 
+static enum ks_parse_result ks_add_route(struct ks_options *opts,
+					 const char *template, FILE *err)
+{
+	struct ks_http_routes *routes = &opts->http_routes;
+
+	if (routes->nr == KS_HTTP_MAX_ROUTES)
+		return ks_bad_value(err, "--http-route", template,
+				    "too many routes");
+	if (!ks_http_route_valid(template))
+		return ks_bad_value(err, "--http-route", template,
+				    "not a path like /users/{id} or /static/*");
+	routes->templates[routes->nr++] = template;
+	return KS_PARSE_RUN;
+}
+
 /* "250us", "1ms", "2s", "100ns"; a bare number is milliseconds. */
 static int ks_parse_duration(const char *text, uint64_t *ns)
 {
@@ -272,6 +315,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
 	opts->listen = KS_DEFAULT_LISTEN;
+	opts->http_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
+	opts->bpffs = KS_DEFAULT_BPFFS;
 
 	optind = 1;
 	opterr = 0;
@@ -397,6 +442,34 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		case OPT_BPF_STATS:
 			opts->bpf_stats = true;
 			break;
+		case OPT_HTTP:
+			opts->http = true;
+			break;
+		case OPT_HTTP_CAPTURE_BYTES:
+			if (ks_parse_uint(optarg, KS_MIN_CAPTURE_BYTES,
+					  KS_SOCK_CAPTURE_MAX, &value))
+				return ks_bad_value(
+					err, "--http-capture-bytes", optarg,
+					"not a number of bytes from "
+					"64 to 4096");
+			opts->http_capture_bytes = value;
+			break;
+		case OPT_HTTP_QUERY:
+			opts->http_query = true;
+			break;
+		case OPT_HTTP_ROUTE:
+			result = ks_add_route(opts, optarg, err);
+			if (result != KS_PARSE_RUN)
+				return result;
+			break;
+		case OPT_BPFFS:
+			if (!*optarg ||
+			    (strcmp(optarg, "none") && *optarg != '/'))
+				return ks_bad_value(err, "--bpffs", optarg,
+						    "not an absolute path or "
+						    "'none'");
+			opts->bpffs = strcmp(optarg, "none") ? optarg : NULL;
+			break;
 		case 'v':
 			opts->verbosity++;
 			break;
@@ -430,6 +503,14 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		return ks_bad_value(err, "--listen-token-file",
 				    opts->listen_token_file,
 				    "needs the HTTP server, not --listen off");
+	if (!opts->http &&
+	    (opts->http_query || opts->http_routes.nr ||
+	     opts->http_capture_bytes != KS_SOCK_CAPTURE_DEFAULT)) {
+		fprintf(err, "knotscope: --http-capture-bytes, --http-query "
+			     "and --http-route need --http\n");
+		fprintf(err, "Try 'knotscope --help' for more information.\n");
+		return KS_PARSE_ERROR;
+	}
 	if (optind < argc) {
 		fprintf(err, "knotscope: unexpected argument '%s'\n",
 			argv[optind]);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "http_route.h"
 #include "knotscope_abi.h"
 #include "preflight.h"
 
@@ -14,6 +15,7 @@
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull
 #define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
+#define KS_MIN_CAPTURE_BYTES 64
 
 struct ks_options {
 	uint32_t pids[KS_MAX_SELECTED];
@@ -48,6 +50,12 @@ struct ks_options {
 	bool pin; /* maps and programs in the BPF filesystem */
 	bool keep_pins; /* ... and left there at exit */
 	bool bpf_stats; /* turn on the kernel's BPF run-time statistics */
+	/* HTTP spans from socket syscalls. */
+	bool http;
+	unsigned int http_capture_bytes;
+	bool http_query; /* keep query strings */
+	struct ks_http_routes http_routes;
+	const char *bpffs; /* NULL: no traces_ctx_v1 for profilers */
 };
 
 enum ks_parse_result {

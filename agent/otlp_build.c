@@ -226,6 +226,18 @@ int ks_otlp_span_set_parent(OtlpSpan *span,
 			    KS_OTLP_SPAN_ID_LEN);
 }
 
+void ks_otlp_span_set_kind(OtlpSpan *span, enum ks_otlp_span_kind kind)
+{
+	span->kind = (Opentelemetry__Proto__Trace__V1__Span__SpanKind)kind;
+}
+
+int ks_otlp_span_set_context(OtlpSpan *span, uint32_t flags,
+			     const char *trace_state)
+{
+	span->flags = flags;
+	return ks_set_string(&span->trace_state, trace_state);
+}
+
 int ks_otlp_span_set_status(OtlpSpan *span, enum ks_otlp_status_code code,
 			    const char *message)
 {

@@ -67,6 +67,13 @@ OtlpSpan *ks_otlp_span_new(const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
 			   uint64_t end_ns);
 int ks_otlp_span_set_parent(OtlpSpan *span,
 			    const uint8_t parent_id[KS_OTLP_SPAN_ID_LEN]);
+void ks_otlp_span_set_kind(OtlpSpan *span, enum ks_otlp_span_kind kind);
+/*
+ * The W3C trace flags and KS_OTLP_SPAN_FLAGS_*, and the trace state (NULL
+ * or "" for none); -ENOMEM.
+ */
+int ks_otlp_span_set_context(OtlpSpan *span, uint32_t flags,
+			     const char *trace_state);
 int ks_otlp_span_set_status(OtlpSpan *span, enum ks_otlp_status_code code,
 			    const char *message);
 /* attrs (may be NULL) are moved onto the event or link. */

@@ -36,9 +36,15 @@ typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint
 enum ks_otlp_span_kind {
 	KS_OTLP_SPAN_INTERNAL =
 		OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL,
+	KS_OTLP_SPAN_SERVER =
+		OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER,
 	KS_OTLP_SPAN_CLIENT =
 		OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT,
 };
+
+/* Span.flags above the W3C trace flags: whether the parent is remote. */
+#define KS_OTLP_SPAN_FLAGS_HAS_IS_REMOTE 0x100u
+#define KS_OTLP_SPAN_FLAGS_IS_REMOTE 0x200u
 
 enum ks_otlp_status_code {
 	KS_OTLP_STATUS_UNSET =

@@ -204,11 +204,22 @@ static void ks_prom_labels(struct ks_prom_writer *writer, FILE *out,
 			   const char *le)
 {
 	bool first = true;
-	char pid[16];
+	char pid[16], number[24];
 
-	for (unsigned int i = 0; i < sample->nr_attrs; i++)
-		ks_prom_label(out, &first, sample->attrs[i].key,
-			      sample->attrs[i].value);
+	for (unsigned int i = 0; i < sample->nr_attrs; i++) {
+		const struct ks_metric_attr *attr = &sample->attrs[i];
+		const char *value = attr->value;
+
+		/* As OTLP-to-Prometheus translation renders them. */
+		if (attr->type == KS_METRIC_ATTR_INT) {
+			snprintf(number, sizeof(number), "%" PRId64,
+				 attr->int_value);
+			value = number;
+		} else if (attr->type == KS_METRIC_ATTR_BOOL) {
+			value = attr->int_value ? "true" : "false";
+		}
+		ks_prom_label(out, &first, attr->key, value);
+	}
 	if (sample->process) {
 		const char *service =
 			writer->service_name ?
@@ -231,27 +242,28 @@ static void ks_prom_histogram(struct ks_prom_writer *writer, FILE *out,
 			      const char *name,
 			      const struct ks_metric_sample *sample)
 {
-	const struct ks_wait_hist *hist = sample->hist;
+	const struct ks_hist_scale *scale = sample->scale;
+	const struct ks_hist_summary *summary = sample->summary;
 	uint64_t cumulative = 0;
 	char le[32], sum[32];
 
-	for (int i = 0; i < KS_WAIT_HIST_NR_BOUNDS; i++) {
-		cumulative += hist->buckets[i];
-		ks_prom_float(ks_wait_hist_bounds_s[i], le, sizeof(le));
+	for (size_t i = 0; i < scale->nr_bounds; i++) {
+		cumulative += sample->buckets[i];
+		ks_prom_float(scale->bounds_s[i], le, sizeof(le));
 		fprintf(out, "%s_bucket", name);
 		ks_prom_labels(writer, out, sample, le);
 		fprintf(out, " %" PRIu64 "\n", cumulative);
 	}
 	fprintf(out, "%s_bucket", name);
 	ks_prom_labels(writer, out, sample, "+Inf");
-	fprintf(out, " %" PRIu64 "\n", hist->count);
-	ks_prom_float((double)hist->sum_ns / 1e9, sum, sizeof(sum));
+	fprintf(out, " %" PRIu64 "\n", summary->count);
+	ks_prom_float((double)summary->sum_ns / 1e9, sum, sizeof(sum));
 	fprintf(out, "%s_sum", name);
 	ks_prom_labels(writer, out, sample, NULL);
 	fprintf(out, " %s\n", sum);
 	fprintf(out, "%s_count", name);
 	ks_prom_labels(writer, out, sample, NULL);
-	fprintf(out, " %" PRIu64 "\n", hist->count);
+	fprintf(out, " %" PRIu64 "\n", summary->count);
 }
 
 static void ks_prom_sample(struct ks_prom_writer *writer, FILE *out,
@@ -260,7 +272,7 @@ static void ks_prom_sample(struct ks_prom_writer *writer, FILE *out,
 {
 	char value[32];
 
-	if (sample->hist) {
+	if (sample->scale) {
 		ks_prom_histogram(writer, out, name, sample);
 		return;
 	}

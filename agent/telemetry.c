@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "host_meta.h"
+#include "http_otlp.h"
 #include "json_sink.h"
 #include "log.h"
 #include "process_meta.h"
@@ -24,8 +25,7 @@ struct ks_telemetry {
 	uint64_t min_wait_ns;
 	uint64_t metric_interval_ns;
 	uint64_t last_metrics_mono_ns;
-	/* Stopped: the last metrics went out with every live process. */
-	bool stopped;
+	bool stopping; /* the final snapshot is sent or being sent */
 	/* NULL: spans go out at once, without happens-before points. */
 	struct ks_causality *causality;
 	struct ks_span_hold held;
@@ -125,7 +125,7 @@ void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 		ks_span_hold_release(&telemetry->held, telemetry->causality,
 				     telemetry->exporter, true);
 	}
-	telemetry->stopped = true;
+	telemetry->stopping = true;
 	ks_otlp_exporter_stop(telemetry->exporter, timeout_ms);
 }
 
@@ -206,36 +206,6 @@ struct ks_otlp_builder {
 	const struct ks_metric_desc *desc;
 	struct ks_otlp_resource *resource;
 };
-
-static void ks_add_sample(void *ctx, const struct ks_metric_sample *sample);
-static void ks_builder_flush(struct ks_otlp_builder *b);
-
-/*
- * A process that exits between two metric exports would never have its
- * last counts sent: send them as it goes, under its own resource.
- */
-void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
-			       struct ks_process *process)
-{
-	struct ks_otlp_builder builder = {
-		.telemetry = telemetry,
-		.now_real_ns = ks_now_real_ns(),
-	};
-
-	if (!telemetry->stopped && process->stats.futex_waits &&
-	    ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_METRICS)) {
-		builder.snapshot = ks_otlp_metrics_new();
-		if (builder.snapshot) {
-			ks_metrics_collect_process(process, ks_add_sample,
-						   &builder);
-			ks_builder_flush(&builder);
-			ks_otlp_export_metrics(telemetry->exporter,
-					       builder.snapshot);
-		}
-	}
-	ks_otlp_resource_put(process->resource);
-	process->resource = NULL;
-}
 
 static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
 		       uint64_t value)
@@ -597,6 +567,24 @@ const struct ks_model_hooks ks_telemetry_hooks = {
 	.off_cpu = ks_on_off_cpu,
 };
 
+void ks_telemetry_http_span(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    const char *thread_name)
+{
+	struct ks_otlp_resource *resource;
+	OtlpSpan *otlp;
+
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return;
+	resource = ks_resource_of(telemetry, process);
+	if (!resource)
+		return;
+	otlp = ks_http_span_otlp(span, thread_name);
+	if (otlp)
+		ks_otlp_export_span(telemetry->exporter, resource, otlp);
+}
+
 /* "id,id,...": the spans of the blocked waits, in the report's order. */
 static char *ks_span_id_list(const uint8_t (*span_ids)[KS_SPAN_ID_LEN],
 			     size_t n)
@@ -740,15 +728,15 @@ static void ks_add_histogram_point(struct ks_otlp_builder *b,
 				   const struct ks_metric_sample *sample,
 				   struct ks_otlp_attrs *attrs)
 {
-	const struct ks_wait_hist *hist = sample->hist;
+	const struct ks_hist_summary *summary = sample->summary;
 	struct ks_otlp_histogram_values values = {
-		.bounds = ks_wait_hist_bounds_s,
-		.nr_bounds = KS_WAIT_HIST_NR_BOUNDS,
-		.counts = hist->buckets,
-		.sum = (double)hist->sum_ns / 1e9,
-		.has_min_max = hist->count > 0,
-		.min = (double)hist->min_ns / 1e9,
-		.max = (double)hist->max_ns / 1e9,
+		.bounds = sample->scale->bounds_s,
+		.nr_bounds = sample->scale->nr_bounds,
+		.counts = sample->buckets,
+		.sum = (double)summary->sum_ns / 1e9,
+		.has_min_max = summary->count > 0,
+		.min = (double)summary->min_ns / 1e9,
+		.max = (double)summary->max_ns / 1e9,
 	};
 
 	ks_otlp_histogram_add(b->metric, attrs, sample->start_real_ns,
@@ -760,10 +748,22 @@ static void ks_add_point(struct ks_otlp_builder *b,
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 
-	for (unsigned int i = 0; i < sample->nr_attrs; i++)
-		ks_otlp_attrs_str(&attrs, sample->attrs[i].key,
-				  sample->attrs[i].value);
-	if (sample->hist)
+	for (unsigned int i = 0; i < sample->nr_attrs; i++) {
+		const struct ks_metric_attr *attr = &sample->attrs[i];
+
+		switch (attr->type) {
+		case KS_METRIC_ATTR_STRING:
+			ks_otlp_attrs_str(&attrs, attr->key, attr->value);
+			break;
+		case KS_METRIC_ATTR_INT:
+			ks_otlp_attrs_int(&attrs, attr->key, attr->int_value);
+			break;
+		case KS_METRIC_ATTR_BOOL:
+			ks_otlp_attrs_bool(&attrs, attr->key, attr->int_value);
+			break;
+		}
+	}
+	if (sample->scale)
 		ks_add_histogram_point(b, sample, &attrs);
 	else if (sample->desc->nanoseconds)
 		ks_otlp_metric_add_double(b->metric, &attrs,
@@ -796,9 +796,11 @@ static void ks_add_sample(void *ctx, const struct ks_metric_sample *sample)
 	ks_add_point(b, sample);
 }
 
-void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
-				const struct ks_model *model,
-				const struct ks_agent_health *health)
+/* All metrics with health, or process's alone. */
+static void ks_send_metrics(struct ks_telemetry *telemetry,
+			    const struct ks_model *model,
+			    struct ks_process *process,
+			    const struct ks_agent_health *health)
 {
 	struct ks_otlp_builder builder = {
 		.telemetry = telemetry,
@@ -810,9 +812,31 @@ void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
 	builder.snapshot = ks_otlp_metrics_new();
 	if (!builder.snapshot)
 		return;
-	ks_metrics_collect(model, health, ks_add_sample, &builder);
+	if (process)
+		ks_metrics_collect_process(model, process, ks_add_sample,
+					   &builder);
+	else
+		ks_metrics_collect(model, health, ks_add_sample, &builder);
 	ks_builder_flush(&builder);
 	ks_otlp_export_metrics(telemetry->exporter, builder.snapshot);
+}
+
+void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
+			       const struct ks_model *model,
+			       struct ks_process *process)
+{
+	/* Cumulative series end with the process: their last values. */
+	if (!telemetry->stopping)
+		ks_send_metrics(telemetry, model, process, NULL);
+	ks_otlp_resource_put(process->resource);
+	process->resource = NULL;
+}
+
+void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
+				const struct ks_model *model,
+				const struct ks_agent_health *health)
+{
+	ks_send_metrics(telemetry, model, NULL, health);
 }
 
 void ks_telemetry_tick(struct ks_telemetry *telemetry,

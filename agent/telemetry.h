@@ -43,7 +43,12 @@ void ks_telemetry_set_causality(struct ks_telemetry *telemetry,
 /* The model's hooks, to pass as model->hooks with the telemetry as ctx. */
 extern const struct ks_model_hooks ks_telemetry_hooks;
 
+/*
+ * process leaves the model: its metrics are sent one last time (unless the
+ * run is ending: the final snapshot has them), then its resource goes.
+ */
 void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
+			       const struct ks_model *model,
 			       struct ks_process *process);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);
@@ -51,6 +56,11 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 void ks_telemetry_inversion(struct ks_telemetry *telemetry,
 			    struct ks_process *process,
 			    const struct ks_inversion_report *report);
+/* An HTTP span of process's; thread_name may be NULL. */
+void ks_telemetry_http_span(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    const char *thread_name);
 /*
  * Sends the spans whose points are known, and metrics when the export
  * interval has passed since the last.

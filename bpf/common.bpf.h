@@ -18,6 +18,9 @@ extern const volatile __u32 ks_agent_tgid;
 extern const volatile __u32 ks_filter_mode; /* KS_FILTER_* */
 extern const volatile __u64 ks_wakeup_bytes;
 extern const volatile __u64 ks_offcpu_min_ns;
+extern const volatile __u32 ks_capture_bytes; /* <= KS_SOCK_CAPTURE_MAX */
+/* Whether ks_traces_ctx is the shared, pinned traces_ctx_v1. */
+extern const volatile __u32 ks_publish_trace_ctx;
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -93,6 +96,55 @@ typedef struct {
 extern ks_klock_inflight_map ks_klock_inflight SEC(".maps");
 
 /*
+ * Tracked connections by descriptor.  LRU, so descriptors whose close was
+ * never seen (exit, exec, dup2) cannot fill it; the agent also deletes the
+ * ones it knows are gone.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_SOCKS);
+	__type(key, struct ks_sock_key);
+	__type(value, struct ks_sock_state);
+} ks_socks_map;
+extern ks_socks_map ks_socks SEC(".maps");
+
+/* A data record is built here, then copied into the ring buffer at the
+ * length it needs: bpf_ringbuf_reserve() only takes constant sizes. */
+struct ks_sock_scratch {
+	struct ks_sock_data record;
+	__u8 data[KS_SOCK_CAPTURE_MAX];
+};
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ks_sock_scratch);
+} ks_sock_scratch_map;
+extern ks_sock_scratch_map ks_sock_scratch SEC(".maps");
+
+/* traces_ctx_v1 when the agent reuses or creates the pinned one; else a
+ * private stand-in that nothing reads (ks_publish_trace_ctx is 0). */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_TRACES_CTX_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct ks_trace_ctx);
+} ks_traces_ctx_map;
+extern ks_traces_ctx_map ks_traces_ctx SEC(".maps");
+
+/* Local endpoints of the agent's own connections (OTLP export): a watched
+ * collector's side of them is not traced, or every export would produce
+ * spans that produce exports. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_AGENT_CONNS);
+	__type(key, struct ks_endpoint);
+	__type(value, __u8);
+} ks_agent_conns_map;
+extern ks_agent_conns_map ks_agent_conns SEC(".maps");
+
+/*
  * Every handler exists twice: as tp_btf (cheapest dispatch, needs kernel BTF
  * for the tracepoint) and as raw_tp (works wherever raw tracepoints do).  The
  * agent keeps one set autoloaded after probing the kernel.  The bodies only
@@ -127,32 +179,44 @@ static __always_inline struct ks_cpu_stats *ks_cpu_stats(void)
 	return bpf_map_lookup_elem(&ks_stats, &zero);
 }
 
-/*
- * Reserves a record and fills its header for the current task.  A full ring
- * buffer is counted, never waited on: the traced program must not slow down.
- */
-static __always_inline void *ks_reserve(__u32 size, __u16 kind)
+/* Counts a record per kind: stored, or lost to a full ring buffer. */
+static __always_inline void ks_count_record(__u16 kind, bool stored)
 {
 	struct ks_cpu_stats *stats = ks_cpu_stats();
-	struct ks_event_header *hdr;
-	__u64 pid_tgid;
 
-	hdr = bpf_ringbuf_reserve(&ks_events, size, 0);
-	if (stats && kind < KS_EV_KIND_MAX) {
-		if (hdr)
-			__sync_fetch_and_add(&stats->submitted[kind], 1);
-		else
-			__sync_fetch_and_add(&stats->reserve_failed[kind], 1);
-	}
-	if (!hdr)
-		return NULL;
-	pid_tgid = bpf_get_current_pid_tgid();
+	if (!stats || kind >= KS_EV_KIND_MAX)
+		return;
+	if (stored)
+		__sync_fetch_and_add(&stats->submitted[kind], 1);
+	else
+		__sync_fetch_and_add(&stats->reserve_failed[kind], 1);
+}
+
+static __always_inline void ks_fill_header(struct ks_event_header *hdr,
+					   __u32 size, __u16 kind)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
 	hdr->ts_ns = bpf_ktime_get_ns();
 	hdr->tgid = pid_tgid >> 32;
 	hdr->tid = (__u32)pid_tgid;
 	hdr->kind = kind;
 	hdr->size = size;
 	hdr->cpu = bpf_get_smp_processor_id();
+}
+
+/*
+ * Reserves a record and fills its header for the current task.  A full ring
+ * buffer is counted, never waited on: the traced program must not slow down.
+ */
+static __always_inline void *ks_reserve(__u32 size, __u16 kind)
+{
+	struct ks_event_header *hdr = bpf_ringbuf_reserve(&ks_events, size, 0);
+
+	ks_count_record(kind, hdr);
+	if (!hdr)
+		return NULL;
+	ks_fill_header(hdr, size, kind);
 	return hdr;
 }
 
@@ -161,14 +225,25 @@ static __always_inline void *ks_reserve(__u32 size, __u16 kind)
  * agent drains the buffer on a short timer anyway, so records go in quietly
  * until the buffer fills past ks_wakeup_bytes.
  */
+static __always_inline __u64 ks_wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA) >=
+			       ks_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void ks_submit(void *record)
 {
-	__u64 flags = bpf_ringbuf_query(&ks_events, BPF_RB_AVAIL_DATA) >=
-				      ks_wakeup_bytes ?
-			      BPF_RB_FORCE_WAKEUP :
-			      BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(record, ks_wakeup_flags());
+}
 
-	bpf_ringbuf_submit(record, flags);
+/* A record of variable size, built elsewhere (per-CPU scratch), copied in. */
+static __always_inline void ks_output(void *record, __u32 size, __u16 kind)
+{
+	ks_fill_header(record, size, kind);
+	ks_count_record(kind, !bpf_ringbuf_output(&ks_events, record, size,
+						  ks_wakeup_flags()));
 }
 
 static __always_inline bool ks_task_selected(struct task_struct *task)

@@ -6,6 +6,8 @@ const volatile __u32 ks_agent_tgid = 0;
 const volatile __u32 ks_filter_mode = 0;
 const volatile __u64 ks_wakeup_bytes = KS_RINGBUF_DEFAULT_BYTES / 4;
 const volatile __u64 ks_offcpu_min_ns = 0;
+const volatile __u32 ks_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
+const volatile __u32 ks_publish_trace_ctx = 0;
 
 ks_events_map ks_events SEC(".maps");
 ks_stats_map ks_stats SEC(".maps");
@@ -16,5 +18,9 @@ ks_fd_classes_map ks_fd_classes SEC(".maps");
 ks_io_inflight_map ks_io_inflight SEC(".maps");
 ks_offcpu_since_map ks_offcpu_since SEC(".maps");
 ks_klock_inflight_map ks_klock_inflight SEC(".maps");
+ks_socks_map ks_socks SEC(".maps");
+ks_sock_scratch_map ks_sock_scratch SEC(".maps");
+ks_traces_ctx_map ks_traces_ctx SEC(".maps");
+ks_agent_conns_map ks_agent_conns SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

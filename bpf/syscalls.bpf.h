@@ -8,33 +8,42 @@
 #if defined(__TARGET_ARCH_x86)
 #define KS_NR_READ 0
 #define KS_NR_WRITE 1
+#define KS_NR_CLOSE 3
 #define KS_NR_READV 19
 #define KS_NR_WRITEV 20
+#define KS_NR_DUP2 33
+#define KS_NR_SENDFILE 40
+#define KS_NR_CONNECT 42
+#define KS_NR_ACCEPT 43
 #define KS_NR_SENDTO 44
 #define KS_NR_RECVFROM 45
 #define KS_NR_SENDMSG 46
 #define KS_NR_RECVMSG 47
-#define KS_NR_CLOSE 3
-#define KS_NR_DUP2 33
 #define KS_NR_WAIT4 61
 #define KS_NR_FUTEX 202
 #define KS_NR_RESTART_SYSCALL 219
 #define KS_NR_WAITID 247
+#define KS_NR_ACCEPT4 288
 #define KS_NR_DUP3 292
 #elif defined(__TARGET_ARCH_arm64)
+/* arm64 has dup3 only */
 #define KS_NR_DUP3 24
 #define KS_NR_CLOSE 57
-#define KS_NR_WAITID 95
-#define KS_NR_FUTEX 98
-#define KS_NR_RESTART_SYSCALL 128
 #define KS_NR_READ 63
 #define KS_NR_WRITE 64
 #define KS_NR_READV 65
 #define KS_NR_WRITEV 66
+#define KS_NR_SENDFILE 71
+#define KS_NR_WAITID 95
+#define KS_NR_FUTEX 98
+#define KS_NR_RESTART_SYSCALL 128
+#define KS_NR_ACCEPT 202
+#define KS_NR_CONNECT 203
 #define KS_NR_SENDTO 206
 #define KS_NR_RECVFROM 207
 #define KS_NR_SENDMSG 211
 #define KS_NR_RECVMSG 212
+#define KS_NR_ACCEPT4 242
 #define KS_NR_WAIT4 260
 #endif
 /* Numbered alike on every architecture since the syscall table unification. */

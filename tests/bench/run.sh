@@ -3,9 +3,11 @@
 #
 # make bench: knotscope's cost, side by side in one run, as ratios to the
 # same workload without any tracing, next to the "uprobe on every lock"
-# approach; and how fast deadlocks are reported.  Each configuration runs
-# REPS times, interleaved with the others so drift hits all alike; the
-# median is reported.  Results go to stdout and build/bench/results.md.
+# approach; how fast deadlocks are reported; and what --http costs nginx
+# under wrk.  Each configuration runs REPS times, interleaved with the
+# others so drift hits all alike; the median is reported.  Results go to
+# stdout and build/bench/results.md.  SECTIONS="locks http" (the default)
+# picks what runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -27,12 +29,22 @@ OPS_HANDOFF="${OPS_HANDOFF:-200000}"
 OPS_UPROBE="${OPS_UPROBE:-100000}"
 DEADLOCKS="${DEADLOCKS:-50}"
 LIBC="$(ldd "$LOCKBENCH" | awk '/libc\.so/ { print $3 }')"
+SECTIONS="${SECTIONS:-locks http}"
+# shellcheck source=tests/e2e/nginx.bash
+. "$ROOT/tests/e2e/nginx.bash"
 
 mkdir -p "$OUT"
 AGENT_PID=
 
+NGINX_PIDS=
+
 cleanup() {
+	local pid
+
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
+	for pid in $NGINX_PIDS; do
+		kill "$pid" 2>/dev/null || true
+	done
 }
 trap cleanup EXIT
 
@@ -141,86 +153,260 @@ agent_waits() {
 	jq -r 'select(.type == "summary") | .events.wait_begin' "$OUT/agent.jsonl"
 }
 
+declare -A samples
+
 # Each repetition runs untraced, traced, untraced again, back to back: the
 # traced run is compared with the mean of its two neighbours, and the two
 # untraced runs with each other, which shows how noisy the machine is.
-declare -A samples
-for rep in $(seq "$REPS"); do
-	for mode in $MODES; do
-		before="$(lockbench "$mode")"
-		start_agent
-		cpu_before="$(agent_cpu)"
-		traced="$(lockbench "$mode")"
-		samples[$mode,agent_cpu]+="$(awk -v a="$(agent_cpu)" -v b="$cpu_before" 'BEGIN { print a - b }') "
-		stop_agent
-		samples[$mode,waits]+="$(agent_waits) "
-		after="$(lockbench "$mode")"
-		base="$(awk -v a="$before" -v b="$after" 'BEGIN { print (a + b) / 2 }')"
-		samples[$mode,base]+="$base "
-		samples[$mode,added]+="$(awk -v t="$traced" -v b="$base" 'BEGIN { print t - b }') "
-		samples[$mode,knotscope]+="$(ratio "$traced" "$base") "
-		samples[$mode,noise]+="$(ratio "$after" "$before") "
-		[ "$mode" = handoff ] && continue
-		samples[$mode,uprobes]+="$(ratio "$(run_uprobe_peer "$mode")" "$base") "
-		samples[$mode,precise]+="$(ratio "$(run_precise "$mode")" "$base") "
+lock_section() {
+	for rep in $(seq "$REPS"); do
+		for mode in $MODES; do
+			before="$(lockbench "$mode")"
+			start_agent
+			cpu_before="$(agent_cpu)"
+			traced="$(lockbench "$mode")"
+			samples[$mode,agent_cpu]+="$(awk -v a="$(agent_cpu)" -v b="$cpu_before" 'BEGIN { print a - b }') "
+			stop_agent
+			samples[$mode,waits]+="$(agent_waits) "
+			after="$(lockbench "$mode")"
+			base="$(awk -v a="$before" -v b="$after" 'BEGIN { print (a + b) / 2 }')"
+			samples[$mode,base]+="$base "
+			samples[$mode,added]+="$(awk -v t="$traced" -v b="$base" 'BEGIN { print t - b }') "
+			samples[$mode,knotscope]+="$(ratio "$traced" "$base") "
+			samples[$mode,noise]+="$(ratio "$after" "$before") "
+			[ "$mode" = handoff ] && continue
+			samples[$mode,uprobes]+="$(ratio "$(run_uprobe_peer "$mode")" "$base") "
+			samples[$mode,precise]+="$(ratio "$(run_precise "$mode")" "$base") "
+		done
+		echo "rep $rep/$REPS done" >&2
 	done
-	echo "rep $rep/$REPS done" >&2
-done
+
+	# Detection latency: DEADLOCKS fresh AB/BA deadlocks under one agent.
+	start_agent
+	for _ in $(seq "$DEADLOCKS"); do
+		"$BUILD/workloads/abba" >"$OUT/abba.out" &
+		abba=$!
+		until grep -q "\"pids\":\[$abba\]" "$OUT/agent.jsonl"; do
+			sleep 0.02
+		done
+		kill -9 "$abba"
+		wait "$abba" 2>/dev/null || true
+	done
+	stop_agent
+	latencies="$(jq -r 'select(.type == "deadlock") | .detection_latency_ms' "$OUT/agent.jsonl")"
+
+	{
+		echo "## Locks"
+		echo
+		echo "$THREADS threads, $REPS repetitions."
+		echo "Cost per lock/unlock pair in CPU time of the workload; ratios to the"
+		echo "untraced runs on either side (median, and [min, max] over repetitions)."
+		echo
+		echo "| workload | untraced ns/op | knotscope | knotscope --precise | uprobe on every lock (bpftrace) | untraced vs untraced (noise) |"
+		echo "|---|---|---|---|---|---|"
+		for mode in $MODES; do
+			case "$mode" in
+			private) label="uncontended: a mutex per thread, $THREADS threads" ;;
+			shared) label="contended: one mutex for $THREADS_CONTENDED threads" ;;
+			handoff) label="every op a blocking futex wait: 2 threads, 1 CPU" ;;
+			esac
+			if [ "$mode" = handoff ]; then
+				peer="not run"
+				precise="not run"
+			else
+				peer="$(printf '%.0fx [%.0f, %.0f]' "$(column "$mode,uprobes" | median)" \
+					"$(column "$mode,uprobes" | percentile 0)" "$(column "$mode,uprobes" | percentile 100)")"
+				precise="$(printf '%.1fx [%.1f, %.1f]' "$(column "$mode,precise" | median)" \
+					"$(column "$mode,precise" | percentile 0)" "$(column "$mode,precise" | percentile 100)")"
+			fi
+			printf '| %s | %.1f | %.3fx [%.3f, %.3f] | %s | %s | %.3fx [%.3f, %.3f] |\n' \
+				"$label" "$(column "$mode,base" | median)" \
+				"$(column "$mode,knotscope" | median)" "$(column "$mode,knotscope" | percentile 0)" "$(column "$mode,knotscope" | percentile 100)" \
+				"$precise" "$peer" \
+				"$(column "$mode,noise" | median)" "$(column "$mode,noise" | percentile 0)" "$(column "$mode,noise" | percentile 100)"
+		done
+		echo
+		echo "- cost of one blocking futex wait under knotscope (hand-off): +$(column handoff,added | median) ns"
+		for mode in $MODES; do
+			echo "- $mode: futex waits seen per traced run (median) $(column "$mode,waits" | median), agent CPU time per run $(column "$mode,agent_cpu" | median) s"
+		done
+		echo
+		echo "Detection latency over $(wc -l <<<"$latencies") AB/BA deadlocks (last thread blocking to report):"
+		echo "median $(median <<<"$latencies") ms, p99 $(percentile 99 <<<"$latencies") ms, max $(percentile 100 <<<"$latencies") ms"
+	}
+}
+
+# --- HTTP: nginx's requests/s under wrk, untraced and with --http.
+# One nginx worker serves a small page over kept-alive connections as fast
+# as wrk asks (a closed loop: the highest rate this machine sustains).
+# knotscope watches that nginx only: without --http (deadlock detection
+# alone: what any program on the syscall tracepoints costs), then with it,
+# once building spans and metrics without sending them ("capture"), once
+# exporting every span over OTLP to a second nginx that discards them
+# ("export").  Interleaved as above.
+# Besides requests/s, each run's CPU time per request (nginx's worker, wrk
+# and the agent; BPF programs run in the system calls of the first two):
+# what other load on the machine changes least.
+HTTP_REPS="${HTTP_REPS:-9}"
+HTTP_SECONDS="${HTTP_SECONDS:-5}"
+HTTP_CONNECTIONS="${HTTP_CONNECTIONS:-32}"
+HTTP_MODES="locks-only capture export"
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_nginx NAME PORT LOCATION: nginx under $OUT/NAME whose only location
+# is LOCATION; sets NGINX_MASTER.
+start_nginx() {
+	local dir="$OUT/$1"
+
+	nginx_conf "$dir" "$2" "$3"
+	head -c 612 /dev/zero | tr '\0' x >"$dir/html/index.html"
+	nginx_start "$dir"
+	NGINX_PIDS="$NGINX_PIDS $NGINX_MASTER"
+	until (: >"/dev/tcp/127.0.0.1/$2") 2>/dev/null; do
+		sleep 0.05
+	done
+}
+
+# CPU seconds process $1 used so far.
+cpu_of() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' /proc/"$1"/stat
+}
+
+# One wrk run against $1: prints "requests/s CPU-seconds-per-request",
+# the CPU of nginx's worker $2, of wrk, and of the agent if one runs.
+wrk_run() {
+	local out="$OUT/wrk.out" nginx_before agent_before=0 agent_after=0
+
+	nginx_before="$(cpu_of "$2")"
+	[ -n "$AGENT_PID" ] && agent_before="$(cpu_of "$AGENT_PID")"
+	{ TIMEFORMAT='%U %S'; time wrk -t1 -c"$HTTP_CONNECTIONS" -d"${HTTP_SECONDS}s" "$1" >"$out"; } 2>"$OUT/wrk.cpu"
+	[ -n "$AGENT_PID" ] && agent_after="$(cpu_of "$AGENT_PID")"
+	awk -v n0="$nginx_before" -v n1="$(cpu_of "$2")" -v a0="$agent_before" -v a1="$agent_after" \
+		-v w="$(awk '{ print $1 + $2 }' "$OUT/wrk.cpu")" '
+		/requests in/ { requests = $1 }
+		/^Requests\/sec:/ { rps = $2 }
+		END { printf "%s %.9f %.9f\n", rps, (n1 - n0 + w + a1 - a0) / requests, (a1 - a0) / requests }' "$out"
+}
+
+# The agent's BPF programs whose names start with $1: "name ns runs" (each
+# appears twice in fdinfo: the program's descriptor and its link's).
+prog_costs() {
+	local fd id
+
+	for fd in /proc/"$AGENT_PID"/fdinfo/*; do
+		id="$(awk '/^prog_id:/ { print $2 }' "$fd")"
+		if [ -n "$id" ]; then
+			bpftool prog show id "$id" -j
+		fi
+	done | jq -s -r --arg p "$1" 'unique_by(.id) | .[] | select(.name | startswith($p)) |
+		select(.run_cnt > 0) | "\(.name) \(.run_time_ns) \(.run_cnt)"'
+}
+
+http_section() {
+	local web_port sink_port url worker workers mode before after base run
+	local stats_before requests rps cpu agent
+
+	web_port="$(free_port)"
+	sink_port="$(free_port)"
+	start_nginx web "$web_port" "location / { }"
+	worker="$(pgrep -P "$NGINX_MASTER")"
+	workers="--pid $NGINX_MASTER --pid $worker"
+	start_nginx sink "$sink_port" "location / { return 200; }"
+	url="http://127.0.0.1:$web_port/index.html"
+	for rep in $(seq "$HTTP_REPS"); do
+		before="$(wrk_run "$url" "$worker")"
+		for mode in $HTTP_MODES; do
+			# shellcheck disable=SC2086 # the two --pid options
+			case "$mode" in
+			locks-only) start_agent $workers ;;
+			capture) start_agent --http $workers ;;
+			export) OTEL_BSP_MAX_QUEUE_SIZE=65536 start_agent --http $workers \
+				--otlp-endpoint "http://127.0.0.1:$sink_port" ;;
+			esac
+			run="$(wrk_run "$url" "$worker")"
+			stop_agent
+			samples[http_$mode,run]="$run"
+			samples[http_$mode,spans]+="$(jq -r 'select(.type == "summary") | .http.spans // 0' "$OUT/agent.jsonl") "
+			samples[http_$mode,lost]+="$(jq -r 'select(.type == "summary") |
+				.kernel_drops + (.export.traces.dropped_queue_full // 0)' "$OUT/agent.jsonl") "
+		done
+		after="$(wrk_run "$url" "$worker")"
+		base="$(awk -v a="$before" -v b="$after" 'BEGIN { split(a, x, " "); split(b, y, " ");
+			print (x[1] + y[1]) / 2, (x[2] + y[2]) / 2 }')"
+		samples[http,rps]+="${base%% *} "
+		samples[http,cpu]+="${base##* } "
+		samples[http,noise]+="$(ratio "${after%% *}" "${before%% *}") "
+		for mode in $HTTP_MODES; do
+			read -r rps cpu agent <<<"${samples[http_$mode,run]}"
+			samples[http_$mode,rps]+="$rps "
+			samples[http_$mode,ratio]+="$(ratio "$rps" "${base%% *}") "
+			samples[http_$mode,cpu]+="$cpu "
+			samples[http_$mode,cpu_ratio]+="$(ratio "$cpu" "${base##* }") "
+			samples[http_$mode,agent]+="$agent "
+		done
+		echo "http rep $rep/$HTTP_REPS done" >&2
+	done
+
+	# What the kernel side costs, measured apart: bpf_stats_enabled adds
+	# two clock reads to every program run.
+	stats_before="$(sysctl -n kernel.bpf_stats_enabled)"
+	# shellcheck disable=SC2086
+	start_agent --http $workers
+	sysctl -q kernel.bpf_stats_enabled=1
+	requests="$(wrk -t1 -c"$HTTP_CONNECTIONS" -d"${HTTP_SECONDS}s" "$url" |
+		awk '/requests in/ { print $1 }')"
+	prog_costs ks_ >"$OUT/bpf_costs"
+	sysctl -q kernel.bpf_stats_enabled="$stats_before"
+	stop_agent
+
+	echo "## HTTP: nginx requests/s under wrk"
+	echo
+	echo "One nginx worker, a 612-byte page, wrk -t1 -c$HTTP_CONNECTIONS for ${HTTP_SECONDS}s, $HTTP_REPS repetitions;"
+	echo "ratios to the untraced runs on either side (median, [min, max]).  CPU per request:"
+	echo "nginx's worker + wrk + the agent.  kernel.bpf_stats_enabled was $stats_before during the runs."
+	echo
+	echo "| configuration | requests/s | ratio | CPU us/request | ratio | agent us/request | spans/run | lost |"
+	echo "|---|---|---|---|---|---|---|---|"
+	printf '| untraced | %.0f | 1 (noise %.3f [%.3f, %.3f]) | %.2f | 1 | | | |\n' \
+		"$(column http,rps | median)" "$(column http,noise | median)" \
+		"$(column http,noise | percentile 0)" "$(column http,noise | percentile 100)" \
+		"$(awk -v c="$(column http,cpu | median)" 'BEGIN { print c * 1e6 }')"
+	for mode in $HTTP_MODES; do
+		case "$mode" in
+		locks-only) label="knotscope without --http" ;;
+		*) label="--http, $mode" ;;
+		esac
+		printf '| %s | %.0f | %.3f [%.3f, %.3f] | %.2f | %.3f [%.3f, %.3f] | %.2f | %.0f | %.0f |\n' "$label" \
+			"$(column "http_$mode,rps" | median)" "$(column "http_$mode,ratio" | median)" \
+			"$(column "http_$mode,ratio" | percentile 0)" "$(column "http_$mode,ratio" | percentile 100)" \
+			"$(awk -v c="$(column "http_$mode,cpu" | median)" 'BEGIN { print c * 1e6 }')" \
+			"$(column "http_$mode,cpu_ratio" | median)" \
+			"$(column "http_$mode,cpu_ratio" | percentile 0)" "$(column "http_$mode,cpu_ratio" | percentile 100)" \
+			"$(awk -v c="$(column "http_$mode,agent" | median)" 'BEGIN { print c * 1e6 }')" \
+			"$(column "http_$mode,spans" | median)" "$(column "http_$mode,lost" | percentile 100)"
+	done
+	echo
+	echo "Kernel side, $requests requests with bpf_stats_enabled (all system calls of the machine run them):"
+	echo
+	echo "| program | runs | ns per run | ns per request |"
+	echo "|---|---|---|---|"
+	awk -v r="$requests" '{ printf "| %s | %d | %.0f | %.0f |\n", $1, $3, $2 / $3, $2 / r }' "$OUT/bpf_costs"
+}
 
 column() {
 	tr ' ' '\n' <<<"${samples[$1]}" | grep .
 }
 
-# Detection latency: DEADLOCKS fresh AB/BA deadlocks under one agent.
-start_agent
-for _ in $(seq "$DEADLOCKS"); do
-	"$BUILD/workloads/abba" >"$OUT/abba.out" &
-	abba=$!
-	until grep -q "\"pids\":\[$abba\]" "$OUT/agent.jsonl"; do
-		sleep 0.02
-	done
-	kill -9 "$abba"
-	wait "$abba" 2>/dev/null || true
-done
-stop_agent
-latencies="$(jq -r 'select(.type == "deadlock") | .detection_latency_ms' "$OUT/agent.jsonl")"
-
 {
 	echo "# knotscope benchmark"
 	echo
-	echo "Linux $(uname -r), $(nproc) CPUs, $THREADS threads, $REPS repetitions."
-	echo "Cost per lock/unlock pair in CPU time of the workload; ratios to the"
-	echo "untraced runs on either side (median, and [min, max] over repetitions)."
+	echo "Linux $(uname -r), $(nproc) CPUs."
 	echo
-	echo "| workload | untraced ns/op | knotscope | knotscope --precise | uprobe on every lock (bpftrace) | untraced vs untraced (noise) |"
-	echo "|---|---|---|---|---|---|"
-	for mode in $MODES; do
-		case "$mode" in
-		private) label="uncontended: a mutex per thread, $THREADS threads" ;;
-		shared) label="contended: one mutex for $THREADS_CONTENDED threads" ;;
-		handoff) label="every op a blocking futex wait: 2 threads, 1 CPU" ;;
-		esac
-		if [ "$mode" = handoff ]; then
-			peer="not run"
-			precise="not run"
-		else
-			peer="$(printf '%.0fx [%.0f, %.0f]' "$(column "$mode,uprobes" | median)" \
-				"$(column "$mode,uprobes" | percentile 0)" "$(column "$mode,uprobes" | percentile 100)")"
-			precise="$(printf '%.1fx [%.1f, %.1f]' "$(column "$mode,precise" | median)" \
-				"$(column "$mode,precise" | percentile 0)" "$(column "$mode,precise" | percentile 100)")"
-		fi
-		printf '| %s | %.1f | %.3fx [%.3f, %.3f] | %s | %s | %.3fx [%.3f, %.3f] |\n' \
-			"$label" "$(column "$mode,base" | median)" \
-			"$(column "$mode,knotscope" | median)" "$(column "$mode,knotscope" | percentile 0)" "$(column "$mode,knotscope" | percentile 100)" \
-			"$precise" "$peer" \
-			"$(column "$mode,noise" | median)" "$(column "$mode,noise" | percentile 0)" "$(column "$mode,noise" | percentile 100)"
-	done
-	echo
-	echo "- cost of one blocking futex wait under knotscope (hand-off): +$(column handoff,added | median) ns"
-	for mode in $MODES; do
-		echo "- $mode: futex waits seen per traced run (median) $(column "$mode,waits" | median), agent CPU time per run $(column "$mode,agent_cpu" | median) s"
-	done
-	echo
-	echo "Detection latency over $(wc -l <<<"$latencies") AB/BA deadlocks (last thread blocking to report):"
-	echo "median $(median <<<"$latencies") ms, p99 $(percentile 99 <<<"$latencies") ms, max $(percentile 100 <<<"$latencies") ms"
 } | tee "$OUT/results.md"
+for section in $SECTIONS; do
+	"${section}_section" | tee -a "$OUT/results.md"
+	echo | tee -a "$OUT/results.md"
+done

@@ -149,6 +149,17 @@ expect_eq() {
 
 # --- OTLP: tests/otlp/receiver.js decodes with OpenTelemetry's own code.
 
+# Before each test that exports: a clear environment, no receiver yet, an
+# empty $RECEIVED, and quick batches, so tests wait for data rather than
+# for timers.
+otlp_test_setup() {
+	unset_otel_env
+	RECEIVER_PID=
+	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
+	: >"$RECEIVED"
+	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
+}
+
 # Starts the receiver with the given options and waits until it listens:
 # it prints its port only then.  Points the exporter at it.
 start_receiver() {
@@ -172,8 +183,13 @@ stop_receiver() {
 	fi
 }
 
-# All received spans, one JSON object per line, with the attributes of
-# each span in .attrs and those of its resource in .resource, flattened.
+# The value of a jq filter over all received requests, as one array.
+received() {
+	jq -r -s "$1" "$RECEIVED"
+}
+
+# All received items of a signal, one JSON object per line, each with the
+# attributes of its resource flattened into .resource.
 spans() {
 	jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
@@ -181,7 +197,46 @@ spans() {
 		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
 }
 
-# The value of a jq filter over all received requests, as one array.
-received() {
-	jq -r -s "$1" "$RECEIVED"
+logs() {
+	jq -c 'select(.path == "/v1/logs") | .body.resourceLogs[] |
+		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
+		.scopeLogs[].logRecords[] | . + {resource: $r} |
+		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
+}
+
+metrics() {
+	jq -c 'select(.path == "/v1/metrics") | .body.resourceMetrics[] |
+		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
+		.scopeMetrics[].metrics[] | . + {resource: $r}' "$RECEIVED"
+}
+
+has_span() {
+	spans | jq -e -s "any(.[]; $1)" >/dev/null
+}
+
+has_log() {
+	logs | jq -e -s "any(.[]; $1)" >/dev/null
+}
+
+# error_spans_of PID N: N spans with status ERROR arrived for PID.
+error_spans_of() {
+	spans | jq -e -s --arg pid "$1" --argjson n "$2" '[.[] |
+		select(.status.code == 2 and .resource["process.pid"] == $pid)] |
+		length == $n' >/dev/null
+}
+
+has_metric() {
+	metrics | jq -e -s "any(.[]; $1)" >/dev/null
+}
+
+# produced = exported + rejected + dropped + failed + queued, exactly, for
+# every signal of the agent's summary.
+expect_accounted() {
+	agent_records '.type == "summary"' | jq -e '.export | to_entries | all(.[];
+		.value.produced == .value.exported + .value.rejected +
+			.value.dropped_queue_full + ([.value.failed[]] | add) +
+			.value.dropped_shutdown + .value.queued)' >/dev/null || {
+		agent_records '.type == "summary"' | jq .export >&2
+		return 1
+	}
 }

@@ -14,65 +14,14 @@ setup_file() {
 }
 
 setup() {
-	unset_otel_env
+	otlp_test_setup
 	WORKLOAD_PIDS=
-	RECEIVER_PID=
-	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
-	: >"$RECEIVED"
-	# Quick batches, so tests wait for data rather than for timers.
-	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
 }
 
 teardown() {
 	kill_workloads
 	stop_agent KILL || true
 	stop_receiver
-}
-
-# All received items of a signal, one JSON object per line, each with the
-# attributes of its resource flattened into .resource (spans(): helpers).
-logs() {
-	jq -c 'select(.path == "/v1/logs") | .body.resourceLogs[] |
-		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
-		.scopeLogs[].logRecords[] | . + {resource: $r} |
-		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
-}
-
-metrics() {
-	jq -c 'select(.path == "/v1/metrics") | .body.resourceMetrics[] |
-		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
-		.scopeMetrics[].metrics[] | . + {resource: $r}' "$RECEIVED"
-}
-
-has_span() {
-	spans | jq -e -s "any(.[]; $1)" >/dev/null
-}
-
-has_log() {
-	logs | jq -e -s "any(.[]; $1)" >/dev/null
-}
-
-# error_spans_of PID N: N spans with status ERROR arrived for PID.
-error_spans_of() {
-	spans | jq -e -s --arg pid "$1" --argjson n "$2" '[.[] |
-		select(.status.code == 2 and .resource["process.pid"] == $pid)] |
-		length == $n' >/dev/null
-}
-
-has_metric() {
-	metrics | jq -e -s "any(.[]; $1)" >/dev/null
-}
-
-# produced = exported + rejected + dropped + failed + queued, exactly, for
-# every signal of the agent's summary.
-expect_accounted() {
-	agent_records '.type == "summary"' | jq -e '.export | to_entries | all(.[];
-		.value.produced == .value.exported + .value.rejected +
-			.value.dropped_queue_full + ([.value.failed[]] | add) +
-			.value.dropped_shutdown + .value.queued)' >/dev/null || {
-		agent_records '.type == "summary"' | jq .export >&2
-		return 1
-	}
 }
 
 @test "a deadlock becomes an ERROR log record and a trace of its waits" {

@@ -18,10 +18,10 @@ static void test_histogram_buckets_are_upper_inclusive(void **state)
 	assert_int_equal(hist.buckets[1], 1);
 	assert_int_equal(hist.buckets[6], 1);
 	assert_int_equal(hist.buckets[KS_WAIT_HIST_NR_BOUNDS], 1);
-	assert_int_equal(hist.count, 4);
-	assert_int_equal(hist.min_ns, 10000);
-	assert_int_equal(hist.max_ns, 60000000000ull);
-	assert_int_equal(hist.sum_ns,
+	assert_int_equal(hist.summary.count, 4);
+	assert_int_equal(hist.summary.min_ns, 10000);
+	assert_int_equal(hist.summary.max_ns, 60000000000ull);
+	assert_int_equal(hist.summary.sum_ns,
 			 10000 + 10001 + 2000000000ull + 60000000000ull);
 }
 
@@ -31,7 +31,7 @@ struct seen {
 	unsigned int process_samples;
 	uint64_t lock_waits;
 	uint64_t wait_begin;
-	const struct ks_wait_hist *mutex_hist;
+	const struct ks_hist_summary *mutex_hist;
 	const struct ks_metric_desc *last_desc;
 	const struct ks_process *last_process;
 	bool split_group; /* a metric and resource seen, left, seen again */
@@ -54,8 +54,8 @@ static void record(void *ctx, const struct ks_metric_sample *sample)
 	if (!strcmp(sample->desc->name, "knotscope.agent.events") &&
 	    !strcmp(sample->attrs[0].value, "wait_begin"))
 		seen->wait_begin = sample->value;
-	if (sample->hist)
-		seen->mutex_hist = sample->hist;
+	if (sample->scale)
+		seen->mutex_hist = sample->summary;
 	if (sample->desc != seen->last_desc ||
 	    sample->process != seen->last_process) {
 		for (unsigned int i = 0; i < seen->nr_groups; i++)

@@ -94,7 +94,8 @@ static void test_samples_are_grouped_by_metric_with_labels(void **state)
 	samples[0] = (struct ks_metric_sample){
 		.desc = &waits,
 		.value = 7,
-		.attrs = { { "knotscope.event.kind", "wait_begin" } },
+		.attrs = { { .key = "knotscope.event.kind",
+			     .value = "wait_begin" } },
 		.nr_attrs = 1,
 	};
 	samples[1] = (struct ks_metric_sample){ .desc = &threads, .value = 3 };
@@ -123,13 +124,42 @@ static void test_samples_are_grouped_by_metric_with_labels(void **state)
 	ks_table_clear(&table);
 }
 
+/* HTTP series carry numbers and booleans; labels are their text. */
+static void test_typed_attributes_become_label_text(void **state)
+{
+	struct ks_metric_sample samples[2] = {
+		{ .desc = &waits,
+		  .value = 2,
+		  .attrs = { { .key = "http.response.status_code",
+			       .type = KS_METRIC_ATTR_INT,
+			       .int_value = 404 } },
+		  .nr_attrs = 1 },
+		{ .desc = &waits,
+		  .value = 1,
+		  .attrs = { { .key = "otel.metric.overflow",
+			       .type = KS_METRIC_ATTR_BOOL,
+			       .int_value = 1 } },
+		  .nr_attrs = 1 },
+	};
+	char *text = render(samples, 2);
+
+	assert_non_null(strstr(
+		text,
+		"knotscope_lock_waits_total{http_response_status_code=\"404\"} 2\n"));
+	assert_non_null(strstr(
+		text, "knotscope_lock_waits_total{otel_metric_overflow=\"true\"} 1\n"));
+	free(text);
+}
+
 static void test_histograms_are_cumulative_with_sum_and_count(void **state)
 {
 	struct ks_wait_hist hist = { 0 };
 	struct ks_metric_sample sample = {
 		.desc = &duration,
-		.hist = &hist,
-		.attrs = { { "knotscope.lock.kind", "mutex" } },
+		.scale = &ks_wait_hist_scale,
+		.buckets = hist.buckets,
+		.summary = &hist.summary,
+		.attrs = { { .key = "knotscope.lock.kind", .value = "mutex" } },
 		.nr_attrs = 1,
 	};
 	char *text;
@@ -218,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_names_follow_the_otel_conventions),
 		cmocka_unit_test(
 			test_samples_are_grouped_by_metric_with_labels),
+		cmocka_unit_test(test_typed_attributes_become_label_text),
 		cmocka_unit_test(
 			test_histograms_are_cumulative_with_sum_and_count),
 		cmocka_unit_test(test_a_model_collection_renders_every_sample),

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "http_otlp.h"
+#include "http_semconv.h"
+
+/* "GET", "GET /users/{id}", "HTTP" for methods nobody knows. */
+static void ks_span_name(const struct ks_http_span *span, char *name,
+			 size_t size)
+{
+	const char *method = span->method_known ? span->method : "HTTP";
+
+	if (span->route)
+		snprintf(name, size, "%s %s", method, span->route);
+	else
+		snprintf(name, size, "%s", method);
+}
+
+static void ks_add_request(const struct ks_http_span *span,
+			   struct ks_otlp_attrs *attrs)
+{
+	char path[KS_HTTP_TARGET_MAX + 1];
+
+	ks_otlp_attrs_str(attrs, "http.request.method",
+			  ks_http_method_attr(span));
+	if (!span->method_known)
+		ks_otlp_attrs_str(attrs, "http.request.method_original",
+				  span->method);
+	ks_otlp_attrs_str(attrs, "url.scheme", "http");
+	memcpy(path, span->target, span->path_len);
+	path[span->path_len] = '\0';
+	ks_otlp_attrs_str(attrs, "url.path", path);
+	/* Only there when --http-query kept it. */
+	if (span->target_len > span->path_len + 1)
+		ks_otlp_attrs_str(attrs, "url.query",
+				  span->target + span->path_len + 1);
+	if (span->route)
+		ks_otlp_attrs_str(attrs, "http.route", span->route);
+}
+
+static void ks_add_endpoints(const struct ks_http_span *span,
+			     struct ks_otlp_attrs *attrs)
+{
+	const struct ks_endpoint *peer = &span->tuple.remote;
+	char address[KS_HTTP_HOST_MAX + 1], ip[KS_IP_TEXT_MAX];
+	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
+	uint16_t port;
+
+	ks_http_server_endpoint(span, address, sizeof(address), &port);
+	ks_otlp_attrs_str(attrs, "server.address", address);
+	ks_otlp_attrs_int(attrs, "server.port", port);
+	ks_http_ip_text(peer, ip);
+	ks_otlp_attrs_str(attrs, "network.peer.address", ip);
+	ks_otlp_attrs_int(attrs, "network.peer.port", peer->port);
+	/* client.port would repeat network.peer.port (and is opt-in). */
+	if (span->kind == KS_HTTP_SPAN_SERVER) {
+		ks_otlp_attrs_str(attrs, "client.address", ip);
+		return;
+	}
+	/* The target as sent, with the query only if it was kept. */
+	snprintf(url, sizeof(url), "http://%s%s",
+		 span->host[0] ? span->host : address, span->target);
+	ks_otlp_attrs_str(attrs, "url.full", url);
+}
+
+static void ks_add_outcome(const struct ks_http_span *span,
+			   struct ks_otlp_attrs *attrs)
+{
+	char version[] = { '1', '.', (char)('0' + span->version_minor % 10),
+			   '\0' };
+	char buf[8];
+	const char *error = ks_http_error_type(span, buf, sizeof(buf));
+
+	/* network.protocol.name is for protocols other than http. */
+	ks_otlp_attrs_str(attrs, "network.protocol.version", version);
+	if (span->status)
+		ks_otlp_attrs_int(attrs, "http.response.status_code",
+				  span->status);
+	if (error)
+		ks_otlp_attrs_str(attrs, "error.type", error);
+	if (span->request_body_size)
+		ks_otlp_attrs_int(attrs, "http.request.body.size",
+				  (int64_t)span->request_body_size);
+	ks_otlp_attrs_int(attrs, "http.response.body.size",
+			  (int64_t)span->response_body_size);
+}
+
+static uint32_t ks_span_flags(const struct ks_http_span *span)
+{
+	uint32_t flags = span->trace_flags | KS_OTLP_SPAN_FLAGS_HAS_IS_REMOTE;
+
+	/* A traceparent's parent, or a client span in another process. */
+	if (span->parent == KS_HTTP_PARENT_PROPAGATED ||
+	    span->parent == KS_HTTP_PARENT_PEER)
+		flags |= KS_OTLP_SPAN_FLAGS_IS_REMOTE;
+	return flags;
+}
+
+OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
+			    const char *thread_name)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char name[KS_HTTP_METHOD_MAX + KS_HTTP_TARGET_MAX + 2];
+	OtlpSpan *otlp;
+
+	ks_span_name(span, name, sizeof(name));
+	otlp = ks_otlp_span_new(span->trace_id, span->span_id, name,
+				ks_mono_to_real_ns(span->start_ns),
+				ks_mono_to_real_ns(span->end_ns));
+	if (!otlp)
+		return NULL;
+	ks_otlp_span_set_kind(otlp, span->kind == KS_HTTP_SPAN_SERVER ?
+					    KS_OTLP_SPAN_SERVER :
+					    KS_OTLP_SPAN_CLIENT);
+	ks_add_request(span, &attrs);
+	ks_add_endpoints(span, &attrs);
+	ks_add_outcome(span, &attrs);
+	ks_otlp_attrs_int(&attrs, "thread.id", span->tid);
+	if (thread_name && thread_name[0])
+		ks_otlp_attrs_str(&attrs, "thread.name", thread_name);
+	if ((span->parent != KS_HTTP_PARENT_NONE &&
+	     ks_otlp_span_set_parent(otlp, span->parent_span_id)) ||
+	    ks_otlp_span_set_context(otlp, ks_span_flags(span),
+				     span->tracestate) ||
+	    (ks_http_span_failed(span) &&
+	     ks_otlp_span_set_status(otlp, KS_OTLP_STATUS_ERROR,
+				     ks_http_failure_message(span->failure))) ||
+	    ks_otlp_attrs_move(&attrs, &otlp->attributes,
+			       &otlp->n_attributes)) {
+		ks_otlp_attrs_release(&attrs);
+		ks_otlp_message_free(otlp);
+		return NULL;
+	}
+	return otlp;
+}

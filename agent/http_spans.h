@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP spans from socket records: each request and its response on a traced
+ * connection is an exchange, and each exchange a span, SERVER on accepted
+ * connections and CLIENT on connected ones.
+ *
+ * Where a span sits in its trace, in this order:
+ *  1. a valid traceparent in the request: that trace, that parent;
+ *  2. a server request whose client is a traced process on this node (the
+ *     same 4-tuple from the other end): the client span is its parent;
+ *  3. a client request made by a thread serving exactly one request: that
+ *     request's server span is its parent;
+ *  4. otherwise a new trace.
+ *
+ * Records of the two ends of a connection arrive in no guaranteed order:
+ * the server's read can be reported before the client's write.  A server
+ * span whose client's request is not known yet waits for it at most
+ * join_wait_ns (after the drain that brought it), then becomes a root.
+ * Spans whose trace depends on one that waits (its children) wait with it.
+ * Nothing else is held: a span is handed over when its response ends.
+ *
+ * Only the span and the metric are built here; hooks turn them into OTLP
+ * and keep the profiler's map right.  No BPF and no protobuf in here.
+ */
+#ifndef KS_HTTP_SPANS_H
+#define KS_HTTP_SPANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http_parser.h"
+#include "http_route.h"
+#include "knotscope_abi.h"
+
+/* A client's request not yet seen is waited for this long. */
+#define KS_HTTP_JOIN_WAIT_NS (100 * 1000000ull)
+/* Exchanges in flight or waiting, over all connections. */
+#define KS_HTTP_MAX_EXCHANGES 65536
+
+enum ks_http_span_kind {
+	KS_HTTP_SPAN_SERVER = 1,
+	KS_HTTP_SPAN_CLIENT = 2,
+};
+
+enum ks_http_parent {
+	KS_HTTP_PARENT_NONE, /* a root */
+	KS_HTTP_PARENT_PROPAGATED, /* from the request's traceparent */
+	KS_HTTP_PARENT_PEER, /* the client span at the other end, on this node */
+	KS_HTTP_PARENT_THREAD, /* the server span the thread was serving */
+};
+
+/* Why an exchange ended without its response. */
+enum ks_http_failure {
+	KS_HTTP_OK,
+	KS_HTTP_CLOSED_BEFORE_RESPONSE,
+	KS_HTTP_CLOSED_DURING_RESPONSE,
+};
+
+struct ks_http_span {
+	enum ks_http_span_kind kind;
+	uint32_t tgid;
+	uint32_t tid; /* that read (server) or wrote (client) the request */
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_span_id[8]; /* with parent != KS_HTTP_PARENT_NONE */
+	enum ks_http_parent parent;
+	uint8_t trace_flags; /* W3C: KS_TRACE_FLAG_SAMPLED */
+	char tracestate[KS_TRACESTATE_MAX + 1];
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	uint64_t end_ns;
+	char method[KS_HTTP_METHOD_MAX + 1]; /* as sent */
+	bool method_known; /* one of RFC 9110's, or PATCH */
+	/* The path, and the query only when the configuration keeps it. */
+	char target[KS_HTTP_TARGET_MAX + 1];
+	uint16_t path_len;
+	uint16_t target_len;
+	char host[KS_HTTP_HOST_MAX + 1]; /* the Host field, "" when absent */
+	const char *route; /* a --http-route template, or NULL */
+	/* From this process's end: the server's own for SERVER spans. */
+	struct ks_conn_tuple tuple;
+	uint16_t status; /* 0: no response */
+	uint8_t version_minor; /* HTTP/1.x, of the response when there is one */
+	uint64_t request_body_size;
+	uint64_t response_body_size;
+	enum ks_http_failure failure;
+};
+
+struct ks_http_hooks {
+	/* A span ended and its trace is final; valid during the call. */
+	void (*span_ready)(void *ctx, const struct ks_http_span *span);
+	/*
+	 * The kernel published span_id for thread pid_tgid with a trace id
+	 * that turned out wrong (a traceparent, a peer): fix the profiler's
+	 * entry if it still holds span_id.
+	 */
+	void (*trace_ctx_update)(void *ctx, uint64_t pid_tgid,
+				 const uint8_t span_id[8],
+				 const uint8_t trace_id[16]);
+	/* Thread pid_tgid is gone: its entry for span_id, if any, goes. */
+	void (*trace_ctx_retract)(void *ctx, uint64_t pid_tgid,
+				  const uint8_t span_id[8]);
+	/* The kernel may stop tracking descriptor fd of tgid. */
+	void (*forget_sock)(void *ctx, uint32_t tgid, int32_t fd);
+};
+
+struct ks_http_spans_config {
+	bool keep_query; /* keep the query in target (it may hold secrets) */
+	const struct ks_http_routes *routes; /* may be NULL */
+	uint64_t join_wait_ns;
+	size_t max_conns;
+	size_t max_exchanges;
+};
+
+struct ks_http_stats {
+	uint64_t connections; /* tracked now */
+	uint64_t connections_opened;
+	uint64_t connections_refused; /* the table was full */
+	uint64_t not_http; /* connections given up as another protocol */
+	uint64_t spans; /* handed to span_ready */
+	uint64_t unsampled; /* not handed: the parent said not sampled */
+	uint64_t failed; /* ended without a response */
+	uint64_t joined; /* server spans parented by a peer client span */
+	uint64_t join_expired; /* ... whose client request never came */
+	uint64_t exchanges_refused; /* too many in flight */
+	uint64_t desyncs; /* the parser lost message boundaries */
+	uint64_t malformed; /* records that did not decode */
+};
+
+struct ks_http_spans;
+struct ks_http_metrics;
+
+struct ks_http_spans *ks_http_spans_new(const struct ks_http_spans_config *config,
+					const struct ks_http_hooks *hooks,
+					void *ctx);
+/*
+ * The end of a run: everything in flight ends as of now_ns, nothing waits
+ * any more, every span is handed over.  The metrics stay, to be sent.
+ */
+void ks_http_spans_finish(struct ks_http_spans *spans, uint64_t now_ns);
+/* Finishes if need be, and frees; NULL is fine. */
+void ks_http_spans_free(struct ks_http_spans *spans, uint64_t now_ns);
+
+/* One socket ring buffer record (KS_EV_SOCK_*); -EINVAL when malformed. */
+int ks_http_spans_apply(struct ks_http_spans *spans, const void *record,
+			size_t size);
+
+/*
+ * After each drain of the ring buffer, with CLOCK_MONOTONIC now: spans
+ * that waited for a client long enough stop waiting.
+ */
+void ks_http_spans_tick(struct ks_http_spans *spans, uint64_t now_ns);
+
+void ks_http_spans_thread_exit(struct ks_http_spans *spans, uint32_t tgid,
+			       uint32_t tid);
+/*
+ * The process exited or exec'd: its connections end as of now_ns.  Its
+ * metrics stay until ks_http_spans_forget_metrics(), to be sent last.
+ */
+void ks_http_spans_process_gone(struct ks_http_spans *spans, uint32_t tgid,
+				uint64_t now_ns);
+void ks_http_spans_forget_metrics(struct ks_http_spans *spans, uint32_t tgid);
+
+const struct ks_http_metrics *
+ks_http_spans_metrics(const struct ks_http_spans *spans);
+void ks_http_spans_stats(const struct ks_http_spans *spans,
+			 struct ks_http_stats *stats);
+
+typedef void (*ks_http_counter_fn)(void *ctx, const char *name, uint64_t value);
+
+/* Each counter of stats (all but the connections gauge), as outputs name
+ * them: "not_http", "peer_joined"... */
+void ks_http_stats_foreach(const struct ks_http_stats *stats,
+			   ks_http_counter_fn fn, void *ctx);
+
+#endif /* KS_HTTP_SPANS_H */

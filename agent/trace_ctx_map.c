@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "knotscope_abi.h"
+#include "log.h"
+#include "trace_ctx_map.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+/* The directory every OpenTelemetry eBPF component pins shared maps in. */
+#define KS_OTEL_PIN_DIR "otel"
+
+static int ks_ensure_bpffs(const char *bpffs)
+{
+	struct statfs fs;
+
+	if (!statfs(bpffs, &fs) && fs.f_type == (typeof(fs.f_type))BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", bpffs, "bpf", 0, "mode=0700"))
+		return -errno;
+	ks_info("mounted a BPF filesystem at %s, for traces_ctx_v1\n", bpffs);
+	return 0;
+}
+
+/* Whether an existing map is traces_ctx_v1 as its readers define it. */
+static int ks_check_layout(int fd, uint32_t *id)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	if (info.type != BPF_MAP_TYPE_LRU_HASH ||
+	    info.key_size != sizeof(uint64_t) ||
+	    info.value_size != sizeof(struct ks_trace_ctx))
+		return -EINVAL;
+	return 0;
+}
+
+/* Creates and pins it; -EEXIST when someone else pinned one first. */
+static int ks_create(struct ks_trace_ctx_map *map)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, KS_TRACES_CTX_NAME,
+				sizeof(uint64_t), sizeof(struct ks_trace_ctx),
+				KS_TRACES_CTX_MAX_ENTRIES, NULL);
+	int err;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_pin(fd, map->path)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	map->fd = fd;
+	map->created = true;
+	return ks_check_layout(fd, &map->id);
+}
+
+static int ks_find_or_create(struct ks_trace_ctx_map *map)
+{
+	int err;
+
+	/* Twice: another agent may pin it between our look and our pin. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = bpf_obj_get(map->path);
+
+		if (fd >= 0) {
+			err = ks_check_layout(fd, &map->id);
+			if (err) {
+				close(fd);
+				return err;
+			}
+			map->fd = fd;
+			return 0;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		err = ks_create(map);
+		if (err != -EEXIST)
+			return err;
+	}
+	return -EEXIST;
+}
+
+int ks_trace_ctx_map_open(struct ks_trace_ctx_map *map, const char *bpffs)
+{
+	char dir[PATH_MAX];
+	int err;
+
+	memset(map, 0, sizeof(*map));
+	map->fd = -1;
+	if (snprintf(dir, sizeof(dir), "%s/%s", bpffs, KS_OTEL_PIN_DIR) >=
+		    (int)sizeof(dir) - (int)sizeof("/" KS_TRACES_CTX_NAME) ||
+	    snprintf(map->path, sizeof(map->path), "%s/%s", dir,
+		     KS_TRACES_CTX_NAME) < 0)
+		return -ENAMETOOLONG;
+	err = ks_ensure_bpffs(bpffs);
+	if (err) {
+		ks_warn("no BPF filesystem at %s (%s): spans are not shared "
+			"with profilers\n",
+			bpffs, strerror(-err));
+		return err;
+	}
+	/* What OpenTelemetry's eBPF instrumentation creates it with. */
+	if (mkdir(dir, 01700) && errno != EEXIST) {
+		err = -errno;
+		ks_warn("cannot create %s (%s): spans are not shared with "
+			"profilers\n",
+			dir, strerror(-err));
+		return err;
+	}
+	err = ks_find_or_create(map);
+	if (err == -EINVAL)
+		ks_warn("%s has another layout than traces_ctx_v1's: left "
+			"alone, spans are not shared with profilers\n",
+			map->path);
+	else if (err)
+		ks_warn("cannot use %s (%s): spans are not shared with "
+			"profilers\n",
+			map->path, strerror(-err));
+	if (err && map->fd >= 0) {
+		close(map->fd);
+		map->fd = -1;
+	}
+	if (!err)
+		ks_debug("%s %s (map id %u)\n",
+			 map->created ? "created" : "reusing", map->path,
+			 map->id);
+	return err;
+}
+
+static bool ks_prog_uses(uint32_t prog_id, uint32_t map_id)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), nr_maps, *ids = NULL;
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool uses = false;
+
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.nr_map_ids)
+		goto cleanup;
+	nr_maps = info.nr_map_ids;
+	ids = calloc(nr_maps, sizeof(*ids));
+	if (!ids)
+		goto cleanup;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = nr_maps;
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		goto cleanup;
+	for (uint32_t i = 0; i < nr_maps && i < info.nr_map_ids; i++)
+		uses |= ids[i] == map_id;
+cleanup:
+	free(ids);
+	close(fd);
+	return uses;
+}
+
+/* Whether an open descriptor of process pid is the map. */
+static bool ks_process_holds(const char *pid, uint32_t map_id)
+{
+	char path[PATH_MAX], line[128];
+	struct dirent *entry;
+	bool holds = false;
+	unsigned int id;
+	DIR *fds;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo", pid);
+	fds = opendir(path);
+	if (!fds)
+		return false;
+	while (!holds && (entry = readdir(fds))) {
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid,
+			 entry->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (!holds && fgets(line, sizeof(line), f))
+			holds = sscanf(line, "map_id: %u", &id) == 1 &&
+				id == map_id;
+		fclose(f);
+	}
+	closedir(fds);
+	return holds;
+}
+
+static bool ks_own_prog(const struct ks_trace_ctx_map *map, uint32_t prog_id)
+{
+	for (unsigned int i = 0; i < map->nr_own_progs; i++)
+		if (map->own_progs[i] == prog_id)
+			return true;
+	return false;
+}
+
+/* Another agent's program, or a process other than this one, uses it. */
+static bool ks_used_elsewhere(const struct ks_trace_ctx_map *map)
+{
+	uint32_t prog_id = 0, map_id = map->id;
+	char self[16];
+	struct dirent *entry;
+	bool used = false;
+	DIR *proc;
+
+	while (!used && !bpf_prog_get_next_id(prog_id, &prog_id))
+		used = !ks_own_prog(map, prog_id) &&
+		       ks_prog_uses(prog_id, map_id);
+	snprintf(self, sizeof(self), "%d", getpid());
+	proc = opendir("/proc");
+	while (!used && proc && (entry = readdir(proc)))
+		used = entry->d_name[0] >= '1' && entry->d_name[0] <= '9' &&
+		       strcmp(entry->d_name, self) &&
+		       ks_process_holds(entry->d_name, map_id);
+	if (proc)
+		closedir(proc);
+	return used;
+}
+
+void ks_trace_ctx_map_close(struct ks_trace_ctx_map *map)
+{
+	char *slash;
+
+	if (map->fd < 0)
+		return;
+	if (map->created && !ks_used_elsewhere(map)) {
+		unlink(map->path);
+		/* The directory too, if nothing else is pinned there. */
+		slash = strrchr(map->path, '/');
+		*slash = '\0';
+		rmdir(map->path);
+	}
+	close(map->fd);
+	map->fd = -1;
+}
+
+void ks_trace_ctx_map_update(struct ks_trace_ctx_map *map, uint64_t pid_tgid,
+			     const uint8_t span_id[8],
+			     const uint8_t trace_id[16])
+{
+	struct ks_trace_ctx ctx;
+
+	if (map->fd < 0 || bpf_map_lookup_elem(map->fd, &pid_tgid, &ctx) ||
+	    memcmp(ctx.span_id, span_id, sizeof(ctx.span_id)))
+		return;
+	memcpy(ctx.trace_id, trace_id, sizeof(ctx.trace_id));
+	/* BPF_EXIST: if the kernel took it back meanwhile, it stays gone. */
+	bpf_map_update_elem(map->fd, &pid_tgid, &ctx, BPF_EXIST);
+}
+
+void ks_trace_ctx_map_retract(struct ks_trace_ctx_map *map, uint64_t pid_tgid,
+			      const uint8_t span_id[8])
+{
+	struct ks_trace_ctx ctx;
+
+	if (map->fd < 0 || bpf_map_lookup_elem(map->fd, &pid_tgid, &ctx) ||
+	    memcmp(ctx.span_id, span_id, sizeof(ctx.span_id)))
+		return;
+	bpf_map_delete_elem(map->fd, &pid_tgid);
+}

@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# HTTP spans and metrics from socket syscalls, end to end: real servers
+# nobody here wrote (nginx, python3 -m http.server, and a thread-per-request
+# server on Python's http.server), driven by curl, watched by the real
+# agent, exported over OTLP to tests/otlp/receiver.js, which decodes with
+# OpenTelemetry's own code.  What is asserted is what a backend would read.
+
+load helpers
+load nginx
+
+PYTHON=/usr/bin/python3
+PIN=/sys/fs/bpf/otel/traces_ctx_v1
+TRACE=4bf92f3577b34da6a3ce929d0e0e4736
+PARENT=00f067aa0ba902b7
+
+setup_file() {
+	local tool
+
+	require_bpf
+	for tool in nginx curl bpftool "$PYTHON"; do
+		command -v "$tool" >/dev/null || {
+			echo "$tool is missing: run make deps-test" >&2
+			return 1
+		}
+	done
+	make -s -C "$ROOT" otlp-test >&2
+}
+
+setup() {
+	otlp_test_setup
+	SERVER_PIDS=
+}
+
+teardown() {
+	local pid
+
+	stop_agent KILL || true
+	for pid in $SERVER_PIDS; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	stop_receiver
+}
+
+free_port() {
+	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+listening() {
+	(: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# nginx on a free loopback port, serving $NGINX_DIR/html: index.html, a
+# 1 MiB big.bin (sendfile), /slow/ at 50 KB/s, /boom answering 503 and
+# /dav/ taking PUTs (it reads request bodies).
+start_nginx() {
+	NGINX_DIR="$BATS_TEST_TMPDIR/nginx"
+	NGINX_PORT="$(free_port)"
+	nginx_conf "$NGINX_DIR" "$NGINX_PORT" '
+		location /boom { return 503; }
+		location /slow/ { limit_rate 50k; }
+		location /dav/ { dav_methods PUT; }'
+	mkdir -p "$NGINX_DIR/html/slow" "$NGINX_DIR/html/dav"
+	echo hello >"$NGINX_DIR/html/index.html"
+	head -c 1048576 /dev/urandom >"$NGINX_DIR/html/big.bin"
+	head -c 102400 /dev/zero >"$NGINX_DIR/html/slow/file.bin"
+	nginx_start "$NGINX_DIR"
+	SERVER_PIDS="$SERVER_PIDS $NGINX_MASTER"
+	wait_until 10 listening "$NGINX_PORT"
+}
+
+# python3 -m http.server on a free port, serving nginx's files.
+start_python_http() {
+	PY_HTTP_PORT="$(free_port)"
+	"$PYTHON" -m http.server --bind 127.0.0.1 --directory "$NGINX_DIR/html" \
+		"$PY_HTTP_PORT" >/dev/null 2>&1 &
+	SERVER_PIDS="$SERVER_PIDS $!"
+	wait_until 10 listening "$PY_HTTP_PORT"
+}
+
+# tests/e2e/threaded_server.py: prints its port once it accepts.
+start_threaded() {
+	local out="$BATS_TEST_TMPDIR/threaded.port"
+
+	: >"$out"
+	"$PYTHON" "$BATS_TEST_DIRNAME/threaded_server.py" >"$out" &
+	SERVER_PIDS="$SERVER_PIDS $!"
+	wait_until 10 test -s "$out"
+	THREADED_PORT="$(cat "$out")"
+}
+
+# spans_of SERVICE KIND: that service's spans of that kind (2 SERVER,
+# 3 CLIENT), as one JSON array.  Python's service is its executable's name.
+spans_of() {
+	spans | jq -c -s --arg s "$1" --argjson k "$2" \
+		'[.[] | select((.resource["service.name"] | startswith($s)) and .kind == $k)]'
+}
+
+# have_spans SERVICE KIND N: at least N arrived.
+have_spans() {
+	spans_of "$1" "$2" | jq -e --argjson n "$3" 'length >= $n' >/dev/null
+}
+
+url() {
+	echo "http://127.0.0.1:$1$2"
+}
+
+@test "nginx: keep-alive requests, a 404 and a 503 are SERVER spans with their attributes" {
+	start_nginx
+	start_receiver
+	start_agent --http --comm nginx --comm curl
+	# One curl, one connection, four requests.
+	curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+		"$(url "$NGINX_PORT" /index.html)" "$(url "$NGINX_PORT" /missing)" \
+		"$(url "$NGINX_PORT" '/index.html?token=s3cret')" "$(url "$NGINX_PORT" /boom)"
+	wait_until 10 have_spans nginx 2 4
+	stop_agent
+
+	spans_of nginx 2 | jq -e --arg port "$NGINX_PORT" 'length == 4 and
+		all(.[]; .name == "GET" and .attrs["http.request.method"] == "GET" and
+			.attrs["url.scheme"] == "http" and .attrs["server.address"] == "127.0.0.1" and
+			.attrs["server.port"] == $port and .attrs["client.address"] == "127.0.0.1" and
+			.attrs["network.protocol.version"] == "1.1" and
+			(.attrs["thread.id"] | tonumber) > 0 and .attrs["thread.name"] == "nginx") and
+		([.[].attrs["network.peer.port"]] | unique | length) == 1 and
+		([.[] | [.attrs["url.path"], .attrs["http.response.status_code"], (.status.code // 0)]] | sort) ==
+			([["/index.html", "200", 0], ["/missing", "404", 0],
+			  ["/index.html", "200", 0], ["/boom", "503", 2]] | sort) and
+		all(.[] | select(.attrs["url.path"] == "/boom"); .attrs["error.type"] == "503")' >/dev/null
+	# The query was dropped by the agent: it left nowhere.
+	run grep -c s3cret "$RECEIVED"
+	[ "$output" = 0 ]
+	expect_accounted
+}
+
+@test "curl to nginx on this node is one trace: the CLIENT span is the SERVER span's parent" {
+	start_nginx
+	start_receiver
+	start_agent --http --comm nginx --comm curl
+	curl -s -o /dev/null -o /dev/null "$(url "$NGINX_PORT" /index.html)" "$(url "$NGINX_PORT" /missing)"
+	wait_until 10 have_spans nginx 2 2
+	wait_until 10 have_spans curl 3 2
+	stop_agent
+
+	spans | jq -e -s --arg port "$NGINX_PORT" '
+		[.[] | select(.resource["service.name"] == "curl")] as $clients |
+		[.[] | select(.resource["service.name"] == "nginx")] as $servers |
+		($clients | length) == 2 and ($servers | length) == 2 and
+		all($servers[]; . as $s | any($clients[];
+			.spanId == $s.parentSpanId and .traceId == $s.traceId and
+			.attrs["url.path"] == $s.attrs["url.path"] and
+			(.startTimeUnixNano | tonumber) <= ($s.startTimeUnixNano | tonumber))) and
+		all($clients[]; .kind == 3 and .name == "GET" and (.parentSpanId // "") == "" and
+			.attrs["url.full"] == ("http://127.0.0.1:" + $port + .attrs["url.path"]) and
+			.attrs["server.port"] == $port) and
+		any($clients[]; .attrs["url.path"] == "/missing" and .status.code == 2 and
+			.attrs["error.type"] == "404")' >/dev/null
+	agent_records '.type == "summary"' | jq -e '.http.peer_joined == 2' >/dev/null
+}
+
+@test "a traceparent puts the SERVER span in that trace under that parent; a malformed one is ignored" {
+	start_nginx
+	start_receiver
+	start_agent --http --comm nginx --comm curl
+	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" -H "tracestate: vendor=x" \
+		"$(url "$NGINX_PORT" /index.html)"
+	# A parent id of zeros is invalid (W3C Trace Context).
+	curl -s -o /dev/null -H "traceparent: 00-$TRACE-0000000000000000-01" \
+		"$(url "$NGINX_PORT" /missing)"
+	wait_until 10 have_spans nginx 2 2
+	wait_until 10 have_spans curl 3 2
+	stop_agent
+
+	spans_of nginx 2 | jq -e --arg t "$TRACE" --arg p "$PARENT" '
+		any(.[]; .attrs["url.path"] == "/index.html" and .traceId == $t and
+			.parentSpanId == $p and .traceState == "vendor=x" and .flags == 769) and
+		any(.[]; .attrs["url.path"] == "/missing" and .traceId != $t)' >/dev/null
+	# The malformed one still joins the curl that sent it.
+	spans | jq -e -s '([.[] | select(.attrs["url.path"] == "/missing")] | map(.traceId) | unique | length) == 1' >/dev/null
+}
+
+@test "responses larger than the capture: python3 -m http.server writes them, nginx sendfile()s them" {
+	start_nginx
+	start_python_http
+	start_receiver
+	start_agent --http --http-capture-bytes 256 --comm nginx --comm curl --comm python3
+	curl -s -o /dev/null "$(url "$PY_HTTP_PORT" /big.bin)"
+	curl -s -o /dev/null "$(url "$NGINX_PORT" /big.bin)"
+	wait_until 10 have_spans python3 2 1
+	wait_until 10 have_spans nginx 2 1
+	wait_until 10 have_spans curl 3 2
+	stop_agent
+
+	spans_of python3 2 | jq -e '.[0] | .attrs["url.path"] == "/big.bin" and
+		.attrs["http.response.status_code"] == "200" and
+		.attrs["http.response.body.size"] == "1048576" and
+		.attrs["network.protocol.version"] == "1.0" and (.status.code // 0) == 0' >/dev/null
+	spans_of nginx 2 | jq -e '.[0] | .attrs["http.response.body.size"] == "1048576"' >/dev/null
+	spans_of curl 3 | jq -e 'all(.[]; .attrs["http.response.body.size"] == "1048576")' >/dev/null
+	# Each client span holds the server span it caused.
+	spans | jq -e -s '[.[] | select(.kind == 2)] | all(.[]; .parentSpanId != null and .parentSpanId != "")' >/dev/null
+}
+
+@test "a slow response (nginx limit_rate) lasts as long as it takes" {
+	start_nginx
+	start_receiver
+	start_agent --http --comm nginx --comm curl
+	curl -s -o /dev/null "$(url "$NGINX_PORT" /slow/file.bin)"
+	wait_until 10 have_spans nginx 2 1
+	wait_until 10 have_spans curl 3 1
+	stop_agent
+
+	# nginx sends the first second's worth at once, the other 50 KiB at
+	# 50 KiB/s: about a second, at each end.
+	spans | jq -e -s 'all(.[]; ((.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber)) > 500000000)' >/dev/null
+	spans_of nginx 2 | jq -e '.[0].attrs["http.response.body.size"] == "102400"' >/dev/null
+}
+
+# The traces_ctx_v1 entry whose trace id is $1, as {tid, span}, if any.
+ctx_entry() {
+	bpftool map dump pinned "$PIN" -j 2>/dev/null | jq -e -c --arg t "$1" '.[] |
+		{tid: (.key[0:4] | reverse | map(.[2:]) | join("")),
+		 trace: (.value[0:16] | map(.[2:]) | join("")),
+		 span: (.value[16:24] | map(.[2:]) | join(""))} | select(.trace == $t)'
+}
+
+@test "while a handler works, traces_ctx_v1 holds its span for its thread, then lets go" {
+	local pinned_before=false entry tid span
+
+	[ -e "$PIN" ] && pinned_before=true
+	start_threaded
+	start_receiver
+	start_agent --http --comm python3 --comm curl
+	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" \
+		"$(url "$THREADED_PORT" '/slow?s=2')" &
+	wait_until 5 ctx_entry "$TRACE"
+	entry="$(ctx_entry "$TRACE")"
+	tid=$((16#$(jq -r .tid <<<"$entry")))
+	span="$(jq -r .span <<<"$entry")"
+	wait $!
+	# The response's first write took it back.
+	run ctx_entry "$TRACE"
+	[ "$status" -ne 0 ]
+	wait_until 10 have_spans python3 2 1
+	stop_agent
+
+	spans_of python3 2 | jq -e --arg t "$TRACE" --arg p "$PARENT" --arg s "$span" --arg tid "$tid" '
+		.[0] | .traceId == $t and .parentSpanId == $p and .spanId == $s and
+		.attrs["thread.id"] == $tid and .attrs["url.path"] == "/slow" and
+		((.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber)) > 2000000000' >/dev/null
+	# Created by this agent and used by nobody else: unpinned at the end.
+	$pinned_before || [ ! -e "$PIN" ]
+}
+
+@test "a thread-per-request server's outgoing call is a child of the request it serves" {
+	start_nginx
+	start_threaded
+	start_receiver
+	start_agent --http --comm nginx --comm curl --comm python3
+	curl -s -o /dev/null "$(url "$THREADED_PORT" "/call?port=$NGINX_PORT&path=/index.html")"
+	wait_until 10 have_spans nginx 2 1
+	wait_until 10 have_spans curl 3 1
+	wait_until 10 have_spans python3 3 1
+	wait_until 10 have_spans python3 2 1
+	stop_agent
+
+	# curl -> python (SERVER) -> python (CLIENT, same thread) -> nginx
+	spans | jq -e -s '
+		(map(select(.resource["service.name"] == "curl"))[0]) as $curl |
+		(map(select((.resource["service.name"] | startswith("python3")) and .kind == 2))[0]) as $served |
+		(map(select((.resource["service.name"] | startswith("python3")) and .kind == 3))[0]) as $call |
+		(map(select(.resource["service.name"] == "nginx"))[0]) as $nginx |
+		$served.parentSpanId == $curl.spanId and $call.parentSpanId == $served.spanId and
+		$nginx.parentSpanId == $call.spanId and
+		([$curl, $served, $call, $nginx] | map(.traceId) | unique | length) == 1 and
+		$call.attrs["thread.id"] == $served.attrs["thread.id"] and
+		$call.attrs["url.path"] == "/index.html"' >/dev/null
+}
+
+# Entries of this agent's ks_socks map: descriptors the kernel follows.
+# The map is the one of the agent's with 40-byte values (ks_sock_state).
+tracked_sockets() {
+	local fdinfo id
+
+	fdinfo="$(grep -l '^value_size:[[:space:]]40$' /proc/"$AGENT_PID"/fdinfo/* | head -n1)"
+	id="$(awk '/^map_id:/ { print $2 }' "$fdinfo")"
+	bpftool map dump id "$id" -j | jq length
+}
+
+tracked_sockets_are() {
+	test "$(tracked_sockets)" = "$1"
+}
+
+@test "a connection closed mid-request ends its span with an error, and nothing stays behind" {
+	start_nginx
+	start_receiver
+	start_agent --http --comm nginx
+	# A client the agent does not watch, gone in the middle of a body.
+	exec 7<>"/dev/tcp/127.0.0.1/$NGINX_PORT"
+	printf 'PUT /dav/f HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial' >&7
+	wait_until 5 tracked_sockets_are 1
+	exec 7>&-
+	wait_until 10 have_spans nginx 2 1
+	wait_until 5 tracked_sockets_are 0
+
+	spans_of nginx 2 | jq -e '.[0] | .name == "PUT" and .status.code == 2 and
+		.status.message == "connection closed before the response" and
+		.attrs["error.type"] == "connection_closed" and
+		(.attrs | has("http.response.status_code") | not)' >/dev/null
+	stop_agent
+	agent_records '.type == "summary"' | jq -e '.http.failed == 1 and .http.connections == 0' >/dev/null
+}
+
+@test "RED metrics: http.server and http.client request durations with their attributes" {
+	export OTEL_METRIC_EXPORT_INTERVAL=500
+	start_nginx
+	start_threaded
+	start_receiver
+	start_agent --http --http-route '/call' --comm nginx --comm python3 --comm curl
+	curl -s -o /dev/null "$(url "$THREADED_PORT" "/call?port=$NGINX_PORT&path=/index.html")"
+	curl -s -o /dev/null "$(url "$NGINX_PORT" /missing)"
+	# curl is gone long before a periodic export: its last values are
+	# sent when it exits.
+	wait_until 10 has_metric '.name == "http.client.request.duration" and .resource["service.name"] == "curl"'
+	stop_agent
+
+	metrics | jq -e -s --arg port "$NGINX_PORT" '
+		[.[] | select(.name == "http.server.request.duration" and .resource["service.name"] == "nginx")] |
+		last | .unit == "s" and .histogram.aggregationTemporality == 2 and
+		(.histogram.dataPoints | length) == 2 and
+		all(.histogram.dataPoints[];
+			(.explicitBounds | length) == 14 and
+			(.bucketCounts | map(tonumber) | add) == (.count | tonumber) and
+			(.attributes | from_entries | .["http.request.method"].stringValue == "GET" and
+				.["url.scheme"].stringValue == "http" and
+				.["network.protocol.version"].stringValue == "1.1")) and
+		any(.histogram.dataPoints[]; .attributes | from_entries |
+			.["http.response.status_code"].intValue == "404")' >/dev/null
+	metrics | jq -e -s --arg port "$NGINX_PORT" '
+		[.[] | select(.name == "http.client.request.duration" and
+			(.resource["service.name"] | startswith("python3")))] | last |
+		.histogram.dataPoints[0].attributes | from_entries |
+		.["server.address"].stringValue == "127.0.0.1" and
+		.["server.port"].intValue == $port and .["http.response.status_code"].intValue == "200"' >/dev/null
+	# The route names the span and the server metric.
+	has_span '.name == "GET /call" and .attrs["http.route"] == "/call"'
+	has_metric '.name == "http.server.request.duration" and
+		any(.histogram.dataPoints[].attributes[]; .key == "http.route" and .value.stringValue == "/call")'
+}
