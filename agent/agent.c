@@ -508,7 +508,11 @@ static int ks_setup_http(struct ks_agent *agent,
 	capture->trace_ctx_fd = agent->trace_ctx.fd;
 	agent->model.http =
 		ks_http_spans_new(&config, &ks_agent_http_hooks, agent);
-	return agent->model.http ? 0 : -ENOMEM;
+	if (!agent->model.http)
+		return -ENOMEM;
+	if (agent->telemetry)
+		ks_telemetry_set_http(agent->telemetry, agent->model.http);
+	return 0;
 }
 
 /*

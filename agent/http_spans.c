@@ -763,6 +763,25 @@ void ks_http_spans_forget_metrics(struct ks_http_spans *spans, uint32_t tgid)
 	ks_http_metrics_drop_process(&spans->metrics, tgid);
 }
 
+bool ks_http_spans_enclosing(struct ks_http_spans *spans, uint32_t tgid,
+			     uint32_t tid, uint64_t since_ns,
+			     uint8_t trace_id[16], uint8_t span_id[8])
+{
+	struct ks_http_thread *thread = ks_thread_find(spans, tid);
+	const struct ks_http_exchange *ex;
+
+	if (!thread || thread->tgid != tgid || thread->nr_serving != 1)
+		return false;
+	ex = thread->serving;
+	/* A span that is not handed over (unsampled) must have no child. */
+	if (!ex->final || ex->span.start_ns > since_ns ||
+	    !(ex->span.trace_flags & KS_TRACE_FLAG_SAMPLED))
+		return false;
+	memcpy(trace_id, ex->span.trace_id, 16);
+	memcpy(span_id, ex->span.span_id, 8);
+	return true;
+}
+
 const struct ks_http_metrics *
 ks_http_spans_metrics(const struct ks_http_spans *spans)
 {

@@ -161,6 +161,17 @@ void ks_http_spans_process_gone(struct ks_http_spans *spans, uint32_t tgid,
 				uint64_t now_ns);
 void ks_http_spans_forget_metrics(struct ks_http_spans *spans, uint32_t tgid);
 
+/*
+ * The SERVER span thread tid of tgid has been in since since_ns: the one
+ * request it serves now (its response not begun), begun by since_ns, whose
+ * trace is final and sampled.  False when there is none, when the thread
+ * is in the middle of several (an event loop: no guess), or when the
+ * trace may still change (a local client's request not seen yet).
+ */
+bool ks_http_spans_enclosing(struct ks_http_spans *spans, uint32_t tgid,
+			     uint32_t tid, uint64_t since_ns,
+			     uint8_t trace_id[16], uint8_t span_id[8]);
+
 const struct ks_http_metrics *
 ks_http_spans_metrics(const struct ks_http_spans *spans);
 void ks_http_spans_stats(const struct ks_http_spans *spans,

@@ -29,6 +29,15 @@ struct ks_telemetry {
 	/* NULL: spans go out at once, without happens-before points. */
 	struct ks_causality *causality;
 	struct ks_span_hold held;
+	/* NULL without --http: thread spans have no request to sit in. */
+	struct ks_http_spans *http;
+};
+
+/* A thread's span being made: its ids, and its parent when it has one. */
+struct ks_thread_span {
+	struct ks_span_ref ref;
+	bool has_parent;
+	uint8_t parent_id[KS_SPAN_ID_LEN];
 };
 
 /*
@@ -116,6 +125,12 @@ void ks_telemetry_set_causality(struct ks_telemetry *telemetry,
 				struct ks_causality *causality)
 {
 	telemetry->causality = causality;
+}
+
+void ks_telemetry_set_http(struct ks_telemetry *telemetry,
+			   struct ks_http_spans *http)
+{
+	telemetry->http = http;
 }
 
 void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
@@ -333,12 +348,17 @@ ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
 static void ks_emit_thread_span(struct ks_telemetry *telemetry,
 				struct ks_thread *thread,
 				struct ks_otlp_resource *resource,
-				OtlpSpan *span, const struct ks_span_ref *ref,
+				OtlpSpan *span, const struct ks_thread_span *made,
 				uint64_t end_ns)
 {
 	uint64_t stamp;
 
-	thread->causal.last_span = *ref;
+	if (made->has_parent &&
+	    ks_otlp_span_set_parent(span, made->parent_id)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	thread->causal.last_span = made->ref;
 	if (!telemetry->causality) {
 		ks_otlp_export_span(telemetry->exporter, resource, span);
 		return;
@@ -349,16 +369,28 @@ static void ks_emit_thread_span(struct ks_telemetry *telemetry,
 		ks_otlp_export_span(telemetry->exporter, resource, span);
 }
 
-/* A new span of a thread: ids, and the resource of its process. */
+/*
+ * A new span of a thread that began waiting at since_ns: its ids, and the
+ * resource of its process.  Time a thread spends blocked while it serves
+ * an HTTP request is part of that request: the span is a child of the
+ * request's SERVER span, in its trace.  Otherwise it starts a trace.
+ */
 static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
 					      struct ks_thread *thread,
-					      struct ks_span_ref *ref)
+					      uint64_t since_ns,
+					      struct ks_thread_span *made)
 {
 	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
 		return NULL;
-	ref->valid = true;
-	ks_trace_id_new(ref->trace_id);
-	ks_span_id_new(ref->span_id);
+	made->ref.valid = true;
+	made->has_parent =
+		telemetry->http &&
+		ks_http_spans_enclosing(telemetry->http, thread->tgid,
+					thread->tid, since_ns,
+					made->ref.trace_id, made->parent_id);
+	if (!made->has_parent)
+		ks_trace_id_new(made->ref.trace_id);
+	ks_span_id_new(made->ref.span_id);
 	return ks_resource_of(telemetry, thread->process);
 }
 
@@ -368,7 +400,7 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 	struct ks_telemetry *telemetry = ctx;
 	const struct ks_edge_source *source;
 	struct ks_otlp_resource *resource;
-	struct ks_span_ref ref;
+	struct ks_thread_span made;
 	OtlpSpan *span;
 
 	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
@@ -380,16 +412,16 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 	 */
 	if (thread->wait.lock_kind == KS_LOCK_NONE && (!source || end->ret))
 		return;
-	resource = ks_span_start(telemetry, thread, &ref);
+	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);
 	if (!resource)
 		return;
-	span = ks_wait_span(telemetry, thread, ref.trace_id, ref.span_id,
-			    end->hdr.ts_ns);
+	span = ks_wait_span(telemetry, thread, made.ref.trace_id,
+			    made.ref.span_id, end->hdr.ts_ns);
 	if (!span)
 		return;
 	if (source)
 		ks_add_edge(span, source);
-	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
 			    end->hdr.ts_ns);
 }
 
@@ -401,20 +433,20 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	struct ks_otlp_resource *resource;
 	struct ks_wait_target target = { 0 };
-	struct ks_span_ref ref;
+	struct ks_thread_span made;
 	char name[48], address[32];
 	OtlpSpan *span;
 
 	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
 		return;
-	resource = ks_span_start(telemetry, thread, &ref);
+	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);
 	if (!resource)
 		return;
 	target.kind = ks_klock_kind(thread->klock.flags);
 	target.lock_addr = thread->klock.lock;
 	snprintf(name, sizeof(name), "wait for %s",
 		 ks_lock_kind_name(target.kind));
-	span = ks_otlp_span_new(ref.trace_id, ref.span_id, name,
+	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, name,
 				ks_mono_to_real_ns(end->begin_ts_ns),
 				ks_mono_to_real_ns(end->hdr.ts_ns));
 	if (!span)
@@ -435,7 +467,7 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 		ks_otlp_message_free(span);
 		return;
 	}
-	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
 			    end->hdr.ts_ns);
 }
 
@@ -460,17 +492,17 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	const struct ks_edge_source *source;
 	struct ks_otlp_resource *resource;
-	struct ks_span_ref ref;
+	struct ks_thread_span made;
 	char name[48];
 	OtlpSpan *span;
 
 	if (io->hdr.ts_ns - io->begin_ns < telemetry->min_wait_ns)
 		return;
-	resource = ks_span_start(telemetry, thread, &ref);
+	resource = ks_span_start(telemetry, thread, io->begin_ns, &made);
 	if (!resource)
 		return;
 	snprintf(name, sizeof(name), "read %s", ks_channel_name(io->kind));
-	span = ks_otlp_span_new(ref.trace_id, ref.span_id, name,
+	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, name,
 				ks_mono_to_real_ns(io->begin_ns),
 				ks_mono_to_real_ns(io->hdr.ts_ns));
 	if (!span)
@@ -489,7 +521,7 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	source = ks_acquired_at(thread, io->hdr.ts_ns);
 	if (source)
 		ks_add_edge(span, source);
-	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
 			    io->hdr.ts_ns);
 }
 
@@ -533,13 +565,13 @@ static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
 	const struct ks_edge_source *woken = &thread->causal.woken;
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	struct ks_otlp_resource *resource;
-	struct ks_span_ref ref;
+	struct ks_thread_span made;
 	OtlpSpan *span;
 
-	resource = ks_span_start(telemetry, thread, &ref);
+	resource = ks_span_start(telemetry, thread, off->start_ns, &made);
 	if (!resource)
 		return;
-	span = ks_otlp_span_new(ref.trace_id, ref.span_id, "off cpu",
+	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, "off cpu",
 				ks_mono_to_real_ns(off->start_ns),
 				ks_mono_to_real_ns(off->hdr.ts_ns));
 	if (!span)
@@ -556,7 +588,7 @@ static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
 	if (woken->kind && woken->release_ns >= off->start_ns &&
 	    woken->release_ns <= off->hdr.ts_ns)
 		ks_add_edge(span, woken);
-	ks_emit_thread_span(telemetry, thread, resource, span, &ref,
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
 			    off->hdr.ts_ns);
 }
 

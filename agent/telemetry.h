@@ -39,8 +39,12 @@ bool ks_telemetry_wants_spans(const struct ks_telemetry *telemetry);
  */
 void ks_telemetry_set_causality(struct ks_telemetry *telemetry,
 				struct ks_causality *causality);
+/* HTTP spans: a thread span made while its thread serves a request is a
+ * child of that request's SERVER span. */
+void ks_telemetry_set_http(struct ks_telemetry *telemetry,
+			   struct ks_http_spans *http);
 
-/* The model's hooks, to pass as model->hooks with the telemetry as ctx. */
+/* The model's hooks, to subscribe with the telemetry as ctx. */
 extern const struct ks_model_hooks ks_telemetry_hooks;
 
 /*

@@ -285,7 +285,7 @@ rejects() {
 		| .secret.items == [{ key: \"ca.crt\", path: \"ca.crt\" }]"
 }
 
-@test "args: selection, thresholds, preflight, pinning, extra arguments" {
+@test "args: selection, thresholds, preflight, pinning, HTTP spans, extra arguments" {
 	render
 	has "$CTR.args == [\"--confirm-ms=100\", \"--min-wait=1ms\",
 		\"--ringbuf-mb=16\", \"--preflight=enforce\",
@@ -298,8 +298,15 @@ rejects() {
 		\"--comm=postgres\", \"--comm=java\", \"-v\",
 		\"--listen=0.0.0.0:9555\",
 		\"--listen-token-file=/etc/knotscope/server/token\",
-		\"--pin\", \"--keep-pins\", \"--duration=86400\"]"
+		\"--pin\", \"--keep-pins\", \"--http\",
+		\"--http-capture-bytes=512\", \"--http-query\",
+		\"--http-route=/users/{id}\", \"--http-route=/static/*\",
+		\"--duration=86400\"]"
 	has "$CTR.image == \"registry.example/observability/knotscope@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""
+	# Without the host's bpffs, spans are not shared with profilers.
+	render --set http.enabled=true --set pin.enabled=false
+	has "$CTR.args[-3:] == [\"--http\", \"--http-capture-bytes=1024\",
+		\"--bpffs=none\"]"
 }
 
 @test "the agent parses the arguments the chart gives it" {
@@ -332,6 +339,10 @@ rejects() {
 		--set agent.minWait=-5
 	rejects "agent.confirmMs: Must be greater than or equal to 1" \
 		--set agent.confirmMs=-100
+	rejects "http.captureBytes: Must be less than or equal to 4096" \
+		--set http.captureBytes=65536
+	rejects "http.routes.0: Does not match pattern" \
+		--set 'http.routes={users/x}'
 	rejects "otlp.timeoutMs: Must be greater than or equal to 1" \
 		--set otlp.timeoutMs=-1
 	rejects "otlp.endpoint: Does not match pattern" \

@@ -279,6 +279,30 @@ ctx_entry() {
 		$call.attrs["url.path"] == "/index.html"' >/dev/null
 }
 
+@test "time a thread spends off CPU while it serves a request is a child of that request's span" {
+	start_threaded
+	start_receiver
+	start_agent --http --offcpu-min 100ms --comm python3 --comm curl
+	curl -s -o /dev/null "$(url "$THREADED_PORT" "/slow?s=0.3")"
+	wait_until 10 have_spans python3 2 1
+	wait_until 10 has_span '.name == "off cpu" and (.parentSpanId // "") != ""'
+	stop_agent
+
+	# The handler's sleep: inside the SERVER span, on its thread, in its
+	# trace (curl's, which the SERVER span joined).
+	spans | jq -e -s '
+		(map(select(.kind == 2))[0]) as $served |
+		(map(select(.kind == 3))[0]) as $curl |
+		map(select(.name == "off cpu" and .parentSpanId == $served.spanId)) as $slept |
+		($slept | length) == 1 and $slept[0].traceId == $served.traceId and
+		$served.traceId == $curl.traceId and
+		$slept[0].attrs["thread.id"] == $served.attrs["thread.id"] and
+		($slept[0].startTimeUnixNano | tonumber) >= ($served.startTimeUnixNano | tonumber) and
+		($slept[0].endTimeUnixNano | tonumber) <= ($served.endTimeUnixNano | tonumber)' >/dev/null
+	# The accept loop sleeps too, serving nothing: its spans are roots.
+	spans | jq -e -s 'map(select(.name == "off cpu" and (.parentSpanId // "") == "")) | length > 0' >/dev/null
+}
+
 # Entries of this agent's ks_socks map: descriptors the kernel follows.
 # The map is the one of the agent's with 40-byte values (ks_sock_state).
 tracked_sockets() {
