@@ -91,8 +91,7 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 	struct ks_conn_proc *proc = ks_proc_find(table, conn->tgid);
 
 	conn->closing = true;
-	table->feed =
-		(struct ks_conn_feed){ .ts_ns = ts_ns };
+	table->feed = (struct ks_conn_feed){ .ts_ns = ts_ns };
 	ks_http_parser_close(&conn->requests, ts_ns);
 	ks_http_parser_close(&conn->responses, ts_ns);
 	if (table->ops->closing)

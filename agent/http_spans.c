@@ -659,9 +659,9 @@ static const struct ks_conn_ops ks_http_conn_ops = {
 	.forget = ks_on_forget,
 };
 
-struct ks_http_spans *ks_http_spans_new(const struct ks_http_spans_config *config,
-					const struct ks_http_hooks *hooks,
-					void *ctx)
+struct ks_http_spans *
+ks_http_spans_new(const struct ks_http_spans_config *config,
+		  const struct ks_http_hooks *hooks, void *ctx)
 {
 	struct ks_http_spans *spans = calloc(1, sizeof(*spans));
 

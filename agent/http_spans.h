@@ -130,9 +130,9 @@ struct ks_http_stats {
 struct ks_http_spans;
 struct ks_http_metrics;
 
-struct ks_http_spans *ks_http_spans_new(const struct ks_http_spans_config *config,
-					const struct ks_http_hooks *hooks,
-					void *ctx);
+struct ks_http_spans *
+ks_http_spans_new(const struct ks_http_spans_config *config,
+		  const struct ks_http_hooks *hooks, void *ctx);
 /*
  * The end of a run: everything in flight ends as of now_ns, nothing waits
  * any more, every span is handed over.  The metrics stay, to be sent.

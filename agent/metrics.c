@@ -107,7 +107,8 @@ static const struct ks_metric_desc agent_http_connections = {
 static const struct ks_metric_desc agent_http_events = {
 	.name = "knotscope.agent.http.events",
 	.unit = "{event}",
-	.description = "What became of traced connections and requests, by event",
+	.description =
+		"What became of traced connections and requests, by event",
 	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc export_queue = {

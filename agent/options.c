@@ -162,8 +162,7 @@ void ks_options_usage(FILE *out)
 		"error.\n",
 		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_LISTEN, KS_PIN_DIR,
 		KS_SOCK_CAPTURE_DEFAULT, KS_MIN_CAPTURE_BYTES,
-		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
-		KS_DEFAULT_RINGBUF_MB);
+		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS, KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,

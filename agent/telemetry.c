@@ -345,11 +345,10 @@ ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
  * thread's next releases link back to, and waits for its happens-before
  * point at its end.
  */
-static void ks_emit_thread_span(struct ks_telemetry *telemetry,
-				struct ks_thread *thread,
-				struct ks_otlp_resource *resource,
-				OtlpSpan *span, const struct ks_thread_span *made,
-				uint64_t end_ns)
+static void
+ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
+		    struct ks_otlp_resource *resource, OtlpSpan *span,
+		    const struct ks_thread_span *made, uint64_t end_ns)
 {
 	uint64_t stamp;
 

@@ -147,7 +147,8 @@ static void test_typed_attributes_become_label_text(void **state)
 		text,
 		"knotscope_lock_waits_total{http_response_status_code=\"404\"} 2\n"));
 	assert_non_null(strstr(
-		text, "knotscope_lock_waits_total{otel_metric_overflow=\"true\"} 1\n"));
+		text,
+		"knotscope_lock_waits_total{otel_metric_overflow=\"true\"} 1\n"));
 	free(text);
 }
 

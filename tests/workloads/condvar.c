@@ -64,9 +64,11 @@ int main(int argc, char **argv)
 	stop_at = workload_now() + (argc > 1 ? atof(argv[1]) : 5);
 	workload_say("started");
 	for (int i = 0; i < NR_CONSUMERS; i++)
-		WORKLOAD_CHECK(pthread_create(&consumers[i], NULL, consume, NULL));
+		WORKLOAD_CHECK(
+			pthread_create(&consumers[i], NULL, consume, NULL));
 	for (int i = 0; i < NR_PRODUCERS; i++)
-		WORKLOAD_CHECK(pthread_create(&producers[i], NULL, produce, NULL));
+		WORKLOAD_CHECK(
+			pthread_create(&producers[i], NULL, produce, NULL));
 	for (int i = 0; i < NR_PRODUCERS; i++)
 		pthread_join(producers[i], NULL);
 	for (int i = 0; i < NR_CONSUMERS; i++)

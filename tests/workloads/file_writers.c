@@ -41,8 +41,8 @@ int main(int argc, char **argv)
 		workload_die(argv[1], errno);
 	workload_say("started");
 	for (int i = 0; i < nr_threads; i++)
-		WORKLOAD_CHECK(pthread_create(&threads[i], NULL, append_blocks,
-					      NULL));
+		WORKLOAD_CHECK(
+			pthread_create(&threads[i], NULL, append_blocks, NULL));
 	for (int i = 0; i < nr_threads; i++)
 		pthread_join(threads[i], NULL);
 	close(fd);

@@ -37,8 +37,8 @@ int main(int argc, char **argv)
 					    (unsigned)nr_philosophers));
 	workload_say("started");
 	for (int i = 0; i < nr_philosophers; i++)
-		WORKLOAD_CHECK(pthread_create(&threads[i], NULL,
-					      philosopher_dines, (void *)(long)i));
+		WORKLOAD_CHECK(pthread_create(
+			&threads[i], NULL, philosopher_dines, (void *)(long)i));
 	workload_say("blocking");
 	for (int i = 0; i < nr_philosophers; i++)
 		pthread_join(threads[i], NULL);

@@ -30,11 +30,11 @@ static inline void workload_die(const char *what, int err)
 	exit(1);
 }
 
-#define WORKLOAD_CHECK(call)                              \
-	do {                                              \
-		int err_ = (call);                        \
-		if (err_)                                 \
-			workload_die(#call, err_);        \
+#define WORKLOAD_CHECK(call)                       \
+	do {                                       \
+		int err_ = (call);                 \
+		if (err_)                          \
+			workload_die(#call, err_); \
 	} while (0)
 
 static inline double workload_now(void)
