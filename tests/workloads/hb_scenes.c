@@ -18,6 +18,7 @@
  *
  * Prints "role NAME TID" for each thread that makes spans, then "done".
  */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,34 +41,41 @@ static pid_t gettid_(void)
 }
 
 /*
+ * The system call thread tid is in, or -1 while it runs.  Plain system
+ * calls: stdio and malloc take process-wide locks, whose contention would
+ * connect threads the scenes keep apart.
+ */
+static long syscall_of(pid_t tid)
+{
+	char path[64], text[32];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	text[len] = '\0';
+	/* "running" while it runs: no number. */
+	return text[0] >= '0' && text[0] <= '9' ? strtol(text, NULL, 10) : -1;
+}
+
+/*
  * Returns once thread tid is blocked in system call nr (a read, a futex
  * wait), or *done says it will not be: then SLEEP_MS more, so that the
  * wait is long enough to be a span.
  */
 static void await_blocked(volatile pid_t *tid, long nr, volatile int *done)
 {
-	char path[64];
-	long current;
-	FILE *file;
-
 	for (;;) {
 		if (done && *done)
 			return;
-		if (*tid) {
-			snprintf(path, sizeof(path),
-				 "/proc/self/task/%d/syscall", (int)*tid);
-			file = fopen(path, "r");
-			if (file) {
-				/* "running" while it runs: no number. */
-				bool blocked =
-					fscanf(file, "%ld", &current) == 1 &&
-					current == nr;
-
-				fclose(file);
-				if (blocked)
-					break;
-			}
-		}
+		if (*tid && syscall_of(*tid) == nr)
+			break;
 		sleep_us(100);
 	}
 	sleep_us(SLEEP_MS * 1000L);
@@ -198,8 +206,8 @@ static void *play(void *arg)
 {
 	struct player *player = arg;
 
+	/* Its role is told after the game: printing takes stdout's lock. */
 	player->tid = gettid_();
-	say_role(player->name);
 	for (int i = 0; i < rounds; i++) {
 		if (!player->serves)
 			get_byte(player->in);
@@ -241,6 +249,8 @@ static void pingpong(void)
 			pthread_create(&threads[i], NULL, play, &players[i]));
 	for (int i = 0; i < 4; i++)
 		WORKLOAD_CHECK(pthread_join(threads[i], NULL));
+	for (int i = 0; i < 4; i++)
+		printf("role %s %d\n", players[i].name, (int)players[i].tid);
 }
 
 /* --- fork */
