@@ -92,7 +92,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory unit fuzz-smoke e2e
 
 bench: deps-bench
-	@$(MAKE) --no-print-directory all workloads
+	@$(MAKE) --no-print-directory all workloads otlp-test
 	tests/bench/run.sh
 	@$(MAKE) --no-print-directory hb-bench
 

@@ -4,10 +4,11 @@
 # make bench: knotscope's cost, side by side in one run, as ratios to the
 # same workload without any tracing, next to the "uprobe on every lock"
 # approach; how fast deadlocks are reported; and what --http costs nginx
-# under wrk.  Each configuration runs REPS times, interleaved with the
-# others so drift hits all alike; the median is reported.  Results go to
-# stdout and build/bench/results.md.  SECTIONS="locks http" (the default)
-# picks what runs.
+# under wrk; and how fast the OTLP exporter encodes and sends.  Each
+# configuration runs REPS times, interleaved with the others so drift hits
+# all alike; the median is reported.  Results go to stdout and
+# build/bench/results.md.  SECTIONS="locks http otlp" (the default) picks
+# what runs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,7 +30,7 @@ OPS_HANDOFF="${OPS_HANDOFF:-200000}"
 OPS_UPROBE="${OPS_UPROBE:-100000}"
 DEADLOCKS="${DEADLOCKS:-50}"
 LIBC="$(ldd "$LOCKBENCH" | awk '/libc\.so/ { print $3 }')"
-SECTIONS="${SECTIONS:-locks http}"
+SECTIONS="${SECTIONS:-locks http otlp}"
 # shellcheck source=tests/e2e/nginx.bash
 . "$ROOT/tests/e2e/nginx.bash"
 
@@ -158,7 +159,7 @@ declare -A samples
 # Each repetition runs untraced, traced, untraced again, back to back: the
 # traced run is compared with the mean of its two neighbours, and the two
 # untraced runs with each other, which shows how noisy the machine is.
-lock_section() {
+locks_section() {
 	for rep in $(seq "$REPS"); do
 		for mode in $MODES; do
 			before="$(lockbench "$mode")"
@@ -400,13 +401,82 @@ column() {
 	tr ' ' '\n' <<<"${samples[$1]}" | grep .
 }
 
+# --- OTLP: the exporter alone (tests/otlp/otlp_driver: the agent's export
+# code without BPF), OTLP_ITEMS spans or log records handed over as fast as
+# it takes them, to tests/otlp/receiver.js, which decodes every request.
+# CPU is the driver's, all threads: building the items, encoding,
+# compressing, sending.  The queue holds them all: nothing is dropped.
+OTLP_ITEMS="${OTLP_ITEMS:-100000}"
+OTLP_REPS="${OTLP_REPS:-5}"
+OTLP_DRIVER="$BUILD/tests/otlp/otlp_driver"
+
+# otlp_run SIGNAL COMPRESSION: "items/CPU-second bytes/item" of one run.
+otlp_run() {
+	local out="$OUT/otlp.jsonl" fifo="$OUT/otlp.port" receiver port cpu
+
+	: >"$out"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	node "$ROOT/tests/otlp/receiver.js" --headers-only --out "$out" >"$fifo" 2>>"$OUT/receiver.err" &
+	receiver=$!
+	read -r -t 30 port <"$fifo"
+	{ TIMEFORMAT='%U %S'; time OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" \
+		OTEL_EXPORTER_OTLP_COMPRESSION="$2" OTEL_BSP_MAX_QUEUE_SIZE="$OTLP_ITEMS" \
+		OTEL_BLRP_MAX_QUEUE_SIZE="$OTLP_ITEMS" \
+		"$OTLP_DRIVER" --"$1" "$OTLP_ITEMS" --stop-ms 120000 >"$OUT/otlp_stats.json"; } 2>"$OUT/otlp.cpu"
+	kill "$receiver"
+	wait "$receiver" 2>/dev/null || true
+	jq -e --arg s "$([ "$1" = spans ] && echo traces || echo logs)" --argjson n "$OTLP_ITEMS" \
+		'.[$s].exported == $n' "$OUT/otlp_stats.json" >/dev/null || {
+		echo "otlp bench: not every item was exported" >&2
+		cat "$OUT/otlp_stats.json" >&2
+		exit 1
+	}
+	cpu="$(awk '{ print $1 + $2 }' "$OUT/otlp.cpu")"
+	jq -s -r --argjson n "$OTLP_ITEMS" --argjson cpu "$cpu" \
+		'"\($n / $cpu) \(map(select(.status == 200) | .headers["content-length"] | tonumber) | add / $n)"' "$out"
+}
+
+otlp_section() {
+	local signal compression result
+
+	for rep in $(seq "$OTLP_REPS"); do
+		for signal in spans logs; do
+			for compression in none gzip; do
+				result="$(otlp_run "$signal" "$compression")"
+				samples[otlp_${signal}_$compression,rate]+="${result%% *} "
+				samples[otlp_${signal}_$compression,bytes]+="${result##* } "
+			done
+		done
+		echo "otlp rep $rep/$OTLP_REPS done" >&2
+	done
+
+	echo "## OTLP export"
+	echo
+	echo "$OTLP_ITEMS items per run through the agent's exporter to a decoding receiver, $OTLP_REPS repetitions"
+	echo "(median): items per second of CPU (all of the sender's threads: building, encoding,"
+	echo "compressing, sending), CPU per 10k items, and request body bytes per item."
+	echo
+	echo "| items | compression | items per CPU-second | CPU ms per 10k | bytes per item |"
+	echo "|---|---|---|---|---|"
+	for signal in spans logs; do
+		for compression in none gzip; do
+			printf '| %s | %s | %.0f | %.1f | %.1f |\n' "$signal" "$compression" \
+				"$(column "otlp_${signal}_$compression,rate" | median)" \
+				"$(awk -v r="$(column "otlp_${signal}_$compression,rate" | median)" 'BEGIN { print 1e7 / r }')" \
+				"$(column "otlp_${signal}_$compression,bytes" | median)"
+		done
+	done
+}
+
 {
 	echo "# knotscope benchmark"
 	echo
 	echo "Linux $(uname -r), $(nproc) CPUs."
 	echo
 } | tee "$OUT/results.md"
+# Not in a pipeline: a section's servers must be the trap's to stop.
 for section in $SECTIONS; do
-	"${section}_section" | tee -a "$OUT/results.md"
-	echo | tee -a "$OUT/results.md"
+	"${section}_section" >"$OUT/$section.md"
+	{ cat "$OUT/$section.md"; echo; } | tee -a "$OUT/results.md"
 done

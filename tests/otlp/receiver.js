@@ -15,7 +15,9 @@
 // 503, the second 503 and all later ones 200 (the last status repeats);
 // --retry-after VALUE adds that header to 429 and 503 answers; --rejected N
 // (with --error-message TEXT) puts a partial_success into 2xx answers.
-// With --tls-cert/--tls-key it serves HTTPS, and with --tls-ca it also
+// --headers-only still decodes every request (an undecodable one is
+// answered 400) but records only its headers, for benchmarks that send a
+// lot.  With --tls-cert/--tls-key it serves HTTPS, and with --tls-ca it also
 // requires a client certificate signed by that CA.
 //
 // It listens on 127.0.0.1 on a free port, printed alone on stdout once it
@@ -61,6 +63,7 @@ const { values: options } = parseArgs({
 		'tls-cert': { type: 'string' },
 		'tls-key': { type: 'string' },
 		'tls-ca': { type: 'string' },
+		'headers-only': { type: 'boolean', default: false },
 	},
 });
 if (!options.out) {
@@ -129,7 +132,10 @@ function handle(req, res) {
 		let status;
 
 		try {
-			line.body = decode(req, Buffer.concat(chunks));
+			const body = decode(req, Buffer.concat(chunks));
+
+			if (!options['headers-only'])
+				line.body = body;
 			status = nextStatus();
 		} catch (err) {
 			line.error = String(err);
