@@ -36,6 +36,10 @@ SECTIONS="${SECTIONS:-locks http otlp}"
 
 mkdir -p "$OUT"
 AGENT_PID=
+# BPF run-time statistics add two clock reads to every run of every BPF
+# program: off while anything is measured, as they were found at the end.
+STATS_BEFORE="$(sysctl -n kernel.bpf_stats_enabled)"
+sysctl -q kernel.bpf_stats_enabled=0
 
 NGINX_PIDS=
 
@@ -46,6 +50,7 @@ cleanup() {
 	for pid in $NGINX_PIDS; do
 		kill "$pid" 2>/dev/null || true
 	done
+	sysctl -q kernel.bpf_stats_enabled="$STATS_BEFORE"
 }
 trap cleanup EXIT
 
@@ -115,27 +120,28 @@ run_uprobe_peer() {
 }
 
 # knotscope in precise mode on the workload: its probes attached before
-# the workload starts, which waits on stdin until they are.
+# the workload starts, which waits for a line on stdin until they are.
 run_precise() {
-	local mode=$1 fifo="$OUT/go" out="$OUT/precise.out" agent workload result
+	local mode=$1 ready="$OUT/precise.ready" out="$OUT/precise.out" agent workload result
 
-	rm -f "$fifo"
-	mkfifo "$fifo"
+	rm -f "$ready"
 	: >"$out"
 	# shellcheck disable=SC2046 # the arguments are words
-	"$LOCKBENCH" $(bench_args "$mode" "$OPS_UPROBE") wait <"$fifo" >"$out" &
+	{ until [ -e "$ready" ]; do sleep 0.02; done; echo go; } |
+		"$LOCKBENCH" $(bench_args "$mode" "$OPS_UPROBE") wait >"$out" &
 	workload=$!
-	exec {go}>"$fifo"
 	until grep -q '^started' "$out"; do sleep 0.02; done
+	# Emptied here: the agent's own redirection may come after the first
+	# look for its message, which must not find the last run's.
+	: >"$OUT/precise.err"
 	"$KNOTSCOPE" -v --precise "$(awk '/^started/ { print $2 }' "$out")" \
-		2>"$OUT/precise.err" &
+		2>>"$OUT/precise.err" &
 	agent=$!
 	until grep -q 'probes on the mutex API' "$OUT/precise.err"; do
 		kill -0 "$agent" || { cat "$OUT/precise.err" >&2; exit 1; }
 		sleep 0.02
 	done
-	echo go >&"$go"
-	exec {go}>&-
+	touch "$ready"
 	wait "$workload"
 	result="$(awk '/^cpu_ns_per_op/ { print $2 }' "$out")"
 	kill -INT "$agent"
@@ -308,7 +314,7 @@ prog_costs() {
 
 http_section() {
 	local web_port sink_port url worker workers mode before after base run
-	local stats_before requests rps cpu agent
+	local requests rps cpu agent
 
 	web_port="$(free_port)"
 	sink_port="$(free_port)"
@@ -351,23 +357,21 @@ http_section() {
 		echo "http rep $rep/$HTTP_REPS done" >&2
 	done
 
-	# What the kernel side costs, measured apart: bpf_stats_enabled adds
-	# two clock reads to every program run.
-	stats_before="$(sysctl -n kernel.bpf_stats_enabled)"
+	# What the kernel side costs, measured apart, with statistics on.
 	# shellcheck disable=SC2086
 	start_agent --http $workers
 	sysctl -q kernel.bpf_stats_enabled=1
 	requests="$(wrk -t1 -c"$HTTP_CONNECTIONS" -d"${HTTP_SECONDS}s" "$url" |
 		awk '/requests in/ { print $1 }')"
 	prog_costs ks_ >"$OUT/bpf_costs"
-	sysctl -q kernel.bpf_stats_enabled="$stats_before"
+	sysctl -q kernel.bpf_stats_enabled=0
 	stop_agent
 
 	echo "## HTTP: nginx requests/s under wrk"
 	echo
 	echo "One nginx worker, a 612-byte page, wrk -t1 -c$HTTP_CONNECTIONS for ${HTTP_SECONDS}s, $HTTP_REPS repetitions;"
 	echo "ratios to the untraced runs on either side (median, [min, max]).  CPU per request:"
-	echo "nginx's worker + wrk + the agent.  kernel.bpf_stats_enabled was $stats_before during the runs."
+	echo "nginx's worker + wrk + the agent."
 	echo
 	echo "| configuration | requests/s | ratio | CPU us/request | ratio | agent us/request | spans/run | lost |"
 	echo "|---|---|---|---|---|---|---|---|"
