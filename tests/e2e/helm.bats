@@ -418,12 +418,14 @@ rejects() {
 	# A name or a label the agent does not export is caught.
 	sed -e 's/knotscope_agent_events_lost_total/knotscope_agent_events_dropped_total/' \
 		-e 's/by (knotscope_lock_kind)/by (lock_kind)/' \
+		-e 's/by (http_response_status_code)/by (http_status_code)/' \
 		"$BATS_TEST_TMPDIR/dashboard.json" >"$BATS_TEST_TMPDIR/drifted.json"
 	run node "$ROOT/tests/helm/dashboard-metrics.js" \
 		"$ROOT/agent/metrics.c" "$BATS_TEST_TMPDIR/drifted.json"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"knotscope_agent_events_dropped_total is not exported"* ]]
 	[[ "$output" == *"label lock_kind is not exported"* ]]
+	[[ "$output" == *"label http_status_code is not exported"* ]]
 }
 
 @test "every resource has the app.kubernetes.io labels and the release's namespace" {

@@ -65,11 +65,14 @@ function exported(source) {
 	}
 	if (!names.size)
 		throw new Error('no ks_metric_desc found in metrics.c');
-	// Attribute keys are the other "knotscope.*" literals.
+	// Attribute keys are the other "knotscope.*" literals, and the
+	// semantic conventions' keys of typed attributes (.key = "...").
 	const labels = new Set(OTHER_LABELS);
 	for (const m of source.matchAll(/"(knotscope\.[a-z_.]+)"/g))
 		if (!declared.includes(m[1]))
 			labels.add(promName(m[1]));
+	for (const m of source.matchAll(/\.key = "([a-z_.]+)"/g))
+		labels.add(promName(m[1]));
 	return { names, labels };
 }
 
