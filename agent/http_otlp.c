@@ -68,13 +68,12 @@ static void ks_add_endpoints(const struct ks_http_span *span,
 static void ks_add_outcome(const struct ks_http_span *span,
 			   struct ks_otlp_attrs *attrs)
 {
-	char version[] = { '1', '.', (char)('0' + span->version_minor % 10),
-			   '\0' };
 	char buf[8];
 	const char *error = ks_http_error_type(span, buf, sizeof(buf));
 
 	/* network.protocol.name is for protocols other than http. */
-	ks_otlp_attrs_str(attrs, "network.protocol.version", version);
+	ks_otlp_attrs_str(attrs, "network.protocol.version",
+			  ks_http_protocol_version(span->version_minor));
 	if (span->status)
 		ks_otlp_attrs_int(attrs, "http.response.status_code",
 				  span->status);

@@ -104,3 +104,13 @@ const char *ks_http_failure_message(enum ks_http_failure failure)
 	}
 	return NULL;
 }
+
+const char *ks_http_protocol_version(uint8_t minor)
+{
+	/* The parser takes one digit (RFC 9112 2.3): the table covers it. */
+	static const char *const versions[] = { "1.0", "1.1", "1.2", "1.3",
+						"1.4", "1.5", "1.6", "1.7",
+						"1.8", "1.9" };
+
+	return versions[minor % 10];
+}

@@ -42,6 +42,9 @@ bool ks_http_span_failed(const struct ks_http_span *span);
 const char *ks_http_error_type(const struct ks_http_span *span, char *buf,
 			       size_t size);
 
+/* network.protocol.version of HTTP/1.minor: "1.0", "1.1"; static. */
+const char *ks_http_protocol_version(uint8_t minor);
+
 /* What went wrong, for a failed span's status message; NULL for 5xx. */
 const char *ks_http_failure_message(enum ks_http_failure failure);
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <stdio.h>
 #include <string.h>
 
 #include "http_metrics.h"
+#include "http_semconv.h"
 #include "metrics.h"
 #include "otlp_retry.h"
 #include "wait_target.h"
@@ -331,8 +331,7 @@ static void ks_add_attr(struct ks_metric_sample *sample,
 
 /* The attributes the semantic conventions give the duration metrics. */
 static void ks_http_series_attrs(struct ks_metric_sample *sample,
-				 const struct ks_http_series_key *key,
-				 char *version, size_t size)
+				 const struct ks_http_series_key *key)
 {
 	sample->nr_attrs = 0;
 	if (key->overflow) {
@@ -343,7 +342,6 @@ static void ks_http_series_attrs(struct ks_metric_sample *sample,
 				    });
 		return;
 	}
-	snprintf(version, size, "1.%u", key->version_minor);
 	ks_add_attr(sample, (struct ks_metric_attr){
 				    .key = "http.request.method",
 				    .value = key->method,
@@ -352,7 +350,8 @@ static void ks_http_series_attrs(struct ks_metric_sample *sample,
 						     .value = "http" });
 	ks_add_attr(sample, (struct ks_metric_attr){
 				    .key = "network.protocol.version",
-				    .value = version,
+				    .value = ks_http_protocol_version(
+					    key->version_minor),
 			    });
 	if (key->status)
 		ks_add_attr(sample, (struct ks_metric_attr){
@@ -389,7 +388,6 @@ static void ks_collect_http_series(void *ctx, uint32_t tgid,
 	struct ks_http_collector *hc = ctx;
 	struct ks_collector *c = hc->c;
 	struct ks_process *process = ks_table_process(&hc->model->table, tgid);
-	char version[8];
 
 	if (!process)
 		return;
@@ -401,8 +399,7 @@ static void ks_collect_http_series(void *ctx, uint32_t tgid,
 	c->sample.scale = &ks_http_duration_scale;
 	c->sample.buckets = series->buckets;
 	c->sample.summary = &series->summary;
-	ks_http_series_attrs(&c->sample, &series->key, version,
-			     sizeof(version));
+	ks_http_series_attrs(&c->sample, &series->key);
 	c->fn(c->ctx, &c->sample);
 }
 

@@ -45,6 +45,7 @@ enum ks_metric_attr_type {
 struct ks_metric_attr {
 	const char *key;
 	enum ks_metric_attr_type type;
+	/* Kept by renderers until they write: static, or the model's. */
 	const char *value;
 	int64_t int_value;
 };

@@ -342,12 +342,19 @@ tracked_sockets_are() {
 	start_nginx
 	start_threaded
 	start_receiver
-	start_agent --http --http-route '/call' --comm nginx --comm python3 --comm curl
+	start_agent --http --http-route '/call' --comm nginx --comm python3 --comm curl \
+		--listen 127.0.0.1:0
 	curl -s -o /dev/null "$(url "$THREADED_PORT" "/call?port=$NGINX_PORT&path=/index.html")"
 	curl -s -o /dev/null "$(url "$NGINX_PORT" /missing)"
 	# curl is gone long before a periodic export: its last values are
 	# sent when it exits.
 	wait_until 10 has_metric '.name == "http.client.request.duration" and .resource["service.name"] == "curl"'
+	# The same series in /metrics, where Prometheus's own linter reads them.
+	curl -sf "http://$(agent_records '.type == "ready"' | jq -r .http)/metrics" \
+		>"$BATS_TEST_TMPDIR/metrics.txt"
+	promtool check metrics <"$BATS_TEST_TMPDIR/metrics.txt"
+	grep -q '^http_server_request_duration_seconds_count{http_request_method="GET",url_scheme="http",network_protocol_version="1.1",http_response_status_code="404",' \
+		"$BATS_TEST_TMPDIR/metrics.txt"
 	stop_agent
 
 	metrics | jq -e -s --arg port "$NGINX_PORT" '

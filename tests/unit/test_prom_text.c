@@ -7,6 +7,7 @@
 
 #include "fixtures.h"
 #include "prom_text.h"
+#include "sock_records.h"
 
 static const struct ks_metric_desc waits = {
 	.name = "knotscope.lock.waits",
@@ -243,6 +244,77 @@ static void test_a_model_collection_renders_every_sample(void **state)
 	ks_table_clear(&model.table);
 }
 
+static void apply_record(struct ks_http_spans *spans, void *record, size_t size)
+{
+	assert_int_equal(ks_http_spans_apply(spans, record, size), 0);
+	free(record);
+}
+
+static void move_bytes(struct ks_http_spans *spans, uint8_t direction,
+		       const char *text, uint64_t ts_ns)
+{
+	struct test_data data = {
+		.conn_id = 1,
+		.tgid = 10,
+		.tid = 10,
+		.fd = 5,
+		.direction = direction,
+		.ts_ns = ts_ns,
+		.bytes = text,
+		.captured = strlen(text),
+	};
+	size_t size;
+	void *record = test_data_record(&size, &data);
+
+	apply_record(spans, record, size);
+}
+
+/*
+ * Samples are rendered after the collection returns: every label of an
+ * HTTP series, the protocol version too, must outlive it.
+ */
+static void test_http_series_keep_their_labels_until_rendered(void **state)
+{
+	static const struct ks_http_hooks no_hooks = { 0 };
+	const struct ks_http_spans_config config = {
+		.join_wait_ns = 1,
+		.max_conns = 4,
+		.max_exchanges = 4,
+	};
+	struct ks_model model = { 0 };
+	struct ks_agent_health health = { 0 };
+	struct ks_prom_writer *writer = ks_prom_writer_new(NULL, NULL);
+	char *text = NULL;
+	size_t len = 0, size;
+	FILE *out = open_memstream(&text, &len);
+	void *record;
+
+	ks_table_init(&model.table, 100);
+	add_thread(&model.table, 10, 10);
+	model.http = ks_http_spans_new(&config, &no_hooks, NULL);
+	assert_non_null(model.http);
+	record = test_open(&size, 1, 10, 5, KS_CONN_SERVER, 80, 40000, 1);
+	apply_record(model.http, record, size);
+	move_bytes(model.http, KS_SOCK_RECV,
+		   "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 1000);
+	move_bytes(model.http, KS_SOCK_SEND,
+		   "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+		   2000000);
+	ks_metrics_collect(&model, &health, ks_prom_add, writer);
+	assert_int_equal(ks_prom_write(writer, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text,
+			       "\nhttp_server_request_duration_seconds_count"
+			       "{http_request_method=\"GET\","
+			       "url_scheme=\"http\","
+			       "network_protocol_version=\"1.1\","
+			       "http_response_status_code=\"404\","));
+	free(text);
+	ks_prom_writer_free(writer);
+	ks_http_spans_free(model.http, 0);
+	ks_table_clear(&model.table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +325,8 @@ int main(void)
 		cmocka_unit_test(
 			test_histograms_are_cumulative_with_sum_and_count),
 		cmocka_unit_test(test_a_model_collection_renders_every_sample),
+		cmocka_unit_test(
+			test_http_series_keep_their_labels_until_rendered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
