@@ -91,15 +91,32 @@ async function main() {
     await page.waitForSelector('#deadlocks details.deadlock', { timeout: opts.timeoutMs });
     result.deadlocks = await page.$$eval('#deadlocks details.deadlock', (list) => list.map((d) => d.dataset.id));
 
-    // Hovering a thread of the cycle shows its stack.
-    const point = await page.evaluate((tid) => {
-      const node = window.knotscope.cy.nodes().filter((n) => n.data('tid') === tid)[0];
-      const box = document.getElementById('graph').getBoundingClientRect();
-      const at = node.renderedPosition();
-      return { x: box.left + at.x, y: box.top + at.y };
-    }, opts.cycleTids[0]);
-    await page.mouse.move(point.x, point.y);
-    await page.waitForSelector('#tooltip:not([hidden])', { timeout: opts.timeoutMs });
+    // Hovering a thread of the cycle shows its stack.  The graph is laid
+    // out again whenever its shape changes (other threads of the machine
+    // block and wake), which can move the node from under the pointer:
+    // find it again and hover again until the tooltip shows.
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      const point = await page.evaluate((tid) => {
+        const node = window.knotscope.cy.nodes().filter((n) => n.data('tid') === tid)[0];
+        const box = document.getElementById('graph').getBoundingClientRect();
+        const at = node.renderedPosition();
+        return { x: box.left + at.x, y: box.top + at.y };
+      }, opts.cycleTids[0]);
+      await page.mouse.move(0, 0);
+      await page.mouse.move(point.x, point.y);
+      try {
+        // This thread's tooltip: the pointer may have landed on another.
+        await page.waitForFunction((tid) => {
+          const tip = document.getElementById('tooltip');
+          return !tip.hidden && tip.textContent.includes(' ' + tid + ' (pid ');
+        }, opts.cycleTids[0], { timeout: 1000 });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw error;
+      }
+    }
     result.tooltip = await page.$eval('#tooltip', (e) => e.textContent);
 
     await page.screenshot({ path: opts.screenshot, fullPage: true });
