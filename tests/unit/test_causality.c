@@ -10,6 +10,7 @@
 
 #include "fixtures.h"
 #include "hb_point.h"
+#include "inert_detector.h"
 #include "model.h"
 
 struct world {
@@ -17,30 +18,13 @@ struct world {
 	struct ks_selection selection;
 };
 
-static void no_refresh(void *ctx, struct ks_thread *thread)
-{
-}
-
-static bool no_verify(void *ctx, const struct ks_table *table,
-		      const struct ks_thread *thread,
-		      const struct ks_wait_target *target)
-{
-	return false;
-}
-
-static void no_report(void *ctx, const struct ks_deadlock *deadlock)
-{
-}
-
-static const struct ks_detector_ops ops = { no_refresh, no_verify, no_report };
-
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 
 	ks_table_init(&w->model.table, 100);
 	w->model.selection = &w->selection;
-	w->model.detector = ks_detector_new(1, &ops, NULL);
+	w->model.detector = ks_detector_new(1, &inert_detector_ops, NULL);
 	w->model.causality = ks_causality_new(NULL);
 	assert_non_null(w->model.causality);
 	*state = w;

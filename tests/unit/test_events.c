@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fixtures.h"
+#include "inert_detector.h"
 #include "model.h"
 
 struct world {
@@ -14,23 +15,6 @@ struct world {
 	uint32_t pids[1];
 };
 
-static void no_refresh(void *ctx, struct ks_thread *thread)
-{
-}
-
-static bool no_verify(void *ctx, const struct ks_table *table,
-		      const struct ks_thread *thread,
-		      const struct ks_wait_target *target)
-{
-	return false;
-}
-
-static void no_report(void *ctx, const struct ks_deadlock *deadlock)
-{
-}
-
-static const struct ks_detector_ops ops = { no_refresh, no_verify, no_report };
-
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
@@ -38,7 +22,7 @@ static int setup(void **state)
 	ks_table_init(&w->model.table, 100);
 	w->selection.agent_tgid = 1;
 	w->model.selection = &w->selection;
-	w->model.detector = ks_detector_new(1, &ops, NULL);
+	w->model.detector = ks_detector_new(1, &inert_detector_ops, NULL);
 	*state = w;
 	return 0;
 }
