@@ -14,8 +14,10 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd
 
 CFLAGS ?= -g -O2
+AGENT_DIRS := $(sort $(dir $(wildcard agent/*/*.c)))
 AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
+	$(patsubst %,-I%,$(AGENT_DIRS)) \
 	-I$(BUILD) -I$(BUILD)/proto \
 	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
@@ -26,15 +28,15 @@ BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 # linker only resolves those references when the definitions come first.
 BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_SRCS := $(filter-out agent/run/main.c,$(wildcard agent/*/*.c))
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
 AGENT_LIB := $(BUILD)/libknotscope.a
 
-# The dashboard: agent/web/ and the graph library npm installs from the
+# The dashboard: agent/serve/web/ and the graph library npm installs from the
 # committed lockfile, compiled into the agent as C arrays.
-WEB_SRCS := agent/web/index.html agent/web/app.css agent/web/app.js
-WEB_MODULES := agent/web/node_modules/.package-lock.json
-WEB_GRAPH_LIB := agent/web/node_modules/cytoscape/dist/cytoscape.min.js
+WEB_SRCS := agent/serve/web/index.html agent/serve/web/app.css agent/serve/web/app.js
+WEB_MODULES := agent/serve/web/node_modules/.package-lock.json
+WEB_GRAPH_LIB := agent/serve/web/node_modules/cytoscape/dist/cytoscape.min.js
 WEB_ASSETS_C := $(BUILD)/web_assets.c
 WEB_ASSETS_O := $(BUILD)/web_assets.o
 
@@ -45,7 +47,7 @@ PROTO_GEN_C := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRCS))
 PROTO_GEN_H := $(PROTO_GEN_C:.c=.h)
 PROTO_OBJS := $(PROTO_GEN_C:.c=.o)
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
@@ -163,7 +165,7 @@ $(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_GEN_H)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
 # --- Agent: everything but main() in a library the unit tests link too.
-$(BUILD)/agent/%.o: agent/%.c agent/*.h include/knotscope_abi.h $(BUILD)/knotscope.skel.h \
+$(BUILD)/agent/%.o: agent/%.c agent/*/*.h include/knotscope_abi.h $(BUILD)/knotscope.skel.h \
 		$(PROTO_GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
@@ -172,18 +174,18 @@ $(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS) $(WEB_ASSETS_O)
 	$(AR) rcs $@ $^
 
 # --- Dashboard assets: installed from the lockfile only, then embedded.
-$(WEB_MODULES): agent/web/package.json agent/web/package-lock.json
-	cd agent/web && $(NPM) ci --ignore-scripts --no-audit --no-fund
+$(WEB_MODULES): agent/serve/web/package.json agent/serve/web/package-lock.json
+	cd agent/serve/web && $(NPM) ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 $(WEB_ASSETS_C): $(WEB_SRCS) $(WEB_MODULES) scripts/embed-web.sh
 	@mkdir -p $(@D)
 	scripts/embed-web.sh $@ $(WEB_SRCS) $(WEB_GRAPH_LIB)
 
-$(WEB_ASSETS_O): $(WEB_ASSETS_C) agent/web_assets.h
+$(WEB_ASSETS_O): $(WEB_ASSETS_C) agent/serve/web_assets.h
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
-$(BUILD)/knotscope: $(BUILD)/agent/main.o $(AGENT_LIB)
+$(BUILD)/knotscope: $(BUILD)/agent/run/main.o $(AGENT_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
 
 # Tests find their fixture files under KS_UNIT_FIXTURES wherever they run.
@@ -239,13 +241,12 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 25
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iagent -Iinclude \
+	$(patsubst %,-I%,$(AGENT_DIRS)) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGET_SRCS := agent/http_parser.c agent/http_fields.c agent/traceparent.c \
-	agent/sock_record.c agent/conn_table.c agent/http_spans.c \
-	agent/http_metrics.c agent/http_semconv.c agent/http_route.c \
-	agent/histogram.c agent/trace_ids.c
+FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
+	agent/base/trace_ids.c
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*.h \
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*/*.h \
 		include/knotscope_abi.h tests/unit/sock_records.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
@@ -267,8 +268,8 @@ vmlinux:
 	scripts/gen-vmlinux.sh $(ARCH)
 
 format:
-	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h \
-		tests/unit/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
+	clang-format -i agent/*/*.c agent/*/*.h bpf/*.c bpf/*.h include/*.h \
+		tests/unit/*/*.c tests/unit/*.h tests/workloads/*.c tests/workloads/*.h \
 		tests/otlp/*.c tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c \
 		tests/tools/*.c
 

@@ -39,8 +39,8 @@ for tool in debootstrap umoci setcap; do
 		die "$tool is missing: run scripts/deps.sh image"
 done
 
-version=$(sed -n 's/^#define KS_VERSION "\(.*\)"$/\1/p' agent/version.h)
-[ -n "$version" ] || die "no KS_VERSION in agent/version.h"
+version=$(sed -n 's/^#define KS_VERSION "\(.*\)"$/\1/p' agent/base/version.h)
+[ -n "$version" ] || die "no KS_VERSION in agent/base/version.h"
 
 # The repository of Debian suite $1 that apt already uses here, else $2:
 # the build needs no other network access than apt does.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Writes a C file that defines ks_web_assets (agent/web_assets.h) from the
+# Writes a C file that defines ks_web_assets (agent/serve/web_assets.h) from the
 # given files, each served at "/" and its file name.  Only POSIX tools, so
 # a fresh machine needs nothing more than the build does.
 # Usage: scripts/embed-web.sh OUT.c FILE...

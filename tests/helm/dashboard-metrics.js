@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 //
 // Checks that every metric and label the Grafana dashboard queries is one
-// the agent exports, so the dashboard cannot drift from agent/metrics.c.
+// the agent exports, so the dashboard cannot drift from agent/report/metrics.c.
 //
-// usage: dashboard-metrics.js agent/metrics.c DASHBOARD.json
+// usage: dashboard-metrics.js agent/report/metrics.c DASHBOARD.json
 //
 // The agent declares its metrics in OpenTelemetry form (name, unit, type,
 // attribute keys); /metrics renders them the way the OpenTelemetry
