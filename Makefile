@@ -14,10 +14,8 @@ VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd
 
 CFLAGS ?= -g -O2
-AGENT_DIRS := $(sort $(dir $(wildcard agent/*/*.c)))
 AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
-	$(patsubst %,-I%,$(AGENT_DIRS)) \
 	-I$(BUILD) -I$(BUILD)/proto \
 	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
@@ -241,7 +239,6 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 25
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iagent -Iinclude \
-	$(patsubst %,-I%,$(AGENT_DIRS)) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
 	agent/base/trace_ids.c

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "clock.h"
+#include "base/clock.h"
 
 static int64_t mono_to_real_offset_ns;
 static int offset_sampled;

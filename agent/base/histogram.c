@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include "histogram.h"
+#include "base/histogram.h"
 
 void ks_hist_add(const struct ks_hist_scale *scale, uint64_t *buckets,
 		 struct ks_hist_summary *summary, uint64_t ns)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static enum ks_log_level current_level = KS_LOG_INFO;
 

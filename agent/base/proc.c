@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "proc.h"
+#include "base/proc.h"
 
 static const char *proc_root = "/proc";
 

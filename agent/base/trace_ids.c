@@ -4,7 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "trace_ids.h"
+#include "base/trace_ids.h"
 
 /* xoshiro256** (Blackman and Vigna): fast, and 256 bits of state. */
 static uint64_t state[4];

@@ -10,8 +10,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "bpf_pins.h"
-#include "log.h"
+#include "base/log.h"
+#include "capture/bpf_pins.h"
 
 #define KS_BPF_FS "/sys/fs/bpf"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bpf_stats.h"
+#include "capture/bpf_stats.h"
 
 int ks_bpf_stats_enable(void)
 {

@@ -11,7 +11,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "metrics.h"
+#include "report/metrics.h"
 
 /* A descriptor that keeps the statistics on, or -errno. */
 int ks_bpf_stats_enable(void);

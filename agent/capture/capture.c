@@ -6,9 +6,9 @@
 
 #include <bpf/btf.h>
 
-#include "capture.h"
+#include "base/log.h"
+#include "capture/capture.h"
 #include "knotscope.skel.h"
-#include "log.h"
 
 struct ks_capture {
 	struct knotscope_bpf *skel;

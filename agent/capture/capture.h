@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "knotscope_abi.h"
-#include "selection.h"
+#include "model/selection.h"
 
 struct ks_capture;
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf_symbols.h"
+#include "capture/elf_symbols.h"
 
 /* The symbol's address in every symbol table; 0 if absent, UINT64_MAX if
  * two copies of it disagree. */

@@ -6,11 +6,10 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "elf_symbols.h"
-#include "elf_symbols.h"
-#include "log.h"
-#include "precise.h"
-#include "proc.h"
+#include "base/log.h"
+#include "base/proc.h"
+#include "capture/elf_symbols.h"
+#include "capture/precise.h"
 
 struct ks_probe {
 	const char *program;

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 
 struct ks_precise;
 

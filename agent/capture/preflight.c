@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "preflight.h"
+#include "base/log.h"
+#include "capture/preflight.h"
 
 /* Capability numbers from <linux/capability.h>; 38 and 39 are 5.8+. */
 #define KS_CAP_SYS_PTRACE 19

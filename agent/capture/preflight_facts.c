@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "preflight.h"
+#include "capture/preflight.h"
 
 #define KS_BTF_PATH "/sys/kernel/btf/vmlinux"
 #define KS_LOCKDOWN_PATH "/sys/kernel/security/lockdown"

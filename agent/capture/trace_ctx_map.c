@@ -10,9 +10,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "capture/trace_ctx_map.h"
 #include "knotscope_abi.h"
-#include "log.h"
-#include "trace_ctx_map.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "detector.h"
-#include "waitgraph.h"
+#include "detect/detector.h"
+#include "detect/waitgraph.h"
 
 /* Without events, still look this often: long waits may need a refresh. */
 #define KS_IDLE_TICK_NS 1000000000ull

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "table.h"
-#include "wait_target.h"
+#include "detect/wait_target.h"
+#include "model/table.h"
 
 struct ks_deadlock_member {
 	struct ks_thread *thread;

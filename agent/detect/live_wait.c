@@ -2,9 +2,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "live_wait.h"
-#include "proc.h"
-#include "scan.h"
+#include "base/proc.h"
+#include "detect/live_wait.h"
+#include "model/scan.h"
 
 void ks_live_refresh_wait(void *ctx, struct ks_thread *thread)
 {

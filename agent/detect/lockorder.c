@@ -4,7 +4,7 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "lockorder.h"
+#include "detect/lockorder.h"
 
 /* Locks one thread holds at once; deeper nesting is not recorded. */
 #define KS_MAX_HELD 32

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "table.h"
+#include "model/table.h"
 
 enum ks_lock_kind {
 	KS_LOCK_NONE = 0, /* condvar, semaphore, barrier, unknown */

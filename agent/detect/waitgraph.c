@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include "waitgraph.h"
+#include "detect/waitgraph.h"
 
 size_t ks_graph_find_cycles(struct ks_graph_node **nodes, size_t n,
 			    struct ks_graph_cycle *cycles,

@@ -5,10 +5,10 @@
 #include <uthash.h>
 #include <utlist.h>
 
-#include "causality.h"
-#include "hb_point.h"
-#include "mix64.h"
-#include "model.h"
+#include "base/mix64.h"
+#include "hb/causality.h"
+#include "hb/hb_point.h"
+#include "model/model.h"
 
 #define FUTEX_CMD_MASK 0x7f
 #define FUTEX_PRIVATE_FLAG 128

@@ -30,9 +30,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hb.h"
-#include "table.h"
-#include "trace_ids.h"
+#include "base/trace_ids.h"
+#include "hb/hb.h"
+#include "model/table.h"
 
 /*
  * Room for any encoded point: a clock of the engine's default 64 entries

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hb.h"
-#include "hb_actors.h"
-#include "hb_damage.h"
-#include "hb_holdback.h"
-#include "hb_objects.h"
+#include "hb/hb.h"
+#include "hb/hb_actors.h"
+#include "hb/hb_damage.h"
+#include "hb/hb_holdback.h"
+#include "hb/hb_objects.h"
 
 #define KS_HB_STAMP_INDEX_BITS 24
 #define KS_HB_STAMP_INDEX_MASK ((1ull << KS_HB_STAMP_INDEX_BITS) - 1)

@@ -69,7 +69,7 @@
 
 #include <stdint.h>
 
-#include "hb_point.h"
+#include "hb/hb_point.h"
 
 enum ks_hb_sync_kind {
 	KS_HB_WORD = 1, /* futex words and the locks built on them */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mix64.h"
+#include "base/mix64.h"
 
 /*
  * Keys are 64-bit thread keys: one multiply-and-shift mix spreads them as
@@ -14,7 +14,7 @@
 #include <uthash.h>
 #include <utlist.h>
 
-#include "hb_actors.h"
+#include "hb/hb_actors.h"
 
 void ks_hb_actors_init(struct ks_hb_actors *actors,
 		       struct ks_vclock_usage *usage)

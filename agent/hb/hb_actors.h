@@ -30,10 +30,10 @@
 #include <stdint.h>
 #include <uthash.h>
 
-#include "hb_forgotten.h"
-#include "hb_point.h"
-#include "hb_time.h"
-#include "vclock.h"
+#include "hb/hb_forgotten.h"
+#include "hb/hb_point.h"
+#include "hb/hb_time.h"
+#include "hb/vclock.h"
 
 struct ks_hb_actor {
 	uint64_t key; /* the caller's: host tid and start time */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "hb_damage.h"
+#include "hb/hb_damage.h"
 
 static void ks_hb_damage_remove(struct ks_hb_damage *damage, unsigned int i)
 {

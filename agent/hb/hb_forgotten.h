@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "mix64.h"
+#include "base/mix64.h"
 
 #define KS_HB_FORGOTTEN_SLOTS 4096
 

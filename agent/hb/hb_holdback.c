@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hb_holdback.h"
+#include "hb/hb_holdback.h"
 
 int ks_hb_holdback_init(struct ks_hb_holdback *hold, size_t capacity)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mix64.h"
+#include "base/mix64.h"
 
 struct ks_hb_object_key;
 static uint64_t ks_hb_object_hash(struct ks_hb_object_key key);
@@ -15,7 +15,7 @@ static uint64_t ks_hb_object_hash(struct ks_hb_object_key key);
 #include <uthash.h>
 #include <utlist.h>
 
-#include "hb_objects.h"
+#include "hb/hb_objects.h"
 
 void ks_hb_objects_init(struct ks_hb_objects *objects, size_t max,
 			struct ks_vclock_usage *usage)

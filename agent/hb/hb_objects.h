@@ -22,9 +22,9 @@
 #include <stdint.h>
 #include <uthash.h>
 
-#include "hb_forgotten.h"
-#include "hb_time.h"
-#include "vclock.h"
+#include "hb/hb_forgotten.h"
+#include "hb/hb_time.h"
+#include "hb/vclock.h"
 
 /* Namespaces: ids of different kinds never meet. */
 enum ks_hb_object_kind {

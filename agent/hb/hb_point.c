@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hb_point.h"
+#include "hb/hb_point.h"
 
 #define KS_HB_POINT_VERSION 1
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vclock.h"
+#include "hb/vclock.h"
 
 enum ks_hb_order {
 	KS_HB_UNKNOWN = 0, /* cannot tell: history was lost or expired */

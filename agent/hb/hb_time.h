@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "vclock.h"
+#include "hb/vclock.h"
 
 struct ks_hb_time {
 	struct ks_vclock *others;

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vclock.h"
+#include "hb/vclock.h"
 
 struct ks_vclock *ks_vclock_new(struct ks_vclock_usage *usage,
 				const struct ks_vclock_entry *entries,

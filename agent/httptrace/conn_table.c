@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn_table.h"
+#include "httptrace/conn_table.h"
 
 /* A process's connections, by descriptor. */
 struct ks_conn_proc {

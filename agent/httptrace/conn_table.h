@@ -16,9 +16,9 @@
 #include <stdint.h>
 #include <uthash.h>
 
-#include "http_parser.h"
+#include "httptrace/http_parser.h"
+#include "httptrace/sock_record.h"
 #include "knotscope_abi.h"
-#include "sock_record.h"
 
 /*
  * The first syscall of the latest run of syscalls in one direction: where a

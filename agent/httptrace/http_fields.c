@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "http_fields.h"
+#include "httptrace/http_fields.h"
 
 /* Larger lengths are nonsense and could overflow the body arithmetic. */
 #define CONTENT_LENGTH_DIGITS_MAX 18

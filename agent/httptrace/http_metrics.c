@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_metrics.h"
-#include "http_semconv.h"
+#include "httptrace/http_metrics.h"
+#include "httptrace/http_semconv.h"
 
 static unsigned int ks_fnv(unsigned int hash, const void *bytes, size_t len)
 {

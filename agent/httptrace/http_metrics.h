@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <uthash.h>
 
-#include "histogram.h"
-#include "http_spans.h"
+#include "base/histogram.h"
+#include "httptrace/http_spans.h"
 
 #define KS_HTTP_DURATION_NR_BOUNDS 14
 #define KS_HTTP_MAX_SERIES 2000

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "http_parser.h"
+#include "httptrace/http_parser.h"
 
 enum parser_state {
 	ST_HUNT, /* skipping: a message may start with the next syscall */

@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http_fields.h"
-#include "traceparent.h"
+#include "httptrace/http_fields.h"
+#include "httptrace/traceparent.h"
 
 #define KS_HTTP_METHOD_MAX 20
 /* Bytes of request-target kept; the rest is counted, not stored. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "http_route.h"
+#include "httptrace/http_route.h"
 
 /* The segment at *at (after its '/'), and where the next one starts. */
 static size_t ks_segment(const char *text, size_t len, size_t at)

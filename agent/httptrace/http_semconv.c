@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_semconv.h"
+#include "httptrace/http_semconv.h"
 
 const char *ks_http_method_attr(const struct ks_http_span *span)
 {

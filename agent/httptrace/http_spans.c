@@ -5,11 +5,11 @@
 #include <uthash.h>
 #include <utlist.h>
 
-#include "conn_table.h"
-#include "http_metrics.h"
-#include "http_spans.h"
-#include "sock_record.h"
-#include "trace_ids.h"
+#include "base/trace_ids.h"
+#include "httptrace/conn_table.h"
+#include "httptrace/http_metrics.h"
+#include "httptrace/http_spans.h"
+#include "httptrace/sock_record.h"
 
 /* Parent chains longer than this are not followed (nor made). */
 #define KS_HTTP_MAX_DEPTH 64

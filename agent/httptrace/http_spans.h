@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http_parser.h"
-#include "http_route.h"
+#include "httptrace/http_parser.h"
+#include "httptrace/http_route.h"
 #include "knotscope_abi.h"
 
 /* A client's request not yet seen is waited for this long. */

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "sock_record.h"
+#include "httptrace/sock_record.h"
 
 #define KS_AF_INET 2
 #define KS_AF_INET6 10

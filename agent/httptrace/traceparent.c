@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "traceparent.h"
+#include "httptrace/traceparent.h"
 
 /* Field offsets in "vv-tttt...tttt-pppppppppppppppp-ff". */
 #define TRACE_ID_AT 3

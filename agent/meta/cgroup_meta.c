@@ -29,8 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup_meta.h"
-#include "proc.h"
+#include "base/proc.h"
+#include "meta/cgroup_meta.h"
 
 #define KS_STATIC_POD_UID_LEN 32
 #define KS_NR(array) (sizeof(array) / sizeof((array)[0]))

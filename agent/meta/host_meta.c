@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host_meta.h"
+#include "meta/host_meta.h"
 
 static void ks_read_first_line(const char *path, char *buf, size_t size)
 {

@@ -3,7 +3,7 @@
 #ifndef KS_HOST_META_H
 #define KS_HOST_META_H
 
-#include "otlp_build.h"
+#include "otlp/otlp_build.h"
 
 struct ks_host_meta {
 	char name[256]; /* host.name */

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pod_logs.h"
+#include "meta/pod_logs.h"
 
 bool ks_pod_names_from_log_dir(const char *dir_name, const char *pod_uid,
 			       struct ks_pod_names *out)

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup_meta.h"
-#include "otlp_config.h"
-#include "otlp_resource.h"
-#include "pod_logs.h"
-#include "process_meta.h"
-#include "proc.h"
+#include "base/proc.h"
+#include "meta/cgroup_meta.h"
+#include "meta/pod_logs.h"
+#include "meta/process_meta.h"
+#include "otlp/otlp_config.h"
+#include "otlp/otlp_resource.h"
 
 /* More than any real environment needs to reach the OTEL_ variables. */
 #define KS_ENVIRON_MAX (256 * 1024)

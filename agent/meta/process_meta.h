@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "host_meta.h"
-#include "otlp_build.h"
+#include "meta/host_meta.h"
+#include "otlp/otlp_build.h"
 
 /* Where the kubelet keeps pod log directories, seen through pid 1's root. */
 #define KS_HOST_POD_LOGS "/proc/1/root/var/log/pods"

@@ -3,10 +3,10 @@
 #include <linux/futex.h>
 #include <string.h>
 
-#include "log.h"
-#include "model.h"
-#include "proc.h"
-#include "wait_target.h"
+#include "base/log.h"
+#include "base/proc.h"
+#include "detect/wait_target.h"
+#include "model/model.h"
 
 const char *ks_event_kind_name(unsigned int kind)
 {

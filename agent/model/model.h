@@ -9,15 +9,15 @@
 
 #include <stdint.h>
 
-#include "causality.h"
-#include "detector.h"
-#include "http_spans.h"
-#include "json_sink.h"
-#include "lockorder.h"
-#include "precise.h"
-#include "selection.h"
-#include "symbolize.h"
-#include "table.h"
+#include "capture/precise.h"
+#include "detect/detector.h"
+#include "detect/lockorder.h"
+#include "hb/causality.h"
+#include "httptrace/http_spans.h"
+#include "model/selection.h"
+#include "model/table.h"
+#include "report/json_sink.h"
+#include "stacks/symbolize.h"
 
 /* Who else wants to know, besides the table and the detector. */
 struct ks_model_hooks {

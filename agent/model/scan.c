@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "clock.h"
-#include "proc.h"
-#include "scan.h"
+#include "base/clock.h"
+#include "base/proc.h"
+#include "model/scan.h"
 
 struct ks_scan_ctx {
 	struct ks_model *model;

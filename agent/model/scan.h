@@ -8,7 +8,7 @@
 #ifndef KS_SCAN_H
 #define KS_SCAN_H
 
-#include "model.h"
+#include "model/model.h"
 
 /* Lets the kernel side report the end of a wait found here. */
 typedef int (*ks_track_wait_fn)(void *ctx, uint32_t tid,

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "selection.h"
+#include "model/selection.h"
 
 bool ks_selection_all(const struct ks_selection *selection)
 {

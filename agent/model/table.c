@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "table.h"
+#include "base/clock.h"
+#include "model/table.h"
 
 void ks_comm_copy(char *dst, const char *src)
 {

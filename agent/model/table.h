@@ -11,10 +11,10 @@
 #include <uthash.h>
 #include <utlist.h>
 
+#include "base/trace_ids.h"
+#include "detect/waitgraph.h"
 #include "knotscope_abi.h"
-#include "trace_ids.h"
-#include "wait_hist.h"
-#include "waitgraph.h"
+#include "model/wait_hist.h"
 
 /* enum ks_lock_kind (wait_target.h) values, for per-kind statistics. */
 #define KS_NR_LOCK_KINDS 8

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include "wait_hist.h"
+#include "model/wait_hist.h"
 
 static const double ks_wait_hist_bounds_s[KS_WAIT_HIST_NR_BOUNDS] = {
 	0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10,

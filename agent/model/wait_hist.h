@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "histogram.h"
+#include "base/histogram.h"
 
 #define KS_WAIT_HIST_NR_BOUNDS 7
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otlp_build.h"
+#include "otlp/otlp_build.h"
 
 #define KS_ANY_VALUE(member) \
 	OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##member

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "otlp_proto.h"
+#include "otlp/otlp_proto.h"
 
 /*
  * A growing list of attributes.  Start it zeroed (KS_OTLP_ATTRS_INIT);

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "otlp_config.h"
+#include "otlp/otlp_config.h"
 
 #define KS_ENV_NAME_SIZE 64
 #define KS_MAX_MS (24u * 3600 * 1000)

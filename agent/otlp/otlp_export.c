@@ -8,11 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "log.h"
-#include "otlp_export.h"
-#include "otlp_http.h"
-#include "otlp_pack.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "otlp/otlp_export.h"
+#include "otlp/otlp_http.h"
+#include "otlp/otlp_pack.h"
 
 #define KS_NS_PER_MS 1000000ull
 

@@ -26,10 +26,10 @@
 
 #include <stdint.h>
 
-#include "otlp_build.h"
-#include "otlp_config.h"
-#include "otlp_resource.h"
-#include "otlp_retry.h"
+#include "otlp/otlp_build.h"
+#include "otlp/otlp_config.h"
+#include "otlp/otlp_resource.h"
+#include "otlp/otlp_retry.h"
 
 struct ks_otlp_exporter;
 

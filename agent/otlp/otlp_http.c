@@ -8,9 +8,9 @@
 #include <strings.h>
 #include <zlib.h>
 
-#include "clock.h"
-#include "otlp_http.h"
-#include "version.h"
+#include "base/clock.h"
+#include "base/version.h"
+#include "otlp/otlp_http.h"
 
 /* Responses are a few bytes; more is kept only to this much. */
 #define KS_MAX_RESPONSE_BYTES ((size_t)1 << 20)

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "otlp_config.h"
-#include "otlp_retry.h"
+#include "otlp/otlp_config.h"
+#include "otlp/otlp_retry.h"
 
 /*
  * The specification's limit, on the encoding before compression: larger

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "otlp_pack.h"
-#include "version.h"
+#include "base/version.h"
+#include "otlp/otlp_pack.h"
 
 /* Field numbers the three signals' messages have in common. */
 enum {

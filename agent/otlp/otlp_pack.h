@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "otlp_config.h"
-#include "otlp_resource.h"
+#include "otlp/otlp_config.h"
+#include "otlp/otlp_resource.h"
 
 /* One span, log record or metric, and the resource it belongs to. */
 struct ks_otlp_record {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otlp_resource.h"
-#include "version.h"
+#include "base/version.h"
+#include "otlp/otlp_resource.h"
 
 struct ks_otlp_resource {
 	atomic_uint refs;

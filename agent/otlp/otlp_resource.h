@@ -9,8 +9,8 @@
 #ifndef KS_OTLP_RESOURCE_H
 #define KS_OTLP_RESOURCE_H
 
-#include "otlp_build.h"
-#include "otlp_config.h"
+#include "otlp/otlp_build.h"
+#include "otlp/otlp_config.h"
 
 struct ks_otlp_resource;
 

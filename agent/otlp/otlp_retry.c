@@ -2,7 +2,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 
-#include "otlp_retry.h"
+#include "otlp/otlp_retry.h"
 
 const char *ks_otlp_failure_name(enum ks_otlp_failure failure)
 {

@@ -7,12 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "json_sink.h"
-#include "log.h"
-#include "model.h"
-#include "metrics.h"
-#include "version.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/version.h"
+#include "model/model.h"
+#include "report/json_sink.h"
+#include "report/metrics.h"
 
 struct ks_json_sink {
 	FILE *out;

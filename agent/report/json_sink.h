@@ -11,10 +11,10 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
-#include "http_spans.h"
-#include "otlp_export.h"
-#include "report.h"
-#include "table.h"
+#include "httptrace/http_spans.h"
+#include "model/table.h"
+#include "otlp/otlp_export.h"
+#include "report/report.h"
 
 struct ks_json_sink;
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "http_metrics.h"
-#include "http_semconv.h"
-#include "metrics.h"
-#include "otlp_retry.h"
-#include "wait_target.h"
+#include "detect/wait_target.h"
+#include "httptrace/http_metrics.h"
+#include "httptrace/http_semconv.h"
+#include "otlp/otlp_retry.h"
+#include "report/metrics.h"
 
 static const struct ks_metric_desc futex_waits = {
 	.name = "knotscope.futex.waits",

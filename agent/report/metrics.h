@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hb.h"
-#include "histogram.h"
-#include "model.h"
-#include "otlp_export.h"
+#include "base/histogram.h"
+#include "hb/hb.h"
+#include "model/model.h"
+#include "otlp/otlp_export.h"
 
 enum ks_metric_type {
 	KS_METRIC_COUNTER, /* monotonic sum */

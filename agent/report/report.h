@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "detector.h"
-#include "lockorder.h"
-#include "symbolize.h"
+#include "detect/detector.h"
+#include "detect/lockorder.h"
+#include "stacks/symbolize.h"
 
 struct ks_report {
 	const struct ks_deadlock *deadlock;

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "report.h"
+#include "report/report.h"
 
 void ks_futex_op_describe(uint32_t op, char *buf, unsigned long size)
 {

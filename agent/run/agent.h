@@ -3,7 +3,7 @@
 #ifndef KS_AGENT_H
 #define KS_AGENT_H
 
-#include "options.h"
+#include "run/options.h"
 
 /* Returns the process exit status. */
 int ks_agent_run(const struct ks_options *options);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 
-#include "clock.h"
-#include "deadlock_report.h"
-#include "log.h"
-#include "proc.h"
-#include "report.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/proc.h"
+#include "report/report.h"
+#include "run/deadlock_report.h"
 
 static const struct ks_thread *ks_nth_thread(const struct ks_deadlock *deadlock,
 					     size_t i)

@@ -7,10 +7,10 @@
 #ifndef KS_DEADLOCK_REPORT_H
 #define KS_DEADLOCK_REPORT_H
 
-#include "dashboard.h"
-#include "detector.h"
-#include "model.h"
-#include "telemetry.h"
+#include "detect/detector.h"
+#include "model/model.h"
+#include "serve/dashboard.h"
+#include "telemetry/telemetry.h"
 
 struct ks_deadlock_reporter {
 	struct ks_model *model;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 
-#include "clock.h"
-#include "inversion_report.h"
-#include "log.h"
-#include "report.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "report/report.h"
+#include "run/inversion_report.h"
 
 static void ks_unwind_acquisition(struct ks_symbolizer *symbolizer,
 				  const struct ks_acquisition *acq,

@@ -8,9 +8,9 @@
 #ifndef KS_INVERSION_REPORT_H
 #define KS_INVERSION_REPORT_H
 
-#include "lockorder.h"
-#include "model.h"
-#include "telemetry.h"
+#include "detect/lockorder.h"
+#include "model/model.h"
+#include "telemetry/telemetry.h"
 
 struct ks_inversion_reporter {
 	struct ks_model *model;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 
-#include "agent.h"
-#include "log.h"
-#include "options.h"
-#include "preflight.h"
+#include "base/log.h"
+#include "capture/preflight.h"
+#include "run/agent.h"
+#include "run/options.h"
 
 int main(int argc, char **argv)
 {

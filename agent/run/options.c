@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_pins.h"
-#include "listen_addr.h"
-#include "options.h"
-#include "trace_ctx_map.h"
-#include "version.h"
+#include "base/version.h"
+#include "capture/bpf_pins.h"
+#include "capture/trace_ctx_map.h"
+#include "run/options.h"
+#include "serve/listen_addr.h"
 
 enum {
 	OPT_CONFIRM_MS = 0x100,

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "http_route.h"
+#include "capture/preflight.h"
+#include "httptrace/http_route.h"
 #include "knotscope_abi.h"
-#include "preflight.h"
 
 #define KS_DEFAULT_CONFIRM_MS 100
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <uthash.h>
 
-#include "dash_graph.h"
-#include "json_sink.h"
-#include "wait_site.h"
-#include "wait_target.h"
-#include "waitgraph.h"
+#include "detect/wait_target.h"
+#include "detect/waitgraph.h"
+#include "report/json_sink.h"
+#include "serve/dash_graph.h"
+#include "stacks/wait_site.h"
 
 /* A waiter's stack, kept for as long as it stays in that wait. */
 struct ks_cached_stack {

@@ -14,8 +14,8 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
-#include "symbolize.h"
-#include "table.h"
+#include "model/table.h"
+#include "stacks/symbolize.h"
 
 /* Beyond this, the graph says "truncated": a page cannot show more. */
 #define KS_GRAPH_MAX_WAITERS 256

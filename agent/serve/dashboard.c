@@ -5,14 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "dash_graph.h"
-#include "dashboard.h"
-#include "json_sink.h"
-#include "process_meta.h"
-#include "prom_text.h"
-#include "version.h"
-#include "wait_target.h"
+#include "base/clock.h"
+#include "base/version.h"
+#include "detect/wait_target.h"
+#include "meta/process_meta.h"
+#include "report/json_sink.h"
+#include "serve/dash_graph.h"
+#include "serve/dashboard.h"
+#include "serve/prom_text.h"
 
 #define KS_JSON_TYPE "application/json"
 

@@ -13,11 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lock_stats.h"
-#include "metrics.h"
-#include "model.h"
-#include "publication.h"
-#include "report.h"
+#include "model/model.h"
+#include "report/metrics.h"
+#include "report/report.h"
+#include "serve/lock_stats.h"
+#include "serve/publication.h"
 
 #define KS_DASH_PUBLISH_MS 500
 /* Deadlock reports kept for the page, newest first. */

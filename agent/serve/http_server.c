@@ -8,11 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
-#include "http_server.h"
-#include "listen_addr.h"
-#include "log.h"
-#include "web_assets.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "serve/http_server.h"
+#include "serve/listen_addr.h"
+#include "serve/web_assets.h"
 
 /* A browser tab, a scraper, probes and a few API clients, with room. */
 #define KS_HTTP_MAX_CONNECTIONS 32

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "publication.h"
+#include "serve/publication.h"
 
 /* How old a published document may be when served. */
 #define KS_HTTP_MAX_AGE_MS 500

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen_addr.h"
+#include "serve/listen_addr.h"
 
 static int ks_parse_port(const char *text, in_port_t *port)
 {

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "lock_stats.h"
-#include "wait_site.h"
-#include "wait_target.h"
+#include "detect/wait_target.h"
+#include "serve/lock_stats.h"
+#include "stacks/wait_site.h"
 
 #define KS_NS_PER_S 1000000000ull
 

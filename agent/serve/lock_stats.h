@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
-#include "symbolize.h"
-#include "table.h"
+#include "model/model.h"
+#include "model/table.h"
+#include "stacks/symbolize.h"
 
 #define KS_LOCK_STATS_MAX_HOLDERS 4
 #define KS_LOCK_STATS_MAX_SITES 3

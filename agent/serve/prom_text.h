@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "metrics.h"
+#include "report/metrics.h"
 
 #define KS_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "clock.h"
-#include "publication.h"
+#include "base/clock.h"
+#include "serve/publication.h"
 
 struct ks_doc {
 	atomic_uint refs;

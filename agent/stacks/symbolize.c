@@ -9,9 +9,9 @@
 #include <unistd.h>
 #include <uthash.h>
 
-#include "log.h"
-#include "proc.h"
-#include "symbolize.h"
+#include "base/log.h"
+#include "base/proc.h"
+#include "stacks/symbolize.h"
 
 /* One Dwfl per process: its module list is that process's mappings. */
 struct ks_sym_process {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wait_site.h"
+#include "stacks/wait_site.h"
 
 /* The lock machinery is a few frames deep; the caller is right above. */
 #define KS_SITE_MAX_FRAMES 12

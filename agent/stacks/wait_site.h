@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 
-#include "symbolize.h"
-#include "table.h"
+#include "model/table.h"
+#include "stacks/symbolize.h"
 
 /*
  * Unwinds at most max_frames of the stack the thread's wait began with,

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
-#include "http_otlp.h"
-#include "http_semconv.h"
+#include "base/clock.h"
+#include "httptrace/http_semconv.h"
+#include "telemetry/http_otlp.h"
 
 /* "GET", "GET /users/{id}", "HTTP" for methods nobody knows. */
 static void ks_span_name(const struct ks_http_span *span, char *name,

@@ -9,8 +9,8 @@
 #ifndef KS_HTTP_OTLP_H
 #define KS_HTTP_OTLP_H
 
-#include "http_spans.h"
-#include "otlp_build.h"
+#include "httptrace/http_spans.h"
+#include "otlp/otlp_build.h"
 
 /* thread_name may be NULL.  NULL on ENOMEM. */
 OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "span_hold.h"
+#include "telemetry/span_hold.h"
 
 int ks_span_hold_init(struct ks_span_hold *hold, size_t capacity)
 {

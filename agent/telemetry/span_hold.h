@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "causality.h"
-#include "otlp_export.h"
+#include "hb/causality.h"
+#include "otlp/otlp_export.h"
 
 struct ks_held_span {
 	OtlpSpan *span;

@@ -5,17 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "host_meta.h"
-#include "http_otlp.h"
-#include "json_sink.h"
-#include "log.h"
-#include "process_meta.h"
-#include "span_hold.h"
-#include "telemetry.h"
-#include "trace_ids.h"
-#include "wait_site.h"
-#include "wait_target.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/trace_ids.h"
+#include "detect/wait_target.h"
+#include "meta/host_meta.h"
+#include "meta/process_meta.h"
+#include "report/json_sink.h"
+#include "stacks/wait_site.h"
+#include "telemetry/http_otlp.h"
+#include "telemetry/span_hold.h"
+#include "telemetry/telemetry.h"
 
 struct ks_telemetry {
 	struct ks_otlp_exporter *exporter;

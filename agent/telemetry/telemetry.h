@@ -14,10 +14,10 @@
 
 #include <stdint.h>
 
-#include "metrics.h"
-#include "model.h"
-#include "otlp_export.h"
-#include "report.h"
+#include "model/model.h"
+#include "otlp/otlp_export.h"
+#include "report/metrics.h"
+#include "report/report.h"
 
 struct ks_telemetry;
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hb.h"
+#include "hb/hb.h"
 #include "rng.h"
 
 #define RUNS 5

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "http_parser.h"
+#include "httptrace/http_parser.h"
 
 #define HEADER_LEN 9
 

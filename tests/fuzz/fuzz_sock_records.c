@@ -15,8 +15,8 @@
 
 #include "../unit/sock_records.h"
 #include "fuzz.h"
-#include "http_metrics.h"
-#include "http_spans.h"
+#include "httptrace/http_metrics.h"
+#include "httptrace/http_spans.h"
 
 #define NR_SLOTS 8
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "traceparent.h"
+#include "httptrace/traceparent.h"
 
 static void check_traceparent(const char *value, size_t len)
 {

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "otlp_export.h"
+#include "base/clock.h"
+#include "otlp/otlp_export.h"
 
 /* 2023-11-14T22:13:20Z: far from zero, so truncations would show. */
 #define BASE_NS 1700000000000000000ull

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hb_point.h"
+#include "hb/hb_point.h"
 
 int main(void)
 {

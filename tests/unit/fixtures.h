@@ -5,7 +5,7 @@
 
 #include <linux/futex.h>
 
-#include "table.h"
+#include "model/table.h"
 
 #define TEST_PIDNS 4026531836u
 

@@ -6,7 +6,7 @@
 #ifndef KS_TEST_INERT_DETECTOR_H
 #define KS_TEST_INERT_DETECTOR_H
 
-#include "detector.h"
+#include "detect/detector.h"
 
 static inline void inert_refresh(void *ctx, struct ks_thread *thread)
 {

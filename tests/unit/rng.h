@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "mix64.h"
+#include "base/mix64.h"
 
 struct ks_rng {
 	uint64_t state;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proc.h"
+#include "base/proc.h"
 
 static char root[] = "/tmp/knotscope-proc-XXXXXX";
 

@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <stdbool.h>
 
-#include "log.h"
-#include "preflight.h"
+#include "base/log.h"
+#include "capture/preflight.h"
 
 #define CAP(n) (1ull << (n))
 #define CAPS_NEEDED (CAP(19) | CAP(38) | CAP(39)) /* PTRACE, PERFMON, BPF */

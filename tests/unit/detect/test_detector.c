@@ -2,7 +2,7 @@
 /* Confirmation, reporting once, and forgetting, with the processes stubbed. */
 #include "unit.h"
 
-#include "detector.h"
+#include "detect/detector.h"
 #include "fixtures.h"
 
 #define MS 1000000ull

@@ -2,7 +2,7 @@
 /* Lock-order inversions from sequences of mutex calls, as precise mode sees. */
 #include "unit.h"
 
-#include "lockorder.h"
+#include "detect/lockorder.h"
 
 #define A 0x1000
 #define B 0x2000

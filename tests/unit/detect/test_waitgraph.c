@@ -2,7 +2,7 @@
 /* Cycle finding in wait-for graphs where each node waits for at most one. */
 #include "unit.h"
 
-#include "waitgraph.h"
+#include "detect/waitgraph.h"
 
 #define MAX_NODES 16
 

@@ -9,9 +9,9 @@
 #include <errno.h>
 
 #include "fixtures.h"
-#include "hb_point.h"
+#include "hb/hb_point.h"
 #include "inert_detector.h"
-#include "model.h"
+#include "model/model.h"
 
 struct world {
 	struct ks_model model;

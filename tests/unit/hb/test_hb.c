@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hb.h"
+#include "hb/hb.h"
 
 /* Thread, lock and process keys: any 64-bit values. */
 enum { A = 101, B, C, D, E, P, Q, W, V };

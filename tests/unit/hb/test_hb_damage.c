@@ -5,7 +5,7 @@
  */
 #include "unit.h"
 
-#include "hb_damage.h"
+#include "hb/hb_damage.h"
 
 static void test_latest_loss_not_after(void **state)
 {

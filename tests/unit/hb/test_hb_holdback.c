@@ -2,7 +2,7 @@
 /* The hold-back buffer: timestamp order out, arrival order among equals. */
 #include "unit.h"
 
-#include "hb_holdback.h"
+#include "hb/hb_holdback.h"
 
 static void insert(struct ks_hb_holdback *hold, uint64_t ts, uint64_t tag)
 {

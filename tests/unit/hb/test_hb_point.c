@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hb_point.h"
+#include "hb/hb_point.h"
 #include "rng.h"
 
 static struct ks_vclock *clock_of(const struct ks_vclock_entry *entries,

@@ -15,7 +15,7 @@
 
 #include <stdlib.h>
 
-#include "hb.h"
+#include "hb/hb.h"
 #include "rng.h"
 
 #define MAX_THREADS 24

@@ -7,8 +7,8 @@
 
 #include <stdlib.h>
 
+#include "hb/vclock.h"
 #include "rng.h"
-#include "vclock.h"
 
 /* Few actors and small counts: random clocks are often comparable. */
 #define NR_ACTORS 10

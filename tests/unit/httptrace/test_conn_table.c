@@ -2,7 +2,7 @@
 /* Connection tracking: descriptors, 4-tuples, directions, limits. */
 #include "unit.h"
 
-#include "conn_table.h"
+#include "httptrace/conn_table.h"
 #include "sock_records.h"
 
 struct seen {

@@ -5,7 +5,7 @@
 
 #include "unit.h"
 
-#include "http_parser.h"
+#include "httptrace/http_parser.h"
 
 #define MAX_EVENTS 32
 

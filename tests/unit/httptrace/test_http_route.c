@@ -2,7 +2,7 @@
 /* http.route templates. */
 #include "unit.h"
 
-#include "http_route.h"
+#include "httptrace/http_route.h"
 
 static const char *match(const struct ks_http_routes *routes, const char *path)
 {

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "http_semconv.h"
+#include "httptrace/http_semconv.h"
 #include "sock_records.h"
 
 static struct ks_http_span span(enum ks_http_span_kind kind, const char *host)

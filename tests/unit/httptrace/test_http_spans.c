@@ -4,9 +4,9 @@
 
 #include <errno.h>
 
-#include "http_metrics.h"
-#include "http_semconv.h"
-#include "http_spans.h"
+#include "httptrace/http_metrics.h"
+#include "httptrace/http_semconv.h"
+#include "httptrace/http_spans.h"
 #include "sock_records.h"
 
 #define MS 1000000ull

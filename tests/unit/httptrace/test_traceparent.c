@@ -4,7 +4,7 @@
 
 #include "unit.h"
 
-#include "traceparent.h"
+#include "httptrace/traceparent.h"
 
 #define TRACE_ID "4bf92f3577b34da6a3ce929d0e0e4736"
 #define PARENT_ID "00f067aa0ba902b7"

@@ -13,8 +13,8 @@
 
 #include "unit.h"
 
-#include "cgroup_meta.h"
-#include "proc.h"
+#include "base/proc.h"
+#include "meta/cgroup_meta.h"
 
 #define CID "2723ae7a9cbbae268fde3d3bd7d180a985337507ae17f82dc5ebb738c7817205"
 /* The container a kind or k3d node runs in, around a pod's container. */

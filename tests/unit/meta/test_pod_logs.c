@@ -8,7 +8,7 @@
 
 #include "unit.h"
 
-#include "pod_logs.h"
+#include "meta/pod_logs.h"
 
 #define POD_LOGS KS_UNIT_FIXTURES "/pod-logs"
 #define WEB_UID "d8fe7ab7-3660-4bce-bb33-85058ff3bf50"

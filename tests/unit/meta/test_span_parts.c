@@ -2,9 +2,9 @@
 /* What spans are made of: resources, wait sites, ids. */
 #include "unit.h"
 
-#include "process_meta.h"
-#include "trace_ids.h"
-#include "wait_site.h"
+#include "base/trace_ids.h"
+#include "meta/process_meta.h"
+#include "stacks/wait_site.h"
 
 static void test_environment_lookup(void **state)
 {

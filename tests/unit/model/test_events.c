@@ -7,7 +7,7 @@
 
 #include "fixtures.h"
 #include "inert_detector.h"
-#include "model.h"
+#include "model/model.h"
 
 struct world {
 	struct ks_model model;

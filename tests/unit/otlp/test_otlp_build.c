@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "otlp_build.h"
+#include "otlp/otlp_build.h"
 
 static const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN] = {
 	0x4b, 0x6e, 0x6f, 0x74, 0x73, 0x63, 0x6f, 0x70,

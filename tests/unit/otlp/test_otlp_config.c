@@ -4,8 +4,8 @@
 
 #include <errno.h>
 
-#include "otlp_config.h"
-#include "otlp_resource.h"
+#include "otlp/otlp_config.h"
+#include "otlp/otlp_resource.h"
 
 struct env_var {
 	const char *name;

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "otlp_export.h"
+#include "otlp/otlp_export.h"
 
 static char *test_getenv(const char *name)
 {

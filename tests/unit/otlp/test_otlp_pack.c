@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "otlp_pack.h"
-#include "version.h"
+#include "base/version.h"
+#include "otlp/otlp_pack.h"
 
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
 	TraceRequest;

@@ -2,7 +2,7 @@
 /* Which OTLP exports are retried, after how long. */
 #include "unit.h"
 
-#include "otlp_retry.h"
+#include "otlp/otlp_retry.h"
 
 static void test_status_verdicts_follow_the_spec(void **state)
 {

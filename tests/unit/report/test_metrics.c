@@ -3,8 +3,8 @@
 #include "unit.h"
 
 #include "fixtures.h"
-#include "metrics.h"
-#include "wait_hist.h"
+#include "model/wait_hist.h"
+#include "report/metrics.h"
 
 static void test_histogram_buckets_are_upper_inclusive(void **state)
 {

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "options.h"
+#include "run/options.h"
 
 static struct ks_options opts;
 static char err_text[4096];

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "http_server.h"
+#include "base/clock.h"
+#include "serve/http_server.h"
 
 struct world {
 	struct ks_board *board;

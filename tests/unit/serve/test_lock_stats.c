@@ -4,9 +4,9 @@
 
 #include <stdio.h>
 
+#include "detect/wait_target.h"
 #include "fixtures.h"
-#include "lock_stats.h"
-#include "wait_target.h"
+#include "serve/lock_stats.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)

@@ -12,8 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "symbolize.h"
+#include "base/proc.h"
+#include "stacks/symbolize.h"
 
 static uint32_t released;
 static volatile uint32_t blocked_tid;
