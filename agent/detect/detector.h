@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "model/table.h"
 
 struct ks_deadlock_member {

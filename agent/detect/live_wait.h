@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "model/table.h"
 
 /* Reads the lock words of the thread's wait again, from the process. */

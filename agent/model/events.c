@@ -5,7 +5,7 @@
 
 #include "base/log.h"
 #include "base/proc.h"
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "model/model.h"
 
 const char *ks_event_kind_name(unsigned int kind)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "httptrace/http_metrics.h"
 #include "httptrace/http_semconv.h"
 #include "otlp/otlp_retry.h"

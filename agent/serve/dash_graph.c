@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <uthash.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "detect/waitgraph.h"
 #include "report/json_sink.h"
 #include "serve/dash_graph.h"

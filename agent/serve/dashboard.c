@@ -7,7 +7,7 @@
 
 #include "base/clock.h"
 #include "base/version.h"
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "meta/process_meta.h"
 #include "report/json_sink.h"
 #include "serve/dash_graph.h"

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "serve/lock_stats.h"
 #include "stacks/wait_site.h"
 

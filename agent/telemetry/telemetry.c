@@ -8,7 +8,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/trace_ids.h"
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "meta/host_meta.h"
 #include "meta/process_meta.h"
 #include "report/json_sink.h"

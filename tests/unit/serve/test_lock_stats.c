@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "fixtures.h"
 #include "serve/lock_stats.h"
 

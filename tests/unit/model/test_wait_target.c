@@ -2,7 +2,7 @@
 /* Which futex waits are lock waits, and whose: glibc layouts, validated. */
 #include "unit.h"
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 #include "fixtures.h"
 
 struct world {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "detect/wait_target.h"
+#include "model/wait_target.h"
 
 /* glibc's pthread_mutex_t.__data.__kind bits (nptl/pthreadP.h). */
 #define GLIBC_MUTEX_TYPE_MASK 0x3
