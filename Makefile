@@ -168,7 +168,9 @@ $(BUILD)/agent/%.o: agent/%.c agent/*/*.h include/knotscope_abi.h $(BUILD)/knots
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
+# Made afresh: `ar r` would keep the objects of sources since removed.
 $(AGENT_LIB): $(AGENT_OBJS) $(PROTO_OBJS) $(WEB_ASSETS_O)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # --- Dashboard assets: installed from the lockfile only, then embedded.
@@ -244,7 +246,7 @@ FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
 	agent/base/trace_ids.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*/*.h \
-		include/knotscope_abi.h tests/unit/sock_records.h
+		include/knotscope_abi.h tests/unit/sock_records.h tests/unit/record_header.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
 

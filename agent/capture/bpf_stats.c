@@ -13,29 +13,28 @@ int ks_bpf_stats_enable(void)
 	return fd < 0 ? -errno : fd;
 }
 
-void ks_bpf_stats_read(const struct bpf_object *obj,
-		       struct ks_agent_health *health)
+unsigned int ks_bpf_stats_read(const struct bpf_object *obj,
+			       struct ks_bpf_prog_cost *costs, unsigned int max)
 {
 	struct bpf_program *prog;
+	unsigned int n = 0;
 
-	health->nr_bpf_progs = 0;
 	bpf_object__for_each_program(prog, obj) {
-		struct ks_bpf_prog_cost *cost =
-			&health->bpf_progs[health->nr_bpf_progs];
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
 
 		/* Not loaded: the other attach mode's twin. */
-		if (fd < 0 || health->nr_bpf_progs == KS_MAX_BPF_PROGS)
+		if (fd < 0 || n == max)
 			continue;
 		memset(&info, 0, sizeof(info));
 		if (bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
-		snprintf(cost->name, sizeof(cost->name), "%s",
+		snprintf(costs[n].name, sizeof(costs[n].name), "%s",
 			 bpf_program__name(prog));
-		cost->run_count = info.run_cnt;
-		cost->run_time_ns = info.run_time_ns;
-		health->nr_bpf_progs++;
+		costs[n].run_count = info.run_cnt;
+		costs[n].run_time_ns = info.run_time_ns;
+		n++;
 	}
+	return n;
 }

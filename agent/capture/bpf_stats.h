@@ -10,14 +10,24 @@
 #define KS_BPF_STATS_H
 
 #include <bpf/libbpf.h>
+#include <stdint.h>
 
-#include "report/metrics.h"
+/* What one of the agent's BPF programs has cost, while stats were on. */
+struct ks_bpf_prog_cost {
+	char name[64];
+	uint64_t run_count;
+	uint64_t run_time_ns;
+};
 
 /* A descriptor that keeps the statistics on, or -errno. */
 int ks_bpf_stats_enable(void);
 
-/* Fills health->bpf_progs with every loaded program of obj. */
-void ks_bpf_stats_read(const struct bpf_object *obj,
-		       struct ks_agent_health *health);
+/*
+ * Fills costs with at most max of the loaded programs of obj; returns how
+ * many it filled.
+ */
+unsigned int ks_bpf_stats_read(const struct bpf_object *obj,
+			       struct ks_bpf_prog_cost *costs,
+			       unsigned int max);
 
 #endif /* KS_BPF_STATS_H */

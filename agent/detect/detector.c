@@ -39,6 +39,7 @@ struct ks_detector {
 	/* Scratch, grown as needed, reused between ticks. */
 	size_t capacity;
 	struct ks_deadlock_member *blocked;
+	struct ks_graph_node *graph; /* graph[i] is blocked[i]'s node */
 	struct ks_graph_node **nodes;
 	struct ks_graph_node **members;
 	struct ks_graph_cycle *cycles;
@@ -72,6 +73,7 @@ void ks_detector_free(struct ks_detector *detector)
 		free(candidate);
 	}
 	free(detector->blocked);
+	free(detector->graph);
 	free(detector->nodes);
 	free(detector->members);
 	free(detector->cycles);
@@ -128,6 +130,7 @@ static int ks_detector_reserve(struct ks_detector *d, size_t n)
 	while (cap < n)
 		cap *= 2;
 	if (ks_grow(&d->blocked, sizeof(*d->blocked), cap) ||
+	    ks_grow(&d->graph, sizeof(*d->graph), cap) ||
 	    ks_grow(&d->nodes, sizeof(*d->nodes), cap) ||
 	    ks_grow(&d->members, sizeof(*d->members), cap) ||
 	    ks_grow(&d->cycles, sizeof(*d->cycles), cap) ||
@@ -182,15 +185,17 @@ static size_t ks_collect_edges(struct ks_detector *d,
 		m->thread = thread;
 		thread->detector_tick = d->tick;
 		thread->detector_index = n;
-		d->nodes[n] = &thread->node;
 		n++;
 	}
+	/* Linked once all are in: growing the arrays moves them. */
 	for (size_t i = 0; i < n; i++) {
 		struct ks_thread *holder = d->blocked[i].target.holder;
 
 		/* Only a blocked holder continues the chain. */
-		d->blocked[i].thread->node.next =
-			holder->detector_tick == d->tick ? &holder->node : NULL;
+		d->graph[i].next = holder->detector_tick == d->tick ?
+					   &d->graph[holder->detector_index] :
+					   NULL;
+		d->nodes[i] = &d->graph[i];
 	}
 	return n;
 }
@@ -198,11 +203,7 @@ static size_t ks_collect_edges(struct ks_detector *d,
 static struct ks_deadlock_member *ks_member_of(struct ks_detector *d,
 					       const struct ks_graph_node *node)
 {
-	const struct ks_thread *thread =
-		(const struct ks_thread *)((const char *)node -
-					   offsetof(struct ks_thread, node));
-
-	return &d->blocked[thread->detector_index];
+	return &d->blocked[node - d->graph];
 }
 
 static uint64_t ks_fnv1a(uint64_t hash, const void *data, size_t len)
@@ -276,7 +277,7 @@ static void ks_report_cycle(struct ks_detector *d, size_t n,
 	}
 	deadlock.last_block_mono_ns = seeded ? 0 : last_block;
 	for (size_t i = 0; i < n; i++) {
-		const struct ks_graph_node *node = &d->blocked[i].thread->node;
+		const struct ks_graph_node *node = &d->graph[i];
 
 		if (node->cycle < 0 &&
 		    ks_graph_cycle_reached(node) == (int32_t)index)

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/wait_target.h"
 #include "model/table.h"
+#include "model/wait_target.h"
 
 struct ks_deadlock_member {
 	struct ks_thread *thread;

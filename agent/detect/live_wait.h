@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 
-#include "model/wait_target.h"
 #include "model/table.h"
+#include "model/wait_target.h"
 
 /* Reads the lock words of the thread's wait again, from the process. */
 void ks_live_refresh_wait(void *ctx, struct ks_thread *thread);

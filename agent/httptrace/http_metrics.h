@@ -14,7 +14,7 @@
 #include <uthash.h>
 
 #include "base/histogram.h"
-#include "httptrace/http_spans.h"
+#include "httptrace/http_span.h"
 
 #define KS_HTTP_DURATION_NR_BOUNDS 14
 #define KS_HTTP_MAX_SERIES 2000

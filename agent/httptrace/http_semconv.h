@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "httptrace/http_spans.h"
+#include "httptrace/http_span.h"
 
 /* Long enough for any IPv6 text form, with a NUL. */
 #define KS_IP_TEXT_MAX 46

@@ -5,56 +5,9 @@
 
 #include "base/log.h"
 #include "base/proc.h"
-#include "model/wait_target.h"
 #include "model/model.h"
-
-const char *ks_event_kind_name(unsigned int kind)
-{
-	static const char *const names[KS_EV_KIND_MAX] = {
-		[KS_EV_WAIT_BEGIN] = "wait_begin",
-		[KS_EV_WAIT_END] = "wait_end",
-		[KS_EV_FORK] = "fork",
-		[KS_EV_EXEC] = "exec",
-		[KS_EV_EXIT] = "exit",
-		[KS_EV_RENAME] = "rename",
-		[KS_EV_WAKE] = "wake",
-		[KS_EV_IO] = "io",
-		[KS_EV_REAPED] = "reaped",
-		[KS_EV_OFFCPU] = "offcpu",
-		[KS_EV_KLOCK_BEGIN] = "klock_begin",
-		[KS_EV_KLOCK_END] = "klock_end",
-		[KS_EV_LOCK_CALL] = "lock_call",
-		[KS_EV_LOCK_RESULT] = "lock_result",
-		[KS_EV_WAKEUP] = "wakeup",
-		[KS_EV_SOCK_OPEN] = "sock_open",
-		[KS_EV_SOCK_DATA] = "sock_data",
-		[KS_EV_SOCK_CLOSE] = "sock_close",
-	};
-
-	return kind < KS_EV_KIND_MAX && names[kind] ? names[kind] : "unknown";
-}
-
-/* The smallest each kind can be; socket data records carry bytes too. */
-static const size_t ks_record_size[KS_EV_KIND_MAX] = {
-	[KS_EV_WAIT_BEGIN] = sizeof(struct ks_wait_begin),
-	[KS_EV_WAIT_END] = sizeof(struct ks_wait_end),
-	[KS_EV_FORK] = sizeof(struct ks_fork),
-	[KS_EV_EXEC] = sizeof(struct ks_exec),
-	[KS_EV_EXIT] = sizeof(struct ks_exit),
-	[KS_EV_RENAME] = sizeof(struct ks_rename),
-	[KS_EV_WAKE] = sizeof(struct ks_wake),
-	[KS_EV_IO] = sizeof(struct ks_io),
-	[KS_EV_REAPED] = sizeof(struct ks_reaped),
-	[KS_EV_OFFCPU] = sizeof(struct ks_offcpu),
-	[KS_EV_KLOCK_BEGIN] = sizeof(struct ks_klock_begin),
-	[KS_EV_KLOCK_END] = sizeof(struct ks_klock_end),
-	[KS_EV_LOCK_CALL] = sizeof(struct ks_lock_call_rec),
-	[KS_EV_LOCK_RESULT] = sizeof(struct ks_lock_result),
-	[KS_EV_WAKEUP] = sizeof(struct ks_wakeup),
-	[KS_EV_SOCK_OPEN] = sizeof(struct ks_sock_open),
-	[KS_EV_SOCK_DATA] = sizeof(struct ks_sock_data),
-	[KS_EV_SOCK_CLOSE] = sizeof(struct ks_sock_close),
-};
+#include "model/record.h"
+#include "model/wait_target.h"
 
 int ks_model_subscribe(struct ks_model *model,
 		       const struct ks_model_hooks *hooks, void *ctx)
@@ -102,13 +55,9 @@ static void ks_forget_process(struct ks_model *model,
 			      struct ks_process *process, const char *why,
 			      uint64_t ts_ns)
 {
-	/* First, while the process still has its resource for the spans. */
-	if (model->http)
-		ks_http_spans_process_gone(model->http, process->tgid, ts_ns);
-	if (model->sink && process->stats.futex_waits)
-		ks_json_write_process(model->sink, process, why);
+	ks_notify(model, process_ended, process, why, ts_ns);
 	ks_table_remove_process(&model->table, process);
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_wait_begin(struct ks_model *model,
@@ -134,7 +83,7 @@ static void ks_on_wait_begin(struct ks_model *model,
 	thread->wait.holder_tid = target.holder ? target.holder->tid : 0;
 	if (target.kind != KS_LOCK_NONE)
 		thread->process->stats.lock_waits++;
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_wait_end(struct ks_model *model,
@@ -168,7 +117,7 @@ static void ks_on_wait_end(struct ks_model *model,
 			   rec->ret == -EDEADLK;
 	if (wait->pi_refused)
 		wait->refused = wait->begin;
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_klock_begin(struct ks_model *model,
@@ -187,7 +136,7 @@ static void ks_on_klock_begin(struct ks_model *model,
 	klock->owner_tid = rec->owner_tid;
 	klock->begin_ts_ns = rec->hdr.ts_ns;
 	thread->process->stats.lock_waits++;
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_klock_end(struct ks_model *model,
@@ -204,7 +153,7 @@ static void ks_on_klock_end(struct ks_model *model,
 			    rec->hdr.ts_ns - rec->begin_ts_ns);
 	ks_notify(model, klock_ended, thread, rec);
 	thread->klock.active = false;
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_fork(struct ks_model *model, const struct ks_fork *rec)
@@ -220,7 +169,7 @@ static void ks_on_fork(struct ks_model *model, const struct ks_fork *rec)
 	if (!thread)
 		return;
 	thread->clear_child_tid = rec->clear_child_tid;
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
@@ -251,11 +200,6 @@ static void ks_on_exec(struct ks_model *model, const struct ks_exec *rec)
 	if (!leader)
 		return;
 	ks_comm_copy(leader->process->comm, rec->comm);
-	/* A new image: its mutex API is somewhere else now, if anywhere. */
-	if (model->precise &&
-	    ks_precise_wants(model->precise, tgid, rec->comm) &&
-	    !ks_precise_attach(model->precise, tgid))
-		ks_symbolizer_preload(model->symbolizer, tgid);
 }
 
 static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
@@ -267,18 +211,13 @@ static void ks_on_exit(struct ks_model *model, const struct ks_exit *rec)
 			      ks_table_ns_to_ticks(&model->table,
 						   rec->task.start_boottime_ns))
 		ks_table_remove_thread(&model->table, thread);
-	if (model->lockorder)
-		ks_lockorder_thread_gone(model->lockorder, rec->hdr.tid);
-	if (model->http)
-		ks_http_spans_thread_exit(model->http, rec->hdr.tgid,
-					  rec->hdr.tid);
 	if (rec->flags & KS_EXIT_GROUP_DEAD) {
 		process = ks_table_process(&model->table, rec->hdr.tgid);
 		if (process)
 			ks_forget_process(model, process, "exited",
 					  rec->hdr.ts_ns);
 	}
-	ks_detector_mark_dirty(model->detector);
+	model->version++;
 }
 
 static void ks_on_rename(struct ks_model *model, const struct ks_rename *rec)
@@ -316,66 +255,55 @@ static void ks_on_offcpu(struct ks_model *model, const struct ks_offcpu *rec)
 		ks_notify(model, off_cpu, thread, rec);
 }
 
-void ks_events_apply(struct ks_model *model, const void *data, size_t size)
+bool ks_model_accept(struct ks_model *model, const void *data, size_t size)
 {
 	const struct ks_event_header *hdr = data;
 
-	if (size < sizeof(*hdr) || hdr->kind == 0 ||
-	    hdr->kind >= KS_EV_KIND_MAX || hdr->size != size ||
-	    size < ks_record_size[hdr->kind]) {
+	if (!ks_record_valid(data, size)) {
 		model->malformed++;
-		return;
+		return false;
 	}
 	model->events[hdr->kind]++;
 	ks_trace("cpu %u ts %llu kind %u tgid %u tid %u\n", hdr->cpu,
 		 (unsigned long long)hdr->ts_ns, hdr->kind, hdr->tgid,
 		 hdr->tid);
-	if (model->causality)
-		ks_causality_apply(model->causality, model, data);
+	return true;
+}
+
+void ks_model_apply(struct ks_model *model, const void *record)
+{
+	const struct ks_event_header *hdr = record;
+
 	switch (hdr->kind) {
 	case KS_EV_WAIT_BEGIN:
-		ks_on_wait_begin(model, data);
+		ks_on_wait_begin(model, record);
 		break;
 	case KS_EV_WAIT_END:
-		ks_on_wait_end(model, data);
+		ks_on_wait_end(model, record);
 		break;
 	case KS_EV_FORK:
-		ks_on_fork(model, data);
+		ks_on_fork(model, record);
 		break;
 	case KS_EV_EXEC:
-		ks_on_exec(model, data);
+		ks_on_exec(model, record);
 		break;
 	case KS_EV_EXIT:
-		ks_on_exit(model, data);
+		ks_on_exit(model, record);
 		break;
 	case KS_EV_RENAME:
-		ks_on_rename(model, data);
+		ks_on_rename(model, record);
 		break;
 	case KS_EV_KLOCK_BEGIN:
-		ks_on_klock_begin(model, data);
+		ks_on_klock_begin(model, record);
 		break;
 	case KS_EV_KLOCK_END:
-		ks_on_klock_end(model, data);
+		ks_on_klock_end(model, record);
 		break;
 	case KS_EV_IO:
-		ks_on_io(model, data);
+		ks_on_io(model, record);
 		break;
 	case KS_EV_OFFCPU:
-		ks_on_offcpu(model, data);
-		break;
-	case KS_EV_LOCK_CALL:
-		if (model->lockorder)
-			ks_lockorder_call(model->lockorder, data);
-		break;
-	case KS_EV_LOCK_RESULT:
-		if (model->lockorder)
-			ks_lockorder_result(model->lockorder, data);
-		break;
-	case KS_EV_SOCK_OPEN:
-	case KS_EV_SOCK_DATA:
-	case KS_EV_SOCK_CLOSE:
-		if (model->http && ks_http_spans_apply(model->http, data, size))
-			model->malformed++;
+		ks_on_offcpu(model, record);
 		break;
 	}
 }

@@ -1,25 +1,20 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Everything the agent knows about the watched processes, and the parts
- * that act on it.  Events (events.c) and the start-up scan (scan.c) update
- * it; the detector reads it.
+ * The agent's picture of the watched processes, kept by the ring buffer's
+ * records (events.c) and the start-up scan (scan.c): the thread table, each
+ * thread's current wait, per-process wait statistics, and counts of what
+ * came in.  What else a record means (happens-before, HTTP, lock order) is
+ * for the layers above, which also hear from the model through hooks.
  */
 #ifndef KS_MODEL_H
 #define KS_MODEL_H
 
 #include <stdint.h>
 
-#include "capture/precise.h"
-#include "detect/detector.h"
-#include "detect/lockorder.h"
-#include "hb/causality.h"
-#include "httptrace/http_spans.h"
 #include "model/selection.h"
 #include "model/table.h"
-#include "report/json_sink.h"
-#include "stacks/symbolize.h"
 
-/* Who else wants to know, besides the table and the detector. */
+/* Who else wants to know, besides the table. */
 struct ks_model_hooks {
 	/* A wait seen from its start ended; thread->wait still holds it. */
 	void (*wait_ended)(void *ctx, struct ks_thread *thread,
@@ -33,9 +28,16 @@ struct ks_model_hooks {
 	/* A thread was off CPU longer than the threshold. */
 	void (*off_cpu)(void *ctx, struct ks_thread *thread,
 			const struct ks_offcpu *off);
+	/*
+	 * A watched process ended at ts_ns, while still in the table: it
+	 * exited, exec'd a new image, or stopped matching the selection
+	 * (why: "exited", "exec" or "unwatched").
+	 */
+	void (*process_ended)(void *ctx, struct ks_process *process,
+			      const char *why, uint64_t ts_ns);
 };
 
-/* OTLP telemetry and per-lock statistics, with room to spare. */
+/* The agent, OTLP telemetry and per-lock statistics, with room to spare. */
 #define KS_MODEL_MAX_SUBSCRIBERS 4
 
 struct ks_model_subscriber {
@@ -46,27 +48,25 @@ struct ks_model_subscriber {
 struct ks_model {
 	struct ks_table table;
 	const struct ks_selection *selection;
-	struct ks_detector *detector;
-	struct ks_symbolizer *symbolizer;
-	struct ks_json_sink *sink; /* NULL without --json */
 	/* Told in the order they subscribed. */
 	struct ks_model_subscriber subscribers[KS_MODEL_MAX_SUBSCRIBERS];
 	unsigned int nr_subscribers;
-	/* Precise mode, NULL without --precise. */
-	struct ks_precise *precise;
-	struct ks_lockorder *lockorder;
-	/* Happens-before, NULL when no spans are exported. */
-	struct ks_causality *causality;
-	struct ks_http_spans *http; /* NULL without --http */
+	/*
+	 * Goes up whenever a wait begins or ends or a thread comes or goes:
+	 * whoever looks at the waits can tell whether anything changed.
+	 */
+	uint64_t version;
 	uint64_t events[KS_EV_KIND_MAX];
 	uint64_t malformed;
 };
 
 /*
- * Applies one ring buffer record.  Records are validated first: a short or
- * unknown one is counted in malformed and skipped.
+ * Checks and counts one ring buffer record: false for a short or unknown
+ * one, counted in malformed, which nothing may read further.
  */
-void ks_events_apply(struct ks_model *model, const void *data, size_t size);
+bool ks_model_accept(struct ks_model *model, const void *data, size_t size);
+/* Applies a record ks_model_accept() took. */
+void ks_model_apply(struct ks_model *model, const void *record);
 
 /* Adds hooks called with ctx; -ENOSPC when the list is full. */
 int ks_model_subscribe(struct ks_model *model,
@@ -79,8 +79,5 @@ int ks_model_subscribe(struct ks_model *model,
  */
 struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 				  uint32_t tid);
-
-/* "wait_begin", "fork"...: how records are named in JSON and metrics. */
-const char *ks_event_kind_name(unsigned int kind);
 
 #endif /* KS_MODEL_H */

@@ -12,12 +12,9 @@
 #include <utlist.h>
 
 #include "base/trace_ids.h"
-#include "detect/waitgraph.h"
 #include "knotscope_abi.h"
+#include "model/lock_kind.h"
 #include "model/wait_hist.h"
-
-/* enum ks_lock_kind (wait_target.h) values, for per-kind statistics. */
-#define KS_NR_LOCK_KINDS 8
 
 struct ks_otlp_resource;
 
@@ -115,7 +112,6 @@ struct ks_thread {
 	struct ks_thread_klock klock;
 	struct ks_thread_causal causal;
 	/* Scratch for the detector: valid while detector_tick is current. */
-	struct ks_graph_node node;
 	uint64_t detector_tick;
 	size_t detector_index;
 	struct ks_thread *prev, *next; /* in process->threads */

@@ -15,21 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model/lock_kind.h"
 #include "model/table.h"
-
-enum ks_lock_kind {
-	KS_LOCK_NONE = 0, /* condvar, semaphore, barrier, unknown */
-	KS_LOCK_MUTEX, /* pthread_mutex_t: normal, recursive, errorcheck... */
-	KS_LOCK_ROBUST_MUTEX, /* ... with PTHREAD_MUTEX_ROBUST */
-	KS_LOCK_PI_MUTEX, /* ... with PTHREAD_PRIO_INHERIT */
-	KS_LOCK_THREAD_EXIT, /* pthread_join: the holder is the joined thread */
-	KS_LOCK_KERNEL_MUTEX, /* struct mutex, in a system call */
-	KS_LOCK_KERNEL_RWSEM, /* struct rw_semaphore */
-	KS_LOCK_KERNEL_OTHER, /* rt_mutex, semaphore: no owner recorded */
-};
-
-_Static_assert(KS_LOCK_KERNEL_OTHER + 1 == KS_NR_LOCK_KINDS,
-	       "per-kind statistics in table.h");
 
 struct ks_wait_target {
 	enum ks_lock_kind kind;

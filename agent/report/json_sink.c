@@ -10,7 +10,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/version.h"
-#include "model/model.h"
+#include "model/record.h"
 #include "report/json_sink.h"
 #include "report/metrics.h"
 
@@ -369,7 +369,7 @@ json_object *ks_json_by_kind(const uint64_t values[KS_EV_KIND_MAX])
 
 	/* Kind 0 is unused. */
 	for (int kind = 1; kind < KS_EV_KIND_MAX; kind++)
-		ks_add(obj, ks_event_kind_name(kind),
+		ks_add(obj, ks_record_kind_name(kind),
 		       json_object_new_uint64(values[kind]));
 	return obj;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
-#include "model/wait_target.h"
 #include "httptrace/http_metrics.h"
 #include "httptrace/http_semconv.h"
+#include "model/record.h"
+#include "model/wait_target.h"
 #include "otlp/otlp_retry.h"
 #include "report/metrics.h"
 
@@ -254,14 +255,13 @@ static void ks_collect_http_health(struct ks_collector *c,
 }
 
 static void ks_collect_agent(struct ks_collector *c,
-			     const struct ks_model *model,
+			     const struct ks_table *table,
 			     const struct ks_agent_health *health)
 {
 	unsigned int nr_processes = 0, nr_threads = 0;
 	const struct ks_process *process;
 
-	for (process = model->table.processes; process;
-	     process = process->hh.next) {
+	for (process = table->processes; process; process = process->hh.next) {
 		nr_processes++;
 		nr_threads += process->nr_threads;
 	}
@@ -269,10 +269,10 @@ static void ks_collect_agent(struct ks_collector *c,
 	c->sample.start_real_ns = health->started_real_ns;
 	for (int k = 1; k < KS_EV_KIND_MAX; k++)
 		ks_emit(c, &agent_events, health->events[k],
-			"knotscope.event.kind", ks_event_kind_name(k));
+			"knotscope.event.kind", ks_record_kind_name(k));
 	for (int k = 1; k < KS_EV_KIND_MAX; k++)
 		ks_emit(c, &agent_lost, health->kernel_lost[k],
-			"knotscope.event.kind", ks_event_kind_name(k));
+			"knotscope.event.kind", ks_record_kind_name(k));
 	ks_emit(c, &agent_untracked, health->untracked_waits, NULL, NULL);
 	ks_emit(c, &agent_malformed, health->malformed, NULL, NULL);
 	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);
@@ -320,7 +320,7 @@ static void ks_collect_process(struct ks_collector *c,
 
 struct ks_http_collector {
 	struct ks_collector *c;
-	const struct ks_model *model;
+	const struct ks_table *table;
 };
 
 static void ks_add_attr(struct ks_metric_sample *sample,
@@ -387,7 +387,7 @@ static void ks_collect_http_series(void *ctx, uint32_t tgid,
 {
 	struct ks_http_collector *hc = ctx;
 	struct ks_collector *c = hc->c;
-	struct ks_process *process = ks_table_process(&hc->model->table, tgid);
+	struct ks_process *process = ks_table_process(hc->table, tgid);
 
 	if (!process)
 		return;
@@ -403,35 +403,35 @@ static void ks_collect_http_series(void *ctx, uint32_t tgid,
 	c->fn(c->ctx, &c->sample);
 }
 
-void ks_metrics_collect(const struct ks_model *model,
+void ks_metrics_collect(const struct ks_metrics_source *source,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx)
 {
 	struct ks_collector c = { .fn = fn, .ctx = ctx };
-	struct ks_http_collector http = { .c = &c, .model = model };
+	struct ks_http_collector http = { .c = &c, .table = source->table };
 	struct ks_process *process;
 
-	ks_collect_agent(&c, model, health);
-	for (process = model->table.processes; process;
+	ks_collect_agent(&c, source->table, health);
+	for (process = source->table->processes; process;
 	     process = process->hh.next)
 		if (process->stats.futex_waits)
 			ks_collect_process(&c, process);
-	if (model->http)
-		ks_http_metrics_foreach(ks_http_spans_metrics(model->http),
+	if (source->http)
+		ks_http_metrics_foreach(ks_http_spans_metrics(source->http),
 					ks_collect_http_series, &http);
 }
 
-void ks_metrics_collect_process(const struct ks_model *model,
+void ks_metrics_collect_process(const struct ks_metrics_source *source,
 				struct ks_process *process, ks_metric_fn fn,
 				void *ctx)
 {
 	struct ks_collector c = { .fn = fn, .ctx = ctx };
-	struct ks_http_collector http = { .c = &c, .model = model };
+	struct ks_http_collector http = { .c = &c, .table = source->table };
 
 	if (process->stats.futex_waits)
 		ks_collect_process(&c, process);
-	if (model->http)
-		ks_http_metrics_foreach_of(ks_http_spans_metrics(model->http),
+	if (source->http)
+		ks_http_metrics_foreach_of(ks_http_spans_metrics(source->http),
 					   process->tgid,
 					   ks_collect_http_series, &http);
 }

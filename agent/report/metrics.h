@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #include "base/histogram.h"
+#include "capture/bpf_stats.h"
 #include "hb/hb.h"
-#include "model/model.h"
+#include "httptrace/http_spans.h"
+#include "model/table.h"
 #include "otlp/otlp_export.h"
 
 enum ks_metric_type {
@@ -63,13 +65,6 @@ struct ks_metric_sample {
 	uint64_t start_real_ns; /* where the cumulative count starts */
 };
 
-/* What one of the agent's BPF programs has cost, while stats were on. */
-struct ks_bpf_prog_cost {
-	char name[64];
-	uint64_t run_count;
-	uint64_t run_time_ns;
-};
-
 #define KS_MAX_BPF_PROGS 16
 
 /* The agent's own counters, for its health metrics. */
@@ -91,17 +86,23 @@ struct ks_agent_health {
 
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);
 
+/* Where the metrics of the watched processes come from. */
+struct ks_metrics_source {
+	const struct ks_table *table;
+	struct ks_http_spans *http; /* NULL without --http */
+};
+
 /*
  * Calls fn for every sample: the agent's first, then each watched process
  * that waited on a futex, then each that served or made HTTP requests.
  * Samples of one metric and one resource come one after another.
  */
-void ks_metrics_collect(const struct ks_model *model,
+void ks_metrics_collect(const struct ks_metrics_source *source,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx);
 
 /* The samples of one process alone: its last, when it goes. */
-void ks_metrics_collect_process(const struct ks_model *model,
+void ks_metrics_collect_process(const struct ks_metrics_source *source,
 				struct ks_process *process, ks_metric_fn fn,
 				void *ctx);
 

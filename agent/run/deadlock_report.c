@@ -56,8 +56,8 @@ static void ks_unwind_member(struct ks_deadlock_reporter *reporter,
 		source.regs = regs;
 		source.snapshot_len = 0;
 	}
-	ks_symbolizer_unwind(reporter->model->symbolizer, t->tgid, t->tid,
-			     &source, KS_MAX_FRAMES, stack);
+	ks_symbolizer_unwind(reporter->symbolizer, t->tgid, t->tid, &source,
+			     KS_MAX_FRAMES, stack);
 }
 
 void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
@@ -86,8 +86,8 @@ void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
 			-1;
 	ks_count_in_processes(deadlock);
 	ks_report_write_text(stderr, &report);
-	if (reporter->model->sink)
-		ks_json_write_deadlock(reporter->model->sink, &report);
+	if (reporter->sink)
+		ks_json_write_deadlock(reporter->sink, &report);
 	if (reporter->telemetry)
 		ks_telemetry_deadlock(reporter->telemetry, &report);
 	if (reporter->dashboard)

@@ -8,12 +8,14 @@
 #define KS_DEADLOCK_REPORT_H
 
 #include "detect/detector.h"
-#include "model/model.h"
+#include "report/json_sink.h"
 #include "serve/dashboard.h"
+#include "stacks/symbolize.h"
 #include "telemetry/telemetry.h"
 
 struct ks_deadlock_reporter {
-	struct ks_model *model;
+	struct ks_symbolizer *symbolizer;
+	struct ks_json_sink *sink; /* NULL without --json */
 	struct ks_telemetry *telemetry; /* NULL without OTLP export */
 	struct ks_dashboard *dashboard; /* NULL with --listen off */
 };

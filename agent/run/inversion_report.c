@@ -25,9 +25,8 @@ static void ks_unwind_acquisition(struct ks_symbolizer *symbolizer,
 void ks_inversion_report(void *ctx, const struct ks_inversion *found)
 {
 	struct ks_inversion_reporter *reporter = ctx;
-	struct ks_model *model = reporter->model;
 	struct ks_process *process =
-		ks_table_process(&model->table, found->tgid);
+		ks_table_process(reporter->table, found->tgid);
 	size_t n = found->nr_orders;
 	struct ks_stack *stacks = calloc(2 * n, sizeof(*stacks));
 	const char **comms = calloc(n, sizeof(*comms));
@@ -47,18 +46,18 @@ void ks_inversion_report(void *ctx, const struct ks_inversion *found)
 	for (size_t i = 0; i < n; i++) {
 		const struct ks_lock_order *order = &found->orders[i];
 		struct ks_thread *thread =
-			ks_table_thread(&model->table, order->second->tid);
+			ks_table_thread(reporter->table, order->second->tid);
 
 		/* A thread gone since: its process's name will do. */
 		comms[i] = thread ? thread->comm : report.process_comm;
-		ks_unwind_acquisition(model->symbolizer, order->first,
+		ks_unwind_acquisition(reporter->symbolizer, order->first,
 				      &stacks[i]);
-		ks_unwind_acquisition(model->symbolizer, order->second,
+		ks_unwind_acquisition(reporter->symbolizer, order->second,
 				      &stacks[n + i]);
 	}
 	ks_inversion_write_text(stderr, &report);
-	if (model->sink)
-		ks_json_write_inversion(model->sink, &report);
+	if (reporter->sink)
+		ks_json_write_inversion(reporter->sink, &report);
 	if (reporter->telemetry && process)
 		ks_telemetry_inversion(reporter->telemetry, process, &report);
 cleanup:

@@ -9,11 +9,14 @@
 #define KS_INVERSION_REPORT_H
 
 #include "detect/lockorder.h"
-#include "model/model.h"
+#include "report/json_sink.h"
+#include "stacks/symbolize.h"
 #include "telemetry/telemetry.h"
 
 struct ks_inversion_reporter {
-	struct ks_model *model;
+	const struct ks_table *table;
+	struct ks_symbolizer *symbolizer;
+	struct ks_json_sink *sink; /* NULL without --json */
 	struct ks_telemetry *telemetry; /* NULL without OTLP export */
 };
 

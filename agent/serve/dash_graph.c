@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <uthash.h>
 
-#include "model/wait_target.h"
 #include "detect/waitgraph.h"
+#include "model/wait_target.h"
 #include "report/json_sink.h"
 #include "serve/dash_graph.h"
 #include "stacks/wait_site.h"

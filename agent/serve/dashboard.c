@@ -7,8 +7,8 @@
 
 #include "base/clock.h"
 #include "base/version.h"
-#include "model/wait_target.h"
 #include "meta/process_meta.h"
+#include "model/wait_target.h"
 #include "report/json_sink.h"
 #include "serve/dash_graph.h"
 #include "serve/dashboard.h"
@@ -39,7 +39,7 @@ struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
 	if (!dashboard)
 		return NULL;
 	dashboard->cfg = *cfg;
-	dashboard->graph = ks_graph_view_new(cfg->model->symbolizer);
+	dashboard->graph = ks_graph_view_new(cfg->symbolizer);
 	if (!dashboard->graph) {
 		free(dashboard);
 		return NULL;
@@ -61,6 +61,12 @@ void ks_dashboard_set_attach_mode(struct ks_dashboard *dashboard,
 				  const char *attach_mode)
 {
 	dashboard->cfg.attach_mode = attach_mode;
+}
+
+void ks_dashboard_set_http(struct ks_dashboard *dashboard,
+			   struct ks_http_spans *http)
+{
+	dashboard->cfg.watched.http = http;
 }
 
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
@@ -296,7 +302,7 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 				   const struct ks_agent_health *health,
 				   uint64_t now)
 {
-	const struct ks_table *table = &dashboard->cfg.model->table;
+	const struct ks_table *table = dashboard->cfg.watched.table;
 	const struct ks_lock_stats *locks = dashboard->cfg.lock_stats;
 	uint64_t events = ks_sum_kinds(health->events);
 	double elapsed_ns = (double)(now - dashboard->rate_mono_ns);
@@ -422,7 +428,8 @@ static struct ks_doc *ks_metrics_doc(struct ks_dashboard *dashboard,
 	out = open_memstream(&text, &len);
 	if (!out)
 		goto cleanup;
-	ks_metrics_collect(dashboard->cfg.model, health, ks_prom_add, writer);
+	ks_metrics_collect(&dashboard->cfg.watched, health, ks_prom_add,
+			   writer);
 	if (ks_prom_write(writer, out) | fclose(out)) {
 		free(text);
 		goto cleanup;
@@ -480,17 +487,17 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 			  const struct ks_agent_health *health,
 			  uint64_t now_mono_ns)
 {
-	struct ks_model *model = dashboard->cfg.model;
+	const struct ks_table *table = dashboard->cfg.watched.table;
 	struct ks_doc *docs[KS_NR_DOCS] = { 0 };
 
-	docs[KS_DOC_GRAPH] = ks_json_doc(ks_graph_view_render(
-		dashboard->graph, &model->table, now_mono_ns));
+	docs[KS_DOC_GRAPH] = ks_json_doc(
+		ks_graph_view_render(dashboard->graph, table, now_mono_ns));
 	docs[KS_DOC_LOCKS] =
 		ks_json_doc(ks_locks_json(dashboard->cfg.lock_stats));
 	docs[KS_DOC_DEADLOCKS] = ks_history_doc(dashboard);
 	docs[KS_DOC_HEALTH] =
 		ks_json_doc(ks_health_json(dashboard, health, now_mono_ns));
-	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(&model->table));
+	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(table));
 	docs[KS_DOC_METRICS] = ks_metrics_doc(dashboard, health);
 	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->nr_deadlocks);
 	ks_board_publish(dashboard->cfg.board, docs, now_mono_ns);

@@ -26,7 +26,9 @@
 #define KS_DASH_TOP_LOCKS 100
 
 struct ks_dashboard_config {
-	struct ks_model *model;
+	/* What the documents show: the metrics' source, and its table. */
+	struct ks_metrics_source watched; /* its http: see set_http */
+	struct ks_symbolizer *symbolizer;
 	struct ks_lock_stats *lock_stats;
 	struct ks_board *board;
 	const char *attach_mode; /* known once capture is loaded */
@@ -39,6 +41,9 @@ struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg);
 void ks_dashboard_free(struct ks_dashboard *dashboard);
 void ks_dashboard_set_attach_mode(struct ks_dashboard *dashboard,
 				  const char *attach_mode);
+/* HTTP spans, made after the dashboard: their metrics are shown too. */
+void ks_dashboard_set_http(struct ks_dashboard *dashboard,
+			   struct ks_http_spans *http);
 
 /* Whether ks_dashboard_publish() is due at now. */
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns);

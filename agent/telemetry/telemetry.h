@@ -14,16 +14,23 @@
 
 #include <stdint.h>
 
+#include "hb/causality.h"
+#include "httptrace/http_spans.h"
 #include "model/model.h"
 #include "otlp/otlp_export.h"
 #include "report/metrics.h"
 #include "report/report.h"
+#include "stacks/symbolize.h"
 
 struct ks_telemetry;
 
-/* NULL with a message in err. */
+/*
+ * table: the watched processes, whose metrics are sent.  NULL with a
+ * message in err.
+ */
 struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 				      uint64_t min_wait_ns,
+				      const struct ks_table *table,
 				      struct ks_symbolizer *symbolizer,
 				      char *err, size_t err_size);
 int ks_telemetry_start(struct ks_telemetry *telemetry);
@@ -52,7 +59,6 @@ extern const struct ks_model_hooks ks_telemetry_hooks;
  * run is ending: the final snapshot has them), then its resource goes.
  */
 void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
-			       const struct ks_model *model,
 			       struct ks_process *process);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);
@@ -70,11 +76,9 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
  * interval has passed since the last.
  */
 void ks_telemetry_tick(struct ks_telemetry *telemetry,
-		       const struct ks_model *model,
 		       const struct ks_agent_health *health, uint64_t now_mono);
 /* Sends metrics now, whatever the interval: at the end of a run. */
 void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
-				const struct ks_model *model,
 				const struct ks_agent_health *health);
 void ks_telemetry_stats(struct ks_telemetry *telemetry,
 			struct ks_otlp_stats *stats);

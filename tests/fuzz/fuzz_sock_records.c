@@ -113,7 +113,7 @@ static void op_open(struct state *st, struct script *s)
 	struct ks_sock_open rec = { 0 };
 
 	st->conn_ids[slot] = ++st->next_id;
-	test_header(&rec.hdr, KS_EV_SOCK_OPEN, sizeof(rec), 1 + slot / 2,
+	record_header(&rec.hdr, KS_EV_SOCK_OPEN, sizeof(rec), 1 + slot / 2,
 		    1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.fd = slot;
@@ -134,7 +134,7 @@ static void op_data(struct state *st, struct script *s)
 
 	if (captured > left)
 		captured = left;
-	test_header(&rec.hdr, KS_EV_SOCK_DATA, sizeof(rec) + captured,
+	record_header(&rec.hdr, KS_EV_SOCK_DATA, sizeof(rec) + captured,
 		    1 + slot / 2, 100 + bits % 4, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.total_len = captured + unseen;
@@ -156,7 +156,7 @@ static void op_close(struct state *st, struct script *s)
 	uint8_t slot = next_byte(s) % NR_SLOTS;
 	struct ks_sock_close rec = { 0 };
 
-	test_header(&rec.hdr, KS_EV_SOCK_CLOSE, sizeof(rec), 1 + slot / 2,
+	record_header(&rec.hdr, KS_EV_SOCK_CLOSE, sizeof(rec), 1 + slot / 2,
 		    1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.fd = slot;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "knotscope_abi.h"
+#include "record_header.h"
 
 /* 127.0.0.1:port, IPv4-mapped. */
 static inline struct ks_endpoint test_endpoint(uint16_t port)
@@ -23,17 +24,6 @@ static inline struct ks_endpoint test_endpoint(uint16_t port)
 	return endpoint;
 }
 
-static inline void test_header(struct ks_event_header *hdr, uint16_t kind,
-			       size_t size, uint32_t tgid, uint32_t tid,
-			       uint64_t ts_ns)
-{
-	hdr->ts_ns = ts_ns;
-	hdr->tgid = tgid;
-	hdr->tid = tid;
-	hdr->kind = kind;
-	hdr->size = (uint16_t)size;
-}
-
 /* A connection from local_port to remote_port, accepted or connected. */
 static inline void *test_open(size_t *size, uint64_t conn_id, uint32_t tgid,
 			      int32_t fd, uint8_t role, uint16_t local_port,
@@ -41,7 +31,7 @@ static inline void *test_open(size_t *size, uint64_t conn_id, uint32_t tgid,
 {
 	struct ks_sock_open *rec = calloc(1, sizeof(*rec));
 
-	test_header(&rec->hdr, KS_EV_SOCK_OPEN, sizeof(*rec), tgid, tgid,
+	record_header(&rec->hdr, KS_EV_SOCK_OPEN, sizeof(*rec), tgid, tgid,
 		    ts_ns);
 	rec->conn_id = conn_id;
 	rec->fd = fd;
@@ -74,7 +64,7 @@ static inline void *test_data_record(size_t *size, const struct test_data *d)
 	struct ks_sock_data *rec = calloc(1, sizeof(*rec) + d->captured);
 
 	*size = sizeof(*rec) + d->captured;
-	test_header(&rec->hdr, KS_EV_SOCK_DATA, *size, d->tgid, d->tid,
+	record_header(&rec->hdr, KS_EV_SOCK_DATA, *size, d->tgid, d->tid,
 		    d->ts_ns);
 	rec->conn_id = d->conn_id;
 	rec->total_len = total;
@@ -93,7 +83,7 @@ static inline void *test_close(size_t *size, uint64_t conn_id, uint32_t tgid,
 {
 	struct ks_sock_close *rec = calloc(1, sizeof(*rec));
 
-	test_header(&rec->hdr, KS_EV_SOCK_CLOSE, sizeof(*rec), tgid, tgid,
+	record_header(&rec->hdr, KS_EV_SOCK_CLOSE, sizeof(*rec), tgid, tgid,
 		    ts_ns);
 	rec->conn_id = conn_id;
 	rec->fd = fd;

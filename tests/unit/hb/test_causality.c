@@ -10,46 +10,22 @@
 
 #include "fixtures.h"
 #include "hb/hb_point.h"
-#include "inert_detector.h"
-#include "model/model.h"
-
-struct world {
-	struct ks_model model;
-	struct ks_selection selection;
-};
+#include "model_world.h"
 
 static int setup(void **state)
 {
-	struct world *w = calloc(1, sizeof(*w));
+	struct model_world *w = model_world_new(true);
 
-	ks_table_init(&w->model.table, 100);
-	w->model.selection = &w->selection;
-	w->model.detector = ks_detector_new(1, &inert_detector_ops, NULL);
-	w->model.causality = ks_causality_new(NULL);
-	assert_non_null(w->model.causality);
+	assert_non_null(w);
+	assert_non_null(w->causality);
 	*state = w;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct world *w = *state;
-
-	ks_causality_free(w->model.causality);
-	ks_table_clear(&w->model.table);
-	ks_detector_free(w->model.detector);
-	free(w);
+	model_world_free(*state);
 	return 0;
-}
-
-static void header(struct ks_event_header *hdr, uint16_t kind, uint16_t size,
-		   uint32_t tgid, uint32_t tid, uint64_t ts)
-{
-	hdr->kind = kind;
-	hdr->size = size;
-	hdr->tgid = tgid;
-	hdr->tid = tid;
-	hdr->ts_ns = ts;
 }
 
 /* add_thread() starts thread tid at tick 1000 + tid, USER_HZ 100. */
@@ -58,52 +34,52 @@ static uint64_t start_ns_of(uint32_t tid)
 	return (1000ull + tid) * 10000000ull;
 }
 
-static void wake(struct world *w, uint32_t tgid, uint32_t tid, uint64_t uaddr,
-		 uint32_t op, uint64_t ts)
+static void wake(struct model_world *w, uint32_t tgid, uint32_t tid,
+		 uint64_t uaddr, uint32_t op, uint64_t ts)
 {
 	struct ks_wake rec = { 0 };
 
-	header(&rec.hdr, KS_EV_WAKE, sizeof(rec), tgid, tid, ts);
+	record_header(&rec.hdr, KS_EV_WAKE, sizeof(rec), tgid, tid, ts);
 	rec.uaddr = uaddr;
 	rec.op = FUTEX_WAKE | op;
 	rec.syscall = KS_SYS_FUTEX;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
-static void wait_end(struct world *w, uint32_t tgid, uint32_t tid,
+static void wait_end(struct model_world *w, uint32_t tgid, uint32_t tid,
 		     uint64_t uaddr, uint32_t op, uint64_t ts, int64_t ret)
 {
 	struct ks_wait_end rec = { 0 };
 
-	header(&rec.hdr, KS_EV_WAIT_END, sizeof(rec), tgid, tid, ts);
+	record_header(&rec.hdr, KS_EV_WAIT_END, sizeof(rec), tgid, tid, ts);
 	rec.uaddr = uaddr;
 	rec.op = FUTEX_WAIT | op;
 	rec.begin_ts_ns = ts - 1000;
 	rec.ret = ret;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
-static void channel(struct world *w, uint32_t tgid, uint32_t tid,
+static void channel(struct model_world *w, uint32_t tgid, uint32_t tid,
 		    uint64_t object, bool write, uint64_t ts)
 {
 	struct ks_io rec = { 0 };
 
-	header(&rec.hdr, KS_EV_IO, sizeof(rec), tgid, tid, ts);
+	record_header(&rec.hdr, KS_EV_IO, sizeof(rec), tgid, tid, ts);
 	rec.object = object;
 	rec.bytes = 1;
 	rec.begin_ns = ts;
 	rec.kind = KS_IO_PIPE;
 	rec.write = write;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
-static void fork_thread(struct world *w, uint32_t tgid, uint32_t parent,
+static void fork_thread(struct model_world *w, uint32_t tgid, uint32_t parent,
 			uint32_t child_tgid, uint32_t child,
 			uint64_t clear_child_tid, uint64_t ts)
 {
 	struct ks_fork rec = { 0 };
 
-	header(&rec.hdr, KS_EV_FORK, sizeof(rec), tgid, parent, ts);
+	record_header(&rec.hdr, KS_EV_FORK, sizeof(rec), tgid, parent, ts);
 	rec.child_tgid = child_tgid;
 	rec.child_tid = child;
 	rec.child.start_boottime_ns = start_ns_of(child);
@@ -111,31 +87,31 @@ static void fork_thread(struct world *w, uint32_t tgid, uint32_t parent,
 	rec.child.pidns_ino = TEST_PIDNS;
 	rec.clear_child_tid = clear_child_tid;
 	rec.flags = child_tgid == tgid ? KS_FORK_THREAD : 0;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
-static void exit_thread(struct world *w, uint32_t tgid, uint32_t tid,
+static void exit_thread(struct model_world *w, uint32_t tgid, uint32_t tid,
 			uint64_t ts)
 {
 	struct ks_exit rec = { 0 };
 
-	header(&rec.hdr, KS_EV_EXIT, sizeof(rec), tgid, tid, ts);
+	record_header(&rec.hdr, KS_EV_EXIT, sizeof(rec), tgid, tid, ts);
 	rec.task.start_boottime_ns = start_ns_of(tid);
 	rec.flags = tgid == tid ? KS_EXIT_GROUP_DEAD : 0;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
 /* A point of thread tid at ts. */
-static uint64_t stamp(struct world *w, uint32_t tid, uint64_t ts)
+static uint64_t stamp(struct model_world *w, uint32_t tid, uint64_t ts)
 {
 	struct ks_thread *thread = ks_table_thread(&w->model.table, tid);
 
 	assert_non_null(thread);
-	return ks_causality_stamp(w->model.causality, thread, ts);
+	return ks_causality_stamp(w->causality, thread, ts);
 }
 
 /* How two points compare, from their encodings alone. */
-static enum ks_hb_order order(struct world *w, uint64_t a, uint64_t b)
+static enum ks_hb_order order(struct model_world *w, uint64_t a, uint64_t b)
 {
 	char text_a[KS_HB_POINT_TEXT_MAX], text_b[KS_HB_POINT_TEXT_MAX];
 	struct ks_vclock *clock_a, *clock_b;
@@ -143,11 +119,11 @@ static enum ks_hb_order order(struct world *w, uint64_t a, uint64_t b)
 	enum ks_hb_order answer;
 	uint64_t lamport;
 
-	ks_causality_flush(w->model.causality);
-	assert_int_equal(ks_causality_point(w->model.causality, a, text_a,
+	ks_causality_flush(w->causality);
+	assert_int_equal(ks_causality_point(w->causality, a, text_a,
 					    sizeof(text_a), &lamport),
 			 0);
-	assert_int_equal(ks_causality_point(w->model.causality, b, text_b,
+	assert_int_equal(ks_causality_point(w->causality, b, text_b,
 					    sizeof(text_b), &lamport),
 			 0);
 	assert_int_equal(ks_hb_point_decode(text_a, &pa, &clock_a), 0);
@@ -158,14 +134,14 @@ static enum ks_hb_order order(struct world *w, uint64_t a, uint64_t b)
 	return answer;
 }
 
-static struct ks_thread *thread_of(struct world *w, uint32_t tid)
+static struct ks_thread *thread_of(struct model_world *w, uint32_t tid)
 {
 	return ks_table_thread(&w->model.table, tid);
 }
 
 static void test_futex_wake_orders_the_waiter_after_the_waker(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t before_wake, after_wait;
 	struct ks_thread *waker = add_thread(&w->model.table, 10, 11);
 	const struct ks_edge_source *source;
@@ -189,7 +165,7 @@ static void test_futex_wake_orders_the_waiter_after_the_waker(void **state)
 
 static void test_a_wait_that_timed_out_learns_nothing(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t a, b;
 
 	add_thread(&w->model.table, 10, 11);
@@ -205,7 +181,7 @@ static void test_a_wait_that_timed_out_learns_nothing(void **state)
 
 static void test_private_words_belong_to_their_process(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t private_waker, private_waiter, shared_waker, shared_waiter;
 
 	add_thread(&w->model.table, 10, 11);
@@ -230,7 +206,7 @@ static void test_private_words_belong_to_their_process(void **state)
 
 static void test_a_pipe_orders_the_reader_after_the_writer(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t writer, reader, unrelated;
 
 	add_thread(&w->model.table, 10, 11);
@@ -255,7 +231,7 @@ static void test_a_pipe_orders_the_reader_after_the_writer(void **state)
  */
 static void test_a_later_write_is_no_source(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 
 	add_thread(&w->model.table, 10, 11);
 	add_thread(&w->model.table, 20, 21);
@@ -267,7 +243,7 @@ static void test_a_later_write_is_no_source(void **state)
 
 static void test_fork_exit_and_join(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t parent_before, child_point, joiner_after;
 	const struct ks_edge_source *source;
 
@@ -297,7 +273,7 @@ static void test_fork_exit_and_join(void **state)
  */
 static void test_a_join_before_the_exit_record(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t child_point, joiner_after;
 
 	add_thread(&w->model.table, 10, 10);
@@ -313,7 +289,7 @@ static void test_a_join_before_the_exit_record(void **state)
 
 static void test_a_reaped_child_happened_before_its_parent_goes_on(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	struct ks_reaped reaped = { 0 };
 	uint64_t child_point, parent_after;
 
@@ -321,9 +297,9 @@ static void test_a_reaped_child_happened_before_its_parent_goes_on(void **state)
 	add_thread(&w->model.table, 20, 20);
 	child_point = stamp(w, 20, 100);
 	exit_thread(w, 20, 20, 200);
-	header(&reaped.hdr, KS_EV_REAPED, sizeof(reaped), 10, 10, 300);
+	record_header(&reaped.hdr, KS_EV_REAPED, sizeof(reaped), 10, 10, 300);
 	reaped.child_tgid = 20;
-	ks_events_apply(&w->model, &reaped, sizeof(reaped));
+	model_world_apply(w, &reaped, sizeof(reaped));
 	parent_after = stamp(w, 10, 300);
 
 	assert_int_equal(order(w, child_point, parent_after), KS_HB_BEFORE);
@@ -331,18 +307,18 @@ static void test_a_reaped_child_happened_before_its_parent_goes_on(void **state)
 
 static void test_a_wakeup_orders_the_wakee_after_the_waker(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	struct ks_wakeup rec = { 0 };
 	uint64_t waker_point, wakee_point;
 
 	add_thread(&w->model.table, 10, 11);
 	add_thread(&w->model.table, 20, 21);
 	waker_point = stamp(w, 11, 100);
-	header(&rec.hdr, KS_EV_WAKEUP, sizeof(rec), 10, 11, 200);
+	record_header(&rec.hdr, KS_EV_WAKEUP, sizeof(rec), 10, 11, 200);
 	rec.wakee_tgid = 20;
 	rec.wakee_tid = 21;
 	rec.off_since_ns = 50;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 	wakee_point = stamp(w, 21, 300);
 
 	assert_int_equal(thread_of(w, 21)->causal.woken.kind, KS_EDGE_WAKEUP);
@@ -350,30 +326,31 @@ static void test_a_wakeup_orders_the_wakee_after_the_waker(void **state)
 	assert_int_equal(order(w, waker_point, wakee_point), KS_HB_BEFORE);
 }
 
-static void lock_call(struct world *w, uint32_t tid, uint16_t call, uint64_t ts)
+static void lock_call(struct model_world *w, uint32_t tid, uint16_t call,
+		      uint64_t ts)
 {
 	struct ks_lock_call_rec rec = { 0 };
 
-	header(&rec.hdr, KS_EV_LOCK_CALL, sizeof(rec), 10, tid, ts);
+	record_header(&rec.hdr, KS_EV_LOCK_CALL, sizeof(rec), 10, tid, ts);
 	rec.mutex = 0x5000;
 	rec.call = call;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
-static void lock_result(struct world *w, uint32_t tid, uint64_t ts)
+static void lock_result(struct model_world *w, uint32_t tid, uint64_t ts)
 {
 	struct ks_lock_result rec = { 0 };
 
-	header(&rec.hdr, KS_EV_LOCK_RESULT, sizeof(rec), 10, tid, ts);
+	record_header(&rec.hdr, KS_EV_LOCK_RESULT, sizeof(rec), 10, tid, ts);
 	rec.mutex = 0x5000;
 	rec.call = KS_CALL_LOCK;
-	ks_events_apply(&w->model, &rec, sizeof(rec));
+	model_world_apply(w, &rec, sizeof(rec));
 }
 
 /* Precise mode: an uncontended hand-off, never seen by the kernel. */
 static void test_precise_unlock_then_lock(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t holder, next, after_destroy;
 
 	add_thread(&w->model.table, 10, 11);
@@ -400,13 +377,13 @@ static void test_precise_unlock_then_lock(void **state)
 /* A full ring buffer: a missing edge is unknown, never "concurrent". */
 static void test_dropped_records_make_answers_unknown(void **state)
 {
-	struct world *w = *state;
+	struct model_world *w = *state;
 	uint64_t a, b;
 
 	add_thread(&w->model.table, 10, 11);
 	add_thread(&w->model.table, 20, 21);
 	a = stamp(w, 11, 100);
-	ks_causality_lost(w->model.causality, 150, 250);
+	ks_causality_lost(w->causality, 150, 250);
 	b = stamp(w, 21, 300);
 
 	assert_int_equal(order(w, a, b), KS_HB_UNKNOWN);

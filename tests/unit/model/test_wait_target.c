@@ -2,8 +2,8 @@
 /* Which futex waits are lock waits, and whose: glibc layouts, validated. */
 #include "unit.h"
 
-#include "model/wait_target.h"
 #include "fixtures.h"
+#include "model/wait_target.h"
 
 struct world {
 	struct ks_table table;

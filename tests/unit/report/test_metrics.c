@@ -71,20 +71,21 @@ static void record(void *ctx, const struct ks_metric_sample *sample)
 
 static void test_collect_covers_agent_and_waiting_processes(void **state)
 {
-	struct ks_model model = { 0 };
+	struct ks_table table;
+	struct ks_metrics_source source = { .table = &table };
 	struct ks_agent_health health = { 0 };
 	struct ks_thread *busy;
 	struct seen seen = { 0 };
 
-	ks_table_init(&model.table, 100);
-	busy = add_thread(&model.table, 10, 10);
-	add_thread(&model.table, 20, 20); /* never waited: no series */
+	ks_table_init(&table, 100);
+	busy = add_thread(&table, 10, 10);
+	add_thread(&table, 20, 20); /* never waited: no series */
 	busy->process->stats.futex_waits = 5;
 	busy->process->stats.lock_waits = 3;
 	ks_wait_hist_record(&busy->process->stats.lock_wait[1], 5000000);
 	health.events[KS_EV_WAIT_BEGIN] = 42;
 
-	ks_metrics_collect(&model, &health, record, &seen);
+	ks_metrics_collect(&source, &health, record, &seen);
 	assert_true(seen.agent_samples > 0);
 	assert_int_equal(seen.lock_waits, 3);
 	assert_int_equal(seen.wait_begin, 42);
@@ -92,7 +93,7 @@ static void test_collect_covers_agent_and_waiting_processes(void **state)
 	assert_int_equal(seen.mutex_hist->count, 1);
 	/* Renderers group consecutive samples: groups must not split. */
 	assert_false(seen.split_group);
-	ks_table_clear(&model.table);
+	ks_table_clear(&table);
 }
 
 int main(void)

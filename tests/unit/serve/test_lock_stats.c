@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "model/wait_target.h"
 #include "fixtures.h"
+#include "model/wait_target.h"
 #include "serve/lock_stats.h"
 
 #define MS 1000000ull

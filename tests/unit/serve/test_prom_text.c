@@ -200,7 +200,8 @@ static void test_histograms_are_cumulative_with_sum_and_count(void **state)
 /* Every sample of a real collection is rendered, each metric once. */
 static void test_a_model_collection_renders_every_sample(void **state)
 {
-	struct ks_model model = { 0 };
+	struct ks_table table;
+	struct ks_metrics_source source = { .table = &table };
 	struct ks_agent_health health = { .deadlocks = 2 };
 	struct ks_prom_writer *writer = ks_prom_writer_new(NULL, NULL);
 	struct ks_process *process;
@@ -209,17 +210,17 @@ static void test_a_model_collection_renders_every_sample(void **state)
 	unsigned int helps = 0, types = 0, futex_samples = 0;
 	FILE *out = open_memstream(&text, &len);
 
-	ks_table_init(&model.table, 100);
-	process = add_thread(&model.table, 10, 10)->process;
+	ks_table_init(&table, 100);
+	process = add_thread(&table, 10, 10)->process;
 	process->stats.futex_waits = 4;
 	ks_wait_hist_record(&process->stats.lock_wait[1], 1000);
-	process = add_thread(&model.table, 20, 20)->process;
+	process = add_thread(&table, 20, 20)->process;
 	process->stats.futex_waits = 6;
 	snprintf(health.bpf_progs[0].name, sizeof(health.bpf_progs[0].name),
 		 "ks_sys_enter");
 	health.bpf_progs[0].run_count = 9;
 	health.nr_bpf_progs = 1;
-	ks_metrics_collect(&model, &health, ks_prom_add, writer);
+	ks_metrics_collect(&source, &health, ks_prom_add, writer);
 	assert_int_equal(ks_prom_write(writer, out), 0);
 	fclose(out);
 	assert_non_null(strstr(text, "\nknotscope_agent_deadlocks_total 2\n"));
@@ -241,7 +242,7 @@ static void test_a_model_collection_renders_every_sample(void **state)
 	assert_int_equal(futex_samples, 2);
 	free(text);
 	ks_prom_writer_free(writer);
-	ks_table_clear(&model.table);
+	ks_table_clear(&table);
 }
 
 static void apply_record(struct ks_http_spans *spans, void *record, size_t size)
@@ -281,7 +282,8 @@ static void test_http_series_keep_their_labels_until_rendered(void **state)
 		.max_conns = 4,
 		.max_exchanges = 4,
 	};
-	struct ks_model model = { 0 };
+	struct ks_table table;
+	struct ks_metrics_source source = { .table = &table };
 	struct ks_agent_health health = { 0 };
 	struct ks_prom_writer *writer = ks_prom_writer_new(NULL, NULL);
 	char *text = NULL;
@@ -289,18 +291,18 @@ static void test_http_series_keep_their_labels_until_rendered(void **state)
 	FILE *out = open_memstream(&text, &len);
 	void *record;
 
-	ks_table_init(&model.table, 100);
-	add_thread(&model.table, 10, 10);
-	model.http = ks_http_spans_new(&config, &no_hooks, NULL);
-	assert_non_null(model.http);
+	ks_table_init(&table, 100);
+	add_thread(&table, 10, 10);
+	source.http = ks_http_spans_new(&config, &no_hooks, NULL);
+	assert_non_null(source.http);
 	record = test_open(&size, 1, 10, 5, KS_CONN_SERVER, 80, 40000, 1);
-	apply_record(model.http, record, size);
-	move_bytes(model.http, KS_SOCK_RECV,
+	apply_record(source.http, record, size);
+	move_bytes(source.http, KS_SOCK_RECV,
 		   "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 1000);
-	move_bytes(model.http, KS_SOCK_SEND,
+	move_bytes(source.http, KS_SOCK_SEND,
 		   "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
 		   2000000);
-	ks_metrics_collect(&model, &health, ks_prom_add, writer);
+	ks_metrics_collect(&source, &health, ks_prom_add, writer);
 	assert_int_equal(ks_prom_write(writer, out), 0);
 	fclose(out);
 	assert_non_null(strstr(text,
@@ -311,8 +313,8 @@ static void test_http_series_keep_their_labels_until_rendered(void **state)
 			       "http_response_status_code=\"404\","));
 	free(text);
 	ks_prom_writer_free(writer);
-	ks_http_spans_free(model.http, 0);
-	ks_table_clear(&model.table);
+	ks_http_spans_free(source.http, 0);
+	ks_table_clear(&table);
 }
 
 int main(void)

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "run/agent.h"
+
+/*
+ * How often the ring buffer is drained and the graph examined.  The kernel
+ * side does not wake the agent per record (see ks_submit), so this bounds
+ * how late an event is seen: it adds at most this much to detection.
+ */
+#define KS_TICK_NS (20 * 1000000ull)
+#define KS_CLOCK_RESAMPLE_NS (10 * 1000000000ull)
+
+static void ks_stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+}
+
+/*
+ * Blocked before any thread starts, since threads inherit the mask: a stop
+ * signal must reach the main loop's signalfd, not end the process in
+ * whichever thread the kernel picks.  A shell starts background jobs with
+ * SIGINT ignored, and an ignored signal is discarded instead of queued for
+ * the signalfd: restore the default disposition first.
+ */
+int ks_agent_block_stop_signals(void)
+{
+	sigset_t mask;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	ks_stop_signals(&mask);
+	return sigprocmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
+}
+
+int ks_agent_loop_setup(struct ks_agent *agent)
+{
+	struct itimerspec tick = {
+		.it_interval = { .tv_nsec = KS_TICK_NS },
+		.it_value = { .tv_nsec = KS_TICK_NS },
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	ks_stop_signals(&mask);
+	agent->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	agent->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	agent->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (agent->signal_fd < 0 || agent->timer_fd < 0 || agent->epoll_fd < 0)
+		return -errno;
+	if (timerfd_settime(agent->timer_fd, 0, &tick, NULL))
+		return -errno;
+	ev.data.fd = agent->signal_fd;
+	if (epoll_ctl(agent->epoll_fd, EPOLL_CTL_ADD, agent->signal_fd, &ev))
+		return -errno;
+	ev.data.fd = agent->timer_fd;
+	if (epoll_ctl(agent->epoll_fd, EPOLL_CTL_ADD, agent->timer_fd, &ev))
+		return -errno;
+	ev.data.fd = ks_capture_epoll_fd(agent->capture);
+	if (epoll_ctl(agent->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Everything reserved before drained_ns has been consumed; what was stamped
+ * before it but reserved later is the engine's reorder window to absorb.
+ */
+static void ks_tick_causality(struct ks_agent *agent,
+			      const struct ks_agent_health *health,
+			      uint64_t drained_ns)
+{
+	uint64_t lost = 0;
+
+	for (int k = 0; k < KS_EV_KIND_MAX; k++)
+		lost += health->kernel_lost[k];
+	if (lost != agent->kernel_lost)
+		ks_causality_lost(agent->causality, agent->last_tick_ns,
+				  drained_ns);
+	agent->kernel_lost = lost;
+	agent->last_tick_ns = drained_ns;
+	ks_causality_advance(agent->causality, drained_ns);
+}
+
+static void ks_tick_detector(struct ks_agent *agent, uint64_t now)
+{
+	if (agent->model.version != agent->detector_version) {
+		agent->detector_version = agent->model.version;
+		ks_detector_mark_dirty(agent->detector);
+	}
+	if (ks_detector_wants_tick(agent->detector, now))
+		ks_detector_tick(agent->detector, &agent->model.table, now);
+}
+
+static void ks_tick(struct ks_agent *agent)
+{
+	struct ks_agent_health health;
+	struct ks_otlp_stats export;
+	struct ks_hb_stats hb;
+	uint64_t drained = ks_now_mono_ns(), now;
+
+	ks_capture_consume(agent->capture);
+	/* After draining: records may be newer than an earlier reading. */
+	now = ks_now_mono_ns();
+	if (agent->http)
+		ks_http_spans_tick(agent->http, now);
+	ks_tick_detector(agent, now);
+	if (agent->telemetry) {
+		ks_agent_health(agent, &health, &export, &hb);
+		if (agent->causality)
+			ks_tick_causality(agent, &health, drained);
+		ks_telemetry_tick(agent->telemetry, &health, now);
+	}
+	if (!agent->board)
+		return;
+	ks_board_heartbeat(agent->board, now);
+	if (ks_dashboard_due(agent->dashboard, now)) {
+		ks_agent_health(agent, &health, &export, &hb);
+		ks_dashboard_publish(agent->dashboard, &health, now);
+	}
+}
+
+int ks_agent_loop(struct ks_agent *agent)
+{
+	uint64_t deadline =
+		agent->options->duration_s ?
+			agent->started_ns +
+				agent->options->duration_s * 1000000000ull :
+			0;
+	uint64_t next_resample = agent->started_ns + KS_CLOCK_RESAMPLE_NS;
+
+	for (;;) {
+		struct epoll_event events[4];
+		int n = epoll_wait(agent->epoll_fd, events, 4, -1);
+		uint64_t now;
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int fd = events[i].data.fd;
+			uint64_t expirations;
+
+			if (fd == agent->signal_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(fd, &si, sizeof(si)) == sizeof(si))
+					ks_debug("signal %u: stopping\n",
+						 si.ssi_signo);
+				return 0;
+			}
+			if (fd == agent->timer_fd &&
+			    read(fd, &expirations, sizeof(expirations)) < 0)
+				return -errno;
+			/* Timer or a full ring buffer: drain and look. */
+		}
+		ks_tick(agent);
+		now = ks_now_mono_ns();
+		if (now >= next_resample) {
+			ks_clock_resample();
+			next_resample = now + KS_CLOCK_RESAMPLE_NS;
+		}
+		if (deadline && now >= deadline)
+			return 0;
+	}
+}

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The spans of threads: a span per lock wait and per blocking pipe, unix
+ * socket or eventfd read over --min-wait, per off-CPU interval over
+ * --offcpu-min, each with a link to the span its releaser had just ended;
+ * a span per HTTP request; a span per blocked wait of a deadlock.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "base/clock.h"
+#include "base/trace_ids.h"
+#include "model/wait_target.h"
+#include "report/report.h"
+#include "stacks/wait_site.h"
+#include "telemetry/http_otlp.h"
+#include "telemetry/internal.h"
+
+/* A thread's span being made: its ids, and its parent when it has one. */
+struct ks_thread_span {
+	struct ks_span_ref ref;
+	bool has_parent;
+	uint8_t parent_id[KS_SPAN_ID_LEN];
+};
+
+static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
+		       uint64_t value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, value);
+	ks_otlp_attrs_str(attrs, key, buf);
+}
+
+static void ks_add_site(struct ks_telemetry *telemetry,
+			const struct ks_thread *thread,
+			struct ks_otlp_attrs *attrs)
+{
+	struct ks_frame site;
+
+	if (ks_wait_site(telemetry->symbolizer, thread, &site))
+		return;
+	if (site.function[0])
+		ks_otlp_attrs_str(attrs, "code.function.name", site.function);
+	if (site.file[0]) {
+		ks_otlp_attrs_str(attrs, "code.file.path", site.file);
+		ks_otlp_attrs_int(attrs, "code.line.number", site.line);
+	}
+	if (site.module[0]) {
+		ks_otlp_attrs_str(attrs, "knotscope.code.module", site.module);
+		ks_add_hex(attrs, "knotscope.code.module_offset",
+			   site.module_offset);
+	}
+}
+
+static void ks_add_thread_attrs(const struct ks_thread *thread,
+				struct ks_otlp_attrs *attrs)
+{
+	ks_otlp_attrs_int(attrs, "thread.id", thread->tid);
+	ks_otlp_attrs_str(attrs, "thread.name", thread->comm);
+}
+
+/* What a wait was for, from the record of the lock it waits on. */
+static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
+			      const struct ks_thread *thread,
+			      struct ks_otlp_attrs *attrs)
+{
+	const struct ks_thread_wait *wait = &thread->wait;
+	const struct ks_wait_begin *lock = ks_lock_wait(wait);
+	char buf[64];
+
+	ks_add_thread_attrs(thread, attrs);
+	ks_otlp_attrs_str(attrs, "knotscope.lock.kind",
+			  ks_lock_kind_name(wait->lock_kind));
+	ks_add_hex(attrs, "knotscope.lock.address", lock->uaddr);
+	if (wait->lock_kind != KS_LOCK_THREAD_EXIT &&
+	    wait->lock_kind != KS_LOCK_NONE &&
+	    (lock->flags & KS_WAIT_KIND_OK)) {
+		ks_mutex_kind_describe(lock->words[4], buf, sizeof(buf));
+		ks_otlp_attrs_str(attrs, "knotscope.mutex.type", buf);
+	}
+	if (wait->holder_tid)
+		ks_otlp_attrs_int(attrs, "knotscope.lock.holder.tid",
+				  wait->holder_tid);
+	ks_futex_op_describe(lock->op, buf, sizeof(buf));
+	ks_otlp_attrs_str(attrs, "knotscope.futex.op", buf);
+	ks_add_site(telemetry, thread, attrs);
+}
+
+static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
+			      const struct ks_thread *thread,
+			      const uint8_t trace_id[KS_TRACE_ID_LEN],
+			      const uint8_t span_id[KS_SPAN_ID_LEN],
+			      uint64_t end_mono_ns)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char name[48];
+	OtlpSpan *span;
+
+	snprintf(name, sizeof(name), "wait for %s",
+		 ks_lock_kind_name(thread->wait.lock_kind));
+	span = ks_otlp_span_new(
+		trace_id, span_id, name,
+		ks_mono_to_real_ns(thread->wait.begin.hdr.ts_ns),
+		ks_mono_to_real_ns(end_mono_ns));
+	if (!span)
+		return NULL;
+	ks_add_wait_attrs(telemetry, thread, &attrs);
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return NULL;
+	}
+	return span;
+}
+
+/* The edge a span ends on: who released it, and a link to their span. */
+static void ks_add_edge(OtlpSpan *span, const struct ks_edge_source *source)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
+
+	ks_otlp_attrs_str(&attrs, "knotscope.hb.edge",
+			  ks_edge_kind_name(source->kind));
+	ks_otlp_attrs_int(&attrs, "knotscope.hb.source.tid", source->tid);
+	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
+	if (!source->span.valid)
+		return;
+	ks_otlp_attrs_str(&link, "knotscope.link.kind",
+			  ks_edge_kind_name(source->kind));
+	ks_otlp_span_add_link(span, source->span.trace_id, source->span.span_id,
+			      &link);
+}
+
+/* The acquire that ended at ts, if the thread's latest one did. */
+static const struct ks_edge_source *
+ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
+{
+	const struct ks_edge_source *source = &thread->causal.acquired;
+
+	return source->kind && source->acquire_ns == ts ? source : NULL;
+}
+
+/*
+ * Every span of a thread goes out through here: it becomes the span the
+ * thread's next releases link back to, and waits for its happens-before
+ * point at its end.
+ */
+static void
+ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
+		    struct ks_otlp_resource *resource, OtlpSpan *span,
+		    const struct ks_thread_span *made, uint64_t end_ns)
+{
+	uint64_t stamp;
+
+	if (made->has_parent &&
+	    ks_otlp_span_set_parent(span, made->parent_id)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	thread->causal.last_span = made->ref;
+	if (!telemetry->causality) {
+		ks_otlp_export_span(telemetry->exporter, resource, span);
+		return;
+	}
+	stamp = ks_causality_stamp(telemetry->causality, thread, end_ns);
+	/* Full: this one goes out without its point rather than wait. */
+	if (ks_span_hold_push(&telemetry->held, span, resource, stamp))
+		ks_otlp_export_span(telemetry->exporter, resource, span);
+}
+
+/*
+ * A new span of a thread that began waiting at since_ns: its ids, and the
+ * resource of its process.  Time a thread spends blocked while it serves
+ * an HTTP request is part of that request: the span is a child of the
+ * request's SERVER span, in its trace.  Otherwise it starts a trace.
+ */
+static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
+					      struct ks_thread *thread,
+					      uint64_t since_ns,
+					      struct ks_thread_span *made)
+{
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return NULL;
+	made->ref.valid = true;
+	made->has_parent =
+		telemetry->metrics.http &&
+		ks_http_spans_enclosing(telemetry->metrics.http, thread->tgid,
+					thread->tid, since_ns,
+					made->ref.trace_id, made->parent_id);
+	if (!made->has_parent)
+		ks_trace_id_new(made->ref.trace_id);
+	ks_span_id_new(made->ref.span_id);
+	return ks_resource_of(telemetry, thread->process);
+}
+
+static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
+			     const struct ks_wait_end *end)
+{
+	struct ks_telemetry *telemetry = ctx;
+	const struct ks_edge_source *source;
+	struct ks_otlp_resource *resource;
+	struct ks_thread_span made;
+	OtlpSpan *span;
+
+	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
+		return;
+	source = ks_acquired_at(thread, end->hdr.ts_ns);
+	/*
+	 * Condvars, semaphores, barriers: idle workers wait on them all day,
+	 * so only a wait that another thread's wake ended is worth a span.
+	 */
+	if (thread->wait.lock_kind == KS_LOCK_NONE && (!source || end->ret))
+		return;
+	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);
+	if (!resource)
+		return;
+	span = ks_wait_span(telemetry, thread, made.ref.trace_id,
+			    made.ref.span_id, end->hdr.ts_ns);
+	if (!span)
+		return;
+	if (source)
+		ks_add_edge(span, source);
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
+			    end->hdr.ts_ns);
+}
+
+/* A kernel lock wait: its thread and its holder; no user site to name. */
+static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
+			      const struct ks_klock_end *end)
+{
+	struct ks_telemetry *telemetry = ctx;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_resource *resource;
+	struct ks_wait_target target = { 0 };
+	struct ks_thread_span made;
+	char name[48], address[32];
+	OtlpSpan *span;
+
+	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
+		return;
+	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);
+	if (!resource)
+		return;
+	target.kind = ks_klock_kind(thread->klock.flags);
+	target.lock_addr = thread->klock.lock;
+	snprintf(name, sizeof(name), "wait for %s",
+		 ks_lock_kind_name(target.kind));
+	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, name,
+				ks_mono_to_real_ns(end->begin_ts_ns),
+				ks_mono_to_real_ns(end->hdr.ts_ns));
+	if (!span)
+		return;
+	ks_lock_address_describe(&target, address, sizeof(address));
+	ks_add_thread_attrs(thread, &attrs);
+	ks_otlp_attrs_str(&attrs, "knotscope.lock.kind",
+			  ks_lock_kind_name(target.kind));
+	ks_otlp_attrs_str(&attrs, "knotscope.lock.address", address);
+	if (thread->klock.owner_tid)
+		ks_otlp_attrs_int(&attrs, "knotscope.lock.holder.tid",
+				  thread->klock.owner_tid);
+	if (end->ret)
+		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR,
+					"lock not acquired");
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
+			    end->hdr.ts_ns);
+}
+
+static const char *ks_channel_name(uint8_t kind)
+{
+	switch (kind) {
+	case KS_IO_PIPE:
+		return "pipe";
+	case KS_IO_UNIX:
+		return "unix_socket";
+	case KS_IO_EVENTFD:
+		return "eventfd";
+	}
+	return "unknown";
+}
+
+/* A read that blocked for data, linked to the write that brought it. */
+static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
+			       const struct ks_io *io)
+{
+	struct ks_telemetry *telemetry = ctx;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	const struct ks_edge_source *source;
+	struct ks_otlp_resource *resource;
+	struct ks_thread_span made;
+	char name[48];
+	OtlpSpan *span;
+
+	if (io->hdr.ts_ns - io->begin_ns < telemetry->min_wait_ns)
+		return;
+	resource = ks_span_start(telemetry, thread, io->begin_ns, &made);
+	if (!resource)
+		return;
+	snprintf(name, sizeof(name), "read %s", ks_channel_name(io->kind));
+	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, name,
+				ks_mono_to_real_ns(io->begin_ns),
+				ks_mono_to_real_ns(io->hdr.ts_ns));
+	if (!span)
+		return;
+	ks_add_thread_attrs(thread, &attrs);
+	ks_otlp_attrs_str(&attrs, "knotscope.channel.kind",
+			  ks_channel_name(io->kind));
+	ks_otlp_attrs_int(&attrs, "knotscope.channel.fd", io->fd);
+	ks_otlp_attrs_int(&attrs, "knotscope.channel.bytes",
+			  (int64_t)io->bytes);
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	source = ks_acquired_at(thread, io->hdr.ts_ns);
+	if (source)
+		ks_add_edge(span, source);
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
+			    io->hdr.ts_ns);
+}
+
+/* TASK_INTERRUPTIBLE and TASK_UNINTERRUPTIBLE, under flags like FREEZABLE. */
+static const char *ks_task_state_name(uint32_t state)
+{
+	if (state & 1)
+		return "interruptible";
+	if (state & 2)
+		return "uninterruptible";
+	return "other";
+}
+
+/* What the thread was blocked in, when the kernel side saw it. */
+static void ks_add_offcpu_cause(const struct ks_thread *thread,
+				const struct ks_offcpu *off,
+				struct ks_otlp_attrs *attrs)
+{
+	const struct ks_thread_wait *wait = &thread->wait;
+
+	if (wait->active && wait->begin.hdr.ts_ns <= off->start_ns) {
+		ks_otlp_attrs_str(attrs, "knotscope.offcpu.in", "futex_wait");
+		ks_otlp_attrs_str(attrs, "knotscope.lock.kind",
+				  ks_lock_kind_name(wait->lock_kind));
+		ks_add_hex(attrs, "knotscope.lock.address",
+			   ks_lock_wait(wait)->uaddr);
+	} else if (thread->klock.active &&
+		   thread->klock.begin_ts_ns <= off->start_ns) {
+		ks_otlp_attrs_str(attrs, "knotscope.offcpu.in", "kernel_lock");
+	}
+}
+
+/*
+ * Time off CPU over --offcpu-min, linked to the thread that woke it.  The
+ * waker's wakeup record came first, from the waker's own stream.
+ */
+static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
+			  const struct ks_offcpu *off)
+{
+	struct ks_telemetry *telemetry = ctx;
+	const struct ks_edge_source *woken = &thread->causal.woken;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_resource *resource;
+	struct ks_thread_span made;
+	OtlpSpan *span;
+
+	resource = ks_span_start(telemetry, thread, off->start_ns, &made);
+	if (!resource)
+		return;
+	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, "off cpu",
+				ks_mono_to_real_ns(off->start_ns),
+				ks_mono_to_real_ns(off->hdr.ts_ns));
+	if (!span)
+		return;
+	ks_add_thread_attrs(thread, &attrs);
+	ks_otlp_attrs_str(&attrs, "knotscope.offcpu.state",
+			  ks_task_state_name(off->state));
+	ks_add_offcpu_cause(thread, off, &attrs);
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	if (woken->kind && woken->release_ns >= off->start_ns &&
+	    woken->release_ns <= off->hdr.ts_ns)
+		ks_add_edge(span, woken);
+	ks_emit_thread_span(telemetry, thread, resource, span, &made,
+			    off->hdr.ts_ns);
+}
+
+const struct ks_model_hooks ks_telemetry_hooks = {
+	.wait_ended = ks_on_wait_ended,
+	.klock_ended = ks_on_klock_ended,
+	.channel_read = ks_on_channel_read,
+	.off_cpu = ks_on_off_cpu,
+};
+
+void ks_telemetry_http_span(struct ks_telemetry *telemetry,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    const char *thread_name)
+{
+	struct ks_otlp_resource *resource;
+	OtlpSpan *otlp;
+
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return;
+	resource = ks_resource_of(telemetry, process);
+	if (!resource)
+		return;
+	otlp = ks_http_span_otlp(span, thread_name);
+	if (otlp)
+		ks_otlp_export_span(telemetry->exporter, resource, otlp);
+}
+
+/*
+ * A deadlock becomes one trace: a span per blocked wait, from when it began
+ * to the report, status ERROR, each linked to the wait of the thread it
+ * waits for.
+ */
+void ks_deadlock_spans(struct ks_telemetry *telemetry,
+		       const struct ks_report *report,
+		       const uint8_t trace_id[KS_TRACE_ID_LEN],
+		       const uint8_t (*span_ids)[KS_SPAN_ID_LEN])
+{
+	const struct ks_deadlock *deadlock = report->deadlock;
+	size_t n = deadlock->nr_members;
+
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ks_thread *thread = deadlock->members[i].thread;
+		struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
+		struct ks_otlp_resource *resource;
+		OtlpSpan *span;
+
+		resource = ks_resource_of(telemetry, thread->process);
+		span = ks_wait_span(telemetry, thread, trace_id, span_ids[i],
+				    deadlock->confirmed_mono_ns);
+		if (!resource || !span) {
+			ks_otlp_message_free(span);
+			continue;
+		}
+		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR, "deadlock");
+		ks_otlp_attrs_str(&link, "knotscope.link.kind", "waits_for");
+		ks_otlp_span_add_link(span, trace_id, span_ids[(i + 1) % n],
+				      &link);
+		ks_otlp_export_span(telemetry->exporter, resource, span);
+	}
+}
