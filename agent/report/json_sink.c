@@ -12,7 +12,7 @@
 #include "base/version.h"
 #include "model/record.h"
 #include "report/json_sink.h"
-#include "report/metrics.h"
+#include "report/metric_samples.h"
 
 struct ks_json_sink {
 	FILE *out;

@@ -22,9 +22,9 @@
 #include "run/deadlock_report.h"
 #include "run/inversion_report.h"
 #include "serve/dashboard.h"
-#include "serve/http_server.h"
 #include "serve/listen_addr.h"
 #include "serve/lock_stats.h"
+#include "serve/web_server.h"
 #include "telemetry/telemetry.h"
 
 static bool ks_wants_precise(const struct ks_options *options)

@@ -10,9 +10,9 @@
 #include "meta/process_meta.h"
 #include "model/wait_target.h"
 #include "report/json_sink.h"
-#include "serve/dash_graph.h"
 #include "serve/dashboard.h"
-#include "serve/prom_text.h"
+#include "serve/graph_view.h"
+#include "serve/prometheus.h"
 
 #define KS_JSON_TYPE "application/json"
 

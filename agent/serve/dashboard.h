@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
-#include "report/metrics.h"
+#include "report/metric_samples.h"
 #include "report/report.h"
 #include "serve/lock_stats.h"
 #include "serve/publication.h"

@@ -2,7 +2,7 @@
 /*
  * What the files of telemetry/ share, and nothing outside it includes:
  * the state of the telemetry (telemetry.c) that the spans (spans.c), log
- * records (logs.c) and metrics (metrics.c) are made with.
+ * records (logs.c) and metrics (otlp_metrics.c) are made with.
  */
 #ifndef KS_TELEMETRY_INTERNAL_H
 #define KS_TELEMETRY_INTERNAL_H
@@ -37,7 +37,7 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		       const uint8_t trace_id[KS_TRACE_ID_LEN],
 		       const uint8_t (*span_ids)[KS_SPAN_ID_LEN]);
 
-/* metrics.c: all metrics with health, or process's alone. */
+/* otlp_metrics.c: all metrics with health, or process's alone. */
 void ks_send_metrics(struct ks_telemetry *telemetry, struct ks_process *process,
 		     const struct ks_agent_health *health);
 

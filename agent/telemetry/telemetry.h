@@ -18,7 +18,7 @@
 #include "httptrace/http_spans.h"
 #include "model/model.h"
 #include "otlp/otlp_export.h"
-#include "report/metrics.h"
+#include "report/metric_samples.h"
 #include "report/report.h"
 #include "stacks/symbolize.h"
 

@@ -412,7 +412,7 @@ rejects() {
 		>"$BATS_TEST_TMPDIR/dashboard.json"
 	jq -e '.title == "knotscope" and (.panels | length > 10)' \
 		"$BATS_TEST_TMPDIR/dashboard.json"
-	node "$ROOT/tests/helm/dashboard-metrics.js" "$ROOT/agent/report/metrics.c" \
+	node "$ROOT/tests/helm/dashboard-metrics.js" "$ROOT/agent/report/metric_samples.c" \
 		"$BATS_TEST_TMPDIR/dashboard.json" >&2
 
 	# A name or a label the agent does not export is caught.
@@ -421,7 +421,7 @@ rejects() {
 		-e 's/by (http_response_status_code)/by (http_status_code)/' \
 		"$BATS_TEST_TMPDIR/dashboard.json" >"$BATS_TEST_TMPDIR/drifted.json"
 	run node "$ROOT/tests/helm/dashboard-metrics.js" \
-		"$ROOT/agent/report/metrics.c" "$BATS_TEST_TMPDIR/drifted.json"
+		"$ROOT/agent/report/metric_samples.c" "$BATS_TEST_TMPDIR/drifted.json"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"knotscope_agent_events_dropped_total is not exported"* ]]
 	[[ "$output" == *"label lock_kind is not exported"* ]]

@@ -2,9 +2,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 //
 // Checks that every metric and label the Grafana dashboard queries is one
-// the agent exports, so the dashboard cannot drift from agent/report/metrics.c.
+// the agent exports, so the dashboard cannot drift from agent/report/metric_samples.c.
 //
-// usage: dashboard-metrics.js agent/report/metrics.c DASHBOARD.json
+// usage: dashboard-metrics.js agent/report/metric_samples.c DASHBOARD.json
 //
 // The agent declares its metrics in OpenTelemetry form (name, unit, type,
 // attribute keys); /metrics renders them the way the OpenTelemetry
@@ -64,7 +64,7 @@ function exported(source) {
 				names.add(base + s);
 	}
 	if (!names.size)
-		throw new Error('no ks_metric_desc found in metrics.c');
+		throw new Error('no ks_metric_desc found in metric_samples.c');
 	// Attribute keys are the other "knotscope.*" literals, and the
 	// semantic conventions' keys of typed attributes (.key = "...").
 	const labels = new Set(OTHER_LABELS);
@@ -132,7 +132,7 @@ function used(expr) {
 function main() {
 	const [metricsC, dashboardPath] = process.argv.slice(2);
 	if (!metricsC || !dashboardPath) {
-		console.error('usage: dashboard-metrics.js metrics.c dashboard.json');
+		console.error('usage: dashboard-metrics.js metric_samples.c dashboard.json');
 		process.exit(2);
 	}
 	const { names, labels } = exported(fs.readFileSync(metricsC, 'utf8'));

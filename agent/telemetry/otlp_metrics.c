@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Metrics as OTLP: the samples of report/metrics.c, one OTLP metric per
+ * Metrics as OTLP: the samples of report/metric_samples.c, one OTLP metric per
  * metric and resource, cumulative from when each process was first seen.
  */
 #include "base/clock.h"

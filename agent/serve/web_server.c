@@ -10,9 +10,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "serve/http_server.h"
 #include "serve/listen_addr.h"
 #include "serve/web_assets.h"
+#include "serve/web_server.h"
 
 /* A browser tab, a scraper, probes and a few API clients, with room. */
 #define KS_HTTP_MAX_CONNECTIONS 32

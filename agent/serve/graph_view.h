@@ -8,8 +8,8 @@
  * from live memory: the thread may have moved on), once per wait, and at
  * most a few per rendering, since unwinding is not free.
  */
-#ifndef KS_DASH_GRAPH_H
-#define KS_DASH_GRAPH_H
+#ifndef KS_GRAPH_VIEW_H
+#define KS_GRAPH_VIEW_H
 
 #include <json-c/json.h>
 #include <stdint.h>
@@ -36,4 +36,4 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 				  const struct ks_table *table,
 				  uint64_t now_mono_ns);
 
-#endif /* KS_DASH_GRAPH_H */
+#endif /* KS_GRAPH_VIEW_H */

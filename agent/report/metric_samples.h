@@ -5,8 +5,8 @@
  * under the same names.  All counters are cumulative from when the agent
  * started watching the process (or started, for its own health).
  */
-#ifndef KS_METRICS_H
-#define KS_METRICS_H
+#ifndef KS_METRIC_SAMPLES_H
+#define KS_METRIC_SAMPLES_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -106,4 +106,4 @@ void ks_metrics_collect_process(const struct ks_metrics_source *source,
 				struct ks_process *process, ks_metric_fn fn,
 				void *ctx);
 
-#endif /* KS_METRICS_H */
+#endif /* KS_METRIC_SAMPLES_H */

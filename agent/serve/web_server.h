@@ -9,8 +9,8 @@
  * "Authorization: Bearer <token>", or gets 401: kubelet probes stay open,
  * and tell nothing but whether the agent is up.
  */
-#ifndef KS_HTTP_SERVER_H
-#define KS_HTTP_SERVER_H
+#ifndef KS_WEB_SERVER_H
+#define KS_WEB_SERVER_H
 
 #include <stddef.h>
 
@@ -43,4 +43,4 @@ void ks_http_server_stop(struct ks_http_server *server);
  */
 int ks_http_read_token(const char *path, char **token);
 
-#endif /* KS_HTTP_SERVER_H */
+#endif /* KS_WEB_SERVER_H */

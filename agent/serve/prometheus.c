@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/prom_text.h"
+#include "serve/prometheus.h"
 
 /* More than ks_metrics_collect() has. */
 #define KS_PROM_MAX_METRICS 64

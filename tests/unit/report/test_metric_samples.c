@@ -4,7 +4,7 @@
 
 #include "fixtures.h"
 #include "model/wait_hist.h"
-#include "report/metrics.h"
+#include "report/metric_samples.h"
 
 static void test_histogram_buckets_are_upper_inclusive(void **state)
 {

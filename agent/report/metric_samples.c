@@ -6,7 +6,7 @@
 #include "model/record.h"
 #include "model/wait_target.h"
 #include "otlp/otlp_retry.h"
-#include "report/metrics.h"
+#include "report/metric_samples.h"
 
 static const struct ks_metric_desc futex_waits = {
 	.name = "knotscope.futex.waits",

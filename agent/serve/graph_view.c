@@ -7,7 +7,7 @@
 #include "detect/waitgraph.h"
 #include "model/wait_target.h"
 #include "report/json_sink.h"
-#include "serve/dash_graph.h"
+#include "serve/graph_view.h"
 #include "stacks/wait_site.h"
 
 /* A waiter's stack, kept for as long as it stays in that wait. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "fixtures.h"
-#include "serve/prom_text.h"
+#include "serve/prometheus.h"
 #include "sock_records.h"
 
 static const struct ks_metric_desc waits = {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "serve/http_server.h"
+#include "serve/web_server.h"
 
 struct world {
 	struct ks_board *board;

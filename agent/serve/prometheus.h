@@ -11,13 +11,13 @@
  * process, so each process's samples carry the identity of its resource
  * as labels: service_name and process_pid.
  */
-#ifndef KS_PROM_TEXT_H
-#define KS_PROM_TEXT_H
+#ifndef KS_PROMETHEUS_H
+#define KS_PROMETHEUS_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "report/metrics.h"
+#include "report/metric_samples.h"
 
 #define KS_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -48,4 +48,4 @@ int ks_prom_write(struct ks_prom_writer *writer, FILE *out);
 void ks_prom_metric_name(const struct ks_metric_desc *desc, char *buf,
 			 size_t size);
 
-#endif /* KS_PROM_TEXT_H */
+#endif /* KS_PROMETHEUS_H */
