@@ -3,6 +3,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "base/hash.h"
 #include "detect/detector.h"
 #include "detect/waitgraph.h"
 
@@ -206,17 +207,6 @@ static struct ks_deadlock_member *ks_member_of(struct ks_detector *d,
 	return &d->blocked[node - d->graph];
 }
 
-static uint64_t ks_fnv1a(uint64_t hash, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		hash ^= p[i];
-		hash *= 0x100000001b3ull;
-	}
-	return hash;
-}
-
 /*
  * Orders the cycle from its lowest tid, so the same cycle found from another
  * member gets the same id, then hashes who waits for what held by whom.
@@ -224,7 +214,7 @@ static uint64_t ks_fnv1a(uint64_t hash, const void *data, size_t len)
 static uint64_t ks_cycle_identity(struct ks_deadlock_member *members,
 				  size_t len)
 {
-	uint64_t hash = 0xcbf29ce484222325ull;
+	uint64_t hash = KS_FNV1A_INIT;
 	size_t first = 0;
 
 	for (size_t i = 1; i < len; i++)

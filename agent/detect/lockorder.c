@@ -4,6 +4,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "base/hash.h"
 #include "detect/lockorder.h"
 
 /* Locks one thread holds at once; deeper nesting is not recorded. */
@@ -282,7 +283,7 @@ static bool ks_path_exists(struct ks_lock_graph *graph,
 
 static uint64_t ks_cycle_id(const struct ks_lock_order *cycle, size_t len)
 {
-	uint64_t hash = 0xcbf29ce484222325ull, lowest = UINT64_MAX;
+	uint64_t hash = KS_FNV1A_INIT, lowest = UINT64_MAX;
 	size_t first = 0;
 
 	/* The same cycle closed from another order gets the same id. */
@@ -295,10 +296,7 @@ static uint64_t ks_cycle_id(const struct ks_lock_order *cycle, size_t len)
 	for (size_t k = 0; k < len; k++) {
 		uint64_t mutex = cycle[(first + k) % len].first->mutex;
 
-		for (size_t b = 0; b < sizeof(mutex); b++) {
-			hash ^= (mutex >> (8 * b)) & 0xff;
-			hash *= 0x100000001b3ull;
-		}
+		hash = ks_fnv1a(hash, &mutex, sizeof(mutex));
 	}
 	return hash;
 }

@@ -3,17 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "httptrace/http_metrics.h"
 #include "httptrace/http_semconv.h"
-
-static unsigned int ks_fnv(unsigned int hash, const void *bytes, size_t len)
-{
-	const unsigned char *p = bytes;
-
-	for (size_t i = 0; i < len; i++)
-		hash = (hash ^ p[i]) * 16777619u;
-	return hash;
-}
 
 /*
  * A series key is mostly the unused tail of server_address, and is looked
@@ -21,13 +13,14 @@ static unsigned int ks_fnv(unsigned int hash, const void *bytes, size_t len)
  */
 static unsigned int ks_series_hash(const struct ks_http_series_key *key)
 {
-	unsigned int hash = 2166136261u;
+	uint64_t hash = KS_FNV1A_INIT;
 
-	hash = ks_fnv(hash, key, offsetof(struct ks_http_series_key, method));
-	hash = ks_fnv(hash, key->method, strlen(key->method));
-	hash = ks_fnv(hash, key->error_type, strlen(key->error_type));
-	hash = ks_fnv(hash, &key->route, sizeof(key->route));
-	return ks_fnv(hash, key->server_address, strlen(key->server_address));
+	hash = ks_fnv1a(hash, key, offsetof(struct ks_http_series_key, method));
+	hash = ks_fnv1a(hash, key->method, strlen(key->method));
+	hash = ks_fnv1a(hash, key->error_type, strlen(key->error_type));
+	hash = ks_fnv1a(hash, &key->route, sizeof(key->route));
+	hash = ks_fnv1a(hash, key->server_address, strlen(key->server_address));
+	return (unsigned int)(hash ^ (hash >> 32));
 }
 
 static const double ks_http_bounds_s[KS_HTTP_DURATION_NR_BOUNDS] = {
