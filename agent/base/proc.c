@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include "base/proc.h"
+#include "base/small_file.h"
 
 static const char *proc_root = "/proc";
 
@@ -20,19 +21,6 @@ void ks_proc_set_root(const char *root)
 const char *ks_proc_root(void)
 {
 	return proc_root;
-}
-
-static int ks_read_small_file(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	size_t len;
-
-	if (!f)
-		return -1;
-	len = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	return (int)len;
 }
 
 /* Fields of /proc/.../stat after the comm, which may hold spaces and ')'. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "base/small_file.h"
 #include "capture/preflight.h"
 
 #define KS_BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -14,56 +15,48 @@
 
 static int ks_read_int(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	char line[32];
 	int value;
 
-	if (!f)
+	if (ks_read_first_line(path, line, sizeof(line)) ||
+	    sscanf(line, "%d", &value) != 1)
 		return KS_UNKNOWN;
-	if (fscanf(f, "%d", &value) != 1)
-		value = KS_UNKNOWN;
-	fclose(f);
 	return value;
 }
 
 static void ks_read_status(struct ks_preflight_facts *facts)
 {
-	FILE *f = fopen("/proc/self/status", "re");
+	char status[4096];
+	const char *field;
 	unsigned long long caps;
-	char line[256];
 	int seccomp;
 
-	if (!f)
+	if (ks_read_small_file("/proc/self/status", status, sizeof(status)) < 0)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
-			facts->caps = caps;
-			facts->caps_known = true;
-		} else if (sscanf(line, "Seccomp: %d", &seccomp) == 1) {
-			facts->seccomp = seccomp;
-		}
+	field = ks_status_field(status, "CapEff");
+	if (field && sscanf(field, "%llx", &caps) == 1) {
+		facts->caps = caps;
+		facts->caps_known = true;
 	}
-	fclose(f);
+	field = ks_status_field(status, "Seccomp");
+	if (field && sscanf(field, "%d", &seccomp) == 1)
+		facts->seccomp = seccomp;
 }
 
 /* "none [integrity] confidentiality": the mode in force is bracketed. */
 static enum ks_lockdown ks_read_lockdown(void)
 {
-	FILE *f = fopen(KS_LOCKDOWN_PATH, "re");
 	char line[128];
-	enum ks_lockdown mode = KS_LOCKDOWN_UNKNOWN;
 
-	if (!f)
-		return mode;
-	if (fgets(line, sizeof(line), f)) {
-		if (strstr(line, "[none]"))
-			mode = KS_LOCKDOWN_NONE;
-		else if (strstr(line, "[integrity]"))
-			mode = KS_LOCKDOWN_INTEGRITY;
-		else if (strstr(line, "[confidentiality]"))
-			mode = KS_LOCKDOWN_CONFIDENTIALITY;
-	}
-	fclose(f);
-	return mode;
+	if (ks_read_first_line(KS_LOCKDOWN_PATH, line, sizeof(line)))
+		return KS_LOCKDOWN_UNKNOWN;
+	if (strstr(line, "[none]"))
+		return KS_LOCKDOWN_NONE;
+	if (strstr(line, "[integrity]"))
+		return KS_LOCKDOWN_INTEGRITY;
+	if (strstr(line, "[confidentiality]"))
+		return KS_LOCKDOWN_CONFIDENTIALITY;
+	return KS_LOCKDOWN_UNKNOWN;
 }
 
 /*

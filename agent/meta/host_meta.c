@@ -4,19 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/small_file.h"
 #include "meta/host_meta.h"
-
-static void ks_read_first_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	if (fgets(buf, (int)size, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
 
 void ks_host_meta_read(struct ks_host_meta *host)
 {

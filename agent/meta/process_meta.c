@@ -11,6 +11,7 @@
 #include "base/proc.h"
 #include "meta/cgroup_meta.h"
 #include "meta/pod_logs.h"
+#include "base/small_file.h"
 #include "meta/process_meta.h"
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
@@ -35,19 +36,18 @@ static char *ks_read_environ(uint32_t tgid, size_t *len)
 {
 	char path[64];
 	char *block = malloc(KS_ENVIRON_MAX);
-	FILE *f;
+	int read;
 
 	*len = 0;
 	if (!block)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/%u/environ", ks_proc_root(), tgid);
-	f = fopen(path, "re");
-	if (f) {
-		*len = fread(block, 1, KS_ENVIRON_MAX - 1, f);
-		fclose(f);
-	}
 	/* A NUL after the last entry, even a cut one, bounds every search. */
-	block[*len] = '\0';
+	read = ks_read_small_file(path, block, KS_ENVIRON_MAX);
+	if (read < 0)
+		block[0] = '\0';
+	else
+		*len = (size_t)read;
 	return block;
 }
 
@@ -98,20 +98,16 @@ static void ks_add_executable(uint32_t tgid, const char *comm,
 
 static void ks_add_owner(uint32_t tgid, struct ks_otlp_attrs *attrs)
 {
-	char path[64], line[256], buf[1024];
+	char path[64], status[4096], line[32], buf[1024];
 	struct passwd pw, *found = NULL;
+	const char *field;
 	unsigned long uid;
-	bool have_uid = false;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%u/status", ks_proc_root(), tgid);
-	f = fopen(path, "re");
-	if (!f)
+	if (ks_read_small_file(path, status, sizeof(status)) < 0)
 		return;
-	while (!have_uid && fgets(line, sizeof(line), f))
-		have_uid = sscanf(line, "Uid: %lu", &uid) == 1;
-	fclose(f);
-	if (!have_uid)
+	field = ks_status_field(status, "Uid");
+	if (!field || sscanf(field, "%lu", &uid) != 1)
 		return;
 	if (!getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &found) && found) {
 		ks_otlp_attrs_str(attrs, "process.owner", pw.pw_name);
