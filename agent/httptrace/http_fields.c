@@ -43,6 +43,14 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
+void ks_http_trim_ows(const char **start, const char **stop)
+{
+	while (*start < *stop && is_ows(**start))
+		(*start)++;
+	while (*stop > *start && is_ows((*stop)[-1]))
+		(*stop)--;
+}
+
 bool ks_http_list_next(struct ks_http_list *list, const char **elem,
 		       size_t *len)
 {
@@ -55,10 +63,7 @@ bool ks_http_list_next(struct ks_http_list *list, const char **elem,
 		list->at = comma ? comma + 1 : list->end;
 		if (param)
 			stop = param;
-		while (start < stop && is_ows(*start))
-			start++;
-		while (stop > start && is_ows(stop[-1]))
-			stop--;
+		ks_http_trim_ows(&start, &stop);
 		if (start < stop) {
 			*elem = start;
 			*len = (size_t)(stop - start);

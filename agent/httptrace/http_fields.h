@@ -28,6 +28,12 @@ enum ks_http_field {
 /* Field names are case-insensitive; name must already be lowercase. */
 enum ks_http_field ks_http_field_lookup(const char *name, size_t len);
 
+/*
+ * Moves *start forward and *stop back past optional white space (RFC 9110
+ * 5.6.3: spaces and tabs) around the bytes between them.
+ */
+void ks_http_trim_ows(const char **start, const char **stop);
+
 /* A cursor over a comma-separated field value (RFC 9110 5.6.1). */
 struct ks_http_list {
 	const char *at;

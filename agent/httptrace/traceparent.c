@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
+#include "httptrace/http_fields.h"
 #include "httptrace/traceparent.h"
 
 /* Field offsets in "vv-tttt...tttt-pppppppppppppppp-ff". */
@@ -154,11 +155,6 @@ static bool valid_value(const char *value, size_t len)
 	return true;
 }
 
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 struct tracestate_key {
 	const char *at;
 	size_t len;
@@ -186,10 +182,7 @@ bool ks_tracestate_valid(const char *value, size_t len)
 		const char *member_end = comma ? comma : end;
 		const char *eq;
 
-		while (value < member_end && is_ows(*value))
-			value++;
-		while (member_end > value && is_ows(member_end[-1]))
-			member_end--;
+		ks_http_trim_ows(&value, &member_end);
 		/* Empty and whitespace-only members are allowed and skipped. */
 		if (value < member_end) {
 			eq = memchr(value, '=', (size_t)(member_end - value));
