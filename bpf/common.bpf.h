@@ -287,4 +287,23 @@ static __always_inline void ks_fill_task_id(struct ks_task_id *id,
 	id->start_boottime_ns = BPF_CORE_READ(task, start_boottime);
 }
 
+/* File types of an inode's i_mode (the kernel's S_IF*, not in BTF). */
+#define KS_S_IFMT 00170000
+#define KS_S_IFIFO 0010000
+#define KS_S_IFSOCK 0140000
+
+/* The file behind descriptor fd of task, or NULL if none is open there. */
+static __always_inline struct file *ks_file_of_fd(struct task_struct *task,
+						  int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
 #endif /* KNOTSCOPE_COMMON_BPF_H */

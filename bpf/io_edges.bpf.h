@@ -11,9 +11,6 @@
 #include "common.bpf.h"
 #include "syscalls.bpf.h"
 
-#define KS_S_IFMT 00170000
-#define KS_S_IFIFO 0010000
-#define KS_S_IFSOCK 0140000
 #define KS_AF_UNIX 1
 
 static __always_inline bool ks_is_io_read(long nr)
@@ -69,18 +66,13 @@ static __always_inline bool ks_is_eventfd(struct file *file)
 /* What an fd of the current task is, for the edges: usually nothing. */
 static __always_inline void ks_classify_fd(int fd, struct ks_fd_class *out)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
+	struct file *file =
+		ks_file_of_fd((struct task_struct *)bpf_get_current_task(), fd);
 	struct sock *sk;
 	void *private;
 	__u16 mode;
 
 	__builtin_memset(out, 0, sizeof(*out));
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	if (!file)
 		return;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);

@@ -26,8 +26,6 @@
 #define AF_INET6 10
 #define SOCK_STREAM 1
 #define IPPROTO_TCP 6
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define EINPROGRESS 115
 #define MSG_PEEK 2
 
@@ -56,19 +54,15 @@ static __always_inline struct ks_sock_key ks_sock_key_of(long fd)
 static __always_inline struct sock *ks_tcp_sock_of(struct task_struct *task,
 						   int fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
+	struct file *file = ks_file_of_fd(task, fd);
 	struct socket *socket;
 	struct sock *sk;
 	__u16 family;
 
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return NULL;
 	/* private_data is a struct socket only for socket inodes. */
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & KS_S_IFMT) != KS_S_IFSOCK)
 		return NULL;
 	socket = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(socket, sk);
