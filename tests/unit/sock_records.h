@@ -32,7 +32,7 @@ static inline void *test_open(size_t *size, uint64_t conn_id, uint32_t tgid,
 	struct ks_sock_open *rec = calloc(1, sizeof(*rec));
 
 	record_header(&rec->hdr, KS_EV_SOCK_OPEN, sizeof(*rec), tgid, tgid,
-		    ts_ns);
+		      ts_ns);
 	rec->conn_id = conn_id;
 	rec->fd = fd;
 	rec->role = role;
@@ -65,7 +65,7 @@ static inline void *test_data_record(size_t *size, const struct test_data *d)
 
 	*size = sizeof(*rec) + d->captured;
 	record_header(&rec->hdr, KS_EV_SOCK_DATA, *size, d->tgid, d->tid,
-		    d->ts_ns);
+		      d->ts_ns);
 	rec->conn_id = d->conn_id;
 	rec->total_len = total;
 	rec->fd = d->fd;
@@ -84,7 +84,7 @@ static inline void *test_close(size_t *size, uint64_t conn_id, uint32_t tgid,
 	struct ks_sock_close *rec = calloc(1, sizeof(*rec));
 
 	record_header(&rec->hdr, KS_EV_SOCK_CLOSE, sizeof(*rec), tgid, tgid,
-		    ts_ns);
+		      ts_ns);
 	rec->conn_id = conn_id;
 	rec->fd = fd;
 	*size = sizeof(*rec);
