@@ -10,16 +10,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "serve/web_server.h"
 
+/* How long a request may take: curl gives up then, and so does the test. */
+#define REQUEST_TIMEOUT_S 10
+
+/* A main loop's part, on its own thread: see publish_when_wanted(). */
+struct publisher {
+	struct ks_board *board;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	bool asked;
+};
+
 struct world {
 	struct ks_board *board;
 	struct ks_http_server *server;
+	struct publisher publisher;
 	char base[96];
 };
 
@@ -54,7 +69,7 @@ static struct reply get(struct world *w, const char *path, const char *auth)
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
 	if (auth) {
 		headers = curl_slist_append(headers, auth);
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -90,10 +105,14 @@ static int setup(void **state)
 	return 0;
 }
 
+static void stop_publisher(struct publisher *p);
+
 static int teardown(void **state)
 {
 	struct world *w = *state;
 
+	/* A failed assertion may have left it running: it reads the board. */
+	stop_publisher(&w->publisher);
 	ks_http_server_stop(w->server);
 	ks_board_free(w->board);
 	free(w);
@@ -164,31 +183,56 @@ static void test_documents_are_served_as_published(void **state)
 	assert_string_equal(get(w, "/api/locks", NULL).body, "{\"locks\":[1]}");
 }
 
-struct publisher {
-	struct ks_board *board;
-	bool asked;
-};
-
-/* The main loop's part: publishes once a reader asked for it. */
+/*
+ * Publishes once a reader asked for it.  Like the agent's main loop, it
+ * looks at the board's flag on every tick (the board wakes readers, not
+ * the main loop), here every millisecond; it gives up when told to stop or
+ * once a request would have timed out, so a server that never asks fails
+ * the test instead of hanging it.
+ */
 static void *publish_when_wanted(void *arg)
 {
+	const struct timespec tick = { .tv_nsec = 1000000 };
+	const uint64_t deadline =
+		ks_now_mono_ns() + REQUEST_TIMEOUT_S * 1000000000ull;
 	struct publisher *p = arg;
 	struct ks_doc *docs[KS_NR_DOCS] = { 0 };
 
-	while (!ks_board_wanted(p->board))
-		usleep(1000);
+	while (!ks_board_wanted(p->board)) {
+		if (atomic_load(&p->stop) || ks_now_mono_ns() >= deadline)
+			return NULL;
+		nanosleep(&tick, NULL);
+	}
 	p->asked = true;
 	docs[KS_DOC_HEALTH] = doc_of("{\"fresh\":true}");
 	ks_board_publish(p->board, docs, ks_now_mono_ns());
 	return NULL;
 }
 
+static void start_publisher(struct publisher *p, struct ks_board *board)
+{
+	p->board = board;
+	p->asked = false;
+	atomic_init(&p->stop, false);
+	assert_int_equal(
+		pthread_create(&p->thread, NULL, publish_when_wanted, p), 0);
+	p->running = true;
+}
+
+static void stop_publisher(struct publisher *p)
+{
+	if (!p->running)
+		return;
+	atomic_store(&p->stop, true);
+	pthread_join(p->thread, NULL);
+	p->running = false;
+}
+
 static void test_a_stale_set_is_renewed_on_demand(void **state)
 {
 	struct world *w = *state;
-	struct publisher p = { .board = w->board };
 	struct ks_doc *docs[KS_NR_DOCS] = { 0 };
-	pthread_t thread;
+	struct reply reply;
 
 	start(w, NULL);
 	/* Published long ago: a request must ask for a fresh one. */
@@ -197,12 +241,11 @@ static void test_a_stale_set_is_renewed_on_demand(void **state)
 			 ks_now_mono_ns() -
 				 10 * KS_HTTP_MAX_AGE_MS * 1000000ull);
 	assert_false(ks_board_wanted(w->board));
-	assert_int_equal(pthread_create(&thread, NULL, publish_when_wanted, &p),
-			 0);
-	assert_string_equal(get(w, "/api/health", NULL).body,
-			    "{\"fresh\":true}");
-	pthread_join(thread, NULL);
-	assert_true(p.asked);
+	start_publisher(&w->publisher, w->board);
+	reply = get(w, "/api/health", NULL);
+	stop_publisher(&w->publisher);
+	assert_true(w->publisher.asked);
+	assert_string_equal(reply.body, "{\"fresh\":true}");
 	assert_false(ks_board_wanted(w->board));
 }
 
