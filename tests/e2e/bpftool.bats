@@ -15,13 +15,8 @@ setup_file() {
 	export BPFTOOL="${BPFTOOL:-bpftool}"
 }
 
-setup() {
-	WORKLOAD_PIDS=
-}
-
 teardown() {
-	kill_workloads
-	stop_agent KILL || true
+	e2e_teardown
 	rm -rf "$PINS"
 }
 

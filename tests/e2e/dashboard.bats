@@ -17,16 +17,12 @@ setup_file() {
 }
 
 setup() {
-	unset_otel_env
-	WORKLOAD_PIDS=
+	e2e_setup
 	NETNS=
-	HANG_PID=
 }
 
 teardown() {
-	kill_workloads
-	stop_agent KILL || true
-	[ -z "$HANG_PID" ] || kill "$HANG_PID" 2>/dev/null || true
+	e2e_teardown
 	if [ -n "$NETNS" ]; then
 		ip netns del "$NETNS" 2>/dev/null || true
 		ip link del "${NETNS}h" 2>/dev/null || true
@@ -125,7 +121,7 @@ start_deadlock_and_contention() {
 	# flush for its 5 s: the window in which the agent is stopping.
 	node -e 'require("net").createServer(() => {}).listen(0, "127.0.0.1", function () {
 		console.log(this.address().port) })' >"$BATS_TEST_TMPDIR/hang.port" &
-	HANG_PID=$!
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 	wait_until 10 test -s "$BATS_TEST_TMPDIR/hang.port"
 	port="$(cat "$BATS_TEST_TMPDIR/hang.port")"
 
@@ -206,7 +202,7 @@ start_deadlock_and_contention() {
 	# and still follows lock waits to their end.
 	node -e 'require("net").createServer().listen(9464, "127.0.0.1", () => console.log("held"))' \
 		>"$BATS_TEST_TMPDIR/held" &
-	HANG_PID=$!
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 	wait_until 10 grep -q held "$BATS_TEST_TMPDIR/held"
 	start_agent
 	grep -q "no dashboard: cannot listen on 127.0.0.1:9464" "$AGENT_ERR"

@@ -12,15 +12,6 @@ setup_file() {
 	require_bpf
 }
 
-setup() {
-	WORKLOAD_PIDS=
-}
-
-teardown() {
-	kill_workloads
-	stop_agent KILL || true
-}
-
 report() {
 	jq -r "$1" <<<"$REPORT"
 }

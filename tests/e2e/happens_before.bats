@@ -17,19 +17,9 @@ setup_file() {
 }
 
 setup() {
-	unset $(compgen -e | grep '^OTEL_') 2>/dev/null || true
-	WORKLOAD_PIDS=
-	RECEIVER_PID=
+	e2e_setup
+	quick_otlp_batches
 	AGENT_ARGS=()
-	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
-	: >"$RECEIVED"
-	export OTEL_BSP_SCHEDULE_DELAY=200
-}
-
-teardown() {
-	kill_workloads
-	stop_agent KILL || true
-	stop_receiver
 }
 
 # run_scene ARGS...: the agent watches one run of hb_scenes ARGS, and has

@@ -1,10 +1,40 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Shared by the end-to-end tests that run the real agent against real
 # workloads.  Every wait here polls a condition with a deadline.
+#
+# It also gives each test its setup() and teardown(); a file that needs
+# more defines its own, after loading this, and calls e2e_setup and
+# e2e_teardown from them.
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 KNOTSCOPE="$ROOT/build/knotscope"
 WORKLOADS="$ROOT/build/workloads"
+
+setup() {
+	e2e_setup
+}
+
+teardown() {
+	e2e_teardown
+}
+
+# A test starts with nothing of an earlier test's, and with none of the
+# OTEL_* settings of the shell that runs the tests.
+e2e_setup() {
+	unset_otel_env
+	AGENT_PID=
+	WORKLOAD_PIDS=
+	RECEIVER_PID=
+	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
+	: >"$RECEIVED"
+}
+
+# A test leaves nothing running, however it ended.
+e2e_teardown() {
+	kill_workloads
+	stop_agent KILL || true
+	stop_receiver
+}
 
 # Skips the whole file, saying why, only when this kernel cannot run
 # knotscope's BPF programs at all; any other start-up failure fails.
@@ -98,11 +128,14 @@ start_workload() {
 	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"
 }
 
-# Kills every workload this test started, and their children.
+# Kills every workload this test started, and their children.  Each is
+# stopped first: a parent that replaces a dead child (nginx's master) must
+# not start another one that would outlive it.
 kill_workloads() {
 	local pid
 
 	for pid in ${WORKLOAD_PIDS:-}; do
+		kill -STOP "$pid" 2>/dev/null || true
 		pkill -KILL -P "$pid" 2>/dev/null || true
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -149,14 +182,9 @@ expect_eq() {
 
 # --- OTLP: tests/otlp/receiver.js decodes with OpenTelemetry's own code.
 
-# Before each test that exports: a clear environment, no receiver yet, an
-# empty $RECEIVED, and quick batches, so tests wait for data rather than
-# for timers.
-otlp_test_setup() {
-	unset_otel_env
-	RECEIVER_PID=
-	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
-	: >"$RECEIVED"
+# Quick batches for tests of the agent's export, so they wait for data
+# rather than for timers.
+quick_otlp_batches() {
 	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
 }
 
@@ -176,7 +204,7 @@ start_receiver() {
 }
 
 stop_receiver() {
-	if [ -n "$RECEIVER_PID" ]; then
+	if [ -n "${RECEIVER_PID:-}" ]; then
 		kill "$RECEIVER_PID" 2>/dev/null || true
 		wait "$RECEIVER_PID" 2>/dev/null || true
 		RECEIVER_PID=

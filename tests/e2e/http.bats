@@ -29,19 +29,8 @@ setup_file() {
 }
 
 setup() {
-	otlp_test_setup
-	SERVER_PIDS=
-}
-
-teardown() {
-	local pid
-
-	stop_agent KILL || true
-	for pid in $SERVER_PIDS; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	stop_receiver
+	e2e_setup
+	quick_otlp_batches
 }
 
 free_port() {
@@ -67,7 +56,7 @@ start_nginx() {
 	head -c 1048576 /dev/urandom >"$NGINX_DIR/html/big.bin"
 	head -c 102400 /dev/zero >"$NGINX_DIR/html/slow/file.bin"
 	nginx_start "$NGINX_DIR"
-	SERVER_PIDS="$SERVER_PIDS $NGINX_MASTER"
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $NGINX_MASTER"
 	wait_until 10 listening "$NGINX_PORT"
 }
 
@@ -76,7 +65,7 @@ start_python_http() {
 	PY_HTTP_PORT="$(free_port)"
 	"$PYTHON" -m http.server --bind 127.0.0.1 --directory "$NGINX_DIR/html" \
 		"$PY_HTTP_PORT" >/dev/null 2>&1 &
-	SERVER_PIDS="$SERVER_PIDS $!"
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 	wait_until 10 listening "$PY_HTTP_PORT"
 }
 
@@ -86,7 +75,7 @@ start_threaded() {
 
 	: >"$out"
 	"$PYTHON" "$BATS_TEST_DIRNAME/threaded_server.py" >"$out" &
-	SERVER_PIDS="$SERVER_PIDS $!"
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 	wait_until 10 test -s "$out"
 	THREADED_PORT="$(cat "$out")"
 }

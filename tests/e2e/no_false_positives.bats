@@ -11,15 +11,6 @@ setup_file() {
 	require_bpf
 }
 
-setup() {
-	WORKLOAD_PIDS=
-}
-
-teardown() {
-	kill_workloads
-	stop_agent KILL || true
-}
-
 # Runs a workload to its end under the agent, then stops the agent.
 run_to_completion() {
 	start_workload "$@"

@@ -14,14 +14,8 @@ setup_file() {
 }
 
 setup() {
-	otlp_test_setup
-	WORKLOAD_PIDS=
-}
-
-teardown() {
-	kill_workloads
-	stop_agent KILL || true
-	stop_receiver
+	e2e_setup
+	quick_otlp_batches
 }
 
 @test "a deadlock becomes an ERROR log record and a trace of its waits" {

@@ -15,16 +15,9 @@ setup_file() {
 }
 
 setup() {
-	unset_otel_env
+	e2e_setup
 	DRIVER="$ROOT/build/tests/otlp/otlp_driver"
-	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
 	STATS="$BATS_TEST_TMPDIR/stats.json"
-	RECEIVER_PID=
-	: >"$RECEIVED"
-}
-
-teardown() {
-	stop_receiver
 }
 
 run_driver() {

@@ -11,14 +11,9 @@ setup_file() {
 	require_bpf
 }
 
-setup() {
-	WORKLOAD_PIDS=
-}
-
 teardown() {
 	exec {GO}>&- 2>/dev/null || true
-	kill_workloads
-	stop_agent KILL || true
+	e2e_teardown
 }
 
 # start_paused NAME ARGS...: starts a workload that waits for a line on
