@@ -7,22 +7,20 @@
 # with only the capabilities the chart adds (no ambient ones: Kubernetes
 # sets none), in the host's PID namespace, on a read-only root filesystem,
 # with /sys/kernel/btf, /sys/fs/bpf and /sys/kernel/tracing mounted from the
-# host.  Skips only when this machine cannot run a container at all.
+# host.  Skips only when this machine cannot run a container at all, and
+# the test that loads BPF programs when its kernel cannot run them.
 
 bats_require_minimum_version 1.5.0
+
+load helpers
 
 # What the chart adds to the container's capability sets.  Bit numbers from
 # <linux/capability.h>, to check them against what this machine can grant.
 CHART_CAPS="CAP_BPF:39 CAP_PERFMON:38 CAP_SYS_PTRACE:19 CAP_SYS_RESOURCE:24"
 
-# bats 1.8 cannot skip from setup_file: it leaves the reason to setup().
 setup_file() {
-	ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export ROOT
-	SKIP_REASON=
-	export SKIP_REASON
 	if [ "$(id -u)" -ne 0 ]; then
-		SKIP_REASON="building and running the image needs root \
+		skip_file "building and running the image needs root \
 (debootstrap, runc)"
 		return 0
 	fi
@@ -36,19 +34,14 @@ setup_file() {
 
 	local why
 	if ! why=$(probe_container 2>&1); then
-		SKIP_REASON="this machine cannot run containers: runc failed to \
+		skip_file "this machine cannot run containers: runc failed to \
 run /bin/true from the image with its default configuration: $why"
-	fi
-}
-
-setup() {
-	if [ -n "$SKIP_REASON" ]; then
-		skip "$SKIP_REASON"
 	fi
 }
 
 teardown() {
 	runc delete --force "$(container_name)" >/dev/null 2>&1 || true
+	e2e_teardown
 }
 
 container_name() {
@@ -139,6 +132,7 @@ run_agent() {
 }
 
 @test "in the image, the agent loads its BPF programs and stops cleanly" {
+	require_bpf
 	write_config /usr/bin/knotscope --duration 2 --json -
 	run_agent
 
