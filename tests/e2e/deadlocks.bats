@@ -228,8 +228,8 @@ stack_functions() {
 	# The unwatched deadlocks are as old as the watched one by now.
 	wait_until 5 futex_waiters "$WORKLOAD_PID" -eq 2
 	sleep 0.5
-	! agent_said ".type == \"deadlock\" and (.pids | index($ignored))"
-	! agent_said ".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
+	agent_never_said ".type == \"deadlock\" and (.pids | index($ignored))"
+	agent_never_said ".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
 	agent_said '.type == "ready" and (.selection | test("comm philosophers"))'
 }
 

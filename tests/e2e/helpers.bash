@@ -159,6 +159,21 @@ agent_said() {
 	jq -e -s "any(.[]; $1)" "$AGENT_JSON" >/dev/null 2>&1
 }
 
+# agent_never_said JQ_CONDITION: no JSON record satisfies the condition;
+# shows those that do.  Unlike "! agent_said", it fails when the condition
+# or the file cannot be read, and it fails a test wherever it stands:
+# bats 1.8 ignores a failed "! command" unless it is the test's last.
+agent_never_said() {
+	local said
+
+	said="$(agent_records "$1")" || return 1
+	if [ -n "$said" ]; then
+		echo "the agent should not have said:" >&2
+		echo "$said" >&2
+		return 1
+	fi
+}
+
 # agent_records JQ_CONDITION: the matching records, one per line.
 agent_records() {
 	jq -c "select($1)" "$AGENT_JSON"
