@@ -28,6 +28,15 @@ expect_closed_cycle() {
 	done
 }
 
+# Absence cannot be awaited, but a deadlock that begins later can: the
+# agent looks at every cycle on each tick, and confirms each once it has
+# stood for the same time, so once it reports a relock started now, any
+# report of a cycle that had already formed has come before.
+await_later_deadlock() {
+	start_workload relock
+	await_deadlock "$WORKLOAD_PID"
+}
+
 # The functions on thread I's stack, one per line.
 stack_functions() {
 	report ".threads[$1].stack[].function // empty"
@@ -68,25 +77,24 @@ stack_functions() {
 }
 
 @test "a deadlock is reported once, even when a signal interrupts its waits" {
-	local before
+	local abba
 
 	start_agent
 	start_workload abba
-	await_deadlock "$WORKLOAD_PID"
+	abba=$WORKLOAD_PID
+	await_deadlock "$abba"
 
 	# The handler keeps a thread out of its wait for 200 ms, longer than
 	# a confirmation window, then glibc waits again: the same deadlock.
-	before="$(jq -s '[.[] | select(.type == "deadlock")] | length' "$AGENT_JSON")"
-	kill -USR1 "$WORKLOAD_PID"
-	wait_until 5 futex_waiters "$WORKLOAD_PID" -lt 2
-	wait_until 5 futex_waiters "$WORKLOAD_PID" -eq 2
-	# Absence cannot be awaited: give it several confirmation windows.
-	sleep 1
-	stop_agent
-	expect_eq "deadlock reports" \
-		"$(jq -s '[.[] | select(.type == "deadlock")] | length' "$AGENT_JSON")" "$before"
-	# The agent did see the waits end and begin again.
-	[ "$(jq -s "[.[] | select(.type == \"summary\")][0].events.wait_begin" "$AGENT_JSON")" -ge 4 ]
+	kill -USR1 "$abba"
+	wait_until 5 futex_waiters "$abba" -lt 2
+	wait_until 5 futex_waiters "$abba" -eq 2
+	await_later_deadlock
+	expect_eq "deadlock reports" "$(agent_records ".type == \"deadlock\" and
+		(.pids | index($abba))" | wc -l)" 1
+	# The agent did see the interrupted thread wait again: a third wait.
+	kill_workloads
+	wait_until 5 agent_said ".type == \"process\" and .pid == $abba and .futex_waits >= 3"
 }
 
 @test "dining philosophers: cycles of 3 and 5 threads" {
@@ -216,21 +224,19 @@ stack_functions() {
 }
 
 @test "--pid and --comm watch only the selected processes" {
-	local watched ignored
+	local before after
 
 	start_workload abba
-	ignored=$WORKLOAD_PID
-	start_agent --pid "$$" --comm philosophers
-	start_workload philosophers 2
-	watched=$WORKLOAD_PID
+	before=$WORKLOAD_PID
+	wait_until 5 futex_waiters "$before" -eq 2
+	start_agent --pid "$$" --comm relock
 	start_workload abba
-	await_deadlock "$watched"
-	# The unwatched deadlocks are as old as the watched one by now.
-	wait_until 5 futex_waiters "$WORKLOAD_PID" -eq 2
-	sleep 0.5
-	agent_never_said ".type == \"deadlock\" and (.pids | index($ignored))"
-	agent_never_said ".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
-	agent_said '.type == "ready" and (.selection | test("comm philosophers"))'
+	after=$WORKLOAD_PID
+	wait_until 5 futex_waiters "$after" -eq 2
+	await_later_deadlock
+	agent_never_said ".type == \"deadlock\" and (.pids | index($before))"
+	agent_never_said ".type == \"deadlock\" and (.pids | index($after))"
+	agent_said '.type == "ready" and (.selection | test("comm relock"))'
 }
 
 @test "a deadlocked process killed mid-trace is accounted and forgotten" {
