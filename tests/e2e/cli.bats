@@ -6,12 +6,16 @@
 load helpers
 
 @test "--help documents every option, and the README documents each of them" {
-	local option
+	local option options
 
 	run "$KNOTSCOPE" --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == Usage:* ]]
-	for option in $(grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' <<<"$output" | grep -oE -- '--[a-z-]+'); do
+	options="$(grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' <<<"$output" | grep -oE -- '--[a-z-]+')"
+	# The options were found where --help lists them.
+	grep -qx -- --pid <<<"$options"
+	grep -qx -- --listen <<<"$options"
+	for option in $options; do
 		grep -q -- "$option" "$ROOT/README.md" || {
 			echo "README.md does not document $option" >&2
 			return 1

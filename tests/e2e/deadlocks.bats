@@ -21,6 +21,10 @@ expect_closed_cycle() {
 	local n i holder next
 
 	n="$(report '.threads | length')"
+	[ "$n" -ge 1 ] || {
+		echo "a cycle of no threads: $REPORT" >&2
+		return 1
+	}
 	for ((i = 0; i < n; i++)); do
 		holder="$(report ".threads[$i].holder.tid")"
 		next="$(report ".threads[$(((i + 1) % n))].tid")"

@@ -77,6 +77,7 @@ rejects() {
 
 @test "helm and kubectl are the pinned releases" {
 	run "$HELM" version --template '{{ .Version }}'
+	[ "$status" -eq 0 ]
 	[ "$output" = v3.17.3 ]
 	[ "$KUBE_VERSION" = v1.31.9 ]
 }
@@ -87,6 +88,8 @@ rejects() {
 	version=$(sed -n 's/^#define KS_VERSION "\(.*\)"$/\1/p' \
 		"$ROOT/agent/base/version.h")
 	run "$HELM" show chart "$CHART"
+	[ "$status" -eq 0 ]
+	[ -n "$version" ]
 	[[ "$output" == *"version: $version"* ]]
 	[[ "$output" == *"appVersion: $version"* ]]
 
@@ -323,6 +326,7 @@ rejects() {
 		fi
 		parsed+=("$arg")
 	done < <(value "$CTR.args[]")
+	[ "${#parsed[@]}" -gt 10 ]
 	# --version exits after the options before it parsed without error.
 	"$ROOT/build/knotscope" "${parsed[@]}" --version >&2
 }
