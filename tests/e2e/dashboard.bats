@@ -18,15 +18,44 @@ setup_file() {
 
 setup() {
 	e2e_setup
-	NETNS=
+	NETNSES=
 }
 
 teardown() {
+	local ns
+
 	e2e_teardown
-	if [ -n "$NETNS" ]; then
-		ip netns del "$NETNS" 2>/dev/null || true
-		ip link del "${NETNS}h" 2>/dev/null || true
-	fi
+	for ns in $NETNSES; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# add_netns NAME: a network namespace with its loopback up, for this test
+# only; it is deleted, with its interfaces, at the end.  The agent runs in
+# one to own the default port whatever else runs on this machine.
+add_netns() {
+	ip netns add "$1"
+	NETNSES="$NETNSES $1"
+	ip -n "$1" link set lo up
+}
+
+# in_netns NAME COMMAND...: runs COMMAND in network namespace NAME.
+in_netns() {
+	local ns=$1
+
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# status_from NETNS URL: the status code of URL from that network
+# namespace, 000 when nothing answers.
+status_from() {
+	in_netns "$1" curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$2" || true
+}
+
+# answers_from NETNS URL STATUS: URL answers STATUS there.
+answers_from() {
+	[ "$(status_from "$1" "$2")" = "$3" ]
 }
 
 # The address the agent listens on, from its ready record.
@@ -142,32 +171,30 @@ start_deadlock_and_contention() {
 }
 
 @test "by default it listens on 127.0.0.1 only; other hosts get nothing" {
-	local host=10.231.0.1 peer=10.231.0.2
+	local node="ks-node-$$" peer="ks-peer-$$" host=10.231.0.1 peer_address=10.231.0.2
 
-	# A second host: a network namespace wired to this one.
-	NETNS="ks-dash-$$"
-	ip netns add "$NETNS"
-	ip link add "${NETNS}h" type veth peer name "${NETNS}p"
-	ip link set "${NETNS}p" netns "$NETNS"
-	ip addr add "$host/30" dev "${NETNS}h"
-	ip link set "${NETNS}h" up
-	ip netns exec "$NETNS" ip addr add "$peer/30" dev "${NETNS}p"
-	ip netns exec "$NETNS" ip link set "${NETNS}p" up
+	# The agent's host and a second one, wired.
+	add_netns "$node"
+	add_netns "$peer"
+	ip -n "$node" link add veth0 type veth peer name veth1 netns "$peer"
+	ip -n "$node" addr add "$host/30" dev veth0
+	ip -n "$node" link set veth0 up
+	ip -n "$peer" addr add "$peer_address/30" dev veth1
+	ip -n "$peer" link set veth1 up
+	AGENT_NETNS=$node
 
 	# Listening where that host can reach is a choice; then it gets in.
 	start_agent --listen "$host:0"
-	wait_until 10 test "$(ip netns exec "$NETNS" curl -s -o /dev/null -w '%{http_code}' \
-		--max-time 1 "http://$(http_address)/readyz")" = 200
+	wait_until 10 answers_from "$peer" "http://$(http_address)/readyz" 200
 	stop_agent
 
 	start_agent
 	grep -q "dashboard, metrics and probes on http://127.0.0.1:9464/" "$AGENT_ERR"
 	# The only listening socket of the agent is the loopback one.
-	expect_eq sockets "$(ss -Hltnp | grep "pid=$AGENT_PID," | awk '{print $4}')" "127.0.0.1:9464"
-	expect_eq "from here" "$(http_status http://127.0.0.1:9464/readyz)" 200
-	expect_eq "from the other host" \
-		"$(ip netns exec "$NETNS" curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
-			"http://$host:9464/readyz" || true)" 000
+	expect_eq sockets "$(in_netns "$node" ss -Hltnp | grep "pid=$AGENT_PID," |
+		awk '{print $4}')" "127.0.0.1:9464"
+	expect_eq "from here" "$(status_from "$node" http://127.0.0.1:9464/readyz)" 200
+	expect_eq "from the other host" "$(status_from "$peer" "http://$host:9464/readyz")" 000
 }
 
 @test "with a token, everything but the probes needs it" {
@@ -187,7 +214,7 @@ start_deadlock_and_contention() {
 }
 
 @test "an explicit address that cannot be had stops the start; the default one only warns" {
-	local taken
+	local taken node="ks-node-$$"
 
 	start_agent --listen 127.0.0.1:0
 	taken="$(http_address)"
@@ -201,10 +228,12 @@ start_deadlock_and_contention() {
 
 	# Someone else has the default port: this agent runs without a server,
 	# and still follows lock waits to their end.
-	node -e 'require("net").createServer().listen(9464, "127.0.0.1", () => console.log("held"))' \
-		>"$BATS_TEST_TMPDIR/held" &
+	add_netns "$node"
+	nsenter --net="/run/netns/$node" node -e 'require("net").createServer().listen(9464,
+		"127.0.0.1", () => console.log("held"))' >"$BATS_TEST_TMPDIR/held" &
 	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 	wait_until 10 grep -q held "$BATS_TEST_TMPDIR/held"
+	AGENT_NETNS=$node
 	start_agent
 	grep -q "no dashboard: cannot listen on 127.0.0.1:9464" "$AGENT_ERR"
 	expect_eq "ready record" "$(http_address)" null

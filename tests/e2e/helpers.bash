@@ -25,6 +25,7 @@ e2e_setup() {
 	skip_if_file_skipped
 	unset_otel_env
 	AGENT_PID=
+	AGENT_NETNS=
 	WORKLOAD_PIDS=
 	RECEIVER_PID=
 	RECEIVED="$BATS_TEST_TMPDIR/received.jsonl"
@@ -126,13 +127,19 @@ wait_until() {
 	done
 }
 
-# start_agent ARGS...: runs the agent with --json into $AGENT_JSON and
-# returns once it reports that capture is attached.
+# start_agent ARGS...: runs the agent with --json into $AGENT_JSON, in
+# the network namespace $AGENT_NETNS if set, and returns once it reports
+# that capture is attached.
 start_agent() {
+	local netns=()
+
 	AGENT_JSON="$BATS_TEST_TMPDIR/agent.jsonl"
 	AGENT_ERR="$BATS_TEST_TMPDIR/agent.err"
 	: >"$AGENT_JSON"
-	"$KNOTSCOPE" --json "$AGENT_JSON" "$@" 2>"$AGENT_ERR" &
+	if [ -n "${AGENT_NETNS:-}" ]; then
+		netns=(nsenter --net="/run/netns/$AGENT_NETNS")
+	fi
+	"${netns[@]}" "$KNOTSCOPE" --json "$AGENT_JSON" "$@" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	wait_until 30 agent_said '.type == "ready"' || {
 		cat "$AGENT_ERR" >&2

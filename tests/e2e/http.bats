@@ -37,36 +37,55 @@ free_port() {
 	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-listening() {
-	(: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# listens PID PORT: process PID listens on TCP port PORT.
+listens() {
+	ss -Hltnp "sport = :$2" | grep -q "pid=$1,"
+}
+
+# nginx_settled: nginx listens, or it gave up.
+nginx_settled() {
+	listens "$NGINX_MASTER" "$NGINX_PORT" || grep -q emerg "$NGINX_DIR/error.log"
 }
 
 # nginx on a free loopback port, serving $NGINX_DIR/html: index.html, a
 # 1 MiB big.bin (sendfile), /slow/ at 50 KB/s, /boom answering 503 and
-# /dav/ taking PUTs (it reads request bodies).
+# /dav/ taking PUTs (it reads request bodies).  nginx cannot take port 0
+# and say which one it got: a port found free can be taken before nginx
+# binds it, and then nginx tries again on another.
 start_nginx() {
 	NGINX_DIR="$BATS_TEST_TMPDIR/nginx"
-	NGINX_PORT="$(free_port)"
-	nginx_conf "$NGINX_DIR" "$NGINX_PORT" '
-		location /boom { return 503; }
-		location /slow/ { limit_rate 50k; }
-		location /dav/ { dav_methods PUT; }'
 	mkdir -p "$NGINX_DIR/html/slow" "$NGINX_DIR/html/dav"
 	echo hello >"$NGINX_DIR/html/index.html"
 	head -c 1048576 /dev/urandom >"$NGINX_DIR/html/big.bin"
 	head -c 102400 /dev/zero >"$NGINX_DIR/html/slow/file.bin"
-	nginx_start "$NGINX_DIR"
-	WORKLOAD_PIDS="$WORKLOAD_PIDS $NGINX_MASTER"
-	wait_until 10 listening "$NGINX_PORT"
+	for _ in 1 2 3; do
+		NGINX_PORT="$(free_port)"
+		nginx_conf "$NGINX_DIR" "$NGINX_PORT" '
+			location /boom { return 503; }
+			location /slow/ { limit_rate 50k; }
+			location /dav/ { dav_methods PUT; }'
+		: >"$NGINX_DIR/error.log"
+		nginx_start "$NGINX_DIR"
+		WORKLOAD_PIDS="$WORKLOAD_PIDS $NGINX_MASTER"
+		wait_until 10 nginx_settled
+		listens "$NGINX_MASTER" "$NGINX_PORT" && return 0
+		grep -q "Address already in use" "$NGINX_DIR/error.log" || break
+	done
+	cat "$NGINX_DIR/error.log" >&2
+	return 1
 }
 
-# python3 -m http.server on a free port, serving nginx's files.
+# python3 -m http.server on a port it picks and prints, serving nginx's
+# files.
 start_python_http() {
-	PY_HTTP_PORT="$(free_port)"
-	"$PYTHON" -m http.server --bind 127.0.0.1 --directory "$NGINX_DIR/html" \
-		"$PY_HTTP_PORT" >/dev/null 2>&1 &
+	local out="$BATS_TEST_TMPDIR/python_http.out"
+
+	: >"$out"
+	"$PYTHON" -u -m http.server --bind 127.0.0.1 --directory "$NGINX_DIR/html" \
+		0 >"$out" 2>&1 &
 	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
-	wait_until 10 listening "$PY_HTTP_PORT"
+	wait_until 10 grep -q '^Serving HTTP on 127.0.0.1 port [0-9]' "$out"
+	PY_HTTP_PORT="$(sed -n 's/^Serving HTTP on 127.0.0.1 port \([0-9]*\) .*/\1/p' "$out")"
 }
 
 # tests/e2e/threaded_server.py: prints its port once it accepts.
