@@ -229,10 +229,12 @@ futex_waiters() {
 	test "${count:-0}" "$2" "$3"
 }
 
-# Waits for the deadlock report naming $1; at most 5 s after the threads
-# blocked (loose on purpose: the benchmark measures latency precisely).
+# Waits for the deadlock report naming $1.  The deadline only ends the
+# wait for an agent that never reports: how soon it reports is for the
+# benchmark to measure, and a machine busy with other tests can take
+# seconds.
 await_deadlock() {
-	wait_until 5 agent_said ".type == \"deadlock\" and (.pids | index($1))" || {
+	wait_until 30 agent_said ".type == \"deadlock\" and (.pids | index($1))" || {
 		cat "$AGENT_ERR" >&2
 		return 1
 	}
