@@ -82,13 +82,18 @@ tids_of() {
 }
 
 # An agent on a free port, with a deadlock (ABBA) and a process whose lock
-# waits keep ending (CONTENTION).
+# waits keep ending (CONTENTION), and nothing else: other runs of these
+# tests on this machine have deadlocks of their own.  The deadlock is
+# abba's, under a name of this test's own (ABBA_NAME) that the agent
+# follows from its start.
 start_deadlock_and_contention() {
-	start_agent --listen 127.0.0.1:0 --bpf-stats
-	start_workload abba
-	ABBA=$WORKLOAD_PID
+	ABBA_NAME="abba-$$"
+	cp "$WORKLOADS/abba" "$BATS_TEST_TMPDIR/$ABBA_NAME"
 	start_workload contention 8 2 60
 	CONTENTION=$WORKLOAD_PID
+	start_agent --listen 127.0.0.1:0 --bpf-stats --pid "$CONTENTION" --comm "$ABBA_NAME"
+	WORKLOADS="$BATS_TEST_TMPDIR" start_workload "$ABBA_NAME"
+	ABBA=$WORKLOAD_PID
 	await_deadlock "$ABBA"
 }
 
@@ -140,7 +145,7 @@ start_deadlock_and_contention() {
 	jq -e 'any(.[]; .name == "knotscope_agent_bpf_run_time_seconds" and
 		any(.samples[]; .labels.knotscope_bpf_program == "ks_sys_enter" and .value > 0))' \
 		"$BATS_TEST_TMPDIR/families.json"
-	grep -q "^knotscope_deadlocks_total{service_name=\"abba\",process_pid=\"$ABBA\"} 1$" \
+	grep -q "^knotscope_deadlocks_total{service_name=\"$ABBA_NAME\",process_pid=\"$ABBA\"} 1$" \
 		"$BATS_TEST_TMPDIR/metrics"
 }
 
