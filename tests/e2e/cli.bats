@@ -5,7 +5,7 @@
 
 load helpers
 
-@test "--help documents every option, and the README documents each of them" {
+@test "--help documents every option, and docs/cli.md documents each of them" {
 	local option options
 
 	run "$KNOTSCOPE" --help
@@ -16,8 +16,8 @@ load helpers
 	grep -qx -- --pid <<<"$options"
 	grep -qx -- --listen <<<"$options"
 	for option in $options; do
-		grep -q -- "$option" "$ROOT/README.md" || {
-			echo "README.md does not document $option" >&2
+		grep -q -- "$option" "$ROOT/docs/cli.md" || {
+			echo "docs/cli.md does not document $option" >&2
 			return 1
 		}
 	done
