@@ -68,7 +68,7 @@ WEB_TEST_PEER := tests/web/node_modules/.package-lock.json
 # A failed generator must not leave an empty skeleton behind.
 .DELETE_ON_ERROR:
 
-.PHONY: all deps deps-test deps-bench deps-image run test layers unit fuzz fuzz-smoke \
+.PHONY: all deps deps-test deps-bench deps-image run test layers docs-check unit fuzz fuzz-smoke \
 	e2e bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
 	vmlinux format clean
 
@@ -89,12 +89,19 @@ run: deps
 	$(BUILD)/knotscope $(ARGS)
 
 test: deps-test
-	@$(MAKE) --no-print-directory layers unit fuzz-smoke e2e
+	@$(MAKE) --no-print-directory layers docs-check unit fuzz-smoke e2e
 
 # Each agent/ folder includes only what its README allows, and no modules
 # include each other: tests/tools/check_layers.py, and its own tests.
 layers:
 	bats tests/tools/check_layers.bats
+
+# README.md, docs/ and the folder READMEs: every relative link, anchor and
+# quoted repository path resolves, and the architecture page's folder table
+# and the metric reference follow the code: tests/tools/check_docs.py, and
+# its own tests.
+docs-check:
+	bats tests/tools/check_docs.bats
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads otlp-test
