@@ -9,6 +9,11 @@ BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
 PROTOC_C ?= protoc-c
 NPM ?= npm
+HELP2MAN ?= help2man
+# make install: the agent and its manual page under DESTDIR/PREFIX.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd
@@ -70,9 +75,11 @@ WEB_TEST_PEER := tests/web/node_modules/.package-lock.json
 
 .PHONY: all deps deps-test deps-bench deps-image run test layers docs-check unit fuzz fuzz-smoke \
 	e2e bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
-	vmlinux format clean
+	install uninstall vmlinux format clean
 
-all: $(BUILD)/knotscope
+MAN_PAGE := $(BUILD)/knotscope.8
+
+all: $(BUILD)/knotscope $(MAN_PAGE)
 
 deps:
 	@scripts/deps.sh build
@@ -124,7 +131,7 @@ fuzz: $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
 
-e2e: $(BUILD)/knotscope workloads otlp-test helm-tools web-test
+e2e: $(BUILD)/knotscope $(MAN_PAGE) workloads otlp-test helm-tools web-test
 	bats --timing tests/e2e
 
 # The chart alone: tests/e2e/helm.bats, offline, no cluster.
@@ -199,6 +206,19 @@ $(WEB_ASSETS_O): $(WEB_ASSETS_C) agent/serve/web_assets.h
 
 $(BUILD)/knotscope: $(BUILD)/agent/run/main.o $(AGENT_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(AGENT_LDLIBS)
+
+# The manual page, made from what --help and --version print, so the two
+# cannot disagree; docs/knotscope.h2m adds what --help leaves out.
+$(MAN_PAGE): $(BUILD)/knotscope docs/knotscope.h2m
+	$(HELP2MAN) --no-info --section=8 --include=docs/knotscope.h2m \
+		--output=$@ $(BUILD)/knotscope
+
+install: all
+	install -D -m 0755 $(BUILD)/knotscope $(DESTDIR)$(SBINDIR)/knotscope
+	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/knotscope.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/knotscope $(DESTDIR)$(MANDIR)/man8/knotscope.8
 
 # Tests find their fixture files under KS_UNIT_FIXTURES wherever they run.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(AGENT_LIB) tests/unit/*.h $(PROTO_GEN_H)

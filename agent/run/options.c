@@ -9,6 +9,7 @@
 #include "base/version.h"
 #include "capture/bpf_pins.h"
 #include "capture/trace_ctx_map.h"
+#include "otlp/otlp_config.h"
 #include "run/options.h"
 #include "serve/listen_addr.h"
 
@@ -36,7 +37,7 @@ enum {
 	OPT_BPFFS,
 };
 
-static const struct option long_options[] = {
+const struct option ks_long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
 	{ "json", required_argument, NULL, 'j' },
@@ -69,6 +70,12 @@ static const struct option long_options[] = {
 	{ 0 },
 };
 
+/*
+ * The one description of the options: --help prints it, and the manual page
+ * is made from that output at build time (help2man), so the two cannot
+ * disagree.  Headings are one line ending in ':', options start with '-':
+ * that is what help2man turns into sections and option entries.
+ */
 void ks_options_usage(FILE *out)
 {
 	fprintf(out,
@@ -87,19 +94,26 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Output (human-readable reports always go to stderr):\n"
 		"  -j, --json PATH|-      also write one JSON object per line to PATH,\n"
-		"                         or to stdout for '-': ready, deadlock, summary\n"
+		"                         or to stdout for '-': ready, deadlock,\n"
+		"                         lock_order_inversion, process, summary\n"
 		"\n"
 		"Detection:\n"
 		"      --confirm-ms MS    report a cycle once it has stood unchanged for\n"
 		"                         MS milliseconds (default %u, 1..60000)\n"
+		"      --precise PID|COMM  precise mode for this process (a number) or\n"
+		"                         these processes (a command name), repeatable:\n"
+		"                         uprobes on their every pthread mutex call find\n"
+		"                         lock-order inversions, potential deadlocks,\n"
+		"                         and cost each call a trap into the kernel\n"
 		"\n"
-		"OpenTelemetry export (OTLP/HTTP protobuf; off unless an endpoint is\n"
-		"given here or in OTEL_EXPORTER_OTLP_*ENDPOINT; options win over the\n"
-		"OTEL_* environment variables, see the README):\n"
-		"      --otlp-endpoint URL  base URL, /v1/traces|metrics|logs appended\n"
+		"OpenTelemetry export (OTLP/HTTP with protobuf):\n"
+		"      --otlp-endpoint URL  base URL, /v1/traces|metrics|logs appended;\n"
+		"                         export is off unless an endpoint is given here\n"
+		"                         or in OTEL_EXPORTER_OTLP_*ENDPOINT, and these\n"
+		"                         options win over the OTEL_* variables\n"
 		"      --otlp-header NAME=VALUE  an HTTP header (repeatable)\n"
-		"      --otlp-compression gzip|none\n"
-		"      --otlp-timeout-ms MS  timeout of one request\n"
+		"      --otlp-compression gzip|none  compress requests (default none)\n"
+		"      --otlp-timeout-ms MS  timeout of one request (default %u)\n"
 		"      --min-wait DURATION  lock waits and blocking pipe, unix socket and\n"
 		"                         eventfd reads this long or longer become\n"
 		"                         spans, e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
@@ -107,11 +121,6 @@ void ks_options_usage(FILE *out)
 		"                         thread is off CPU this long or longer, linked\n"
 		"                         to the thread that woke it (default: off; it\n"
 		"                         traces every context switch)\n"
-		"\n"
-		"Precise mode (uprobes on every pthread mutex call of these processes\n"
-		"only: finds lock-order inversions, potential deadlocks, and costs\n"
-		"them about a microsecond per call):\n"
-		"      --precise PID|COMM  a process id, or a command name (repeatable)\n"
 		"\n"
 		"Dashboard, metrics and probes (HTTP):\n"
 		"      --listen ADDR:PORT|off  serve the live dashboard, its JSON API,\n"
@@ -122,19 +131,19 @@ void ks_options_usage(FILE *out)
 		"                         with the token on PATH's first line, on all\n"
 		"                         but /healthz and /readyz\n"
 		"      --bpf-stats        turn on the kernel's BPF run-time statistics\n"
-		"                         to show what each BPF program costs (they\n"
-		"                         slow every BPF program on the machine while\n"
-		"                         on: see the README)\n"
+		"                         to show what each BPF program costs (while on,\n"
+		"                         they slow every BPF program on the machine)\n"
 		"\n"
 		"Inspection with bpftool:\n"
 		"      --pin              pin maps and programs by name under\n"
 		"                         %s/, removed at exit\n"
 		"      --keep-pins        with --pin: leave them there at exit\n"
 		"\n"
-		"HTTP spans and metrics from socket syscalls (plaintext HTTP/1.x; no\n"
-		"header value but traceparent and tracestate, and no body, is kept):\n"
+		"HTTP spans and metrics (plaintext HTTP/1.x, from socket syscalls):\n"
 		"      --http             trace the HTTP requests the watched processes\n"
-		"                         serve (SERVER spans) and make (CLIENT spans)\n"
+		"                         serve (SERVER spans) and make (CLIENT spans);\n"
+		"                         no header value but traceparent and\n"
+		"                         tracestate, and no body, is kept\n"
 		"      --http-capture-bytes N  bytes copied from the start of each read\n"
 		"                         and write (default %u, %u..%u)\n"
 		"      --http-query       keep query strings in url.query and url.full\n"
@@ -148,7 +157,7 @@ void ks_options_usage(FILE *out)
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
 		"      --ringbuf-mb MB    kernel-to-agent ring buffer size, a power of\n"
-		"                         two (default %u)\n"
+		"                         two from 1 to 1024 (default %u)\n"
 		"      --preflight enforce|warn  what a failed start-up check of the\n"
 		"                         kernel and privileges does: stop with the\n"
 		"                         reason (default), or warn and start anyway\n"
@@ -160,9 +169,10 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
 		"error.\n",
-		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_LISTEN, KS_PIN_DIR,
-		KS_SOCK_CAPTURE_DEFAULT, KS_MIN_CAPTURE_BYTES,
-		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS, KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_CONFIRM_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
+		KS_DEFAULT_LISTEN, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
+		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
+		KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -319,7 +329,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:c:j:d:vhV", long_options,
+	while ((c = getopt_long(argc, argv, ":p:c:j:d:vhV", ks_long_options,
 				NULL)) != -1) {
 		switch (c) {
 		case 'p':

@@ -3,6 +3,7 @@
 #ifndef KS_OPTIONS_H
 #define KS_OPTIONS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +67,9 @@ enum ks_parse_result {
 
 enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				      char **argv, FILE *out, FILE *err);
+/* --help; the manual page is made from it. */
 void ks_options_usage(FILE *out);
+/* What getopt_long() accepts; --help lists each of them, and only them. */
+extern const struct option ks_long_options[];
 
 #endif /* KS_OPTIONS_H */

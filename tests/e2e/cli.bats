@@ -5,18 +5,20 @@
 
 load helpers
 
-@test "--help documents every option, and docs/cli.md documents each of them" {
-	local option options
+# The options --help lists: lines that start with "-x, --name" or "--name".
+help_options() {
+	"$KNOTSCOPE" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'
+}
+
+@test "--help lists the options, and docs/cli.md documents each of them" {
+	local option
 
 	run "$KNOTSCOPE" --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == Usage:* ]]
-	options="$(grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' <<<"$output" | grep -oE -- '--[a-z-]+')"
-	# The options were found where --help lists them.
-	grep -qx -- --pid <<<"$options"
-	grep -qx -- --listen <<<"$options"
-	for option in $options; do
-		grep -q -- "$option" "$ROOT/docs/cli.md" || {
+	[ "$(help_options | wc -l)" -gt 20 ]
+	for option in $(help_options); do
+		grep -q -- "\`$option" "$ROOT/docs/cli.md" || {
 			echo "docs/cli.md does not document $option" >&2
 			return 1
 		}
@@ -24,6 +26,35 @@ load helpers
 	run "$KNOTSCOPE" --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "knotscope "* ]]
+}
+
+@test "man ./build/knotscope.8 shows every option --help lists, and the same version" {
+	local page="$BATS_TEST_TMPDIR/knotscope.8.txt" option
+
+	LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$ROOT/build/knotscope.8" >"$page"
+	grep -q '^NAME' "$page"
+	grep -q '^ENVIRONMENT' "$page"
+	for option in $(help_options); do
+		grep -qE -- "^ +(-[a-zA-Z], )?$option( |\$)" "$page" || {
+			echo "the manual page does not show $option" >&2
+			return 1
+		}
+	done
+	grep -qF "$("$KNOTSCOPE" --version)" "$page"
+}
+
+@test "make install puts the agent and its manual page under DESTDIR and PREFIX" {
+	local dest="$BATS_TEST_TMPDIR/root"
+
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/ks >/dev/null
+	[ -x "$dest/opt/ks/sbin/knotscope" ]
+	cmp "$ROOT/build/knotscope.8" "$dest/opt/ks/share/man/man8/knotscope.8"
+	run "$dest/opt/ks/sbin/knotscope" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "knotscope "* ]]
+	make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/opt/ks
+	[ ! -e "$dest/opt/ks/sbin/knotscope" ]
+	[ ! -e "$dest/opt/ks/share/man/man8/knotscope.8" ]
 }
 
 @test "bad values are usage errors that name the option" {

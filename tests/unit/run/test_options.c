@@ -107,6 +107,63 @@ static void test_help_and_version_exit(void **state)
 	assert_int_equal(parse("-V", NULL), KS_PARSE_EXIT_OK);
 }
 
+static const char *next_line(const char *line)
+{
+	const char *end = strchr(line, '\n');
+
+	return end && end[1] ? end + 1 : NULL;
+}
+
+/* The options --help lists, from lines that start with "-x, --name" or "--name". */
+static unsigned int listed_options(const char *help, char names[][32],
+				   char shorts[], unsigned int max)
+{
+	unsigned int nr = 0;
+
+	for (const char *line = help; line; line = next_line(line)) {
+		const char *p = line + strspn(line, " ");
+		size_t len;
+		char short_name = 0;
+
+		if (p[0] == '-' && p[1] != '-' && p[1] && p[2] == ',') {
+			short_name = p[1];
+			p += 3 + strspn(p + 3, " ");
+		}
+		if (p[0] != '-' || p[1] != '-')
+			continue;
+		len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+		assert_true(nr < max && len > 0 && len < 32);
+		memcpy(names[nr], p + 2, len);
+		names[nr][len] = '\0';
+		shorts[nr++] = short_name;
+	}
+	return nr;
+}
+
+static void test_help_lists_every_option_and_only_those(void **state)
+{
+	static char help[16384], names[64][32];
+	char shorts[64];
+	FILE *out = fmemopen(help, sizeof(help) - 1, "w");
+	unsigned int nr, nr_table = 0;
+
+	ks_options_usage(out);
+	fclose(out);
+	nr = listed_options(help, names, shorts, 64);
+	for (const struct option *o = ks_long_options; o->name; o++) {
+		unsigned int i = 0;
+
+		while (i < nr && strcmp(names[i], o->name))
+			i++;
+		if (i == nr)
+			fail_msg("--help does not list --%s", o->name);
+		/* A short form is shown as "-x, --name", and only then. */
+		assert_int_equal(shorts[i], o->val < 0x100 ? o->val : 0);
+		nr_table++;
+	}
+	assert_int_equal(nr, nr_table);
+}
+
 static void test_fifteen_characters_is_the_longest_comm(void **state)
 {
 	assert_int_equal(parse("--comm", "abcdefghijklmno", NULL),
@@ -158,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_preflight_modes),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help_and_version_exit),
+		cmocka_unit_test(test_help_lists_every_option_and_only_those),
 		cmocka_unit_test(test_fifteen_characters_is_the_longest_comm),
 		cmocka_unit_test(test_the_http_server_and_pins),
 	};
