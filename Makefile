@@ -106,9 +106,10 @@ layers:
 # README.md, docs/ and the folder READMEs: every relative link, anchor and
 # quoted repository path resolves, and the architecture page's folder table
 # and the metric reference follow the code: tests/tools/check_docs.py, and
-# its own tests.
+# its own tests; and the --json records' schema and its validator, which
+# the end-to-end tests run over every record their agents write.
 docs-check:
-	bats tests/tools/check_docs.bats
+	bats tests/tools/check_docs.bats tests/tools/validate_records.bats
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads otlp-test

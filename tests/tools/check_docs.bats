@@ -111,3 +111,13 @@ setup() {
 	[[ "$output" == *"the metric reference leaves out knotscope.two"* ]]
 	[[ "$output" != *"knotscope.one"* ]]
 }
+
+@test "a field of the records' schema that their page leaves out fails" {
+	page docs/json-records.schema.json \
+		'{"properties": {"type": {}}, "$defs": {"ready": {"properties": {"agent_pid": {}}}}}'
+	page docs/json-records.md '# JSON records' '' '| `type` | string |'
+	run python3 "$CHECK" "$TREE"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the schema has a field agent_pid this page does not describe"* ]]
+	[[ "$output" != *"field type "* ]]
+}

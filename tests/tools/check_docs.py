@@ -20,13 +20,16 @@ fails, naming file and line, when:
     README, or says it may include other folders than the README's
     "May include:" line ("every other folder" for all the others);
   - a metric that agent/report/metric_samples.c declares (.name = "...")
-    is not quoted in the metric reference, docs/dashboard-and-metrics.md.
+    is not quoted in the metric reference, docs/dashboard-and-metrics.md;
+  - a field of docs/json-records.schema.json is not quoted in
+    docs/json-records.md, the page that says what it means.
 Links with a scheme (https:, mailto:) are not followed: no network here.
 Code blocks are skipped, and so are code spans for links.
 
 usage: check_docs.py [ROOT]
 """
 import glob
+import json
 import os
 import re
 import sys
@@ -169,6 +172,16 @@ def check_folder_table(root, errors):
 METRIC_NAME = re.compile(r'\.name\s*=\s*"([^"]+)"')
 
 
+def not_quoted(page, names):
+    """The names that page does not quote as code: `name`."""
+    try:
+        with open(page, encoding='utf-8') as f:
+            text = f.read()
+    except OSError:
+        text = ''
+    return [name for name in names if f'`{name}`' not in text]
+
+
 def check_metric_reference(root, errors):
     source = os.path.join(root, 'agent', 'report', 'metric_samples.c')
     page = os.path.join(root, 'docs', 'dashboard-and-metrics.md')
@@ -176,15 +189,33 @@ def check_metric_reference(root, errors):
         return
     with open(source, encoding='utf-8') as f:
         names = METRIC_NAME.findall(f.read())
-    try:
-        with open(page, encoding='utf-8') as f:
-            text = f.read()
-    except OSError:
-        text = ''
-    for name in names:
-        if f'`{name}`' not in text:
-            errors.append(f'{page}: the metric reference leaves out {name} '
-                          '(agent/report/metric_samples.c)')
+    for name in not_quoted(page, names):
+        errors.append(f'{page}: the metric reference leaves out {name} '
+                      '(agent/report/metric_samples.c)')
+
+
+def schema_fields(node, found):
+    """Every property name a JSON Schema defines, at any depth."""
+    if isinstance(node, dict):
+        found.update(node.get('properties', {}))
+        for value in node.values():
+            schema_fields(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            schema_fields(value, found)
+    return found
+
+
+def check_record_reference(root, errors):
+    schema = os.path.join(root, 'docs', 'json-records.schema.json')
+    page = os.path.join(root, 'docs', 'json-records.md')
+    if not os.path.exists(schema):
+        return
+    with open(schema, encoding='utf-8') as f:
+        fields = sorted(schema_fields(json.load(f), set()))
+    for field in not_quoted(page, fields):
+        errors.append(f'{page}: the schema has a field {field} this page '
+                      'does not describe')
 
 
 def check_page(root, page, cache, errors):
@@ -211,6 +242,7 @@ def main():
         check_page(root, page, cache, errors)
     check_folder_table(root, errors)
     check_metric_reference(root, errors)
+    check_record_reference(root, errors)
     for error in errors:
         print(error.replace(root + os.sep, ''), file=sys.stderr)
     if errors:
