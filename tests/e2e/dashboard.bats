@@ -126,6 +126,31 @@ start_deadlock_and_contention() {
 	[ -s "$SCREENSHOTS/dashboard.png" ]
 }
 
+# futex_blocked PID N: N threads of PID are in futex(), the syscall
+# number /proc shows first.
+futex_blocked() {
+	[ "$(cat /proc/"$1"/task/*/syscall 2>/dev/null | grep -c '^202 ')" -eq "$2" ]
+}
+
+@test "a deadlock older than the agent shows its threads' own frames" {
+	local graph="$BATS_TEST_TMPDIR/graph.json"
+
+	ABBA_NAME="abba-$$"
+	cp "$WORKLOADS/abba" "$BATS_TEST_TMPDIR/$ABBA_NAME"
+	WORKLOADS="$BATS_TEST_TMPDIR" start_workload "$ABBA_NAME"
+	ABBA=$WORKLOAD_PID
+	wait_until 10 futex_blocked "$ABBA" 2
+	start_agent --listen 127.0.0.1:0 --pid "$ABBA"
+	await_deadlock "$ABBA"
+	# The graph unwinds at most a few stacks per rendering: ask until
+	# both waiters have theirs.
+	wait_until 10 eval "curl -sf --max-time 5 http://$(http_address)/api/graph >'$graph' &&
+		jq -e '[.threads[] | select(.waiting and .stack)] | length == 2' '$graph' >/dev/null"
+	# Seeded from /proc, not seen to begin: still the program's own frames.
+	jq -e '[.threads[] | select(.waiting)] |
+		all(.[]; [.stack[].function] | index("take"))' "$graph"
+}
+
 @test "/metrics is valid Prometheus text with the API's numbers" {
 	local base
 
