@@ -23,7 +23,8 @@ AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
 	-I$(BUILD) -I$(BUILD)/proto \
 	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+# libresolv: b64_pton, for gRPC binary trailers.
+AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lresolv
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -I$(dir $(VMLINUX_H))
 
@@ -45,7 +46,7 @@ WEB_ASSETS_O := $(BUILD)/web_assets.o
 
 # OTLP messages: C generated from proto/ at build time, never committed.
 PROTO_SRCS := $(wildcard proto/opentelemetry/proto/*/v1/*.proto \
-	proto/opentelemetry/proto/collector/*/v1/*.proto)
+	proto/opentelemetry/proto/collector/*/v1/*.proto proto/knotscope/*.proto)
 PROTO_GEN_C := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRCS))
 PROTO_GEN_H := $(PROTO_GEN_C:.c=.h)
 PROTO_OBJS := $(PROTO_GEN_C:.c=.o)
@@ -276,6 +277,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iagent -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
+	agent/base/sampler.c \
 	agent/base/trace_ids.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*/*.h \

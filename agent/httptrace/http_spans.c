@@ -219,6 +219,25 @@ static void ks_inherit_trace(struct ks_http_exchange *child,
 	       sizeof(child->span.tracestate));
 }
 
+/* The sampler's decision, now that the span's parent is final. */
+static void ks_sample(const struct ks_http_spans *spans,
+		      struct ks_http_exchange *ex)
+{
+	static const struct ks_sampler parent_based = { 0 };
+	const struct ks_sampler *sampler =
+		spans->config.sampler ?: &parent_based;
+	struct ks_http_span *span = &ex->span;
+	enum ks_sampler_parent parent = KS_PARENT_NONE;
+
+	if (span->parent != KS_HTTP_PARENT_NONE)
+		parent = span->trace_flags & KS_TRACE_FLAG_SAMPLED ?
+				 KS_PARENT_SAMPLED :
+				 KS_PARENT_NOT_SAMPLED;
+	span->trace_flags &= (uint8_t)~KS_TRACE_FLAG_SAMPLED;
+	if (ks_sampler_sample(sampler, span->trace_id, parent))
+		span->trace_flags |= KS_TRACE_FLAG_SAMPLED;
+}
+
 /*
  * ex's trace can no longer change: so are its dependents', and whatever
  * of them ended is handed over.  A work list, not recursion: chains of
@@ -234,6 +253,7 @@ static void ks_finalize(struct ks_http_spans *spans,
 		ex = work;
 		work = ex->next_final;
 		ks_stop_waiting(spans, ex);
+		ks_sample(spans, ex);
 		ex->final = true;
 		ex->parent = NULL;
 		ks_correct_published(spans, ex);

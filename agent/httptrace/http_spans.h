@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/sampler.h"
 #include "httptrace/http_parser.h"
 #include "httptrace/http_route.h"
 #include "httptrace/http_span.h"
@@ -58,6 +59,12 @@ struct ks_http_hooks {
 };
 
 struct ks_http_spans_config {
+	/*
+	 * Decides each span once its trace is final: roots by their trace
+	 * id, children by their parent (local or from a traceparent) as the
+	 * sampler says.  NULL: the default, parentbased_always_on.
+	 */
+	const struct ks_sampler *sampler;
 	bool keep_query; /* keep the query in target (it may hold secrets) */
 	const struct ks_http_routes *routes; /* may be NULL */
 	uint64_t join_wait_ns;
@@ -71,7 +78,7 @@ struct ks_http_stats {
 	uint64_t connections_refused; /* the table was full */
 	uint64_t not_http; /* connections given up as another protocol */
 	uint64_t spans; /* handed to span_ready */
-	uint64_t unsampled; /* not handed: the parent said not sampled */
+	uint64_t unsampled; /* not handed: the sampler said not sampled */
 	uint64_t failed; /* ended without a response */
 	uint64_t joined; /* server spans parented by a peer client span */
 	uint64_t join_expired; /* ... whose client request never came */

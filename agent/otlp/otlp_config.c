@@ -8,9 +8,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/percent.h"
 #include "otlp/otlp_config.h"
 
 #define KS_ENV_NAME_SIZE 64
+/* A variable's name, or where a preset came from, for messages. */
+#define KS_LABEL_SIZE 320
 #define KS_MAX_MS (24u * 3600 * 1000)
 #define KS_MAX_QUEUE_SIZE (1u << 20)
 
@@ -31,6 +34,32 @@ const char *ks_otlp_signal_name(enum ks_otlp_signal signal)
 	return signal_names[signal];
 }
 
+const char *ks_otlp_grpc_method(enum ks_otlp_signal signal)
+{
+	static const char *const methods[KS_OTLP_NR_SIGNALS] = {
+		[KS_OTLP_TRACES] = "/opentelemetry.proto.collector.trace.v1."
+				   "TraceService/Export",
+		[KS_OTLP_METRICS] = "/opentelemetry.proto.collector.metrics.v1."
+				    "MetricsService/Export",
+		[KS_OTLP_LOGS] = "/opentelemetry.proto.collector.logs.v1."
+				 "LogsService/Export",
+	};
+
+	return methods[signal];
+}
+
+const char *ks_otlp_protocol_name(enum ks_otlp_protocol protocol)
+{
+	return protocol == KS_OTLP_GRPC ? "grpc" : "http/protobuf";
+}
+
+/* Where values come from while the configuration is read. */
+struct ks_lookup {
+	ks_getenv_fn env;
+	const struct ks_otlp_presets *presets;
+	struct ks_otlp_config *cfg; /* for its warnings */
+};
+
 static int ks_bad_value(char *err, size_t err_size, const char *name,
 			const char *value, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -49,33 +78,78 @@ static int ks_bad_value(char *err, size_t err_size, const char *name,
 	return -EINVAL;
 }
 
+static void ks_warning(struct ks_otlp_config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A value the specification says to ignore, with a warning: once, though
+ * each signal reads the generic variables.
+ */
+static void ks_warning(struct ks_otlp_config *cfg, const char *fmt, ...)
+{
+	char text[KS_OTLP_ERR_SIZE];
+	unsigned int kept = cfg->nr_warnings < KS_OTLP_MAX_WARNINGS ?
+				    cfg->nr_warnings :
+				    KS_OTLP_MAX_WARNINGS;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (unsigned int i = 0; i < kept; i++)
+		if (!strcmp(cfg->warnings[i], text))
+			return;
+	if (cfg->nr_warnings++ < KS_OTLP_MAX_WARNINGS)
+		memcpy(cfg->warnings[kept], text, sizeof(text));
+}
+
 static int ks_no_memory(char *err, size_t err_size)
 {
 	snprintf(err, err_size, "out of memory reading the OTLP settings");
 	return -ENOMEM;
 }
 
-/* Unset and empty are the same: an empty value asks for the default. */
-static const char *ks_env(ks_getenv_fn env, const char *name)
+/*
+ * The value of variable name, from the environment, else from the
+ * presets; label names it in messages.  Unset and empty are the same: an
+ * empty value asks for the default.
+ */
+static const char *ks_get(const struct ks_lookup *lookup, const char *name,
+			  char label[KS_LABEL_SIZE])
 {
-	const char *value = env(name);
+	const struct ks_otlp_presets *presets = lookup->presets;
+	const char *value = lookup->env(name);
 
-	return value && *value ? value : NULL;
+	snprintf(label, KS_LABEL_SIZE, "%s", name);
+	if (value && *value)
+		return value;
+	for (size_t i = 0; presets && i < presets->nr; i++) {
+		const struct ks_otlp_preset *preset = &presets->items[i];
+
+		if (strcmp(preset->name, name) || !*preset->value)
+			continue;
+		snprintf(label, KS_LABEL_SIZE, "%s",
+			 preset->origin ? preset->origin : name);
+		return preset->value;
+	}
+	return NULL;
 }
 
 /* The signal's own OTEL_EXPORTER_OTLP_<SIGNAL>_<what>, else the generic. */
-static const char *ks_exporter_env(ks_getenv_fn env, enum ks_otlp_signal signal,
-				   const char *what, char *name)
+static const char *ks_exporter_env(const struct ks_lookup *lookup,
+				   enum ks_otlp_signal signal, const char *what,
+				   char label[KS_LABEL_SIZE])
 {
+	char name[KS_ENV_NAME_SIZE];
 	const char *value;
 
-	snprintf(name, KS_ENV_NAME_SIZE, "OTEL_EXPORTER_OTLP_%s_%s",
+	snprintf(name, sizeof(name), "OTEL_EXPORTER_OTLP_%s_%s",
 		 signal_env_parts[signal], what);
-	value = ks_env(env, name);
+	value = ks_get(lookup, name, label);
 	if (value)
 		return value;
-	snprintf(name, KS_ENV_NAME_SIZE, "OTEL_EXPORTER_OTLP_%s", what);
-	return ks_env(env, name);
+	snprintf(name, sizeof(name), "OTEL_EXPORTER_OTLP_%s", what);
+	return ks_get(lookup, name, label);
 }
 
 /* Digits only: strtoul alone would take "-1", " 5" and "0x10". */
@@ -90,59 +164,60 @@ static int ks_parse_number(const char *text, unsigned long *out)
 	return errno || *end ? -1 : 0;
 }
 
-static int ks_parse_ms(const char *name, const char *text, unsigned long min,
-		       unsigned int *out, char *err, size_t err_size)
+/* Why text is not a number of milliseconds from min on, or NULL. */
+static const char *ks_ms_problem(const char *text, unsigned long min,
+				 unsigned int *out)
 {
 	unsigned long value;
 
 	if (ks_parse_number(text, &value))
-		return ks_bad_value(err, err_size, name, text,
-				    "not a number of milliseconds");
+		return "not a number of milliseconds";
 	if (value < min || value > KS_MAX_MS)
-		return ks_bad_value(err, err_size, name, text,
-				    "not from %lu to %u milliseconds", min,
-				    KS_MAX_MS);
+		return min ? "not from 1 to 86400000 milliseconds" :
+			     "more than 86400000 milliseconds";
 	*out = (unsigned int)value;
-	return 0;
+	return NULL;
 }
 
-static int ks_hex_digit(char c)
+static int ks_parse_ms(const char *name, const char *text, unsigned long min,
+		       unsigned int *out, char *err, size_t err_size)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	const char *problem = ks_ms_problem(text, min, out);
+
+	return problem ?
+		       ks_bad_value(err, err_size, name, text, "%s", problem) :
+		       0;
 }
 
-/* %XX escapes decoded; -EINVAL for a broken escape. */
-static int ks_percent_decode(const char *text, size_t len, char **out)
+/*
+ * A number of milliseconds from a variable: one that does not parse, or
+ * is out of range, is ignored with a warning (the spec's rule for
+ * numbers), leaving *out as it was.
+ */
+static void ks_ms_setting(const struct ks_lookup *lookup, const char *label,
+			  const char *value, unsigned long min,
+			  unsigned int *out)
 {
-	char *decoded = malloc(len + 1);
-	size_t n = 0;
+	const char *problem = value ? ks_ms_problem(value, min, out) : NULL;
 
-	if (!decoded)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		int high, low;
+	if (problem)
+		ks_warning(lookup->cfg, "%s='%s': %s; the default applies",
+			   label, value, problem);
+}
 
-		if (text[i] != '%') {
-			decoded[n++] = text[i];
-			continue;
-		}
-		high = i + 2 < len ? ks_hex_digit(text[i + 1]) : -1;
-		low = high < 0 ? -1 : ks_hex_digit(text[i + 2]);
-		if (low < 0) {
-			free(decoded);
-			return -EINVAL;
-		}
-		decoded[n++] = (char)(high << 4 | low);
-		i += 2;
-	}
-	decoded[n] = '\0';
-	*out = decoded;
-	return 0;
+/* The spec's booleans: only "true" (any case) is true. */
+static bool ks_bool_setting(const struct ks_lookup *lookup, const char *name)
+{
+	char label[KS_LABEL_SIZE];
+	const char *value = ks_get(lookup, name, label);
+
+	if (!value || !strcasecmp(value, "false"))
+		return false;
+	if (!strcasecmp(value, "true"))
+		return true;
+	ks_warning(lookup->cfg, "%s='%s': not 'true' or 'false'; false applies",
+		   label, value);
+	return false;
 }
 
 static void ks_trim(const char **start, const char **end)
@@ -248,6 +323,11 @@ int ks_otlp_pairs_parse(const char *name, const char *text,
 	return 0;
 }
 
+static bool ks_has_scheme(const char *url)
+{
+	return strstr(url, "://") != NULL;
+}
+
 static bool ks_is_http_url(const char *url)
 {
 	static const char *const schemes[] = { "http://", "https://" };
@@ -276,45 +356,76 @@ static char *ks_signal_url(const char *base, enum ks_otlp_signal signal)
 	return url;
 }
 
-static int ks_set_url(struct ks_otlp_target *target, const char *name,
-		      const char *base, enum ks_otlp_signal signal,
-		      bool append_path, char *err, size_t err_size)
+/*
+ * gRPC calls a method, whatever path the endpoint has: scheme and
+ * authority, then the signal's Export method.  An endpoint without a
+ * scheme is secure unless OTEL_EXPORTER_OTLP_INSECURE says otherwise.
+ */
+static char *ks_grpc_url(const char *endpoint, enum ks_otlp_signal signal,
+			 bool insecure)
 {
+	const char *authority = endpoint, *scheme = insecure ? "http" : "https";
+	const char *separator = strstr(endpoint, "://");
+	size_t scheme_len = strlen(scheme), authority_len;
 	char *url;
 
-	if (!ks_is_http_url(base))
-		return ks_bad_value(err, err_size, name, base,
+	if (separator) {
+		scheme = endpoint;
+		scheme_len = (size_t)(separator - endpoint);
+		authority = separator + 3;
+	}
+	authority_len = strcspn(authority, "/?#");
+	if (asprintf(&url, "%.*s://%.*s%s", (int)scheme_len, scheme,
+		     (int)authority_len, authority,
+		     ks_otlp_grpc_method(signal)) < 0)
+		return NULL;
+	return url;
+}
+
+/* Records an endpoint as configured; checked now, made a URL at the end. */
+static int ks_set_endpoint(struct ks_otlp_target *target, const char *name,
+			   const char *value, bool complete, char *err,
+			   size_t err_size)
+{
+	char *copy;
+
+	/* gRPC endpoints may come without a scheme; see ks_grpc_url(). */
+	if (ks_has_scheme(value) ? !ks_is_http_url(value) :
+				   target->protocol != KS_OTLP_GRPC)
+		return ks_bad_value(err, err_size, name, value,
 				    "not an http:// or https:// URL");
-	url = append_path ? ks_signal_url(base, signal) : strdup(base);
-	if (!url)
+	copy = strdup(value);
+	if (!copy)
 		return ks_no_memory(err, err_size);
-	free(target->url);
-	target->url = url;
+	free(target->endpoint);
+	target->endpoint = copy;
+	target->endpoint_complete = complete;
 	return 0;
 }
 
 static int ks_endpoint_from_env(struct ks_otlp_config *cfg,
-				enum ks_otlp_signal signal, ks_getenv_fn env,
-				char *err, size_t err_size)
+				enum ks_otlp_signal signal,
+				const struct ks_lookup *lookup, char *err,
+				size_t err_size)
 {
 	struct ks_otlp_target *target = &cfg->target[signal];
-	char name[KS_ENV_NAME_SIZE];
+	char name[KS_ENV_NAME_SIZE], label[KS_LABEL_SIZE];
 	const char *value;
 
 	/* A signal's own endpoint is complete; the generic one is a base. */
 	snprintf(name, sizeof(name), "OTEL_EXPORTER_OTLP_%s_ENDPOINT",
 		 signal_env_parts[signal]);
-	value = ks_env(env, name);
+	value = ks_get(lookup, name, label);
 	if (value) {
 		cfg->endpoint_given[signal] = true;
-		return ks_set_url(target, name, value, signal, false, err,
-				  err_size);
+		return ks_set_endpoint(target, label, value, true, err,
+				       err_size);
 	}
-	snprintf(name, sizeof(name), "OTEL_EXPORTER_OTLP_ENDPOINT");
-	value = ks_env(env, name);
+	value = ks_get(lookup, "OTEL_EXPORTER_OTLP_ENDPOINT", label);
 	cfg->endpoint_given[signal] = value != NULL;
-	return ks_set_url(target, name, value ?: KS_OTLP_DEFAULT_ENDPOINT,
-			  signal, true, err, err_size);
+	if (!value)
+		return 0;
+	return ks_set_endpoint(target, label, value, false, err, err_size);
 }
 
 static int ks_compression_parse(const char *name, const char *value, bool *gzip,
@@ -330,37 +441,52 @@ static int ks_compression_parse(const char *name, const char *value, bool *gzip,
 	return 0;
 }
 
-static int ks_file_from_env(ks_getenv_fn env, enum ks_otlp_signal signal,
-			    const char *what, char **path, char *err,
-			    size_t err_size)
+static int ks_protocol_parse(const char *name, const char *value,
+			     enum ks_otlp_protocol *protocol, char *err,
+			     size_t err_size)
 {
-	char name[KS_ENV_NAME_SIZE];
-	const char *value = ks_exporter_env(env, signal, what, name);
+	if (!strcmp(value, "grpc"))
+		*protocol = KS_OTLP_GRPC;
+	else if (!strcmp(value, "http/protobuf"))
+		*protocol = KS_OTLP_HTTP_PROTOBUF;
+	else
+		return ks_bad_value(err, err_size, name, value,
+				    "not 'grpc' or 'http/protobuf'");
+	return 0;
+}
+
+static int ks_file_from_env(const struct ks_lookup *lookup,
+			    enum ks_otlp_signal signal, const char *what,
+			    char **path, char *err, size_t err_size)
+{
+	char label[KS_LABEL_SIZE];
+	const char *value = ks_exporter_env(lookup, signal, what, label);
 
 	if (!value)
 		return 0;
 	/* Now, with a name to blame, rather than at the first export. */
 	if (access(value, R_OK))
-		return ks_bad_value(err, err_size, name, value,
+		return ks_bad_value(err, err_size, label, value,
 				    "cannot read it: %s", strerror(errno));
 	*path = strdup(value);
 	return *path ? 0 : ks_no_memory(err, err_size);
 }
 
 static int ks_tls_from_env(struct ks_otlp_target *target,
-			   enum ks_otlp_signal signal, ks_getenv_fn env,
-			   char *err, size_t err_size)
+			   enum ks_otlp_signal signal,
+			   const struct ks_lookup *lookup, char *err,
+			   size_t err_size)
 {
 	int ret;
 
-	ret = ks_file_from_env(env, signal, "CERTIFICATE", &target->ca_file,
+	ret = ks_file_from_env(lookup, signal, "CERTIFICATE", &target->ca_file,
 			       err, err_size);
 	if (!ret)
-		ret = ks_file_from_env(env, signal, "CLIENT_CERTIFICATE",
+		ret = ks_file_from_env(lookup, signal, "CLIENT_CERTIFICATE",
 				       &target->client_cert_file, err,
 				       err_size);
 	if (!ret)
-		ret = ks_file_from_env(env, signal, "CLIENT_KEY",
+		ret = ks_file_from_env(lookup, signal, "CLIENT_KEY",
 				       &target->client_key_file, err, err_size);
 	if (!ret && !target->client_cert_file != !target->client_key_file) {
 		snprintf(err, err_size,
@@ -373,65 +499,107 @@ static int ks_tls_from_env(struct ks_otlp_target *target,
 	return ret;
 }
 
+/* Protocol, timeout and compression: choices and numbers, warned about. */
+static void ks_transport_from_env(struct ks_otlp_target *target,
+				  enum ks_otlp_signal signal,
+				  const struct ks_lookup *lookup)
+{
+	char label[KS_LABEL_SIZE], why[KS_OTLP_ERR_SIZE];
+	const char *value;
+
+	value = ks_exporter_env(lookup, signal, "PROTOCOL", label);
+	if (value && ks_protocol_parse(label, value, &target->protocol, why,
+				       sizeof(why)))
+		ks_warning(lookup->cfg,
+			   "%s='%s': not 'grpc' or 'http/protobuf' (http/json "
+			   "is not supported); http/protobuf applies",
+			   label, value);
+	target->timeout_ms = KS_OTLP_DEFAULT_TIMEOUT_MS;
+	value = ks_exporter_env(lookup, signal, "TIMEOUT", label);
+	ks_ms_setting(lookup, label, value, 1, &target->timeout_ms);
+	value = ks_exporter_env(lookup, signal, "COMPRESSION", label);
+	if (value &&
+	    ks_compression_parse(label, value, &target->gzip, why, sizeof(why)))
+		ks_warning(lookup->cfg,
+			   "%s='%s': not 'gzip' or 'none'; none applies", label,
+			   value);
+}
+
 static int ks_target_from_env(struct ks_otlp_config *cfg,
-			      enum ks_otlp_signal signal, ks_getenv_fn env,
-			      char *err, size_t err_size)
+			      enum ks_otlp_signal signal,
+			      const struct ks_lookup *lookup, char *err,
+			      size_t err_size)
 {
 	struct ks_otlp_target *target = &cfg->target[signal];
-	char name[KS_ENV_NAME_SIZE];
+	char label[KS_LABEL_SIZE];
 	const char *value;
 	int ret;
 
-	ret = ks_endpoint_from_env(cfg, signal, env, err, err_size);
+	/* First: whether an endpoint needs a scheme depends on it. */
+	ks_transport_from_env(target, signal, lookup);
+	ret = ks_endpoint_from_env(cfg, signal, lookup, err, err_size);
 	if (ret)
 		return ret;
-	value = ks_exporter_env(env, signal, "PROTOCOL", name);
-	if (value && strcmp(value, "http/protobuf"))
-		return ks_bad_value(err, err_size, name, value,
-				    "only 'http/protobuf' is supported");
-	value = ks_exporter_env(env, signal, "HEADERS", name);
+	value = ks_exporter_env(lookup, signal, "HEADERS", label);
 	if (value) {
-		ret = ks_otlp_pairs_parse(name, value, &target->headers, err,
+		ret = ks_otlp_pairs_parse(label, value, &target->headers, err,
 					  err_size);
 		if (ret)
 			return ret;
 	}
-	target->timeout_ms = KS_OTLP_DEFAULT_TIMEOUT_MS;
-	value = ks_exporter_env(env, signal, "TIMEOUT", name);
-	if (value) {
-		ret = ks_parse_ms(name, value, 1, &target->timeout_ms, err,
-				  err_size);
-		if (ret)
-			return ret;
-	}
-	value = ks_exporter_env(env, signal, "COMPRESSION", name);
-	if (value) {
-		ret = ks_compression_parse(name, value, &target->gzip, err,
-					   err_size);
-		if (ret)
-			return ret;
-	}
-	return ks_tls_from_env(target, signal, env, err, err_size);
+	return ks_tls_from_env(target, signal, lookup, err, err_size);
 }
 
-/* OTEL_<SIGNAL>_EXPORTER: the one standard way to switch a signal off. */
-static int ks_exporter_choice(struct ks_otlp_config *cfg,
-			      enum ks_otlp_signal signal, ks_getenv_fn env,
-			      char *err, size_t err_size)
+/*
+ * OTEL_<SIGNAL>_EXPORTER, a comma-separated list: otlp, none, and for
+ * metrics prometheus (pulled from /metrics, which the agent serves).
+ * Unknown values are ignored with a warning, as the spec says; a list
+ * of nothing known leaves the default, otlp.
+ */
+static void ks_exporter_choice(struct ks_otlp_config *cfg,
+			       enum ks_otlp_signal signal,
+			       const struct ks_lookup *lookup)
 {
-	char name[KS_ENV_NAME_SIZE];
-	const char *value;
+	char name[KS_ENV_NAME_SIZE], label[KS_LABEL_SIZE];
+	unsigned int chosen = 0;
+	bool none = false;
+	const char *value, *start;
 
+	cfg->exporters[signal] = KS_EXPORTER_OTLP;
 	snprintf(name, sizeof(name), "OTEL_%s_EXPORTER",
 		 signal_env_parts[signal]);
-	value = ks_env(env, name);
-	if (!value || !strcmp(value, "otlp"))
-		return 0;
-	if (strcmp(value, "none"))
-		return ks_bad_value(err, err_size, name, value,
-				    "not 'otlp' or 'none'");
-	cfg->exporter_none[signal] = true;
-	return 0;
+	value = ks_get(lookup, name, label);
+	for (start = value; start && *start;) {
+		size_t len = strcspn(start, ",");
+		const char *word = start;
+		size_t word_len = len;
+
+		start += len + (start[len] == ',');
+		while (word_len && isspace((unsigned char)*word)) {
+			word++;
+			word_len--;
+		}
+		while (word_len && isspace((unsigned char)word[word_len - 1]))
+			word_len--;
+		if (word_len == 4 && !strncmp(word, "otlp", 4))
+			chosen |= KS_EXPORTER_OTLP;
+		else if (word_len == 4 && !strncmp(word, "none", 4))
+			none = true;
+		else if (signal == KS_OTLP_METRICS && word_len == 10 &&
+			 !strncmp(word, "prometheus", 10))
+			chosen |= KS_EXPORTER_PROMETHEUS;
+		else if (word_len)
+			ks_warning(cfg,
+				   "%s='%s': '%.*s' is not an exporter "
+				   "knotscope has (otlp, none%s); ignored",
+				   label, value, (int)word_len, word,
+				   signal == KS_OTLP_METRICS ? ", prometheus" :
+							       "");
+	}
+	if (none)
+		cfg->exporters[signal] = 0;
+	else if (chosen)
+		cfg->exporters[signal] = chosen;
 }
 
 struct ks_batch_var {
@@ -454,11 +622,12 @@ static const struct ks_batch_var batch_vars[] = {
 };
 
 /* OTEL_BSP_* for spans, OTEL_BLRP_* for log records. */
-static int ks_batching_from_env(struct ks_otlp_batching *batching,
-				const char *prefix, ks_getenv_fn env, char *err,
-				size_t err_size)
+static void ks_batching_from_env(struct ks_otlp_batching *batching,
+				 const char *prefix,
+				 const struct ks_lookup *lookup)
 {
-	char name[KS_ENV_NAME_SIZE], queue_name[KS_ENV_NAME_SIZE];
+	char name[KS_ENV_NAME_SIZE], label[KS_LABEL_SIZE];
+	bool batch_given = false;
 
 	for (size_t i = 0; i < sizeof(batch_vars) / sizeof(batch_vars[0]);
 	     i++) {
@@ -467,63 +636,87 @@ static int ks_batching_from_env(struct ks_otlp_batching *batching,
 			(unsigned int *)((char *)batching + var->offset);
 		unsigned long number;
 		const char *value;
-		int ret;
 
 		snprintf(name, sizeof(name), "%s_%s", prefix, var->suffix);
-		value = ks_env(env, name);
+		value = ks_get(lookup, name, label);
 		if (!value)
 			continue;
 		if (var->milliseconds) {
-			ret = ks_parse_ms(name, value, var->min, field, err,
-					  err_size);
-			if (ret)
-				return ret;
+			ks_ms_setting(lookup, label, value, var->min, field);
 		} else if (ks_parse_number(value, &number) ||
 			   number < var->min || number > var->max) {
-			return ks_bad_value(
-				err, err_size, name, value,
-				"not a whole number from %lu to %lu", var->min,
-				var->max);
+			ks_warning(lookup->cfg,
+				   "%s='%s': not a whole number from %lu to "
+				   "%lu; the default applies",
+				   label, value, var->min, var->max);
 		} else {
 			*field = (unsigned int)number;
+			batch_given |=
+				var->offset == offsetof(struct ks_otlp_batching,
+							max_export_batch_size);
 		}
 	}
 	if (batching->max_export_batch_size <= batching->max_queue_size)
-		return 0;
-	/* Only a smaller queue was asked for: batches follow it down. */
-	snprintf(name, sizeof(name), "%s_MAX_EXPORT_BATCH_SIZE", prefix);
-	if (!ks_env(env, name)) {
-		batching->max_export_batch_size = batching->max_queue_size;
-		return 0;
-	}
-	snprintf(queue_name, sizeof(queue_name), "%s_MAX_QUEUE_SIZE", prefix);
-	snprintf(err, err_size, "%s=%u: larger than %s=%u", name,
-		 batching->max_export_batch_size, queue_name,
-		 batching->max_queue_size);
-	return -EINVAL;
+		return;
+	/* A batch never exceeds the queue: the spec says it must not. */
+	if (batch_given)
+		ks_warning(lookup->cfg,
+			   "%s_MAX_EXPORT_BATCH_SIZE=%u: larger than "
+			   "%s_MAX_QUEUE_SIZE=%u; batches are that large",
+			   prefix, batching->max_export_batch_size, prefix,
+			   batching->max_queue_size);
+	batching->max_export_batch_size = batching->max_queue_size;
 }
 
-static int ks_metric_timing_from_env(struct ks_otlp_config *cfg,
-				     ks_getenv_fn env, char *err,
-				     size_t err_size)
+static void ks_metric_timing_from_env(struct ks_otlp_config *cfg,
+				      const struct ks_lookup *lookup)
 {
+	char label[KS_LABEL_SIZE];
 	const char *value;
-	int ret;
 
-	value = ks_env(env, "OTEL_METRIC_EXPORT_INTERVAL");
-	if (value) {
-		ret = ks_parse_ms("OTEL_METRIC_EXPORT_INTERVAL", value, 1,
-				  &cfg->metric_export_interval_ms, err,
-				  err_size);
-		if (ret)
-			return ret;
+	value = ks_get(lookup, "OTEL_METRIC_EXPORT_INTERVAL", label);
+	ks_ms_setting(lookup, label, value, 1, &cfg->metric_export_interval_ms);
+	value = ks_get(lookup, "OTEL_METRIC_EXPORT_TIMEOUT", label);
+	ks_ms_setting(lookup, label, value, 1,
+		      &cfg->batching[KS_OTLP_METRICS].export_timeout_ms);
+}
+
+/*
+ * OTEL_TRACES_SAMPLER and its argument: an unknown sampler, or an
+ * argument a ratio sampler cannot use, is ignored with a warning.
+ */
+static void ks_sampler_from_env(struct ks_otlp_config *cfg,
+				const struct ks_lookup *lookup)
+{
+	enum ks_sampler_kind kind = KS_SAMPLER_PARENTBASED_ALWAYS_ON;
+	char label[KS_LABEL_SIZE], arg_label[KS_LABEL_SIZE];
+	const char *name = ks_get(lookup, "OTEL_TRACES_SAMPLER", label);
+	const char *arg = ks_get(lookup, "OTEL_TRACES_SAMPLER_ARG", arg_label);
+	double ratio = 1.0;
+	char *end;
+
+	if (name && !ks_sampler_kind_parse(name, &kind))
+		ks_warning(cfg,
+			   "%s='%s': not a sampler knotscope has (always_on, "
+			   "always_off, traceidratio, parentbased_always_on, "
+			   "parentbased_always_off, parentbased_traceidratio); "
+			   "parentbased_always_on applies",
+			   label, name);
+	if (name && arg &&
+	    (kind == KS_SAMPLER_TRACEIDRATIO ||
+	     kind == KS_SAMPLER_PARENTBASED_TRACEIDRATIO)) {
+		errno = 0;
+		ratio = strtod(arg, &end);
+		if (errno || end == arg || *end ||
+		    !(ratio >= 0 && ratio <= 1)) {
+			ks_warning(cfg,
+				   "%s='%s': not a probability from 0 to 1; 1 "
+				   "applies",
+				   arg_label, arg);
+			ratio = 1.0;
+		}
 	}
-	value = ks_env(env, "OTEL_METRIC_EXPORT_TIMEOUT");
-	if (!value)
-		return 0;
-	return ks_parse_ms("OTEL_METRIC_EXPORT_TIMEOUT", value, 1,
-			   &cfg->batching[KS_OTLP_METRICS].export_timeout_ms,
-			   err, err_size);
+	ks_sampler_init(&cfg->sampler, kind, ratio);
 }
 
 static void ks_config_defaults(struct ks_otlp_config *cfg)
@@ -537,6 +730,7 @@ static void ks_config_defaults(struct ks_otlp_config *cfg)
 		batching->export_timeout_ms = KS_OTLP_DEFAULT_EXPORT_TIMEOUT_MS;
 		batching->retry_initial_ms = KS_OTLP_DEFAULT_RETRY_INITIAL_MS;
 		batching->retry_max_ms = KS_OTLP_DEFAULT_RETRY_MAX_MS;
+		cfg->exporters[signal] = KS_EXPORTER_OTLP;
 	}
 	cfg->batching[KS_OTLP_TRACES].schedule_delay_ms =
 		KS_OTLP_DEFAULT_BSP_DELAY_MS;
@@ -544,62 +738,109 @@ static void ks_config_defaults(struct ks_otlp_config *cfg)
 		KS_OTLP_DEFAULT_BLRP_DELAY_MS;
 	cfg->batching[KS_OTLP_METRICS].schedule_delay_ms = 0;
 	cfg->metric_export_interval_ms = KS_OTLP_DEFAULT_METRIC_INTERVAL_MS;
+	ks_sampler_init(&cfg->sampler, KS_SAMPLER_PARENTBASED_ALWAYS_ON, 1.0);
+}
+
+/* Each signal's URL, from its endpoint (or the default) and protocol. */
+static int ks_make_urls(struct ks_otlp_config *cfg, char *err, size_t err_size)
+{
+	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++) {
+		struct ks_otlp_target *target = &cfg->target[signal];
+		bool grpc = target->protocol == KS_OTLP_GRPC;
+		const char *endpoint =
+			target->endpoint ?:
+					   (grpc ? KS_OTLP_DEFAULT_GRPC_ENDPOINT :
+						   KS_OTLP_DEFAULT_ENDPOINT);
+		char *url;
+
+		if (grpc)
+			url = ks_grpc_url(endpoint, signal, cfg->insecure);
+		else if (target->endpoint_complete)
+			url = strdup(endpoint);
+		else
+			url = ks_signal_url(endpoint, signal);
+		if (!url)
+			return ks_no_memory(err, err_size);
+		if (!ks_is_http_url(url)) {
+			free(url);
+			return ks_bad_value(err, err_size, "endpoint", endpoint,
+					    "not an http:// or https:// URL");
+		}
+		free(target->url);
+		target->url = url;
+	}
+	return 0;
 }
 
 /*
  * A signal without an endpoint of its own goes to the spec's default, as in
- * any OTel SDK; OTEL_<SIGNAL>_EXPORTER=none is how to silence it.
+ * any OTel SDK; OTEL_<SIGNAL>_EXPORTER=none is how to silence it, and
+ * OTEL_SDK_DISABLED=true silences them all.
  */
 static void ks_config_settle(struct ks_otlp_config *cfg)
 {
 	cfg->enabled = false;
 	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++)
 		cfg->enabled |= cfg->endpoint_given[signal];
+	cfg->enabled &= !cfg->sdk_disabled;
 	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++)
 		cfg->target[signal].enabled =
-			cfg->enabled && !cfg->exporter_none[signal];
+			cfg->enabled &&
+			(cfg->exporters[signal] & KS_EXPORTER_OTLP);
 }
 
-static int ks_resource_from_env(struct ks_otlp_config *cfg, ks_getenv_fn env,
-				char *err, size_t err_size)
+/*
+ * The agent's own resource.  Attributes that do not decode are discarded
+ * whole with a warning, as the resource SDK specification says.
+ */
+static int ks_resource_from_env(struct ks_otlp_config *cfg,
+				const struct ks_lookup *lookup, char *err,
+				size_t err_size)
 {
-	const char *value = ks_env(env, "OTEL_RESOURCE_ATTRIBUTES");
+	char label[KS_LABEL_SIZE], why[KS_OTLP_ERR_SIZE];
+	const char *value = ks_get(lookup, "OTEL_RESOURCE_ATTRIBUTES", label);
 	int ret;
 
 	if (value) {
-		ret = ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", value,
-					  &cfg->resource_attrs, err, err_size);
-		if (ret)
-			return ret;
+		ret = ks_otlp_pairs_parse(label, value, &cfg->resource_attrs,
+					  why, sizeof(why));
+		if (ret == -ENOMEM)
+			return ks_no_memory(err, err_size);
+		if (ret) {
+			ks_otlp_pairs_free(&cfg->resource_attrs);
+			ks_warning(cfg, "%s; discarded whole", why);
+		}
 	}
-	value = ks_env(env, "OTEL_SERVICE_NAME");
+	value = ks_get(lookup, "OTEL_SERVICE_NAME", label);
 	cfg->service_name = strdup(value ?: KS_OTLP_DEFAULT_SERVICE_NAME);
 	return cfg->service_name ? 0 : ks_no_memory(err, err_size);
 }
 
 int ks_otlp_config_from_env(struct ks_otlp_config *cfg, ks_getenv_fn env,
-			    char *err, size_t err_size)
+			    const struct ks_otlp_presets *presets, char *err,
+			    size_t err_size)
 {
+	struct ks_lookup lookup = { env, presets, cfg };
 	int ret;
 
 	ks_config_defaults(cfg);
+	cfg->sdk_disabled = ks_bool_setting(&lookup, "OTEL_SDK_DISABLED");
 	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++) {
-		ret = ks_target_from_env(cfg, signal, env, err, err_size);
-		if (!ret)
-			ret = ks_exporter_choice(cfg, signal, env, err,
-						 err_size);
+		ret = ks_target_from_env(cfg, signal, &lookup, err, err_size);
 		if (ret)
 			goto cleanup;
+		ks_exporter_choice(cfg, signal, &lookup);
 	}
-	ret = ks_batching_from_env(&cfg->batching[KS_OTLP_TRACES], "OTEL_BSP",
-				   env, err, err_size);
+	ks_batching_from_env(&cfg->batching[KS_OTLP_TRACES], "OTEL_BSP",
+			     &lookup);
+	ks_batching_from_env(&cfg->batching[KS_OTLP_LOGS], "OTEL_BLRP",
+			     &lookup);
+	ks_metric_timing_from_env(cfg, &lookup);
+	ks_sampler_from_env(cfg, &lookup);
+	ret = ks_resource_from_env(cfg, &lookup, err, err_size);
+	cfg->insecure = ks_bool_setting(&lookup, "OTEL_EXPORTER_OTLP_INSECURE");
 	if (!ret)
-		ret = ks_batching_from_env(&cfg->batching[KS_OTLP_LOGS],
-					   "OTEL_BLRP", env, err, err_size);
-	if (!ret)
-		ret = ks_metric_timing_from_env(cfg, env, err, err_size);
-	if (!ret)
-		ret = ks_resource_from_env(cfg, env, err, err_size);
+		ret = ks_make_urls(cfg, err, err_size);
 	if (!ret)
 		ks_config_settle(cfg);
 cleanup:
@@ -635,6 +876,7 @@ int ks_otlp_config_apply_cli(struct ks_otlp_config *cfg,
 			     const struct ks_otlp_cli *cli, char *err,
 			     size_t err_size)
 {
+	enum ks_otlp_protocol protocol = KS_OTLP_HTTP_PROTOBUF;
 	unsigned int timeout_ms = 0;
 	bool gzip = false;
 	int ret;
@@ -653,13 +895,21 @@ int ks_otlp_config_apply_cli(struct ks_otlp_config *cfg,
 		if (ret)
 			return ret;
 	}
+	if (cli->protocol) {
+		ret = ks_protocol_parse("--otlp-protocol", cli->protocol,
+					&protocol, err, err_size);
+		if (ret)
+			return ret;
+	}
 	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++) {
 		struct ks_otlp_target *target = &cfg->target[signal];
 
+		if (cli->protocol)
+			target->protocol = protocol;
 		if (cli->endpoint) {
-			ret = ks_set_url(target, "--otlp-endpoint",
-					 cli->endpoint, signal, true, err,
-					 err_size);
+			ret = ks_set_endpoint(target, "--otlp-endpoint",
+					      cli->endpoint, false, err,
+					      err_size);
 			if (ret)
 				return ret;
 			cfg->endpoint_given[signal] = true;
@@ -674,8 +924,10 @@ int ks_otlp_config_apply_cli(struct ks_otlp_config *cfg,
 		if (ret)
 			return ret;
 	}
-	ks_config_settle(cfg);
-	return 0;
+	ret = ks_make_urls(cfg, err, err_size);
+	if (!ret)
+		ks_config_settle(cfg);
+	return ret;
 }
 
 void ks_otlp_config_free(struct ks_otlp_config *cfg)
@@ -684,6 +936,7 @@ void ks_otlp_config_free(struct ks_otlp_config *cfg)
 		struct ks_otlp_target *target = &cfg->target[signal];
 
 		free(target->url);
+		free(target->endpoint);
 		free(target->ca_file);
 		free(target->client_cert_file);
 		free(target->client_key_file);

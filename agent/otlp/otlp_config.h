@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/sampler.h"
+
 enum ks_otlp_signal {
 	KS_OTLP_TRACES = 0,
 	KS_OTLP_METRICS,
@@ -20,6 +22,7 @@ enum ks_otlp_signal {
 };
 
 #define KS_OTLP_DEFAULT_ENDPOINT "http://localhost:4318"
+#define KS_OTLP_DEFAULT_GRPC_ENDPOINT "http://localhost:4317"
 #define KS_OTLP_DEFAULT_SERVICE_NAME "knotscope"
 #define KS_OTLP_DEFAULT_TIMEOUT_MS 10000
 #define KS_OTLP_DEFAULT_QUEUE_SIZE 2048
@@ -33,6 +36,13 @@ enum ks_otlp_signal {
 
 /* Room for any message the functions below write into err. */
 #define KS_OTLP_ERR_SIZE 512
+/* Warnings kept for the caller to show; more are only counted. */
+#define KS_OTLP_MAX_WARNINGS 16
+
+enum ks_otlp_protocol {
+	KS_OTLP_HTTP_PROTOBUF = 0,
+	KS_OTLP_GRPC,
+};
 
 /* One name=value of a list: an HTTP header or a resource attribute. */
 struct ks_otlp_pair {
@@ -48,7 +58,15 @@ struct ks_otlp_pairs {
 /* Where and how one signal is sent. */
 struct ks_otlp_target {
 	bool enabled;
-	char *url; /* complete, with /v1/<signal> for a generic endpoint */
+	enum ks_otlp_protocol protocol;
+	/*
+	 * Complete: with /v1/<signal> appended to a generic endpoint over
+	 * HTTP, the Export method's path for gRPC.
+	 */
+	char *url;
+	/* As configured, which url is made of once the protocol is known. */
+	char *endpoint;
+	bool endpoint_complete; /* a signal's own: used as it is over HTTP */
 	struct ks_otlp_pairs headers;
 	bool gzip;
 	unsigned int timeout_ms; /* one HTTP attempt */
@@ -71,8 +89,17 @@ struct ks_otlp_batching {
 	unsigned int retry_max_ms; /* and the most it grows to */
 };
 
+/* Why a signal is exported or not, from OTEL_<SIGNAL>_EXPORTER. */
+enum ks_otlp_exporter_bits {
+	KS_EXPORTER_OTLP = 1 << 0,
+	/* Metrics only: pulled from /metrics instead of (or as well as)
+	 * pushed. */
+	KS_EXPORTER_PROMETHEUS = 1 << 1,
+};
+
 struct ks_otlp_config {
 	bool enabled; /* some endpoint was configured */
+	bool sdk_disabled; /* OTEL_SDK_DISABLED=true: nothing is exported */
 	struct ks_otlp_target target[KS_OTLP_NR_SIGNALS];
 	struct ks_otlp_batching batching[KS_OTLP_NR_SIGNALS];
 	/* How often the agent should build a metrics snapshot. */
@@ -80,9 +107,21 @@ struct ks_otlp_config {
 	char *service_name;
 	/* OTEL_RESOURCE_ATTRIBUTES, decoded, in the order given. */
 	struct ks_otlp_pairs resource_attrs;
+	/* OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG. */
+	struct ks_sampler sampler;
+	/* gRPC endpoints without a scheme: OTEL_EXPORTER_OTLP_INSECURE. */
+	bool insecure;
+	/* OTEL_<SIGNAL>_EXPORTER: enum ks_otlp_exporter_bits. */
+	unsigned int exporters[KS_OTLP_NR_SIGNALS];
+	/*
+	 * Settings that were not understood and were ignored, as the
+	 * specification asks (a value that does not parse is treated as
+	 * unset), for the caller to show.
+	 */
+	char warnings[KS_OTLP_MAX_WARNINGS][KS_OTLP_ERR_SIZE];
+	unsigned int nr_warnings; /* may exceed KS_OTLP_MAX_WARNINGS */
 	/* Bookkeeping for ks_otlp_config_apply_cli(). */
 	bool endpoint_given[KS_OTLP_NR_SIGNALS];
-	bool exporter_none[KS_OTLP_NR_SIGNALS];
 };
 
 /*
@@ -100,17 +139,39 @@ void ks_otlp_pairs_free(struct ks_otlp_pairs *pairs);
 typedef char *(*ks_getenv_fn)(const char *name);
 
 /*
- * Fills cfg from the environment.  On error returns -EINVAL (or -ENOMEM)
- * with a message naming the variable in err, and cfg holds nothing to free.
+ * Settings below the environment, by the variable they stand for: a
+ * configuration file's.  origin names a value in messages instead of the
+ * variable ("/etc/knotscope.yaml:12: otel.OTEL_BSP_SCHEDULE_DELAY").
+ */
+struct ks_otlp_preset {
+	const char *name;
+	const char *value;
+	const char *origin;
+};
+
+struct ks_otlp_presets {
+	const struct ks_otlp_preset *items;
+	size_t nr;
+};
+
+/*
+ * Fills cfg from the environment, and presets (may be NULL) where the
+ * environment says nothing, following the specification's rules: an
+ * empty value is unset; a number, a boolean or a choice that does not
+ * parse is ignored with a warning in cfg->warnings.  Values the agent
+ * cannot do without understanding (endpoints, headers, TLS files) are
+ * errors: -EINVAL (or -ENOMEM) with a message naming the variable in err,
+ * and cfg holds nothing to free.
  */
 int ks_otlp_config_from_env(struct ks_otlp_config *cfg, ks_getenv_fn env,
-			    char *err, size_t err_size);
+			    const struct ks_otlp_presets *presets, char *err,
+			    size_t err_size);
 
 /*
  * What the command line may override; NULL or 0 members leave the
  * environment's value.  Values are raw argv strings: they are validated
  * here, and messages name them as --otlp-endpoint, --otlp-header,
- * --otlp-compression and --otlp-timeout-ms.
+ * --otlp-compression, --otlp-timeout-ms and --otlp-protocol.
  */
 struct ks_otlp_cli {
 	const char *endpoint; /* base URL for every signal: /v1/... appended */
@@ -118,6 +179,7 @@ struct ks_otlp_cli {
 	size_t nr_headers;
 	const char *compression; /* "gzip" or "none" */
 	const char *timeout_ms;
+	const char *protocol; /* "grpc" or "http/protobuf" */
 };
 
 /*
@@ -133,5 +195,12 @@ void ks_otlp_config_free(struct ks_otlp_config *cfg);
 
 /* "traces", "metrics" or "logs". */
 const char *ks_otlp_signal_name(enum ks_otlp_signal signal);
+
+/* The signal's Export method over gRPC: "/opentelemetry.proto.collector.
+ * trace.v1.TraceService/Export"... */
+const char *ks_otlp_grpc_method(enum ks_otlp_signal signal);
+
+/* "grpc" or "http/protobuf". */
+const char *ks_otlp_protocol_name(enum ks_otlp_protocol protocol);
 
 #endif /* KS_OTLP_CONFIG_H */

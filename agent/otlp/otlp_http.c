@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/version.h"
+#include "otlp/otlp_grpc.h"
 #include "otlp/otlp_http.h"
 
 /* Responses are a few bytes; more is kept only to this much. */
@@ -29,9 +31,18 @@ struct ks_otlp_http {
 	CURLM *multi;
 	struct curl_slist *headers;
 	bool gzip;
+	bool grpc; /* OTLP/gRPC: framed messages over HTTP/2, with trailers */
+	/*
+	 * gRPC: the last call failed, so the next takes a new connection.
+	 * libcurl 7.88 leaves an HTTP/2 connection whose stream the server
+	 * ended early unusable ("Error in the HTTP2 framing layer").
+	 */
+	bool fresh_connection;
 	struct ks_buffer compressed;
+	struct ks_buffer framed; /* gRPC: the prefix and the message */
 	struct ks_buffer body;
 	char retry_after[64];
+	struct ks_otlp_grpc_status grpc_status;
 	char error[CURL_ERROR_SIZE];
 	atomic_uint_least64_t cut_off_ns;
 };
@@ -85,6 +96,9 @@ static size_t ks_on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	/* A status line starts another response (after a 100 Continue). */
 	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
 		http->retry_after[0] = '\0';
+	} else if (http->grpc) {
+		/* Headers and trailers alike: a status may come in either. */
+		ks_otlp_grpc_status_line(&http->grpc_status, line, len);
 	} else if (len > name_len &&
 		   !strncasecmp(line, retry_after, name_len)) {
 		value_len = len - name_len;
@@ -97,23 +111,55 @@ static size_t ks_on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	return len;
 }
 
+/* What a request says of its body, over HTTP or as a gRPC call. */
+static struct curl_slist *
+ks_content_headers(const struct ks_otlp_target *target)
+{
+	static const char *const http[] = {
+		"Content-Type: application/x-protobuf",
+		/* curl would otherwise wait up to a second for a 100 Continue. */
+		"Expect:",
+	};
+	static const char *const grpc[] = {
+		"Content-Type: application/grpc",
+		"TE: trailers",
+		/* Responses uncompressed: they are a few bytes. */
+		"grpc-accept-encoding: identity",
+	};
+	bool is_grpc = target->protocol == KS_OTLP_GRPC;
+	const char *const *lines = is_grpc ? grpc : http;
+	size_t nr = is_grpc ? 3 : 2;
+	struct curl_slist *list = NULL, *grown;
+
+	for (size_t i = 0; i < nr + target->gzip; i++) {
+		const char *line = i < nr  ? lines[i] :
+				   is_grpc ? "grpc-encoding: gzip" :
+					     "Content-Encoding: gzip";
+
+		grown = curl_slist_append(list, line);
+		if (!grown) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = grown;
+	}
+	return list;
+}
+
 static int ks_build_headers(struct ks_otlp_http *http,
 			    const struct ks_otlp_target *target)
 {
 	struct curl_slist *list;
 	char *line;
 
-	list = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
-	/* curl would otherwise wait up to a second for a 100 Continue. */
-	if (list)
-		list = curl_slist_append(list, "Expect:");
-	if (list && target->gzip)
-		list = curl_slist_append(list, "Content-Encoding: gzip");
-	http->headers = list;
+	http->headers = ks_content_headers(target);
 	for (size_t i = 0; http->headers && i < target->headers.nr; i++) {
+		/* HTTP/2 wants lower case; HTTP/1 does not mind it. */
 		if (asprintf(&line, "%s: %s", target->headers.items[i].name,
 			     target->headers.items[i].value) < 0)
 			return -ENOMEM;
+		for (char *c = line; *c != ':'; c++)
+			*c = (char)tolower((unsigned char)*c);
 		list = curl_slist_append(http->headers, line);
 		free(line);
 		if (!list)
@@ -156,6 +202,14 @@ static CURLcode ks_configure(struct ks_otlp_http *http,
 		rc = rc	   ?:
 			     curl_easy_setopt(easy, CURLOPT_SSLKEY,
 					      target->client_key_file);
+	/* gRPC is HTTP/2 only: said at once in clear, negotiated over TLS. */
+	if (target->protocol == KS_OTLP_GRPC)
+		rc = rc	   ?:
+			     curl_easy_setopt(
+				     easy, CURLOPT_HTTP_VERSION,
+				     strncasecmp(target->url, "https:", 6) ?
+					     CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE :
+					     CURL_HTTP_VERSION_2TLS);
 	return rc;
 }
 
@@ -172,6 +226,7 @@ struct ks_otlp_http *ks_otlp_http_new(const struct ks_otlp_target *target,
 	}
 	atomic_init(&http->cut_off_ns, UINT64_MAX);
 	http->gzip = target->gzip;
+	http->grpc = target->protocol == KS_OTLP_GRPC;
 	http->easy = curl_easy_init();
 	http->multi = curl_multi_init();
 	if (!http->easy || !http->multi || ks_build_headers(http, target)) {
@@ -198,6 +253,7 @@ void ks_otlp_http_free(struct ks_otlp_http *http)
 	curl_easy_cleanup(http->easy);
 	curl_slist_free_all(http->headers);
 	free(http->compressed.data);
+	free(http->framed.data);
 	free(http->body.data);
 	free(http);
 }
@@ -237,6 +293,17 @@ static int ks_gzip(const uint8_t *data, size_t len, struct ks_buffer *out)
 cleanup:
 	deflateEnd(&stream);
 	return ret;
+}
+
+/* The message as a gRPC length-prefixed message: compressed if gzipped. */
+static int ks_frame(struct ks_otlp_http *http, const uint8_t *data, size_t len)
+{
+	if (ks_buffer_reserve(&http->framed, len + KS_OTLP_GRPC_PREFIX_LEN))
+		return -ENOMEM;
+	ks_otlp_grpc_prefix(http->framed.data, http->gzip, len);
+	memcpy(http->framed.data + KS_OTLP_GRPC_PREFIX_LEN, data, len);
+	http->framed.len = len + KS_OTLP_GRPC_PREFIX_LEN;
+	return 0;
 }
 
 /*
@@ -280,6 +347,57 @@ static CURLcode ks_perform(struct ks_otlp_http *http, bool *cut_off)
 	return result;
 }
 
+/*
+ * A gRPC call's outcome: its grpc-status (or the code its HTTP status
+ * stands for), judged by the OTLP/gRPC table; the body of a success is
+ * the response message, for its partial success.
+ */
+static void ks_classify_grpc(struct ks_otlp_http *http,
+			     struct ks_otlp_response *response)
+{
+	const struct ks_otlp_grpc_status *status = &http->grpc_status;
+	long version = 0;
+	int code;
+
+	curl_easy_getinfo(http->easy, CURLINFO_HTTP_VERSION, &version);
+	if (version != CURL_HTTP_VERSION_2_0) {
+		response->verdict = KS_OTLP_GIVE_UP;
+		response->failure = KS_OTLP_FAIL_TRANSPORT;
+		snprintf(response->error, sizeof(response->error),
+			 "the endpoint did not speak HTTP/2: not a gRPC "
+			 "server (HTTP %ld)",
+			 response->status);
+		return;
+	}
+	if (response->status != 200)
+		code = ks_otlp_grpc_code_for_http(response->status);
+	else
+		code = status->has_code ? status->code : KS_GRPC_INTERNAL;
+	response->verdict =
+		ks_otlp_verdict_for_grpc(code, status->has_retry_delay);
+	response->failure = response->verdict == KS_OTLP_RETRY ?
+				    KS_OTLP_FAIL_RETRIES :
+				    KS_OTLP_FAIL_GRPC_STATUS;
+	if (response->verdict == KS_OTLP_DELIVERED) {
+		/* Not one whole message: no partial success to read. */
+		if (ks_otlp_grpc_message(http->body.data, http->body.len,
+					 &response->body, &response->body_len))
+			response->body_len = 0;
+		return;
+	}
+	snprintf(response->error, sizeof(response->error),
+		 "gRPC status %d (%s)%s%s", code, ks_otlp_grpc_code_name(code),
+		 status->message[0] ? ": " : "", status->message);
+	if (!status->has_code && response->status == 200)
+		snprintf(response->error, sizeof(response->error),
+			 "gRPC call ended without a grpc-status");
+	response->has_retry_after = status->has_retry_delay;
+	response->retry_after_ms =
+		status->retry_delay_ms < KS_OTLP_RETRY_AFTER_MAX_MS ?
+			status->retry_delay_ms :
+			KS_OTLP_RETRY_AFTER_MAX_MS;
+}
+
 static void ks_classify(struct ks_otlp_http *http, CURLcode code,
 			struct ks_otlp_response *response)
 {
@@ -295,6 +413,10 @@ static void ks_classify(struct ks_otlp_http *http, CURLcode code,
 	}
 	curl_easy_getinfo(http->easy, CURLINFO_RESPONSE_CODE,
 			  &response->status);
+	if (http->grpc) {
+		ks_classify_grpc(http, response);
+		return;
+	}
 	response->verdict = ks_otlp_verdict_for_status(response->status);
 	response->failure = response->verdict == KS_OTLP_RETRY ?
 				    KS_OTLP_FAIL_RETRIES :
@@ -334,6 +456,17 @@ void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 		data = http->compressed.data;
 		len = http->compressed.len;
 	}
+	if (http->grpc) {
+		if (ks_frame(http, data, len)) {
+			response->verdict = KS_OTLP_GIVE_UP;
+			response->failure = KS_OTLP_FAIL_ENCODE;
+			snprintf(response->error, sizeof(response->error),
+				 "out of memory framing");
+			return;
+		}
+		data = http->framed.data;
+		len = http->framed.len;
+	}
 	cut_off = atomic_load(&http->cut_off_ns);
 	limit = deadline_ns < cut_off ? deadline_ns : cut_off;
 	if (now >= limit) {
@@ -347,11 +480,14 @@ void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 	http->body.len = 0;
 	http->error[0] = '\0';
 	http->retry_after[0] = '\0';
+	ks_otlp_grpc_status_reset(&http->grpc_status);
 	curl_easy_setopt(http->easy, CURLOPT_POSTFIELDS, data);
 	curl_easy_setopt(http->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)len);
 	curl_easy_setopt(http->easy, CURLOPT_TIMEOUT_MS,
 			 (long)((limit - now + 999999) / 1000000));
+	curl_easy_setopt(http->easy, CURLOPT_FRESH_CONNECT,
+			 (long)http->fresh_connection);
 	code = ks_perform(http, &response->cut_off);
 	if (response->cut_off) {
 		response->verdict = KS_OTLP_RETRY;
@@ -361,4 +497,6 @@ void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 		return;
 	}
 	ks_classify(http, code, response);
+	http->fresh_connection =
+		http->grpc && response->verdict != KS_OTLP_DELIVERED;
 }

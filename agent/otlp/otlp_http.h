@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * OTLP/HTTP transport: POSTs encoded requests over one kept-alive libcurl
+ * The OTLP transport: POSTs encoded requests over one kept-alive libcurl
  * connection, compressed with gzip when configured, and says what came of
- * each attempt.  One per export thread: it is not shared between threads,
- * except for ks_otlp_http_cut_off().
+ * each attempt.  OTLP/HTTP posts the message to /v1/<signal>; OTLP/gRPC
+ * calls the signal's Export method over HTTP/2 (prior knowledge for
+ * http://, ALPN for https://) with the message length-prefixed
+ * (otlp_grpc.h), and reads the call's status from its trailers.  One per
+ * export thread: it is not shared between threads, except for
+ * ks_otlp_http_cut_off().
  */
 #ifndef KS_OTLP_HTTP_H
 #define KS_OTLP_HTTP_H

@@ -2,12 +2,14 @@
 #include <ctype.h>
 #include <stdlib.h>
 
+#include "otlp/otlp_grpc.h"
 #include "otlp/otlp_retry.h"
 
 const char *ks_otlp_failure_name(enum ks_otlp_failure failure)
 {
 	static const char *const names[KS_OTLP_NR_FAILURES] = {
 		[KS_OTLP_FAIL_STATUS] = "http_status",
+		[KS_OTLP_FAIL_GRPC_STATUS] = "grpc_status",
 		[KS_OTLP_FAIL_RETRIES] = "retries_exhausted",
 		[KS_OTLP_FAIL_TRANSPORT] = "transport",
 		[KS_OTLP_FAIL_TOO_LARGE] = "too_large",
@@ -27,6 +29,25 @@ enum ks_otlp_verdict ks_otlp_verdict_for_status(long status)
 	case 503:
 	case 504:
 		return KS_OTLP_RETRY;
+	default:
+		return KS_OTLP_GIVE_UP;
+	}
+}
+
+enum ks_otlp_verdict ks_otlp_verdict_for_grpc(int code, bool has_retry_info)
+{
+	switch (code) {
+	case KS_GRPC_OK:
+		return KS_OTLP_DELIVERED;
+	case KS_GRPC_CANCELLED:
+	case KS_GRPC_DEADLINE_EXCEEDED:
+	case KS_GRPC_ABORTED:
+	case KS_GRPC_OUT_OF_RANGE:
+	case KS_GRPC_UNAVAILABLE:
+	case KS_GRPC_DATA_LOSS:
+		return KS_OTLP_RETRY;
+	case KS_GRPC_RESOURCE_EXHAUSTED:
+		return has_retry_info ? KS_OTLP_RETRY : KS_OTLP_GIVE_UP;
 	default:
 		return KS_OTLP_GIVE_UP;
 	}

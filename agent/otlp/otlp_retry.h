@@ -24,6 +24,7 @@ enum ks_otlp_verdict {
 /* Why items were given up on: each is counted on its own. */
 enum ks_otlp_failure {
 	KS_OTLP_FAIL_STATUS = 0, /* an HTTP status that must not be retried */
+	KS_OTLP_FAIL_GRPC_STATUS, /* a gRPC status that must not be */
 	KS_OTLP_FAIL_RETRIES, /* retryable failures until the export timeout */
 	KS_OTLP_FAIL_TRANSPORT, /* TLS or URL errors: retrying cannot help */
 	KS_OTLP_FAIL_TOO_LARGE, /* over the request size limit */
@@ -36,6 +37,14 @@ const char *ks_otlp_failure_name(enum ks_otlp_failure failure);
 
 /* 2xx delivered; 429, 502, 503 and 504 retried; anything else given up. */
 enum ks_otlp_verdict ks_otlp_verdict_for_status(long status);
+
+/*
+ * An OTLP/gRPC call's status, by the specification's table: CANCELLED,
+ * DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE and DATA_LOSS are
+ * retried; RESOURCE_EXHAUSTED only when the server said when to come
+ * back (a RetryInfo); OK is delivered; anything else is given up.
+ */
+enum ks_otlp_verdict ks_otlp_verdict_for_grpc(int code, bool has_retry_info);
 
 /*
  * For a request that got no HTTP status.  Connections refused, reset or

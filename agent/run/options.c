@@ -21,6 +21,7 @@ enum {
 	OPT_OTLP_HEADER,
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_TIMEOUT_MS,
+	OPT_OTLP_PROTOCOL,
 	OPT_PRECISE,
 	OPT_ATTACH,
 	OPT_PREFLIGHT,
@@ -50,6 +51,7 @@ const struct option ks_long_options[] = {
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 	{ "otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION },
 	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
+	{ "otlp-protocol", required_argument, NULL, OPT_OTLP_PROTOCOL },
 	{ "precise", required_argument, NULL, OPT_PRECISE },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
@@ -106,11 +108,13 @@ void ks_options_usage(FILE *out)
 		"                         lock-order inversions, potential deadlocks,\n"
 		"                         and cost each call a trap into the kernel\n"
 		"\n"
-		"OpenTelemetry export (OTLP/HTTP with protobuf):\n"
-		"      --otlp-endpoint URL  base URL, /v1/traces|metrics|logs appended;\n"
+		"OpenTelemetry export (OTLP over HTTP with protobuf, or over gRPC):\n"
+		"      --otlp-endpoint URL  base URL: /v1/traces|metrics|logs appended\n"
+		"                         over HTTP, where the Export calls go over gRPC;\n"
 		"                         export is off unless an endpoint is given here\n"
 		"                         or in OTEL_EXPORTER_OTLP_*ENDPOINT, and these\n"
 		"                         options win over the OTEL_* variables\n"
+		"      --otlp-protocol http/protobuf|grpc  (default http/protobuf)\n"
 		"      --otlp-header NAME=VALUE  an HTTP header (repeatable)\n"
 		"      --otlp-compression gzip|none  compress requests (default none)\n"
 		"      --otlp-timeout-ms MS  timeout of one request (default %u)\n"
@@ -404,6 +408,9 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			break;
 		case OPT_OTLP_TIMEOUT_MS:
 			opts->otlp_timeout_ms = optarg;
+			break;
+		case OPT_OTLP_PROTOCOL:
+			opts->otlp_protocol = optarg;
 			break;
 		case OPT_PRECISE:
 			result = ks_add_precise(opts, optarg, err);

@@ -36,6 +36,7 @@ struct ks_options {
 	unsigned int nr_otlp_headers;
 	const char *otlp_compression;
 	const char *otlp_timeout_ms;
+	const char *otlp_protocol;
 	enum ks_preflight_mode preflight;
 	/* --precise: processes whose every mutex call is watched. */
 	uint32_t precise_pids[KS_MAX_SELECTED];

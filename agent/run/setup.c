@@ -111,6 +111,7 @@ static int ks_setup_http(struct ks_agent *agent,
 {
 	const struct ks_options *options = agent->options;
 	struct ks_http_spans_config config = {
+		.sampler = &agent->otlp.sampler,
 		.keep_query = options->http_query,
 		.routes = &options->http_routes,
 		.join_wait_ns = KS_HTTP_JOIN_WAIT_NS,
@@ -148,14 +149,27 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 		.nr_headers = options->nr_otlp_headers,
 		.compression = options->otlp_compression,
 		.timeout_ms = options->otlp_timeout_ms,
+		.protocol = options->otlp_protocol,
 	};
 	char err[KS_OTLP_ERR_SIZE];
+	unsigned int warned;
 
-	if (ks_otlp_config_from_env(&agent->otlp, getenv, err, sizeof(err)) ||
+	if (ks_otlp_config_from_env(&agent->otlp, getenv, NULL, err,
+				    sizeof(err)) ||
 	    ks_otlp_config_apply_cli(&agent->otlp, &cli, err, sizeof(err))) {
 		ks_err("%s\n", err);
 		return 2;
 	}
+	warned = agent->otlp.nr_warnings < KS_OTLP_MAX_WARNINGS ?
+			 agent->otlp.nr_warnings :
+			 KS_OTLP_MAX_WARNINGS;
+	for (unsigned int i = 0; i < warned; i++)
+		ks_warn("%s\n", agent->otlp.warnings[i]);
+	if (agent->otlp.nr_warnings > warned)
+		ks_warn("and %u more OTEL_* settings ignored\n",
+			agent->otlp.nr_warnings - warned);
+	if (agent->otlp.sdk_disabled)
+		ks_info("OTEL_SDK_DISABLED=true: no OpenTelemetry export\n");
 	if (!agent->otlp.enabled) {
 		if (!options->offcpu_min_ns)
 			return 0;

@@ -18,6 +18,8 @@ struct ks_telemetry {
 	struct ks_symbolizer *symbolizer;
 	/* Where metrics come from: the table, and HTTP series with --http. */
 	struct ks_metrics_source metrics;
+	/* OTEL_TRACES_SAMPLER: which traces of knotscope's own to keep. */
+	struct ks_sampler sampler;
 	uint64_t min_wait_ns;
 	uint64_t metric_interval_ns;
 	uint64_t last_metrics_mono_ns;

@@ -171,9 +171,10 @@ ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
 
 /*
  * A new span of a thread that began waiting at since_ns: its ids, and the
- * resource of its process.  Time a thread spends blocked while it serves
- * an HTTP request is part of that request: the span is a child of the
- * request's SERVER span, in its trace.  Otherwise it starts a trace.
+ * resource of its process, or NULL when the sampler drops it.  Time a
+ * thread spends blocked while it serves an HTTP request is part of that
+ * request: the span is a child of the request's SERVER span (sampled, or
+ * it would not be offered), in its trace.  Otherwise it starts a trace.
  */
 static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
 					      struct ks_thread *thread,
@@ -190,6 +191,10 @@ static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
 					made->ref.trace_id, made->parent_id);
 	if (!made->has_parent)
 		ks_trace_id_new(made->ref.trace_id);
+	if (!ks_sampler_sample(&telemetry->sampler, made->ref.trace_id,
+			       made->has_parent ? KS_PARENT_SAMPLED :
+						  KS_PARENT_NONE))
+		return NULL;
 	ks_span_id_new(made->ref.span_id);
 	return ks_resource_of(telemetry, thread->process);
 }
@@ -430,7 +435,8 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 	const struct ks_deadlock *deadlock = report->deadlock;
 	size_t n = deadlock->nr_members;
 
-	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES) ||
+	    !ks_sampler_sample(&telemetry->sampler, trace_id, KS_PARENT_NONE))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct ks_thread *thread = deadlock->members[i].thread;

@@ -44,6 +44,7 @@ struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 	telemetry->symbolizer = symbolizer;
 	telemetry->metrics.table = table;
 	telemetry->min_wait_ns = min_wait_ns;
+	telemetry->sampler = cfg->sampler;
 	telemetry->metric_interval_ns =
 		(uint64_t)cfg->metric_export_interval_ms * 1000000ull;
 	return telemetry;

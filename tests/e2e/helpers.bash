@@ -274,19 +274,32 @@ quick_otlp_batches() {
 	export OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BLRP_SCHEDULE_DELAY=200
 }
 
-# Starts the receiver with the given options and waits until it listens:
-# it prints its port only then.  Points the exporter at it.
-start_receiver() {
-	local fifo="$BATS_TEST_TMPDIR/port.$RANDOM"
+# start_peer SCRIPT OPTIONS...: runs tests/otlp/SCRIPT, a receiver, and
+# waits until it listens (it prints its port only then); points the
+# exporter at it.
+start_peer() {
+	local fifo="$BATS_TEST_TMPDIR/port.$RANDOM" script=$1
 
+	shift
 	mkfifo "$fifo"
-	node "$ROOT/tests/otlp/receiver.js" --out "$RECEIVED" "$@" \
+	node "$ROOT/tests/otlp/$script" --out "$RECEIVED" "$@" \
 		>"$fifo" 2>>"$BATS_TEST_TMPDIR/receiver.log" 3>&- &
 	RECEIVER_PID=$!
 	read -r -t 30 PORT <"$fifo"
 	rm -f "$fifo"
 	[ -n "$PORT" ]
 	export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PORT"
+}
+
+# The OTLP/HTTP receiver, with its options.
+start_receiver() {
+	start_peer receiver.js "$@"
+}
+
+# The OTLP/gRPC receiver, a gRPC server: the exporter speaks gRPC to it.
+start_grpc_receiver() {
+	start_peer grpc_receiver.js "$@"
+	export OTEL_EXPORTER_OTLP_PROTOCOL=grpc
 }
 
 stop_receiver() {
@@ -305,21 +318,21 @@ received() {
 # All received items of a signal, one JSON object per line, each with the
 # attributes of its resource flattened into .resource.
 spans() {
-	jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[] |
+	jq -c 'select(.signal == "traces") | .body.resourceSpans[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
 		.scopeSpans[].spans[] | . + {resource: $r} |
 		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
 }
 
 logs() {
-	jq -c 'select(.path == "/v1/logs") | .body.resourceLogs[] |
+	jq -c 'select(.signal == "logs") | .body.resourceLogs[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
 		.scopeLogs[].logRecords[] | . + {resource: $r} |
 		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
 }
 
 metrics() {
-	jq -c 'select(.path == "/v1/metrics") | .body.resourceMetrics[] |
+	jq -c 'select(.signal == "metrics") | .body.resourceMetrics[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
 		.scopeMetrics[].metrics[] | . + {resource: $r}' "$RECEIVED"
 }

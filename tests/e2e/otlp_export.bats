@@ -8,49 +8,11 @@
 # also checks that the driver's counters account for each item exactly.
 
 load helpers
+load driver
 
 setup_file() {
 	# Builds the driver and installs the receiver's modules if needed.
 	make -s -C "$ROOT" otlp-test >&2
-}
-
-setup() {
-	e2e_setup
-	DRIVER="$ROOT/build/tests/otlp/otlp_driver"
-	STATS="$BATS_TEST_TMPDIR/stats.json"
-}
-
-run_driver() {
-	"$DRIVER" "$@" >"$STATS" 2>"$BATS_TEST_TMPDIR/driver.log" || {
-		cat "$BATS_TEST_TMPDIR/driver.log" >&2
-		return 1
-	}
-}
-
-# The value of a jq filter over the driver's counters.
-stat() {
-	jq -r "$1" "$STATS"
-}
-
-
-# produced = exported + rejected + dropped_queue_full + failed
-#            + dropped_shutdown + queued + exporting, for every signal,
-# and nothing is left queued or in flight once the driver has stopped.
-expect_accounted() {
-	local signal
-
-	for signal in traces metrics logs; do
-		jq -e --arg s "$signal" '.[$s] |
-			.produced == .exported + .rejected +
-				.dropped_queue_full + ([.failed[]] | add) +
-				.dropped_shutdown + .queued + .exporting
-			and .queued == 0 and .exporting == 0
-			and .queue_depth == 0' "$STATS" >/dev/null || {
-			echo "$signal does not add up:" >&2
-			jq ".$signal" "$STATS" >&2
-			return 1
-		}
-	done
 }
 
 @test "spans arrive with the ids, times and attributes of the official protos" {

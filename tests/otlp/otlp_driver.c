@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "otlp/otlp_export.h"
 
 /* 2023-11-14T22:13:20Z: far from zero, so truncations would show. */
@@ -327,7 +328,7 @@ static int setup(struct driver *d, const struct driver_options *opts)
 {
 	char err[KS_OTLP_ERR_SIZE];
 
-	if (ks_otlp_config_from_env(&d->cfg, getenv, err, sizeof(err))) {
+	if (ks_otlp_config_from_env(&d->cfg, getenv, NULL, err, sizeof(err))) {
 		fprintf(stderr, "otlp_driver: %s\n", err);
 		return -1;
 	}
@@ -357,6 +358,8 @@ int main(int argc, char **argv)
 	uint64_t stop_start;
 	int ret = 1;
 
+	/* The exporter's debug lines (each attempt's outcome) on stderr. */
+	ks_log_set_level(KS_LOG_DEBUG);
 	if (parse_options(argc, argv, &opts) || setup(&d, &opts))
 		goto cleanup;
 	if (!opts.before_start && ks_otlp_exporter_start(d.exp))

@@ -9,6 +9,7 @@
 //
 // Every request becomes one JSON line in the --out file, written before the
 // answer goes out: once the sender has its answer, the line is on disk.
+// signal names the Export request (as grpc_receiver.js does too).
 // 64-bit integers are strings, enums numbers, bytes lowercase hex.
 //
 // Answers are scripted: --statuses 503,503,200 answers the first request
@@ -30,6 +31,7 @@ const https = require('https');
 const path = require('path');
 const zlib = require('zlib');
 const { parseArgs } = require('util');
+const recordLine = require('./record_line');
 
 const root = require(path.join(__dirname, 'node_modules', '@opentelemetry',
 	'otlp-transformer', 'build', 'src', 'generated', 'root.js'));
@@ -37,16 +39,19 @@ const collector = root.opentelemetry.proto.collector;
 
 const signals = {
 	'/v1/traces': {
+		name: 'traces',
 		request: collector.trace.v1.ExportTraceServiceRequest,
 		response: collector.trace.v1.ExportTraceServiceResponse,
 		rejectedField: 'rejectedSpans',
 	},
 	'/v1/metrics': {
+		name: 'metrics',
 		request: collector.metrics.v1.ExportMetricsServiceRequest,
 		response: collector.metrics.v1.ExportMetricsServiceResponse,
 		rejectedField: 'rejectedDataPoints',
 	},
 	'/v1/logs': {
+		name: 'logs',
 		request: collector.logs.v1.ExportLogsServiceRequest,
 		response: collector.logs.v1.ExportLogsServiceResponse,
 		rejectedField: 'rejectedLogRecords',
@@ -77,15 +82,6 @@ function nextStatus() {
 	const status = statuses[Math.min(requestCount, statuses.length - 1)];
 	requestCount++;
 	return status;
-}
-
-// Bytes as hex, the way trace and span ids are usually written.
-function jsonReplacer(key, value) {
-	if (value && value.type === 'Buffer' && Array.isArray(value.data))
-		return Buffer.from(value.data).toString('hex');
-	if (value instanceof Uint8Array)
-		return Buffer.from(value).toString('hex');
-	return value;
 }
 
 function decode(req, body) {
@@ -123,6 +119,7 @@ function handle(req, res) {
 	req.on('end', () => {
 		const line = {
 			t_ms: Date.now(),
+			signal: signals[req.url] ? signals[req.url].name : null,
 			method: req.method,
 			path: req.url,
 			// The same port for several requests: a kept-alive connection.
@@ -143,8 +140,7 @@ function handle(req, res) {
 			console.error(`receiver: ${err}`);
 		}
 		line.status = status;
-		fs.appendFileSync(options.out,
-			JSON.stringify(line, jsonReplacer) + '\n');
+		recordLine(options.out, line);
 		const headers = { 'Content-Type': 'application/x-protobuf' };
 		if ((status === 429 || status === 503) &&
 		    options['retry-after'] !== undefined)

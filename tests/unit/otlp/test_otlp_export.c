@@ -43,9 +43,9 @@ static int setup(void **state)
 	char err[KS_OTLP_ERR_SIZE];
 
 	assert_non_null(f);
-	assert_int_equal(
-		ks_otlp_config_from_env(&f->cfg, test_getenv, err, sizeof(err)),
-		0);
+	assert_int_equal(ks_otlp_config_from_env(&f->cfg, test_getenv, NULL,
+						 err, sizeof(err)),
+			 0);
 	/* No variable sizes the metrics queue: small, to fill it. */
 	f->cfg.batching[KS_OTLP_METRICS].max_queue_size = 3;
 	f->exp = ks_otlp_exporter_new(&f->cfg, err, sizeof(err));
