@@ -192,19 +192,57 @@ setup() {
 	expect_accounted
 }
 
-@test "bad OTEL_* settings are refused at start, naming the variable" {
-	OTEL_EXPORTER_OTLP_TIMEOUT=soon run "$KNOTSCOPE" --duration 1
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"OTEL_EXPORTER_OTLP_TIMEOUT"* ]]
-	OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1 run "$KNOTSCOPE" --duration 1
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"OTEL_EXPORTER_OTLP_PROTOCOL"* ]]
+@test "OTEL_* values the spec says to ignore are warned about; malformed endpoints stop the start" {
+	OTEL_EXPORTER_OTLP_TIMEOUT=soon OTEL_METRIC_EXPORT_INTERVAL=5s OTEL_METRICS_EXPORTER=console \
+		OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1 run "$KNOTSCOPE" --duration 1 --listen off
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"OTEL_EXPORTER_OTLP_TIMEOUT='soon': not a number of milliseconds; the default applies"* ]]
+	[[ "$output" == *"OTEL_METRIC_EXPORT_INTERVAL='5s': not a number of milliseconds; the default applies"* ]]
+	[[ "$output" == *"OTEL_METRICS_EXPORTER='console': 'console' is not an exporter knotscope has"* ]]
 	run "$KNOTSCOPE" --otlp-endpoint ftp://example --duration 1
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--otlp-endpoint"* ]]
+	run "$KNOTSCOPE" --otlp-protocol http/json --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--otlp-protocol='http/json': not 'grpc' or 'http/protobuf'"* ]]
 	run "$KNOTSCOPE" --min-wait 5parsecs --duration 1
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--min-wait"* ]]
+}
+
+@test "OTEL_SDK_DISABLED=true: a deadlock is reported, and nothing is exported" {
+	start_receiver
+	export OTEL_SDK_DISABLED=true
+	start_agent --min-wait 0
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+	stop_agent
+	grep -q "OTEL_SDK_DISABLED=true: no OpenTelemetry export" "$AGENT_ERR"
+	expect_eq "requests" "$(received 'length')" 0
+	agent_records '.type == "summary"' | jq -e '.export == null' >/dev/null
+}
+
+@test "OTEL_TRACES_SAMPLER=always_off: no spans, the deadlock's log record still goes" {
+	start_receiver
+	export OTEL_TRACES_SAMPLER=always_off
+	start_agent --min-wait 0 --comm abba
+	start_workload abba
+	wait_until 10 has_log '.eventName == "knotscope.deadlock"'
+	stop_agent
+	expect_eq "spans" "$(spans | wc -l)" 0
+	expect_accounted
+}
+
+@test "a deadlock over OTLP/gRPC: its log record and its trace reach a gRPC collector" {
+	start_grpc_receiver
+	start_agent --min-wait 0 --comm abba
+	start_workload abba
+	wait_until 10 has_log '.eventName == "knotscope.deadlock"'
+	wait_until 10 error_spans_of "$WORKLOAD_PID" 2
+	stop_agent
+	expect_eq "transport" "$(received '[.[].transport] | unique | join(",")')" grpc
+	has_metric '.name == "knotscope.agent.export.items"'
+	expect_accounted
 }
 
 @test "waits for kernel locks become spans and metrics like user locks" {
