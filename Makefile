@@ -16,7 +16,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
-LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd
+LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd uuid
 
 CFLAGS ?= -g -O2
 AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \

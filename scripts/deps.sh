@@ -8,7 +8,8 @@ set -eu
 # help2man makes the manual page from --help.
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
-libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs help2man"
+libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev uuid-dev nodejs
+help2man"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # chromium: the dashboard's browser test; prometheus (promtool) and
@@ -30,7 +31,7 @@ image_pkgs="debootstrap debian-archive-keyring gpgv libcap2-bin umoci runc jq"
 # What the built agent needs to run, and nothing else: the container image.
 # ca-certificates is for OTLP export to https endpoints.
 runtime_pkgs="libbpf1 libelf1 libdw1 zlib1g libjson-c5 libprotobuf-c1 libcurl4
-libmicrohttpd12 ca-certificates"
+libmicrohttpd12 libuuid1 ca-certificates"
 
 list_only=false
 if [ "${1:-}" = "--list" ]; then

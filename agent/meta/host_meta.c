@@ -23,6 +23,9 @@ void ks_host_meta_read(struct ks_host_meta *host)
 	if (!host->id[0])
 		ks_read_first_line("/etc/machine-id", host->id,
 				   sizeof(host->id));
+	/* Not namespaced: the node's boot, in a container too. */
+	ks_read_first_line("/proc/sys/kernel/random/boot_id", host->boot_id,
+			   sizeof(host->boot_id));
 	/* The DaemonSet sets it from the downward API (spec.nodeName). */
 	if (node)
 		snprintf(host->k8s_node_name, sizeof(host->k8s_node_name), "%s",

@@ -9,6 +9,9 @@ struct ks_host_meta {
 	char name[256]; /* host.name */
 	char id[64]; /* host.id: the machine id, empty if unknown */
 	char k8s_node_name[256]; /* from K8S_NODE_NAME, empty outside */
+	/* The kernel's random id of this boot: what process instances of
+	 * this host are told apart from others' with. */
+	char boot_id[40];
 };
 
 void ks_host_meta_read(struct ks_host_meta *host);

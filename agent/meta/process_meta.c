@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "base/proc.h"
 #include "meta/cgroup_meta.h"
@@ -140,6 +141,40 @@ static void ks_add_container(uint32_t tgid, struct ks_otlp_attrs *attrs)
 	}
 }
 
+int ks_service_instance_id(const struct ks_host_meta *host, uint32_t pid,
+			   uint64_t start_ticks, char id[KS_UUID_TEXT_SIZE])
+{
+	/* The semantic conventions' namespace for generated instance ids. */
+	static const uuid_t namespace = { 0x4d, 0x63, 0x00, 0x9a, 0x8d, 0x0f,
+					  0x11, 0xee, 0xaa, 0xd7, 0x4c, 0x79,
+					  0x6e, 0xd8, 0xe3, 0x20 };
+	struct ks_proc_task task;
+	char name[96];
+	uuid_t uuid;
+	int len;
+
+	if (!start_ticks) {
+		if (ks_proc_read_task(pid, pid, &task))
+			return -1;
+		start_ticks = task.start_ticks;
+	}
+	len = snprintf(name, sizeof(name), "%s/%u/%llu", host->boot_id, pid,
+		       (unsigned long long)start_ticks);
+	uuid_generate_sha1(uuid, namespace, name, (size_t)len);
+	uuid_unparse_lower(uuid, id);
+	return 0;
+}
+
+static void ks_add_instance_id(uint32_t tgid, uint64_t start_ticks,
+			       const struct ks_host_meta *host,
+			       struct ks_otlp_attrs *attrs)
+{
+	char id[KS_UUID_TEXT_SIZE];
+
+	if (!ks_service_instance_id(host, tgid, start_ticks, id))
+		ks_otlp_attrs_str(attrs, "service.instance.id", id);
+}
+
 char *ks_process_service_name(uint32_t tgid, const char *comm)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
@@ -155,12 +190,13 @@ char *ks_process_service_name(uint32_t tgid, const char *comm)
 	return name;
 }
 
-void ks_process_meta_add(uint32_t tgid, const char *comm,
+void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
 			 const struct ks_host_meta *host,
 			 struct ks_otlp_attrs *attrs)
 {
 	ks_add_self_described(tgid, attrs);
 	ks_add_executable(tgid, comm, attrs);
+	ks_add_instance_id(tgid, start_ticks, host, attrs);
 	ks_otlp_attrs_int(attrs, "process.pid", tgid);
 	ks_add_owner(tgid, attrs);
 	ks_add_container(tgid, attrs);

@@ -17,12 +17,29 @@
 #define KS_HOST_POD_LOGS "/proc/1/root/var/log/pods"
 
 /*
- * Fills attrs for process tgid, first what the process says about itself
+ * Fills attrs for process tgid, started start_ticks after boot (0:
+ * unknown, read from /proc), first what the process says about itself
  * (its own attributes win, as its SDK's would), then what is observed.
  */
-void ks_process_meta_add(uint32_t tgid, const char *comm,
+void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
 			 const struct ks_host_meta *host,
 			 struct ks_otlp_attrs *attrs);
+
+/* A UUID as text, with its dashes. */
+#define KS_UUID_TEXT_SIZE 37
+
+/*
+ * service.instance.id of process pid: a UUID v5 (in the namespace the
+ * semantic conventions suggest for generated ids,
+ * 4d63009a-8d0f-11ee-aad7-4c796ed8e320) of "BOOT_ID/PID/START", the
+ * host's boot id, the pid and the process's start time in clock ticks
+ * since boot (start_ticks, or 0 to read it from /proc).  The same
+ * process gets the same id from every agent run; a pid reused later, or
+ * on another boot or host, gets another.  0, or -1 when the start time
+ * is unknown and the process gone.
+ */
+int ks_service_instance_id(const struct ks_host_meta *host, uint32_t pid,
+			   uint64_t start_ticks, char id[KS_UUID_TEXT_SIZE]);
 
 /*
  * Its service.name alone, as ks_process_meta_add() finds it, malloc()ed;

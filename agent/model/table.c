@@ -107,6 +107,9 @@ struct ks_thread *ks_table_add_thread(struct ks_table *table, uint32_t tgid,
 	if (comm)
 		ks_comm_copy(thread->comm, comm);
 	thread->process = process;
+	/* Kept after the leader is gone: it names the process instance. */
+	if (tid == tgid)
+		process->start_ticks = start_ticks;
 	DL_APPEND(process->threads, thread);
 	process->nr_threads++;
 	HASH_ADD(hh, table->threads, tid, sizeof(thread->tid), thread);

@@ -126,6 +126,8 @@ struct ks_process {
 	struct ks_thread *threads; /* utlist doubly-linked list */
 	struct ks_process_stats stats;
 	uint64_t first_seen_real_ns; /* where its cumulative metrics start */
+	/* Its leader's start, in USER_HZ ticks since boot; 0 until seen. */
+	uint64_t start_ticks;
 	/* Its OTLP resource, made when first needed; owned by telemetry. */
 	struct ks_otlp_resource *resource;
 	/* What it calls itself, for metric labels: made when first needed. */

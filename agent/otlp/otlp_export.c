@@ -20,6 +20,7 @@
 struct ks_otlp_entry {
 	ProtobufCMessage *item;
 	struct ks_otlp_resource *resource; /* a reference of its own */
+	const struct ks_otlp_scope *scope;
 	uint32_t units; /* items counted: 1, or a metric's data points */
 };
 
@@ -243,7 +244,9 @@ static int ks_pipeline_push(struct ks_pipeline *p,
 
 static int ks_export_item(struct ks_otlp_exporter *exp,
 			  enum ks_otlp_signal signal,
-			  struct ks_otlp_resource *res, ProtobufCMessage *item)
+			  struct ks_otlp_resource *res,
+			  const struct ks_otlp_scope *scope,
+			  ProtobufCMessage *item)
 {
 	struct ks_pipeline *p = exp->pipelines[signal];
 	struct ks_otlp_entry entry;
@@ -256,21 +259,24 @@ static int ks_export_item(struct ks_otlp_exporter *exp,
 	}
 	entry.item = item;
 	entry.resource = ks_otlp_resource_get(res);
+	entry.scope = scope;
 	entry.units = 1;
 	return ks_pipeline_push(p, &entry, 1);
 }
 
 int ks_otlp_export_span(struct ks_otlp_exporter *exp,
-			struct ks_otlp_resource *res, OtlpSpan *span)
+			struct ks_otlp_resource *res,
+			const struct ks_otlp_scope *scope, OtlpSpan *span)
 {
-	return ks_export_item(exp, KS_OTLP_TRACES, res,
+	return ks_export_item(exp, KS_OTLP_TRACES, res, scope,
 			      span ? &span->base : NULL);
 }
 
 int ks_otlp_export_log(struct ks_otlp_exporter *exp,
-		       struct ks_otlp_resource *res, OtlpLogRecord *record)
+		       struct ks_otlp_resource *res,
+		       const struct ks_otlp_scope *scope, OtlpLogRecord *record)
 {
-	return ks_export_item(exp, KS_OTLP_LOGS, res,
+	return ks_export_item(exp, KS_OTLP_LOGS, res, scope,
 			      record ? &record->base : NULL);
 }
 
@@ -280,7 +286,8 @@ struct ks_otlp_metrics *ks_otlp_metrics_new(void)
 }
 
 int ks_otlp_metrics_add(struct ks_otlp_metrics *snapshot,
-			struct ks_otlp_resource *res, OtlpMetric *metric)
+			struct ks_otlp_resource *res,
+			const struct ks_otlp_scope *scope, OtlpMetric *metric)
 {
 	struct ks_otlp_entry *entry;
 	size_t points;
@@ -307,6 +314,7 @@ int ks_otlp_metrics_add(struct ks_otlp_metrics *snapshot,
 	entry = &snapshot->entries[snapshot->nr++];
 	entry->item = &metric->base;
 	entry->resource = ks_otlp_resource_get(res);
+	entry->scope = scope;
 	entry->units = points > UINT32_MAX ? UINT32_MAX : (uint32_t)points;
 	return 0;
 }
@@ -545,6 +553,7 @@ static void ks_export_batch(struct ks_pipeline *p, size_t nr, uint64_t units)
 	for (size_t i = 0; i < nr; i++) {
 		p->records[i].item = p->batch[i].item;
 		p->records[i].resource = p->batch[i].resource;
+		p->records[i].scope = p->batch[i].scope;
 	}
 	ret = ks_otlp_pack_request(p->signal, p->records, nr,
 				   KS_OTLP_MAX_REQUEST_BYTES, &encoded, &len);

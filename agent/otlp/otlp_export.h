@@ -30,6 +30,7 @@
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
 #include "otlp/otlp_retry.h"
+#include "otlp/otlp_scope.h"
 
 struct ks_otlp_exporter;
 
@@ -49,7 +50,8 @@ bool ks_otlp_exporter_wants(const struct ks_otlp_exporter *exp,
 			    enum ks_otlp_signal signal);
 
 /*
- * Queue an item that belongs to res.  0 when queued; -ENOBUFS when the
+ * Queue an item that belongs to res, made by scope (static; NULL: the
+ * default scope, "knotscope").  0 when queued; -ENOBUFS when the
  * queue was full and the item was dropped (the newest is dropped: what is
  * queued is older and already waited its turn, and for deadlocks the first
  * report carries the news while repeats add little); -ESHUTDOWN after
@@ -58,9 +60,12 @@ bool ks_otlp_exporter_wants(const struct ks_otlp_exporter *exp,
  * Never waits for the network: only, briefly, for the queue's mutex.
  */
 int ks_otlp_export_span(struct ks_otlp_exporter *exp,
-			struct ks_otlp_resource *res, OtlpSpan *span);
+			struct ks_otlp_resource *res,
+			const struct ks_otlp_scope *scope, OtlpSpan *span);
 int ks_otlp_export_log(struct ks_otlp_exporter *exp,
-		       struct ks_otlp_resource *res, OtlpLogRecord *record);
+		       struct ks_otlp_resource *res,
+		       const struct ks_otlp_scope *scope,
+		       OtlpLogRecord *record);
 
 /*
  * A metrics snapshot: the metrics the agent collected at one instant, each
@@ -75,7 +80,8 @@ struct ks_otlp_metrics *ks_otlp_metrics_new(void);
  * caller keeps its reference); -ENOMEM, -EINVAL for a NULL metric or res.
  */
 int ks_otlp_metrics_add(struct ks_otlp_metrics *snapshot,
-			struct ks_otlp_resource *res, OtlpMetric *metric);
+			struct ks_otlp_resource *res,
+			const struct ks_otlp_scope *scope, OtlpMetric *metric);
 /* For a snapshot that is not handed over after all; NULL is fine. */
 void ks_otlp_metrics_free(struct ks_otlp_metrics *snapshot);
 

@@ -14,17 +14,24 @@
 
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
+#include "otlp/otlp_scope.h"
 
-/* One span, log record or metric, and the resource it belongs to. */
+/* The scope of items handed over without one. */
+extern const struct ks_otlp_scope ks_otlp_default_scope;
+
+/* One span, log record or metric, its resource and its scope. */
 struct ks_otlp_record {
 	const ProtobufCMessage *item;
 	const struct ks_otlp_resource *resource;
+	const struct ks_otlp_scope *scope; /* NULL: the default */
 };
 
 /*
  * Encodes records as the signal's Export*ServiceRequest: one resource_*
  * entry per distinct resource, in the order resources first appear, each
- * with one scope (knotscope) holding its items in their original order.
+ * with a scope_* entry per distinct scope of its items, in the order they
+ * first appear, holding the items in their original order.  Resources and
+ * scopes carry their schema URLs.
  * The items and resources are only read.  Returns 0 with a malloc()ed
  * encoding in *out, -E2BIG when it would exceed max_len (checked before
  * anything is encoded), or -ENOMEM.

@@ -10,6 +10,7 @@
 struct ks_otlp_resource {
 	atomic_uint refs;
 	OtlpResource *message;
+	const char *schema_url;
 };
 
 /* Keeps the first of each key: the spec requires keys to be unique. */
@@ -31,7 +32,8 @@ static void ks_drop_duplicate_keys(struct ks_otlp_attrs *attrs)
 	attrs->nr = kept;
 }
 
-struct ks_otlp_resource *ks_otlp_resource_new(struct ks_otlp_attrs *attrs)
+struct ks_otlp_resource *ks_otlp_resource_new(struct ks_otlp_attrs *attrs,
+					      const char *schema_url)
 {
 	struct ks_otlp_resource *res = calloc(1, sizeof(*res));
 
@@ -46,6 +48,7 @@ struct ks_otlp_resource *ks_otlp_resource_new(struct ks_otlp_attrs *attrs)
 			       &res->message->n_attributes))
 		goto failed;
 	atomic_init(&res->refs, 1);
+	res->schema_url = schema_url;
 	return res;
 failed:
 	ks_otlp_attrs_release(attrs);
@@ -75,6 +78,11 @@ void ks_otlp_resource_put(struct ks_otlp_resource *res)
 const OtlpResource *ks_otlp_resource_message(const struct ks_otlp_resource *res)
 {
 	return res->message;
+}
+
+const char *ks_otlp_resource_schema_url(const struct ks_otlp_resource *res)
+{
+	return res->schema_url;
 }
 
 void ks_otlp_attrs_add_sdk(struct ks_otlp_attrs *attrs)

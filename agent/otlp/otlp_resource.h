@@ -16,11 +16,13 @@ struct ks_otlp_resource;
 
 /*
  * A resource with the attributes of attrs, which is left empty whatever the
- * result.  Of attributes with the same key the first one added wins, so
- * callers add what must take precedence first.  The caller holds the one
- * reference.  NULL on ENOMEM, or when an add to attrs had failed.
+ * result, and the schema they follow (schema_url, static; NULL: none).  Of
+ * attributes with the same key the first one added wins, so callers add
+ * what must take precedence first.  The caller holds the one reference.
+ * NULL on ENOMEM, or when an add to attrs had failed.
  */
-struct ks_otlp_resource *ks_otlp_resource_new(struct ks_otlp_attrs *attrs);
+struct ks_otlp_resource *ks_otlp_resource_new(struct ks_otlp_attrs *attrs,
+					      const char *schema_url);
 
 /* Another reference; thread-safe. */
 struct ks_otlp_resource *ks_otlp_resource_get(struct ks_otlp_resource *res);
@@ -31,6 +33,9 @@ void ks_otlp_resource_put(struct ks_otlp_resource *res);
 /* The message, owned by the resource, for encoding only. */
 const OtlpResource *
 ks_otlp_resource_message(const struct ks_otlp_resource *res);
+
+/* Its schema URL, or NULL. */
+const char *ks_otlp_resource_schema_url(const struct ks_otlp_resource *res);
 
 /* Adds telemetry.sdk.name and .version: what produced the telemetry. */
 void ks_otlp_attrs_add_sdk(struct ks_otlp_attrs *attrs);

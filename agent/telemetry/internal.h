@@ -11,6 +11,18 @@
 #include "telemetry/span_hold.h"
 #include "telemetry/telemetry.h"
 
+/*
+ * The semantic conventions knotscope's attributes follow: code.* (stable
+ * since 1.33) and container.runtime.name (1.37) are the newest it uses.
+ */
+#define KS_SEMCONV_SCHEMA_URL "https://opentelemetry.io/schemas/1.37.0"
+
+/* One instrumentation scope per source of telemetry. */
+extern const struct ks_otlp_scope ks_scope_locks; /* waits, deadlocks */
+extern const struct ks_otlp_scope ks_scope_http; /* --http */
+extern const struct ks_otlp_scope ks_scope_hb; /* reads, off CPU, edges */
+extern const struct ks_otlp_scope ks_scope_agent; /* the agent's health */
+
 struct ks_telemetry {
 	struct ks_otlp_exporter *exporter;
 	struct ks_otlp_resource *agent_resource;

@@ -135,7 +135,8 @@ void ks_telemetry_inversion(struct ks_telemetry *telemetry,
 		ks_otlp_message_free(record);
 		goto cleanup;
 	}
-	ks_otlp_export_log(telemetry->exporter, resource, record);
+	ks_otlp_export_log(telemetry->exporter, resource, &ks_scope_locks,
+			   record);
 cleanup:
 	free(body);
 	free(json);
@@ -165,7 +166,7 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 		record = ks_deadlock_log(report, trace_id, span_ids);
 		if (record)
 			ks_otlp_export_log(telemetry->exporter, resource,
-					   record);
+					   &ks_scope_locks, record);
 	}
 	free(span_ids);
 }

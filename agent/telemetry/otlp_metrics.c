@@ -3,6 +3,8 @@
  * Metrics as OTLP: the samples of report/metric_samples.c, one OTLP metric per
  * metric and resource, cumulative from when each process was first seen.
  */
+#include <string.h>
+
 #include "base/clock.h"
 #include "telemetry/internal.h"
 
@@ -16,10 +18,21 @@ struct ks_otlp_builder {
 	struct ks_otlp_resource *resource;
 };
 
+/* Who measures a metric: by its name's namespace. */
+static const struct ks_otlp_scope *ks_metric_scope(const char *name)
+{
+	if (!strncmp(name, "http.", 5))
+		return &ks_scope_http;
+	if (!strncmp(name, "knotscope.agent.", 16))
+		return &ks_scope_agent;
+	return &ks_scope_locks;
+}
+
 static void ks_builder_flush(struct ks_otlp_builder *b)
 {
 	if (b->metric)
-		ks_otlp_metrics_add(b->snapshot, b->resource, b->metric);
+		ks_otlp_metrics_add(b->snapshot, b->resource,
+				    ks_metric_scope(b->desc->name), b->metric);
 	b->metric = NULL;
 }
 

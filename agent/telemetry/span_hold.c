@@ -40,7 +40,8 @@ void ks_span_hold_destroy(struct ks_span_hold *hold)
 }
 
 int ks_span_hold_push(struct ks_span_hold *hold, OtlpSpan *span,
-		      struct ks_otlp_resource *resource, uint64_t stamp)
+		      struct ks_otlp_resource *resource,
+		      const struct ks_otlp_scope *scope, uint64_t stamp)
 {
 	struct ks_held_span *held;
 
@@ -49,6 +50,7 @@ int ks_span_hold_push(struct ks_span_hold *hold, OtlpSpan *span,
 	held = &hold->ring[(hold->head + hold->len) % hold->capacity];
 	held->span = span;
 	held->resource = ks_otlp_resource_get(resource);
+	held->scope = scope;
 	held->stamp = stamp;
 	hold->len++;
 	return 0;
@@ -82,7 +84,8 @@ void ks_span_hold_release(struct ks_span_hold *hold,
 			break;
 		if (!err)
 			ks_add_point(held->span, clock, lamport);
-		ks_otlp_export_span(exporter, held->resource, held->span);
+		ks_otlp_export_span(exporter, held->resource, held->scope,
+				    held->span);
 		ks_otlp_resource_put(held->resource);
 		ks_held_pop(hold);
 	}

@@ -19,6 +19,7 @@
 struct ks_held_span {
 	OtlpSpan *span;
 	struct ks_otlp_resource *resource; /* a reference of its own */
+	const struct ks_otlp_scope *scope;
 	uint64_t stamp;
 };
 
@@ -39,7 +40,8 @@ void ks_span_hold_destroy(struct ks_span_hold *hold);
  * resource.  -ENOSPC when full: the caller still owns both.
  */
 int ks_span_hold_push(struct ks_span_hold *hold, OtlpSpan *span,
-		      struct ks_otlp_resource *resource, uint64_t stamp);
+		      struct ks_otlp_resource *resource,
+		      const struct ks_otlp_scope *scope, uint64_t stamp);
 
 /*
  * Exports the spans whose points are known, oldest first, up to the first

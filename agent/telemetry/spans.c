@@ -148,7 +148,8 @@ ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
  */
 static void
 ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
-		    struct ks_otlp_resource *resource, OtlpSpan *span,
+		    struct ks_otlp_resource *resource,
+		    const struct ks_otlp_scope *scope, OtlpSpan *span,
 		    const struct ks_thread_span *made, uint64_t end_ns)
 {
 	uint64_t stamp;
@@ -160,13 +161,13 @@ ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
 	}
 	thread->causal.last_span = made->ref;
 	if (!telemetry->causality) {
-		ks_otlp_export_span(telemetry->exporter, resource, span);
+		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
 		return;
 	}
 	stamp = ks_causality_stamp(telemetry->causality, thread, end_ns);
 	/* Full: this one goes out without its point rather than wait. */
-	if (ks_span_hold_push(&telemetry->held, span, resource, stamp))
-		ks_otlp_export_span(telemetry->exporter, resource, span);
+	if (ks_span_hold_push(&telemetry->held, span, resource, scope, stamp))
+		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
 }
 
 /*
@@ -226,8 +227,8 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 		return;
 	if (source)
 		ks_add_edge(span, source);
-	ks_emit_thread_span(telemetry, thread, resource, span, &made,
-			    end->hdr.ts_ns);
+	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_locks, span,
+			    &made, end->hdr.ts_ns);
 }
 
 /* A kernel lock wait: its thread and its holder; no user site to name. */
@@ -272,8 +273,8 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 		ks_otlp_message_free(span);
 		return;
 	}
-	ks_emit_thread_span(telemetry, thread, resource, span, &made,
-			    end->hdr.ts_ns);
+	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_locks, span,
+			    &made, end->hdr.ts_ns);
 }
 
 static const char *ks_channel_name(uint8_t kind)
@@ -326,8 +327,8 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	source = ks_acquired_at(thread, io->hdr.ts_ns);
 	if (source)
 		ks_add_edge(span, source);
-	ks_emit_thread_span(telemetry, thread, resource, span, &made,
-			    io->hdr.ts_ns);
+	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_hb, span,
+			    &made, io->hdr.ts_ns);
 }
 
 /* TASK_INTERRUPTIBLE and TASK_UNINTERRUPTIBLE, under flags like FREEZABLE. */
@@ -393,8 +394,8 @@ static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
 	if (woken->kind && woken->release_ns >= off->start_ns &&
 	    woken->release_ns <= off->hdr.ts_ns)
 		ks_add_edge(span, woken);
-	ks_emit_thread_span(telemetry, thread, resource, span, &made,
-			    off->hdr.ts_ns);
+	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_hb, span,
+			    &made, off->hdr.ts_ns);
 }
 
 const struct ks_model_hooks ks_telemetry_hooks = {
@@ -419,7 +420,8 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
 		return;
 	otlp = ks_http_span_otlp(span, thread_name);
 	if (otlp)
-		ks_otlp_export_span(telemetry->exporter, resource, otlp);
+		ks_otlp_export_span(telemetry->exporter, resource,
+				    &ks_scope_http, otlp);
 }
 
 /*
@@ -455,6 +457,7 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		ks_otlp_attrs_str(&link, "knotscope.link.kind", "waits_for");
 		ks_otlp_span_add_link(span, trace_id, span_ids[(i + 1) % n],
 				      &link);
-		ks_otlp_export_span(telemetry->exporter, resource, span);
+		ks_otlp_export_span(telemetry->exporter, resource,
+				    &ks_scope_locks, span);
 	}
 }

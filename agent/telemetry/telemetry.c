@@ -3,8 +3,30 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/version.h"
 #include "meta/process_meta.h"
 #include "telemetry/internal.h"
+
+const struct ks_otlp_scope ks_scope_locks = {
+	.name = "knotscope.locks",
+	.version = KS_VERSION,
+	.schema_url = KS_SEMCONV_SCHEMA_URL,
+};
+const struct ks_otlp_scope ks_scope_http = {
+	.name = "knotscope.http",
+	.version = KS_VERSION,
+	.schema_url = KS_SEMCONV_SCHEMA_URL,
+};
+const struct ks_otlp_scope ks_scope_hb = {
+	.name = "knotscope.happens_before",
+	.version = KS_VERSION,
+	.schema_url = KS_SEMCONV_SCHEMA_URL,
+};
+const struct ks_otlp_scope ks_scope_agent = {
+	.name = "knotscope.agent",
+	.version = KS_VERSION,
+	.schema_url = KS_SEMCONV_SCHEMA_URL,
+};
 
 /*
  * Spans wait for their points for the engine's reorder window and a tick:
@@ -20,6 +42,7 @@ struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 {
 	struct ks_telemetry *telemetry = calloc(1, sizeof(*telemetry));
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char instance_id[KS_UUID_TEXT_SIZE];
 
 	if (!telemetry) {
 		snprintf(err, err_size, "out of memory");
@@ -30,9 +53,13 @@ struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 		goto fail;
 	ks_host_meta_read(&telemetry->host);
 	ks_otlp_attrs_add_configured(&attrs, cfg);
+	if (!ks_service_instance_id(&telemetry->host, (uint32_t)getpid(), 0,
+				    instance_id))
+		ks_otlp_attrs_str(&attrs, "service.instance.id", instance_id);
 	ks_otlp_attrs_int(&attrs, "process.pid", getpid());
 	ks_host_meta_add(&telemetry->host, &attrs);
-	telemetry->agent_resource = ks_otlp_resource_new(&attrs);
+	telemetry->agent_resource =
+		ks_otlp_resource_new(&attrs, KS_SEMCONV_SCHEMA_URL);
 	if (!telemetry->agent_resource) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
@@ -111,8 +138,10 @@ struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 
 	if (!process->resource) {
 		ks_process_meta_add(process->tgid, process->comm,
-				    &telemetry->host, &attrs);
-		process->resource = ks_otlp_resource_new(&attrs);
+				    process->start_ticks, &telemetry->host,
+				    &attrs);
+		process->resource =
+			ks_otlp_resource_new(&attrs, KS_SEMCONV_SCHEMA_URL);
 	}
 	return process->resource;
 }

@@ -316,25 +316,26 @@ received() {
 }
 
 # All received items of a signal, one JSON object per line, each with the
-# attributes of its resource flattened into .resource.
+# attributes of its resource flattened into .resource, and the name of its
+# instrumentation scope in .scope.
 spans() {
 	jq -c 'select(.signal == "traces") | .body.resourceSpans[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
-		.scopeSpans[].spans[] | . + {resource: $r} |
+		.scopeSpans[] | .scope.name as $s | .spans[] | . + {resource: $r, scope: $s} |
 		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
 }
 
 logs() {
 	jq -c 'select(.signal == "logs") | .body.resourceLogs[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
-		.scopeLogs[].logRecords[] | . + {resource: $r} |
+		.scopeLogs[] | .scope.name as $s | .logRecords[] | . + {resource: $r, scope: $s} |
 		.attrs = (.attributes // [] | map({(.key): (.value | to_entries[0].value)}) | add)' "$RECEIVED"
 }
 
 metrics() {
 	jq -c 'select(.signal == "metrics") | .body.resourceMetrics[] |
 		(.resource.attributes | map({(.key): (.value | to_entries[0].value)}) | add) as $r |
-		.scopeMetrics[].metrics[] | . + {resource: $r}' "$RECEIVED"
+		.scopeMetrics[] | .scope.name as $s | .metrics[] | . + {resource: $r, scope: $s}' "$RECEIVED"
 }
 
 has_span() {

@@ -117,6 +117,46 @@ setup() {
 		.["process.executable.name"] == "contention"' >/dev/null
 }
 
+@test "resources: a service.instance.id per process, schema URLs, a scope per source" {
+	local first second schema=https://opentelemetry.io/schemas/1.37.0
+
+	start_receiver
+	export OTEL_METRIC_EXPORT_INTERVAL=300
+	start_agent --min-wait 0 --comm contention
+	start_workload contention 8 2 2
+	first=$WORKLOAD_PID
+	start_workload contention 8 2 2
+	second=$WORKLOAD_PID
+	wait "$first" "$second"
+	wait_until 10 has_metric ".resource[\"process.pid\"] == \"$second\""
+	stop_agent
+
+	# Two processes of one executable: two instances, each its own UUID,
+	# the same for its spans and its metrics.
+	spans | jq -e -s --arg a "$first" --arg b "$second" '
+		def id($p): [.[] | select(.resource["process.pid"] == $p) |
+			.resource["service.instance.id"]] | unique;
+		(id($a) | length) == 1 and (id($b) | length) == 1 and
+		id($a)[0] != id($b)[0] and
+		(id($a)[0] | test("^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))' >/dev/null
+	expect_eq "metrics' instance" "$(metrics | jq -r -s --arg p "$second" \
+		'[.[] | select(.resource["process.pid"] == $p) | .resource["service.instance.id"]] | unique | join(",")')" \
+		"$(spans | jq -r -s --arg p "$second" \
+		'[.[] | select(.resource["process.pid"] == $p) | .resource["service.instance.id"]] | unique | join(",")')"
+	# The agent's own resource has one too.
+	metrics | jq -e -s '[.[] | select(.name == "knotscope.agent.events")][0] |
+		.resource["service.instance.id"] != null and .scope == "knotscope.agent"' >/dev/null
+	received '[.[] | select(.signal == "traces") | .body.resourceSpans[] |
+		.schemaUrl, (.scopeSpans[] | .schemaUrl)] | unique | join(",")' |
+		grep -qx "$schema"
+	received '[.[] | select(.signal == "metrics") | .body.resourceMetrics[] |
+		.schemaUrl, (.scopeMetrics[] | .schemaUrl)] | unique | join(",")' |
+		grep -qx "$schema"
+	spans | jq -e -s 'all(.[]; (.name | startswith("wait for")) and .scope == "knotscope.locks" or
+		(.name | startswith("read ")) and .scope == "knotscope.happens_before")' >/dev/null
+	metrics | jq -e -s 'all(.[] | select(.name | startswith("knotscope.lock.")); .scope == "knotscope.locks")' >/dev/null
+}
+
 @test "metrics: lock wait histograms per process, the agent's health under its own resource" {
 	start_receiver
 	export OTEL_METRIC_EXPORT_INTERVAL=500 OTEL_SERVICE_NAME=knotscope-node

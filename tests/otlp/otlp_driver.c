@@ -55,7 +55,7 @@ process_resource(const struct ks_otlp_config *cfg, int64_t pid, const char *exe)
 	ks_otlp_attrs_int(&attrs, "process.pid", pid);
 	ks_otlp_attrs_str(&attrs, "process.executable.name", exe);
 	ks_otlp_attrs_add_configured(&attrs, cfg);
-	return ks_otlp_resource_new(&attrs);
+	return ks_otlp_resource_new(&attrs, NULL);
 }
 
 static struct ks_otlp_resource *agent_resource(const struct ks_otlp_config *cfg)
@@ -64,7 +64,7 @@ static struct ks_otlp_resource *agent_resource(const struct ks_otlp_config *cfg)
 
 	ks_otlp_attrs_add_configured(&attrs, cfg);
 	ks_otlp_attrs_str(&attrs, "host.name", "e2e-host");
-	return ks_otlp_resource_new(&attrs);
+	return ks_otlp_resource_new(&attrs, NULL);
 }
 
 /* Makes requests as large as a test needs, e.g. over the 64 MiB limit. */
@@ -186,9 +186,9 @@ static struct ks_otlp_metrics *snapshot(struct driver *d)
 	if (durations)
 		ret |= ks_otlp_histogram_add(durations, NULL, BASE_NS - 1000,
 					     BASE_NS, &waits);
-	ret |= ks_otlp_metrics_add(snap, d->agent, watched);
-	ret |= ks_otlp_metrics_add(snap, d->processes[0], lock_waits);
-	ret |= ks_otlp_metrics_add(snap, d->processes[0], durations);
+	ret |= ks_otlp_metrics_add(snap, d->agent, NULL, watched);
+	ret |= ks_otlp_metrics_add(snap, d->processes[0], NULL, lock_waits);
+	ret |= ks_otlp_metrics_add(snap, d->processes[0], NULL, durations);
 	if (ret) {
 		ks_otlp_metrics_free(snap);
 		return NULL;
@@ -207,14 +207,14 @@ static int produce(struct driver *d, const struct driver_options *opts)
 
 		if (!span)
 			return -1;
-		ks_otlp_export_span(d->exp, d->processes[n % 2], span);
+		ks_otlp_export_span(d->exp, d->processes[n % 2], NULL, span);
 	}
 	for (unsigned int n = 0; n < opts->logs; n++) {
 		OtlpLogRecord *record = numbered_log(n);
 
 		if (!record)
 			return -1;
-		ks_otlp_export_log(d->exp, d->processes[0], record);
+		ks_otlp_export_log(d->exp, d->processes[0], NULL, record);
 	}
 	if (!opts->metrics)
 		return 0;

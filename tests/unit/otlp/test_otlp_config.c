@@ -630,7 +630,7 @@ static void test_resource_from_configuration(void **state)
 		0);
 	assert_int_equal(cfg.resource_attrs.nr, 3);
 	assert_int_equal(ks_otlp_attrs_add_configured(&attrs, &cfg), 0);
-	res = ks_otlp_resource_new(&attrs);
+	res = ks_otlp_resource_new(&attrs, NULL);
 	assert_non_null(res);
 	assert_int_equal(attrs.nr, 0);
 	/* OTEL_SERVICE_NAME wins, and keys stay unique. */

@@ -51,7 +51,7 @@ static int setup(void **state)
 	f->exp = ks_otlp_exporter_new(&f->cfg, err, sizeof(err));
 	assert_non_null(f->exp);
 	ks_otlp_attrs_int(&attrs, "process.pid", 4242);
-	f->res = ks_otlp_resource_new(&attrs);
+	f->res = ks_otlp_resource_new(&attrs, NULL);
 	assert_non_null(f->res);
 	*state = f;
 	return 0;
@@ -112,7 +112,7 @@ static void test_full_queue_drops_the_newest(void **state)
 
 	for (uint8_t i = 0; i < 10; i++)
 		assert_int_equal(
-			ks_otlp_export_span(f->exp, f->res, new_span(i)),
+			ks_otlp_export_span(f->exp, f->res, NULL, new_span(i)),
 			i < 4 ? 0 : -ENOBUFS);
 	s = stats_of(f, KS_OTLP_TRACES);
 	assert_true(s->enabled);
@@ -133,7 +133,8 @@ static void test_stop_drops_what_is_queued_and_refuses_more(void **state)
 
 	for (uint8_t i = 0; i < 3; i++)
 		assert_int_equal(
-			ks_otlp_export_span(f->exp, f->res, new_span(i)), 0);
+			ks_otlp_export_span(f->exp, f->res, NULL, new_span(i)),
+			0);
 	ks_otlp_exporter_stop(f->exp, 0);
 	s = stats_of(f, KS_OTLP_TRACES);
 	assert_int_equal(s->dropped_shutdown, 3);
@@ -141,7 +142,7 @@ static void test_stop_drops_what_is_queued_and_refuses_more(void **state)
 	assert_int_equal(s->queue_depth, 0);
 	assert_accounted(s);
 
-	assert_int_equal(ks_otlp_export_span(f->exp, f->res, new_span(9)),
+	assert_int_equal(ks_otlp_export_span(f->exp, f->res, NULL, new_span(9)),
 			 -ESHUTDOWN);
 	s = stats_of(f, KS_OTLP_TRACES);
 	assert_int_equal(s->produced, 4);
@@ -157,10 +158,12 @@ static void test_metrics_snapshot_is_queued_whole_or_not_at_all(void **state)
 
 	/* Two metrics, three data points: queue 2 of 3 entries. */
 	snapshot = ks_otlp_metrics_new();
-	assert_int_equal(
-		ks_otlp_metrics_add(snapshot, f->res, gauge_with_points(2)), 0);
-	assert_int_equal(
-		ks_otlp_metrics_add(snapshot, f->res, gauge_with_points(1)), 0);
+	assert_int_equal(ks_otlp_metrics_add(snapshot, f->res, NULL,
+					     gauge_with_points(2)),
+			 0);
+	assert_int_equal(ks_otlp_metrics_add(snapshot, f->res, NULL,
+					     gauge_with_points(1)),
+			 0);
 	assert_int_equal(ks_otlp_export_metrics(f->exp, snapshot), 0);
 	s = stats_of(f, KS_OTLP_METRICS);
 	assert_int_equal(s->produced, 3);
@@ -169,8 +172,8 @@ static void test_metrics_snapshot_is_queued_whole_or_not_at_all(void **state)
 
 	/* Two more metrics do not fit in the one entry left: both go. */
 	snapshot = ks_otlp_metrics_new();
-	ks_otlp_metrics_add(snapshot, f->res, gauge_with_points(3));
-	ks_otlp_metrics_add(snapshot, f->res, gauge_with_points(1));
+	ks_otlp_metrics_add(snapshot, f->res, NULL, gauge_with_points(3));
+	ks_otlp_metrics_add(snapshot, f->res, NULL, gauge_with_points(1));
 	assert_int_equal(ks_otlp_export_metrics(f->exp, snapshot), -ENOBUFS);
 	s = stats_of(f, KS_OTLP_METRICS);
 	assert_int_equal(s->produced, 7);
@@ -179,7 +182,7 @@ static void test_metrics_snapshot_is_queued_whole_or_not_at_all(void **state)
 
 	/* One metric of five points still fits. */
 	snapshot = ks_otlp_metrics_new();
-	ks_otlp_metrics_add(snapshot, f->res, gauge_with_points(5));
+	ks_otlp_metrics_add(snapshot, f->res, NULL, gauge_with_points(5));
 	assert_int_equal(ks_otlp_export_metrics(f->exp, snapshot), 0);
 	s = stats_of(f, KS_OTLP_METRICS);
 	assert_int_equal(s->queued, 8);
@@ -201,12 +204,13 @@ static void test_unexported_signal_and_bad_calls_are_not_counted(void **state)
 	assert_false(ks_otlp_exporter_wants(f->exp, KS_OTLP_LOGS));
 	assert_true(ks_otlp_exporter_wants(f->exp, KS_OTLP_TRACES));
 	assert_int_equal(
-		ks_otlp_export_log(f->exp, f->res,
+		ks_otlp_export_log(f->exp, f->res, NULL,
 				   ks_otlp_log_new(1, 1, KS_OTLP_SEVERITY_INFO,
 						   NULL, "x")),
 		-ENODEV);
-	assert_int_equal(ks_otlp_export_span(f->exp, f->res, NULL), -EINVAL);
-	assert_int_equal(ks_otlp_export_span(f->exp, NULL, new_span(1)),
+	assert_int_equal(ks_otlp_export_span(f->exp, f->res, NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(ks_otlp_export_span(f->exp, NULL, NULL, new_span(1)),
 			 -EINVAL);
 	ks_otlp_exporter_stats(f->exp, &stats);
 	assert_false(stats.signal[KS_OTLP_LOGS].enabled);
@@ -221,8 +225,9 @@ static void test_exporter_keeps_its_own_resource_reference(void **state)
 	struct ks_otlp_resource *res;
 
 	ks_otlp_attrs_int(&attrs, "process.pid", 1);
-	res = ks_otlp_resource_new(&attrs);
-	assert_int_equal(ks_otlp_export_span(f->exp, res, new_span(1)), 0);
+	res = ks_otlp_resource_new(&attrs, NULL);
+	assert_int_equal(ks_otlp_export_span(f->exp, res, NULL, new_span(1)),
+			 0);
 	/* The process is gone for the agent; its queued span is not. */
 	ks_otlp_resource_put(res);
 	assert_int_equal(stats_of(f, KS_OTLP_TRACES)->queued, 1);

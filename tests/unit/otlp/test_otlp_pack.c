@@ -23,7 +23,7 @@ static struct ks_otlp_resource *resource_for_pid(int64_t pid)
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 
 	ks_otlp_attrs_int(&attrs, "process.pid", pid);
-	return ks_otlp_resource_new(&attrs);
+	return ks_otlp_resource_new(&attrs, NULL);
 }
 
 static int64_t pid_of(const OtlpResource *resource)
@@ -56,6 +56,7 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 		spans[i] = span_numbered(i);
 		records[i].item = &spans[i]->base;
 		records[i].resource = owner[i];
+		records[i].scope = NULL;
 	}
 	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, 5,
 					      SIZE_MAX, &encoded, &len),
@@ -101,14 +102,69 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 	ks_otlp_resource_put(b);
 }
 
+static void test_scopes_group_a_resources_items(void **state)
+{
+	static const struct ks_otlp_scope locks = { "knotscope.locks", "1",
+						    "https://s/1.37.0" };
+	static const struct ks_otlp_scope http = { "knotscope.http", NULL,
+						   NULL };
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	struct ks_otlp_resource *a, *b = resource_for_pid(200);
+	struct ks_otlp_resource *owner[] = { NULL, b, NULL, NULL };
+	const struct ks_otlp_scope *scope[] = { &locks, &locks, &http, &locks };
+	const Opentelemetry__Proto__Trace__V1__ResourceSpans *rs;
+	struct ks_otlp_record records[4];
+	OtlpSpan *spans[4];
+	TraceRequest *request;
+	uint8_t *encoded;
+	size_t len;
+
+	ks_otlp_attrs_int(&attrs, "process.pid", 100);
+	a = ks_otlp_resource_new(&attrs, "https://s/1.37.0");
+	for (uint8_t i = 0; i < 4; i++) {
+		spans[i] = span_numbered(i);
+		records[i] = (struct ks_otlp_record){ &spans[i]->base,
+						      owner[i] ?: a, scope[i] };
+	}
+	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, 4,
+					      SIZE_MAX, &encoded, &len),
+			 0);
+	request =
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+			NULL, len, encoded);
+	assert_non_null(request);
+	assert_int_equal(request->n_resource_spans, 2);
+	rs = request->resource_spans[0];
+	assert_int_equal(pid_of(rs->resource), 100);
+	assert_string_equal(rs->schema_url, "https://s/1.37.0");
+	assert_int_equal(rs->n_scope_spans, 2);
+	assert_string_equal(rs->scope_spans[0]->scope->name, "knotscope.locks");
+	assert_string_equal(rs->scope_spans[0]->schema_url, "https://s/1.37.0");
+	assert_int_equal(rs->scope_spans[0]->n_spans, 2);
+	assert_string_equal(rs->scope_spans[0]->spans[1]->name, "s3");
+	assert_string_equal(rs->scope_spans[1]->scope->name, "knotscope.http");
+	assert_string_equal(rs->scope_spans[1]->schema_url, "");
+	assert_int_equal(rs->scope_spans[1]->n_spans, 1);
+	rs = request->resource_spans[1];
+	assert_int_equal(pid_of(rs->resource), 200);
+	assert_int_equal(rs->n_scope_spans, 1);
+	assert_string_equal(rs->scope_spans[0]->spans[0]->name, "s1");
+	ks_otlp_message_free(request);
+	free(encoded);
+	for (size_t i = 0; i < 4; i++)
+		ks_otlp_message_free(spans[i]);
+	ks_otlp_resource_put(a);
+	ks_otlp_resource_put(b);
+}
+
 static void test_logs_and_metrics_share_the_encoder(void **state)
 {
 	struct ks_otlp_resource *res = resource_for_pid(7);
 	OtlpLogRecord *record = ks_otlp_log_new(5, 6, KS_OTLP_SEVERITY_ERROR,
 						"knotscope.deadlock", "cycle");
 	OtlpMetric *metric = ks_otlp_gauge_new("g", "1", "");
-	struct ks_otlp_record log_record = { &record->base, res };
-	struct ks_otlp_record metric_record = { &metric->base, res };
+	struct ks_otlp_record log_record = { &record->base, res, NULL };
+	struct ks_otlp_record metric_record = { &metric->base, res, NULL };
 	MetricsRequest *metrics;
 	LogsRequest *logs;
 	uint8_t *encoded;
@@ -154,7 +210,7 @@ static void test_too_large_request_is_not_encoded(void **state)
 {
 	struct ks_otlp_resource *res = resource_for_pid(1);
 	OtlpSpan *span = span_numbered(1);
-	struct ks_otlp_record record = { &span->base, res };
+	struct ks_otlp_record record = { &span->base, res, NULL };
 	uint8_t *encoded = NULL;
 	size_t len = 0;
 
@@ -220,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spans_grouped_by_resource_in_order),
+		cmocka_unit_test(test_scopes_group_a_resources_items),
 		cmocka_unit_test(test_logs_and_metrics_share_the_encoder),
 		cmocka_unit_test(test_too_large_request_is_not_encoded),
 		cmocka_unit_test(test_partial_success_is_decoded),
