@@ -480,11 +480,13 @@ static void ks_server_request(struct ks_http_spans *spans,
 		thread->nr_serving++;
 		ex->serving = thread;
 	}
-	if (msg->flags & KS_HTTP_MSG_TRACEPARENT) {
+	/*
+	 * A forwarded traceparent names the caller's caller when a proxy
+	 * passed it on: the client seen at the other end of the connection
+	 * is the better parent, and the header only the fallback.
+	 */
+	if (msg->flags & KS_HTTP_MSG_TRACEPARENT)
 		ks_take_traceparent(ex, msg);
-		ks_finalize(spans, ex);
-		return;
-	}
 	peer = ks_conn_table_peer(&spans->conns, conn);
 	if (peer)
 		ks_join_peer(spans, ex, peer, feed->ts_ns);
@@ -500,13 +502,17 @@ static void ks_client_request(struct ks_http_spans *spans,
 	struct ks_http_thread *thread = ks_thread_find(spans, feed->tid);
 
 	ex->span.start_ns = msg->start_ns;
-	if (msg->flags & KS_HTTP_MSG_TRACEPARENT) {
-		/* The client's own instrumentation made the call. */
-		ks_take_traceparent(ex, msg);
-		ks_finalize(spans, ex);
-	} else if (thread && thread->nr_serving == 1) {
+	/*
+	 * The request the thread serves, when it serves exactly one, is the
+	 * parent seen on this node; a traceparent (the client's own, or one
+	 * a proxy forwards) is the fallback.
+	 */
+	if (thread && thread->nr_serving == 1) {
 		ks_set_parent(spans, ex, thread->serving,
 			      KS_HTTP_PARENT_THREAD);
+	} else if (msg->flags & KS_HTTP_MSG_TRACEPARENT) {
+		ks_take_traceparent(ex, msg);
+		ks_finalize(spans, ex);
 	} else {
 		ks_finalize(spans, ex);
 	}

@@ -4,12 +4,13 @@
  * connection is an exchange, and each exchange a span, SERVER on accepted
  * connections and CLIENT on connected ones.
  *
- * Where a span sits in its trace, in this order:
- *  1. a valid traceparent in the request: that trace, that parent;
- *  2. a server request whose client is a traced process on this node (the
+ * Where a span sits in its trace, in this order (what is seen on the node
+ * wins over what a header says: a proxy forwards its caller's traceparent):
+ *  1. a server request whose client is a traced process on this node (the
  *     same 4-tuple from the other end): the client span is its parent;
- *  3. a client request made by a thread serving exactly one request: that
+ *  2. a client request made by a thread serving exactly one request: that
  *     request's server span is its parent;
+ *  3. a valid traceparent in the request: that trace, that parent;
  *  4. otherwise a new trace.
  *
  * Records of the two ends of a connection arrive in no guaranteed order:

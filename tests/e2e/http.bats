@@ -60,12 +60,18 @@ start_nginx() {
 	echo hello >"$NGINX_DIR/html/index.html"
 	head -c 1048576 /dev/urandom >"$NGINX_DIR/html/big.bin"
 	head -c 102400 /dev/zero >"$NGINX_DIR/html/slow/file.bin"
+	start_nginx_with '
+		location /boom { return 503; }
+		location /slow/ { limit_rate 50k; }
+		location /dav/ { dav_methods PUT; }'
+}
+
+# start_nginx_with DIRECTIVES: nginx on a free port of its own, serving
+# $NGINX_DIR/html with DIRECTIVES.
+start_nginx_with() {
 	for _ in 1 2 3; do
 		NGINX_PORT="$(free_port)"
-		nginx_conf "$NGINX_DIR" "$NGINX_PORT" '
-			location /boom { return 503; }
-			location /slow/ { limit_rate 50k; }
-			location /dav/ { dav_methods PUT; }'
+		nginx_conf "$NGINX_DIR" "$NGINX_PORT" "$1"
 		: >"$NGINX_DIR/error.log"
 		nginx_start "$NGINX_DIR"
 		WORKLOAD_PIDS="$WORKLOAD_PIDS $NGINX_MASTER"
@@ -91,6 +97,17 @@ start_python_http() {
 	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 	wait_until 10 grep -q '^Serving HTTP on 127.0.0.1 port [0-9]' "$out"
 	PY_HTTP_PORT="$(sed -n 's/^Serving HTTP on 127.0.0.1 port \([0-9]*\) .*/\1/p' "$out")"
+}
+
+# nginx as a reverse proxy (proxy_pass) to python3 -m http.server, on
+# free ports: NGINX_PORT in front, PY_HTTP_PORT behind.
+start_proxy_chain() {
+	NGINX_DIR="$BATS_TEST_TMPDIR/nginx"
+	mkdir -p "$NGINX_DIR/html"
+	echo hello >"$NGINX_DIR/html/index.html"
+	start_python_http
+	start_nginx_with "
+		location / { proxy_pass http://127.0.0.1:$PY_HTTP_PORT; }"
 }
 
 # tests/e2e/threaded_server.py: prints its port once it accepts.
@@ -188,7 +205,7 @@ url() {
 	agent_records '.type == "summary"' | jq -e '.http.peer_joined == 2' >/dev/null
 }
 
-@test "a traceparent puts the SERVER span in that trace under that parent; a malformed one is ignored" {
+@test "a traceparent puts the request in that trace under that parent; a malformed one is ignored" {
 	start_nginx
 	start_receiver
 	start_agent --http --comm nginx --comm curl
@@ -201,12 +218,66 @@ url() {
 	wait_until 10 have_spans curl 3 2
 	stop_agent
 
-	spans_of nginx 2 | jq -e --arg t "$TRACE" --arg p "$PARENT" '
-		any(.[]; .attrs["url.path"] == "/index.html" and .traceId == $t and
-			.parentSpanId == $p and .traceState == "vendor=x" and .flags == 769) and
-		any(.[]; .attrs["url.path"] == "/missing" and .traceId != $t)' >/dev/null
+	# curl's span hangs from the header's parent; nginx's from curl's,
+	# which the node saw send it (the header is the fallback).
+	own_spans | jq -e -s --arg t "$TRACE" --arg p "$PARENT" '
+		(map(select(.kind == 3 and .attrs["url.path"] == "/index.html"))[0]) as $curl |
+		(map(select(.kind == 2 and .attrs["url.path"] == "/index.html"))[0]) as $nginx |
+		$curl.traceId == $t and $curl.parentSpanId == $p and $curl.traceState == "vendor=x" and
+		$nginx.traceId == $t and $nginx.parentSpanId == $curl.spanId and
+		$nginx.traceState == "vendor=x" and $nginx.flags == 769 and
+		any(.[]; .kind == 2 and .attrs["url.path"] == "/missing" and .traceId != $t)' >/dev/null
 	# The malformed one still joins the curl that sent it.
 	own_spans | jq -e -s '([.[] | select(.attrs["url.path"] == "/missing")] | map(.traceId) | unique | length) == 1' >/dev/null
+}
+
+@test "a proxy chain is one tree: what the node sees wins over the traceparent nginx forwards" {
+	start_proxy_chain
+	start_receiver
+	start_agent --http --comm nginx --comm curl --comm python3
+	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" "$(url "$NGINX_PORT" /index.html)"
+	wait_until 10 have_spans curl 3 1
+	wait_until 10 have_spans nginx 2 1
+	wait_until 10 have_spans nginx 3 1
+	wait_until 10 have_spans python3 2 1
+	stop_agent
+
+	# curl -> nginx SERVER -> nginx CLIENT -> python SERVER, in the
+	# header's trace; only curl's span hangs from the header's parent.
+	own_spans | jq -e -s --arg t "$TRACE" --arg p "$PARENT" '
+		(map(select(.resource["service.name"] == "curl"))[0]) as $curl |
+		(map(select(.resource["service.name"] == "nginx" and .kind == 2))[0]) as $in |
+		(map(select(.resource["service.name"] == "nginx" and .kind == 3))[0]) as $out |
+		(map(select((.resource["service.name"] | startswith("python3")) and .kind == 2))[0]) as $py |
+		$curl.parentSpanId == $p and $in.parentSpanId == $curl.spanId and
+		$out.parentSpanId == $in.spanId and $py.parentSpanId == $out.spanId and
+		([$curl, $in, $out, $py] | map(.traceId) | unique) == [$t] and
+		$py.attrs["url.path"] == "/index.html"' >/dev/null
+	# The tree, for people (and the documentation).
+	mkdir -p "$ROOT/build/test-output"
+	own_spans | jq -r -s 'map(select(.kind == 2 or .kind == 3)) |
+		def line_of: "\(.resource["service.name"]) \(if .kind == 2 then "SERVER" else "CLIENT" end) \(.name) \(.attrs["url.path"]) [\(.spanId)]";
+		(map({key: .spanId, value: .}) | from_entries) as $by |
+		def depth: if .parentSpanId and $by[.parentSpanId] then 1 + ($by[.parentSpanId] | depth) else 0 end;
+		"trace \(.[0].traceId), under the traceparent'"'"'s span \($by | map(select(.parentSpanId and ($by[.parentSpanId] | not)))[0].parentSpanId)",
+		(sort_by(.startTimeUnixNano | tonumber) | .[] | "  " + ("  " * depth) + line_of)' \
+		>"$ROOT/build/test-output/proxy-trace.txt"
+}
+
+@test "OTEL_TRACES_SAMPLER=parentbased_always_off: only traces a sampled traceparent starts" {
+	start_nginx
+	start_receiver
+	export OTEL_TRACES_SAMPLER=parentbased_always_off
+	start_agent --http --comm nginx --comm curl
+	curl -s -o /dev/null "$(url "$NGINX_PORT" /missing)"
+	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" "$(url "$NGINX_PORT" /index.html)"
+	wait_until 10 have_spans nginx 2 1
+	wait_until 10 have_spans curl 3 1
+	stop_agent
+
+	own_spans | jq -e -s --arg t "$TRACE" 'length == 2 and all(.[]; .traceId == $t and
+		.attrs["url.path"] == "/index.html")' >/dev/null
+	agent_records '.type == "summary"' | jq -e '.http.unsampled >= 2' >/dev/null
 }
 
 @test "responses larger than the capture: python3 -m http.server writes them, nginx sendfile()s them" {
@@ -271,7 +342,8 @@ ctx_entry() {
 	[ -e "$PIN" ] && pinned_before=true
 	start_threaded
 	start_receiver
-	start_agent --http --comm python3 --comm curl
+	# curl is not watched: the header is the handler's parent.
+	start_agent --http --comm python3
 	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" \
 		"$(url "$THREADED_PORT" '/slow?s=2')" &
 	wait_until 5 ctx_entry "$TRACE"
@@ -420,7 +492,10 @@ tracked_sockets_are() {
 		.["server.address"].stringValue == "127.0.0.1" and
 		.["server.port"].intValue == $port and .["http.response.status_code"].intValue == "200"' >/dev/null
 	# The route names the span and the server metric.
-	has_own_span '.name == "GET /call" and .attrs["http.route"] == "/call"'
+	has_own_span '.kind == 2 and .name == "GET /call" and .attrs["http.route"] == "/call"'
+	# A client's template is url.template, never http.route.
+	has_own_span '.kind == 3 and .name == "GET /call" and .attrs["url.template"] == "/call" and
+		(.attrs | has("http.route") | not)'
 	has_metric '.name == "http.server.request.duration" and
 		any(.histogram.dataPoints[].attributes[]; .key == "http.route" and .value.stringValue == "/call")'
 }

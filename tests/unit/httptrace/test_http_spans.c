@@ -22,6 +22,7 @@ struct world {
 	uint64_t retracted_pid_tgid;
 	unsigned int nr_retracts;
 	unsigned int nr_forgotten;
+	struct ks_sampler sampler;
 };
 
 /* A connection end: tgid's fd, named conn_id by the kernel. */
@@ -78,6 +79,7 @@ static struct world *make_world(bool keep_query)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	struct ks_http_spans_config config = {
+		.sampler = &w->sampler,
 		.keep_query = keep_query,
 		.routes = &w->routes,
 		.join_wait_ns = 100 * MS,
@@ -537,6 +539,107 @@ static void test_thread_nesting(void **state)
 			 KS_HTTP_PARENT_NONE);
 }
 
+/*
+ * curl -> nginx (proxy_pass) -> python, curl sending a traceparent that
+ * nginx forwards: what is seen on the node wins over the header, so the
+ * tree is the chain, not four siblings under the header's span.
+ */
+static void test_observed_parents_win_over_forwarded_headers(void **state)
+{
+	static const char request[] =
+		"GET / HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd"
+		"8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n";
+	struct world *w = *state;
+	const struct end upstream = { 3, 100, 9 };
+	const struct end python = { 5, 300, 4 };
+	const struct ks_http_span *c, *ns, *nc, *ps;
+
+	open_pair(w);
+	open_end(w, &upstream, KS_CONN_CLIENT, 50000, 9000, 3);
+	open_end(w, &python, KS_CONN_SERVER, 9000, 50000, 4);
+	io(w, &curl, 200, KS_SOCK_SEND, request, 10);
+	io(w, &nginx, 100, KS_SOCK_RECV, request, 11);
+	io(w, &upstream, 100, KS_SOCK_SEND, request, 12);
+	io(w, &python, 300, KS_SOCK_RECV, request, 13);
+	io(w, &python, 300, KS_SOCK_SEND, ok_response, 14);
+	io(w, &upstream, 100, KS_SOCK_RECV, ok_response, 15);
+	io(w, &nginx, 100, KS_SOCK_SEND, ok_response, 16);
+	io(w, &curl, 200, KS_SOCK_RECV, ok_response, 17);
+	c = span_of(w, KS_HTTP_SPAN_CLIENT, curl.tgid);
+	ns = span_of(w, KS_HTTP_SPAN_SERVER, nginx.tgid);
+	nc = span_of(w, KS_HTTP_SPAN_CLIENT, nginx.tgid);
+	ps = span_of(w, KS_HTTP_SPAN_SERVER, python.tgid);
+	/* Only curl's span hangs from the header: its caller is unseen. */
+	assert_int_equal(c->parent, KS_HTTP_PARENT_PROPAGATED);
+	assert_int_equal(c->parent_span_id[0], 0xb7);
+	assert_int_equal(ns->parent, KS_HTTP_PARENT_PEER);
+	assert_memory_equal(ns->parent_span_id, c->span_id, 8);
+	assert_int_equal(nc->parent, KS_HTTP_PARENT_THREAD);
+	assert_memory_equal(nc->parent_span_id, ns->span_id, 8);
+	assert_int_equal(ps->parent, KS_HTTP_PARENT_PEER);
+	assert_memory_equal(ps->parent_span_id, nc->span_id, 8);
+	assert_memory_equal(ps->trace_id, c->trace_id, 16);
+	assert_int_equal(c->trace_id[0], 0x0a);
+	assert_string_equal(ps->tracestate, "");
+}
+
+/* A header is still the fallback when the join does not come. */
+static void test_header_when_the_peer_never_comes(void **state)
+{
+	struct world *w = *state;
+
+	open_pair(w);
+	ks_http_spans_tick(w->spans, 5);
+	io(w, &nginx, 100, KS_SOCK_RECV,
+	   "GET /a HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd"
+	   "8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n",
+	   11);
+	io(w, &nginx, 100, KS_SOCK_SEND, ok_response, 13);
+	assert_int_equal(w->nr_got, 0);
+	ks_http_spans_tick(w->spans, 200 * MS);
+	assert_int_equal(w->nr_got, 1);
+	assert_int_equal(w->got[0].parent, KS_HTTP_PARENT_PROPAGATED);
+	assert_int_equal(w->got[0].parent_span_id[0], 0xb7);
+}
+
+/* OTEL_TRACES_SAMPLER: roots by trace id, children by their parent. */
+static void test_sampler_decides_when_the_trace_is_final(void **state)
+{
+	struct world *w = *state;
+	struct ks_http_stats stats;
+
+	ks_sampler_init(&w->sampler, KS_SAMPLER_PARENTBASED_ALWAYS_OFF, 1);
+	open_pair(w);
+	/* A root: dropped, and so is the server span under it. */
+	client_request(w, 10);
+	exchange_server_side(w, 11);
+	io(w, &curl, 200, KS_SOCK_RECV, ok_response, 14);
+	assert_int_equal(w->nr_got, 0);
+	/* A sampled parent in a header: kept, children too. */
+	io(w, &curl, 200, KS_SOCK_SEND,
+	   "GET /a HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd"
+	   "8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n",
+	   20);
+	io(w, &nginx, 100, KS_SOCK_RECV, "GET /a HTTP/1.1\r\n\r\n", 21);
+	io(w, &nginx, 100, KS_SOCK_SEND, ok_response, 22);
+	io(w, &curl, 200, KS_SOCK_RECV, ok_response, 23);
+	assert_int_equal(w->nr_got, 2);
+	ks_http_spans_stats(w->spans, &stats);
+	assert_int_equal(stats.unsampled, 2);
+	/* always_on ignores an unsampled parent. */
+	ks_sampler_init(&w->sampler, KS_SAMPLER_ALWAYS_ON, 1);
+	io(w, &nginx, 100, KS_SOCK_RECV,
+	   "GET /a HTTP/1.1\r\ntraceparent: 00-0af7651916cd43dd"
+	   "8448eb211c80319c-b7ad6b7169203331-00\r\n\r\n",
+	   30);
+	io(w, &nginx, 100, KS_SOCK_SEND, ok_response, 31);
+	/* Its client's request never comes: the header is the parent. */
+	ks_http_spans_tick(w->spans, 200 * MS);
+	assert_int_equal(w->nr_got, 3);
+	assert_int_equal(w->got[2].parent, KS_HTTP_PARENT_PROPAGATED);
+	assert_int_equal(w->got[2].trace_flags, KS_TRACE_FLAG_SAMPLED);
+}
+
 /* A child of a server span that waits for its client waits with it. */
 static void test_children_wait_with_parent(void **state)
 {
@@ -687,6 +790,14 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_join_expires, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_observed_parents_win_over_forwarded_headers, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_header_when_the_peer_never_comes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sampler_decides_when_the_trace_is_final, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_thread_nesting, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_children_wait_with_parent,
