@@ -6,7 +6,10 @@
 #include "httptrace/http_semconv.h"
 #include "telemetry/http_otlp.h"
 
-/* "GET", "GET /users/{id}", "HTTP" for methods nobody knows. */
+/*
+ * "GET", "GET /users/{id}", "HTTP" for methods nobody knows: the template
+ * is the route of a server, the url.template of a client.
+ */
 static void ks_span_name(const struct ks_http_span *span, char *name,
 			 size_t size)
 {
@@ -36,8 +39,13 @@ static void ks_add_request(const struct ks_http_span *span,
 	if (span->target_len > span->path_len + 1)
 		ks_otlp_attrs_str(attrs, "url.query",
 				  span->target + span->path_len + 1);
+	/* http.route is the server's; a client's template is url.template. */
 	if (span->route)
-		ks_otlp_attrs_str(attrs, "http.route", span->route);
+		ks_otlp_attrs_str(attrs,
+				  span->kind == KS_HTTP_SPAN_SERVER ?
+					  "http.route" :
+					  "url.template",
+				  span->route);
 }
 
 static void ks_add_endpoints(const struct ks_http_span *span,

@@ -45,10 +45,14 @@ struct ks_telemetry {
 struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 					struct ks_process *process);
 
-/* spans.c: a span per blocked wait of a deadlock, in trace trace_id. */
+/*
+ * spans.c: a deadlock's trace, trace_id: its root root_id, and a span per
+ * blocked wait under it.
+ */
 void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		       const struct ks_report *report,
 		       const uint8_t trace_id[KS_TRACE_ID_LEN],
+		       const uint8_t root_id[KS_SPAN_ID_LEN],
 		       const uint8_t (*span_ids)[KS_SPAN_ID_LEN]);
 
 /* otlp_metrics.c: all metrics with health, or process's alone. */

@@ -60,6 +60,7 @@ static char *ks_span_id_list(const uint8_t (*span_ids)[KS_SPAN_ID_LEN],
 
 static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
 				      const uint8_t trace_id[KS_TRACE_ID_LEN],
+				      const uint8_t root_id[KS_SPAN_ID_LEN],
 				      const uint8_t (*span_ids)[KS_SPAN_ID_LEN])
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
@@ -92,7 +93,7 @@ static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
 	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.span_ids", spans);
 	if (ks_otlp_attrs_move(&attrs, &record->attributes,
 			       &record->n_attributes) ||
-	    ks_otlp_log_set_span(record, trace_id, span_ids[0])) {
+	    ks_otlp_log_set_span(record, trace_id, root_id)) {
 		ks_otlp_message_free(record);
 		record = NULL;
 	}
@@ -148,7 +149,7 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
 	size_t n = deadlock->nr_members;
-	uint8_t trace_id[KS_TRACE_ID_LEN];
+	uint8_t trace_id[KS_TRACE_ID_LEN], root_id[KS_SPAN_ID_LEN];
 	uint8_t(*span_ids)[KS_SPAN_ID_LEN] = calloc(n, KS_SPAN_ID_LEN);
 	struct ks_otlp_resource *resource;
 	OtlpLogRecord *record;
@@ -156,14 +157,15 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 	if (!span_ids)
 		return;
 	ks_trace_id_new(trace_id);
+	ks_span_id_new(root_id);
 	for (size_t i = 0; i < n; i++)
 		ks_span_id_new(span_ids[i]);
-	ks_deadlock_spans(telemetry, report, trace_id, span_ids);
+	ks_deadlock_spans(telemetry, report, trace_id, root_id, span_ids);
 	resource =
 		ks_resource_of(telemetry, deadlock->members[0].thread->process);
 	if (resource &&
 	    ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_LOGS)) {
-		record = ks_deadlock_log(report, trace_id, span_ids);
+		record = ks_deadlock_log(report, trace_id, root_id, span_ids);
 		if (record)
 			ks_otlp_export_log(telemetry->exporter, resource,
 					   &ks_scope_locks, record);

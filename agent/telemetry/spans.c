@@ -32,14 +32,16 @@ static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
 	ks_otlp_attrs_str(attrs, key, buf);
 }
 
-static void ks_add_site(struct ks_telemetry *telemetry,
-			const struct ks_thread *thread,
-			struct ks_otlp_attrs *attrs)
+/* Where the wait was asked for, and which call asked for it. */
+static enum ks_wait_api ks_add_site(struct ks_telemetry *telemetry,
+				    const struct ks_thread *thread,
+				    struct ks_otlp_attrs *attrs)
 {
+	enum ks_wait_api api = KS_WAIT_API_UNKNOWN;
 	struct ks_frame site;
 
-	if (ks_wait_site(telemetry->symbolizer, thread, &site))
-		return;
+	if (ks_wait_site(telemetry->symbolizer, thread, &site, &api))
+		return KS_WAIT_API_UNKNOWN;
 	if (site.function[0])
 		ks_otlp_attrs_str(attrs, "code.function.name", site.function);
 	if (site.file[0]) {
@@ -51,6 +53,7 @@ static void ks_add_site(struct ks_telemetry *telemetry,
 		ks_add_hex(attrs, "knotscope.code.module_offset",
 			   site.module_offset);
 	}
+	return api;
 }
 
 static void ks_add_thread_attrs(const struct ks_thread *thread,
@@ -60,10 +63,13 @@ static void ks_add_thread_attrs(const struct ks_thread *thread,
 	ks_otlp_attrs_str(attrs, "thread.name", thread->comm);
 }
 
-/* What a wait was for, from the record of the lock it waits on. */
-static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
-			      const struct ks_thread *thread,
-			      struct ks_otlp_attrs *attrs)
+/*
+ * What a wait was for, from the record of the lock it waits on; returns
+ * the call its site made.
+ */
+static enum ks_wait_api ks_add_wait_attrs(struct ks_telemetry *telemetry,
+					  const struct ks_thread *thread,
+					  struct ks_otlp_attrs *attrs)
 {
 	const struct ks_thread_wait *wait = &thread->wait;
 	const struct ks_wait_begin *lock = ks_lock_wait(wait);
@@ -84,7 +90,7 @@ static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
 				  wait->holder_tid);
 	ks_futex_op_describe(lock->op, buf, sizeof(buf));
 	ks_otlp_attrs_str(attrs, "knotscope.futex.op", buf);
-	ks_add_site(telemetry, thread, attrs);
+	return ks_add_site(telemetry, thread, attrs);
 }
 
 static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
@@ -94,20 +100,21 @@ static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
 			      uint64_t end_mono_ns)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	enum ks_wait_api api;
 	char name[48];
 	OtlpSpan *span;
 
+	/* Named after the call, which the same site always makes. */
+	api = ks_add_wait_attrs(telemetry, thread, &attrs);
 	snprintf(name, sizeof(name), "wait for %s",
-		 ks_lock_kind_name(thread->wait.lock_kind));
+		 ks_wait_what(api, thread->wait.lock_kind));
 	span = ks_otlp_span_new(
 		trace_id, span_id, name,
 		ks_mono_to_real_ns(thread->wait.begin.hdr.ts_ns),
 		ks_mono_to_real_ns(end_mono_ns));
-	if (!span)
-		return NULL;
-	ks_add_wait_attrs(telemetry, thread, &attrs);
-	if (ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	if (!span || ks_otlp_attrs_move(&attrs, &span->attributes,
+					&span->n_attributes)) {
+		ks_otlp_attrs_release(&attrs);
 		ks_otlp_message_free(span);
 		return NULL;
 	}
@@ -425,25 +432,79 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
 }
 
 /*
- * A deadlock becomes one trace: a span per blocked wait, from when it began
- * to the report, status ERROR, each linked to the wait of the thread it
+ * The root of a deadlock's trace: from when its first member began to wait
+ * to the report, in the resource of the first member's process.
+ */
+static OtlpSpan *ks_deadlock_root(const struct ks_report *report,
+				  const uint8_t trace_id[KS_TRACE_ID_LEN],
+				  const uint8_t root_id[KS_SPAN_ID_LEN])
+{
+	const struct ks_deadlock *deadlock = report->deadlock;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	uint64_t start = deadlock->confirmed_mono_ns;
+	char id[20];
+	OtlpSpan *span;
+
+	for (size_t i = 0; i < deadlock->nr_members; i++) {
+		uint64_t begin =
+			deadlock->members[i].thread->wait.begin.hdr.ts_ns;
+
+		if (begin && begin < start)
+			start = begin;
+	}
+	span = ks_otlp_span_new(
+		trace_id, root_id, "deadlock", ks_mono_to_real_ns(start),
+		ks_mono_to_real_ns(deadlock->confirmed_mono_ns));
+	if (!span)
+		return NULL;
+	snprintf(id, sizeof(id), "%016" PRIx64, deadlock->id);
+	ks_otlp_attrs_str(&attrs, "error.type", "deadlock");
+	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.id", id);
+	ks_otlp_attrs_int(&attrs, "knotscope.deadlock.threads",
+			  (int64_t)deadlock->nr_members);
+	ks_otlp_attrs_int(&attrs, "knotscope.deadlock.blocked_behind",
+			  (int64_t)deadlock->nr_behind);
+	if (ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR, "deadlock") ||
+	    ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return NULL;
+	}
+	return span;
+}
+
+/*
+ * A deadlock becomes one trace: a root span "deadlock", and under it a
+ * span per blocked wait, from when it began to the report, status ERROR
+ * with error.type deadlock, each linked to the wait of the thread it
  * waits for.
  */
 void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		       const struct ks_report *report,
 		       const uint8_t trace_id[KS_TRACE_ID_LEN],
+		       const uint8_t root_id[KS_SPAN_ID_LEN],
 		       const uint8_t (*span_ids)[KS_SPAN_ID_LEN])
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
 	size_t n = deadlock->nr_members;
+	struct ks_otlp_resource *resource;
+	OtlpSpan *root;
 
 	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES) ||
 	    !ks_sampler_sample(&telemetry->sampler, trace_id, KS_PARENT_NONE))
 		return;
+	resource =
+		ks_resource_of(telemetry, deadlock->members[0].thread->process);
+	root = ks_deadlock_root(report, trace_id, root_id);
+	if (resource && root)
+		ks_otlp_export_span(telemetry->exporter, resource,
+				    &ks_scope_locks, root);
+	else
+		ks_otlp_message_free(root);
 	for (size_t i = 0; i < n; i++) {
 		struct ks_thread *thread = deadlock->members[i].thread;
 		struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
-		struct ks_otlp_resource *resource;
+		struct ks_otlp_attrs error = KS_OTLP_ATTRS_INIT;
 		OtlpSpan *span;
 
 		resource = ks_resource_of(telemetry, thread->process);
@@ -453,7 +514,11 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 			ks_otlp_message_free(span);
 			continue;
 		}
+		ks_otlp_span_set_parent(span, root_id);
 		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR, "deadlock");
+		ks_otlp_attrs_str(&error, "error.type", "deadlock");
+		ks_otlp_attrs_move(&error, &span->attributes,
+				   &span->n_attributes);
 		ks_otlp_attrs_str(&link, "knotscope.link.kind", "waits_for");
 		ks_otlp_span_add_link(span, trace_id, span_ids[(i + 1) % n],
 				      &link);

@@ -182,12 +182,12 @@ expect_consistent() {
 	# the signaller's span before it: the read.
 	hb_spans | jq -e -s --arg w "$waiter" --arg s "$signaller" '
 		INDEX(.id) as $by |
-		[.[] | select(.tid == $w and .name == "wait for futex" and
+		[.[] | select(.tid == $w and .name == "wait for condition" and
 			.edge == "futex_wake" and .source == $s)] |
 		length >= 1 and all(.[]; .links[0].kind == "futex_wake" and
 			$by[.links[0].id].tid == $s)' >/dev/null
 	expect_chain "(.tid == \"$signaller\" and .name == \"read pipe\") or
-		(.tid == \"$waiter\" and .name == \"wait for futex\" and
+		(.tid == \"$waiter\" and .name == \"wait for condition\" and
 			.source == \"$signaller\")" 2
 	expect_consistent 1
 }

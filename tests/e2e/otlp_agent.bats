@@ -20,17 +20,16 @@ setup() {
 	quick_otlp_batches
 }
 
-@test "a deadlock becomes an ERROR log record and a trace of its waits" {
+@test "a deadlock becomes an ERROR log record and one trace: a deadlock span over its waits" {
 	local pid log trace
 
 	start_receiver
-	start_agent
+	start_agent --comm abba
 	start_workload abba
 	pid=$WORKLOAD_PID
-	# The agent watches everything: other runs' deadlocks may be logged.
 	wait_until 10 has_log ".eventName == \"knotscope.deadlock\" and
 		.resource[\"process.pid\"] == \"$pid\""
-	wait_until 10 error_spans_of "$pid" 2
+	wait_until 10 error_spans_of "$pid" 3
 	log="$(logs | jq -c --arg pid "$pid" 'select(.eventName == "knotscope.deadlock" and
 		.resource["process.pid"] == $pid)' | head -n1)"
 
@@ -42,18 +41,24 @@ setup() {
 		.attrs["knotscope.deadlock.threads"] == "2" and
 		(.attrs["knotscope.deadlock.report"] | fromjson | .threads | length) == 2' \
 		<<<"$log" >/dev/null
-	# The log points into the deadlock's trace, where each blocked wait
-	# is a span linked to the wait of the thread it waits for.
+	# The log points at the deadlock's root span ...
 	trace="$(jq -r .traceId <<<"$log")"
-	# ... and names every one of them.
+	# ... and names every blocked wait under it.
 	expect_eq "spans the log names" "$(jq -r '.attrs["knotscope.deadlock.span_ids"] |
 		split(",") | sort | join(" ")' <<<"$log")" "$(spans | jq -r -s --arg t "$trace" \
-		'[.[] | select(.traceId == $t) | .spanId] | sort | join(" ")')"
-	spans | jq -e -s --arg t "$trace" --arg span "$(jq -r .spanId <<<"$log")" '
-		[.[] | select(.traceId == $t)] as $waits |
+		'[.[] | select(.traceId == $t and .name != "deadlock") | .spanId] | sort | join(" ")')"
+	spans | jq -e -s --arg t "$trace" --arg root "$(jq -r .spanId <<<"$log")" '
+		[.[] | select(.traceId == $t)] as $all |
+		[$all[] | select((.parentSpanId // "") == "")] as $roots |
+		[$all[] | select(.parentSpanId == $root)] as $waits |
+		($all | length) == 3 and ($roots | length) == 1 and
+		$roots[0].spanId == $root and $roots[0].name == "deadlock" and
+		$roots[0].status.code == 2 and $roots[0].attrs["error.type"] == "deadlock" and
+		$roots[0].attrs["knotscope.deadlock.threads"] == "2" and
 		($waits | length) == 2 and
-		any($waits[]; .spanId == $span) and
 		all($waits[]; .status.message == "deadlock" and
+			.attrs["error.type"] == "deadlock" and
+			.name == "wait for mutex" and
 			.links[0].traceId == $t and
 			(.links[0].spanId as $l | any($waits[]; .spanId == $l)) and
 			.attrs["knotscope.lock.kind"] == "mutex" and
@@ -93,6 +98,9 @@ setup() {
 			.attrs["thread.name"] == "contention" and
 			(.attrs["knotscope.lock.address"] | test("^0x[0-9a-f]+$")) and
 			.attrs["knotscope.mutex.type"] == "normal")' >/dev/null
+	# One call site, one name, whether its waits had a known holder or not.
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '[.[] | select(.resource["process.pid"] == $pid and
+		.attrs["code.function.name"] == "transfer_in_order") | .name] | unique == ["wait for mutex"]' >/dev/null
 	# main() joining the workers waits for them to exit: a span too.
 	has_span ".resource[\"process.pid\"] == \"$WORKLOAD_PID\" and
 		.name == \"wait for thread-exit\" and .attrs[\"code.function.name\"] == \"main\""
@@ -278,7 +286,7 @@ setup() {
 	start_agent --min-wait 0 --comm abba
 	start_workload abba
 	wait_until 10 has_log '.eventName == "knotscope.deadlock"'
-	wait_until 10 error_spans_of "$WORKLOAD_PID" 2
+	wait_until 10 error_spans_of "$WORKLOAD_PID" 3
 	stop_agent
 	expect_eq "transport" "$(received '[.[].transport] | unique | join(",")')" grpc
 	has_metric '.name == "knotscope.agent.export.items"'

@@ -4,8 +4,11 @@
 // An OTLP/gRPC receiver for knotscope's end-to-end tests: a real gRPC
 // server (@grpc/grpc-js) serving the three Export services as
 // @grpc/proto-loader reads them from the official .proto files (shipped in
-// @elastic/mockotlpserver).  Nothing of knotscope's is used: a wrong method
-// path, frame, field number or trailer on our side fails here.
+// @elastic/mockotlpserver).  Requests are decoded, as receiver.js does,
+// with the code OpenTelemetry generated from newer official protos
+// (@opentelemetry/otlp-transformer: LogRecord.event_name is there).
+// Nothing of knotscope's is used: a wrong method path, frame, field
+// number or trailer on our side fails here.
 //
 // Every request becomes one JSON line in the --out file, in the shape
 // receiver.js writes (signal, headers, body; 64-bit integers as strings,
@@ -33,20 +36,26 @@ const protobuf = require('protobufjs');
 
 const protoRoot = path.join(__dirname, 'node_modules', '@elastic',
 	'mockotlpserver');
+const generated = require(path.join(__dirname, 'node_modules',
+	'@opentelemetry', 'otlp-transformer', 'build', 'src', 'generated',
+	'root.js')).opentelemetry.proto.collector;
 const services = {
 	traces: {
 		file: 'opentelemetry/proto/collector/trace/v1/trace_service.proto',
 		service: 'opentelemetry.proto.collector.trace.v1.TraceService',
+		request: generated.trace.v1.ExportTraceServiceRequest,
 		rejectedField: 'rejectedSpans',
 	},
 	metrics: {
 		file: 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
 		service: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+		request: generated.metrics.v1.ExportMetricsServiceRequest,
 		rejectedField: 'rejectedDataPoints',
 	},
 	logs: {
 		file: 'opentelemetry/proto/collector/logs/v1/logs_service.proto',
 		service: 'opentelemetry.proto.collector.logs.v1.LogsService',
+		request: generated.logs.v1.ExportLogsServiceRequest,
 		rejectedField: 'rejectedLogRecords',
 	},
 };
@@ -158,7 +167,11 @@ for (const [signal, spec] of Object.entries(services)) {
 		enums: Number,
 	});
 	const service = definition[spec.service];
+	const Request = spec.request;
 
+	service.Export.requestDeserialize = (bytes) =>
+		Request.toObject(Request.decode(bytes),
+			{ longs: String, enums: Number });
 	server.addService(service, {
 		Export: handler(signal, service.Export.path),
 	});
