@@ -58,6 +58,13 @@ const char *ks_lock_kind_name(enum ks_lock_kind kind)
 	return "futex";
 }
 
+const char *ks_lock_kind_family(enum ks_lock_kind kind)
+{
+	if (kind == KS_LOCK_ROBUST_MUTEX || kind == KS_LOCK_PI_MUTEX)
+		kind = KS_LOCK_MUTEX;
+	return ks_lock_kind_name(kind);
+}
+
 bool ks_lock_kind_in_kernel(enum ks_lock_kind kind)
 {
 	return kind >= KS_LOCK_KERNEL_MUTEX;
@@ -190,8 +197,15 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 	}
 	if (kind_ok && (words[W_KIND] & (GLIBC_MUTEX_PI | GLIBC_MUTEX_PP)))
 		return false; /* those never wait with FUTEX_WAIT */
+	/*
+	 * No user yet, or no more: the holder took the lock and has not
+	 * counted itself in, or is handing it over (unlock clears __owner
+	 * and __nusers before the lock word).  Still a mutex, whose holder
+	 * is not known now: the same lock is the same kind of wait at
+	 * whatever moment a waiter arrives.
+	 */
 	if (kind_ok && words[W_NUSERS] == 0)
-		return false; /* a locked glibc mutex has at least one user */
+		owner = 0;
 
 	out->kind = kind;
 	out->lock_addr = uaddr;

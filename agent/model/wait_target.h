@@ -39,6 +39,11 @@ void ks_wait_target_resolve(const struct ks_table *table,
 			    struct ks_wait_target *out);
 
 const char *ks_lock_kind_name(enum ks_lock_kind kind);
+/*
+ * What a wait is for, in a span's name: every user mutex flavour is a
+ * "mutex" (knotscope.lock.kind tells which), else the kind's own name.
+ */
+const char *ks_lock_kind_family(enum ks_lock_kind kind);
 bool ks_lock_kind_in_kernel(enum ks_lock_kind kind);
 /* The kind of kernel lock a contention_begin's KS_KLOCK_* flags name. */
 enum ks_lock_kind ks_klock_kind(uint32_t flags);

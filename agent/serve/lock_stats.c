@@ -212,7 +212,7 @@ const struct ks_model_hooks ks_lock_stats_hooks = {
 int ks_lock_stats_wait_site(void *symbolizer, const struct ks_thread *thread,
 			    struct ks_frame *site)
 {
-	return ks_wait_site(symbolizer, thread, site, NULL);
+	return ks_wait_site(symbolizer, thread, site);
 }
 
 void ks_lock_stats_forget_process(struct ks_lock_stats *stats, uint32_t tgid)

@@ -53,80 +53,8 @@ int ks_wait_stack(struct ks_symbolizer *symbolizer,
 				    &source, max_frames, stack);
 }
 
-enum ks_wait_api ks_wait_api_of(const char *function)
-{
-	static const struct {
-		const char *prefix;
-		enum ks_wait_api api;
-	} families[] = {
-		{ "pthread_mutex_", KS_WAIT_API_MUTEX },
-		{ "__pthread_mutex_", KS_WAIT_API_MUTEX },
-		{ "__lll_lock_wait", KS_WAIT_API_MUTEX },
-		{ "pthread_rwlock_", KS_WAIT_API_RWLOCK },
-		{ "__pthread_rwlock_", KS_WAIT_API_RWLOCK },
-		{ "pthread_cond_", KS_WAIT_API_CONDITION },
-		{ "__pthread_cond_", KS_WAIT_API_CONDITION },
-		{ "sem_", KS_WAIT_API_SEMAPHORE },
-		{ "__new_sem_", KS_WAIT_API_SEMAPHORE },
-		{ "__old_sem_", KS_WAIT_API_SEMAPHORE },
-		{ "pthread_join", KS_WAIT_API_JOIN },
-		{ "pthread_timedjoin", KS_WAIT_API_JOIN },
-		{ "pthread_clockjoin", KS_WAIT_API_JOIN },
-		{ "__pthread_join", KS_WAIT_API_JOIN },
-		{ "__pthread_timedjoin", KS_WAIT_API_JOIN },
-		{ "__pthread_clockjoin", KS_WAIT_API_JOIN },
-		{ "pthread_barrier_", KS_WAIT_API_BARRIER },
-		{ "__pthread_barrier_", KS_WAIT_API_BARRIER },
-	};
-
-	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		if (ks_starts_with(function, families[i].prefix))
-			return families[i].api;
-	return KS_WAIT_API_UNKNOWN;
-}
-
-const char *ks_wait_what(enum ks_wait_api api, enum ks_lock_kind kind)
-{
-	static const char *const apis[] = {
-		[KS_WAIT_API_MUTEX] = "mutex",
-		[KS_WAIT_API_RWLOCK] = "rwlock",
-		[KS_WAIT_API_CONDITION] = "condition",
-		[KS_WAIT_API_SEMAPHORE] = "semaphore",
-		[KS_WAIT_API_JOIN] = "thread-exit",
-		[KS_WAIT_API_BARRIER] = "barrier",
-	};
-
-	if (api != KS_WAIT_API_UNKNOWN)
-		return apis[api];
-	switch (kind) {
-	case KS_LOCK_MUTEX:
-	case KS_LOCK_ROBUST_MUTEX:
-	case KS_LOCK_PI_MUTEX:
-		return "mutex";
-	case KS_LOCK_THREAD_EXIT:
-		return "thread-exit";
-	default:
-		return "futex";
-	}
-}
-
-/* Outermost first: the entry point the program called names the wait. */
-static enum ks_wait_api ks_stack_api(const struct ks_stack *stack,
-				     unsigned int site)
-{
-	enum ks_wait_api api;
-
-	for (unsigned int i = site; i-- > 0;) {
-		api = ks_wait_api_of(stack->frames[i].function);
-		if (api != KS_WAIT_API_UNKNOWN)
-			return api;
-	}
-	return KS_WAIT_API_UNKNOWN;
-}
-
 int ks_wait_site(struct ks_symbolizer *symbolizer,
-		 const struct ks_thread *thread, struct ks_frame *site,
-		 enum ks_wait_api *api)
+		 const struct ks_thread *thread, struct ks_frame *site)
 {
 	struct ks_stack *stack = malloc(sizeof(*stack));
 	int ret = -1;
@@ -139,8 +67,6 @@ int ks_wait_site(struct ks_symbolizer *symbolizer,
 		if (ks_frame_in_lock_machinery(&stack->frames[i]))
 			continue;
 		*site = stack->frames[i];
-		if (api)
-			*api = ks_stack_api(stack, i);
 		ret = 0;
 		break;
 	}

@@ -32,16 +32,14 @@ static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
 	ks_otlp_attrs_str(attrs, key, buf);
 }
 
-/* Where the wait was asked for, and which call asked for it. */
-static enum ks_wait_api ks_add_site(struct ks_telemetry *telemetry,
-				    const struct ks_thread *thread,
-				    struct ks_otlp_attrs *attrs)
+static void ks_add_site(struct ks_telemetry *telemetry,
+			const struct ks_thread *thread,
+			struct ks_otlp_attrs *attrs)
 {
-	enum ks_wait_api api = KS_WAIT_API_UNKNOWN;
 	struct ks_frame site;
 
-	if (ks_wait_site(telemetry->symbolizer, thread, &site, &api))
-		return KS_WAIT_API_UNKNOWN;
+	if (ks_wait_site(telemetry->symbolizer, thread, &site))
+		return;
 	if (site.function[0])
 		ks_otlp_attrs_str(attrs, "code.function.name", site.function);
 	if (site.file[0]) {
@@ -53,7 +51,6 @@ static enum ks_wait_api ks_add_site(struct ks_telemetry *telemetry,
 		ks_add_hex(attrs, "knotscope.code.module_offset",
 			   site.module_offset);
 	}
-	return api;
 }
 
 static void ks_add_thread_attrs(const struct ks_thread *thread,
@@ -63,13 +60,10 @@ static void ks_add_thread_attrs(const struct ks_thread *thread,
 	ks_otlp_attrs_str(attrs, "thread.name", thread->comm);
 }
 
-/*
- * What a wait was for, from the record of the lock it waits on; returns
- * the call its site made.
- */
-static enum ks_wait_api ks_add_wait_attrs(struct ks_telemetry *telemetry,
-					  const struct ks_thread *thread,
-					  struct ks_otlp_attrs *attrs)
+/* What a wait was for, from the record of the lock it waits on. */
+static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
+			      const struct ks_thread *thread,
+			      struct ks_otlp_attrs *attrs)
 {
 	const struct ks_thread_wait *wait = &thread->wait;
 	const struct ks_wait_begin *lock = ks_lock_wait(wait);
@@ -90,7 +84,7 @@ static enum ks_wait_api ks_add_wait_attrs(struct ks_telemetry *telemetry,
 				  wait->holder_tid);
 	ks_futex_op_describe(lock->op, buf, sizeof(buf));
 	ks_otlp_attrs_str(attrs, "knotscope.futex.op", buf);
-	return ks_add_site(telemetry, thread, attrs);
+	ks_add_site(telemetry, thread, attrs);
 }
 
 static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
@@ -100,14 +94,12 @@ static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
 			      uint64_t end_mono_ns)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	enum ks_wait_api api;
 	char name[48];
 	OtlpSpan *span;
 
-	/* Named after the call, which the same site always makes. */
-	api = ks_add_wait_attrs(telemetry, thread, &attrs);
+	ks_add_wait_attrs(telemetry, thread, &attrs);
 	snprintf(name, sizeof(name), "wait for %s",
-		 ks_wait_what(api, thread->wait.lock_kind));
+		 ks_lock_kind_family(thread->wait.lock_kind));
 	span = ks_otlp_span_new(
 		trace_id, span_id, name,
 		ks_mono_to_real_ns(thread->wait.begin.hdr.ts_ns),
@@ -220,9 +212,9 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 		return;
 	source = ks_acquired_at(thread, end->hdr.ts_ns);
 	/*
-	 * Condvars, semaphores, barriers: idle workers wait on them all day,
-	 * so only a wait that another thread's wake ended is worth a span.
-	 */
+   * Condvars, semaphores, barriers: idle workers wait on them all day,
+   * so only a wait that another thread's wake ended is worth a span.
+   */
 	if (thread->wait.lock_kind == KS_LOCK_NONE && (!source || end->ret))
 		return;
 	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);

@@ -37,9 +37,11 @@ tid_of() {
 	awk -v role="$1" '$1 == "role" && $2 == role { print $3 }' "$WORKLOAD_OUT"
 }
 
-# The received spans, reduced to what ordering needs, one per line.
-hb_spans() {
-	spans | jq -c '{id: .spanId, name, tid: .attrs["thread.id"],
+# The received spans, reduced to what ordering needs, one per line; group
+# marks the roots of threads' busy periods, which have no point.
+hb_spans_all() {
+	spans | jq -c '{id: .spanId, name, group: (.name == "thread busy"),
+		tid: .attrs["thread.id"],
 		pid: .resource["process.pid"], start: .startTimeUnixNano,
 		end: .endTimeUnixNano, parent: .parentSpanId,
 		clock: .attrs["knotscope.hb.clock"],
@@ -48,6 +50,11 @@ hb_spans() {
 		edge: .attrs["knotscope.hb.edge"],
 		links: [.links[]? | {id: .spanId,
 			kind: (.attributes[]? | select(.key == "knotscope.link.kind") | .value.stringValue)}]}'
+}
+
+# The spans with a point: all but the busy periods' roots.
+hb_spans() {
+	hb_spans_all | jq -c 'select(.group | not)'
 }
 
 # spans_where JQ_CONDITION: matching spans, in the order they ended.
@@ -182,12 +189,12 @@ expect_consistent() {
 	# the signaller's span before it: the read.
 	hb_spans | jq -e -s --arg w "$waiter" --arg s "$signaller" '
 		INDEX(.id) as $by |
-		[.[] | select(.tid == $w and .name == "wait for condition" and
+		[.[] | select(.tid == $w and .name == "wait for futex" and
 			.edge == "futex_wake" and .source == $s)] |
 		length >= 1 and all(.[]; .links[0].kind == "futex_wake" and
 			$by[.links[0].id].tid == $s)' >/dev/null
 	expect_chain "(.tid == \"$signaller\" and .name == \"read pipe\") or
-		(.tid == \"$waiter\" and .name == \"wait for condition\" and
+		(.tid == \"$waiter\" and .name == \"wait for futex\" and
 			.source == \"$signaller\")" 2
 	expect_consistent 1
 }

@@ -100,16 +100,39 @@ static void test_implausible_mutex_words_are_not_a_mutex(void **state)
 {
 	struct world *w = *state;
 	const uint32_t bad_kind[6] = { 2, 0, 101, 1, 0x12345678, 0 };
-	const uint32_t no_users[6] = { 2, 0, 101, 0, 0, 0 };
 	const uint32_t pi_kind[6] = { 2, 0, 101, 1, 0x20, 0 };
 
 	begin_wait(w->a, FUTEX_WAIT_PRIVATE, 0x1000, 2, bad_kind, 0);
 	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
-	begin_wait(w->a, FUTEX_WAIT_PRIVATE, 0x1000, 2, no_users, 0);
-	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
 	/* PI mutexes wait with FUTEX_LOCK_PI, never FUTEX_WAIT. */
 	begin_wait(w->a, FUTEX_WAIT_PRIVATE, 0x1000, 2, pi_kind, 0);
 	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+/*
+ * A contended mutex being handed over: the unlocker has cleared __owner
+ * and __nusers, the lock word still says locked with waiters.  A waiter
+ * arriving then waits for the same mutex as the others: the same kind,
+ * only with no holder to name (and so no deadlock edge).
+ */
+static void test_a_mutex_between_holders_is_still_a_mutex(void **state)
+{
+	struct world *w = *state;
+	const uint32_t handing_over[6] = { 2, 0, 0, 0, 0, 0 };
+	const uint32_t stale_owner[6] = { 2, 0, 101, 0, 0, 0 };
+	struct ks_wait_target target;
+
+	begin_wait(w->a, FUTEX_WAIT_PRIVATE, 0x1000, 2, handing_over, 0);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_MUTEX);
+	assert_null(target.holder);
+	assert_false(target.deadlock_edge);
+	begin_wait(w->a, FUTEX_WAIT_PRIVATE, 0x1000, 2, stale_owner, 0);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_MUTEX);
+	assert_null(target.holder);
+	assert_string_equal(ks_lock_kind_family(KS_LOCK_ROBUST_MUTEX), "mutex");
+	assert_string_equal(ks_lock_kind_family(KS_LOCK_NONE), "futex");
 }
 
 static void test_timed_waits_are_never_deadlock_edges(void **state)
@@ -250,6 +273,7 @@ int main(void)
 		T(test_private_futex_owner_must_share_the_process),
 		T(test_condvar_and_semaphore_waits_have_no_owner),
 		T(test_implausible_mutex_words_are_not_a_mutex),
+		T(test_a_mutex_between_holders_is_still_a_mutex),
 		T(test_timed_waits_are_never_deadlock_edges),
 		T(test_robust_mutex_owner_is_in_the_lock_word),
 		T(test_pi_owner_is_in_the_lock_word),
