@@ -8,6 +8,7 @@
 #define KS_TELEMETRY_INTERNAL_H
 
 #include "meta/host_meta.h"
+#include "telemetry/span_groups.h"
 #include "telemetry/span_hold.h"
 #include "telemetry/telemetry.h"
 
@@ -39,6 +40,8 @@ struct ks_telemetry {
 	/* NULL: spans go out at once, without happens-before points. */
 	struct ks_causality *causality;
 	struct ks_span_hold held;
+	/* The busy periods of threads, each a trace. */
+	struct ks_span_groups *groups;
 };
 
 /* The OTLP resource of a process, made when first needed. */

@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "base/trace_ids.h"
@@ -170,18 +171,26 @@ ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
 }
 
 /*
- * A new span of a thread that began waiting at since_ns: its ids, and the
+ * A new span of a thread from since_ns to until_ns: its ids, and the
  * resource of its process, or NULL when the sampler drops it.  Time a
  * thread spends blocked while it serves an HTTP request is part of that
  * request: the span is a child of the request's SERVER span (sampled, or
- * it would not be offered), in its trace.  Otherwise it starts a trace.
+ * it would not be offered), in its trace.  Otherwise it goes into the
+ * trace of the thread's busy period (span_groups.h), or, with no room for
+ * one, starts a trace of its own.
  */
-static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
-					      struct ks_thread *thread,
-					      uint64_t since_ns,
-					      struct ks_thread_span *made)
+static struct ks_otlp_resource *
+ks_span_start(struct ks_telemetry *telemetry, struct ks_thread *thread,
+	      uint64_t since_ns, uint64_t until_ns, struct ks_thread_span *made)
 {
+	struct ks_otlp_resource *resource;
+	struct ks_group_slot slot;
+	bool sampled;
+
 	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
+		return NULL;
+	resource = ks_resource_of(telemetry, thread->process);
+	if (!resource)
 		return NULL;
 	made->ref.valid = true;
 	made->has_parent =
@@ -189,14 +198,24 @@ static struct ks_otlp_resource *ks_span_start(struct ks_telemetry *telemetry,
 		ks_http_spans_enclosing(telemetry->metrics.http, thread->tgid,
 					thread->tid, since_ns,
 					made->ref.trace_id, made->parent_id);
-	if (!made->has_parent)
+	if (made->has_parent) {
+		sampled = true;
+	} else if (ks_span_groups_join(telemetry->groups, thread, resource,
+				       since_ns, until_ns, &telemetry->sampler,
+				       telemetry->exporter, &slot)) {
+		made->has_parent = true;
+		memcpy(made->ref.trace_id, slot.trace_id, KS_TRACE_ID_LEN);
+		memcpy(made->parent_id, slot.root_id, KS_SPAN_ID_LEN);
+		sampled = slot.sampled;
+	} else {
 		ks_trace_id_new(made->ref.trace_id);
-	if (!ks_sampler_sample(&telemetry->sampler, made->ref.trace_id,
-			       made->has_parent ? KS_PARENT_SAMPLED :
-						  KS_PARENT_NONE))
+		sampled = ks_sampler_sample(&telemetry->sampler,
+					    made->ref.trace_id, KS_PARENT_NONE);
+	}
+	if (!sampled)
 		return NULL;
 	ks_span_id_new(made->ref.span_id);
-	return ks_resource_of(telemetry, thread->process);
+	return resource;
 }
 
 static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
@@ -212,12 +231,13 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 		return;
 	source = ks_acquired_at(thread, end->hdr.ts_ns);
 	/*
-   * Condvars, semaphores, barriers: idle workers wait on them all day,
-   * so only a wait that another thread's wake ended is worth a span.
-   */
+	 * Condvars, semaphores, barriers: idle workers wait on them all day,
+	 * so only a wait that another thread's wake ended is worth a span.
+	 */
 	if (thread->wait.lock_kind == KS_LOCK_NONE && (!source || end->ret))
 		return;
-	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);
+	resource = ks_span_start(telemetry, thread, end->begin_ts_ns,
+				 end->hdr.ts_ns, &made);
 	if (!resource)
 		return;
 	span = ks_wait_span(telemetry, thread, made.ref.trace_id,
@@ -244,7 +264,8 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 
 	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
 		return;
-	resource = ks_span_start(telemetry, thread, end->begin_ts_ns, &made);
+	resource = ks_span_start(telemetry, thread, end->begin_ts_ns,
+				 end->hdr.ts_ns, &made);
 	if (!resource)
 		return;
 	target.kind = ks_klock_kind(thread->klock.flags);
@@ -303,7 +324,8 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 
 	if (io->hdr.ts_ns - io->begin_ns < telemetry->min_wait_ns)
 		return;
-	resource = ks_span_start(telemetry, thread, io->begin_ns, &made);
+	resource = ks_span_start(telemetry, thread, io->begin_ns, io->hdr.ts_ns,
+				 &made);
 	if (!resource)
 		return;
 	snprintf(name, sizeof(name), "read %s", ks_channel_name(io->kind));
@@ -373,7 +395,8 @@ static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
 	struct ks_thread_span made;
 	OtlpSpan *span;
 
-	resource = ks_span_start(telemetry, thread, off->start_ns, &made);
+	resource = ks_span_start(telemetry, thread, off->start_ns,
+				 off->hdr.ts_ns, &made);
 	if (!resource)
 		return;
 	span = ks_otlp_span_new(made.ref.trace_id, made.ref.span_id, "off cpu",

@@ -33,6 +33,8 @@ const struct ks_otlp_scope ks_scope_agent = {
  * a few milliseconds' worth of spans, even on a busy node.
  */
 #define KS_MAX_HELD_SPANS 65536
+/* Threads with a busy period open: those that blocked in the last second. */
+#define KS_MAX_SPAN_GROUPS 16384
 
 struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 				      uint64_t min_wait_ns,
@@ -64,7 +66,10 @@ struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
-	if (ks_span_hold_init(&telemetry->held, KS_MAX_HELD_SPANS)) {
+	telemetry->groups =
+		ks_span_groups_new(KS_MAX_SPAN_GROUPS, &ks_scope_locks);
+	if (!telemetry->groups ||
+	    ks_span_hold_init(&telemetry->held, KS_MAX_HELD_SPANS)) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -110,6 +115,8 @@ void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 		ks_span_hold_release(&telemetry->held, telemetry->causality,
 				     telemetry->exporter, true);
 	}
+	ks_span_groups_close(telemetry->groups, 0, 0, true,
+			     telemetry->exporter);
 	telemetry->stopping = true;
 	ks_otlp_exporter_stop(telemetry->exporter, timeout_ms);
 }
@@ -119,6 +126,7 @@ void ks_telemetry_free(struct ks_telemetry *telemetry)
 	if (!telemetry)
 		return;
 	ks_span_hold_destroy(&telemetry->held);
+	ks_span_groups_free(telemetry->groups);
 	ks_otlp_exporter_free(telemetry->exporter);
 	ks_otlp_resource_put(telemetry->agent_resource);
 	free(telemetry);
@@ -149,6 +157,9 @@ struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
 			       struct ks_process *process)
 {
+	/* Its threads' busy periods end with it, while it has a resource. */
+	ks_span_groups_close(telemetry->groups, 0, process->tgid, false,
+			     telemetry->exporter);
 	/* Cumulative series end with the process: their last values. */
 	if (!telemetry->stopping)
 		ks_send_metrics(telemetry, process, NULL);
@@ -168,6 +179,8 @@ void ks_telemetry_tick(struct ks_telemetry *telemetry,
 	if (telemetry->causality)
 		ks_span_hold_release(&telemetry->held, telemetry->causality,
 				     telemetry->exporter, false);
+	ks_span_groups_close(telemetry->groups, now_mono, 0, false,
+			     telemetry->exporter);
 	if (now_mono - telemetry->last_metrics_mono_ns <
 	    telemetry->metric_interval_ns)
 		return;

@@ -395,13 +395,19 @@ ctx_entry() {
 		$call.attrs["url.path"] == "/index.html"' >/dev/null
 }
 
+# An off-CPU span under the (first) SERVER span arrived.
+served_child_off_cpu() {
+	own_spans | jq -e -s '(map(select(.kind == 2))[0].spanId) as $s |
+		any(.[]; .name == "off cpu" and .parentSpanId == $s)' >/dev/null
+}
+
 @test "time a thread spends off CPU while it serves a request is a child of that request's span" {
 	start_threaded
 	start_receiver
 	start_agent --http --offcpu-min 100ms --comm python3 --comm curl
 	curl -s -o /dev/null "$(url "$THREADED_PORT" "/slow?s=0.3")"
 	wait_until 10 have_spans python3 2 1
-	wait_until 10 has_own_span '.name == "off cpu" and (.parentSpanId // "") != ""'
+	wait_until 10 served_child_off_cpu
 	stop_agent
 
 	# The handler's sleep: inside the SERVER span, on its thread, in its
@@ -415,8 +421,10 @@ ctx_entry() {
 		$slept[0].attrs["thread.id"] == $served.attrs["thread.id"] and
 		($slept[0].startTimeUnixNano | tonumber) >= ($served.startTimeUnixNano | tonumber) and
 		($slept[0].endTimeUnixNano | tonumber) <= ($served.endTimeUnixNano | tonumber)' >/dev/null
-	# The accept loop sleeps too, serving nothing: its spans are roots.
-	own_spans | jq -e -s 'map(select(.name == "off cpu" and (.parentSpanId // "") == "")) | length > 0' >/dev/null
+	# The accept loop sleeps too, serving nothing: its spans are one
+	# trace per busy period of its thread, under a root of its own.
+	own_spans | jq -e -s 'INDEX(.spanId) as $by | map(select(.name == "off cpu" and
+		$by[.parentSpanId].name == "thread busy")) | length > 0' >/dev/null
 }
 
 # Entries of this agent's ks_socks map: descriptors the kernel follows.

@@ -101,6 +101,18 @@ setup() {
 	# One call site, one name, whether its waits had a known holder or not.
 	spans | jq -e -s --arg pid "$WORKLOAD_PID" '[.[] | select(.resource["process.pid"] == $pid and
 		.attrs["code.function.name"] == "transfer_in_order") | .name] | unique == ["wait for mutex"]' >/dev/null
+	# A worker's waits are one trace per busy period, under a root named
+	# after the thread, spanning them all.
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '
+		[.[] | select(.resource["process.pid"] == $pid)] as $mine |
+		INDEX($mine[]; .spanId) as $by |
+		[$mine[] | select(.name == "thread busy")] as $roots |
+		($roots | length) >= 1 and ($roots | length) < ($mine | length) / 2 and
+		all($mine[] | select(.name != "thread busy");
+			$by[.parentSpanId].name == "thread busy" and
+			$by[.parentSpanId].traceId == .traceId and
+			$by[.parentSpanId].attrs["thread.id"] == .attrs["thread.id"] and
+			($by[.parentSpanId].startTimeUnixNano | tonumber) <= (.startTimeUnixNano | tonumber))' >/dev/null
 	# main() joining the workers waits for them to exit: a span too.
 	has_span ".resource[\"process.pid\"] == \"$WORKLOAD_PID\" and
 		.name == \"wait for thread-exit\" and .attrs[\"code.function.name\"] == \"main\""
@@ -160,7 +172,8 @@ setup() {
 	received '[.[] | select(.signal == "metrics") | .body.resourceMetrics[] |
 		.schemaUrl, (.scopeMetrics[] | .schemaUrl)] | unique | join(",")' |
 		grep -qx "$schema"
-	spans | jq -e -s 'all(.[]; (.name | startswith("wait for")) and .scope == "knotscope.locks" or
+	spans | jq -e -s 'all(.[]; (.name | startswith("wait for") or . == "thread busy") and
+		.scope == "knotscope.locks" or
 		(.name | startswith("read ")) and .scope == "knotscope.happens_before")' >/dev/null
 	metrics | jq -e -s 'all(.[] | select(.name | startswith("knotscope.lock.")); .scope == "knotscope.locks")' >/dev/null
 }
