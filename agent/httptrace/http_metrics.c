@@ -188,13 +188,3 @@ void ks_http_metrics_foreach(const struct ks_http_metrics *metrics,
 	for (proc = metrics->procs; proc; proc = proc->hh.next)
 		ks_proc_foreach(proc, fn, ctx);
 }
-
-void ks_http_metrics_foreach_of(const struct ks_http_metrics *metrics,
-				uint32_t tgid, ks_http_series_fn fn, void *ctx)
-{
-	const struct ks_http_metrics_proc *proc;
-
-	HASH_FIND(hh, metrics->procs, &tgid, sizeof(tgid), proc);
-	if (proc)
-		ks_proc_foreach(proc, fn, ctx);
-}

@@ -61,8 +61,5 @@ typedef void (*ks_http_series_fn)(void *ctx, uint32_t tgid,
 /* Process by process; for each, its server series, then its client ones. */
 void ks_http_metrics_foreach(const struct ks_http_metrics *metrics,
 			     ks_http_series_fn fn, void *ctx);
-/* The same for process tgid alone. */
-void ks_http_metrics_foreach_of(const struct ks_http_metrics *metrics,
-				uint32_t tgid, ks_http_series_fn fn, void *ctx);
 
 #endif /* KS_HTTP_METRICS_H */

@@ -175,19 +175,44 @@ static void ks_add_instance_id(uint32_t tgid, uint64_t start_ticks,
 		ks_otlp_attrs_str(attrs, "service.instance.id", id);
 }
 
-char *ks_process_service_name(uint32_t tgid, const char *comm)
+int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
+		     size_t *nr)
 {
-	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	char *name = NULL;
+	char **text = calloc(2 * attrs->nr + 1, sizeof(*text));
+	size_t n = 0;
 
-	/* Where service.name comes from, in the same order of precedence. */
-	ks_add_self_described(tgid, &attrs);
-	ks_add_executable(tgid, comm, &attrs);
-	for (size_t i = 0; i < attrs.nr && !name; i++)
-		if (!strcmp(attrs.items[i]->key, "service.name"))
-			name = strdup(attrs.items[i]->value->string_value);
-	ks_otlp_attrs_release(&attrs);
-	return name;
+	if (!text)
+		return -ENOMEM;
+	for (size_t i = 0; i < attrs->nr; i++) {
+		const OtlpKeyValue *kv = attrs->items[i];
+		bool seen = false;
+		int ok;
+
+		/* The first of a key wins, as in the resource. */
+		for (size_t j = 0; j < n && !seen; j += 2)
+			seen = !strcmp(text[j], kv->key);
+		if (seen)
+			continue;
+		text[n++] = strdup(kv->key);
+		if (kv->value->value_case ==
+		    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE)
+			ok = asprintf(&text[n], "%lld",
+				      (long long)kv->value->int_value) >= 0;
+		else
+			ok = (text[n] = strdup(kv->value->string_value ?:
+						       "")) != NULL;
+		if (!ok)
+			text[n] = NULL;
+		if (!text[n - 1] || !text[n++]) {
+			for (size_t j = 0; j < n; j++)
+				free(text[j]);
+			free(text);
+			return -ENOMEM;
+		}
+	}
+	*pairs = text;
+	*nr = n;
+	return 0;
 }
 
 void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,

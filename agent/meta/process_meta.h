@@ -42,10 +42,12 @@ int ks_service_instance_id(const struct ks_host_meta *host, uint32_t pid,
 			   uint64_t start_ticks, char id[KS_UUID_TEXT_SIZE]);
 
 /*
- * Its service.name alone, as ks_process_meta_add() finds it, malloc()ed;
- * NULL on ENOMEM.
+ * The attributes of attrs as text, key then value, in a malloc()ed array
+ * of malloc()ed strings (*nr of them), the first of each key only; attrs
+ * is left as it was.  -ENOMEM.
  */
-char *ks_process_service_name(uint32_t tgid, const char *comm);
+int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
+		     size_t *nr);
 
 /*
  * Finds NAME=value in a NUL-separated environment block; the value, or

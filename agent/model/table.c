@@ -19,12 +19,94 @@ void ks_table_init(struct ks_table *table, unsigned long user_hz)
 	table->user_hz = user_hz ? user_hz : 100;
 }
 
+static void ks_process_free(struct ks_table *table, struct ks_process *process)
+{
+	if (table->on_process_freed)
+		table->on_process_freed(table->ctx, process);
+	for (size_t i = 0; i < process->nr_labels; i++)
+		free(process->labels[i]);
+	free(process->labels);
+	free(process);
+}
+
+/* Frees the departed processes prune says to, keeping the others' order. */
+static void ks_departed_prune(struct ks_table *table,
+			      bool (*prune)(const struct ks_process *process,
+					    const void *arg),
+			      const void *arg)
+{
+	struct ks_process **link = &table->departed, *process;
+
+	table->departed_tail = NULL;
+	while ((process = *link)) {
+		if (!prune(process, arg)) {
+			table->departed_tail = process;
+			link = &process->departed_next;
+			continue;
+		}
+		*link = process->departed_next;
+		table->nr_departed--;
+		ks_process_free(table, process);
+	}
+}
+
+static bool ks_prune_all(const struct ks_process *process, const void *arg)
+{
+	return true;
+}
+
 void ks_table_clear(struct ks_table *table)
 {
 	struct ks_process *process, *tmp;
+	unsigned int holds = table->departed_holds;
 
+	table->departed_holds = 0;
 	HASH_ITER(hh, table->processes, process, tmp)
 		ks_table_remove_process(table, process);
+	ks_departed_prune(table, ks_prune_all, NULL);
+	table->departed_holds = holds;
+}
+
+static bool ks_prune_tgid(const struct ks_process *process, const void *arg)
+{
+	return process->tgid == *(const uint32_t *)arg;
+}
+
+struct ks_process *ks_table_process_or_departed(const struct ks_table *table,
+						uint32_t tgid)
+{
+	struct ks_process *process = ks_table_process(table, tgid);
+
+	if (process)
+		return process;
+	for (process = table->departed; process;
+	     process = process->departed_next)
+		if (process->tgid == tgid)
+			return process;
+	return NULL;
+}
+
+struct ks_release {
+	unsigned int hold;
+	uint64_t before_ns;
+};
+
+/* Releases the hold of those departed before; true when none is left. */
+static bool ks_prune_released(const struct ks_process *process, const void *arg)
+{
+	const struct ks_release *release = arg;
+
+	if (process->departed_mono_ns < release->before_ns)
+		((struct ks_process *)process)->holds &= ~release->hold;
+	return !process->holds;
+}
+
+void ks_table_release_departed(struct ks_table *table, unsigned int hold,
+			       uint64_t departed_before_mono_ns)
+{
+	struct ks_release release = { hold, departed_before_mono_ns };
+
+	ks_departed_prune(table, ks_prune_released, &release);
 }
 
 uint64_t ks_table_ns_to_ticks(const struct ks_table *table, uint64_t ns)
@@ -66,6 +148,9 @@ ks_table_ensure_process(struct ks_table *table, uint32_t tgid, const char *comm)
 
 	if (process)
 		return process;
+	/* The pid is reused: what was kept of the last one under it goes. */
+	if (table->departed)
+		ks_departed_prune(table, ks_prune_tgid, &tgid);
 	process = calloc(1, sizeof(*process));
 	if (!process)
 		return NULL;
@@ -135,6 +220,22 @@ void ks_table_remove_process(struct ks_table *table, struct ks_process *process)
 	DL_FOREACH_SAFE(process->threads, thread, tmp)
 		ks_table_remove_thread(table, thread);
 	HASH_DELETE(hh, table->processes, process);
-	free(process->service_name);
-	free(process);
+	if (!table->departed_holds) {
+		ks_process_free(table, process);
+		return;
+	}
+	process->departed_mono_ns = ks_now_mono_ns();
+	process->holds = table->departed_holds;
+	if (table->departed_tail)
+		table->departed_tail->departed_next = process;
+	else
+		table->departed = process;
+	table->departed_tail = process;
+	/* Memory has a ceiling: the oldest kept goes first. */
+	if (++table->nr_departed > KS_MAX_DEPARTED) {
+		process = table->departed;
+		table->departed = process->departed_next;
+		table->nr_departed--;
+		ks_process_free(table, process);
+	}
 }

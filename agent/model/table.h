@@ -130,10 +130,34 @@ struct ks_process {
 	uint64_t start_ticks;
 	/* Its OTLP resource, made when first needed; owned by telemetry. */
 	struct ks_otlp_resource *resource;
-	/* What it calls itself, for metric labels: made when first needed. */
-	char *service_name;
+	/*
+	 * Its resource's attributes as text, for /metrics: key, value, key,
+	 * value...; made when first needed (NULL before).
+	 */
+	char **labels;
+	size_t nr_labels;
+	/*
+	 * Departed: gone from the table (0 while in it), kept for its final
+	 * values until every hold (enum ks_departed_hold) is released.
+	 */
+	uint64_t departed_mono_ns;
+	unsigned int holds;
+	struct ks_process *departed_next;
 	UT_hash_handle hh;
 };
+
+/*
+ * What a departed process is kept for: its final metrics, to go out in
+ * the next periodic export rather than a request of their own, and to
+ * stay in /metrics for a scrape interval rather than vanish unscraped.
+ */
+enum ks_departed_hold {
+	KS_HOLD_EXPORT = 1 << 0,
+	KS_HOLD_SCRAPE = 1 << 1,
+};
+
+/* Departed processes kept at most: beyond, the oldest goes at once. */
+#define KS_MAX_DEPARTED 4096
 
 struct ks_table {
 	struct ks_process *processes;
@@ -142,7 +166,15 @@ struct ks_table {
 	unsigned long user_hz;
 	/* Called before a process leaves the table (exit, exec, unselected). */
 	void (*on_process_gone)(void *ctx, struct ks_process *process);
+	/* Called before a process is freed: at once, or when it departed. */
+	void (*on_process_freed)(void *ctx, struct ks_process *process);
 	void *ctx;
+	/* The holds a leaving process is kept with; 0: freed at once. */
+	unsigned int departed_holds;
+	/* Departed processes, oldest first. */
+	struct ks_process *departed;
+	struct ks_process *departed_tail;
+	size_t nr_departed;
 };
 
 /* Copies a comm, NUL-terminated and zero-padded like the kernel's. */
@@ -168,7 +200,18 @@ struct ks_thread *ks_table_add_thread(struct ks_table *table, uint32_t tgid,
 				      uint32_t ns_tid, uint64_t start_ticks,
 				      const char *comm);
 void ks_table_remove_thread(struct ks_table *table, struct ks_thread *thread);
+/*
+ * The process leaves the table: freed at once, or kept among the
+ * departed (its threads gone) with table->departed_holds.
+ */
 void ks_table_remove_process(struct ks_table *table,
 			     struct ks_process *process);
+
+/* A live process with that tgid, else a departed one; NULL for none. */
+struct ks_process *ks_table_process_or_departed(const struct ks_table *table,
+						uint32_t tgid);
+/* Releases hold of every departed process that has it; frees the done. */
+void ks_table_release_departed(struct ks_table *table, unsigned int hold,
+			       uint64_t departed_before_mono_ns);
 
 #endif /* KS_TABLE_H */

@@ -387,7 +387,9 @@ static void ks_collect_http_series(void *ctx, uint32_t tgid,
 {
 	struct ks_http_collector *hc = ctx;
 	struct ks_collector *c = hc->c;
-	struct ks_process *process = ks_table_process(hc->table, tgid);
+	/* A departed process's series stay until it is freed. */
+	struct ks_process *process =
+		ks_table_process_or_departed(hc->table, tgid);
 
 	if (!process)
 		return;
@@ -416,22 +418,11 @@ void ks_metrics_collect(const struct ks_metrics_source *source,
 	     process = process->hh.next)
 		if (process->stats.futex_waits)
 			ks_collect_process(&c, process);
+	for (process = source->table->departed; process;
+	     process = process->departed_next)
+		if (process->stats.futex_waits)
+			ks_collect_process(&c, process);
 	if (source->http)
 		ks_http_metrics_foreach(ks_http_spans_metrics(source->http),
 					ks_collect_http_series, &http);
-}
-
-void ks_metrics_collect_process(const struct ks_metrics_source *source,
-				struct ks_process *process, ks_metric_fn fn,
-				void *ctx)
-{
-	struct ks_collector c = { .fn = fn, .ctx = ctx };
-	struct ks_http_collector http = { .c = &c, .table = source->table };
-
-	if (process->stats.futex_waits)
-		ks_collect_process(&c, process);
-	if (source->http)
-		ks_http_metrics_foreach_of(ks_http_spans_metrics(source->http),
-					   process->tgid,
-					   ks_collect_http_series, &http);
 }

@@ -94,16 +94,12 @@ struct ks_metrics_source {
 
 /*
  * Calls fn for every sample: the agent's first, then each watched process
- * that waited on a futex, then each that served or made HTTP requests.
+ * that waited on a futex (the departed ones the table still keeps too:
+ * their final values), then each that served or made HTTP requests.
  * Samples of one metric and one resource come one after another.
  */
 void ks_metrics_collect(const struct ks_metrics_source *source,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx);
-
-/* The samples of one process alone: its last, when it goes. */
-void ks_metrics_collect_process(const struct ks_metrics_source *source,
-				struct ks_process *process, ks_metric_fn fn,
-				void *ctx);
 
 #endif /* KS_METRIC_SAMPLES_H */

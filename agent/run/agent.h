@@ -76,6 +76,11 @@ int ks_agent_on_record(void *ctx, void *data, size_t size);
 extern const struct ks_model_hooks ks_agent_model_hooks;
 /* The table's on_process_gone: what each part keeps of a process goes. */
 void ks_agent_process_gone(void *ctx, struct ks_process *process);
+/*
+ * The table's on_process_freed: what was kept for a departed process's
+ * final values (its resource, its HTTP series) goes with it.
+ */
+void ks_agent_process_freed(void *ctx, struct ks_process *process);
 /* What HTTP spans need of the agent, with the agent as ctx. */
 extern const struct ks_http_hooks ks_agent_http_hooks;
 

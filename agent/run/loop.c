@@ -118,8 +118,16 @@ static void ks_tick(struct ks_agent *agent)
 		ks_agent_health(agent, &health, &export, &hb);
 		if (agent->causality)
 			ks_tick_causality(agent, &health, drained);
-		ks_telemetry_tick(agent->telemetry, &health, now);
+		if (ks_telemetry_tick(agent->telemetry, &health, now))
+			ks_table_release_departed(&agent->model.table,
+						  KS_HOLD_EXPORT, now);
 	}
+	/* Scraped at least once, if anything scrapes: kept an interval. */
+	if (agent->model.table.departed &&
+	    now > agent->options->scrape_interval_ns)
+		ks_table_release_departed(
+			&agent->model.table, KS_HOLD_SCRAPE,
+			now - agent->options->scrape_interval_ns);
 	if (!agent->board)
 		return;
 	ks_board_heartbeat(agent->board, now);

@@ -36,6 +36,7 @@ enum {
 	OPT_HTTP_QUERY,
 	OPT_HTTP_ROUTE,
 	OPT_BPFFS,
+	OPT_SCRAPE_INTERVAL,
 };
 
 const struct option ks_long_options[] = {
@@ -66,6 +67,7 @@ const struct option ks_long_options[] = {
 	{ "http-query", no_argument, NULL, OPT_HTTP_QUERY },
 	{ "http-route", required_argument, NULL, OPT_HTTP_ROUTE },
 	{ "bpffs", required_argument, NULL, OPT_BPFFS },
+	{ "scrape-interval", required_argument, NULL, OPT_SCRAPE_INTERVAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -134,6 +136,9 @@ void ks_options_usage(FILE *out)
 		"      --listen-token-file PATH  require 'Authorization: Bearer TOKEN'\n"
 		"                         with the token on PATH's first line, on all\n"
 		"                         but /healthz and /readyz\n"
+		"      --scrape-interval DURATION  how often Prometheus scrapes /metrics:\n"
+		"                         an exited process's series stay that long\n"
+		"                         (default 60s)\n"
 		"      --bpf-stats        turn on the kernel's BPF run-time statistics\n"
 		"                         to show what each BPF program costs (while on,\n"
 		"                         they slow every BPF program on the machine)\n"
@@ -330,6 +335,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->listen = KS_DEFAULT_LISTEN;
 	opts->http_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
 	opts->bpffs = KS_DEFAULT_BPFFS;
+	opts->scrape_interval_ns = KS_DEFAULT_SCRAPE_INTERVAL_NS;
 
 	optind = 1;
 	opterr = 0;
@@ -477,6 +483,15 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			result = ks_add_route(opts, optarg, err);
 			if (result != KS_PARSE_RUN)
 				return result;
+			break;
+		case OPT_SCRAPE_INTERVAL:
+			if (ks_parse_duration(optarg,
+					      &opts->scrape_interval_ns) ||
+			    !opts->scrape_interval_ns)
+				return ks_bad_value(
+					err, "--scrape-interval", optarg,
+					"not a duration over 0 like 15s or "
+					"60s");
 			break;
 		case OPT_BPFFS:
 			if (!*optarg ||

@@ -17,6 +17,8 @@
 #define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
 #define KS_MIN_CAPTURE_BYTES 64
+/* Prometheus's own default scrape_interval. */
+#define KS_DEFAULT_SCRAPE_INTERVAL_NS (60 * 1000000000ull)
 
 struct ks_options {
 	uint32_t pids[KS_MAX_SELECTED];
@@ -30,6 +32,8 @@ struct ks_options {
 	int verbosity;
 	uint64_t min_wait_ns; /* lock waits shorter than this get no span */
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
+	/* How long an exited process's series stay in /metrics. */
+	uint64_t scrape_interval_ns;
 	/* OTLP settings as given; validated with the OTEL_* variables. */
 	const char *otlp_endpoint;
 	const char *otlp_headers[KS_MAX_OTLP_HEADERS];

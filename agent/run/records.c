@@ -81,18 +81,36 @@ const struct ks_model_hooks ks_agent_model_hooks = {
 void ks_agent_process_gone(void *ctx, struct ks_process *process)
 {
 	struct ks_agent *agent = ctx;
+	char *const *labels;
+	size_t nr_labels;
 
+	/*
+	 * Read while /proc still has it, when something scrapes /metrics:
+	 * its series outlive it a while.
+	 */
+	if (agent->dashboard && process->stats.futex_waits &&
+	    ks_dashboard_scraped(agent->dashboard))
+		ks_dashboard_resource_labels(agent->dashboard, process, &labels,
+					     &nr_labels);
 	ks_symbolizer_forget(agent->symbolizer, process->tgid);
 	if (agent->lock_stats && process->stats.lock_waits)
 		ks_lock_stats_forget_process(agent->lock_stats, process->tgid);
 	if (agent->telemetry)
 		ks_telemetry_process_gone(agent->telemetry, process);
-	if (agent->http)
-		ks_http_spans_forget_metrics(agent->http, process->tgid);
 	if (agent->precise) {
 		ks_precise_detach(agent->precise, process->tgid);
 		ks_lockorder_process_gone(agent->lockorder, process->tgid);
 	}
+}
+
+void ks_agent_process_freed(void *ctx, struct ks_process *process)
+{
+	struct ks_agent *agent = ctx;
+
+	if (agent->telemetry)
+		ks_telemetry_process_freed(agent->telemetry, process);
+	if (agent->http)
+		ks_http_spans_forget_metrics(agent->http, process->tgid);
 }
 
 static void ks_on_http_span(void *ctx, const struct ks_http_span *span)

@@ -351,6 +351,7 @@ int ks_agent_run(const struct ks_options *options)
 	};
 	ks_table_init(&agent.model.table, (unsigned long)sysconf(_SC_CLK_TCK));
 	agent.model.table.on_process_gone = ks_agent_process_gone;
+	agent.model.table.on_process_freed = ks_agent_process_freed;
 	agent.model.table.ctx = &agent;
 	agent.model.selection = &agent.selection;
 	agent.symbolizer = ks_symbolizer_new();
@@ -404,6 +405,14 @@ int ks_agent_run(const struct ks_options *options)
 	if (ks_setup_dashboard(&agent))
 		goto cleanup;
 
+	/*
+	 * A process that goes is kept for its final values: the next
+	 * periodic export, and a scrape interval of /metrics.
+	 */
+	if (agent.telemetry && ks_telemetry_wants_metrics(agent.telemetry))
+		agent.model.table.departed_holds |= KS_HOLD_EXPORT;
+	if (agent.dashboard)
+		agent.model.table.departed_holds |= KS_HOLD_SCRAPE;
 	if (ks_setup_http(&agent, &capture_config)) {
 		ks_err("out of memory\n");
 		goto cleanup;

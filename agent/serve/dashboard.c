@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/version.h"
+#include "meta/host_meta.h"
 #include "meta/process_meta.h"
 #include "model/wait_target.h"
 #include "report/json_sink.h"
@@ -30,6 +31,12 @@ struct ks_dashboard {
 	double events_per_s;
 	struct ks_bpf_prog_cost rate_bpf[KS_MAX_BPF_PROGS];
 	unsigned int rate_nr_bpf;
+	/* /metrics was rendered: something reads it. */
+	bool scraped;
+	/* What resources are made of: the node, and the agent's own. */
+	struct ks_host_meta host;
+	char **agent_labels;
+	size_t nr_agent_labels;
 };
 
 struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
@@ -39,6 +46,7 @@ struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
 	if (!dashboard)
 		return NULL;
 	dashboard->cfg = *cfg;
+	ks_host_meta_read(&dashboard->host);
 	dashboard->graph = ks_graph_view_new(cfg->symbolizer);
 	if (!dashboard->graph) {
 		free(dashboard);
@@ -53,6 +61,9 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 		return;
 	for (int i = 0; i < KS_DASH_HISTORY; i++)
 		free(dashboard->history[i]);
+	for (size_t i = 0; i < dashboard->nr_agent_labels; i++)
+		free(dashboard->agent_labels[i]);
+	free(dashboard->agent_labels);
 	ks_graph_view_free(dashboard->graph);
 	free(dashboard);
 }
@@ -92,12 +103,45 @@ void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 	dashboard->deadlock_pending = true;
 }
 
-const char *ks_dashboard_service_name(void *ctx, struct ks_process *process)
+/* A resource's attributes as text, read once: NULL on ENOMEM. */
+static char **ks_read_labels(const struct ks_host_meta *host, uint32_t tgid,
+			     const char *comm, uint64_t start_ticks, size_t *nr)
 {
-	if (!process->service_name)
-		process->service_name =
-			ks_process_service_name(process->tgid, process->comm);
-	return process->service_name;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char **pairs = NULL;
+
+	ks_process_meta_add(tgid, comm, start_ticks, host, &attrs);
+	if (attrs.failed || ks_attrs_as_text(&attrs, &pairs, nr))
+		*nr = 0;
+	ks_otlp_attrs_release(&attrs);
+	return pairs;
+}
+
+bool ks_dashboard_scraped(const struct ks_dashboard *dashboard)
+{
+	return dashboard->scraped;
+}
+
+void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
+				  char *const **pairs, size_t *nr)
+{
+	struct ks_dashboard *dashboard = ctx;
+
+	if (!process) {
+		if (!dashboard->agent_labels)
+			dashboard->agent_labels = ks_read_labels(
+				&dashboard->host, (uint32_t)getpid(),
+				"knotscope", 0, &dashboard->nr_agent_labels);
+		*pairs = dashboard->agent_labels;
+		*nr = dashboard->nr_agent_labels;
+		return;
+	}
+	if (!process->labels)
+		process->labels = ks_read_labels(
+			&dashboard->host, process->tgid, process->comm,
+			process->start_ticks, &process->nr_labels);
+	*pairs = process->labels;
+	*nr = process->nr_labels;
 }
 
 /* The document of a JSON object, which it releases. */
@@ -417,7 +461,7 @@ static struct ks_doc *ks_metrics_doc(struct ks_dashboard *dashboard,
 				     const struct ks_agent_health *health)
 {
 	struct ks_prom_writer *writer =
-		ks_prom_writer_new(ks_dashboard_service_name, dashboard);
+		ks_prom_writer_new(ks_dashboard_resource_labels, dashboard);
 	struct ks_doc *doc = NULL;
 	char *text = NULL;
 	size_t len = 0;
@@ -425,6 +469,7 @@ static struct ks_doc *ks_metrics_doc(struct ks_dashboard *dashboard,
 
 	if (!writer)
 		return NULL;
+	dashboard->scraped = true;
 	out = open_memstream(&text, &len);
 	if (!out)
 		goto cleanup;

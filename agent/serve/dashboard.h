@@ -55,7 +55,14 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 			   const struct ks_report *report);
 
-/* A ks_prom_service_name_fn: what the process calls itself, cached. */
-const char *ks_dashboard_service_name(void *ctx, struct ks_process *process);
+/*
+ * A ks_prom_labels_fn: the attributes a process's resource has (as the
+ * OTLP export makes them), read once and kept with the process; the
+ * agent's own with process NULL.
+ */
+void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
+				  char *const **pairs, size_t *nr);
+/* Whether /metrics has been rendered: whether anything reads it. */
+bool ks_dashboard_scraped(const struct ks_dashboard *dashboard);
 
 #endif /* KS_DASHBOARD_H */

@@ -12,7 +12,7 @@
 #define KS_PROM_MAX_METRICS 64
 
 struct ks_prom_writer {
-	ks_prom_service_name_fn service_name;
+	ks_prom_labels_fn labels;
 	void *ctx;
 	/* Each metric once, in the order first seen. */
 	const struct ks_metric_desc *metrics[KS_PROM_MAX_METRICS];
@@ -23,14 +23,13 @@ struct ks_prom_writer {
 	bool failed;
 };
 
-struct ks_prom_writer *ks_prom_writer_new(ks_prom_service_name_fn service_name,
-					  void *ctx)
+struct ks_prom_writer *ks_prom_writer_new(ks_prom_labels_fn labels, void *ctx)
 {
 	struct ks_prom_writer *writer = calloc(1, sizeof(*writer));
 
 	if (!writer)
 		return NULL;
-	writer->service_name = service_name;
+	writer->labels = labels;
 	writer->ctx = ctx;
 	return writer;
 }
@@ -198,13 +197,62 @@ static void ks_prom_label(FILE *out, bool *first, const char *key,
 	*first = false;
 }
 
+/* The value of key among a resource's pairs, or NULL. */
+static const char *ks_pair(char *const *pairs, size_t nr, const char *key)
+{
+	for (size_t i = 0; i + 1 < nr; i += 2)
+		if (!strcmp(pairs[i], key))
+			return pairs[i + 1];
+	return NULL;
+}
+
+static void ks_prom_resource(struct ks_prom_writer *writer,
+			     struct ks_process *process, char *const **pairs,
+			     size_t *nr)
+{
+	*pairs = NULL;
+	*nr = 0;
+	if (writer->labels)
+		writer->labels(writer->ctx, process, pairs, nr);
+}
+
+/*
+ * What tells a process's series from another's: its service and pid, and
+ * where it runs when that is known.
+ */
+static void ks_prom_process_labels(struct ks_prom_writer *writer, FILE *out,
+				   bool *first, struct ks_process *process)
+{
+	static const char *const placement[] = {
+		"container.id",
+		"k8s.pod.name",
+		"k8s.namespace.name",
+	};
+	const char *service, *value;
+	char *const *pairs;
+	char pid[16];
+	size_t nr;
+
+	ks_prom_resource(writer, process, &pairs, &nr);
+	service = ks_pair(pairs, nr, "service.name");
+	ks_prom_label(out, first, "service.name",
+		      service ? service : process->comm);
+	snprintf(pid, sizeof(pid), "%u", process->tgid);
+	ks_prom_label(out, first, "process.pid", pid);
+	for (size_t i = 0; i < sizeof(placement) / sizeof(placement[0]); i++) {
+		value = ks_pair(pairs, nr, placement[i]);
+		if (value)
+			ks_prom_label(out, first, placement[i], value);
+	}
+}
+
 /* The labels of a sample, plus le for a bucket (NULL otherwise). */
 static void ks_prom_labels(struct ks_prom_writer *writer, FILE *out,
 			   const struct ks_metric_sample *sample,
 			   const char *le)
 {
 	bool first = true;
-	char pid[16], number[24];
+	char number[24];
 
 	for (unsigned int i = 0; i < sample->nr_attrs; i++) {
 		const struct ks_metric_attr *attr = &sample->attrs[i];
@@ -220,18 +268,8 @@ static void ks_prom_labels(struct ks_prom_writer *writer, FILE *out,
 		}
 		ks_prom_label(out, &first, attr->key, value);
 	}
-	if (sample->process) {
-		const char *service =
-			writer->service_name ?
-				writer->service_name(writer->ctx,
-						     sample->process) :
-				NULL;
-
-		ks_prom_label(out, &first, "service.name",
-			      service ? service : sample->process->comm);
-		snprintf(pid, sizeof(pid), "%u", sample->process->tgid);
-		ks_prom_label(out, &first, "process.pid", pid);
-	}
+	if (sample->process)
+		ks_prom_process_labels(writer, out, &first, sample->process);
 	if (le)
 		ks_prom_label(out, &first, "le", le);
 	if (!first)
@@ -300,11 +338,91 @@ static const char *ks_prom_type(enum ks_metric_type type)
 	return "histogram";
 }
 
+/*
+ * Whether the label pairs[i] becomes is written already: as identity, or
+ * by an earlier attribute of another spelling ("a.b" and "a_b").
+ */
+static bool ks_label_taken(char *const *pairs, size_t i, bool identity)
+{
+	static const char *const identities[] = {
+		"service_name", "process_pid",	      "container_id",
+		"k8s_pod_name", "k8s_namespace_name",
+	};
+	char name[96], other[96];
+
+	ks_prom_sanitize(pairs[i], name, sizeof(name));
+	for (size_t j = 0; identity && j < 5; j++)
+		if (!strcmp(name, identities[j]))
+			return true;
+	for (size_t j = 0; j < i; j += 2) {
+		ks_prom_sanitize(pairs[j], other, sizeof(other));
+		if (!strcmp(name, other))
+			return true;
+	}
+	return false;
+}
+
+/* A resource's target_info series: all its attributes, value 1. */
+static void ks_prom_target(struct ks_prom_writer *writer, FILE *out,
+			   struct ks_process *process)
+{
+	char *const *pairs;
+	bool first = true;
+	size_t nr;
+
+	ks_prom_resource(writer, process, &pairs, &nr);
+	if (!nr && !process)
+		return;
+	fputs("target_info", out);
+	/* Identity first, in the order the series have it. */
+	if (process)
+		ks_prom_process_labels(writer, out, &first, process);
+	for (size_t i = 0; i + 1 < nr; i += 2)
+		if (!ks_label_taken(pairs, i, process != NULL))
+			ks_prom_label(out, &first, pairs[i], pairs[i + 1]);
+	fputs(first ? " 1\n" : "} 1\n", out);
+}
+
+static int ks_by_tgid(const void *a, const void *b)
+{
+	const struct ks_process *pa = *(struct ks_process *const *)a;
+	const struct ks_process *pb = *(struct ks_process *const *)b;
+
+	return pa->tgid < pb->tgid ? -1 : pa->tgid > pb->tgid;
+}
+
+/*
+ * target_info: the agent's, then once each process's that has samples,
+ * by pid.  -ENOMEM.
+ */
+static int ks_prom_targets(struct ks_prom_writer *writer, FILE *out)
+{
+	struct ks_process **processes =
+		malloc((writer->nr + 1) * sizeof(*processes));
+	size_t nr = 0;
+
+	if (!processes)
+		return -ENOMEM;
+	for (size_t i = 0; i < writer->nr; i++)
+		if (writer->samples[i].process)
+			processes[nr++] = writer->samples[i].process;
+	qsort(processes, nr, sizeof(*processes), ks_by_tgid);
+	fputs("# HELP target_info Target metadata\n"
+	      "# TYPE target_info gauge\n",
+	      out);
+	ks_prom_target(writer, out, NULL);
+	for (size_t i = 0; i < nr; i++)
+		if (!i || processes[i] != processes[i - 1])
+			ks_prom_target(writer, out, processes[i]);
+	free(processes);
+	return 0;
+}
+
 int ks_prom_write(struct ks_prom_writer *writer, FILE *out)
 {
 	char name[128];
 
-	if (writer->failed)
+	if (writer->failed || ks_prom_targets(writer, out))
 		return -ENOMEM;
 	for (size_t i = 0; i < writer->nr_metrics; i++) {
 		const struct ks_metric_desc *desc = writer->metrics[i];

@@ -9,7 +9,10 @@
  *
  * One exposition mixes the agent's own metrics with those of every watched
  * process, so each process's samples carry the identity of its resource
- * as labels: service_name and process_pid.
+ * as labels: service_name and process_pid, and when known container_id,
+ * k8s_pod_name and k8s_namespace_name.  As OpenTelemetry's Prometheus
+ * exporters do, a target_info gauge (value 1) per resource carries all of
+ * its attributes as labels: the agent's, and each process's with samples.
  */
 #ifndef KS_PROMETHEUS_H
 #define KS_PROMETHEUS_H
@@ -21,14 +24,16 @@
 
 #define KS_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* What a process calls itself, for its service_name label. */
-typedef const char *(*ks_prom_service_name_fn)(void *ctx,
-					       struct ks_process *process);
+/*
+ * The attributes of process's resource (NULL: the agent's) as text: key,
+ * value, key, value...; *nr 0 when unknown.
+ */
+typedef void (*ks_prom_labels_fn)(void *ctx, struct ks_process *process,
+				  char *const **pairs, size_t *nr);
 
 struct ks_prom_writer;
 
-struct ks_prom_writer *ks_prom_writer_new(ks_prom_service_name_fn service_name,
-					  void *ctx);
+struct ks_prom_writer *ks_prom_writer_new(ks_prom_labels_fn labels, void *ctx);
 void ks_prom_writer_free(struct ks_prom_writer *writer);
 
 /*

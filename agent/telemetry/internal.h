@@ -36,7 +36,6 @@ struct ks_telemetry {
 	uint64_t min_wait_ns;
 	uint64_t metric_interval_ns;
 	uint64_t last_metrics_mono_ns;
-	bool stopping; /* the final snapshot is sent or being sent */
 	/* NULL: spans go out at once, without happens-before points. */
 	struct ks_causality *causality;
 	struct ks_span_hold held;
@@ -58,8 +57,8 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		       const uint8_t root_id[KS_SPAN_ID_LEN],
 		       const uint8_t (*span_ids)[KS_SPAN_ID_LEN]);
 
-/* otlp_metrics.c: all metrics with health, or process's alone. */
-void ks_send_metrics(struct ks_telemetry *telemetry, struct ks_process *process,
+/* otlp_metrics.c: every metric, the departed processes' included. */
+void ks_send_metrics(struct ks_telemetry *telemetry,
 		     const struct ks_agent_health *health);
 
 #endif /* KS_TELEMETRY_INTERNAL_H */

@@ -125,7 +125,7 @@ static void ks_add_sample(void *ctx, const struct ks_metric_sample *sample)
 	ks_add_point(b, sample);
 }
 
-void ks_send_metrics(struct ks_telemetry *telemetry, struct ks_process *process,
+void ks_send_metrics(struct ks_telemetry *telemetry,
 		     const struct ks_agent_health *health)
 {
 	struct ks_otlp_builder builder = {
@@ -138,12 +138,8 @@ void ks_send_metrics(struct ks_telemetry *telemetry, struct ks_process *process,
 	builder.snapshot = ks_otlp_metrics_new();
 	if (!builder.snapshot)
 		return;
-	if (process)
-		ks_metrics_collect_process(&telemetry->metrics, process,
-					   ks_add_sample, &builder);
-	else
-		ks_metrics_collect(&telemetry->metrics, health, ks_add_sample,
-				   &builder);
+	ks_metrics_collect(&telemetry->metrics, health, ks_add_sample,
+			   &builder);
 	ks_builder_flush(&builder);
 	ks_otlp_export_metrics(telemetry->exporter, builder.snapshot);
 }

@@ -117,7 +117,6 @@ void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 	}
 	ks_span_groups_close(telemetry->groups, 0, 0, true,
 			     telemetry->exporter);
-	telemetry->stopping = true;
 	ks_otlp_exporter_stop(telemetry->exporter, timeout_ms);
 }
 
@@ -160,20 +159,27 @@ void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
 	/* Its threads' busy periods end with it, while it has a resource. */
 	ks_span_groups_close(telemetry->groups, 0, process->tgid, false,
 			     telemetry->exporter);
-	/* Cumulative series end with the process: their last values. */
-	if (!telemetry->stopping)
-		ks_send_metrics(telemetry, process, NULL);
+}
+
+void ks_telemetry_process_freed(struct ks_telemetry *telemetry,
+				struct ks_process *process)
+{
 	ks_otlp_resource_put(process->resource);
 	process->resource = NULL;
+}
+
+bool ks_telemetry_wants_metrics(const struct ks_telemetry *telemetry)
+{
+	return ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_METRICS);
 }
 
 void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
 				const struct ks_agent_health *health)
 {
-	ks_send_metrics(telemetry, NULL, health);
+	ks_send_metrics(telemetry, health);
 }
 
-void ks_telemetry_tick(struct ks_telemetry *telemetry,
+bool ks_telemetry_tick(struct ks_telemetry *telemetry,
 		       const struct ks_agent_health *health, uint64_t now_mono)
 {
 	if (telemetry->causality)
@@ -183,7 +189,8 @@ void ks_telemetry_tick(struct ks_telemetry *telemetry,
 			     telemetry->exporter);
 	if (now_mono - telemetry->last_metrics_mono_ns <
 	    telemetry->metric_interval_ns)
-		return;
+		return false;
 	telemetry->last_metrics_mono_ns = now_mono;
 	ks_telemetry_flush_metrics(telemetry, health);
+	return true;
 }

@@ -55,11 +55,17 @@ void ks_telemetry_set_http(struct ks_telemetry *telemetry,
 extern const struct ks_model_hooks ks_telemetry_hooks;
 
 /*
- * process leaves the model: its metrics are sent one last time (unless the
- * run is ending: the final snapshot has them), then its resource goes.
+ * process leaves the model: its threads' busy periods end.  Its final
+ * metrics go out with the next periodic export, while the table keeps it
+ * among the departed (KS_HOLD_EXPORT); then ks_telemetry_process_freed().
  */
 void ks_telemetry_process_gone(struct ks_telemetry *telemetry,
 			       struct ks_process *process);
+/* The table frees process: its resource goes. */
+void ks_telemetry_process_freed(struct ks_telemetry *telemetry,
+				struct ks_process *process);
+/* Whether metrics are exported: departed processes are kept for them. */
+bool ks_telemetry_wants_metrics(const struct ks_telemetry *telemetry);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);
 /* A WARN log record: a potential deadlock, in the process it is about. */
@@ -73,9 +79,10 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
 			    const char *thread_name);
 /*
  * Sends the spans whose points are known, and metrics when the export
- * interval has passed since the last.
+ * interval has passed since the last: then true, and the departed
+ * processes of before now_mono have had their final export.
  */
-void ks_telemetry_tick(struct ks_telemetry *telemetry,
+bool ks_telemetry_tick(struct ks_telemetry *telemetry,
 		       const struct ks_agent_health *health, uint64_t now_mono);
 /* Sends metrics now, whatever the interval: at the end of a run. */
 void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,

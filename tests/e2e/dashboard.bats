@@ -174,6 +174,29 @@ futex_blocked() {
 		"$BATS_TEST_TMPDIR/metrics"
 }
 
+# metrics_have PATTERN: the agent's /metrics has a line matching PATTERN.
+metrics_have() {
+	curl -sf "http://$(http_address)/metrics" | grep -q "$1"
+}
+
+@test "target_info per resource; an exited process's series stay one scrape interval" {
+	local pid
+
+	start_agent --listen 127.0.0.1:0 --scrape-interval 3s --comm contention
+	start_workload contention 4 1 1
+	pid=$WORKLOAD_PID
+	wait "$pid"
+	wait_until 10 agent_said ".type == \"process\" and .pid == $pid"
+	# Gone from the table, still in /metrics, with its resource.
+	metrics_have "^knotscope_futex_waits_total{service_name=\"contention\",process_pid=\"$pid\"} [1-9]"
+	metrics_have "^target_info{service_name=\"contention\",process_pid=\"$pid\",.*service_instance_id=\"[0-9a-f-]\{36\}\""
+	curl -sf "http://$(http_address)/metrics" >"$BATS_TEST_TMPDIR/metrics"
+	promtool check metrics <"$BATS_TEST_TMPDIR/metrics"
+	grep -q '^target_info{service_name="knotscope",.*host_name=' "$BATS_TEST_TMPDIR/metrics"
+	# A scrape interval after it exited, it goes.
+	wait_until 15 bash -c "! curl -sf http://$(http_address)/metrics | grep -q 'process_pid=\"$pid\"'"
+}
+
 @test "/readyz: ready once attached, not ready while stopping; /healthz stays up" {
 	local port base
 

@@ -206,6 +206,33 @@ setup() {
 	has_metric '.name == "knotscope.agent.export.items"'
 }
 
+@test "short-lived processes: their final metrics ride the periodic export, not a request each" {
+	local pids="" i
+
+	start_receiver
+	export OTEL_METRIC_EXPORT_INTERVAL=2000
+	start_agent --comm contention
+	for i in 1 2 3 4 5 6 7 8; do
+		start_workload contention 2 1 1
+		wait "$WORKLOAD_PID"
+		pids="$pids $WORKLOAD_PID"
+	done
+	for i in $pids; do
+		wait_until 10 has_metric ".name == \"knotscope.futex.waits\" and .resource[\"process.pid\"] == \"$i\""
+	done
+	stop_agent
+
+	# Eight exits, and no request but the periodic ones (two seconds
+	# apart) and the last at the stop: the exits added none of their own.
+	received '[.[] | select(.signal == "metrics") | .t_ms] | .[0:-1] |
+		[range(1; length) as $i | .[$i] - .[$i - 1]] | all(. >= 1800)' | grep -qx true
+	# A request carries every process that left since the last one,
+	# each a resource of its own.
+	received '[.[] | select(.signal == "metrics") | .body.resourceMetrics | length] | max' |
+		{ read -r most; [ "$most" -ge 3 ]; }
+	expect_accounted
+}
+
 @test "gzip, headers, and a SIGTERM that flushes what is queued" {
 	start_receiver
 	export OTEL_EXPORTER_OTLP_COMPRESSION=gzip

@@ -85,7 +85,12 @@ def main():
     families = list(text_string_to_metric_families(text))
     for family in families:
         check(family.documentation, family.name + " has HELP")
-        check(re.fullmatch(r"knotscope_[a-z0-9_]+", family.name), family.name)
+        check(re.fullmatch(r"knotscope_[a-z0-9_]+|target_info", family.name),
+              family.name)
+    # The agent's own resource, as OpenTelemetry's Prometheus exporters
+    # name it.
+    check(samples(families, "target_info", service_name="knotscope"),
+          "the agent's target_info")
 
     for kind, first in before["events"].items():
         value = one(families, "knotscope_agent_events_total", knotscope_event_kind=kind)

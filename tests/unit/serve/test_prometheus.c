@@ -41,15 +41,31 @@ static const struct ks_metric_desc already_total = {
 	.type = KS_METRIC_COUNTER,
 };
 
-static const char *service_of(void *ctx, struct ks_process *process)
+/* Resources: checkout (pid 10) in a pod; the others unknown. */
+static void resource_of(void *ctx, struct ks_process *process,
+			char *const **pairs, size_t *nr)
 {
-	return process->tgid == 10 ? "checkout \"eu\"" : NULL;
+	static char *const checkout[] = {
+		"service.name",	       "checkout \"eu\"",
+		"service.instance.id", "4d8b9e1a-0000-5000-8000-000000000010",
+		"process.pid",	       "10",
+		"container.id",	       "c0ffee",
+		"k8s.pod.name",	       "checkout-7d9",
+		"k8s.namespace.name",  "shop",
+	};
+	static char *const agent[] = { "service.name", "knotscope", "host.name",
+				       "node-1" };
+
+	*pairs = process ? checkout : agent;
+	*nr = process ? 12 : 4;
+	if (process && process->tgid != 10)
+		*nr = 0;
 }
 
 /* Renders the samples and returns the text, malloc()ed. */
 static char *render(const struct ks_metric_sample *samples, size_t n)
 {
-	struct ks_prom_writer *writer = ks_prom_writer_new(service_of, NULL);
+	struct ks_prom_writer *writer = ks_prom_writer_new(resource_of, NULL);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -109,11 +125,20 @@ static void test_samples_are_grouped_by_metric_with_labels(void **state)
 	text = render(samples, 4);
 	assert_string_equal(
 		text,
+		"# HELP target_info Target metadata\n"
+		"# TYPE target_info gauge\n"
+		"target_info{service_name=\"knotscope\",host_name=\"node-1\"} 1\n"
+		"target_info{service_name=\"checkout \\\"eu\\\"\","
+		"process_pid=\"10\",container_id=\"c0ffee\","
+		"k8s_pod_name=\"checkout-7d9\",k8s_namespace_name=\"shop\","
+		"service_instance_id=\"4d8b9e1a-0000-5000-8000-000000000010\"} 1\n"
+		"target_info{service_name=\"batch\",process_pid=\"20\"} 1\n"
 		"# HELP knotscope_lock_waits_total Waits that began\n"
 		"# TYPE knotscope_lock_waits_total counter\n"
 		"knotscope_lock_waits_total{knotscope_event_kind=\"wait_begin\"} 7\n"
 		"knotscope_lock_waits_total{service_name=\"checkout \\\"eu\\\"\","
-		"process_pid=\"10\"} 5\n"
+		"process_pid=\"10\",container_id=\"c0ffee\","
+		"k8s_pod_name=\"checkout-7d9\",k8s_namespace_name=\"shop\"} 5\n"
 		"# HELP knotscope_agent_threads Threads \\\\ watched\\nnow\n"
 		"# TYPE knotscope_agent_threads gauge\n"
 		"knotscope_agent_threads 3\n"
@@ -172,28 +197,32 @@ static void test_histograms_are_cumulative_with_sum_and_count(void **state)
 	ks_wait_hist_record(&hist, 20000000000ull); /* 20 s: over all */
 	text = render(&sample, 1);
 	assert_string_equal(
-		text, "# HELP knotscope_lock_wait_duration_seconds How long\n"
-		      "# TYPE knotscope_lock_wait_duration_seconds histogram\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"1e-05\"} 1\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"0.0001\"} 1\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"0.001\"} 1\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"0.01\"} 3\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"0.1\"} 3\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"1\"} 3\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"10\"} 3\n"
-		      "knotscope_lock_wait_duration_seconds_bucket"
-		      "{knotscope_lock_kind=\"mutex\",le=\"+Inf\"} 4\n"
-		      "knotscope_lock_wait_duration_seconds_sum"
-		      "{knotscope_lock_kind=\"mutex\"} 20.004005\n"
-		      "knotscope_lock_wait_duration_seconds_count"
-		      "{knotscope_lock_kind=\"mutex\"} 4\n");
+		text,
+		"# HELP target_info Target metadata\n"
+		"# TYPE target_info gauge\n"
+		"target_info{service_name=\"knotscope\",host_name=\"node-1\"} 1\n"
+		"# HELP knotscope_lock_wait_duration_seconds How long\n"
+		"# TYPE knotscope_lock_wait_duration_seconds histogram\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"1e-05\"} 1\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"0.0001\"} 1\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"0.001\"} 1\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"0.01\"} 3\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"0.1\"} 3\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"1\"} 3\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"10\"} 3\n"
+		"knotscope_lock_wait_duration_seconds_bucket"
+		"{knotscope_lock_kind=\"mutex\",le=\"+Inf\"} 4\n"
+		"knotscope_lock_wait_duration_seconds_sum"
+		"{knotscope_lock_kind=\"mutex\"} 20.004005\n"
+		"knotscope_lock_wait_duration_seconds_count"
+		"{knotscope_lock_kind=\"mutex\"} 4\n");
 	free(text);
 }
 
