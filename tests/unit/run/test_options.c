@@ -23,7 +23,7 @@ static enum ks_parse_result parse(const char *first, ...)
 		argv[argc++] = (char *)arg;
 	va_end(ap);
 	memset(err_text, 0, sizeof(err_text));
-	result = ks_options_parse(&opts, argc, argv, out, err);
+	result = ks_options_parse(&opts, argc, argv, NULL, out, err);
 	fclose(err);
 	fclose(out);
 	return result;
