@@ -41,3 +41,25 @@ expect_accounted() {
 		}
 	done
 }
+
+# make_tls DIR: a test CA (ca.pem), a server certificate for 127.0.0.1
+# (server.pem, server.key) and a client certificate (client.pem,
+# client.key) it signed, in DIR.
+make_tls() {
+	local dir=$1
+
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" \
+		-CAkey "$dir/ca.key" -CAcreateserial -days 1 \
+		-copy_extensions copy -out "$dir/server.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=knotscope \
+		-keyout "$dir/client.key" -out "$dir/client.csr" 2>/dev/null
+	openssl x509 -req -in "$dir/client.csr" -CA "$dir/ca.pem" \
+		-CAkey "$dir/ca.key" -CAcreateserial -days 1 \
+		-out "$dir/client.pem" 2>/dev/null
+}

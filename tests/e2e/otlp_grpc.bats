@@ -111,16 +111,8 @@ setup_file() {
 
 @test "https:// negotiates HTTP/2 by ALPN; an endpoint without a scheme is TLS" {
 	local dir="$BATS_TEST_TMPDIR/tls"
-	mkdir "$dir"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca \
-		-keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
-		-addext subjectAltName=IP:127.0.0.1 \
-		-keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" \
-		-CAkey "$dir/ca.key" -CAcreateserial -days 1 \
-		-copy_extensions copy -out "$dir/server.pem" 2>/dev/null
 
+	make_tls "$dir"
 	start_grpc_receiver --tls-cert "$dir/server.pem" --tls-key "$dir/server.key"
 	export OTEL_EXPORTER_OTLP_CERTIFICATE="$dir/ca.pem"
 	export OTEL_EXPORTER_OTLP_ENDPOINT="https://127.0.0.1:$PORT"
