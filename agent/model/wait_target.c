@@ -188,6 +188,16 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 	if (val == GLIBC_LLL_LOCKED_WAITERS && lock == val) {
 		/* lll_lock_wait(): the owner's tid is in __owner. */
 		kind = KS_LOCK_MUTEX;
+	} else if (val == GLIBC_LLL_LOCKED_WAITERS && kind_ok &&
+		   (lock == 0 || lock == 1)) {
+		/*
+		 * lll_lock_wait() too, read while the lock was handed over:
+		 * released (0) or retaken (1) after the waiter stored 2 and
+		 * before these words were read.  The kernel sleeps only if
+		 * the word is 2 again; a mutex whose holder is not known.
+		 */
+		kind = KS_LOCK_MUTEX;
+		owner = 0;
 	} else if ((val & FUTEX_WAITERS) && (val & FUTEX_TID_MASK) &&
 		   lock == val && (val & FUTEX_TID_MASK) == owner) {
 		/* Robust mutexes keep the owner's tid in the lock word too. */

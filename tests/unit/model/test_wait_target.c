@@ -131,6 +131,20 @@ static void test_a_mutex_between_holders_is_still_a_mutex(void **state)
 	target = resolve(w, w->a);
 	assert_int_equal(target.kind, KS_LOCK_MUTEX);
 	assert_null(target.holder);
+	/*
+	 * Words read mid-handover: the waiter stored 2, then the lock was
+	 * released (0) or retaken (1) before the read; the kernel slept
+	 * because it was 2 again.  The same mutex, its holder unknown.
+	 */
+	for (uint32_t lock = 0; lock <= 1; lock++) {
+		const uint32_t handed_over[6] = { lock, 0, 101, 1, 0, 0 };
+
+		begin_wait(w->a, FUTEX_WAIT_PRIVATE, 0x1000, 2, handed_over, 0);
+		target = resolve(w, w->a);
+		assert_int_equal(target.kind, KS_LOCK_MUTEX);
+		assert_null(target.holder);
+		assert_false(target.deadlock_edge);
+	}
 	assert_string_equal(ks_lock_kind_family(KS_LOCK_ROBUST_MUTEX), "mutex");
 	assert_string_equal(ks_lock_kind_family(KS_LOCK_NONE), "futex");
 }
