@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/decimal.h"
 #include "otlp/otlp_config.h"
 
 #define KS_ENV_NAME_SIZE 64
@@ -78,16 +80,14 @@ static const char *ks_exporter_env(ks_getenv_fn env, enum ks_otlp_signal signal,
 	return ks_env(env, name);
 }
 
-/* Digits only: strtoul alone would take "-1", " 5" and "0x10". */
 static int ks_parse_number(const char *text, unsigned long *out)
 {
-	char *end;
+	unsigned long long value;
 
-	if (!isdigit((unsigned char)*text))
+	if (ks_parse_decimal(text, &value, NULL) || value > ULONG_MAX)
 		return -1;
-	errno = 0;
-	*out = strtoul(text, &end, 10);
-	return errno || *end ? -1 : 0;
+	*out = (unsigned long)value;
+	return 0;
 }
 
 static int ks_parse_ms(const char *name, const char *text, unsigned long min,

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/decimal.h"
 #include "base/version.h"
 #include "capture/bpf_pins.h"
 #include "capture/trace_ctx_map.h"
@@ -178,16 +178,11 @@ void ks_options_usage(FILE *out)
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
 			 unsigned long *out)
 {
-	char *end;
-	unsigned long value;
+	unsigned long long value;
 
-	if (!*text || *text == '-' || *text == '+')
+	if (ks_parse_decimal(text, &value, NULL) || value < min || value > max)
 		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value < min || value > max)
-		return -1;
-	*out = value;
+	*out = (unsigned long)value;
 	return 0;
 }
 
@@ -285,14 +280,10 @@ static int ks_parse_duration(const char *text, uint64_t *ns)
 		      { "ms", 1000000 },
 		      { "s", 1000000000 },
 		      { "", 1000000 } };
-	char *end;
+	const char *end;
 	unsigned long long value;
 
-	if (!*text || *text == '-' || *text == '+')
-		return -1;
-	errno = 0;
-	value = strtoull(text, &end, 10);
-	if (errno || end == text)
+	if (ks_parse_decimal(text, &value, &end))
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix))

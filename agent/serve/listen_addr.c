@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/decimal.h"
 #include "serve/listen_addr.h"
 
 static int ks_parse_port(const char *text, in_port_t *port)
 {
-	char *end;
-	unsigned long value;
+	unsigned long long value;
 
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value > 65535)
+	if (ks_parse_decimal(text, &value, NULL) || value > 65535)
 		return -1;
 	*port = htons((uint16_t)value);
 	return 0;
