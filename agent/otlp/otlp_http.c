@@ -29,6 +29,8 @@ struct ks_otlp_http {
 	CURLM *multi;
 	struct curl_slist *headers;
 	bool gzip;
+	uint64_t
+		attempt_timeout_ns; /* one attempt at most, connecting included */
 	struct ks_buffer compressed;
 	struct ks_buffer body;
 	char retry_after[64];
@@ -172,6 +174,7 @@ struct ks_otlp_http *ks_otlp_http_new(const struct ks_otlp_target *target,
 	}
 	atomic_init(&http->cut_off_ns, UINT64_MAX);
 	http->gzip = target->gzip;
+	http->attempt_timeout_ns = (uint64_t)target->timeout_ms * 1000000ull;
 	http->easy = curl_easy_init();
 	http->multi = curl_multi_init();
 	if (!http->easy || !http->multi || ks_build_headers(http, target)) {
@@ -336,6 +339,9 @@ void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 	}
 	cut_off = atomic_load(&http->cut_off_ns);
 	limit = deadline_ns < cut_off ? deadline_ns : cut_off;
+	/* A hung collector costs one attempt this long, then a retry. */
+	if (http->attempt_timeout_ns && now + http->attempt_timeout_ns < limit)
+		limit = now + http->attempt_timeout_ns;
 	if (now >= limit) {
 		response->verdict = KS_OTLP_RETRY;
 		response->failure = KS_OTLP_FAIL_RETRIES;
