@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -116,8 +117,12 @@ static int ks_hex_digit(char c)
 	return -1;
 }
 
-/* %XX escapes decoded; -EINVAL for a broken escape. */
-static int ks_percent_decode(const char *text, size_t len, char **out)
+/*
+ * %XX escapes decoded; -EINVAL with why for a broken escape, or for %00,
+ * which would end the C string there and silently drop the rest.
+ */
+static int ks_percent_decode(const char *text, size_t len, char **out,
+			     const char **why)
 {
 	char *decoded = malloc(len + 1);
 	size_t n = 0;
@@ -133,7 +138,9 @@ static int ks_percent_decode(const char *text, size_t len, char **out)
 		}
 		high = i + 2 < len ? ks_hex_digit(text[i + 1]) : -1;
 		low = high < 0 ? -1 : ks_hex_digit(text[i + 2]);
-		if (low < 0) {
+		*why = low < 0 ? "a value has a broken %-escape" :
+				 "a value has %00, which would cut it short";
+		if (low < 0 || !(high | low)) {
 			free(decoded);
 			return -EINVAL;
 		}
@@ -215,9 +222,8 @@ static int ks_pairs_add_member(struct ks_otlp_pairs *pairs, const char *start,
 	if (!name)
 		return -ENOMEM;
 	ret = ks_percent_decode(value_start, (size_t)(end - value_start),
-				&value);
+				&value, why);
 	if (ret) {
-		*why = "a value has a broken %-escape";
 		free(name);
 		return ret;
 	}
@@ -246,6 +252,126 @@ int ks_otlp_pairs_parse(const char *name, const char *text,
 	if (ret)
 		return ks_bad_value(err, err_size, name, text, "%s", why);
 	return 0;
+}
+
+/* RFC 9110's token: what a header name is made of. */
+static bool ks_is_token(const char *text)
+{
+	static const char symbols[] = "!#$%&'*+-.^_`|~";
+
+	if (!*text)
+		return false;
+	for (const char *c = text; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(symbols, *c))
+			return false;
+	return true;
+}
+
+/*
+ * Headers that frame the request or the connection, or say what the body
+ * is: set by the transport, and one set twice would desynchronise the
+ * connection or make the receiver misread every export.
+ */
+static bool ks_is_transport_header(const char *name)
+{
+	static const char *const names[] = {
+		"connection",
+		"content-encoding",
+		"content-length",
+		"content-type",
+		"expect",
+		"host",
+		"keep-alive",
+		"proxy-connection",
+		"te",
+		"trailer",
+		"transfer-encoding",
+		"upgrade",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether a header can go on the wire as given: a CR or LF in it would add
+ * lines of the sender's choosing to every request.  Values are not echoed
+ * in err: headers hold credentials.
+ */
+static int ks_check_header(const char *source, const char *name,
+			   const char *value, char *err, size_t err_size)
+{
+	if (!ks_is_token(name)) {
+		snprintf(err, err_size,
+			 "%s: a header name has characters HTTP does not "
+			 "allow in one",
+			 source);
+		return -EINVAL;
+	}
+	if (ks_is_transport_header(name)) {
+		snprintf(err, err_size,
+			 "%s: header '%s' is the exporter's own to set", source,
+			 name);
+		return -EINVAL;
+	}
+	for (const char *c = value; *c; c++) {
+		if ((*c >= 0 && *c < ' ' && *c != '\t') || *c == 0x7f) {
+			snprintf(err, err_size,
+				 "%s: the value of header '%s' has a control "
+				 "character (CR, LF, NUL...)",
+				 source, name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int ks_check_headers(const char *source,
+			    const struct ks_otlp_pairs *headers, char *err,
+			    size_t err_size)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < headers->nr && !ret; i++)
+		ret = ks_check_header(source, headers->items[i].name,
+				      headers->items[i].value, err, err_size);
+	return ret;
+}
+
+/*
+ * Whether libcurl can use url as an OTLP endpoint: parsed by its own URL
+ * parser (which refuses blanks, control characters, broken IPv6 literals
+ * and ports beyond 65535), http or https, with a host and a port that is
+ * not 0.  NULL, or why not.
+ */
+static const char *ks_unusable_url(const char *url)
+{
+	static char reason[128];
+	CURLU *parsed = curl_url();
+	char *scheme = NULL, *port = NULL;
+	const char *why = NULL;
+	CURLUcode rc;
+
+	if (!parsed)
+		return "out of memory";
+	rc = curl_url_set(parsed, CURLUPART_URL, url, 0);
+	if (!rc)
+		rc = curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
+	if (rc) {
+		snprintf(reason, sizeof(reason), "%s", curl_url_strerror(rc));
+		why = reason;
+	} else if (strcmp(scheme, "http") && strcmp(scheme, "https")) {
+		why = "not http or https";
+	} else if (!curl_url_get(parsed, CURLUPART_PORT, &port, 0) &&
+		   !strcmp(port, "0")) {
+		why = "port 0";
+	}
+	curl_free(scheme);
+	curl_free(port);
+	curl_url_cleanup(parsed);
+	return why;
 }
 
 static bool ks_is_http_url(const char *url)
@@ -280,6 +406,7 @@ static int ks_set_url(struct ks_otlp_target *target, const char *name,
 		      const char *base, enum ks_otlp_signal signal,
 		      bool append_path, char *err, size_t err_size)
 {
+	const char *why;
 	char *url;
 
 	if (!ks_is_http_url(base))
@@ -288,6 +415,12 @@ static int ks_set_url(struct ks_otlp_target *target, const char *name,
 	url = append_path ? ks_signal_url(base, signal) : strdup(base);
 	if (!url)
 		return ks_no_memory(err, err_size);
+	why = ks_unusable_url(url);
+	if (why) {
+		free(url);
+		return ks_bad_value(err, err_size, name, base,
+				    "not a usable URL: %s", why);
+	}
 	free(target->url);
 	target->url = url;
 	return 0;
@@ -393,6 +526,9 @@ static int ks_target_from_env(struct ks_otlp_config *cfg,
 	if (value) {
 		ret = ks_otlp_pairs_parse(name, value, &target->headers, err,
 					  err_size);
+		if (!ret)
+			ret = ks_check_headers(name, &target->headers, err,
+					       err_size);
 		if (ret)
 			return ret;
 	}
@@ -612,23 +748,31 @@ static int ks_cli_header(struct ks_otlp_config *cfg, const char *header,
 			 char *err, size_t err_size)
 {
 	const char *equals = strchr(header, '=');
+	char *name;
+	int ret;
 
 	if (!equals || equals == header)
 		return ks_bad_value(err, err_size, "--otlp-header", header,
 				    "not name=value");
-	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++) {
-		char *name = strndup(header, (size_t)(equals - header));
+	name = strndup(header, (size_t)(equals - header));
+	if (!name)
+		return ks_no_memory(err, err_size);
+	ret = ks_check_header("--otlp-header", name, equals + 1, err, err_size);
+	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS && !ret; signal++) {
+		char *own_name = strdup(name);
 		char *value = strdup(equals + 1);
 
-		if (!name || !value) {
-			free(name);
+		if (!own_name || !value) {
+			free(own_name);
 			free(value);
-			return ks_no_memory(err, err_size);
+			ret = ks_no_memory(err, err_size);
+		} else if (ks_pairs_set(&cfg->target[signal].headers, own_name,
+					value)) {
+			ret = ks_no_memory(err, err_size);
 		}
-		if (ks_pairs_set(&cfg->target[signal].headers, name, value))
-			return ks_no_memory(err, err_size);
 	}
-	return 0;
+	free(name);
+	return ret;
 }
 
 int ks_otlp_config_apply_cli(struct ks_otlp_config *cfg,

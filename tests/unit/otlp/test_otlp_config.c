@@ -209,6 +209,60 @@ static void test_bad_headers_name_the_variable(void **state)
 			  "broken %-escape");
 }
 
+/* Nothing that would put extra lines on the wire, or cut a value short. */
+static void test_headers_cannot_break_the_request(void **state)
+{
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "x=a%0d%0aEvil: 1" }),
+		"OTEL_EXPORTER_OTLP_HEADERS: the value of header "
+		"'x' has a control character (CR, LF, NUL...)");
+	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "x=a%00b" }),
+			  "OTEL_EXPORTER_OTLP_HEADERS='x=a%00b': a value has "
+			  "%00, which would cut it short");
+	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+				"content-length=5" }),
+			  "OTEL_EXPORTER_OTLP_TRACES_HEADERS: header "
+			  "'content-length' is the exporter's own to set");
+	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "a b=1" }),
+			  "OTEL_EXPORTER_OTLP_HEADERS: a header name has "
+			  "characters HTTP does not allow in one");
+}
+
+static void test_resource_values_cannot_hold_nul(void **state)
+{
+	assert_load_fails(ENV({ "OTEL_RESOURCE_ATTRIBUTES", "a=x%00y" }),
+			  "OTEL_RESOURCE_ATTRIBUTES='a=x%00y': a value has "
+			  "%00, which would cut it short");
+}
+
+/* URLs that cannot work are refused at start, with libcurl's reason. */
+static void test_endpoints_must_be_usable_urls(void **state)
+{
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://[::1': not a usable "
+		"URL: Bad IPv6 address");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://a b" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://a b': not a usable "
+		"URL: Bad hostname");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+		      "http://collector:99999/v1/traces" }),
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT='http://collector:99999"
+		"/v1/traces': not a usable URL: Port number was not a "
+		"decimal number between 0 and 65535");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:0" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://collector:0': not a "
+		"usable URL: port 0");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://h\r\nX: 1" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://h\r\nX: 1': not a "
+		"usable URL: Port number was not a decimal number between 0 "
+		"and 65535");
+}
+
 static void test_timeouts_are_milliseconds(void **state)
 {
 	struct ks_otlp_config cfg;
@@ -404,6 +458,9 @@ static void test_cli_endpoint_alone_enables_export(void **state)
 static void test_bad_cli_values_name_the_option(void **state)
 {
 	static const char *const bad_header[] = { "novalue" };
+	static const char *const framing[] = { "Content-Length=5" };
+	static const char *const crlf_value[] = { "x=a\r\nEvil: 1" };
+	static const char *const crlf_name[] = { "x\r\nEvil: 1=v" };
 	static const struct {
 		struct ks_otlp_cli cli;
 		const char *message;
@@ -417,6 +474,18 @@ static void test_bad_cli_values_name_the_option(void **state)
 		  "https:// URL" },
 		{ { .headers = bad_header, .nr_headers = 1 },
 		  "--otlp-header='novalue': not name=value" },
+		{ { .headers = framing, .nr_headers = 1 },
+		  "--otlp-header: header 'Content-Length' is the exporter's "
+		  "own to set" },
+		{ { .headers = crlf_value, .nr_headers = 1 },
+		  "--otlp-header: the value of header 'x' has a control "
+		  "character (CR, LF, NUL...)" },
+		{ { .headers = crlf_name, .nr_headers = 1 },
+		  "--otlp-header: a header name has characters HTTP does not "
+		  "allow in one" },
+		{ { .endpoint = "http://[::1" },
+		  "--otlp-endpoint='http://[::1': not a usable URL: Bad IPv6 "
+		  "address" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -484,6 +553,9 @@ int main(void)
 		cmocka_unit_test(test_endpoint_must_be_http),
 		cmocka_unit_test(test_headers_are_trimmed_and_url_decoded),
 		cmocka_unit_test(test_bad_headers_name_the_variable),
+		cmocka_unit_test(test_headers_cannot_break_the_request),
+		cmocka_unit_test(test_resource_values_cannot_hold_nul),
+		cmocka_unit_test(test_endpoints_must_be_usable_urls),
 		cmocka_unit_test(test_timeouts_are_milliseconds),
 		cmocka_unit_test(test_only_http_protobuf_is_supported),
 		cmocka_unit_test(test_compression_is_gzip_or_none),
