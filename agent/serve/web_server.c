@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/printable.h"
 #include "serve/listen_addr.h"
 #include "serve/web_assets.h"
 #include "serve/web_server.h"
@@ -331,12 +332,16 @@ static enum MHD_Result ks_handle(void *cls, struct MHD_Connection *connection,
 	return ks_respond_asset(connection, url);
 }
 
+/* MHD's messages may quote what a client sent: escaped like names. */
 static void ks_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char line[256];
+	char line[256], shown[KS_PRINTABLE_SIZE(sizeof(line))];
+	size_t len;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	ks_debug("http: %s", line);
+	len = strcspn(line, "\n");
+	line[len] = '\0';
+	ks_debug("http: %s\n", ks_printable(line, shown, sizeof(shown)));
 }
 
 int ks_http_read_token(const char *path, char **token)
