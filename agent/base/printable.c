@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +45,21 @@ static bool ks_is_control(uint32_t code)
 	return code < 0x20 || (code >= 0x7f && code <= 0x9f) ||
 	       (code >= 0x202a && code <= 0x202e) ||
 	       (code >= 0x2066 && code <= 0x2069);
+}
+
+bool ks_is_printable(const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	while (*s) {
+		uint32_t code;
+		size_t len = ks_utf8_length(s, &code);
+
+		if (!len || ks_is_control(code))
+			return false;
+		s += len;
+	}
+	return true;
 }
 
 char *ks_printable(const char *text, char *out, size_t size)

@@ -15,6 +15,7 @@
 #ifndef KS_PRINTABLE_H
 #define KS_PRINTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Room for text of len bytes however it is escaped, and the NUL. */
@@ -25,5 +26,8 @@
  * character or escape when out is too small; returns out.
  */
 char *ks_printable(const char *text, char *out, size_t size);
+
+/* Whether ks_printable() would keep text as it is, backslashes aside. */
+bool ks_is_printable(const char *text);
 
 #endif /* KS_PRINTABLE_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/printable.h"
 #include "base/proc.h"
 #include "meta/cgroup_meta.h"
 #include "meta/pod_logs.h"
@@ -51,11 +52,39 @@ static char *ks_read_environ(uint32_t tgid, size_t *len)
 	return block;
 }
 
+/*
+ * What a process may say about itself, from its environment: it is not
+ * trusted.  Namespaces of what the agent observes itself are not its to
+ * set, and values are capped so a process cannot make its resource, which
+ * goes with every span and metric about it, large.
+ */
+#define KS_SELF_DESCRIBED_TEXT_MAX 4096
+#define KS_SELF_DESCRIBED_MAX_ATTRS 32
+#define KS_SELF_DESCRIBED_VALUE_MAX 256
+
+static const char *const ks_observed_namespaces[] = {
+	"container.", "host.",	    "k8s.",	  "os.",
+	"process.",   "telemetry.", "knotscope.",
+};
+
+bool ks_process_may_set(const char *key, const char *value)
+{
+	for (size_t i = 0; i < sizeof(ks_observed_namespaces) /
+				       sizeof(ks_observed_namespaces[0]);
+	     i++)
+		if (!strncmp(key, ks_observed_namespaces[i],
+			     strlen(ks_observed_namespaces[i])))
+			return false;
+	return strlen(value) <= KS_SELF_DESCRIBED_VALUE_MAX &&
+	       ks_is_printable(key) && ks_is_printable(value);
+}
+
 static void ks_add_self_described(uint32_t tgid, struct ks_otlp_attrs *attrs)
 {
 	struct ks_otlp_pairs pairs = { 0 };
 	char err[KS_OTLP_ERR_SIZE];
 	const char *service, *resource;
+	unsigned int taken = 0;
 	size_t len;
 	char *block = ks_read_environ(tgid, &len);
 
@@ -64,36 +93,61 @@ static void ks_add_self_described(uint32_t tgid, struct ks_otlp_attrs *attrs)
 	service = ks_environ_get(block, len, "OTEL_SERVICE_NAME");
 	resource = ks_environ_get(block, len, "OTEL_RESOURCE_ATTRIBUTES");
 	/* OTEL_SERVICE_NAME wins over service.name in the attributes. */
-	if (service && *service)
+	if (service && *service && ks_process_may_set("service.name", service))
 		ks_otlp_attrs_str(attrs, "service.name", service);
-	/* A malformed value is the process's problem: ignore it whole. */
-	if (resource &&
+	/* Malformed or too long is the process's problem: ignored whole. */
+	if (resource && strlen(resource) <= KS_SELF_DESCRIBED_TEXT_MAX &&
 	    !ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", resource, &pairs,
 				 err, sizeof(err)))
-		for (size_t i = 0; i < pairs.nr; i++)
+		for (size_t i = 0;
+		     i < pairs.nr && taken < KS_SELF_DESCRIBED_MAX_ATTRS; i++) {
+			if (!ks_process_may_set(pairs.items[i].name,
+						pairs.items[i].value))
+				continue;
 			ks_otlp_attrs_str(attrs, pairs.items[i].name,
 					  pairs.items[i].value);
+			taken++;
+		}
 	ks_otlp_pairs_free(&pairs);
 	free(block);
+}
+
+/* The executable's path, or -1 when it cannot be read. */
+static int ks_read_exe(uint32_t tgid, char *path, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "%s/%u/exe", ks_proc_root(), tgid);
+	len = readlink(link, path, size - 1);
+	if (len <= 0)
+		return -1;
+	path[len] = '\0';
+	return 0;
 }
 
 static void ks_add_executable(uint32_t tgid, const char *comm,
 			      struct ks_otlp_attrs *attrs)
 {
-	char link[64], path[PATH_MAX];
-	ssize_t len;
+	char path[PATH_MAX];
 
-	snprintf(link, sizeof(link), "%s/%u/exe", ks_proc_root(), tgid);
-	len = readlink(link, path, sizeof(path) - 1);
-	if (len <= 0) {
-		ks_otlp_attrs_str(attrs, "service.name", comm);
+	if (ks_read_exe(tgid, path, sizeof(path))) {
 		ks_otlp_attrs_str(attrs, "process.executable.name", comm);
 		return;
 	}
-	path[len] = '\0';
-	ks_otlp_attrs_str(attrs, "service.name", basename(path));
 	ks_otlp_attrs_str(attrs, "process.executable.name", basename(path));
 	ks_otlp_attrs_str(attrs, "process.executable.path", path);
+}
+
+/* service.name when the process names none: its executable's name. */
+static void ks_add_service_fallback(uint32_t tgid, const char *comm,
+				    struct ks_otlp_attrs *attrs)
+{
+	char path[PATH_MAX];
+
+	ks_otlp_attrs_str(
+		attrs, "service.name",
+		ks_read_exe(tgid, path, sizeof(path)) ? comm : basename(path));
 }
 
 static void ks_add_owner(uint32_t tgid, struct ks_otlp_attrs *attrs)
@@ -147,7 +201,7 @@ char *ks_process_service_name(uint32_t tgid, const char *comm)
 
 	/* Where service.name comes from, in the same order of precedence. */
 	ks_add_self_described(tgid, &attrs);
-	ks_add_executable(tgid, comm, &attrs);
+	ks_add_service_fallback(tgid, comm, &attrs);
 	for (size_t i = 0; i < attrs.nr && !name; i++)
 		if (!strcmp(attrs.items[i]->key, "service.name"))
 			name = strdup(attrs.items[i]->value->string_value);
@@ -159,11 +213,13 @@ void ks_process_meta_add(uint32_t tgid, const char *comm,
 			 const struct ks_host_meta *host,
 			 struct ks_otlp_attrs *attrs)
 {
-	ks_add_self_described(tgid, attrs);
+	/* What the agent observed first: the first of a key wins. */
 	ks_add_executable(tgid, comm, attrs);
 	ks_otlp_attrs_int(attrs, "process.pid", tgid);
 	ks_add_owner(tgid, attrs);
 	ks_add_container(tgid, attrs);
 	ks_host_meta_add(host, attrs);
 	ks_otlp_attrs_add_sdk(attrs);
+	ks_add_self_described(tgid, attrs);
+	ks_add_service_fallback(tgid, comm, attrs);
 }

@@ -8,6 +8,7 @@
 #ifndef KS_PROCESS_META_H
 #define KS_PROCESS_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "meta/host_meta.h"
@@ -17,8 +18,11 @@
 #define KS_HOST_POD_LOGS "/proc/1/root/var/log/pods"
 
 /*
- * Fills attrs for process tgid, first what the process says about itself
- * (its own attributes win, as its SDK's would), then what is observed.
+ * Fills attrs for process tgid: first what the agent observes (process.*,
+ * container, pod, host, telemetry.sdk.*), then what the process says about
+ * itself in OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, which may add
+ * attributes but never replace an observed one (see ks_process_may_set()),
+ * then its executable's name as service.name if it gave none.
  */
 void ks_process_meta_add(uint32_t tgid, const char *comm,
 			 const struct ks_host_meta *host,
@@ -29,6 +33,14 @@ void ks_process_meta_add(uint32_t tgid, const char *comm,
  * NULL on ENOMEM.
  */
 char *ks_process_service_name(uint32_t tgid, const char *comm);
+
+/*
+ * Whether a process may set this resource attribute about itself: not in
+ * a namespace the agent observes (host.*, os.*, process.*, container.*,
+ * k8s.*, telemetry.*, knotscope.*), printable, and a value of at most 256
+ * bytes.  Exposed for tests.
+ */
+bool ks_process_may_set(const char *key, const char *value);
 
 /*
  * Finds NAME=value in a NUL-separated environment block; the value, or

@@ -171,10 +171,13 @@ void ks_otlp_pairs_free(struct ks_otlp_pairs *pairs)
 	pairs->nr = 0;
 }
 
-/* Replaces the value of a pair named name, or appends one; takes both. */
+/*
+ * Replaces the value of a pair named name, or appends one; takes both.
+ * -E2BIG past KS_OTLP_MAX_PAIRS names.
+ */
 static int ks_pairs_set(struct ks_otlp_pairs *pairs, char *name, char *value)
 {
-	struct ks_otlp_pair *grown;
+	struct ks_otlp_pair *grown = NULL;
 
 	for (size_t i = 0; i < pairs->nr; i++) {
 		if (strcasecmp(pairs->items[i].name, name))
@@ -184,11 +187,12 @@ static int ks_pairs_set(struct ks_otlp_pairs *pairs, char *name, char *value)
 		pairs->items[i].value = value;
 		return 0;
 	}
-	grown = realloc(pairs->items, (pairs->nr + 1) * sizeof(*grown));
+	if (pairs->nr < KS_OTLP_MAX_PAIRS)
+		grown = realloc(pairs->items, (pairs->nr + 1) * sizeof(*grown));
 	if (!grown) {
 		free(name);
 		free(value);
-		return -ENOMEM;
+		return pairs->nr < KS_OTLP_MAX_PAIRS ? -ENOMEM : -E2BIG;
 	}
 	pairs->items = grown;
 	pairs->items[pairs->nr].name = name;
@@ -249,6 +253,11 @@ int ks_otlp_pairs_parse(const char *name, const char *text,
 	}
 	if (ret == -ENOMEM)
 		return ks_no_memory(err, err_size);
+	if (ret == -E2BIG) {
+		snprintf(err, err_size, "%s: more than %d different names",
+			 name, KS_OTLP_MAX_PAIRS);
+		return -EINVAL;
+	}
 	if (ret)
 		return ks_bad_value(err, err_size, name, text, "%s", why);
 	return 0;
@@ -765,9 +774,17 @@ static int ks_cli_header(struct ks_otlp_config *cfg, const char *header,
 		if (!own_name || !value) {
 			free(own_name);
 			free(value);
-			ret = ks_no_memory(err, err_size);
-		} else if (ks_pairs_set(&cfg->target[signal].headers, own_name,
-					value)) {
+			ret = -ENOMEM;
+		} else {
+			ret = ks_pairs_set(&cfg->target[signal].headers,
+					   own_name, value);
+		}
+		if (ret == -E2BIG) {
+			snprintf(err, err_size,
+				 "--otlp-header: more than %d headers",
+				 KS_OTLP_MAX_PAIRS);
+			ret = -EINVAL;
+		} else if (ret == -ENOMEM) {
 			ret = ks_no_memory(err, err_size);
 		}
 	}

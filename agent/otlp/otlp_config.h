@@ -33,6 +33,12 @@ enum ks_otlp_signal {
 
 /* Room for any message the functions below write into err. */
 #define KS_OTLP_ERR_SIZE 512
+/*
+ * The most names one list may hold (the OTel SDKs' default attribute
+ * count limit): it bounds the work of a later name replacing an earlier
+ * one, so a list parses in time linear in its length.
+ */
+#define KS_OTLP_MAX_PAIRS 128
 
 /* One name=value of a list: an HTTP header or a resource attribute. */
 struct ks_otlp_pair {
@@ -89,7 +95,8 @@ struct ks_otlp_config {
  * Parses "name=value,name2=value2" (values percent-decoded), as in
  * OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS, appending to
  * pairs; a later name replaces an earlier one.  name is the variable, for
- * the message in err.  0, or -EINVAL/-ENOMEM with err set.
+ * the message in err.  0, or -EINVAL/-ENOMEM with err set; -EINVAL too
+ * beyond KS_OTLP_MAX_PAIRS different names.
  */
 int ks_otlp_pairs_parse(const char *name, const char *text,
 			struct ks_otlp_pairs *pairs, char *err,

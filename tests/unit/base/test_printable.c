@@ -65,6 +65,15 @@ static void test_cut_at_a_whole_escape(void **state)
 		"\xe6\x95\xb0");
 }
 
+static void test_printable_predicate(void **state)
+{
+	assert_true(ks_is_printable("prod eu \\ caf\xc3\xa9"));
+	assert_true(ks_is_printable(""));
+	assert_false(ks_is_printable("a\nb"));
+	assert_false(ks_is_printable("\xff"));
+	assert_false(ks_is_printable("\xe2\x80\xae"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -73,6 +82,7 @@ int main(void)
 		cmocka_unit_test(test_escapes_cannot_be_forged),
 		cmocka_unit_test(test_malformed_utf8_is_escaped_byte_by_byte),
 		cmocka_unit_test(test_cut_at_a_whole_escape),
+		cmocka_unit_test(test_printable_predicate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
@@ -233,6 +234,40 @@ static void test_resource_values_cannot_hold_nul(void **state)
 	assert_load_fails(ENV({ "OTEL_RESOURCE_ATTRIBUTES", "a=x%00y" }),
 			  "OTEL_RESOURCE_ATTRIBUTES='a=x%00y': a value has "
 			  "%00, which would cut it short");
+}
+
+/*
+ * A later name replaces an earlier one, so every name is looked for among
+ * those before it: at most KS_OTLP_MAX_PAIRS of them keeps that linear.
+ */
+static void test_lists_hold_a_bounded_number_of_names(void **state)
+{
+	struct ks_otlp_pairs pairs = { 0 };
+	size_t size = 200000 * 12, len = 0;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	for (int i = 0; i < 200000; i++)
+		len += (size_t)snprintf(text + len, size - len, "k%d=v,", i);
+	err[0] = '\0';
+	assert_int_equal(ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", text,
+					     &pairs, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "OTEL_RESOURCE_ATTRIBUTES: more than 128 "
+				 "different names");
+	ks_otlp_pairs_free(&pairs);
+	/* Repeats of one name are one name. */
+	len = 0;
+	for (int i = 0; i < 200000; i++)
+		len += (size_t)snprintf(text + len, size - len, "k=%d,",
+					i % 10);
+	assert_int_equal(ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", text,
+					     &pairs, err, sizeof(err)),
+			 0);
+	assert_int_equal(pairs.nr, 1);
+	assert_string_equal(pairs.items[0].value, "9");
+	ks_otlp_pairs_free(&pairs);
+	free(text);
 }
 
 /* URLs that cannot work are refused at start, with libcurl's reason. */
@@ -556,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_headers_cannot_break_the_request),
 		cmocka_unit_test(test_resource_values_cannot_hold_nul),
 		cmocka_unit_test(test_endpoints_must_be_usable_urls),
+		cmocka_unit_test(test_lists_hold_a_bounded_number_of_names),
 		cmocka_unit_test(test_timeouts_are_milliseconds),
 		cmocka_unit_test(test_only_http_protobuf_is_supported),
 		cmocka_unit_test(test_compression_is_gzip_or_none),
