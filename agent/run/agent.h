@@ -50,6 +50,11 @@ struct ks_agent {
 	struct ks_inversion_reporter inversion_reporter;
 	/* Ring buffer drops seen so far: the engine learns of new ones. */
 	uint64_t kernel_lost;
+	/*
+	 * The kernel side's counters as capture closed: the summary and the
+	 * last metrics, which come after, report them.
+	 */
+	struct ks_cpu_stats kernel_at_close;
 	uint64_t last_tick_ns;
 	/* The HTTP side; all NULL with --listen off. */
 	struct ks_board *board;

@@ -35,6 +35,8 @@ void ks_agent_finish(struct ks_agent *agent)
 		ks_http_spans_finish(agent->http, ks_now_mono_ns());
 	ks_agent_health(agent, &health, &export, &hb);
 	ks_agent_unpin(agent);
+	/* Kept: what the kernel side counted goes with its maps. */
+	ks_capture_read_stats(agent->capture, &agent->kernel_at_close);
 	ks_capture_close(agent->capture);
 	agent->capture = NULL;
 	if (!agent->telemetry)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# More records than the agent can take: a futex flood (threads handing a
+# token round a ring, every wait a futex wait).  What is lost is counted,
+# and counted the same wherever it is shown.
+
+load helpers
+
+setup_file() {
+	require_bpf
+}
+
+setup() {
+	unset_otel_env
+	WORKLOAD_PIDS=
+}
+
+teardown() {
+	kill_workloads
+	stop_agent KILL || true
+}
+
+http_address() {
+	agent_records '.type == "ready"' | jq -r .http
+}
+
+# metric_sum NAME [LABEL-MATCH]: the sum of a /metrics series over its
+# labels (those whose labels contain LABEL-MATCH); 0 when absent.
+metric_sum() {
+	curl -s --max-time 5 "http://$(http_address)/metrics" |
+		awk -v name="$1" -v match_="${2:-}" '
+		($1 == name || index($1, name "{") == 1) &&
+		index($1, match_) { sum += $2 } END { printf "%d\n", sum }'
+}
+
+@test "the summary counts the records lost to a full ring buffer, as /metrics does" {
+	start_agent --ringbuf-mb 1 --listen 127.0.0.1:0
+	start_workload futex_flood 4 3
+	# Stopped, the agent reads nothing: a 1 MiB ring buffer fills within
+	# milliseconds of the flood, and the kernel side drops the rest.
+	kill -STOP "$AGENT_PID"
+	sleep 1
+	kill -CONT "$AGENT_PID"
+	wait_until 20 test "$(metric_sum knotscope_agent_events_lost_total)" -gt 0
+	wait "$WORKLOAD_PID"
+	local scraped
+	scraped=$(metric_sum knotscope_agent_events_lost_total)
+	stop_agent
+
+	local summary
+	summary=$(agent_records '.type == "summary"')
+	if [ "$(jq .kernel_drops <<<"$summary")" -ne "$scraped" ]; then
+		echo "/metrics said $scraped lost after the flood; the summary:" >&2
+		jq -c . <<<"$summary" >&2
+		return 1
+	fi
+	grep -q " $scraped records lost to a full ring buffer" "$AGENT_ERR"
+}
