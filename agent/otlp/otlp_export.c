@@ -211,6 +211,33 @@ bool ks_otlp_exporter_wants(const struct ks_otlp_exporter *exp,
 	return exp->pipelines[signal] != NULL;
 }
 
+bool ks_otlp_exporter_full(struct ks_otlp_exporter *exp,
+			   enum ks_otlp_signal signal)
+{
+	struct ks_pipeline *p = exp->pipelines[signal];
+	bool full;
+
+	if (!p)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	full = !p->stopping && p->count == p->capacity;
+	pthread_mutex_unlock(&p->lock);
+	return full;
+}
+
+void ks_otlp_export_skipped(struct ks_otlp_exporter *exp,
+			    enum ks_otlp_signal signal)
+{
+	struct ks_pipeline *p = exp->pipelines[signal];
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stats.produced++;
+	p->stats.dropped_queue_full++;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Queues all of entries or none; they are released when not queued. */
 static int ks_pipeline_push(struct ks_pipeline *p,
 			    struct ks_otlp_entry *entries, size_t nr)

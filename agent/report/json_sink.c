@@ -420,6 +420,30 @@ static json_object *ks_http_json(const struct ks_http_stats *st)
 	return obj;
 }
 
+static json_object *ks_json_memory(const struct ks_run_summary *summary)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "limit_bytes",
+	       summary->memory_limit ?
+		       json_object_new_uint64(summary->memory_limit) :
+		       NULL);
+	ks_add(obj, "peak_resident_bytes",
+	       json_object_new_uint64(summary->memory_peak));
+	return obj;
+}
+
+/* The same items as knotscope.agent.shed, under the same names. */
+static json_object *ks_json_shed(const struct ks_shed_stats *shed)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "spans", json_object_new_uint64(shed->spans));
+	ks_add(obj, "span_sites", json_object_new_uint64(shed->span_sites));
+	ks_add(obj, "hb_points", json_object_new_uint64(shed->hb_points));
+	return obj;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -437,6 +461,8 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "malformed_records",
 	       json_object_new_uint64(summary->malformed));
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
+	ks_add(obj, "memory", ks_json_memory(summary));
+	ks_add(obj, "shed", ks_json_shed(&summary->shed));
 	if (summary->export)
 		ks_add(obj, "export", ks_json_export(summary->export));
 	if (summary->http)

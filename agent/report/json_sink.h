@@ -14,6 +14,7 @@
 #include "httptrace/http_spans.h"
 #include "model/table.h"
 #include "otlp/otlp_export.h"
+#include "report/metric_samples.h"
 #include "report/report.h"
 
 struct ks_json_sink;
@@ -37,6 +38,9 @@ struct ks_run_summary {
 	double duration_s;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
 	const struct ks_http_stats *http; /* NULL without --http */
+	uint64_t memory_limit; /* bytes; 0: no ceiling */
+	uint64_t memory_peak; /* the most resident bytes seen */
+	struct ks_shed_stats shed;
 };
 
 /* path "-" is stdout.  NULL on error, with errno set. */

@@ -21,6 +21,7 @@
 #include "report/metric_samples.h"
 #include "run/deadlock_report.h"
 #include "run/inversion_report.h"
+#include "run/memory_guard.h"
 #include "run/options.h"
 #include "serve/dashboard.h"
 #include "serve/lock_stats.h"
@@ -56,6 +57,16 @@ struct ks_agent {
 	 */
 	struct ks_cpu_stats kernel_at_close;
 	uint64_t last_tick_ns;
+	/*
+	 * A tick hands records over until records_deadline_ns; consumed
+	 * counts them, consumed_ts_ns is the latest one's time.
+	 */
+	uint64_t records_deadline_ns;
+	uint64_t consumed;
+	uint64_t consumed_ts_ns;
+	/* The memory ceiling, and what is shed to stay under it. */
+	struct ks_memory_guard memory;
+	uint64_t next_memory_check_ns;
 	/* The HTTP side; all NULL with --listen off. */
 	struct ks_board *board;
 	struct ks_lock_stats *lock_stats;

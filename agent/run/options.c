@@ -35,6 +35,7 @@ enum {
 	OPT_HTTP_QUERY,
 	OPT_HTTP_ROUTE,
 	OPT_BPFFS,
+	OPT_MEMORY_LIMIT,
 };
 
 const struct option ks_long_options[] = {
@@ -64,6 +65,7 @@ const struct option ks_long_options[] = {
 	{ "http-query", no_argument, NULL, OPT_HTTP_QUERY },
 	{ "http-route", required_argument, NULL, OPT_HTTP_ROUTE },
 	{ "bpffs", required_argument, NULL, OPT_BPFFS },
+	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -156,6 +158,10 @@ void ks_options_usage(FILE *out)
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
+		"      --memory-limit SIZE|off  the agent's memory ceiling, e.g. 256Mi\n"
+		"                         or 1G (K, M, G: powers of 1024): it sheds\n"
+		"                         spans from 75%% of it, counted (default: its\n"
+		"                         cgroup's memory limit, if any)\n"
 		"      --ringbuf-mb MB    kernel-to-agent ring buffer size, a power of\n"
 		"                         two from 1 to 1024 (default %u)\n"
 		"      --preflight enforce|warn  what a failed start-up check of the\n"
@@ -291,6 +297,30 @@ static int ks_parse_duration(const char *text, uint64_t *ns)
 		if (value > UINT64_MAX / units[i].ns)
 			return -1;
 		*ns = value * units[i].ns;
+		return 0;
+	}
+	return -1;
+}
+
+/* "268435456", "256M", "256Mi", "1G": bytes, or KiB, MiB, GiB. */
+static int ks_parse_size(const char *text, uint64_t *bytes)
+{
+	static const struct {
+		const char *suffix;
+		unsigned int shift;
+	} units[] = { { "", 0 },    { "K", 10 }, { "Ki", 10 }, { "M", 20 },
+		      { "Mi", 20 }, { "G", 30 }, { "Gi", 30 } };
+	unsigned long long value;
+	const char *end;
+
+	if (ks_parse_decimal(text, &value, &end))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (value > UINT64_MAX >> units[i].shift)
+			return -1;
+		*bytes = value << units[i].shift;
 		return 0;
 	}
 	return -1;
@@ -469,6 +499,17 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 						    "not an absolute path or "
 						    "'none'");
 			opts->bpffs = strcmp(optarg, "none") ? optarg : NULL;
+			break;
+		case OPT_MEMORY_LIMIT:
+			opts->memory_limit_off = !strcmp(optarg, "off");
+			if (!opts->memory_limit_off &&
+			    (ks_parse_size(optarg, &opts->memory_limit) ||
+			     opts->memory_limit < KS_MIN_MEMORY_LIMIT))
+				return ks_bad_value(err, "--memory-limit",
+						    optarg,
+						    "not a size of 64Mi or "
+						    "more, like 256Mi or 1G, "
+						    "or off");
 			break;
 		case 'v':
 			opts->verbosity++;

@@ -17,6 +17,8 @@
 #define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
 #define KS_MIN_CAPTURE_BYTES 64
+/* Less would leave nothing but shedding: the agent idles at ~45 MiB. */
+#define KS_MIN_MEMORY_LIMIT (64ull << 20)
 
 struct ks_options {
 	uint32_t pids[KS_MAX_SELECTED];
@@ -57,6 +59,9 @@ struct ks_options {
 	bool http_query; /* keep query strings */
 	struct ks_http_routes http_routes;
 	const char *bpffs; /* NULL: no traces_ctx_v1 for profilers */
+	/* The memory ceiling in bytes; 0: the cgroup's limit, if any. */
+	uint64_t memory_limit;
+	bool memory_limit_off; /* --memory-limit off: none at all */
 };
 
 enum ks_parse_result {

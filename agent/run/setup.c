@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "capture/bpf_pins.h"
 #include "capture/bpf_stats.h"
 #include "capture/capture.h"
@@ -305,6 +306,27 @@ static int ks_setup_inspection(struct ks_agent *agent)
 	return 0;
 }
 
+/* --memory-limit, else the cgroup's limit, else none. */
+static void ks_setup_memory_ceiling(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	uint64_t limit = options->memory_limit;
+	const char *from = "--memory-limit";
+
+	if (options->memory_limit_off)
+		return;
+	if (!limit) {
+		limit = ks_memory_cgroup_limit();
+		from = "its cgroup's memory limit";
+	}
+	agent->memory.limit = limit;
+	if (limit)
+		ks_info("memory ceiling %llu MiB (%s): spans are shed from "
+			"%u%% of it\n",
+			(unsigned long long)(limit >> 20), from,
+			KS_SHED_SPANS_PERCENT);
+}
+
 int ks_agent_run(const struct ks_options *options)
 {
 	struct ks_agent agent = {
@@ -335,6 +357,7 @@ int ks_agent_run(const struct ks_options *options)
 		.nr_comms = options->nr_comms,
 		.agent_tgid = (uint32_t)getpid(),
 	};
+	ks_setup_memory_ceiling(&agent);
 	ks_table_init(&agent.model.table, (unsigned long)sysconf(_SC_CLK_TCK));
 	agent.model.table.on_process_gone = ks_agent_process_gone;
 	agent.model.table.ctx = &agent;

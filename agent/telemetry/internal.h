@@ -25,6 +25,12 @@ struct ks_telemetry {
 	/* NULL: spans go out at once, without happens-before points. */
 	struct ks_causality *causality;
 	struct ks_span_hold held;
+	/* Memory is over the guard's mark: no spans are made. */
+	bool shedding;
+	/* Stack unwinding for span sites, within a budget per window. */
+	uint64_t unwind_window_ns;
+	uint64_t unwind_spent_ns;
+	struct ks_shed_stats shed;
 };
 
 /* The OTLP resource of a process, made when first needed. */

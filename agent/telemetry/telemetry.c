@@ -8,9 +8,11 @@
 
 /*
  * Spans wait for their points for the engine's reorder window and a tick:
- * a few milliseconds' worth of spans, even on a busy node.
+ * a few milliseconds' worth of spans, even on a busy node.  A held span
+ * weighs a kilobyte or two: more would go out without their points rather
+ * than hold tens of megabytes.
  */
-#define KS_MAX_HELD_SPANS 65536
+#define KS_MAX_HELD_SPANS 8192
 
 struct ks_telemetry *ks_telemetry_new(const struct ks_otlp_config *cfg,
 				      uint64_t min_wait_ns,
@@ -100,6 +102,21 @@ void ks_telemetry_stats(struct ks_telemetry *telemetry,
 			struct ks_otlp_stats *stats)
 {
 	ks_otlp_exporter_stats(telemetry->exporter, stats);
+}
+
+void ks_telemetry_shed_spans(struct ks_telemetry *telemetry, bool shed)
+{
+	telemetry->shedding = shed;
+	if (shed && telemetry->causality)
+		telemetry->shed.hb_points += ks_span_hold_release(
+			&telemetry->held, telemetry->causality,
+			telemetry->exporter, true);
+}
+
+void ks_telemetry_shed_stats(const struct ks_telemetry *telemetry,
+			     struct ks_shed_stats *stats)
+{
+	*stats = telemetry->shed;
 }
 
 /* Made when first needed: most watched processes never send anything. */

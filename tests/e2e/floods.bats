@@ -34,6 +34,21 @@ metric_sum() {
 		index($1, match_) { sum += $2 } END { printf "%d\n", sum }'
 }
 
+# Polls /healthz every 0.2 s while PID lives; fails on any other answer.
+healthy_while() {
+	local code
+
+	while kill -0 "$1" 2>/dev/null; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+			"http://$(http_address)/healthz" || true)
+		if [ "$code" != 200 ]; then
+			echo "/healthz answered '$code' during the flood" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
 @test "the summary counts the records lost to a full ring buffer, as /metrics does" {
 	start_agent --ringbuf-mb 1 --listen 127.0.0.1:0
 	start_workload futex_flood 4 3
@@ -56,4 +71,30 @@ metric_sum() {
 		return 1
 	fi
 	grep -q " $scraped records lost to a full ring buffer" "$AGENT_ERR"
+}
+
+@test "a flood with the collector down: the loop stays on time, memory under its ceiling" {
+	# Every wait a span, to a collector that is not there, under a
+	# ceiling the flood would go through: spans are shed before it.
+	start_agent --min-wait 0 --listen 127.0.0.1:0 --memory-limit 96Mi \
+		--otlp-endpoint http://127.0.0.1:1
+	start_workload futex_flood 4 8
+	healthy_while "$WORKLOAD_PID"
+	local shed
+	shed=$(metric_sum knotscope_agent_shed_total)
+	[ "$(metric_sum knotscope_agent_memory_limit_bytes)" -eq $((96 << 20)) ]
+	stop_agent
+
+	local summary peak
+	summary=$(agent_records '.type == "summary"')
+	peak=$(jq .memory.peak_resident_bytes <<<"$summary")
+	if [ "$peak" -ge $((96 << 20)) ]; then
+		echo "resident memory peaked at $((peak >> 20)) MiB" >&2
+		return 1
+	fi
+	# What was shed, and what was dropped with the queue full, is in
+	# the summary as /metrics had it.
+	jq -e --argjson shed "$shed" '.shed.spans + .shed.span_sites +
+		.shed.hb_points >= $shed and .shed.spans > 0' <<<"$summary" >/dev/null
+	grep -q "shedding spans" "$AGENT_ERR"
 }
