@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@
 struct ks_json_sink {
 	FILE *out;
 	bool owned;
-	bool failed;
+	uint64_t lost; /* records that could not be written */
 };
 
 struct ks_json_sink *ks_json_sink_open(const char *path)
@@ -40,6 +41,11 @@ struct ks_json_sink *ks_json_sink_open(const char *path)
 		return NULL;
 	}
 	return sink;
+}
+
+uint64_t ks_json_sink_lost(const struct ks_json_sink *sink)
+{
+	return sink->lost;
 }
 
 void ks_json_sink_close(struct ks_json_sink *sink)
@@ -92,10 +98,13 @@ static int ks_emit(struct ks_json_sink *sink, json_object *obj)
 
 	if (fprintf(sink->out, "%s\n", text) < 0 || fflush(sink->out)) {
 		ret = -errno;
-		if (!sink->failed)
+		if (!sink->lost)
 			ks_warn("cannot write to the --json sink: %s\n",
 				strerror(-ret));
-		sink->failed = true;
+		sink->lost++;
+		/* What did not go out must not go out later, half of it. */
+		clearerr(sink->out);
+		__fpurge(sink->out);
 	}
 	json_object_put(obj);
 	return ret;

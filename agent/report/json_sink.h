@@ -46,6 +46,11 @@ struct ks_run_summary {
 /* path "-" is stdout.  NULL on error, with errno set. */
 struct ks_json_sink *ks_json_sink_open(const char *path);
 void ks_json_sink_close(struct ks_json_sink *sink);
+/*
+ * Records that could not be written (a full disk, a reader gone): the
+ * first failure is a warning, the count is for the end of the run.
+ */
+uint64_t ks_json_sink_lost(const struct ks_json_sink *sink);
 
 int ks_json_write_ready(struct ks_json_sink *sink,
 			const struct ks_ready_info *info);

@@ -107,7 +107,7 @@ void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
  * loop.c: the event loop; 0 when told to stop or done, else -errno.  Stop
  * signals are blocked before any thread starts, for the loop to read.
  */
-int ks_agent_block_stop_signals(void);
+int ks_agent_block_signals(void);
 int ks_agent_loop_setup(struct ks_agent *agent);
 int ks_agent_loop(struct ks_agent *agent);
 
@@ -115,5 +115,10 @@ int ks_agent_loop(struct ks_agent *agent);
 void ks_agent_unpin(struct ks_agent *agent);
 void ks_agent_finish(struct ks_agent *agent);
 void ks_agent_summarize(struct ks_agent *agent);
+/*
+ * Whether the run lost output it was asked for (--json records it could
+ * not write), after saying how much: the run then ends with status 1.
+ */
+bool ks_agent_lost_output(struct ks_agent *agent);
 
 #endif /* KS_AGENT_H */

@@ -108,3 +108,14 @@ void ks_agent_summarize(struct ks_agent *agent)
 		ks_json_write_summary(agent->sink, &summary,
 				      &agent->model.table);
 }
+
+bool ks_agent_lost_output(struct ks_agent *agent)
+{
+	uint64_t lost = agent->sink ? ks_json_sink_lost(agent->sink) : 0;
+
+	if (lost)
+		ks_err("--json %s: %llu record%s could not be written\n",
+		       agent->options->json_path, (unsigned long long)lost,
+		       lost == 1 ? "" : "s");
+	return lost;
+}

@@ -41,14 +41,18 @@ static void ks_stop_signals(sigset_t *mask)
  * signal must reach the main loop's signalfd, not end the process in
  * whichever thread the kernel picks.  A shell starts background jobs with
  * SIGINT ignored, and an ignored signal is discarded instead of queued for
- * the signalfd: restore the default disposition first.
+ * the signalfd: restore the default disposition first.  SIGPIPE is
+ * ignored: a --json reader that goes away must cost the records it would
+ * have read (write() then fails with EPIPE, and the run says so), not the
+ * run, its summary and its final export.
  */
-int ks_agent_block_stop_signals(void)
+int ks_agent_block_signals(void)
 {
 	sigset_t mask;
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
 	ks_stop_signals(&mask);
 	return sigprocmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
 }

@@ -173,8 +173,8 @@ void ks_options_usage(FILE *out)
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
 		"\n"
-		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
-		"error.\n",
+		"Exit status: 0 after a clean stop, 1 on a start-up error or when --json\n"
+		"records could not be written, 2 on a usage error.\n",
 		KS_DEFAULT_CONFIRM_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
 		KS_DEFAULT_LISTEN, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
 		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,

@@ -405,7 +405,7 @@ int ks_agent_run(const struct ks_options *options)
 		status = err;
 		goto cleanup;
 	}
-	err = ks_agent_block_stop_signals();
+	err = ks_agent_block_signals();
 	if (err) {
 		ks_err("cannot block stop signals: %s\n", strerror(-err));
 		goto cleanup;
@@ -456,7 +456,7 @@ int ks_agent_run(const struct ks_options *options)
 	}
 	ks_agent_finish(&agent);
 	ks_agent_summarize(&agent);
-	status = 0;
+	status = ks_agent_lost_output(&agent) ? 1 : 0;
 cleanup:
 	if (agent.epoll_fd >= 0)
 		close(agent.epoll_fd);
