@@ -266,6 +266,8 @@ static int ks_setup_dashboard(struct ks_agent *agent)
 			ks_err("--listen-token-file %s: %s\n",
 			       options->listen_token_file,
 			       ret == -EINVAL ? "no token on its first line" :
+			       ret == -E2BIG  ? "its first line goes on past "
+						"4 KiB: not a token" :
 						strerror(-ret));
 			return 1;
 		}
