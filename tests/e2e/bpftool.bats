@@ -46,6 +46,10 @@ submitted() {
 	# Maps: by name, with their types.
 	expect_eq ks_events "$("$BPFTOOL" -j map show pinned "$PINS/ks_events" | jq -r .type)" ringbuf
 	expect_eq ks_stats "$("$BPFTOOL" -j map show pinned "$PINS/ks_stats" | jq -r .type)" percpu_array
+	# Precise mode's pending calls: an LRU that dead threads cannot
+	# fill, and one entry when precise mode is off.
+	"$BPFTOOL" -j map show pinned "$PINS/ks_lock_pending" |
+		jq -e '.type == "lru_hash" and .max_entries == 1' >/dev/null
 	expect_eq ks_inflight "$("$BPFTOOL" -j map show pinned "$PINS/ks_inflight" | jq -r .type)" hash
 
 	# Typed dumps: the counters by field name, and the agent's own
