@@ -99,30 +99,40 @@ static size_t ks_on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	return len;
 }
 
+/* Appends line to *list; on failure the list stays whole, to be freed. */
+static int ks_append_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *grown = curl_slist_append(*list, line);
+
+	if (!grown)
+		return -ENOMEM;
+	*list = grown;
+	return 0;
+}
+
 static int ks_build_headers(struct ks_otlp_http *http,
 			    const struct ks_otlp_target *target)
 {
-	struct curl_slist *list;
-	char *line;
+	int ret;
 
-	list = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	ret = ks_append_header(&http->headers,
+			       "Content-Type: application/x-protobuf");
 	/* curl would otherwise wait up to a second for a 100 Continue. */
-	if (list)
-		list = curl_slist_append(list, "Expect:");
-	if (list && target->gzip)
-		list = curl_slist_append(list, "Content-Encoding: gzip");
-	http->headers = list;
-	for (size_t i = 0; http->headers && i < target->headers.nr; i++) {
+	if (!ret)
+		ret = ks_append_header(&http->headers, "Expect:");
+	if (!ret && target->gzip)
+		ret = ks_append_header(&http->headers,
+				       "Content-Encoding: gzip");
+	for (size_t i = 0; !ret && i < target->headers.nr; i++) {
+		char *line;
+
 		if (asprintf(&line, "%s: %s", target->headers.items[i].name,
 			     target->headers.items[i].value) < 0)
 			return -ENOMEM;
-		list = curl_slist_append(http->headers, line);
+		ret = ks_append_header(&http->headers, line);
 		free(line);
-		if (!list)
-			return -ENOMEM;
-		http->headers = list;
 	}
-	return http->headers ? 0 : -ENOMEM;
+	return ret;
 }
 
 static CURLcode ks_configure(struct ks_otlp_http *http,
