@@ -8,30 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/printable.h"
 #include "base/proc.h"
 #include "meta/cgroup_meta.h"
 #include "meta/pod_logs.h"
 #include "base/small_file.h"
 #include "meta/process_meta.h"
-#include "otlp/otlp_config.h"
+#include "meta/self_described.h"
 #include "otlp/otlp_resource.h"
 
 /* More than any real environment needs to reach the OTEL_ variables. */
 #define KS_ENVIRON_MAX (256 * 1024)
-
-const char *ks_environ_get(const char *block, size_t len, const char *name)
-{
-	size_t name_len = strlen(name);
-	const char *end = block + len;
-
-	for (const char *p = block; p < end; p += strnlen(p, end - p) + 1) {
-		if ((size_t)(end - p) > name_len &&
-		    !strncmp(p, name, name_len) && p[name_len] == '=')
-			return p + name_len + 1;
-	}
-	return NULL;
-}
 
 static char *ks_read_environ(uint32_t tgid, size_t *len)
 {
@@ -52,63 +38,19 @@ static char *ks_read_environ(uint32_t tgid, size_t *len)
 	return block;
 }
 
-/*
- * What a process may say about itself, from its environment: it is not
- * trusted.  Namespaces of what the agent observes itself are not its to
- * set, and values are capped so a process cannot make its resource, which
- * goes with every span and metric about it, large.
- */
-#define KS_SELF_DESCRIBED_TEXT_MAX 4096
-#define KS_SELF_DESCRIBED_MAX_ATTRS 32
-#define KS_SELF_DESCRIBED_VALUE_MAX 256
-
-static const char *const ks_observed_namespaces[] = {
-	"container.", "host.",	    "k8s.",	  "os.",
-	"process.",   "telemetry.", "knotscope.",
-};
-
-bool ks_process_may_set(const char *key, const char *value)
+static void ks_add_attr(void *ctx, const char *key, const char *value)
 {
-	for (size_t i = 0; i < sizeof(ks_observed_namespaces) /
-				       sizeof(ks_observed_namespaces[0]);
-	     i++)
-		if (!strncmp(key, ks_observed_namespaces[i],
-			     strlen(ks_observed_namespaces[i])))
-			return false;
-	return strlen(value) <= KS_SELF_DESCRIBED_VALUE_MAX &&
-	       ks_is_printable(key) && ks_is_printable(value);
+	ks_otlp_attrs_str(ctx, key, value);
 }
 
 static void ks_add_self_described(uint32_t tgid, struct ks_otlp_attrs *attrs)
 {
-	struct ks_otlp_pairs pairs = { 0 };
-	char err[KS_OTLP_ERR_SIZE];
-	const char *service, *resource;
-	unsigned int taken = 0;
 	size_t len;
 	char *block = ks_read_environ(tgid, &len);
 
 	if (!block)
 		return;
-	service = ks_environ_get(block, len, "OTEL_SERVICE_NAME");
-	resource = ks_environ_get(block, len, "OTEL_RESOURCE_ATTRIBUTES");
-	/* OTEL_SERVICE_NAME wins over service.name in the attributes. */
-	if (service && *service && ks_process_may_set("service.name", service))
-		ks_otlp_attrs_str(attrs, "service.name", service);
-	/* Malformed or too long is the process's problem: ignored whole. */
-	if (resource && strlen(resource) <= KS_SELF_DESCRIBED_TEXT_MAX &&
-	    !ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", resource, &pairs,
-				 err, sizeof(err)))
-		for (size_t i = 0;
-		     i < pairs.nr && taken < KS_SELF_DESCRIBED_MAX_ATTRS; i++) {
-			if (!ks_process_may_set(pairs.items[i].name,
-						pairs.items[i].value))
-				continue;
-			ks_otlp_attrs_str(attrs, pairs.items[i].name,
-					  pairs.items[i].value);
-			taken++;
-		}
-	ks_otlp_pairs_free(&pairs);
+	ks_self_described(block, len, ks_add_attr, attrs);
 	free(block);
 }
 

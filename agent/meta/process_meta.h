@@ -8,7 +8,6 @@
 #ifndef KS_PROCESS_META_H
 #define KS_PROCESS_META_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "meta/host_meta.h"
@@ -21,7 +20,7 @@
  * Fills attrs for process tgid: first what the agent observes (process.*,
  * container, pod, host, telemetry.sdk.*), then what the process says about
  * itself in OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, which may add
- * attributes but never replace an observed one (see ks_process_may_set()),
+ * attributes but never replace an observed one (see self_described.h),
  * then its executable's name as service.name if it gave none.
  */
 void ks_process_meta_add(uint32_t tgid, const char *comm,
@@ -33,19 +32,5 @@ void ks_process_meta_add(uint32_t tgid, const char *comm,
  * NULL on ENOMEM.
  */
 char *ks_process_service_name(uint32_t tgid, const char *comm);
-
-/*
- * Whether a process may set this resource attribute about itself: not in
- * a namespace the agent observes (host.*, os.*, process.*, container.*,
- * k8s.*, telemetry.*, knotscope.*), printable, and a value of at most 256
- * bytes.  Exposed for tests.
- */
-bool ks_process_may_set(const char *key, const char *value);
-
-/*
- * Finds NAME=value in a NUL-separated environment block; the value, or
- * NULL.  Exposed for tests.
- */
-const char *ks_environ_get(const char *block, size_t len, const char *name);
 
 #endif /* KS_PROCESS_META_H */

@@ -8,6 +8,7 @@
 
 #include "base/proc.h"
 #include "meta/process_meta.h"
+#include "meta/self_described.h"
 #include "otlp/otlp_resource.h"
 
 #define PID 4321
