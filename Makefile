@@ -274,14 +274,24 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 25
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iagent -Iinclude \
+	-I$(BUILD) -I$(BUILD)/proto \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+# What other processes and collectors write: HTTP, socket records, trace
+# context, a process's OTEL_* environment, the agent's own OTEL_* settings,
+# a collector's answers (with the OTLP messages they decode into).
 FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
-	agent/base/trace_ids.c
+	agent/base/trace_ids.c agent/base/decimal.c agent/base/printable.c \
+	agent/meta/self_described.c agent/otlp/otlp_config.c \
+	agent/otlp/otlp_pack.c agent/otlp/otlp_resource.c \
+	agent/otlp/otlp_build.c
+FUZZ_LDLIBS := $(shell $(PKG_CONFIG) --libs libcurl libprotobuf-c 2>/dev/null)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*/*.h \
-		include/knotscope_abi.h tests/unit/sock_records.h tests/unit/record_header.h
+		include/knotscope_abi.h tests/unit/sock_records.h tests/unit/record_header.h \
+		$(PROTO_GEN_C) $(PROTO_GEN_H)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS) $(PROTO_GEN_C) \
+		$(FUZZ_LDLIBS)
 
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind

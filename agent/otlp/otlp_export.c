@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/printable.h"
 #include "otlp/otlp_export.h"
 #include "otlp/otlp_http.h"
 #include "otlp/otlp_pack.h"
@@ -491,7 +492,7 @@ static struct ks_outcome ks_delivered(struct ks_pipeline *p,
 				      uint64_t units)
 {
 	struct ks_outcome outcome = { .settlement = KS_SETTLED_EXPORTED };
-	char message[256];
+	char message[256], shown[KS_PRINTABLE_SIZE(sizeof(message))];
 	int64_t rejected;
 
 	rejected = ks_otlp_rejected_items(p->signal, response->body,
@@ -506,7 +507,9 @@ static struct ks_outcome ks_delivered(struct ks_pipeline *p,
 			" %s: %s\n",
 			ks_otlp_signal_name(p->signal),
 			rejected > 0 ? rejected : 0, units,
-			item_names[p->signal], message);
+			item_names[p->signal],
+			/* The collector's words, to a terminal. */
+			ks_printable(message, shown, sizeof(shown)));
 	outcome.rejected = rejected > 0 ? (uint64_t)rejected : 0;
 	return outcome;
 }
