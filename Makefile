@@ -74,7 +74,7 @@ WEB_TEST_PEER := tests/web/node_modules/.package-lock.json
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench deps-image run test layers docs-check unit fuzz fuzz-smoke \
-	e2e bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
+	e2e soak bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
 	install uninstall vmlinux format clean
 
 MAN_PAGE := $(BUILD)/knotscope.8
@@ -110,6 +110,12 @@ layers:
 # the end-to-end tests run over every record their agents write.
 docs-check:
 	bats tests/tools/check_docs.bats tests/tools/validate_records.bats
+
+# Not part of `make test`: a futex flood for SOAK_SECONDS (default 300)
+# with the collector down, then back; see tests/soak/run.sh.
+soak: deps-test
+	@$(MAKE) --no-print-directory all workloads otlp-test
+	tests/soak/run.sh
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads otlp-test

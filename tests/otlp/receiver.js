@@ -17,7 +17,8 @@
 // (with --error-message TEXT) puts a partial_success into 2xx answers.
 // --headers-only still decodes every request (an undecodable one is
 // answered 400) but records only its headers, for benchmarks that send a
-// lot.  With --tls-cert/--tls-key it serves HTTPS, and with --tls-ca it also
+// lot; with --bodies-for PATH the requests to PATH keep their bodies.
+// With --tls-cert/--tls-key it serves HTTPS, and with --tls-ca it also
 // requires a client certificate signed by that CA.  --hang records each
 // request and never answers it: a collector that hangs.
 //
@@ -66,6 +67,7 @@ const { values: options } = parseArgs({
 		'tls-ca': { type: 'string' },
 		'headers-only': { type: 'boolean', default: false },
 		hang: { type: 'boolean', default: false },
+		'bodies-for': { type: 'string' },
 		port: { type: 'string', default: '0' },
 	},
 });
@@ -137,7 +139,8 @@ function handle(req, res) {
 		try {
 			const body = decode(req, Buffer.concat(chunks));
 
-			if (!options['headers-only'])
+			if (!options['headers-only'] ||
+			    req.url === options['bodies-for'])
 				line.body = body;
 			status = nextStatus();
 		} catch (err) {
