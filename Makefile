@@ -76,7 +76,7 @@ WEB_TEST_PEER := tests/web/node_modules/.package-lock.json
 .DELETE_ON_ERROR:
 
 .PHONY: all deps deps-test deps-bench deps-image run test layers docs-check unit fuzz fuzz-smoke \
-	e2e bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
+	e2e soak bench hb-bench workloads otlp-test helm-tools helm-test web-test image \
 	install uninstall vmlinux format clean
 
 MAN_PAGE := $(BUILD)/knotscope.8
@@ -112,6 +112,12 @@ layers:
 # the end-to-end tests run over every record their agents write.
 docs-check:
 	bats tests/tools/check_docs.bats tests/tools/validate_records.bats
+
+# Not part of `make test`: a futex flood for SOAK_SECONDS (default 300)
+# with the collector down, then back; see tests/soak/run.sh.
+soak: deps-test
+	@$(MAKE) --no-print-directory all workloads otlp-test
+	tests/soak/run.sh
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all workloads otlp-test
@@ -276,15 +282,25 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 25
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iagent -Iinclude \
+	-I$(BUILD) -I$(BUILD)/proto \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+# What other processes and collectors write: HTTP, socket records, trace
+# context, a process's OTEL_* environment, the agent's own OTEL_* settings,
+# a collector's answers (with the OTLP messages they decode into).
 FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
-	agent/base/sampler.c \
-	agent/base/trace_ids.c
+	agent/base/trace_ids.c agent/base/decimal.c agent/base/printable.c \
+	agent/base/percent.c agent/base/sampler.c \
+	agent/meta/self_described.c agent/otlp/otlp_config.c \
+	agent/otlp/otlp_pack.c agent/otlp/otlp_resource.c \
+	agent/otlp/otlp_build.c
+FUZZ_LDLIBS := $(shell $(PKG_CONFIG) --libs libcurl libprotobuf-c 2>/dev/null)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_TARGET_SRCS) agent/*/*.h \
-		include/knotscope_abi.h tests/unit/sock_records.h tests/unit/record_header.h
+		include/knotscope_abi.h tests/unit/sock_records.h tests/unit/record_header.h \
+		$(PROTO_GEN_C) $(PROTO_GEN_H)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_TARGET_SRCS) $(PROTO_GEN_C) \
+		$(FUZZ_LDLIBS)
 
 # --- Workloads: real programs the end-to-end tests and benchmarks watch.
 # -fno-omit-frame-pointer is deliberately absent: the stacks must unwind

@@ -9,20 +9,26 @@
 #include "common.bpf.h"
 #include "syscalls.bpf.h"
 
+/*
+ * A lock call in progress, for its return probe.  LRU: a thread that dies
+ * inside pthread_mutex_lock() never returns to delete its entry, and the
+ * oldest such entries make room.  The agent shrinks it to one entry when
+ * precise mode is off.
+ */
 typedef struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, KS_MAX_INFLIGHT);
 	__type(key, __u32);
 	__type(value, struct ks_lock_result);
 } ks_lock_pending_map;
 
-/* A lock call in progress, for its return probe. */
 ks_lock_pending_map ks_lock_pending SEC(".maps");
 
 static __always_inline int ks_lock_call(struct pt_regs *ctx, __u16 call)
 {
 	struct ks_lock_result pending = {};
 	struct ks_lock_call_rec *e;
+	struct ks_cpu_stats *stats;
 	__u32 tid;
 
 	e = ks_reserve(sizeof(*e), KS_EV_LOCK_CALL);
@@ -42,7 +48,13 @@ static __always_inline int ks_lock_call(struct pt_regs *ctx, __u16 call)
 		tid = e->hdr.tid;
 		pending.mutex = e->mutex;
 		pending.call = call;
-		bpf_map_update_elem(&ks_lock_pending, &tid, &pending, BPF_ANY);
+		/* Its result will not be seen: counted like a wait's end. */
+		if (bpf_map_update_elem(&ks_lock_pending, &tid, &pending,
+					BPF_ANY)) {
+			stats = ks_cpu_stats();
+			if (stats)
+				__sync_fetch_and_add(&stats->inflight_full, 1);
+		}
 	}
 	ks_submit(e);
 	return 0;

@@ -435,8 +435,9 @@ struct ks_trace_ctx {
 /*
  * Per-CPU counters (BPF_MAP_TYPE_PERCPU_ARRAY "ks_stats", one entry).
  * reserve_failed counts records lost because the ring buffer was full;
- * inflight_full counts waits whose end could not be tracked; socks_full
- * counts connections that could not be tracked.
+ * inflight_full counts waits whose end could not be tracked (and precise
+ * mode's lock calls whose result could not be); socks_full counts
+ * connections that could not be tracked.
  */
 struct ks_cpu_stats {
 	__u64 submitted[KS_EV_KIND_MAX];

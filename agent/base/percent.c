@@ -31,9 +31,10 @@ int ks_percent_decode(const char *text, size_t len, char **out)
 		}
 		high = i + 2 < len ? ks_hex_digit(text[i + 1]) : -1;
 		low = high < 0 ? -1 : ks_hex_digit(text[i + 2]);
-		if (low < 0) {
+		/* %00 would end the C string there, dropping the rest. */
+		if (low < 0 || !(high | low)) {
 			free(decoded);
-			return -EINVAL;
+			return low < 0 ? -EINVAL : -EILSEQ;
 		}
 		decoded[n++] = (char)(high << 4 | low);
 		i += 2;

@@ -10,8 +10,9 @@
 
 /*
  * The len bytes of text with their escapes decoded, malloc()ed and
- * NUL-terminated in *out.  0, -EINVAL for a broken escape (nothing is
- * allocated), or -ENOMEM.
+ * NUL-terminated in *out.  0, -EINVAL for a broken escape, -EILSEQ for
+ * %00 (which would cut the text short), or -ENOMEM; nothing is allocated
+ * on error.
  */
 int ks_percent_decode(const char *text, size_t len, char **out);
 

@@ -1,46 +1,65 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "capture/bpf_pins.h"
+#include "capture/bpffs.h"
 
 #define KS_BPF_FS "/sys/fs/bpf"
 
-/* Pins need the BPF filesystem; a bare machine may not have it mounted. */
-static int ks_ensure_bpf_fs(void)
+/*
+ * The pid of a live agent whose maps are pinned in dir, or 0: an agent
+ * holds its maps open while it runs, leftover pins hold nothing.
+ */
+static pid_t ks_pins_owner(const char *dir)
 {
-	struct statfs fs;
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	pid_t owner = 0;
+	int fd;
 
-	if (!statfs(KS_BPF_FS, &fs) && fs.f_type == BPF_FS_MAGIC)
+	snprintf(path, sizeof(path), "%s/ks_stats", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
 		return 0;
-	if (mount("bpf", KS_BPF_FS, "bpf", 0, "mode=0700"))
-		return -errno;
-	ks_info("mounted the BPF filesystem at %s for --pin\n", KS_BPF_FS);
-	return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		owner = ks_bpf_map_holder(info.id);
+	close(fd);
+	return owner;
 }
 
 /*
  * A crashed run leaves its pins behind, holding maps and programs that no
- * longer do anything: remove them, so this run's take their names.
+ * longer do anything: remove them, so this run's take their names.  The
+ * pins of an agent still running (a DaemonSet's, while this is a debug
+ * run) are not this run's to take: -EBUSY.
  */
 static int ks_remove_stale(const char *dir)
 {
 	char path[PATH_MAX];
 	struct dirent *entry;
 	DIR *d = opendir(dir);
+	pid_t owner;
 	int err = 0;
 
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
+	owner = ks_pins_owner(dir);
+	if (owner) {
+		ks_err("--pin: %s holds the pins of the agent running as pid "
+		       "%d: left alone\n",
+		       dir, (int)owner);
+		closedir(d);
+		return -EBUSY;
+	}
 	ks_debug("replacing the pins an earlier run left in %s\n", dir);
 	while ((entry = readdir(d))) {
 		if (entry->d_name[0] == '.')
@@ -71,13 +90,15 @@ int ks_bpf_pins_create(struct bpf_object *obj, const char *dir)
 	struct bpf_map *map;
 	int err;
 
-	err = ks_ensure_bpf_fs();
+	err = ks_bpffs_ensure(KS_BPF_FS, "for --pin");
 	if (err) {
 		ks_err("--pin: cannot mount the BPF filesystem at %s: %s\n",
 		       KS_BPF_FS, strerror(-err));
 		return err;
 	}
 	err = ks_remove_stale(dir);
+	if (err == -EBUSY)
+		return err;
 	if (err) {
 		ks_err("--pin: cannot remove the old pins in %s: %s\n", dir,
 		       strerror(-err));
@@ -127,4 +148,5 @@ void ks_bpf_pins_remove(struct bpf_object *obj, const char *dir)
 		unlink(path);
 	}
 	rmdir(dir);
+	ks_bpffs_release(KS_BPF_FS);
 }

@@ -113,6 +113,9 @@ static int ks_capture_load(struct ks_capture *capture,
 				       config->ringbuf_bytes);
 	if (!err)
 		err = ks_size_socket_maps(skel, config);
+	/* Preallocated (LRU): nothing for precise mode when it is off. */
+	if (!err && !config->precise)
+		err = bpf_map__set_max_entries(skel->maps.ks_lock_pending, 1);
 	if (err)
 		goto fail;
 	bpf_object__for_each_program(prog, skel->obj) {

@@ -43,7 +43,11 @@ int ks_capture_epoll_fd(const struct ks_capture *capture);
 /* A loaded program, for attachments the agent makes itself (uprobes). */
 struct bpf_program *ks_capture_program(struct ks_capture *capture,
 				       const char *name);
-/* Hands every record waiting in the ring buffer to the callback. */
+/*
+ * Hands the records waiting in the ring buffer to the callback, until
+ * there are none or the callback returns a negative value (the record it
+ * was handed counts as consumed); returns that value, or what libbpf says.
+ */
 int ks_capture_consume(struct ks_capture *capture);
 /* Sums the per-CPU counters. */
 int ks_capture_read_stats(const struct ks_capture *capture,

@@ -7,6 +7,7 @@
 #include <uthash.h>
 
 #include "base/log.h"
+#include "base/printable.h"
 #include "base/proc.h"
 #include "capture/elf_symbols.h"
 #include "capture/precise.h"
@@ -146,7 +147,7 @@ cleanup:
 int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
 {
 	struct ks_precise_process *process;
-	char path[PATH_MAX];
+	char path[PATH_MAX], shown[KS_PRINTABLE_SIZE(256)];
 	int err;
 
 	HASH_FIND(hh, precise->processes, &tgid, sizeof(tgid), process);
@@ -184,14 +185,15 @@ int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
 		if (err) {
 			ks_warn("precise mode: cannot probe %s in %s for pid "
 				"%u: %s\n",
-				ks_probes[i].function, path, tgid,
+				ks_probes[i].function,
+				ks_printable(path, shown, sizeof(shown)), tgid,
 				strerror(-err));
 			ks_precise_process_free(precise, process);
 			return err;
 		}
 	}
 	ks_debug("precise mode: probes on the mutex API of pid %u (%s)\n", tgid,
-		 path);
+		 ks_printable(path, shown, sizeof(shown)));
 	return 0;
 }
 

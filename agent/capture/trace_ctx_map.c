@@ -1,37 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <bpf/bpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "base/log.h"
+#include "capture/bpffs.h"
 #include "capture/trace_ctx_map.h"
 #include "knotscope_abi.h"
 
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
-
 /* The directory every OpenTelemetry eBPF component pins shared maps in. */
 #define KS_OTEL_PIN_DIR "otel"
-
-static int ks_ensure_bpffs(const char *bpffs)
-{
-	struct statfs fs;
-
-	if (!statfs(bpffs, &fs) && fs.f_type == (typeof(fs.f_type))BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", bpffs, "bpf", 0, "mode=0700"))
-		return -errno;
-	ks_info("mounted a BPF filesystem at %s, for traces_ctx_v1\n", bpffs);
-	return 0;
-}
 
 /* Whether an existing map is traces_ctx_v1 as its readers define it. */
 static int ks_check_layout(int fd, uint32_t *id)
@@ -47,6 +29,14 @@ static int ks_check_layout(int fd, uint32_t *id)
 	    info.value_size != sizeof(struct ks_trace_ctx))
 		return -EINVAL;
 	return 0;
+}
+
+/* Another agent's program, or a process other than this one, uses it. */
+static bool ks_used_elsewhere(const struct ks_trace_ctx_map *map)
+{
+	return ks_bpf_map_used_by_prog(map->id, map->own_progs,
+				       map->nr_own_progs) ||
+	       ks_bpf_map_holder(map->id);
 }
 
 /* Creates and pins it; -EEXIST when someone else pinned one first. */
@@ -84,6 +74,11 @@ static int ks_find_or_create(struct ks_trace_ctx_map *map)
 				return err;
 			}
 			map->fd = fd;
+			/*
+			 * Nobody's: its creator was killed before it could
+			 * unpin it.  This run takes it over, and its end.
+			 */
+			map->created = !ks_used_elsewhere(map);
 			return 0;
 		}
 		if (errno != ENOENT)
@@ -107,7 +102,7 @@ int ks_trace_ctx_map_open(struct ks_trace_ctx_map *map, const char *bpffs)
 	    snprintf(map->path, sizeof(map->path), "%s/%s", dir,
 		     KS_TRACES_CTX_NAME) < 0)
 		return -ENAMETOOLONG;
-	err = ks_ensure_bpffs(bpffs);
+	err = ks_bpffs_ensure(bpffs, "for traces_ctx_v1");
 	if (err) {
 		ks_warn("no BPF filesystem at %s (%s): spans are not shared "
 			"with profilers\n",
@@ -137,100 +132,10 @@ int ks_trace_ctx_map_open(struct ks_trace_ctx_map *map, const char *bpffs)
 	}
 	if (!err)
 		ks_debug("%s %s (map id %u)\n",
-			 map->created ? "created" : "reusing", map->path,
+			 map->created ? "in charge of" : "reusing", map->path,
 			 map->id);
+	snprintf(map->bpffs, sizeof(map->bpffs), "%s", bpffs);
 	return err;
-}
-
-static bool ks_prog_uses(uint32_t prog_id, uint32_t map_id)
-{
-	struct bpf_prog_info info = { 0 };
-	uint32_t len = sizeof(info), nr_maps, *ids = NULL;
-	int fd = bpf_prog_get_fd_by_id(prog_id);
-	bool uses = false;
-
-	if (fd < 0)
-		return false;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.nr_map_ids)
-		goto cleanup;
-	nr_maps = info.nr_map_ids;
-	ids = calloc(nr_maps, sizeof(*ids));
-	if (!ids)
-		goto cleanup;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = nr_maps;
-	info.map_ids = (uint64_t)(uintptr_t)ids;
-	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		goto cleanup;
-	for (uint32_t i = 0; i < nr_maps && i < info.nr_map_ids; i++)
-		uses |= ids[i] == map_id;
-cleanup:
-	free(ids);
-	close(fd);
-	return uses;
-}
-
-/* Whether an open descriptor of process pid is the map. */
-static bool ks_process_holds(const char *pid, uint32_t map_id)
-{
-	char path[PATH_MAX], line[128];
-	struct dirent *entry;
-	bool holds = false;
-	unsigned int id;
-	DIR *fds;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%s/fdinfo", pid);
-	fds = opendir(path);
-	if (!fds)
-		return false;
-	while (!holds && (entry = readdir(fds))) {
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid,
-			 entry->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (!holds && fgets(line, sizeof(line), f))
-			holds = sscanf(line, "map_id: %u", &id) == 1 &&
-				id == map_id;
-		fclose(f);
-	}
-	closedir(fds);
-	return holds;
-}
-
-static bool ks_own_prog(const struct ks_trace_ctx_map *map, uint32_t prog_id)
-{
-	for (unsigned int i = 0; i < map->nr_own_progs; i++)
-		if (map->own_progs[i] == prog_id)
-			return true;
-	return false;
-}
-
-/* Another agent's program, or a process other than this one, uses it. */
-static bool ks_used_elsewhere(const struct ks_trace_ctx_map *map)
-{
-	uint32_t prog_id = 0, map_id = map->id;
-	char self[16];
-	struct dirent *entry;
-	bool used = false;
-	DIR *proc;
-
-	while (!used && !bpf_prog_get_next_id(prog_id, &prog_id))
-		used = !ks_own_prog(map, prog_id) &&
-		       ks_prog_uses(prog_id, map_id);
-	snprintf(self, sizeof(self), "%d", getpid());
-	proc = opendir("/proc");
-	while (!used && proc && (entry = readdir(proc)))
-		used = entry->d_name[0] >= '1' && entry->d_name[0] <= '9' &&
-		       strcmp(entry->d_name, self) &&
-		       ks_process_holds(entry->d_name, map_id);
-	if (proc)
-		closedir(proc);
-	return used;
 }
 
 void ks_trace_ctx_map_close(struct ks_trace_ctx_map *map)
@@ -245,6 +150,7 @@ void ks_trace_ctx_map_close(struct ks_trace_ctx_map *map)
 		slash = strrchr(map->path, '/');
 		*slash = '\0';
 		rmdir(map->path);
+		ks_bpffs_release(map->bpffs);
 	}
 	close(map->fd);
 	map->fd = -1;

@@ -7,8 +7,10 @@
  *
  * Whoever starts first creates and pins it, with the exact definition its
  * readers check (type, key and value sizes, 16384 entries, no flags); the
- * others reuse it.  One pinned with another layout is left alone and not
- * used.  The kernel side writes the entries; the agent corrects trace ids
+ * others reuse it.  One pinned that no program or process uses is a
+ * leftover of a run that was killed: it is taken over, to be unpinned at
+ * the end like one created.  One pinned with another layout is left alone
+ * and not used.  The kernel side writes the entries; the agent corrects trace ids
  * the kernel could not know and takes back what dead threads left.
  */
 #ifndef KS_TRACE_CTX_MAP_H
@@ -24,7 +26,12 @@
 
 struct ks_trace_ctx_map {
 	int fd; /* -1: not in use */
-	bool created; /* this agent created and pinned it */
+	/*
+	 * This agent created and pinned it, or took it over from a run
+	 * killed before it could unpin it: its to unpin at the end.
+	 */
+	bool created;
+	char bpffs[PATH_MAX];
 	uint32_t id;
 	char path[PATH_MAX];
 	/* This agent's programs: the kernel may list them for a while after

@@ -11,6 +11,8 @@
 #define KS_MAX_HELD 32
 /* Distinct orders kept per process: each holds two acquisitions. */
 #define KS_MAX_ORDERS 16384
+/* Mutexes per process: the ends of those orders. */
+#define KS_MAX_NODES (2 * KS_MAX_ORDERS)
 
 struct ks_order_key {
 	uint64_t from;
@@ -42,6 +44,7 @@ struct ks_reported {
 struct ks_lock_graph {
 	uint32_t tgid;
 	struct ks_lock_node *nodes;
+	size_t nr_nodes;
 	struct ks_order *orders;
 	size_t nr_orders;
 	uint32_t search;
@@ -63,6 +66,12 @@ struct ks_lock_thread {
 	UT_hash_handle hh;
 };
 
+/* A node of a search for a path, and the order out of it to try next. */
+struct ks_search_frame {
+	struct ks_lock_node *node;
+	struct ks_order *next;
+};
+
 struct ks_lockorder {
 	ks_inversion_fn report;
 	void *ctx;
@@ -71,6 +80,11 @@ struct ks_lockorder {
 	struct ks_lockorder_stats stats;
 	/* Scratch for a report: the cycle, in order. */
 	struct ks_lock_order cycle[KS_MAX_ORDERS];
+	/*
+	 * Scratch for a search: as deep as a graph has nodes, which a
+	 * program's lock chains decide, so not on the call stack.
+	 */
+	struct ks_search_frame search[KS_MAX_NODES];
 };
 
 struct ks_lockorder *ks_lockorder_new(ks_inversion_fn report, void *ctx)
@@ -95,6 +109,7 @@ static void ks_graph_free(struct ks_lockorder *lockorder,
 		HASH_DEL(graph->nodes, node);
 		free(node);
 	}
+	lockorder->stats.nodes -= graph->nr_nodes;
 	HASH_ITER(hh, graph->orders, order, order_tmp) {
 		HASH_DEL(graph->orders, order);
 		free(order);
@@ -155,19 +170,27 @@ static struct ks_lock_graph *ks_graph_get(struct ks_lockorder *lockorder,
 	return graph;
 }
 
-static struct ks_lock_node *ks_node_get(struct ks_lock_graph *graph,
-					uint64_t mutex)
+static struct ks_lock_node *ks_node_find(struct ks_lock_graph *graph,
+					 uint64_t mutex)
 {
 	struct ks_lock_node *node;
 
 	HASH_FIND(hh, graph->nodes, &mutex, sizeof(mutex), node);
-	if (node)
-		return node;
-	node = calloc(1, sizeof(*node));
+	return node;
+}
+
+static struct ks_lock_node *ks_node_add(struct ks_lockorder *lockorder,
+					struct ks_lock_graph *graph,
+					uint64_t mutex)
+{
+	struct ks_lock_node *node = calloc(1, sizeof(*node));
+
 	if (!node)
 		return NULL;
 	node->mutex = mutex;
 	HASH_ADD(hh, graph->nodes, mutex, sizeof(mutex), node);
+	graph->nr_nodes++;
+	lockorder->stats.nodes++;
 	return node;
 }
 
@@ -186,7 +209,8 @@ static void ks_acquisition_from(struct ks_acquisition *acq,
 }
 
 /* A destroyed mutex's address may be another mutex's next. */
-static void ks_forget_mutex(struct ks_lock_graph *graph, uint64_t mutex)
+static void ks_forget_mutex(struct ks_lockorder *lockorder,
+			    struct ks_lock_graph *graph, uint64_t mutex)
 {
 	struct ks_order *order, *tmp;
 	struct ks_lock_node *node;
@@ -212,9 +236,11 @@ static void ks_forget_mutex(struct ks_lock_graph *graph, uint64_t mutex)
 		graph->nr_orders--;
 		free(order);
 	}
-	HASH_FIND(hh, graph->nodes, &mutex, sizeof(mutex), node);
+	node = ks_node_find(graph, mutex);
 	if (node) {
 		HASH_DEL(graph->nodes, node);
+		graph->nr_nodes--;
+		lockorder->stats.nodes--;
 		free(node);
 	}
 }
@@ -248,7 +274,7 @@ void ks_lockorder_call(struct ks_lockorder *lockorder,
 	case KS_CALL_DESTROY:
 		graph = ks_graph_get(lockorder, rec->hdr.tgid);
 		if (graph)
-			ks_forget_mutex(graph, rec->mutex);
+			ks_forget_mutex(lockorder, graph, rec->mutex);
 		break;
 	default:
 		ks_acquisition_from(&thread->pending, rec);
@@ -258,25 +284,37 @@ void ks_lockorder_call(struct ks_lockorder *lockorder,
 }
 
 /*
- * Looks for a path of orders from `from` to `to`; on success each node on
- * it has reached_by set to the order that led there.
+ * Looks for a path of orders from `from` to `to`, depth first; on success
+ * each node on it has reached_by set to the order that led there.
  */
-static bool ks_path_exists(struct ks_lock_graph *graph,
+static bool ks_path_exists(struct ks_lockorder *lockorder,
+			   struct ks_lock_graph *graph,
 			   struct ks_lock_node *from, uint64_t to)
 {
-	struct ks_order *order;
+	struct ks_search_frame *stack = lockorder->search;
+	size_t depth = 0;
 
 	from->visited = graph->search;
-	for (order = from->out; order; order = order->next_out) {
+	stack[depth++] = (struct ks_search_frame){ from, from->out };
+	while (depth) {
+		struct ks_search_frame *top = &stack[depth - 1];
+		struct ks_order *order = top->next;
 		struct ks_lock_node *next;
 
-		HASH_FIND(hh, graph->nodes, &order->key.to,
-			  sizeof(order->key.to), next);
+		if (!order) {
+			depth--;
+			continue;
+		}
+		top->next = order->next_out;
+		next = ks_node_find(graph, order->key.to);
 		if (!next || next->visited == graph->search)
 			continue;
+		next->visited = graph->search;
 		next->reached_by = order;
-		if (next->mutex == to || ks_path_exists(graph, next, to))
+		if (next->mutex == to)
 			return true;
+		/* Each node is on the stack once at most: it fits. */
+		stack[depth++] = (struct ks_search_frame){ next, next->out };
 	}
 	return false;
 }
@@ -362,13 +400,19 @@ static void ks_add_order(struct ks_lockorder *lockorder,
 	HASH_FIND(hh, graph->orders, &key, sizeof(key), order);
 	if (order)
 		return;
-	from = ks_node_get(graph, key.from);
-	to = ks_node_get(graph, key.to);
-	if (!from || !to || graph->nr_orders >= KS_MAX_ORDERS) {
+	from = ks_node_find(graph, key.from);
+	to = ks_node_find(graph, key.to);
+	/* The limits first: nothing is allocated past them. */
+	if (graph->nr_orders >= KS_MAX_ORDERS ||
+	    graph->nr_nodes + !from + !to > KS_MAX_NODES) {
 		lockorder->stats.dropped++;
 		return;
 	}
-	order = calloc(1, sizeof(*order));
+	if (!from)
+		from = ks_node_add(lockorder, graph, key.from);
+	if (!to)
+		to = ks_node_add(lockorder, graph, key.to);
+	order = from && to ? calloc(1, sizeof(*order)) : NULL;
 	if (!order) {
 		lockorder->stats.dropped++;
 		return;
@@ -384,7 +428,7 @@ static void ks_add_order(struct ks_lockorder *lockorder,
 
 	/* A path back from `to` to `from` closes a cycle. */
 	graph->search++;
-	if (ks_path_exists(graph, to, key.from))
+	if (ks_path_exists(lockorder, graph, to, key.from))
 		ks_report_cycle(lockorder, graph, order);
 }
 

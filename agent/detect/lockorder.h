@@ -62,6 +62,7 @@ void ks_lockorder_process_gone(struct ks_lockorder *lockorder, uint32_t tgid);
 
 struct ks_lockorder_stats {
 	uint64_t orders; /* distinct orders recorded */
+	uint64_t nodes; /* mutexes in the graphs now */
 	uint64_t inversions; /* reported */
 	uint64_t dropped; /* acquisitions not recorded: limits reached */
 };

@@ -64,6 +64,7 @@ struct ks_http_exchange {
 struct ks_http_conn {
 	/* Requests awaiting their response, oldest first. */
 	struct ks_http_exchange *queue;
+	unsigned int nr_queued;
 	/* Server exchanges elsewhere waiting for this client's requests. */
 	struct ks_http_exchange *waiters;
 	/* Refused requests after the last queued one. */
@@ -88,7 +89,9 @@ struct ks_http_spans {
 	const struct ks_http_hooks *hooks;
 	void *ctx;
 	struct ks_conn_table conns;
+	/* Threads serving requests, or with an id the kernel published. */
 	struct ks_http_thread *threads;
+	size_t nr_threads;
 	/* Exchanges waiting for a peer's request, by deadline (FIFO). */
 	struct ks_http_exchange *due;
 	struct ks_http_metrics metrics;
@@ -120,24 +123,19 @@ static struct ks_http_thread *ks_thread_get(struct ks_http_spans *spans,
 
 	if (thread)
 		return thread;
+	/* Exit records can be lost: the table must not grow with them. */
+	if (spans->nr_threads >= spans->config.max_conns) {
+		spans->stats.threads_refused++;
+		return NULL;
+	}
 	thread = calloc(1, sizeof(*thread));
 	if (!thread)
 		return NULL;
 	thread->tid = tid;
 	thread->tgid = tgid;
 	HASH_ADD(hh, spans->threads, tid, sizeof(thread->tid), thread);
+	spans->nr_threads++;
 	return thread;
-}
-
-static void ks_stop_serving(struct ks_http_exchange *ex)
-{
-	struct ks_http_thread *thread = ex->serving;
-
-	if (!thread)
-		return;
-	DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
-	thread->nr_serving--;
-	ex->serving = NULL;
 }
 
 static void ks_thread_free(struct ks_http_spans *spans,
@@ -146,9 +144,28 @@ static void ks_thread_free(struct ks_http_spans *spans,
 	struct ks_http_exchange *ex, *tmp;
 
 	DL_FOREACH_SAFE2(thread->serving, ex, tmp, srv_next)
-	ks_stop_serving(ex);
+	{
+		DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
+		ex->serving = NULL;
+	}
 	HASH_DELETE(hh, spans->threads, thread);
+	spans->nr_threads--;
 	free(thread);
+}
+
+/* A thread that serves nothing and published nothing is not kept. */
+static void ks_stop_serving(struct ks_http_spans *spans,
+			    struct ks_http_exchange *ex)
+{
+	struct ks_http_thread *thread = ex->serving;
+
+	if (!thread)
+		return;
+	DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
+	thread->nr_serving--;
+	ex->serving = NULL;
+	if (!thread->nr_serving && !thread->published)
+		ks_thread_free(spans, thread);
 }
 
 static void ks_stop_waiting(struct ks_http_spans *spans,
@@ -528,6 +545,7 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	if (!hc)
 		return;
 	if (spans->nr_exchanges >= spans->config.max_exchanges ||
+	    hc->nr_queued >= KS_HTTP_MAX_PER_CONN ||
 	    !(ex = ks_exchange_new(spans))) {
 		spans->stats.exchanges_refused++;
 		hc->refused_tail++;
@@ -548,6 +566,7 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	ks_span_id_new(ex->span.span_id);
 	ks_copy_request(spans, ex, msg);
 	DL_APPEND(hc->queue, ex);
+	hc->nr_queued++;
 	if (conn->role == KS_CONN_SERVER)
 		ks_server_request(spans, ex, conn, msg);
 	else
@@ -559,6 +578,7 @@ static void ks_end(struct ks_http_spans *spans, struct ks_http_exchange *ex,
 		   uint64_t end_ns, enum ks_http_failure failure)
 {
 	DL_DELETE(ex->conn->queue, ex);
+	ex->conn->nr_queued--;
 	ex->conn = NULL;
 	ex->ended = true;
 	ex->span.end_ns =
@@ -566,7 +586,7 @@ static void ks_end(struct ks_http_spans *spans, struct ks_http_exchange *ex,
 	ex->span.failure = failure;
 	if (failure != KS_HTTP_OK)
 		spans->stats.failed++;
-	ks_stop_serving(ex);
+	ks_stop_serving(spans, ex);
 	ks_http_metrics_record(&spans->metrics, &ex->span);
 	if (ex->final)
 		ks_release(spans, ex);
@@ -601,7 +621,7 @@ static void ks_response_event(struct ks_http_spans *spans,
 		ex->has_response = true;
 		ex->span.status = msg->status;
 		ex->span.version_minor = msg->version_minor;
-		ks_stop_serving(ex);
+		ks_stop_serving(spans, ex);
 		return;
 	case KS_HTTP_EV_COMPLETE:
 	case KS_HTTP_EV_ABORT:
@@ -830,6 +850,7 @@ void ks_http_stats_foreach(const struct ks_http_stats *stats,
 		{ "peer_joined", stats->joined },
 		{ "peer_join_expired", stats->join_expired },
 		{ "exchanges_refused", stats->exchanges_refused },
+		{ "threads_refused", stats->threads_refused },
 		{ "desyncs", stats->desyncs },
 		{ "malformed", stats->malformed },
 	};
@@ -845,6 +866,7 @@ void ks_http_spans_stats(const struct ks_http_spans *spans,
 
 	*stats = spans->stats;
 	stats->connections = spans->conns.nr;
+	stats->threads = spans->nr_threads;
 	stats->connections_opened = conns->opened;
 	stats->connections_refused = conns->table_full;
 	stats->not_http = conns->not_http;

@@ -40,6 +40,12 @@
 #define KS_HTTP_JOIN_WAIT_NS (100 * 1000000ull)
 /* Exchanges in flight or waiting, over all connections. */
 #define KS_HTTP_MAX_EXCHANGES 65536
+/*
+ * Requests one connection may have awaiting their responses: pipelining
+ * goes no deeper in practice, and one connection must not take all the
+ * exchanges there are.
+ */
+#define KS_HTTP_MAX_PER_CONN 32
 
 struct ks_http_hooks {
 	/* A span ended and its trace is final; valid during the call. */
@@ -69,12 +75,13 @@ struct ks_http_spans_config {
 	bool keep_query; /* keep the query in target (it may hold secrets) */
 	const struct ks_http_routes *routes; /* may be NULL */
 	uint64_t join_wait_ns;
-	size_t max_conns;
+	size_t max_conns; /* also the most threads followed at once */
 	size_t max_exchanges;
 };
 
 struct ks_http_stats {
 	uint64_t connections; /* tracked now */
+	uint64_t threads; /* followed now */
 	uint64_t connections_opened;
 	uint64_t connections_refused; /* the table was full */
 	uint64_t not_http; /* connections given up as another protocol */
@@ -83,7 +90,10 @@ struct ks_http_stats {
 	uint64_t failed; /* ended without a response */
 	uint64_t joined; /* server spans parented by a peer client span */
 	uint64_t join_expired; /* ... whose client request never came */
-	uint64_t exchanges_refused; /* too many in flight */
+	uint64_t
+		exchanges_refused; /* too many in flight, or on its connection */
+	/* Times a thread could not be followed: too many followed already. */
+	uint64_t threads_refused;
 	uint64_t desyncs; /* the parser lost message boundaries */
 	uint64_t malformed; /* records that did not decode */
 };

@@ -14,24 +14,11 @@
 #include "meta/pod_logs.h"
 #include "base/small_file.h"
 #include "meta/process_meta.h"
-#include "otlp/otlp_config.h"
+#include "meta/self_described.h"
 #include "otlp/otlp_resource.h"
 
 /* More than any real environment needs to reach the OTEL_ variables. */
 #define KS_ENVIRON_MAX (256 * 1024)
-
-const char *ks_environ_get(const char *block, size_t len, const char *name)
-{
-	size_t name_len = strlen(name);
-	const char *end = block + len;
-
-	for (const char *p = block; p < end; p += strnlen(p, end - p) + 1) {
-		if ((size_t)(end - p) > name_len &&
-		    !strncmp(p, name, name_len) && p[name_len] == '=')
-			return p + name_len + 1;
-	}
-	return NULL;
-}
 
 static char *ks_read_environ(uint32_t tgid, size_t *len)
 {
@@ -52,49 +39,58 @@ static char *ks_read_environ(uint32_t tgid, size_t *len)
 	return block;
 }
 
+static void ks_add_attr(void *ctx, const char *key, const char *value)
+{
+	ks_otlp_attrs_str(ctx, key, value);
+}
+
 static void ks_add_self_described(uint32_t tgid, struct ks_otlp_attrs *attrs)
 {
-	struct ks_otlp_pairs pairs = { 0 };
-	char err[KS_OTLP_ERR_SIZE];
-	const char *service, *resource;
 	size_t len;
 	char *block = ks_read_environ(tgid, &len);
 
 	if (!block)
 		return;
-	service = ks_environ_get(block, len, "OTEL_SERVICE_NAME");
-	resource = ks_environ_get(block, len, "OTEL_RESOURCE_ATTRIBUTES");
-	/* OTEL_SERVICE_NAME wins over service.name in the attributes. */
-	if (service && *service)
-		ks_otlp_attrs_str(attrs, "service.name", service);
-	/* A malformed value is the process's problem: ignore it whole. */
-	if (resource &&
-	    !ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", resource, &pairs,
-				 err, sizeof(err)))
-		for (size_t i = 0; i < pairs.nr; i++)
-			ks_otlp_attrs_str(attrs, pairs.items[i].name,
-					  pairs.items[i].value);
-	ks_otlp_pairs_free(&pairs);
+	ks_self_described(block, len, ks_add_attr, attrs);
 	free(block);
+}
+
+/* The executable's path, or -1 when it cannot be read. */
+static int ks_read_exe(uint32_t tgid, char *path, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "%s/%u/exe", ks_proc_root(), tgid);
+	len = readlink(link, path, size - 1);
+	if (len <= 0)
+		return -1;
+	path[len] = '\0';
+	return 0;
 }
 
 static void ks_add_executable(uint32_t tgid, const char *comm,
 			      struct ks_otlp_attrs *attrs)
 {
-	char link[64], path[PATH_MAX];
-	ssize_t len;
+	char path[PATH_MAX];
 
-	snprintf(link, sizeof(link), "%s/%u/exe", ks_proc_root(), tgid);
-	len = readlink(link, path, sizeof(path) - 1);
-	if (len <= 0) {
-		ks_otlp_attrs_str(attrs, "service.name", comm);
+	if (ks_read_exe(tgid, path, sizeof(path))) {
 		ks_otlp_attrs_str(attrs, "process.executable.name", comm);
 		return;
 	}
-	path[len] = '\0';
-	ks_otlp_attrs_str(attrs, "service.name", basename(path));
 	ks_otlp_attrs_str(attrs, "process.executable.name", basename(path));
 	ks_otlp_attrs_str(attrs, "process.executable.path", path);
+}
+
+/* service.name when the process names none: its executable's name. */
+static void ks_add_service_fallback(uint32_t tgid, const char *comm,
+				    struct ks_otlp_attrs *attrs)
+{
+	char path[PATH_MAX];
+
+	ks_otlp_attrs_str(
+		attrs, "service.name",
+		ks_read_exe(tgid, path, sizeof(path)) ? comm : basename(path));
 }
 
 static void ks_add_owner(uint32_t tgid, struct ks_otlp_attrs *attrs)
@@ -219,12 +215,18 @@ void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
 			 const struct ks_host_meta *host,
 			 struct ks_otlp_attrs *attrs)
 {
-	ks_add_self_described(tgid, attrs);
+	/* What the agent observed first: the first of a key wins. */
 	ks_add_executable(tgid, comm, attrs);
-	ks_add_instance_id(tgid, start_ticks, host, attrs);
 	ks_otlp_attrs_int(attrs, "process.pid", tgid);
 	ks_add_owner(tgid, attrs);
 	ks_add_container(tgid, attrs);
 	ks_host_meta_add(host, attrs);
 	ks_otlp_attrs_add_sdk(attrs);
+	ks_add_self_described(tgid, attrs);
+	/*
+	 * The service's identity is the process's to name, as its own SDK
+	 * would; what the agent makes up is the fallback.
+	 */
+	ks_add_service_fallback(tgid, comm, attrs);
+	ks_add_instance_id(tgid, start_ticks, host, attrs);
 }

@@ -18,8 +18,12 @@
 
 /*
  * Fills attrs for process tgid, started start_ticks after boot (0:
- * unknown, read from /proc), first what the process says about itself
- * (its own attributes win, as its SDK's would), then what is observed.
+ * unknown, read from /proc): first what the agent observes (process.*,
+ * container, pod, host, telemetry.sdk.*), then what the process says about
+ * itself in OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, which may add
+ * attributes but never replace an observed one (see self_described.h),
+ * then, if it named none, its executable's name as service.name and a
+ * derived service.instance.id (below).
  */
 void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
 			 const struct ks_host_meta *host,
@@ -48,11 +52,5 @@ int ks_service_instance_id(const struct ks_host_meta *host, uint32_t pid,
  */
 int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
 		     size_t *nr);
-
-/*
- * Finds NAME=value in a NUL-separated environment block; the value, or
- * NULL.  Exposed for tests.
- */
-const char *ks_environ_get(const char *block, size_t len, const char *name);
 
 #endif /* KS_PROCESS_META_H */

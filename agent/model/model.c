@@ -74,6 +74,9 @@ static void ks_on_wait_begin(struct ks_model *model,
 	pi_refused = thread->wait.pi_refused && !thread->wait.active;
 	thread->wait.active = true;
 	thread->wait.begin = *rec;
+	/* Stacks are unwound from it later: its length must be the truth. */
+	if (rec->stack_len > sizeof(rec->stack))
+		thread->wait.begin.stack_len = sizeof(rec->stack);
 	thread->wait.refreshed = false;
 	thread->wait.pi_refused = pi_refused;
 

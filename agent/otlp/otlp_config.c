@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/decimal.h"
 #include "base/percent.h"
 #include "otlp/otlp_config.h"
 
@@ -152,16 +155,14 @@ static const char *ks_exporter_env(const struct ks_lookup *lookup,
 	return ks_get(lookup, name, label);
 }
 
-/* Digits only: strtoul alone would take "-1", " 5" and "0x10". */
 static int ks_parse_number(const char *text, unsigned long *out)
 {
-	char *end;
+	unsigned long long value;
 
-	if (!isdigit((unsigned char)*text))
+	if (ks_parse_decimal(text, &value, NULL) || value > ULONG_MAX)
 		return -1;
-	errno = 0;
-	*out = strtoul(text, &end, 10);
-	return errno || *end ? -1 : 0;
+	*out = (unsigned long)value;
+	return 0;
 }
 
 /* Why text is not a number of milliseconds from min on, or NULL. */
@@ -239,10 +240,13 @@ void ks_otlp_pairs_free(struct ks_otlp_pairs *pairs)
 	pairs->nr = 0;
 }
 
-/* Replaces the value of a pair named name, or appends one; takes both. */
+/*
+ * Replaces the value of a pair named name, or appends one; takes both.
+ * -E2BIG past KS_OTLP_MAX_PAIRS names.
+ */
 static int ks_pairs_set(struct ks_otlp_pairs *pairs, char *name, char *value)
 {
-	struct ks_otlp_pair *grown;
+	struct ks_otlp_pair *grown = NULL;
 
 	for (size_t i = 0; i < pairs->nr; i++) {
 		if (strcasecmp(pairs->items[i].name, name))
@@ -252,11 +256,12 @@ static int ks_pairs_set(struct ks_otlp_pairs *pairs, char *name, char *value)
 		pairs->items[i].value = value;
 		return 0;
 	}
-	grown = realloc(pairs->items, (pairs->nr + 1) * sizeof(*grown));
+	if (pairs->nr < KS_OTLP_MAX_PAIRS)
+		grown = realloc(pairs->items, (pairs->nr + 1) * sizeof(*grown));
 	if (!grown) {
 		free(name);
 		free(value);
-		return -ENOMEM;
+		return pairs->nr < KS_OTLP_MAX_PAIRS ? -ENOMEM : -E2BIG;
 	}
 	pairs->items = grown;
 	pairs->items[pairs->nr].name = name;
@@ -292,9 +297,11 @@ static int ks_pairs_add_member(struct ks_otlp_pairs *pairs, const char *start,
 	ret = ks_percent_decode(value_start, (size_t)(end - value_start),
 				&value);
 	if (ret) {
-		*why = "a value has a broken %-escape";
+		*why = ret == -EILSEQ ?
+			       "a value has %00, which would cut it short" :
+			       "a value has a broken %-escape";
 		free(name);
-		return ret;
+		return ret == -ENOMEM ? ret : -EINVAL;
 	}
 	return ks_pairs_set(pairs, name, value);
 }
@@ -318,9 +325,134 @@ int ks_otlp_pairs_parse(const char *name, const char *text,
 	}
 	if (ret == -ENOMEM)
 		return ks_no_memory(err, err_size);
+	if (ret == -E2BIG) {
+		snprintf(err, err_size, "%s: more than %d different names",
+			 name, KS_OTLP_MAX_PAIRS);
+		return -EINVAL;
+	}
 	if (ret)
 		return ks_bad_value(err, err_size, name, text, "%s", why);
 	return 0;
+}
+
+/* RFC 9110's token: what a header name is made of. */
+static bool ks_is_token(const char *text)
+{
+	static const char symbols[] = "!#$%&'*+-.^_`|~";
+
+	if (!*text)
+		return false;
+	for (const char *c = text; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(symbols, *c))
+			return false;
+	return true;
+}
+
+/*
+ * Headers that frame the request or the connection, or say what the body
+ * is: set by the transport, and one set twice would desynchronise the
+ * connection or make the receiver misread every export.
+ */
+static bool ks_is_transport_header(const char *name)
+{
+	static const char *const names[] = {
+		"connection",
+		"content-encoding",
+		"content-length",
+		"content-type",
+		"expect",
+		"host",
+		"keep-alive",
+		"proxy-connection",
+		"te",
+		"trailer",
+		"transfer-encoding",
+		"upgrade",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether a header can go on the wire as given: a CR or LF in it would add
+ * lines of the sender's choosing to every request.  Values are not echoed
+ * in err: headers hold credentials.
+ */
+static int ks_check_header(const char *source, const char *name,
+			   const char *value, char *err, size_t err_size)
+{
+	if (!ks_is_token(name)) {
+		snprintf(err, err_size,
+			 "%s: a header name has characters HTTP does not "
+			 "allow in one",
+			 source);
+		return -EINVAL;
+	}
+	if (ks_is_transport_header(name)) {
+		snprintf(err, err_size,
+			 "%s: header '%s' is the exporter's own to set", source,
+			 name);
+		return -EINVAL;
+	}
+	for (const char *c = value; *c; c++) {
+		if ((*c >= 0 && *c < ' ' && *c != '\t') || *c == 0x7f) {
+			snprintf(err, err_size,
+				 "%s: the value of header '%s' has a control "
+				 "character (CR, LF, NUL...)",
+				 source, name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int ks_check_headers(const char *source,
+			    const struct ks_otlp_pairs *headers, char *err,
+			    size_t err_size)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < headers->nr && !ret; i++)
+		ret = ks_check_header(source, headers->items[i].name,
+				      headers->items[i].value, err, err_size);
+	return ret;
+}
+
+/*
+ * Whether libcurl can use url as an OTLP endpoint: parsed by its own URL
+ * parser (which refuses blanks, control characters, broken IPv6 literals
+ * and ports beyond 65535), http or https, with a host and a port that is
+ * not 0.  NULL, or why not.
+ */
+static const char *ks_unusable_url(const char *url)
+{
+	static char reason[128];
+	CURLU *parsed = curl_url();
+	char *scheme = NULL, *port = NULL;
+	const char *why = NULL;
+	CURLUcode rc;
+
+	if (!parsed)
+		return "out of memory";
+	rc = curl_url_set(parsed, CURLUPART_URL, url, 0);
+	if (!rc)
+		rc = curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
+	if (rc) {
+		snprintf(reason, sizeof(reason), "%s", curl_url_strerror(rc));
+		why = reason;
+	} else if (strcmp(scheme, "http") && strcmp(scheme, "https")) {
+		why = "not http or https";
+	} else if (!curl_url_get(parsed, CURLUPART_PORT, &port, 0) &&
+		   !strcmp(port, "0")) {
+		why = "port 0";
+	}
+	curl_free(scheme);
+	curl_free(port);
+	curl_url_cleanup(parsed);
+	return why;
 }
 
 static bool ks_has_scheme(const char *url)
@@ -382,18 +514,32 @@ static char *ks_grpc_url(const char *endpoint, enum ks_otlp_signal signal,
 	return url;
 }
 
-/* Records an endpoint as configured; checked now, made a URL at the end. */
+/*
+ * Records an endpoint as configured; checked now, with the name it came
+ * by, and made a URL at the end.  One libcurl cannot use is refused, as
+ * no export could ever reach it.
+ */
 static int ks_set_endpoint(struct ks_otlp_target *target, const char *name,
 			   const char *value, bool complete, char *err,
 			   size_t err_size)
 {
-	char *copy;
+	bool has_scheme = ks_has_scheme(value);
+	char *copy, *url;
+	const char *why;
 
 	/* gRPC endpoints may come without a scheme; see ks_grpc_url(). */
-	if (ks_has_scheme(value) ? !ks_is_http_url(value) :
-				   target->protocol != KS_OTLP_GRPC)
+	if (has_scheme ? !ks_is_http_url(value) :
+			 target->protocol != KS_OTLP_GRPC)
 		return ks_bad_value(err, err_size, name, value,
 				    "not an http:// or https:// URL");
+	/* Whichever scheme it gets, its host and port are the same. */
+	if (asprintf(&url, "%s%s", has_scheme ? "" : "http://", value) < 0)
+		return ks_no_memory(err, err_size);
+	why = ks_unusable_url(url);
+	free(url);
+	if (why)
+		return ks_bad_value(err, err_size, name, value,
+				    "not a usable URL: %s", why);
 	copy = strdup(value);
 	if (!copy)
 		return ks_no_memory(err, err_size);
@@ -544,6 +690,9 @@ static int ks_target_from_env(struct ks_otlp_config *cfg,
 	if (value) {
 		ret = ks_otlp_pairs_parse(label, value, &target->headers, err,
 					  err_size);
+		if (!ret)
+			ret = ks_check_headers(label, &target->headers, err,
+					       err_size);
 		if (ret)
 			return ret;
 	}
@@ -761,10 +910,12 @@ static int ks_make_urls(struct ks_otlp_config *cfg, char *err, size_t err_size)
 			url = ks_signal_url(endpoint, signal);
 		if (!url)
 			return ks_no_memory(err, err_size);
-		if (!ks_is_http_url(url)) {
+		/* Endpoints were checked as given; this is the whole URL. */
+		if (!ks_is_http_url(url) || ks_unusable_url(url)) {
 			free(url);
 			return ks_bad_value(err, err_size, "endpoint", endpoint,
-					    "not an http:// or https:// URL");
+					    "not a usable http:// or https:// "
+					    "URL");
 		}
 		free(target->url);
 		target->url = url;
@@ -853,23 +1004,39 @@ static int ks_cli_header(struct ks_otlp_config *cfg, const char *header,
 			 char *err, size_t err_size)
 {
 	const char *equals = strchr(header, '=');
+	char *name;
+	int ret;
 
 	if (!equals || equals == header)
 		return ks_bad_value(err, err_size, "--otlp-header", header,
 				    "not name=value");
-	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS; signal++) {
-		char *name = strndup(header, (size_t)(equals - header));
+	name = strndup(header, (size_t)(equals - header));
+	if (!name)
+		return ks_no_memory(err, err_size);
+	ret = ks_check_header("--otlp-header", name, equals + 1, err, err_size);
+	for (int signal = 0; signal < KS_OTLP_NR_SIGNALS && !ret; signal++) {
+		char *own_name = strdup(name);
 		char *value = strdup(equals + 1);
 
-		if (!name || !value) {
-			free(name);
+		if (!own_name || !value) {
+			free(own_name);
 			free(value);
-			return ks_no_memory(err, err_size);
+			ret = -ENOMEM;
+		} else {
+			ret = ks_pairs_set(&cfg->target[signal].headers,
+					   own_name, value);
 		}
-		if (ks_pairs_set(&cfg->target[signal].headers, name, value))
-			return ks_no_memory(err, err_size);
+		if (ret == -E2BIG) {
+			snprintf(err, err_size,
+				 "--otlp-header: more than %d headers",
+				 KS_OTLP_MAX_PAIRS);
+			ret = -EINVAL;
+		} else if (ret == -ENOMEM) {
+			ret = ks_no_memory(err, err_size);
+		}
 	}
-	return 0;
+	free(name);
+	return ret;
 }
 
 int ks_otlp_config_apply_cli(struct ks_otlp_config *cfg,

@@ -38,6 +38,12 @@ enum ks_otlp_signal {
 #define KS_OTLP_ERR_SIZE 512
 /* Warnings kept for the caller to show; more are only counted. */
 #define KS_OTLP_MAX_WARNINGS 16
+/*
+ * The most names one list may hold (the OTel SDKs' default attribute
+ * count limit): it bounds the work of a later name replacing an earlier
+ * one, so a list parses in time linear in its length.
+ */
+#define KS_OTLP_MAX_PAIRS 128
 
 enum ks_otlp_protocol {
 	KS_OTLP_HTTP_PROTOBUF = 0,
@@ -128,7 +134,8 @@ struct ks_otlp_config {
  * Parses "name=value,name2=value2" (values percent-decoded), as in
  * OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS, appending to
  * pairs; a later name replaces an earlier one.  name is the variable, for
- * the message in err.  0, or -EINVAL/-ENOMEM with err set.
+ * the message in err.  0, or -EINVAL/-ENOMEM with err set; -EINVAL too
+ * beyond KS_OTLP_MAX_PAIRS different names.
  */
 int ks_otlp_pairs_parse(const char *name, const char *text,
 			struct ks_otlp_pairs *pairs, char *err,
@@ -158,10 +165,13 @@ struct ks_otlp_presets {
  * Fills cfg from the environment, and presets (may be NULL) where the
  * environment says nothing, following the specification's rules: an
  * empty value is unset; a number, a boolean or a choice that does not
- * parse is ignored with a warning in cfg->warnings.  Values the agent
- * cannot do without understanding (endpoints, headers, TLS files) are
- * errors: -EINVAL (or -ENOMEM) with a message naming the variable in err,
- * and cfg holds nothing to free.
+ * parse is ignored with a warning in cfg->warnings, and so is an
+ * OTEL_RESOURCE_ATTRIBUTES that does not decode (discarded whole).  Values
+ * the agent cannot do without understanding, or could not send safely
+ * (endpoints libcurl cannot use, headers that would add lines to a request
+ * or set the transport's own, TLS files) are errors: -EINVAL (or -ENOMEM)
+ * with a message naming the variable in err, and cfg holds nothing to
+ * free.
  */
 int ks_otlp_config_from_env(struct ks_otlp_config *cfg, ks_getenv_fn env,
 			    const struct ks_otlp_presets *presets, char *err,

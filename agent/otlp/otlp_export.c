@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/printable.h"
 #include "otlp/otlp_export.h"
 #include "otlp/otlp_http.h"
 #include "otlp/otlp_pack.h"
@@ -49,6 +50,11 @@ struct ks_pipeline {
 	struct ks_otlp_signal_stats stats;
 
 	/* The export thread's own. */
+	/*
+	 * No request before this: a receiver asked for a pause longer than a
+	 * batch may wait, and the batches after it honour it too.
+	 */
+	uint64_t not_before_ns;
 	struct ks_otlp_entry *batch;
 	struct ks_otlp_record *records;
 	uint64_t random_state;
@@ -207,6 +213,33 @@ bool ks_otlp_exporter_wants(const struct ks_otlp_exporter *exp,
 	return exp->pipelines[signal] != NULL;
 }
 
+bool ks_otlp_exporter_full(struct ks_otlp_exporter *exp,
+			   enum ks_otlp_signal signal)
+{
+	struct ks_pipeline *p = exp->pipelines[signal];
+	bool full;
+
+	if (!p)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	full = !p->stopping && p->count == p->capacity;
+	pthread_mutex_unlock(&p->lock);
+	return full;
+}
+
+void ks_otlp_export_skipped(struct ks_otlp_exporter *exp,
+			    enum ks_otlp_signal signal)
+{
+	struct ks_pipeline *p = exp->pipelines[signal];
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stats.produced++;
+	p->stats.dropped_queue_full++;
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* Queues all of entries or none; they are released when not queued. */
 static int ks_pipeline_push(struct ks_pipeline *p,
 			    struct ks_otlp_entry *entries, size_t nr)
@@ -354,14 +387,19 @@ static size_t ks_await_batch(struct ks_pipeline *p, uint64_t next_export_ns)
 	size_t max_batch = p->batching.max_export_batch_size;
 
 	for (;;) {
-		uint64_t now = ks_now_mono_ns();
+		uint64_t now = ks_now_mono_ns(), due_ns;
 
-		if (p->stopping && (!p->count || now >= p->stop_deadline_ns))
+		if (p->stopping && (!p->count || now >= p->stop_deadline_ns ||
+				    p->not_before_ns >= p->stop_deadline_ns))
 			return 0;
-		if (p->count && (p->stopping || p->count >= max_batch ||
-				 now >= next_export_ns))
+		/* A full batch or a stop sends now, a pause allowing. */
+		due_ns = p->stopping || p->count >= max_batch ? 0 :
+								next_export_ns;
+		if (due_ns < p->not_before_ns)
+			due_ns = p->not_before_ns;
+		if (p->count && now >= due_ns)
 			return p->count < max_batch ? p->count : max_batch;
-		ks_cond_wait_until(p, p->count ? next_export_ns : UINT64_MAX);
+		ks_cond_wait_until(p, p->count ? due_ns : UINT64_MAX);
 	}
 }
 
@@ -462,7 +500,7 @@ static struct ks_outcome ks_delivered(struct ks_pipeline *p,
 				      uint64_t units)
 {
 	struct ks_outcome outcome = { .settlement = KS_SETTLED_EXPORTED };
-	char message[256];
+	char message[256], shown[KS_PRINTABLE_SIZE(sizeof(message))];
 	int64_t rejected;
 
 	rejected = ks_otlp_rejected_items(p->signal, response->body,
@@ -477,7 +515,9 @@ static struct ks_outcome ks_delivered(struct ks_pipeline *p,
 			" %s: %s\n",
 			ks_otlp_signal_name(p->signal),
 			rejected > 0 ? rejected : 0, units,
-			item_names[p->signal], message);
+			item_names[p->signal],
+			/* The collector's words, to a terminal. */
+			ks_printable(message, shown, sizeof(shown)));
 	outcome.rejected = rejected > 0 ? (uint64_t)rejected : 0;
 	return outcome;
 }
@@ -510,7 +550,7 @@ static struct ks_outcome ks_send(struct ks_pipeline *p, const uint8_t *data,
 	struct ks_otlp_response response;
 
 	for (unsigned int attempt = 0;; attempt++) {
-		uint64_t delay_ms;
+		uint64_t delay_ms, resume_ns;
 
 		ks_count_attempt(p, attempt > 0);
 		ks_otlp_http_post(p->http, data, len, give_up_ns, &response);
@@ -521,20 +561,26 @@ static struct ks_outcome ks_send(struct ks_pipeline *p, const uint8_t *data,
 		if (response.verdict == KS_OTLP_GIVE_UP)
 			return ks_failed(p, response.failure, units,
 					 response.error);
-		delay_ms =
-			response.has_retry_after ?
-				response.retry_after_ms :
-				ks_otlp_backoff_ms(
-					attempt, batching->retry_initial_ms,
-					batching->retry_max_ms, ks_random(p));
+		/*
+		 * The backoff is a floor: "Retry-After: 0", or a date in the
+		 * past, must not turn retries into a flood.
+		 */
+		delay_ms = ks_otlp_backoff_ms(
+			attempt, batching->retry_initial_ms,
+			batching->retry_max_ms, ks_random(p));
+		if (response.has_retry_after &&
+		    response.retry_after_ms > delay_ms)
+			delay_ms = response.retry_after_ms;
 		ks_debug("OTLP %s: %s; retrying in %" PRIu64 " ms\n",
 			 ks_otlp_signal_name(p->signal), response.error,
 			 delay_ms);
-		switch (ks_pause(p, ks_now_mono_ns() + delay_ms * KS_NS_PER_MS,
-				 give_up_ns)) {
+		resume_ns = ks_now_mono_ns() + delay_ms * KS_NS_PER_MS;
+		switch (ks_pause(p, resume_ns, give_up_ns)) {
 		case KS_PAUSE_DONE:
 			break;
 		case KS_PAUSE_TIMEOUT:
+			/* Given up on, but the pause holds for what follows. */
+			p->not_before_ns = resume_ns;
 			return ks_failed(p, KS_OTLP_FAIL_RETRIES, units,
 					 response.error);
 		case KS_PAUSE_SHUTDOWN:

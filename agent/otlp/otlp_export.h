@@ -50,6 +50,18 @@ bool ks_otlp_exporter_wants(const struct ks_otlp_exporter *exp,
 			    enum ks_otlp_signal signal);
 
 /*
+ * Whether the signal's queue is full now, so that an item handed over
+ * would be dropped: with a collector down, building items only to drop
+ * them costs the main thread dearly.  An item not built for that is
+ * counted with ks_otlp_export_skipped(), as produced and dropped with the
+ * queue full, as if it had been handed over.
+ */
+bool ks_otlp_exporter_full(struct ks_otlp_exporter *exp,
+			   enum ks_otlp_signal signal);
+void ks_otlp_export_skipped(struct ks_otlp_exporter *exp,
+			    enum ks_otlp_signal signal);
+
+/*
  * Queue an item that belongs to res, made by scope (static; NULL: the
  * default scope, "knotscope").  0 when queued; -ENOBUFS when the
  * queue was full and the item was dropped (the newest is dropped: what is

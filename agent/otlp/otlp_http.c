@@ -38,6 +38,8 @@ struct ks_otlp_http {
 	 * ended early unusable ("Error in the HTTP2 framing layer").
 	 */
 	bool fresh_connection;
+	uint64_t
+		attempt_timeout_ns; /* one attempt at most, connecting included */
 	struct ks_buffer compressed;
 	struct ks_buffer framed; /* gRPC: the prefix and the message */
 	struct ks_buffer body;
@@ -111,9 +113,20 @@ static size_t ks_on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	return len;
 }
 
+/* Appends line to *list; on failure the list stays whole, to be freed. */
+static int ks_append_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *grown = curl_slist_append(*list, line);
+
+	if (!grown)
+		return -ENOMEM;
+	*list = grown;
+	return 0;
+}
+
 /* What a request says of its body, over HTTP or as a gRPC call. */
-static struct curl_slist *
-ks_content_headers(const struct ks_otlp_target *target)
+static int ks_content_headers(struct curl_slist **list,
+			      const struct ks_otlp_target *target)
 {
 	static const char *const http[] = {
 		"Content-Type: application/x-protobuf",
@@ -129,44 +142,36 @@ ks_content_headers(const struct ks_otlp_target *target)
 	bool is_grpc = target->protocol == KS_OTLP_GRPC;
 	const char *const *lines = is_grpc ? grpc : http;
 	size_t nr = is_grpc ? 3 : 2;
-	struct curl_slist *list = NULL, *grown;
+	int ret = 0;
 
-	for (size_t i = 0; i < nr + target->gzip; i++) {
+	for (size_t i = 0; !ret && i < nr + target->gzip; i++) {
 		const char *line = i < nr  ? lines[i] :
 				   is_grpc ? "grpc-encoding: gzip" :
 					     "Content-Encoding: gzip";
 
-		grown = curl_slist_append(list, line);
-		if (!grown) {
-			curl_slist_free_all(list);
-			return NULL;
-		}
-		list = grown;
+		ret = ks_append_header(list, line);
 	}
-	return list;
+	return ret;
 }
 
 static int ks_build_headers(struct ks_otlp_http *http,
 			    const struct ks_otlp_target *target)
 {
-	struct curl_slist *list;
-	char *line;
+	int ret = ks_content_headers(&http->headers, target);
 
-	http->headers = ks_content_headers(target);
-	for (size_t i = 0; http->headers && i < target->headers.nr; i++) {
+	for (size_t i = 0; !ret && i < target->headers.nr; i++) {
+		char *line;
+
 		/* HTTP/2 wants lower case; HTTP/1 does not mind it. */
 		if (asprintf(&line, "%s: %s", target->headers.items[i].name,
 			     target->headers.items[i].value) < 0)
 			return -ENOMEM;
 		for (char *c = line; *c != ':'; c++)
 			*c = (char)tolower((unsigned char)*c);
-		list = curl_slist_append(http->headers, line);
+		ret = ks_append_header(&http->headers, line);
 		free(line);
-		if (!list)
-			return -ENOMEM;
-		http->headers = list;
 	}
-	return http->headers ? 0 : -ENOMEM;
+	return ret;
 }
 
 static CURLcode ks_configure(struct ks_otlp_http *http,
@@ -227,6 +232,7 @@ struct ks_otlp_http *ks_otlp_http_new(const struct ks_otlp_target *target,
 	atomic_init(&http->cut_off_ns, UINT64_MAX);
 	http->gzip = target->gzip;
 	http->grpc = target->protocol == KS_OTLP_GRPC;
+	http->attempt_timeout_ns = (uint64_t)target->timeout_ms * 1000000ull;
 	http->easy = curl_easy_init();
 	http->multi = curl_multi_init();
 	if (!http->easy || !http->multi || ks_build_headers(http, target)) {
@@ -469,6 +475,9 @@ void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 	}
 	cut_off = atomic_load(&http->cut_off_ns);
 	limit = deadline_ns < cut_off ? deadline_ns : cut_off;
+	/* A hung collector costs one attempt this long, then a retry. */
+	if (http->attempt_timeout_ns && now + http->attempt_timeout_ns < limit)
+		limit = now + http->attempt_timeout_ns;
 	if (now >= limit) {
 		response->verdict = KS_OTLP_RETRY;
 		response->failure = KS_OTLP_FAIL_RETRIES;

@@ -47,7 +47,8 @@ struct ks_otlp_response {
 
 /*
  * Sends one encoded request and waits for the answer, at the latest until
- * deadline_ns (CLOCK_MONOTONIC) or the cut-off, whichever comes first.
+ * deadline_ns (CLOCK_MONOTONIC), the target's timeout_ms from now, or the
+ * cut-off, whichever comes first.
  */
 void ks_otlp_http_post(struct ks_otlp_http *http, const uint8_t *data,
 		       size_t len, uint64_t deadline_ns,

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@
 struct ks_json_sink {
 	FILE *out;
 	bool owned;
-	bool failed;
+	uint64_t lost; /* records that could not be written */
 };
 
 struct ks_json_sink *ks_json_sink_open(const char *path)
@@ -42,6 +43,11 @@ struct ks_json_sink *ks_json_sink_open(const char *path)
 	return sink;
 }
 
+uint64_t ks_json_sink_lost(const struct ks_json_sink *sink)
+{
+	return sink->lost;
+}
+
 void ks_json_sink_close(struct ks_json_sink *sink)
 {
 	if (!sink)
@@ -53,9 +59,21 @@ void ks_json_sink_close(struct ks_json_sink *sink)
 	free(sink);
 }
 
+void ks_json_add(json_object *obj, const char *key, json_object *value)
+{
+	if (!obj || json_object_object_add(obj, key, value))
+		json_object_put(value);
+}
+
+void ks_json_push(json_object *array, json_object *value)
+{
+	if (!array || json_object_array_add(array, value))
+		json_object_put(value);
+}
+
 static void ks_add(json_object *obj, const char *key, json_object *value)
 {
-	json_object_object_add(obj, key, value);
+	ks_json_add(obj, key, value);
 }
 
 json_object *ks_json_hex(uint64_t value)
@@ -80,8 +98,10 @@ static json_object *ks_record(const char *type, uint64_t real_ns)
 
 const char *ks_json_text(json_object *obj)
 {
-	return json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return obj ? json_object_to_json_string_ext(
+			     obj, JSON_C_TO_STRING_PLAIN |
+					  JSON_C_TO_STRING_NOSLASHESCAPE) :
+		     NULL;
 }
 
 /* Writes one line and releases obj; a failing sink is reported once. */
@@ -90,12 +110,21 @@ static int ks_emit(struct ks_json_sink *sink, json_object *obj)
 	const char *text = ks_json_text(obj);
 	int ret = 0;
 
-	if (fprintf(sink->out, "%s\n", text) < 0 || fflush(sink->out)) {
+	if (!text) {
+		if (!sink->lost)
+			ks_warn("cannot write to the --json sink: out of "
+				"memory\n");
+		sink->lost++;
+		ret = -ENOMEM;
+	} else if (fprintf(sink->out, "%s\n", text) < 0 || fflush(sink->out)) {
 		ret = -errno;
-		if (!sink->failed)
+		if (!sink->lost)
 			ks_warn("cannot write to the --json sink: %s\n",
 				strerror(-ret));
-		sink->failed = true;
+		sink->lost++;
+		/* What did not go out must not go out later, half of it. */
+		clearerr(sink->out);
+		__fpurge(sink->out);
 	}
 	json_object_put(obj);
 	return ret;
@@ -162,7 +191,7 @@ json_object *ks_json_stack(const struct ks_stack *stack)
 	json_object *frames = json_object_new_array();
 
 	for (unsigned int i = 0; i < stack->nr; i++)
-		json_object_array_add(frames, ks_json_frame(&stack->frames[i]));
+		ks_json_push(frames, ks_json_frame(&stack->frames[i]));
 	return frames;
 }
 
@@ -239,21 +268,20 @@ static json_object *ks_deadlock_json(const struct ks_report *report)
 		const struct ks_thread *t = deadlock->members[i].thread;
 		bool seen = false;
 
-		json_object_array_add(
-			threads, ks_member_json(&deadlock->members[i],
-						&report->member_stacks[i],
-						deadlock->confirmed_mono_ns));
+		ks_json_push(threads,
+			     ks_member_json(&deadlock->members[i],
+					    &report->member_stacks[i],
+					    deadlock->confirmed_mono_ns));
 		for (size_t j = 0; j < i; j++)
 			seen |= deadlock->members[j].thread->tgid == t->tgid;
 		if (!seen)
-			json_object_array_add(
-				pids, json_object_new_int((int)t->tgid));
+			ks_json_push(pids, json_object_new_int((int)t->tgid));
 	}
 	for (size_t i = 0; i < deadlock->nr_behind; i++)
-		json_object_array_add(
-			behind, ks_member_json(&deadlock->behind[i],
-					       &report->behind_stacks[i],
-					       deadlock->confirmed_mono_ns));
+		ks_json_push(behind,
+			     ks_member_json(&deadlock->behind[i],
+					    &report->behind_stacks[i],
+					    deadlock->confirmed_mono_ns));
 	ks_add(obj, "pids", pids);
 	ks_add(obj, "threads", threads);
 	ks_add(obj, "blocked_behind", behind);
@@ -269,10 +297,11 @@ int ks_json_write_deadlock(struct ks_json_sink *sink,
 /* One line of JSON, malloc()ed, and obj released. */
 static char *ks_json_string(json_object *obj)
 {
-	char *text = strdup(ks_json_text(obj));
+	const char *text = ks_json_text(obj);
+	char *copy = text ? strdup(text) : NULL;
 
 	json_object_put(obj);
-	return text;
+	return copy;
 }
 
 char *ks_json_deadlock_string(const struct ks_report *report)
@@ -316,7 +345,7 @@ static json_object *ks_inversion_json(const struct ks_inversion_report *report)
 		ks_add(entry, "then",
 		       ks_acquisition_json(order->second,
 					   &report->second_stacks[i]));
-		json_object_array_add(orders, entry);
+		ks_json_push(orders, entry);
 	}
 	ks_add(obj, "orders", orders);
 	return obj;
@@ -420,6 +449,30 @@ static json_object *ks_http_json(const struct ks_http_stats *st)
 	return obj;
 }
 
+static json_object *ks_json_memory(const struct ks_run_summary *summary)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "limit_bytes",
+	       summary->memory_limit ?
+		       json_object_new_uint64(summary->memory_limit) :
+		       NULL);
+	ks_add(obj, "peak_resident_bytes",
+	       json_object_new_uint64(summary->memory_peak));
+	return obj;
+}
+
+/* The same items as knotscope.agent.shed, under the same names. */
+static json_object *ks_json_shed(const struct ks_shed_stats *shed)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_add(obj, "spans", json_object_new_uint64(shed->spans));
+	ks_add(obj, "span_sites", json_object_new_uint64(shed->span_sites));
+	ks_add(obj, "hb_points", json_object_new_uint64(shed->hb_points));
+	return obj;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -437,14 +490,15 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "malformed_records",
 	       json_object_new_uint64(summary->malformed));
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
+	ks_add(obj, "memory", ks_json_memory(summary));
+	ks_add(obj, "shed", ks_json_shed(&summary->shed));
 	if (summary->export)
 		ks_add(obj, "export", ks_json_export(summary->export));
 	if (summary->http)
 		ks_add(obj, "http", ks_http_json(summary->http));
 	for (process = table->processes; process; process = process->hh.next)
 		if (process->stats.futex_waits)
-			json_object_array_add(processes,
-					      ks_json_process(process));
+			ks_json_push(processes, ks_json_process(process));
 	ks_add(obj, "processes", processes);
 	return ks_emit(sink, obj);
 }

@@ -14,6 +14,7 @@
 #include "httptrace/http_spans.h"
 #include "model/table.h"
 #include "otlp/otlp_export.h"
+#include "report/metric_samples.h"
 #include "report/report.h"
 
 struct ks_json_sink;
@@ -37,11 +38,19 @@ struct ks_run_summary {
 	double duration_s;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
 	const struct ks_http_stats *http; /* NULL without --http */
+	uint64_t memory_limit; /* bytes; 0: no ceiling */
+	uint64_t memory_peak; /* the most resident bytes seen */
+	struct ks_shed_stats shed;
 };
 
 /* path "-" is stdout.  NULL on error, with errno set. */
 struct ks_json_sink *ks_json_sink_open(const char *path);
 void ks_json_sink_close(struct ks_json_sink *sink);
+/*
+ * Records that could not be written (a full disk, a reader gone): the
+ * first failure is a warning, the count is for the end of the run.
+ */
+uint64_t ks_json_sink_lost(const struct ks_json_sink *sink);
 
 int ks_json_write_ready(struct ks_json_sink *sink,
 			const struct ks_ready_info *info);
@@ -60,6 +69,16 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table);
 
+/*
+ * json-c's constructors return NULL when memory runs out, and json-c
+ * aborts on an add to a NULL object or array: every JSON tree here is
+ * built with these, which never do.  A value that could not be made
+ * shows as null; a record that could not be made at all is counted as
+ * lost (ks_json_sink_lost()).
+ */
+void ks_json_add(json_object *obj, const char *key, json_object *value);
+void ks_json_push(json_object *array, json_object *value);
+
 /* Pieces of those records, shared with the dashboard's documents. */
 json_object *ks_json_hex(uint64_t value);
 json_object *ks_json_frame(const struct ks_frame *frame);
@@ -70,7 +89,7 @@ json_object *ks_json_process(const struct ks_process *process);
 json_object *ks_json_by_kind(const uint64_t values[KS_EV_KIND_MAX]);
 /* Per signal: produced, exported, rejected, dropped, failed, queued... */
 json_object *ks_json_export(const struct ks_otlp_stats *stats);
-/* One line, owned by obj. */
+/* One line, owned by obj; NULL when memory ran out. */
 const char *ks_json_text(json_object *obj);
 
 #endif /* KS_JSON_SINK_H */

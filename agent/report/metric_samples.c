@@ -162,6 +162,28 @@ static const struct ks_metric_desc hb_tracked = {
 	.type = KS_METRIC_GAUGE,
 };
 
+static const struct ks_metric_desc agent_memory = {
+	.name = "knotscope.agent.memory.resident",
+	.unit = "By",
+	.description = "The agent's resident memory",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc agent_memory_limit = {
+	.name = "knotscope.agent.memory.limit",
+	.unit = "By",
+	.description = "The agent's memory ceiling (--memory-limit, or its "
+		       "cgroup's): it sheds load before reaching it",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc agent_shed = {
+	.name = "knotscope.agent.shed",
+	.unit = "{item}",
+	.description = "What the agent did not make, to stay under its memory "
+		       "ceiling and keep its loop on time: spans, the code "
+		       "sites of spans, the happens-before points of spans",
+	.type = KS_METRIC_COUNTER,
+};
+
 struct ks_collector {
 	ks_metric_fn fn;
 	void *ctx;
@@ -278,6 +300,16 @@ static void ks_collect_agent(struct ks_collector *c,
 	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);
 	ks_emit(c, &agent_processes, nr_processes, NULL, NULL);
 	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
+	ks_emit(c, &agent_memory, health->memory_resident, NULL, NULL);
+	if (health->memory_limit)
+		ks_emit(c, &agent_memory_limit, health->memory_limit, NULL,
+			NULL);
+	ks_emit(c, &agent_shed, health->shed.spans, "knotscope.shed.item",
+		"spans");
+	ks_emit(c, &agent_shed, health->shed.span_sites, "knotscope.shed.item",
+		"span_sites");
+	ks_emit(c, &agent_shed, health->shed.hb_points, "knotscope.shed.item",
+		"hb_points");
 	for (unsigned int i = 0; i < health->nr_bpf_progs; i++)
 		ks_emit(c, &bpf_run_count, health->bpf_progs[i].run_count,
 			"knotscope.bpf.program", health->bpf_progs[i].name);

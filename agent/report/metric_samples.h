@@ -67,6 +67,20 @@ struct ks_metric_sample {
 
 #define KS_MAX_BPF_PROGS 16
 
+/*
+ * What the agent chose not to make, to keep within its memory ceiling and
+ * its main loop on time: counted, never silent.
+ */
+struct ks_shed_stats {
+	/* Spans not made while memory was over the shedding mark. */
+	uint64_t spans;
+	/* Spans sent without code.* attributes: the unwinding budget ran out. */
+	uint64_t span_sites;
+	/* Spans sent without their happens-before point, so as not to hold
+	 * them: the hold was full, or memory over the shedding mark. */
+	uint64_t hb_points;
+};
+
 /* The agent's own counters, for its health metrics. */
 struct ks_agent_health {
 	uint64_t events[KS_EV_KIND_MAX];
@@ -82,6 +96,9 @@ struct ks_agent_health {
 	struct ks_bpf_prog_cost bpf_progs[KS_MAX_BPF_PROGS];
 	unsigned int nr_bpf_progs;
 	const struct ks_http_stats *http; /* NULL without --http */
+	uint64_t memory_resident; /* bytes */
+	uint64_t memory_limit; /* bytes; 0: no ceiling */
+	struct ks_shed_stats shed;
 };
 
 typedef void (*ks_metric_fn)(void *ctx, const struct ks_metric_sample *sample);

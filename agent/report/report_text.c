@@ -3,7 +3,18 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/printable.h"
 #include "report/report.h"
+
+/* A traced process's name, escaped for the terminal (see printable.h). */
+struct ks_name_text {
+	char text[KS_PRINTABLE_SIZE(KS_COMM_LEN)];
+};
+
+static const char *ks_name(const char *comm, struct ks_name_text *buf)
+{
+	return ks_printable(comm, buf->text, sizeof(buf->text));
+}
 
 void ks_futex_op_describe(uint32_t op, char *buf, unsigned long size)
 {
@@ -36,14 +47,18 @@ void ks_futex_op_describe(uint32_t op, char *buf, unsigned long size)
 
 static void ks_write_thread_name(FILE *out, const struct ks_thread *thread)
 {
-	fprintf(out, "thread %u (%s) of pid %u (%s)", thread->tid, thread->comm,
-		thread->tgid, thread->process->comm);
+	struct ks_name_text comm, process_comm;
+
+	fprintf(out, "thread %u (%s) of pid %u (%s)", thread->tid,
+		ks_name(thread->comm, &comm), thread->tgid,
+		ks_name(thread->process->comm, &process_comm));
 }
 
 static void ks_write_wait(FILE *out, const struct ks_deadlock_member *m)
 {
 	const struct ks_wait_target *target = &m->target;
 	char mutex_kind[64], address[32];
+	struct ks_name_text holder;
 
 	fprintf(out, "  ");
 	ks_write_thread_name(out, m->thread);
@@ -64,9 +79,31 @@ static void ks_write_wait(FILE *out, const struct ks_deadlock_member *m)
 		fprintf(out, " held by ");
 	}
 	fprintf(out, "thread %u (%s)", target->holder->tid,
-		target->holder->comm);
+		ks_name(target->holder->comm, &holder));
 	if (target->holder->tgid != m->thread->tgid)
 		fprintf(out, " of pid %u", target->holder->tgid);
+	fprintf(out, "\n");
+}
+
+/* Names from the traced program's files, which it chose: escaped too. */
+static void ks_write_frame(FILE *out, unsigned int i, const struct ks_frame *f)
+{
+	char text[KS_PRINTABLE_SIZE(sizeof(f->module))];
+
+	fprintf(out, "      #%-2u 0x%016" PRIx64 " %s", i, f->pc,
+		f->function[0] ? ks_printable(f->function, text, sizeof(text)) :
+				 "??");
+	if (f->inlined)
+		fprintf(out, " (inlined)");
+	else if (f->function[0])
+		fprintf(out, "+0x%" PRIx64, f->function_offset);
+	if (f->module[0])
+		fprintf(out, " (%s+0x%" PRIx64 ")",
+			ks_printable(f->module, text, sizeof(text)),
+			f->module_offset);
+	if (f->file[0])
+		fprintf(out, " %s:%d",
+			ks_printable(f->file, text, sizeof(text)), f->line);
 	fprintf(out, "\n");
 }
 
@@ -74,22 +111,8 @@ static void ks_write_stack(FILE *out, const struct ks_stack *stack)
 {
 	if (!stack->nr)
 		fprintf(out, "      (stack unavailable)\n");
-	for (unsigned int i = 0; i < stack->nr; i++) {
-		const struct ks_frame *f = &stack->frames[i];
-
-		fprintf(out, "      #%-2u 0x%016" PRIx64 " %s", i, f->pc,
-			f->function[0] ? f->function : "??");
-		if (f->inlined)
-			fprintf(out, " (inlined)");
-		else if (f->function[0])
-			fprintf(out, "+0x%" PRIx64, f->function_offset);
-		if (f->module[0])
-			fprintf(out, " (%s+0x%" PRIx64 ")", f->module,
-				f->module_offset);
-		if (f->file[0])
-			fprintf(out, " %s:%d", f->file, f->line);
-		fprintf(out, "\n");
-	}
+	for (unsigned int i = 0; i < stack->nr; i++)
+		ks_write_frame(out, i, &stack->frames[i]);
 }
 
 void ks_report_write_text(FILE *out, const struct ks_report *report)
@@ -124,19 +147,22 @@ void ks_inversion_write_text(FILE *out,
 			     const struct ks_inversion_report *report)
 {
 	const struct ks_inversion *found = report->found;
+	struct ks_name_text comm;
 
 	flockfile(out);
 	fprintf(out,
 		"knotscope: POTENTIAL DEADLOCK: pid %u (%s) takes %zu mutexes "
 		"in orders that form a cycle [id %016" PRIx64 "]\n",
-		found->tgid, report->process_comm, found->nr_orders, found->id);
+		found->tgid, ks_name(report->process_comm, &comm),
+		found->nr_orders, found->id);
 	for (size_t i = 0; i < found->nr_orders; i++) {
 		const struct ks_lock_order *order = &found->orders[i];
 
 		fprintf(out,
 			"  thread %u (%s) took mutex 0x%" PRIx64
 			" then mutex 0x%" PRIx64 "\n",
-			order->second->tid, report->thread_comms[i],
+			order->second->tid,
+			ks_name(report->thread_comms[i], &comm),
 			order->first->mutex, order->second->mutex);
 		fprintf(out, "    mutex 0x%" PRIx64 " taken at:\n",
 			order->first->mutex);

@@ -21,6 +21,7 @@
 #include "report/metric_samples.h"
 #include "run/deadlock_report.h"
 #include "run/inversion_report.h"
+#include "run/memory_guard.h"
 #include "run/options.h"
 #include "serve/dashboard.h"
 #include "serve/lock_stats.h"
@@ -50,7 +51,22 @@ struct ks_agent {
 	struct ks_inversion_reporter inversion_reporter;
 	/* Ring buffer drops seen so far: the engine learns of new ones. */
 	uint64_t kernel_lost;
+	/*
+	 * The kernel side's counters as capture closed: the summary and the
+	 * last metrics, which come after, report them.
+	 */
+	struct ks_cpu_stats kernel_at_close;
 	uint64_t last_tick_ns;
+	/*
+	 * A tick hands records over until records_deadline_ns; consumed
+	 * counts them, consumed_ts_ns is the latest one's time.
+	 */
+	uint64_t records_deadline_ns;
+	uint64_t consumed;
+	uint64_t consumed_ts_ns;
+	/* The memory ceiling, and what is shed to stay under it. */
+	struct ks_memory_guard memory;
+	uint64_t next_memory_check_ns;
 	/* The HTTP side; all NULL with --listen off. */
 	struct ks_board *board;
 	struct ks_lock_stats *lock_stats;
@@ -101,7 +117,7 @@ void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
  * loop.c: the event loop; 0 when told to stop or done, else -errno.  Stop
  * signals are blocked before any thread starts, for the loop to read.
  */
-int ks_agent_block_stop_signals(void);
+int ks_agent_block_signals(void);
 int ks_agent_loop_setup(struct ks_agent *agent);
 int ks_agent_loop(struct ks_agent *agent);
 
@@ -109,5 +125,10 @@ int ks_agent_loop(struct ks_agent *agent);
 void ks_agent_unpin(struct ks_agent *agent);
 void ks_agent_finish(struct ks_agent *agent);
 void ks_agent_summarize(struct ks_agent *agent);
+/*
+ * Whether the run lost output it was asked for (--json records it could
+ * not write), after saying how much: the run then ends with status 1.
+ */
+bool ks_agent_lost_output(struct ks_agent *agent);
 
 #endif /* KS_AGENT_H */

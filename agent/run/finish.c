@@ -3,11 +3,17 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "capture/bpf_pins.h"
 #include "run/agent.h"
 
 /* How long a stop may spend delivering what is queued for OTLP. */
 #define KS_FLUSH_TIMEOUT_MS 5000
+/*
+ * How long a stop may spend on the records still in the ring buffer: a
+ * flood that goes on would otherwise keep it draining.
+ */
+#define KS_FINAL_DRAIN_NS (1000 * 1000000ull)
 
 void ks_agent_unpin(struct ks_agent *agent)
 {
@@ -30,11 +36,14 @@ void ks_agent_finish(struct ks_agent *agent)
 
 	if (agent->board)
 		ks_board_set_phase(agent->board, KS_PHASE_STOPPING);
+	agent->records_deadline_ns = ks_now_mono_ns() + KS_FINAL_DRAIN_NS;
 	ks_capture_consume(agent->capture);
 	if (agent->http)
 		ks_http_spans_finish(agent->http, ks_now_mono_ns());
 	ks_agent_health(agent, &health, &export, &hb);
 	ks_agent_unpin(agent);
+	/* Kept: what the kernel side counted goes with its maps. */
+	ks_capture_read_stats(agent->capture, &agent->kernel_at_close);
 	ks_capture_close(agent->capture);
 	agent->capture = NULL;
 	if (!agent->telemetry)
@@ -82,6 +91,9 @@ void ks_agent_summarize(struct ks_agent *agent)
 	summary.deadlocks = health.deadlocks;
 	summary.export = health.export;
 	summary.http = health.http;
+	summary.memory_limit = agent->memory.limit;
+	summary.memory_peak = ks_memory_peak();
+	summary.shed = health.shed;
 	summary.duration_s =
 		(double)(ks_now_mono_ns() - agent->started_ns) / 1e9;
 	ks_info("stopped after %.1f s: %llu futex waits seen, %llu records "
@@ -95,4 +107,15 @@ void ks_agent_summarize(struct ks_agent *agent)
 	if (agent->sink)
 		ks_json_write_summary(agent->sink, &summary,
 				      &agent->model.table);
+}
+
+bool ks_agent_lost_output(struct ks_agent *agent)
+{
+	uint64_t lost = agent->sink ? ks_json_sink_lost(agent->sink) : 0;
+
+	if (lost)
+		ks_err("--json %s: %llu record%s could not be written\n",
+		       agent->options->json_path, (unsigned long long)lost,
+		       lost == 1 ? "" : "s");
+	return lost;
 }

@@ -7,11 +7,12 @@
 void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
 		     struct ks_otlp_stats *export, struct ks_hb_stats *hb)
 {
-	struct ks_cpu_stats kernel;
+	struct ks_cpu_stats kernel = agent->kernel_at_close;
 
 	memset(health, 0, sizeof(*health));
 	memcpy(health->events, agent->model.events, sizeof(health->events));
-	if (agent->capture && !ks_capture_read_stats(agent->capture, &kernel)) {
+	if (!agent->capture ||
+	    !ks_capture_read_stats(agent->capture, &kernel)) {
 		memcpy(health->kernel_lost, kernel.reserve_failed,
 		       sizeof(health->kernel_lost));
 		health->untracked_waits = kernel.inflight_full;
@@ -24,6 +25,10 @@ void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
 	health->malformed = agent->model.malformed;
 	health->deadlocks = ks_detector_nr_reported(agent->detector);
 	health->started_real_ns = agent->started_real_ns;
+	health->memory_resident = agent->memory.resident;
+	health->memory_limit = agent->memory.limit;
+	if (agent->telemetry)
+		ks_telemetry_shed_stats(agent->telemetry, &health->shed);
 	if (agent->telemetry) {
 		ks_telemetry_stats(agent->telemetry, export);
 		health->export = export;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -8,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "run/agent.h"
 
 /*
@@ -16,7 +18,16 @@
  * how late an event is seen: it adds at most this much to detection.
  */
 #define KS_TICK_NS (20 * 1000000ull)
+/*
+ * The most a tick spends handing records over: the detector, telemetry,
+ * probes and the dashboard have their turn at least this often however
+ * many records come.  What the loop cannot take stays in the ring buffer,
+ * and when that is full, the kernel side drops and counts.
+ */
+#define KS_TICK_RECORDS_NS (10 * 1000000ull)
 #define KS_CLOCK_RESAMPLE_NS (10 * 1000000000ull)
+/* How often the agent's resident size is read against its ceiling. */
+#define KS_MEMORY_CHECK_NS (20 * 1000000ull)
 
 static void ks_stop_signals(sigset_t *mask)
 {
@@ -30,14 +41,18 @@ static void ks_stop_signals(sigset_t *mask)
  * signal must reach the main loop's signalfd, not end the process in
  * whichever thread the kernel picks.  A shell starts background jobs with
  * SIGINT ignored, and an ignored signal is discarded instead of queued for
- * the signalfd: restore the default disposition first.
+ * the signalfd: restore the default disposition first.  SIGPIPE is
+ * ignored: a --json reader that goes away must cost the records it would
+ * have read (write() then fails with EPIPE, and the run says so), not the
+ * run, its summary and its final export.
  */
-int ks_agent_block_stop_signals(void)
+int ks_agent_block_signals(void)
 {
 	sigset_t mask;
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
 	ks_stop_signals(&mask);
 	return sigprocmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
 }
@@ -101,16 +116,56 @@ static void ks_tick_detector(struct ks_agent *agent, uint64_t now)
 		ks_detector_tick(agent->detector, &agent->model.table, now);
 }
 
-static void ks_tick(struct ks_agent *agent)
+/* Moves to the shedding level memory calls for; see memory_guard.h. */
+static void ks_shed(struct ks_agent *agent, enum ks_shed_level was,
+		    enum ks_shed_level level)
+{
+	ks_warn("memory at %llu MiB of a %llu MiB ceiling: shedding "
+		"%s\n",
+		(unsigned long long)(agent->memory.resident >> 20),
+		(unsigned long long)(agent->memory.limit >> 20),
+		ks_shed_level_name(level));
+	if (agent->telemetry)
+		ks_telemetry_shed_spans(agent->telemetry,
+					level >= KS_SHED_SPANS);
+	if (level >= KS_SHED_CACHES && was < KS_SHED_CACHES)
+		for (struct ks_process *process = agent->model.table.processes;
+		     process; process = process->hh.next)
+			ks_symbolizer_forget(agent->symbolizer, process->tgid);
+	/* What was freed goes back to the system, not just to malloc. */
+	if (level > was)
+		malloc_trim(0);
+}
+
+static void ks_tick_memory(struct ks_agent *agent, uint64_t now)
+{
+	enum ks_shed_level was = agent->memory.level, level;
+
+	if (now < agent->next_memory_check_ns)
+		return;
+	agent->next_memory_check_ns = now + KS_MEMORY_CHECK_NS;
+	level = ks_memory_guard_update(&agent->memory, ks_memory_resident());
+	if (level != was)
+		ks_shed(agent, was, level);
+}
+
+/* Returns whether records were left in the ring buffer for lack of time. */
+static bool ks_tick(struct ks_agent *agent)
 {
 	struct ks_agent_health health;
 	struct ks_otlp_stats export;
 	struct ks_hb_stats hb;
 	uint64_t drained = ks_now_mono_ns(), now;
+	bool backlog;
 
-	ks_capture_consume(agent->capture);
+	agent->records_deadline_ns = drained + KS_TICK_RECORDS_NS;
+	backlog = ks_capture_consume(agent->capture) == -EAGAIN;
+	/* Consumed up to the last record handed over, not to now. */
+	if (backlog)
+		drained = agent->consumed_ts_ns;
 	/* After draining: records may be newer than an earlier reading. */
 	now = ks_now_mono_ns();
+	ks_tick_memory(agent, now);
 	if (agent->http)
 		ks_http_spans_tick(agent->http, now);
 	ks_tick_detector(agent, now);
@@ -129,12 +184,13 @@ static void ks_tick(struct ks_agent *agent)
 			&agent->model.table, KS_HOLD_SCRAPE,
 			now - agent->options->scrape_interval_ns);
 	if (!agent->board)
-		return;
+		return backlog;
 	ks_board_heartbeat(agent->board, now);
 	if (ks_dashboard_due(agent->dashboard, now)) {
 		ks_agent_health(agent, &health, &export, &hb);
 		ks_dashboard_publish(agent->dashboard, &health, now);
 	}
+	return backlog;
 }
 
 int ks_agent_loop(struct ks_agent *agent)
@@ -145,10 +201,13 @@ int ks_agent_loop(struct ks_agent *agent)
 				agent->options->duration_s * 1000000000ull :
 			0;
 	uint64_t next_resample = agent->started_ns + KS_CLOCK_RESAMPLE_NS;
+	bool backlog = false;
 
 	for (;;) {
 		struct epoll_event events[4];
-		int n = epoll_wait(agent->epoll_fd, events, 4, -1);
+		/* With records left over, no waiting for the timer. */
+		int n = epoll_wait(agent->epoll_fd, events, 4,
+				   backlog ? 0 : -1);
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
@@ -170,7 +229,7 @@ int ks_agent_loop(struct ks_agent *agent)
 				return -errno;
 			/* Timer or a full ring buffer: drain and look. */
 		}
-		ks_tick(agent);
+		backlog = ks_tick(agent);
 		now = ks_now_mono_ns();
 		if (now >= next_resample) {
 			ks_clock_resample();

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/decimal.h"
 #include "base/version.h"
 #include "capture/bpf_pins.h"
 #include "capture/trace_ctx_map.h"
@@ -39,6 +39,7 @@ enum {
 	OPT_SCRAPE_INTERVAL,
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
+	OPT_MEMORY_LIMIT,
 };
 
 const struct option ks_long_options[] = {
@@ -72,6 +73,7 @@ const struct option ks_long_options[] = {
 	{ "scrape-interval", required_argument, NULL, OPT_SCRAPE_INTERVAL },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -176,6 +178,10 @@ void ks_options_usage(FILE *out)
 		"Running:\n"
 		"  -d, --duration SEC     stop after SEC seconds (default: until SIGINT\n"
 		"                         or SIGTERM)\n"
+		"      --memory-limit SIZE|off  the agent's memory ceiling, e.g. 256Mi\n"
+		"                         or 1G (K, M, G: powers of 1024): it sheds\n"
+		"                         spans from 75%% of it, counted (default: its\n"
+		"                         cgroup's memory limit, if any)\n"
 		"      --ringbuf-mb MB    kernel-to-agent ring buffer size, a power of\n"
 		"                         two from 1 to 1024 (default %u)\n"
 		"      --preflight enforce|warn  what a failed start-up check of the\n"
@@ -187,8 +193,8 @@ void ks_options_usage(FILE *out)
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
 		"\n"
-		"Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage\n"
-		"error.\n",
+		"Exit status: 0 after a clean stop, 1 on a start-up error or when --json\n"
+		"records could not be written, 2 on a usage error.\n",
 		KS_DEFAULT_CONFIRM_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
 		KS_DEFAULT_LISTEN, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
 		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
@@ -198,16 +204,11 @@ void ks_options_usage(FILE *out)
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
 			 unsigned long *out)
 {
-	char *end;
-	unsigned long value;
+	unsigned long long value;
 
-	if (!*text || *text == '-' || *text == '+')
+	if (ks_parse_decimal(text, &value, NULL) || value < min || value > max)
 		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value < min || value > max)
-		return -1;
-	*out = value;
+	*out = (unsigned long)value;
 	return 0;
 }
 
@@ -306,14 +307,10 @@ static int ks_parse_duration(const char *text, uint64_t *ns)
 		      { "ms", 1000000 },
 		      { "s", 1000000000 },
 		      { "", 1000000 } };
-	char *end;
+	const char *end;
 	unsigned long long value;
 
-	if (!*text || *text == '-' || *text == '+')
-		return -1;
-	errno = 0;
-	value = strtoull(text, &end, 10);
-	if (errno || end == text)
+	if (ks_parse_decimal(text, &value, &end))
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix))
@@ -321,6 +318,30 @@ static int ks_parse_duration(const char *text, uint64_t *ns)
 		if (value > UINT64_MAX / units[i].ns)
 			return -1;
 		*ns = value * units[i].ns;
+		return 0;
+	}
+	return -1;
+}
+
+/* "268435456", "256M", "256Mi", "1G": bytes, or KiB, MiB, GiB. */
+static int ks_parse_size(const char *text, uint64_t *bytes)
+{
+	static const struct {
+		const char *suffix;
+		unsigned int shift;
+	} units[] = { { "", 0 },    { "K", 10 }, { "Ki", 10 }, { "M", 20 },
+		      { "Mi", 20 }, { "G", 30 }, { "Gi", 30 } };
+	unsigned long long value;
+	const char *end;
+
+	if (ks_parse_decimal(text, &value, &end))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (value > UINT64_MAX >> units[i].shift)
+			return -1;
+		*bytes = value << units[i].shift;
 		return 0;
 	}
 	return -1;
@@ -495,6 +516,15 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 					    "not an absolute path or "
 					    "'none'");
 		opts->bpffs = strcmp(value, "none") ? value : NULL;
+		break;
+	case OPT_MEMORY_LIMIT:
+		opts->memory_limit_off = !strcmp(value, "off");
+		if (!opts->memory_limit_off &&
+		    (ks_parse_size(value, &opts->memory_limit) ||
+		     opts->memory_limit < KS_MIN_MEMORY_LIMIT))
+			return ks_bad_value(err, label, value,
+					    "not a size of 64Mi or more, like "
+					    "256Mi or 1G, or off");
 		break;
 	default:
 		break;

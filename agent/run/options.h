@@ -20,6 +20,8 @@
 #define KS_MIN_CAPTURE_BYTES 64
 /* Prometheus's own default scrape_interval. */
 #define KS_DEFAULT_SCRAPE_INTERVAL_NS (60 * 1000000000ull)
+/* Less would leave nothing but shedding: the agent idles at ~45 MiB. */
+#define KS_MIN_MEMORY_LIMIT (64ull << 20)
 
 struct ks_options {
 	uint32_t pids[KS_MAX_SELECTED];
@@ -72,6 +74,9 @@ struct ks_options {
 	size_t nr_otlp_presets;
 	char **owned;
 	size_t nr_owned;
+	/* The memory ceiling in bytes; 0: the cgroup's limit, if any. */
+	uint64_t memory_limit;
+	bool memory_limit_off; /* --memory-limit off: none at all */
 };
 
 enum ks_parse_result {

@@ -5,7 +5,13 @@
  * table), then the model, then the part that owns the kind (lock order,
  * HTTP) or that a change of the model concerns (precise mode's probes).
  */
+#include <errno.h>
+
+#include "base/clock.h"
 #include "run/agent.h"
+
+/* Records are cheap: the clock is read once for this many. */
+#define KS_RECORDS_PER_CLOCK_READ 64
 
 static void ks_after_exec(struct ks_agent *agent, const struct ks_exec *rec)
 {
@@ -27,13 +33,14 @@ static void ks_after_exit(struct ks_agent *agent, const struct ks_exit *rec)
 					  rec->hdr.tid);
 }
 
-int ks_agent_on_record(void *ctx, void *data, size_t size)
+static void ks_route_record(struct ks_agent *agent, void *data, size_t size)
 {
-	struct ks_agent *agent = ctx;
 	const struct ks_event_header *hdr = data;
 
 	if (!ks_model_accept(&agent->model, data, size))
-		return 0;
+		return;
+	if (hdr->ts_ns > agent->consumed_ts_ns)
+		agent->consumed_ts_ns = hdr->ts_ns;
 	if (agent->causality)
 		ks_causality_apply(agent->causality, &agent->model, data);
 	ks_model_apply(&agent->model, data);
@@ -59,6 +66,17 @@ int ks_agent_on_record(void *ctx, void *data, size_t size)
 			agent->model.malformed++;
 		break;
 	}
+}
+
+int ks_agent_on_record(void *ctx, void *data, size_t size)
+{
+	struct ks_agent *agent = ctx;
+
+	ks_route_record(agent, data, size);
+	/* Past the tick's budget: the rest waits for the next go round. */
+	if (!(++agent->consumed % KS_RECORDS_PER_CLOCK_READ) &&
+	    ks_now_mono_ns() >= agent->records_deadline_ns)
+		return -EAGAIN;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "capture/bpf_pins.h"
 #include "capture/bpf_stats.h"
 #include "capture/capture.h"
@@ -314,6 +315,8 @@ static int ks_setup_dashboard(struct ks_agent *agent)
 			ks_err("--listen-token-file %s: %s\n",
 			       options->listen_token_file,
 			       ret == -EINVAL ? "no token on its first line" :
+			       ret == -E2BIG  ? "its first line goes on past "
+						"4 KiB: not a token" :
 						strerror(-ret));
 			return 1;
 		}
@@ -354,6 +357,27 @@ static int ks_setup_inspection(struct ks_agent *agent)
 	return 0;
 }
 
+/* --memory-limit, else the cgroup's limit, else none. */
+static void ks_setup_memory_ceiling(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	uint64_t limit = options->memory_limit;
+	const char *from = "--memory-limit";
+
+	if (options->memory_limit_off)
+		return;
+	if (!limit) {
+		limit = ks_memory_cgroup_limit();
+		from = "its cgroup's memory limit";
+	}
+	agent->memory.limit = limit;
+	if (limit)
+		ks_info("memory ceiling %llu MiB (%s): spans are shed from "
+			"%u%% of it\n",
+			(unsigned long long)(limit >> 20), from,
+			KS_SHED_SPANS_PERCENT);
+}
+
 int ks_agent_run(const struct ks_options *options)
 {
 	struct ks_agent agent = {
@@ -384,6 +408,7 @@ int ks_agent_run(const struct ks_options *options)
 		.nr_comms = options->nr_comms,
 		.agent_tgid = (uint32_t)getpid(),
 	};
+	ks_setup_memory_ceiling(&agent);
 	ks_table_init(&agent.model.table, (unsigned long)sysconf(_SC_CLK_TCK));
 	agent.model.table.on_process_gone = ks_agent_process_gone;
 	agent.model.table.on_process_freed = ks_agent_process_freed;
@@ -432,7 +457,7 @@ int ks_agent_run(const struct ks_options *options)
 		status = err;
 		goto cleanup;
 	}
-	err = ks_agent_block_stop_signals();
+	err = ks_agent_block_signals();
 	if (err) {
 		ks_err("cannot block stop signals: %s\n", strerror(-err));
 		goto cleanup;
@@ -491,7 +516,7 @@ int ks_agent_run(const struct ks_options *options)
 	}
 	ks_agent_finish(&agent);
 	ks_agent_summarize(&agent);
-	status = 0;
+	status = ks_agent_lost_output(&agent) ? 1 : 0;
 cleanup:
 	if (agent.epoll_fd >= 0)
 		close(agent.epoll_fd);

@@ -147,10 +147,11 @@ void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
 /* The document of a JSON object, which it releases. */
 static struct ks_doc *ks_json_doc(json_object *obj)
 {
-	char *text = strdup(ks_json_text(obj));
+	const char *text = ks_json_text(obj);
+	char *copy = text ? strdup(text) : NULL;
 
 	json_object_put(obj);
-	return text ? ks_doc_adopt(KS_JSON_TYPE, text, strlen(text)) : NULL;
+	return copy ? ks_doc_adopt(KS_JSON_TYPE, copy, strlen(copy)) : NULL;
 }
 
 static json_object *ks_holders_json(const struct ks_lock_entry *lock)
@@ -160,16 +161,13 @@ static json_object *ks_holders_json(const struct ks_lock_entry *lock)
 	for (unsigned int i = 0; i < lock->nr_holders; i++) {
 		json_object *holder = json_object_new_object();
 
-		json_object_object_add(
-			holder, "tid",
-			json_object_new_int64(lock->holders[i].tid));
-		json_object_object_add(
-			holder, "comm",
-			json_object_new_string(lock->holders[i].comm));
-		json_object_object_add(
-			holder, "waits",
-			json_object_new_uint64(lock->holders[i].waits));
-		json_object_array_add(holders, holder);
+		ks_json_add(holder, "tid",
+			    json_object_new_int64(lock->holders[i].tid));
+		ks_json_add(holder, "comm",
+			    json_object_new_string(lock->holders[i].comm));
+		ks_json_add(holder, "waits",
+			    json_object_new_uint64(lock->holders[i].waits));
+		ks_json_push(holders, holder);
 	}
 	return holders;
 }
@@ -181,10 +179,9 @@ static json_object *ks_sites_json(const struct ks_lock_entry *lock)
 	for (unsigned int i = 0; i < lock->nr_sites; i++) {
 		json_object *site = ks_json_frame(&lock->sites[i].frame);
 
-		json_object_object_add(
-			site, "samples",
-			json_object_new_uint64(lock->sites[i].samples));
-		json_object_array_add(sites, site);
+		ks_json_add(site, "samples",
+			    json_object_new_uint64(lock->sites[i].samples));
+		ks_json_push(sites, site);
 	}
 	return sites;
 }
@@ -194,36 +191,29 @@ static json_object *ks_lock_entry_json(const struct ks_lock_entry *lock)
 	json_object *obj = json_object_new_object();
 	char buf[64];
 
-	json_object_object_add(obj, "pid", json_object_new_int64(lock->tgid));
-	json_object_object_add(obj, "process_comm",
-			       json_object_new_string(lock->process_comm));
-	json_object_object_add(obj, "address", ks_json_hex(lock->address));
-	json_object_object_add(
-		obj, "kind",
-		json_object_new_string(ks_lock_kind_name(lock->kind)));
+	ks_json_add(obj, "pid", json_object_new_int64(lock->tgid));
+	ks_json_add(obj, "process_comm",
+		    json_object_new_string(lock->process_comm));
+	ks_json_add(obj, "address", ks_json_hex(lock->address));
+	ks_json_add(obj, "kind",
+		    json_object_new_string(ks_lock_kind_name(lock->kind)));
 	if (lock->mutex_kind != UINT32_MAX) {
 		ks_mutex_kind_describe(lock->mutex_kind, buf, sizeof(buf));
-		json_object_object_add(obj, "mutex_type",
-				       json_object_new_string(buf));
+		ks_json_add(obj, "mutex_type", json_object_new_string(buf));
 	}
-	json_object_object_add(obj, "waits",
-			       json_object_new_uint64(lock->waits));
-	json_object_object_add(obj, "wait_ns",
-			       json_object_new_uint64(lock->wait_ns));
-	json_object_object_add(obj, "max_wait_ns",
-			       json_object_new_uint64(lock->max_wait_ns));
-	json_object_object_add(
-		obj, "avg_wait_ns",
-		json_object_new_uint64(lock->wait_ns / lock->waits));
+	ks_json_add(obj, "waits", json_object_new_uint64(lock->waits));
+	ks_json_add(obj, "wait_ns", json_object_new_uint64(lock->wait_ns));
+	ks_json_add(obj, "max_wait_ns",
+		    json_object_new_uint64(lock->max_wait_ns));
+	ks_json_add(obj, "avg_wait_ns",
+		    json_object_new_uint64(lock->wait_ns / lock->waits));
 	ks_format_rfc3339(ks_mono_to_real_ns(lock->last_wait_end_mono_ns), buf,
 			  sizeof(buf));
-	json_object_object_add(obj, "last_wait_end",
-			       json_object_new_string(buf));
-	json_object_object_add(obj, "holders", ks_holders_json(lock));
-	json_object_object_add(
-		obj, "unknown_holder_waits",
-		json_object_new_uint64(lock->unknown_holder_waits));
-	json_object_object_add(obj, "sites", ks_sites_json(lock));
+	ks_json_add(obj, "last_wait_end", json_object_new_string(buf));
+	ks_json_add(obj, "holders", ks_holders_json(lock));
+	ks_json_add(obj, "unknown_holder_waits",
+		    json_object_new_uint64(lock->unknown_holder_waits));
+	ks_json_add(obj, "sites", ks_sites_json(lock));
 	return obj;
 }
 
@@ -235,14 +225,12 @@ static json_object *ks_locks_json(const struct ks_lock_stats *stats)
 	json_object *locks = json_object_new_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(locks, ks_lock_entry_json(top[i]));
-	json_object_object_add(obj, "locks", locks);
-	json_object_object_add(
-		obj, "tracked",
-		json_object_new_uint64(ks_lock_stats_count(stats)));
-	json_object_object_add(
-		obj, "evicted",
-		json_object_new_uint64(ks_lock_stats_evicted(stats)));
+		ks_json_push(locks, ks_lock_entry_json(top[i]));
+	ks_json_add(obj, "locks", locks);
+	ks_json_add(obj, "tracked",
+		    json_object_new_uint64(ks_lock_stats_count(stats)));
+	ks_json_add(obj, "evicted",
+		    json_object_new_uint64(ks_lock_stats_evicted(stats)));
 	return obj;
 }
 
@@ -258,15 +246,13 @@ static json_object *ks_processes_json(const struct ks_table *table)
 		if (!process->stats.futex_waits)
 			continue;
 		entry = ks_json_process(process);
-		json_object_object_add(
-			entry, "threads",
-			json_object_new_int64(process->nr_threads));
-		json_object_object_add(
-			entry, "deadlocks",
-			json_object_new_uint64(process->stats.deadlocks));
-		json_object_array_add(list, entry);
+		ks_json_add(entry, "threads",
+			    json_object_new_int64(process->nr_threads));
+		ks_json_add(entry, "deadlocks",
+			    json_object_new_uint64(process->stats.deadlocks));
+		ks_json_push(list, entry);
 	}
-	json_object_object_add(obj, "processes", list);
+	ks_json_add(obj, "processes", list);
 	return obj;
 }
 
@@ -301,30 +287,26 @@ static json_object *ks_bpf_json(const struct ks_dashboard *dashboard,
 			ks_previous_cost(dashboard, cost->name);
 		json_object *prog = json_object_new_object();
 
-		json_object_object_add(prog, "name",
-				       json_object_new_string(cost->name));
-		json_object_object_add(prog, "run_count",
-				       json_object_new_uint64(cost->run_count));
-		json_object_object_add(
-			prog, "run_time_ns",
-			json_object_new_uint64(cost->run_time_ns));
-		json_object_object_add(
-			prog, "avg_run_ns",
-			json_object_new_double(
-				cost->run_count ?
-					(double)cost->run_time_ns /
-						(double)cost->run_count :
-					0));
+		ks_json_add(prog, "name", json_object_new_string(cost->name));
+		ks_json_add(prog, "run_count",
+			    json_object_new_uint64(cost->run_count));
+		ks_json_add(prog, "run_time_ns",
+			    json_object_new_uint64(cost->run_time_ns));
+		ks_json_add(prog, "avg_run_ns",
+			    json_object_new_double(
+				    cost->run_count ?
+					    (double)cost->run_time_ns /
+						    (double)cost->run_count :
+					    0));
 		/* Of one CPU, since the previous publication. */
-		json_object_object_add(
-			prog, "cpu_percent",
-			before && elapsed_ns > 0 ?
-				json_object_new_double(
-					(double)(cost->run_time_ns -
-						 before->run_time_ns) /
-					elapsed_ns * 100) :
-				NULL);
-		json_object_array_add(list, prog);
+		ks_json_add(prog, "cpu_percent",
+			    before && elapsed_ns > 0 ?
+				    json_object_new_double(
+					    (double)(cost->run_time_ns -
+						     before->run_time_ns) /
+					    elapsed_ns * 100) :
+				    NULL);
+		ks_json_push(list, prog);
 	}
 	return list;
 }
@@ -363,64 +345,51 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 		nr_processes++;
 		nr_threads += process->nr_threads;
 	}
-	json_object_object_add(obj, "phase",
-			       json_object_new_string(ks_phase_name(
-				       ks_board_phase(dashboard->cfg.board))));
-	json_object_object_add(obj, "version",
-			       json_object_new_string(KS_VERSION));
-	json_object_object_add(obj, "agent_pid", json_object_new_int(getpid()));
-	json_object_object_add(
-		obj, "attach_mode",
-		dashboard->cfg.attach_mode ?
-			json_object_new_string(dashboard->cfg.attach_mode) :
-			NULL);
-	json_object_object_add(
-		obj, "uptime_s",
-		json_object_new_double(
-			health->started_real_ns ?
-				(double)(ks_now_real_ns() -
-					 health->started_real_ns) /
-					1e9 :
-				0));
-	json_object_object_add(obj, "events", ks_json_by_kind(health->events));
-	json_object_object_add(obj, "events_per_s",
-			       json_object_new_double(dashboard->events_per_s));
-	json_object_object_add(obj, "kernel_lost",
-			       ks_json_by_kind(health->kernel_lost));
-	json_object_object_add(
-		obj, "kernel_lost_total",
-		json_object_new_uint64(ks_sum_kinds(health->kernel_lost)));
-	json_object_object_add(obj, "untracked_waits",
-			       json_object_new_uint64(health->untracked_waits));
-	json_object_object_add(obj, "malformed_records",
-			       json_object_new_uint64(health->malformed));
-	json_object_object_add(obj, "deadlocks",
-			       json_object_new_uint64(health->deadlocks));
-	json_object_object_add(obj, "processes",
-			       json_object_new_int64(nr_processes));
-	json_object_object_add(obj, "threads",
-			       json_object_new_int64(nr_threads));
-	json_object_object_add(
-		lock_obj, "tracked",
-		json_object_new_uint64(ks_lock_stats_count(locks)));
-	json_object_object_add(
-		lock_obj, "evicted",
-		json_object_new_uint64(ks_lock_stats_evicted(locks)));
-	json_object_object_add(
-		lock_obj, "site_lookups",
-		json_object_new_uint64(ks_lock_stats_site_lookups(locks)));
-	json_object_object_add(
-		lock_obj, "sites_skipped",
-		json_object_new_uint64(ks_lock_stats_sites_skipped(locks)));
-	json_object_object_add(obj, "locks", lock_obj);
-	json_object_object_add(obj, "export",
-			       health->export ? ks_json_export(health->export) :
-						NULL);
-	json_object_object_add(
-		obj, "bpf_stats",
-		json_object_new_boolean(dashboard->cfg.bpf_stats));
-	json_object_object_add(obj, "bpf_programs",
-			       ks_bpf_json(dashboard, health, elapsed_ns));
+	ks_json_add(obj, "phase",
+		    json_object_new_string(ks_phase_name(
+			    ks_board_phase(dashboard->cfg.board))));
+	ks_json_add(obj, "version", json_object_new_string(KS_VERSION));
+	ks_json_add(obj, "agent_pid", json_object_new_int(getpid()));
+	ks_json_add(obj, "attach_mode",
+		    dashboard->cfg.attach_mode ?
+			    json_object_new_string(dashboard->cfg.attach_mode) :
+			    NULL);
+	ks_json_add(obj, "uptime_s",
+		    json_object_new_double(
+			    health->started_real_ns ?
+				    (double)(ks_now_real_ns() -
+					     health->started_real_ns) /
+					    1e9 :
+				    0));
+	ks_json_add(obj, "events", ks_json_by_kind(health->events));
+	ks_json_add(obj, "events_per_s",
+		    json_object_new_double(dashboard->events_per_s));
+	ks_json_add(obj, "kernel_lost", ks_json_by_kind(health->kernel_lost));
+	ks_json_add(obj, "kernel_lost_total",
+		    json_object_new_uint64(ks_sum_kinds(health->kernel_lost)));
+	ks_json_add(obj, "untracked_waits",
+		    json_object_new_uint64(health->untracked_waits));
+	ks_json_add(obj, "malformed_records",
+		    json_object_new_uint64(health->malformed));
+	ks_json_add(obj, "deadlocks",
+		    json_object_new_uint64(health->deadlocks));
+	ks_json_add(obj, "processes", json_object_new_int64(nr_processes));
+	ks_json_add(obj, "threads", json_object_new_int64(nr_threads));
+	ks_json_add(lock_obj, "tracked",
+		    json_object_new_uint64(ks_lock_stats_count(locks)));
+	ks_json_add(lock_obj, "evicted",
+		    json_object_new_uint64(ks_lock_stats_evicted(locks)));
+	ks_json_add(lock_obj, "site_lookups",
+		    json_object_new_uint64(ks_lock_stats_site_lookups(locks)));
+	ks_json_add(lock_obj, "sites_skipped",
+		    json_object_new_uint64(ks_lock_stats_sites_skipped(locks)));
+	ks_json_add(obj, "locks", lock_obj);
+	ks_json_add(obj, "export",
+		    health->export ? ks_json_export(health->export) : NULL);
+	ks_json_add(obj, "bpf_stats",
+		    json_object_new_boolean(dashboard->cfg.bpf_stats));
+	ks_json_add(obj, "bpf_programs",
+		    ks_bpf_json(dashboard, health, elapsed_ns));
 	dashboard->rate_mono_ns = now;
 	dashboard->rate_events = events;
 	memcpy(dashboard->rate_bpf, health->bpf_progs,

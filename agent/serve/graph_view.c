@@ -2,6 +2,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+/*
+ * A view: with memory short, a waiter not indexed is shown without its
+ * links rather than the agent exiting, uthash's default.
+ */
+#define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
 #include "detect/waitgraph.h"
@@ -133,13 +138,12 @@ static json_object *ks_thread_json(const struct ks_thread *thread)
 	char id[24];
 
 	ks_thread_id(thread->tid, id, sizeof(id));
-	json_object_object_add(obj, "id", json_object_new_string(id));
-	json_object_object_add(obj, "tid", json_object_new_int64(thread->tid));
-	json_object_object_add(obj, "pid", json_object_new_int64(thread->tgid));
-	json_object_object_add(obj, "comm",
-			       json_object_new_string(thread->comm));
-	json_object_object_add(obj, "process_comm",
-			       json_object_new_string(thread->process->comm));
+	ks_json_add(obj, "id", json_object_new_string(id));
+	ks_json_add(obj, "tid", json_object_new_int64(thread->tid));
+	ks_json_add(obj, "pid", json_object_new_int64(thread->tgid));
+	ks_json_add(obj, "comm", json_object_new_string(thread->comm));
+	ks_json_add(obj, "process_comm",
+		    json_object_new_string(thread->process->comm));
 	return obj;
 }
 
@@ -153,19 +157,18 @@ static json_object *ks_waiter_json(struct ks_graph_view *view,
 	char lock[48];
 
 	ks_lock_id(w, lock, sizeof(lock));
-	json_object_object_add(obj, "waiting", json_object_new_boolean(true));
-	json_object_object_add(obj, "lock", json_object_new_string(lock));
+	ks_json_add(obj, "waiting", json_object_new_boolean(true));
+	ks_json_add(obj, "lock", json_object_new_string(lock));
 	/* A wait seeded from /proc began at an unknown time. */
-	json_object_object_add(
-		obj, "blocked_ms",
-		begin->flags & KS_WAIT_SEEDED ?
-			NULL :
-			json_object_new_double(
-				(double)(now - begin->hdr.ts_ns) / 1e6));
-	json_object_object_add(obj, "in_cycle",
-			       json_object_new_boolean(w->node.cycle >= 0));
+	ks_json_add(obj, "blocked_ms",
+		    begin->flags & KS_WAIT_SEEDED ?
+			    NULL :
+			    json_object_new_double(
+				    (double)(now - begin->hdr.ts_ns) / 1e6));
+	ks_json_add(obj, "in_cycle",
+		    json_object_new_boolean(w->node.cycle >= 0));
 	if (stack)
-		json_object_object_add(obj, "stack", stack);
+		ks_json_add(obj, "stack", stack);
 	return obj;
 }
 
@@ -174,25 +177,20 @@ static json_object *ks_lock_json(const struct ks_waiter *w, const char *id)
 	json_object *obj = json_object_new_object();
 	char type[64];
 
-	json_object_object_add(obj, "id", json_object_new_string(id));
-	json_object_object_add(obj, "pid",
-			       json_object_new_int64(w->thread->tgid));
-	json_object_object_add(obj, "address",
-			       ks_json_hex(w->target.lock_addr));
-	json_object_object_add(
-		obj, "kind",
-		json_object_new_string(ks_lock_kind_name(w->target.kind)));
+	ks_json_add(obj, "id", json_object_new_string(id));
+	ks_json_add(obj, "pid", json_object_new_int64(w->thread->tgid));
+	ks_json_add(obj, "address", ks_json_hex(w->target.lock_addr));
+	ks_json_add(obj, "kind",
+		    json_object_new_string(ks_lock_kind_name(w->target.kind)));
 	if (w->target.mutex_kind != UINT32_MAX) {
 		ks_mutex_kind_describe(w->target.mutex_kind, type,
 				       sizeof(type));
-		json_object_object_add(obj, "mutex_type",
-				       json_object_new_string(type));
+		ks_json_add(obj, "mutex_type", json_object_new_string(type));
 	}
-	json_object_object_add(
-		obj, "holder_tid",
-		w->target.holder ?
-			json_object_new_int64(w->target.holder->tid) :
-			NULL);
+	ks_json_add(obj, "holder_tid",
+		    w->target.holder ?
+			    json_object_new_int64(w->target.holder->tid) :
+			    NULL);
 	return obj;
 }
 
@@ -201,11 +199,10 @@ static json_object *ks_edge_json(const char *from, const char *to,
 {
 	json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "from", json_object_new_string(from));
-	json_object_object_add(obj, "to", json_object_new_string(to));
-	json_object_object_add(obj, "kind", json_object_new_string(kind));
-	json_object_object_add(obj, "in_cycle",
-			       json_object_new_boolean(in_cycle));
+	ks_json_add(obj, "from", json_object_new_string(from));
+	ks_json_add(obj, "to", json_object_new_string(to));
+	ks_json_add(obj, "kind", json_object_new_string(kind));
+	ks_json_add(obj, "in_cycle", json_object_new_boolean(in_cycle));
 	return obj;
 }
 
@@ -268,17 +265,21 @@ static json_object *ks_cycles_json(const struct ks_waiter *waiters, size_t n)
 	json_object *cycles = json_object_new_array();
 	char id[24];
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; cycles && i < n; i++) {
 		int32_t cycle = waiters[i].node.cycle;
 		json_object *members;
 
 		if (cycle < 0)
 			continue;
-		while ((int32_t)json_object_array_length(cycles) <= cycle)
-			json_object_array_add(cycles, json_object_new_array());
+		/* Stops short when memory ran out: the cycle goes without. */
+		for (size_t len = json_object_array_length(cycles);
+		     len <= (size_t)cycle; len++)
+			if (json_object_array_add(cycles,
+						  json_object_new_array()))
+				break;
 		members = json_object_array_get_idx(cycles, (size_t)cycle);
 		ks_thread_id(waiters[i].thread->tid, id, sizeof(id));
-		json_object_array_add(members, json_object_new_string(id));
+		ks_json_push(members, json_object_new_string(id));
 	}
 	return cycles;
 }
@@ -295,8 +296,8 @@ static void ks_add_node(struct ks_graph_json *g, json_object *list,
 		json_object_put(node);
 		return;
 	}
-	json_object_object_add(g->seen, id, NULL);
-	json_object_array_add(list, node);
+	ks_json_add(g->seen, id, NULL);
+	ks_json_push(list, node);
 }
 
 json_object *ks_graph_view_render(struct ks_graph_view *view,
@@ -342,9 +343,9 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 		ks_thread_id(w->thread->tid, waiter_id, sizeof(waiter_id));
 		ks_lock_id(w, lock_id, sizeof(lock_id));
 		ks_add_node(&g, g.locks, lock_id, ks_lock_json(w, lock_id));
-		json_object_array_add(
-			g.edges, ks_edge_json(waiter_id, lock_id, "waits_for",
-					      w->node.cycle >= 0));
+		ks_json_push(g.edges,
+			     ks_edge_json(waiter_id, lock_id, "waits_for",
+					  w->node.cycle >= 0));
 		if (!holder)
 			continue;
 		HASH_FIND(hh, by_tid, &holder->tid, sizeof(holder->tid), next);
@@ -352,22 +353,21 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 		if (!next) {
 			json_object *obj = ks_thread_json(holder);
 
-			json_object_object_add(obj, "waiting",
-					       json_object_new_boolean(false));
+			ks_json_add(obj, "waiting",
+				    json_object_new_boolean(false));
 			ks_add_node(&g, g.threads, holder_id, obj);
 		}
-		json_object_array_add(
-			g.edges, ks_edge_json(lock_id, holder_id, "held_by",
-					      w->node.cycle >= 0 && next &&
-						      next->node.cycle ==
-							      w->node.cycle));
+		ks_json_push(g.edges,
+			     ks_edge_json(lock_id, holder_id, "held_by",
+					  w->node.cycle >= 0 && next &&
+						  next->node.cycle ==
+							  w->node.cycle));
 	}
-	json_object_object_add(graph, "threads", g.threads);
-	json_object_object_add(graph, "locks", g.locks);
-	json_object_object_add(graph, "edges", g.edges);
-	json_object_object_add(graph, "cycles", ks_cycles_json(waiters, n));
-	json_object_object_add(graph, "truncated",
-			       json_object_new_boolean(truncated));
+	ks_json_add(graph, "threads", g.threads);
+	ks_json_add(graph, "locks", g.locks);
+	ks_json_add(graph, "edges", g.edges);
+	ks_json_add(graph, "cycles", ks_cycles_json(waiters, n));
+	ks_json_add(graph, "truncated", json_object_new_boolean(truncated));
 	HASH_CLEAR(hh, by_tid);
 	json_object_put(g.seen);
 	ks_sweep_stacks(view);

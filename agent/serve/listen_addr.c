@@ -1,23 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "base/decimal.h"
 #include "serve/listen_addr.h"
 
 static int ks_parse_port(const char *text, in_port_t *port)
 {
-	char *end;
-	unsigned long value;
+	unsigned long long value;
 
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value > 65535)
+	if (ks_parse_decimal(text, &value, NULL) || value > 65535)
 		return -1;
 	*port = htons((uint16_t)value);
 	return 0;
@@ -76,4 +72,36 @@ void ks_listen_addr_format(const struct sockaddr *addr, char *buf, size_t size)
 		  sizeof(host));
 	snprintf(buf, size, "%s:%u", host,
 		 ntohs(((const struct sockaddr_in *)addr)->sin_port));
+}
+
+bool ks_listen_host_allowed(const char *host)
+{
+	char name[256], bytes[sizeof(struct in6_addr)];
+	const char *colon = strrchr(host, ':');
+	size_t len;
+
+	if (host[0] == '[') {
+		/* "[v6]" or "[v6]:port" */
+		const char *close = strchr(host, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return false;
+		len = (size_t)(close - host - 1);
+		if (len >= sizeof(name))
+			return false;
+		memcpy(name, host + 1, len);
+		name[len] = '\0';
+		return inet_pton(AF_INET6, name, bytes) == 1;
+	}
+	len = colon ? (size_t)(colon - host) : strlen(host);
+	if (len >= sizeof(name))
+		return false;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (inet_pton(AF_INET, name, bytes) == 1)
+		return true;
+	while (len && name[len - 1] == '.')
+		name[--len] = '\0';
+	return !strcasecmp(name, "localhost") ||
+	       (len > 10 && !strcasecmp(name + len - 10, ".localhost"));
 }

@@ -19,4 +19,12 @@ bool ks_listen_addr_off(const char *text);
 /* "ADDR:PORT" or "[ADDR]:PORT" into buf. */
 void ks_listen_addr_format(const struct sockaddr *addr, char *buf, size_t size);
 
+/*
+ * Whether a request's Host header names this server the way no other
+ * site can: an IP address (of either family, with or without a port), or
+ * "localhost" and names under it.  Any other name may be an attacker's
+ * that resolves here (DNS rebinding).
+ */
+bool ks_listen_host_allowed(const char *host);
+
 #endif /* KS_LISTEN_ADDR_H */

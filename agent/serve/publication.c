@@ -188,37 +188,57 @@ static void ks_wait_past(struct ks_board *board, uint64_t seen,
 		;
 }
 
-struct ks_doc *ks_board_read(struct ks_board *board, enum ks_doc_id id,
-			     uint64_t max_age_ns, unsigned int wait_ms)
+struct ks_doc *ks_board_take(struct ks_board *board, enum ks_doc_id id,
+			     uint64_t max_age_ns, bool *stale,
+			     uint64_t *generation)
 {
-	struct timespec deadline = ks_deadline(wait_ms);
 	struct ks_doc *doc;
 
 	pthread_mutex_lock(&board->lock);
-	if (!board->generation ||
-	    ks_now_mono_ns() - board->published_mono_ns > max_age_ns) {
+	*stale = !board->generation ||
+		 ks_now_mono_ns() - board->published_mono_ns > max_age_ns;
+	if (*stale)
 		atomic_store(&board->wanted, true);
-		ks_wait_past(board, board->generation, &deadline);
-	}
+	*generation = board->generation;
 	doc = ks_doc_get(board->docs[id]);
 	pthread_mutex_unlock(&board->lock);
 	return doc;
 }
 
-struct ks_doc *ks_board_next_event(struct ks_board *board, uint64_t *seen,
-				   unsigned int timeout_ms)
+struct ks_doc *ks_board_next_event(struct ks_board *board, uint64_t *seen)
 {
-	struct timespec deadline = ks_deadline(timeout_ms);
 	struct ks_doc *doc = NULL;
 
 	pthread_mutex_lock(&board->lock);
-	ks_wait_past(board, *seen, &deadline);
 	if (!board->closed && board->generation > *seen) {
 		doc = ks_doc_get(board->docs[KS_DOC_EVENT]);
 		*seen = board->generation;
 	}
 	pthread_mutex_unlock(&board->lock);
 	return doc;
+}
+
+uint64_t ks_board_wait(struct ks_board *board, uint64_t seen,
+		       unsigned int timeout_ms)
+{
+	struct timespec deadline = ks_deadline(timeout_ms);
+	uint64_t generation;
+
+	pthread_mutex_lock(&board->lock);
+	ks_wait_past(board, seen, &deadline);
+	generation = board->generation;
+	pthread_mutex_unlock(&board->lock);
+	return generation;
+}
+
+uint64_t ks_board_generation(struct ks_board *board)
+{
+	uint64_t generation;
+
+	pthread_mutex_lock(&board->lock);
+	generation = board->generation;
+	pthread_mutex_unlock(&board->lock);
+	return generation;
 }
 
 void ks_board_stream_opened(struct ks_board *board)

@@ -10,8 +10,9 @@
  * never sees the model.
  *
  * Publication is on demand: a request that finds the published set older
- * than it wants raises a flag and waits, briefly, for the main thread to
- * publish on its next tick.  An idle agent renders nothing.
+ * than it wants raises a flag, and its server puts it aside until the main
+ * thread publishes on its next tick (or, briefly, not).  An idle agent
+ * renders nothing.
  */
 #ifndef KS_PUBLICATION_H
 #define KS_PUBLICATION_H
@@ -71,23 +72,35 @@ void ks_board_heartbeat(struct ks_board *board, uint64_t now_mono_ns);
 /* Wakes every waiting reader for good: the server is stopping. */
 void ks_board_close(struct ks_board *board);
 
-/* --- The readers' side, on the HTTP server's threads. */
+/*
+ * --- The readers' side, on the HTTP server's threads.  None of these
+ * waits but ks_board_wait(): a server thread serves many connections.
+ */
 
 /*
- * A reference to the published document id.  When the set is older than
- * max_age_ns, asks for a fresh one and waits up to wait_ms for it.  NULL
- * when nothing was ever published (or id was not).
+ * A reference to the published document id (NULL when nothing was ever
+ * published, or id was not), and the set's generation.  When the set is
+ * older than max_age_ns, *stale is set and a fresh one is asked for: the
+ * caller may wait for a generation past *generation, then read again.
  */
-struct ks_doc *ks_board_read(struct ks_board *board, enum ks_doc_id id,
-			     uint64_t max_age_ns, unsigned int wait_ms);
+struct ks_doc *ks_board_take(struct ks_board *board, enum ks_doc_id id,
+			     uint64_t max_age_ns, bool *stale,
+			     uint64_t *generation);
 
 /*
- * Waits up to timeout_ms for a set newer than generation *seen; then
- * returns its event document (a reference) and updates *seen.  NULL on
- * timeout or once the board is closed (see ks_board_closed()).
+ * The event document of a set newer than generation *seen, a reference,
+ * with *seen moved to it; NULL when there is none yet (or the board is
+ * closed).
  */
-struct ks_doc *ks_board_next_event(struct ks_board *board, uint64_t *seen,
-				   unsigned int timeout_ms);
+struct ks_doc *ks_board_next_event(struct ks_board *board, uint64_t *seen);
+
+/*
+ * Waits up to timeout_ms for a set newer than generation seen, or for the
+ * board to close; returns the generation then.
+ */
+uint64_t ks_board_wait(struct ks_board *board, uint64_t seen,
+		       unsigned int timeout_ms);
+uint64_t ks_board_generation(struct ks_board *board);
 bool ks_board_closed(struct ks_board *board);
 /* Counts open event streams: while one is, every tick may publish. */
 void ks_board_stream_opened(struct ks_board *board);

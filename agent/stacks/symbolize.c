@@ -166,21 +166,34 @@ static bool ks_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg,
 	return true;
 }
 
+bool ks_stack_snapshot_read(const struct ks_stack_source *source, uint64_t addr,
+			    uint64_t *value)
+{
+	uint64_t base = source->regs[KS_REG_SP];
+	uint64_t offset = addr - base;
+	uint32_t len = source->snapshot_len;
+
+	/*
+	 * In offsets, which cannot wrap: the unwinder asks for addresses
+	 * the traced program's stack contents decide, up to the very top.
+	 */
+	if (addr < base || offset > len || len - offset < sizeof(*value))
+		return false;
+	memcpy(value, source->snapshot + offset, sizeof(*value));
+	return true;
+}
+
 static bool ks_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
 			   void *dwfl_arg)
 {
 	struct ks_sym_process *process = dwfl_arg;
 	const struct ks_stack_source *source = process->source;
-	uint64_t base = source->regs[KS_REG_SP];
 	uint64_t value;
 
-	if (addr >= base &&
-	    addr + sizeof(value) <= base + source->snapshot_len) {
-		memcpy(&value, source->snapshot + (addr - base), sizeof(value));
-	} else if (!source->live || ks_proc_read_mem(process->tgid, addr,
-						     &value, sizeof(value))) {
+	if (!ks_stack_snapshot_read(source, addr, &value) &&
+	    (!source->live ||
+	     ks_proc_read_mem(process->tgid, addr, &value, sizeof(value))))
 		return false;
-	}
 	*result = value;
 	return true;
 }

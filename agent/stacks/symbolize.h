@@ -61,6 +61,13 @@ struct ks_stack_source {
 };
 
 /*
+ * The 8 bytes at addr, when the snapshot holds them all.  For tests: the
+ * unwinder reads through it.
+ */
+bool ks_stack_snapshot_read(const struct ks_stack_source *source, uint64_t addr,
+			    uint64_t *value);
+
+/*
  * Unwinds thread tid of process tgid into at most max_frames frames.
  * Returns 0 with at least one frame, or -1.
  */

@@ -41,6 +41,12 @@ struct ks_telemetry {
 	struct ks_span_hold held;
 	/* The busy periods of threads, each a trace. */
 	struct ks_span_groups *groups;
+	/* Memory is over the guard's mark: no spans are made. */
+	bool shedding;
+	/* Stack unwinding for span sites, within a budget per window. */
+	uint64_t unwind_window_ns;
+	uint64_t unwind_spent_ns;
+	struct ks_shed_stats shed;
 };
 
 /* The OTLP resource of a process, made when first needed. */

@@ -66,11 +66,12 @@ static void ks_add_point(OtlpSpan *span, const char *clock, uint64_t lamport)
 	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
 }
 
-void ks_span_hold_release(struct ks_span_hold *hold,
-			  struct ks_causality *causality,
-			  struct ks_otlp_exporter *exporter, bool all)
+size_t ks_span_hold_release(struct ks_span_hold *hold,
+			    struct ks_causality *causality,
+			    struct ks_otlp_exporter *exporter, bool all)
 {
 	char clock[KS_HB_POINT_TEXT_MAX];
+	size_t without = 0;
 
 	while (hold->len) {
 		struct ks_held_span *held = ks_held_first(hold);
@@ -84,9 +85,11 @@ void ks_span_hold_release(struct ks_span_hold *hold,
 			break;
 		if (!err)
 			ks_add_point(held->span, clock, lamport);
+		without += err != 0;
 		ks_otlp_export_span(exporter, held->resource, held->scope,
 				    held->span);
 		ks_otlp_resource_put(held->resource);
 		ks_held_pop(hold);
 	}
+	return without;
 }

@@ -46,10 +46,11 @@ int ks_span_hold_push(struct ks_span_hold *hold, OtlpSpan *span,
 /*
  * Exports the spans whose points are known, oldest first, up to the first
  * still held back; with all, every span (after ks_causality_flush, none is
- * held back any more).
+ * held back any more; before, those still held back go without).  Returns
+ * how many went without their point.
  */
-void ks_span_hold_release(struct ks_span_hold *hold,
-			  struct ks_causality *causality,
-			  struct ks_otlp_exporter *exporter, bool all);
+size_t ks_span_hold_release(struct ks_span_hold *hold,
+			    struct ks_causality *causality,
+			    struct ks_otlp_exporter *exporter, bool all);
 
 #endif /* KS_SPAN_HOLD_H */

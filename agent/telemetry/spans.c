@@ -33,13 +33,39 @@ static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
 	ks_otlp_attrs_str(attrs, key, buf);
 }
 
+/*
+ * Unwinding a stack with libdw costs tens to hundreds of microseconds: at
+ * most this share of the main thread goes to it, so a flood of waits
+ * cannot stall the loop.  Spans past the budget go without their site.
+ */
+#define KS_UNWIND_WINDOW_NS (100 * 1000000ull)
+#define KS_UNWIND_BUDGET_NS (20 * 1000000ull)
+
+static bool ks_unwind_allowed(struct ks_telemetry *telemetry, uint64_t now)
+{
+	if (now - telemetry->unwind_window_ns >= KS_UNWIND_WINDOW_NS) {
+		telemetry->unwind_window_ns = now;
+		telemetry->unwind_spent_ns = 0;
+	}
+	return telemetry->unwind_spent_ns < KS_UNWIND_BUDGET_NS;
+}
+
+/* budgeted: a span of a flood's kind, rather than of a deadlock. */
 static void ks_add_site(struct ks_telemetry *telemetry,
-			const struct ks_thread *thread,
+			const struct ks_thread *thread, bool budgeted,
 			struct ks_otlp_attrs *attrs)
 {
+	uint64_t start = ks_now_mono_ns();
 	struct ks_frame site;
+	int found;
 
-	if (ks_wait_site(telemetry->symbolizer, thread, &site))
+	if (budgeted && !ks_unwind_allowed(telemetry, start)) {
+		telemetry->shed.span_sites++;
+		return;
+	}
+	found = ks_wait_site(telemetry->symbolizer, thread, &site);
+	telemetry->unwind_spent_ns += ks_now_mono_ns() - start;
+	if (found)
 		return;
 	if (site.function[0])
 		ks_otlp_attrs_str(attrs, "code.function.name", site.function);
@@ -63,7 +89,7 @@ static void ks_add_thread_attrs(const struct ks_thread *thread,
 
 /* What a wait was for, from the record of the lock it waits on. */
 static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
-			      const struct ks_thread *thread,
+			      const struct ks_thread *thread, bool budgeted,
 			      struct ks_otlp_attrs *attrs)
 {
 	const struct ks_thread_wait *wait = &thread->wait;
@@ -85,11 +111,11 @@ static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
 				  wait->holder_tid);
 	ks_futex_op_describe(lock->op, buf, sizeof(buf));
 	ks_otlp_attrs_str(attrs, "knotscope.futex.op", buf);
-	ks_add_site(telemetry, thread, attrs);
+	ks_add_site(telemetry, thread, budgeted, attrs);
 }
 
 static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
-			      const struct ks_thread *thread,
+			      const struct ks_thread *thread, bool budgeted,
 			      const uint8_t trace_id[KS_TRACE_ID_LEN],
 			      const uint8_t span_id[KS_SPAN_ID_LEN],
 			      uint64_t end_mono_ns)
@@ -98,7 +124,7 @@ static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
 	char name[48];
 	OtlpSpan *span;
 
-	ks_add_wait_attrs(telemetry, thread, &attrs);
+	ks_add_wait_attrs(telemetry, thread, budgeted, &attrs);
 	snprintf(name, sizeof(name), "wait for %s",
 		 ks_lock_kind_family(thread->wait.lock_kind));
 	span = ks_otlp_span_new(
@@ -166,8 +192,10 @@ ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
 	}
 	stamp = ks_causality_stamp(telemetry->causality, thread, end_ns);
 	/* Full: this one goes out without its point rather than wait. */
-	if (ks_span_hold_push(&telemetry->held, span, resource, scope, stamp))
+	if (ks_span_hold_push(&telemetry->held, span, resource, scope, stamp)) {
+		telemetry->shed.hb_points++;
 		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
+	}
 }
 
 /*
@@ -189,6 +217,15 @@ ks_span_start(struct ks_telemetry *telemetry, struct ks_thread *thread,
 
 	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
 		return NULL;
+	/* Before a busy period counts it: a span not made is in none. */
+	if (telemetry->shedding) {
+		telemetry->shed.spans++;
+		return NULL;
+	}
+	if (ks_otlp_exporter_full(telemetry->exporter, KS_OTLP_TRACES)) {
+		ks_otlp_export_skipped(telemetry->exporter, KS_OTLP_TRACES);
+		return NULL;
+	}
 	resource = ks_resource_of(telemetry, thread->process);
 	if (!resource)
 		return NULL;
@@ -240,7 +277,7 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 				 end->hdr.ts_ns, &made);
 	if (!resource)
 		return;
-	span = ks_wait_span(telemetry, thread, made.ref.trace_id,
+	span = ks_wait_span(telemetry, thread, true, made.ref.trace_id,
 			    made.ref.span_id, end->hdr.ts_ns);
 	if (!span)
 		return;
@@ -437,6 +474,14 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
 
 	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_TRACES))
 		return;
+	if (telemetry->shedding) {
+		telemetry->shed.spans++;
+		return;
+	}
+	if (ks_otlp_exporter_full(telemetry->exporter, KS_OTLP_TRACES)) {
+		ks_otlp_export_skipped(telemetry->exporter, KS_OTLP_TRACES);
+		return;
+	}
 	resource = ks_resource_of(telemetry, process);
 	if (!resource)
 		return;
@@ -523,8 +568,8 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		OtlpSpan *span;
 
 		resource = ks_resource_of(telemetry, thread->process);
-		span = ks_wait_span(telemetry, thread, trace_id, span_ids[i],
-				    deadlock->confirmed_mono_ns);
+		span = ks_wait_span(telemetry, thread, false, trace_id,
+				    span_ids[i], deadlock->confirmed_mono_ns);
 		if (!resource || !span) {
 			ks_otlp_message_free(span);
 			continue;

@@ -30,9 +30,11 @@ const struct ks_otlp_scope ks_scope_agent = {
 
 /*
  * Spans wait for their points for the engine's reorder window and a tick:
- * a few milliseconds' worth of spans, even on a busy node.
+ * a few milliseconds' worth of spans, even on a busy node.  A held span
+ * weighs a kilobyte or two: more would go out without their points rather
+ * than hold tens of megabytes.
  */
-#define KS_MAX_HELD_SPANS 65536
+#define KS_MAX_HELD_SPANS 8192
 /* Threads with a busy period open: those that blocked in the last second. */
 #define KS_MAX_SPAN_GROUPS 16384
 
@@ -135,6 +137,21 @@ void ks_telemetry_stats(struct ks_telemetry *telemetry,
 			struct ks_otlp_stats *stats)
 {
 	ks_otlp_exporter_stats(telemetry->exporter, stats);
+}
+
+void ks_telemetry_shed_spans(struct ks_telemetry *telemetry, bool shed)
+{
+	telemetry->shedding = shed;
+	if (shed && telemetry->causality)
+		telemetry->shed.hb_points += ks_span_hold_release(
+			&telemetry->held, telemetry->causality,
+			telemetry->exporter, true);
+}
+
+void ks_telemetry_shed_stats(const struct ks_telemetry *telemetry,
+			     struct ks_shed_stats *stats)
+{
+	*stats = telemetry->shed;
 }
 
 /* Made when first needed: most watched processes never send anything. */

@@ -90,4 +90,14 @@ void ks_telemetry_flush_metrics(struct ks_telemetry *telemetry,
 void ks_telemetry_stats(struct ks_telemetry *telemetry,
 			struct ks_otlp_stats *stats);
 
+/*
+ * Memory is over the shedding mark (shed) or back under it: while it is,
+ * no span is made (deadlock spans and log records aside), each counted,
+ * and the spans held for their happens-before points go out at once.
+ */
+void ks_telemetry_shed_spans(struct ks_telemetry *telemetry, bool shed);
+/* What was not made; see struct ks_shed_stats. */
+void ks_telemetry_shed_stats(const struct ks_telemetry *telemetry,
+			     struct ks_shed_stats *stats);
+
 #endif /* KS_TELEMETRY_H */

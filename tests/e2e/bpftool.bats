@@ -17,7 +17,11 @@ setup_file() {
 
 teardown() {
 	e2e_teardown
+	[ -z "${OTHER_PID:-}" ] || { kill -KILL "$OTHER_PID"; wait "$OTHER_PID"; } || true
 	rm -rf "$PINS"
+	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
+		umount "$BPFFS"
+	fi
 }
 
 # The per-CPU counters of pinned ks_stats, summed: "submitted" per kind.
@@ -42,6 +46,10 @@ submitted() {
 	# Maps: by name, with their types.
 	expect_eq ks_events "$("$BPFTOOL" -j map show pinned "$PINS/ks_events" | jq -r .type)" ringbuf
 	expect_eq ks_stats "$("$BPFTOOL" -j map show pinned "$PINS/ks_stats" | jq -r .type)" percpu_array
+	# Precise mode's pending calls: an LRU that dead threads cannot
+	# fill, and one entry when precise mode is off.
+	"$BPFTOOL" -j map show pinned "$PINS/ks_lock_pending" |
+		jq -e '.type == "lru_hash" and .max_entries == 1' >/dev/null
 	expect_eq ks_inflight "$("$BPFTOOL" -j map show pinned "$PINS/ks_inflight" | jq -r .type)" hash
 
 	# Typed dumps: the counters by field name, and the agent's own
@@ -83,4 +91,37 @@ submitted() {
 	run "$KNOTSCOPE" --keep-pins
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--keep-pins"*"needs --pin"* ]]
+}
+
+@test "--pin leaves the pins of an agent still running alone" {
+	start_agent --pin --listen off
+	run "$KNOTSCOPE" --pin --listen off --json /dev/null --duration 1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--pin: $PINS holds the pins of the agent running as pid $AGENT_PID: left alone"* ]]
+	expect_eq "tgid" "$("$BPFTOOL" -j map dump pinned "$PINS/rodata" |
+		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$AGENT_PID"
+	stop_agent
+	[ ! -e "$PINS" ]
+}
+
+@test "what a killed run left in its BPF filesystem, the next run takes back" {
+	# A directory that is no BPF filesystem yet: the agent mounts one.
+	BPFFS="$BATS_TEST_TMPDIR/bpffs"
+	mkdir "$BPFFS"
+	"$KNOTSCOPE" --http --bpffs "$BPFFS" --listen off --json /dev/null \
+		2>"$BATS_TEST_TMPDIR/first.err" &
+	OTHER_PID=$!
+	wait_until 30 test -e "$BPFFS/otel/traces_ctx_v1"
+	kill -KILL "$OTHER_PID"
+	wait "$OTHER_PID" || true
+	OTHER_PID=
+	mountpoint -q "$BPFFS"
+
+	start_agent --http --bpffs "$BPFFS" --listen off -v
+	stop_agent
+	[ ! -e "$BPFFS/otel/traces_ctx_v1" ]
+	if mountpoint -q "$BPFFS"; then
+		echo "the BPF filesystem the killed run mounted is still there" >&2
+		return 1
+	fi
 }

@@ -120,3 +120,22 @@ help_options() {
 	"$KNOTSCOPE" --pid $$ --duration 1 --json - >"$BATS_TEST_TMPDIR/out" 2>/dev/null
 	jq -e -s '[.[].type] == ["ready", "summary"]' "$BATS_TEST_TMPDIR/out"
 }
+
+@test "--json to a full disk or a closed pipe: the run goes on, and says what it lost" {
+	require_bpf
+	# /dev/full: every write fails with ENOSPC.
+	run "$KNOTSCOPE" --pid $$ --duration 1 --json /dev/full
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot write to the --json sink: No space left on device"* ]]
+	[[ "$output" == *"stopped after"* ]]
+	[[ "$output" == *"--json /dev/full: 2 records could not be written"* ]]
+
+	# A reader that goes away after one byte: no SIGPIPE death.
+	local status_of err="$BATS_TEST_TMPDIR/pipe.err"
+	"$KNOTSCOPE" --pid $$ --duration 2 --json - 2>"$err" | head -c 1 >/dev/null
+	status_of=${PIPESTATUS[0]}
+	expect_eq "exit status" "$status_of" 1
+	grep -q "stopped after" "$err"
+	grep -q "Broken pipe" "$err"
+	grep -q -- "--json -: 1 record could not be written" "$err"
+}

@@ -80,6 +80,42 @@ stack_functions() {
 	grep -q "lock_b_then_a+0x" "$AGENT_ERR"
 }
 
+# A program's name is the file it runs from, and a file may be called
+# anything: here, escape sequences and a line break.
+run_named_abba() {
+	local link="$BATS_TEST_TMPDIR/$1"
+
+	ln -s "$WORKLOADS/abba" "$link"
+	WORKLOAD_OUT="$BATS_TEST_TMPDIR/named.out"
+	"$link" >"$WORKLOAD_OUT" 2>&1 &
+	WORKLOAD_PID=$!
+	WORKLOAD_PIDS="${WORKLOAD_PIDS:-} $WORKLOAD_PID"
+	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"
+	await_deadlock "$WORKLOAD_PID"
+}
+
+@test "names a program chose cannot drive the terminal or forge report lines" {
+	start_agent
+	run_named_abba $'\e[2J\e[31mPWN\a'
+	run_named_abba $'x\nknotscope: OK'
+	# The report text is written after the JSON record: wait for both.
+	wait_until 5 grep -q 'knotscope: OK' "$AGENT_ERR"
+
+	if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$AGENT_ERR"; then
+		echo "control characters reached stderr:" >&2
+		cat -v "$AGENT_ERR" >&2
+		return 1
+	fi
+	if grep -q '^knotscope: OK' "$AGENT_ERR"; then
+		echo "a name forged a line of its own" >&2
+		return 1
+	fi
+	grep -qF '(\x1b[2J\x1b[31mPWN\x07)' "$AGENT_ERR"
+	grep -qF '(x\x0aknotscope: OK)' "$AGENT_ERR"
+	# The JSON record keeps the name as it is: JSON escapes it itself.
+	agent_said '.type == "deadlock" and .threads[0].comm == "x\nknotscope: OK"'
+}
+
 @test "a deadlock is reported once, even when a signal interrupts its waits" {
 	local abba
 

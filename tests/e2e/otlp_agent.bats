@@ -296,6 +296,25 @@ setup() {
 	run "$KNOTSCOPE" --min-wait 5parsecs --duration 1
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--min-wait"* ]]
+	# Headers that would add lines to requests or break their framing,
+	# and URLs that cannot work: one line each, before anything loads.
+	local bad
+	for bad in "--otlp-header=Content-Length=5" \
+		$'--otlp-header=x=a\r\nEvil: 1' \
+		"--otlp-endpoint=http://[::1" "--otlp-endpoint=http://a b" \
+		"--otlp-endpoint=http://127.0.0.1:99999"; do
+		run "$KNOTSCOPE" "$bad" --duration 1
+		[ "$status" -eq 2 ] || {
+			echo "'$bad' exited $status: $output" >&2
+			return 1
+		}
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == *"${bad%%=*}"* ]]
+	done
+	OTEL_EXPORTER_OTLP_HEADERS='x=a%0d%0aEvil: 1' run "$KNOTSCOPE" \
+		--otlp-endpoint http://127.0.0.1:1 --duration 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"OTEL_EXPORTER_OTLP_HEADERS"* ]]
 }
 
 @test "OTEL_SDK_DISABLED=true: a deadlock is reported, and nothing is exported" {

@@ -168,6 +168,55 @@ setup_file() {
 	expect_accounted
 }
 
+@test "Retry-After: 0 still backs off exponentially" {
+	start_receiver --statuses 429 --retry-after 0
+	export OTEL_BSP_EXPORT_TIMEOUT=1500
+	# Waits of at least 50, 100, 200, 400 ms: a handful of attempts, where
+	# "retry now" taken literally makes thousands.
+	run_driver --spans 2 --before-start --retry-initial-ms 100
+
+	local requests
+	requests=$(stat .traces.requests)
+	if [ "$requests" -gt 8 ]; then
+		echo "$requests attempts in 1.5 s after Retry-After: 0" >&2
+		return 1
+	fi
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 2
+	expect_accounted
+}
+
+@test "a Retry-After longer than the export timeout holds the next batch too" {
+	start_receiver --statuses 429,200 --retry-after 2
+	export OTEL_BSP_EXPORT_TIMEOUT=500 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=1
+	run_driver --spans 2 --before-start --retry-initial-ms 10
+
+	expect_eq "answers" "$(received '[.[].status] | join(",")')" 429,200
+	local waited
+	waited=$(received '.[1].t_ms - .[0].t_ms')
+	if [ "$waited" -lt 1900 ]; then
+		echo "the next batch went $waited ms after Retry-After: 2" >&2
+		return 1
+	fi
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 1
+	expect_eq "exported" "$(stat .traces.exported)" 1
+	expect_accounted
+}
+
+@test "a hung collector holds one attempt for the request timeout only" {
+	start_receiver --hang
+	export OTEL_EXPORTER_OTLP_TIMEOUT=200 OTEL_BSP_EXPORT_TIMEOUT=2000
+	run_driver --spans 1 --before-start --retry-initial-ms 20
+
+	local requests
+	requests=$(stat .traces.requests)
+	if [ "$requests" -lt 3 ]; then
+		echo "$requests attempts in 2 s with a 200 ms request timeout" >&2
+		return 1
+	fi
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 1
+	expect_accounted
+}
+
 @test "400 is not retried and its items count as failed" {
 	start_receiver --statuses 400
 	run_driver --spans 3 --before-start --retry-initial-ms 10

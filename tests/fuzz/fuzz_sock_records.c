@@ -114,7 +114,7 @@ static void op_open(struct state *st, struct script *s)
 
 	st->conn_ids[slot] = ++st->next_id;
 	record_header(&rec.hdr, KS_EV_SOCK_OPEN, sizeof(rec), 1 + slot / 2,
-		    1 + slot / 2, st->now_ns);
+		      1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.fd = slot;
 	rec.role = ports & 0x80 ? KS_CONN_SERVER : KS_CONN_CLIENT;
@@ -135,7 +135,7 @@ static void op_data(struct state *st, struct script *s)
 	if (captured > left)
 		captured = left;
 	record_header(&rec.hdr, KS_EV_SOCK_DATA, sizeof(rec) + captured,
-		    1 + slot / 2, 100 + bits % 4, st->now_ns);
+		      1 + slot / 2, 100 + bits % 4, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.total_len = captured + unseen;
 	if (!rec.total_len)
@@ -157,7 +157,7 @@ static void op_close(struct state *st, struct script *s)
 	struct ks_sock_close rec = { 0 };
 
 	record_header(&rec.hdr, KS_EV_SOCK_CLOSE, sizeof(rec), 1 + slot / 2,
-		    1 + slot / 2, st->now_ns);
+		      1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
 	rec.fd = slot;
 	apply(st, &rec, sizeof(rec));

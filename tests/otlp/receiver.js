@@ -18,11 +18,13 @@
 // (with --error-message TEXT) puts a partial_success into 2xx answers.
 // --headers-only still decodes every request (an undecodable one is
 // answered 400) but records only its headers, for benchmarks that send a
-// lot.  With --tls-cert/--tls-key it serves HTTPS, and with --tls-ca it also
-// requires a client certificate signed by that CA.
+// lot; with --bodies-for PATH the requests to PATH keep their bodies.
+// With --tls-cert/--tls-key it serves HTTPS, and with --tls-ca it also
+// requires a client certificate signed by that CA.  --hang records each
+// request and never answers it: a collector that hangs.
 //
-// It listens on 127.0.0.1 on a free port, printed alone on stdout once it
-// accepts connections; diagnostics go to stderr.
+// It listens on 127.0.0.1 on a free port (or on --port), printed alone on
+// stdout once it accepts connections; diagnostics go to stderr.
 'use strict';
 
 const fs = require('fs');
@@ -69,6 +71,9 @@ const { values: options } = parseArgs({
 		'tls-key': { type: 'string' },
 		'tls-ca': { type: 'string' },
 		'headers-only': { type: 'boolean', default: false },
+		hang: { type: 'boolean', default: false },
+		'bodies-for': { type: 'string' },
+		port: { type: 'string', default: '0' },
 	},
 });
 if (!options.out) {
@@ -131,7 +136,8 @@ function handle(req, res) {
 		try {
 			const body = decode(req, Buffer.concat(chunks));
 
-			if (!options['headers-only'])
+			if (!options['headers-only'] ||
+			    req.url === options['bodies-for'])
 				line.body = body;
 			status = nextStatus();
 		} catch (err) {
@@ -141,6 +147,8 @@ function handle(req, res) {
 		}
 		line.status = status;
 		recordLine(options.out, line);
+		if (options.hang)
+			return;
 		const headers = { 'Content-Type': 'application/x-protobuf' };
 		if ((status === 429 || status === 503) &&
 		    options['retry-after'] !== undefined)
@@ -163,7 +171,7 @@ function createServer() {
 }
 
 const server = createServer();
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(options.port), '127.0.0.1', () => {
 	process.stdout.write(`${server.address().port}\n`);
 });
 // Lines are written synchronously: nothing is lost by exiting at once.

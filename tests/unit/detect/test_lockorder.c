@@ -2,6 +2,8 @@
 /* Lock-order inversions from sequences of mutex calls, as precise mode sees. */
 #include "unit.h"
 
+#include <pthread.h>
+
 #include "detect/lockorder.h"
 
 #define A 0x1000
@@ -231,6 +233,51 @@ static void test_processes_have_their_own_graphs(void **state)
 	assert_int_equal(stats.orders, 2);
 }
 
+/* Past the limit of orders, new mutexes cost nothing: none is kept. */
+static void test_a_process_graph_is_bounded(void **state)
+{
+	struct world *w = *state;
+	struct ks_lockorder_stats stats;
+
+	for (uint64_t i = 0; i < 40000; i++)
+		nested(w, 1, 0x100000 + 16 * 2 * i,
+		       0x100000 + 16 * (2 * i + 1));
+	ks_lockorder_stats(w->lockorder, &stats);
+	assert_int_equal(stats.orders, 16384);
+	assert_int_equal(stats.dropped, 40000 - 16384);
+	assert_true(stats.nodes <= 2 * 16384);
+}
+
+#define CHAIN 15000
+
+/* A chain of CHAIN mutexes, then the order that closes it. */
+static void *close_a_long_chain(void *arg)
+{
+	struct world *w = arg;
+
+	for (uint64_t i = 0; i < CHAIN; i++)
+		nested(w, 1, 0x100000 + 16 * i, 0x100000 + 16 * (i + 1));
+	nested(w, 2, 0x100000 + 16 * CHAIN, 0x100000);
+	return NULL;
+}
+
+/* The search for a cycle does not recurse as deep as the chain is long. */
+static void test_a_long_chain_fits_any_stack(void **state)
+{
+	struct world *w = *state;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	assert_int_equal(pthread_create(&thread, &attr, close_a_long_chain, w),
+			 0);
+	pthread_join(thread, NULL);
+	pthread_attr_destroy(&attr);
+	assert_int_equal(w->reports, 1);
+	assert_int_equal(w->last_len, CHAIN + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +291,8 @@ int main(void)
 		T(test_destroyed_mutex_address_starts_over),
 		T(test_recursive_relock_orders_nothing),
 		T(test_processes_have_their_own_graphs),
+		T(test_a_process_graph_is_bounded),
+		T(test_a_long_chain_fits_any_stack),
 #undef T
 	};
 

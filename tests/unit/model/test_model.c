@@ -138,6 +138,25 @@ static void test_waits_begin_and_end_and_are_counted(void **state)
 	assert_int_equal(process->stats.max_wait_ns, 3000);
 }
 
+/* The stack length comes with the record: never past the snapshot. */
+static void test_a_wait_keeps_no_more_stack_than_it_carries(void **state)
+{
+	struct model_world *w = *state;
+	struct ks_wait_begin rec = { 0 };
+	struct ks_thread *thread;
+
+	fork_thread(w, 50, 50, 1, 0);
+	record_header(&rec.hdr, KS_EV_WAIT_BEGIN, sizeof(rec), 50, 50, 1000);
+	rec.syscall = KS_SYS_FUTEX;
+	rec.op = FUTEX_WAIT_PRIVATE;
+	rec.stack_len = UINT32_MAX;
+	model_world_apply(w, &rec, sizeof(rec));
+	thread = ks_table_thread(&w->model.table, 50);
+	assert_true(thread->wait.active);
+	assert_int_equal(thread->wait.begin.stack_len,
+			 sizeof(thread->wait.begin.stack));
+}
+
 struct ended {
 	unsigned int calls;
 	uint64_t begin_ts;
@@ -364,6 +383,7 @@ int main(void)
 		T(test_fork_and_exit_keep_the_table_exact),
 		T(test_exit_of_a_previous_incarnation_is_ignored),
 		T(test_waits_begin_and_end_and_are_counted),
+		T(test_a_wait_keeps_no_more_stack_than_it_carries),
 		T(test_every_subscriber_hears_of_ended_waits),
 		T(test_subscribers_are_bounded),
 		T(test_subscribers_hear_why_a_process_ended),

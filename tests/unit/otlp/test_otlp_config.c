@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
@@ -369,6 +370,134 @@ static void assert_ignored(const struct env_var *env, const char *warning)
 	ks_otlp_config_free(&cfg);
 }
 
+/* Nothing that would put extra lines on the wire, or cut a value short. */
+static void test_headers_cannot_break_the_request(void **state)
+{
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "x=a%0d%0aEvil: 1" }),
+		"OTEL_EXPORTER_OTLP_HEADERS: the value of header "
+		"'x' has a control character (CR, LF, NUL...)");
+	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "x=a%00b" }),
+			  "OTEL_EXPORTER_OTLP_HEADERS='x=a%00b': a value has "
+			  "%00, which would cut it short");
+	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+				"content-length=5" }),
+			  "OTEL_EXPORTER_OTLP_TRACES_HEADERS: header "
+			  "'content-length' is the exporter's own to set");
+	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "a b=1" }),
+			  "OTEL_EXPORTER_OTLP_HEADERS: a header name has "
+			  "characters HTTP does not allow in one");
+}
+
+/*
+ * The agent's own attributes that do not decode, %00 included (it would
+ * cut a value short), are discarded whole with a warning, as the resource
+ * SDK specification says: nothing of them goes on the wire.
+ */
+static void test_undecodable_resource_attributes_are_discarded(void **state)
+{
+	static const struct {
+		const char *value;
+		const char *warning;
+	} cases[] = {
+		{ "a=x%00y,b=2",
+		  "OTEL_RESOURCE_ATTRIBUTES='a=x%00y,b=2': a value "
+		  "has %00, which would cut it short; discarded "
+		  "whole" },
+		{ "a=1,b=%zz", "OTEL_RESOURCE_ATTRIBUTES='a=1,b=%zz': a value "
+			       "has a broken %-escape; discarded whole" },
+		{ "a=1,novalue",
+		  "OTEL_RESOURCE_ATTRIBUTES='a=1,novalue': not a "
+		  "list of name=value pairs separated by commas; "
+		  "discarded whole" },
+	};
+	struct ks_otlp_config cfg;
+	char many[129 * 8];
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(&cfg, ENV({ "OTEL_RESOURCE_ATTRIBUTES",
+						  cases[i].value })),
+				 0);
+		assert_int_equal(cfg.resource_attrs.nr, 0);
+		assert_int_equal(cfg.nr_warnings, 1);
+		assert_string_equal(cfg.warnings[0], cases[i].warning);
+		ks_otlp_config_free(&cfg);
+	}
+	for (int i = 0; i < 129; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len,
+					"k%d=v,", i);
+	assert_int_equal(load(&cfg, ENV({ "OTEL_RESOURCE_ATTRIBUTES", many })),
+			 0);
+	assert_int_equal(cfg.resource_attrs.nr, 0);
+	assert_string_equal(cfg.warnings[0],
+			    "OTEL_RESOURCE_ATTRIBUTES: more than 128 different "
+			    "names; discarded whole");
+	ks_otlp_config_free(&cfg);
+}
+
+/*
+ * A later name replaces an earlier one, so every name is looked for among
+ * those before it: at most KS_OTLP_MAX_PAIRS of them keeps that linear.
+ */
+static void test_lists_hold_a_bounded_number_of_names(void **state)
+{
+	struct ks_otlp_pairs pairs = { 0 };
+	size_t size = 200000 * 12, len = 0;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	for (int i = 0; i < 200000; i++)
+		len += (size_t)snprintf(text + len, size - len, "k%d=v,", i);
+	err[0] = '\0';
+	assert_int_equal(ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", text,
+					     &pairs, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "OTEL_RESOURCE_ATTRIBUTES: more than 128 "
+				 "different names");
+	ks_otlp_pairs_free(&pairs);
+	/* Repeats of one name are one name. */
+	len = 0;
+	for (int i = 0; i < 200000; i++)
+		len += (size_t)snprintf(text + len, size - len, "k=%d,",
+					i % 10);
+	assert_int_equal(ks_otlp_pairs_parse("OTEL_RESOURCE_ATTRIBUTES", text,
+					     &pairs, err, sizeof(err)),
+			 0);
+	assert_int_equal(pairs.nr, 1);
+	assert_string_equal(pairs.items[0].value, "9");
+	ks_otlp_pairs_free(&pairs);
+	free(text);
+}
+
+/* URLs that cannot work are refused at start, with libcurl's reason. */
+static void test_endpoints_must_be_usable_urls(void **state)
+{
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://[::1" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://[::1': not a usable "
+		"URL: Bad IPv6 address");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://a b" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://a b': not a usable "
+		"URL: Bad hostname");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+		      "http://collector:99999/v1/traces" }),
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT='http://collector:99999"
+		"/v1/traces': not a usable URL: Port number was not a "
+		"decimal number between 0 and 65535");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:0" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://collector:0': not a "
+		"usable URL: port 0");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://h\r\nX: 1" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='http://h\r\nX: 1': not a "
+		"usable URL: Port number was not a decimal number between 0 "
+		"and 65535");
+}
+
 static void test_timeouts_are_milliseconds(void **state)
 {
 	struct ks_otlp_config cfg;
@@ -578,6 +707,9 @@ static void test_cli_endpoint_alone_enables_export(void **state)
 static void test_bad_cli_values_name_the_option(void **state)
 {
 	static const char *const bad_header[] = { "novalue" };
+	static const char *const framing[] = { "Content-Length=5" };
+	static const char *const crlf_value[] = { "x=a\r\nEvil: 1" };
+	static const char *const crlf_name[] = { "x\r\nEvil: 1=v" };
 	static const struct {
 		struct ks_otlp_cli cli;
 		const char *message;
@@ -591,6 +723,18 @@ static void test_bad_cli_values_name_the_option(void **state)
 		  "https:// URL" },
 		{ { .headers = bad_header, .nr_headers = 1 },
 		  "--otlp-header='novalue': not name=value" },
+		{ { .headers = framing, .nr_headers = 1 },
+		  "--otlp-header: header 'Content-Length' is the exporter's "
+		  "own to set" },
+		{ { .headers = crlf_value, .nr_headers = 1 },
+		  "--otlp-header: the value of header 'x' has a control "
+		  "character (CR, LF, NUL...)" },
+		{ { .headers = crlf_name, .nr_headers = 1 },
+		  "--otlp-header: a header name has characters HTTP does not "
+		  "allow in one" },
+		{ { .endpoint = "http://[::1" },
+		  "--otlp-endpoint='http://[::1': not a usable URL: Bad IPv6 "
+		  "address" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -658,6 +802,11 @@ int main(void)
 		cmocka_unit_test(test_endpoint_must_be_http),
 		cmocka_unit_test(test_headers_are_trimmed_and_url_decoded),
 		cmocka_unit_test(test_bad_headers_name_the_variable),
+		cmocka_unit_test(test_headers_cannot_break_the_request),
+		cmocka_unit_test(
+			test_undecodable_resource_attributes_are_discarded),
+		cmocka_unit_test(test_endpoints_must_be_usable_urls),
+		cmocka_unit_test(test_lists_hold_a_bounded_number_of_names),
 		cmocka_unit_test(test_timeouts_are_milliseconds),
 		cmocka_unit_test(test_protocols_grpc_and_http_protobuf),
 		cmocka_unit_test(test_sdk_disabled_turns_export_off),

@@ -83,6 +83,44 @@ static void test_bad_values_name_the_option(void **state)
 	expect_error("--preflight", "off", "not enforce or warn");
 }
 
+static void test_memory_limit(void **state)
+{
+	assert_int_equal(parse(NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.memory_limit, 0);
+	assert_false(opts.memory_limit_off);
+	assert_int_equal(parse("--memory-limit", "256Mi", NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.memory_limit, 256ull << 20);
+	assert_int_equal(parse("--memory-limit", "1G", NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.memory_limit, 1ull << 30);
+	assert_int_equal(parse("--memory-limit", "134217728", NULL),
+			 KS_PARSE_RUN);
+	assert_int_equal(opts.memory_limit, 128ull << 20);
+	assert_int_equal(parse("--memory-limit", "off", NULL), KS_PARSE_RUN);
+	assert_true(opts.memory_limit_off);
+	expect_error("--memory-limit", "32Mi", "64Mi or more");
+	expect_error("--memory-limit", "256MB", "64Mi or more");
+	expect_error("--memory-limit", " 256Mi", "64Mi or more");
+	expect_error("--memory-limit", "99999999999G", "64Mi or more");
+}
+
+/* Digits and nothing else: strtoul would skip blanks and take a sign. */
+static void test_numbers_are_digits_only(void **state)
+{
+	expect_error("--confirm-ms", " 5", "from 1 to");
+	expect_error("--confirm-ms", "\t5", "from 1 to");
+	expect_error("--confirm-ms", "+5", "from 1 to");
+	expect_error("--duration", " 5", "seconds");
+	expect_error("--ringbuf-mb", " 16", "power of two");
+	expect_error("--pid", " 12", "not a process id");
+	expect_error("--min-wait", " 1ms", "duration");
+	expect_error("--min-wait", "\n1ms", "duration");
+	expect_error("--offcpu-min", " 5ms", "duration");
+	expect_error("--http-capture-bytes", " 128", "bytes");
+	expect_error("--min-wait", "18446744073709551616ns", "duration");
+	assert_int_equal(parse("--confirm-ms", "007", NULL), KS_PARSE_RUN);
+	assert_int_equal(opts.confirm_ms, 7);
+}
+
 static void test_preflight_modes(void **state)
 {
 	assert_int_equal(parse("--preflight", "warn", NULL), KS_PARSE_RUN);
@@ -212,6 +250,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_repeatable_selection_and_values),
 		cmocka_unit_test(test_bad_values_name_the_option),
+		cmocka_unit_test(test_numbers_are_digits_only),
+		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_preflight_modes),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help_and_version_exit),

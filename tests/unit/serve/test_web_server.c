@@ -9,8 +9,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -36,12 +40,19 @@ struct world {
 	struct ks_http_server *server;
 	struct publisher publisher;
 	char base[96];
+	int port;
+	/* Connections a test opened by hand, closed at teardown. */
+	int fds[256];
+	int nr_fds;
 };
 
 struct reply {
 	long status;
+	CURLcode result;
 	char body[4096];
 	size_t len;
+	char headers[4096];
+	size_t headers_len;
 };
 
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
@@ -57,8 +68,29 @@ static size_t collect(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* GET path, with an Authorization header when auth is not NULL. */
-static struct reply get(struct world *w, const char *path, const char *auth)
+static size_t collect_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct reply *reply = ctx;
+	size_t len = size * n;
+
+	if (len > sizeof(reply->headers) - 1 - reply->headers_len)
+		len = sizeof(reply->headers) - 1 - reply->headers_len;
+	memcpy(reply->headers + reply->headers_len, data, len);
+	reply->headers_len += len;
+	reply->headers[reply->headers_len] = '\0';
+	return size * n;
+}
+
+/* How a request is sent: an extra header, and from which address. */
+struct how {
+	const char *header; /* "Name: value", or NULL */
+	const char *from; /* source address, or NULL */
+	long timeout_s; /* 0: REQUEST_TIMEOUT_S */
+};
+
+/* GET path as how says; the reply, with the transfer's result. */
+static struct reply request(struct world *w, const char *path,
+			    const struct how *how)
 {
 	struct reply reply = { 0 };
 	struct curl_slist *headers = NULL;
@@ -69,24 +101,41 @@ static struct reply get(struct world *w, const char *path, const char *auth)
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
-	if (auth) {
-		headers = curl_slist_append(headers, auth);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT,
+			 how->timeout_s ? how->timeout_s :
+					  (long)REQUEST_TIMEOUT_S);
+	if (how->header) {
+		headers = curl_slist_append(headers, how->header);
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	}
-	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	if (how->from)
+		curl_easy_setopt(curl, CURLOPT_INTERFACE, how->from);
+	reply.result = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
 	return reply;
 }
 
-static void start(struct world *w, const char *token)
+/* GET path, with an Authorization header when auth is not NULL. */
+static struct reply get(struct world *w, const char *path, const char *auth)
+{
+	struct reply reply = request(w, path, &(struct how){ .header = auth });
+
+	assert_int_equal(reply.result, CURLE_OK);
+	return reply;
+}
+
+static void start_with(struct world *w, const char *token,
+		       unsigned int header_timeout_ms)
 {
 	struct ks_http_config cfg = {
 		.listen = "127.0.0.1:0",
 		.token = token,
 		.board = w->board,
+		.header_timeout_ms = header_timeout_ms,
 	};
 	char err[256];
 
@@ -94,6 +143,12 @@ static void start(struct world *w, const char *token)
 	assert_non_null(w->server);
 	snprintf(w->base, sizeof(w->base), "http://%s",
 		 ks_http_server_address(w->server));
+	w->port = atoi(strrchr(w->base, ':') + 1);
+}
+
+static void start(struct world *w, const char *token)
+{
+	start_with(w, token, 0);
 }
 
 static int setup(void **state)
@@ -113,6 +168,8 @@ static int teardown(void **state)
 
 	/* A failed assertion may have left it running: it reads the board. */
 	stop_publisher(&w->publisher);
+	for (int i = 0; i < w->nr_fds; i++)
+		close(w->fds[i]);
 	ks_http_server_stop(w->server);
 	ks_board_free(w->board);
 	free(w);
@@ -310,6 +367,189 @@ static void test_the_token_file_is_its_first_line(void **state)
 	assert_int_equal(ks_http_read_token(path, &token), -ENOENT);
 }
 
+/* A TCP connection from address from, sending text (may be ""). */
+static int connect_from(struct world *w, const char *from, const char *text)
+{
+	struct sockaddr_in local = { .sin_family = AF_INET };
+	struct sockaddr_in server = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)w->port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	inet_pton(AF_INET, from, &local.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof(local)), 0);
+	assert_int_equal(
+		connect(fd, (struct sockaddr *)&server, sizeof(server)), 0);
+	if (*text)
+		assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL),
+				 (ssize_t)strlen(text));
+	w->fds[w->nr_fds++] = fd;
+	return fd;
+}
+
+/* Whether the server closes fd within timeout_ms. */
+static bool closed_within(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[512];
+
+	while (poll(&p, 1, timeout_ms) == 1) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			return true;
+	}
+	return false;
+}
+
+static const char slow_request[] = "GET /healthz HTTP/1.1\r\nHost: x";
+
+/*
+ * Idle connections and ones that trickle their headers (slowloris), more
+ * than the old limit of 32: the probe from another client is answered.
+ */
+static void test_probes_answer_through_a_connection_flood(void **state)
+{
+	struct world *w = *state;
+	struct reply reply;
+
+	start(w, NULL);
+	for (int i = 0; i < 40; i++)
+		connect_from(w, "127.0.0.1", "");
+	for (int i = 0; i < 40; i++)
+		connect_from(w, "127.0.0.1", slow_request);
+	reply = request(w, "/healthz",
+			&(struct how){ .from = "127.0.0.2", .timeout_s = 3 });
+	assert_int_equal(reply.result, CURLE_OK);
+	assert_int_equal(reply.status, 200);
+	reply = request(w, "/readyz",
+			&(struct how){ .from = "127.0.0.2", .timeout_s = 3 });
+	assert_int_equal(reply.status, 503);
+}
+
+/* Many clients: past 112 connections, the idlest goes for each new one. */
+static void test_a_full_server_closes_its_idlest_for_a_newcomer(void **state)
+{
+	struct world *w = *state;
+	struct reply reply;
+	char from[16];
+	int first;
+
+	start(w, NULL);
+	first = connect_from(w, "127.0.0.2", "");
+	for (int i = 1; i < 8 * 16; i++) {
+		snprintf(from, sizeof(from), "127.0.0.%d", 2 + i / 16);
+		connect_from(w, from, "");
+	}
+	reply = request(w, "/healthz",
+			&(struct how){ .from = "127.0.0.20", .timeout_s = 3 });
+	assert_int_equal(reply.result, CURLE_OK);
+	assert_int_equal(reply.status, 200);
+	assert_true(closed_within(first, 1000));
+}
+
+/* A client gets the header timeout to send a whole request, no more. */
+static void test_slow_and_idle_clients_are_closed(void **state)
+{
+	struct world *w = *state;
+	int slow, idle, prompt;
+
+	start_with(w, NULL, 300);
+	slow = connect_from(w, "127.0.0.1", slow_request);
+	idle = connect_from(w, "127.0.0.1", "");
+	prompt = connect_from(
+		w, "127.0.0.1",
+		"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	assert_true(closed_within(slow, 3000));
+	assert_true(closed_within(idle, 3000));
+	/* Answered, then closed once it has idled as long. */
+	assert_true(closed_within(prompt, 3000));
+}
+
+static void test_event_streams_are_limited(void **state)
+{
+	struct world *w = *state;
+	static const char stream[] =
+		"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	struct reply reply;
+	char buf[256];
+
+	start(w, NULL);
+	for (int i = 0; i < 16; i++) {
+		int fd = connect_from(w, i < 8 ? "127.0.0.2" : "127.0.0.3",
+				      stream);
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_non_null(strstr(buf, "200 OK"));
+	}
+	reply = request(w, "/api/events",
+			&(struct how){ .from = "127.0.0.4", .timeout_s = 3 });
+	assert_int_equal(reply.status, 503);
+	assert_string_equal(reply.body, "too many event streams\n");
+	assert_int_equal(get(w, "/healthz", NULL).status, 200);
+}
+
+/* DNS rebinding: a name that is not this server's gets nothing. */
+static void test_only_addresses_and_localhost_names(void **state)
+{
+	struct world *w = *state;
+	static const char *const allowed[] = {
+		"Host: 127.0.0.1",	 "Host: 127.0.0.1:9464",
+		"Host: localhost",	 "Host: localhost:9464",
+		"Host: app.localhost:1", "Host: [::1]",
+		"Host: [::1]:9464",	 "Host: 10.1.2.3:9464",
+	};
+	static const char *const refused[] = {
+		"Host: evil.example",
+		"Host: evil.example:9464",
+		"Host: localhost.evil.example",
+		"Host: [::1",
+		"Host: 127.0.0.1x",
+	};
+	struct reply reply;
+
+	start(w, NULL);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++)
+		assert_int_equal(get(w, "/", allowed[i]).status, 200);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		reply = get(w, "/api/health", refused[i]);
+		assert_int_equal(reply.status, 403);
+	}
+}
+
+static void test_no_page_may_frame_the_dashboard(void **state)
+{
+	struct world *w = *state;
+
+	start(w, NULL);
+	assert_non_null(strcasestr(get(w, "/", NULL).headers,
+				   "frame-ancestors 'none'"));
+	assert_non_null(strcasestr(get(w, "/healthz", NULL).headers,
+				   "Content-Security-Policy: frame-ancestors "
+				   "'none'"));
+}
+
+/* /dev/zero, or a file with no line end: read no further than 4 KiB. */
+static void test_the_token_file_is_read_no_further_than_a_token(void **state)
+{
+	char path[] = "/tmp/ks-token-XXXXXX";
+	char line[5000];
+	int fd = mkstemp(path);
+	char *token = NULL;
+
+	assert_int_equal(ks_http_read_token("/dev/zero", &token), -EINVAL);
+	memset(line, 'a', sizeof(line));
+	assert_int_equal(write(fd, line, sizeof(line)), (ssize_t)sizeof(line));
+	close(fd);
+	assert_int_equal(ks_http_read_token(path, &token), -E2BIG);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +560,13 @@ int main(void)
 		T(test_a_token_guards_all_but_the_probes),
 		T(test_the_page_is_embedded_and_the_rest_is_not_found),
 		T(test_the_token_file_is_its_first_line),
+		T(test_probes_answer_through_a_connection_flood),
+		T(test_a_full_server_closes_its_idlest_for_a_newcomer),
+		T(test_slow_and_idle_clients_are_closed),
+		T(test_event_streams_are_limited),
+		T(test_only_addresses_and_localhost_names),
+		T(test_no_page_may_frame_the_dashboard),
+		T(test_the_token_file_is_read_no_further_than_a_token),
 #undef T
 	};
 

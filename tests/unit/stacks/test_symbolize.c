@@ -55,6 +55,32 @@ static void test_lookup_names_function_module_and_line(void **state)
 	ks_symbolizer_free(symbolizer);
 }
 
+/*
+ * The addresses come from a stack the traced program wrote: one near the
+ * top of the address space must not wrap round into the snapshot.
+ */
+static void test_snapshot_reads_stay_inside_it(void **state)
+{
+	uint8_t snapshot[512];
+	__u64 regs[KS_NR_USER_REGS] = { [KS_REG_SP] = 0x1000 };
+	struct ks_stack_source source = {
+		.regs = regs,
+		.snapshot = snapshot,
+		.snapshot_len = sizeof(snapshot),
+	};
+	uint64_t value;
+
+	for (size_t i = 0; i < sizeof(snapshot); i++)
+		snapshot[i] = (uint8_t)i;
+	assert_true(ks_stack_snapshot_read(&source, 0x1000, &value));
+	assert_true(ks_stack_snapshot_read(&source, 0x1000 + 504, &value));
+	assert_int_equal(value & 0xff, 504 & 0xff);
+	assert_false(ks_stack_snapshot_read(&source, 0x1000 + 505, &value));
+	assert_false(ks_stack_snapshot_read(&source, 0xfff, &value));
+	assert_false(ks_stack_snapshot_read(&source, UINT64_MAX - 3, &value));
+	assert_false(ks_stack_snapshot_read(&source, UINT64_MAX, &value));
+}
+
 static void test_unknown_address_has_no_module(void **state)
 {
 	struct ks_symbolizer *symbolizer = ks_symbolizer_new();
@@ -121,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_names_function_module_and_line),
 		cmocka_unit_test(test_unknown_address_has_no_module),
+		cmocka_unit_test(test_snapshot_reads_stay_inside_it),
 		cmocka_unit_test(test_blocked_thread_unwinds_from_sp_and_pc),
 	};
 
