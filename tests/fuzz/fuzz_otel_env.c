@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Arbitrary bytes as the agent's OTEL_* environment and --otlp-* options:
- * "NAME=value" lines, a line starting with "--otlp-header=" or
- * "--otlp-endpoint=" an option.  Settings that pass validation are ones
- * the transport can put on the wire as they are; those that do not say
- * why, and leave nothing to free.
+ * Arbitrary bytes as the agent's OTEL_* environment, its configuration
+ * file's OTEL_* settings and --otlp-* options: "NAME=value" lines, a line
+ * starting with "file:" a setting of the file, one starting with
+ * "--otlp-header=", "--otlp-endpoint=" or "--otlp-protocol=" an option.
+ * Settings that pass validation are ones the transport can put on the
+ * wire as they are; those that do not say why, and leave nothing to free.
  */
 #include <string.h>
 
@@ -18,6 +19,7 @@ static struct {
 	char *value;
 } vars[MAX_VARS];
 static size_t nr_vars;
+static struct ks_otlp_preset presets[MAX_VARS];
 
 static char *fake_getenv(const char *name)
 {
@@ -69,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *headers[8];
 	struct ks_otlp_cli cli = { .headers = headers };
+	struct ks_otlp_presets file = { .items = presets };
 	struct ks_otlp_config cfg;
 	char err[KS_OTLP_ERR_SIZE];
 	char *text = malloc(size + 1), *line, *save = NULL;
@@ -86,14 +89,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			headers[cli.nr_headers++] = line + 14;
 		else if (!strncmp(line, "--otlp-endpoint=", 16))
 			cli.endpoint = line + 16;
-		else if (equals && nr_vars < MAX_VARS) {
+		else if (!strncmp(line, "--otlp-protocol=", 16))
+			cli.protocol = line + 16;
+		else if (!strncmp(line, "file:", 5) && equals &&
+			 file.nr < MAX_VARS) {
+			*equals = '\0';
+			presets[file.nr].name = line + 5;
+			presets[file.nr].origin = "file";
+			presets[file.nr++].value = equals + 1;
+		} else if (equals && nr_vars < MAX_VARS) {
 			*equals = '\0';
 			vars[nr_vars].name = line;
 			vars[nr_vars++].value = equals + 1;
 		}
 	}
 	err[0] = '\0';
-	if (ks_otlp_config_from_env(&cfg, fake_getenv, err, sizeof(err))) {
+	if (ks_otlp_config_from_env(&cfg, fake_getenv, &file, err,
+				    sizeof(err))) {
 		CHECK(err[0]);
 		goto cleanup;
 	}
