@@ -389,6 +389,38 @@ static void test_headers_cannot_break_the_request(void **state)
 			  "characters HTTP does not allow in one");
 }
 
+/* A configuration file's settings are held to the same rules, by line. */
+static void test_presets_are_checked_as_variables_are(void **state)
+{
+	static const struct ks_otlp_preset headers[] = {
+		{ "OTEL_EXPORTER_OTLP_HEADERS", "x=a%0aEvil: 1",
+		  "k.yaml:4: otel.OTEL_EXPORTER_OTLP_HEADERS" },
+	};
+	static const struct ks_otlp_preset endpoint[] = {
+		{ "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:0",
+		  "k.yaml:2: otlp-endpoint" },
+	};
+	const struct ks_otlp_presets sets[] = { { headers, 1 },
+						{ endpoint, 1 } };
+	const char *const messages[] = {
+		"k.yaml:4: otel.OTEL_EXPORTER_OTLP_HEADERS: the value of "
+		"header 'x' has a control character (CR, LF, NUL...)",
+		"k.yaml:2: otlp-endpoint='http://collector:0': not a usable "
+		"URL: port 0",
+	};
+	static const struct env_var no_env[] = { { NULL, NULL } };
+	struct ks_otlp_config cfg;
+
+	fake_env = no_env;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(ks_otlp_config_from_env(&cfg, fake_getenv,
+							 &sets[i], err,
+							 sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, messages[i]);
+	}
+}
+
 /*
  * The agent's own attributes that do not decode, %00 included (it would
  * cut a value short), are discarded whole with a warning, as the resource
@@ -496,6 +528,18 @@ static void test_endpoints_must_be_usable_urls(void **state)
 		"OTEL_EXPORTER_OTLP_ENDPOINT='http://h\r\nX: 1': not a "
 		"usable URL: Port number was not a decimal number between 0 "
 		"and 65535");
+	/* A gRPC endpoint without a scheme is checked as host:port. */
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" },
+		    { "OTEL_EXPORTER_OTLP_ENDPOINT", "collector:99999" }),
+		"OTEL_EXPORTER_OTLP_ENDPOINT='collector:99999': not a usable "
+		"URL: Port number was not a decimal number between 0 and "
+		"65535");
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" },
+		    { "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "[::1:4317" }),
+		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT='[::1:4317': not "
+		"a usable URL: Bad IPv6 address");
 }
 
 static void test_timeouts_are_milliseconds(void **state)
@@ -803,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_headers_are_trimmed_and_url_decoded),
 		cmocka_unit_test(test_bad_headers_name_the_variable),
 		cmocka_unit_test(test_headers_cannot_break_the_request),
+		cmocka_unit_test(test_presets_are_checked_as_variables_are),
 		cmocka_unit_test(
 			test_undecodable_resource_attributes_are_discarded),
 		cmocka_unit_test(test_endpoints_must_be_usable_urls),
