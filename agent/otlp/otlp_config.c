@@ -351,7 +351,9 @@ static bool ks_is_token(const char *text)
 /*
  * Headers that frame the request or the connection, or say what the body
  * is: set by the transport, and one set twice would desynchronise the
- * connection or make the receiver misread every export.
+ * connection or make the receiver misread every export.  gRPC's own
+ * (grpc-encoding, grpc-timeout...) are refused too: they describe the
+ * call's framing as much as content-type does.
  */
 static bool ks_is_transport_header(const char *name)
 {
@@ -370,6 +372,8 @@ static bool ks_is_transport_header(const char *name)
 		"upgrade",
 	};
 
+	if (!strncasecmp(name, "grpc-", 5))
+		return true;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcasecmp(name, names[i]))
 			return true;

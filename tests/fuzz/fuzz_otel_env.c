@@ -39,7 +39,8 @@ static void check_header(const struct ks_otlp_pair *header)
 		CHECK(*c != '\r' && *c != '\n');
 	CHECK(strcasecmp(header->name, "content-length") &&
 	      strcasecmp(header->name, "transfer-encoding") &&
-	      strcasecmp(header->name, "host"));
+	      strcasecmp(header->name, "host") &&
+	      strncasecmp(header->name, "grpc-", 5));
 }
 
 static void check_config(const struct ks_otlp_config *cfg)

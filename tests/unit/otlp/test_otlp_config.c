@@ -387,6 +387,12 @@ static void test_headers_cannot_break_the_request(void **state)
 	assert_load_fails(ENV({ "OTEL_EXPORTER_OTLP_HEADERS", "a b=1" }),
 			  "OTEL_EXPORTER_OTLP_HEADERS: a header name has "
 			  "characters HTTP does not allow in one");
+	/* gRPC keeps grpc-* for itself: grpc-encoding would misframe. */
+	assert_load_fails(
+		ENV({ "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc" },
+		    { "OTEL_EXPORTER_OTLP_HEADERS", "x=1,GRPC-Encoding=gzip" }),
+		"OTEL_EXPORTER_OTLP_HEADERS: header 'GRPC-Encoding' "
+		"is the exporter's own to set");
 }
 
 /* A configuration file's settings are held to the same rules, by line. */
