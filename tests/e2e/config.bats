@@ -63,6 +63,11 @@ jsonschema.validate(yaml.safe_load(open(sys.argv[2])), schema)' "$SCHEMA" "$1"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"$CONFIG:2: http-capture-bytes '9': not a number of bytes from 64 to 4096"* ]]
 
+	printf 'memory-limit: 1Mi\n' >"$CONFIG"
+	run "$KNOTSCOPE" --config "$CONFIG" --check-config
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$CONFIG:1: memory-limit '1Mi': not a size of 64Mi or more"* ]]
+
 	printf 'otel:\n  OTEL_TRACES_SAMPLR: always_on\n' >"$CONFIG"
 	run "$KNOTSCOPE" --config "$CONFIG" --check-config
 	[ "$status" -eq 2 ]
