@@ -72,6 +72,55 @@ setup_file() {
 	expect_accounted
 }
 
+@test "a RetryInfo of 0 still backs off exponentially" {
+	start_grpc_receiver --statuses 14 --retry-delay-ms 0
+	export OTEL_BSP_EXPORT_TIMEOUT=1500
+	# Waits of at least 50, 100, 200, 400 ms: a handful of calls, where
+	# "retry now" taken literally makes thousands.
+	run_driver --spans 2 --before-start --retry-initial-ms 100
+
+	local calls
+	calls=$(stat .traces.requests)
+	if [ "$calls" -gt 8 ]; then
+		echo "$calls calls in 1.5 s after a RetryInfo of 0" >&2
+		return 1
+	fi
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 2
+	expect_accounted
+}
+
+@test "a RetryInfo longer than the export timeout holds the next batch too" {
+	start_grpc_receiver --statuses 14,0 --retry-delay-ms 2000
+	export OTEL_BSP_EXPORT_TIMEOUT=500 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=1
+	run_driver --spans 2 --before-start --retry-initial-ms 10
+
+	expect_eq "answers" "$(received '[.[].status] | join(",")')" 14,0
+	local waited
+	waited=$(received '.[1].t_ms - .[0].t_ms')
+	if [ "$waited" -lt 1900 ]; then
+		echo "the next batch went $waited ms after a 2 s RetryInfo" >&2
+		return 1
+	fi
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 1
+	expect_eq "exported" "$(stat .traces.exported)" 1
+	expect_accounted
+}
+
+@test "a hung gRPC server holds one call for the request timeout only" {
+	start_grpc_receiver --hang
+	export OTEL_EXPORTER_OTLP_TIMEOUT=200 OTEL_BSP_EXPORT_TIMEOUT=2000
+	run_driver --spans 1 --before-start --retry-initial-ms 20
+
+	local calls
+	calls=$(stat .traces.requests)
+	if [ "$calls" -lt 3 ]; then
+		echo "$calls calls in 2 s with a 200 ms request timeout" >&2
+		return 1
+	fi
+	expect_eq "failed" "$(stat .traces.failed.retries_exhausted)" 1
+	expect_accounted
+}
+
 @test "RESOURCE_EXHAUSTED is retried only with a RetryInfo" {
 	start_grpc_receiver --statuses 8
 	run_driver --spans 2 --before-start --retry-initial-ms 10

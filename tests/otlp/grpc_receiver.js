@@ -20,7 +20,8 @@
 // --retry-delay-ms N adds a google.rpc.RetryInfo with that delay to the
 // status details of error answers; --rejected N (with --error-message
 // TEXT) puts a partial_success into OK answers.  With --tls-cert and
-// --tls-key it serves TLS (HTTP/2 negotiated by ALPN).
+// --tls-key it serves TLS (HTTP/2 negotiated by ALPN).  --hang records
+// each call and never answers it: a collector that hangs.
 //
 // It listens on 127.0.0.1 on a free port, printed alone on stdout once it
 // accepts calls; diagnostics go to stderr.
@@ -69,6 +70,7 @@ const { values: options } = parseArgs({
 		'error-message': { type: 'string', default: '' },
 		'tls-cert': { type: 'string' },
 		'tls-key': { type: 'string' },
+		hang: { type: 'boolean', default: false },
 	},
 });
 if (!options.out) {
@@ -136,6 +138,8 @@ function handler(signal, methodPath) {
 
 		callCount++;
 		recordLine(options.out, line);
+		if (options.hang)
+			return;
 		if (code !== grpc.status.OK) {
 			const metadata = new grpc.Metadata();
 
