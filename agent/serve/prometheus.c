@@ -374,11 +374,21 @@ static void ks_prom_target(struct ks_prom_writer *writer, FILE *out,
 	if (!nr && !process)
 		return;
 	fputs("target_info", out);
-	/* Identity first, in the order the series have it. */
+	/*
+	 * Identity first, in the order the series have it; the agent's
+	 * service.name too, though its resource lists what is observed
+	 * before it.
+	 */
 	if (process)
 		ks_prom_process_labels(writer, out, &first, process);
+	for (size_t i = 0; !process && i + 1 < nr; i += 2)
+		if (!strcmp(pairs[i], "service.name")) {
+			ks_prom_label(out, &first, pairs[i], pairs[i + 1]);
+			break;
+		}
 	for (size_t i = 0; i + 1 < nr; i += 2)
-		if (!ks_label_taken(pairs, i, process != NULL))
+		if (!ks_label_taken(pairs, i, process != NULL) &&
+		    (process || strcmp(pairs[i], "service.name")))
 			ks_prom_label(out, &first, pairs[i], pairs[i + 1]);
 	fputs(first ? " 1\n" : "} 1\n", out);
 }

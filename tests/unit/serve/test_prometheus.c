@@ -53,8 +53,9 @@ static void resource_of(void *ctx, struct ks_process *process,
 		"k8s.pod.name",	       "checkout-7d9",
 		"k8s.namespace.name",  "shop",
 	};
-	static char *const agent[] = { "service.name", "knotscope", "host.name",
-				       "node-1" };
+	/* In the agent's order: observed first, service.name after. */
+	static char *const agent[] = { "host.name", "node-1", "service.name",
+				       "knotscope" };
 
 	*pairs = process ? checkout : agent;
 	*nr = process ? 12 : 4;
