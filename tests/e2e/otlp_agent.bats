@@ -282,11 +282,13 @@ setup() {
 
 @test "OTEL_* values the spec says to ignore are warned about; malformed endpoints stop the start" {
 	OTEL_EXPORTER_OTLP_TIMEOUT=soon OTEL_METRIC_EXPORT_INTERVAL=5s OTEL_METRICS_EXPORTER=console \
+		OTEL_RESOURCE_ATTRIBUTES='team=a%00b' \
 		OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1 run "$KNOTSCOPE" --duration 1 --listen off
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"OTEL_EXPORTER_OTLP_TIMEOUT='soon': not a number of milliseconds; the default applies"* ]]
 	[[ "$output" == *"OTEL_METRIC_EXPORT_INTERVAL='5s': not a number of milliseconds; the default applies"* ]]
 	[[ "$output" == *"OTEL_METRICS_EXPORTER='console': 'console' is not an exporter knotscope has"* ]]
+	[[ "$output" == *"OTEL_RESOURCE_ATTRIBUTES='team=a%00b': a value has %00, which would cut it short; discarded whole"* ]]
 	run "$KNOTSCOPE" --otlp-endpoint ftp://example --duration 1
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--otlp-endpoint"* ]]
@@ -302,7 +304,7 @@ setup() {
 	for bad in "--otlp-header=Content-Length=5" \
 		$'--otlp-header=x=a\r\nEvil: 1' \
 		"--otlp-endpoint=http://[::1" "--otlp-endpoint=http://a b" \
-		"--otlp-endpoint=http://127.0.0.1:99999"; do
+		"--otlp-endpoint=http://127.0.0.1:99999" "--otlp-timeout-ms=soon"; do
 		run "$KNOTSCOPE" "$bad" --duration 1
 		[ "$status" -eq 2 ] || {
 			echo "'$bad' exited $status: $output" >&2
@@ -315,6 +317,12 @@ setup() {
 		--otlp-endpoint http://127.0.0.1:1 --duration 1
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"OTEL_EXPORTER_OTLP_HEADERS"* ]]
+	# From the environment too, a gRPC endpoint without a scheme included.
+	OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=collector:0 \
+		run "$KNOTSCOPE" --duration 1
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"OTEL_EXPORTER_OTLP_ENDPOINT='collector:0': not a usable URL: port 0"* ]]
 }
 
 @test "OTEL_SDK_DISABLED=true: a deadlock is reported, and nothing is exported" {
