@@ -8,11 +8,12 @@
 # configuration runs REPS times, interleaved with the others so drift hits
 # all alike; the median is reported.  Results go to stdout and
 # build/bench/results.md.  SECTIONS="locks http otlp" (the default) picks
-# what runs.
+# what runs; "tax" measures what system calls that never block pay.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BUILD="$ROOT/build"
+# BUILD=DIR: another build's binaries, e.g. a copy of the one before a change.
+BUILD="${BUILD:-$ROOT/build}"
 KNOTSCOPE="$BUILD/knotscope"
 LOCKBENCH="$BUILD/workloads/lockbench"
 OUT="$BUILD/bench"
@@ -30,7 +31,7 @@ OPS_HANDOFF="${OPS_HANDOFF:-200000}"
 OPS_UPROBE="${OPS_UPROBE:-100000}"
 DEADLOCKS="${DEADLOCKS:-50}"
 LIBC="$(ldd "$LOCKBENCH" | awk '/libc\.so/ { print $3 }')"
-SECTIONS="${SECTIONS:-locks http otlp}"
+SECTIONS="${SECTIONS:-tax locks http otlp}"
 # shellcheck source=tests/e2e/nginx.bash
 . "$ROOT/tests/e2e/nginx.bash"
 
@@ -149,7 +150,7 @@ run_precise() {
 	echo "$result"
 }
 
-MODES="private shared handoff"
+MODES="${MODES:-private shared handoff}"
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'
@@ -403,6 +404,78 @@ http_section() {
 
 column() {
 	tr ' ' '\n' <<<"${samples[$1]}" | grep .
+}
+
+# --- Syscall tax: what a program that never blocks pays for the agent
+# being there.  One thread in a loop of getppid() (a call the agent has no
+# interest in) and one writing a byte into a pipe and reading it back (calls
+# the happens-before edges watch, on a pipe no other thread touches), each
+# untraced, under the default agent and under --http (every process
+# watched), interleaved; CPU time per iteration.
+TAX_REPS="${TAX_REPS:-7}"
+TAX_GETPPID_OPS="${TAX_GETPPID_OPS:-1000000}"
+TAX_PIPE_OPS="${TAX_PIPE_OPS:-300000}"
+TAX_MODES="default http"
+SYSCALLTAX="$BUILD/workloads/syscalltax"
+
+tax_loops() {
+	echo "$("$SYSCALLTAX" getppid "$TAX_GETPPID_OPS" | awk '/^cpu_ns_per_op/ { print $2 }')" \
+		"$("$SYSCALLTAX" pipe "$TAX_PIPE_OPS" | awk '/^cpu_ns_per_op/ { print $2 }')"
+}
+
+tax_section() {
+	local before after base run mode loop i
+
+	for rep in $(seq "$TAX_REPS"); do
+		before="$(tax_loops)"
+		for mode in $TAX_MODES; do
+			case "$mode" in
+			default) start_agent --listen off ;;
+			http) start_agent --listen off --http ;;
+			esac
+			samples[tax_$mode,run]="$(tax_loops)"
+			stop_agent
+		done
+		after="$(tax_loops)"
+		i=0
+		for loop in getppid pipe; do
+			i=$((i + 1))
+			base="$(awk -v a="$(cut -d' ' -f$i <<<"$before")" -v b="$(cut -d' ' -f$i <<<"$after")" \
+				'BEGIN { print (a + b) / 2 }')"
+			samples[tax_$loop,base]+="$base "
+			samples[tax_$loop,noise]+="$(ratio "$(cut -d' ' -f$i <<<"$after")" "$(cut -d' ' -f$i <<<"$before")") "
+			for mode in $TAX_MODES; do
+				run="$(cut -d' ' -f$i <<<"${samples[tax_$mode,run]}")"
+				samples[tax_${loop}_$mode,ratio]+="$(ratio "$run" "$base") "
+				samples[tax_${loop}_$mode,added]+="$(awk -v t="$run" -v b="$base" 'BEGIN { print t - b }') "
+			done
+		done
+		echo "tax rep $rep/$TAX_REPS done" >&2
+	done
+
+	echo "## Syscall tax"
+	echo
+	echo "One thread, CPU time per loop iteration, $TAX_REPS repetitions; ratios to the untraced"
+	echo "runs on either side (median, [min, max]) and the time added per iteration (median)."
+	echo "The agent watches every process."
+	echo
+	echo "| loop | untraced ns | knotscope | added ns | knotscope --http | added ns | untraced vs untraced (noise) |"
+	echo "|---|---|---|---|---|---|---|"
+	for loop in getppid pipe; do
+		case "$loop" in
+		getppid) label="getppid(), $TAX_GETPPID_OPS calls" ;;
+		pipe) label="write 1 byte into a pipe, read it back, $TAX_PIPE_OPS rounds" ;;
+		esac
+		printf '| %s | %.1f |' "$label" "$(column "tax_$loop,base" | median)"
+		for mode in $TAX_MODES; do
+			printf ' %.3fx [%.3f, %.3f] | %+.0f |' "$(column "tax_${loop}_$mode,ratio" | median)" \
+				"$(column "tax_${loop}_$mode,ratio" | percentile 0)" \
+				"$(column "tax_${loop}_$mode,ratio" | percentile 100)" \
+				"$(column "tax_${loop}_$mode,added" | median)"
+		done
+		printf ' %.3fx [%.3f, %.3f] |\n' "$(column "tax_$loop,noise" | median)" \
+			"$(column "tax_$loop,noise" | percentile 0)" "$(column "tax_$loop,noise" | percentile 100)"
+	done
 }
 
 # --- OTLP: the exporter alone (tests/otlp/otlp_driver: the agent's export
