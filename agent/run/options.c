@@ -23,6 +23,7 @@ enum {
 	OPT_OTLP_TIMEOUT_MS,
 	OPT_PRECISE,
 	OPT_ATTACH,
+	OPT_SYSCALL_HOOKS,
 	OPT_PREFLIGHT,
 	OPT_OFFCPU_MIN,
 	OPT_LISTEN,
@@ -53,6 +54,7 @@ const struct option ks_long_options[] = {
 	{ "otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT_MS },
 	{ "precise", required_argument, NULL, OPT_PRECISE },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "syscall-hooks", required_argument, NULL, OPT_SYSCALL_HOOKS },
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
@@ -169,6 +171,9 @@ void ks_options_usage(FILE *out)
 		"                         reason (default), or warn and start anyway\n"
 		"      --attach tp_btf|raw_tp  how to attach to tracepoints (default:\n"
 		"                         tp_btf where the kernel allows it)\n"
+		"      --syscall-hooks fentry|tracepoint|sys_enter  how to hook system\n"
+		"                         calls (default: the cheapest the kernel allows,\n"
+		"                         in that order)\n"
 		"  -v, --verbose          more diagnostics on stderr (repeat for more)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
@@ -437,6 +442,14 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 				return ks_bad_value(err, "--attach", optarg,
 						    "not tp_btf or raw_tp");
 			opts->attach_mode = optarg;
+			break;
+		case OPT_SYSCALL_HOOKS:
+			if (ks_syscall_hooks_parse(optarg,
+						   &opts->syscall_hooks))
+				return ks_bad_value(
+					err, "--syscall-hooks", optarg,
+					"not fentry, tracepoint or sys_enter");
+			opts->syscall_hooks_set = true;
 			break;
 		case OPT_PREFLIGHT:
 			if (!strcmp(optarg, "enforce"))
