@@ -4,7 +4,9 @@
  * metrics encoded as one Export*ServiceRequest, and the partial success a
  * receiver may answer with.  The three signals share one shape (request ->
  * resource_* -> scope_* -> items, all at field numbers 1 and 2), so one
- * encoder serves them all through protobuf-c's descriptors.
+ * envelope (proto/knotscope/otlp/v1/envelope.proto) serves them all, with
+ * items encoded once, when they are queued: building a request then copies
+ * bytes instead of walking every item's tree again at each level.
  */
 #ifndef KS_OTLP_PACK_H
 #define KS_OTLP_PACK_H
@@ -12,20 +14,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "knotscope/otlp/v1/envelope.pb-c.h"
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
 
-/* One span, log record or metric, and the resource it belongs to. */
+/* One span, log record or metric, encoded, and the resource it belongs to. */
 struct ks_otlp_record {
-	const ProtobufCMessage *item;
+	const uint8_t *data;
+	size_t len;
 	const struct ks_otlp_resource *resource;
 };
+
+/* An item as requests carry it: 0 with a malloc()ed encoding, or -ENOMEM. */
+int ks_otlp_encode_item(const ProtobufCMessage *item, uint8_t **out,
+			size_t *out_len);
 
 /*
  * Encodes records as the signal's Export*ServiceRequest: one resource_*
  * entry per distinct resource, in the order resources first appear, each
  * with one scope (knotscope) holding its items in their original order.
- * The items and resources are only read.  Returns 0 with a malloc()ed
+ * The encodings and resources are only read.  Returns 0 with a malloc()ed
  * encoding in *out, -E2BIG when it would exceed max_len (checked before
  * anything is encoded), or -ENOMEM.
  */
