@@ -46,7 +46,7 @@ WEB_ASSETS_C := $(BUILD)/web_assets.c
 WEB_ASSETS_O := $(BUILD)/web_assets.o
 
 # OTLP messages: C generated from proto/ at build time, never committed.
-PROTO_SRCS := $(wildcard proto/opentelemetry/proto/*/v1/*.proto \
+PROTO_SRCS := $(wildcard proto/opentelemetry/proto/*/v1/*.proto proto/knotscope/*/v1/*.proto \
 	proto/opentelemetry/proto/collector/*/v1/*.proto proto/knotscope/*.proto)
 PROTO_GEN_C := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRCS))
 PROTO_GEN_H := $(PROTO_GEN_C:.c=.h)

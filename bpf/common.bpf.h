@@ -246,10 +246,10 @@ static __always_inline void ks_output(void *record, __u32 size, __u16 kind)
 						  ks_wakeup_flags()));
 }
 
-static __always_inline bool ks_task_selected(struct task_struct *task)
+static __always_inline bool ks_tgid_selected(struct task_struct *task,
+					     __u32 tgid)
 {
 	struct ks_comm_key key = {};
-	__u32 tgid = BPF_CORE_READ(task, tgid);
 
 	if (tgid == ks_agent_tgid)
 		return false;
@@ -270,9 +270,27 @@ static __always_inline bool ks_task_selected(struct task_struct *task)
 	return false;
 }
 
+static __always_inline bool ks_task_selected(struct task_struct *task)
+{
+	return ks_tgid_selected(task, BPF_CORE_READ(task, tgid));
+}
+
+/* The hot path's check: the tgid without reading the task. */
 static __always_inline bool ks_current_selected(void)
 {
-	return ks_task_selected((struct task_struct *)bpf_get_current_task());
+	return ks_tgid_selected((struct task_struct *)bpf_get_current_task(),
+				bpf_get_current_pid_tgid() >> 32);
+}
+
+/* Which program image the current task runs: exec bumps it. */
+static __always_inline __u32 ks_current_exec_id(void)
+{
+	/* A plain load where the kernel hands out typed task pointers. */
+	if (bpf_core_enum_value_exists(enum bpf_func_id,
+				       BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf()->self_exec_id;
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(),
+			     self_exec_id);
 }
 
 static __always_inline void ks_fill_task_id(struct ks_task_id *id,

@@ -3,7 +3,7 @@
  * Futex waits and wakes: the only place a contended user lock, a
  * pthread_join or a condition variable becomes visible to the kernel.  An
  * uncontended pthread mutex never makes a system call, so nothing here runs
- * for it.  Called from the system call dispatch in syscalls.bpf.c.
+ * for it.  Called from the system call hooks in syscalls.bpf.c.
  */
 #ifndef KNOTSCOPE_FUTEX_BPF_H
 #define KNOTSCOPE_FUTEX_BPF_H
@@ -71,14 +71,18 @@ static __always_inline void ks_read_stack(struct ks_wait_begin *e)
 		e->stack_len = 0;
 }
 
-static __always_inline int ks_wait_begin(const struct pt_regs *regs,
-					 __u16 syscall, __u64 uaddr, __u32 op,
-					 __u32 val, __u32 flags)
+/* regs: the user's registers, or NULL for the current task's. */
+static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
+					 __u64 uaddr, __u32 op, __u32 val,
+					 __u32 flags)
 {
 	struct ks_inflight inflight = {};
 	struct ks_cpu_stats *stats;
 	struct ks_wait_begin *e;
+	struct pt_regs copy;
 
+	if (ks_copy_regs(&copy, regs))
+		return 0;
 	e = ks_reserve(sizeof(*e), KS_EV_WAIT_BEGIN);
 	if (!e)
 		return 0;
@@ -89,7 +93,7 @@ static __always_inline int ks_wait_begin(const struct pt_regs *regs,
 	e->syscall = syscall;
 	e->_pad0 = 0;
 	ks_read_futex_words(e);
-	ks_save_user_regs(e->regs, regs);
+	ks_save_user_regs(e->regs, &copy);
 	ks_read_stack(e);
 
 	inflight.begin_ts_ns = e->hdr.ts_ns;
@@ -123,12 +127,13 @@ static __always_inline int ks_wake(__u16 syscall, __u64 uaddr, __u64 uaddr2,
 	return 0;
 }
 
-static __always_inline int ks_futex_enter(const struct pt_regs *regs)
+static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
+					  struct pt_regs *regs)
 {
-	__u64 uaddr = KS_SYSCALL_ARG1(regs);
-	__u32 op = KS_SYSCALL_ARG2(regs);
-	__u32 val = KS_SYSCALL_ARG3(regs);
-	__u64 timeout = KS_SYSCALL_ARG4(regs);
+	__u64 uaddr = args->arg[0];
+	__u32 op = args->arg[1];
+	__u32 val = args->arg[2];
+	__u64 timeout = args->arg[3];
 	__u32 flags = 0;
 
 	switch (op & FUTEX_CMD_MASK) {
@@ -147,8 +152,7 @@ static __always_inline int ks_futex_enter(const struct pt_regs *regs)
 	case FUTEX_WAKE_OP:
 	case FUTEX_CMP_REQUEUE_PI:
 		/* The second word is in the fifth argument. */
-		return ks_wake(KS_SYS_FUTEX, uaddr, KS_SYSCALL_ARG5(regs), op,
-			       val);
+		return ks_wake(KS_SYS_FUTEX, uaddr, args->arg[4], op, val);
 	default:
 		return 0;
 	}
@@ -159,12 +163,13 @@ static __always_inline int ks_futex_enter(const struct pt_regs *regs)
 	return ks_wait_begin(regs, KS_SYS_FUTEX, uaddr, op, val, flags);
 }
 
-static __always_inline int ks_futex_waitv_enter(const struct pt_regs *regs)
+static __always_inline int
+ks_futex_waitv_enter(const struct ks_syscall_args *args, struct pt_regs *regs)
 {
 	struct futex_waitv_entry first = {};
-	__u64 waiters = KS_SYSCALL_ARG1(regs);
-	__u32 count = KS_SYSCALL_ARG2(regs);
-	__u64 timeout = KS_SYSCALL_ARG4(regs);
+	__u64 waiters = args->arg[0];
+	__u32 count = args->arg[1];
+	__u64 timeout = args->arg[3];
 	__u32 flags = 0;
 
 	/* Several words at once: no single owner, reported by the first. */
@@ -177,12 +182,13 @@ static __always_inline int ks_futex_waitv_enter(const struct pt_regs *regs)
 			     first.flags & FUTEX2_PRIVATE, count, flags);
 }
 
-static __always_inline int ks_futex2_wait_enter(const struct pt_regs *regs)
+static __always_inline int
+ks_futex2_wait_enter(const struct ks_syscall_args *args, struct pt_regs *regs)
 {
-	__u64 uaddr = KS_SYSCALL_ARG1(regs);
-	__u32 val = KS_SYSCALL_ARG2(regs);
-	__u32 futex2_flags = KS_SYSCALL_ARG4(regs);
-	__u64 timeout = KS_SYSCALL_ARG5(regs);
+	__u64 uaddr = args->arg[0];
+	__u32 val = args->arg[1];
+	__u32 futex2_flags = args->arg[3];
+	__u64 timeout = args->arg[4];
 	__u32 flags = 0;
 
 	if (timeout)
@@ -194,24 +200,25 @@ static __always_inline int ks_futex2_wait_enter(const struct pt_regs *regs)
 			     futex2_flags & FUTEX2_PRIVATE, val, flags);
 }
 
-static __always_inline int ks_futex2_wake_enter(const struct pt_regs *regs)
+static __always_inline int
+ks_futex2_wake_enter(const struct ks_syscall_args *args)
 {
 	/* futex_wake(uaddr, mask, nr, flags) */
-	return ks_wake(KS_SYS_FUTEX_WAKE, KS_SYSCALL_ARG1(regs), 0,
-		       FUTEX_WAKE | (KS_SYSCALL_ARG4(regs) & FUTEX2_PRIVATE),
-		       KS_SYSCALL_ARG3(regs));
+	return ks_wake(KS_SYS_FUTEX_WAKE, args->arg[0], 0,
+		       FUTEX_WAKE | (args->arg[3] & FUTEX2_PRIVATE),
+		       args->arg[2]);
 }
 
-static __always_inline int ks_futex2_requeue_enter(const struct pt_regs *regs)
+static __always_inline int
+ks_futex2_requeue_enter(const struct ks_syscall_args *args)
 {
 	struct futex_waitv_entry pair[2] = {};
 
 	/* futex_requeue(waiters[2], flags, nr_wake, nr_requeue) */
-	bpf_probe_read_user(pair, sizeof(pair),
-			    (const void *)KS_SYSCALL_ARG1(regs));
+	bpf_probe_read_user(pair, sizeof(pair), (const void *)args->arg[0]);
 	return ks_wake(KS_SYS_FUTEX_REQUEUE, pair[0].uaddr, pair[1].uaddr,
 		       FUTEX_REQUEUE | (pair[0].flags & FUTEX2_PRIVATE),
-		       KS_SYSCALL_ARG3(regs));
+		       args->arg[2]);
 }
 
 static __always_inline bool ks_is_futex_syscall(long nr)
@@ -221,21 +228,22 @@ static __always_inline bool ks_is_futex_syscall(long nr)
 	       nr == KS_NR_FUTEX_REQUEUE;
 }
 
-/* At entry: waits begin, wakes happen. regs is a copy of the frame. */
-static __always_inline int ks_futex_sys_enter(const struct pt_regs *regs,
-					      long nr)
+/* At entry: waits begin, wakes happen.  regs as for ks_wait_begin(). */
+static __always_inline int
+ks_futex_sys_enter(const struct ks_syscall_args *args, struct pt_regs *regs,
+		   long nr)
 {
 	switch (nr) {
 	case KS_NR_FUTEX:
-		return ks_futex_enter(regs);
+		return ks_futex_enter(args, regs);
 	case KS_NR_FUTEX_WAITV:
-		return ks_futex_waitv_enter(regs);
+		return ks_futex_waitv_enter(args, regs);
 	case KS_NR_FUTEX_WAIT:
-		return ks_futex2_wait_enter(regs);
+		return ks_futex2_wait_enter(args, regs);
 	case KS_NR_FUTEX_WAKE:
-		return ks_futex2_wake_enter(regs);
+		return ks_futex2_wake_enter(args);
 	default:
-		return ks_futex2_requeue_enter(regs);
+		return ks_futex2_requeue_enter(args);
 	}
 }
 

@@ -3,7 +3,7 @@
  * Happens-before edges that pass through system calls: data written into a
  * pipe, a unix socket or an eventfd and read out on the other side, and a
  * child's exit collected by wait4()/waitid().  Called from the system call
- * dispatch in syscalls.bpf.c.
+ * hooks in syscalls.bpf.c.
  */
 #ifndef KNOTSCOPE_IO_EDGES_BPF_H
 #define KNOTSCOPE_IO_EDGES_BPF_H
@@ -41,11 +41,9 @@ static __always_inline bool ks_is_fd_change(long nr)
  */
 static __always_inline void ks_fd_key(struct ks_fd_key *key, int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
 	key->tgid = bpf_get_current_pid_tgid() >> 32;
 	key->fd = fd;
-	key->exec_id = BPF_CORE_READ(task, self_exec_id);
+	key->exec_id = ks_current_exec_id();
 }
 
 static __always_inline bool ks_is_eventfd(struct file *file)
@@ -99,14 +97,14 @@ static __always_inline void ks_classify_fd(int fd, struct ks_fd_class *out)
 	}
 }
 
-static __always_inline int ks_io_fd_changed(const struct pt_regs *regs)
+/* After close(fd) or dup2/dup3(old, fd): the number names another file. */
+static __always_inline int ks_io_fd_changed(long fd)
 {
 	struct ks_fd_key key = {};
 
-	/* close(fd), dup3(old, new, flags): the fd whose file changes. */
-	ks_fd_key(&key,
-		  (int)(KS_SYSCALL_NR_IS_CLOSE(regs) ? KS_SYSCALL_ARG1(regs) :
-						       KS_SYSCALL_ARG2(regs)));
+	if (!ks_current_selected())
+		return 0;
+	ks_fd_key(&key, (int)fd);
 	bpf_map_delete_elem(&ks_fd_classes, &key);
 	return 0;
 }
@@ -165,51 +163,65 @@ static __always_inline void ks_io_emit(__u64 begin_ns, __u64 object,
 
 /*
  * A write is a release: recorded at entry, so that it sorts before any
- * read its data can end.  A read only starts its clock here; it acquires
- * at its return, when it got data.
+ * read its data can end.  sized: the third argument is the byte count.
  */
-static __always_inline int ks_io_sys_enter(const struct pt_regs *regs, long nr)
+static __always_inline int ks_io_write_enter(const struct ks_syscall_args *args,
+					     bool sized)
 {
-	struct ks_io_inflight inflight = {};
-	bool write = ks_is_io_write(nr);
 	struct ks_fd_class class;
-	__u32 tid;
 
-	if (!ks_io_class(KS_SYSCALL_ARG1(regs), write, &class))
+	if (!ks_current_selected() || !ks_io_class(args->arg[0], true, &class))
 		return 0;
-	if (write) {
-		bool sized = nr == KS_NR_WRITE || nr == KS_NR_SENDTO;
+	ks_io_emit(0, class.object, sized ? args->arg[2] : 0, (int)args->arg[0],
+		   class.kind, true);
+	return 0;
+}
 
-		ks_io_emit(0, class.object, sized ? KS_SYSCALL_ARG3(regs) : 0,
-			   (int)KS_SYSCALL_ARG1(regs), class.kind, true);
+/*
+ * A read only starts its clock here; it acquires at its return, when it
+ * got data.  Each thread's slot is made once and then written in place:
+ * an update or a delete per read would cost more than the rest together.
+ */
+static __always_inline int ks_io_read_enter(const struct ks_syscall_args *args)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ks_io_inflight *inflight, fresh = {};
+	struct ks_fd_class class;
+
+	if (!ks_current_selected() || !ks_io_class(args->arg[0], false, &class))
 		return 0;
+	inflight = bpf_map_lookup_elem(&ks_io_inflight, &tid);
+	if (!inflight) {
+		bpf_map_update_elem(&ks_io_inflight, &tid, &fresh, BPF_NOEXIST);
+		inflight = bpf_map_lookup_elem(&ks_io_inflight, &tid);
+		if (!inflight)
+			return 0;
 	}
-	tid = (__u32)bpf_get_current_pid_tgid();
-	inflight.begin_ns = bpf_ktime_get_ns();
-	inflight.object = class.object;
-	inflight.fd = (int)KS_SYSCALL_ARG1(regs);
-	inflight.kind = class.kind;
-	bpf_map_update_elem(&ks_io_inflight, &tid, &inflight, BPF_ANY);
+	inflight->object = class.object;
+	inflight->fd = (int)args->arg[0];
+	inflight->kind = class.kind;
+	inflight->begin_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
 static __always_inline int ks_io_read_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ks_io_inflight *inflight, copy;
+	struct ks_io_inflight *inflight;
+	__u64 begin_ns;
 
 	inflight = bpf_map_lookup_elem(&ks_io_inflight, &tid);
-	if (!inflight)
+	if (!inflight || !inflight->begin_ns)
 		return 0;
-	copy = *inflight;
-	bpf_map_delete_elem(&ks_io_inflight, &tid);
+	begin_ns = inflight->begin_ns;
+	inflight->begin_ns = 0;
 	if (ret > 0)
-		ks_io_emit(copy.begin_ns, copy.object, ret, copy.fd, copy.kind,
-			   false);
+		ks_io_emit(begin_ns, inflight->object, ret, inflight->fd,
+			   inflight->kind, false);
 	return 0;
 }
 
-static __always_inline int ks_reaped_sys_exit(struct pt_regs *regs, long nr,
+static __always_inline int ks_reaped_sys_exit(struct pt_regs *regs, bool waitid,
 					      long ret)
 {
 	/* siginfo_t.si_pid: after si_signo, si_errno, si_code and padding. */
@@ -217,9 +229,9 @@ static __always_inline int ks_reaped_sys_exit(struct pt_regs *regs, long nr,
 	struct ks_reaped *e;
 	__u32 child = 0;
 
-	if (!ks_current_selected())
+	if (ret < 0 || !ks_current_selected())
 		return 0;
-	if (nr == KS_NR_WAIT4) {
+	if (!waitid) {
 		child = ret;
 	} else if (ret == 0) {
 		void *infop = (void *)KS_SYSCALL_ARG3_CORE(regs);

@@ -55,8 +55,10 @@ KS_TRACEPOINT(sched_process_exit, ks_exit, struct task_struct *task)
 	__u32 tid = BPF_CORE_READ(task, pid);
 	struct ks_exit *e;
 
-	/* A thread killed inside a wait never reaches sys_exit. */
+	/* A thread killed inside a wait never reaches sys_exit; a reader's
+	 * slot is kept from read to read, and goes with the thread. */
 	bpf_map_delete_elem(&ks_inflight, &tid);
+	bpf_map_delete_elem(&ks_io_inflight, &tid);
 	if (!ks_task_selected(task))
 		return 0;
 	e = ks_reserve(sizeof(*e), KS_EV_EXIT);

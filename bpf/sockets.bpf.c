@@ -5,12 +5,13 @@
  * bytes, and a copy of the first ks_capture_bytes of them), and the close()
  * of its descriptor.  What the bytes mean is the agent's business.
  *
- * The hot path is every system call of every process on the machine, so
- * there is only a sys_exit program (the arguments are still in the saved
- * registers there): a switch on the syscall number and, for those that
- * moved data, one hash lookup of (tgid, fd).  Only descriptors this file
- * saw accepted or connected, by a watched process, are in ks_socks: files,
- * pipes and unwatched processes stop there, before anything is copied.
+ * Only the exits of these calls are hooked (the arguments are still in the
+ * saved registers there), each on its own (KS_SYSCALL_EXIT_REGS), or all
+ * through the generic sys_exit hook, which switches on the syscall number.
+ * A call that moved data costs one hash lookup of (tgid, fd): only
+ * descriptors this file saw accepted or connected, by a watched process,
+ * are in ks_socks, so files, pipes and unwatched processes stop there,
+ * before anything is copied.
  *
  * Server connections also get the ids of the span their request starts,
  * drawn here, at the read that starts it, and published for the profiler in
@@ -406,21 +407,113 @@ static __always_inline int ks_sock_closed(int fd)
 	return 0;
 }
 
+static __always_inline int ks_recvfrom_exit(struct pt_regs *regs, long ret)
+{
+	if (ks_peeked(PT_REGS_PARM4_CORE_SYSCALL(regs)))
+		return 0;
+	return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_PLAIN);
+}
+
+static __always_inline int ks_recvmsg_exit(struct pt_regs *regs, long ret)
+{
+	if (ks_peeked(PT_REGS_PARM3_CORE_SYSCALL(regs)))
+		return 0;
+	return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_MSGHDR);
+}
+
+static __always_inline int ks_accepted(long ret)
+{
+	return ret >= 0 ? ks_sock_opened(ret, KS_CONN_SERVER) : 0;
+}
+
+static __always_inline int ks_connected(struct pt_regs *regs, long ret)
+{
+	/* A non-blocking connect has its local port already. */
+	return ret == 0 || ret == -EINPROGRESS ?
+		       ks_sock_opened(PT_REGS_PARM1_CORE_SYSCALL(regs),
+				      KS_CONN_CLIENT) :
+		       0;
+}
+
+/* Released even when close() fails, but for EBADF. */
+static __always_inline int ks_close_exit(struct pt_regs *regs)
+{
+	return ks_sock_closed(PT_REGS_PARM1_CORE_SYSCALL(regs));
+}
+
+static __always_inline int ks_dup_exit(long ret)
+{
+	return ret >= 0 ? ks_sock_closed(ret) : 0;
+}
+
+/* A call that moved data: which way, and where its buffer is. */
+#define KS_SOCK_DATA(sc, direction, buffer)                        \
+	KS_SYSCALL_EXIT_REGS(sc, ks_sock_##sc)                     \
+	{                                                          \
+		return ks_sock_data(regs, ret, direction, buffer); \
+	}
+
+KS_SOCK_DATA(read, KS_SOCK_RECV, KS_BUF_PLAIN)
+KS_SOCK_DATA(readv, KS_SOCK_RECV, KS_BUF_IOVEC)
+KS_SOCK_DATA(write, KS_SOCK_SEND, KS_BUF_PLAIN)
+KS_SOCK_DATA(sendto, KS_SOCK_SEND, KS_BUF_PLAIN)
+KS_SOCK_DATA(writev, KS_SOCK_SEND, KS_BUF_IOVEC)
+KS_SOCK_DATA(sendmsg, KS_SOCK_SEND, KS_BUF_MSGHDR)
+KS_SOCK_DATA(sendfile64, KS_SOCK_SEND, KS_BUF_NONE)
+
+KS_SYSCALL_EXIT_REGS(recvfrom, ks_sock_recvfrom)
+{
+	return ks_recvfrom_exit(regs, ret);
+}
+
+KS_SYSCALL_EXIT_REGS(recvmsg, ks_sock_recvmsg)
+{
+	return ks_recvmsg_exit(regs, ret);
+}
+
+KS_SYSCALL_EXIT(accept, ks_sock_accept)
+{
+	return ks_accepted(ret);
+}
+
+KS_SYSCALL_EXIT(accept4, ks_sock_accept4)
+{
+	return ks_accepted(ret);
+}
+
+KS_SYSCALL_EXIT_REGS(connect, ks_sock_connect)
+{
+	return ks_connected(regs, ret);
+}
+
+KS_SYSCALL_EXIT_REGS(close, ks_sock_close)
+{
+	return ks_close_exit(regs);
+}
+
+#ifdef KS_NR_DUP2
+KS_SYSCALL_EXIT(dup2, ks_sock_dup2)
+{
+	return ks_dup_exit(ret);
+}
+#endif
+
+KS_SYSCALL_EXIT(dup3, ks_sock_dup3)
+{
+	return ks_dup_exit(ret);
+}
+
 KS_TRACEPOINT(sys_exit, ks_sock_exit, struct pt_regs *regs, long ret)
 {
 	switch (ks_syscall_nr(regs)) {
 	case KS_NR_RECVFROM:
-		if (ks_peeked(PT_REGS_PARM4_CORE_SYSCALL(regs)))
-			return 0;
-		/* fall through */
+		return ks_recvfrom_exit(regs, ret);
 	case KS_NR_READ:
 		return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_PLAIN);
 	case KS_NR_READV:
 		return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_IOVEC);
 	case KS_NR_RECVMSG:
-		if (ks_peeked(PT_REGS_PARM3_CORE_SYSCALL(regs)))
-			return 0;
-		return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_MSGHDR);
+		return ks_recvmsg_exit(regs, ret);
 	case KS_NR_WRITE:
 	case KS_NR_SENDTO:
 		return ks_sock_data(regs, ret, KS_SOCK_SEND, KS_BUF_PLAIN);
@@ -432,21 +525,16 @@ KS_TRACEPOINT(sys_exit, ks_sock_exit, struct pt_regs *regs, long ret)
 		return ks_sock_data(regs, ret, KS_SOCK_SEND, KS_BUF_NONE);
 	case KS_NR_ACCEPT:
 	case KS_NR_ACCEPT4:
-		return ret >= 0 ? ks_sock_opened(ret, KS_CONN_SERVER) : 0;
+		return ks_accepted(ret);
 	case KS_NR_CONNECT:
-		/* A non-blocking connect has its local port already. */
-		return ret == 0 || ret == -EINPROGRESS ?
-			       ks_sock_opened(PT_REGS_PARM1_CORE_SYSCALL(regs),
-					      KS_CONN_CLIENT) :
-			       0;
+		return ks_connected(regs, ret);
 	case KS_NR_CLOSE:
-		/* Released even when close() fails, but for EBADF. */
-		return ks_sock_closed(PT_REGS_PARM1_CORE_SYSCALL(regs));
+		return ks_close_exit(regs);
 #ifdef KS_NR_DUP2
 	case KS_NR_DUP2:
 #endif
 	case KS_NR_DUP3:
-		return ret >= 0 ? ks_sock_closed(ret) : 0;
+		return ks_dup_exit(ret);
 	}
 	return 0;
 }

@@ -1,30 +1,122 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The one pair of system call hooks.  Every system call of the machine
- * passes through them, so each decides on the syscall number first, and
- * there is one program per direction rather than one per concern: each
- * program attached to sys_enter costs every syscall its dispatch.
+ * The system calls the futex waits and the happens-before edges need, each
+ * hooked on its own (see KS_SYSCALL_ENTER in syscalls.bpf.h), and the
+ * generic pair of hooks the agent falls back to: sys_enter/sys_exit, which
+ * every system call of the machine passes through, so each decides on the
+ * syscall number first.
  */
 #include "common.bpf.h"
 #include "futex.bpf.h"
 #include "io_edges.bpf.h"
 #include "syscalls.bpf.h"
 
+/* Futex waits begin and wakes happen at entry; only the watched pay more. */
+#define KS_FUTEX_ENTER(sc, nr)                             \
+	KS_SYSCALL_ENTER(sc, ks_enter_##sc)                \
+	{                                                  \
+		if (!ks_current_selected())                \
+			return 0;                          \
+		return ks_futex_sys_enter(args, regs, nr); \
+	}
+
+KS_FUTEX_ENTER(futex, KS_NR_FUTEX)
+KS_FUTEX_ENTER(futex_waitv, KS_NR_FUTEX_WAITV)
+KS_FUTEX_ENTER(futex_wait, KS_NR_FUTEX_WAIT)
+KS_FUTEX_ENTER(futex_wake, KS_NR_FUTEX_WAKE)
+KS_FUTEX_ENTER(futex_requeue, KS_NR_FUTEX_REQUEUE)
+
+/* A wait ends where a call that waits returns; a lookup by tid says if. */
+#define KS_WAIT_EXIT(sc, fn)                     \
+	KS_SYSCALL_EXIT_AT(sc, fn, ks_exit_##sc) \
+	{                                        \
+		return ks_futex_sys_exit(ret);   \
+	}
+
+KS_WAIT_EXIT(futex, KS_SYSCALL_FN(futex))
+KS_WAIT_EXIT(futex_waitv, KS_SYSCALL_FN(futex_waitv))
+KS_WAIT_EXIT(futex_wait, KS_SYSCALL_FN(futex_wait))
+/* How a wait a signal interrupted resumes. */
+KS_WAIT_EXIT(restart_syscall, KS_SYSCALL_FN0(restart_syscall))
+
+/* sized: the third argument is the byte count. */
+#define KS_IO_WRITE(sc, sized)                         \
+	KS_SYSCALL_ENTER(sc, ks_enter_##sc)            \
+	{                                              \
+		return ks_io_write_enter(args, sized); \
+	}
+
+KS_IO_WRITE(write, true)
+KS_IO_WRITE(sendto, true)
+KS_IO_WRITE(writev, false)
+KS_IO_WRITE(sendmsg, false)
+
+#define KS_IO_READ(sc)                         \
+	KS_SYSCALL_ENTER(sc, ks_enter_##sc)    \
+	{                                      \
+		return ks_io_read_enter(args); \
+	}                                      \
+	KS_SYSCALL_EXIT(sc, ks_exit_##sc)      \
+	{                                      \
+		return ks_io_read_exit(ret);   \
+	}
+
+KS_IO_READ(read)
+KS_IO_READ(readv)
+KS_IO_READ(recvfrom)
+KS_IO_READ(recvmsg)
+
+KS_SYSCALL_ENTER(close, ks_enter_close)
+{
+	return ks_io_fd_changed(args->arg[0]);
+}
+
+#ifdef KS_NR_DUP2
+KS_SYSCALL_ENTER(dup2, ks_enter_dup2)
+{
+	return ks_io_fd_changed(args->arg[1]);
+}
+#endif
+
+KS_SYSCALL_ENTER(dup3, ks_enter_dup3)
+{
+	return ks_io_fd_changed(args->arg[1]);
+}
+
+KS_SYSCALL_EXIT_REGS(wait4, ks_exit_wait4)
+{
+	return ks_reaped_sys_exit(regs, false, ret);
+}
+
+KS_SYSCALL_EXIT_REGS(waitid, ks_exit_waitid)
+{
+	return ks_reaped_sys_exit(regs, true, ret);
+}
+
+/* --- The generic hooks: every system call of the machine. */
+
 KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
 {
+	struct ks_syscall_args args;
 	struct pt_regs copy;
-	bool futex = ks_is_futex_syscall(id);
-	bool io = ks_is_io_read(id) || ks_is_io_write(id);
 
-	if (!futex && !io && !ks_is_fd_change(id))
+	if (!ks_is_futex_syscall(id) && !ks_is_io_read(id) &&
+	    !ks_is_io_write(id) && !ks_is_fd_change(id))
 		return 0;
-	if (!ks_current_selected() || ks_copy_regs(&copy, regs))
+	if (ks_copy_regs(&copy, regs))
 		return 0;
-	if (futex)
-		return ks_futex_sys_enter(&copy, id);
-	if (io)
-		return ks_io_sys_enter(&copy, id);
-	return ks_io_fd_changed(&copy);
+	ks_args_of_regs(&args, &copy);
+	if (ks_is_futex_syscall(id))
+		return ks_current_selected() ?
+			       ks_futex_sys_enter(&args, regs, id) :
+			       0;
+	if (ks_is_io_read(id))
+		return ks_io_read_enter(&args);
+	if (ks_is_io_write(id))
+		return ks_io_write_enter(&args, id == KS_NR_WRITE ||
+							id == KS_NR_SENDTO);
+	/* close(fd), dup3(old, new, flags): the fd whose file changes. */
+	return ks_io_fd_changed(id == KS_NR_CLOSE ? args.arg[0] : args.arg[1]);
 }
 
 KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
@@ -35,7 +127,7 @@ KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
 		return ks_futex_sys_exit(ret);
 	if (ks_is_io_read(nr))
 		return ks_io_read_exit(ret);
-	if ((nr == KS_NR_WAIT4 || nr == KS_NR_WAITID) && ret >= 0)
-		return ks_reaped_sys_exit(regs, nr, ret);
+	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)
+		return ks_reaped_sys_exit(regs, nr == KS_NR_WAITID, ret);
 	return 0;
 }

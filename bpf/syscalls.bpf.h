@@ -67,11 +67,20 @@ static __always_inline long ks_syscall_nr(struct pt_regs *regs)
  * wait path needs is in them, and one helper call costs less than a dozen.
  * pt_regs is the syscall frame, laid out by the architecture's entry code,
  * so its fields sit at the same offsets on every kernel and the copy can be
- * read directly.
+ * read directly.  NULL means the current task's frame.
  */
 static __always_inline int ks_copy_regs(struct pt_regs *copy,
 					struct pt_regs *regs)
 {
+	if (!regs) {
+		/* Only the generic hooks run where these helpers do not
+		 * exist (before 5.15), and they always pass regs. */
+		if (!bpf_core_enum_value_exists(enum bpf_func_id,
+						BPF_FUNC_task_pt_regs))
+			return -1;
+		regs = (struct pt_regs *)bpf_task_pt_regs(
+			bpf_get_current_task_btf());
+	}
 	return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
 }
 
@@ -99,23 +108,121 @@ static __always_inline void ks_save_user_regs(__u64 *out,
 #endif
 }
 
-/* Syscall arguments from the copy: the user's registers, not a wrapper's. */
+/* A system call's arguments, however the hook got them. */
+struct ks_syscall_args {
+	unsigned long arg[6];
+};
+
+/* From the user's registers (a copy, or fentry's typed pointer). */
+static __always_inline void ks_args_of_regs(struct ks_syscall_args *args,
+					    const struct pt_regs *regs)
+{
 #if defined(__TARGET_ARCH_x86)
-#define KS_SYSCALL_ARG1(r) ((r)->di)
-#define KS_SYSCALL_ARG2(r) ((r)->si)
-#define KS_SYSCALL_ARG3(r) ((r)->dx)
-#define KS_SYSCALL_ARG4(r) ((r)->r10) /* rcx is taken by syscall */
-#define KS_SYSCALL_ARG5(r) ((r)->r8)
-#define KS_SYSCALL_NR_IS_CLOSE(r) ((r)->orig_ax == KS_NR_CLOSE)
+	args->arg[0] = regs->di;
+	args->arg[1] = regs->si;
+	args->arg[2] = regs->dx;
+	args->arg[3] = regs->r10; /* rcx is taken by syscall */
+	args->arg[4] = regs->r8;
+	args->arg[5] = regs->r9;
+#elif defined(__TARGET_ARCH_arm64)
+	args->arg[0] = regs->orig_x0; /* x0 becomes the return value */
+	for (int i = 1; i < 6; i++)
+		args->arg[i] = regs->regs[i];
+#endif
+}
+
+/*
+ * Every system call handler exists in the flavours the agent chooses from
+ * at start (docs/capture-cost.md says what each costs):
+ *
+ * - the per-syscall tracepoint syscalls:sys_enter_NAME / sys_exit_NAME,
+ *   which the kernel runs only for that call: a call nobody watches pays a
+ *   bitmap test.  Needs tracefs (libbpf reads the event id there) and
+ *   CONFIG_FTRACE_SYSCALLS;
+ * - fentry / fexit on the call's own function (__x64_sys_NAME): no cost at
+ *   all for other calls, the cheapest dispatch for this one, where the
+ *   kernel allows BPF trampolines;
+ * - the generic sys_enter / sys_exit hooks (syscalls.bpf.c, sockets.bpf.c),
+ *   which run for every system call of the machine and switch on its
+ *   number: the fallback that works wherever raw tracepoints do.
+ *
+ * All of them run the same body.  An entry body gets the arguments and the
+ * user registers (NULL: the current task's, fetched only if needed); an
+ * exit body the return value, and with _REGS the registers, where the
+ * arguments still are.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define KS_SYSCALL_FN(sc) "__x64_sys_" #sc
+/* Calls without arguments have no wrapper: the function itself. */
+#define KS_SYSCALL_FN0(sc) "__do_sys_" #sc
+#elif defined(__TARGET_ARCH_arm64)
+#define KS_SYSCALL_FN(sc) "__arm64_sys_" #sc
+#define KS_SYSCALL_FN0(sc) "__arm64_sys_" #sc
+#endif
+
+/* clang-format off */
+#define KS_SYSCALL_ENTER(sc, name)					\
+	static __always_inline int name##_body(				\
+		const struct ks_syscall_args *args, struct pt_regs *regs); \
+	SEC("tracepoint/syscalls/sys_enter_" #sc)			\
+	int name(struct trace_event_raw_sys_enter *ctx)			\
+	{								\
+		/* Constant offsets: the verifier refuses a moved ctx. */ \
+		struct ks_syscall_args args = {				\
+			.arg = { ctx->args[0], ctx->args[1], ctx->args[2], \
+				 ctx->args[3], ctx->args[4], ctx->args[5] }, \
+		};							\
+		return name##_body(&args, NULL);			\
+	}								\
+	SEC("fentry/" KS_SYSCALL_FN(sc))				\
+	int BPF_PROG(name##_fe, struct pt_regs *regs)			\
+	{								\
+		struct ks_syscall_args args;				\
+									\
+		ks_args_of_regs(&args, regs);				\
+		return name##_body(&args, regs);			\
+	}								\
+	static __always_inline int name##_body(				\
+		const struct ks_syscall_args *args, struct pt_regs *regs)
+
+#define KS_SYSCALL_EXIT(sc, name) KS_SYSCALL_EXIT_AT(sc, KS_SYSCALL_FN(sc), name)
+
+/* fn: the call's function, where it is not KS_SYSCALL_FN(sc). */
+#define KS_SYSCALL_EXIT_AT(sc, fn, name)				\
+	static __always_inline int name##_body(long ret);		\
+	SEC("tracepoint/syscalls/sys_exit_" #sc)			\
+	int name(struct trace_event_raw_sys_exit *ctx)			\
+	{								\
+		return name##_body(ctx->ret);				\
+	}								\
+	SEC("fexit/" fn)						\
+	int BPF_PROG(name##_fx, struct pt_regs *regs, long ret)		\
+	{								\
+		return name##_body(ret);				\
+	}								\
+	static __always_inline int name##_body(long ret)
+
+#define KS_SYSCALL_EXIT_REGS(sc, name)					\
+	static __always_inline int name##_body(struct pt_regs *regs,	\
+					       long ret);		\
+	SEC("tracepoint/syscalls/sys_exit_" #sc)			\
+	int name(struct trace_event_raw_sys_exit *ctx)			\
+	{								\
+		return name##_body((struct pt_regs *)bpf_task_pt_regs(	\
+			bpf_get_current_task_btf()), ctx->ret);		\
+	}								\
+	SEC("fexit/" KS_SYSCALL_FN(sc))					\
+	int BPF_PROG(name##_fx, struct pt_regs *regs, long ret)		\
+	{								\
+		return name##_body(regs, ret);				\
+	}								\
+	static __always_inline int name##_body(struct pt_regs *regs, long ret)
+/* clang-format on */
+
 /* From the live frame at exit, where only these are still the arguments. */
+#if defined(__TARGET_ARCH_x86)
 #define KS_SYSCALL_ARG3_CORE(r) BPF_CORE_READ(r, dx)
 #elif defined(__TARGET_ARCH_arm64)
-#define KS_SYSCALL_ARG1(r) ((r)->orig_x0) /* x0 becomes the return value */
-#define KS_SYSCALL_ARG2(r) ((r)->regs[1])
-#define KS_SYSCALL_ARG3(r) ((r)->regs[2])
-#define KS_SYSCALL_ARG4(r) ((r)->regs[3])
-#define KS_SYSCALL_ARG5(r) ((r)->regs[4])
-#define KS_SYSCALL_NR_IS_CLOSE(r) ((r)->syscallno == KS_NR_CLOSE)
 #define KS_SYSCALL_ARG3_CORE(r) BPF_CORE_READ(r, regs[2])
 #endif
 

@@ -25,6 +25,11 @@ uint64_t ks_now_real_ns(void)
 	return ks_clock_ns(CLOCK_REALTIME);
 }
 
+uint64_t ks_thread_cpu_ns(void)
+{
+	return ks_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
 void ks_clock_resample(void)
 {
 	int64_t best_offset = 0;

@@ -12,6 +12,11 @@
 
 uint64_t ks_now_mono_ns(void);
 uint64_t ks_now_real_ns(void);
+/*
+ * CPU time the calling thread has used: what its own work costs, whatever
+ * else the machine runs meanwhile.
+ */
+uint64_t ks_thread_cpu_ns(void);
 
 /* Re-samples the offset; cheap, call it every few seconds. */
 void ks_clock_resample(void);

@@ -8,26 +8,27 @@
 
 #include "base/log.h"
 #include "capture/capture.h"
+#include "capture/syscall_hooks.h"
 #include "knotscope.skel.h"
 
 struct ks_capture {
 	struct knotscope_bpf *skel;
 	struct ring_buffer *ring;
 	const char *attach_mode;
+	enum ks_syscall_hooks syscall_hooks;
 	bool has_lock_contention; /* lock:contention_begin, Linux 5.19+ */
 };
 
 /* Tracepoint handlers come in a tp_btf and a raw_tp twin: one of them. */
 static bool ks_is_other_twin(const struct bpf_program *prog, bool use_btf)
 {
-	switch (bpf_program__type(prog)) {
-	case BPF_PROG_TYPE_TRACING:
+	const char *section = bpf_program__section_name(prog);
+
+	if (!strncmp(section, "tp_btf/", 7))
 		return !use_btf;
-	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+	if (!strncmp(section, "raw_tp/", 7))
 		return use_btf;
-	default:
-		return false;
-	}
+	return false;
 }
 
 static bool ks_has_prefix(const struct bpf_program *prog, const char *prefix)
@@ -56,6 +57,11 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 			      const struct ks_capture_config *config,
 			      const struct ks_capture *capture)
 {
+	enum ks_syscall_hooks hooks = ks_syscall_hooks_of(
+		bpf_program__section_name(prog), bpf_program__name(prog));
+
+	if (hooks != KS_HOOKS_NONE && hooks != capture->syscall_hooks)
+		return false;
 	if (ks_has_prefix(prog, "ks_switch") ||
 	    ks_has_prefix(prog, "ks_waking"))
 		return config->offcpu_min_ns > 0;
@@ -161,11 +167,84 @@ static int ks_capture_select(struct ks_capture *capture,
 	return 0;
 }
 
+/* Loads, fills the selection maps, attaches; or leaves nothing behind. */
+static int ks_capture_attempt(struct ks_capture *capture,
+			      const struct ks_capture_config *config,
+			      bool use_btf)
+{
+	int err = ks_capture_load(capture, config, use_btf);
+
+	if (err)
+		return err;
+	err = ks_capture_select(capture, config->selection);
+	if (!err)
+		err = knotscope_bpf__attach(capture->skel);
+	if (err) {
+		knotscope_bpf__destroy(capture->skel);
+		capture->skel = NULL;
+	}
+	return err;
+}
+
+/* With the system call hooks chosen: tp_btf or raw_tp for the rest. */
+static int ks_capture_attach(struct ks_capture *capture,
+			     const struct ks_capture_config *config)
+{
+	int err;
+
+	/*
+	 * tp_btf dispatches fastest but needs BTF for each tracepoint and a
+	 * 5.5+ kernel; raw_tp works wherever raw tracepoints do.  Both run the
+	 * same code, so the probe is simply: does the tp_btf set load?
+	 */
+	if (!config->attach_mode || !strcmp(config->attach_mode, "tp_btf")) {
+		err = ks_capture_attempt(capture, config, true);
+		if (!err) {
+			capture->attach_mode = "tp_btf";
+			return 0;
+		}
+		if (err == -EPERM || config->attach_mode)
+			return err; /* no privileges, or asked for tp_btf */
+		ks_debug("tp_btf programs did not load (%s); using raw_tp\n",
+			 strerror(-err));
+	}
+	err = ks_capture_attempt(capture, config, false);
+	if (!err)
+		capture->attach_mode = "raw_tp";
+	return err;
+}
+
+/* The ways of hooking system calls worth trying here, in order. */
+static unsigned int ks_capture_plan(const struct ks_capture_config *config,
+				    enum ks_syscall_hooks plan[KS_HOOKS_COUNT])
+{
+	const enum ks_syscall_hooks *requested = config->syscall_hooks;
+	bool fentry = false, tracefs = false;
+	char why[160] = "";
+
+	if (!requested || *requested == KS_HOOKS_FENTRY)
+		fentry = ks_fentry_works();
+	if (!requested || *requested == KS_HOOKS_TRACEPOINT ||
+	    (*requested == KS_HOOKS_FENTRY && !fentry)) {
+		tracefs = !ks_tracefs_ensure(why, sizeof(why));
+		if (!tracefs && !requested)
+			ks_info("%s: system calls are hooked through "
+				"sys_enter/sys_exit, which every system call "
+				"of the machine pays for\n",
+				why);
+		else if (!tracefs)
+			ks_err("%s\n", why);
+	}
+	return ks_syscall_hooks_plan(requested, fentry, tracefs, plan);
+}
+
 int ks_capture_open(struct ks_capture **out,
 		    const struct ks_capture_config *config)
 {
 	struct ks_capture *capture = calloc(1, sizeof(*capture));
-	int err;
+	enum ks_syscall_hooks plan[KS_HOOKS_COUNT];
+	unsigned int nr_plan;
+	int err = -ENOENT;
 
 	if (!capture)
 		return -ENOMEM;
@@ -174,36 +253,23 @@ int ks_capture_open(struct ks_capture **out,
 	if (!capture->has_lock_contention)
 		ks_debug("no lock:contention_* tracepoints (Linux < 5.19): "
 			 "kernel lock waits are not watched\n");
-	/*
-	 * tp_btf dispatches fastest but needs BTF for each tracepoint and a
-	 * 5.5+ kernel; raw_tp works wherever raw tracepoints do.  Both run the
-	 * same code, so the probe is simply: does the tp_btf set load?
-	 */
-	if (!config->attach_mode || !strcmp(config->attach_mode, "tp_btf")) {
-		err = ks_capture_load(capture, config, true);
+	nr_plan = ks_capture_plan(config, plan);
+	for (unsigned int i = 0; i < nr_plan; i++) {
+		capture->syscall_hooks = plan[i];
+		err = ks_capture_attach(capture, config);
 		if (!err)
-			capture->attach_mode = "tp_btf";
-		else if (err == -EPERM || config->attach_mode)
-			goto fail; /* no privileges, or asked for tp_btf */
-		else
-			ks_debug("tp_btf programs did not load (%s); using "
-				 "raw_tp\n",
-				 strerror(-err));
+			break;
+		if (i + 1 < nr_plan)
+			ks_debug("system call hooks %s did not attach (%s); "
+				 "trying %s\n",
+				 ks_syscall_hooks_name(plan[i]), strerror(-err),
+				 ks_syscall_hooks_name(plan[i + 1]));
 	}
-	if (!capture->attach_mode) {
-		err = ks_capture_load(capture, config, false);
-		if (err)
-			goto fail;
-		capture->attach_mode = "raw_tp";
-	}
-	ks_debug("BPF programs loaded as %s\n", capture->attach_mode);
-
-	err = ks_capture_select(capture, config->selection);
 	if (err)
 		goto fail;
-	err = knotscope_bpf__attach(capture->skel);
-	if (err)
-		goto fail;
+	ks_debug("BPF programs loaded as %s, system calls hooked by %s\n",
+		 capture->attach_mode,
+		 ks_syscall_hooks_name(capture->syscall_hooks));
 	capture->ring =
 		ring_buffer__new(bpf_map__fd(capture->skel->maps.ks_events),
 				 config->on_record, config->ctx, NULL);
@@ -215,7 +281,11 @@ int ks_capture_open(struct ks_capture **out,
 	return 0;
 fail:
 	/* EACCES is the verifier's no; EPERM is the kernel's. */
-	if (err == -EPERM)
+	if (err == -EPERM && capture->syscall_hooks == KS_HOOKS_FENTRY)
+		ks_err("the kernel refused fentry programs (%s): try "
+		       "--syscall-hooks tracepoint or sys_enter\n",
+		       strerror(-err));
+	else if (err == -EPERM)
 		ks_err("the kernel refused to load BPF programs (%s): run as "
 		       "root or grant CAP_BPF,CAP_PERFMON,CAP_SYS_PTRACE\n",
 		       strerror(-err));
@@ -247,6 +317,11 @@ struct bpf_object *ks_capture_object(const struct ks_capture *capture)
 const char *ks_capture_attach_mode(const struct ks_capture *capture)
 {
 	return capture->attach_mode;
+}
+
+const char *ks_capture_syscall_hooks(const struct ks_capture *capture)
+{
+	return ks_syscall_hooks_name(capture->syscall_hooks);
 }
 
 struct bpf_program *ks_capture_program(struct ks_capture *capture,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The kernel side's lifecycle: open the BPF object, write its configuration,
- * load it (tp_btf where the kernel allows, raw_tp otherwise), fill the
+ * load it (system calls hooked the cheapest way the kernel allows, other
+ * tracepoints as tp_btf where it allows, raw_tp otherwise), fill the
  * selection maps, attach, and hand ring buffer records to a callback.
  */
 #ifndef KS_CAPTURE_H
@@ -10,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <stdint.h>
 
+#include "capture/syscall_hooks.h"
 #include "knotscope_abi.h"
 #include "model/selection.h"
 
@@ -21,6 +23,8 @@ struct ks_capture_config {
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
 	bool precise; /* load the uprobe programs of precise mode */
 	const char *attach_mode; /* "tp_btf", "raw_tp", or NULL: either */
+	/* How system calls are hooked, or NULL: the cheapest that works. */
+	const enum ks_syscall_hooks *syscall_hooks;
 	/* Socket capture for HTTP spans; off: its programs are not loaded. */
 	bool http;
 	uint32_t capture_bytes;
@@ -39,6 +43,8 @@ void ks_capture_close(struct ks_capture *capture);
 /* The loaded object: its maps and programs, for pinning and statistics. */
 struct bpf_object *ks_capture_object(const struct ks_capture *capture);
 const char *ks_capture_attach_mode(const struct ks_capture *capture);
+/* "fentry", "tracepoint" or "sys_enter". */
+const char *ks_capture_syscall_hooks(const struct ks_capture *capture);
 int ks_capture_epoll_fd(const struct ks_capture *capture);
 /* A loaded program, for attachments the agent makes itself (uprobes). */
 struct bpf_program *ks_capture_program(struct ks_capture *capture,

@@ -17,9 +17,14 @@
 
 #define KS_NS_PER_MS 1000000ull
 
-/* One queued span, log record or metric. */
+/*
+ * One queued span, log record or metric, encoded as it goes into requests:
+ * the message tree is freed by the thread that built it, at once, and
+ * the queue holds a few hundred bytes per item instead.
+ */
 struct ks_otlp_entry {
-	ProtobufCMessage *item;
+	uint8_t *encoded;
+	size_t len;
 	struct ks_otlp_resource *resource; /* a reference of its own */
 	const struct ks_otlp_scope *scope;
 	uint32_t units; /* items counted: 1, or a metric's data points */
@@ -88,8 +93,24 @@ static const char *const item_names[KS_OTLP_NR_SIGNALS] = {
 
 static void ks_entry_release(struct ks_otlp_entry *entry)
 {
-	ks_otlp_message_free(entry->item);
+	free(entry->encoded);
 	ks_otlp_resource_put(entry->resource);
+}
+
+/* Encodes item into entry and frees it: 0, or -ENOMEM. */
+static int ks_entry_fill(struct ks_otlp_entry *entry, ProtobufCMessage *item,
+			 struct ks_otlp_resource *res,
+			 const struct ks_otlp_scope *scope, uint32_t units)
+{
+	int ret = ks_otlp_encode_item(item, &entry->encoded, &entry->len);
+
+	ks_otlp_message_free(item);
+	if (ret)
+		return ret;
+	entry->resource = ks_otlp_resource_get(res);
+	entry->scope = scope;
+	entry->units = units;
+	return 0;
 }
 
 static void ks_cond_wait_until(struct ks_pipeline *p, uint64_t deadline_ns)
@@ -275,6 +296,15 @@ static int ks_pipeline_push(struct ks_pipeline *p,
 	return ret;
 }
 
+/* Items that could not be encoded: produced, and failed at once. */
+static void ks_pipeline_failed_encode(struct ks_pipeline *p, uint64_t units)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stats.produced += units;
+	p->stats.failed[KS_OTLP_FAIL_ENCODE] += units;
+	pthread_mutex_unlock(&p->lock);
+}
+
 static int ks_export_item(struct ks_otlp_exporter *exp,
 			  enum ks_otlp_signal signal,
 			  struct ks_otlp_resource *res,
@@ -290,10 +320,10 @@ static int ks_export_item(struct ks_otlp_exporter *exp,
 		ks_otlp_message_free(item);
 		return p ? -EINVAL : -ENODEV;
 	}
-	entry.item = item;
-	entry.resource = ks_otlp_resource_get(res);
-	entry.scope = scope;
-	entry.units = 1;
+	if (ks_entry_fill(&entry, item, res, scope, 1)) {
+		ks_pipeline_failed_encode(p, 1);
+		return -ENOMEM;
+	}
 	return ks_pipeline_push(p, &entry, 1);
 }
 
@@ -344,11 +374,11 @@ int ks_otlp_metrics_add(struct ks_otlp_metrics *snapshot,
 		snapshot->cap = cap;
 	}
 	points = ks_otlp_metric_points(metric);
-	entry = &snapshot->entries[snapshot->nr++];
-	entry->item = &metric->base;
-	entry->resource = ks_otlp_resource_get(res);
-	entry->scope = scope;
-	entry->units = points > UINT32_MAX ? UINT32_MAX : (uint32_t)points;
+	entry = &snapshot->entries[snapshot->nr];
+	if (ks_entry_fill(entry, &metric->base, res, scope,
+			  points > UINT32_MAX ? UINT32_MAX : (uint32_t)points))
+		return -ENOMEM;
+	snapshot->nr++;
 	return 0;
 }
 
@@ -597,7 +627,8 @@ static void ks_export_batch(struct ks_pipeline *p, size_t nr, uint64_t units)
 	int ret;
 
 	for (size_t i = 0; i < nr; i++) {
-		p->records[i].item = p->batch[i].item;
+		p->records[i].data = p->batch[i].encoded;
+		p->records[i].len = p->batch[i].len;
 		p->records[i].resource = p->batch[i].resource;
 		p->records[i].scope = p->batch[i].scope;
 	}

@@ -6,14 +6,13 @@
 #include "base/version.h"
 #include "otlp/otlp_pack.h"
 
-/* Field numbers the three signals' messages have in common. */
+typedef Knotscope__Otlp__V1__EncodedExportRequest EncodedRequest;
+typedef Knotscope__Otlp__V1__EncodedResourceItems EncodedResourceItems;
+typedef Knotscope__Otlp__V1__EncodedScopeItems EncodedScopeItems;
+typedef Opentelemetry__Proto__Common__V1__InstrumentationScope OtlpScope;
+
+/* Field numbers of the responses the three signals have in common. */
 enum {
-	KS_FIELD_RESOURCE_ITEMS = 1, /* Export*ServiceRequest.resource_* */
-	KS_FIELD_RESOURCE = 1, /* Resource*.resource */
-	KS_FIELD_SCOPE_ITEMS = 2, /* Resource*.scope_* */
-	KS_FIELD_SCOPE = 1, /* Scope*.scope */
-	KS_FIELD_ITEMS = 2, /* Scope*.spans, .log_records or .metrics */
-	KS_FIELD_SCHEMA_URL = 3, /* Resource*.schema_url, Scope*.schema_url */
 	KS_FIELD_PARTIAL_SUCCESS = 1, /* Export*ServiceResponse */
 	KS_FIELD_REJECTED = 1, /* Export*PartialSuccess.rejected_* */
 	KS_FIELD_ERROR_MESSAGE = 2, /* Export*PartialSuccess */
@@ -24,80 +23,55 @@ const struct ks_otlp_scope ks_otlp_default_scope = {
 	.version = KS_VERSION,
 };
 
-struct ks_signal_messages {
-	const ProtobufCMessageDescriptor *request;
-	const ProtobufCMessageDescriptor *resource_items;
-	const ProtobufCMessageDescriptor *scope_items;
-	const ProtobufCMessageDescriptor *response;
-};
-
-static const struct ks_signal_messages signal_messages[KS_OTLP_NR_SIGNALS] = {
-	[KS_OTLP_TRACES] = {
-		&opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor,
-		&opentelemetry__proto__trace__v1__resource_spans__descriptor,
-		&opentelemetry__proto__trace__v1__scope_spans__descriptor,
+static const ProtobufCMessageDescriptor *const responses[KS_OTLP_NR_SIGNALS] = {
+	[KS_OTLP_TRACES] =
 		&opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor,
-	},
-	[KS_OTLP_METRICS] = {
-		&opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor,
-		&opentelemetry__proto__metrics__v1__resource_metrics__descriptor,
-		&opentelemetry__proto__metrics__v1__scope_metrics__descriptor,
+	[KS_OTLP_METRICS] =
 		&opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__descriptor,
-	},
-	[KS_OTLP_LOGS] = {
-		&opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor,
-		&opentelemetry__proto__logs__v1__resource_logs__descriptor,
-		&opentelemetry__proto__logs__v1__scope_logs__descriptor,
+	[KS_OTLP_LOGS] =
 		&opentelemetry__proto__collector__logs__v1__export_logs_service_response__descriptor,
-	},
 };
 
-/* Where field id of message lives, and its count for a repeated field. */
-static void *ks_field(const void *message, unsigned int id, size_t **count)
+/* Where field id of message lives. */
+static void *ks_field(const void *message, unsigned int id)
 {
 	const ProtobufCMessage *base = message;
 	const ProtobufCFieldDescriptor *field =
 		protobuf_c_message_descriptor_get_field(base->descriptor, id);
 
-	if (count)
-		*count = (size_t *)((char *)message + field->quantifier_offset);
 	return (char *)message + field->offset;
 }
 
-static void ks_set_repeated(void *message, unsigned int id, const void *array,
-			    size_t nr)
+int ks_otlp_encode_item(const ProtobufCMessage *item, uint8_t **out,
+			size_t *out_len)
 {
-	size_t *count;
-	const void **field = ks_field(message, id, &count);
+	size_t len = protobuf_c_message_get_packed_size(item);
+	uint8_t *encoded = malloc(len ? len : 1);
 
-	*field = array;
-	*count = nr;
-}
-
-static void ks_set_message(void *message, unsigned int id, const void *value)
-{
-	const void **field = ks_field(message, id, NULL);
-
-	*field = value;
+	if (!encoded)
+		return -ENOMEM;
+	*out_len = protobuf_c_message_pack(item, encoded);
+	*out = encoded;
+	return 0;
 }
 
 /*
  * The containers of a request under construction.  They point at records'
- * items, resources and scopes without owning them, so they are freed as
- * plain memory, never with protobuf_c_message_free_unpacked().
+ * encodings, resources and scopes without owning them, so they are freed
+ * as plain memory, never with protobuf_c_message_free_unpacked().
  *
  * A group is the items of one (resource, scope) pair; groups are ordered
  * by resource (first seen first), then by first appearance, so that each
  * resource's scope_* entries are one slice of scope_ptrs.
  */
 struct ks_request_tree {
-	void *request;
-	char *resource_items; /* nr_resources messages, back to back */
-	char *scope_items; /* nr_groups messages */
-	Opentelemetry__Proto__Common__V1__InstrumentationScope *scopes;
-	void **resource_ptrs;
-	void **scope_ptrs;
-	const ProtobufCMessage **items; /* grouped */
+	EncodedRequest request;
+	EncodedResourceItems *resource_items; /* nr_resources, back to back */
+	EncodedScopeItems *scope_items; /* nr_groups */
+	OtlpScope *scopes;
+	EncodedResourceItems **resource_ptrs;
+	EncodedScopeItems **scope_ptrs;
+	ProtobufCBinaryData *items; /* grouped */
 	const struct ks_otlp_resource **group_resource;
 	const struct ks_otlp_scope **group_scope;
 	size_t *group_of; /* per record */
@@ -112,7 +86,6 @@ struct ks_request_tree {
 
 static void ks_tree_free(struct ks_request_tree *tree)
 {
-	free(tree->request);
 	free(tree->resource_items);
 	free(tree->scope_items);
 	free(tree->scopes);
@@ -129,20 +102,16 @@ static void ks_tree_free(struct ks_request_tree *tree)
 	free(tree->resource_groups);
 }
 
-static int ks_tree_alloc(struct ks_request_tree *tree,
-			 const struct ks_signal_messages *messages, size_t nr)
+static int ks_tree_alloc(struct ks_request_tree *tree, size_t nr)
 {
 	/* At most one group per record; a few wasted bytes save a pass. */
 	size_t slots = nr ? nr : 1;
 
-	tree->request = malloc(messages->request->sizeof_message);
-	tree->resource_items =
-		calloc(slots, messages->resource_items->sizeof_message);
-	tree->scope_items =
-		calloc(slots, messages->scope_items->sizeof_message);
+	tree->resource_items = calloc(slots, sizeof(*tree->resource_items));
+	tree->scope_items = calloc(slots, sizeof(*tree->scope_items));
 	tree->scopes = calloc(slots, sizeof(*tree->scopes));
-	tree->resource_ptrs = calloc(slots, sizeof(void *));
-	tree->scope_ptrs = calloc(slots, sizeof(void *));
+	tree->resource_ptrs = calloc(slots, sizeof(*tree->resource_ptrs));
+	tree->scope_ptrs = calloc(slots, sizeof(*tree->scope_ptrs));
 	tree->items = calloc(slots, sizeof(*tree->items));
 	tree->group_resource = calloc(slots, sizeof(*tree->group_resource));
 	tree->group_scope = calloc(slots, sizeof(*tree->group_scope));
@@ -152,11 +121,11 @@ static int ks_tree_alloc(struct ks_request_tree *tree,
 	tree->group_rank = calloc(slots, sizeof(size_t));
 	tree->order = calloc(slots, sizeof(size_t));
 	tree->resource_groups = calloc(slots, sizeof(size_t));
-	if (!tree->request || !tree->resource_items || !tree->scope_items ||
-	    !tree->scopes || !tree->resource_ptrs || !tree->scope_ptrs ||
-	    !tree->items || !tree->group_resource || !tree->group_scope ||
-	    !tree->group_of || !tree->group_start || !tree->group_fill ||
-	    !tree->group_rank || !tree->order || !tree->resource_groups)
+	if (!tree->resource_items || !tree->scope_items || !tree->scopes ||
+	    !tree->resource_ptrs || !tree->scope_ptrs || !tree->items ||
+	    !tree->group_resource || !tree->group_scope || !tree->group_of ||
+	    !tree->group_start || !tree->group_fill || !tree->group_rank ||
+	    !tree->order || !tree->resource_groups)
 		return -ENOMEM;
 	return 0;
 }
@@ -211,84 +180,81 @@ static void ks_tree_group(struct ks_request_tree *tree,
 	}
 	for (size_t i = 0; i < nr; i++) {
 		size_t group = tree->group_of[i];
+		ProtobufCBinaryData *item =
+			&tree->items[tree->group_start[group] +
+				     tree->group_fill[group]++];
 
-		tree->items[tree->group_start[group] +
-			    tree->group_fill[group]++] = records[i].item;
+		/* Only read while packing. */
+		item->data = (uint8_t *)records[i].data;
+		item->len = records[i].len;
 	}
 }
 
-/* A string field: only read while packing, so a const pointer will do. */
-static void ks_set_string(void *message, unsigned int id, const char *value)
+/*
+ * Strings, resources and scopes are only read while packing: pointers to
+ * const data will do.  proto3's empty string is left for no schema URL.
+ */
+static void ks_tree_link(struct ks_request_tree *tree)
 {
-	if (value)
-		ks_set_message(message, id, value);
-}
-
-static void ks_tree_link(struct ks_request_tree *tree,
-			 const struct ks_signal_messages *messages)
-{
-	size_t resource_size = messages->resource_items->sizeof_message;
-	size_t scope_size = messages->scope_items->sizeof_message;
 	size_t slot = 0;
 
 	for (size_t i = 0; i < tree->nr_groups; i++) {
 		size_t group = tree->order[i];
 		const struct ks_otlp_scope *scope = tree->group_scope[group];
-		void *scope_items = tree->scope_items + i * scope_size;
+		EncodedScopeItems *scope_items = &tree->scope_items[i];
 
 		opentelemetry__proto__common__v1__instrumentation_scope__init(
 			&tree->scopes[i]);
 		tree->scopes[i].name = (char *)scope->name;
 		if (scope->version)
 			tree->scopes[i].version = (char *)scope->version;
-		protobuf_c_message_init(messages->scope_items, scope_items);
-		ks_set_message(scope_items, KS_FIELD_SCOPE, &tree->scopes[i]);
-		ks_set_repeated(scope_items, KS_FIELD_ITEMS,
-				&tree->items[tree->group_start[group]],
-				tree->group_fill[group]);
-		ks_set_string(scope_items, KS_FIELD_SCHEMA_URL,
-			      scope->schema_url);
+		knotscope__otlp__v1__encoded_scope_items__init(scope_items);
+		scope_items->scope = &tree->scopes[i];
+		scope_items->items = &tree->items[tree->group_start[group]];
+		scope_items->n_items = tree->group_fill[group];
+		if (scope->schema_url)
+			scope_items->schema_url = (char *)scope->schema_url;
 		tree->scope_ptrs[i] = scope_items;
 	}
 	for (size_t rank = 0; rank < tree->nr_resources; rank++) {
-		void *resource_items =
-			tree->resource_items + rank * resource_size;
+		EncodedResourceItems *resource_items =
+			&tree->resource_items[rank];
 		const struct ks_otlp_resource *resource =
 			tree->group_resource[tree->order[slot]];
+		const char *schema_url = ks_otlp_resource_schema_url(resource);
 
-		protobuf_c_message_init(messages->resource_items,
-					resource_items);
-		ks_set_message(resource_items, KS_FIELD_RESOURCE,
-			       ks_otlp_resource_message(resource));
-		ks_set_repeated(resource_items, KS_FIELD_SCOPE_ITEMS,
-				&tree->scope_ptrs[slot],
-				tree->resource_groups[rank]);
-		ks_set_string(resource_items, KS_FIELD_SCHEMA_URL,
-			      ks_otlp_resource_schema_url(resource));
+		knotscope__otlp__v1__encoded_resource_items__init(
+			resource_items);
+		resource_items->resource =
+			(OtlpResource *)ks_otlp_resource_message(resource);
+		resource_items->scope_items = &tree->scope_ptrs[slot];
+		resource_items->n_scope_items = tree->resource_groups[rank];
+		if (schema_url)
+			resource_items->schema_url = (char *)schema_url;
 		tree->resource_ptrs[rank] = resource_items;
 		slot += tree->resource_groups[rank];
 	}
-	protobuf_c_message_init(messages->request, tree->request);
-	ks_set_repeated(tree->request, KS_FIELD_RESOURCE_ITEMS,
-			tree->resource_ptrs, tree->nr_resources);
+	knotscope__otlp__v1__encoded_export_request__init(&tree->request);
+	tree->request.resource_items = tree->resource_ptrs;
+	tree->request.n_resource_items = tree->nr_resources;
 }
 
 int ks_otlp_pack_request(enum ks_otlp_signal signal,
 			 const struct ks_otlp_record *records, size_t nr,
 			 size_t max_len, uint8_t **out, size_t *out_len)
 {
-	const struct ks_signal_messages *messages = &signal_messages[signal];
 	struct ks_request_tree tree = { 0 };
 	uint8_t *encoded;
 	size_t len;
 	int ret;
 
-	ret = ks_tree_alloc(&tree, messages, nr);
+	ret = ks_tree_alloc(&tree, nr);
 	if (ret)
 		goto cleanup;
 	ks_tree_group(&tree, records, nr);
-	ks_tree_link(&tree, messages);
-	len = protobuf_c_message_get_packed_size(tree.request);
+	ks_tree_link(&tree);
+	len = knotscope__otlp__v1__encoded_export_request__get_packed_size(
+		&tree.request);
 	if (len > max_len) {
 		ret = -E2BIG;
 		goto cleanup;
@@ -298,7 +264,8 @@ int ks_otlp_pack_request(enum ks_otlp_signal signal,
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	*out_len = protobuf_c_message_pack(tree.request, encoded);
+	*out_len = knotscope__otlp__v1__encoded_export_request__pack(
+		&tree.request, encoded);
 	*out = encoded;
 cleanup:
 	ks_tree_free(&tree);
@@ -313,17 +280,17 @@ int64_t ks_otlp_rejected_items(enum ks_otlp_signal signal, const uint8_t *body,
 
 	if (message_size)
 		message[0] = '\0';
-	response = protobuf_c_message_unpack(signal_messages[signal].response,
-					     NULL, len, body);
+	response =
+		protobuf_c_message_unpack(responses[signal], NULL, len, body);
 	if (!response)
 		return -1;
-	partial = ks_field(response, KS_FIELD_PARTIAL_SUCCESS, NULL);
+	partial = ks_field(response, KS_FIELD_PARTIAL_SUCCESS);
 	if (*partial) {
 		const char *const *error =
-			ks_field(*partial, KS_FIELD_ERROR_MESSAGE, NULL);
+			ks_field(*partial, KS_FIELD_ERROR_MESSAGE);
 
-		rejected = *(const int64_t *)ks_field(*partial,
-						      KS_FIELD_REJECTED, NULL);
+		rejected =
+			*(const int64_t *)ks_field(*partial, KS_FIELD_REJECTED);
 		snprintf(message, message_size, "%s", *error);
 	}
 	protobuf_c_message_free_unpacked(response, NULL);

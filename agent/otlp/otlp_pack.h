@@ -4,7 +4,9 @@
  * metrics encoded as one Export*ServiceRequest, and the partial success a
  * receiver may answer with.  The three signals share one shape (request ->
  * resource_* -> scope_* -> items, all at field numbers 1 and 2), so one
- * encoder serves them all through protobuf-c's descriptors.
+ * envelope (proto/knotscope/otlp/v1/envelope.proto) serves them all, with
+ * items encoded once, when they are queued: building a request then copies
+ * bytes instead of walking every item's tree again at each level.
  */
 #ifndef KS_OTLP_PACK_H
 #define KS_OTLP_PACK_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "knotscope/otlp/v1/envelope.pb-c.h"
 #include "otlp/otlp_config.h"
 #include "otlp/otlp_resource.h"
 #include "otlp/otlp_scope.h"
@@ -19,12 +22,17 @@
 /* The scope of items handed over without one. */
 extern const struct ks_otlp_scope ks_otlp_default_scope;
 
-/* One span, log record or metric, its resource and its scope. */
+/* One span, log record or metric, encoded, its resource and its scope. */
 struct ks_otlp_record {
-	const ProtobufCMessage *item;
+	const uint8_t *data;
+	size_t len;
 	const struct ks_otlp_resource *resource;
 	const struct ks_otlp_scope *scope; /* NULL: the default */
 };
+
+/* An item as requests carry it: 0 with a malloc()ed encoding, or -ENOMEM. */
+int ks_otlp_encode_item(const ProtobufCMessage *item, uint8_t **out,
+			size_t *out_len);
 
 /*
  * Encodes records as the signal's Export*ServiceRequest: one resource_*
@@ -32,7 +40,7 @@ struct ks_otlp_record {
  * with a scope_* entry per distinct scope of its items, in the order they
  * first appear, holding the items in their original order.  Resources and
  * scopes carry their schema URLs.
- * The items and resources are only read.  Returns 0 with a malloc()ed
+ * The encodings and resources are only read.  Returns 0 with a malloc()ed
  * encoding in *out, -E2BIG when it would exceed max_len (checked before
  * anything is encoded), or -ENOMEM.
  */

@@ -138,6 +138,8 @@ int ks_json_write_ready(struct ks_json_sink *sink,
 	ks_add(obj, "version", json_object_new_string(KS_VERSION));
 	ks_add(obj, "agent_pid", json_object_new_int(getpid()));
 	ks_add(obj, "attach_mode", json_object_new_string(info->attach_mode));
+	ks_add(obj, "syscall_hooks",
+	       json_object_new_string(info->syscall_hooks));
 	ks_add(obj, "selection", json_object_new_string(info->selection));
 	ks_add(obj, "confirm_ms", json_object_new_int((int)info->confirm_ms));
 	ks_add(obj, "processes", json_object_new_int((int)info->nr_processes));

@@ -21,6 +21,7 @@ struct ks_json_sink;
 
 struct ks_ready_info {
 	const char *attach_mode; /* "tp_btf" or "raw_tp" */
+	const char *syscall_hooks; /* "fentry", "tracepoint" or "sys_enter" */
 	const char *selection; /* human description */
 	unsigned int confirm_ms;
 	unsigned int nr_processes;

@@ -24,6 +24,7 @@ enum {
 	OPT_OTLP_PROTOCOL,
 	OPT_PRECISE,
 	OPT_ATTACH,
+	OPT_SYSCALL_HOOKS,
 	OPT_PREFLIGHT,
 	OPT_OFFCPU_MIN,
 	OPT_LISTEN,
@@ -58,6 +59,7 @@ const struct option ks_long_options[] = {
 	{ "otlp-protocol", required_argument, NULL, OPT_OTLP_PROTOCOL },
 	{ "precise", required_argument, NULL, OPT_PRECISE },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "syscall-hooks", required_argument, NULL, OPT_SYSCALL_HOOKS },
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
@@ -189,6 +191,9 @@ void ks_options_usage(FILE *out)
 		"                         reason (default), or warn and start anyway\n"
 		"      --attach tp_btf|raw_tp  how to attach to tracepoints (default:\n"
 		"                         tp_btf where the kernel allows it)\n"
+		"      --syscall-hooks fentry|tracepoint|sys_enter  how to hook system\n"
+		"                         calls (default: the cheapest the kernel allows,\n"
+		"                         in that order)\n"
 		"  -v, --verbose          more diagnostics on stderr (repeat for more)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
@@ -450,6 +455,13 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 			return ks_bad_value(err, label, value,
 					    "not tp_btf or raw_tp");
 		opts->attach_mode = value;
+		break;
+	case OPT_SYSCALL_HOOKS:
+		if (ks_syscall_hooks_parse(value, &opts->syscall_hooks))
+			return ks_bad_value(err, label, value,
+					    "not fentry, tracepoint or "
+					    "sys_enter");
+		opts->syscall_hooks_set = true;
 		break;
 	case OPT_PREFLIGHT:
 		if (!strcmp(value, "enforce"))

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "capture/preflight.h"
+#include "capture/syscall_hooks.h"
 #include "httptrace/http_route.h"
 #include "knotscope_abi.h"
 #include "otlp/otlp_config.h"
@@ -52,6 +53,9 @@ struct ks_options {
 	unsigned int nr_precise_comms;
 	/* --attach: "tp_btf" or "raw_tp"; NULL lets the agent choose. */
 	const char *attach_mode;
+	/* --syscall-hooks, when given; else the agent chooses. */
+	enum ks_syscall_hooks syscall_hooks;
+	bool syscall_hooks_set;
 	/* The HTTP server: "ADDR:PORT" or "off"; see listen_addr.h. */
 	const char *listen;
 	bool listen_explicit; /* given, so failing to listen is an error */

@@ -81,6 +81,7 @@ static void ks_announce(struct ks_agent *agent,
 {
 	struct ks_ready_info info = {
 		.attach_mode = ks_capture_attach_mode(agent->capture),
+		.syscall_hooks = ks_capture_syscall_hooks(agent->capture),
 		.confirm_ms = agent->options->confirm_ms,
 		.nr_processes = scan->nr_processes,
 		.nr_threads = scan->nr_threads,
@@ -95,9 +96,10 @@ static void ks_announce(struct ks_agent *agent,
 	ks_selection_describe(&agent->selection, selection, sizeof(selection));
 	info.selection = selection;
 	ks_info("watching %s: %u processes, %u threads, %u already in futex "
-		"waits (%s); deadlocks are reported after %u ms\n",
+		"waits (%s, system calls by %s); deadlocks are reported "
+		"after %u ms\n",
 		selection, scan->nr_processes, scan->nr_threads,
-		scan->nr_seeded_waits, info.attach_mode,
+		scan->nr_seeded_waits, info.attach_mode, info.syscall_hooks,
 		agent->options->confirm_ms);
 	if (agent->sink)
 		ks_json_write_ready(agent->sink, &info);
@@ -394,6 +396,9 @@ int ks_agent_run(const struct ks_options *options)
 		.precise = ks_wants_precise(options),
 		.offcpu_min_ns = options->offcpu_min_ns,
 		.attach_mode = options->attach_mode,
+		.syscall_hooks = options->syscall_hooks_set ?
+					 &options->syscall_hooks :
+					 NULL,
 		.trace_ctx_fd = -1,
 		.on_record = ks_agent_on_record,
 		.ctx = &agent,

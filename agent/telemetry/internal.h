@@ -43,7 +43,10 @@ struct ks_telemetry {
 	struct ks_span_groups *groups;
 	/* Memory is over the guard's mark: no spans are made. */
 	bool shedding;
-	/* Stack unwinding for span sites, within a budget per window. */
+	/*
+	 * Stack unwinding for span sites, within a budget of the main
+	 * thread's CPU time per window of monotonic time.
+	 */
 	uint64_t unwind_window_ns;
 	uint64_t unwind_spent_ns;
 	struct ks_shed_stats shed;

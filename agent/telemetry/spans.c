@@ -37,6 +37,8 @@ static void ks_add_hex(struct ks_otlp_attrs *attrs, const char *key,
  * Unwinding a stack with libdw costs tens to hundreds of microseconds: at
  * most this share of the main thread goes to it, so a flood of waits
  * cannot stall the loop.  Spans past the budget go without their site.
+ * The share is of the thread's own CPU time: on a busy machine the same
+ * unwinding takes longer by the clock, and would shed sites for nothing.
  */
 #define KS_UNWIND_WINDOW_NS (100 * 1000000ull)
 #define KS_UNWIND_BUDGET_NS (20 * 1000000ull)
@@ -55,16 +57,17 @@ static void ks_add_site(struct ks_telemetry *telemetry,
 			const struct ks_thread *thread, bool budgeted,
 			struct ks_otlp_attrs *attrs)
 {
-	uint64_t start = ks_now_mono_ns();
+	uint64_t start;
 	struct ks_frame site;
 	int found;
 
-	if (budgeted && !ks_unwind_allowed(telemetry, start)) {
+	if (budgeted && !ks_unwind_allowed(telemetry, ks_now_mono_ns())) {
 		telemetry->shed.span_sites++;
 		return;
 	}
+	start = ks_thread_cpu_ns();
 	found = ks_wait_site(telemetry->symbolizer, thread, &site);
-	telemetry->unwind_spent_ns += ks_now_mono_ns() - start;
+	telemetry->unwind_spent_ns += ks_thread_cpu_ns() - start;
 	if (found)
 		return;
 	if (site.function[0])

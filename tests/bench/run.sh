@@ -8,11 +8,15 @@
 # configuration runs REPS times, interleaved with the others so drift hits
 # all alike; the median is reported.  Results go to stdout and
 # build/bench/results.md.  SECTIONS="locks http otlp" (the default) picks
-# what runs.
+# what runs; "tax" measures what system calls that never block pay.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BUILD="$ROOT/build"
+# BUILD=DIR: another build's binaries.  BEFORE=PATH: the agent of another
+# build (the one before a change), run interleaved with this one in the tax,
+# locks and HTTP sections, so that both meet the same machine.
+BUILD="${BUILD:-$ROOT/build}"
+BEFORE="${BEFORE:-}"
 KNOTSCOPE="$BUILD/knotscope"
 LOCKBENCH="$BUILD/workloads/lockbench"
 OUT="$BUILD/bench"
@@ -30,7 +34,7 @@ OPS_HANDOFF="${OPS_HANDOFF:-200000}"
 OPS_UPROBE="${OPS_UPROBE:-100000}"
 DEADLOCKS="${DEADLOCKS:-50}"
 LIBC="$(ldd "$LOCKBENCH" | awk '/libc\.so/ { print $3 }')"
-SECTIONS="${SECTIONS:-locks http otlp}"
+SECTIONS="${SECTIONS:-tax locks http otlp}"
 # shellcheck source=tests/e2e/nginx.bash
 . "$ROOT/tests/e2e/nginx.bash"
 
@@ -82,7 +86,7 @@ start_agent() {
 	local json="$OUT/agent.jsonl"
 
 	: >"$json"
-	"$KNOTSCOPE" --json "$json" "$@" 2>>"$OUT/agent.err" &
+	"${AGENT:-$KNOTSCOPE}" --json "$json" "$@" 2>>"$OUT/agent.err" &
 	AGENT_PID=$!
 	until grep -q '"type":"ready"' "$json" 2>/dev/null; do
 		kill -0 "$AGENT_PID" || { cat "$OUT/agent.err" >&2; exit 1; }
@@ -149,7 +153,7 @@ run_precise() {
 	echo "$result"
 }
 
-MODES="private shared handoff"
+MODES="${MODES:-private shared handoff}"
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'
@@ -181,6 +185,11 @@ locks_section() {
 			samples[$mode,added]+="$(awk -v t="$traced" -v b="$base" 'BEGIN { print t - b }') "
 			samples[$mode,knotscope]+="$(ratio "$traced" "$base") "
 			samples[$mode,noise]+="$(ratio "$after" "$before") "
+			if [ -n "$BEFORE" ]; then
+				AGENT="$BEFORE" start_agent
+				samples[$mode,before]+="$(ratio "$(lockbench "$mode")" "$base") "
+				stop_agent
+			fi
 			[ "$mode" = handoff ] && continue
 			samples[$mode,uprobes]+="$(ratio "$(run_uprobe_peer "$mode")" "$base") "
 			samples[$mode,precise]+="$(ratio "$(run_precise "$mode")" "$base") "
@@ -189,10 +198,13 @@ locks_section() {
 	done
 
 	# Detection latency: DEADLOCKS fresh AB/BA deadlocks under one agent.
+	# Only these: other programs on a shared machine deadlock too.
 	start_agent
+	abbas=
 	for _ in $(seq "$DEADLOCKS"); do
 		"$BUILD/workloads/abba" >"$OUT/abba.out" &
 		abba=$!
+		abbas="${abbas:+$abbas,}$abba"
 		until grep -q "\"pids\":\[$abba\]" "$OUT/agent.jsonl"; do
 			sleep 0.02
 		done
@@ -200,7 +212,8 @@ locks_section() {
 		wait "$abba" 2>/dev/null || true
 	done
 	stop_agent
-	latencies="$(jq -r 'select(.type == "deadlock") | .detection_latency_ms' "$OUT/agent.jsonl")"
+	latencies="$(jq -r --argjson ours "[$abbas]" 'select(.type == "deadlock" and
+		(.pids[0] as $p | $ours | index($p))) | .detection_latency_ms' "$OUT/agent.jsonl")"
 
 	{
 		echo "## Locks"
@@ -209,8 +222,8 @@ locks_section() {
 		echo "Cost per lock/unlock pair in CPU time of the workload; ratios to the"
 		echo "untraced runs on either side (median, and [min, max] over repetitions)."
 		echo
-		echo "| workload | untraced ns/op | knotscope | knotscope --precise | uprobe on every lock (bpftrace) | untraced vs untraced (noise) |"
-		echo "|---|---|---|---|---|---|"
+		echo "| workload | untraced ns/op | knotscope |${BEFORE:+ before ($BEFORE) |} knotscope --precise | uprobe on every lock (bpftrace) | untraced vs untraced (noise) |"
+		echo "|---|---|---|${BEFORE:+---|}---|---|---|"
 		for mode in $MODES; do
 			case "$mode" in
 			private) label="uncontended: a mutex per thread, $THREADS threads" ;;
@@ -226,10 +239,9 @@ locks_section() {
 				precise="$(printf '%.1fx [%.1f, %.1f]' "$(column "$mode,precise" | median)" \
 					"$(column "$mode,precise" | percentile 0)" "$(column "$mode,precise" | percentile 100)")"
 			fi
-			printf '| %s | %.1f | %.3fx [%.3f, %.3f] | %s | %s | %.3fx [%.3f, %.3f] |\n' \
-				"$label" "$(column "$mode,base" | median)" \
-				"$(column "$mode,knotscope" | median)" "$(column "$mode,knotscope" | percentile 0)" "$(column "$mode,knotscope" | percentile 100)" \
-				"$precise" "$peer" \
+			printf '| %s | %.1f | %s |%s %s | %s | %.3fx [%.3f, %.3f] |\n' \
+				"$label" "$(column "$mode,base" | median)" "$(spread "$mode,knotscope")" \
+				"${BEFORE:+ $(spread "$mode,before") |}" "$precise" "$peer" \
 				"$(column "$mode,noise" | median)" "$(column "$mode,noise" | percentile 0)" "$(column "$mode,noise" | percentile 100)"
 		done
 		echo
@@ -257,7 +269,7 @@ locks_section() {
 HTTP_REPS="${HTTP_REPS:-9}"
 HTTP_SECONDS="${HTTP_SECONDS:-5}"
 HTTP_CONNECTIONS="${HTTP_CONNECTIONS:-32}"
-HTTP_MODES="locks-only capture export"
+HTTP_MODES="locks-only capture export${BEFORE:+ before-locks-only before-capture before-export}"
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -332,6 +344,10 @@ http_section() {
 			capture) start_agent --http $workers ;;
 			export) OTEL_BSP_MAX_QUEUE_SIZE=65536 start_agent --http $workers \
 				--otlp-endpoint "http://127.0.0.1:$sink_port" ;;
+			before-locks-only) AGENT="$BEFORE" start_agent $workers ;;
+			before-capture) AGENT="$BEFORE" start_agent --http $workers ;;
+			before-export) OTEL_BSP_MAX_QUEUE_SIZE=65536 AGENT="$BEFORE" start_agent --http $workers \
+				--otlp-endpoint "http://127.0.0.1:$sink_port" ;;
 			esac
 			run="$(wrk_run "$url" "$worker")"
 			stop_agent
@@ -382,6 +398,8 @@ http_section() {
 	for mode in $HTTP_MODES; do
 		case "$mode" in
 		locks-only) label="knotscope without --http" ;;
+		before-locks-only) label="before, without --http" ;;
+		before-*) label="before, --http, ${mode#before-}" ;;
 		*) label="--http, $mode" ;;
 		esac
 		printf '| %s | %.0f | %.3f [%.3f, %.3f] | %.2f | %.3f [%.3f, %.3f] | %.2f | %.0f | %.0f |\n' "$label" \
@@ -403,6 +421,96 @@ http_section() {
 
 column() {
 	tr ' ' '\n' <<<"${samples[$1]}" | grep .
+}
+
+# "median x [min, max]" of a column of ratios.
+spread() {
+	printf '%.3fx [%.3f, %.3f]' "$(column "$1" | median)" "$(column "$1" | percentile 0)" \
+		"$(column "$1" | percentile 100)"
+}
+
+# --- Syscall tax: what a program that never blocks pays for the agent
+# being there.  One thread in a loop of getppid() (a call the agent has no
+# interest in) and one writing a byte into a pipe and reading it back (calls
+# the happens-before edges watch, on a pipe no other thread touches), each
+# untraced, under the default agent and under --http (every process
+# watched), interleaved; CPU time per iteration.
+TAX_REPS="${TAX_REPS:-7}"
+TAX_GETPPID_OPS="${TAX_GETPPID_OPS:-1000000}"
+TAX_PIPE_OPS="${TAX_PIPE_OPS:-300000}"
+TAX_MODES="default http${BEFORE:+ before_default before_http}"
+SYSCALLTAX="$BUILD/workloads/syscalltax"
+
+tax_loops() {
+	echo "$("$SYSCALLTAX" getppid "$TAX_GETPPID_OPS" | awk '/^cpu_ns_per_op/ { print $2 }')" \
+		"$("$SYSCALLTAX" pipe "$TAX_PIPE_OPS" | awk '/^cpu_ns_per_op/ { print $2 }')"
+}
+
+tax_section() {
+	local before after base run mode loop i
+
+	for rep in $(seq "$TAX_REPS"); do
+		before="$(tax_loops)"
+		for mode in $TAX_MODES; do
+			case "$mode" in
+			default) start_agent --listen off ;;
+			http) start_agent --listen off --http ;;
+			before_default) AGENT="$BEFORE" start_agent --listen off ;;
+			before_http) AGENT="$BEFORE" start_agent --listen off --http ;;
+			esac
+			samples[tax_$mode,run]="$(tax_loops)"
+			stop_agent
+		done
+		after="$(tax_loops)"
+		i=0
+		for loop in getppid pipe; do
+			i=$((i + 1))
+			base="$(awk -v a="$(cut -d' ' -f$i <<<"$before")" -v b="$(cut -d' ' -f$i <<<"$after")" \
+				'BEGIN { print (a + b) / 2 }')"
+			samples[tax_$loop,base]+="$base "
+			samples[tax_$loop,noise]+="$(ratio "$(cut -d' ' -f$i <<<"$after")" "$(cut -d' ' -f$i <<<"$before")") "
+			for mode in $TAX_MODES; do
+				run="$(cut -d' ' -f$i <<<"${samples[tax_$mode,run]}")"
+				samples[tax_${loop}_$mode,ratio]+="$(ratio "$run" "$base") "
+				samples[tax_${loop}_$mode,added]+="$(awk -v t="$run" -v b="$base" 'BEGIN { print t - b }') "
+			done
+		done
+		echo "tax rep $rep/$TAX_REPS done" >&2
+	done
+
+	echo "## Syscall tax"
+	echo
+	echo "One thread, CPU time per loop iteration, $TAX_REPS repetitions; ratios to the untraced"
+	echo "runs on either side (median, [min, max]) and the time added per iteration (median)."
+	echo "The agent watches every process.${BEFORE:+  before: $BEFORE, interleaved.}"
+	echo
+	printf '| loop | untraced ns |'
+	for mode in $TAX_MODES; do
+		case "$mode" in
+		default) printf ' knotscope | added ns |' ;;
+		http) printf ' knotscope --http | added ns |' ;;
+		before_default) printf ' before | added ns |' ;;
+		before_http) printf ' before, --http | added ns |' ;;
+		esac
+	done
+	printf ' untraced vs untraced (noise) |\n|---|---|'
+	for mode in $TAX_MODES; do
+		printf -- '---|---|'
+	done
+	printf -- '---|\n'
+	for loop in getppid pipe; do
+		case "$loop" in
+		getppid) label="getppid(), $TAX_GETPPID_OPS calls" ;;
+		pipe) label="write 1 byte into a pipe, read it back, $TAX_PIPE_OPS rounds" ;;
+		esac
+		printf '| %s | %.1f |' "$label" "$(column "tax_$loop,base" | median)"
+		for mode in $TAX_MODES; do
+			printf ' %s | %+.0f |' "$(spread "tax_${loop}_$mode,ratio")" \
+				"$(column "tax_${loop}_$mode,added" | median)"
+		done
+		printf ' %.3fx [%.3f, %.3f] |\n' "$(column "tax_$loop,noise" | median)" \
+			"$(column "tax_$loop,noise" | percentile 0)" "$(column "tax_$loop,noise" | percentile 100)"
+	done
 }
 
 # --- OTLP: the exporter alone (tests/otlp/otlp_driver: the agent's export

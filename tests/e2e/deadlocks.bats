@@ -292,9 +292,9 @@ run_named_abba() {
 	stop_agent
 }
 
-@test "with raw_tp instead of tp_btf, the same deadlock is found" {
-	start_agent --attach raw_tp
-	agent_said '.type == "ready" and .attach_mode == "raw_tp"'
+@test "with raw_tp instead of tp_btf, and system calls on sys_enter, the same deadlock is found" {
+	start_agent --attach raw_tp --syscall-hooks sys_enter
+	agent_said '.type == "ready" and .attach_mode == "raw_tp" and .syscall_hooks == "sys_enter"'
 	start_workload abba
 	await_deadlock "$WORKLOAD_PID"
 	expect_closed_cycle

@@ -175,16 +175,19 @@ rejects() {
 		and .mountPropagation == \"Bidirectional\""
 }
 
-@test "mounts: BTF read-only; /sys/fs/bpf only to pin; no tracefs, no log dirs" {
+@test "mounts: BTF and tracefs read-only; /sys/fs/bpf only to pin; no log dirs" {
 	render --set pin.enabled=false
 	has "$CTR.volumeMounts | map(select(.name == \"btf\")) == [{
 		name: \"btf\", mountPath: \"/sys/kernel/btf\", readOnly: true }]"
 	has "$POD.volumes[] | select(.name == \"btf\")
 		| .hostPath == { path: \"/sys/kernel/btf\", type: \"Directory\" }"
-	# tp_btf and raw_tp need no tracefs; pod names are read through
-	# /proc/1/root, which hostPID and CAP_SYS_PTRACE open.
+	# The system calls' own tracepoints are found through tracefs.
+	has "$CTR.volumeMounts | map(select(.name == \"tracefs\")) == [{
+		name: \"tracefs\", mountPath: \"/sys/kernel/tracing\", readOnly: true }]"
+	# Pod names are read through /proc/1/root, which hostPID and
+	# CAP_SYS_PTRACE open.
 	has "[$POD.volumes[].hostPath.path // empty]
-		== [\"/sys/kernel/btf\"]"
+		== [\"/sys/kernel/btf\", \"/sys/kernel/tracing\"]"
 
 	render --values "$VALUES/full.yaml"
 	has "$CTR.volumeMounts[] | select(.name == \"bpffs\")

@@ -16,7 +16,6 @@
  * begins: time for a tracer to attach to it.
  */
 #include <semaphore.h>
-#include <sys/resource.h>
 
 #include "workload.h"
 
@@ -29,17 +28,6 @@ struct worker {
 	long ops;
 	unsigned long work;
 } __attribute__((aligned(64)));
-
-static double cpu_seconds(void)
-{
-	struct rusage usage;
-
-	getrusage(RUSAGE_SELF, &usage);
-	return (double)usage.ru_utime.tv_sec + (double)usage.ru_stime.tv_sec +
-	       ((double)usage.ru_utime.tv_usec +
-		(double)usage.ru_stime.tv_usec) /
-		       1e6;
-}
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t own_locks[MAX_THREADS];
@@ -117,11 +105,11 @@ int main(int argc, char **argv)
 			&workers[i]));
 	pthread_barrier_wait(&start_together);
 	start = workload_now();
-	cpu_start = cpu_seconds();
+	cpu_start = workload_cpu_seconds();
 	for (int i = 0; i < nr_threads; i++)
 		pthread_join(threads[i], NULL);
 	elapsed = workload_now() - start;
-	cpu = cpu_seconds() - cpu_start;
+	cpu = workload_cpu_seconds() - cpu_start;
 	printf("cpu_ns_per_op %.3f wall_ns_per_op %.3f elapsed_s %.3f\n",
 	       cpu * 1e9 / ((double)ops * nr_threads),
 	       elapsed * 1e9 / ((double)ops * nr_threads), elapsed);

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,19 @@ static inline double workload_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* User and system time of the whole process so far: what other load on
+ * the machine does not inflate the way it does wall-clock time. */
+static inline double workload_cpu_seconds(void)
+{
+	struct rusage usage;
+
+	getrusage(RUSAGE_SELF, &usage);
+	return (double)usage.ru_utime.tv_sec + (double)usage.ru_stime.tv_sec +
+	       ((double)usage.ru_utime.tv_usec +
+		(double)usage.ru_stime.tv_usec) /
+		       1e6;
 }
 
 /* Initializes a mutex of the type named on the command line. */

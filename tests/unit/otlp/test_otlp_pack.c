@@ -32,6 +32,18 @@ static int64_t pid_of(const OtlpResource *resource)
 	return resource->attributes[0]->value->int_value;
 }
 
+/* An item as the exporter queues it: encoded. */
+static struct ks_otlp_record record_of(const void *item,
+				       const struct ks_otlp_resource *res)
+{
+	struct ks_otlp_record record = { .resource = res };
+	uint8_t *encoded;
+
+	assert_int_equal(ks_otlp_encode_item(item, &encoded, &record.len), 0);
+	record.data = encoded;
+	return record;
+}
+
 static OtlpSpan *span_numbered(uint8_t n)
 {
 	const uint8_t span_id[KS_OTLP_SPAN_ID_LEN] = { n };
@@ -54,9 +66,7 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 
 	for (uint8_t i = 0; i < 5; i++) {
 		spans[i] = span_numbered(i);
-		records[i].item = &spans[i]->base;
-		records[i].resource = owner[i];
-		records[i].scope = NULL;
+		records[i] = record_of(spans[i], owner[i]);
 	}
 	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, 5,
 					      SIZE_MAX, &encoded, &len),
@@ -96,8 +106,10 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 		"s4");
 	ks_otlp_message_free(request);
 	free(encoded);
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 5; i++) {
 		ks_otlp_message_free(spans[i]);
+		free((void *)records[i].data);
+	}
 	ks_otlp_resource_put(a);
 	ks_otlp_resource_put(b);
 }
@@ -123,8 +135,8 @@ static void test_scopes_group_a_resources_items(void **state)
 	a = ks_otlp_resource_new(&attrs, "https://s/1.37.0");
 	for (uint8_t i = 0; i < 4; i++) {
 		spans[i] = span_numbered(i);
-		records[i] = (struct ks_otlp_record){ &spans[i]->base,
-						      owner[i] ?: a, scope[i] };
+		records[i] = record_of(spans[i], owner[i] ?: a);
+		records[i].scope = scope[i];
 	}
 	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, 4,
 					      SIZE_MAX, &encoded, &len),
@@ -151,8 +163,10 @@ static void test_scopes_group_a_resources_items(void **state)
 	assert_string_equal(rs->scope_spans[0]->spans[0]->name, "s1");
 	ks_otlp_message_free(request);
 	free(encoded);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 4; i++) {
 		ks_otlp_message_free(spans[i]);
+		free((void *)records[i].data);
+	}
 	ks_otlp_resource_put(a);
 	ks_otlp_resource_put(b);
 }
@@ -163,14 +177,15 @@ static void test_logs_and_metrics_share_the_encoder(void **state)
 	OtlpLogRecord *record = ks_otlp_log_new(5, 6, KS_OTLP_SEVERITY_ERROR,
 						"knotscope.deadlock", "cycle");
 	OtlpMetric *metric = ks_otlp_gauge_new("g", "1", "");
-	struct ks_otlp_record log_record = { &record->base, res, NULL };
-	struct ks_otlp_record metric_record = { &metric->base, res, NULL };
+	struct ks_otlp_record log_record, metric_record;
 	MetricsRequest *metrics;
 	LogsRequest *logs;
 	uint8_t *encoded;
 	size_t len;
 
 	assert_int_equal(ks_otlp_metric_add_int(metric, NULL, 1, 2, 3), 0);
+	log_record = record_of(record, res);
+	metric_record = record_of(metric, res);
 	assert_int_equal(ks_otlp_pack_request(KS_OTLP_LOGS, &log_record, 1,
 					      SIZE_MAX, &encoded, &len),
 			 0);
@@ -203,6 +218,8 @@ static void test_logs_and_metrics_share_the_encoder(void **state)
 	ks_otlp_message_free(metrics);
 	ks_otlp_message_free(record);
 	ks_otlp_message_free(metric);
+	free((void *)log_record.data);
+	free((void *)metric_record.data);
 	ks_otlp_resource_put(res);
 }
 
@@ -210,7 +227,7 @@ static void test_too_large_request_is_not_encoded(void **state)
 {
 	struct ks_otlp_resource *res = resource_for_pid(1);
 	OtlpSpan *span = span_numbered(1);
-	struct ks_otlp_record record = { &span->base, res, NULL };
+	struct ks_otlp_record record = record_of(span, res);
 	uint8_t *encoded = NULL;
 	size_t len = 0;
 
@@ -218,6 +235,7 @@ static void test_too_large_request_is_not_encoded(void **state)
 					      &encoded, &len),
 			 -E2BIG);
 	assert_null(encoded);
+	free((void *)record.data);
 	ks_otlp_message_free(span);
 	ks_otlp_resource_put(res);
 }

@@ -118,6 +118,7 @@ static void make_records(struct world *w)
 {
 	static const struct ks_ready_info ready = {
 		.attach_mode = "tp_btf",
+		.syscall_hooks = "tracepoint",
 		.selection = "all processes",
 		.confirm_ms = 100,
 	};

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# What the kernel side attaches, and so who pays for it: system calls
+# nobody watches run none of its programs, and the ways of hooking system
+# calls are chosen, and fallen back from, as docs/capture-cost.md says.
+# What is attached and counts, not timings: these hold on a loaded machine.
+
+load helpers
+
+setup_file() {
+	require_bpf
+}
+
+setup() {
+	e2e_setup
+	STATS_BEFORE="$(sysctl -n kernel.bpf_stats_enabled)"
+}
+
+teardown() {
+	e2e_teardown
+	sysctl -q kernel.bpf_stats_enabled="$STATS_BEFORE"
+}
+
+# The ids of the agent's BPF programs, as a JSON array.
+agent_program_ids() {
+	cat /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/ { print $2 }' | jq -s unique
+}
+
+# The agent's attachments as the kernel lists them, each with its
+# program's name: one JSON object per line.
+agent_links() {
+	bpftool -j prog show >"$BATS_TEST_TMPDIR/progs.json"
+	bpftool -j link show | jq -c --argjson ids "$PROG_IDS" --slurpfile progs "$BATS_TEST_TMPDIR/progs.json" '
+		.[] | select(.prog_id as $id | $ids | index($id)) |
+		.prog_id as $id | . + { prog: ($progs[0][] | select(.id == $id) | .name) }'
+}
+
+# Runs of the agent's programs that hook system calls, summed.
+syscall_program_runs() {
+	bpftool -j prog show | jq --argjson ids "$PROG_IDS" '[.[] | select(.id as $id | $ids | index($id)) |
+		select(.name | test("^ks_(enter|exit|sys|sock)_")) | .run_cnt // 0] | add // 0'
+}
+
+# Counts, not timings: what the kernel runs for a system call is decided by
+# what is attached to it, which the kernel lists.
+@test "a system call nobody watches runs none of the agent's programs" {
+	local iterations=10000 before after
+
+	start_agent --listen off --http --bpf-stats
+	agent_said '.type == "ready" and .syscall_hooks == "tracepoint"'
+	PROG_IDS="$(agent_program_ids)"
+	agent_links >"$BATS_TEST_TMPDIR/links"
+	# Nothing on the hooks every system call of the machine passes through.
+	jq -e -s 'length > 20 and all(.[]; (.tp_name // "") | test("^sys_(enter|exit)$") | not)' \
+		"$BATS_TEST_TMPDIR/links"
+	# Each system call program is on a tracepoint of its own (perf_event
+	# links), named after the call it watches; getppid() is none of them.
+	jq -e -s '[.[] | select(.type == "perf_event")] | length > 20 and
+		all(.[]; .prog | test("^ks_(enter|exit|sock)_(futex|futex_waitv|futex_wait|futex_wake|futex_requeue|restart_syscall|read|readv|recvfrom|recvmsg|write|writev|sendto|sendmsg|sendfile64|close|dup2|dup3|wait4|waitid|accept|accept4|connect)$"))' \
+		"$BATS_TEST_TMPDIR/links"
+	jq -e -s '[.[] | select(.type == "perf_event")] | length ==
+		([.[] | select(.prog | test("^ks_(enter|exit|sock)_"))] | length)' "$BATS_TEST_TMPDIR/links"
+	# And the calls they watch do run them: three or more per round trip of
+	# a pipe (write, read and its return, and the socket programs).
+	before="$(syscall_program_runs)"
+	"$WORKLOADS/syscalltax" pipe "$iterations" >/dev/null
+	after="$(syscall_program_runs)"
+	[ "$((after - before))" -ge "$((3 * iterations))" ]
+	stop_agent
+}
+
+@test "without tracefs mounted, the agent mounts it and says so" {
+	# In a mount namespace of its own: the machine's tracefs stays.
+	unshare -m --propagation private bash -c '
+		umount /sys/kernel/debug/tracing 2>/dev/null
+		umount /sys/kernel/debug 2>/dev/null
+		umount /sys/kernel/tracing 2>/dev/null
+		[ ! -e /sys/kernel/tracing/trace ] || exit 3
+		exec "$0" --json "$1" --listen off --duration 1' \
+		"$KNOTSCOPE" "$BATS_TEST_TMPDIR/agent.jsonl" 2>"$BATS_TEST_TMPDIR/agent.err"
+	grep -q "mounted tracefs at /sys/kernel/tracing, for the syscall tracepoints" \
+		"$BATS_TEST_TMPDIR/agent.err"
+	jq -e -s 'any(.[]; .type == "ready" and .syscall_hooks == "tracepoint")' \
+		"$BATS_TEST_TMPDIR/agent.jsonl"
+}
+
+@test "where tracefs cannot be had, sys_enter hooks catch the deadlock, and it is said" {
+	local ns_root="$BATS_TEST_TMPDIR/btf"
+
+	mkdir -p "$ns_root"
+	start_workload abba
+	# /sys/kernel hidden under an empty tmpfs but for its BTF: nowhere to
+	# mount tracefs.
+	AGENT_JSON="$BATS_TEST_TMPDIR/agent.jsonl"
+	AGENT_ERR="$BATS_TEST_TMPDIR/agent.err"
+	unshare -m --propagation private bash -c '
+		mount --bind /sys/kernel/btf "$2" &&
+		mount -t tmpfs none /sys/kernel &&
+		mkdir /sys/kernel/btf &&
+		mount --bind "$2" /sys/kernel/btf || exit 3
+		exec "$0" --json "$1" --pid "$3"' \
+		"$KNOTSCOPE" "$AGENT_JSON" "$ns_root" "$WORKLOAD_PID" 2>"$AGENT_ERR" &
+	AGENT_PID=$!
+	wait_until 30 agent_said '.type == "ready"'
+	agent_said '.type == "ready" and .syscall_hooks == "sys_enter"'
+	grep -q "cannot mount tracefs at /sys/kernel/tracing: .*: system calls are hooked through sys_enter/sys_exit" \
+		"$AGENT_ERR"
+	await_deadlock "$WORKLOAD_PID"
+	stop_agent
+}
+
+@test "--syscall-hooks fentry: used where the kernel allows it, else a clear error" {
+	local status=0
+
+	"$KNOTSCOPE" --syscall-hooks fentry --listen off --duration 1 \
+		--json "$BATS_TEST_TMPDIR/agent.jsonl" 2>"$BATS_TEST_TMPDIR/agent.err" || status=$?
+	if [ "$status" -eq 0 ]; then
+		jq -e -s 'any(.[]; .type == "ready" and .syscall_hooks == "fentry")' \
+			"$BATS_TEST_TMPDIR/agent.jsonl"
+	else
+		[ "$status" -eq 1 ]
+		grep -q "the kernel refused fentry programs" "$BATS_TEST_TMPDIR/agent.err"
+	fi
+}
+
+@test "--syscall-hooks rejects what it does not know" {
+	run "$KNOTSCOPE" --syscall-hooks kprobe
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--syscall-hooks"*"not fentry, tracepoint or sys_enter"* ]]
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * How system calls get hooked: the order the ways are tried in for each
+ * kernel, and which programs of the real BPF object each way loads.
+ */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdbool.h>
+
+#include "base/log.h"
+#include "capture/syscall_hooks.h"
+#include "knotscope.skel.h"
+
+static void names_round_trip(void **state)
+{
+	enum ks_syscall_hooks parsed;
+
+	for (int i = 0; i < KS_HOOKS_COUNT; i++) {
+		assert_int_equal(ks_syscall_hooks_parse(
+					 ks_syscall_hooks_name(i), &parsed),
+				 0);
+		assert_int_equal(parsed, i);
+	}
+	assert_int_equal(ks_syscall_hooks_parse("kprobe", &parsed), -EINVAL);
+	assert_string_equal(ks_syscall_hooks_name(KS_HOOKS_SYS_ENTER),
+			    "sys_enter");
+}
+
+static void cheapest_first_and_sys_enter_last(void **state)
+{
+	enum ks_syscall_hooks plan[KS_HOOKS_COUNT];
+
+	assert_int_equal(ks_syscall_hooks_plan(NULL, true, true, plan), 3);
+	assert_int_equal(plan[0], KS_HOOKS_FENTRY);
+	assert_int_equal(plan[1], KS_HOOKS_TRACEPOINT);
+	assert_int_equal(plan[2], KS_HOOKS_SYS_ENTER);
+	/* This project's VM: fentry refused, tracefs mountable. */
+	assert_int_equal(ks_syscall_hooks_plan(NULL, false, true, plan), 2);
+	assert_int_equal(plan[0], KS_HOOKS_TRACEPOINT);
+	assert_int_equal(plan[1], KS_HOOKS_SYS_ENTER);
+	/* A container without tracefs. */
+	assert_int_equal(ks_syscall_hooks_plan(NULL, false, false, plan), 1);
+	assert_int_equal(plan[0], KS_HOOKS_SYS_ENTER);
+	assert_int_equal(ks_syscall_hooks_plan(NULL, true, false, plan), 2);
+	assert_int_equal(plan[0], KS_HOOKS_FENTRY);
+	assert_int_equal(plan[1], KS_HOOKS_SYS_ENTER);
+}
+
+/* Asked for by name: only that, even where it cannot work. */
+static void a_requested_way_is_the_only_one(void **state)
+{
+	enum ks_syscall_hooks plan[KS_HOOKS_COUNT];
+
+	for (int i = 0; i < KS_HOOKS_COUNT; i++) {
+		enum ks_syscall_hooks asked = i;
+
+		assert_int_equal(
+			ks_syscall_hooks_plan(&asked, false, false, plan), 1);
+		assert_int_equal(plan[0], asked);
+	}
+}
+
+static void programs_are_classified_by_section(void **state)
+{
+	assert_int_equal(ks_syscall_hooks_of("tracepoint/syscalls/sys_enter_"
+					     "futex",
+					     "ks_enter_futex"),
+			 KS_HOOKS_TRACEPOINT);
+	assert_int_equal(ks_syscall_hooks_of("fentry/__x64_sys_futex",
+					     "ks_enter_futex_fe"),
+			 KS_HOOKS_FENTRY);
+	assert_int_equal(
+		ks_syscall_hooks_of("fexit/__x64_sys_read", "ks_exit_read_fx"),
+		KS_HOOKS_FENTRY);
+	assert_int_equal(
+		ks_syscall_hooks_of("tp_btf/sys_enter", "ks_sys_enter"),
+		KS_HOOKS_SYS_ENTER);
+	assert_int_equal(
+		ks_syscall_hooks_of("raw_tp/sys_exit", "ks_sock_exit_rt"),
+		KS_HOOKS_SYS_ENTER);
+	/* Other tracepoints are not system call hooks. */
+	assert_int_equal(
+		ks_syscall_hooks_of("tp_btf/sched_process_fork", "ks_fork"),
+		KS_HOOKS_NONE);
+}
+
+static const struct bpf_program *find(struct bpf_object *obj, const char *name)
+{
+	return bpf_object__find_program_by_name(obj, name);
+}
+
+/*
+ * The real object: every system call handler exists as a per-syscall
+ * tracepoint and as fentry/fexit, so each way hooks the same calls; the
+ * generic hooks are there too.
+ */
+static void every_handler_exists_in_every_way(void **state)
+{
+	struct knotscope_bpf *skel = knotscope_bpf__open();
+	unsigned int per_way[KS_HOOKS_COUNT + 1] = { 0 };
+	struct bpf_program *prog;
+	char twin[128];
+
+	assert_non_null(skel);
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *section = bpf_program__section_name(prog);
+		const char *name = bpf_program__name(prog);
+		enum ks_syscall_hooks hooks =
+			ks_syscall_hooks_of(section, name);
+
+		per_way[hooks]++;
+		if (hooks != KS_HOOKS_TRACEPOINT)
+			continue;
+		snprintf(twin, sizeof(twin), "%s_%s", name,
+			 strstr(section, "sys_enter_") ? "fe" : "fx");
+		assert_non_null(find(skel->obj, twin));
+	}
+	assert_int_equal(per_way[KS_HOOKS_FENTRY],
+			 per_way[KS_HOOKS_TRACEPOINT]);
+	assert_true(per_way[KS_HOOKS_TRACEPOINT] > 20);
+	/* sys_enter, sys_exit and the sockets' sys_exit, tp_btf and raw_tp. */
+	assert_int_equal(per_way[KS_HOOKS_SYS_ENTER], 6);
+	assert_non_null(find(skel->obj, "ks_enter_futex"));
+	assert_non_null(find(skel->obj, "ks_exit_restart_syscall"));
+	assert_non_null(find(skel->obj, "ks_sock_read"));
+	assert_non_null(find(skel->obj, "ks_sys_enter_rt"));
+	knotscope_bpf__destroy(skel);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(names_round_trip),
+		cmocka_unit_test(cheapest_first_and_sys_enter_last),
+		cmocka_unit_test(a_requested_way_is_the_only_one),
+		cmocka_unit_test(programs_are_classified_by_section),
+		cmocka_unit_test(every_handler_exists_in_every_way),
+	};
+
+	ks_log_set_level(KS_LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
