@@ -552,6 +552,10 @@ static struct ks_outcome ks_delivered(struct ks_pipeline *p,
 	return outcome;
 }
 
+/*
+ * why may quote the collector (a gRPC status message): escaped, as its
+ * words go to a terminal.
+ */
 static struct ks_outcome ks_failed(struct ks_pipeline *p,
 				   enum ks_otlp_failure failure, uint64_t units,
 				   const char *why)
@@ -560,10 +564,12 @@ static struct ks_outcome ks_failed(struct ks_pipeline *p,
 		.settlement = KS_SETTLED_FAILED,
 		.failure = failure,
 	};
+	char shown[KS_PRINTABLE_SIZE(KS_OTLP_ERROR_SIZE)];
 
 	ks_warn("OTLP %s: dropped %" PRIu64 " %s (%s): %s\n",
 		ks_otlp_signal_name(p->signal), units, item_names[p->signal],
-		ks_otlp_failure_name(failure), why);
+		ks_otlp_failure_name(failure),
+		ks_printable(why, shown, sizeof(shown)));
 	return outcome;
 }
 
@@ -578,6 +584,7 @@ static struct ks_outcome ks_send(struct ks_pipeline *p, const uint8_t *data,
 	uint64_t give_up_ns =
 		ks_now_mono_ns() + batching->export_timeout_ms * KS_NS_PER_MS;
 	struct ks_otlp_response response;
+	char shown[KS_PRINTABLE_SIZE(KS_OTLP_ERROR_SIZE)];
 
 	for (unsigned int attempt = 0;; attempt++) {
 		uint64_t delay_ms, resume_ns;
@@ -602,7 +609,8 @@ static struct ks_outcome ks_send(struct ks_pipeline *p, const uint8_t *data,
 		    response.retry_after_ms > delay_ms)
 			delay_ms = response.retry_after_ms;
 		ks_debug("OTLP %s: %s; retrying in %" PRIu64 " ms\n",
-			 ks_otlp_signal_name(p->signal), response.error,
+			 ks_otlp_signal_name(p->signal),
+			 ks_printable(response.error, shown, sizeof(shown)),
 			 delay_ms);
 		resume_ns = ks_now_mono_ns() + delay_ms * KS_NS_PER_MS;
 		switch (ks_pause(p, resume_ns, give_up_ns)) {

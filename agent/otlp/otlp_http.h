@@ -33,6 +33,12 @@ struct ks_otlp_http *ks_otlp_http_new(const struct ks_otlp_target *target,
 				      char *err, size_t err_size);
 void ks_otlp_http_free(struct ks_otlp_http *http);
 
+/*
+ * Why a post failed, for people: libcurl's message, or the HTTP status, or
+ * a gRPC status with the collector's message (escape it to print it).
+ */
+#define KS_OTLP_ERROR_SIZE CURL_ERROR_SIZE
+
 struct ks_otlp_response {
 	enum ks_otlp_verdict verdict;
 	enum ks_otlp_failure failure; /* when not delivered */
@@ -42,7 +48,7 @@ struct ks_otlp_response {
 	uint64_t retry_after_ms;
 	const uint8_t *body; /* valid until the next post */
 	size_t body_len;
-	char error[CURL_ERROR_SIZE]; /* why it failed, for people */
+	char error[KS_OTLP_ERROR_SIZE];
 };
 
 /*

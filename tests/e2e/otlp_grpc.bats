@@ -147,6 +147,20 @@ setup_file() {
 	expect_accounted
 }
 
+@test "a collector's grpc-message is escaped before it is printed" {
+	start_grpc_receiver --statuses 3 --error-message $'\e[2Jbad\nknotscope: OK'
+	run_driver --spans 1 --before-start --retry-initial-ms 10
+
+	expect_eq "failed" "$(stat .traces.failed.grpc_status)" 1
+	grep -qF 'INVALID_ARGUMENT): \x1b[2Jbad\x0aknotscope: OK' \
+		"$BATS_TEST_TMPDIR/driver.log"
+	if grep -q $'\e' "$BATS_TEST_TMPDIR/driver.log"; then
+		echo "an escape character reached the log" >&2
+		return 1
+	fi
+	expect_accounted
+}
+
 @test "partial success over gRPC counts the rejected items and is not retried" {
 	start_grpc_receiver --rejected 2 --error-message "spans too old"
 	run_driver --spans 5 --before-start

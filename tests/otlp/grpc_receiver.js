@@ -19,7 +19,8 @@
 // UNAVAILABLE and all later ones OK (the last code repeats);
 // --retry-delay-ms N adds a google.rpc.RetryInfo with that delay to the
 // status details of error answers; --rejected N (with --error-message
-// TEXT) puts a partial_success into OK answers.  With --tls-cert and
+// TEXT) puts a partial_success into OK answers.  Error answers say 'try
+// later' in grpc-message, or the --error-message.  With --tls-cert and
 // --tls-key it serves TLS (HTTP/2 negotiated by ALPN).  --hang records
 // each call and never answers it: a collector that hangs.
 //
@@ -142,12 +143,13 @@ function handler(signal, methodPath) {
 			return;
 		if (code !== grpc.status.OK) {
 			const metadata = new grpc.Metadata();
+			const details = options['error-message'] || 'try later';
 
 			if (options['retry-delay-ms'] !== undefined)
 				metadata.set('grpc-status-details-bin',
-					statusDetails(code, 'try later',
+					statusDetails(code, details,
 						Number(options['retry-delay-ms'])));
-			callback({ code, details: 'try later', metadata });
+			callback({ code, details, metadata });
 			return;
 		}
 		if (options.rejected === undefined) {
