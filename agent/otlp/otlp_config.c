@@ -835,6 +835,25 @@ static void ks_metric_timing_from_env(struct ks_otlp_config *cfg,
 }
 
 /*
+ * A probability as people write one: digits with at most one point
+ * ("0.25", "1", ".5"), like every other number of the settings; strtod()
+ * alone would also take " 0.5", "0x1p-2" and "nan".
+ */
+static bool ks_is_plain_fraction(const char *text)
+{
+	size_t digits = strspn(text, "0123456789");
+	const char *rest = text + digits;
+
+	if (*rest == '.') {
+		size_t decimals = strspn(rest + 1, "0123456789");
+
+		digits += decimals;
+		rest += 1 + decimals;
+	}
+	return digits && !*rest;
+}
+
+/*
  * OTEL_TRACES_SAMPLER and its argument: an unknown sampler, or an
  * argument a ratio sampler cannot use, is ignored with a warning.
  */
@@ -846,7 +865,6 @@ static void ks_sampler_from_env(struct ks_otlp_config *cfg,
 	const char *name = ks_get(lookup, "OTEL_TRACES_SAMPLER", label);
 	const char *arg = ks_get(lookup, "OTEL_TRACES_SAMPLER_ARG", arg_label);
 	double ratio = 1.0;
-	char *end;
 
 	if (name && !ks_sampler_kind_parse(name, &kind))
 		ks_warning(cfg,
@@ -859,9 +877,8 @@ static void ks_sampler_from_env(struct ks_otlp_config *cfg,
 	    (kind == KS_SAMPLER_TRACEIDRATIO ||
 	     kind == KS_SAMPLER_PARENTBASED_TRACEIDRATIO)) {
 		errno = 0;
-		ratio = strtod(arg, &end);
-		if (errno || end == arg || *end ||
-		    !(ratio >= 0 && ratio <= 1)) {
+		ratio = ks_is_plain_fraction(arg) ? strtod(arg, NULL) : -1;
+		if (errno || !(ratio >= 0 && ratio <= 1)) {
 			ks_warning(cfg,
 				   "%s='%s': not a probability from 0 to 1; 1 "
 				   "applies",

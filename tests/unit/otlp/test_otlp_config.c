@@ -218,6 +218,26 @@ static void test_sampler_from_environment(void **state)
 			    "OTEL_TRACES_SAMPLER_ARG='1.5': not a probability "
 			    "from 0 to 1; 1 applies");
 	ks_otlp_config_free(&cfg);
+	/* Digits and a point, as every number of the settings. */
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const odd[] = { " 0.5", "0x0.8", "nan",
+						   "1e-1" };
+
+		assert_int_equal(
+			load(&cfg,
+			     ENV({ "OTEL_TRACES_SAMPLER", "traceidratio" },
+				 { "OTEL_TRACES_SAMPLER_ARG", odd[i] })),
+			0);
+		assert_true(cfg.sampler.ratio == 1.0);
+		assert_int_equal(cfg.nr_warnings, 1);
+		ks_otlp_config_free(&cfg);
+	}
+	assert_int_equal(
+		load(&cfg, ENV({ "OTEL_TRACES_SAMPLER", "traceidratio" },
+			       { "OTEL_TRACES_SAMPLER_ARG", ".5" })),
+		0);
+	assert_true(cfg.sampler.ratio == 0.5);
+	ks_otlp_config_free(&cfg);
 	assert_int_equal(
 		load(&cfg, ENV({ "OTEL_TRACES_SAMPLER", "jaeger_remote" })), 0);
 	assert_int_equal(cfg.sampler.kind, KS_SAMPLER_PARENTBASED_ALWAYS_ON);
