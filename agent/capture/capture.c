@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,11 +302,64 @@ fail:
 	return err;
 }
 
+static void *ks_detach_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Detaching a per-syscall tracepoint waits for an RCU grace period (tens of
+ * milliseconds), and the skeleton detaches its programs one after another:
+ * with a few dozen of them a stop took seconds, which every pod's
+ * termination and every test pays.  Each link is detached by a thread of
+ * its own, so that the grace periods overlap; one that cannot be started
+ * detaches where it is.
+ */
+static void ks_capture_detach(struct knotscope_bpf *skel)
+{
+	const struct bpf_object_skeleton *s = skel->skeleton;
+	pthread_t *threads = calloc((size_t)s->prog_cnt, sizeof(*threads));
+	bool *started = calloc((size_t)s->prog_cnt, sizeof(*started));
+	bool attr_ok = false;
+	pthread_attr_t attr;
+
+	/* Without them the skeleton detaches, one after another. */
+	if (!threads || !started || pthread_attr_init(&attr))
+		goto cleanup;
+	attr_ok = true;
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (int i = 0; i < s->prog_cnt; i++) {
+		const struct bpf_prog_skeleton *prog =
+			(const void *)((const char *)s->progs +
+				       (size_t)i * s->prog_skel_sz);
+		struct bpf_link *link = *prog->link;
+
+		if (!link)
+			continue;
+		*prog->link = NULL;
+		started[i] = !pthread_create(&threads[i], &attr, ks_detach_link,
+					     link);
+		if (!started[i])
+			bpf_link__destroy(link);
+	}
+	for (int i = 0; i < s->prog_cnt; i++)
+		if (started[i])
+			pthread_join(threads[i], NULL);
+cleanup:
+	if (attr_ok)
+		pthread_attr_destroy(&attr);
+	free(threads);
+	free(started);
+}
+
 void ks_capture_close(struct ks_capture *capture)
 {
 	if (!capture)
 		return;
 	ring_buffer__free(capture->ring);
+	if (capture->skel)
+		ks_capture_detach(capture->skel);
 	knotscope_bpf__destroy(capture->skel);
 	free(capture);
 }
