@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/decimal.h"
 #include "base/percent.h"
 #include "knotscope/grpc_status.pb-c.h"
 #include "otlp/otlp_grpc.h"
@@ -174,16 +175,14 @@ void ks_otlp_grpc_status_line(struct ks_otlp_grpc_status *status,
 	const char *value;
 	size_t value_len;
 	char number[16];
-	char *end;
-	long code;
+	unsigned long long code;
 
 	if (ks_header_value(line, len, "grpc-status", &value, &value_len)) {
 		if (!value_len || value_len >= sizeof(number))
 			return;
 		memcpy(number, value, value_len);
 		number[value_len] = '\0';
-		code = strtol(number, &end, 10);
-		if (*end || code < 0 || code > 0xffff)
+		if (ks_parse_decimal(number, &code, NULL) || code > 0xffff)
 			return;
 		status->has_code = true;
 		status->code = (int)code;

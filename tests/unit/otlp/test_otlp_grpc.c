@@ -83,6 +83,8 @@ static void test_status_message_and_retry_info(void **state)
 
 	ks_otlp_grpc_status_reset(&status);
 	feed(&status, "grpc-status: abc\r\n");
+	feed(&status, "grpc-status: +4\r\n");
+	feed(&status, "grpc-status: 0x4\r\n");
 	feed(&status, "grpc-status-details-bin: !!!\r\n");
 	assert_false(status.has_code);
 	assert_false(status.has_retry_delay);
