@@ -159,6 +159,18 @@ int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key, bool value)
 	return ks_attrs_push(attrs, kv);
 }
 
+const char *ks_otlp_attrs_find_str(const struct ks_otlp_attrs *attrs,
+				   const char *key)
+{
+	for (size_t i = 0; i < attrs->nr; i++)
+		if (!strcmp(attrs->items[i]->key, key))
+			return attrs->items[i]->value->value_case ==
+					       KS_ANY_VALUE(STRING_VALUE) ?
+				       attrs->items[i]->value->string_value :
+				       NULL;
+	return NULL;
+}
+
 void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs)
 {
 	if (!attrs)

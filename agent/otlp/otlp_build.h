@@ -55,6 +55,13 @@ int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key,
 int ks_otlp_attrs_move(struct ks_otlp_attrs *attrs, OtlpKeyValue ***field,
 		       size_t *nr_field);
 
+/*
+ * The value of the first attribute named key, when it is a string; NULL
+ * otherwise.  The first is the one a resource keeps.
+ */
+const char *ks_otlp_attrs_find_str(const struct ks_otlp_attrs *attrs,
+				   const char *key);
+
 void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs);
 
 /* Frees a heap message of any type; NULL is fine. */
