@@ -27,7 +27,8 @@
  *   spec puts it there (downward API), and reading it needs more than the
  *   cgroup file does.
  * - The API server: complete (labels, owners) but needs credentials, RBAC
- *   and a watch of every pod on the node: not a light agent's job.
+ *   and a watch of every pod on the node: k8s_watch.h keeps that when the
+ *   API can be reached, and these directories name what it does not know.
  */
 #ifndef KS_POD_LOGS_H
 #define KS_POD_LOGS_H
