@@ -282,6 +282,7 @@ out:
 enum ks_k8s_found ks_k8s_cache_add_attrs(struct ks_k8s_cache *cache,
 					 const char *pod_uid,
 					 const char *container_id,
+					 enum ks_k8s_part parts,
 					 struct ks_otlp_attrs *attrs)
 {
 	enum ks_k8s_found found = KS_K8S_UNKNOWN;
@@ -297,7 +298,7 @@ enum ks_k8s_found ks_k8s_cache_add_attrs(struct ks_k8s_cache *cache,
 		owner = ks_find_owner(cache, &entry->pod);
 	ks_k8s_pod_add_attrs(&entry->pod, container_id,
 			     owner ? &owner->controller : NULL,
-			     cache->cfg.well_known_labels, attrs);
+			     cache->cfg.well_known_labels, parts, attrs);
 	complete = (!ks_has_parent(&entry->pod.controller) || owner) &&
 		   (!container_id || !*container_id ||
 		    ks_k8s_pod_container(&entry->pod, container_id));

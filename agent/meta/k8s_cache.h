@@ -76,12 +76,13 @@ enum ks_k8s_found {
 };
 
 /*
- * Adds the attributes of a process in that pod and container (see
- * ks_k8s_pod_add_attrs()); KS_K8S_UNKNOWN adds nothing.
+ * Adds those parts of the attributes of a process in that pod and
+ * container (see ks_k8s_pod_add_attrs()); KS_K8S_UNKNOWN adds nothing.
  */
 enum ks_k8s_found ks_k8s_cache_add_attrs(struct ks_k8s_cache *cache,
 					 const char *pod_uid,
 					 const char *container_id,
+					 enum ks_k8s_part parts,
 					 struct ks_otlp_attrs *attrs);
 /*
  * Goes up, from 1, with every change: what was looked up while something

@@ -318,26 +318,34 @@ static void ks_add_labels(const struct ks_k8s_pod *pod,
 void ks_k8s_pod_add_attrs(const struct ks_k8s_pod *pod,
 			  const char *container_id,
 			  const struct ks_k8s_ref *parent,
-			  bool well_known_labels, struct ks_otlp_attrs *attrs)
+			  bool well_known_labels, enum ks_k8s_part parts,
+			  struct ks_otlp_attrs *attrs)
 {
 	const char *container = ks_k8s_pod_container(pod, container_id);
 	const char *attribute;
 
+	if (parts & KS_K8S_OBSERVED) {
+		ks_otlp_attrs_str(attrs, "k8s.namespace.name",
+				  pod->namespace_name);
+		ks_otlp_attrs_str(attrs, "k8s.pod.name", pod->name);
+		ks_otlp_attrs_str(attrs, "k8s.pod.uid", pod->uid);
+		if (container)
+			ks_otlp_attrs_str(attrs, "k8s.container.name",
+					  container);
+		attribute = ks_workload_attribute(&pod->controller);
+		if (attribute)
+			ks_otlp_attrs_str(attrs, attribute,
+					  pod->controller.name);
+		attribute = ks_workload_attribute(parent);
+		if (attribute)
+			ks_otlp_attrs_str(attrs, attribute, parent->name);
+		ks_add_labels(pod, attrs);
+	}
+	if (!(parts & KS_K8S_SERVICE))
+		return;
 	/* First added wins: what the pod's owner set beats what is derived. */
 	for (unsigned int i = 0; i < pod->nr_annotations; i++)
 		ks_otlp_attrs_str(attrs, pod->annotations[i].key,
 				  pod->annotations[i].value);
 	ks_add_service(pod, container, parent, well_known_labels, attrs);
-	ks_otlp_attrs_str(attrs, "k8s.namespace.name", pod->namespace_name);
-	ks_otlp_attrs_str(attrs, "k8s.pod.name", pod->name);
-	ks_otlp_attrs_str(attrs, "k8s.pod.uid", pod->uid);
-	if (container)
-		ks_otlp_attrs_str(attrs, "k8s.container.name", container);
-	attribute = ks_workload_attribute(&pod->controller);
-	if (attribute)
-		ks_otlp_attrs_str(attrs, attribute, pod->controller.name);
-	attribute = ks_workload_attribute(parent);
-	if (attribute)
-		ks_otlp_attrs_str(attrs, attribute, parent->name);
-	ks_add_labels(pod, attrs);
 }

@@ -75,21 +75,33 @@ void ks_k8s_ref_clear(struct ks_k8s_ref *ref);
 const char *ks_k8s_pod_container(const struct ks_k8s_pod *pod,
 				 const char *container_id);
 
+/* Which of a pod's attributes to add. */
+enum ks_k8s_part {
+	/* What the API observes: k8s.namespace.name, k8s.pod.name and uid,
+	 * k8s.container.name, the workload's k8s.*.name, k8s.pod.label.* */
+	KS_K8S_OBSERVED = 1,
+	/* What the pod says of itself (its resource.opentelemetry.io/
+	 * annotations) and the service.name, service.namespace,
+	 * service.version and service.instance.id its workload implies. */
+	KS_K8S_SERVICE = 2,
+	KS_K8S_ALL = 3,
+};
+
 /*
  * The resource attributes of a process in container container_id (may be
  * empty) of the pod, whose controller is in turn controlled by parent
  * (a ReplicaSet's Deployment, a Job's CronJob; may be NULL), following
- * OpenTelemetry's "resource attributes in Kubernetes": the
- * resource.opentelemetry.io/ annotations first, then service.name,
- * service.namespace, service.version and service.instance.id as the
- * semantic conventions derive them, then the k8s.* identity and
- * k8s.pod.label.* attributes.  The well-known app.kubernetes.io/ labels
- * name the service only when well_known_labels is set (the conventions
- * ask tools to make that opt-in).
+ * OpenTelemetry's "resource attributes in Kubernetes": the parts asked
+ * for, observed ones first.  Of the service's, the annotations come
+ * first, then service.name as the semantic conventions derive it; the
+ * well-known app.kubernetes.io/ labels name the service only when
+ * well_known_labels is set (the conventions ask tools to make that
+ * opt-in).
  */
 void ks_k8s_pod_add_attrs(const struct ks_k8s_pod *pod,
 			  const char *container_id,
 			  const struct ks_k8s_ref *parent,
-			  bool well_known_labels, struct ks_otlp_attrs *attrs);
+			  bool well_known_labels, enum ks_k8s_part parts,
+			  struct ks_otlp_attrs *attrs);
 
 #endif /* KS_K8S_POD_H */

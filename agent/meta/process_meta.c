@@ -3,6 +3,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "base/proc.h"
 #include "meta/cgroup_meta.h"
+#include "meta/k8s_cache.h"
 #include "meta/pod_logs.h"
 #include "base/small_file.h"
 #include "meta/process_meta.h"
@@ -114,23 +116,43 @@ static void ks_add_owner(uint32_t tgid, struct ks_otlp_attrs *attrs)
 	}
 }
 
-static void ks_add_container(uint32_t tgid, struct ks_otlp_attrs *attrs)
+/*
+ * Those parts of what the Kubernetes API says of the process's pod, when
+ * pods is given and knows it.  Whether that was all there is to know.
+ */
+static bool ks_add_pod(struct ks_k8s_cache *pods,
+		       const struct ks_cgroup_meta *cgroup,
+		       enum ks_k8s_part parts, struct ks_otlp_attrs *attrs,
+		       bool *from_api)
 {
-	struct ks_cgroup_meta meta;
+	enum ks_k8s_found found;
+
+	*from_api = false;
+	if (!pods || !cgroup->pod_uid[0])
+		return true;
+	found = ks_k8s_cache_add_attrs(pods, cgroup->pod_uid,
+				       cgroup->container_id, parts, attrs);
+	*from_api = found != KS_K8S_UNKNOWN;
+	return found == KS_K8S_COMPLETE;
+}
+
+/* Container and pod from the cgroup path and the pod log directories. */
+static void ks_add_container(const struct ks_cgroup_meta *meta,
+			     bool names_known, struct ks_otlp_attrs *attrs)
+{
 	struct ks_pod_names names;
 	const char *runtime;
 
-	if (ks_cgroup_meta_read(tgid, &meta))
-		return;
-	if (meta.container_id[0])
-		ks_otlp_attrs_str(attrs, "container.id", meta.container_id);
-	runtime = ks_container_runtime_name(meta.runtime);
+	if (meta->container_id[0])
+		ks_otlp_attrs_str(attrs, "container.id", meta->container_id);
+	runtime = ks_container_runtime_name(meta->runtime);
 	if (runtime)
 		ks_otlp_attrs_str(attrs, "container.runtime.name", runtime);
-	if (!meta.pod_uid[0])
+	if (!meta->pod_uid[0])
 		return;
-	ks_otlp_attrs_str(attrs, "k8s.pod.uid", meta.pod_uid);
-	if (!ks_pod_names_lookup(KS_HOST_POD_LOGS, meta.pod_uid, &names)) {
+	ks_otlp_attrs_str(attrs, "k8s.pod.uid", meta->pod_uid);
+	if (!names_known &&
+	    !ks_pod_names_lookup(KS_HOST_POD_LOGS, meta->pod_uid, &names)) {
 		ks_otlp_attrs_str(attrs, "k8s.pod.name", names.pod_name);
 		ks_otlp_attrs_str(attrs, "k8s.namespace.name",
 				  names.namespace_name);
@@ -171,6 +193,13 @@ static void ks_add_instance_id(uint32_t tgid, uint64_t start_ticks,
 		ks_otlp_attrs_str(attrs, "service.instance.id", id);
 }
 
+void ks_attrs_text_free(char **pairs, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(pairs[i]);
+	free(pairs);
+}
+
 int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
 		     size_t *nr)
 {
@@ -200,9 +229,7 @@ int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
 		if (!ok)
 			text[n] = NULL;
 		if (!text[n - 1] || !text[n++]) {
-			for (size_t j = 0; j < n; j++)
-				free(text[j]);
-			free(text);
+			ks_attrs_text_free(text, n);
 			return -ENOMEM;
 		}
 	}
@@ -211,22 +238,32 @@ int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
 	return 0;
 }
 
-void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
+bool ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
 			 const struct ks_host_meta *host,
-			 struct ks_otlp_attrs *attrs)
+			 struct ks_k8s_cache *pods, struct ks_otlp_attrs *attrs)
 {
+	struct ks_cgroup_meta cgroup;
+	bool settled, from_api, again;
+
 	/* What the agent observed first: the first of a key wins. */
 	ks_add_executable(tgid, comm, attrs);
 	ks_otlp_attrs_int(attrs, "process.pid", tgid);
 	ks_add_owner(tgid, attrs);
-	ks_add_container(tgid, attrs);
+	/* A process that has exited leaves it all empty: no pod. */
+	ks_cgroup_meta_read(tgid, &cgroup);
+	settled = ks_add_pod(pods, &cgroup, KS_K8S_OBSERVED, attrs, &from_api);
+	ks_add_container(&cgroup, from_api, attrs);
 	ks_host_meta_add(host, attrs);
 	ks_otlp_attrs_add_sdk(attrs);
 	ks_add_self_described(tgid, attrs);
 	/*
-	 * The service's identity is the process's to name, as its own SDK
-	 * would; what the agent makes up is the fallback.
+	 * Then what its pod says and its workload implies (the process's
+	 * own OTEL_SERVICE_NAME wins: it is what its SDK would say), and
+	 * last what the agent makes up: its executable's name and a
+	 * derived instance id.
 	 */
+	ks_add_pod(pods, &cgroup, KS_K8S_SERVICE, attrs, &again);
 	ks_add_service_fallback(tgid, comm, attrs);
 	ks_add_instance_id(tgid, start_ticks, host, attrs);
+	return settled;
 }

@@ -4,13 +4,24 @@
  * service name it would give itself (OTEL_SERVICE_NAME, or service.name in
  * OTEL_RESOURCE_ATTRIBUTES, from its environment at exec), else its
  * executable's name; its process.* identity; and its container and pod.
+ *
+ * With the Kubernetes API's pods (k8s_cache.h), a process in a pod gets
+ * its workload, labels and container name among what is observed, and
+ * after what it says itself, the service name its pod's annotations or
+ * workload give it, ahead of its executable's name; without, or while the
+ * API does not know the pod, the pod's namespace and name come from the
+ * kubelet's log directories.  What was looked up while the API did not
+ * know everything yet is "unsettled": worth looking up again once
+ * ks_k8s_cache_generation() moved.
  */
 #ifndef KS_PROCESS_META_H
 #define KS_PROCESS_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "meta/host_meta.h"
+#include "meta/k8s_cache.h"
 #include "otlp/otlp_build.h"
 
 /* Where the kubelet keeps pod log directories, seen through pid 1's root. */
@@ -19,14 +30,18 @@
 /*
  * Fills attrs for process tgid, started start_ticks after boot (0:
  * unknown, read from /proc): first what the agent observes (process.*,
- * container, pod, host, telemetry.sdk.*), then what the process says about
- * itself in OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, which may add
- * attributes but never replace an observed one (see self_described.h),
- * then, if it named none, its executable's name as service.name and a
- * derived service.instance.id (below).
+ * its pod from the API, container, pod, host, telemetry.sdk.*), then what
+ * the process says about itself in OTEL_SERVICE_NAME and
+ * OTEL_RESOURCE_ATTRIBUTES, which may add attributes but never replace an
+ * observed one (see self_described.h), then what its pod says and its
+ * workload implies (service.*), then, if nothing named one, its
+ * executable's name as service.name, and a derived service.instance.id
+ * (below).  pods may be NULL.  Whether the result is settled: false while
+ * the API may yet tell more about its pod.
  */
-void ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
+bool ks_process_meta_add(uint32_t tgid, const char *comm, uint64_t start_ticks,
 			 const struct ks_host_meta *host,
+			 struct ks_k8s_cache *pods,
 			 struct ks_otlp_attrs *attrs);
 
 /* A UUID as text, with its dashes. */
@@ -52,5 +67,7 @@ int ks_service_instance_id(const struct ks_host_meta *host, uint32_t pid,
  */
 int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
 		     size_t *nr);
+/* Frees what ks_attrs_as_text() made: nr strings, then the array. */
+void ks_attrs_text_free(char **pairs, size_t nr);
 
 #endif /* KS_PROCESS_META_H */

@@ -137,6 +137,12 @@ struct ks_process {
 	char **labels;
 	size_t nr_labels;
 	/*
+	 * 0 when each of those two is final; else the generation of the
+	 * Kubernetes pods it was made at, unsettled (process_meta.h).
+	 */
+	uint64_t resource_meta_gen;
+	uint64_t labels_meta_gen;
+	/*
 	 * Departed: gone from the table (0 while in it), kept for its final
 	 * values until every hold (enum ks_departed_hold) is released.
 	 */

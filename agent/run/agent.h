@@ -14,6 +14,8 @@
 #include "detect/detector.h"
 #include "detect/lockorder.h"
 #include "hb/causality.h"
+#include "meta/k8s_cache.h"
+#include "meta/k8s_watch.h"
 #include "httptrace/http_spans.h"
 #include "model/model.h"
 #include "otlp/otlp_config.h"
@@ -45,6 +47,9 @@ struct ks_agent {
 	/* Happens-before, NULL when no spans are exported. */
 	struct ks_causality *causality;
 	struct ks_http_spans *http; /* NULL without --http */
+	/* This node's pods from the Kubernetes API; NULL when not used. */
+	struct ks_k8s_cache *pods;
+	struct ks_k8s_watch *k8s;
 	struct ks_otlp_config otlp;
 	struct ks_telemetry *telemetry; /* NULL without OTLP export */
 	struct ks_deadlock_reporter reporter;

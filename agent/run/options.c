@@ -9,6 +9,7 @@
 #include "base/version.h"
 #include "capture/bpf_pins.h"
 #include "capture/trace_ctx_map.h"
+#include "meta/k8s_api.h"
 #include "otlp/otlp_config.h"
 #include "run/options.h"
 #include "serve/listen_addr.h"
@@ -41,6 +42,9 @@ enum {
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 	OPT_MEMORY_LIMIT,
+	OPT_K8S_API,
+	OPT_K8S_CREDENTIALS,
+	OPT_K8S_WELL_KNOWN_LABELS,
 };
 
 const struct option ks_long_options[] = {
@@ -76,6 +80,10 @@ const struct option ks_long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
+	{ "k8s-api", required_argument, NULL, OPT_K8S_API },
+	{ "k8s-credentials", required_argument, NULL, OPT_K8S_CREDENTIALS },
+	{ "k8s-well-known-labels", no_argument, NULL,
+	  OPT_K8S_WELL_KNOWN_LABELS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -170,6 +178,16 @@ void ks_options_usage(FILE *out)
 		"      --bpffs DIR|none   BPF filesystem where the traces_ctx_v1 map\n"
 		"                         shared with profilers is pinned (default %s)\n"
 		"\n"
+		"Kubernetes (workloads, labels and service names of the pods on\n"
+		"this node, from the API server; node name from K8S_NODE_NAME):\n"
+		"      --k8s-api auto|off|URL  the API server: auto (default) uses\n"
+		"                         the in-cluster one when run in a pod\n"
+		"      --k8s-credentials DIR  service account directory with token\n"
+		"                         and ca.crt (default: the pod's own,\n"
+		"                         %s)\n"
+		"      --k8s-well-known-labels  let app.kubernetes.io/instance, name\n"
+		"                         and version labels name services\n"
+		"\n"
 		"Configuration:\n"
 		"      --config FILE      every option in a YAML file (see the docs and\n"
 		"                         its schema); options given here, and OTEL_*\n"
@@ -203,7 +221,7 @@ void ks_options_usage(FILE *out)
 		KS_DEFAULT_CONFIRM_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
 		KS_DEFAULT_LISTEN, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
 		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
-		KS_DEFAULT_RINGBUF_MB);
+		KS_K8S_SERVICE_ACCOUNT, KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -538,6 +556,29 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 					    "not a size of 64Mi or more, like "
 					    "256Mi or 1G, or off");
 		break;
+	case OPT_K8S_API:
+		if (!strcmp(value, "off"))
+			opts->k8s_api = NULL;
+		else if (!strcmp(value, "auto"))
+			opts->k8s_api = "";
+		else if (strncmp(value, "https://", 8) &&
+			 strncmp(value, "http://", 7))
+			return ks_bad_value(err, label, value,
+					    "not auto, off or an http(s):// "
+					    "URL");
+		else
+			opts->k8s_api = value;
+		opts->k8s_api_explicit = opts->k8s_api && *opts->k8s_api;
+		break;
+	case OPT_K8S_CREDENTIALS:
+		if (*value != '/')
+			return ks_bad_value(err, label, value,
+					    "not an absolute path");
+		opts->k8s_credentials = value;
+		break;
+	case OPT_K8S_WELL_KNOWN_LABELS:
+		opts->k8s_well_known_labels = true;
+		break;
 	default:
 		break;
 	}
@@ -656,6 +697,8 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->http_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
 	opts->bpffs = KS_DEFAULT_BPFFS;
 	opts->scrape_interval_ns = KS_DEFAULT_SCRAPE_INTERVAL_NS;
+	opts->k8s_api = "";
+	opts->k8s_credentials = KS_K8S_SERVICE_ACCOUNT;
 
 	/* The file first: the command line overrides it. */
 	config = ks_find_config(argc, argv);

@@ -81,6 +81,11 @@ struct ks_options {
 	/* The memory ceiling in bytes; 0: the cgroup's limit, if any. */
 	uint64_t memory_limit;
 	bool memory_limit_off; /* --memory-limit off: none at all */
+	/* The Kubernetes API: NULL off, "" in-cluster when in a pod. */
+	const char *k8s_api;
+	bool k8s_api_explicit; /* given: failing to start it is an error */
+	const char *k8s_credentials; /* a service account directory */
+	bool k8s_well_known_labels; /* app.kubernetes.io/ labels name services */
 };
 
 enum ks_parse_result {

@@ -140,6 +140,61 @@ static int ks_setup_http(struct ks_agent *agent,
 }
 
 /*
+ * The pods of this node from the API server, watched from a thread of its
+ * own.  In a pod (--k8s-api auto) a failure only warns: names then come
+ * from cgroups and pod log directories.  0, or 1 after saying why.
+ */
+static int ks_setup_kubernetes(struct ks_agent *agent)
+{
+	const struct ks_options *options = agent->options;
+	const char *node = getenv("K8S_NODE_NAME");
+	struct ks_k8s_cache_config cache = {
+		.max_pods = KS_K8S_DEFAULT_MAX_PODS,
+		.well_known_labels = options->k8s_well_known_labels,
+	};
+	struct ks_k8s_watch_config watch = {
+		.api_url = options->k8s_api_explicit ? options->k8s_api : NULL,
+		.credentials = options->k8s_credentials,
+		.node_name = node,
+	};
+	char err[256];
+
+	if (!options->k8s_api)
+		return 0;
+	if (!options->k8s_api_explicit && !getenv("KUBERNETES_SERVICE_HOST")) {
+		ks_debug("not in a Kubernetes pod: no API server to ask\n");
+		return 0;
+	}
+	if (!node || !*node) {
+		snprintf(
+			err, sizeof(err),
+			"K8S_NODE_NAME is not set: which node's pods to watch");
+		goto fail;
+	}
+	agent->pods = ks_k8s_cache_new(&cache);
+	if (!agent->pods) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	watch.cache = agent->pods;
+	agent->k8s = ks_k8s_watch_start(&watch, err, sizeof(err));
+	if (agent->k8s) {
+		if (agent->telemetry)
+			ks_telemetry_set_pods(agent->telemetry, agent->pods);
+		return 0;
+	}
+	ks_k8s_cache_free(agent->pods);
+	agent->pods = NULL;
+fail:
+	if (options->k8s_api_explicit) {
+		ks_err("--k8s-api %s: %s\n", options->k8s_api, err);
+		return 1;
+	}
+	ks_warn("no Kubernetes API: %s\n", err);
+	return 0;
+}
+
+/*
  * OTLP settings: the configuration file's below the OTEL_* environment,
  * then the command line.  0, or 2 after saying what is wrong; warnings
  * about settings ignored are said either way.
@@ -268,6 +323,8 @@ static int ks_start_dashboard(struct ks_agent *agent, const char *token,
 		.watched = { .table = &agent->model.table },
 		.symbolizer = agent->symbolizer,
 		.bpf_stats = options->bpf_stats,
+		.pods = agent->pods,
+		.k8s = agent->k8s,
 	};
 	struct ks_http_config http = {
 		.listen = options->listen,
@@ -467,7 +524,8 @@ int ks_agent_run(const struct ks_options *options)
 		ks_err("cannot block stop signals: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	if (ks_setup_dashboard(&agent))
+	/* After the signals: its thread must not take a stop signal. */
+	if (ks_setup_kubernetes(&agent) || ks_setup_dashboard(&agent))
 		goto cleanup;
 
 	/*
@@ -548,5 +606,7 @@ cleanup:
 	ks_detector_free(agent.detector);
 	ks_symbolizer_free(agent.symbolizer);
 	ks_json_sink_close(agent.sink);
+	ks_k8s_watch_stop(agent.k8s);
+	ks_k8s_cache_free(agent.pods);
 	return status;
 }

@@ -37,6 +37,7 @@ struct ks_dashboard {
 	struct ks_host_meta host;
 	char **agent_labels;
 	size_t nr_agent_labels;
+	uint64_t agent_labels_meta_gen;
 };
 
 struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
@@ -61,9 +62,7 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 		return;
 	for (int i = 0; i < KS_DASH_HISTORY; i++)
 		free(dashboard->history[i]);
-	for (size_t i = 0; i < dashboard->nr_agent_labels; i++)
-		free(dashboard->agent_labels[i]);
-	free(dashboard->agent_labels);
+	ks_attrs_text_free(dashboard->agent_labels, dashboard->nr_agent_labels);
 	ks_graph_view_free(dashboard->graph);
 	free(dashboard);
 }
@@ -103,18 +102,32 @@ void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 	dashboard->deadlock_pending = true;
 }
 
-/* A resource's attributes as text, read once: NULL on ENOMEM. */
-static char **ks_read_labels(const struct ks_host_meta *host, uint32_t tgid,
-			     const char *comm, uint64_t start_ticks, size_t *nr)
+/*
+ * A resource's attributes as text, kept in *labels: read when missing, and
+ * again once the API told more about its pod when they were unsettled.
+ */
+static void ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
+			   const char *comm, uint64_t start_ticks,
+			   char ***labels, size_t *nr, uint64_t *meta_gen)
 {
+	struct ks_k8s_cache *pods = dashboard->cfg.pods;
+	uint64_t generation = pods ? ks_k8s_cache_generation(pods) : 0;
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	char **pairs = NULL;
+	bool settled;
 
-	ks_process_meta_add(tgid, comm, start_ticks, host, &attrs);
-	if (attrs.failed || ks_attrs_as_text(&attrs, &pairs, nr))
+	if (*labels && (!*meta_gen || *meta_gen == generation))
+		return;
+	ks_attrs_text_free(*labels, *nr);
+	*labels = NULL;
+	*nr = 0;
+	settled = ks_process_meta_add(tgid, comm, start_ticks, &dashboard->host,
+				      pods, &attrs);
+	if (attrs.failed || ks_attrs_as_text(&attrs, labels, nr)) {
+		*labels = NULL;
 		*nr = 0;
+	}
+	*meta_gen = settled ? 0 : generation;
 	ks_otlp_attrs_release(&attrs);
-	return pairs;
 }
 
 bool ks_dashboard_scraped(const struct ks_dashboard *dashboard)
@@ -128,18 +141,17 @@ void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
 	struct ks_dashboard *dashboard = ctx;
 
 	if (!process) {
-		if (!dashboard->agent_labels)
-			dashboard->agent_labels = ks_read_labels(
-				&dashboard->host, (uint32_t)getpid(),
-				"knotscope", 0, &dashboard->nr_agent_labels);
+		ks_read_labels(dashboard, (uint32_t)getpid(), "knotscope", 0,
+			       &dashboard->agent_labels,
+			       &dashboard->nr_agent_labels,
+			       &dashboard->agent_labels_meta_gen);
 		*pairs = dashboard->agent_labels;
 		*nr = dashboard->nr_agent_labels;
 		return;
 	}
-	if (!process->labels)
-		process->labels = ks_read_labels(
-			&dashboard->host, process->tgid, process->comm,
-			process->start_ticks, &process->nr_labels);
+	ks_read_labels(dashboard, process->tgid, process->comm,
+		       process->start_ticks, &process->labels,
+		       &process->nr_labels, &process->labels_meta_gen);
 	*pairs = process->labels;
 	*nr = process->nr_labels;
 }
@@ -324,6 +336,38 @@ static const char *ks_phase_name(enum ks_phase phase)
 	return "stopping";
 }
 
+/* The Kubernetes API's watch: null when the agent does not ask it. */
+static json_object *ks_kubernetes_json(struct ks_dashboard *dashboard)
+{
+	struct ks_k8s_watch_stats watch;
+	struct ks_k8s_cache_stats cache;
+	json_object *obj;
+
+	if (!dashboard->cfg.k8s)
+		return NULL;
+	ks_k8s_watch_stats(dashboard->cfg.k8s, &watch);
+	ks_k8s_cache_stats(dashboard->cfg.pods, &cache);
+	obj = json_object_new_object();
+	ks_json_add(obj, "state",
+		    json_object_new_string(ks_k8s_state_name(watch.state)));
+	ks_json_add(obj, "pods", json_object_new_uint64(cache.pods));
+	ks_json_add(obj, "owners", json_object_new_uint64(cache.owners));
+	ks_json_add(obj, "pods_refused",
+		    json_object_new_uint64(cache.pods_refused));
+	ks_json_add(obj, "labels_dropped",
+		    json_object_new_uint64(cache.labels_dropped));
+	ks_json_add(obj, "lists", json_object_new_uint64(watch.lists));
+	ks_json_add(obj, "events", json_object_new_uint64(watch.events));
+	ks_json_add(obj, "owner_lookups",
+		    json_object_new_uint64(watch.owner_lookups));
+	ks_json_add(obj, "failures", json_object_new_uint64(watch.failures));
+	ks_json_add(obj, "last_error",
+		    watch.last_error[0] ?
+			    json_object_new_string(watch.last_error) :
+			    NULL);
+	return obj;
+}
+
 static json_object *ks_health_json(struct ks_dashboard *dashboard,
 				   const struct ks_agent_health *health,
 				   uint64_t now)
@@ -390,6 +434,7 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 		    json_object_new_boolean(dashboard->cfg.bpf_stats));
 	ks_json_add(obj, "bpf_programs",
 		    ks_bpf_json(dashboard, health, elapsed_ns));
+	ks_json_add(obj, "kubernetes", ks_kubernetes_json(dashboard));
 	dashboard->rate_mono_ns = now;
 	dashboard->rate_events = events;
 	memcpy(dashboard->rate_bpf, health->bpf_progs,

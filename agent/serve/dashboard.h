@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "meta/k8s_cache.h"
+#include "meta/k8s_watch.h"
 #include "model/model.h"
 #include "report/metric_samples.h"
 #include "report/report.h"
@@ -33,6 +35,10 @@ struct ks_dashboard_config {
 	struct ks_board *board;
 	const char *attach_mode; /* known once capture is loaded */
 	bool bpf_stats; /* BPF run-time statistics are on */
+	/* This node's pods from the Kubernetes API, and the watch that
+	 * keeps them; NULL without. */
+	struct ks_k8s_cache *pods;
+	struct ks_k8s_watch *k8s;
 };
 
 struct ks_dashboard;
@@ -57,8 +63,9 @@ void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 
 /*
  * A ks_prom_labels_fn: the attributes a process's resource has (as the
- * OTLP export makes them), read once and kept with the process; the
- * agent's own with process NULL.
+ * OTLP export makes them), kept with the process and read again while
+ * the Kubernetes API may tell more about its pod; the agent's own with
+ * process NULL.
  */
 void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
 				  char *const **pairs, size_t *nr);

@@ -217,17 +217,36 @@ static void ks_prom_resource(struct ks_prom_writer *writer,
 }
 
 /*
- * What tells a process's series from another's: its service and pid, and
- * where it runs when that is known.
+ * Where a process runs, when known: labels of its series after
+ * service_name and process_pid, in this order.
+ */
+static const char *const ks_placement[] = {
+	"container.id",	     "k8s.pod.name",	   "k8s.namespace.name",
+	"service.namespace", "k8s.container.name",
+};
+
+/* The workload attributes, top-most first, and kubernetes-mixin's names. */
+static const struct {
+	const char *attribute;
+	const char *type;
+} ks_workloads[] = {
+	{ "k8s.deployment.name", "deployment" },
+	{ "k8s.statefulset.name", "statefulset" },
+	{ "k8s.daemonset.name", "daemonset" },
+	{ "k8s.cronjob.name", "cronjob" },
+	{ "k8s.job.name", "job" },
+	{ "k8s.replicaset.name", "replicaset" },
+};
+
+/*
+ * What tells a process's series from another's: its service and pid,
+ * where it runs, and its pod's top-most controller as workload and
+ * workload_type, named as kubernetes-mixin's recording rules name them so
+ * that dashboards can select by them.
  */
 static void ks_prom_process_labels(struct ks_prom_writer *writer, FILE *out,
 				   bool *first, struct ks_process *process)
 {
-	static const char *const placement[] = {
-		"container.id",
-		"k8s.pod.name",
-		"k8s.namespace.name",
-	};
 	const char *service, *value;
 	char *const *pairs;
 	char pid[16];
@@ -239,10 +258,21 @@ static void ks_prom_process_labels(struct ks_prom_writer *writer, FILE *out,
 		      service ? service : process->comm);
 	snprintf(pid, sizeof(pid), "%u", process->tgid);
 	ks_prom_label(out, first, "process.pid", pid);
-	for (size_t i = 0; i < sizeof(placement) / sizeof(placement[0]); i++) {
-		value = ks_pair(pairs, nr, placement[i]);
+	for (size_t i = 0; i < sizeof(ks_placement) / sizeof(ks_placement[0]);
+	     i++) {
+		value = ks_pair(pairs, nr, ks_placement[i]);
 		if (value)
-			ks_prom_label(out, first, placement[i], value);
+			ks_prom_label(out, first, ks_placement[i], value);
+	}
+	for (size_t i = 0; i < sizeof(ks_workloads) / sizeof(ks_workloads[0]);
+	     i++) {
+		value = ks_pair(pairs, nr, ks_workloads[i].attribute);
+		if (value) {
+			ks_prom_label(out, first, "workload", value);
+			ks_prom_label(out, first, "workload_type",
+				      ks_workloads[i].type);
+			break;
+		}
 	}
 }
 
@@ -345,15 +375,25 @@ static const char *ks_prom_type(enum ks_metric_type type)
 static bool ks_label_taken(char *const *pairs, size_t i, bool identity)
 {
 	static const char *const identities[] = {
-		"service_name", "process_pid",	      "container_id",
-		"k8s_pod_name", "k8s_namespace_name",
+		"service_name",
+		"process_pid",
+		"workload",
+		"workload_type",
 	};
 	char name[96], other[96];
 
 	ks_prom_sanitize(pairs[i], name, sizeof(name));
-	for (size_t j = 0; identity && j < 5; j++)
+	for (size_t j = 0;
+	     identity && j < sizeof(identities) / sizeof(*identities); j++)
 		if (!strcmp(name, identities[j]))
 			return true;
+	for (size_t j = 0;
+	     identity && j < sizeof(ks_placement) / sizeof(*ks_placement);
+	     j++) {
+		ks_prom_sanitize(ks_placement[j], other, sizeof(other));
+		if (!strcmp(name, other))
+			return true;
+	}
 	for (size_t j = 0; j < i; j += 2) {
 		ks_prom_sanitize(pairs[j], other, sizeof(other));
 		if (!strcmp(name, other))

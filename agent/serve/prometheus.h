@@ -10,7 +10,9 @@
  * One exposition mixes the agent's own metrics with those of every watched
  * process, so each process's samples carry the identity of its resource
  * as labels: service_name and process_pid, and when known container_id,
- * k8s_pod_name and k8s_namespace_name.  As OpenTelemetry's Prometheus
+ * k8s_pod_name, k8s_namespace_name, service_namespace, k8s_container_name,
+ * and workload and workload_type (its pod's top-most controller, as
+ * kubernetes-mixin's recording rules name them).  As OpenTelemetry's Prometheus
  * exporters do, a target_info gauge (value 1) per resource carries all of
  * its attributes as labels: the agent's, and each process's with samples.
  */

@@ -8,6 +8,7 @@
 #define KS_TELEMETRY_INTERNAL_H
 
 #include "meta/host_meta.h"
+#include "meta/k8s_cache.h"
 #include "telemetry/span_groups.h"
 #include "telemetry/span_hold.h"
 #include "telemetry/telemetry.h"
@@ -28,6 +29,7 @@ struct ks_telemetry {
 	struct ks_otlp_exporter *exporter;
 	struct ks_otlp_resource *agent_resource;
 	struct ks_host_meta host;
+	struct ks_k8s_cache *pods; /* NULL without the Kubernetes API */
 	struct ks_symbolizer *symbolizer;
 	/* Where metrics come from: the table, and HTTP series with --http. */
 	struct ks_metrics_source metrics;

@@ -110,6 +110,12 @@ void ks_telemetry_set_http(struct ks_telemetry *telemetry,
 	telemetry->metrics.http = http;
 }
 
+void ks_telemetry_set_pods(struct ks_telemetry *telemetry,
+			   struct ks_k8s_cache *pods)
+{
+	telemetry->pods = pods;
+}
+
 void ks_telemetry_stop(struct ks_telemetry *telemetry, unsigned int timeout_ms)
 {
 	if (telemetry->causality) {
@@ -154,16 +160,31 @@ void ks_telemetry_shed_stats(const struct ks_telemetry *telemetry,
 	*stats = telemetry->shed;
 }
 
-/* Made when first needed: most watched processes never send anything. */
+/*
+ * Made when first needed: most watched processes never send anything.
+ * Made again when it was made before the API told all about its pod, and
+ * the API told something since.
+ */
 struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 					struct ks_process *process)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	uint64_t generation =
+		telemetry->pods ? ks_k8s_cache_generation(telemetry->pods) : 0;
 
+	if (process->resource && process->resource_meta_gen &&
+	    process->resource_meta_gen != generation) {
+		ks_otlp_resource_put(process->resource);
+		process->resource = NULL;
+	}
 	if (!process->resource) {
-		ks_process_meta_add(process->tgid, process->comm,
-				    process->start_ticks, &telemetry->host,
-				    &attrs);
+		process->resource_meta_gen =
+			ks_process_meta_add(process->tgid, process->comm,
+					    process->start_ticks,
+					    &telemetry->host, telemetry->pods,
+					    &attrs) ?
+				0 :
+				generation;
 		process->resource =
 			ks_otlp_resource_new(&attrs, KS_SEMCONV_SCHEMA_URL);
 	}

@@ -16,6 +16,7 @@
 
 #include "hb/causality.h"
 #include "httptrace/http_spans.h"
+#include "meta/k8s_cache.h"
 #include "model/model.h"
 #include "otlp/otlp_export.h"
 #include "report/metric_samples.h"
@@ -50,6 +51,10 @@ void ks_telemetry_set_causality(struct ks_telemetry *telemetry,
  * child of that request's SERVER span. */
 void ks_telemetry_set_http(struct ks_telemetry *telemetry,
 			   struct ks_http_spans *http);
+
+/* This node's pods from the Kubernetes API: what resources name. */
+void ks_telemetry_set_pods(struct ks_telemetry *telemetry,
+			   struct ks_k8s_cache *pods);
 
 /* The model's hooks, to subscribe with the telemetry as ctx. */
 extern const struct ks_model_hooks ks_telemetry_hooks;

@@ -40,8 +40,9 @@ static void test_owner_makes_it_complete(void **state)
 	struct ks_k8s_pod pod;
 	uint64_t generation = ks_k8s_cache_generation(cache);
 
-	assert_int_equal(ks_k8s_cache_add_attrs(cache, UID_A, CID_A, &attrs),
-			 KS_K8S_UNKNOWN);
+	assert_int_equal(
+		ks_k8s_cache_add_attrs(cache, UID_A, CID_A, KS_K8S_ALL, &attrs),
+		KS_K8S_UNKNOWN);
 	assert_int_equal(attrs.nr, 0);
 	make_pod(&pod, UID_A, "checkout-1", CID_A);
 	ks_k8s_cache_put(cache, &pod);
@@ -54,8 +55,9 @@ static void test_owner_makes_it_complete(void **state)
 	assert_string_equal(queries[0].namespace_name, "shop");
 	assert_string_equal(queries[0].kind, "ReplicaSet");
 	assert_string_equal(queries[0].name, "checkout-1");
-	assert_int_equal(ks_k8s_cache_add_attrs(cache, UID_A, CID_A, &attrs),
-			 KS_K8S_POD);
+	assert_int_equal(
+		ks_k8s_cache_add_attrs(cache, UID_A, CID_A, KS_K8S_ALL, &attrs),
+		KS_K8S_POD);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "checkout-1");
 	ks_otlp_attrs_release(&attrs);
@@ -64,16 +66,18 @@ static void test_owner_makes_it_complete(void **state)
 	ks_k8s_cache_set_owner(cache, &queries[0], &deployment);
 	assert_true(ks_k8s_cache_generation(cache) > generation);
 	assert_int_equal(ks_k8s_cache_unresolved(cache, queries, 4), 0);
-	assert_int_equal(ks_k8s_cache_add_attrs(cache, UID_A, CID_A, &attrs),
-			 KS_K8S_COMPLETE);
+	assert_int_equal(
+		ks_k8s_cache_add_attrs(cache, UID_A, CID_A, KS_K8S_ALL, &attrs),
+		KS_K8S_COMPLETE);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "checkout");
 	assert_string_equal(
 		ks_otlp_attrs_find_str(&attrs, "k8s.container.name"), "app");
 	ks_otlp_attrs_release(&attrs);
 	/* A container the pod does not (yet) list. */
-	assert_int_equal(ks_k8s_cache_add_attrs(cache, UID_A, "ff", &attrs),
-			 KS_K8S_POD);
+	assert_int_equal(
+		ks_k8s_cache_add_attrs(cache, UID_A, "ff", KS_K8S_ALL, &attrs),
+		KS_K8S_POD);
 	ks_otlp_attrs_release(&attrs);
 	ks_k8s_cache_free(cache);
 }
@@ -106,8 +110,9 @@ static void test_list_replaces_and_is_bounded(void **state)
 	ks_k8s_cache_stats(cache, &stats);
 	assert_int_equal(stats.pods, 1);
 	assert_int_equal(stats.owners, 0);
-	assert_int_equal(ks_k8s_cache_add_attrs(cache, UID_A, CID_A, &attrs),
-			 KS_K8S_UNKNOWN);
+	assert_int_equal(
+		ks_k8s_cache_add_attrs(cache, UID_A, CID_A, KS_K8S_ALL, &attrs),
+		KS_K8S_UNKNOWN);
 	ks_k8s_cache_remove(cache, UID_B);
 	ks_k8s_cache_stats(cache, &stats);
 	assert_int_equal(stats.pods, 0);

@@ -110,7 +110,8 @@ static void test_service_from_the_deployment(void **state)
 	struct ks_k8s_pod pod;
 
 	parse_item("checkout-7d4b9c6f8-x2x9k", &pod);
-	ks_k8s_pod_add_attrs(&pod, CHECKOUT_CID, &deployment, false, &attrs);
+	ks_k8s_pod_add_attrs(&pod, CHECKOUT_CID, &deployment, false, KS_K8S_ALL,
+			     &attrs);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "checkout");
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.namespace"),
@@ -136,7 +137,7 @@ static void test_service_from_the_deployment(void **state)
 	ks_otlp_attrs_release(&attrs);
 
 	/* The ReplicaSet's owner not known (yet): the ReplicaSet names it. */
-	ks_k8s_pod_add_attrs(&pod, "", NULL, false, &attrs);
+	ks_k8s_pod_add_attrs(&pod, "", NULL, false, KS_K8S_ALL, &attrs);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "checkout-7d4b9c6f8");
 	assert_null(ks_otlp_attrs_find_str(&attrs, "k8s.container.name"));
@@ -144,7 +145,8 @@ static void test_service_from_the_deployment(void **state)
 	ks_otlp_attrs_release(&attrs);
 
 	/* Opted in, the well-known labels come first: instance, then name. */
-	ks_k8s_pod_add_attrs(&pod, CHECKOUT_CID, &deployment, true, &attrs);
+	ks_k8s_pod_add_attrs(&pod, CHECKOUT_CID, &deployment, true, KS_K8S_ALL,
+			     &attrs);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "shop-checkout");
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.version"),
@@ -160,7 +162,7 @@ static void test_service_from_annotations_and_cronjobs(void **state)
 	struct ks_k8s_pod pod;
 
 	parse_item("billing-worker", &pod);
-	ks_k8s_pod_add_attrs(&pod, NULL, NULL, true, &attrs);
+	ks_k8s_pod_add_attrs(&pod, NULL, NULL, true, KS_K8S_ALL, &attrs);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "billing");
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.namespace"),
@@ -169,7 +171,7 @@ static void test_service_from_annotations_and_cronjobs(void **state)
 	ks_k8s_pod_clear(&pod);
 
 	parse_item("report-28401234-q7w8e", &pod);
-	ks_k8s_pod_add_attrs(&pod, NULL, &cronjob, false, &attrs);
+	ks_k8s_pod_add_attrs(&pod, NULL, &cronjob, false, KS_K8S_ALL, &attrs);
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "service.name"),
 			    "report");
 	assert_string_equal(ks_otlp_attrs_find_str(&attrs, "k8s.cronjob.name"),

@@ -52,13 +52,16 @@ static void resource_of(void *ctx, struct ks_process *process,
 		"container.id",	       "c0ffee",
 		"k8s.pod.name",	       "checkout-7d9",
 		"k8s.namespace.name",  "shop",
+		"k8s.container.name",  "app",
+		"k8s.replicaset.name", "checkout-7d9c4",
+		"k8s.deployment.name", "checkout",
 	};
 	/* In the agent's order: observed first, service.name after. */
 	static char *const agent[] = { "host.name", "node-1", "service.name",
 				       "knotscope" };
 
 	*pairs = process ? checkout : agent;
-	*nr = process ? 12 : 4;
+	*nr = process ? 18 : 4;
 	if (process && process->tgid != 10)
 		*nr = 0;
 }
@@ -132,14 +135,20 @@ static void test_samples_are_grouped_by_metric_with_labels(void **state)
 		"target_info{service_name=\"checkout \\\"eu\\\"\","
 		"process_pid=\"10\",container_id=\"c0ffee\","
 		"k8s_pod_name=\"checkout-7d9\",k8s_namespace_name=\"shop\","
-		"service_instance_id=\"4d8b9e1a-0000-5000-8000-000000000010\"} 1\n"
+		"k8s_container_name=\"app\",workload=\"checkout\","
+		"workload_type=\"deployment\","
+		"service_instance_id=\"4d8b9e1a-0000-5000-8000-000000000010\","
+		"k8s_replicaset_name=\"checkout-7d9c4\","
+		"k8s_deployment_name=\"checkout\"} 1\n"
 		"target_info{service_name=\"batch\",process_pid=\"20\"} 1\n"
 		"# HELP knotscope_lock_waits_total Waits that began\n"
 		"# TYPE knotscope_lock_waits_total counter\n"
 		"knotscope_lock_waits_total{knotscope_event_kind=\"wait_begin\"} 7\n"
 		"knotscope_lock_waits_total{service_name=\"checkout \\\"eu\\\"\","
 		"process_pid=\"10\",container_id=\"c0ffee\","
-		"k8s_pod_name=\"checkout-7d9\",k8s_namespace_name=\"shop\"} 5\n"
+		"k8s_pod_name=\"checkout-7d9\",k8s_namespace_name=\"shop\","
+		"k8s_container_name=\"app\",workload=\"checkout\","
+		"workload_type=\"deployment\"} 5\n"
 		"# HELP knotscope_agent_threads Threads \\\\ watched\\nnow\n"
 		"# TYPE knotscope_agent_threads gauge\n"
 		"knotscope_agent_threads 3\n"
