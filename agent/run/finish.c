@@ -19,7 +19,8 @@ void ks_agent_unpin(struct ks_agent *agent)
 {
 	if (!agent->pinned || agent->options->keep_pins)
 		return;
-	ks_bpf_pins_remove(ks_capture_object(agent->capture), KS_PIN_DIR);
+	ks_bpf_pins_remove(ks_capture_object(agent->capture),
+			   agent->options->pin_dir);
 	agent->pinned = false;
 }
 

@@ -31,6 +31,7 @@ enum {
 	OPT_LISTEN,
 	OPT_LISTEN_TOKEN_FILE,
 	OPT_PIN,
+	OPT_PIN_DIR,
 	OPT_KEEP_PINS,
 	OPT_BPF_STATS,
 	OPT_HTTP,
@@ -68,6 +69,7 @@ const struct option ks_long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
 	{ "pin", no_argument, NULL, OPT_PIN },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
 	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 	{ "http", no_argument, NULL, OPT_HTTP },
@@ -162,6 +164,8 @@ void ks_options_usage(FILE *out)
 		"Inspection with bpftool:\n"
 		"      --pin              pin maps and programs by name under\n"
 		"                         %s/, removed at exit\n"
+		"      --pin-dir DIR      --pin, under DIR (in the BPF filesystem)\n"
+		"                         instead: one per agent on a machine\n"
 		"      --keep-pins        with --pin: leave them there at exit\n"
 		"\n"
 		"HTTP spans and metrics (plaintext HTTP/1.x, from socket syscalls):\n"
@@ -508,6 +512,13 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 	case OPT_PIN:
 		opts->pin = true;
 		break;
+	case OPT_PIN_DIR:
+		if (*value != '/' || !value[1])
+			return ks_bad_value(err, label, value,
+					    "not an absolute path");
+		opts->pin = true;
+		opts->pin_dir = value;
+		break;
 	case OPT_KEEP_PINS:
 		opts->keep_pins = true;
 		break;
@@ -697,6 +708,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->http_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
 	opts->bpffs = KS_DEFAULT_BPFFS;
 	opts->scrape_interval_ns = KS_DEFAULT_SCRAPE_INTERVAL_NS;
+	opts->pin_dir = KS_PIN_DIR;
 	opts->k8s_api = "";
 	opts->k8s_credentials = KS_K8S_SERVICE_ACCOUNT;
 

@@ -61,6 +61,7 @@ struct ks_options {
 	bool listen_explicit; /* given, so failing to listen is an error */
 	const char *listen_token_file;
 	bool pin; /* maps and programs in the BPF filesystem */
+	const char *pin_dir; /* ... there */
 	bool keep_pins; /* ... and left there at exit */
 	bool bpf_stats; /* turn on the kernel's BPF run-time statistics */
 	/* HTTP spans from socket syscalls. */

@@ -410,7 +410,7 @@ static int ks_setup_inspection(struct ks_agent *agent)
 	}
 	if (!agent->options->pin)
 		return 0;
-	if (ks_bpf_pins_create(obj, KS_PIN_DIR))
+	if (ks_bpf_pins_create(obj, agent->options->pin_dir))
 		return 1;
 	agent->pinned = true;
 	return 0;

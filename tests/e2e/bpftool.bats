@@ -18,7 +18,7 @@ setup_file() {
 teardown() {
 	e2e_teardown
 	[ -z "${OTHER_PID:-}" ] || { kill -KILL "$OTHER_PID"; wait "$OTHER_PID"; } || true
-	rm -rf "$PINS"
+	rm -rf "$PINS" "$PINS-a" "$PINS-b"
 	if [ -n "${BPFFS:-}" ] && mountpoint -q "$BPFFS"; then
 		umount "$BPFFS"
 	fi
@@ -87,6 +87,28 @@ submitted() {
 		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$AGENT_PID"
 	stop_agent
 	[ ! -e "$PINS" ]
+}
+
+@test "--pin-dir: two agents pin side by side, and each removes only its own" {
+	start_agent --pin-dir "$PINS-a" --listen off
+	OTHER_PID=$AGENT_PID
+	# Its records stay its own: the next agent starts a file of its own.
+	mv "$AGENT_JSON" "$BATS_TEST_TMPDIR/other.jsonl"
+	start_agent --pin-dir "$PINS-b" --listen off
+	expect_eq "a's agent" "$("$BPFTOOL" -j map dump pinned "$PINS-a/rodata" |
+		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$OTHER_PID"
+	expect_eq "b's agent" "$("$BPFTOOL" -j map dump pinned "$PINS-b/rodata" |
+		jq '.[0].formatted.value[".rodata"][] | select(has("ks_agent_tgid")).ks_agent_tgid')" "$AGENT_PID"
+	[ ! -e "$PINS" ]
+	stop_agent
+	[ ! -e "$PINS-b" ]
+	[ -e "$PINS-a/ks_stats" ]
+	kill -INT "$OTHER_PID"
+	wait "$OTHER_PID"
+	OTHER_PID=
+	[ ! -e "$PINS-a" ]
+	run "$KNOTSCOPE" --pin-dir relative/dir
+	[ "$status" -eq 2 ]
 }
 
 @test "--keep-pins needs --pin" {
