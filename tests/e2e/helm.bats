@@ -140,19 +140,20 @@ rejects() {
 		and .readOnlyRootFilesystem == true"
 	# The host's bpffs is root's, mode 0700: pins need UID 0, not more
 	# capabilities.
-	has "$CTR.args | index(\"--pin\") != null"
+	has "$CTR.args | index(\"--pin-dir=/sys/fs/bpf/knotscope-$NAMESPACE-ks-knotscope\") != null"
 	has "$POD.securityContext | .runAsUser == 0 and .runAsNonRoot == false"
 
 	render --set pin.enabled=false
-	has "$CTR.args | index(\"--pin\") == null"
+	has "$CTR.args | map(select(startswith(\"--pin\"))) == []"
 	has "$CTR.securityContext.capabilities.add
 		== [\"BPF\", \"PERFMON\", \"SYS_PTRACE\"]"
 	has "$POD.securityContext | .runAsUser == 65534 and .runAsGroup == 65534
 		and .runAsNonRoot == true and .fsGroup == 65534"
 	has "$POD.securityContext.seccompProfile == { type: \"RuntimeDefault\" }"
 	has "$POD.securityContext.appArmorProfile == { type: \"Unconfined\" }"
-	has "$POD | .hostPID == true and (.hostNetwork | not)
-		and .automountServiceAccountToken == false"
+	# The token is for the pods of this node: see the RBAC test.
+	has "$POD | .hostPID == true and .hostNetwork == false
+		and .automountServiceAccountToken == true"
 }
 
 @test "kernelBefore511: CAP_SYS_RESOURCE added, as root, still no escalation" {
@@ -296,7 +297,8 @@ rejects() {
 	has "$CTR.args == [\"--confirm-ms=100\", \"--min-wait=1ms\",
 		\"--ringbuf-mb=16\", \"--preflight=enforce\",
 		\"--listen=0.0.0.0:9464\",
-		\"--listen-token-file=/etc/knotscope/server/token\", \"--pin\"]"
+		\"--listen-token-file=/etc/knotscope/server/token\",
+		\"--pin-dir=/sys/fs/bpf/knotscope-$NAMESPACE-ks-knotscope\"]"
 
 	render --values "$VALUES/full.yaml"
 	has "$CTR.args == [\"--confirm-ms=250\", \"--min-wait=500us\",
@@ -304,7 +306,8 @@ rejects() {
 		\"--comm=postgres\", \"--comm=java\", \"-v\",
 		\"--listen=0.0.0.0:9555\",
 		\"--listen-token-file=/etc/knotscope/server/token\",
-		\"--pin\", \"--keep-pins\", \"--http\",
+		\"--pin-dir=/sys/fs/bpf/knotscope-$NAMESPACE-ks-knotscope\",
+		\"--keep-pins\", \"--http\",
 		\"--http-capture-bytes=512\", \"--http-query\",
 		\"--http-route=/users/{id}\", \"--http-route=/static/*\",
 		\"--duration=86400\"]"
@@ -374,8 +377,14 @@ rejects() {
 }
 
 @test "values that contradict each other fail, naming them" {
-	rejects "serviceMonitor.enabled needs server.enabled" \
+	rejects "serviceMonitor.enabled and podMonitor.enabled need server.enabled" \
 		--set serviceMonitor.enabled=true --set server.enabled=false
+	rejects "serviceMonitor.enabled and podMonitor.enabled: choose one" \
+		--set serviceMonitor.enabled=true --set podMonitor.enabled=true
+	rejects "NetworkPolicies do not apply to pods in the node's network" \
+		--set networkPolicy.enabled=true --set hostNetwork=true
+	rejects "service.clusterIP None (headless) needs service.type ClusterIP, not NodePort" \
+		--set service.enabled=true --set service.type=NodePort
 	rejects "pin.keepPins needs pin.enabled" --set pin.enabled=false \
 		--set pin.keepPins=true
 	rejects "privileged and kernelBefore511 are alternatives" \
@@ -446,8 +455,10 @@ rejects() {
 			and .[\"app.kubernetes.io/version\"] == \"0.1.0\"
 			and .[\"app.kubernetes.io/managed-by\"] == \"Helm\"
 			and .[\"helm.sh/chart\"] == \"knotscope-0.1.0\")"
-		# The dashboard goes where Grafana's sidecar looks, if told.
-		has "all(.[] | select(.kind != \"ConfigMap\");
+		# The dashboard goes where Grafana's sidecar looks, if told;
+		# cluster roles have no namespace.
+		has "all(.[] | select(.kind | IN(\"ConfigMap\", \"ClusterRole\",
+			\"ClusterRoleBinding\") | not);
 			.metadata.namespace == \"$NAMESPACE\")"
 	done
 	render --values "$VALUES/full.yaml"
@@ -460,8 +471,9 @@ rejects() {
 	has "$POD.tolerations == [{ operator: \"Exists\" }]"
 	has "(.[] | select(.kind == \"DaemonSet\") | .spec.updateStrategy)
 		== { type: \"RollingUpdate\", rollingUpdate: { maxUnavailable: 1 } }"
+	# No CPU limit: a throttled agent drains its ring buffer late.
 	has "$CTR.resources == { requests: { cpu: \"25m\", memory: \"96Mi\" },
-		limits: { cpu: \"500m\", memory: \"256Mi\" } }"
+		limits: { memory: \"256Mi\" } }"
 	has "$POD | has(\"priorityClassName\") | not"
 }
 
@@ -494,4 +506,128 @@ rejects() {
 	value '.[] | select(.metadata.name == "notes") | .data.notes' \
 		>"$BATS_TEST_TMPDIR/notes"
 	grep -q "no OTLP export: set otlp.endpoint" "$BATS_TEST_TMPDIR/notes"
+}
+
+@test "Kubernetes metadata: the token, and RBAC for this node's pods and their owners only" {
+	render
+	has ".[] | select(.kind == \"ClusterRole\") | .rules == [
+		{ apiGroups: [\"\"], resources: [\"pods\"], verbs: [\"list\", \"watch\"] },
+		{ apiGroups: [\"apps\"], resources: [\"replicasets\"], verbs: [\"get\"] },
+		{ apiGroups: [\"batch\"], resources: [\"jobs\"], verbs: [\"get\"] }]"
+	has ".[] | select(.kind == \"ClusterRoleBinding\")
+		| .roleRef.name == \"ks-knotscope-$NAMESPACE\"
+		and .subjects == [{ kind: \"ServiceAccount\", name: \"ks-knotscope\",
+			namespace: \"$NAMESPACE\" }]"
+	has "$CTR.args | map(select(startswith(\"--k8s\"))) == []"
+	# The agent asks the node's pods by the node's name.
+	has "$CTR.env[] | select(.name == \"K8S_NODE_NAME\")
+		| .valueFrom.fieldRef.fieldPath == \"spec.nodeName\""
+
+	render --values "$VALUES/platform.yaml"
+	has "$CTR.args | index(\"--k8s-well-known-labels\") != null"
+
+	render --values "$VALUES/locked-down.yaml"
+	has "map(select(.kind | startswith(\"ClusterRole\"))) == []"
+	has "$POD.automountServiceAccountToken == false"
+	has "$CTR.args | index(\"--k8s-api=off\") != null"
+}
+
+@test "extension points: registry, network, DNS, updates, grace, volumes, security context keys" {
+	render --values "$VALUES/platform.yaml"
+	node "$ROOT/tests/helm/validate.js" "$RENDERED" >&2
+	# global.imageRegistry wins over image.registry.
+	has "$CTR.image == \"mirror.corp.example:5000/hub/observability/knotscope:0.1.0\""
+	has "$POD | .hostNetwork == true and .dnsPolicy == \"ClusterFirstWithHostNet\"
+		and .terminationGracePeriodSeconds == 45"
+	has "(.[] | select(.kind == \"DaemonSet\") | .spec.updateStrategy)
+		== { type: \"OnDelete\" }"
+	has "$POD.volumes[-1] == { name: \"corp-ca\",
+		configMap: { name: \"corp-ca-bundle\" } }"
+	has "$CTR.volumeMounts[-1] == { name: \"corp-ca\",
+		mountPath: \"/etc/ssl/corp\", readOnly: true }"
+	# The operator's keys replace the chart's; the chart's others stay.
+	has "$POD.securityContext == { supplementalGroups: [4242],
+		seccompProfile: { type: \"Localhost\",
+			localhostProfile: \"profiles/knotscope.json\" },
+		appArmorProfile: { type: \"Localhost\", localhostProfile: \"knotscope\" },
+		runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }"
+	has "$CTR.securityContext | .seLinuxOptions == { type: \"spc_t\" }
+		and .capabilities.add == [\"BPF\", \"PERFMON\", \"SYS_PTRACE\"]
+		and .allowPrivilegeEscalation == false
+		and .readOnlyRootFilesystem == true"
+	# false is a value too: it replaces the chart's true.
+	render --set containerSecurityContext.readOnlyRootFilesystem=false \
+		--set podSecurityContext.runAsNonRoot=true --set pin.enabled=false
+	has "$CTR.securityContext.readOnlyRootFilesystem == false"
+	has "$POD.securityContext.runAsNonRoot == true"
+	# image.registry alone.
+	render --set image.registry=registry.example
+	has "$CTR.image == \"registry.example/knotscope:0.1.0\""
+	# dnsPolicy only when asked or needed.
+	render
+	has "$POD | has(\"dnsPolicy\") | not"
+}
+
+@test "only a memory limit: no CPU limit is left behind; pins per release" {
+	render --values "$VALUES/platform.yaml"
+	has "$CTR.resources == { requests: { cpu: \"25m\", memory: \"96Mi\" },
+		limits: { memory: \"384Mi\" } }"
+	has "$CTR.args | index(\"--pin-dir=/sys/fs/bpf/observability/knotscope\") != null"
+	# Two releases in two namespaces pin apart.
+	"$HELM" template other "$CHART" --namespace team-b \
+		--kube-version "$KUBE_VERSION" | grep -q -- \
+		"--pin-dir=/sys/fs/bpf/knotscope-team-b-other-knotscope"
+	rejects "pin.dir: Does not match pattern" --set pin.dir=/tmp/pins
+}
+
+@test "Service options and a PodMonitor with the token" {
+	render --values "$VALUES/platform.yaml"
+	has ".[] | select(.kind == \"Service\") | .spec.type == \"ClusterIP\"
+		and (.spec | has(\"clusterIP\") | not)
+		and .spec.internalTrafficPolicy == \"Local\"
+		and .metadata.annotations == { \"example.com/owner\": \"platform\" }
+		and .metadata.labels.tier == \"node-agents\""
+	has "map(select(.kind == \"ServiceMonitor\")) == []"
+	has ".[] | select(.kind == \"PodMonitor\") | .metadata.labels.release
+		== \"kube-prometheus\" and (.spec.podMetricsEndpoints[0]
+		| .port == \"http\" and .path == \"/metrics\" and .interval == \"20s\"
+		and .authorization.credentials == { name: \"ks-knotscope-token\",
+			key: \"token\" })"
+	render --set service.enabled=true --set service.type=NodePort \
+		--set service.clusterIP=
+	has ".[] | select(.kind == \"Service\") | .spec.type == \"NodePort\""
+}
+
+@test "NetworkPolicy: ingress to the HTTP port only, from the peers named" {
+	render --values "$VALUES/locked-down.yaml"
+	node "$ROOT/tests/helm/validate.js" "$RENDERED" >&2
+	has ".[] | select(.kind == \"NetworkPolicy\") | .spec
+		| .policyTypes == [\"Ingress\"]
+		and .podSelector.matchLabels == {
+			\"app.kubernetes.io/name\": \"knotscope\",
+			\"app.kubernetes.io/instance\": \"ks\" }
+		and (.ingress | length) == 1
+		and .ingress[0].ports == [{ port: 9464, protocol: \"TCP\" }]
+		and (.ingress[0].from | length) == 2
+		and .ingress[0].from[1] == { ipBlock: { cidr: \"10.0.0.0/16\" } }"
+	# Nobody named: nobody gets in.
+	render --set networkPolicy.enabled=true
+	has ".[] | select(.kind == \"NetworkPolicy\") | .spec.ingress == []"
+	rejects "networkPolicy.from.0: Additional property cidr is not allowed" \
+		--set networkPolicy.enabled=true --set 'networkPolicy.from[0].cidr=10.0.0.0/8'
+}
+
+@test "the chart's AppArmor profile parses, and a release can use it" {
+	apparmor_parser -Q -K "$CHART/files/apparmor/knotscope" 2>&1 |
+		grep -v "interface file missing" >&2 || true
+	apparmor_parser -Q -K "$CHART/files/apparmor/knotscope" 2>/dev/null
+	grep -q "^profile knotscope " "$CHART/files/apparmor/knotscope"
+	render --values "$VALUES/platform.yaml"
+	has "$POD.securityContext.appArmorProfile
+		== { type: \"Localhost\", localhostProfile: \"knotscope\" }"
+	# A profile that does not parse is caught.
+	sed 's/ptrace (read, trace)/ptrace (read, tarce)/' \
+		"$CHART/files/apparmor/knotscope" >"$BATS_TEST_TMPDIR/broken"
+	run apparmor_parser -Q -K "$BATS_TEST_TMPDIR/broken"
+	[ "$status" -ne 0 ]
 }

@@ -46,11 +46,37 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{- define "knotscope.image" -}}
 {{- $image := .Values.image }}
-{{- if $image.digest }}
-{{- printf "%s@%s" $image.repository $image.digest }}
-{{- else }}
-{{- printf "%s:%s" $image.repository (default .Chart.AppVersion $image.tag) }}
+{{- $registry := default $image.registry ((.Values.global).imageRegistry) }}
+{{- $repository := $image.repository }}
+{{- if $registry }}
+{{- $repository = printf "%s/%s" $registry $image.repository }}
 {{- end }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Where this release pins: a directory of its own. */}}
+{{- define "knotscope.pinDir" -}}
+{{- default (printf "/sys/fs/bpf/knotscope-%s-%s" .Release.Namespace (include "knotscope.fullname" .)) .Values.pin.dir }}
+{{- end }}
+
+{{/*
+The chart's securityContext (a dict) with the operator's on top: a key the
+operator sets replaces the chart's whole, false and 0 included (sprig's
+merges would keep the chart's for those).
+usage: include "knotscope.overlay" (list $chart $operator) | fromYaml
+*/}}
+{{- define "knotscope.overlay" -}}
+{{- $merged := deepCopy (index . 1) }}
+{{- range $key, $value := index . 0 }}
+{{- if not (hasKey $merged $key) }}
+{{- $_ := set $merged $key $value }}
+{{- end }}
+{{- end }}
+{{- toYaml $merged }}
 {{- end }}
 
 {{/* The Secret holding the HTTP server's bearer token, and its key. */}}
@@ -70,8 +96,17 @@ Settings that contradict each other fail here, naming the values, rather
 than in the cluster.
 */}}
 {{- define "knotscope.validate" -}}
-{{- if and .Values.serviceMonitor.enabled (not .Values.server.enabled) }}
-{{- fail "serviceMonitor.enabled needs server.enabled: /metrics is served by the agent's HTTP server" }}
+{{- if and (or .Values.serviceMonitor.enabled .Values.podMonitor.enabled) (not .Values.server.enabled) }}
+{{- fail "serviceMonitor.enabled and podMonitor.enabled need server.enabled: /metrics is served by the agent's HTTP server" }}
+{{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.podMonitor.enabled }}
+{{- fail "serviceMonitor.enabled and podMonitor.enabled: choose one, or Prometheus scrapes every agent twice" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled .Values.hostNetwork }}
+{{- fail "networkPolicy.enabled with hostNetwork: NetworkPolicies do not apply to pods in the node's network" }}
+{{- end }}
+{{- if and (eq .Values.service.clusterIP "None") (ne .Values.service.type "ClusterIP") }}
+{{- fail (printf "service.clusterIP None (headless) needs service.type ClusterIP, not %s: set service.clusterIP to \"\"" .Values.service.type) }}
 {{- end }}
 {{- if and .Values.pin.keepPins (not .Values.pin.enabled) }}
 {{- fail "pin.keepPins needs pin.enabled" }}
@@ -98,4 +133,56 @@ then the user's attributes.
 {{- $attrs = append $attrs (printf "%s=%s" $name $value) }}
 {{- end }}
 {{- join "," $attrs }}
+{{- end }}
+
+{{/* See values.yaml: why each of these needs UID 0. */}}
+{{- define "knotscope.runsAsRoot" -}}
+{{- if or .Values.privileged .Values.kernelBefore511 .Values.pin.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The pod's securityContext the agent needs, before the operator's. */}}
+{{- define "knotscope.podSecurityContext" -}}
+{{- if include "knotscope.runsAsRoot" . }}
+runAsUser: 0
+runAsGroup: 0
+runAsNonRoot: false
+{{- else }}
+# The image's user, nobody: its binary carries file capabilities.
+runAsUser: 65534
+runAsGroup: 65534
+runAsNonRoot: true
+# Mounted secrets belong to this group, readable by the agent only.
+fsGroup: 65534
+{{- end }}
+{{- if not .Values.privileged }}
+seccompProfile:
+  {{- toYaml .Values.seccompProfile | nindent 2 }}
+appArmorProfile:
+  {{- toYaml .Values.appArmorProfile | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The container's securityContext the agent needs. */}}
+{{- define "knotscope.containerSecurityContext" -}}
+readOnlyRootFilesystem: true
+{{- if .Values.privileged }}
+privileged: true
+# Kubernetes refuses false together with privileged.
+allowPrivilegeEscalation: true
+{{- else }}
+privileged: false
+# no_new_privs keeps the file capabilities: they stay within what the
+# container was granted below.
+allowPrivilegeEscalation: false
+capabilities:
+  drop:
+    - ALL
+  add:
+    - BPF
+    - PERFMON
+    - SYS_PTRACE
+    {{- if .Values.kernelBefore511 }}
+    - SYS_RESOURCE
+    {{- end }}
+{{- end }}
 {{- end }}
