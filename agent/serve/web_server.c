@@ -20,6 +20,7 @@
 #include "base/small_file.h"
 #include "serve/listen_addr.h"
 #include "serve/web_assets.h"
+#include "serve/web_login.h"
 #include "serve/web_server.h"
 
 /*
@@ -47,6 +48,8 @@
 #define KS_HTTP_WAKER_PERIOD_MS 250
 /* The most a token file may hold: a token is a line, not a file. */
 #define KS_TOKEN_FILE_MAX 4096
+/* The login form's body: a token, with room for a long one. */
+#define KS_LOGIN_MAX_BODY 8192
 
 /*
  * A connection, from accept to close: whether it is inside a request (or
@@ -71,6 +74,7 @@ struct ks_http_server {
 	struct MHD_Daemon *daemon;
 	struct ks_board *board;
 	char *token;
+	struct ks_sessions *sessions; /* browsers logged in with the token */
 	char address[64];
 	uint64_t header_timeout_ns;
 
@@ -100,6 +104,13 @@ static const struct {
 
 /* A marker in a request's context: it was put aside once already. */
 static char ks_waited;
+
+/* A POST being received, as its request's context: its form's token. */
+struct ks_upload {
+	struct MHD_PostProcessor *form;
+	char token[KS_LOGIN_MAX_BODY + 1];
+	size_t received;
+};
 
 /* Where the port is, in either family. */
 static in_port_t *ks_port_of(struct sockaddr_storage *addr)
@@ -412,18 +423,141 @@ static bool ks_token_matches(const char *given, const char *token)
 	return !diff;
 }
 
+/* The token in an Authorization header, or a session a login opened. */
 static bool ks_authorized(struct ks_http_server *server,
 			  struct MHD_Connection *connection)
 {
-	const char *header;
+	const char *header, *session;
 
 	if (!server->token)
 		return true;
 	header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
 					     MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!header || strncasecmp(header, "Bearer ", 7))
-		return false;
-	return ks_token_matches(header + 7, server->token);
+	if (header && !strncasecmp(header, "Bearer ", 7))
+		return ks_token_matches(header + 7, server->token);
+	session = MHD_lookup_connection_value(connection, MHD_COOKIE_KIND,
+					      KS_SESSION_COOKIE);
+	return session &&
+	       ks_sessions_valid(server->sessions, session, ks_now_mono_ns());
+}
+
+/* 303 See Other to location, setting cookie (NULL: none). */
+static enum MHD_Result ks_redirect(struct MHD_Connection *connection,
+				   const char *location, const char *cookie)
+{
+	struct MHD_Response *response = ks_text_response("");
+
+	if (response) {
+		MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION,
+					location);
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
+		if (cookie)
+			MHD_add_response_header(
+				response, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	}
+	return ks_queue(connection, MHD_HTTP_SEE_OTHER, response,
+			"text/plain; charset=utf-8");
+}
+
+static enum MHD_Result ks_respond_login_page(struct MHD_Connection *connection,
+					     unsigned int status, bool failed)
+{
+	struct MHD_Response *response = ks_text_response(ks_login_page(failed));
+
+	if (response) {
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
+		MHD_add_response_header(response, "Content-Security-Policy",
+					"default-src 'self'");
+	}
+	return ks_queue(connection, status, response,
+			"text/html; charset=utf-8");
+}
+
+/* The token field of the login form, as it arrives. */
+static enum MHD_Result ks_on_form_field(void *cls, enum MHD_ValueKind kind,
+					const char *key, const char *filename,
+					const char *content_type,
+					const char *transfer_encoding,
+					const char *data, uint64_t off,
+					size_t size)
+{
+	struct ks_upload *upload = cls;
+
+	if (strcmp(key, "token"))
+		return MHD_YES;
+	if (off + size > KS_LOGIN_MAX_BODY)
+		return MHD_NO;
+	memcpy(upload->token + off, data, size);
+	upload->token[off + size] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * POST /login: the right token opens a session and goes to the page;
+ * a wrong one gets the form again.  POST /logout ends the session.
+ */
+static enum MHD_Result ks_finish_post(struct ks_http_server *server,
+				      struct MHD_Connection *connection,
+				      const char *url, struct ks_upload *upload)
+{
+	char id[KS_SESSION_ID_LEN + 1], cookie[256];
+	const char *session;
+
+	if (!strcmp(url, "/logout")) {
+		session = MHD_lookup_connection_value(
+			connection, MHD_COOKIE_KIND, KS_SESSION_COOKIE);
+		if (session && server->sessions)
+			ks_sessions_close(server->sessions, session);
+		ks_session_cookie(NULL, cookie, sizeof(cookie));
+		return ks_redirect(connection, server->token ? "/login" : "/",
+				   cookie);
+	}
+	if (!server->token)
+		return ks_redirect(connection, "/", NULL);
+	if (!upload->form || upload->received > KS_LOGIN_MAX_BODY ||
+	    !ks_token_matches(upload->token, server->token))
+		return ks_respond_login_page(connection, MHD_HTTP_UNAUTHORIZED,
+					     true);
+	if (ks_sessions_open(server->sessions, ks_now_mono_ns(), id))
+		return ks_respond_text(connection,
+				       MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "no randomness for a session id\n");
+	ks_session_cookie(id, cookie, sizeof(cookie));
+	explicit_bzero(id, sizeof(id));
+	return ks_redirect(connection, "/", cookie);
+}
+
+/* A POST, in the calls libmicrohttpd makes for it: the body, then the end. */
+static enum MHD_Result ks_handle_post(struct ks_http_server *server,
+				      struct MHD_Connection *connection,
+				      const char *url, const char *upload_data,
+				      size_t *upload_data_size, void **request)
+{
+	struct ks_upload *upload = *request;
+
+	/* The request's first call: the context is the server still. */
+	if (*request == server) {
+		upload = calloc(1, sizeof(*upload));
+		if (!upload)
+			return MHD_NO;
+		/* NULL for a body that is not a form: refused at the end. */
+		upload->form = MHD_create_post_processor(
+			connection, 1024, ks_on_form_field, upload);
+		*request = upload;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		upload->received += *upload_data_size;
+		if (upload->form && upload->received <= KS_LOGIN_MAX_BODY &&
+		    MHD_post_process(upload->form, upload_data,
+				     *upload_data_size) != MHD_YES)
+			upload->received = SIZE_MAX;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return ks_finish_post(server, connection, url, upload);
 }
 
 static enum MHD_Result ks_respond_unauthorized(struct MHD_Connection *conn)
@@ -458,21 +592,13 @@ static enum MHD_Result ks_handle(void *cls, struct MHD_Connection *connection,
 				 size_t *upload_data_size, void **request)
 {
 	struct ks_http_server *server = cls;
+	bool login = !strcmp(url, "/login") || !strcmp(url, "/logout");
 	struct MHD_Response *response;
 	const char *host;
 
 	if (!*request) {
 		ks_request_began(server, connection);
 		*request = server;
-	}
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		response = ks_text_response("only GET and HEAD\n");
-		if (response)
-			MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW,
-						"GET, HEAD");
-		return ks_queue(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-				response, "text/plain; charset=utf-8");
 	}
 	/*
 	 * A page elsewhere whose name the attacker points at this address
@@ -485,12 +611,35 @@ static enum MHD_Result ks_handle(void *cls, struct MHD_Connection *connection,
 		return ks_respond_text(connection, MHD_HTTP_FORBIDDEN,
 				       "Host not allowed: use an IP address "
 				       "or localhost\n");
+	if (login && !strcmp(method, MHD_HTTP_METHOD_POST))
+		return ks_handle_post(server, connection, url, upload_data,
+				      upload_data_size, request);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		response = ks_text_response(login ? "only POST\n" :
+						    "only GET and HEAD\n");
+		if (response)
+			MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW,
+						login ? "POST" : "GET, HEAD");
+		return ks_queue(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+				response, "text/plain; charset=utf-8");
+	}
 	if (!strcmp(url, "/healthz"))
 		return ks_respond_health(server, connection);
 	if (!strcmp(url, "/readyz"))
 		return ks_respond_ready(server, connection);
+	if (!strcmp(url, "/login"))
+		return server->token ? ks_respond_login_page(
+					       connection, MHD_HTTP_OK, false) :
+				       ks_redirect(connection, "/", NULL);
+	/* The login form's style: no more than the form itself says. */
+	if (!strcmp(url, "/app.css"))
+		return ks_respond_asset(connection, url);
 	if (!ks_authorized(server, connection))
-		return ks_respond_unauthorized(connection);
+		/* A browser goes to the form; programs get the challenge. */
+		return !strcmp(url, "/") || !strcmp(url, "/index.html") ?
+			       ks_redirect(connection, "/login", NULL) :
+			       ks_respond_unauthorized(connection);
 	if (!strcmp(url, "/api/events"))
 		return ks_respond_stream(server, connection);
 	for (size_t i = 0; i < sizeof(ks_doc_routes) / sizeof(ks_doc_routes[0]);
@@ -508,7 +657,15 @@ static void ks_request_ended(void *cls, struct MHD_Connection *connection,
 {
 	struct ks_http_server *server = cls;
 	struct ks_conn *conn = ks_conn_of(connection);
+	struct ks_upload *upload = *request;
 
+	/* A POST's context is its upload; others', the server or a mark. */
+	if (upload && *request != server && *request != &ks_waited) {
+		if (upload->form)
+			MHD_destroy_post_processor(upload->form);
+		explicit_bzero(upload, sizeof(*upload));
+		free(upload);
+	}
 	*request = NULL;
 	if (!conn)
 		return;
@@ -722,7 +879,8 @@ struct ks_http_server *ks_http_server_start(const struct ks_http_config *cfg,
 	server->board = cfg->board;
 	if (cfg->token) {
 		server->token = strdup(cfg->token);
-		if (!server->token) {
+		server->sessions = ks_sessions_new();
+		if (!server->token || !server->sessions) {
 			snprintf(err, err_size, "out of memory");
 			goto fail;
 		}
@@ -763,6 +921,7 @@ fail:
 		MHD_stop_daemon(server->daemon);
 	pthread_mutex_destroy(&server->lock);
 	free(server->token);
+	ks_sessions_free(server->sessions);
 	free(server);
 	return NULL;
 }
@@ -789,5 +948,6 @@ void ks_http_server_stop(struct ks_http_server *server)
 	MHD_stop_daemon(server->daemon);
 	pthread_mutex_destroy(&server->lock);
 	free(server->token);
+	ks_sessions_free(server->sessions);
 	free(server);
 }

@@ -17,8 +17,10 @@
  * Requests whose Host is neither an IP address nor a localhost name get
  * 403 (DNS rebinding), and no response may be framed by another page.
  * With a token, every request but /healthz and /readyz must carry
- * "Authorization: Bearer <token>", or gets 401: kubelet probes stay open,
- * and tell nothing but whether the agent is up.
+ * "Authorization: Bearer <token>", or the session cookie a login with the
+ * token opened (web_login.h: POST /login, POST /logout), or gets 401 (the
+ * page itself sends a browser to the login form): kubelet probes stay
+ * open, and tell nothing but whether the agent is up.
  */
 #ifndef KS_WEB_SERVER_H
 #define KS_WEB_SERVER_H

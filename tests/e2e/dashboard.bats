@@ -250,20 +250,40 @@ metrics_have() {
 	expect_eq "from the other host" "$(status_from "$peer" "http://$host:9464/readyz")" 000
 }
 
-@test "with a token, everything but the probes needs it" {
-	local base token=t0k3n-$RANDOM
+@test "with a token, everything but the probes needs it, or a login's session" {
+	local base session token=t0k3n-$RANDOM
 
 	printf '%s\n' "$token" >"$BATS_TEST_TMPDIR/token"
 	start_agent --listen 127.0.0.1:0 --listen-token-file "$BATS_TEST_TMPDIR/token"
 	base="http://$(http_address)"
 	expect_eq "no token" "$(http_status "$base/metrics")" 401
 	expect_eq "wrong token" "$(http_status "$base/metrics" -H "Authorization: Bearer x$token")" 401
-	expect_eq "page" "$(http_status "$base/")" 401
+	expect_eq "page" "$(http_status "$base/index.html")" 303
 	expect_eq "api" "$(http_status "$base/api/graph")" 401
 	expect_eq "right token" "$(http_status "$base/metrics" -H "Authorization: Bearer $token")" 200
 	expect_eq healthz "$(http_status "$base/healthz")" 200
 	expect_eq readyz "$(http_status "$base/readyz")" 200
 	/usr/bin/python3 "$ROOT/tests/web/metrics_check.py" --base "$base" --token "$token" >/dev/null
+
+	# A browser: the page sends it to the form; the token posted there
+	# buys a session cookie the page's script cannot read.
+	expect_eq "page to the form" "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+		"$base/")" "303 $base/login"
+	expect_eq "form" "$(http_status "$base/login")" 200
+	expect_eq "wrong token" "$(http_status "$base/login" --data-urlencode "token=x$token")" 401
+	curl -s -D "$BATS_TEST_TMPDIR/headers" -o /dev/null --data-urlencode "token=$token" \
+		"$base/login"
+	grep -q "^HTTP/1.1 303" "$BATS_TEST_TMPDIR/headers"
+	grep -qi "^location: /" "$BATS_TEST_TMPDIR/headers"
+	grep -Eqi "^set-cookie: knotscope_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Max-Age=[0-9]+" \
+		"$BATS_TEST_TMPDIR/headers"
+	! grep -q "$token" "$BATS_TEST_TMPDIR/headers"
+	session="$(grep -oi 'knotscope_session=[0-9a-f]*' "$BATS_TEST_TMPDIR/headers")"
+	expect_eq "with the cookie" "$(http_status "$base/api/graph" -b "$session")" 200
+	expect_eq "a made-up cookie" "$(http_status "$base/api/graph" \
+		-b "knotscope_session=$(printf '%064d' 0)")" 401
+	expect_eq "log out" "$(http_status "$base/logout" -X POST -b "$session")" 303
+	expect_eq "after logging out" "$(http_status "$base/api/graph" -b "$session")" 401
 }
 
 @test "an explicit address that cannot be had stops the start; the default one only warns" {
