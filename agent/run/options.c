@@ -12,6 +12,7 @@
 #include "meta/k8s_api.h"
 #include "otlp/otlp_config.h"
 #include "run/options.h"
+#include "serve/history.h"
 #include "serve/listen_addr.h"
 
 enum {
@@ -30,6 +31,7 @@ enum {
 	OPT_OFFCPU_MIN,
 	OPT_LISTEN,
 	OPT_LISTEN_TOKEN_FILE,
+	OPT_HISTORY_FILE,
 	OPT_PIN,
 	OPT_PIN_DIR,
 	OPT_KEEP_PINS,
@@ -68,6 +70,7 @@ const struct option ks_long_options[] = {
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
+	{ "history-file", required_argument, NULL, OPT_HISTORY_FILE },
 	{ "pin", no_argument, NULL, OPT_PIN },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
@@ -158,6 +161,9 @@ void ks_options_usage(FILE *out)
 		"      --scrape-interval DURATION  how often Prometheus scrapes /metrics:\n"
 		"                         an exited process's series stay that long\n"
 		"                         (default 60s)\n"
+		"      --history-file PATH  keep the dashboard's findings (deadlocks)\n"
+		"                         in PATH too, across restarts (the latest\n"
+		"                         %d; PATH never grows past twice that)\n"
 		"      --bpf-stats        turn on the kernel's BPF run-time statistics\n"
 		"                         to show what each BPF program costs (while on,\n"
 		"                         they slow every BPF program on the machine)\n"
@@ -224,9 +230,10 @@ void ks_options_usage(FILE *out)
 		"Exit status: 0 after a clean stop, 1 on a start-up error or when --json\n"
 		"records could not be written, 2 on a usage error.\n",
 		KS_DEFAULT_CONFIRM_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
-		KS_DEFAULT_LISTEN, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
-		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
-		KS_K8S_SERVICE_ACCOUNT, KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_LISTEN, KS_HISTORY_DEFAULT_MAX, KS_PIN_DIR,
+		KS_SOCK_CAPTURE_DEFAULT, KS_MIN_CAPTURE_BYTES,
+		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS, KS_K8S_SERVICE_ACCOUNT,
+		KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -510,6 +517,11 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 			return ks_bad_value(err, label, value, "empty path");
 		opts->listen_token_file = value;
 		break;
+	case OPT_HISTORY_FILE:
+		if (!*value)
+			return ks_bad_value(err, label, value, "empty path");
+		opts->history_file = value;
+		break;
 	case OPT_PIN:
 		opts->pin = true;
 		break;
@@ -769,6 +781,9 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 		fprintf(err, "Try 'knotscope --help' for more information.\n");
 		return KS_PARSE_ERROR;
 	}
+	if (opts->history_file && ks_listen_addr_off(opts->listen))
+		return ks_bad_value(err, "--history-file", opts->history_file,
+				    "is for the dashboard, not --listen off");
 	if (opts->listen_token_file && ks_listen_addr_off(opts->listen))
 		return ks_bad_value(err, "--listen-token-file",
 				    opts->listen_token_file,

@@ -325,6 +325,7 @@ static int ks_start_dashboard(struct ks_agent *agent, const char *token,
 		.bpf_stats = options->bpf_stats,
 		.pods = agent->pods,
 		.k8s = agent->k8s,
+		.history_file = options->history_file,
 	};
 	struct ks_http_config http = {
 		.listen = options->listen,

@@ -13,6 +13,7 @@
 #include "report/json_sink.h"
 #include "serve/dashboard.h"
 #include "serve/graph_view.h"
+#include "serve/history.h"
 #include "serve/prometheus.h"
 
 #define KS_JSON_TYPE "application/json"
@@ -20,9 +21,9 @@
 struct ks_dashboard {
 	struct ks_dashboard_config cfg;
 	struct ks_graph_view *graph;
-	/* The latest deadlock records as --json writes them, a ring. */
-	char *history[KS_DASH_HISTORY];
-	uint64_t nr_deadlocks;
+	/* Findings as --json writes them, kept across restarts. */
+	struct ks_history *history;
+	uint64_t nr_deadlocks; /* reported by this run */
 	bool deadlock_pending;
 	uint64_t published_mono_ns;
 	/* The previous publication's counters, for rates. */
@@ -49,8 +50,10 @@ struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
 	dashboard->cfg = *cfg;
 	ks_host_meta_read(&dashboard->host);
 	dashboard->graph = ks_graph_view_new(cfg->symbolizer);
-	if (!dashboard->graph) {
-		free(dashboard);
+	dashboard->history =
+		ks_history_open(cfg->history_file, KS_HISTORY_DEFAULT_MAX);
+	if (!dashboard->graph || !dashboard->history) {
+		ks_dashboard_free(dashboard);
 		return NULL;
 	}
 	return dashboard;
@@ -60,8 +63,7 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 {
 	if (!dashboard)
 		return;
-	for (int i = 0; i < KS_DASH_HISTORY; i++)
-		free(dashboard->history[i]);
+	ks_history_close(dashboard->history);
 	ks_attrs_text_free(dashboard->agent_labels, dashboard->nr_agent_labels);
 	ks_graph_view_free(dashboard->graph);
 	free(dashboard);
@@ -91,13 +93,12 @@ bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
 void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 			   const struct ks_report *report)
 {
-	unsigned int slot = dashboard->nr_deadlocks % KS_DASH_HISTORY;
 	char *record = ks_json_deadlock_string(report);
 
 	if (!record)
 		return;
-	free(dashboard->history[slot]);
-	dashboard->history[slot] = record;
+	ks_history_append(dashboard->history, "deadlock", record);
+	free(record);
 	dashboard->nr_deadlocks++;
 	dashboard->deadlock_pending = true;
 }
@@ -443,25 +444,29 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	return obj;
 }
 
-/* {"total": N, "deadlocks": [newest first]}, from the kept records. */
-static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard)
+/*
+ * {"total": N, "<list>": [newest first]} from the kept records of type
+ * (NULL: all), restored ones included.
+ */
+static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard,
+				     const char *type, const char *list,
+				     uint64_t total)
 {
-	uint64_t kept = dashboard->nr_deadlocks < KS_DASH_HISTORY ?
-				dashboard->nr_deadlocks :
-				KS_DASH_HISTORY;
+	const struct ks_history *history = dashboard->history;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
+	bool first = true;
 
 	if (!out)
 		return NULL;
-	fprintf(out, "{\"total\":%" PRIu64 ",\"deadlocks\":[",
-		dashboard->nr_deadlocks);
-	for (uint64_t i = 0; i < kept; i++) {
-		uint64_t n = dashboard->nr_deadlocks - 1 - i;
-
-		fprintf(out, "%s%s", i ? "," : "",
-			dashboard->history[n % KS_DASH_HISTORY]);
+	fprintf(out, "{\"total\":%" PRIu64 ",\"%s\":[", total, list);
+	for (size_t i = ks_history_count(history); i-- > 0;) {
+		if (type && strcmp(ks_history_type(history, i), type))
+			continue;
+		fprintf(out, "%s%s", first ? "" : ",",
+			ks_history_record(history, i));
+		first = false;
 	}
 	fputs("]}", out);
 	if (fclose(out)) {
@@ -505,7 +510,8 @@ cleanup:
  * itself is fetched when it changes).
  */
 static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
-				   uint64_t nr_deadlocks)
+				   uint64_t nr_deadlocks,
+				   uint64_t history_total)
 {
 	static const struct {
 		const char *name;
@@ -522,8 +528,10 @@ static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
 
 	if (!out)
 		return NULL;
-	fprintf(out, "event: state\ndata: {\"deadlocks_total\":%" PRIu64,
-		nr_deadlocks);
+	fprintf(out,
+		"event: state\ndata: {\"deadlocks_total\":%" PRIu64
+		",\"history_total\":%" PRIu64,
+		nr_deadlocks, history_total);
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		struct ks_doc *doc = docs[parts[i].id];
 
@@ -553,12 +561,17 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 		ks_graph_view_render(dashboard->graph, table, now_mono_ns));
 	docs[KS_DOC_LOCKS] =
 		ks_json_doc(ks_locks_json(dashboard->cfg.lock_stats));
-	docs[KS_DOC_DEADLOCKS] = ks_history_doc(dashboard);
+	docs[KS_DOC_DEADLOCKS] = ks_history_doc(
+		dashboard, "deadlock", "deadlocks", dashboard->nr_deadlocks);
+	docs[KS_DOC_HISTORY] =
+		ks_history_doc(dashboard, NULL, "records",
+			       ks_history_total(dashboard->history));
 	docs[KS_DOC_HEALTH] =
 		ks_json_doc(ks_health_json(dashboard, health, now_mono_ns));
 	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(table));
 	docs[KS_DOC_METRICS] = ks_metrics_doc(dashboard, health);
-	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->nr_deadlocks);
+	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->nr_deadlocks,
+					  ks_history_total(dashboard->history));
 	ks_board_publish(dashboard->cfg.board, docs, now_mono_ns);
 	dashboard->published_mono_ns = now_mono_ns;
 	dashboard->deadlock_pending = false;

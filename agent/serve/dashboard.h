@@ -22,8 +22,6 @@
 #include "serve/publication.h"
 
 #define KS_DASH_PUBLISH_MS 500
-/* Deadlock reports kept for the page, newest first. */
-#define KS_DASH_HISTORY 32
 /* Locks listed, most waited-for first. */
 #define KS_DASH_TOP_LOCKS 100
 
@@ -35,6 +33,8 @@ struct ks_dashboard_config {
 	struct ks_board *board;
 	const char *attach_mode; /* known once capture is loaded */
 	bool bpf_stats; /* BPF run-time statistics are on */
+	/* Where findings are kept across restarts; NULL: memory only. */
+	const char *history_file;
 	/* This node's pods from the Kubernetes API, and the watch that
 	 * keeps them; NULL without. */
 	struct ks_k8s_cache *pods;

@@ -25,6 +25,7 @@ enum ks_doc_id {
 	KS_DOC_GRAPH,
 	KS_DOC_LOCKS,
 	KS_DOC_DEADLOCKS,
+	KS_DOC_HISTORY, /* every finding kept, restored ones included */
 	KS_DOC_HEALTH,
 	KS_DOC_PROCESSES,
 	KS_DOC_METRICS,

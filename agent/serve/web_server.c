@@ -98,6 +98,7 @@ static const struct {
 	{ "/api/graph", KS_DOC_GRAPH },
 	{ "/api/locks", KS_DOC_LOCKS },
 	{ "/api/deadlocks", KS_DOC_DEADLOCKS },
+	{ "/api/history", KS_DOC_HISTORY },
 	{ "/api/health", KS_DOC_HEALTH },
 	{ "/api/processes", KS_DOC_PROCESSES },
 };
