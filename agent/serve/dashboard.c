@@ -230,6 +230,65 @@ static json_object *ks_lock_entry_json(const struct ks_lock_entry *lock)
 	return obj;
 }
 
+/*
+ * The hour of contention of the KS_DASH_TREND_LOCKS locks waited for most
+ * in it: per lock, waits and wait time in each bucket, oldest first.
+ */
+static json_object *ks_trends_json(const struct ks_lock_stats *stats,
+				   uint64_t now)
+{
+	const struct ks_lock_entry *top[KS_DASH_TREND_LOCKS];
+	size_t n =
+		ks_lock_stats_top_recent(stats, now, top, KS_DASH_TREND_LOCKS);
+	uint32_t waits[KS_LOCK_TREND_BUCKETS];
+	uint64_t wait_ns[KS_LOCK_TREND_BUCKETS];
+	json_object *obj = json_object_new_object();
+	json_object *locks = json_object_new_array();
+	char time[64];
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t total =
+			ks_lock_trend_read(&top[i]->trend, now, waits, wait_ns);
+		json_object *lock, *waits_json, *wait_ns_json;
+
+		if (!total)
+			break;
+		lock = json_object_new_object();
+		waits_json = json_object_new_array_ext(KS_LOCK_TREND_BUCKETS);
+		wait_ns_json = json_object_new_array_ext(KS_LOCK_TREND_BUCKETS);
+		for (size_t b = 0; b < KS_LOCK_TREND_BUCKETS; b++) {
+			json_object_array_add(waits_json,
+					      json_object_new_int64(waits[b]));
+			json_object_array_add(
+				wait_ns_json,
+				json_object_new_uint64(wait_ns[b]));
+		}
+		json_object_object_add(lock, "pid",
+				       json_object_new_int64(top[i]->tgid));
+		json_object_object_add(
+			lock, "process_comm",
+			json_object_new_string(top[i]->process_comm));
+		json_object_object_add(lock, "address",
+				       ks_json_hex(top[i]->address));
+		json_object_object_add(lock, "kind",
+				       json_object_new_string(ks_lock_kind_name(
+					       top[i]->kind)));
+		json_object_object_add(lock, "wait_ns_total",
+				       json_object_new_uint64(total));
+		json_object_object_add(lock, "waits", waits_json);
+		json_object_object_add(lock, "wait_ns", wait_ns_json);
+		json_object_array_add(locks, lock);
+	}
+	ks_format_rfc3339(ks_mono_to_real_ns(now), time, sizeof(time));
+	json_object_object_add(obj, "end", json_object_new_string(time));
+	json_object_object_add(obj, "bucket_s",
+			       json_object_new_int(KS_LOCK_TREND_BUCKET_S));
+	json_object_object_add(obj, "buckets",
+			       json_object_new_int(KS_LOCK_TREND_BUCKETS));
+	json_object_object_add(obj, "locks", locks);
+	return obj;
+}
+
 static json_object *ks_locks_json(const struct ks_lock_stats *stats)
 {
 	const struct ks_lock_entry *top[KS_DASH_TOP_LOCKS];
@@ -561,6 +620,8 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 		ks_graph_view_render(dashboard->graph, table, now_mono_ns));
 	docs[KS_DOC_LOCKS] =
 		ks_json_doc(ks_locks_json(dashboard->cfg.lock_stats));
+	docs[KS_DOC_TRENDS] = ks_json_doc(
+		ks_trends_json(dashboard->cfg.lock_stats, now_mono_ns));
 	docs[KS_DOC_DEADLOCKS] = ks_history_doc(
 		dashboard, "deadlock", "deadlocks", dashboard->nr_deadlocks);
 	docs[KS_DOC_HISTORY] =

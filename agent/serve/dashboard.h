@@ -24,6 +24,8 @@
 #define KS_DASH_PUBLISH_MS 500
 /* Locks listed, most waited-for first. */
 #define KS_DASH_TOP_LOCKS 100
+/* Locks whose last hour is drawn, most waited-for in it first. */
+#define KS_DASH_TREND_LOCKS 20
 
 struct ks_dashboard_config {
 	/* What the documents show: the metrics' source, and its table. */

@@ -201,6 +201,7 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 	if (waited > entry->max_wait_ns)
 		entry->max_wait_ns = waited;
 	entry->last_wait_end_mono_ns = end->hdr.ts_ns;
+	ks_lock_trend_add(&entry->trend, end->hdr.ts_ns, waited);
 	ks_count_holder(stats, entry, wait->holder_tid);
 	ks_sample_site(stats, entry, thread, end->hdr.ts_ns);
 }
@@ -234,11 +235,30 @@ static int ks_by_wait_time(const void *a, const void *b)
 	return x->waits < y->waits ? 1 : x->waits > y->waits ? -1 : 0;
 }
 
-size_t ks_lock_stats_top(const struct ks_lock_stats *stats,
-			 const struct ks_lock_entry **out, size_t max)
+/* A lock and its wait time in the last hour, to sort by. */
+struct ks_recent {
+	const struct ks_lock_entry *entry;
+	uint64_t wait_ns;
+};
+
+static int ks_by_recent_wait(const void *a, const void *b)
+{
+	const struct ks_recent *x = a, *y = b;
+
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns < y->wait_ns ? 1 : -1;
+	return ks_by_wait_time(&x->entry, &y->entry);
+}
+
+/*
+ * The max first locks by wait time, all-time or (recent_ns) in the hour
+ * up to it.
+ */
+static size_t ks_top(const struct ks_lock_stats *stats, uint64_t recent_ns,
+		     const struct ks_lock_entry **out, size_t max)
 {
 	size_t n = HASH_COUNT(stats->locks), i = 0;
-	const struct ks_lock_entry **all;
+	struct ks_recent *all;
 	struct ks_lock_node *node;
 
 	if (!n || !max)
@@ -246,14 +266,33 @@ size_t ks_lock_stats_top(const struct ks_lock_stats *stats,
 	all = malloc(n * sizeof(*all));
 	if (!all)
 		return 0;
-	for (node = stats->locks; node; node = node->hh.next)
-		all[i++] = &node->entry;
-	qsort(all, n, sizeof(*all), ks_by_wait_time);
+	for (node = stats->locks; node; node = node->hh.next, i++) {
+		all[i].entry = &node->entry;
+		all[i].wait_ns =
+			recent_ns ? ks_lock_trend_read(&node->entry.trend,
+						       recent_ns, NULL, NULL) :
+				    0;
+	}
+	qsort(all, n, sizeof(*all), ks_by_recent_wait);
 	if (n > max)
 		n = max;
-	memcpy(out, all, n * sizeof(*all));
+	for (i = 0; i < n; i++)
+		out[i] = all[i].entry;
 	free(all);
 	return n;
+}
+
+size_t ks_lock_stats_top(const struct ks_lock_stats *stats,
+			 const struct ks_lock_entry **out, size_t max)
+{
+	return ks_top(stats, 0, out, max);
+}
+
+size_t ks_lock_stats_top_recent(const struct ks_lock_stats *stats,
+				uint64_t now_ns,
+				const struct ks_lock_entry **out, size_t max)
+{
+	return ks_top(stats, now_ns, out, max);
 }
 
 size_t ks_lock_stats_count(const struct ks_lock_stats *stats)

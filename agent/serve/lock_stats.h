@@ -18,6 +18,7 @@
 
 #include "model/model.h"
 #include "model/table.h"
+#include "serve/lock_trend.h"
 #include "stacks/symbolize.h"
 
 #define KS_LOCK_STATS_MAX_HOLDERS 4
@@ -58,6 +59,7 @@ struct ks_lock_entry {
 	struct ks_lock_site *sites; /* made with the first sample */
 	unsigned int nr_sites;
 	uint64_t next_site_sample_mono_ns;
+	struct ks_lock_trend trend; /* the last hour */
 };
 
 /* Finds where thread's current wait was asked for; 0 with site filled. */
@@ -94,6 +96,11 @@ void ks_lock_stats_forget_process(struct ks_lock_stats *stats, uint32_t tgid);
  */
 size_t ks_lock_stats_top(const struct ks_lock_stats *stats,
 			 const struct ks_lock_entry **out, size_t max);
+
+/* The same, most waited-for in the hour up to now_ns first. */
+size_t ks_lock_stats_top_recent(const struct ks_lock_stats *stats,
+				uint64_t now_ns,
+				const struct ks_lock_entry **out, size_t max);
 
 size_t ks_lock_stats_count(const struct ks_lock_stats *stats);
 /* Locks dropped to make room since the start. */

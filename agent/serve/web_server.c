@@ -99,6 +99,7 @@ static const struct {
 	{ "/api/locks", KS_DOC_LOCKS },
 	{ "/api/deadlocks", KS_DOC_DEADLOCKS },
 	{ "/api/history", KS_DOC_HISTORY },
+	{ "/api/trends", KS_DOC_TRENDS },
 	{ "/api/health", KS_DOC_HEALTH },
 	{ "/api/processes", KS_DOC_PROCESSES },
 };
