@@ -193,6 +193,14 @@ static void ks_add_instance_id(uint32_t tgid, uint64_t start_ticks,
 		ks_otlp_attrs_str(attrs, "service.instance.id", id);
 }
 
+const char *ks_attrs_text_find(char *const *pairs, size_t nr, const char *key)
+{
+	for (size_t i = 0; i + 1 < nr; i += 2)
+		if (!strcmp(pairs[i], key))
+			return pairs[i + 1];
+	return NULL;
+}
+
 void ks_attrs_text_free(char **pairs, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++)

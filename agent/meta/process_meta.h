@@ -67,6 +67,8 @@ int ks_service_instance_id(const struct ks_host_meta *host, uint32_t pid,
  */
 int ks_attrs_as_text(const struct ks_otlp_attrs *attrs, char ***pairs,
 		     size_t *nr);
+/* The value of key among what ks_attrs_as_text() made, or NULL. */
+const char *ks_attrs_text_find(char *const *pairs, size_t nr, const char *key);
 /* Frees what ks_attrs_as_text() made: nr strings, then the array. */
 void ks_attrs_text_free(char **pairs, size_t nr);
 

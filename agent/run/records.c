@@ -139,7 +139,12 @@ static void ks_on_http_span(void *ctx, const struct ks_http_span *span)
 	struct ks_thread *thread =
 		ks_table_thread(&agent->model.table, span->tid);
 
-	if (!agent->telemetry || !process)
+	if (!process)
+		return;
+	if (agent->dashboard)
+		ks_dashboard_http_span(agent->dashboard, process, span,
+				       ks_now_mono_ns());
+	if (!agent->telemetry)
 		return;
 	ks_telemetry_http_span(
 		agent->telemetry, process, span,

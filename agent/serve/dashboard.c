@@ -14,6 +14,7 @@
 #include "serve/dashboard.h"
 #include "serve/graph_view.h"
 #include "serve/history.h"
+#include "serve/http_red.h"
 #include "serve/prometheus.h"
 
 #define KS_JSON_TYPE "application/json"
@@ -21,6 +22,7 @@
 struct ks_dashboard {
 	struct ks_dashboard_config cfg;
 	struct ks_graph_view *graph;
+	struct ks_http_red *red; /* HTTP requests, with --http */
 	/* Findings as --json writes them, kept across restarts. */
 	struct ks_history *history;
 	uint64_t nr_deadlocks; /* reported by this run */
@@ -65,6 +67,7 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 		return;
 	ks_history_close(dashboard->history);
 	ks_attrs_text_free(dashboard->agent_labels, dashboard->nr_agent_labels);
+	ks_http_red_free(dashboard->red);
 	ks_graph_view_free(dashboard->graph);
 	free(dashboard);
 }
@@ -79,6 +82,25 @@ void ks_dashboard_set_http(struct ks_dashboard *dashboard,
 			   struct ks_http_spans *http)
 {
 	dashboard->cfg.watched.http = http;
+	if (!dashboard->red)
+		dashboard->red = ks_http_red_new();
+}
+
+void ks_dashboard_http_span(struct ks_dashboard *dashboard,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    uint64_t now_mono_ns)
+{
+	const char *service;
+	char *const *pairs;
+	size_t nr;
+
+	if (!dashboard->red)
+		return;
+	ks_dashboard_resource_labels(dashboard, process, &pairs, &nr);
+	service = ks_attrs_text_find(pairs, nr, "service.name");
+	ks_http_red_add(dashboard->red, service ? service : process->comm, span,
+			now_mono_ns);
 }
 
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
@@ -396,6 +418,19 @@ static const char *ks_phase_name(enum ks_phase phase)
 	return "stopping";
 }
 
+/* {"enabled": false} without --http. */
+static json_object *ks_http_json(const struct ks_dashboard *dashboard,
+				 uint64_t now)
+{
+	json_object *obj = dashboard->red ?
+				   ks_http_red_json(dashboard->red, now) :
+				   json_object_new_object();
+
+	json_object_object_add(obj, "enabled",
+			       json_object_new_boolean(dashboard->red != NULL));
+	return obj;
+}
+
 /* The Kubernetes API's watch: null when the agent does not ask it. */
 static json_object *ks_kubernetes_json(struct ks_dashboard *dashboard)
 {
@@ -620,6 +655,7 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 		ks_graph_view_render(dashboard->graph, table, now_mono_ns));
 	docs[KS_DOC_LOCKS] =
 		ks_json_doc(ks_locks_json(dashboard->cfg.lock_stats));
+	docs[KS_DOC_HTTP] = ks_json_doc(ks_http_json(dashboard, now_mono_ns));
 	docs[KS_DOC_TRENDS] = ks_json_doc(
 		ks_trends_json(dashboard->cfg.lock_stats, now_mono_ns));
 	docs[KS_DOC_DEADLOCKS] = ks_history_doc(

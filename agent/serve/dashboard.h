@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "httptrace/http_span.h"
 #include "meta/k8s_cache.h"
 #include "meta/k8s_watch.h"
 #include "model/model.h"
@@ -52,6 +53,12 @@ void ks_dashboard_set_attach_mode(struct ks_dashboard *dashboard,
 /* HTTP spans, made after the dashboard: their metrics are shown too. */
 void ks_dashboard_set_http(struct ks_dashboard *dashboard,
 			   struct ks_http_spans *http);
+
+/* An HTTP span of process ended: its service's RED rows count it. */
+void ks_dashboard_http_span(struct ks_dashboard *dashboard,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    uint64_t now_mono_ns);
 
 /* Whether ks_dashboard_publish() is due at now. */
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns);

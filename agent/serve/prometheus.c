@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meta/process_meta.h"
 #include "serve/prometheus.h"
 
 /* More than ks_metrics_collect() has. */
@@ -197,15 +198,6 @@ static void ks_prom_label(FILE *out, bool *first, const char *key,
 	*first = false;
 }
 
-/* The value of key among a resource's pairs, or NULL. */
-static const char *ks_pair(char *const *pairs, size_t nr, const char *key)
-{
-	for (size_t i = 0; i + 1 < nr; i += 2)
-		if (!strcmp(pairs[i], key))
-			return pairs[i + 1];
-	return NULL;
-}
-
 static void ks_prom_resource(struct ks_prom_writer *writer,
 			     struct ks_process *process, char *const **pairs,
 			     size_t *nr)
@@ -253,20 +245,21 @@ static void ks_prom_process_labels(struct ks_prom_writer *writer, FILE *out,
 	size_t nr;
 
 	ks_prom_resource(writer, process, &pairs, &nr);
-	service = ks_pair(pairs, nr, "service.name");
+	service = ks_attrs_text_find(pairs, nr, "service.name");
 	ks_prom_label(out, first, "service.name",
 		      service ? service : process->comm);
 	snprintf(pid, sizeof(pid), "%u", process->tgid);
 	ks_prom_label(out, first, "process.pid", pid);
 	for (size_t i = 0; i < sizeof(ks_placement) / sizeof(ks_placement[0]);
 	     i++) {
-		value = ks_pair(pairs, nr, ks_placement[i]);
+		value = ks_attrs_text_find(pairs, nr, ks_placement[i]);
 		if (value)
 			ks_prom_label(out, first, ks_placement[i], value);
 	}
 	for (size_t i = 0; i < sizeof(ks_workloads) / sizeof(ks_workloads[0]);
 	     i++) {
-		value = ks_pair(pairs, nr, ks_workloads[i].attribute);
+		value = ks_attrs_text_find(pairs, nr,
+					   ks_workloads[i].attribute);
 		if (value) {
 			ks_prom_label(out, first, "workload", value);
 			ks_prom_label(out, first, "workload_type",

@@ -27,6 +27,7 @@ enum ks_doc_id {
 	KS_DOC_DEADLOCKS,
 	KS_DOC_HISTORY, /* every finding kept, restored ones included */
 	KS_DOC_TRENDS, /* the last hour of the most contended locks */
+	KS_DOC_HTTP, /* HTTP rate, errors and duration per service and route */
 	KS_DOC_HEALTH,
 	KS_DOC_PROCESSES,
 	KS_DOC_METRICS,

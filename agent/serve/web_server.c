@@ -100,6 +100,7 @@ static const struct {
 	{ "/api/deadlocks", KS_DOC_DEADLOCKS },
 	{ "/api/history", KS_DOC_HISTORY },
 	{ "/api/trends", KS_DOC_TRENDS },
+	{ "/api/http", KS_DOC_HTTP },
 	{ "/api/health", KS_DOC_HEALTH },
 	{ "/api/processes", KS_DOC_PROCESSES },
 };
