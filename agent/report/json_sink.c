@@ -287,6 +287,13 @@ static json_object *ks_deadlock_json(const struct ks_report *report)
 	ks_add(obj, "pids", pids);
 	ks_add(obj, "threads", threads);
 	ks_add(obj, "blocked_behind", behind);
+	if (report->traced) {
+		char trace[2 * KS_TRACE_ID_LEN + 1];
+
+		for (size_t i = 0; i < KS_TRACE_ID_LEN; i++)
+			snprintf(trace + 2 * i, 3, "%02x", report->trace_id[i]);
+		ks_add(obj, "trace_id", json_object_new_string(trace));
+	}
 	return obj;
 }
 

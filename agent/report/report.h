@@ -3,9 +3,11 @@
 #ifndef KS_REPORT_H
 #define KS_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/trace_ids.h"
 #include "detect/detector.h"
 #include "detect/lockorder.h"
 #include "stacks/symbolize.h"
@@ -16,6 +18,9 @@ struct ks_report {
 	const struct ks_stack *behind_stacks; /* [deadlock->nr_behind] */
 	uint64_t confirmed_real_ns;
 	int64_t latency_ns; /* from the last member blocking; -1 unknown */
+	/* The trace the deadlock is exported as, with OTLP export. */
+	bool traced;
+	uint8_t trace_id[KS_TRACE_ID_LEN];
 };
 
 /* Several lines for people, on stderr. */

@@ -84,6 +84,11 @@ void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
 		deadlock->last_block_mono_ns ?
 			(int64_t)(now - deadlock->last_block_mono_ns) :
 			-1;
+	/* One trace for every output to name. */
+	if (reporter->telemetry) {
+		ks_trace_id_new(report.trace_id);
+		report.traced = true;
+	}
 	ks_count_in_processes(deadlock);
 	ks_report_write_text(stderr, &report);
 	if (reporter->sink)

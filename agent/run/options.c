@@ -32,6 +32,7 @@ enum {
 	OPT_LISTEN,
 	OPT_LISTEN_TOKEN_FILE,
 	OPT_HISTORY_FILE,
+	OPT_TRACE_URL,
 	OPT_PIN,
 	OPT_PIN_DIR,
 	OPT_KEEP_PINS,
@@ -71,6 +72,7 @@ const struct option ks_long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
 	{ "history-file", required_argument, NULL, OPT_HISTORY_FILE },
+	{ "trace-url", required_argument, NULL, OPT_TRACE_URL },
 	{ "pin", no_argument, NULL, OPT_PIN },
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 	{ "keep-pins", no_argument, NULL, OPT_KEEP_PINS },
@@ -164,6 +166,9 @@ void ks_options_usage(FILE *out)
 		"      --history-file PATH  keep the dashboard's findings (deadlocks)\n"
 		"                         in PATH too, across restarts (the latest\n"
 		"                         %d; PATH never grows past twice that)\n"
+		"      --trace-url TEMPLATE  link deadlocks and requests on the page\n"
+		"                         to a trace viewer: {trace_id} is replaced,\n"
+		"                         e.g. http://jaeger:16686/trace/{trace_id}\n"
 		"      --bpf-stats        turn on the kernel's BPF run-time statistics\n"
 		"                         to show what each BPF program costs (while on,\n"
 		"                         they slow every BPF program on the machine)\n"
@@ -521,6 +526,15 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 		if (!*value)
 			return ks_bad_value(err, label, value, "empty path");
 		opts->history_file = value;
+		break;
+	case OPT_TRACE_URL:
+		if ((strncmp(value, "https://", 8) &&
+		     strncmp(value, "http://", 7)) ||
+		    !strstr(value, "{trace_id}"))
+			return ks_bad_value(err, label, value,
+					    "not an http(s):// URL with "
+					    "{trace_id} in it");
+		opts->trace_url = value;
 		break;
 	case OPT_PIN:
 		opts->pin = true;

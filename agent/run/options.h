@@ -61,6 +61,7 @@ struct ks_options {
 	bool listen_explicit; /* given, so failing to listen is an error */
 	const char *listen_token_file;
 	const char *history_file; /* NULL: findings kept in memory only */
+	const char *trace_url; /* "https://.../{trace_id}", NULL: no links */
 	bool pin; /* maps and programs in the BPF filesystem */
 	const char *pin_dir; /* ... there */
 	bool keep_pins; /* ... and left there at exit */

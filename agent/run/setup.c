@@ -326,6 +326,7 @@ static int ks_start_dashboard(struct ks_agent *agent, const char *token,
 		.pods = agent->pods,
 		.k8s = agent->k8s,
 		.history_file = options->history_file,
+		.trace_url = options->trace_url,
 	};
 	struct ks_http_config http = {
 		.listen = options->listen,

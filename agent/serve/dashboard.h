@@ -38,6 +38,8 @@ struct ks_dashboard_config {
 	bool bpf_stats; /* BPF run-time statistics are on */
 	/* Where findings are kept across restarts; NULL: memory only. */
 	const char *history_file;
+	/* A trace viewer's URL with {trace_id}, for the page; NULL: none. */
+	const char *trace_url;
 	/* This node's pods from the Kubernetes API, and the watch that
 	 * keeps them; NULL without. */
 	struct ks_k8s_cache *pods;

@@ -149,14 +149,14 @@ void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
 	size_t n = deadlock->nr_members;
-	uint8_t trace_id[KS_TRACE_ID_LEN], root_id[KS_SPAN_ID_LEN];
+	const uint8_t *trace_id = report->trace_id;
+	uint8_t root_id[KS_SPAN_ID_LEN];
 	uint8_t(*span_ids)[KS_SPAN_ID_LEN] = calloc(n, KS_SPAN_ID_LEN);
 	struct ks_otlp_resource *resource;
 	OtlpLogRecord *record;
 
 	if (!span_ids)
 		return;
-	ks_trace_id_new(trace_id);
 	ks_span_id_new(root_id);
 	for (size_t i = 0; i < n; i++)
 		ks_span_id_new(span_ids[i]);
