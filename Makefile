@@ -37,11 +37,13 @@ AGENT_SRCS := $(filter-out agent/run/main.c,$(wildcard agent/*/*.c))
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
 AGENT_LIB := $(BUILD)/libknotscope.a
 
-# The dashboard: agent/serve/web/ and the graph library npm installs from the
-# committed lockfile, compiled into the agent as C arrays.
+# The dashboard: agent/serve/web/ and the graph and chart libraries npm
+# installs from the committed lockfile, compiled into the agent as C arrays.
 WEB_SRCS := agent/serve/web/index.html agent/serve/web/app.css agent/serve/web/app.js
 WEB_MODULES := agent/serve/web/node_modules/.package-lock.json
 WEB_GRAPH_LIB := agent/serve/web/node_modules/cytoscape/dist/cytoscape.min.js
+WEB_CHART_LIB := agent/serve/web/node_modules/uplot/dist/uPlot.iife.min.js \
+	agent/serve/web/node_modules/uplot/dist/uPlot.min.css
 WEB_ASSETS_C := $(BUILD)/web_assets.c
 WEB_ASSETS_O := $(BUILD)/web_assets.o
 
@@ -208,7 +210,7 @@ $(WEB_MODULES): agent/serve/web/package.json agent/serve/web/package-lock.json
 
 $(WEB_ASSETS_C): $(WEB_SRCS) $(WEB_MODULES) scripts/embed-web.sh
 	@mkdir -p $(@D)
-	scripts/embed-web.sh $@ $(WEB_SRCS) $(WEB_GRAPH_LIB)
+	scripts/embed-web.sh $@ $(WEB_SRCS) $(WEB_GRAPH_LIB) $(WEB_CHART_LIB)
 
 $(WEB_ASSETS_O): $(WEB_ASSETS_C) agent/serve/web_assets.h
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@

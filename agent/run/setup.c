@@ -327,6 +327,7 @@ static int ks_start_dashboard(struct ks_agent *agent, const char *token,
 		.k8s = agent->k8s,
 		.history_file = options->history_file,
 		.trace_url = options->trace_url,
+		.login = options->listen_token_file != NULL,
 	};
 	struct ks_http_config http = {
 		.listen = options->listen,

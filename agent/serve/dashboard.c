@@ -279,35 +279,30 @@ static json_object *ks_trends_json(const struct ks_lock_stats *stats,
 		waits_json = json_object_new_array_ext(KS_LOCK_TREND_BUCKETS);
 		wait_ns_json = json_object_new_array_ext(KS_LOCK_TREND_BUCKETS);
 		for (size_t b = 0; b < KS_LOCK_TREND_BUCKETS; b++) {
-			json_object_array_add(waits_json,
-					      json_object_new_int64(waits[b]));
-			json_object_array_add(
-				wait_ns_json,
-				json_object_new_uint64(wait_ns[b]));
+			ks_json_push(waits_json,
+				     json_object_new_int64(waits[b]));
+			ks_json_push(wait_ns_json,
+				     json_object_new_uint64(wait_ns[b]));
 		}
-		json_object_object_add(lock, "pid",
-				       json_object_new_int64(top[i]->tgid));
-		json_object_object_add(
-			lock, "process_comm",
-			json_object_new_string(top[i]->process_comm));
-		json_object_object_add(lock, "address",
-				       ks_json_hex(top[i]->address));
-		json_object_object_add(lock, "kind",
-				       json_object_new_string(ks_lock_kind_name(
-					       top[i]->kind)));
-		json_object_object_add(lock, "wait_ns_total",
-				       json_object_new_uint64(total));
-		json_object_object_add(lock, "waits", waits_json);
-		json_object_object_add(lock, "wait_ns", wait_ns_json);
-		json_object_array_add(locks, lock);
+		ks_json_add(lock, "pid", json_object_new_int64(top[i]->tgid));
+		ks_json_add(lock, "process_comm",
+			    json_object_new_string(top[i]->process_comm));
+		ks_json_add(lock, "address", ks_json_hex(top[i]->address));
+		ks_json_add(lock, "kind",
+			    json_object_new_string(
+				    ks_lock_kind_name(top[i]->kind)));
+		ks_json_add(lock, "wait_ns_total",
+			    json_object_new_uint64(total));
+		ks_json_add(lock, "waits", waits_json);
+		ks_json_add(lock, "wait_ns", wait_ns_json);
+		ks_json_push(locks, lock);
 	}
 	ks_format_rfc3339(ks_mono_to_real_ns(now), time, sizeof(time));
-	json_object_object_add(obj, "end", json_object_new_string(time));
-	json_object_object_add(obj, "bucket_s",
-			       json_object_new_int(KS_LOCK_TREND_BUCKET_S));
-	json_object_object_add(obj, "buckets",
-			       json_object_new_int(KS_LOCK_TREND_BUCKETS));
-	json_object_object_add(obj, "locks", locks);
+	ks_json_add(obj, "end", json_object_new_string(time));
+	ks_json_add(obj, "bucket_s",
+		    json_object_new_int(KS_LOCK_TREND_BUCKET_S));
+	ks_json_add(obj, "buckets", json_object_new_int(KS_LOCK_TREND_BUCKETS));
+	ks_json_add(obj, "locks", locks);
 	return obj;
 }
 
@@ -426,8 +421,8 @@ static json_object *ks_http_json(const struct ks_dashboard *dashboard,
 				   ks_http_red_json(dashboard->red, now) :
 				   json_object_new_object();
 
-	json_object_object_add(obj, "enabled",
-			       json_object_new_boolean(dashboard->red != NULL));
+	ks_json_add(obj, "enabled",
+		    json_object_new_boolean(dashboard->red != NULL));
 	return obj;
 }
 
@@ -530,6 +525,12 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	ks_json_add(obj, "bpf_programs",
 		    ks_bpf_json(dashboard, health, elapsed_ns));
 	ks_json_add(obj, "kubernetes", ks_kubernetes_json(dashboard));
+	ks_json_add(obj, "login",
+		    json_object_new_boolean(dashboard->cfg.login));
+	ks_json_add(obj, "trace_url",
+		    dashboard->cfg.trace_url ?
+			    json_object_new_string(dashboard->cfg.trace_url) :
+			    NULL);
 	dashboard->rate_mono_ns = now;
 	dashboard->rate_events = events;
 	memcpy(dashboard->rate_bpf, health->bpf_progs,

@@ -40,6 +40,7 @@ struct ks_dashboard_config {
 	const char *history_file;
 	/* A trace viewer's URL with {trace_id}, for the page; NULL: none. */
 	const char *trace_url;
+	bool login; /* browsers log in with the token: the page offers out */
 	/* This node's pods from the Kubernetes API, and the watch that
 	 * keeps them; NULL without. */
 	struct ks_k8s_cache *pods;

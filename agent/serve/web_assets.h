@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The dashboard's files, compiled into the agent from agent/web/ and the
- * pinned graph library at build time (scripts/embed-web.sh writes the
+ * The dashboard's files, compiled into the agent from agent/serve/web/ and
+ * the pinned graph and chart libraries at build time (scripts/embed-web.sh writes the
  * definitions under build/): nothing is fetched when the page loads, so it
  * works without a network.
  */

@@ -10,7 +10,7 @@ load helpers
 
 setup_file() {
 	require_bpf
-	make -s -C "$ROOT" web-test >&2
+	make -s -C "$ROOT" web-test otlp-test >&2
 	SCREENSHOTS="$ROOT/build/test-output"
 	mkdir -p "$SCREENSHOTS"
 	export SCREENSHOTS
@@ -314,4 +314,78 @@ metrics_have() {
 	wait_until 20 grep -q '^done' "$WORKLOAD_OUT"
 	stop_agent
 	agent_records '.type == "summary"' | jq -e '.events.wait_end > 0'
+}
+
+# serve_items: python's HTTP server over a directory of items, and a client
+# asking for them until the test ends; sets SERVER_PID and SERVER_PORT.
+serve_items() {
+	local dir="$BATS_TEST_TMPDIR/www"
+
+	mkdir -p "$dir/items"
+	for i in 1 2 3 4 5; do echo "item $i" >"$dir/items/$i"; done
+	SERVER_PORT=$((20000 + RANDOM % 20000))
+	/usr/bin/python3 -m http.server "$SERVER_PORT" --bind 127.0.0.1 --directory "$dir" \
+		>/dev/null 2>&1 &
+	SERVER_PID=$!
+	WORKLOAD_PIDS="${WORKLOAD_PIDS:-} $SERVER_PID"
+	wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$SERVER_PORT/items/1"
+	(while :; do
+		curl -s -o /dev/null "http://127.0.0.1:$SERVER_PORT/items/$((RANDOM % 6))"
+		sleep 0.05
+	done) &
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
+}
+
+@test "incidents: a login, a deadlock kept across a restart, a lock's last hour, HTTP requests" {
+	local token=t0k3n-$RANDOM history="$BATS_TEST_TMPDIR/state/history.jsonl"
+	local deadlock trace found service
+
+	mkdir -p "$(dirname "$history")"
+	printf '%s\n' "$token" >"$BATS_TEST_TMPDIR/token"
+	quick_otlp_batches
+	start_receiver
+	start_agent --listen 127.0.0.1:0 --history-file "$history"
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+	deadlock="$(jq -r .id <<<"$REPORT")"
+	trace="$(jq -r .trace_id <<<"$REPORT")"
+	[[ "$trace" =~ ^[0-9a-f]{32}$ ]]
+	stop_agent
+	kill_workloads
+	# On disk, as the --json record says it.
+	jq -e -s --arg id "$deadlock" --arg trace "$trace" \
+		'map(select(.id == $id)) | length == 1 and .[0].trace_id == $trace' "$history"
+
+	# Restarted: a new run, the same file.
+	start_agent --listen 127.0.0.1:0 --listen-token-file "$BATS_TEST_TMPDIR/token" \
+		--history-file "$history" --http --http-route '/items/{id}' \
+		--trace-url 'http://traces.example/trace/{trace_id}'
+	start_workload contention 8 2 120
+	CONTENTION=$WORKLOAD_PID
+	serve_items
+	service="$(basename "$(readlink "/proc/$SERVER_PID/exe")")"
+	found="$BATS_TEST_TMPDIR/incidents.json"
+	node "$ROOT/tests/web/incidents.js" --url "http://$(http_address)/" --token "$token" \
+		--deadlock "$deadlock" --trace-id "$trace" --lock-pid "$CONTENTION" \
+		--service "$service" --route '/items/{id}' --screenshots "$SCREENSHOTS" >"$found"
+	cat "$found" >&2
+
+	jq -e --arg base "http://$(http_address)" '.login_url == ($base + "/login") and
+		.wrong_token_refused and .after_login == ($base + "/") and
+		.cookie == { httpOnly: true, sameSite: "Strict" } and
+		(.cookie_in_script | not) and .logout_offered' "$found"
+	jq -e --arg trace "$trace" '.incident.restored and
+		.incident.trace == ("http://traces.example/trace/" + $trace) and .still_open' "$found"
+	jq -e '.trend.canvas > 0 and (.trend.waits | gsub(","; "") | tonumber) > 0 and
+		.trend_points.buckets == 180 and .trend_points.nonzero >= 1' "$found"
+	jq -e '(.http.cells[4] | tonumber) > 0 and .http.cells[1] == "server" and
+		.http.cells[2] == "GET" and
+		(.http.slowest | test("^http://traces.example/trace/[0-9a-f]{32}$"))' "$found"
+	jq -e '.search_hides == { incidents: 0, http: 0, trends: 0 } and
+		(.search_route | length) >= 1 and all(.search_route[]; . == "/items/{id}") and
+		.search_cleared and .errors == []' "$found"
+	jq -e --arg base "http://$(http_address)/" 'all(.requests[]; startswith($base))' "$found"
+	for shot in incident trends http dashboard-incidents; do
+		[ -s "$SCREENSHOTS/$shot.png" ]
+	done
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 // knotscope's live dashboard.  Everything comes from the agent itself:
 // one Server-Sent Events stream (/api/events) with the wait-for graph,
-// contended locks, processes and health, and /api/deadlocks when the
-// number of deadlocks changes.  Text from traced programs (thread names,
-// symbols, paths) only ever goes into the page as text, never as markup.
+// contended locks, processes and health; /api/history when the number of
+// findings changes; /api/trends and /api/http now and then.  Text from
+// traced programs (thread names, symbols, paths) only ever goes into the
+// page as text, never as markup.  What the user opened stays open: the
+// incidents are added and hidden, never drawn again.
 'use strict';
 
 (function () {
@@ -11,10 +13,16 @@
 
   const state = {
     filter: '',
+    search: '',
     graphKey: '',
-    deadlocksTotal: -1,
+    historyTotal: -1,
     latest: null,
     history: null,
+    traceUrl: null,
+    incidents: new Map(), // deadlock id -> its <details>
+    trends: null,
+    charts: new Map(), // lock key -> its uPlot
+    http: null,
   };
 
   const cy = cytoscape({
@@ -113,6 +121,22 @@
 
   function visible(pid) {
     return !state.filter || String(pid) === state.filter;
+  }
+
+  // Whether text has what the search box says (case aside).
+  function found(text) {
+    return !state.search || text.toLowerCase().includes(state.search);
+  }
+
+  // A link to the trace viewer (--trace-url), or null without one.
+  function traceLink(traceId, text) {
+    if (!state.traceUrl || !traceId) return null;
+    const a = el('a', text || 'trace');
+    a.href = state.traceUrl.split('{trace_id}').join(encodeURIComponent(traceId));
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    a.className = 'trace-link';
+    return a;
   }
 
   // --- The wait-for graph.
@@ -222,7 +246,11 @@
 
   function renderLocks(doc) {
     const body = $('locks').tBodies[0];
-    const shown = doc.locks.filter((lock) => visible(lock.pid));
+    const shown = doc.locks.filter((lock) => visible(lock.pid) && found([
+      lock.process_comm, lock.pid, lock.address, lock.kind,
+      lock.holders.map((h) => h.comm).join(' '),
+      lock.sites.map((site) => frameText(site)).join(' '),
+    ].join(' ')));
     body.replaceChildren();
     $('locks-more').textContent = shown.length > LOCK_ROWS ?
       (shown.length - LOCK_ROWS) + ' more in /api/locks; ' + doc.tracked + ' locks tracked.' : '';
@@ -248,26 +276,154 @@
     $('locks-empty').hidden = body.rows.length > 0;
   }
 
+  function deadlockDetails(d) {
+    const details = el('details', null, 'deadlock');
+    details.dataset.id = d.id;
+    const latency = d.detection_latency_ms !== null ? ', found in ' + d.detection_latency_ms.toFixed(0) + ' ms' : '';
+    const summary = el('summary', d.time + ': ' + d.threads.length + ' threads of pid ' + d.pids.join(', ') + latency + ' [' + d.id + ']');
+    if (d.restored) summary.appendChild(el('span', 'before a restart', 'badge'));
+    details.appendChild(summary);
+    const link = traceLink(d.trace_id, 'its trace');
+    if (link) details.appendChild(link);
+    for (const t of d.threads.concat(d.blocked_behind)) {
+      const what = t.comm + ' ' + t.tid + ' waits for ' + t.wait.kind + ' ' + t.wait.address +
+        ' held by ' + t.holder.comm + ' ' + t.holder.tid;
+      details.appendChild(el('p', what));
+      details.appendChild(el('pre', stackText(t.stack)));
+    }
+    details.dataset.pids = d.pids.join(',');
+    return details;
+  }
+
+  // New incidents go on top; those shown stay as they are (open or not).
   function renderDeadlocks(doc) {
     const box = $('deadlocks');
-    box.replaceChildren();
-    for (const d of doc.deadlocks) {
-      if (state.filter && !d.pids.some((pid) => String(pid) === state.filter)) continue;
-      const details = el('details', null, 'deadlock');
-      details.dataset.id = d.id;
-      const latency = d.detection_latency_ms !== null ? ', found in ' + d.detection_latency_ms.toFixed(0) + ' ms' : '';
-      details.appendChild(
-        el('summary', d.time + ': ' + d.threads.length + ' threads of pid ' + d.pids.join(', ') + latency + ' [' + d.id + ']'),
-      );
-      for (const t of d.threads.concat(d.blocked_behind)) {
-        const what = t.comm + ' ' + t.tid + ' waits for ' + t.wait.kind + ' ' + t.wait.address +
-          ' held by ' + t.holder.comm + ' ' + t.holder.tid;
-        details.appendChild(el('p', what));
-        details.appendChild(el('pre', stackText(t.stack)));
-      }
-      box.appendChild(details);
+    const deadlocks = doc.records.filter((r) => r.type === 'deadlock');
+    for (const d of deadlocks.slice().reverse()) {
+      if (state.incidents.has(d.id)) continue;
+      const details = deadlockDetails(d);
+      state.incidents.set(d.id, details);
+      box.prepend(details);
     }
-    $('deadlocks-empty').hidden = box.children.length > 0;
+    filterDeadlocks();
+  }
+
+  function filterDeadlocks() {
+    let shown = 0;
+    for (const details of state.incidents.values()) {
+      const pids = details.dataset.pids.split(',');
+      details.hidden = (state.filter && !pids.includes(state.filter)) || !found(details.textContent);
+      shown += details.hidden ? 0 : 1;
+    }
+    $('deadlocks-empty').hidden = shown > 0;
+  }
+
+  // --- Contention over the last hour, a small chart per lock.
+
+  const TREND_ROWS = 10;
+
+  function trendChart(lock, bucketS, end) {
+    const xs = lock.wait_ns.map((_, i) => end / 1000 - (lock.wait_ns.length - 1 - i) * bucketS);
+    const ys = lock.wait_ns.map((v) => v / 1e6);
+    return [xs, ys];
+  }
+
+  function renderTrends(doc) {
+    const body = $('trends').tBodies[0];
+    const end = Date.parse(doc.end);
+    const shown = doc.locks.filter((lock) => visible(lock.pid) &&
+      found([lock.process_comm, lock.pid, lock.address, lock.kind].join(' '))).slice(0, TREND_ROWS);
+    const keep = new Set(shown.map((lock) => lock.pid + ':' + lock.address));
+    for (const [key, chart] of state.charts) {
+      if (keep.has(key)) continue;
+      chart.destroy();
+      state.charts.delete(key);
+    }
+    body.replaceChildren();
+    for (const lock of shown) {
+      const key = lock.pid + ':' + lock.address;
+      const cell = el('td', null, 'trend');
+      const tr = row([
+        lock.process_comm + ' ' + lock.pid,
+        lock.kind + ' ' + lock.address,
+        { text: count(lock.waits.reduce((a, b) => a + b, 0)), num: true },
+        { text: ns(lock.wait_ns_total), num: true },
+      ]);
+      tr.appendChild(cell);
+      tr.dataset.key = key;
+      body.appendChild(tr);
+      const data = trendChart(lock, doc.bucket_s, end);
+      let chart = state.charts.get(key);
+      if (chart) {
+        cell.appendChild(chart.root);
+        chart.setData(data);
+      } else {
+        chart = new uPlot({
+          width: 420,
+          height: 70,
+          legend: { show: false },
+          cursor: { show: false },
+          scales: { x: { time: true } },
+          axes: [{ show: false }, { size: 64, values: (u, v) => v.map((x) => x + ' ms') }],
+          series: [{}, { stroke: '#d0312d', fill: 'rgba(208,49,45,0.15)', width: 1 }],
+        }, data, cell);
+        state.charts.set(key, chart);
+      }
+    }
+    $('trends-empty').hidden = shown.length > 0;
+  }
+
+  async function fetchTrends() {
+    const response = await fetch('/api/trends', { cache: 'no-store' });
+    if (!response.ok) return;
+    state.trends = await response.json();
+    renderTrends(state.trends);
+  }
+
+  // --- HTTP requests per service and route.
+
+  function ms(value) {
+    return value === null || value === undefined ? '' : value.toFixed(value < 10 ? 2 : 0) + ' ms';
+  }
+
+  function exemplarCell(exemplar) {
+    const td = el('td');
+    if (!exemplar) return td;
+    const text = ms(exemplar.duration_ms) + (exemplar.status ? ' (' + exemplar.status + ')' : '');
+    td.appendChild(traceLink(exemplar.trace_id, text) || el('span', text));
+    return td;
+  }
+
+  function renderHttp(doc) {
+    const body = $('http').tBodies[0];
+    body.replaceChildren();
+    $('http-off').hidden = doc.enabled;
+    $('http').hidden = !doc.enabled;
+    if (!doc.enabled) return;
+    for (const r of doc.rows) {
+      if (!found([r.service, r.kind, r.method, r.route].join(' '))) continue;
+      const tr = row([
+        r.service, r.kind, r.method, r.route,
+        { text: r.rate_per_s.toFixed(2), num: true },
+        { text: count(r.minute_errors) + (r.minute_requests ? ' (' + (100 * r.minute_errors / r.minute_requests).toFixed(0) + ' %)' : ''), num: true },
+        { text: ms(r.p50_ms), num: true },
+        { text: ms(r.p95_ms), num: true },
+        { text: count(r.requests), num: true },
+      ]);
+      tr.appendChild(exemplarCell(r.slowest));
+      tr.appendChild(exemplarCell(r.last_error));
+      tr.dataset.service = r.service;
+      tr.dataset.route = r.route;
+      body.appendChild(tr);
+    }
+    $('http-empty').hidden = body.rows.length > 0;
+  }
+
+  async function fetchHttp() {
+    const response = await fetch('/api/http', { cache: 'no-store' });
+    if (!response.ok) return;
+    state.http = await response.json();
+    renderHttp(state.http);
   }
 
   function renderHealth(h) {
@@ -286,6 +442,10 @@
       ['watching', count(h.processes) + ' processes, ' + count(h.threads) + ' threads'],
       ['locks tracked', count(h.locks.tracked) + ' (' + count(h.locks.evicted) + ' evicted)'],
     ];
+    if (h.kubernetes) {
+      items.push(['kubernetes API', h.kubernetes.state + ': ' + count(h.kubernetes.pods) + ' pods' +
+        (h.kubernetes.last_error ? ' (last error: ' + h.kubernetes.last_error + ')' : '')]);
+    }
     for (const [name, value] of items) {
       dl.appendChild(el('dt', name));
       const dd = el('dd', value);
@@ -348,15 +508,24 @@
   function renderAll() {
     const latest = state.latest;
     if (!latest) return;
+    state.traceUrl = latest.health.trace_url;
+    $('logout').hidden = !latest.health.login;
     renderFilter(latest);
     renderGraph(latest.graph);
     renderLocks(latest.locks);
     renderHealth(latest.health);
-    if (state.history) renderDeadlocks(state.history);
   }
 
-  async function fetchDeadlocks() {
-    const response = await fetch('/api/deadlocks', { cache: 'no-store' });
+  // What the filter and the search box narrow, drawn again at once.
+  function refilter() {
+    renderAll();
+    filterDeadlocks();
+    if (state.trends) renderTrends(state.trends);
+    if (state.http) renderHttp(state.http);
+  }
+
+  async function fetchHistory() {
+    const response = await fetch('/api/history', { cache: 'no-store' });
     if (!response.ok) return;
     state.history = await response.json();
     renderDeadlocks(state.history);
@@ -364,7 +533,11 @@
 
   $('process-filter').addEventListener('change', (event) => {
     state.filter = event.target.value;
-    renderAll();
+    refilter();
+  });
+  $('search').addEventListener('input', (event) => {
+    state.search = event.target.value.trim().toLowerCase();
+    refilter();
   });
 
   const connection = $('connection');
@@ -378,11 +551,19 @@
     connection.textContent = 'reconnecting';
   });
   events.addEventListener('state', (event) => {
+    const first = !state.latest;
     state.latest = JSON.parse(event.data);
     renderAll();
-    if (state.latest.deadlocks_total !== state.deadlocksTotal) {
-      state.deadlocksTotal = state.latest.deadlocks_total;
-      fetchDeadlocks();
+    if (state.latest.history_total !== state.historyTotal) {
+      state.historyTotal = state.latest.history_total;
+      fetchHistory();
+    }
+    if (first) {
+      fetchTrends();
+      fetchHttp();
     }
   });
+  // Trends move by 20-second buckets, requests by the second.
+  setInterval(fetchTrends, 10000);
+  setInterval(fetchHttp, 3000);
 })();
