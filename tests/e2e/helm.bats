@@ -186,9 +186,11 @@ rejects() {
 	has "$CTR.volumeMounts | map(select(.name == \"tracefs\")) == [{
 		name: \"tracefs\", mountPath: \"/sys/kernel/tracing\", readOnly: true }]"
 	# Pod names are read through /proc/1/root, which hostPID and
-	# CAP_SYS_PTRACE open.
+	# CAP_SYS_PTRACE open.  The history of findings is the only thing
+	# written on the node.
 	has "[$POD.volumes[].hostPath.path // empty]
-		== [\"/sys/kernel/btf\", \"/sys/kernel/tracing\"]"
+		== [\"/sys/kernel/btf\", \"/sys/kernel/tracing\",
+		\"/var/lib/knotscope/$NAMESPACE-ks-knotscope\"]"
 
 	render --values "$VALUES/full.yaml"
 	has "$CTR.volumeMounts[] | select(.name == \"bpffs\")
@@ -298,6 +300,7 @@ rejects() {
 		\"--ringbuf-mb=16\", \"--preflight=enforce\",
 		\"--listen=0.0.0.0:9464\",
 		\"--listen-token-file=/etc/knotscope/server/token\",
+		\"--history-file=/var/lib/knotscope/history.jsonl\",
 		\"--pin-dir=/sys/fs/bpf/knotscope-$NAMESPACE-ks-knotscope\"]"
 
 	render --values "$VALUES/full.yaml"
@@ -306,6 +309,8 @@ rejects() {
 		\"--comm=postgres\", \"--comm=java\", \"-v\",
 		\"--listen=0.0.0.0:9555\",
 		\"--listen-token-file=/etc/knotscope/server/token\",
+		\"--history-file=/var/lib/knotscope/history.jsonl\",
+		\"--trace-url=https://grafana.example/explore?traceId={trace_id}\",
 		\"--pin-dir=/sys/fs/bpf/knotscope-$NAMESPACE-ks-knotscope\",
 		\"--keep-pins\", \"--http\",
 		\"--http-capture-bytes=512\", \"--http-query\",
@@ -498,6 +503,7 @@ rejects() {
 		"$BATS_TEST_TMPDIR/notes"
 	grep -q "get secret dashboard-token -o jsonpath='{.data.bearer}'" \
 		"$BATS_TEST_TMPDIR/notes"
+	grep -q "Open it in a browser and log in with the token" "$BATS_TEST_TMPDIR/notes"
 	grep -q "OTLP/HTTP to https://otel-collector.observability.svc:4318" \
 		"$BATS_TEST_TMPDIR/notes"
 	grep -q "ServiceMonitor ks-knotscope" "$BATS_TEST_TMPDIR/notes"
@@ -630,4 +636,35 @@ rejects() {
 		"$CHART/files/apparmor/knotscope" >"$BATS_TEST_TMPDIR/broken"
 	run apparmor_parser -Q -K "$BATS_TEST_TMPDIR/broken"
 	[ "$status" -ne 0 ]
+}
+
+@test "history: a bounded file under the node's hostPath, owned by the agent's user" {
+	render
+	has "$POD.volumes[] | select(.name == \"history\") | .hostPath
+		== { path: \"/var/lib/knotscope/$NAMESPACE-ks-knotscope\",
+			type: \"DirectoryOrCreate\" }"
+	has "$CTR.volumeMounts[] | select(.name == \"history\")
+		| .mountPath == \"/var/lib/knotscope\" and (.readOnly | not)"
+	# As root (to pin), the agent owns what it writes already.
+	has "$POD | has(\"initContainers\") | not"
+
+	render --set pin.enabled=false --set server.history.hostPath=/srv/knotscope
+	has "$POD.volumes[] | select(.name == \"history\") | .hostPath.path
+		== \"/srv/knotscope\""
+	has "$POD.initContainers == [{ name: \"history-owner\",
+		image: \"knotscope:0.1.0\", imagePullPolicy: \"IfNotPresent\",
+		command: [\"chown\", \"65534:65534\", \"/var/lib/knotscope\"],
+		securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false,
+			readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
+			capabilities: { drop: [\"ALL\"], add: [\"CHOWN\"] } },
+		resources: { requests: { cpu: \"25m\", memory: \"96Mi\" },
+			limits: { memory: \"256Mi\" } },
+		volumeMounts: [{ name: \"history\", mountPath: \"/var/lib/knotscope\" }] }]"
+	node "$ROOT/tests/helm/validate.js" "$RENDERED" >&2
+
+	render --set server.history.enabled=false
+	has "$CTR.args | map(select(startswith(\"--history\"))) == []"
+	has "[$POD.volumes[] | select(.name == \"history\")] == []"
+	rejects "server.traceUrl: Does not match pattern" \
+		--set server.traceUrl=http://jaeger/trace/
 }

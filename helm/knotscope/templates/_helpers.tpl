@@ -87,6 +87,12 @@ usage: include "knotscope.overlay" (list $chart $operator) | fromYaml
 {{- if .Values.server.token.existingSecret }}{{ .Values.server.token.key }}{{ else }}token{{ end }}
 {{- end }}
 
+{{/* The node's directory of this release's history. */}}
+{{- define "knotscope.historyHostPath" -}}
+{{- default (printf "/var/lib/knotscope/%s-%s" .Release.Namespace (include "knotscope.fullname" .)) .Values.server.history.hostPath }}
+{{- end }}
+{{- define "knotscope.historyDir" -}}/var/lib/knotscope{{- end }}
+
 {{/* Where the container finds its secrets. */}}
 {{- define "knotscope.tokenDir" -}}/etc/knotscope/server{{- end }}
 {{- define "knotscope.otlpTlsDir" -}}/etc/knotscope/otlp-tls{{- end }}
