@@ -434,19 +434,56 @@ rejects() {
 	jq -e '.title == "knotscope" and (.panels | length > 10)' \
 		"$BATS_TEST_TMPDIR/dashboard.json"
 	node "$ROOT/tests/helm/dashboard-metrics.js" "$ROOT/agent/report/metric_samples.c" \
-		"$BATS_TEST_TMPDIR/dashboard.json" >&2
+		"$BATS_TEST_TMPDIR/dashboard.json" "$ROOT/agent/serve/prometheus.c" \
+		"$ROOT/agent/meta/process_meta.c" >&2
 
 	# A name or a label the agent does not export is caught.
 	sed -e 's/knotscope_agent_events_lost_total/knotscope_agent_events_dropped_total/' \
 		-e 's/by (knotscope_lock_kind)/by (lock_kind)/' \
 		-e 's/by (http_response_status_code)/by (http_status_code)/' \
+		-e 's/by (k8s_namespace_name, workload)/by (namespace, workload)/' \
 		"$BATS_TEST_TMPDIR/dashboard.json" >"$BATS_TEST_TMPDIR/drifted.json"
 	run node "$ROOT/tests/helm/dashboard-metrics.js" \
-		"$ROOT/agent/report/metric_samples.c" "$BATS_TEST_TMPDIR/drifted.json"
+		"$ROOT/agent/report/metric_samples.c" "$BATS_TEST_TMPDIR/drifted.json" \
+		"$ROOT/agent/serve/prometheus.c" "$ROOT/agent/meta/process_meta.c"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"knotscope_agent_events_dropped_total is not exported"* ]]
 	[[ "$output" == *"label lock_kind is not exported"* ]]
 	[[ "$output" == *"label http_status_code is not exported"* ]]
+	[[ "$output" == *"label namespace is not exported"* ]]
+}
+
+@test "Grafana dashboard: namespace, workload and service; panels per workload; traces and logs" {
+	local dashboard="$ROOT/helm/knotscope/dashboards/knotscope.json"
+
+	# Each variable narrows the next.
+	jq -e '[.templating.list[] | select(.type == "query") | .query.query] == [
+		"label_values(knotscope_agent_threads, node)",
+		"label_values(knotscope_futex_waits_total{node=~\"$node\"}, k8s_namespace_name)",
+		"label_values(knotscope_futex_waits_total{node=~\"$node\", k8s_namespace_name=~\"$namespace\"}, workload)",
+		"label_values(knotscope_futex_waits_total{node=~\"$node\", k8s_namespace_name=~\"$namespace\", workload=~\"$workload\"}, service_name)"]' \
+		"$dashboard"
+	jq -e '[.templating.list[] | select(.type == "datasource") | .query]
+		== ["prometheus", "tempo", "loki"]' "$dashboard"
+	# Every panel of the workloads' row selects by all four, and links to
+	# the traces of its series' service.
+	jq -e '[.panels[] | select(.title | test("by (workload|service)"))] as $p |
+		($p | length) >= 6 and
+		all($p[]; all(.targets[]; .expr | contains("node=~\"$node\", k8s_namespace_name=~\"$namespace\", workload=~\"$workload\", service_name=~\"$service\""))) and
+		all($p[]; .fieldConfig.defaults.links[0].url | startswith("/explore?") and contains("tempo"))' \
+		"$dashboard"
+	jq -e '[.panels[].targets[]?.expr | select(test("http_server_request_duration_seconds"))]
+		| any(test("by \\(service_name, http_route\\)"))' "$dashboard"
+	# Links to traces and logs, and the deadlocks' table links both.
+	jq -e '[.links[].title] == ["Traces of the services selected",
+		"Deadlock traces", "Deadlock logs"] and
+		(.links[2].url | contains("loki") and contains("DEADLOCK"))' "$dashboard"
+	jq -e '.panels[] | select(.title == "Deadlocks by workload")
+		| [.fieldConfig.defaults.links[].url] | length == 2 and
+		(.[0] | contains("tempo")) and (.[1] | contains("loki"))' "$dashboard"
+	# The links are URLs Grafana takes: the panes' JSON, encoded.
+	node -e 'const u = require(process.argv[1]).links[0].url;
+		JSON.parse(decodeURIComponent(u.split("panes=")[1]))' "$dashboard"
 }
 
 @test "every resource has the app.kubernetes.io labels and the release's namespace" {

@@ -4,7 +4,12 @@
 // Checks that every metric and label the Grafana dashboard queries is one
 // the agent exports, so the dashboard cannot drift from agent/report/metric_samples.c.
 //
-// usage: dashboard-metrics.js agent/report/metric_samples.c DASHBOARD.json
+// usage: dashboard-metrics.js agent/report/metric_samples.c DASHBOARD.json \
+//          [agent/serve/prometheus.c]
+//
+// The last says which labels name the process of a sample: those
+// prometheus.c writes (service.name, process.pid, workload...) and the
+// attributes of its table of where a process runs (k8s.namespace.name).
 //
 // The agent declares its metrics in OpenTelemetry form (name, unit, type,
 // attribute keys); /metrics renders them the way the OpenTelemetry
@@ -103,7 +108,7 @@ function used(expr) {
 	const labels = [];
 	let rest = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
 	// label_values(METRIC, LABEL): a Grafana function, not PromQL.
-	rest = rest.replace(/label_values\(\s*([^,)]*?)\s*,\s*(\w+)\s*\)/g,
+	rest = rest.replace(/label_values\(\s*(.*?)\s*,\s*(\w+)\s*\)/g,
 		(_, selector, label) => {
 			labels.push(label);
 			return selector;
@@ -129,13 +134,32 @@ function used(expr) {
 	return { metrics, labels };
 }
 
+// The labels that name a process: the attribute keys prometheus.c labels
+// every process's samples with, by name or from its table of where a
+// process runs (ks_placement).
+function identityLabels(prometheusC) {
+	const labels = [];
+	const prom = fs.readFileSync(prometheusC, 'utf8');
+	for (const m of prom.matchAll(/ks_prom_label\(out, first, "([a-z_.]+)"/g))
+		labels.push(promName(m[1]));
+	const placement = prom.match(/ks_placement\[\] = \{([^}]*)\}/);
+	if (!labels.length || !placement)
+		throw new Error('cannot read the process labels');
+	for (const m of placement[1].matchAll(/"([a-z][a-z0-9_.]*)"/g))
+		labels.push(promName(m[1]));
+	return labels;
+}
+
 function main() {
-	const [metricsC, dashboardPath] = process.argv.slice(2);
+	const [metricsC, dashboardPath, prometheusC] = process.argv.slice(2);
 	if (!metricsC || !dashboardPath) {
-		console.error('usage: dashboard-metrics.js metric_samples.c dashboard.json');
+		console.error('usage: dashboard-metrics.js metric_samples.c dashboard.json [prometheus.c]');
 		process.exit(2);
 	}
 	const { names, labels } = exported(fs.readFileSync(metricsC, 'utf8'));
+	if (prometheusC)
+		for (const l of identityLabels(prometheusC))
+			labels.add(l);
 	const exprs = expressions(JSON.parse(fs.readFileSync(dashboardPath,
 		'utf8')));
 	const problems = [];
