@@ -8,10 +8,7 @@
 //                          --screenshot FILE [--timeout-ms MS]
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { withBrowser } = require('./browser');
 
 function options(argv) {
   const opts = { timeoutMs: 20000 };
@@ -34,20 +31,8 @@ function options(argv) {
 
 async function main() {
   const opts = options(process.argv);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ks-chromium-'));
-  // A fresh profile each run: playwright passes it as --user-data-dir.
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 1400 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-    ],
-  });
   const result = { requests: [] };
-  try {
+  await withBrowser({ width: 1280, height: 1400 }, async (context) => {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (error) => errors.push(String(error)));
@@ -121,10 +106,7 @@ async function main() {
 
     await page.screenshot({ path: opts.screenshot, fullPage: true });
     result.errors = errors;
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

@@ -12,10 +12,8 @@
 //          --screenshots DIR [--timeout-ms MS]
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { withBrowser } = require('./browser');
 
 function options(argv) {
   const opts = { timeoutMs: 30000 };
@@ -35,22 +33,15 @@ function options(argv) {
   return opts;
 }
 
+// What the run found, printed even when a check fails.
+let failed = null;
+
 async function main() {
   const opts = options(process.argv);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ks-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1400, height: 1600 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-    ],
-  });
   const result = { requests: [] };
+  failed = result;
   const wait = { timeout: opts.timeoutMs };
-  try {
+  await withBrowser({ width: 1400, height: 1600 }, async (context) => {
     const page = await context.newPage();
     const errors = [];
     result.errors = errors;
@@ -129,18 +120,13 @@ async function main() {
     result.search_cleared = await page.$eval(incident, (d) => !d.hidden && d.open);
 
     await page.screenshot({ path: path.join(opts.screenshots, 'dashboard-incidents.png'), fullPage: true });
-  } catch (error) {
-    // What was found so far, and the page's errors, say why.
-    process.stderr.write(JSON.stringify(result.errors) + '\n');
-    throw error;
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
 main().catch((error) => {
+  // What was found so far, and the page's errors, say why.
+  process.stderr.write(JSON.stringify(failed) + '\n');
   process.stderr.write(String(error && error.stack ? error.stack : error) + '\n');
   process.exit(1);
 });
