@@ -315,7 +315,8 @@ static void test_a_token_guards_all_but_the_probes(void **state)
 	publish(w, KS_DOC_METRICS, "# nothing\n");
 	reply = get(w, "/metrics", NULL);
 	assert_int_equal(reply.status, 401);
-	assert_int_equal(get(w, "/", NULL).status, 401);
+	/* A browser goes to the login form; programs get the challenge. */
+	assert_int_equal(get(w, "/", NULL).status, 303);
 	assert_int_equal(get(w, "/api/events", NULL).status, 401);
 	assert_int_equal(
 		get(w, "/metrics", "Authorization: Bearer s3cre").status, 401);
@@ -330,6 +331,94 @@ static void test_a_token_guards_all_but_the_probes(void **state)
 	/* Kubelet probes carry no token. */
 	assert_int_equal(get(w, "/healthz", NULL).status, 200);
 	assert_int_equal(get(w, "/readyz", NULL).status, 503);
+}
+
+/*
+ * POST path with body (form-encoded unless type says otherwise), in a
+ * session of its own: cookies the server sets go with later requests.
+ */
+static struct reply post(CURL *session, struct world *w, const char *path,
+			 const char *body, const char *type)
+{
+	struct reply reply = { 0 };
+	struct curl_slist *headers = NULL;
+	char url[160];
+
+	snprintf(url, sizeof(url), "%s%s", w->base, path);
+	curl_easy_setopt(session, CURLOPT_URL, url);
+	curl_easy_setopt(session, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(session, CURLOPT_WRITEDATA, &reply);
+	curl_easy_setopt(session, CURLOPT_POSTFIELDS, body);
+	if (type) {
+		headers = curl_slist_append(headers, type);
+		curl_easy_setopt(session, CURLOPT_HTTPHEADER, headers);
+	}
+	assert_int_equal(curl_easy_perform(session), CURLE_OK);
+	curl_easy_getinfo(session, CURLINFO_RESPONSE_CODE, &reply.status);
+	curl_easy_setopt(session, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+	return reply;
+}
+
+/* GET path in the session: with the cookies it holds. */
+static long session_get(CURL *session, struct world *w, const char *path)
+{
+	struct reply reply = { 0 };
+	char url[160];
+	long status;
+
+	snprintf(url, sizeof(url), "%s%s", w->base, path);
+	curl_easy_setopt(session, CURLOPT_URL, url);
+	curl_easy_setopt(session, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(session, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(session, CURLOPT_WRITEDATA, &reply);
+	assert_int_equal(curl_easy_perform(session), CURLE_OK);
+	curl_easy_getinfo(session, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+static void test_a_login_opens_a_session(void **state)
+{
+	struct world *w = *state;
+	CURL *session = curl_easy_init();
+	char big[10000];
+	struct curl_slist *cookies = NULL;
+
+	start(w, "s3cret");
+	publish(w, KS_DOC_METRICS, "# nothing\n");
+	/* The cookie engine on, no file. */
+	curl_easy_setopt(session, CURLOPT_COOKIEFILE, "");
+	curl_easy_setopt(session, CURLOPT_TIMEOUT, 10L);
+	assert_int_equal(session_get(session, w, "/login"), 200);
+	assert_int_equal(post(session, w, "/login", "token=s3cre", NULL).status,
+			 401);
+	assert_int_equal(session_get(session, w, "/metrics"), 401);
+	/* Too long a form, or not a form: no session either. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "token=", 6);
+	assert_int_equal(post(session, w, "/login", big, NULL).status, 401);
+	assert_int_equal(post(session, w, "/login", "{\"token\":\"s3cret\"}",
+			      "Content-Type: application/json")
+				 .status,
+			 401);
+	assert_int_equal(session_get(session, w, "/metrics"), 401);
+
+	assert_int_equal(
+		post(session, w, "/login", "token=s3cret", NULL).status, 303);
+	curl_easy_getinfo(session, CURLINFO_COOKIELIST, &cookies);
+	assert_non_null(cookies);
+	/* Netscape format: HttpOnly marks the domain; the value is no token. */
+	assert_non_null(strstr(cookies->data, "#HttpOnly_"));
+	assert_non_null(strstr(cookies->data, "knotscope_session"));
+	assert_null(strstr(cookies->data, "s3cret"));
+	curl_slist_free_all(cookies);
+	assert_int_equal(session_get(session, w, "/metrics"), 200);
+
+	assert_int_equal(post(session, w, "/logout", "", NULL).status, 303);
+	assert_int_equal(session_get(session, w, "/metrics"), 401);
+	assert_int_equal(session_get(session, w, "/login"), 200);
+	curl_easy_cleanup(session);
 }
 
 static void test_the_page_is_embedded_and_the_rest_is_not_found(void **state)
@@ -558,6 +647,7 @@ int main(void)
 		T(test_documents_are_served_as_published),
 		T(test_a_stale_set_is_renewed_on_demand),
 		T(test_a_token_guards_all_but_the_probes),
+		T(test_a_login_opens_a_session),
 		T(test_the_page_is_embedded_and_the_rest_is_not_found),
 		T(test_the_token_file_is_its_first_line),
 		T(test_probes_answer_through_a_connection_flood),
