@@ -44,8 +44,8 @@ teardown_file() {
 }
 
 setup() {
-	otlp_test_setup
-	WORKLOAD_PIDS=
+	e2e_setup
+	quick_otlp_batches
 	API_PID=
 	API_LOG="$BATS_TEST_TMPDIR/api.jsonl"
 	: >"$API_LOG"
@@ -53,9 +53,7 @@ setup() {
 }
 
 teardown() {
-	kill_workloads
-	stop_agent KILL || true
-	stop_receiver
+	e2e_teardown
 	[ -z "$API_PID" ] || kill "$API_PID" 2>/dev/null || true
 	# Leaf first: a cgroup goes once empty and childless.
 	find "$CGROUP2/kubepods.slice" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -119,6 +117,18 @@ series_has() {
 	lock_series | grep -qF "$1"
 }
 
+# series_lacks TEXT: it has a series, and TEXT is not among its labels;
+# fails wherever it stands in a test, unlike "! series_has".
+series_lacks() {
+	local series
+
+	series="$(lock_series)" || return 1
+	if grep -qF "$1" <<<"$series"; then
+		echo "should not carry $1: $series" >&2
+		return 1
+	fi
+}
+
 health_k8s() {
 	curl -sf "$METRICS_URL/api/health" | jq -e ".kubernetes | $1" >/dev/null
 }
@@ -175,7 +185,7 @@ health_k8s() {
 	control /event "$(sed -n 1p "$FIXTURES/ledger-events.jsonl")"
 	wait_until 10 series_has 'service_name="ledger"'
 	series_has 'workload="ledger",workload_type="statefulset"'
-	! series_has k8s_container_name
+	series_lacks k8s_container_name
 	# Running: the container's id is known, and so its name.
 	control /event "$(sed -n 2p "$FIXTURES/ledger-events.jsonl")"
 	wait_until 10 series_has 'k8s_container_name="ledger"'
@@ -201,7 +211,7 @@ health_k8s() {
 		(.last_error | test("HTTP status 503"))'
 	grep -q "kubernetes API $API_URL: listing pods: HTTP status 503" "$AGENT_ERR"
 	wait_until 10 series_has 'service_name="contention"'
-	! series_has workload=
+	series_lacks workload=
 	# What the cgroup path says, as without the API.
 	wait_until 10 has_metric ".resource[\"process.pid\"] == \"$WORKLOAD_PID\" and
 		.resource[\"k8s.pod.uid\"] == \"$CHECKOUT_UID\" and
