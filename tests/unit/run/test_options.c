@@ -169,7 +169,7 @@ static unsigned int listed_options(const char *help, char names[][32],
 		}
 		if (p[0] != '-' || p[1] != '-')
 			continue;
-		len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+		len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
 		assert_true(nr < max && len > 0 && len < 32);
 		memcpy(names[nr], p + 2, len);
 		names[nr][len] = '\0';
@@ -244,6 +244,48 @@ static void test_the_http_server_and_pins(void **state)
 		KS_PARSE_ERROR);
 }
 
+static void test_pins_history_traces_and_kubernetes(void **state)
+{
+	assert_int_equal(parse(NULL), KS_PARSE_RUN);
+	assert_string_equal(opts.pin_dir, "/sys/fs/bpf/knotscope");
+	assert_null(opts.history_file);
+	assert_null(opts.trace_url);
+	/* In a pod by default, asked of nobody outside one. */
+	assert_string_equal(opts.k8s_api, "");
+	assert_false(opts.k8s_api_explicit);
+	assert_false(opts.k8s_well_known_labels);
+
+	assert_int_equal(parse("--pin-dir", "/sys/fs/bpf/mine", "--keep-pins",
+			       "--history-file", "/var/lib/k/h.jsonl",
+			       "--trace-url", "https://t.example/{trace_id}",
+			       "--k8s-api", "https://10.0.0.1:6443",
+			       "--k8s-credentials", "/sa",
+			       "--k8s-well-known-labels", NULL),
+			 KS_PARSE_RUN);
+	/* --pin-dir implies --pin, so --keep-pins holds. */
+	assert_true(opts.pin && opts.keep_pins);
+	assert_string_equal(opts.pin_dir, "/sys/fs/bpf/mine");
+	assert_string_equal(opts.history_file, "/var/lib/k/h.jsonl");
+	assert_string_equal(opts.trace_url, "https://t.example/{trace_id}");
+	assert_string_equal(opts.k8s_api, "https://10.0.0.1:6443");
+	assert_true(opts.k8s_api_explicit);
+	assert_string_equal(opts.k8s_credentials, "/sa");
+	assert_true(opts.k8s_well_known_labels);
+	assert_int_equal(parse("--k8s-api", "off", NULL), KS_PARSE_RUN);
+	assert_null(opts.k8s_api);
+
+	assert_int_equal(parse("--pin-dir", "pins", NULL), KS_PARSE_ERROR);
+	assert_int_equal(parse("--trace-url", "https://t.example/", NULL),
+			 KS_PARSE_ERROR);
+	assert_non_null(strstr(err_text, "{trace_id}"));
+	assert_int_equal(parse("--k8s-api", "10.0.0.1:6443", NULL),
+			 KS_PARSE_ERROR);
+	assert_int_equal(parse("--k8s-credentials", "sa", NULL),
+			 KS_PARSE_ERROR);
+	assert_int_equal(parse("--listen", "off", "--history-file", "/h", NULL),
+			 KS_PARSE_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_help_and_version_exit),
 		cmocka_unit_test(test_help_lists_every_option_and_only_those),
+		cmocka_unit_test(test_pins_history_traces_and_kubernetes),
 		cmocka_unit_test(test_fifteen_characters_is_the_longest_comm),
 		cmocka_unit_test(test_the_http_server_and_pins),
 	};
