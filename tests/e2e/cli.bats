@@ -7,7 +7,7 @@ load helpers
 
 # The options --help lists: lines that start with "-x, --name" or "--name".
 help_options() {
-	"$KNOTSCOPE" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'
+	"$KNOTSCOPE" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | grep -oE -- '--[a-z0-9-]+'
 }
 
 @test "--help lists the options, and docs/cli.md documents each of them" {
