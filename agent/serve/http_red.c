@@ -6,6 +6,7 @@
 
 #include "httptrace/http_metrics.h"
 #include "httptrace/traceparent.h"
+#include "report/json_sink.h"
 #include "serve/http_red.h"
 
 #define KS_RED_SLOT_NS (KS_RED_SLOT_S * 1000000000ull)
@@ -184,7 +185,7 @@ static void ks_add_hex(json_object *obj, const char *key, const uint8_t *bytes,
 
 	for (size_t i = 0; i < len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-	json_object_object_add(obj, key, json_object_new_string(hex));
+	ks_json_add(obj, key, json_object_new_string(hex));
 }
 
 static json_object *ks_exemplar_json(const struct ks_red_exemplar *exemplar,
@@ -196,11 +197,10 @@ static json_object *ks_exemplar_json(const struct ks_red_exemplar *exemplar,
 		return NULL;
 	obj = json_object_new_object();
 	ks_add_hex(obj, "trace_id", exemplar->trace_id, 16);
-	json_object_object_add(
+	ks_json_add(
 		obj, "duration_ms",
 		json_object_new_double((double)exemplar->duration_ns / 1e6));
-	json_object_object_add(obj, "status",
-			       json_object_new_int(exemplar->status));
+	ks_json_add(obj, "status", json_object_new_int(exemplar->status));
 	return obj;
 }
 
@@ -274,38 +274,28 @@ static json_object *ks_row_json(const struct ks_red_sum *sum, uint64_t number)
 	double seconds = KS_RED_SLOTS * KS_RED_SLOT_S;
 	json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "service",
-			       json_object_new_string(row->service));
-	json_object_object_add(obj, "kind", json_object_new_string(row->kind));
-	json_object_object_add(obj, "method",
-			       json_object_new_string(row->method));
-	json_object_object_add(obj, "route",
-			       json_object_new_string(row->route));
-	json_object_object_add(obj, "requests",
-			       json_object_new_uint64(row->requests));
-	json_object_object_add(obj, "errors",
-			       json_object_new_uint64(row->errors));
-	json_object_object_add(obj, "minute_requests",
-			       json_object_new_uint64(sum->requests));
-	json_object_object_add(obj, "minute_errors",
-			       json_object_new_uint64(sum->errors));
-	json_object_object_add(
-		obj, "rate_per_s",
-		json_object_new_double((double)sum->requests / seconds));
-	json_object_object_add(
-		obj, "p50_ms",
-		sum->requests ?
-			json_object_new_double(ks_quantile_ms(sum, 0.5)) :
-			NULL);
-	json_object_object_add(
-		obj, "p95_ms",
-		sum->requests ?
-			json_object_new_double(ks_quantile_ms(sum, 0.95)) :
-			NULL);
-	json_object_object_add(obj, "slowest",
-			       ks_exemplar_json(&row->slowest, number));
-	json_object_object_add(obj, "last_error",
-			       ks_exemplar_json(&row->last_error, number));
+	ks_json_add(obj, "service", json_object_new_string(row->service));
+	ks_json_add(obj, "kind", json_object_new_string(row->kind));
+	ks_json_add(obj, "method", json_object_new_string(row->method));
+	ks_json_add(obj, "route", json_object_new_string(row->route));
+	ks_json_add(obj, "requests", json_object_new_uint64(row->requests));
+	ks_json_add(obj, "errors", json_object_new_uint64(row->errors));
+	ks_json_add(obj, "minute_requests",
+		    json_object_new_uint64(sum->requests));
+	ks_json_add(obj, "minute_errors", json_object_new_uint64(sum->errors));
+	ks_json_add(obj, "rate_per_s",
+		    json_object_new_double((double)sum->requests / seconds));
+	ks_json_add(obj, "p50_ms",
+		    sum->requests ?
+			    json_object_new_double(ks_quantile_ms(sum, 0.5)) :
+			    NULL);
+	ks_json_add(obj, "p95_ms",
+		    sum->requests ?
+			    json_object_new_double(ks_quantile_ms(sum, 0.95)) :
+			    NULL);
+	ks_json_add(obj, "slowest", ks_exemplar_json(&row->slowest, number));
+	ks_json_add(obj, "last_error",
+		    ks_exemplar_json(&row->last_error, number));
 	return obj;
 }
 
@@ -324,13 +314,11 @@ json_object *ks_http_red_json(const struct ks_http_red *red,
 	if (sums)
 		qsort(sums, n, sizeof(*sums), ks_by_minute_requests);
 	for (i = 0; sums && i < n; i++)
-		json_object_array_add(rows, ks_row_json(&sums[i], number));
+		ks_json_push(rows, ks_row_json(&sums[i], number));
 	free(sums);
-	json_object_object_add(
-		obj, "window_s",
-		json_object_new_int(KS_RED_SLOTS * KS_RED_SLOT_S));
-	json_object_object_add(obj, "rows", rows);
-	json_object_object_add(obj, "overflow",
-			       json_object_new_uint64(red->overflow));
+	ks_json_add(obj, "window_s",
+		    json_object_new_int(KS_RED_SLOTS * KS_RED_SLOT_S));
+	ks_json_add(obj, "rows", rows);
+	ks_json_add(obj, "overflow", json_object_new_uint64(red->overflow));
 	return obj;
 }
