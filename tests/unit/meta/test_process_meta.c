@@ -112,7 +112,8 @@ static struct ks_otlp_resource *resource_of_process(void)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 
-	ks_process_meta_add(PID, "checkout-svc", START_TICKS, &host, NULL, &attrs);
+	assert_true(ks_process_meta_add(PID, "checkout-svc", START_TICKS, &host,
+					NULL, &attrs));
 	return ks_otlp_resource_new(&attrs, NULL);
 }
 
