@@ -35,7 +35,7 @@ jsonschema.validate(yaml.safe_load(open(sys.argv[2])), schema)' "$SCHEMA" "$1"
 	local options keys
 
 	# Every long option but those that make no sense in a file.
-	options="$("$KNOTSCOPE" --help | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' |
+	options="$("$KNOTSCOPE" --help | grep -o -- '--[a-z][a-z0-9-]*' | sed 's/^--//' |
 		grep -vx -e help -e version -e config -e check-config | sort -u)"
 	keys="$(jq -r '.properties | keys[] | select(. != "otel")' "$SCHEMA" | sort)"
 	expect_eq "keys" "$keys" "$options"
