@@ -329,7 +329,7 @@ rejects() {
 
 	render --values "$VALUES/full.yaml"
 	known=$("$ROOT/build/knotscope" --help |
-		grep -oE -- '--[a-z][a-z-]+' | sort -u)
+		grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	while read -r arg; do
 		if [ "${arg:0:2}" = -- ] && ! grep -qx -- "${arg%%=*}" <<<"$known"; then
 			echo "the chart passes $arg, which the agent does not know" >&2
@@ -340,6 +340,47 @@ rejects() {
 	[ "${#parsed[@]}" -gt 10 ]
 	# --version exits after the options before it parsed without error.
 	"$ROOT/build/knotscope" "${parsed[@]}" --version >&2
+}
+
+@test "the configuration file: a ConfigMap the agent reads first, and checks" {
+	local file="$BATS_TEST_TMPDIR/knotscope.yaml"
+	local -a args=()
+
+	render
+	has "[.[] | select(.kind == \"ConfigMap\")
+		| select(.metadata.name | endswith(\"-config\"))] == []"
+	has "$CTR.args | map(select(startswith(\"--config\"))) == []"
+
+	render --values "$VALUES/platform.yaml"
+	value '.[] | select(.kind == "ConfigMap" and .metadata.name == "ks-knotscope-config")
+		| .data["knotscope.yaml"]' >"$file"
+	grep -qx 'scrape-interval: 20s' "$file"
+	has "$CTR.args[0] == \"--config=/etc/knotscope/config/knotscope.yaml\""
+	has "$CTR.volumeMounts[] | select(.name == \"config\")
+		== { name: \"config\", mountPath: \"/etc/knotscope/config\",
+			readOnly: true }"
+	has "$POD.volumes[] | select(.name == \"config\")
+		== { name: \"config\", configMap: { name: \"ks-knotscope-config\" } }"
+	# A new file restarts the agents, which read it only at start.
+	has "(.[] | select(.kind == \"DaemonSet\")
+		| .spec.template.metadata.annotations[\"checksum/config\"]
+		| length) == 64"
+	# The file is what the agent's schema describes, and with the chart's
+	# arguments the agent takes it.
+	/usr/bin/python3 -c '
+import json, sys, yaml, jsonschema
+jsonschema.validate(yaml.safe_load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
+		"$ROOT/docs/config.schema.json" "$file"
+	mapfile -t args < <(value "$CTR.args[1:][]")
+	run "$ROOT/build/knotscope" --config "$file" "${args[@]}" --check-config
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the configuration is valid"* ]]
+	# And refuses a key it does not know, naming the line.
+	echo 'scrape-intervall: 20s' >>"$file"
+	run "$ROOT/build/knotscope" --config "$file" "${args[@]}" --check-config
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown key 'scrape-intervall'"* ]]
 }
 
 @test "the values schema refuses bad values, naming the field" {
@@ -434,8 +475,7 @@ rejects() {
 	jq -e '.title == "knotscope" and (.panels | length > 10)' \
 		"$BATS_TEST_TMPDIR/dashboard.json"
 	node "$ROOT/tests/helm/dashboard-metrics.js" "$ROOT/agent/report/metric_samples.c" \
-		"$BATS_TEST_TMPDIR/dashboard.json" "$ROOT/agent/serve/prometheus.c" \
-		"$ROOT/agent/meta/process_meta.c" >&2
+		"$BATS_TEST_TMPDIR/dashboard.json" "$ROOT/agent/serve/prometheus.c" >&2
 
 	# A name or a label the agent does not export is caught.
 	sed -e 's/knotscope_agent_events_lost_total/knotscope_agent_events_dropped_total/' \
@@ -445,7 +485,7 @@ rejects() {
 		"$BATS_TEST_TMPDIR/dashboard.json" >"$BATS_TEST_TMPDIR/drifted.json"
 	run node "$ROOT/tests/helm/dashboard-metrics.js" \
 		"$ROOT/agent/report/metric_samples.c" "$BATS_TEST_TMPDIR/drifted.json" \
-		"$ROOT/agent/serve/prometheus.c" "$ROOT/agent/meta/process_meta.c"
+		"$ROOT/agent/serve/prometheus.c"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"knotscope_agent_events_dropped_total is not exported"* ]]
 	[[ "$output" == *"label lock_kind is not exported"* ]]

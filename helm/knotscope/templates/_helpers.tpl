@@ -95,6 +95,7 @@ usage: include "knotscope.overlay" (list $chart $operator) | fromYaml
 
 {{/* Where the container finds its secrets. */}}
 {{- define "knotscope.tokenDir" -}}/etc/knotscope/server{{- end }}
+{{- define "knotscope.configDir" -}}/etc/knotscope/config{{- end }}
 {{- define "knotscope.otlpTlsDir" -}}/etc/knotscope/otlp-tls{{- end }}
 
 {{/*
