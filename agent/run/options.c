@@ -387,6 +387,12 @@ static int ks_parse_size(const char *text, uint64_t *bytes)
 	return -1;
 }
 
+/* Whether text is an http:// or https:// URL. */
+static bool ks_http_url(const char *text)
+{
+	return !strncmp(text, "https://", 8) || !strncmp(text, "http://", 7);
+}
+
 static bool ks_power_of_two(unsigned long v)
 {
 	return v && !(v & (v - 1));
@@ -528,9 +534,7 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 		opts->history_file = value;
 		break;
 	case OPT_TRACE_URL:
-		if ((strncmp(value, "https://", 8) &&
-		     strncmp(value, "http://", 7)) ||
-		    !strstr(value, "{trace_id}"))
+		if (!ks_http_url(value) || !strstr(value, "{trace_id}"))
 			return ks_bad_value(err, label, value,
 					    "not an http(s):// URL with "
 					    "{trace_id} in it");
@@ -599,8 +603,7 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 			opts->k8s_api = NULL;
 		else if (!strcmp(value, "auto"))
 			opts->k8s_api = "";
-		else if (strncmp(value, "https://", 8) &&
-			 strncmp(value, "http://", 7))
+		else if (!ks_http_url(value))
 			return ks_bad_value(err, label, value,
 					    "not auto, off or an http(s):// "
 					    "URL");
