@@ -127,10 +127,12 @@ void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 
 /*
  * A resource's attributes as text, kept in *labels: read when missing, and
- * again once the API told more about its pod when they were unsettled.
+ * again once the API told more about its pod when they were unsettled,
+ * unless the process is gone: neither its cgroup nor /proc would say again
+ * what they said.
  */
 static void ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
-			   const char *comm, uint64_t start_ticks,
+			   const char *comm, uint64_t start_ticks, bool gone,
 			   char ***labels, size_t *nr, uint64_t *meta_gen)
 {
 	struct ks_k8s_cache *pods = dashboard->cfg.pods;
@@ -138,7 +140,7 @@ static void ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	bool settled;
 
-	if (*labels && (!*meta_gen || *meta_gen == generation))
+	if (*labels && (gone || !*meta_gen || *meta_gen == generation))
 		return;
 	ks_attrs_text_free(*labels, *nr);
 	*labels = NULL;
@@ -165,7 +167,7 @@ void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
 
 	if (!process) {
 		ks_read_labels(dashboard, (uint32_t)getpid(), "knotscope", 0,
-			       &dashboard->agent_labels,
+			       false, &dashboard->agent_labels,
 			       &dashboard->nr_agent_labels,
 			       &dashboard->agent_labels_meta_gen);
 		*pairs = dashboard->agent_labels;
@@ -173,8 +175,9 @@ void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
 		return;
 	}
 	ks_read_labels(dashboard, process->tgid, process->comm,
-		       process->start_ticks, &process->labels,
-		       &process->nr_labels, &process->labels_meta_gen);
+		       process->start_ticks, process->departed_mono_ns != 0,
+		       &process->labels, &process->nr_labels,
+		       &process->labels_meta_gen);
 	*pairs = process->labels;
 	*nr = process->nr_labels;
 }

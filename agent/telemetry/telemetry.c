@@ -172,8 +172,10 @@ struct ks_otlp_resource *ks_resource_of(struct ks_telemetry *telemetry,
 	uint64_t generation =
 		telemetry->pods ? ks_k8s_cache_generation(telemetry->pods) : 0;
 
+	/* Made again once the API told more, unless the process is gone. */
 	if (process->resource && process->resource_meta_gen &&
-	    process->resource_meta_gen != generation) {
+	    process->resource_meta_gen != generation &&
+	    !process->departed_mono_ns) {
 		ks_otlp_resource_put(process->resource);
 		process->resource = NULL;
 	}

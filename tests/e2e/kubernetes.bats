@@ -240,3 +240,24 @@ health_k8s() {
 	[[ "$output" == *"not in a Kubernetes pod"* ]]
 	expect_eq "requests" "$(wc -l <"$API_LOG")" 0
 }
+
+@test "a process that exited keeps its pod's names in /metrics, whatever the API tells after" {
+	start_api
+	start_in_pod "$LEDGER_UID" "$LEDGER_CID" contention 4 2 60
+	start_k8s_agent
+	wait_until 10 health_k8s '.state == "synced"'
+	# Pending, its container not started: named, but not settled.
+	control /event "$(sed -n 1p "$FIXTURES/ledger-events.jsonl")"
+	wait_until 10 series_has 'workload="ledger"'
+	series_lacks k8s_container_name
+
+	kill "$WORKLOAD_PID"
+	wait "$WORKLOAD_PID" || true
+	wait_until 10 agent_said ".type == \"process\" and .pid == $WORKLOAD_PID"
+	# The API tells more of its pod once it is gone: its cgroup and /proc
+	# cannot say it again, so its series keep what they had.
+	control /event "$(sed -n 2p "$FIXTURES/ledger-events.jsonl")"
+	wait_until 10 health_k8s '.events == 2'
+	series_has 'workload="ledger",workload_type="statefulset"'
+	stop_agent
+}
