@@ -10,8 +10,7 @@ void ks_live_refresh_wait(void *ctx, struct ks_thread *thread)
 {
 	struct ks_wait_begin *lock = ks_lock_wait_mut(&thread->wait);
 
-	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
-			   &lock->flags);
+	ks_read_lock_words(thread->tgid, lock);
 	thread->wait.refreshed = true;
 }
 
@@ -52,8 +51,7 @@ bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 	    (sc.nr != SYS_futex && sc.nr != SYS_restart_syscall) ||
 	    sc.args[0] != thread->wait.begin.uaddr)
 		return false;
-	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
-			   &lock->flags);
+	ks_read_lock_words(thread->tgid, lock);
 	ks_wait_target_resolve(table, &probe, &fresh);
 	return fresh.deadlock_edge && fresh.holder == target->holder;
 }
