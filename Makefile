@@ -58,7 +58,9 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
+	$(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WORKLOAD_CXX_SRCS)) \
 	$(BUILD)/workloads/abba-static
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
 HB_ORDER := $(BUILD)/tests/tools/hb_order
@@ -309,6 +311,10 @@ WORKLOAD_CFLAGS := -g -O1 -Wall -pthread
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -lrt
+
+$(BUILD)/workloads/%: tests/workloads/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(WORKLOAD_CFLAGS) -o $@ $<
 
 $(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.h
 	@mkdir -p $(@D)

@@ -83,6 +83,8 @@ static void ks_on_wait_begin(struct ks_model *model,
 	thread->process->stats.futex_waits++;
 	ks_wait_target_resolve(&model->table, thread, &target);
 	thread->wait.lock_kind = target.kind;
+	thread->wait.lock_addr = target.lock_addr;
+	thread->wait.mutex_kind = target.mutex_kind;
 	thread->wait.holder_tid = target.holder ? target.holder->tid : 0;
 	if (target.kind != KS_LOCK_NONE)
 		thread->process->stats.lock_waits++;

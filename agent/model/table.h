@@ -32,8 +32,12 @@ struct ks_thread_wait {
 	/* begin.words were re-read from the process since the wait began. */
 	bool refreshed;
 	/* What the wait was found to be when it began (enum ks_lock_kind),
-	 * and the holder's tid then: what a lock-wait span reports. */
+	 * the lock's address (an rwlock's futex words lie inside it), the
+	 * mutex's type (UINT32_MAX: not a mutex, or unknown) and the
+	 * holder's tid then: what a lock-wait span reports. */
 	uint8_t lock_kind;
+	uint64_t lock_addr;
+	uint32_t mutex_kind;
 	uint32_t holder_tid;
 };
 

@@ -25,6 +25,32 @@
 
 enum { W_LOCK = 0, W_COUNT, W_OWNER, W_NUSERS, W_KIND, W_SPINS };
 
+/*
+ * glibc's pthread_rwlock_t (nptl/pthread_rwlock_common.c): __readers at +0
+ * holds the phase, whether a writer owns or claims it, and the number of
+ * readers; __wrphase_futex (+8) is where readers wait out a writer and
+ * where a writer waits for readers to leave; __writers_futex (+12) is
+ * where writers wait for the writer; __cur_writer (+24) is the writer's
+ * tid while it holds the lock, 0 otherwise; __shared (+28) is 1 for a
+ * process-shared lock.  +16 and +20 are padding, always 0.
+ */
+#define GLIBC_RWLOCK_WRPHASE 1u
+#define GLIBC_RWLOCK_WRLOCKED 2u
+#define GLIBC_RWLOCK_READER_SHIFT 3
+#define GLIBC_RWLOCK_FUTEX_USED 2u
+/* The words around each futex, as indices of words[] and words_before[]. */
+enum {
+	RW_WRITERS_READERS = 1,
+	RW_WRITERS_CUR_WRITER = 3,
+	RW_WRITERS_SHARED = 4
+};
+enum {
+	RW_WRPHASE_READERS = 2,
+	RW_WRPHASE_WRITERS_FUTEX = 1,
+	RW_WRPHASE_CUR_WRITER = 4,
+	RW_WRPHASE_SHARED = 5
+};
+
 /* splitmix64's finaliser: every input bit reaches every output bit. */
 static uint64_t ks_mix64(uint64_t x)
 {
@@ -46,6 +72,10 @@ const char *ks_lock_kind_name(enum ks_lock_kind kind)
 		return "pi-mutex";
 	case KS_LOCK_THREAD_EXIT:
 		return "thread-exit";
+	case KS_LOCK_RWLOCK_WRITE:
+		return "rwlock-write";
+	case KS_LOCK_RWLOCK_READ:
+		return "rwlock-read";
 	case KS_LOCK_KERNEL_MUTEX:
 		return "kernel-mutex";
 	case KS_LOCK_KERNEL_RWSEM:
@@ -226,6 +256,61 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 }
 
 /*
+ * A glibc rwlock wait.  The futex word's value, the padding around it and
+ * __shared (which must agree with the futex op's private flag) tell which
+ * futex of which rwlock this is, far more surely than a mutex's words do.
+ */
+static bool ks_resolve_glibc_rwlock(const struct ks_table *table,
+				    const struct ks_thread *waiter,
+				    const struct ks_wait_begin *begin,
+				    bool shared, struct ks_wait_target *out)
+{
+	const uint32_t *words = begin->words, *before = begin->words_before;
+	const uint32_t ok =
+		KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK | KS_WAIT_BEFORE_OK;
+	uint32_t readers, holder;
+	uint64_t rwlock;
+
+	if ((begin->flags & ok) != ok || words[0] != begin->val)
+		return false;
+	if (begin->val == (1 | GLIBC_RWLOCK_FUTEX_USED) && !words[1] &&
+	    !words[2] && words[RW_WRITERS_SHARED] == shared) {
+		/* A writer waits on __writers_futex for the writer. */
+		readers = before[RW_WRITERS_READERS];
+		holder = words[RW_WRITERS_CUR_WRITER];
+		rwlock = begin->uaddr - 12;
+		if (!(readers & GLIBC_RWLOCK_WRLOCKED))
+			return false;
+		out->kind = KS_LOCK_RWLOCK_WRITE;
+	} else if ((begin->val & ~1u) == GLIBC_RWLOCK_FUTEX_USED &&
+		   (words[RW_WRPHASE_WRITERS_FUTEX] & 1) && !words[2] &&
+		   !words[3] && words[RW_WRPHASE_SHARED] == shared) {
+		/*
+		 * On __wrphase_futex: a reader waits for the writer (1 in
+		 * the value: a write phase), or the writer waits for the
+		 * readers to leave (a read phase).
+		 */
+		readers = before[RW_WRPHASE_READERS];
+		holder = words[RW_WRPHASE_CUR_WRITER];
+		rwlock = begin->uaddr - 8;
+		if (!(readers & GLIBC_RWLOCK_WRLOCKED) ||
+		    !(readers & GLIBC_RWLOCK_WRPHASE) != !(begin->val & 1))
+			return false;
+		out->kind = begin->val & 1 ? KS_LOCK_RWLOCK_READ :
+					     KS_LOCK_RWLOCK_WRITE;
+	} else {
+		return false;
+	}
+	out->lock_addr = rwlock;
+	out->holder_ns_tid = holder;
+	out->holder = ks_find_holder(table, waiter, holder, shared);
+	/* In a read phase the readers hold it: say how many. */
+	if (!(readers & GLIBC_RWLOCK_WRPHASE))
+		out->readers = readers >> GLIBC_RWLOCK_READER_SHIFT;
+	return true;
+}
+
+/*
  * The kernel names the owner of a mutex or write-held rw-semaphore by its
  * host tid: no namespace to translate, nothing to validate but liveness.
  */
@@ -273,8 +358,12 @@ void ks_wait_target_resolve(const struct ks_table *table,
 		ks_resolve_pi(table, waiter, begin->uaddr, words, kind_ok,
 			      shared, out);
 		break;
-	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
+		/* glibc's rwlocks wait this way, its mutexes never do. */
+		if (ks_resolve_glibc_rwlock(table, waiter, begin, shared, out))
+			break;
+		/* fall through */
+	case FUTEX_WAIT:
 		if (!ks_resolve_join(table, waiter, begin->uaddr, begin->val,
 				     words, out))
 			ks_resolve_mutex(table, waiter, begin->uaddr,

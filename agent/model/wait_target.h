@@ -24,6 +24,9 @@ struct ks_wait_target {
 	uint32_t holder_ns_tid; /* as found in memory, 0 if none */
 	struct ks_thread *holder; /* that thread, validated, or NULL */
 	uint32_t mutex_kind; /* glibc __kind when read, else UINT32_MAX */
+	/* An rwlock the thread waits to write while readers hold it: how
+	 * many (glibc counts readers, it does not name them); else 0. */
+	uint32_t readers;
 	bool timed;
 	/* Untimed, with a validated holder: can be part of a deadlock. */
 	bool deadlock_edge;

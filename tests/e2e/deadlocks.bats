@@ -190,6 +190,45 @@ run_named_abba() {
 	report '.threads[0].wait.mutex_type' | grep -q prio-inherit
 }
 
+# The futex of every $1 wait lies $2 bytes into the lock reported.
+expect_futex_inside() {
+	local pairs pair
+
+	mapfile -t pairs < <(report ".threads[] | select(.wait.kind == \"$1\") |
+		\"\(.wait.futex_address) \(.wait.address)\"")
+	[ "${#pairs[@]}" -gt 0 ]
+	for pair in "${pairs[@]}"; do
+		expect_eq "futex offset" "$((${pair% *} - ${pair#* }))" "$2"
+	done
+}
+
+@test "read-write locks: writers in a cycle, and a reader waiting for a writer" {
+	start_agent
+	start_workload rwlock writers
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" rwlock-write
+	# Writers wait on __writers_futex, 12 bytes into the pthread_rwlock_t.
+	expect_futex_inside rwlock-write 12
+	stack_functions 0 | grep -q pthread_rwlock_wrlock
+	grep -q "waits for rwlock-write 0x" "$AGENT_ERR"
+
+	start_workload rwlock reader
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | sort | join(",")')" mutex,rwlock-read
+	# Readers wait out a writer on __wrphase_futex, 8 bytes in.
+	expect_futex_inside rwlock-read 8
+}
+
+@test "std::shared_mutex writers in a cycle" {
+	start_agent
+	start_workload cxx_locks shared
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" rwlock-write
+}
+
 @test "a thread holding a mutex joins a thread blocked on it" {
 	start_agent
 	start_workload join_holding

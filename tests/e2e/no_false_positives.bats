@@ -66,6 +66,27 @@ process_stat() {
 	[ "$(process_stat .lock_waits)" -le 4 ]
 }
 
+# Runs each workload (a command line per argument) to its end under one
+# agent each, and expects no deadlock of any: the same programs as the
+# deadlocks of deadlocks.bats, their locks taken in one order.
+expect_ordered_runs_clean() {
+	local run
+
+	for run in "$@"; do
+		start_agent
+		# shellcheck disable=SC2086 # a command line
+		run_to_completion $run
+		expect_no_deadlock
+		# Watched for real: its waits, at least its join, were seen.
+		[ "$(process_stat .futex_waits)" -ge 1 ]
+	done
+}
+
+@test "read-write locks and C++ locks taken in one order" {
+	expect_ordered_runs_clean "rwlock writers ordered" "rwlock reader ordered" \
+		"rwlock readers ordered" "cxx_locks shared ordered" "cxx_locks mutex ordered"
+}
+
 @test "AB/BA with timed locks that expire is not a deadlock" {
 	start_agent
 	# A cycle that stands for 2 s, twenty times the confirmation window,

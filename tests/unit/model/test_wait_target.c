@@ -263,6 +263,75 @@ static void test_futex2_and_waitv_waits_are_not_glibc_locks(void **state)
 	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
 }
 
+static void test_rwlock_writer_waits_for_the_writer(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_RWLOCK_WRITE);
+	assert_int_equal(target.lock_addr, 0x4000);
+	assert_ptr_equal(target.holder, w->b);
+	assert_int_equal(target.readers, 0);
+	assert_true(target.deadlock_edge);
+	assert_string_equal(ks_lock_kind_name(target.kind), "rwlock-write");
+}
+
+static void test_rwlock_reader_waits_for_the_writer(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	wait_to_read_rwlock(w->a, 0x4000, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_RWLOCK_READ);
+	assert_int_equal(target.lock_addr, 0x4000);
+	assert_ptr_equal(target.holder, w->b);
+	assert_true(target.deadlock_edge);
+}
+
+static void
+test_rwlock_writer_waiting_for_readers_knows_only_a_count(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	wait_for_rwlock_readers(w->a, 0x4000, 2);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_RWLOCK_WRITE);
+	assert_null(target.holder);
+	assert_int_equal(target.readers, 2);
+	assert_false(target.deadlock_edge);
+}
+
+static void test_rwlock_words_must_agree(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread_wait *wait = &w->a->wait;
+
+	/* No writer claims the lock: not a writer's wait. */
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	wait->begin.words_before[1] = 0;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_WRITE);
+	/* The padding after __writers_futex is never written. */
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	wait->begin.words[1] = 7;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_WRITE);
+	/* __shared says process-shared, the futex op says private. */
+	wait_to_read_rwlock(w->a, 0x4000, 101);
+	wait->begin.words[5] = 1;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_READ);
+	/* A reader waits out a write phase, not a read phase. */
+	wait_to_read_rwlock(w->a, 0x4000, 101);
+	wait->begin.words_before[2] = 2 | 1 << 3;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_READ);
+	/* Without the words before the futex, nothing is known. */
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	wait->begin.flags &= ~KS_WAIT_BEFORE_OK;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
 static void test_mutex_kinds_are_described(void **state)
 {
 	char buf[64];
@@ -295,6 +364,10 @@ int main(void)
 		T(test_join_waits_for_the_joined_thread),
 		T(test_holders_are_found_by_their_namespace_tid),
 		T(test_futex2_and_waitv_waits_are_not_glibc_locks),
+		T(test_rwlock_writer_waits_for_the_writer),
+		T(test_rwlock_reader_waits_for_the_writer),
+		T(test_rwlock_writer_waiting_for_readers_knows_only_a_count),
+		T(test_rwlock_words_must_agree),
 		T(test_mutex_kinds_are_described),
 #undef T
 	};
