@@ -61,7 +61,8 @@ WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WORKLOAD_CXX_SRCS)) \
-	$(BUILD)/workloads/abba-static
+	$(BUILD)/workloads/abba-static $(BUILD)/workloads/abba-musl \
+	$(BUILD)/workloads/abba-musl-static
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
 HB_ORDER := $(BUILD)/tests/tools/hb_order
 # npm ci writes this last: its date says when node_modules was installed.
@@ -319,6 +320,16 @@ $(BUILD)/workloads/%: tests/workloads/%.cpp
 $(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
+
+# The same program on musl, dynamic (ld-musl) and static.
+MUSL_CC ?= musl-gcc
+$(BUILD)/workloads/%-musl: tests/workloads/%.c tests/workloads/workload.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(WORKLOAD_CFLAGS) -o $@ $<
+
+$(BUILD)/workloads/%-musl-static: tests/workloads/%.c tests/workloads/workload.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
 
 # --- vmlinux.h is committed; regenerate it from the running kernel's BTF.
 vmlinux:

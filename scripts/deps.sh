@@ -19,11 +19,12 @@ command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # python3 and curl: the HTTP peers of tests/e2e/http.bats; man-db: the
 # manual page as man shows it; python3-jsonschema: --json records checked
 # against docs/json-records.schema.json, and with python3-yaml the
-# configuration file against docs/config.schema.json; g++: workloads on
-# the C++ standard library's locks.
+# configuration file against docs/config.schema.json; g++ and
+# musl-tools: workloads on the C++ standard library's locks and on musl.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
-curl unzip nginx python3 man-db python3-jsonschema python3-yaml g++"
+curl unzip nginx python3 man-db python3-jsonschema python3-yaml g++
+musl-tools"
 # wrk loads nginx in the HTTP section of make bench.
 bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian

@@ -110,6 +110,7 @@ static void ks_seed_wait(struct ks_scan_ctx *ctx, struct ks_thread *thread,
 		return;
 	thread->wait.active = true;
 	thread->process->stats.futex_waits++;
+	ks_model_probe_libc(thread->process);
 	ctx->result->nr_seeded_waits++;
 }
 

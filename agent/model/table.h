@@ -11,6 +11,7 @@
 #include <uthash.h>
 #include <utlist.h>
 
+#include "base/libc_kind.h"
 #include "base/trace_ids.h"
 #include "knotscope_abi.h"
 #include "model/lock_kind.h"
@@ -126,6 +127,9 @@ struct ks_thread {
 struct ks_process {
 	uint32_t tgid;
 	char comm[KS_COMM_LEN];
+	/* Its C library (enum ks_libc), looked up at its first wait. */
+	uint8_t libc;
+	bool libc_probed;
 	unsigned int nr_threads;
 	struct ks_thread *threads; /* utlist doubly-linked list */
 	struct ks_process_stats stats;

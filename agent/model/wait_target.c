@@ -51,6 +51,28 @@ enum {
 	RW_WRPHASE_SHARED = 5
 };
 
+/*
+ * musl's pthread_mutex_t (src/internal/pthread_impl.h): _m_type at +0,
+ * the futex word _m_lock at +4, _m_waiters at +8.  The type's low two bits
+ * are glibc's (normal, recursive, errorcheck), then 4 robust, 8 priority
+ * inheritance, 128 process-shared.  A locked normal mutex's word is EBUSY;
+ * every other type's is its owner's tid (0x40000000: the owner died).
+ * Waiters set 0x80000000 and wait for that value with FUTEX_WAIT.
+ */
+#define MUSL_MUTEX_TYPE_MASK 3u
+#define MUSL_MUTEX_ROBUST 4u
+#define MUSL_MUTEX_PI 8u
+#define MUSL_MUTEX_PSHARED 128u
+#define MUSL_MUTEX_KNOWN_BITS                                       \
+	(MUSL_MUTEX_TYPE_MASK | MUSL_MUTEX_ROBUST | MUSL_MUTEX_PI | \
+	 MUSL_MUTEX_PSHARED)
+#define MUSL_MUTEX_WAITERS 0x80000000u
+#define MUSL_MUTEX_TID_MASK 0x3fffffffu
+#define MUSL_EBUSY 16u
+/* _m_type is the word before the futex, _m_waiters the one after. */
+#define MUSL_W_TYPE 3
+#define MUSL_W_WAITERS 1
+
 /* splitmix64's finaliser: every input bit reaches every output bit. */
 static uint64_t ks_mix64(uint64_t x)
 {
@@ -167,18 +189,43 @@ static struct ks_thread *ks_find_holder(const struct ks_table *table,
 	return holder;
 }
 
+/* musl's mutex type in glibc's __kind bits, which reports describe. */
+static uint32_t ks_musl_mutex_kind(uint32_t type)
+{
+	return (type & MUSL_MUTEX_TYPE_MASK) |
+	       (type & MUSL_MUTEX_ROBUST ? GLIBC_MUTEX_ROBUST : 0) |
+	       (type & MUSL_MUTEX_PI ? GLIBC_MUTEX_PI : 0) |
+	       (type & MUSL_MUTEX_PSHARED ? GLIBC_MUTEX_PSHARED : 0);
+}
+
+static bool ks_plausible_musl_type(const struct ks_wait_begin *begin)
+{
+	return (begin->flags & KS_WAIT_BEFORE_OK) &&
+	       !(begin->words_before[MUSL_W_TYPE] & ~MUSL_MUTEX_KNOWN_BITS);
+}
+
 static void ks_resolve_pi(const struct ks_table *table,
-			  const struct ks_thread *waiter, uint64_t uaddr,
-			  const uint32_t *words, bool kind_ok, bool shared,
+			  const struct ks_thread *waiter,
+			  const struct ks_wait_begin *begin, bool shared,
 			  struct ks_wait_target *out)
 {
+	const uint32_t *words = begin->words;
+	uint32_t type;
+
 	out->kind = KS_LOCK_PI_MUTEX;
-	out->lock_addr = uaddr;
 	/* A PI futex word holds the owner's tid itself: no guessing. */
 	out->holder_ns_tid = words[W_LOCK] & FUTEX_TID_MASK;
 	out->holder = ks_find_holder(table, waiter, out->holder_ns_tid, shared);
-	if (kind_ok && ks_plausible_mutex_kind(words[W_KIND]))
+	if (waiter->process->libc == KS_LIBC_MUSL) {
+		type = begin->words_before[MUSL_W_TYPE];
+		if (ks_plausible_musl_type(begin) && (type & MUSL_MUTEX_PI)) {
+			out->lock_addr = begin->uaddr - 4;
+			out->mutex_kind = ks_musl_mutex_kind(type);
+		}
+	} else if ((begin->flags & KS_WAIT_KIND_OK) &&
+		   ks_plausible_mutex_kind(words[W_KIND])) {
 		out->mutex_kind = words[W_KIND];
+	}
 }
 
 /* pthread_join waits until the kernel clears the joined thread's tid word. */
@@ -256,6 +303,64 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 }
 
 /*
+ * musl's pthread_join waits for the kernel to clear the joined thread's
+ * detach state, the word its clone named to be cleared at exit: only the
+ * clone record says whose it is.
+ */
+static bool ks_resolve_musl_join(const struct ks_thread *waiter,
+				 const struct ks_wait_begin *begin,
+				 struct ks_wait_target *out)
+{
+	struct ks_thread *joined;
+
+	if (begin->words[0] != begin->val || !begin->val)
+		return false;
+	DL_FOREACH(waiter->process->threads, joined)
+		if (joined != waiter &&
+		    joined->clear_child_tid == begin->uaddr) {
+			out->kind = KS_LOCK_THREAD_EXIT;
+			out->holder_ns_tid = joined->ns.ns_tid;
+			out->holder = joined;
+			return true;
+		}
+	return false;
+}
+
+static bool ks_resolve_musl_mutex(const struct ks_table *table,
+				  const struct ks_thread *waiter,
+				  const struct ks_wait_begin *begin,
+				  struct ks_wait_target *out)
+{
+	uint32_t type = begin->words_before[MUSL_W_TYPE];
+	uint32_t val = begin->val, owner;
+	bool shared = type & MUSL_MUTEX_PSHARED;
+
+	if (!ks_plausible_musl_type(begin) || (type & MUSL_MUTEX_PI) ||
+	    (begin->op & FUTEX_CMD_MASK) != FUTEX_WAIT ||
+	    begin->words[0] != val || !(val & MUSL_MUTEX_WAITERS) ||
+	    !begin->words[MUSL_W_WAITERS] ||
+	    !(begin->op & FUTEX_PRIVATE_FLAG) == !shared)
+		return false;
+	if (!(type & (MUSL_MUTEX_TYPE_MASK | MUSL_MUTEX_ROBUST))) {
+		/* Normal: locked, and nothing says by whom. */
+		if ((val & ~MUSL_MUTEX_WAITERS) != MUSL_EBUSY)
+			return false;
+		owner = 0;
+	} else {
+		owner = val & MUSL_MUTEX_TID_MASK;
+		if (!owner)
+			return false;
+	}
+	out->kind =
+		type & MUSL_MUTEX_ROBUST ? KS_LOCK_ROBUST_MUTEX : KS_LOCK_MUTEX;
+	out->lock_addr = begin->uaddr - 4;
+	out->holder_ns_tid = owner;
+	out->holder = ks_find_holder(table, waiter, owner, shared);
+	out->mutex_kind = ks_musl_mutex_kind(type);
+	return true;
+}
+
+/*
  * A glibc rwlock wait.  The futex word's value, the padding around it and
  * __shared (which must agree with the futex op's private flag) tell which
  * futex of which rwlock this is, far more surely than a mutex's words do.
@@ -329,14 +434,41 @@ static void ks_resolve_klock(const struct ks_table *table,
 	out->deadlock_edge = out->holder != NULL;
 }
 
+/*
+ * A FUTEX_WAIT or FUTEX_WAIT_BITSET: by the layouts of the process's C
+ * library, or of both when it is not known (they do not overlap: glibc's
+ * waits on its mutexes are for the value 2, musl's have the top bit set).
+ */
+static void ks_resolve_wait(const struct ks_table *table,
+			    const struct ks_thread *waiter,
+			    const struct ks_wait_begin *begin,
+			    struct ks_wait_target *out)
+{
+	enum ks_libc libc = waiter->process->libc;
+	bool shared = begin->flags & KS_WAIT_SHARED;
+	bool kind_ok = begin->flags & KS_WAIT_KIND_OK;
+
+	if (libc != KS_LIBC_MUSL) {
+		/* glibc's rwlocks wait with a bitset, its mutexes never do. */
+		if ((begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET &&
+		    ks_resolve_glibc_rwlock(table, waiter, begin, shared, out))
+			return;
+		if (ks_resolve_join(table, waiter, begin->uaddr, begin->val,
+				    begin->words, out) ||
+		    ks_resolve_mutex(table, waiter, begin->uaddr, begin->val,
+				     begin->words, kind_ok, shared, out))
+			return;
+	}
+	if (libc != KS_LIBC_GLIBC && !ks_resolve_musl_join(waiter, begin, out))
+		ks_resolve_musl_mutex(table, waiter, begin, out);
+}
+
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
 			    struct ks_wait_target *out)
 {
 	const struct ks_wait_begin *begin = ks_lock_wait(&waiter->wait);
-	const uint32_t *words = begin->words;
 	bool shared = begin->flags & KS_WAIT_SHARED;
-	bool kind_ok = begin->flags & KS_WAIT_KIND_OK;
 
 	memset(out, 0, sizeof(*out));
 	out->mutex_kind = UINT32_MAX;
@@ -355,20 +487,11 @@ void ks_wait_target_resolve(const struct ks_table *table,
 	switch (begin->op & FUTEX_CMD_MASK) {
 	case FUTEX_LOCK_PI:
 	case FUTEX_LOCK_PI2:
-		ks_resolve_pi(table, waiter, begin->uaddr, words, kind_ok,
-			      shared, out);
+		ks_resolve_pi(table, waiter, begin, shared, out);
 		break;
 	case FUTEX_WAIT_BITSET:
-		/* glibc's rwlocks wait this way, its mutexes never do. */
-		if (ks_resolve_glibc_rwlock(table, waiter, begin, shared, out))
-			break;
-		/* fall through */
 	case FUTEX_WAIT:
-		if (!ks_resolve_join(table, waiter, begin->uaddr, begin->val,
-				     words, out))
-			ks_resolve_mutex(table, waiter, begin->uaddr,
-					 begin->val, words, kind_ok, shared,
-					 out);
+		ks_resolve_wait(table, waiter, begin, out);
 		break;
 	default:
 		/* FUTEX_WAIT_REQUEUE_PI is a condition variable wait. */

@@ -185,6 +185,8 @@ json_object *ks_json_frame(const struct ks_frame *f)
 		ks_add(frame, "file", json_object_new_string(f->file));
 		ks_add(frame, "line", json_object_new_int(f->line));
 	}
+	if (f->scanned)
+		ks_add(frame, "scanned", json_object_new_boolean(true));
 	return frame;
 }
 
@@ -237,6 +239,8 @@ static json_object *ks_member_json(const struct ks_deadlock_member *m,
 	}
 	ks_lock_address_describe(&m->target, buf, sizeof(buf));
 	ks_add(wait, "address", json_object_new_string(buf));
+	ks_add(wait, "libc",
+	       json_object_new_string(ks_libc_name(m->thread->process->libc)));
 	if (ks_lock_kind_in_kernel(m->target.kind))
 		ks_add_since(wait, m->thread->klock.begin_ts_ns, now);
 	else

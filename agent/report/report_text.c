@@ -104,6 +104,8 @@ static void ks_write_frame(FILE *out, unsigned int i, const struct ks_frame *f)
 	if (f->file[0])
 		fprintf(out, " %s:%d",
 			ks_printable(f->file, text, sizeof(text)), f->line);
+	if (f->scanned)
+		fprintf(out, " (found by scanning the stack)");
 	fprintf(out, "\n");
 }
 

@@ -535,6 +535,7 @@ struct ks_unwind_state {
 	bool activation[KS_MAX_FRAMES];
 	unsigned int nr;
 	unsigned int max;
+	unsigned int scanned; /* index of a frame found by scanning, or 0 */
 };
 
 static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
@@ -549,6 +550,116 @@ static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
 	state->activation[state->nr] = activation;
 	state->nr++;
 	return state->nr < state->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* Walks the frames source's registers start from, after those in state. */
+static void ks_walk(struct ks_sym_process *process, uint32_t tid,
+		    const struct ks_stack_source *source,
+		    struct ks_unwind_state *state)
+{
+	process->tid = tid;
+	process->source = source;
+	/* Ends with an error at the outermost frame; what it found stands. */
+	dwfl_getthread_frames(process->dwfl, (pid_t)tid, ks_unwind_frame,
+			      state);
+	process->source = NULL;
+}
+
+/* How far above the stack pointer a caller's return address is sought. */
+#define KS_SCAN_BYTES 2048
+
+/* Whether the code right before addr in the process is a call. */
+static bool ks_follows_call(uint32_t tgid, uint64_t addr)
+{
+	uint8_t code[8];
+
+	if (addr < sizeof(code) ||
+	    ks_proc_read_mem(tgid, addr - sizeof(code), code, sizeof(code)))
+		return false;
+#if defined(__x86_64__)
+	/* call rel32: e8 and four bytes. */
+	if (code[3] == 0xe8)
+		return true;
+	/* call r/m64 (ff /2), two to seven bytes long with REX and SIB. */
+	for (int len = 2; len <= 7; len++)
+		if (code[8 - len] == 0xff && ((code[9 - len] >> 3) & 7) == 2)
+			return true;
+	return false;
+#elif defined(__aarch64__)
+	uint32_t insn;
+
+	memcpy(&insn, code + 4, sizeof(insn));
+	/* bl imm26, blr xN */
+	return (insn & 0xfc000000u) == 0x94000000u ||
+	       (insn & 0xfffffc1fu) == 0xd63f0000u;
+#endif
+}
+
+/* A return address DWARF can walk on from: in code, after a call. */
+static bool ks_plausible_return(struct ks_sym_process *process, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(process->dwfl, pc - 1);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_CFI *cfi;
+	Dwarf_Addr bias;
+	bool covered;
+
+	if (!mod)
+		return false;
+	cfi = dwfl_module_eh_cfi(mod, &bias);
+	if (!cfi)
+		cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	covered = cfi && !dwarf_cfi_addrframe(cfi, pc - 1 - bias, &frame);
+	free(frame);
+	return covered && ks_follows_call(process->tgid, pc);
+}
+
+/*
+ * Code built without call frame information (Debian's musl, hand-written
+ * system call wrappers) stops the walk at frame 0.  While the thread is
+ * still blocked, its stack holds the return address into the first caller
+ * that has some: the first word above the stack pointer that points just
+ * after a call instruction, into code DWARF describes.  The walk goes on
+ * from there; the frames skipped are lost, and the first one found is
+ * marked as found by scanning, since a stale word could pass for it.
+ */
+static void ks_walk_by_scanning(struct ks_sym_process *process, uint32_t tid,
+				const struct ks_stack_source *source,
+				struct ks_unwind_state *state)
+{
+	__u64 regs[KS_NR_USER_REGS] = { 0 };
+	struct ks_stack_source caller = *source;
+	uint64_t sp = source->regs[KS_REG_SP];
+	unsigned int first = state->nr;
+
+	caller.regs = regs;
+	for (uint64_t slot = sp; slot < sp + KS_SCAN_BYTES;
+	     slot += sizeof(Dwarf_Word)) {
+		Dwarf_Word word;
+		bool found;
+
+		process->source = source;
+		found = ks_memory_read(process->dwfl, slot, &word, process);
+		process->source = NULL;
+		if (!found || !ks_plausible_return(process, word))
+			continue;
+		/* Only the caller's own registers are known: pc and sp. */
+		regs[KS_REG_IP] = word;
+		regs[KS_REG_SP] = slot + sizeof(Dwarf_Word);
+		caller.snapshot_len = 0;
+		if (slot + sizeof(Dwarf_Word) < sp + source->snapshot_len) {
+			caller.snapshot = source->snapshot + (slot + 8 - sp);
+			caller.snapshot_len =
+				(uint32_t)(sp + source->snapshot_len - slot -
+					   8);
+		}
+		ks_walk(process, tid, &caller, state);
+		break;
+	}
+	/* Every frame found this way is a caller's: a return address. */
+	for (unsigned int i = first; i < state->nr; i++)
+		state->activation[i] = false;
+	state->scanned = state->nr > first ? first : 0;
 }
 
 int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
@@ -567,21 +678,24 @@ int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
 	state.max = max_frames;
 	if (!dwfl_addrmodule(process->dwfl, ip))
 		ks_sym_process_load(process);
-	process->tid = tid;
-	process->source = source;
-	/* Ends with an error at the outermost frame; what it found stands. */
-	dwfl_getthread_frames(process->dwfl, (pid_t)tid, ks_unwind_frame,
-			      &state);
-	process->source = NULL;
-	if (!state.nr)
-		state.pcs[state.nr++] = ip;
+	ks_walk(process, tid, source, &state);
+	if (state.nr <= 1 && state.max > 1 && source->live) {
+		state.nr = 1;
+		state.pcs[0] = ip;
+		state.activation[0] = true;
+		ks_walk_by_scanning(process, tid, source, &state);
+	}
 
 	for (unsigned int i = 0; i < state.nr && out->nr < max_frames; i++) {
+		unsigned int at = out->nr;
+
 		/* Frame 0 is where the thread stopped, not a return address. */
 		out->nr += ks_lookup_in(symbolizer, process, state.pcs[i],
 					i > 0 && !state.activation[i],
-					&out->frames[out->nr],
-					max_frames - out->nr);
+					&out->frames[at], max_frames - at);
+		for (; state.scanned && i == state.scanned && at < out->nr;
+		     at++)
+			out->frames[at].scanned = true;
 	}
 	return 0;
 }

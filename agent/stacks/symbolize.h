@@ -29,6 +29,9 @@ struct ks_frame {
 	char file[256]; /* "" without debug information */
 	int line;
 	bool inlined; /* inlined into the next frame, same pc */
+	/* Found by scanning the stack past code without call frame
+	 * information: likely, not certain, the caller. */
+	bool scanned;
 };
 
 struct ks_stack {

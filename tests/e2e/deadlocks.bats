@@ -56,6 +56,7 @@ stack_functions() {
 	expect_closed_cycle
 	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" mutex
 	expect_eq type "$(report '.threads[0].wait.mutex_type')" normal
+	expect_eq libc "$(report '.threads[0].wait.libc')" glibc
 	expect_eq comm "$(report '.threads[0].process_comm')" abba
 	# Two different mutexes, at their real addresses.
 	[ "$(report '[.threads[].wait.address] | unique | length')" -eq 2 ]
@@ -260,6 +261,27 @@ expect_futex_inside() {
 	expect_closed_cycle
 	stack_functions 1 | grep -qx lock_b_then_a
 	report '.threads[].stack[].module' | grep -q 'abba-static$'
+	# No libc.so.6 is mapped: glibc's start files say which libc it is.
+	expect_eq libc "$(report '.threads[0].wait.libc')" glibc
+}
+
+@test "musl: errorcheck and recursive mutexes, dynamic and static" {
+	local program type
+
+	start_agent
+	for program in abba-musl abba-musl-static; do
+		for type in errorcheck recursive; do
+			start_workload "$program" "$type"
+			await_deadlock "$WORKLOAD_PID"
+			expect_closed_cycle
+			expect_eq "$program kinds" "$(report '[.threads[].wait.kind] | unique | join(",")')" mutex
+			expect_eq "$program libc" "$(report '[.threads[].wait.libc] | unique | join(",")')" musl
+			report '.threads[0].wait.mutex_type' | grep -q "$type"
+			# musl's lock word is 4 bytes into its pthread_mutex_t.
+			expect_futex_inside mutex 4
+			{ stack_functions 0; stack_functions 1; } | grep -qx lock_b_then_a
+		done
+	done
 }
 
 @test "a program in its own mount namespace with a private copy of libc" {

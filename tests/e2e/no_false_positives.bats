@@ -87,6 +87,11 @@ expect_ordered_runs_clean() {
 		"rwlock readers ordered" "cxx_locks shared ordered" "cxx_locks mutex ordered"
 }
 
+@test "musl mutexes taken in one order" {
+	expect_ordered_runs_clean "abba-musl errorcheck ordered" \
+		"abba-musl-static recursive ordered" "abba-musl normal ordered"
+}
+
 @test "AB/BA with timed locks that expire is not a deadlock" {
 	start_agent
 	# A cycle that stands for 2 s, twenty times the confirmation window,

@@ -90,4 +90,21 @@ static inline void wait_for_rwlock_readers(struct ks_thread *waiter,
 	begin_wait_around(waiter, rwlock + 8, 2, before, words);
 }
 
+/*
+ * A musl mutex of the given type (its _m_type) at mutex, locked with
+ * lock_word (an owner's tid, or EBUSY for a normal mutex) and waited for,
+ * with the words a live musl 1.2.3 showed.
+ */
+static inline void wait_for_musl_mutex(struct ks_thread *waiter, uint64_t mutex,
+				       uint32_t type, uint32_t lock_word)
+{
+	const uint32_t before[4] = { 0, 0, 0, type };
+	const uint32_t words[6] = { 0x80000000u | lock_word, 1, 0, 0, 0, 0 };
+
+	begin_wait(waiter, FUTEX_WAIT | (type & 128 ? 0 : FUTEX_PRIVATE_FLAG),
+		   mutex + 4, words[0], words,
+		   KS_WAIT_BEFORE_OK | (type & 128 ? KS_WAIT_SHARED : 0));
+	memcpy(waiter->wait.begin.words_before, before, 4 * sizeof(uint32_t));
+}
+
 #endif /* KS_TEST_FIXTURES_H */

@@ -332,6 +332,92 @@ static void test_rwlock_words_must_agree(void **state)
 	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
 }
 
+static void test_musl_mutexes_name_their_owner_in_the_lock_word(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	wait_for_musl_mutex(w->a, 0x5000, 2 /* errorcheck */, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_MUTEX);
+	assert_int_equal(target.lock_addr, 0x5000);
+	assert_ptr_equal(target.holder, w->b);
+	assert_int_equal(target.mutex_kind, 2);
+	assert_true(target.deadlock_edge);
+
+	wait_for_musl_mutex(w->a, 0x5000, 1 | 4 /* recursive, robust */, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_ROBUST_MUTEX);
+	assert_ptr_equal(target.holder, w->b);
+	assert_int_equal(target.mutex_kind, 1 | 0x10);
+}
+
+static void test_musl_normal_mutex_is_a_mutex_without_owner(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	wait_for_musl_mutex(w->a, 0x5000, 0, 16 /* EBUSY */);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_MUTEX);
+	assert_null(target.holder);
+	assert_false(target.deadlock_edge);
+	/* A normal mutex's word is EBUSY or nothing: a tid is not one. */
+	wait_for_musl_mutex(w->a, 0x5000, 0, 101);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void test_musl_words_must_agree(void **state)
+{
+	struct world *w = *state;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	/* Type bits musl never sets. */
+	wait_for_musl_mutex(w->a, 0x5000, 0x1000 | 2, 101);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+	/* A waiter always counts itself in _m_waiters. */
+	wait_for_musl_mutex(w->a, 0x5000, 2, 101);
+	w->a->wait.begin.words[1] = 0;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+	/* A process-shared mutex is waited for without the private flag. */
+	wait_for_musl_mutex(w->a, 0x5000, 2, 101);
+	w->a->wait.begin.words_before[3] = 2 | 128;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void test_libc_decides_which_layouts_apply(void **state)
+{
+	struct world *w = *state;
+
+	/* Not known to be either: musl's layout is tried after glibc's. */
+	wait_for_musl_mutex(w->a, 0x5000, 2, 101);
+	assert_ptr_equal(resolve(w, w->a).holder, w->b);
+	/* Known to be glibc: musl's never is. */
+	w->a->process->libc = KS_LIBC_GLIBC;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+	/* Known to be musl: glibc's never is. */
+	w->a->process->libc = KS_LIBC_MUSL;
+	wait_for_mutex(w->a, 0x1000, 101);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void
+test_musl_join_waits_for_the_thread_whose_exit_clears_it(void **state)
+{
+	struct world *w = *state;
+	const uint32_t words[6] = { 2, 0, 0, 0, 0, 0 };
+	struct ks_wait_target target;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	w->b->clear_child_tid = 0x6000;
+	begin_wait(w->a, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0x6000, 2, words, 0);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_THREAD_EXIT);
+	assert_ptr_equal(target.holder, w->b);
+}
+
 static void test_mutex_kinds_are_described(void **state)
 {
 	char buf[64];
@@ -368,6 +454,11 @@ int main(void)
 		T(test_rwlock_reader_waits_for_the_writer),
 		T(test_rwlock_writer_waiting_for_readers_knows_only_a_count),
 		T(test_rwlock_words_must_agree),
+		T(test_musl_mutexes_name_their_owner_in_the_lock_word),
+		T(test_musl_normal_mutex_is_a_mutex_without_owner),
+		T(test_musl_words_must_agree),
+		T(test_libc_decides_which_layouts_apply),
+		T(test_musl_join_waits_for_the_thread_whose_exit_clears_it),
 		T(test_mutex_kinds_are_described),
 #undef T
 	};
