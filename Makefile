@@ -24,8 +24,10 @@ AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
 	-I$(BUILD) -I$(BUILD)/proto \
 	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-# libresolv: b64_pton, for gRPC binary trailers.
-AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lresolv
+# libresolv: b64_pton, for gRPC binary trailers; libiberty (static only, no
+# pkg-config file): the C++ and Rust demangler.
+AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lresolv \
+	-liberty
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -I$(dir $(VMLINUX_H))
 

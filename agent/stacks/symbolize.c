@@ -2,6 +2,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <libiberty/demangle.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/proc.h"
+#include "stacks/debug_files.h"
 #include "stacks/symbolize.h"
 
 /* One Dwfl per process: its module list is that process's mappings. */
@@ -34,7 +36,7 @@ struct ks_sym_key {
 };
 
 /* Inlined functions at one address, innermost first, then the real one. */
-#define KS_MAX_INLINE_DEPTH 8
+#define KS_MAX_INLINE_DEPTH 16
 
 struct ks_sym_level {
 	char *function; /* NULL when unknown */
@@ -133,9 +135,33 @@ static int ks_find_elf(Dwfl_Module *mod, void **userdata, const char *name,
 					elfp);
 }
 
+/*
+ * Separate debug files, under the process's own root first, then where
+ * libdwfl looks by default (the agent's /usr/lib/debug, beside the file).
+ */
+static int ks_find_debuginfo(Dwfl_Module *mod, void **userdata,
+			     const char *name, Dwarf_Addr base,
+			     const char *file_name, const char *debuglink,
+			     GElf_Word debuglink_crc, char **debuginfo_name)
+{
+	struct ks_sym_process *process = *userdata;
+	char root[64];
+	int fd = -1;
+
+	if (process) {
+		snprintf(root, sizeof(root), "/proc/%u/root", process->tgid);
+		fd = ks_debug_file_open(root, mod, name, debuglink,
+					debuglink_crc, debuginfo_name);
+	}
+	return fd >= 0 ? fd :
+			 dwfl_standard_find_debuginfo(
+				 mod, userdata, name, base, file_name,
+				 debuglink, debuglink_crc, debuginfo_name);
+}
+
 static const Dwfl_Callbacks ks_dwfl_callbacks = {
 	.find_elf = ks_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = ks_find_debuginfo,
 };
 
 static int ks_set_module_userdata(Dwfl_Module *mod, void **userdata,
@@ -354,36 +380,69 @@ static void ks_copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+/*
+ * C++ and Rust names as their programmers wrote them, with parameter
+ * types: libiberty's demangler, GCC's own, which c++filt, addr2line -C and
+ * gdb use.  NULL when name is not mangled.
+ */
+static char *ks_demangle(const char *name)
+{
+	return name ? cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI) : NULL;
+}
+
 static void ks_sym_add_level(struct ks_sym_entry *entry, const char *function,
 			     const char *file, int line, bool inlined)
 {
 	struct ks_sym_level *level = &entry->levels[entry->nr_levels++];
+	char *demangled = ks_demangle(function);
 
-	level->function = function ? strdup(function) : NULL;
+	level->function = demangled ? demangled :
+			  function  ? strdup(function) :
+				      NULL;
 	level->file = file ? strdup(file) : NULL;
 	level->line = line;
 	level->inlined = inlined;
+}
+
+/* An inlined function's name: mangled when it has a linkage name. */
+static const char *ks_die_function_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	name = dwarf_formstring(
+		dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(
+			die, DW_AT_MIPS_linkage_name, &attr));
+	return name ? name : dwarf_diename(die);
 }
 
 /*
  * Compilers inline small functions into their callers, so one address can
  * be inside several source functions at once.  DWARF keeps them as nested
  * DW_TAG_inlined_subroutine scopes, each naming the line it was inlined at:
- * that call site is where the next outer function stands.
+ * that call site is where the next outer function stands.  dwarf_getscopes
+ * goes from the innermost inlined function on to where that function is
+ * defined; the chain of where it was inlined is its DIE's parents, which
+ * dwarf_getscopes_die gives.
  */
 static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
 			       struct ks_sym_entry *entry, const char **file,
 			       int *line)
 {
-	Dwarf_Die *scopes = NULL;
+	Dwarf_Die *scopes = NULL, innermost;
 	Dwarf_Files *files = NULL;
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
 	int nr_scopes;
 
-	if (!cu)
-		return;
-	nr_scopes = dwarf_getscopes(cu, addr - bias, &scopes);
+	if (!cu || dwarf_getscopes(cu, addr - bias, &scopes) <= 0)
+		goto cleanup;
+	innermost = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	nr_scopes = dwarf_getscopes_die(&innermost, &scopes);
 	dwarf_getsrcfiles(cu, &files, NULL);
 	for (int i = 0; i < nr_scopes; i++) {
 		Dwarf_Attribute attr;
@@ -393,8 +452,8 @@ static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
 			continue;
 		if (entry->nr_levels == KS_MAX_INLINE_DEPTH - 1)
 			break;
-		ks_sym_add_level(entry, dwarf_diename(&scopes[i]), *file, *line,
-				 true);
+		ks_sym_add_level(entry, ks_die_function_name(&scopes[i]), *file,
+				 *line, true);
 		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr),
 				&call_file);
 		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr),
@@ -403,6 +462,7 @@ static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
 				NULL;
 		*line = (int)call_line;
 	}
+cleanup:
 	free(scopes);
 }
 

@@ -21,7 +21,7 @@
 
 struct ks_frame {
 	uint64_t pc;
-	char function[160]; /* "" when no symbol covers pc */
+	char function[256]; /* "" when no symbol covers pc; demangled */
 	uint64_t function_offset;
 	char module[256]; /* path inside the process's mount namespace */
 	uint64_t

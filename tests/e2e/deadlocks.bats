@@ -230,6 +230,27 @@ expect_futex_inside() {
 	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" rwlock-write
 }
 
+@test "std::mutex through lock_guard: demangled names, every inlined level at its own line" {
+	local line
+
+	start_agent
+	start_workload cxx_locks mutex
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	# Inlined into transfer(): the guard, std::mutex::lock(), gthreads,
+	# each at the line that called the next, in the library's headers.
+	report '.threads[0].stack[] | select(.inlined) | "\(.function) \(.file)"' >"$BATS_TEST_TMPDIR/inlined"
+	grep -q '^std::mutex::lock() .*/std_mutex.h$' "$BATS_TEST_TMPDIR/inlined"
+	grep -q '^std::lock_guard<std::mutex>::lock_guard(std::mutex&) .*/std_mutex.h$' \
+		"$BATS_TEST_TMPDIR/inlined"
+	grep -q '^__gthread_mutex_lock .*/gthr-default.h$' "$BATS_TEST_TMPDIR/inlined"
+	# The user's function, demangled, at the line of its second guard.
+	line="$(grep -n 'hold_to(to.lock)' "$ROOT/tests/workloads/cxx_locks.cpp" | head -n1 | cut -d: -f1)"
+	expect_eq "transfer's line" "$(report '[.threads[].stack[] |
+		select(.function == "transfer(account<std::mutex>&, account<std::mutex>&)") |
+		"\(.file | split("/") | last):\(.line)"] | unique | join(" ")')" "cxx_locks.cpp:$line"
+}
+
 @test "a thread holding a mutex joins a thread blocked on it" {
 	start_agent
 	start_workload join_holding
@@ -306,6 +327,66 @@ expect_futex_inside() {
 	expect_closed_cycle
 	report '.threads[].stack[].module' | grep -qx "$private/abba-private"
 	stack_functions 1 | grep -qx lock_b_then_a
+	rmdir "$private" 2>/dev/null || true
+}
+
+# The file and line knotscope gives take(), the first function of abba.
+take_site() {
+	report '[.threads[].stack[] | select(.function == "take") |
+		"\(.file // "" | split("/") | last):\(.line // "")"] | unique | join(" ")'
+}
+
+@test "separate debug files: by debug link, by build id under the process's root, .gnu_debugdata" {
+	local dir="$BATS_TEST_TMPDIR/debug" id private="/tmp/knotscope-debug-$$"
+
+	mkdir -p "$dir"
+	# The DWARF apart, named by the binary's .gnu_debuglink.
+	cp "$WORKLOADS/abba" "$dir/abba-linked"
+	objcopy --only-keep-debug "$dir/abba-linked" "$dir/abba-linked.debug"
+	strip --strip-debug "$dir/abba-linked"
+	objcopy --add-gnu-debuglink="$dir/abba-linked.debug" "$dir/abba-linked"
+	# The DWARF apart, named by build id under /usr/lib/debug/.build-id,
+	# which only the program's own mount namespace has.
+	cp "$WORKLOADS/abba" "$dir/abba-by-id"
+	objcopy --only-keep-debug "$dir/abba-by-id" "$dir/abba-by-id.debug"
+	strip --strip-debug "$dir/abba-by-id"
+	id="$(readelf -n "$dir/abba-by-id" | awk '/Build ID/ { print $3 }')"
+	# Only function names, in an xz-compressed symbol table inside.  Not
+	# abba: symbols are cached by build id, and abba's are known by now.
+	cp "$WORKLOADS/relock" "$dir/relock-mini"
+	nm "$dir/relock-mini" --format=posix --defined-only |
+		awk '$2 == "T" || $2 == "t" { print $1 }' >"$dir/keep"
+	objcopy --only-keep-debug "$dir/relock-mini" "$dir/mini"
+	objcopy -S --remove-section .comment --keep-symbols="$dir/keep" "$dir/mini"
+	xz "$dir/mini"
+	strip --strip-all "$dir/relock-mini"
+	objcopy --add-section .gnu_debugdata="$dir/mini.xz" "$dir/relock-mini"
+	! nm "$dir/relock-mini" 2>/dev/null | grep -q update_config
+
+	start_agent
+	start_program "$dir/abba-linked"
+	await_deadlock "$WORKLOAD_PID"
+	take_site | grep -qx 'abba.c:[0-9]*'
+
+	WORKLOAD_OUT="$BATS_TEST_TMPDIR/by-id.out"
+	mkdir -p /usr/lib/debug
+	unshare -m --propagation private sh -c "
+		mkdir -p $private && mount -t tmpfs none /usr/lib/debug &&
+		mkdir -p /usr/lib/debug/.build-id/${id:0:2} &&
+		cp '$dir/abba-by-id.debug' /usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug &&
+		exec '$dir/abba-by-id'" >"$WORKLOAD_OUT" 2>&1 &
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
+	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"
+	WORKLOAD_PID="$(awk '/^started/ { print $2 }' "$WORKLOAD_OUT")"
+	[ ! -e "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" ]
+	await_deadlock "$WORKLOAD_PID"
+	take_site | grep -qx 'abba.c:[0-9]*'
+
+	start_program "$dir/relock-mini"
+	await_deadlock "$WORKLOAD_PID"
+	# Names without lines: that is all .gnu_debugdata holds.
+	expect_eq "site from .gnu_debugdata" "$(report '.threads[0].stack[] |
+		select(.function == "update_config") | .file // "no file"')" "no file"
 	rmdir "$private" 2>/dev/null || true
 }
 

@@ -123,6 +123,22 @@ setup() {
 	expect_accounted
 }
 
+@test "C++ lock waits name the caller of std::mutex, not the library's headers" {
+	start_receiver
+	start_agent
+	start_workload cxx_locks mutex
+	# The deadlock's root span and its two blocked waits.
+	wait_until 10 error_spans_of "$WORKLOAD_PID" 3
+
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '[.[] |
+		select(.resource["process.pid"] == $pid and .status.code == 2 and
+			.name != "deadlock")] |
+		length == 2 and all(.[];
+			.attrs["code.function.name"] ==
+				"transfer(account<std::mutex>&, account<std::mutex>&)" and
+			(.attrs["code.file.path"] | endswith("cxx_locks.cpp")))' >/dev/null
+}
+
 @test "a process names its own service through its OTEL_* environment" {
 	start_receiver
 	start_agent --min-wait 0 --comm contention
