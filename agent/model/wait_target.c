@@ -500,3 +500,100 @@ void ks_wait_target_resolve(const struct ks_table *table,
 	out->deadlock_edge =
 		out->kind != KS_LOCK_NONE && out->holder && !out->timed;
 }
+
+/*
+ * glibc's sem_t (nptl/semaphore.h, 64-bit): the value in the low half of
+ * its first 64-bit word, the number of waiters in the high half, then
+ * FUTEX_PRIVATE_FLAG or 0.  Waiters wait for the value 0 with a bitset.
+ * musl's: the value (-1: empty with waiters), waiters, then 128 or 0.
+ */
+static bool ks_looks_like_semaphore(const struct ks_wait_begin *begin)
+{
+	const uint32_t *words = begin->words;
+	uint32_t private_word = begin->op & FUTEX_PRIVATE_FLAG;
+
+	if (words[0] != begin->val || !words[1] || words[2] != private_word)
+		return false;
+	if ((begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET && !begin->val)
+		return true;
+	return (begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT &&
+	       begin->val == UINT32_MAX;
+}
+
+enum ks_wait_guess ks_wait_guess_from_words(const struct ks_thread *waiter,
+					    const struct ks_wait_target *target)
+{
+	const struct ks_wait_begin *begin = ks_lock_wait(&waiter->wait);
+
+	switch (target->kind) {
+	case KS_LOCK_MUTEX:
+	case KS_LOCK_ROBUST_MUTEX:
+	case KS_LOCK_PI_MUTEX:
+		return KS_GUESS_MUTEX;
+	case KS_LOCK_RWLOCK_WRITE:
+	case KS_LOCK_RWLOCK_READ:
+		return KS_GUESS_RWLOCK;
+	case KS_LOCK_THREAD_EXIT:
+		return KS_GUESS_THREAD_EXIT;
+	case KS_LOCK_NONE:
+		break;
+	default:
+		return KS_GUESS_UNKNOWN;
+	}
+	if (!(begin->flags & KS_WAIT_WORDS_OK) ||
+	    begin->syscall != KS_SYS_FUTEX)
+		return KS_GUESS_UNKNOWN;
+	if (ks_looks_like_semaphore(begin))
+		return KS_GUESS_SEMAPHORE;
+	/* Rust's futex mutex: 2 is locked with waiters, awaited with a
+	 * bitset (glibc's mutexes never wait with one). */
+	if ((begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET &&
+	    (begin->op & FUTEX_PRIVATE_FLAG) && begin->val == 2 &&
+	    begin->words[0] == 2)
+		return KS_GUESS_RUST_MUTEX;
+	return KS_GUESS_UNKNOWN;
+}
+
+const char *ks_wait_guess_name(enum ks_wait_guess guess, enum ks_libc libc)
+{
+	switch (guess) {
+	case KS_GUESS_MUTEX:
+		return libc == KS_LIBC_MUSL  ? "musl-mutex" :
+		       libc == KS_LIBC_GLIBC ? "glibc-mutex" :
+					       "mutex";
+	case KS_GUESS_RWLOCK:
+		return "rwlock";
+	case KS_GUESS_SEMAPHORE:
+		return "sem_t";
+	case KS_GUESS_CPYTHON_LOCK:
+		return "cpython-lock";
+	case KS_GUESS_RUST_MUTEX:
+		return "rust-mutex";
+	case KS_GUESS_RUST_RWLOCK:
+		return "rust-rwlock";
+	case KS_GUESS_CONDVAR:
+		return "condvar";
+	case KS_GUESS_BARRIER:
+		return "barrier";
+	case KS_GUESS_THREAD_EXIT:
+		return "thread-exit";
+	case KS_GUESS_UNKNOWN:
+		break;
+	}
+	return "futex";
+}
+
+bool ks_wait_guess_is_lock(enum ks_wait_guess guess)
+{
+	switch (guess) {
+	case KS_GUESS_MUTEX:
+	case KS_GUESS_RWLOCK:
+	case KS_GUESS_SEMAPHORE:
+	case KS_GUESS_CPYTHON_LOCK:
+	case KS_GUESS_RUST_MUTEX:
+	case KS_GUESS_RUST_RWLOCK:
+		return true;
+	default:
+		return false;
+	}
+}
