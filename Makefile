@@ -65,6 +65,12 @@ WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_
 	$(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WORKLOAD_CXX_SRCS)) \
 	$(BUILD)/workloads/abba-static $(BUILD)/workloads/abba-musl \
 	$(BUILD)/workloads/abba-musl-static
+# Rust's std locks, when rustc is installed (it is no Debian package this
+# project installs): tests/e2e/stalls.bats says it skips otherwise.
+RUSTC ?= $(shell command -v rustc 2>/dev/null)
+ifneq ($(RUSTC),)
+WORKLOAD_BINS += $(BUILD)/workloads/rust_locks
+endif
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
 HB_ORDER := $(BUILD)/tests/tools/hb_order
 # npm ci writes this last: its date says when node_modules was installed.
@@ -322,6 +328,10 @@ $(BUILD)/workloads/%: tests/workloads/%.cpp
 $(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
+
+$(BUILD)/workloads/rust_locks: tests/workloads/rust_locks.rs
+	@mkdir -p $(@D)
+	$(RUSTC) -O -g -o $@ $<
 
 # The same program on musl, dynamic (ld-musl) and static.
 MUSL_CC ?= musl-gcc

@@ -94,6 +94,7 @@ struct ks_process_stats {
 	uint64_t wait_ns; /* time spent in the waits that ended */
 	uint64_t max_wait_ns;
 	uint64_t deadlocks; /* reported deadlocks this process was part of */
+	uint64_t stalls; /* stalls reported of this process */
 	/* Ended lock waits by enum ks_lock_kind (KS_LOCK_NONE unused). */
 	struct ks_wait_hist lock_wait[KS_NR_LOCK_KINDS];
 };

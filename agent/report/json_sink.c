@@ -142,6 +142,9 @@ int ks_json_write_ready(struct ks_json_sink *sink,
 	       json_object_new_string(info->syscall_hooks));
 	ks_add(obj, "selection", json_object_new_string(info->selection));
 	ks_add(obj, "confirm_ms", json_object_new_int((int)info->confirm_ms));
+	ks_add(obj, "stall_ms",
+	       info->stall_ms ? json_object_new_int((int)info->stall_ms) :
+				NULL);
 	ks_add(obj, "processes", json_object_new_int((int)info->nr_processes));
 	ks_add(obj, "threads", json_object_new_int((int)info->nr_threads));
 	ks_add(obj, "already_blocked_waits",
@@ -223,34 +226,124 @@ static void ks_add_futex_wait(json_object *wait,
 		ks_add_since(wait, begin->hdr.ts_ns, now);
 }
 
-static json_object *ks_member_json(const struct ks_deadlock_member *m,
-				   const struct ks_stack *stack, uint64_t now)
+/* What a thread waits for: the lock, the futex call, since when. */
+static json_object *ks_wait_json(const struct ks_thread *thread,
+				 const struct ks_wait_target *target,
+				 uint64_t now)
 {
-	const struct ks_wait_begin *begin = &m->thread->wait.begin;
-	json_object *obj = ks_thread_ref(m->thread);
 	json_object *wait = json_object_new_object();
 	char buf[64];
 
 	ks_add(wait, "kind",
-	       json_object_new_string(ks_lock_kind_name(m->target.kind)));
-	if (m->target.mutex_kind != UINT32_MAX) {
-		ks_mutex_kind_describe(m->target.mutex_kind, buf, sizeof(buf));
+	       json_object_new_string(ks_lock_kind_name(target->kind)));
+	if (target->mutex_kind != UINT32_MAX) {
+		ks_mutex_kind_describe(target->mutex_kind, buf, sizeof(buf));
 		ks_add(wait, "mutex_type", json_object_new_string(buf));
 	}
-	ks_lock_address_describe(&m->target, buf, sizeof(buf));
+	ks_lock_address_describe(target, buf, sizeof(buf));
 	ks_add(wait, "address", json_object_new_string(buf));
 	ks_add(wait, "libc",
-	       json_object_new_string(ks_libc_name(m->thread->process->libc)));
-	if (ks_lock_kind_in_kernel(m->target.kind))
-		ks_add_since(wait, m->thread->klock.begin_ts_ns, now);
+	       json_object_new_string(ks_libc_name(thread->process->libc)));
+	if (ks_lock_kind_in_kernel(target->kind))
+		ks_add_since(wait, thread->klock.begin_ts_ns, now);
 	else
-		ks_add_futex_wait(wait, begin, now);
-	if (m->thread->wait.pi_refused)
+		ks_add_futex_wait(wait, &thread->wait.begin, now);
+	if (thread->wait.pi_refused)
 		ks_add(wait, "kernel_refused",
 		       json_object_new_string("EDEADLK"));
-	ks_add(obj, "wait", wait);
+	return wait;
+}
+
+static json_object *ks_member_json(const struct ks_deadlock_member *m,
+				   const struct ks_stack *stack, uint64_t now)
+{
+	json_object *obj = ks_thread_ref(m->thread);
+
+	ks_add(obj, "wait", ks_wait_json(m->thread, &m->target, now));
 	ks_add(obj, "holder", ks_thread_ref(m->target.holder));
 	ks_add(obj, "stack", ks_json_stack(stack));
+	return obj;
+}
+
+static json_object *ks_words_json(const uint32_t *words, size_t n)
+{
+	json_object *list = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		ks_json_push(list, ks_json_hex(words[i]));
+	return list;
+}
+
+static json_object *ks_stalled_json(const struct ks_stall_member *m,
+				    enum ks_wait_guess guess,
+				    const struct ks_stack *stack, uint64_t now)
+{
+	const struct ks_wait_begin *begin = &m->thread->wait.begin;
+	json_object *obj = ks_thread_ref(m->thread);
+	json_object *wait = ks_wait_json(m->thread, &m->target, now);
+
+	ks_add(wait, "guess",
+	       json_object_new_string(
+		       ks_wait_guess_name(guess, m->thread->process->libc)));
+	ks_add(wait, "futex_words",
+	       ks_words_json(begin->words,
+			     sizeof(begin->words) / sizeof(begin->words[0])));
+	if (begin->flags & KS_WAIT_BEFORE_OK)
+		ks_add(wait, "futex_words_before",
+		       ks_words_json(begin->words_before,
+				     sizeof(begin->words_before) /
+					     sizeof(begin->words_before[0])));
+	if (m->target.readers)
+		ks_add(wait, "readers",
+		       json_object_new_int((int)m->target.readers));
+	ks_add(obj, "wait", wait);
+	ks_add(obj, "holder",
+	       m->target.holder ? ks_thread_ref(m->target.holder) : NULL);
+	ks_add(obj, "stack", ks_json_stack(stack));
+	return obj;
+}
+
+static json_object *ks_signals_json(const struct ks_stall_report *report)
+{
+	json_object *list;
+	char names[512], *name, *save = NULL;
+
+	if (!report->caught_signals_known)
+		return NULL;
+	list = json_object_new_array();
+	ks_signal_set_describe(report->caught_signals, names, sizeof(names));
+	for (name = strtok_r(names, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save))
+		ks_json_push(list, json_object_new_string(name));
+	return list;
+}
+
+static json_object *ks_stall_json(const struct ks_stall_report *report)
+{
+	const struct ks_stall *stall = report->stall;
+	json_object *obj = ks_record("stall", report->confirmed_real_ns);
+	json_object *threads = json_object_new_array();
+	char id[20];
+
+	snprintf(id, sizeof(id), "%016" PRIx64, stall->id);
+	ks_add(obj, "id", json_object_new_string(id));
+	ks_add(obj, "detection_latency_ms",
+	       report->latency_ns < 0 ?
+		       NULL :
+		       json_object_new_double((double)report->latency_ns /
+					      1e6));
+	ks_add(obj, "pid", json_object_new_int((int)stall->process->tgid));
+	ks_add(obj, "process_comm",
+	       json_object_new_string(stall->process->comm));
+	/* Handlers that could still end the stall: the one way out. */
+	ks_add(obj, "signal_handlers", ks_signals_json(report));
+	for (size_t i = 0; i < stall->nr_members; i++)
+		ks_json_push(threads,
+			     ks_stalled_json(&stall->members[i],
+					     report->guesses[i],
+					     &report->stacks[i],
+					     stall->confirmed_mono_ns));
+	ks_add(obj, "threads", threads);
 	return obj;
 }
 
@@ -313,6 +406,17 @@ static char *ks_json_string(json_object *obj)
 char *ks_json_deadlock_string(const struct ks_report *report)
 {
 	return ks_json_string(ks_deadlock_json(report));
+}
+
+int ks_json_write_stall(struct ks_json_sink *sink,
+			const struct ks_stall_report *report)
+{
+	return ks_emit(sink, ks_stall_json(report));
+}
+
+char *ks_json_stall_string(const struct ks_stall_report *report)
+{
+	return ks_json_string(ks_stall_json(report));
 }
 
 static json_object *ks_acquisition_json(const struct ks_acquisition *acq,
@@ -381,6 +485,7 @@ json_object *ks_json_process(const struct ks_process *process)
 	ks_add(obj, "wait_ns", json_object_new_uint64(process->stats.wait_ns));
 	ks_add(obj, "max_wait_ns",
 	       json_object_new_uint64(process->stats.max_wait_ns));
+	ks_add(obj, "stalls", json_object_new_uint64(process->stats.stalls));
 	return obj;
 }
 
@@ -496,6 +601,7 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "malformed_records",
 	       json_object_new_uint64(summary->malformed));
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
+	ks_add(obj, "stalls", json_object_new_uint64(summary->stalls));
 	ks_add(obj, "memory", ks_json_memory(summary));
 	ks_add(obj, "shed", ks_json_shed(&summary->shed));
 	if (summary->export)

@@ -35,6 +35,13 @@ static const struct ks_metric_desc deadlocks = {
 	.description = "Deadlocks reported that involved this process",
 	.type = KS_METRIC_COUNTER,
 };
+static const struct ks_metric_desc stalls = {
+	.name = "knotscope.stalls",
+	.unit = "{stall}",
+	.description = "Stalls reported of this process: every thread blocked "
+		       "on a futex nothing else can wake",
+	.type = KS_METRIC_COUNTER,
+};
 static const struct ks_metric_desc agent_events = {
 	.name = "knotscope.agent.events",
 	.unit = "{event}",
@@ -65,6 +72,12 @@ static const struct ks_metric_desc agent_deadlocks = {
 	.name = "knotscope.agent.deadlocks",
 	.unit = "{deadlock}",
 	.description = "Deadlocks reported",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_stalls = {
+	.name = "knotscope.agent.stalls",
+	.unit = "{stall}",
+	.description = "Stalls reported",
 	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_processes = {
@@ -298,6 +311,7 @@ static void ks_collect_agent(struct ks_collector *c,
 	ks_emit(c, &agent_untracked, health->untracked_waits, NULL, NULL);
 	ks_emit(c, &agent_malformed, health->malformed, NULL, NULL);
 	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);
+	ks_emit(c, &agent_stalls, health->stalls, NULL, NULL);
 	ks_emit(c, &agent_processes, nr_processes, NULL, NULL);
 	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
 	ks_emit(c, &agent_memory, health->memory_resident, NULL, NULL);
@@ -348,6 +362,7 @@ static void ks_collect_process(struct ks_collector *c,
 		c->fn(c->ctx, &c->sample);
 	}
 	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
+	ks_emit(c, &stalls, stats->stalls, NULL, NULL);
 }
 
 struct ks_http_collector {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <linux/futex.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
 #include "base/printable.h"
@@ -140,6 +141,90 @@ void ks_report_write_text(FILE *out, const struct ks_report *report)
 	for (size_t i = 0; i < deadlock->nr_behind; i++) {
 		ks_write_wait(out, &deadlock->behind[i]);
 		ks_write_stack(out, &report->behind_stacks[i]);
+	}
+	fflush(out);
+	funlockfile(out);
+}
+
+void ks_signal_set_describe(uint64_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int sig = 1; sig <= 64 && len < size; sig++) {
+		const char *name = sigabbrev_np(sig);
+
+		if (!(mask & (1ull << (sig - 1))))
+			continue;
+		if (name)
+			len += (size_t)snprintf(buf + len, size - len,
+						"%sSIG%s", len ? "," : "",
+						name);
+		else
+			len += (size_t)snprintf(buf + len, size - len,
+						"%sSIG%d", len ? "," : "", sig);
+	}
+}
+
+static void ks_write_stalled_wait(FILE *out, const struct ks_stall_member *m,
+				  enum ks_wait_guess guess, uint64_t now)
+{
+	const struct ks_wait_target *target = &m->target;
+	const struct ks_wait_begin *begin = &m->thread->wait.begin;
+	char address[32];
+
+	fprintf(out, "  ");
+	ks_write_thread_name(out, m->thread);
+	ks_lock_address_describe(target, address, sizeof(address));
+	fprintf(out, "\n    waits for %s %s (%s)",
+		ks_wait_guess_name(guess, m->thread->process->libc), address,
+		target->holder	? "held by" :
+		target->readers ? "held by readers glibc does not name" :
+				  "no holder known");
+	if (target->holder)
+		fprintf(out, " thread %u (%s)", target->holder->tid,
+			target->holder->comm);
+	if (target->readers)
+		fprintf(out, ": %u of them", target->readers);
+	if (!(begin->flags & KS_WAIT_SEEDED))
+		fprintf(out, ", blocked %.1f s",
+			(double)(now - begin->hdr.ts_ns) / 1e9);
+	fprintf(out, "\n");
+}
+
+void ks_stall_write_text(FILE *out, const struct ks_stall_report *report)
+{
+	const struct ks_stall *stall = report->stall;
+	char signals[512];
+
+	flockfile(out);
+	fprintf(out,
+		"knotscope: STALL: all %zu thread%s of pid %u (%s) wait, "
+		"without a timeout, on futexes no other process can wake",
+		stall->nr_members, stall->nr_members == 1 ? "" : "s",
+		stall->process->tgid, stall->process->comm);
+	if (report->latency_ns >= 0)
+		fprintf(out, ", confirmed %.0f ms after the last one blocked",
+			(double)report->latency_ns / 1e6);
+	else
+		fprintf(out, ", already blocked when knotscope started");
+	fprintf(out, " [id %016" PRIx64 "]\n", stall->id);
+	ks_signal_set_describe(report->caught_signals, signals,
+			       sizeof(signals));
+	if (!report->caught_signals_known)
+		fprintf(out, "  signal handlers: unknown\n");
+	else if (signals[0])
+		fprintf(out,
+			"  signal handlers: %s (a handler that posts or "
+			"unlocks could still wake it)\n",
+			signals);
+	else
+		fprintf(out, "  signal handlers: none\n");
+	for (size_t i = 0; i < stall->nr_members; i++) {
+		ks_write_stalled_wait(out, &stall->members[i],
+				      report->guesses[i],
+				      stall->confirmed_mono_ns);
+		ks_write_stack(out, &report->stacks[i]);
 	}
 	fflush(out);
 	funlockfile(out);

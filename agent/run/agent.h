@@ -13,6 +13,7 @@
 #include "capture/trace_ctx_map.h"
 #include "detect/detector.h"
 #include "detect/lockorder.h"
+#include "detect/stall.h"
 #include "hb/causality.h"
 #include "httptrace/http_spans.h"
 #include "model/model.h"
@@ -23,6 +24,7 @@
 #include "run/inversion_report.h"
 #include "run/memory_guard.h"
 #include "run/options.h"
+#include "run/stall_report.h"
 #include "serve/dashboard.h"
 #include "serve/lock_stats.h"
 #include "serve/web_server.h"
@@ -36,7 +38,8 @@ struct ks_agent {
 	struct ks_capture *capture;
 	struct ks_symbolizer *symbolizer;
 	struct ks_detector *detector;
-	/* The model's version the detector last heard of. */
+	struct ks_stall_detector *stalls; /* NULL with --stall-ms off */
+	/* The model's version the detectors last heard of. */
 	uint64_t detector_version;
 	struct ks_json_sink *sink; /* NULL without --json */
 	/* Precise mode, NULL without --precise. */

@@ -89,6 +89,7 @@ void ks_agent_summarize(struct ks_agent *agent)
 	memcpy(summary.events, health.events, sizeof(summary.events));
 	summary.malformed = health.malformed;
 	summary.deadlocks = health.deadlocks;
+	summary.stalls = health.stalls;
 	summary.export = health.export;
 	summary.http = health.http;
 	summary.memory_limit = agent->memory.limit;
@@ -97,12 +98,15 @@ void ks_agent_summarize(struct ks_agent *agent)
 	summary.duration_s =
 		(double)(ks_now_mono_ns() - agent->started_ns) / 1e9;
 	ks_info("stopped after %.1f s: %llu futex waits seen, %llu records "
-		"lost to a full ring buffer, %llu deadlock%s reported\n",
+		"lost to a full ring buffer, %llu deadlock%s and %llu stall%s "
+		"reported\n",
 		summary.duration_s,
 		(unsigned long long)summary.events[KS_EV_WAIT_BEGIN],
 		(unsigned long long)summary.kernel_drops,
 		(unsigned long long)summary.deadlocks,
-		summary.deadlocks == 1 ? "" : "s");
+		summary.deadlocks == 1 ? "" : "s",
+		(unsigned long long)summary.stalls,
+		summary.stalls == 1 ? "" : "s");
 	ks_log_export(health.export);
 	if (agent->sink)
 		ks_json_write_summary(agent->sink, &summary,

@@ -106,14 +106,19 @@ static void ks_tick_causality(struct ks_agent *agent,
 	ks_causality_advance(agent->causality, drained_ns);
 }
 
-static void ks_tick_detector(struct ks_agent *agent, uint64_t now)
+static void ks_tick_detectors(struct ks_agent *agent, uint64_t now)
 {
 	if (agent->model.version != agent->detector_version) {
 		agent->detector_version = agent->model.version;
 		ks_detector_mark_dirty(agent->detector);
+		if (agent->stalls)
+			ks_stall_detector_mark_dirty(agent->stalls);
 	}
 	if (ks_detector_wants_tick(agent->detector, now))
 		ks_detector_tick(agent->detector, &agent->model.table, now);
+	/* After deadlocks: a stall is what no cycle explains. */
+	if (agent->stalls && ks_stall_detector_wants_tick(agent->stalls, now))
+		ks_stall_detector_tick(agent->stalls, &agent->model.table, now);
 }
 
 /* Moves to the shedding level memory calls for; see memory_guard.h. */
@@ -168,7 +173,7 @@ static bool ks_tick(struct ks_agent *agent)
 	ks_tick_memory(agent, now);
 	if (agent->http)
 		ks_http_spans_tick(agent->http, now);
-	ks_tick_detector(agent, now);
+	ks_tick_detectors(agent, now);
 	if (agent->telemetry) {
 		ks_agent_health(agent, &health, &export, &hb);
 		if (agent->causality)

@@ -17,13 +17,19 @@
 
 #define KS_JSON_TYPE "application/json"
 
+/* The latest records of one kind, a ring, and how many there were. */
+struct ks_dash_ring {
+	char *records[KS_DASH_HISTORY];
+	uint64_t total;
+};
+
 struct ks_dashboard {
 	struct ks_dashboard_config cfg;
 	struct ks_graph_view *graph;
-	/* The latest deadlock records as --json writes them, a ring. */
-	char *history[KS_DASH_HISTORY];
-	uint64_t nr_deadlocks;
-	bool deadlock_pending;
+	/* The latest deadlock and stall records as --json writes them. */
+	struct ks_dash_ring deadlocks;
+	struct ks_dash_ring stalls;
+	bool finding_pending;
 	uint64_t published_mono_ns;
 	/* The previous publication's counters, for rates. */
 	uint64_t rate_mono_ns;
@@ -59,8 +65,10 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 {
 	if (!dashboard)
 		return;
-	for (int i = 0; i < KS_DASH_HISTORY; i++)
-		free(dashboard->history[i]);
+	for (int i = 0; i < KS_DASH_HISTORY; i++) {
+		free(dashboard->deadlocks.records[i]);
+		free(dashboard->stalls.records[i]);
+	}
 	for (size_t i = 0; i < dashboard->nr_agent_labels; i++)
 		free(dashboard->agent_labels[i]);
 	free(dashboard->agent_labels);
@@ -82,25 +90,39 @@ void ks_dashboard_set_http(struct ks_dashboard *dashboard,
 
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
 {
-	if (dashboard->deadlock_pending)
+	if (dashboard->finding_pending)
 		return true;
 	return ks_board_wanted(dashboard->cfg.board) &&
 	       now_mono_ns - dashboard->published_mono_ns >=
 		       KS_DASH_PUBLISH_MS * 1000000ull;
 }
 
-void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
-			   const struct ks_report *report)
+/* Keeps record (taken) in ring; published at the next tick. */
+static void ks_remember(struct ks_dashboard *dashboard,
+			struct ks_dash_ring *ring, char *record)
 {
-	unsigned int slot = dashboard->nr_deadlocks % KS_DASH_HISTORY;
-	char *record = ks_json_deadlock_string(report);
+	unsigned int slot = ring->total % KS_DASH_HISTORY;
 
 	if (!record)
 		return;
-	free(dashboard->history[slot]);
-	dashboard->history[slot] = record;
-	dashboard->nr_deadlocks++;
-	dashboard->deadlock_pending = true;
+	free(ring->records[slot]);
+	ring->records[slot] = record;
+	ring->total++;
+	dashboard->finding_pending = true;
+}
+
+void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
+			   const struct ks_report *report)
+{
+	ks_remember(dashboard, &dashboard->deadlocks,
+		    ks_json_deadlock_string(report));
+}
+
+void ks_dashboard_stall(struct ks_dashboard *dashboard,
+			const struct ks_stall_report *report)
+{
+	ks_remember(dashboard, &dashboard->stalls,
+		    ks_json_stall_string(report));
 }
 
 /* A resource's attributes as text, read once: NULL on ENOMEM. */
@@ -250,6 +272,8 @@ static json_object *ks_processes_json(const struct ks_table *table)
 			    json_object_new_int64(process->nr_threads));
 		ks_json_add(entry, "deadlocks",
 			    json_object_new_uint64(process->stats.deadlocks));
+		ks_json_add(entry, "stalls",
+			    json_object_new_uint64(process->stats.stalls));
 		ks_json_push(list, entry);
 	}
 	ks_json_add(obj, "processes", list);
@@ -373,6 +397,7 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 		    json_object_new_uint64(health->malformed));
 	ks_json_add(obj, "deadlocks",
 		    json_object_new_uint64(health->deadlocks));
+	ks_json_add(obj, "stalls", json_object_new_uint64(health->stalls));
 	ks_json_add(obj, "processes", json_object_new_int64(nr_processes));
 	ks_json_add(obj, "threads", json_object_new_int64(nr_threads));
 	ks_json_add(lock_obj, "tracked",
@@ -398,27 +423,40 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	return obj;
 }
 
-/* {"total": N, "deadlocks": [newest first]}, from the kept records. */
+/* "name":[newest first], from the kept records. */
+static void ks_write_ring(FILE *out, const char *name,
+			  const struct ks_dash_ring *ring)
+{
+	uint64_t kept =
+		ring->total < KS_DASH_HISTORY ? ring->total : KS_DASH_HISTORY;
+
+	fprintf(out, "\"%s\":[", name);
+	for (uint64_t i = 0; i < kept; i++) {
+		uint64_t n = ring->total - 1 - i;
+
+		fprintf(out, "%s%s", i ? "," : "",
+			ring->records[n % KS_DASH_HISTORY]);
+	}
+	fputs("]", out);
+}
+
+/*
+ * {"total": N, "deadlocks": [newest first], "stalls_total": M,
+ * "stalls": [newest first]}, from the kept records.
+ */
 static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard)
 {
-	uint64_t kept = dashboard->nr_deadlocks < KS_DASH_HISTORY ?
-				dashboard->nr_deadlocks :
-				KS_DASH_HISTORY;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
 	if (!out)
 		return NULL;
-	fprintf(out, "{\"total\":%" PRIu64 ",\"deadlocks\":[",
-		dashboard->nr_deadlocks);
-	for (uint64_t i = 0; i < kept; i++) {
-		uint64_t n = dashboard->nr_deadlocks - 1 - i;
-
-		fprintf(out, "%s%s", i ? "," : "",
-			dashboard->history[n % KS_DASH_HISTORY]);
-	}
-	fputs("]}", out);
+	fprintf(out, "{\"total\":%" PRIu64 ",", dashboard->deadlocks.total);
+	ks_write_ring(out, "deadlocks", &dashboard->deadlocks);
+	fprintf(out, ",\"stalls_total\":%" PRIu64 ",", dashboard->stalls.total);
+	ks_write_ring(out, "stalls", &dashboard->stalls);
+	fputs("}", out);
 	if (fclose(out)) {
 		free(text);
 		return NULL;
@@ -460,7 +498,7 @@ cleanup:
  * itself is fetched when it changes).
  */
 static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
-				   uint64_t nr_deadlocks)
+				   uint64_t nr_deadlocks, uint64_t nr_stalls)
 {
 	static const struct {
 		const char *name;
@@ -477,8 +515,10 @@ static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
 
 	if (!out)
 		return NULL;
-	fprintf(out, "event: state\ndata: {\"deadlocks_total\":%" PRIu64,
-		nr_deadlocks);
+	fprintf(out,
+		"event: state\ndata: {\"deadlocks_total\":%" PRIu64
+		",\"stalls_total\":%" PRIu64,
+		nr_deadlocks, nr_stalls);
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		struct ks_doc *doc = docs[parts[i].id];
 
@@ -513,8 +553,9 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 		ks_json_doc(ks_health_json(dashboard, health, now_mono_ns));
 	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(table));
 	docs[KS_DOC_METRICS] = ks_metrics_doc(dashboard, health);
-	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->nr_deadlocks);
+	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->deadlocks.total,
+					  dashboard->stalls.total);
 	ks_board_publish(dashboard->cfg.board, docs, now_mono_ns);
 	dashboard->published_mono_ns = now_mono_ns;
-	dashboard->deadlock_pending = false;
+	dashboard->finding_pending = false;
 }

@@ -20,7 +20,7 @@
 #include "serve/publication.h"
 
 #define KS_DASH_PUBLISH_MS 500
-/* Deadlock reports kept for the page, newest first. */
+/* Deadlock and stall reports kept for the page, newest first. */
 #define KS_DASH_HISTORY 32
 /* Locks listed, most waited-for first. */
 #define KS_DASH_TOP_LOCKS 100
@@ -54,6 +54,9 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 /* A deadlock was reported: kept in the history, published at once. */
 void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 			   const struct ks_report *report);
+/* A stall was reported: likewise. */
+void ks_dashboard_stall(struct ks_dashboard *dashboard,
+			const struct ks_stall_report *report);
 
 /*
  * A ks_prom_labels_fn: the attributes a process's resource has (as the

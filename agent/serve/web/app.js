@@ -2,7 +2,7 @@
 // knotscope's live dashboard.  Everything comes from the agent itself:
 // one Server-Sent Events stream (/api/events) with the wait-for graph,
 // contended locks, processes and health, and /api/deadlocks when the
-// number of deadlocks changes.  Text from traced programs (thread names,
+// number of deadlocks or stalls changes.  Text from traced programs (thread names,
 // symbols, paths) only ever goes into the page as text, never as markup.
 'use strict';
 
@@ -13,6 +13,7 @@
     filter: '',
     graphKey: '',
     deadlocksTotal: -1,
+    stallsTotal: -1,
     latest: null,
     history: null,
   };
@@ -270,6 +271,30 @@
     $('deadlocks-empty').hidden = box.children.length > 0;
   }
 
+  function renderStalls(doc) {
+    const box = $('stalls');
+    box.replaceChildren();
+    for (const s of doc.stalls || []) {
+      if (state.filter && String(s.pid) !== state.filter) continue;
+      const details = el('details', null, 'stall');
+      details.dataset.id = s.id;
+      const latency = s.detection_latency_ms !== null ? ', found in ' + s.detection_latency_ms.toFixed(0) + ' ms' : '';
+      const handlers = s.signal_handlers && s.signal_handlers.length ? '; signal handlers: ' + s.signal_handlers.join(', ') : '';
+      details.appendChild(
+        el('summary', s.time + ': all ' + s.threads.length + ' threads of pid ' + s.pid + ' (' + s.process_comm + ')' +
+          latency + handlers + ' [' + s.id + ']'),
+      );
+      for (const t of s.threads) {
+        const holder = t.holder ? 'held by ' + t.holder.comm + ' ' + t.holder.tid : 'no holder known';
+        const what = t.comm + ' ' + t.tid + ' waits for ' + t.wait.guess + ' ' + t.wait.address + ' (' + holder + ')';
+        details.appendChild(el('p', what));
+        details.appendChild(el('pre', stackText(t.stack)));
+      }
+      box.appendChild(details);
+    }
+    $('stalls-empty').hidden = box.children.length > 0;
+  }
+
   function renderHealth(h) {
     const dl = $('health');
     dl.replaceChildren();
@@ -283,6 +308,7 @@
       ['untracked waits', count(h.untracked_waits)],
       ['malformed records', count(h.malformed_records)],
       ['deadlocks', count(h.deadlocks)],
+      ['stalls', count(h.stalls)],
       ['watching', count(h.processes) + ' processes, ' + count(h.threads) + ' threads'],
       ['locks tracked', count(h.locks.tracked) + ' (' + count(h.locks.evicted) + ' evicted)'],
     ];
@@ -352,7 +378,10 @@
     renderGraph(latest.graph);
     renderLocks(latest.locks);
     renderHealth(latest.health);
-    if (state.history) renderDeadlocks(state.history);
+    if (state.history) {
+      renderDeadlocks(state.history);
+      renderStalls(state.history);
+    }
   }
 
   async function fetchDeadlocks() {
@@ -360,6 +389,7 @@
     if (!response.ok) return;
     state.history = await response.json();
     renderDeadlocks(state.history);
+    renderStalls(state.history);
   }
 
   $('process-filter').addEventListener('change', (event) => {
@@ -380,8 +410,10 @@
   events.addEventListener('state', (event) => {
     state.latest = JSON.parse(event.data);
     renderAll();
-    if (state.latest.deadlocks_total !== state.deadlocksTotal) {
+    if (state.latest.deadlocks_total !== state.deadlocksTotal ||
+        state.latest.stalls_total !== state.stallsTotal) {
       state.deadlocksTotal = state.latest.deadlocks_total;
+      state.stallsTotal = state.latest.stalls_total;
       fetchDeadlocks();
     }
   });
