@@ -86,6 +86,7 @@ static void ks_on_wait_begin(struct ks_model *model,
 	if (rec->stack_len > sizeof(rec->stack))
 		thread->wait.begin.stack_len = sizeof(rec->stack);
 	thread->wait.refreshed = false;
+	thread->wait.guessed = false;
 	thread->wait.pi_refused = pi_refused;
 
 	thread->process->stats.futex_waits++;

@@ -40,6 +40,10 @@ struct ks_thread_wait {
 	uint64_t lock_addr;
 	uint32_t mutex_kind;
 	uint32_t holder_tid;
+	/* What its stack says the wait is (enum ks_wait_guess), once looked
+	 * at: only long waits nobody is known to hold are. */
+	bool guessed;
+	uint8_t guess;
 };
 
 /* The record that says which lock a blocked thread waits for. */

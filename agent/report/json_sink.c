@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "detect/long_waits.h"
 #include "model/record.h"
 #include "report/json_sink.h"
 #include "report/metric_samples.h"
@@ -584,6 +585,45 @@ static json_object *ks_json_shed(const struct ks_shed_stats *shed)
 	return obj;
 }
 
+json_object *ks_json_long_waits(const struct ks_table *table, uint64_t now,
+				ks_json_stack_fn stack_of, void *ctx)
+{
+	json_object *obj = json_object_new_object();
+	json_object *threads = json_object_new_array();
+	const struct ks_thread *thread;
+	struct ks_long_waits total;
+
+	ks_long_waits_count(table, NULL, now, &total);
+	ks_add(obj, "threshold_s",
+	       json_object_new_int((int)(KS_LONG_WAIT_NS / 1000000000ull)));
+	ks_add(obj, "count", json_object_new_int((int)total.count));
+	ks_add(obj, "longest_ms",
+	       json_object_new_double((double)total.longest_ns / 1e6));
+	for (thread = table->threads; thread; thread = thread->hh.next) {
+		struct ks_wait_target target;
+		enum ks_wait_guess guess;
+		json_object *entry, *wait, *stack;
+
+		if (!ks_long_wait(table, thread, now, &target, &guess))
+			continue;
+		entry = ks_thread_ref(thread);
+		wait = ks_wait_json(thread, &target, now);
+		ks_add(wait, "guess",
+		       json_object_new_string(ks_wait_guess_name(
+			       guess, thread->process->libc)));
+		if (target.readers)
+			ks_add(wait, "readers",
+			       json_object_new_int((int)target.readers));
+		ks_add(entry, "wait", wait);
+		stack = stack_of ? stack_of(ctx, thread) : NULL;
+		if (stack)
+			ks_add(entry, "stack", stack);
+		ks_json_push(threads, entry);
+	}
+	ks_add(obj, "threads", threads);
+	return obj;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -604,6 +644,8 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "stalls", json_object_new_uint64(summary->stalls));
 	ks_add(obj, "memory", ks_json_memory(summary));
 	ks_add(obj, "shed", ks_json_shed(&summary->shed));
+	ks_add(obj, "unknown_holder_waits",
+	       ks_json_long_waits(table, ks_now_mono_ns(), NULL, NULL));
 	if (summary->export)
 		ks_add(obj, "export", ks_json_export(summary->export));
 	if (summary->http)

@@ -87,6 +87,19 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 void ks_json_add(json_object *obj, const char *key, json_object *value);
 void ks_json_push(json_object *array, json_object *value);
 
+/* A thread's stack as JSON (a new reference), or NULL for none. */
+typedef json_object *(*ks_json_stack_fn)(void *ctx,
+					 const struct ks_thread *thread);
+
+/*
+ * Threads blocked for long on locks nobody is known to hold (see
+ * detect/long_waits.h): {"threshold_s", "count", "longest_ms", "threads":
+ * [{pid, tid, comm, process_comm, wait, stack}]}, each with its stack
+ * when stack_of gives one.  In the summary, and the dashboard's.
+ */
+json_object *ks_json_long_waits(const struct ks_table *table, uint64_t now,
+				ks_json_stack_fn stack_of, void *ctx);
+
 /* Pieces of those records, shared with the dashboard's documents. */
 json_object *ks_json_hex(uint64_t value);
 json_object *ks_json_frame(const struct ks_frame *frame);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
+#include "base/clock.h"
+#include "detect/long_waits.h"
 #include "httptrace/http_metrics.h"
 #include "httptrace/http_semconv.h"
 #include "model/record.h"
@@ -41,6 +43,22 @@ static const struct ks_metric_desc stalls = {
 	.description = "Stalls reported of this process: every thread blocked "
 		       "on a futex nothing else can wake",
 	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc unheld_blocked = {
+	.name = "knotscope.unheld_lock.blocked_threads",
+	.unit = "{thread}",
+	.description = "Threads blocked 10 s or longer, without a timeout, on "
+		       "a lock nobody is known to hold (a semaphore, a mutex "
+		       "whose owner is not recorded, an rwlock's readers)",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc unheld_longest = {
+	.name = "knotscope.unheld_lock.longest_block",
+	.unit = "s",
+	.description = "How long the longest of those threads has been "
+		       "blocked",
+	.type = KS_METRIC_GAUGE,
+	.nanoseconds = true,
 };
 static const struct ks_metric_desc agent_events = {
 	.name = "knotscope.agent.events",
@@ -200,6 +218,8 @@ static const struct ks_metric_desc agent_shed = {
 struct ks_collector {
 	ks_metric_fn fn;
 	void *ctx;
+	const struct ks_table *table;
+	uint64_t now_mono_ns; /* for how long waits have lasted */
 	struct ks_metric_sample sample;
 };
 
@@ -342,6 +362,7 @@ static void ks_collect_process(struct ks_collector *c,
 			       struct ks_process *process)
 {
 	const struct ks_process_stats *stats = &process->stats;
+	struct ks_long_waits long_waits;
 
 	c->sample.process = process;
 	c->sample.start_real_ns = process->first_seen_real_ns;
@@ -363,6 +384,9 @@ static void ks_collect_process(struct ks_collector *c,
 	}
 	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
 	ks_emit(c, &stalls, stats->stalls, NULL, NULL);
+	ks_long_waits_count(c->table, process, c->now_mono_ns, &long_waits);
+	ks_emit(c, &unheld_blocked, long_waits.count, NULL, NULL);
+	ks_emit(c, &unheld_longest, long_waits.longest_ns, NULL, NULL);
 }
 
 struct ks_http_collector {
@@ -456,7 +480,10 @@ void ks_metrics_collect(const struct ks_metrics_source *source,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx)
 {
-	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_collector c = { .fn = fn,
+				  .ctx = ctx,
+				  .table = source->table,
+				  .now_mono_ns = ks_now_mono_ns() };
 	struct ks_http_collector http = { .c = &c, .table = source->table };
 	struct ks_process *process;
 

@@ -70,6 +70,7 @@ struct ks_agent {
 	/* The memory ceiling, and what is shed to stay under it. */
 	struct ks_memory_guard memory;
 	uint64_t next_memory_check_ns;
+	uint64_t last_guess_ns; /* the last look at long waits' stacks */
 	/* The HTTP side; all NULL with --listen off. */
 	struct ks_board *board;
 	struct ks_lock_stats *lock_stats;
@@ -123,6 +124,12 @@ void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
 int ks_agent_block_signals(void);
 int ks_agent_loop_setup(struct ks_agent *agent);
 int ks_agent_loop(struct ks_agent *agent);
+
+/*
+ * wait_guesses.c: guesses from their stacks what the long waits nobody is
+ * known to hold are, a few per call.
+ */
+void ks_agent_guess_long_waits(struct ks_agent *agent, uint64_t now);
 
 /* finish.c: the end of a run, then what it saw. */
 void ks_agent_unpin(struct ks_agent *agent);

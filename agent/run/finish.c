@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/memory.h"
 #include "capture/bpf_pins.h"
+#include "detect/long_waits.h"
 #include "run/agent.h"
 
 /* How long a stop may spend delivering what is queued for OTLP. */
@@ -78,6 +79,7 @@ static void ks_log_export(const struct ks_otlp_stats *export)
 void ks_agent_summarize(struct ks_agent *agent)
 {
 	struct ks_run_summary summary = { 0 };
+	struct ks_long_waits long_waits;
 	struct ks_agent_health health;
 	struct ks_otlp_stats export;
 	struct ks_hb_stats hb;
@@ -108,6 +110,15 @@ void ks_agent_summarize(struct ks_agent *agent)
 		(unsigned long long)summary.stalls,
 		summary.stalls == 1 ? "" : "s");
 	ks_log_export(health.export);
+	ks_long_waits_count(&agent->model.table, NULL, ks_now_mono_ns(),
+			    &long_waits);
+	if (long_waits.count)
+		ks_info("%u thread%s blocked %llu s or longer on locks nobody "
+			"is known to hold (the longest %.1f s): see the "
+			"summary's unknown_holder_waits\n",
+			long_waits.count, long_waits.count == 1 ? "" : "s",
+			KS_LONG_WAIT_NS / 1000000000ull,
+			(double)long_waits.longest_ns / 1e9);
 	if (agent->sink)
 		ks_json_write_summary(agent->sink, &summary,
 				      &agent->model.table);

@@ -28,6 +28,8 @@
 #define KS_CLOCK_RESAMPLE_NS (10 * 1000000000ull)
 /* How often the agent's resident size is read against its ceiling. */
 #define KS_MEMORY_CHECK_NS (20 * 1000000ull)
+/* How often long waits are looked at: they last 10 s before they count. */
+#define KS_GUESS_NS 1000000000ull
 
 static void ks_stop_signals(sigset_t *mask)
 {
@@ -174,6 +176,10 @@ static bool ks_tick(struct ks_agent *agent)
 	if (agent->http)
 		ks_http_spans_tick(agent->http, now);
 	ks_tick_detectors(agent, now);
+	if (now - agent->last_guess_ns >= KS_GUESS_NS) {
+		ks_agent_guess_long_waits(agent, now);
+		agent->last_guess_ns = now;
+	}
 	if (agent->telemetry) {
 		ks_agent_health(agent, &health, &export, &hb);
 		if (agent->causality)

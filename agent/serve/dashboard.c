@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/version.h"
+#include "detect/long_waits.h"
 #include "meta/host_meta.h"
 #include "meta/process_meta.h"
 #include "model/wait_target.h"
@@ -14,6 +15,7 @@
 #include "serve/dashboard.h"
 #include "serve/graph_view.h"
 #include "serve/prometheus.h"
+#include "serve/stack_cache.h"
 
 #define KS_JSON_TYPE "application/json"
 
@@ -26,6 +28,8 @@ struct ks_dash_ring {
 struct ks_dashboard {
 	struct ks_dashboard_config cfg;
 	struct ks_graph_view *graph;
+	/* Stacks of the long waits nobody is known to hold. */
+	struct ks_stack_cache *long_wait_stacks;
 	/* The latest deadlock and stall records as --json writes them. */
 	struct ks_dash_ring deadlocks;
 	struct ks_dash_ring stalls;
@@ -54,8 +58,10 @@ struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
 	dashboard->cfg = *cfg;
 	ks_host_meta_read(&dashboard->host);
 	dashboard->graph = ks_graph_view_new(cfg->symbolizer);
-	if (!dashboard->graph) {
-		free(dashboard);
+	dashboard->long_wait_stacks =
+		ks_stack_cache_new(cfg->symbolizer, KS_DASH_STACK_FRAMES);
+	if (!dashboard->graph || !dashboard->long_wait_stacks) {
+		ks_dashboard_free(dashboard);
 		return NULL;
 	}
 	return dashboard;
@@ -73,6 +79,7 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 		free(dashboard->agent_labels[i]);
 	free(dashboard->agent_labels);
 	ks_graph_view_free(dashboard->graph);
+	ks_stack_cache_free(dashboard->long_wait_stacks);
 	free(dashboard);
 }
 
@@ -358,6 +365,8 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	double elapsed_ns = (double)(now - dashboard->rate_mono_ns);
 	json_object *obj = json_object_new_object();
 	json_object *lock_obj = json_object_new_object();
+	json_object *long_obj = json_object_new_object();
+	struct ks_long_waits long_waits;
 	unsigned int nr_processes = 0, nr_threads = 0;
 	const struct ks_process *process;
 
@@ -398,6 +407,12 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	ks_json_add(obj, "deadlocks",
 		    json_object_new_uint64(health->deadlocks));
 	ks_json_add(obj, "stalls", json_object_new_uint64(health->stalls));
+	ks_long_waits_count(table, NULL, now, &long_waits);
+	ks_json_add(long_obj, "count", json_object_new_int64(long_waits.count));
+	ks_json_add(
+		long_obj, "longest_ms",
+		json_object_new_double((double)long_waits.longest_ns / 1e6));
+	ks_json_add(obj, "unknown_holder_waits", long_obj);
 	ks_json_add(obj, "processes", json_object_new_int64(nr_processes));
 	ks_json_add(obj, "threads", json_object_new_int64(nr_threads));
 	ks_json_add(lock_obj, "tracked",
@@ -462,6 +477,27 @@ static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard)
 		return NULL;
 	}
 	return ks_doc_adopt(KS_JSON_TYPE, text, len);
+}
+
+static json_object *ks_long_wait_stack(void *ctx,
+				       const struct ks_thread *thread)
+{
+	return ks_stack_cache_get(ctx, thread);
+}
+
+/* /api/waits: the long waits nobody holds, each stack unwound once. */
+static json_object *ks_long_waits_doc(struct ks_dashboard *dashboard,
+				      uint64_t now)
+{
+	json_object *obj;
+
+	ks_stack_cache_begin(dashboard->long_wait_stacks,
+			     KS_DASH_STACKS_PER_RENDER);
+	obj = ks_json_long_waits(dashboard->cfg.watched.table, now,
+				 ks_long_wait_stack,
+				 dashboard->long_wait_stacks);
+	ks_stack_cache_sweep(dashboard->long_wait_stacks);
+	return obj;
 }
 
 static struct ks_doc *ks_metrics_doc(struct ks_dashboard *dashboard,
@@ -553,6 +589,8 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 		ks_json_doc(ks_health_json(dashboard, health, now_mono_ns));
 	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(table));
 	docs[KS_DOC_METRICS] = ks_metrics_doc(dashboard, health);
+	docs[KS_DOC_WAITS] =
+		ks_json_doc(ks_long_waits_doc(dashboard, now_mono_ns));
 	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->deadlocks.total,
 					  dashboard->stalls.total);
 	ks_board_publish(dashboard->cfg.board, docs, now_mono_ns);

@@ -22,6 +22,9 @@
 #define KS_DASH_PUBLISH_MS 500
 /* Deadlock and stall reports kept for the page, newest first. */
 #define KS_DASH_HISTORY 32
+/* Long waits' stacks: how deep, and how many new ones per rendering. */
+#define KS_DASH_STACK_FRAMES 16
+#define KS_DASH_STACKS_PER_RENDER 8
 /* Locks listed, most waited-for first. */
 #define KS_DASH_TOP_LOCKS 100
 

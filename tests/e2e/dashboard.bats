@@ -197,6 +197,45 @@ metrics_have() {
 	wait_until 15 bash -c "! curl -sf http://$(http_address)/metrics | grep -q 'process_pid=\"$pid\"'"
 }
 
+@test "stalls and threads blocked 10 s on locks nobody holds: health, /metrics, /api/waits, summary" {
+	local base pid
+
+	start_agent --listen 127.0.0.1:0 --stall-ms 300
+	base="http://$(http_address)"
+	start_workload stall sem
+	pid=$WORKLOAD_PID
+	# The stall first, in the history the page reads.
+	wait_until 10 sh -c "curl -sf '$base/api/deadlocks' | jq -e '.stalls_total >= 1 and
+		any(.stalls[]; .pid == $pid and (.threads | length) == 2)' >/dev/null"
+	# Then, 10 s after they blocked, both threads count, here and there.
+	wait_until 20 sh -c "curl -sf '$base/api/waits' | jq -e --argjson pid $pid \
+		'[.threads[] | select(.pid == \$pid)] | length == 2' >/dev/null"
+	curl -sf "$base/api/health" | jq -e '.unknown_holder_waits.count >= 2 and
+		.unknown_holder_waits.longest_ms >= 10000 and .stalls >= 1' >/dev/null
+	curl -sf "$base/metrics" >"$BATS_TEST_TMPDIR/metrics"
+	promtool check metrics <"$BATS_TEST_TMPDIR/metrics"
+	grep -q "^knotscope_unheld_lock_blocked_threads{service_name=\"stall\",process_pid=\"$pid\"} 2$" \
+		"$BATS_TEST_TMPDIR/metrics"
+	awk -v pid="$pid" '$1 ~ "^knotscope_unheld_lock_longest_block_seconds.*process_pid=\"" pid "\"" {
+		found = $2 >= 10 } END { exit !found }' "$BATS_TEST_TMPDIR/metrics"
+	grep -q "^knotscope_stalls_total{service_name=\"stall\",process_pid=\"$pid\"} 1$" \
+		"$BATS_TEST_TMPDIR/metrics"
+	# Which threads, where, and their stacks: on demand.
+	curl -sf "$base/api/waits" >"$BATS_TEST_TMPDIR/waits.json"
+	jq -e --argjson pid "$pid" '[.threads[] | select(.pid == $pid)] | length == 2 and all(.[];
+		.wait.guess == "sem_t" and (.wait.address | test("^0x[0-9a-f]+$")) and
+		.wait.blocked_ms >= 10000)' "$BATS_TEST_TMPDIR/waits.json" >/dev/null
+	# Stacks come a few per rendering: wait for this process's.
+	wait_until 10 sh -c "curl -sf '$base/api/waits' | jq -e --argjson pid $pid '[.threads[] |
+		select(.pid == \$pid) | .stack[]?.function] | index(\"worker_waits_first\")' >/dev/null"
+	stop_agent
+	agent_records '.type == "summary"' | jq -e --argjson pid "$pid" '.stalls >= 1 and
+		.unknown_holder_waits.threshold_s == 10 and .unknown_holder_waits.count >= 2 and
+		.unknown_holder_waits.longest_ms >= 10000 and
+		([.unknown_holder_waits.threads[] | select(.pid == $pid)] | length) == 2' >/dev/null
+	grep -q "blocked 10 s or longer on locks nobody is known to hold" "$AGENT_ERR"
+}
+
 @test "/readyz: ready once attached, not ready while stopping; /healthz stays up" {
 	local port base
 

@@ -139,6 +139,24 @@ setup() {
 			(.attrs["code.file.path"] | endswith("cxx_locks.cpp")))' >/dev/null
 }
 
+@test "a stall becomes an ERROR log record knotscope.stall in its process" {
+	start_receiver
+	start_agent --stall-ms 300
+	start_workload stall signal
+	wait_until 10 has_log ".eventName == \"knotscope.stall\" and .resource[\"process.pid\"] == \"$WORKLOAD_PID\""
+
+	logs | jq -e -s --arg pid "$WORKLOAD_PID" '[.[] | select(.eventName == "knotscope.stall")][0] |
+		.severityText == "ERROR" and (.body.stringValue | test("STALL: all 2 threads")) and
+		.resource["process.pid"] == $pid and .resource["service.name"] == "stall" and
+		.attrs["knotscope.stall.threads"] == "2" and
+		.attrs["knotscope.stall.signal_handlers"] == "SIGUSR1" and
+		(.attrs["knotscope.stall.detection_latency_ms"] | tonumber) >= 300 and
+		(.attrs["knotscope.stall.report"] | fromjson |
+			.type == "stall" and ([.threads[].wait.guess] | unique) == ["sem_t"])' >/dev/null
+	stop_agent
+	expect_accounted
+}
+
 @test "a process names its own service through its OTEL_* environment" {
 	start_receiver
 	start_agent --min-wait 0 --comm contention

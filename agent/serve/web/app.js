@@ -295,6 +295,22 @@
     $('stalls-empty').hidden = box.children.length > 0;
   }
 
+  // Addresses and stacks only on demand: fetched when the list is opened.
+  async function fetchLongWaits() {
+    const response = await fetch('/api/waits', { cache: 'no-store' });
+    if (!response.ok) return;
+    const doc = await response.json();
+    const box = $('long-waits-list');
+    box.replaceChildren();
+    for (const t of doc.threads) {
+      if (state.filter && String(t.pid) !== state.filter) continue;
+      box.appendChild(el('p', t.comm + ' ' + t.tid + ' of pid ' + t.pid + ' waits for ' + t.wait.guess + ' ' +
+        t.wait.address + ' (no holder known) for ' + ns(t.wait.blocked_ms * 1e6)));
+      if (t.stack) box.appendChild(el('pre', stackText(t.stack)));
+    }
+    if (!box.children.length) box.appendChild(el('p', 'None.', 'empty'));
+  }
+
   function renderHealth(h) {
     const dl = $('health');
     dl.replaceChildren();
@@ -309,6 +325,8 @@
       ['malformed records', count(h.malformed_records)],
       ['deadlocks', count(h.deadlocks)],
       ['stalls', count(h.stalls)],
+      ['blocked long, no known holder', count(h.unknown_holder_waits.count) +
+        (h.unknown_holder_waits.count ? ' (longest ' + ns(h.unknown_holder_waits.longest_ms * 1e6) + ')' : '')],
       ['watching', count(h.processes) + ' processes, ' + count(h.threads) + ' threads'],
       ['locks tracked', count(h.locks.tracked) + ' (' + count(h.locks.evicted) + ' evicted)'],
     ];
@@ -391,6 +409,10 @@
     renderDeadlocks(state.history);
     renderStalls(state.history);
   }
+
+  $('long-waits').addEventListener('toggle', (event) => {
+    if (event.target.open) fetchLongWaits();
+  });
 
   $('process-filter').addEventListener('change', (event) => {
     state.filter = event.target.value;
