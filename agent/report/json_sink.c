@@ -97,6 +97,18 @@ static json_object *ks_record(const char *type, uint64_t real_ns)
 	return obj;
 }
 
+/* A finding's record: its type, time and id. */
+static json_object *ks_finding_record(const char *type, uint64_t real_ns,
+				      uint64_t id)
+{
+	json_object *obj = ks_record(type, real_ns);
+	char text[20];
+
+	snprintf(text, sizeof(text), "%016" PRIx64, id);
+	ks_add(obj, "id", json_object_new_string(text));
+	return obj;
+}
+
 const char *ks_json_text(json_object *obj)
 {
 	return obj ? json_object_to_json_string_ext(
@@ -322,12 +334,9 @@ static json_object *ks_signals_json(const struct ks_stall_report *report)
 static json_object *ks_stall_json(const struct ks_stall_report *report)
 {
 	const struct ks_stall *stall = report->stall;
-	json_object *obj = ks_record("stall", report->confirmed_real_ns);
+	json_object *obj = ks_finding_record("stall", report->confirmed_real_ns,
+					     stall->id);
 	json_object *threads = json_object_new_array();
-	char id[20];
-
-	snprintf(id, sizeof(id), "%016" PRIx64, stall->id);
-	ks_add(obj, "id", json_object_new_string(id));
 	ks_add(obj, "detection_latency_ms",
 	       report->latency_ns < 0 ?
 		       NULL :
@@ -351,14 +360,12 @@ static json_object *ks_stall_json(const struct ks_stall_report *report)
 static json_object *ks_deadlock_json(const struct ks_report *report)
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
-	json_object *obj = ks_record("deadlock", report->confirmed_real_ns);
+	json_object *obj = ks_finding_record(
+		"deadlock", report->confirmed_real_ns, deadlock->id);
 	json_object *threads = json_object_new_array();
 	json_object *behind = json_object_new_array();
 	json_object *pids = json_object_new_array();
-	char id[20];
 
-	snprintf(id, sizeof(id), "%016" PRIx64, deadlock->id);
-	ks_add(obj, "id", json_object_new_string(id));
 	ks_add(obj, "detection_latency_ms",
 	       report->latency_ns < 0 ?
 		       NULL :
@@ -433,12 +440,9 @@ static json_object *ks_acquisition_json(const struct ks_acquisition *acq,
 static json_object *ks_inversion_json(const struct ks_inversion_report *report)
 {
 	const struct ks_inversion *found = report->found;
-	json_object *obj = ks_record("lock_order_inversion", report->real_ns);
+	json_object *obj = ks_finding_record("lock_order_inversion",
+					     report->real_ns, found->id);
 	json_object *orders = json_object_new_array();
-	char id[20];
-
-	snprintf(id, sizeof(id), "%016" PRIx64, found->id);
-	ks_add(obj, "id", json_object_new_string(id));
 	ks_add(obj, "pid", json_object_new_int((int)found->tgid));
 	ks_add(obj, "process_comm",
 	       json_object_new_string(report->process_comm));

@@ -110,6 +110,17 @@ static void ks_write_frame(FILE *out, unsigned int i, const struct ks_frame *f)
 	fprintf(out, "\n");
 }
 
+/* The end of a finding's first line: how soon it was found, its id. */
+static void ks_write_confirmed(FILE *out, int64_t latency_ns, uint64_t id)
+{
+	if (latency_ns >= 0)
+		fprintf(out, ", confirmed %.0f ms after the last one blocked",
+			(double)latency_ns / 1e6);
+	else
+		fprintf(out, ", already blocked when knotscope started");
+	fprintf(out, " [id %016" PRIx64 "]\n", id);
+}
+
 static void ks_write_stack(FILE *out, const struct ks_stack *stack)
 {
 	if (!stack->nr)
@@ -125,12 +136,7 @@ void ks_report_write_text(FILE *out, const struct ks_report *report)
 	flockfile(out);
 	fprintf(out, "knotscope: DEADLOCK: %zu thread%s blocked in a cycle",
 		deadlock->nr_members, deadlock->nr_members == 1 ? "" : "s");
-	if (report->latency_ns >= 0)
-		fprintf(out, ", confirmed %.0f ms after the last one blocked",
-			(double)report->latency_ns / 1e6);
-	else
-		fprintf(out, ", already blocked when knotscope started");
-	fprintf(out, " [id %016" PRIx64 "]\n", deadlock->id);
+	ks_write_confirmed(out, report->latency_ns, deadlock->id);
 
 	for (size_t i = 0; i < deadlock->nr_members; i++) {
 		ks_write_wait(out, &deadlock->members[i]);
@@ -203,12 +209,7 @@ void ks_stall_write_text(FILE *out, const struct ks_stall_report *report)
 		"without a timeout, on futexes no other process can wake",
 		stall->nr_members, stall->nr_members == 1 ? "" : "s",
 		stall->process->tgid, stall->process->comm);
-	if (report->latency_ns >= 0)
-		fprintf(out, ", confirmed %.0f ms after the last one blocked",
-			(double)report->latency_ns / 1e6);
-	else
-		fprintf(out, ", already blocked when knotscope started");
-	fprintf(out, " [id %016" PRIx64 "]\n", stall->id);
+	ks_write_confirmed(out, report->latency_ns, stall->id);
 	ks_signal_set_describe(report->caught_signals, signals,
 			       sizeof(signals));
 	if (!report->caught_signals_known)
