@@ -33,7 +33,8 @@ bool ks_long_wait_unguessed(const struct ks_table *table,
 	struct ks_wait_target target;
 
 	return !thread->wait.guessed &&
-	       ks_long_unheld(table, thread, now, &target);
+	       ks_long_unheld(table, thread, now, &target) &&
+	       ks_wait_guess_is_lock(ks_wait_guess_from_words(thread, &target));
 }
 
 static void ks_count_process(const struct ks_table *table,

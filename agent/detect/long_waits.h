@@ -29,7 +29,10 @@ bool ks_long_wait(const struct ks_table *table, const struct ks_thread *thread,
 
 /*
  * Whether the stack of thread's wait is worth a look for a better guess:
- * long, untimed, with no known holder, and not looked at yet.
+ * long, untimed, with no known holder, taken for a lock by its words (a
+ * semaphore may be CPython's lock, or a condition variable's word), and
+ * not looked at yet.  Waits the words take for nothing are left alone:
+ * unwinding costs, and every idle thread pool has such waits.
  */
 bool ks_long_wait_unguessed(const struct ks_table *table,
 			    const struct ks_thread *thread, uint64_t now);

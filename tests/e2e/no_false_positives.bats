@@ -81,6 +81,7 @@ expect_ordered_runs_clean() {
 	for run in "$@"; do
 		start_agent --stall-ms 200
 		# shellcheck disable=SC2086 # a command line
+		echo "run: $run" >&2
 		run_to_completion $run
 		expect_no_deadlock
 		# Watched for real: its waits, at least its join, were seen.

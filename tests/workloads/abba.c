@@ -68,6 +68,13 @@ static void *lock_a_then_b_often(void *arg)
 	return NULL;
 }
 
+static void *lock_a_then_b_often_then_linger(void *arg)
+{
+	lock_a_then_b_often(arg);
+	workload_linger();
+	return NULL;
+}
+
 static void *lock_b_then_a(void *arg)
 {
 	WORKLOAD_CHECK(pthread_mutex_lock(&lock_b));
@@ -100,7 +107,8 @@ int main(int argc, char **argv)
 	WORKLOAD_CHECK(pthread_barrier_init(&both_hold_one, NULL, 2));
 	workload_say("started");
 	WORKLOAD_CHECK(pthread_create(
-		&other, NULL, ordered ? lock_a_then_b_often : lock_b_then_a,
+		&other, NULL,
+		ordered ? lock_a_then_b_often_then_linger : lock_b_then_a,
 		NULL));
 	if (ordered)
 		lock_a_then_b_often(NULL);

@@ -9,6 +9,7 @@
  * With "ordered" both threads lock the two accounts in the same order,
  * many times, without the barrier: contention, never a deadlock.
  */
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -70,6 +71,8 @@ static void run(void (*move)(account<Lock> &, account<Lock> &))
 	std::thread other([&] {
 		for (int i = 0; i < rounds; i++)
 			move(ordered ? a : b, ordered ? b : a);
+		/* Joined late: the join blocks in the kernel for certain. */
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 	});
 
 	for (int i = 0; i < rounds; i++)

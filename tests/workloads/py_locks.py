@@ -10,6 +10,7 @@ without the barrier: contention, never a hang.
 import os
 import sys
 import threading
+import time
 
 ORDERED_ROUNDS = 20000
 
@@ -32,9 +33,15 @@ def take(first, second):
                 pass
 
 
+def take_then_linger(first, second):
+    take(first, second)
+    # Joined late: the join blocks in the kernel for certain.
+    time.sleep(0.05)
+
+
 def main():
     say("started")
-    other = threading.Thread(target=take, args=(lock_a, lock_b) if ordered else (lock_b, lock_a))
+    other = threading.Thread(target=take_then_linger, args=(lock_a, lock_b) if ordered else (lock_b, lock_a))
     other.start()
     if not ordered:
         say("blocking")

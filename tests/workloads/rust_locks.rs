@@ -38,6 +38,8 @@ fn main() {
         thread::spawn(move || {
             let (first, second) = if ordered { (&a, &b) } else { (&b, &a) };
             take(first, second, if ordered { None } else { Some(&barrier) }, rounds);
+            // Joined late: the join blocks in the kernel for certain.
+            thread::sleep(std::time::Duration::from_millis(50));
         })
     };
     if !ordered {

@@ -73,6 +73,7 @@ static void *first_thread(void *arg)
 
 	for (int i = 0; i < (ordered ? ORDERED_ROUNDS : 1); i++)
 		take_both(order);
+	workload_linger();
 	return NULL;
 }
 

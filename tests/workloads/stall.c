@@ -48,6 +48,7 @@ static void *worker_posts_first(void *arg)
 {
 	sem_post(&main_turn);
 	wait_for(&worker_turn);
+	workload_linger();
 	return NULL;
 }
 
