@@ -503,21 +503,24 @@ void ks_wait_target_resolve(const struct ks_table *table,
 
 /*
  * glibc's sem_t (nptl/semaphore.h, 64-bit): the value in the low half of
- * its first 64-bit word, the number of waiters in the high half, then
- * FUTEX_PRIVATE_FLAG or 0.  Waiters wait for the value 0 with a bitset.
- * musl's: the value (-1: empty with waiters), waiters, then 128 or 0.
+ * its first 64-bit word, the number of waiters in the high half, then 0
+ * for a private semaphore or FUTEX_PRIVATE_FLAG for a shared one (glibc's
+ * FUTEX_PRIVATE is 0).  Waiters wait for the value 0 with a bitset.
+ * musl's: the value (-1: empty with waiters), the waiters, then 128 for a
+ * private one or 0, which is the flag its waiters pass.
  */
 static bool ks_looks_like_semaphore(const struct ks_wait_begin *begin)
 {
 	const uint32_t *words = begin->words;
-	uint32_t private_word = begin->op & FUTEX_PRIVATE_FLAG;
+	uint32_t private_flag = begin->op & FUTEX_PRIVATE_FLAG;
+	uint32_t cmd = begin->op & FUTEX_CMD_MASK;
 
-	if (words[0] != begin->val || !words[1] || words[2] != private_word)
+	if (words[0] != begin->val || !words[1])
 		return false;
-	if ((begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET && !begin->val)
-		return true;
-	return (begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT &&
-	       begin->val == UINT32_MAX;
+	if (cmd == FUTEX_WAIT_BITSET && !begin->val)
+		return words[2] == (private_flag ^ FUTEX_PRIVATE_FLAG);
+	return cmd == FUTEX_WAIT && begin->val == UINT32_MAX &&
+	       words[2] == private_flag;
 }
 
 enum ks_wait_guess ks_wait_guess_from_words(const struct ks_thread *waiter,

@@ -70,7 +70,7 @@ static const struct ks_stall_ops stub_ops = {
 static void wait_on_semaphore(struct ks_thread *t, uint64_t uaddr,
 			      uint32_t flags, uint64_t at)
 {
-	const uint32_t sem[6] = { 0, 1, FUTEX_PRIVATE_FLAG, 0, 0, 0 };
+	const uint32_t sem[6] = { 0, 1, 0, 0, 0, 0 };
 
 	begin_wait(t, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, uaddr, 0, sem,
 		   flags);

@@ -418,6 +418,51 @@ test_musl_join_waits_for_the_thread_whose_exit_clears_it(void **state)
 	assert_ptr_equal(target.holder, w->b);
 }
 
+static enum ks_wait_guess guess_of(struct world *w, struct ks_thread *t)
+{
+	struct ks_wait_target target = resolve(w, t);
+
+	return ks_wait_guess_from_words(t, &target);
+}
+
+static void test_ownerless_waits_are_guessed_from_their_words(void **state)
+{
+	struct world *w = *state;
+	/* As live glibc 2.36 and musl 1.2.3 showed them. */
+	const uint32_t glibc_sem[6] = { 0, 1, 0, 0, 0, 0 };
+	const uint32_t glibc_shared_sem[6] = { 0, 1, 128, 0, 0, 0 };
+	const uint32_t musl_sem[6] = { UINT32_MAX, 1, 128, 0, 0, 0 };
+	const uint32_t rust_mutex[6] = { 2, 0, 7, 0, 0, 0 };
+	const uint32_t cond[6] = { 0, 0, 101, 1, 0, 0 };
+
+	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, glibc_sem, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_SEMAPHORE);
+	begin_wait(w->a, FUTEX_WAIT_BITSET | 256, 0x2000, 0, glibc_shared_sem,
+		   KS_WAIT_SHARED);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_SEMAPHORE);
+	/* The private word must agree with the op's flag. */
+	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, glibc_shared_sem, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_UNKNOWN);
+	begin_wait(w->a, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0x2000, UINT32_MAX,
+		   musl_sem, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_SEMAPHORE);
+	begin_wait(w->a, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0x2000, 2,
+		   rust_mutex, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_RUST_MUTEX);
+	/* A condition variable's word, nobody waiting on the other group. */
+	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, cond, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_UNKNOWN);
+	/* Lock kinds guess themselves. */
+	wait_for_rwlock_readers(w->a, 0x4000, 1);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_RWLOCK);
+	assert_true(ks_wait_guess_is_lock(KS_GUESS_CPYTHON_LOCK));
+	assert_false(ks_wait_guess_is_lock(KS_GUESS_CONDVAR));
+	assert_string_equal(ks_wait_guess_name(KS_GUESS_MUTEX, KS_LIBC_MUSL),
+			    "musl-mutex");
+	assert_string_equal(ks_wait_guess_name(KS_GUESS_UNKNOWN, KS_LIBC_GLIBC),
+			    "futex");
+}
+
 static void test_mutex_kinds_are_described(void **state)
 {
 	char buf[64];
@@ -459,6 +504,7 @@ int main(void)
 		T(test_musl_words_must_agree),
 		T(test_libc_decides_which_layouts_apply),
 		T(test_musl_join_waits_for_the_thread_whose_exit_clears_it),
+		T(test_ownerless_waits_are_guessed_from_their_words),
 		T(test_mutex_kinds_are_described),
 #undef T
 	};
