@@ -331,7 +331,7 @@ $(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.
 
 $(BUILD)/workloads/rust_locks: tests/workloads/rust_locks.rs
 	@mkdir -p $(@D)
-	$(RUSTC) -O -g -o $@ $<
+	MAKEFLAGS= $(RUSTC) -O -g -o $@ $<
 
 # The same program on musl, dynamic (ld-musl) and static.
 MUSL_CC ?= musl-gcc

@@ -12,15 +12,6 @@ setup_file() {
 	require_bpf
 }
 
-setup() {
-	WORKLOAD_PIDS=
-}
-
-teardown() {
-	kill_workloads
-	stop_agent KILL || true
-}
-
 # Waits for the stall record of $1 and sets STALL to it.
 await_stall() {
 	wait_until 10 agent_said ".type == \"stall\" and .pid == $1" || {
