@@ -177,21 +177,22 @@ static void ks_write_stalled_wait(FILE *out, const struct ks_stall_member *m,
 {
 	const struct ks_wait_target *target = &m->target;
 	const struct ks_wait_begin *begin = &m->thread->wait.begin;
+	struct ks_name_text holder;
 	char address[32];
 
 	fprintf(out, "  ");
 	ks_write_thread_name(out, m->thread);
 	ks_lock_address_describe(target, address, sizeof(address));
-	fprintf(out, "\n    waits for %s %s (%s)",
-		ks_wait_guess_name(guess, m->thread->process->libc), address,
-		target->holder	? "held by" :
-		target->readers ? "held by readers glibc does not name" :
-				  "no holder known");
+	fprintf(out, "\n    waits for %s %s",
+		ks_wait_guess_name(guess, m->thread->process->libc), address);
 	if (target->holder)
-		fprintf(out, " thread %u (%s)", target->holder->tid,
-			target->holder->comm);
-	if (target->readers)
-		fprintf(out, ": %u of them", target->readers);
+		fprintf(out, " held by thread %u (%s)", target->holder->tid,
+			ks_name(target->holder->comm, &holder));
+	else if (target->readers)
+		fprintf(out, " held by %u reader%s glibc does not name",
+			target->readers, target->readers == 1 ? "" : "s");
+	else
+		fprintf(out, " (no holder known)");
 	if (!(begin->flags & KS_WAIT_SEEDED))
 		fprintf(out, ", blocked %.1f s",
 			(double)(now - begin->hdr.ts_ns) / 1e9);
@@ -201,6 +202,7 @@ static void ks_write_stalled_wait(FILE *out, const struct ks_stall_member *m,
 void ks_stall_write_text(FILE *out, const struct ks_stall_report *report)
 {
 	const struct ks_stall *stall = report->stall;
+	struct ks_name_text comm;
 	char signals[512];
 
 	flockfile(out);
@@ -208,7 +210,7 @@ void ks_stall_write_text(FILE *out, const struct ks_stall_report *report)
 		"knotscope: STALL: all %zu thread%s of pid %u (%s) wait, "
 		"without a timeout, on futexes no other process can wake",
 		stall->nr_members, stall->nr_members == 1 ? "" : "s",
-		stall->process->tgid, stall->process->comm);
+		stall->process->tgid, ks_name(stall->process->comm, &comm));
 	ks_write_confirmed(out, report->latency_ns, stall->id);
 	ks_signal_set_describe(report->caught_signals, signals,
 			       sizeof(signals));
