@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
 #include <stdlib.h>
+/*
+ * With memory short, a stack that cannot be kept is shown once and
+ * unwound again next time, rather than the agent exiting, uthash's
+ * default.
+ */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (ks_stack_not_kept = true)
 #include <uthash.h>
 
 #include "report/json_sink.h"
 #include "serve/stack_cache.h"
 #include "stacks/wait_site.h"
+
+static bool ks_stack_not_kept;
 
 /* A waiter's stack, kept for as long as it stays in that wait. */
 struct ks_cached_stack {
@@ -96,7 +106,14 @@ json_object *ks_stack_cache_get(struct ks_stack_cache *cache,
 		cached->begin_ts_ns = begin_ts;
 		/* A failed unwind is cached too: it would fail again. */
 		cached->frames = ks_unwind(cache, thread);
+		ks_stack_not_kept = false;
 		HASH_ADD(hh, cache->stacks, tid, sizeof(cached->tid), cached);
+		if (ks_stack_not_kept) {
+			json_object *frames = cached->frames;
+
+			free(cached);
+			return frames;
+		}
 	}
 	cached->rendering = cache->rendering;
 	return json_object_get(cached->frames);
