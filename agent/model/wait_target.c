@@ -448,13 +448,22 @@ static void ks_resolve_wait(const struct ks_table *table,
 	bool shared = begin->flags & KS_WAIT_SHARED;
 	bool kind_ok = begin->flags & KS_WAIT_KIND_OK;
 
+	bool bitset = (begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET;
+
 	if (libc != KS_LIBC_MUSL) {
-		/* glibc's rwlocks wait with a bitset, its mutexes never do. */
-		if ((begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET &&
+		/* glibc's rwlocks wait with a bitset. */
+		if (bitset &&
 		    ks_resolve_glibc_rwlock(table, waiter, begin, shared, out))
 			return;
 		if (ks_resolve_join(table, waiter, begin->uaddr, begin->val,
-				    begin->words, out) ||
+				    begin->words, out))
+			return;
+		/*
+		 * Its mutexes wait with a bitset only when timed: an untimed
+		 * bitset wait for 2 is another 0/1/2 lock (Rust's), whose
+		 * words a mutex with no user (__nusers 0) would match.
+		 */
+		if ((!bitset || (begin->flags & KS_WAIT_TIMED)) &&
 		    ks_resolve_mutex(table, waiter, begin->uaddr, begin->val,
 				     begin->words, kind_ok, shared, out))
 			return;

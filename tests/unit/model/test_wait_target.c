@@ -449,6 +449,10 @@ static void test_ownerless_waits_are_guessed_from_their_words(void **state)
 	begin_wait(w->a, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0x2000, 2,
 		   rust_mutex, 0);
 	assert_int_equal(guess_of(w, w->a), KS_GUESS_RUST_MUTEX);
+	/* glibc's timed lock waits with a bitset too, and a timeout. */
+	begin_wait(w->a, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0x2000, 2,
+		   rust_mutex, KS_WAIT_TIMED);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_MUTEX);
 	/* A condition variable's word, nobody waiting on the other group. */
 	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, cond, 0);
 	assert_int_equal(guess_of(w, w->a), KS_GUESS_UNKNOWN);
