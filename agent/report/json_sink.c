@@ -109,6 +109,15 @@ static json_object *ks_finding_record(const char *type, uint64_t real_ns,
 	return obj;
 }
 
+/* From the last thread blocking to the report; null when not known. */
+static void ks_add_latency(json_object *obj, int64_t latency_ns)
+{
+	ks_add(obj, "detection_latency_ms",
+	       latency_ns < 0 ?
+		       NULL :
+		       json_object_new_double((double)latency_ns / 1e6));
+}
+
 const char *ks_json_text(json_object *obj)
 {
 	return obj ? json_object_to_json_string_ext(
@@ -337,11 +346,7 @@ static json_object *ks_stall_json(const struct ks_stall_report *report)
 	json_object *obj = ks_finding_record("stall", report->confirmed_real_ns,
 					     stall->id);
 	json_object *threads = json_object_new_array();
-	ks_add(obj, "detection_latency_ms",
-	       report->latency_ns < 0 ?
-		       NULL :
-		       json_object_new_double((double)report->latency_ns /
-					      1e6));
+	ks_add_latency(obj, report->latency_ns);
 	ks_add(obj, "pid", json_object_new_int((int)stall->process->tgid));
 	ks_add(obj, "process_comm",
 	       json_object_new_string(stall->process->comm));
@@ -366,11 +371,7 @@ static json_object *ks_deadlock_json(const struct ks_report *report)
 	json_object *behind = json_object_new_array();
 	json_object *pids = json_object_new_array();
 
-	ks_add(obj, "detection_latency_ms",
-	       report->latency_ns < 0 ?
-		       NULL :
-		       json_object_new_double((double)report->latency_ns /
-					      1e6));
+	ks_add_latency(obj, report->latency_ns);
 	for (size_t i = 0; i < deadlock->nr_members; i++) {
 		const struct ks_thread *t = deadlock->members[i].thread;
 		bool seen = false;
