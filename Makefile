@@ -24,8 +24,10 @@ AGENT_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wshadow -Wstrict-prototypes -D_GNU_SOURCE -Iinclude -Iagent \
 	-I$(BUILD) -I$(BUILD)/proto \
 	$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-# libresolv: b64_pton, for gRPC binary trailers.
-AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lresolv
+# libresolv: b64_pton, for gRPC binary trailers; libiberty (static only, no
+# pkg-config file): the C++ and Rust demangler.
+AGENT_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lresolv \
+	-liberty
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -I$(dir $(VMLINUX_H))
 
@@ -60,8 +62,17 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
-	$(BUILD)/workloads/abba-static
+	$(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WORKLOAD_CXX_SRCS)) \
+	$(BUILD)/workloads/abba-static $(BUILD)/workloads/abba-musl \
+	$(BUILD)/workloads/abba-musl-static
+# Rust's std locks, when rustc is installed (it is no Debian package this
+# project installs): tests/e2e/stalls.bats says it skips otherwise.
+RUSTC ?= $(shell command -v rustc 2>/dev/null)
+ifneq ($(RUSTC),)
+WORKLOAD_BINS += $(BUILD)/workloads/rust_locks
+endif
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
 HB_ORDER := $(BUILD)/tests/tools/hb_order
 # npm ci writes this last: its date says when node_modules was installed.
@@ -312,9 +323,27 @@ $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -lrt
 
+$(BUILD)/workloads/%: tests/workloads/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(WORKLOAD_CFLAGS) -o $@ $<
+
 $(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
+
+$(BUILD)/workloads/rust_locks: tests/workloads/rust_locks.rs
+	@mkdir -p $(@D)
+	MAKEFLAGS= $(RUSTC) -O -g -o $@ $<
+
+# The same program on musl, dynamic (ld-musl) and static.
+MUSL_CC ?= musl-gcc
+$(BUILD)/workloads/%-musl: tests/workloads/%.c tests/workloads/workload.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(WORKLOAD_CFLAGS) -o $@ $<
+
+$(BUILD)/workloads/%-musl-static: tests/workloads/%.c tests/workloads/workload.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
 
 # --- vmlinux.h is committed; regenerate it from the running kernel's BTF.
 vmlinux:

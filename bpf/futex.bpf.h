@@ -44,8 +44,10 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 	const void *uaddr = (const void *)e->uaddr;
 
 	/*
-	 * Two reads, because a futex word may sit at the end of a mapping:
-	 * the owner (third word) matters, the mutex kind (fifth) only helps.
+	 * Three reads, because a futex word may sit at either end of a
+	 * mapping: the owner (third word) matters, the mutex kind (fifth)
+	 * only helps, and what lies before the word (musl's mutex type,
+	 * glibc's rwlock state) is read on its own.
 	 */
 	if (!bpf_probe_read_user(e->words, 3 * sizeof(__u32), uaddr))
 		e->flags |= KS_WAIT_WORDS_OK;
@@ -55,6 +57,11 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 		e->flags |= KS_WAIT_KIND_OK;
 	else
 		__builtin_memset(&e->words[3], 0, 3 * sizeof(__u32));
+	if (!bpf_probe_read_user(e->words_before, sizeof(e->words_before),
+				 uaddr - sizeof(e->words_before)))
+		e->flags |= KS_WAIT_BEFORE_OK;
+	else
+		__builtin_memset(e->words_before, 0, sizeof(e->words_before));
 }
 
 static __always_inline void ks_read_stack(struct ks_wait_begin *e)

@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 2
+#define KS_ABI_VERSION 3
 
 #define KS_COMM_LEN 16
 
@@ -59,6 +59,7 @@ enum ks_syscall {
 #define KS_WAIT_WORDS_OK (1u << 2) /* words[0..2] were read */
 #define KS_WAIT_KIND_OK (1u << 3) /* words[3..5] were read */
 #define KS_WAIT_SEEDED (1u << 4) /* found blocked at start, not seen entering */
+#define KS_WAIT_BEFORE_OK (1u << 5) /* words_before were read */
 
 /*
  * User registers saved at wait entry, enough for a DWARF unwinder to walk the
@@ -135,6 +136,12 @@ struct ks_wait_begin {
 	 * the agent validates before it trusts an owner.
 	 */
 	__u32 words[6];
+	/*
+	 * The four words before uaddr, words_before[3] right below it.  Some
+	 * locks keep their futex word inside: musl's mutex type lies before
+	 * its lock word, glibc's rwlock state before its writers' futex.
+	 */
+	__u32 words_before[4];
 	__u64 regs[KS_NR_USER_REGS]; /* enum ks_user_reg */
 	__u32 stack_len; /* valid bytes of stack, from regs[KS_REG_SP] */
 	__u32 _pad1;
@@ -527,11 +534,13 @@ _Static_assert(__builtin_offsetof(struct ks_wait_begin, uaddr) == 24,
 	       "wait_begin");
 _Static_assert(__builtin_offsetof(struct ks_wait_begin, words) == 48,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 72,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, words_before) == 72,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 208,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 88,
 	       "wait_begin");
-_Static_assert(sizeof(struct ks_wait_begin) == 208 + KS_STACK_SNAPSHOT_BYTES,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 224,
+	       "wait_begin");
+_Static_assert(sizeof(struct ks_wait_begin) == 224 + KS_STACK_SNAPSHOT_BYTES,
 	       "wait_begin size");
 _Static_assert(sizeof(struct ks_wait_end) == 56, "wait_end size");
 _Static_assert(__builtin_offsetof(struct ks_fork, clear_child_tid) == 48,

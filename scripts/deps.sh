@@ -4,12 +4,14 @@
 # --list prints the packages of the groups instead, for other build scripts.
 set -eu
 
-# nodejs: npm installs the dashboard's graph library, embedded at build time;
-# help2man makes the manual page from --help.
+# nodejs: npm installs the dashboard's graph and chart libraries, embedded at
+# build time;
+# help2man makes the manual page from --help; libiberty-dev: the C++ and
+# Rust demangler, linked statically.
 build_pkgs="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 libdw-dev zlib1g-dev libjson-c-dev uthash-dev protobuf-c-compiler
 libprotobuf-c-dev libcurl4-openssl-dev libmicrohttpd-dev uuid-dev libyaml-dev
-nodejs help2man"
+nodejs help2man libiberty-dev"
 # Debian ships npm apart from nodejs; other builds of nodejs bundle it.
 command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # chromium: the dashboard's browser test; prometheus (promtool) and
@@ -21,11 +23,13 @@ command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # against docs/json-records.schema.json, and with python3-yaml the
 # configuration file against docs/config.schema.json; apparmor: its parser
 # checks the chart's profile; openssl: the certificate of the fake
-# Kubernetes API server.
+# Kubernetes API server; g++ and musl-tools: workloads on the C++ standard
+# library's locks and on musl; binutils and xz-utils: workloads with their
+# debug information apart.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
 curl unzip nginx python3 man-db python3-jsonschema python3-yaml apparmor
-openssl"
+openssl g++ musl-tools binutils xz-utils"
 # wrk loads nginx in the HTTP section of make bench.
 bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian

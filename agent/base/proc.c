@@ -198,3 +198,55 @@ int ks_proc_for_each_thread(uint32_t tgid, ks_proc_pid_fn fn, void *ctx)
 	snprintf(path, sizeof(path), "%s/%u/task", proc_root, tgid);
 	return ks_for_each_numeric(path, fn, ctx);
 }
+
+int ks_proc_mapping_shared(uint32_t pid, uint64_t addr)
+{
+	char path[128], *line = NULL;
+	size_t size = 0;
+	int shared = -1;
+	FILE *maps;
+
+	snprintf(path, sizeof(path), "%s/%u/maps", proc_root, pid);
+	maps = fopen(path, "re");
+	if (!maps)
+		return -1;
+	while (shared < 0 && getline(&line, &size, maps) > 0) {
+		unsigned long long start, end;
+		char perms[8];
+
+		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) == 3 &&
+		    addr >= start && addr < end)
+			shared = perms[3] == 's';
+	}
+	free(line);
+	fclose(maps);
+	return shared;
+}
+
+int ks_proc_read_caught_signals(uint32_t pid, uint64_t *mask)
+{
+	char path[128], status[4096];
+	const char *value;
+
+	snprintf(path, sizeof(path), "%s/%u/status", proc_root, pid);
+	if (ks_read_small_file(path, status, sizeof(status)) < 0)
+		return -1;
+	value = ks_status_field(status, "SigCgt");
+	if (!value)
+		return -1;
+	*mask = strtoull(value, NULL, 16);
+	return 0;
+}
+
+static int ks_count_one(uint32_t id, void *ctx)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+int ks_proc_count_threads(uint32_t tgid)
+{
+	int count = 0;
+
+	return ks_proc_for_each_thread(tgid, ks_count_one, &count) ? -1 : count;
+}

@@ -42,6 +42,17 @@ int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size);
 /* Reads another process's memory; the full length or -1. */
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len);
 
+/*
+ * Whether addr lies in a mapping of process pid that other processes may
+ * map too (shared, "s" in /proc/PID/maps): 1, 0 for a private one, -1
+ * when no mapping holds it or maps cannot be read.
+ */
+int ks_proc_mapping_shared(uint32_t pid, uint64_t addr);
+/* The signals the process has handlers for (SigCgt), bit n-1 for n. */
+int ks_proc_read_caught_signals(uint32_t pid, uint64_t *mask);
+/* How many threads the process has now; -1 when it is gone. */
+int ks_proc_count_threads(uint32_t tgid);
+
 typedef int (*ks_proc_pid_fn)(uint32_t id, void *ctx);
 /* Calls fn for every process, or every thread of tgid; stops on nonzero. */
 int ks_proc_for_each_process(ks_proc_pid_fn fn, void *ctx);

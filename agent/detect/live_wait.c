@@ -6,12 +6,14 @@
 #include "detect/live_wait.h"
 #include "model/scan.h"
 
+/* futex_wait(2), the futex2 call, numbered alike on every architecture. */
+#define KS_SYS_NR_FUTEX_WAIT 455
+
 void ks_live_refresh_wait(void *ctx, struct ks_thread *thread)
 {
 	struct ks_wait_begin *lock = ks_lock_wait_mut(&thread->wait);
 
-	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
-			   &lock->flags);
+	ks_read_lock_words(thread->tgid, lock);
 	thread->wait.refreshed = true;
 }
 
@@ -33,6 +35,30 @@ static bool ks_live_verify_klock(const struct ks_thread *thread)
 	return false;
 }
 
+bool ks_live_still_waiting(void *ctx, const struct ks_thread *thread)
+{
+	struct ks_proc_syscall sc;
+
+	/*
+	 * A wait interrupted by SIGSTOP or a debugger resumes through
+	 * restart_syscall(), which keeps the original arguments.
+	 */
+	return !ks_proc_read_syscall(thread->tgid, thread->tid, &sc) &&
+	       (sc.nr == SYS_futex || sc.nr == SYS_restart_syscall ||
+		sc.nr == KS_SYS_NR_FUTEX_WAIT) &&
+	       sc.args[0] == thread->wait.begin.uaddr;
+}
+
+int ks_live_count_threads(void *ctx, uint32_t tgid)
+{
+	return ks_proc_count_threads(tgid);
+}
+
+int ks_live_shared_memory(void *ctx, uint32_t tgid, uint64_t addr)
+{
+	return ks_proc_mapping_shared(tgid, addr);
+}
+
 bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 			 const struct ks_thread *thread,
 			 const struct ks_wait_target *target)
@@ -40,20 +66,12 @@ bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 	struct ks_thread probe = *thread;
 	struct ks_wait_begin *lock = ks_lock_wait_mut(&probe.wait);
 	struct ks_wait_target fresh;
-	struct ks_proc_syscall sc;
 
 	if (ks_lock_kind_in_kernel(target->kind))
 		return ks_live_verify_klock(thread);
-	/*
-	 * A wait interrupted by SIGSTOP or a debugger resumes through
-	 * restart_syscall(), which keeps the original arguments.
-	 */
-	if (ks_proc_read_syscall(thread->tgid, thread->tid, &sc) ||
-	    (sc.nr != SYS_futex && sc.nr != SYS_restart_syscall) ||
-	    sc.args[0] != thread->wait.begin.uaddr)
+	if (!ks_live_still_waiting(ctx, thread))
 		return false;
-	ks_read_lock_words(thread->tgid, lock->uaddr, lock->words,
-			   &lock->flags);
+	ks_read_lock_words(thread->tgid, lock);
 	ks_wait_target_resolve(table, &probe, &fresh);
 	return fresh.deadlock_edge && fresh.holder == target->holder;
 }

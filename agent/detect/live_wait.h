@@ -15,6 +15,13 @@
 /* Reads the lock words of the thread's wait again, from the process. */
 void ks_live_refresh_wait(void *ctx, struct ks_thread *thread);
 
+/* True when the thread is still inside that very futex call. */
+bool ks_live_still_waiting(void *ctx, const struct ks_thread *thread);
+/* The process's threads now, -1 when it is gone: ks_stall_ops. */
+int ks_live_count_threads(void *ctx, uint32_t tgid);
+/* Whether addr is in memory other processes may map: ks_stall_ops. */
+int ks_live_shared_memory(void *ctx, uint32_t tgid, uint64_t addr);
+
 /*
  * True when the thread is still inside that very futex() call and the
  * lock, read just now, is still held by target->holder.

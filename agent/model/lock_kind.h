@@ -13,6 +13,9 @@ enum ks_lock_kind {
 	KS_LOCK_ROBUST_MUTEX, /* ... with PTHREAD_MUTEX_ROBUST */
 	KS_LOCK_PI_MUTEX, /* ... with PTHREAD_PRIO_INHERIT */
 	KS_LOCK_THREAD_EXIT, /* pthread_join: the holder is the joined thread */
+	KS_LOCK_RWLOCK_WRITE, /* pthread_rwlock_t, to write: held by a writer
+				 (named) or by readers (counted) */
+	KS_LOCK_RWLOCK_READ, /* pthread_rwlock_t, to read: held by a writer */
 	KS_LOCK_KERNEL_MUTEX, /* struct mutex, in a system call */
 	KS_LOCK_KERNEL_RWSEM, /* struct rw_semaphore */
 	KS_LOCK_KERNEL_OTHER, /* rt_mutex, semaphore: no owner recorded */

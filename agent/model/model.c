@@ -50,6 +50,14 @@ struct ks_thread *ks_model_thread(struct ks_model *model, uint32_t tgid,
 	return thread;
 }
 
+void ks_model_probe_libc(struct ks_process *process)
+{
+	if (process->libc_probed)
+		return;
+	process->libc = ks_proc_libc(process->tgid);
+	process->libc_probed = true;
+}
+
 /* The process exited, exec'd or stopped matching the selection at ts_ns. */
 static void ks_forget_process(struct ks_model *model,
 			      struct ks_process *process, const char *why,
@@ -78,11 +86,15 @@ static void ks_on_wait_begin(struct ks_model *model,
 	if (rec->stack_len > sizeof(rec->stack))
 		thread->wait.begin.stack_len = sizeof(rec->stack);
 	thread->wait.refreshed = false;
+	thread->wait.guessed = false;
 	thread->wait.pi_refused = pi_refused;
 
 	thread->process->stats.futex_waits++;
+	ks_model_probe_libc(thread->process);
 	ks_wait_target_resolve(&model->table, thread, &target);
 	thread->wait.lock_kind = target.kind;
+	thread->wait.lock_addr = target.lock_addr;
+	thread->wait.mutex_kind = target.mutex_kind;
 	thread->wait.holder_tid = target.holder ? target.holder->tid : 0;
 	if (target.kind != KS_LOCK_NONE)
 		thread->process->stats.lock_waits++;

@@ -73,6 +73,12 @@ int ks_model_subscribe(struct ks_model *model,
 		       const struct ks_model_hooks *hooks, void *ctx);
 
 /*
+ * Learns which C library the process runs on, once: at its first wait,
+ * when how its lock words read begins to matter.
+ */
+void ks_model_probe_libc(struct ks_process *process);
+
+/*
  * The thread a record comes from.  The table knows every thread from the
  * scan or its fork record; one it does not know had its fork record lost
  * to a full ring buffer, and /proc tells the rest (or that it is gone).

@@ -15,16 +15,23 @@ struct ks_scan_ctx {
 	struct ks_scan_result *result;
 };
 
-void ks_read_lock_words(uint32_t pid, uint64_t addr, uint32_t *words,
-			uint32_t *flags)
+void ks_read_lock_words(uint32_t pid, struct ks_wait_begin *begin)
 {
-	*flags &= ~(KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK);
-	memset(words, 0, 6 * sizeof(uint32_t));
-	/* In two halves, as the kernel side does: the lock may end a page. */
-	if (!ks_proc_read_mem(pid, addr, words, 3 * sizeof(uint32_t)))
-		*flags |= KS_WAIT_WORDS_OK;
-	if (!ks_proc_read_mem(pid, addr + 12, &words[3], 3 * sizeof(uint32_t)))
-		*flags |= KS_WAIT_KIND_OK;
+	uint64_t addr = begin->uaddr;
+
+	begin->flags &=
+		~(KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK | KS_WAIT_BEFORE_OK);
+	memset(begin->words, 0, sizeof(begin->words));
+	memset(begin->words_before, 0, sizeof(begin->words_before));
+	/* In parts, as the kernel side does: the lock may end a page. */
+	if (!ks_proc_read_mem(pid, addr, begin->words, 3 * sizeof(uint32_t)))
+		begin->flags |= KS_WAIT_WORDS_OK;
+	if (!ks_proc_read_mem(pid, addr + 12, &begin->words[3],
+			      3 * sizeof(uint32_t)))
+		begin->flags |= KS_WAIT_KIND_OK;
+	if (!ks_proc_read_mem(pid, addr - sizeof(begin->words_before),
+			      begin->words_before, sizeof(begin->words_before)))
+		begin->flags |= KS_WAIT_BEFORE_OK;
 }
 
 static bool ks_is_futex_wait(const struct ks_proc_syscall *sc)
@@ -86,8 +93,7 @@ static void ks_seed_wait(struct ks_scan_ctx *ctx, struct ks_thread *thread,
 		begin->flags |= KS_WAIT_TIMED;
 	if (!(begin->op & FUTEX_PRIVATE_FLAG))
 		begin->flags |= KS_WAIT_SHARED;
-	ks_read_lock_words(thread->tgid, begin->uaddr, begin->words,
-			   &begin->flags);
+	ks_read_lock_words(thread->tgid, begin);
 	/* /proc shows only these two registers; CFI unwinding copes. */
 	begin->regs[KS_REG_IP] = sc->pc;
 	begin->regs[KS_REG_SP] = sc->sp;
@@ -104,6 +110,7 @@ static void ks_seed_wait(struct ks_scan_ctx *ctx, struct ks_thread *thread,
 		return;
 	thread->wait.active = true;
 	thread->process->stats.futex_waits++;
+	ks_model_probe_libc(thread->process);
 	ctx->result->nr_seeded_waits++;
 }
 

@@ -24,10 +24,10 @@ int ks_scan(struct ks_model *model, ks_track_wait_fn track, void *ctx,
 	    struct ks_scan_result *result);
 
 /*
- * Reads the six words at addr in process pid into words.  Sets
- * KS_WAIT_WORDS_OK / KS_WAIT_KIND_OK in *flags for what could be read.
+ * Reads the words around begin->uaddr in process pid into begin, as the
+ * kernel side does at wait entry, and sets KS_WAIT_WORDS_OK,
+ * KS_WAIT_KIND_OK and KS_WAIT_BEFORE_OK for what could be read.
  */
-void ks_read_lock_words(uint32_t pid, uint64_t addr, uint32_t *words,
-			uint32_t *flags);
+void ks_read_lock_words(uint32_t pid, struct ks_wait_begin *begin);
 
 #endif /* KS_SCAN_H */

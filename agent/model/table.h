@@ -11,6 +11,7 @@
 #include <uthash.h>
 #include <utlist.h>
 
+#include "base/libc_kind.h"
 #include "base/trace_ids.h"
 #include "knotscope_abi.h"
 #include "model/lock_kind.h"
@@ -32,9 +33,17 @@ struct ks_thread_wait {
 	/* begin.words were re-read from the process since the wait began. */
 	bool refreshed;
 	/* What the wait was found to be when it began (enum ks_lock_kind),
-	 * and the holder's tid then: what a lock-wait span reports. */
+	 * the lock's address (an rwlock's futex words lie inside it), the
+	 * mutex's type (UINT32_MAX: not a mutex, or unknown) and the
+	 * holder's tid then: what a lock-wait span reports. */
 	uint8_t lock_kind;
+	uint64_t lock_addr;
+	uint32_t mutex_kind;
 	uint32_t holder_tid;
+	/* What its stack says the wait is (enum ks_wait_guess), once looked
+	 * at: only long waits nobody is known to hold are. */
+	bool guessed;
+	uint8_t guess;
 };
 
 /* The record that says which lock a blocked thread waits for. */
@@ -89,6 +98,7 @@ struct ks_process_stats {
 	uint64_t wait_ns; /* time spent in the waits that ended */
 	uint64_t max_wait_ns;
 	uint64_t deadlocks; /* reported deadlocks this process was part of */
+	uint64_t stalls; /* stalls reported of this process */
 	/* Ended lock waits by enum ks_lock_kind (KS_LOCK_NONE unused). */
 	struct ks_wait_hist lock_wait[KS_NR_LOCK_KINDS];
 };
@@ -122,6 +132,9 @@ struct ks_thread {
 struct ks_process {
 	uint32_t tgid;
 	char comm[KS_COMM_LEN];
+	/* Its C library (enum ks_libc), looked up at its first wait. */
+	uint8_t libc;
+	bool libc_probed;
 	unsigned int nr_threads;
 	struct ks_thread *threads; /* utlist doubly-linked list */
 	struct ks_process_stats stats;

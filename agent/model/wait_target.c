@@ -25,6 +25,54 @@
 
 enum { W_LOCK = 0, W_COUNT, W_OWNER, W_NUSERS, W_KIND, W_SPINS };
 
+/*
+ * glibc's pthread_rwlock_t (nptl/pthread_rwlock_common.c): __readers at +0
+ * holds the phase, whether a writer owns or claims it, and the number of
+ * readers; __wrphase_futex (+8) is where readers wait out a writer and
+ * where a writer waits for readers to leave; __writers_futex (+12) is
+ * where writers wait for the writer; __cur_writer (+24) is the writer's
+ * tid while it holds the lock, 0 otherwise; __shared (+28) is 1 for a
+ * process-shared lock.  +16 and +20 are padding, always 0.
+ */
+#define GLIBC_RWLOCK_WRPHASE 1u
+#define GLIBC_RWLOCK_WRLOCKED 2u
+#define GLIBC_RWLOCK_READER_SHIFT 3
+#define GLIBC_RWLOCK_FUTEX_USED 2u
+/* The words around each futex, as indices of words[] and words_before[]. */
+enum {
+	RW_WRITERS_READERS = 1,
+	RW_WRITERS_CUR_WRITER = 3,
+	RW_WRITERS_SHARED = 4
+};
+enum {
+	RW_WRPHASE_READERS = 2,
+	RW_WRPHASE_WRITERS_FUTEX = 1,
+	RW_WRPHASE_CUR_WRITER = 4,
+	RW_WRPHASE_SHARED = 5
+};
+
+/*
+ * musl's pthread_mutex_t (src/internal/pthread_impl.h): _m_type at +0,
+ * the futex word _m_lock at +4, _m_waiters at +8.  The type's low two bits
+ * are glibc's (normal, recursive, errorcheck), then 4 robust, 8 priority
+ * inheritance, 128 process-shared.  A locked normal mutex's word is EBUSY;
+ * every other type's is its owner's tid (0x40000000: the owner died).
+ * Waiters set 0x80000000 and wait for that value with FUTEX_WAIT.
+ */
+#define MUSL_MUTEX_TYPE_MASK 3u
+#define MUSL_MUTEX_ROBUST 4u
+#define MUSL_MUTEX_PI 8u
+#define MUSL_MUTEX_PSHARED 128u
+#define MUSL_MUTEX_KNOWN_BITS                                       \
+	(MUSL_MUTEX_TYPE_MASK | MUSL_MUTEX_ROBUST | MUSL_MUTEX_PI | \
+	 MUSL_MUTEX_PSHARED)
+#define MUSL_MUTEX_WAITERS 0x80000000u
+#define MUSL_MUTEX_TID_MASK 0x3fffffffu
+#define MUSL_EBUSY 16u
+/* _m_type is the word before the futex, _m_waiters the one after. */
+#define MUSL_W_TYPE 3
+#define MUSL_W_WAITERS 1
+
 /* splitmix64's finaliser: every input bit reaches every output bit. */
 static uint64_t ks_mix64(uint64_t x)
 {
@@ -46,6 +94,10 @@ const char *ks_lock_kind_name(enum ks_lock_kind kind)
 		return "pi-mutex";
 	case KS_LOCK_THREAD_EXIT:
 		return "thread-exit";
+	case KS_LOCK_RWLOCK_WRITE:
+		return "rwlock-write";
+	case KS_LOCK_RWLOCK_READ:
+		return "rwlock-read";
 	case KS_LOCK_KERNEL_MUTEX:
 		return "kernel-mutex";
 	case KS_LOCK_KERNEL_RWSEM:
@@ -137,18 +189,43 @@ static struct ks_thread *ks_find_holder(const struct ks_table *table,
 	return holder;
 }
 
+/* musl's mutex type in glibc's __kind bits, which reports describe. */
+static uint32_t ks_musl_mutex_kind(uint32_t type)
+{
+	return (type & MUSL_MUTEX_TYPE_MASK) |
+	       (type & MUSL_MUTEX_ROBUST ? GLIBC_MUTEX_ROBUST : 0) |
+	       (type & MUSL_MUTEX_PI ? GLIBC_MUTEX_PI : 0) |
+	       (type & MUSL_MUTEX_PSHARED ? GLIBC_MUTEX_PSHARED : 0);
+}
+
+static bool ks_plausible_musl_type(const struct ks_wait_begin *begin)
+{
+	return (begin->flags & KS_WAIT_BEFORE_OK) &&
+	       !(begin->words_before[MUSL_W_TYPE] & ~MUSL_MUTEX_KNOWN_BITS);
+}
+
 static void ks_resolve_pi(const struct ks_table *table,
-			  const struct ks_thread *waiter, uint64_t uaddr,
-			  const uint32_t *words, bool kind_ok, bool shared,
+			  const struct ks_thread *waiter,
+			  const struct ks_wait_begin *begin, bool shared,
 			  struct ks_wait_target *out)
 {
+	const uint32_t *words = begin->words;
+	uint32_t type;
+
 	out->kind = KS_LOCK_PI_MUTEX;
-	out->lock_addr = uaddr;
 	/* A PI futex word holds the owner's tid itself: no guessing. */
 	out->holder_ns_tid = words[W_LOCK] & FUTEX_TID_MASK;
 	out->holder = ks_find_holder(table, waiter, out->holder_ns_tid, shared);
-	if (kind_ok && ks_plausible_mutex_kind(words[W_KIND]))
+	if (waiter->process->libc == KS_LIBC_MUSL) {
+		type = begin->words_before[MUSL_W_TYPE];
+		if (ks_plausible_musl_type(begin) && (type & MUSL_MUTEX_PI)) {
+			out->lock_addr = begin->uaddr - 4;
+			out->mutex_kind = ks_musl_mutex_kind(type);
+		}
+	} else if ((begin->flags & KS_WAIT_KIND_OK) &&
+		   ks_plausible_mutex_kind(words[W_KIND])) {
 		out->mutex_kind = words[W_KIND];
+	}
 }
 
 /* pthread_join waits until the kernel clears the joined thread's tid word. */
@@ -226,6 +303,119 @@ static bool ks_resolve_mutex(const struct ks_table *table,
 }
 
 /*
+ * musl's pthread_join waits for the kernel to clear the joined thread's
+ * detach state, the word its clone named to be cleared at exit: only the
+ * clone record says whose it is.
+ */
+static bool ks_resolve_musl_join(const struct ks_thread *waiter,
+				 const struct ks_wait_begin *begin,
+				 struct ks_wait_target *out)
+{
+	struct ks_thread *joined;
+
+	if (begin->words[0] != begin->val || !begin->val)
+		return false;
+	DL_FOREACH(waiter->process->threads, joined)
+		if (joined != waiter &&
+		    joined->clear_child_tid == begin->uaddr) {
+			out->kind = KS_LOCK_THREAD_EXIT;
+			out->holder_ns_tid = joined->ns.ns_tid;
+			out->holder = joined;
+			return true;
+		}
+	return false;
+}
+
+static bool ks_resolve_musl_mutex(const struct ks_table *table,
+				  const struct ks_thread *waiter,
+				  const struct ks_wait_begin *begin,
+				  struct ks_wait_target *out)
+{
+	uint32_t type = begin->words_before[MUSL_W_TYPE];
+	uint32_t val = begin->val, owner;
+	bool shared = type & MUSL_MUTEX_PSHARED;
+
+	if (!ks_plausible_musl_type(begin) || (type & MUSL_MUTEX_PI) ||
+	    (begin->op & FUTEX_CMD_MASK) != FUTEX_WAIT ||
+	    begin->words[0] != val || !(val & MUSL_MUTEX_WAITERS) ||
+	    !begin->words[MUSL_W_WAITERS] ||
+	    !(begin->op & FUTEX_PRIVATE_FLAG) == !shared)
+		return false;
+	if (!(type & (MUSL_MUTEX_TYPE_MASK | MUSL_MUTEX_ROBUST))) {
+		/* Normal: locked, and nothing says by whom. */
+		if ((val & ~MUSL_MUTEX_WAITERS) != MUSL_EBUSY)
+			return false;
+		owner = 0;
+	} else {
+		owner = val & MUSL_MUTEX_TID_MASK;
+		if (!owner)
+			return false;
+	}
+	out->kind =
+		type & MUSL_MUTEX_ROBUST ? KS_LOCK_ROBUST_MUTEX : KS_LOCK_MUTEX;
+	out->lock_addr = begin->uaddr - 4;
+	out->holder_ns_tid = owner;
+	out->holder = ks_find_holder(table, waiter, owner, shared);
+	out->mutex_kind = ks_musl_mutex_kind(type);
+	return true;
+}
+
+/*
+ * A glibc rwlock wait.  The futex word's value, the padding around it and
+ * __shared (which must agree with the futex op's private flag) tell which
+ * futex of which rwlock this is, far more surely than a mutex's words do.
+ */
+static bool ks_resolve_glibc_rwlock(const struct ks_table *table,
+				    const struct ks_thread *waiter,
+				    const struct ks_wait_begin *begin,
+				    bool shared, struct ks_wait_target *out)
+{
+	const uint32_t *words = begin->words, *before = begin->words_before;
+	const uint32_t ok =
+		KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK | KS_WAIT_BEFORE_OK;
+	uint32_t readers, holder;
+	uint64_t rwlock;
+
+	if ((begin->flags & ok) != ok || words[0] != begin->val)
+		return false;
+	if (begin->val == (1 | GLIBC_RWLOCK_FUTEX_USED) && !words[1] &&
+	    !words[2] && words[RW_WRITERS_SHARED] == shared) {
+		/* A writer waits on __writers_futex for the writer. */
+		readers = before[RW_WRITERS_READERS];
+		holder = words[RW_WRITERS_CUR_WRITER];
+		rwlock = begin->uaddr - 12;
+		if (!(readers & GLIBC_RWLOCK_WRLOCKED))
+			return false;
+		out->kind = KS_LOCK_RWLOCK_WRITE;
+	} else if ((begin->val & ~1u) == GLIBC_RWLOCK_FUTEX_USED &&
+		   (words[RW_WRPHASE_WRITERS_FUTEX] & 1) && !words[2] &&
+		   !words[3] && words[RW_WRPHASE_SHARED] == shared) {
+		/*
+		 * On __wrphase_futex: a reader waits for the writer (1 in
+		 * the value: a write phase), or the writer waits for the
+		 * readers to leave (a read phase).
+		 */
+		readers = before[RW_WRPHASE_READERS];
+		holder = words[RW_WRPHASE_CUR_WRITER];
+		rwlock = begin->uaddr - 8;
+		if (!(readers & GLIBC_RWLOCK_WRLOCKED) ||
+		    !(readers & GLIBC_RWLOCK_WRPHASE) != !(begin->val & 1))
+			return false;
+		out->kind = begin->val & 1 ? KS_LOCK_RWLOCK_READ :
+					     KS_LOCK_RWLOCK_WRITE;
+	} else {
+		return false;
+	}
+	out->lock_addr = rwlock;
+	out->holder_ns_tid = holder;
+	out->holder = ks_find_holder(table, waiter, holder, shared);
+	/* In a read phase the readers hold it: say how many. */
+	if (!(readers & GLIBC_RWLOCK_WRPHASE))
+		out->readers = readers >> GLIBC_RWLOCK_READER_SHIFT;
+	return true;
+}
+
+/*
  * The kernel names the owner of a mutex or write-held rw-semaphore by its
  * host tid: no namespace to translate, nothing to validate but liveness.
  */
@@ -244,14 +434,50 @@ static void ks_resolve_klock(const struct ks_table *table,
 	out->deadlock_edge = out->holder != NULL;
 }
 
+/*
+ * A FUTEX_WAIT or FUTEX_WAIT_BITSET: by the layouts of the process's C
+ * library, or of both when it is not known (they do not overlap: glibc's
+ * waits on its mutexes are for the value 2, musl's have the top bit set).
+ */
+static void ks_resolve_wait(const struct ks_table *table,
+			    const struct ks_thread *waiter,
+			    const struct ks_wait_begin *begin,
+			    struct ks_wait_target *out)
+{
+	enum ks_libc libc = waiter->process->libc;
+	bool shared = begin->flags & KS_WAIT_SHARED;
+	bool kind_ok = begin->flags & KS_WAIT_KIND_OK;
+
+	bool bitset = (begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET;
+
+	if (libc != KS_LIBC_MUSL) {
+		/* glibc's rwlocks wait with a bitset. */
+		if (bitset &&
+		    ks_resolve_glibc_rwlock(table, waiter, begin, shared, out))
+			return;
+		if (ks_resolve_join(table, waiter, begin->uaddr, begin->val,
+				    begin->words, out))
+			return;
+		/*
+		 * Its mutexes wait with a bitset only when timed: an untimed
+		 * bitset wait for 2 is another 0/1/2 lock (Rust's), whose
+		 * words a mutex with no user (__nusers 0) would match.
+		 */
+		if ((!bitset || (begin->flags & KS_WAIT_TIMED)) &&
+		    ks_resolve_mutex(table, waiter, begin->uaddr, begin->val,
+				     begin->words, kind_ok, shared, out))
+			return;
+	}
+	if (libc != KS_LIBC_GLIBC && !ks_resolve_musl_join(waiter, begin, out))
+		ks_resolve_musl_mutex(table, waiter, begin, out);
+}
+
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
 			    struct ks_wait_target *out)
 {
 	const struct ks_wait_begin *begin = ks_lock_wait(&waiter->wait);
-	const uint32_t *words = begin->words;
 	bool shared = begin->flags & KS_WAIT_SHARED;
-	bool kind_ok = begin->flags & KS_WAIT_KIND_OK;
 
 	memset(out, 0, sizeof(*out));
 	out->mutex_kind = UINT32_MAX;
@@ -270,16 +496,11 @@ void ks_wait_target_resolve(const struct ks_table *table,
 	switch (begin->op & FUTEX_CMD_MASK) {
 	case FUTEX_LOCK_PI:
 	case FUTEX_LOCK_PI2:
-		ks_resolve_pi(table, waiter, begin->uaddr, words, kind_ok,
-			      shared, out);
+		ks_resolve_pi(table, waiter, begin, shared, out);
 		break;
-	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
-		if (!ks_resolve_join(table, waiter, begin->uaddr, begin->val,
-				     words, out))
-			ks_resolve_mutex(table, waiter, begin->uaddr,
-					 begin->val, words, kind_ok, shared,
-					 out);
+	case FUTEX_WAIT:
+		ks_resolve_wait(table, waiter, begin, out);
 		break;
 	default:
 		/* FUTEX_WAIT_REQUEUE_PI is a condition variable wait. */
@@ -287,4 +508,104 @@ void ks_wait_target_resolve(const struct ks_table *table,
 	}
 	out->deadlock_edge =
 		out->kind != KS_LOCK_NONE && out->holder && !out->timed;
+}
+
+/*
+ * glibc's sem_t (nptl/semaphore.h, 64-bit): the value in the low half of
+ * its first 64-bit word, the number of waiters in the high half, then 0
+ * for a private semaphore or FUTEX_PRIVATE_FLAG for a shared one (glibc's
+ * FUTEX_PRIVATE is 0).  Waiters wait for the value 0 with a bitset.
+ * musl's: the value (-1: empty with waiters), the waiters, then 128 for a
+ * private one or 0, which is the flag its waiters pass.
+ */
+static bool ks_looks_like_semaphore(const struct ks_wait_begin *begin)
+{
+	const uint32_t *words = begin->words;
+	uint32_t private_flag = begin->op & FUTEX_PRIVATE_FLAG;
+	uint32_t cmd = begin->op & FUTEX_CMD_MASK;
+
+	if (words[0] != begin->val || !words[1])
+		return false;
+	if (cmd == FUTEX_WAIT_BITSET && !begin->val)
+		return words[2] == (private_flag ^ FUTEX_PRIVATE_FLAG);
+	return cmd == FUTEX_WAIT && begin->val == UINT32_MAX &&
+	       words[2] == private_flag;
+}
+
+enum ks_wait_guess ks_wait_guess_from_words(const struct ks_thread *waiter,
+					    const struct ks_wait_target *target)
+{
+	const struct ks_wait_begin *begin = ks_lock_wait(&waiter->wait);
+
+	switch (target->kind) {
+	case KS_LOCK_MUTEX:
+	case KS_LOCK_ROBUST_MUTEX:
+	case KS_LOCK_PI_MUTEX:
+		return KS_GUESS_MUTEX;
+	case KS_LOCK_RWLOCK_WRITE:
+	case KS_LOCK_RWLOCK_READ:
+		return KS_GUESS_RWLOCK;
+	case KS_LOCK_THREAD_EXIT:
+		return KS_GUESS_THREAD_EXIT;
+	case KS_LOCK_NONE:
+		break;
+	default:
+		return KS_GUESS_UNKNOWN;
+	}
+	if (!(begin->flags & KS_WAIT_WORDS_OK) ||
+	    begin->syscall != KS_SYS_FUTEX)
+		return KS_GUESS_UNKNOWN;
+	if (ks_looks_like_semaphore(begin))
+		return KS_GUESS_SEMAPHORE;
+	/* Rust's futex mutex: 2 is locked with waiters, awaited with a
+	 * bitset (glibc's mutexes never wait with one). */
+	if ((begin->op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET &&
+	    (begin->op & FUTEX_PRIVATE_FLAG) && begin->val == 2 &&
+	    begin->words[0] == 2)
+		return KS_GUESS_RUST_MUTEX;
+	return KS_GUESS_UNKNOWN;
+}
+
+const char *ks_wait_guess_name(enum ks_wait_guess guess, enum ks_libc libc)
+{
+	switch (guess) {
+	case KS_GUESS_MUTEX:
+		return libc == KS_LIBC_MUSL  ? "musl-mutex" :
+		       libc == KS_LIBC_GLIBC ? "glibc-mutex" :
+					       "mutex";
+	case KS_GUESS_RWLOCK:
+		return "rwlock";
+	case KS_GUESS_SEMAPHORE:
+		return "sem_t";
+	case KS_GUESS_CPYTHON_LOCK:
+		return "cpython-lock";
+	case KS_GUESS_RUST_MUTEX:
+		return "rust-mutex";
+	case KS_GUESS_RUST_RWLOCK:
+		return "rust-rwlock";
+	case KS_GUESS_CONDVAR:
+		return "condvar";
+	case KS_GUESS_BARRIER:
+		return "barrier";
+	case KS_GUESS_THREAD_EXIT:
+		return "thread-exit";
+	case KS_GUESS_UNKNOWN:
+		break;
+	}
+	return "futex";
+}
+
+bool ks_wait_guess_is_lock(enum ks_wait_guess guess)
+{
+	switch (guess) {
+	case KS_GUESS_MUTEX:
+	case KS_GUESS_RWLOCK:
+	case KS_GUESS_SEMAPHORE:
+	case KS_GUESS_CPYTHON_LOCK:
+	case KS_GUESS_RUST_MUTEX:
+	case KS_GUESS_RUST_RWLOCK:
+		return true;
+	default:
+		return false;
+	}
 }

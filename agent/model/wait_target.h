@@ -24,6 +24,9 @@ struct ks_wait_target {
 	uint32_t holder_ns_tid; /* as found in memory, 0 if none */
 	struct ks_thread *holder; /* that thread, validated, or NULL */
 	uint32_t mutex_kind; /* glibc __kind when read, else UINT32_MAX */
+	/* An rwlock the thread waits to write while readers hold it: how
+	 * many (glibc counts readers, it does not name them); else 0. */
+	uint32_t readers;
 	bool timed;
 	/* Untimed, with a validated holder: can be part of a deadlock. */
 	bool deadlock_edge;
@@ -37,6 +40,33 @@ struct ks_wait_target {
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,
 			    struct ks_wait_target *out);
+
+/*
+ * What a futex wait most likely is, for waits nobody is known to hold: a
+ * guess from the words (here) or from the functions on the stack
+ * (stacks/lock_guess.h), which reports say is a guess.
+ */
+enum ks_wait_guess {
+	KS_GUESS_UNKNOWN = 0,
+	KS_GUESS_MUTEX, /* a pthread mutex, of the process's C library */
+	KS_GUESS_RWLOCK, /* a pthread rwlock */
+	KS_GUESS_SEMAPHORE, /* a sem_t */
+	KS_GUESS_CPYTHON_LOCK, /* CPython's threading.Lock: a sem_t */
+	KS_GUESS_RUST_MUTEX, /* Rust's std::sync::Mutex: a 0/1/2 word */
+	KS_GUESS_RUST_RWLOCK, /* Rust's std::sync::RwLock */
+	KS_GUESS_CONDVAR, /* a condition variable: waits for a signal */
+	KS_GUESS_BARRIER, /* a barrier: waits for the others to arrive */
+	KS_GUESS_THREAD_EXIT, /* a join: waits for a thread to exit */
+};
+
+/* From the words and op of waiter's wait, target being what it resolved to. */
+enum ks_wait_guess
+ks_wait_guess_from_words(const struct ks_thread *waiter,
+			 const struct ks_wait_target *target);
+/* "sem_t", "cpython-lock", "rust-mutex", "musl-mutex", "condvar", ... */
+const char *ks_wait_guess_name(enum ks_wait_guess guess, enum ks_libc libc);
+/* A lock somebody holds (not a signal, a barrier or a join awaited). */
+bool ks_wait_guess_is_lock(enum ks_wait_guess guess);
 
 const char *ks_lock_kind_name(enum ks_lock_kind kind);
 /*

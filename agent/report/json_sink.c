@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/version.h"
+#include "detect/long_waits.h"
 #include "model/record.h"
 #include "report/json_sink.h"
 #include "report/metric_samples.h"
@@ -96,6 +97,27 @@ static json_object *ks_record(const char *type, uint64_t real_ns)
 	return obj;
 }
 
+/* A finding's record: its type, time and id. */
+static json_object *ks_finding_record(const char *type, uint64_t real_ns,
+				      uint64_t id)
+{
+	json_object *obj = ks_record(type, real_ns);
+	char text[20];
+
+	snprintf(text, sizeof(text), "%016" PRIx64, id);
+	ks_add(obj, "id", json_object_new_string(text));
+	return obj;
+}
+
+/* From the last thread blocking to the report; null when not known. */
+static void ks_add_latency(json_object *obj, int64_t latency_ns)
+{
+	ks_add(obj, "detection_latency_ms",
+	       latency_ns < 0 ?
+		       NULL :
+		       json_object_new_double((double)latency_ns / 1e6));
+}
+
 const char *ks_json_text(json_object *obj)
 {
 	return obj ? json_object_to_json_string_ext(
@@ -142,6 +164,9 @@ int ks_json_write_ready(struct ks_json_sink *sink,
 	       json_object_new_string(info->syscall_hooks));
 	ks_add(obj, "selection", json_object_new_string(info->selection));
 	ks_add(obj, "confirm_ms", json_object_new_int((int)info->confirm_ms));
+	ks_add(obj, "stall_ms",
+	       info->stall_ms ? json_object_new_int((int)info->stall_ms) :
+				NULL);
 	ks_add(obj, "processes", json_object_new_int((int)info->nr_processes));
 	ks_add(obj, "threads", json_object_new_int((int)info->nr_threads));
 	ks_add(obj, "already_blocked_waits",
@@ -185,6 +210,8 @@ json_object *ks_json_frame(const struct ks_frame *f)
 		ks_add(frame, "file", json_object_new_string(f->file));
 		ks_add(frame, "line", json_object_new_int(f->line));
 	}
+	if (f->scanned)
+		ks_add(frame, "scanned", json_object_new_boolean(true));
 	return frame;
 }
 
@@ -221,51 +248,130 @@ static void ks_add_futex_wait(json_object *wait,
 		ks_add_since(wait, begin->hdr.ts_ns, now);
 }
 
-static json_object *ks_member_json(const struct ks_deadlock_member *m,
-				   const struct ks_stack *stack, uint64_t now)
+/* What a thread waits for: the lock, the futex call, since when. */
+static json_object *ks_wait_json(const struct ks_thread *thread,
+				 const struct ks_wait_target *target,
+				 uint64_t now)
 {
-	const struct ks_wait_begin *begin = &m->thread->wait.begin;
-	json_object *obj = ks_thread_ref(m->thread);
 	json_object *wait = json_object_new_object();
 	char buf[64];
 
 	ks_add(wait, "kind",
-	       json_object_new_string(ks_lock_kind_name(m->target.kind)));
-	if (m->target.mutex_kind != UINT32_MAX) {
-		ks_mutex_kind_describe(m->target.mutex_kind, buf, sizeof(buf));
+	       json_object_new_string(ks_lock_kind_name(target->kind)));
+	if (target->mutex_kind != UINT32_MAX) {
+		ks_mutex_kind_describe(target->mutex_kind, buf, sizeof(buf));
 		ks_add(wait, "mutex_type", json_object_new_string(buf));
 	}
-	ks_lock_address_describe(&m->target, buf, sizeof(buf));
+	ks_lock_address_describe(target, buf, sizeof(buf));
 	ks_add(wait, "address", json_object_new_string(buf));
-	if (ks_lock_kind_in_kernel(m->target.kind))
-		ks_add_since(wait, m->thread->klock.begin_ts_ns, now);
+	ks_add(wait, "libc",
+	       json_object_new_string(ks_libc_name(thread->process->libc)));
+	if (ks_lock_kind_in_kernel(target->kind))
+		ks_add_since(wait, thread->klock.begin_ts_ns, now);
 	else
-		ks_add_futex_wait(wait, begin, now);
-	if (m->thread->wait.pi_refused)
+		ks_add_futex_wait(wait, &thread->wait.begin, now);
+	if (thread->wait.pi_refused)
 		ks_add(wait, "kernel_refused",
 		       json_object_new_string("EDEADLK"));
-	ks_add(obj, "wait", wait);
+	return wait;
+}
+
+static json_object *ks_member_json(const struct ks_deadlock_member *m,
+				   const struct ks_stack *stack, uint64_t now)
+{
+	json_object *obj = ks_thread_ref(m->thread);
+
+	ks_add(obj, "wait", ks_wait_json(m->thread, &m->target, now));
 	ks_add(obj, "holder", ks_thread_ref(m->target.holder));
 	ks_add(obj, "stack", ks_json_stack(stack));
+	return obj;
+}
+
+static json_object *ks_words_json(const uint32_t *words, size_t n)
+{
+	json_object *list = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		ks_json_push(list, ks_json_hex(words[i]));
+	return list;
+}
+
+static json_object *ks_stalled_json(const struct ks_stall_member *m,
+				    enum ks_wait_guess guess,
+				    const struct ks_stack *stack, uint64_t now)
+{
+	const struct ks_wait_begin *begin = &m->thread->wait.begin;
+	json_object *obj = ks_thread_ref(m->thread);
+	json_object *wait = ks_wait_json(m->thread, &m->target, now);
+
+	ks_add(wait, "guess",
+	       json_object_new_string(
+		       ks_wait_guess_name(guess, m->thread->process->libc)));
+	ks_add(wait, "futex_words",
+	       ks_words_json(begin->words,
+			     sizeof(begin->words) / sizeof(begin->words[0])));
+	if (begin->flags & KS_WAIT_BEFORE_OK)
+		ks_add(wait, "futex_words_before",
+		       ks_words_json(begin->words_before,
+				     sizeof(begin->words_before) /
+					     sizeof(begin->words_before[0])));
+	if (m->target.readers)
+		ks_add(wait, "readers",
+		       json_object_new_int((int)m->target.readers));
+	ks_add(obj, "wait", wait);
+	ks_add(obj, "holder",
+	       m->target.holder ? ks_thread_ref(m->target.holder) : NULL);
+	ks_add(obj, "stack", ks_json_stack(stack));
+	return obj;
+}
+
+static json_object *ks_signals_json(const struct ks_stall_report *report)
+{
+	json_object *list;
+	char names[512], *name, *save = NULL;
+
+	if (!report->caught_signals_known)
+		return NULL;
+	list = json_object_new_array();
+	ks_signal_set_describe(report->caught_signals, names, sizeof(names));
+	for (name = strtok_r(names, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save))
+		ks_json_push(list, json_object_new_string(name));
+	return list;
+}
+
+static json_object *ks_stall_json(const struct ks_stall_report *report)
+{
+	const struct ks_stall *stall = report->stall;
+	json_object *obj = ks_finding_record("stall", report->confirmed_real_ns,
+					     stall->id);
+	json_object *threads = json_object_new_array();
+	ks_add_latency(obj, report->latency_ns);
+	ks_add(obj, "pid", json_object_new_int((int)stall->process->tgid));
+	ks_add(obj, "process_comm",
+	       json_object_new_string(stall->process->comm));
+	/* Handlers that could still end the stall: the one way out. */
+	ks_add(obj, "signal_handlers", ks_signals_json(report));
+	for (size_t i = 0; i < stall->nr_members; i++)
+		ks_json_push(threads,
+			     ks_stalled_json(&stall->members[i],
+					     report->guesses[i],
+					     &report->stacks[i],
+					     stall->confirmed_mono_ns));
+	ks_add(obj, "threads", threads);
 	return obj;
 }
 
 static json_object *ks_deadlock_json(const struct ks_report *report)
 {
 	const struct ks_deadlock *deadlock = report->deadlock;
-	json_object *obj = ks_record("deadlock", report->confirmed_real_ns);
+	json_object *obj = ks_finding_record(
+		"deadlock", report->confirmed_real_ns, deadlock->id);
 	json_object *threads = json_object_new_array();
 	json_object *behind = json_object_new_array();
 	json_object *pids = json_object_new_array();
-	char id[20];
 
-	snprintf(id, sizeof(id), "%016" PRIx64, deadlock->id);
-	ks_add(obj, "id", json_object_new_string(id));
-	ks_add(obj, "detection_latency_ms",
-	       report->latency_ns < 0 ?
-		       NULL :
-		       json_object_new_double((double)report->latency_ns /
-					      1e6));
+	ks_add_latency(obj, report->latency_ns);
 	for (size_t i = 0; i < deadlock->nr_members; i++) {
 		const struct ks_thread *t = deadlock->members[i].thread;
 		bool seen = false;
@@ -318,6 +424,17 @@ char *ks_json_deadlock_string(const struct ks_report *report)
 	return ks_json_string(ks_deadlock_json(report));
 }
 
+int ks_json_write_stall(struct ks_json_sink *sink,
+			const struct ks_stall_report *report)
+{
+	return ks_emit(sink, ks_stall_json(report));
+}
+
+char *ks_json_stall_string(const struct ks_stall_report *report)
+{
+	return ks_json_string(ks_stall_json(report));
+}
+
 static json_object *ks_acquisition_json(const struct ks_acquisition *acq,
 					const struct ks_stack *stack)
 {
@@ -331,12 +448,9 @@ static json_object *ks_acquisition_json(const struct ks_acquisition *acq,
 static json_object *ks_inversion_json(const struct ks_inversion_report *report)
 {
 	const struct ks_inversion *found = report->found;
-	json_object *obj = ks_record("lock_order_inversion", report->real_ns);
+	json_object *obj = ks_finding_record("lock_order_inversion",
+					     report->real_ns, found->id);
 	json_object *orders = json_object_new_array();
-	char id[20];
-
-	snprintf(id, sizeof(id), "%016" PRIx64, found->id);
-	ks_add(obj, "id", json_object_new_string(id));
 	ks_add(obj, "pid", json_object_new_int((int)found->tgid));
 	ks_add(obj, "process_comm",
 	       json_object_new_string(report->process_comm));
@@ -384,6 +498,7 @@ json_object *ks_json_process(const struct ks_process *process)
 	ks_add(obj, "wait_ns", json_object_new_uint64(process->stats.wait_ns));
 	ks_add(obj, "max_wait_ns",
 	       json_object_new_uint64(process->stats.max_wait_ns));
+	ks_add(obj, "stalls", json_object_new_uint64(process->stats.stalls));
 	return obj;
 }
 
@@ -482,6 +597,45 @@ static json_object *ks_json_shed(const struct ks_shed_stats *shed)
 	return obj;
 }
 
+json_object *ks_json_long_waits(const struct ks_table *table, uint64_t now,
+				ks_json_stack_fn stack_of, void *ctx)
+{
+	json_object *obj = json_object_new_object();
+	json_object *threads = json_object_new_array();
+	const struct ks_thread *thread;
+	struct ks_long_waits total;
+
+	ks_long_waits_count(table, NULL, now, &total);
+	ks_add(obj, "threshold_s",
+	       json_object_new_int((int)(KS_LONG_WAIT_NS / 1000000000ull)));
+	ks_add(obj, "count", json_object_new_int((int)total.count));
+	ks_add(obj, "longest_ms",
+	       json_object_new_double((double)total.longest_ns / 1e6));
+	for (thread = table->threads; thread; thread = thread->hh.next) {
+		struct ks_wait_target target;
+		enum ks_wait_guess guess;
+		json_object *entry, *wait, *stack;
+
+		if (!ks_long_wait(table, thread, now, &target, &guess))
+			continue;
+		entry = ks_thread_ref(thread);
+		wait = ks_wait_json(thread, &target, now);
+		ks_add(wait, "guess",
+		       json_object_new_string(ks_wait_guess_name(
+			       guess, thread->process->libc)));
+		if (target.readers)
+			ks_add(wait, "readers",
+			       json_object_new_int((int)target.readers));
+		ks_add(entry, "wait", wait);
+		stack = stack_of ? stack_of(ctx, thread) : NULL;
+		if (stack)
+			ks_add(entry, "stack", stack);
+		ks_json_push(threads, entry);
+	}
+	ks_add(obj, "threads", threads);
+	return obj;
+}
+
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table)
@@ -499,8 +653,11 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	ks_add(obj, "malformed_records",
 	       json_object_new_uint64(summary->malformed));
 	ks_add(obj, "deadlocks", json_object_new_uint64(summary->deadlocks));
+	ks_add(obj, "stalls", json_object_new_uint64(summary->stalls));
 	ks_add(obj, "memory", ks_json_memory(summary));
 	ks_add(obj, "shed", ks_json_shed(&summary->shed));
+	ks_add(obj, "unknown_holder_waits",
+	       ks_json_long_waits(table, ks_now_mono_ns(), NULL, NULL));
 	if (summary->export)
 		ks_add(obj, "export", ks_json_export(summary->export));
 	if (summary->http)

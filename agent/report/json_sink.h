@@ -2,8 +2,9 @@
 /*
  * The --json sink: one JSON object per line, each with a "type", flushed as
  * it is written so a reader can follow it live.  Types: "ready" (capture is
- * attached), "deadlock", "process" (a watched process that waited on futexes
- * exited) and "summary" (at the end).
+ * attached), "deadlock", "stall", "lock_order_inversion", "process" (a
+ * watched process that waited on futexes exited) and "summary" (at the
+ * end).
  */
 #ifndef KS_JSON_SINK_H
 #define KS_JSON_SINK_H
@@ -24,6 +25,7 @@ struct ks_ready_info {
 	const char *syscall_hooks; /* "fentry", "tracepoint" or "sys_enter" */
 	const char *selection; /* human description */
 	unsigned int confirm_ms;
+	unsigned int stall_ms; /* 0: no stall detection */
 	unsigned int nr_processes;
 	unsigned int nr_threads;
 	unsigned int nr_seeded_waits;
@@ -36,6 +38,7 @@ struct ks_run_summary {
 	uint64_t inflight_full;
 	uint64_t malformed; /* records the agent could not parse */
 	uint64_t deadlocks;
+	uint64_t stalls;
 	double duration_s;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */
 	const struct ks_http_stats *http; /* NULL without --http */
@@ -59,6 +62,10 @@ int ks_json_write_deadlock(struct ks_json_sink *sink,
 			   const struct ks_report *report);
 /* The same deadlock record as one line of JSON, malloc()ed; NULL on ENOMEM. */
 char *ks_json_deadlock_string(const struct ks_report *report);
+/* "stall": a whole process blocked on futexes nobody can wake. */
+int ks_json_write_stall(struct ks_json_sink *sink,
+			const struct ks_stall_report *report);
+char *ks_json_stall_string(const struct ks_stall_report *report);
 /* "lock_order_inversion": a potential deadlock found in precise mode. */
 int ks_json_write_inversion(struct ks_json_sink *sink,
 			    const struct ks_inversion_report *report);
@@ -79,6 +86,19 @@ int ks_json_write_summary(struct ks_json_sink *sink,
  */
 void ks_json_add(json_object *obj, const char *key, json_object *value);
 void ks_json_push(json_object *array, json_object *value);
+
+/* A thread's stack as JSON (a new reference), or NULL for none. */
+typedef json_object *(*ks_json_stack_fn)(void *ctx,
+					 const struct ks_thread *thread);
+
+/*
+ * Threads blocked for long on locks nobody is known to hold (see
+ * detect/long_waits.h): {"threshold_s", "count", "longest_ms", "threads":
+ * [{pid, tid, comm, process_comm, wait, stack}]}, each with its stack
+ * when stack_of gives one.  In the summary, and the dashboard's.
+ */
+json_object *ks_json_long_waits(const struct ks_table *table, uint64_t now,
+				ks_json_stack_fn stack_of, void *ctx);
 
 /* Pieces of those records, shared with the dashboard's documents. */
 json_object *ks_json_hex(uint64_t value);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 
+#include "base/clock.h"
+#include "detect/long_waits.h"
 #include "httptrace/http_metrics.h"
 #include "httptrace/http_semconv.h"
 #include "model/record.h"
@@ -35,6 +37,29 @@ static const struct ks_metric_desc deadlocks = {
 	.description = "Deadlocks reported that involved this process",
 	.type = KS_METRIC_COUNTER,
 };
+static const struct ks_metric_desc stalls = {
+	.name = "knotscope.stalls",
+	.unit = "{stall}",
+	.description = "Stalls reported of this process: every thread blocked "
+		       "on a futex nothing else can wake",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc unheld_blocked = {
+	.name = "knotscope.unheld_lock.blocked_threads",
+	.unit = "{thread}",
+	.description = "Threads blocked 10 s or longer, without a timeout, on "
+		       "a lock nobody is known to hold (a semaphore, a mutex "
+		       "whose owner is not recorded, an rwlock's readers)",
+	.type = KS_METRIC_GAUGE,
+};
+static const struct ks_metric_desc unheld_longest = {
+	.name = "knotscope.unheld_lock.longest_block",
+	.unit = "s",
+	.description = "How long the longest of those threads has been "
+		       "blocked",
+	.type = KS_METRIC_GAUGE,
+	.nanoseconds = true,
+};
 static const struct ks_metric_desc agent_events = {
 	.name = "knotscope.agent.events",
 	.unit = "{event}",
@@ -65,6 +90,12 @@ static const struct ks_metric_desc agent_deadlocks = {
 	.name = "knotscope.agent.deadlocks",
 	.unit = "{deadlock}",
 	.description = "Deadlocks reported",
+	.type = KS_METRIC_COUNTER,
+};
+static const struct ks_metric_desc agent_stalls = {
+	.name = "knotscope.agent.stalls",
+	.unit = "{stall}",
+	.description = "Stalls reported",
 	.type = KS_METRIC_COUNTER,
 };
 static const struct ks_metric_desc agent_processes = {
@@ -187,6 +218,8 @@ static const struct ks_metric_desc agent_shed = {
 struct ks_collector {
 	ks_metric_fn fn;
 	void *ctx;
+	const struct ks_table *table;
+	uint64_t now_mono_ns; /* for how long waits have lasted */
 	struct ks_metric_sample sample;
 };
 
@@ -298,6 +331,7 @@ static void ks_collect_agent(struct ks_collector *c,
 	ks_emit(c, &agent_untracked, health->untracked_waits, NULL, NULL);
 	ks_emit(c, &agent_malformed, health->malformed, NULL, NULL);
 	ks_emit(c, &agent_deadlocks, health->deadlocks, NULL, NULL);
+	ks_emit(c, &agent_stalls, health->stalls, NULL, NULL);
 	ks_emit(c, &agent_processes, nr_processes, NULL, NULL);
 	ks_emit(c, &agent_threads, nr_threads, NULL, NULL);
 	ks_emit(c, &agent_memory, health->memory_resident, NULL, NULL);
@@ -328,6 +362,7 @@ static void ks_collect_process(struct ks_collector *c,
 			       struct ks_process *process)
 {
 	const struct ks_process_stats *stats = &process->stats;
+	struct ks_long_waits long_waits;
 
 	c->sample.process = process;
 	c->sample.start_real_ns = process->first_seen_real_ns;
@@ -348,6 +383,10 @@ static void ks_collect_process(struct ks_collector *c,
 		c->fn(c->ctx, &c->sample);
 	}
 	ks_emit(c, &deadlocks, stats->deadlocks, NULL, NULL);
+	ks_emit(c, &stalls, stats->stalls, NULL, NULL);
+	ks_long_waits_count(c->table, process, c->now_mono_ns, &long_waits);
+	ks_emit(c, &unheld_blocked, long_waits.count, NULL, NULL);
+	ks_emit(c, &unheld_longest, long_waits.longest_ns, NULL, NULL);
 }
 
 struct ks_http_collector {
@@ -441,7 +480,10 @@ void ks_metrics_collect(const struct ks_metrics_source *source,
 			const struct ks_agent_health *health, ks_metric_fn fn,
 			void *ctx)
 {
-	struct ks_collector c = { .fn = fn, .ctx = ctx };
+	struct ks_collector c = { .fn = fn,
+				  .ctx = ctx,
+				  .table = source->table,
+				  .now_mono_ns = ks_now_mono_ns() };
 	struct ks_http_collector http = { .c = &c, .table = source->table };
 	struct ks_process *process;
 

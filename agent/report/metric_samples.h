@@ -88,6 +88,7 @@ struct ks_agent_health {
 	uint64_t untracked_waits;
 	uint64_t malformed;
 	uint64_t deadlocks;
+	uint64_t stalls;
 	uint64_t socks_untracked; /* connections the kernel could not track */
 	uint64_t started_real_ns;
 	const struct ks_otlp_stats *export; /* NULL without OTLP export */

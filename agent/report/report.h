@@ -10,6 +10,7 @@
 #include "base/trace_ids.h"
 #include "detect/detector.h"
 #include "detect/lockorder.h"
+#include "detect/stall.h"
 #include "stacks/symbolize.h"
 
 struct ks_report {
@@ -25,6 +26,22 @@ struct ks_report {
 
 /* Several lines for people, on stderr. */
 void ks_report_write_text(FILE *out, const struct ks_report *report);
+
+/* A confirmed stall, with what each thread's wait most likely is. */
+struct ks_stall_report {
+	const struct ks_stall *stall;
+	const struct ks_stack *stacks; /* [stall->nr_members] */
+	const enum ks_wait_guess *guesses; /* [stall->nr_members] */
+	/* Signals the process has handlers for (SigCgt); known: read. */
+	uint64_t caught_signals;
+	bool caught_signals_known;
+	uint64_t confirmed_real_ns;
+	int64_t latency_ns; /* from the last thread blocking; -1 unknown */
+};
+
+void ks_stall_write_text(FILE *out, const struct ks_stall_report *report);
+/* "SIGUSR1,SIGTERM" for a SigCgt mask, "" for none. */
+void ks_signal_set_describe(uint64_t mask, char *buf, size_t size);
 
 /* A lock-order inversion found in precise mode, with its stacks. */
 struct ks_inversion_report {

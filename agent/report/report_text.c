@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <linux/futex.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
 #include "base/printable.h"
@@ -104,7 +105,20 @@ static void ks_write_frame(FILE *out, unsigned int i, const struct ks_frame *f)
 	if (f->file[0])
 		fprintf(out, " %s:%d",
 			ks_printable(f->file, text, sizeof(text)), f->line);
+	if (f->scanned)
+		fprintf(out, " (found by scanning the stack)");
 	fprintf(out, "\n");
+}
+
+/* The end of a finding's first line: how soon it was found, its id. */
+static void ks_write_confirmed(FILE *out, int64_t latency_ns, uint64_t id)
+{
+	if (latency_ns >= 0)
+		fprintf(out, ", confirmed %.0f ms after the last one blocked",
+			(double)latency_ns / 1e6);
+	else
+		fprintf(out, ", already blocked when knotscope started");
+	fprintf(out, " [id %016" PRIx64 "]\n", id);
 }
 
 static void ks_write_stack(FILE *out, const struct ks_stack *stack)
@@ -122,12 +136,7 @@ void ks_report_write_text(FILE *out, const struct ks_report *report)
 	flockfile(out);
 	fprintf(out, "knotscope: DEADLOCK: %zu thread%s blocked in a cycle",
 		deadlock->nr_members, deadlock->nr_members == 1 ? "" : "s");
-	if (report->latency_ns >= 0)
-		fprintf(out, ", confirmed %.0f ms after the last one blocked",
-			(double)report->latency_ns / 1e6);
-	else
-		fprintf(out, ", already blocked when knotscope started");
-	fprintf(out, " [id %016" PRIx64 "]\n", deadlock->id);
+	ks_write_confirmed(out, report->latency_ns, deadlock->id);
 
 	for (size_t i = 0; i < deadlock->nr_members; i++) {
 		ks_write_wait(out, &deadlock->members[i]);
@@ -138,6 +147,87 @@ void ks_report_write_text(FILE *out, const struct ks_report *report)
 	for (size_t i = 0; i < deadlock->nr_behind; i++) {
 		ks_write_wait(out, &deadlock->behind[i]);
 		ks_write_stack(out, &report->behind_stacks[i]);
+	}
+	fflush(out);
+	funlockfile(out);
+}
+
+void ks_signal_set_describe(uint64_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (int sig = 1; sig <= 64 && len < size; sig++) {
+		const char *name = sigabbrev_np(sig);
+
+		if (!(mask & (1ull << (sig - 1))))
+			continue;
+		if (name)
+			len += (size_t)snprintf(buf + len, size - len,
+						"%sSIG%s", len ? "," : "",
+						name);
+		else
+			len += (size_t)snprintf(buf + len, size - len,
+						"%sSIG%d", len ? "," : "", sig);
+	}
+}
+
+static void ks_write_stalled_wait(FILE *out, const struct ks_stall_member *m,
+				  enum ks_wait_guess guess, uint64_t now)
+{
+	const struct ks_wait_target *target = &m->target;
+	const struct ks_wait_begin *begin = &m->thread->wait.begin;
+	struct ks_name_text holder;
+	char address[32];
+
+	fprintf(out, "  ");
+	ks_write_thread_name(out, m->thread);
+	ks_lock_address_describe(target, address, sizeof(address));
+	fprintf(out, "\n    waits for %s %s",
+		ks_wait_guess_name(guess, m->thread->process->libc), address);
+	if (target->holder)
+		fprintf(out, " held by thread %u (%s)", target->holder->tid,
+			ks_name(target->holder->comm, &holder));
+	else if (target->readers)
+		fprintf(out, " held by %u reader%s glibc does not name",
+			target->readers, target->readers == 1 ? "" : "s");
+	else
+		fprintf(out, " (no holder known)");
+	if (!(begin->flags & KS_WAIT_SEEDED))
+		fprintf(out, ", blocked %.1f s",
+			(double)(now - begin->hdr.ts_ns) / 1e9);
+	fprintf(out, "\n");
+}
+
+void ks_stall_write_text(FILE *out, const struct ks_stall_report *report)
+{
+	const struct ks_stall *stall = report->stall;
+	struct ks_name_text comm;
+	char signals[512];
+
+	flockfile(out);
+	fprintf(out,
+		"knotscope: STALL: all %zu thread%s of pid %u (%s) wait, "
+		"without a timeout, on futexes no other process can wake",
+		stall->nr_members, stall->nr_members == 1 ? "" : "s",
+		stall->process->tgid, ks_name(stall->process->comm, &comm));
+	ks_write_confirmed(out, report->latency_ns, stall->id);
+	ks_signal_set_describe(report->caught_signals, signals,
+			       sizeof(signals));
+	if (!report->caught_signals_known)
+		fprintf(out, "  signal handlers: unknown\n");
+	else if (signals[0])
+		fprintf(out,
+			"  signal handlers: %s (a handler that posts or "
+			"unlocks could still wake it)\n",
+			signals);
+	else
+		fprintf(out, "  signal handlers: none\n");
+	for (size_t i = 0; i < stall->nr_members; i++) {
+		ks_write_stalled_wait(out, &stall->members[i],
+				      report->guesses[i],
+				      stall->confirmed_mono_ns);
+		ks_write_stack(out, &report->stacks[i]);
 	}
 	fflush(out);
 	funlockfile(out);

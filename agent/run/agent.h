@@ -13,6 +13,7 @@
 #include "capture/trace_ctx_map.h"
 #include "detect/detector.h"
 #include "detect/lockorder.h"
+#include "detect/stall.h"
 #include "hb/causality.h"
 #include "meta/k8s_cache.h"
 #include "meta/k8s_watch.h"
@@ -25,6 +26,7 @@
 #include "run/inversion_report.h"
 #include "run/memory_guard.h"
 #include "run/options.h"
+#include "run/stall_report.h"
 #include "serve/dashboard.h"
 #include "serve/lock_stats.h"
 #include "serve/web_server.h"
@@ -38,7 +40,8 @@ struct ks_agent {
 	struct ks_capture *capture;
 	struct ks_symbolizer *symbolizer;
 	struct ks_detector *detector;
-	/* The model's version the detector last heard of. */
+	struct ks_stall_detector *stalls; /* NULL with --stall-ms off */
+	/* The model's version the detectors last heard of. */
 	uint64_t detector_version;
 	struct ks_json_sink *sink; /* NULL without --json */
 	/* Precise mode, NULL without --precise. */
@@ -72,6 +75,7 @@ struct ks_agent {
 	/* The memory ceiling, and what is shed to stay under it. */
 	struct ks_memory_guard memory;
 	uint64_t next_memory_check_ns;
+	uint64_t last_guess_ns; /* the last look at long waits' stacks */
 	/* The HTTP side; all NULL with --listen off. */
 	struct ks_board *board;
 	struct ks_lock_stats *lock_stats;
@@ -125,6 +129,12 @@ void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
 int ks_agent_block_signals(void);
 int ks_agent_loop_setup(struct ks_agent *agent);
 int ks_agent_loop(struct ks_agent *agent);
+
+/*
+ * wait_guesses.c: guesses from their stacks what the long waits nobody is
+ * known to hold are, a few per call.
+ */
+void ks_agent_guess_long_waits(struct ks_agent *agent, uint64_t now);
 
 /* finish.c: the end of a run, then what it saw. */
 void ks_agent_unpin(struct ks_agent *agent);

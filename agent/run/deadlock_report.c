@@ -30,9 +30,8 @@ static void ks_count_in_processes(const struct ks_deadlock *deadlock)
 	}
 }
 
-/* Where the thread waits in its own code, unwound while it still waits. */
-static void ks_unwind_member(struct ks_deadlock_reporter *reporter,
-			     const struct ks_thread *t, struct ks_stack *stack)
+void ks_unwind_blocked(struct ks_symbolizer *symbolizer,
+		       const struct ks_thread *t, struct ks_stack *stack)
 {
 	__u64 regs[KS_NR_USER_REGS] = { 0 };
 	struct ks_stack_source source = {
@@ -56,7 +55,7 @@ static void ks_unwind_member(struct ks_deadlock_reporter *reporter,
 		source.regs = regs;
 		source.snapshot_len = 0;
 	}
-	ks_symbolizer_unwind(reporter->symbolizer, t->tgid, t->tid, &source,
+	ks_symbolizer_unwind(symbolizer, t->tgid, t->tid, &source,
 			     KS_MAX_FRAMES, stack);
 }
 
@@ -73,8 +72,8 @@ void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock)
 		return;
 	}
 	for (size_t i = 0; i < nr; i++)
-		ks_unwind_member(reporter, ks_nth_thread(deadlock, i),
-				 &stacks[i]);
+		ks_unwind_blocked(reporter->symbolizer,
+				  ks_nth_thread(deadlock, i), &stacks[i]);
 	/* Latency runs to the report, unwinding included. */
 	now = ks_now_mono_ns();
 	report.member_stacks = stacks;

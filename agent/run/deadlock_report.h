@@ -2,7 +2,8 @@
 /*
  * Turns a confirmed deadlock into its reports: stacks unwound while the
  * threads are still blocked, then text on stderr, a line on the --json sink,
- * spans and a log record for OTLP, and the dashboard's history.
+ * spans and a log record for OTLP, and the dashboard's history.  The same
+ * reporter serves stalls (run/stall_report.h).
  */
 #ifndef KS_DEADLOCK_REPORT_H
 #define KS_DEADLOCK_REPORT_H
@@ -22,5 +23,12 @@ struct ks_deadlock_reporter {
 
 /* A ks_detector_ops.report; ctx is a struct ks_deadlock_reporter. */
 void ks_deadlock_report(void *ctx, const struct ks_deadlock *deadlock);
+
+/*
+ * Where a blocked thread waits, in its own code: unwound from the wait's
+ * registers and the live stack, so only while it is confirmed blocked.
+ */
+void ks_unwind_blocked(struct ks_symbolizer *symbolizer,
+		       const struct ks_thread *t, struct ks_stack *stack);
 
 #endif /* KS_DEADLOCK_REPORT_H */

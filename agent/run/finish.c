@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/memory.h"
 #include "capture/bpf_pins.h"
+#include "detect/long_waits.h"
 #include "run/agent.h"
 
 /* How long a stop may spend delivering what is queued for OTLP. */
@@ -79,6 +80,7 @@ static void ks_log_export(const struct ks_otlp_stats *export)
 void ks_agent_summarize(struct ks_agent *agent)
 {
 	struct ks_run_summary summary = { 0 };
+	struct ks_long_waits long_waits;
 	struct ks_agent_health health;
 	struct ks_otlp_stats export;
 	struct ks_hb_stats hb;
@@ -90,6 +92,7 @@ void ks_agent_summarize(struct ks_agent *agent)
 	memcpy(summary.events, health.events, sizeof(summary.events));
 	summary.malformed = health.malformed;
 	summary.deadlocks = health.deadlocks;
+	summary.stalls = health.stalls;
 	summary.export = health.export;
 	summary.http = health.http;
 	summary.memory_limit = agent->memory.limit;
@@ -98,13 +101,25 @@ void ks_agent_summarize(struct ks_agent *agent)
 	summary.duration_s =
 		(double)(ks_now_mono_ns() - agent->started_ns) / 1e9;
 	ks_info("stopped after %.1f s: %llu futex waits seen, %llu records "
-		"lost to a full ring buffer, %llu deadlock%s reported\n",
+		"lost to a full ring buffer, %llu deadlock%s and %llu stall%s "
+		"reported\n",
 		summary.duration_s,
 		(unsigned long long)summary.events[KS_EV_WAIT_BEGIN],
 		(unsigned long long)summary.kernel_drops,
 		(unsigned long long)summary.deadlocks,
-		summary.deadlocks == 1 ? "" : "s");
+		summary.deadlocks == 1 ? "" : "s",
+		(unsigned long long)summary.stalls,
+		summary.stalls == 1 ? "" : "s");
 	ks_log_export(health.export);
+	ks_long_waits_count(&agent->model.table, NULL, ks_now_mono_ns(),
+			    &long_waits);
+	if (long_waits.count)
+		ks_info("%u thread%s blocked %llu s or longer on locks nobody "
+			"is known to hold (the longest %.1f s): see the "
+			"summary's unknown_holder_waits\n",
+			long_waits.count, long_waits.count == 1 ? "" : "s",
+			KS_LONG_WAIT_NS / 1000000000ull,
+			(double)long_waits.longest_ns / 1e9);
 	if (agent->sink)
 		ks_json_write_summary(agent->sink, &summary,
 				      &agent->model.table);

@@ -24,6 +24,9 @@ void ks_agent_health(struct ks_agent *agent, struct ks_agent_health *health,
 	}
 	health->malformed = agent->model.malformed;
 	health->deadlocks = ks_detector_nr_reported(agent->detector);
+	health->stalls = agent->stalls ?
+				 ks_stall_detector_nr_reported(agent->stalls) :
+				 0;
 	health->started_real_ns = agent->started_real_ns;
 	health->memory_resident = agent->memory.resident;
 	health->memory_limit = agent->memory.limit;

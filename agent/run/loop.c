@@ -28,6 +28,8 @@
 #define KS_CLOCK_RESAMPLE_NS (10 * 1000000000ull)
 /* How often the agent's resident size is read against its ceiling. */
 #define KS_MEMORY_CHECK_NS (20 * 1000000ull)
+/* How often long waits are looked at: they last 10 s before they count. */
+#define KS_GUESS_NS 1000000000ull
 
 static void ks_stop_signals(sigset_t *mask)
 {
@@ -106,14 +108,19 @@ static void ks_tick_causality(struct ks_agent *agent,
 	ks_causality_advance(agent->causality, drained_ns);
 }
 
-static void ks_tick_detector(struct ks_agent *agent, uint64_t now)
+static void ks_tick_detectors(struct ks_agent *agent, uint64_t now)
 {
 	if (agent->model.version != agent->detector_version) {
 		agent->detector_version = agent->model.version;
 		ks_detector_mark_dirty(agent->detector);
+		if (agent->stalls)
+			ks_stall_detector_mark_dirty(agent->stalls);
 	}
 	if (ks_detector_wants_tick(agent->detector, now))
 		ks_detector_tick(agent->detector, &agent->model.table, now);
+	/* After deadlocks: a stall is what no cycle explains. */
+	if (agent->stalls && ks_stall_detector_wants_tick(agent->stalls, now))
+		ks_stall_detector_tick(agent->stalls, &agent->model.table, now);
 }
 
 /* Moves to the shedding level memory calls for; see memory_guard.h. */
@@ -168,7 +175,11 @@ static bool ks_tick(struct ks_agent *agent)
 	ks_tick_memory(agent, now);
 	if (agent->http)
 		ks_http_spans_tick(agent->http, now);
-	ks_tick_detector(agent, now);
+	ks_tick_detectors(agent, now);
+	if (now - agent->last_guess_ns >= KS_GUESS_NS) {
+		ks_agent_guess_long_waits(agent, now);
+		agent->last_guess_ns = now;
+	}
 	if (agent->telemetry) {
 		ks_agent_health(agent, &health, &export, &hb);
 		if (agent->causality)

@@ -17,6 +17,7 @@
 
 enum {
 	OPT_CONFIRM_MS = 0x100,
+	OPT_STALL_MS,
 	OPT_RINGBUF_MB,
 	OPT_MIN_WAIT,
 	OPT_OTLP_ENDPOINT,
@@ -57,6 +58,7 @@ const struct option ks_long_options[] = {
 	{ "json", required_argument, NULL, 'j' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "confirm-ms", required_argument, NULL, OPT_CONFIRM_MS },
+	{ "stall-ms", required_argument, NULL, OPT_STALL_MS },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "min-wait", required_argument, NULL, OPT_MIN_WAIT },
 	{ "offcpu-min", required_argument, NULL, OPT_OFFCPU_MIN },
@@ -121,12 +123,16 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Output (human-readable reports always go to stderr):\n"
 		"  -j, --json PATH|-      also write one JSON object per line to PATH,\n"
-		"                         or to stdout for '-': ready, deadlock,\n"
+		"                         or to stdout for '-': ready, deadlock, stall,\n"
 		"                         lock_order_inversion, process, summary\n"
 		"\n"
 		"Detection:\n"
 		"      --confirm-ms MS    report a cycle once it has stood unchanged for\n"
 		"                         MS milliseconds (default %u, 1..60000)\n"
+		"      --stall-ms MS|off  report a process whose every thread waits,\n"
+		"                         untimed, on futexes nothing else can wake,\n"
+		"                         once the same waits have stood MS ms\n"
+		"                         (default %u, 1..600000)\n"
 		"      --precise PID|COMM  precise mode for this process (a number) or\n"
 		"                         these processes (a command name), repeatable:\n"
 		"                         uprobes on their every pthread mutex call find\n"
@@ -163,9 +169,10 @@ void ks_options_usage(FILE *out)
 		"      --scrape-interval DURATION  how often Prometheus scrapes /metrics:\n"
 		"                         an exited process's series stay that long\n"
 		"                         (default 60s)\n"
-		"      --history-file PATH  keep the dashboard's findings (deadlocks)\n"
-		"                         in PATH too, across restarts (the latest\n"
-		"                         %d; PATH never grows past twice that)\n"
+		"      --history-file PATH  keep the dashboard's findings (deadlocks\n"
+		"                         and stalls) in PATH too, across restarts\n"
+		"                         (the latest %d; PATH never grows past\n"
+		"                         twice that)\n"
 		"      --trace-url TEMPLATE  link deadlocks and requests on the page\n"
 		"                         to a trace viewer: {trace_id} is replaced,\n"
 		"                         e.g. http://jaeger:16686/trace/{trace_id}\n"
@@ -234,11 +241,11 @@ void ks_options_usage(FILE *out)
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on a start-up error or when --json\n"
 		"records could not be written, 2 on a usage error.\n",
-		KS_DEFAULT_CONFIRM_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
-		KS_DEFAULT_LISTEN, KS_HISTORY_DEFAULT_MAX, KS_PIN_DIR,
-		KS_SOCK_CAPTURE_DEFAULT, KS_MIN_CAPTURE_BYTES,
-		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS, KS_K8S_SERVICE_ACCOUNT,
-		KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_STALL_MS,
+		KS_OTLP_DEFAULT_TIMEOUT_MS, KS_DEFAULT_LISTEN,
+		KS_HISTORY_DEFAULT_MAX, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
+		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
+		KS_K8S_SERVICE_ACCOUNT, KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -446,6 +453,15 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 					    "not a number from 1 to "
 					    "60000");
 		opts->confirm_ms = number;
+		break;
+	case OPT_STALL_MS:
+		if (!strcmp(value, "off"))
+			number = 0;
+		else if (ks_parse_uint(value, 1, 600000, &number))
+			return ks_bad_value(err, label, value,
+					    "not off or a number from "
+					    "1 to 600000");
+		opts->stall_ms = number;
 		break;
 	case OPT_RINGBUF_MB:
 		if (ks_parse_uint(value, 1, 1024, &number) ||
@@ -732,6 +748,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 
 	memset(opts, 0, sizeof(*opts));
 	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
+	opts->stall_ms = KS_DEFAULT_STALL_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
 	opts->listen = KS_DEFAULT_LISTEN;

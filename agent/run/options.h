@@ -15,6 +15,7 @@
 #include "otlp/otlp_config.h"
 
 #define KS_DEFAULT_CONFIRM_MS 100
+#define KS_DEFAULT_STALL_MS 1000
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull
 #define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
@@ -32,6 +33,7 @@ struct ks_options {
 	const char *json_path; /* NULL: no JSON; "-": stdout */
 	unsigned int duration_s; /* 0: until SIGINT/SIGTERM */
 	unsigned int confirm_ms;
+	unsigned int stall_ms; /* 0: no stall detection */
 	unsigned int ringbuf_mb;
 	int verbosity;
 	uint64_t min_wait_ns; /* lock waits shorter than this get no span */

@@ -76,6 +76,13 @@ static const struct ks_detector_ops ks_detector_ops = {
 	.report = ks_deadlock_report,
 };
 
+static const struct ks_stall_ops ks_stall_ops = {
+	.still_waiting = ks_live_still_waiting,
+	.count_threads = ks_live_count_threads,
+	.shared_memory = ks_live_shared_memory,
+	.report = ks_stall_report,
+};
+
 static void ks_announce(struct ks_agent *agent,
 			const struct ks_scan_result *scan)
 {
@@ -83,6 +90,7 @@ static void ks_announce(struct ks_agent *agent,
 		.attach_mode = ks_capture_attach_mode(agent->capture),
 		.syscall_hooks = ks_capture_syscall_hooks(agent->capture),
 		.confirm_ms = agent->options->confirm_ms,
+		.stall_ms = agent->options->stall_ms,
 		.nr_processes = scan->nr_processes,
 		.nr_threads = scan->nr_threads,
 		.nr_seeded_waits = scan->nr_seeded_waits,
@@ -101,6 +109,9 @@ static void ks_announce(struct ks_agent *agent,
 		selection, scan->nr_processes, scan->nr_threads,
 		scan->nr_seeded_waits, info.attach_mode, info.syscall_hooks,
 		agent->options->confirm_ms);
+	if (agent->options->stall_ms)
+		ks_info("stalls are reported after %u ms\n",
+			agent->options->stall_ms);
 	if (agent->sink)
 		ks_json_write_ready(agent->sink, &info);
 }
@@ -484,7 +495,12 @@ int ks_agent_run(const struct ks_options *options)
 	agent.detector =
 		ks_detector_new((uint64_t)options->confirm_ms * 1000000ull,
 				&ks_detector_ops, &agent.reporter);
-	if (!agent.symbolizer || !agent.detector) {
+	if (options->stall_ms)
+		agent.stalls = ks_stall_detector_new(
+			(uint64_t)options->stall_ms * 1000000ull, &ks_stall_ops,
+			&agent.reporter);
+	if (!agent.symbolizer || !agent.detector ||
+	    (options->stall_ms && !agent.stalls)) {
 		ks_err("out of memory\n");
 		goto cleanup;
 	}
@@ -607,6 +623,7 @@ cleanup:
 	ks_causality_free(agent.causality);
 	ks_otlp_config_free(&agent.otlp);
 	ks_detector_free(agent.detector);
+	ks_stall_detector_free(agent.stalls);
 	ks_symbolizer_free(agent.symbolizer);
 	ks_json_sink_close(agent.sink);
 	ks_k8s_watch_stop(agent.k8s);

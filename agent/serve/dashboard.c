@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/version.h"
+#include "detect/long_waits.h"
 #include "meta/host_meta.h"
 #include "meta/process_meta.h"
 #include "model/wait_target.h"
@@ -16,6 +17,7 @@
 #include "serve/history.h"
 #include "serve/http_red.h"
 #include "serve/prometheus.h"
+#include "serve/stack_cache.h"
 
 #define KS_JSON_TYPE "application/json"
 
@@ -23,10 +25,14 @@ struct ks_dashboard {
 	struct ks_dashboard_config cfg;
 	struct ks_graph_view *graph;
 	struct ks_http_red *red; /* HTTP requests, with --http */
-	/* Findings as --json writes them, kept across restarts. */
+	/* Stacks of the long waits nobody is known to hold. */
+	struct ks_stack_cache *long_wait_stacks;
+	/* Deadlock and stall records as --json writes them, kept across
+	 * restarts, and how many of each this run reported. */
 	struct ks_history *history;
-	uint64_t nr_deadlocks; /* reported by this run */
-	bool deadlock_pending;
+	uint64_t nr_deadlocks;
+	uint64_t nr_stalls;
+	bool finding_pending;
 	uint64_t published_mono_ns;
 	/* The previous publication's counters, for rates. */
 	uint64_t rate_mono_ns;
@@ -52,9 +58,12 @@ struct ks_dashboard *ks_dashboard_new(const struct ks_dashboard_config *cfg)
 	dashboard->cfg = *cfg;
 	ks_host_meta_read(&dashboard->host);
 	dashboard->graph = ks_graph_view_new(cfg->symbolizer);
+	dashboard->long_wait_stacks =
+		ks_stack_cache_new(cfg->symbolizer, KS_DASH_STACK_FRAMES);
 	dashboard->history =
 		ks_history_open(cfg->history_file, KS_HISTORY_DEFAULT_MAX);
-	if (!dashboard->graph || !dashboard->history) {
+	if (!dashboard->graph || !dashboard->long_wait_stacks ||
+	    !dashboard->history) {
 		ks_dashboard_free(dashboard);
 		return NULL;
 	}
@@ -69,6 +78,7 @@ void ks_dashboard_free(struct ks_dashboard *dashboard)
 	ks_attrs_text_free(dashboard->agent_labels, dashboard->nr_agent_labels);
 	ks_http_red_free(dashboard->red);
 	ks_graph_view_free(dashboard->graph);
+	ks_stack_cache_free(dashboard->long_wait_stacks);
 	free(dashboard);
 }
 
@@ -105,24 +115,40 @@ void ks_dashboard_http_span(struct ks_dashboard *dashboard,
 
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
 {
-	if (dashboard->deadlock_pending)
+	if (dashboard->finding_pending)
 		return true;
 	return ks_board_wanted(dashboard->cfg.board) &&
 	       now_mono_ns - dashboard->published_mono_ns >=
 		       KS_DASH_PUBLISH_MS * 1000000ull;
 }
 
+/*
+ * Keeps record (of type, taken) in the history and counts it in *count;
+ * published at the next tick.
+ */
+static void ks_remember(struct ks_dashboard *dashboard, const char *type,
+			char *record, uint64_t *count)
+{
+	if (!record)
+		return;
+	ks_history_append(dashboard->history, type, record);
+	free(record);
+	(*count)++;
+	dashboard->finding_pending = true;
+}
+
 void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 			   const struct ks_report *report)
 {
-	char *record = ks_json_deadlock_string(report);
+	ks_remember(dashboard, "deadlock", ks_json_deadlock_string(report),
+		    &dashboard->nr_deadlocks);
+}
 
-	if (!record)
-		return;
-	ks_history_append(dashboard->history, "deadlock", record);
-	free(record);
-	dashboard->nr_deadlocks++;
-	dashboard->deadlock_pending = true;
+void ks_dashboard_stall(struct ks_dashboard *dashboard,
+			const struct ks_stall_report *report)
+{
+	ks_remember(dashboard, "stall", ks_json_stall_string(report),
+		    &dashboard->nr_stalls);
 }
 
 /*
@@ -342,6 +368,8 @@ static json_object *ks_processes_json(const struct ks_table *table)
 			    json_object_new_int64(process->nr_threads));
 		ks_json_add(entry, "deadlocks",
 			    json_object_new_uint64(process->stats.deadlocks));
+		ks_json_add(entry, "stalls",
+			    json_object_new_uint64(process->stats.stalls));
 		ks_json_push(list, entry);
 	}
 	ks_json_add(obj, "processes", list);
@@ -471,6 +499,8 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	double elapsed_ns = (double)(now - dashboard->rate_mono_ns);
 	json_object *obj = json_object_new_object();
 	json_object *lock_obj = json_object_new_object();
+	json_object *long_obj = json_object_new_object();
+	struct ks_long_waits long_waits;
 	unsigned int nr_processes = 0, nr_threads = 0;
 	const struct ks_process *process;
 
@@ -510,6 +540,13 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 		    json_object_new_uint64(health->malformed));
 	ks_json_add(obj, "deadlocks",
 		    json_object_new_uint64(health->deadlocks));
+	ks_json_add(obj, "stalls", json_object_new_uint64(health->stalls));
+	ks_long_waits_count(table, NULL, now, &long_waits);
+	ks_json_add(long_obj, "count", json_object_new_int64(long_waits.count));
+	ks_json_add(
+		long_obj, "longest_ms",
+		json_object_new_double((double)long_waits.longest_ns / 1e6));
+	ks_json_add(obj, "unknown_holder_waits", long_obj);
 	ks_json_add(obj, "processes", json_object_new_int64(nr_processes));
 	ks_json_add(obj, "threads", json_object_new_int64(nr_threads));
 	ks_json_add(lock_obj, "tracked",
@@ -542,23 +579,13 @@ static json_object *ks_health_json(struct ks_dashboard *dashboard,
 	return obj;
 }
 
-/*
- * {"total": N, "<list>": [newest first]} from the kept records of type
- * (NULL: all), restored ones included.
- */
-static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard,
-				     const char *type, const char *list,
-				     uint64_t total)
+/* "name":[newest first], from the kept records of type (NULL: all). */
+static void ks_write_records(FILE *out, const struct ks_history *history,
+			     const char *name, const char *type)
 {
-	const struct ks_history *history = dashboard->history;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
 	bool first = true;
 
-	if (!out)
-		return NULL;
-	fprintf(out, "{\"total\":%" PRIu64 ",\"%s\":[", total, list);
+	fprintf(out, "\"%s\":[", name);
 	for (size_t i = ks_history_count(history); i-- > 0;) {
 		if (type && strcmp(ks_history_type(history, i), type))
 			continue;
@@ -566,12 +593,65 @@ static struct ks_doc *ks_history_doc(const struct ks_dashboard *dashboard,
 			ks_history_record(history, i));
 		first = false;
 	}
-	fputs("]}", out);
+	fputs("]", out);
+}
+
+/*
+ * From the kept records, restored ones included, newest first:
+ * KS_DOC_DEADLOCKS is {"total": N, "deadlocks": [...], "stalls_total": M,
+ * "stalls": [...]} with this run's counts, KS_DOC_HISTORY is
+ * {"total": N, "records": [...]} with every type, N counting restored
+ * ones too.
+ */
+static struct ks_doc *ks_records_doc(const struct ks_dashboard *dashboard,
+				     enum ks_doc_id id)
+{
+	const struct ks_history *history = dashboard->history;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (!out)
+		return NULL;
+	if (id == KS_DOC_HISTORY) {
+		fprintf(out, "{\"total\":%" PRIu64 ",",
+			ks_history_total(history));
+		ks_write_records(out, history, "records", NULL);
+	} else {
+		fprintf(out, "{\"total\":%" PRIu64 ",",
+			dashboard->nr_deadlocks);
+		ks_write_records(out, history, "deadlocks", "deadlock");
+		fprintf(out, ",\"stalls_total\":%" PRIu64 ",",
+			dashboard->nr_stalls);
+		ks_write_records(out, history, "stalls", "stall");
+	}
+	fputs("}", out);
 	if (fclose(out)) {
 		free(text);
 		return NULL;
 	}
 	return ks_doc_adopt(KS_JSON_TYPE, text, len);
+}
+
+static json_object *ks_long_wait_stack(void *ctx,
+				       const struct ks_thread *thread)
+{
+	return ks_stack_cache_get(ctx, thread);
+}
+
+/* /api/waits: the long waits nobody holds, each stack unwound once. */
+static json_object *ks_long_waits_doc(struct ks_dashboard *dashboard,
+				      uint64_t now)
+{
+	json_object *obj;
+
+	ks_stack_cache_begin(dashboard->long_wait_stacks,
+			     KS_DASH_STACKS_PER_RENDER);
+	obj = ks_json_long_waits(dashboard->cfg.watched.table, now,
+				 ks_long_wait_stack,
+				 dashboard->long_wait_stacks);
+	ks_stack_cache_sweep(dashboard->long_wait_stacks);
+	return obj;
 }
 
 static struct ks_doc *ks_metrics_doc(struct ks_dashboard *dashboard,
@@ -604,11 +684,11 @@ cleanup:
 
 /*
  * The Server-Sent Event announcing a publication: the documents a page
- * redraws from, in one message, and the deadlock count (the history
- * itself is fetched when it changes).
+ * redraws from, in one message, and the counts of deadlocks, stalls and
+ * kept records (the records themselves are fetched when these change).
  */
 static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
-				   uint64_t nr_deadlocks,
+				   uint64_t nr_deadlocks, uint64_t nr_stalls,
 				   uint64_t history_total)
 {
 	static const struct {
@@ -628,8 +708,8 @@ static struct ks_doc *ks_event_doc(struct ks_doc *docs[KS_NR_DOCS],
 		return NULL;
 	fprintf(out,
 		"event: state\ndata: {\"deadlocks_total\":%" PRIu64
-		",\"history_total\":%" PRIu64,
-		nr_deadlocks, history_total);
+		",\"stalls_total\":%" PRIu64 ",\"history_total\":%" PRIu64,
+		nr_deadlocks, nr_stalls, history_total);
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		struct ks_doc *doc = docs[parts[i].id];
 
@@ -662,18 +742,18 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 	docs[KS_DOC_HTTP] = ks_json_doc(ks_http_json(dashboard, now_mono_ns));
 	docs[KS_DOC_TRENDS] = ks_json_doc(
 		ks_trends_json(dashboard->cfg.lock_stats, now_mono_ns));
-	docs[KS_DOC_DEADLOCKS] = ks_history_doc(
-		dashboard, "deadlock", "deadlocks", dashboard->nr_deadlocks);
-	docs[KS_DOC_HISTORY] =
-		ks_history_doc(dashboard, NULL, "records",
-			       ks_history_total(dashboard->history));
+	docs[KS_DOC_DEADLOCKS] = ks_records_doc(dashboard, KS_DOC_DEADLOCKS);
+	docs[KS_DOC_HISTORY] = ks_records_doc(dashboard, KS_DOC_HISTORY);
 	docs[KS_DOC_HEALTH] =
 		ks_json_doc(ks_health_json(dashboard, health, now_mono_ns));
 	docs[KS_DOC_PROCESSES] = ks_json_doc(ks_processes_json(table));
 	docs[KS_DOC_METRICS] = ks_metrics_doc(dashboard, health);
+	docs[KS_DOC_WAITS] =
+		ks_json_doc(ks_long_waits_doc(dashboard, now_mono_ns));
 	docs[KS_DOC_EVENT] = ks_event_doc(docs, dashboard->nr_deadlocks,
+					  dashboard->nr_stalls,
 					  ks_history_total(dashboard->history));
 	ks_board_publish(dashboard->cfg.board, docs, now_mono_ns);
 	dashboard->published_mono_ns = now_mono_ns;
-	dashboard->deadlock_pending = false;
+	dashboard->finding_pending = false;
 }

@@ -23,6 +23,9 @@
 #include "serve/publication.h"
 
 #define KS_DASH_PUBLISH_MS 500
+/* Long waits' stacks: how deep, and how many new ones per rendering. */
+#define KS_DASH_STACK_FRAMES 16
+#define KS_DASH_STACKS_PER_RENDER 8
 /* Locks listed, most waited-for first. */
 #define KS_DASH_TOP_LOCKS 100
 /* Locks whose last hour is drawn, most waited-for in it first. */
@@ -72,6 +75,9 @@ void ks_dashboard_publish(struct ks_dashboard *dashboard,
 /* A deadlock was reported: kept in the history, published at once. */
 void ks_dashboard_deadlock(struct ks_dashboard *dashboard,
 			   const struct ks_report *report);
+/* A stall was reported: likewise. */
+void ks_dashboard_stall(struct ks_dashboard *dashboard,
+			const struct ks_stall_report *report);
 
 /*
  * A ks_prom_labels_fn: the attributes a process's resource has (as the

@@ -13,21 +13,10 @@
 #include "model/wait_target.h"
 #include "report/json_sink.h"
 #include "serve/graph_view.h"
-#include "stacks/wait_site.h"
-
-/* A waiter's stack, kept for as long as it stays in that wait. */
-struct ks_cached_stack {
-	uint32_t tid; /* key */
-	uint64_t begin_ts_ns; /* the wait it belongs to */
-	uint64_t rendering; /* the last rendering that used it */
-	json_object *frames;
-	UT_hash_handle hh;
-};
+#include "serve/stack_cache.h"
 
 struct ks_graph_view {
-	struct ks_symbolizer *symbolizer;
-	struct ks_cached_stack *stacks;
-	uint64_t rendering;
+	struct ks_stack_cache *stacks;
 };
 
 /* One blocked thread of this rendering, and where its wait leads. */
@@ -42,83 +31,22 @@ struct ks_graph_view *ks_graph_view_new(struct ks_symbolizer *symbolizer)
 {
 	struct ks_graph_view *view = calloc(1, sizeof(*view));
 
-	if (view)
-		view->symbolizer = symbolizer;
+	if (!view)
+		return NULL;
+	view->stacks = ks_stack_cache_new(symbolizer, KS_GRAPH_STACK_FRAMES);
+	if (!view->stacks) {
+		free(view);
+		return NULL;
+	}
 	return view;
-}
-
-static void ks_drop_stack(struct ks_graph_view *view,
-			  struct ks_cached_stack *cached)
-{
-	HASH_DEL(view->stacks, cached);
-	json_object_put(cached->frames);
-	free(cached);
 }
 
 void ks_graph_view_free(struct ks_graph_view *view)
 {
-	struct ks_cached_stack *cached, *tmp;
-
 	if (!view)
 		return;
-	HASH_ITER(hh, view->stacks, cached, tmp)
-		ks_drop_stack(view, cached);
+	ks_stack_cache_free(view->stacks);
 	free(view);
-}
-
-static json_object *ks_unwind(struct ks_graph_view *view,
-			      const struct ks_thread *thread)
-{
-	struct ks_stack *stack = malloc(sizeof(*stack));
-	json_object *frames = NULL;
-
-	if (!stack)
-		return NULL;
-	if (!ks_wait_stack(view->symbolizer, thread, KS_GRAPH_STACK_FRAMES,
-			   stack))
-		frames = ks_json_stack(stack);
-	free(stack);
-	return frames;
-}
-
-/* The waiter's stack (a new reference), or NULL while out of budget. */
-static json_object *ks_stack_of(struct ks_graph_view *view,
-				const struct ks_thread *thread,
-				unsigned int *budget)
-{
-	uint64_t begin_ts = thread->wait.begin.hdr.ts_ns;
-	struct ks_cached_stack *cached;
-
-	HASH_FIND(hh, view->stacks, &thread->tid, sizeof(thread->tid), cached);
-	if (cached && cached->begin_ts_ns != begin_ts) {
-		ks_drop_stack(view, cached);
-		cached = NULL;
-	}
-	if (!cached) {
-		if (!*budget)
-			return NULL;
-		(*budget)--;
-		cached = calloc(1, sizeof(*cached));
-		if (!cached)
-			return NULL;
-		cached->tid = thread->tid;
-		cached->begin_ts_ns = begin_ts;
-		/* A failed unwind is cached too: it would fail again. */
-		cached->frames = ks_unwind(view, thread);
-		HASH_ADD(hh, view->stacks, tid, sizeof(cached->tid), cached);
-	}
-	cached->rendering = view->rendering;
-	return json_object_get(cached->frames);
-}
-
-/* Stacks of waits that ended are of no more use. */
-static void ks_sweep_stacks(struct ks_graph_view *view)
-{
-	struct ks_cached_stack *cached, *tmp;
-
-	HASH_ITER(hh, view->stacks, cached, tmp)
-		if (cached->rendering != view->rendering)
-			ks_drop_stack(view, cached);
 }
 
 static void ks_thread_id(uint32_t tid, char *buf, size_t size)
@@ -148,12 +76,11 @@ static json_object *ks_thread_json(const struct ks_thread *thread)
 }
 
 static json_object *ks_waiter_json(struct ks_graph_view *view,
-				   const struct ks_waiter *w,
-				   unsigned int *budget, uint64_t now)
+				   const struct ks_waiter *w, uint64_t now)
 {
 	const struct ks_wait_begin *begin = &w->thread->wait.begin;
 	json_object *obj = ks_thread_json(w->thread);
-	json_object *stack = ks_stack_of(view, w->thread, budget);
+	json_object *stack = ks_stack_cache_get(view->stacks, w->thread);
 	char lock[48];
 
 	ks_lock_id(w, lock, sizeof(lock));
@@ -313,13 +240,12 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 		.seen = json_object_new_object(),
 	};
 	struct ks_waiter *by_tid = NULL;
-	unsigned int budget = KS_GRAPH_STACKS_PER_RENDER;
 	json_object *graph = json_object_new_object();
 	bool truncated = false;
 	size_t n = 0;
 	char waiter_id[24], lock_id[48], holder_id[24];
 
-	view->rendering++;
+	ks_stack_cache_begin(view->stacks, KS_GRAPH_STACKS_PER_RENDER);
 	if (waiters)
 		n = ks_collect_waiters(table, waiters, KS_GRAPH_MAX_WAITERS,
 				       &truncated);
@@ -332,8 +258,7 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 		ks_thread_id(waiters[i].thread->tid, waiter_id,
 			     sizeof(waiter_id));
 		ks_add_node(&g, g.threads, waiter_id,
-			    ks_waiter_json(view, &waiters[i], &budget,
-					   now_mono_ns));
+			    ks_waiter_json(view, &waiters[i], now_mono_ns));
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ks_waiter *w = &waiters[i];
@@ -370,7 +295,7 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 	ks_json_add(graph, "truncated", json_object_new_boolean(truncated));
 	HASH_CLEAR(hh, by_tid);
 	json_object_put(g.seen);
-	ks_sweep_stacks(view);
+	ks_stack_cache_sweep(view->stacks);
 	free(waiters);
 	return graph;
 }

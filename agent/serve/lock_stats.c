@@ -178,9 +178,8 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 {
 	struct ks_lock_stats *stats = ctx;
 	const struct ks_thread_wait *wait = &thread->wait;
-	const struct ks_wait_begin *lock = ks_lock_wait(wait);
 	struct ks_lock_key key = { .tgid = thread->tgid,
-				   .address = lock->uaddr };
+				   .address = wait->lock_addr };
 	uint64_t waited = end->hdr.ts_ns - end->begin_ts_ns;
 	struct ks_lock_entry *entry;
 	struct ks_lock_node *node;
@@ -192,9 +191,8 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 		return;
 	entry = &node->entry;
 	entry->kind = wait->lock_kind;
-	if (wait->lock_kind != KS_LOCK_THREAD_EXIT &&
-	    (lock->flags & KS_WAIT_KIND_OK))
-		entry->mutex_kind = lock->words[4];
+	if (wait->mutex_kind != UINT32_MAX)
+		entry->mutex_kind = wait->mutex_kind;
 	ks_comm_copy(entry->process_comm, thread->process->comm);
 	entry->waits++;
 	entry->wait_ns += waited;

@@ -31,6 +31,7 @@ enum ks_doc_id {
 	KS_DOC_HEALTH,
 	KS_DOC_PROCESSES,
 	KS_DOC_METRICS,
+	KS_DOC_WAITS, /* long waits nobody is known to hold, with stacks */
 	KS_DOC_EVENT, /* the Server-Sent Event announcing this set */
 	KS_NR_DOCS,
 };

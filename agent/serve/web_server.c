@@ -103,6 +103,7 @@ static const struct {
 	{ "/api/http", KS_DOC_HTTP },
 	{ "/api/health", KS_DOC_HEALTH },
 	{ "/api/processes", KS_DOC_PROCESSES },
+	{ "/api/waits", KS_DOC_WAITS },
 };
 
 /* A marker in a request's context: it was put aside once already. */

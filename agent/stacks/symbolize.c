@@ -2,6 +2,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <libiberty/demangle.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/proc.h"
+#include "stacks/debug_files.h"
 #include "stacks/symbolize.h"
 
 /* One Dwfl per process: its module list is that process's mappings. */
@@ -34,7 +36,7 @@ struct ks_sym_key {
 };
 
 /* Inlined functions at one address, innermost first, then the real one. */
-#define KS_MAX_INLINE_DEPTH 8
+#define KS_MAX_INLINE_DEPTH 16
 
 struct ks_sym_level {
 	char *function; /* NULL when unknown */
@@ -133,9 +135,33 @@ static int ks_find_elf(Dwfl_Module *mod, void **userdata, const char *name,
 					elfp);
 }
 
+/*
+ * Separate debug files, under the process's own root first, then where
+ * libdwfl looks by default (the agent's /usr/lib/debug, beside the file).
+ */
+static int ks_find_debuginfo(Dwfl_Module *mod, void **userdata,
+			     const char *name, Dwarf_Addr base,
+			     const char *file_name, const char *debuglink,
+			     GElf_Word debuglink_crc, char **debuginfo_name)
+{
+	struct ks_sym_process *process = *userdata;
+	char root[64];
+	int fd = -1;
+
+	if (process) {
+		snprintf(root, sizeof(root), "/proc/%u/root", process->tgid);
+		fd = ks_debug_file_open(root, mod, name, debuglink,
+					debuglink_crc, debuginfo_name);
+	}
+	return fd >= 0 ? fd :
+			 dwfl_standard_find_debuginfo(
+				 mod, userdata, name, base, file_name,
+				 debuglink, debuglink_crc, debuginfo_name);
+}
+
 static const Dwfl_Callbacks ks_dwfl_callbacks = {
 	.find_elf = ks_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = ks_find_debuginfo,
 };
 
 static int ks_set_module_userdata(Dwfl_Module *mod, void **userdata,
@@ -354,36 +380,69 @@ static void ks_copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+/*
+ * C++ and Rust names as their programmers wrote them, with parameter
+ * types: libiberty's demangler, GCC's own, which c++filt, addr2line -C and
+ * gdb use.  NULL when name is not mangled.
+ */
+static char *ks_demangle(const char *name)
+{
+	return name ? cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI) : NULL;
+}
+
 static void ks_sym_add_level(struct ks_sym_entry *entry, const char *function,
 			     const char *file, int line, bool inlined)
 {
 	struct ks_sym_level *level = &entry->levels[entry->nr_levels++];
+	char *demangled = ks_demangle(function);
 
-	level->function = function ? strdup(function) : NULL;
+	level->function = demangled ? demangled :
+			  function  ? strdup(function) :
+				      NULL;
 	level->file = file ? strdup(file) : NULL;
 	level->line = line;
 	level->inlined = inlined;
+}
+
+/* An inlined function's name: mangled when it has a linkage name. */
+static const char *ks_die_function_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	name = dwarf_formstring(
+		dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(
+			die, DW_AT_MIPS_linkage_name, &attr));
+	return name ? name : dwarf_diename(die);
 }
 
 /*
  * Compilers inline small functions into their callers, so one address can
  * be inside several source functions at once.  DWARF keeps them as nested
  * DW_TAG_inlined_subroutine scopes, each naming the line it was inlined at:
- * that call site is where the next outer function stands.
+ * that call site is where the next outer function stands.  dwarf_getscopes
+ * goes from the innermost inlined function on to where that function is
+ * defined; the chain of where it was inlined is its DIE's parents, which
+ * dwarf_getscopes_die gives.
  */
 static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
 			       struct ks_sym_entry *entry, const char **file,
 			       int *line)
 {
-	Dwarf_Die *scopes = NULL;
+	Dwarf_Die *scopes = NULL, innermost;
 	Dwarf_Files *files = NULL;
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
 	int nr_scopes;
 
-	if (!cu)
-		return;
-	nr_scopes = dwarf_getscopes(cu, addr - bias, &scopes);
+	if (!cu || dwarf_getscopes(cu, addr - bias, &scopes) <= 0)
+		goto cleanup;
+	innermost = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	nr_scopes = dwarf_getscopes_die(&innermost, &scopes);
 	dwarf_getsrcfiles(cu, &files, NULL);
 	for (int i = 0; i < nr_scopes; i++) {
 		Dwarf_Attribute attr;
@@ -393,8 +452,8 @@ static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
 			continue;
 		if (entry->nr_levels == KS_MAX_INLINE_DEPTH - 1)
 			break;
-		ks_sym_add_level(entry, dwarf_diename(&scopes[i]), *file, *line,
-				 true);
+		ks_sym_add_level(entry, ks_die_function_name(&scopes[i]), *file,
+				 *line, true);
 		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr),
 				&call_file);
 		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr),
@@ -403,6 +462,7 @@ static void ks_sym_add_inlined(Dwfl_Module *mod, Dwarf_Addr addr,
 				NULL;
 		*line = (int)call_line;
 	}
+cleanup:
 	free(scopes);
 }
 
@@ -535,6 +595,7 @@ struct ks_unwind_state {
 	bool activation[KS_MAX_FRAMES];
 	unsigned int nr;
 	unsigned int max;
+	unsigned int scanned; /* index of a frame found by scanning, or 0 */
 };
 
 static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
@@ -549,6 +610,116 @@ static int ks_unwind_frame(Dwfl_Frame *frame, void *arg)
 	state->activation[state->nr] = activation;
 	state->nr++;
 	return state->nr < state->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* Walks the frames source's registers start from, after those in state. */
+static void ks_walk(struct ks_sym_process *process, uint32_t tid,
+		    const struct ks_stack_source *source,
+		    struct ks_unwind_state *state)
+{
+	process->tid = tid;
+	process->source = source;
+	/* Ends with an error at the outermost frame; what it found stands. */
+	dwfl_getthread_frames(process->dwfl, (pid_t)tid, ks_unwind_frame,
+			      state);
+	process->source = NULL;
+}
+
+/* How far above the stack pointer a caller's return address is sought. */
+#define KS_SCAN_BYTES 2048
+
+/* Whether the code right before addr in the process is a call. */
+static bool ks_follows_call(uint32_t tgid, uint64_t addr)
+{
+	uint8_t code[8];
+
+	if (addr < sizeof(code) ||
+	    ks_proc_read_mem(tgid, addr - sizeof(code), code, sizeof(code)))
+		return false;
+#if defined(__x86_64__)
+	/* call rel32: e8 and four bytes. */
+	if (code[3] == 0xe8)
+		return true;
+	/* call r/m64 (ff /2), two to seven bytes long with REX and SIB. */
+	for (int len = 2; len <= 7; len++)
+		if (code[8 - len] == 0xff && ((code[9 - len] >> 3) & 7) == 2)
+			return true;
+	return false;
+#elif defined(__aarch64__)
+	uint32_t insn;
+
+	memcpy(&insn, code + 4, sizeof(insn));
+	/* bl imm26, blr xN */
+	return (insn & 0xfc000000u) == 0x94000000u ||
+	       (insn & 0xfffffc1fu) == 0xd63f0000u;
+#endif
+}
+
+/* A return address DWARF can walk on from: in code, after a call. */
+static bool ks_plausible_return(struct ks_sym_process *process, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(process->dwfl, pc - 1);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_CFI *cfi;
+	Dwarf_Addr bias;
+	bool covered;
+
+	if (!mod)
+		return false;
+	cfi = dwfl_module_eh_cfi(mod, &bias);
+	if (!cfi)
+		cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	covered = cfi && !dwarf_cfi_addrframe(cfi, pc - 1 - bias, &frame);
+	free(frame);
+	return covered && ks_follows_call(process->tgid, pc);
+}
+
+/*
+ * Code built without call frame information (Debian's musl, hand-written
+ * system call wrappers) stops the walk at frame 0.  While the thread is
+ * still blocked, its stack holds the return address into the first caller
+ * that has some: the first word above the stack pointer that points just
+ * after a call instruction, into code DWARF describes.  The walk goes on
+ * from there; the frames skipped are lost, and the first one found is
+ * marked as found by scanning, since a stale word could pass for it.
+ */
+static void ks_walk_by_scanning(struct ks_sym_process *process, uint32_t tid,
+				const struct ks_stack_source *source,
+				struct ks_unwind_state *state)
+{
+	__u64 regs[KS_NR_USER_REGS] = { 0 };
+	struct ks_stack_source caller = *source;
+	uint64_t sp = source->regs[KS_REG_SP];
+	unsigned int first = state->nr;
+
+	caller.regs = regs;
+	for (uint64_t slot = sp; slot < sp + KS_SCAN_BYTES;
+	     slot += sizeof(Dwarf_Word)) {
+		Dwarf_Word word;
+		bool found;
+
+		process->source = source;
+		found = ks_memory_read(process->dwfl, slot, &word, process);
+		process->source = NULL;
+		if (!found || !ks_plausible_return(process, word))
+			continue;
+		/* Only the caller's own registers are known: pc and sp. */
+		regs[KS_REG_IP] = word;
+		regs[KS_REG_SP] = slot + sizeof(Dwarf_Word);
+		caller.snapshot_len = 0;
+		if (slot + sizeof(Dwarf_Word) < sp + source->snapshot_len) {
+			caller.snapshot = source->snapshot + (slot + 8 - sp);
+			caller.snapshot_len =
+				(uint32_t)(sp + source->snapshot_len - slot -
+					   8);
+		}
+		ks_walk(process, tid, &caller, state);
+		break;
+	}
+	/* Every frame found this way is a caller's: a return address. */
+	for (unsigned int i = first; i < state->nr; i++)
+		state->activation[i] = false;
+	state->scanned = state->nr > first ? first : 0;
 }
 
 int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
@@ -567,21 +738,24 @@ int ks_symbolizer_unwind(struct ks_symbolizer *symbolizer, uint32_t tgid,
 	state.max = max_frames;
 	if (!dwfl_addrmodule(process->dwfl, ip))
 		ks_sym_process_load(process);
-	process->tid = tid;
-	process->source = source;
-	/* Ends with an error at the outermost frame; what it found stands. */
-	dwfl_getthread_frames(process->dwfl, (pid_t)tid, ks_unwind_frame,
-			      &state);
-	process->source = NULL;
-	if (!state.nr)
-		state.pcs[state.nr++] = ip;
+	ks_walk(process, tid, source, &state);
+	if (state.nr <= 1 && state.max > 1 && source->live) {
+		state.nr = 1;
+		state.pcs[0] = ip;
+		state.activation[0] = true;
+		ks_walk_by_scanning(process, tid, source, &state);
+	}
 
 	for (unsigned int i = 0; i < state.nr && out->nr < max_frames; i++) {
+		unsigned int at = out->nr;
+
 		/* Frame 0 is where the thread stopped, not a return address. */
 		out->nr += ks_lookup_in(symbolizer, process, state.pcs[i],
 					i > 0 && !state.activation[i],
-					&out->frames[out->nr],
-					max_frames - out->nr);
+					&out->frames[at], max_frames - at);
+		for (; state.scanned && i == state.scanned && at < out->nr;
+		     at++)
+			out->frames[at].scanned = true;
 	}
 	return 0;
 }

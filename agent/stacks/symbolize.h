@@ -21,7 +21,7 @@
 
 struct ks_frame {
 	uint64_t pc;
-	char function[160]; /* "" when no symbol covers pc */
+	char function[256]; /* "" when no symbol covers pc; demangled */
 	uint64_t function_offset;
 	char module[256]; /* path inside the process's mount namespace */
 	uint64_t
@@ -29,6 +29,9 @@ struct ks_frame {
 	char file[256]; /* "" without debug information */
 	int line;
 	bool inlined; /* inlined into the next frame, same pc */
+	/* Found by scanning the stack past code without call frame
+	 * information: likely, not certain, the caller. */
+	bool scanned;
 };
 
 struct ks_stack {

@@ -15,15 +15,24 @@ static bool ks_starts_with(const char *s, const char *prefix)
 bool ks_frame_in_lock_machinery(const struct ks_frame *frame)
 {
 	/*
-	 * By module for shared libraries; by name for static binaries, where
-	 * glibc's functions live in the program itself.
+	 * By module for shared libraries (libc.so covers musl's, which Debian
+	 * names libc.so); by name for static binaries, where the C library's
+	 * functions live in the program itself, and for the C++ and Rust
+	 * standard libraries, whose locks are inlined into their callers.
 	 */
-	static const char *const libraries[] = { "libc.so", "libpthread.so",
-						 "ld-linux" };
-	static const char *const functions[] = {
-		"pthread_", "__pthread_", "__lll_", "lll_",	 "__GI_",
-		"futex_",   "__futex",	  "sem_",   "__new_sem", "__sem",
+	static const char *const libraries[] = {
+		"libc.so", "libpthread.so", "ld-linux",
+		"ld-musl", "libc.musl",	    "libstdc++.so",
 	};
+	static const char *const functions[] = {
+		"pthread_",	"__pthread_", "__lll_",	     "lll_",
+		"__GI_",	"futex_",     "__futex",     "sem_",
+		"__new_sem",	"__sem",      "__gthread_",  "std::",
+		"<std::",	"core::",     "__gnu_cxx::", "__timedwait",
+		"__syscall_cp", "__wait",
+	};
+	/* Headers of the C++ standard library; Rust's std from its sources. */
+	static const char *const sources[] = { "/c++/", "/rustc/" };
 	const char *base = strrchr(frame->module, '/');
 
 	base = base ? base + 1 : frame->module;
@@ -32,6 +41,9 @@ bool ks_frame_in_lock_machinery(const struct ks_frame *frame)
 			return true;
 	for (size_t i = 0; i < sizeof(functions) / sizeof(functions[0]); i++)
 		if (ks_starts_with(frame->function, functions[i]))
+			return true;
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (strstr(frame->file, sources[i]))
 			return true;
 	return false;
 }

@@ -20,7 +20,7 @@
 #define KS_SEMCONV_SCHEMA_URL "https://opentelemetry.io/schemas/1.37.0"
 
 /* One instrumentation scope per source of telemetry. */
-extern const struct ks_otlp_scope ks_scope_locks; /* waits, deadlocks */
+extern const struct ks_otlp_scope ks_scope_locks; /* waits, deadlocks, stalls */
 extern const struct ks_otlp_scope ks_scope_http; /* --http */
 extern const struct ks_otlp_scope ks_scope_hb; /* reads, off CPU, edges */
 extern const struct ks_otlp_scope ks_scope_agent; /* the agent's health */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The log records of what knotscope finds: an ERROR record per deadlock,
- * tied to the trace of its blocked waits, and a WARN record per lock-order
- * inversion.  Their body is the text the agent writes to stderr.
+ * tied to the trace of its blocked waits, an ERROR record per stall, and a
+ * WARN record per lock-order inversion.  Their body is the text the agent
+ * writes to stderr.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,6 +39,11 @@ static void ks_write_deadlock_text(FILE *out, const void *report)
 static void ks_write_inversion_text(FILE *out, const void *report)
 {
 	ks_inversion_write_text(out, report);
+}
+
+static void ks_write_stall_text(FILE *out, const void *report)
+{
+	ks_stall_write_text(out, report);
 }
 
 /* "id,id,...": the spans of the blocked waits, in the report's order. */
@@ -104,41 +110,91 @@ cleanup:
 	return record;
 }
 
+/*
+ * Sends a record in process's resource, with the report's text as its
+ * body and attrs (released, whatever happens) as its attributes.
+ */
+static void ks_send_finding(struct ks_telemetry *telemetry,
+			    struct ks_process *process, uint64_t real_ns,
+			    enum ks_otlp_severity severity,
+			    const char *event_name, const char *body,
+			    struct ks_otlp_attrs *attrs)
+{
+	struct ks_otlp_resource *resource = ks_resource_of(telemetry, process);
+	OtlpLogRecord *record = NULL;
+
+	if (resource && body)
+		record = ks_otlp_log_new(real_ns, ks_now_real_ns(), severity,
+					 event_name, body);
+	if (record && ks_otlp_attrs_move(attrs, &record->attributes,
+					 &record->n_attributes)) {
+		ks_otlp_message_free(record);
+		record = NULL;
+	}
+	ks_otlp_attrs_release(attrs);
+	if (record)
+		ks_otlp_export_log(telemetry->exporter, resource,
+				   &ks_scope_locks, record);
+}
+
 void ks_telemetry_inversion(struct ks_telemetry *telemetry,
 			    struct ks_process *process,
 			    const struct ks_inversion_report *report)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	struct ks_otlp_resource *resource;
-	OtlpLogRecord *record = NULL;
-	char *body = NULL, *json = NULL;
+	char *body, *json;
 	char id[20];
 
 	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_LOGS))
 		return;
-	resource = ks_resource_of(telemetry, process);
 	body = ks_render_text(ks_write_inversion_text, report);
 	json = ks_json_inversion_string(report);
-	if (!resource || !body || !json)
-		goto cleanup;
-	record = ks_otlp_log_new(report->real_ns, ks_now_real_ns(),
-				 KS_OTLP_SEVERITY_WARN,
-				 "knotscope.lock_order_inversion", body);
-	if (!record)
-		goto cleanup;
 	snprintf(id, sizeof(id), "%016" PRIx64, report->found->id);
 	ks_otlp_attrs_str(&attrs, "knotscope.inversion.id", id);
 	ks_otlp_attrs_int(&attrs, "knotscope.inversion.mutexes",
 			  (int64_t)report->found->nr_orders);
-	ks_otlp_attrs_str(&attrs, "knotscope.inversion.report", json);
-	if (ks_otlp_attrs_move(&attrs, &record->attributes,
-			       &record->n_attributes)) {
-		ks_otlp_message_free(record);
-		goto cleanup;
+	if (json)
+		ks_otlp_attrs_str(&attrs, "knotscope.inversion.report", json);
+	ks_send_finding(telemetry, process, report->real_ns,
+			KS_OTLP_SEVERITY_WARN, "knotscope.lock_order_inversion",
+			json ? body : NULL, &attrs);
+	free(body);
+	free(json);
+}
+
+/* A stall: an ERROR record in the process it is about. */
+void ks_telemetry_stall(struct ks_telemetry *telemetry,
+			const struct ks_stall_report *report)
+{
+	const struct ks_stall *stall = report->stall;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char id[20], signals[512];
+	char *body, *json;
+
+	if (!ks_otlp_exporter_wants(telemetry->exporter, KS_OTLP_LOGS))
+		return;
+	body = ks_render_text(ks_write_stall_text, report);
+	json = ks_json_stall_string(report);
+	snprintf(id, sizeof(id), "%016" PRIx64, stall->id);
+	ks_otlp_attrs_str(&attrs, "knotscope.stall.id", id);
+	ks_otlp_attrs_int(&attrs, "knotscope.stall.threads",
+			  (int64_t)stall->nr_members);
+	if (report->latency_ns >= 0)
+		ks_otlp_attrs_double(&attrs,
+				     "knotscope.stall.detection_latency_ms",
+				     (double)report->latency_ns / 1e6);
+	if (report->caught_signals_known) {
+		ks_signal_set_describe(report->caught_signals, signals,
+				       sizeof(signals));
+		ks_otlp_attrs_str(&attrs, "knotscope.stall.signal_handlers",
+				  signals);
 	}
-	ks_otlp_export_log(telemetry->exporter, resource, &ks_scope_locks,
-			   record);
-cleanup:
+	/* Threads, waits, guesses and stacks, as the --json sink has them. */
+	if (json)
+		ks_otlp_attrs_str(&attrs, "knotscope.stall.report", json);
+	ks_send_finding(telemetry, stall->process, report->confirmed_real_ns,
+			KS_OTLP_SEVERITY_ERROR, "knotscope.stall",
+			json ? body : NULL, &attrs);
 	free(body);
 	free(json);
 }

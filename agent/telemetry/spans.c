@@ -102,11 +102,9 @@ static void ks_add_wait_attrs(struct ks_telemetry *telemetry,
 	ks_add_thread_attrs(thread, attrs);
 	ks_otlp_attrs_str(attrs, "knotscope.lock.kind",
 			  ks_lock_kind_name(wait->lock_kind));
-	ks_add_hex(attrs, "knotscope.lock.address", lock->uaddr);
-	if (wait->lock_kind != KS_LOCK_THREAD_EXIT &&
-	    wait->lock_kind != KS_LOCK_NONE &&
-	    (lock->flags & KS_WAIT_KIND_OK)) {
-		ks_mutex_kind_describe(lock->words[4], buf, sizeof(buf));
+	ks_add_hex(attrs, "knotscope.lock.address", wait->lock_addr);
+	if (wait->mutex_kind != UINT32_MAX) {
+		ks_mutex_kind_describe(wait->mutex_kind, buf, sizeof(buf));
 		ks_otlp_attrs_str(attrs, "knotscope.mutex.type", buf);
 	}
 	if (wait->holder_tid)

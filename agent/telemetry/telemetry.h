@@ -73,6 +73,9 @@ void ks_telemetry_process_freed(struct ks_telemetry *telemetry,
 bool ks_telemetry_wants_metrics(const struct ks_telemetry *telemetry);
 void ks_telemetry_deadlock(struct ks_telemetry *telemetry,
 			   const struct ks_report *report);
+/* An ERROR log record, knotscope.stall, in the process it is about. */
+void ks_telemetry_stall(struct ks_telemetry *telemetry,
+			const struct ks_stall_report *report);
 /* A WARN log record: a potential deadlock, in the process it is about. */
 void ks_telemetry_inversion(struct ks_telemetry *telemetry,
 			    struct ks_process *process,

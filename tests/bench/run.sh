@@ -3,12 +3,13 @@
 #
 # make bench: knotscope's cost, side by side in one run, as ratios to the
 # same workload without any tracing, next to the "uprobe on every lock"
-# approach; how fast deadlocks are reported; and what --http costs nginx
+# approach; how fast deadlocks and stalls are reported; and what --http costs nginx
 # under wrk; and how fast the OTLP exporter encodes and sends.  Each
 # configuration runs REPS times, interleaved with the others so drift hits
 # all alike; the median is reported.  Results go to stdout and
-# build/bench/results.md.  SECTIONS="locks http otlp" (the default) picks
-# what runs; "tax" measures what system calls that never block pay.
+# build/bench/results.md.  SECTIONS="tax locks latency http otlp" (the
+# default) picks what runs; "tax" measures what system calls that never
+# block pay.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -33,8 +34,9 @@ CRITICAL_SPINS="${CRITICAL_SPINS:-200}"
 OPS_HANDOFF="${OPS_HANDOFF:-200000}"
 OPS_UPROBE="${OPS_UPROBE:-100000}"
 DEADLOCKS="${DEADLOCKS:-50}"
+STALLS="${STALLS:-20}"
 LIBC="$(ldd "$LOCKBENCH" | awk '/libc\.so/ { print $3 }')"
-SECTIONS="${SECTIONS:-tax locks http otlp}"
+SECTIONS="${SECTIONS:-tax locks latency http otlp}"
 # shellcheck source=tests/e2e/nginx.bash
 . "$ROOT/tests/e2e/nginx.bash"
 
@@ -197,24 +199,6 @@ locks_section() {
 		echo "rep $rep/$REPS done" >&2
 	done
 
-	# Detection latency: DEADLOCKS fresh AB/BA deadlocks under one agent.
-	# Only these: other programs on a shared machine deadlock too.
-	start_agent
-	abbas=
-	for _ in $(seq "$DEADLOCKS"); do
-		"$BUILD/workloads/abba" >"$OUT/abba.out" &
-		abba=$!
-		abbas="${abbas:+$abbas,}$abba"
-		until grep -q "\"pids\":\[$abba\]" "$OUT/agent.jsonl"; do
-			sleep 0.02
-		done
-		kill -9 "$abba"
-		wait "$abba" 2>/dev/null || true
-	done
-	stop_agent
-	latencies="$(jq -r --argjson ours "[$abbas]" 'select(.type == "deadlock" and
-		(.pids[0] as $p | $ours | index($p))) | .detection_latency_ms' "$OUT/agent.jsonl")"
-
 	{
 		echo "## Locks"
 		echo
@@ -249,10 +233,70 @@ locks_section() {
 		for mode in $MODES; do
 			echo "- $mode: futex waits seen per traced run (median) $(column "$mode,waits" | median), agent CPU time per run $(column "$mode,agent_cpu" | median) s"
 		done
-		echo
-		echo "Detection latency over $(wc -l <<<"$latencies") AB/BA deadlocks (last thread blocking to report):"
-		echo "median $(median <<<"$latencies") ms, p99 $(percentile 99 <<<"$latencies") ms, max $(percentile 100 <<<"$latencies") ms"
 	}
+}
+
+# COUNT fresh hangs of a program (the command after the two), each under
+# the same agent, until the record whose line matches PATTERN (the
+# program's pid in place of PID); their pids go to $OUT/hang.pids.
+hang_repeatedly() {
+	local count=$1 pattern=$2 pid
+
+	shift 2
+	for _ in $(seq "$count"); do
+		"$@" >"$OUT/hang.out" &
+		pid=$!
+		echo "$pid" >>"$OUT/hang.pids"
+		until grep -q "${pattern//PID/$pid}" "$OUT/agent.jsonl"; do
+			sleep 0.02
+		done
+		kill -9 "$pid"
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# detection_latency_ms of the records that jq CONDITION selects, about
+# processes of $OUT/hang.pids (others on the machine may hang too).
+latencies_of() {
+	jq -r --argjson ours "[$(paste -sd, "$OUT/hang.pids")]" "select($1 and
+		((.pids // [.pid])[0] as \$pid | \$ours | index(\$pid))) | .detection_latency_ms" \
+		"$OUT/agent.jsonl"
+}
+
+latency_line() {
+	local values=$1
+
+	printf '| %s | %d | %.0f | %.0f | %.0f |\n' "$2" "$(wc -l <<<"$values")" \
+		"$(median <<<"$values")" "$(percentile 99 <<<"$values")" "$(percentile 100 <<<"$values")"
+}
+
+# --- Detection latency: from the last thread blocking to the report, for
+# AB/BA deadlocks on mutexes and on rwlocks' write locks (--confirm-ms 100),
+# and for stalls, processes whose threads all wait on semaphores nobody
+# posts (--stall-ms 1000, the defaults).
+latency_section() {
+	local deadlocks rwlocks stalls
+
+	: >"$OUT/hang.pids"
+	start_agent
+	hang_repeatedly "$DEADLOCKS" '"pids":\[PID\]' "$BUILD/workloads/abba"
+	hang_repeatedly "$DEADLOCKS" '"pids":\[PID\]' "$BUILD/workloads/rwlock" writers
+	hang_repeatedly "$STALLS" '"pid":PID,"process_comm"' "$BUILD/workloads/stall" sem
+	stop_agent
+	deadlocks="$(latencies_of '.type == "deadlock" and .threads[0].wait.kind == "mutex"')"
+	rwlocks="$(latencies_of '.type == "deadlock" and .threads[0].wait.kind == "rwlock-write"')"
+	stalls="$(latencies_of '.type == "stall"')"
+
+	echo "## Detection latency"
+	echo
+	echo "From the last thread blocking to the report (ms); deadlocks are"
+	echo "confirmed after 100 ms (--confirm-ms), stalls after 1000 ms (--stall-ms)."
+	echo
+	echo "| hang | reports | median | p99 | max |"
+	echo "|---|---|---|---|---|"
+	latency_line "$deadlocks" "AB/BA deadlock, pthread mutexes"
+	latency_line "$rwlocks" "AB/BA deadlock, pthread rwlock write locks"
+	latency_line "$stalls" "stall: two threads on sem_t nobody posts"
 }
 
 # --- HTTP: nginx's requests/s under wrk, untraced and with --http.

@@ -197,6 +197,50 @@ metrics_have() {
 	wait_until 15 bash -c "! curl -sf http://$(http_address)/metrics | grep -q 'process_pid=\"$pid\"'"
 }
 
+@test "stalls and threads blocked 10 s on locks nobody holds: /api/history, health, /metrics, /api/waits, summary" {
+	local base pid stall
+
+	start_agent --listen 127.0.0.1:0 --stall-ms 300
+	base="http://$(http_address)"
+	start_workload stall sem
+	pid=$WORKLOAD_PID
+	# The stall first: in /api/deadlocks, and in the history the page
+	# draws its incidents from, the same record as --json wrote it.
+	wait_until 10 sh -c "curl -sf '$base/api/deadlocks' | jq -e '.stalls_total >= 1 and
+		any(.stalls[]; .pid == $pid and (.threads | length) == 2)' >/dev/null"
+	wait_until 10 agent_said ".type == \"stall\" and .pid == $pid"
+	stall="$(agent_records ".type == \"stall\" and .pid == $pid")"
+	curl -sf "$base/api/history" | jq -e --argjson stall "$stall" '.total >= 1 and
+		(.records | map(select(.id == $stall.id)) == [$stall])' >/dev/null
+	# Then, 10 s after they blocked, both threads count, here and there.
+	wait_until 20 sh -c "curl -sf '$base/api/waits' | jq -e --argjson pid $pid \
+		'[.threads[] | select(.pid == \$pid)] | length == 2' >/dev/null"
+	curl -sf "$base/api/health" | jq -e '.unknown_holder_waits.count >= 2 and
+		.unknown_holder_waits.longest_ms >= 10000 and .stalls >= 1' >/dev/null
+	curl -sf "$base/metrics" >"$BATS_TEST_TMPDIR/metrics"
+	promtool check metrics <"$BATS_TEST_TMPDIR/metrics"
+	grep -q "^knotscope_unheld_lock_blocked_threads{service_name=\"stall\",process_pid=\"$pid\"} 2$" \
+		"$BATS_TEST_TMPDIR/metrics"
+	awk -v pid="$pid" '$1 ~ "^knotscope_unheld_lock_longest_block_seconds.*process_pid=\"" pid "\"" {
+		found = $2 >= 10 } END { exit !found }' "$BATS_TEST_TMPDIR/metrics"
+	grep -q "^knotscope_stalls_total{service_name=\"stall\",process_pid=\"$pid\"} 1$" \
+		"$BATS_TEST_TMPDIR/metrics"
+	# Which threads, where, and their stacks: on demand.
+	curl -sf "$base/api/waits" >"$BATS_TEST_TMPDIR/waits.json"
+	jq -e --argjson pid "$pid" '[.threads[] | select(.pid == $pid)] | length == 2 and all(.[];
+		.wait.guess == "sem_t" and (.wait.address | test("^0x[0-9a-f]+$")) and
+		.wait.blocked_ms >= 10000)' "$BATS_TEST_TMPDIR/waits.json" >/dev/null
+	# Stacks come a few per rendering: wait for this process's.
+	wait_until 10 sh -c "curl -sf '$base/api/waits' | jq -e --argjson pid $pid '[.threads[] |
+		select(.pid == \$pid) | .stack[]?.function] | index(\"worker_waits_first\")' >/dev/null"
+	stop_agent
+	agent_records '.type == "summary"' | jq -e --argjson pid "$pid" '.stalls >= 1 and
+		.unknown_holder_waits.threshold_s == 10 and .unknown_holder_waits.count >= 2 and
+		.unknown_holder_waits.longest_ms >= 10000 and
+		([.unknown_holder_waits.threads[] | select(.pid == $pid)] | length) == 2' >/dev/null
+	grep -q "blocked 10 s or longer on locks nobody is known to hold" "$AGENT_ERR"
+}
+
 @test "/readyz: ready once attached, not ready while stopping; /healthz stays up" {
 	local port base
 
@@ -336,29 +380,39 @@ serve_items() {
 	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
 }
 
-@test "incidents: a login, a deadlock kept across a restart, a lock's last hour, HTTP requests" {
+@test "incidents: a login, a deadlock and a stall kept across a restart, a lock's last hour, HTTP requests" {
 	local token=t0k3n-$RANDOM history="$BATS_TEST_TMPDIR/state/history.jsonl"
-	local deadlock trace found service
+	local deadlock trace stall stall_pid found service
 
 	mkdir -p "$(dirname "$history")"
 	printf '%s\n' "$token" >"$BATS_TEST_TMPDIR/token"
 	quick_otlp_batches
 	start_receiver
-	# Only this test's processes: others on the machine have deadlocks
-	# and servers of their own.
+	# Only this test's processes: others on the machine have deadlocks,
+	# stalls and servers of their own.
 	ABBA_NAME="abba-$$"
+	STALL_NAME="stall-$$"
 	cp "$WORKLOADS/abba" "$BATS_TEST_TMPDIR/$ABBA_NAME"
-	start_agent --listen 127.0.0.1:0 --history-file "$history" --comm "$ABBA_NAME"
+	cp "$WORKLOADS/stall" "$BATS_TEST_TMPDIR/$STALL_NAME"
+	start_agent --listen 127.0.0.1:0 --history-file "$history" --stall-ms 300 \
+		--comm "$ABBA_NAME" --comm "$STALL_NAME"
 	WORKLOADS="$BATS_TEST_TMPDIR" start_workload "$ABBA_NAME"
 	await_deadlock "$WORKLOAD_PID"
 	deadlock="$(jq -r .id <<<"$REPORT")"
 	trace="$(jq -r .trace_id <<<"$REPORT")"
 	[[ "$trace" =~ ^[0-9a-f]{32}$ ]]
+	WORKLOADS="$BATS_TEST_TMPDIR" start_workload "$STALL_NAME" sem
+	stall_pid=$WORKLOAD_PID
+	wait_until 10 agent_said ".type == \"stall\" and .pid == $stall_pid"
+	stall="$(agent_records ".type == \"stall\" and .pid == $stall_pid" | jq -r .id)"
 	stop_agent
 	kill_workloads
-	# On disk, as the --json record says it.
+	# On disk, as the --json records say them.
 	jq -e -s --arg id "$deadlock" --arg trace "$trace" \
 		'map(select(.id == $id)) | length == 1 and .[0].trace_id == $trace' "$history"
+	jq -e -s --arg id "$stall" --argjson pid "$stall_pid" \
+		'map(select(.id == $id)) | length == 1 and .[0].type == "stall" and .[0].pid == $pid' \
+		"$history"
 
 	# Restarted: a new run, the same file.
 	start_workload contention 8 2 120
@@ -371,7 +425,7 @@ serve_items() {
 	service="$(basename "$(readlink "/proc/$SERVER_PID/exe")")"
 	found="$BATS_TEST_TMPDIR/incidents.json"
 	node "$ROOT/tests/web/incidents.js" --url "http://$(http_address)/" --token "$token" \
-		--deadlock "$deadlock" --trace-id "$trace" --lock-pid "$CONTENTION" \
+		--deadlock "$deadlock" --trace-id "$trace" --stall "$stall" --lock-pid "$CONTENTION" \
 		--service "$service" --route '/items/{id}' --screenshots "$SCREENSHOTS" >"$found"
 	cat "$found" >&2
 
@@ -381,6 +435,12 @@ serve_items() {
 		(.cookie_in_script | not) and .logout_offered' "$found"
 	jq -e --arg trace "$trace" '.incident.restored and
 		.incident.trace == ("http://traces.example/trace/" + $trace) and .still_open' "$found"
+	# The stall beside it: each thread's guessed wait, no holder, its stack.
+	jq -e --arg pid "$stall_pid" --arg name "$STALL_NAME" '.stall.restored and
+		(.stall.summary | contains("stall: all 2 threads of pid \($pid) (\($name))")) and
+		(.stall.waits | length == 2 and
+			all(.[]; test(" waits for sem_t 0x[0-9a-f]+, no holder known$"))) and
+		any(.stall.stacks[]; contains("worker_waits_first"))' "$found"
 	jq -e '.trend.canvas > 0 and (.trend.waits | gsub(","; "") | tonumber) > 0 and
 		.trend_points.buckets == 180 and .trend_points.nonzero >= 1' "$found"
 	jq -e '(.http.cells[4] | tonumber) > 0 and .http.cells[1] == "server" and

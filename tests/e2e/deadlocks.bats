@@ -56,6 +56,7 @@ stack_functions() {
 	expect_closed_cycle
 	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" mutex
 	expect_eq type "$(report '.threads[0].wait.mutex_type')" normal
+	expect_eq libc "$(report '.threads[0].wait.libc')" glibc
 	expect_eq comm "$(report '.threads[0].process_comm')" abba
 	# Two different mutexes, at their real addresses.
 	[ "$(report '[.threads[].wait.address] | unique | length')" -eq 2 ]
@@ -190,6 +191,66 @@ run_named_abba() {
 	report '.threads[0].wait.mutex_type' | grep -q prio-inherit
 }
 
+# The futex of every $1 wait lies $2 bytes into the lock reported.
+expect_futex_inside() {
+	local pairs pair
+
+	mapfile -t pairs < <(report ".threads[] | select(.wait.kind == \"$1\") |
+		\"\(.wait.futex_address) \(.wait.address)\"")
+	[ "${#pairs[@]}" -gt 0 ]
+	for pair in "${pairs[@]}"; do
+		expect_eq "futex offset" "$((${pair% *} - ${pair#* }))" "$2"
+	done
+}
+
+@test "read-write locks: writers in a cycle, and a reader waiting for a writer" {
+	start_agent
+	start_workload rwlock writers
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" rwlock-write
+	# Writers wait on __writers_futex, 12 bytes into the pthread_rwlock_t.
+	expect_futex_inside rwlock-write 12
+	stack_functions 0 | grep -q pthread_rwlock_wrlock
+	grep -q "waits for rwlock-write 0x" "$AGENT_ERR"
+
+	start_workload rwlock reader
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | sort | join(",")')" mutex,rwlock-read
+	# Readers wait out a writer on __wrphase_futex, 8 bytes in.
+	expect_futex_inside rwlock-read 8
+}
+
+@test "std::shared_mutex writers in a cycle" {
+	start_agent
+	start_workload cxx_locks shared
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" rwlock-write
+}
+
+@test "std::mutex through lock_guard: demangled names, every inlined level at its own line" {
+	local line
+
+	start_agent
+	start_workload cxx_locks mutex
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	# Inlined into transfer(): the guard, std::mutex::lock(), gthreads,
+	# each at the line that called the next, in the library's headers.
+	report '.threads[0].stack[] | select(.inlined) | "\(.function) \(.file)"' >"$BATS_TEST_TMPDIR/inlined"
+	grep -q '^std::mutex::lock() .*/std_mutex.h$' "$BATS_TEST_TMPDIR/inlined"
+	grep -q '^std::lock_guard<std::mutex>::lock_guard(std::mutex&) .*/std_mutex.h$' \
+		"$BATS_TEST_TMPDIR/inlined"
+	grep -q '^__gthread_mutex_lock .*/gthr-default.h$' "$BATS_TEST_TMPDIR/inlined"
+	# The user's function, demangled, at the line of its second guard.
+	line="$(grep -n 'hold_to(to.lock)' "$ROOT/tests/workloads/cxx_locks.cpp" | head -n1 | cut -d: -f1)"
+	expect_eq "transfer's line" "$(report '[.threads[].stack[] |
+		select(.function == "transfer(account<std::mutex>&, account<std::mutex>&)") |
+		"\(.file | split("/") | last):\(.line)"] | unique | join(" ")')" "cxx_locks.cpp:$line"
+}
+
 @test "a thread holding a mutex joins a thread blocked on it" {
 	start_agent
 	start_workload join_holding
@@ -221,6 +282,27 @@ run_named_abba() {
 	expect_closed_cycle
 	stack_functions 1 | grep -qx lock_b_then_a
 	report '.threads[].stack[].module' | grep -q 'abba-static$'
+	# No libc.so.6 is mapped: glibc's start files say which libc it is.
+	expect_eq libc "$(report '.threads[0].wait.libc')" glibc
+}
+
+@test "musl: errorcheck and recursive mutexes, dynamic and static" {
+	local program type
+
+	start_agent
+	for program in abba-musl abba-musl-static; do
+		for type in errorcheck recursive; do
+			start_workload "$program" "$type"
+			await_deadlock "$WORKLOAD_PID"
+			expect_closed_cycle
+			expect_eq "$program kinds" "$(report '[.threads[].wait.kind] | unique | join(",")')" mutex
+			expect_eq "$program libc" "$(report '[.threads[].wait.libc] | unique | join(",")')" musl
+			report '.threads[0].wait.mutex_type' | grep -q "$type"
+			# musl's lock word is 4 bytes into its pthread_mutex_t.
+			expect_futex_inside mutex 4
+			{ stack_functions 0; stack_functions 1; } | grep -qx lock_b_then_a
+		done
+	done
 }
 
 @test "a program in its own mount namespace with a private copy of libc" {
@@ -245,6 +327,67 @@ run_named_abba() {
 	expect_closed_cycle
 	report '.threads[].stack[].module' | grep -qx "$private/abba-private"
 	stack_functions 1 | grep -qx lock_b_then_a
+	rmdir "$private" 2>/dev/null || true
+}
+
+# The file and line knotscope gives take(), the first function of abba.
+take_site() {
+	report '[.threads[].stack[] | select(.function == "take") |
+		"\(.file // "" | split("/") | last):\(.line // "")"] | unique | join(" ")'
+}
+
+@test "separate debug files: by debug link, by build id under the process's root, .gnu_debugdata" {
+	local dir="$BATS_TEST_TMPDIR/debug" id private="/tmp/knotscope-debug-$$"
+
+	mkdir -p "$dir"
+	# The DWARF apart, named by the binary's .gnu_debuglink.
+	cp "$WORKLOADS/abba" "$dir/abba-linked"
+	objcopy --only-keep-debug "$dir/abba-linked" "$dir/abba-linked.debug"
+	strip --strip-debug "$dir/abba-linked"
+	objcopy --add-gnu-debuglink="$dir/abba-linked.debug" "$dir/abba-linked"
+	# The DWARF apart, named by build id under /usr/lib/debug/.build-id,
+	# which only the program's own mount namespace has.
+	cp "$WORKLOADS/abba" "$dir/abba-by-id"
+	objcopy --only-keep-debug "$dir/abba-by-id" "$dir/abba-by-id.debug"
+	strip --strip-debug "$dir/abba-by-id"
+	id="$(readelf -n "$dir/abba-by-id" | awk '/Build ID/ { print $3 }')"
+	# Only function names, in an xz-compressed symbol table inside.  Not
+	# abba: symbols are cached by build id, and abba's are known by now.
+	cp "$WORKLOADS/relock" "$dir/relock-mini"
+	nm "$dir/relock-mini" --format=posix --defined-only |
+		awk '$2 == "T" || $2 == "t" { print $1 }' >"$dir/keep"
+	objcopy --only-keep-debug "$dir/relock-mini" "$dir/mini"
+	objcopy -S --remove-section .comment --keep-symbols="$dir/keep" "$dir/mini"
+	xz "$dir/mini"
+	strip --strip-all "$dir/relock-mini"
+	objcopy --add-section .gnu_debugdata="$dir/mini.xz" "$dir/relock-mini"
+	# No symbol table but the compressed one.
+	[ -z "$(nm "$dir/relock-mini" 2>/dev/null | grep update_config)" ]
+
+	start_agent
+	start_program "$dir/abba-linked"
+	await_deadlock "$WORKLOAD_PID"
+	take_site | grep -qx 'abba.c:[0-9]*'
+
+	WORKLOAD_OUT="$BATS_TEST_TMPDIR/by-id.out"
+	mkdir -p /usr/lib/debug
+	unshare -m --propagation private sh -c "
+		mkdir -p $private && mount -t tmpfs none /usr/lib/debug &&
+		mkdir -p /usr/lib/debug/.build-id/${id:0:2} &&
+		cp '$dir/abba-by-id.debug' /usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug &&
+		exec '$dir/abba-by-id'" >"$WORKLOAD_OUT" 2>&1 &
+	WORKLOAD_PIDS="$WORKLOAD_PIDS $!"
+	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"
+	WORKLOAD_PID="$(awk '/^started/ { print $2 }' "$WORKLOAD_OUT")"
+	[ ! -e "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" ]
+	await_deadlock "$WORKLOAD_PID"
+	take_site | grep -qx 'abba.c:[0-9]*'
+
+	start_program "$dir/relock-mini"
+	await_deadlock "$WORKLOAD_PID"
+	# Names without lines: that is all .gnu_debugdata holds.
+	expect_eq "site from .gnu_debugdata" "$(report '.threads[0].stack[] |
+		select(.function == "update_config") | .file // "no file"')" "no file"
 	rmdir "$private" 2>/dev/null || true
 }
 

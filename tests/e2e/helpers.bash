@@ -204,9 +204,17 @@ start_workload() {
 	local name=$1
 
 	shift
-	WORKLOAD_OUT="$BATS_TEST_TMPDIR/$name.out"
+	start_program "$WORKLOADS/$name" "$@"
+}
+
+# start_program PATH ARGS...: the same, for a workload anywhere.
+start_program() {
+	local path=$1
+
+	shift
+	WORKLOAD_OUT="$BATS_TEST_TMPDIR/${path##*/}.out"
 	: >"$WORKLOAD_OUT"
-	"$WORKLOADS/$name" "$@" >"$WORKLOAD_OUT" 2>&1 &
+	"$path" "$@" >"$WORKLOAD_OUT" 2>&1 &
 	WORKLOAD_PID=$!
 	WORKLOAD_PIDS="${WORKLOAD_PIDS:-} $WORKLOAD_PID"
 	wait_until 10 grep -q '^started' "$WORKLOAD_OUT"

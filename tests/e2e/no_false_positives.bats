@@ -22,8 +22,14 @@ run_to_completion() {
 }
 
 # About this workload only: whatever else runs on the machine is not ours.
+# Neither a deadlock nor a stall of it, nor of the processes it names.
 expect_no_deadlock() {
-	agent_never_said ".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
+	local pid
+
+	for pid in "$WORKLOAD_PID" ${1:-}; do
+		agent_never_said "(.type == \"deadlock\" and (.pids | index($pid))) or
+			(.type == \"stall\" and .pid == $pid)" || return 1
+	done
 }
 
 process_stat() {
@@ -66,12 +72,67 @@ process_stat() {
 	[ "$(process_stat .lock_waits)" -le 4 ]
 }
 
-@test "AB/BA with timed locks that expire is not a deadlock" {
-	start_agent
-	# A cycle that stands for 2 s, twenty times the confirmation window,
-	# then both pthread_mutex_timedlock() calls time out.
-	run_to_completion abba normal 2000
+# Runs each workload (a command line per argument) to its end under one
+# agent each, and expects no deadlock of any: the same programs as the
+# deadlocks of deadlocks.bats, their locks taken in one order.
+expect_ordered_runs_clean() {
+	local run
+
+	for run in "$@"; do
+		start_agent --stall-ms 200
+		# shellcheck disable=SC2086 # a command line
+		echo "run: $run" >&2
+		run_to_completion $run
+		expect_no_deadlock
+		# Watched for real: its waits, at least its join, were seen.
+		[ "$(process_stat .futex_waits)" -ge 1 ]
+	done
+}
+
+@test "read-write locks and C++ locks taken in one order" {
+	expect_ordered_runs_clean "rwlock writers ordered" "rwlock reader ordered" \
+		"rwlock readers ordered" "cxx_locks shared ordered" "cxx_locks mutex ordered"
+}
+
+@test "musl mutexes taken in one order" {
+	expect_ordered_runs_clean "abba-musl errorcheck ordered" \
+		"abba-musl-static recursive ordered" "abba-musl normal ordered"
+}
+
+@test "semaphores, CPython and Rust locks waited for in one order" {
+	expect_ordered_runs_clean "stall ordered"
+	start_agent --stall-ms 200
+	start_program python3 "$ROOT/tests/workloads/py_locks.py" ordered
+	wait "$WORKLOAD_PID"
+	grep -q '^done' "$WORKLOAD_OUT"
+	stop_agent
 	expect_no_deadlock
-	[ "$(process_stat .lock_waits)" -ge 2 ]
-	[ "$(process_stat .max_wait_ns)" -ge 1900000000 ]
+	[ -x "$WORKLOADS/rust_locks" ] ||
+		skip "rustc is not installed: build/workloads/rust_locks was not built"
+	expect_ordered_runs_clean "rust_locks ordered"
+}
+
+@test "waiting is not a stall: an idle pool beside a sleeping, polling or timed thread; shared memory" {
+	local mode children pid
+
+	for mode in pool poll timed; do
+		start_agent --stall-ms 200
+		# Blocked for 1.5 s: seven windows.
+		run_to_completion stall "$mode" 1.5
+		expect_no_deadlock
+		[ "$(process_stat .futex_waits)" -ge 1 ]
+	done
+	# Two processes, each blocked on a semaphore in memory they share,
+	# which a third posts in the end.
+	start_agent --stall-ms 200
+	start_workload stall pshared 1.5
+	wait "$WORKLOAD_PID"
+	grep -q '^done' "$WORKLOAD_OUT"
+	children="$(awk '/^children/ { print $2, $3 }' "$WORKLOAD_OUT")"
+	for pid in $children; do
+		wait_until 10 agent_said ".type == \"process\" and .pid == $pid and .futex_waits >= 1"
+	done
+	stop_agent
+	# shellcheck disable=SC2086 # two pids
+	expect_no_deadlock "$children"
 }

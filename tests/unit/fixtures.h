@@ -47,4 +47,64 @@ static inline void wait_for_mutex(struct ks_thread *waiter, uint64_t uaddr,
 	begin_wait(waiter, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, uaddr, 2, words, 0);
 }
 
+/*
+ * glibc rwlock waits with the words a live glibc 2.36 showed, each a
+ * private lock at rwlock: a writer waits for the writer (holder), a reader
+ * waits for the writer, a writer waits for `readers` readers.
+ */
+#define RWLOCK_WAIT_OP (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG | 256)
+
+static inline void begin_wait_around(struct ks_thread *thread, uint64_t uaddr,
+				     uint32_t val, const uint32_t before[4],
+				     const uint32_t words[6])
+{
+	begin_wait(thread, RWLOCK_WAIT_OP, uaddr, val, words,
+		   KS_WAIT_BEFORE_OK);
+	memcpy(thread->wait.begin.words_before, before, 4 * sizeof(uint32_t));
+}
+
+static inline void wait_to_write_rwlock(struct ks_thread *waiter,
+					uint64_t rwlock, uint32_t holder)
+{
+	const uint32_t before[4] = { 0, 3, 0, 1 };
+	const uint32_t words[6] = { 3, 0, 0, holder, 0, 0 };
+
+	begin_wait_around(waiter, rwlock + 12, 3, before, words);
+}
+
+static inline void wait_to_read_rwlock(struct ks_thread *waiter,
+				       uint64_t rwlock, uint32_t holder)
+{
+	const uint32_t before[4] = { 0, 0, 0xb, 0 };
+	const uint32_t words[6] = { 3, 1, 0, 0, holder, 0 };
+
+	begin_wait_around(waiter, rwlock + 8, 3, before, words);
+}
+
+static inline void wait_for_rwlock_readers(struct ks_thread *waiter,
+					   uint64_t rwlock, uint32_t readers)
+{
+	const uint32_t before[4] = { 0, 0, 2 | readers << 3, 0 };
+	const uint32_t words[6] = { 2, 1, 0, 0, 0, 0 };
+
+	begin_wait_around(waiter, rwlock + 8, 2, before, words);
+}
+
+/*
+ * A musl mutex of the given type (its _m_type) at mutex, locked with
+ * lock_word (an owner's tid, or EBUSY for a normal mutex) and waited for,
+ * with the words a live musl 1.2.3 showed.
+ */
+static inline void wait_for_musl_mutex(struct ks_thread *waiter, uint64_t mutex,
+				       uint32_t type, uint32_t lock_word)
+{
+	const uint32_t before[4] = { 0, 0, 0, type };
+	const uint32_t words[6] = { 0x80000000u | lock_word, 1, 0, 0, 0, 0 };
+
+	begin_wait(waiter, FUTEX_WAIT | (type & 128 ? 0 : FUTEX_PRIVATE_FLAG),
+		   mutex + 4, words[0], words,
+		   KS_WAIT_BEFORE_OK | (type & 128 ? KS_WAIT_SHARED : 0));
+	memcpy(waiter->wait.begin.words_before, before, 4 * sizeof(uint32_t));
+}
+
 #endif /* KS_TEST_FIXTURES_H */

@@ -73,8 +73,8 @@ async function main() {
     result.health_state = await page.$eval('#health dd[data-name="state"]', (e) => e.textContent);
     result.bpf_programs = await page.$$eval('#bpf tbody tr', (rows) => rows.map((r) => r.cells[0].textContent));
     // The deadlock history, with the stacks of the threads.
-    await page.waitForSelector('#deadlocks details.deadlock', { timeout: opts.timeoutMs });
-    result.deadlocks = await page.$$eval('#deadlocks details.deadlock', (list) => list.map((d) => d.dataset.id));
+    await page.waitForSelector('#incident-list details.deadlock', { timeout: opts.timeoutMs });
+    result.deadlocks = await page.$$eval('#incident-list details.deadlock', (list) => list.map((d) => d.dataset.id));
 
     // Hovering a thread of the cycle shows its stack.  The graph is laid
     // out again whenever its shape changes (other threads of the machine

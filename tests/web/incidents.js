@@ -3,12 +3,12 @@
 // logs in through the form with the agent's token, finds the deadlock an
 // earlier run of the agent reported (kept across the restart), opens it
 // and checks it stays open while the page updates, follows its trace
-// link, reads the last hour of a contended lock and the HTTP requests of
+// link, opens the stall of that run too, reads the last hour of a contended lock and the HTTP requests of
 // a service, and narrows all of it with the search box.  Prints what it
 // found as JSON, saves screenshots, exits non-zero when a check fails.
 //
 // usage: node incidents.js --url URL --token TOKEN --deadlock ID
-//          --trace-id HEX --lock-pid PID --service NAME --route ROUTE
+//          --trace-id HEX --stall ID --lock-pid PID --service NAME --route ROUTE
 //          --screenshots DIR [--timeout-ms MS]
 'use strict';
 
@@ -18,7 +18,7 @@ const { withBrowser } = require('./browser');
 function options(argv) {
   const opts = { timeoutMs: 30000 };
   const names = {
-    '--url': 'url', '--token': 'token', '--deadlock': 'deadlock', '--trace-id': 'traceId',
+    '--url': 'url', '--token': 'token', '--deadlock': 'deadlock', '--trace-id': 'traceId', '--stall': 'stall',
     '--lock-pid': 'lockPid', '--service': 'service', '--route': 'route',
     '--screenshots': 'screenshots', '--timeout-ms': 'timeoutMs',
   };
@@ -66,7 +66,7 @@ async function main() {
     result.logout_offered = await page.isVisible('#logout');
 
     // The incident of the earlier run, restored, with its trace.
-    const incident = '#deadlocks details.deadlock[data-id="' + opts.deadlock + '"]';
+    const incident = '#incident-list details.deadlock[data-id="' + opts.deadlock + '"]';
     await page.waitForSelector(incident, wait);
     result.incident = await page.$eval(incident, (d) => ({
       summary: d.querySelector('summary').textContent,
@@ -74,6 +74,16 @@ async function main() {
       trace: d.querySelector('a.trace-link') && d.querySelector('a.trace-link').href,
     }));
     await page.click(incident + ' summary');
+    // The stall of that run, beside it, with each thread's wait and stack.
+    const stall = '#incident-list details.stall[data-id="' + opts.stall + '"]';
+    await page.waitForSelector(stall, wait);
+    await page.click(stall + ' summary');
+    result.stall = await page.$eval(stall, (d) => ({
+      summary: d.querySelector('summary').textContent,
+      restored: !!d.querySelector('.badge'),
+      waits: [...d.querySelectorAll('p')].map((p) => p.textContent),
+      stacks: [...d.querySelectorAll('pre')].map((pre) => pre.textContent),
+    }));
     // Several publications later (one each 500 ms), still open.
     const seen = await page.evaluate(() => window.knotscope.state.latest.health.uptime_s);
     await page.waitForFunction((then) => window.knotscope.state.latest.health.uptime_s > then + 2, seen, wait);
@@ -110,7 +120,7 @@ async function main() {
     // The search box narrows every list; emptied, everything is back.
     await page.fill('#search', 'no-such-thing-anywhere');
     result.search_hides = await page.evaluate(() => ({
-      incidents: [...document.querySelectorAll('#deadlocks details')].filter((d) => !d.hidden).length,
+      incidents: [...document.querySelectorAll('#incident-list details')].filter((d) => !d.hidden).length,
       http: document.querySelectorAll('#http tbody tr').length,
       trends: document.querySelectorAll('#trends tbody tr').length,
     }));

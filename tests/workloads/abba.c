@@ -3,9 +3,11 @@
  * Two threads take two mutexes in opposite orders.  A barrier between the
  * first and the second lock makes the deadlock certain, not a race.
  *
- * usage: abba [normal|errorcheck|recursive|pi|robust] [timed-ms]
+ * usage: abba [normal|errorcheck|recursive|pi|robust] [timed-ms|ordered]
  * With timed-ms the second locks are pthread_mutex_timedlock(): the cycle
  * lasts that long, then both time out and the program exits cleanly.
+ * With "ordered" both threads take A then B, many times, without the
+ * barrier: contention, never a deadlock.
  *
  * SIGUSR1 takes a blocked thread out of its futex() call for 200 ms, as a
  * debugger's or a slow signal handler's would; glibc then waits again, on
@@ -15,9 +17,12 @@
 
 #include "workload.h"
 
+#define ORDERED_ROUNDS 5000
+
 static pthread_mutex_t lock_a, lock_b;
 static pthread_barrier_t both_hold_one;
 static long timed_ms;
+static int ordered;
 
 static void take(pthread_mutex_t *mutex)
 {
@@ -49,6 +54,27 @@ static void interrupt_for_a_while(int sig)
 	nanosleep(&pause, NULL); /* async-signal-safe */
 }
 
+/* Both in the same order: held long enough to be found taken. */
+static void *lock_a_then_b_often(void *arg)
+{
+	for (int i = 0; i < ORDERED_ROUNDS; i++) {
+		WORKLOAD_CHECK(pthread_mutex_lock(&lock_a));
+		WORKLOAD_CHECK(pthread_mutex_lock(&lock_b));
+		for (volatile int spin = 0; spin < 2000; spin++)
+			;
+		pthread_mutex_unlock(&lock_b);
+		pthread_mutex_unlock(&lock_a);
+	}
+	return NULL;
+}
+
+static void *lock_a_then_b_often_then_linger(void *arg)
+{
+	lock_a_then_b_often(arg);
+	workload_linger();
+	return NULL;
+}
+
 static void *lock_b_then_a(void *arg)
 {
 	WORKLOAD_CHECK(pthread_mutex_lock(&lock_b));
@@ -73,14 +99,21 @@ int main(int argc, char **argv)
 	const char *type = argc > 1 ? argv[1] : "normal";
 	pthread_t other;
 
-	timed_ms = argc > 2 ? atol(argv[2]) : 0;
+	ordered = argc > 2 && !strcmp(argv[2], "ordered");
+	timed_ms = argc > 2 && !ordered ? atol(argv[2]) : 0;
 	sigaction(SIGUSR1, &interrupt, NULL);
 	workload_mutex_init(&lock_a, type, 0);
 	workload_mutex_init(&lock_b, type, 0);
 	WORKLOAD_CHECK(pthread_barrier_init(&both_hold_one, NULL, 2));
 	workload_say("started");
-	WORKLOAD_CHECK(pthread_create(&other, NULL, lock_b_then_a, NULL));
-	lock_a_then_b();
+	WORKLOAD_CHECK(pthread_create(
+		&other, NULL,
+		ordered ? lock_a_then_b_often_then_linger : lock_b_then_a,
+		NULL));
+	if (ordered)
+		lock_a_then_b_often(NULL);
+	else
+		lock_a_then_b();
 	WORKLOAD_CHECK(pthread_join(other, NULL));
 	workload_say("done");
 	return 0;

@@ -59,6 +59,18 @@ static inline double workload_cpu_seconds(void)
 		       1e6;
 }
 
+/*
+ * Ends a thread the main thread joins a little late, so that the join
+ * blocks in the kernel for certain: a run that took its locks without a
+ * single contended wait still shows one wait to whoever watches it.
+ */
+static inline void workload_linger(void)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000000 };
+
+	nanosleep(&pause, NULL);
+}
+
 /* Initializes a mutex of the type named on the command line. */
 static inline void workload_mutex_init(pthread_mutex_t *mutex, const char *type,
 				       int pshared)

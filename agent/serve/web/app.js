@@ -2,10 +2,11 @@
 // knotscope's live dashboard.  Everything comes from the agent itself:
 // one Server-Sent Events stream (/api/events) with the wait-for graph,
 // contended locks, processes and health; /api/history when the number of
-// findings changes; /api/trends and /api/http now and then.  Text from
-// traced programs (thread names, symbols, paths) only ever goes into the
-// page as text, never as markup.  What the user opened stays open: the
-// incidents are added and hidden, never drawn again.
+// findings (deadlocks, stalls) changes; /api/trends and /api/http now and
+// then; /api/waits when its list is opened.  Text from traced programs
+// (thread names, symbols, paths) only ever goes into the page as text,
+// never as markup.  What the user opened stays open: the incidents are
+// added and hidden, never drawn again.
 'use strict';
 
 (function () {
@@ -19,7 +20,7 @@
     latest: null,
     history: null,
     traceUrl: null,
-    incidents: new Map(), // deadlock id -> its <details>
+    incidents: new Map(), // deadlock or stall id -> its <details>
     trends: null,
     charts: new Map(), // lock key -> its uPlot
     http: null,
@@ -276,46 +277,55 @@
     $('locks-empty').hidden = body.rows.length > 0;
   }
 
-  function deadlockDetails(d) {
-    const details = el('details', null, 'deadlock');
-    details.dataset.id = d.id;
-    const latency = d.detection_latency_ms !== null ? ', found in ' + d.detection_latency_ms.toFixed(0) + ' ms' : '';
-    const summary = el('summary', d.time + ': ' + d.threads.length + ' threads of pid ' + d.pids.join(', ') + latency + ' [' + d.id + ']');
-    if (d.restored) summary.appendChild(el('span', 'before a restart', 'badge'));
+  // --- Incidents: deadlocks and stalls, from /api/history.
+
+  function incidentDetails(r) {
+    const stall = r.type === 'stall';
+    const details = el('details', null, r.type);
+    details.dataset.id = r.id;
+    details.dataset.pids = (stall ? [r.pid] : r.pids).join(',');
+    const latency = r.detection_latency_ms !== null ? ', found in ' + r.detection_latency_ms.toFixed(0) + ' ms' : '';
+    const handlers = stall && r.signal_handlers && r.signal_handlers.length ?
+      '; signal handlers: ' + r.signal_handlers.join(', ') : '';
+    const what = stall ?
+      'stall: all ' + r.threads.length + ' threads of pid ' + r.pid + ' (' + r.process_comm + ') wait' :
+      'deadlock: ' + r.threads.length + ' threads of pid ' + r.pids.join(', ');
+    const summary = el('summary', r.time + ': ' + what + latency + handlers + ' [' + r.id + ']');
+    if (r.restored) summary.appendChild(el('span', 'before a restart', 'badge'));
     details.appendChild(summary);
-    const link = traceLink(d.trace_id, 'its trace');
+    const link = traceLink(r.trace_id, 'its trace');
     if (link) details.appendChild(link);
-    for (const t of d.threads.concat(d.blocked_behind)) {
-      const what = t.comm + ' ' + t.tid + ' waits for ' + t.wait.kind + ' ' + t.wait.address +
-        ' held by ' + t.holder.comm + ' ' + t.holder.tid;
-      details.appendChild(el('p', what));
+    // A stall's locks are guessed from their memory, a deadlock's known.
+    for (const t of stall ? r.threads : r.threads.concat(r.blocked_behind)) {
+      const lock = (stall ? t.wait.guess : t.wait.kind) + ' ' + t.wait.address;
+      const holder = t.holder ? 'held by ' + t.holder.comm + ' ' + t.holder.tid : 'no holder known';
+      details.appendChild(el('p', t.comm + ' ' + t.tid + ' waits for ' + lock + ', ' + holder));
       details.appendChild(el('pre', stackText(t.stack)));
     }
-    details.dataset.pids = d.pids.join(',');
     return details;
   }
 
   // New incidents go on top; those shown stay as they are (open or not).
-  function renderDeadlocks(doc) {
-    const box = $('deadlocks');
-    const deadlocks = doc.records.filter((r) => r.type === 'deadlock');
-    for (const d of deadlocks.slice().reverse()) {
-      if (state.incidents.has(d.id)) continue;
-      const details = deadlockDetails(d);
-      state.incidents.set(d.id, details);
+  function renderIncidents(doc) {
+    const box = $('incident-list');
+    const incidents = doc.records.filter((r) => r.type === 'deadlock' || r.type === 'stall');
+    for (const r of incidents.slice().reverse()) {
+      if (state.incidents.has(r.id)) continue;
+      const details = incidentDetails(r);
+      state.incidents.set(r.id, details);
       box.prepend(details);
     }
-    filterDeadlocks();
+    filterIncidents();
   }
 
-  function filterDeadlocks() {
+  function filterIncidents() {
     let shown = 0;
     for (const details of state.incidents.values()) {
       const pids = details.dataset.pids.split(',');
       details.hidden = (state.filter && !pids.includes(state.filter)) || !found(details.textContent);
       shown += details.hidden ? 0 : 1;
     }
-    $('deadlocks-empty').hidden = shown > 0;
+    $('incidents-empty').hidden = shown > 0;
   }
 
   // --- Contention over the last hour, a small chart per lock.
@@ -426,6 +436,22 @@
     renderHttp(state.http);
   }
 
+  // Addresses and stacks only on demand: fetched when the list is opened.
+  async function fetchLongWaits() {
+    const response = await fetch('/api/waits', { cache: 'no-store' });
+    if (!response.ok) return;
+    const doc = await response.json();
+    const box = $('long-waits-list');
+    box.replaceChildren();
+    for (const t of doc.threads) {
+      if (!visible(t.pid)) continue;
+      box.appendChild(el('p', t.comm + ' ' + t.tid + ' of pid ' + t.pid + ' waits for ' + t.wait.guess + ' ' +
+        t.wait.address + ' (no holder known) for ' + ns(t.wait.blocked_ms * 1e6)));
+      if (t.stack) box.appendChild(el('pre', stackText(t.stack)));
+    }
+    if (!box.children.length) box.appendChild(el('p', 'None.', 'empty'));
+  }
+
   function renderHealth(h) {
     const dl = $('health');
     dl.replaceChildren();
@@ -439,6 +465,9 @@
       ['untracked waits', count(h.untracked_waits)],
       ['malformed records', count(h.malformed_records)],
       ['deadlocks', count(h.deadlocks)],
+      ['stalls', count(h.stalls)],
+      ['blocked long, no known holder', count(h.unknown_holder_waits.count) +
+        (h.unknown_holder_waits.count ? ' (longest ' + ns(h.unknown_holder_waits.longest_ms * 1e6) + ')' : '')],
       ['watching', count(h.processes) + ' processes, ' + count(h.threads) + ' threads'],
       ['locks tracked', count(h.locks.tracked) + ' (' + count(h.locks.evicted) + ' evicted)'],
     ];
@@ -519,7 +548,7 @@
   // What the filter and the search box narrow, drawn again at once.
   function refilter() {
     renderAll();
-    filterDeadlocks();
+    filterIncidents();
     if (state.trends) renderTrends(state.trends);
     if (state.http) renderHttp(state.http);
   }
@@ -528,8 +557,12 @@
     const response = await fetch('/api/history', { cache: 'no-store' });
     if (!response.ok) return;
     state.history = await response.json();
-    renderDeadlocks(state.history);
+    renderIncidents(state.history);
   }
+
+  $('long-waits').addEventListener('toggle', (event) => {
+    if (event.target.open) fetchLongWaits();
+  });
 
   $('process-filter').addEventListener('change', (event) => {
     state.filter = event.target.value;

@@ -263,6 +263,210 @@ static void test_futex2_and_waitv_waits_are_not_glibc_locks(void **state)
 	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
 }
 
+static void test_rwlock_writer_waits_for_the_writer(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_RWLOCK_WRITE);
+	assert_int_equal(target.lock_addr, 0x4000);
+	assert_ptr_equal(target.holder, w->b);
+	assert_int_equal(target.readers, 0);
+	assert_true(target.deadlock_edge);
+	assert_string_equal(ks_lock_kind_name(target.kind), "rwlock-write");
+}
+
+static void test_rwlock_reader_waits_for_the_writer(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	wait_to_read_rwlock(w->a, 0x4000, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_RWLOCK_READ);
+	assert_int_equal(target.lock_addr, 0x4000);
+	assert_ptr_equal(target.holder, w->b);
+	assert_true(target.deadlock_edge);
+}
+
+static void
+test_rwlock_writer_waiting_for_readers_knows_only_a_count(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	wait_for_rwlock_readers(w->a, 0x4000, 2);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_RWLOCK_WRITE);
+	assert_null(target.holder);
+	assert_int_equal(target.readers, 2);
+	assert_false(target.deadlock_edge);
+}
+
+static void test_rwlock_words_must_agree(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread_wait *wait = &w->a->wait;
+
+	/* No writer claims the lock: not a writer's wait. */
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	wait->begin.words_before[1] = 0;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_WRITE);
+	/* The padding after __writers_futex is never written. */
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	wait->begin.words[1] = 7;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_WRITE);
+	/* __shared says process-shared, the futex op says private. */
+	wait_to_read_rwlock(w->a, 0x4000, 101);
+	wait->begin.words[5] = 1;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_READ);
+	/* A reader waits out a write phase, not a read phase. */
+	wait_to_read_rwlock(w->a, 0x4000, 101);
+	wait->begin.words_before[2] = 2 | 1 << 3;
+	assert_int_not_equal(resolve(w, w->a).kind, KS_LOCK_RWLOCK_READ);
+	/* Without the words before the futex, nothing is known. */
+	wait_to_write_rwlock(w->a, 0x4000, 101);
+	wait->begin.flags &= ~KS_WAIT_BEFORE_OK;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void test_musl_mutexes_name_their_owner_in_the_lock_word(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	wait_for_musl_mutex(w->a, 0x5000, 2 /* errorcheck */, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_MUTEX);
+	assert_int_equal(target.lock_addr, 0x5000);
+	assert_ptr_equal(target.holder, w->b);
+	assert_int_equal(target.mutex_kind, 2);
+	assert_true(target.deadlock_edge);
+
+	wait_for_musl_mutex(w->a, 0x5000, 1 | 4 /* recursive, robust */, 101);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_ROBUST_MUTEX);
+	assert_ptr_equal(target.holder, w->b);
+	assert_int_equal(target.mutex_kind, 1 | 0x10);
+}
+
+static void test_musl_normal_mutex_is_a_mutex_without_owner(void **state)
+{
+	struct world *w = *state;
+	struct ks_wait_target target;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	wait_for_musl_mutex(w->a, 0x5000, 0, 16 /* EBUSY */);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_MUTEX);
+	assert_null(target.holder);
+	assert_false(target.deadlock_edge);
+	/* A normal mutex's word is EBUSY or nothing: a tid is not one. */
+	wait_for_musl_mutex(w->a, 0x5000, 0, 101);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void test_musl_words_must_agree(void **state)
+{
+	struct world *w = *state;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	/* Type bits musl never sets. */
+	wait_for_musl_mutex(w->a, 0x5000, 0x1000 | 2, 101);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+	/* A waiter always counts itself in _m_waiters. */
+	wait_for_musl_mutex(w->a, 0x5000, 2, 101);
+	w->a->wait.begin.words[1] = 0;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+	/* A process-shared mutex is waited for without the private flag. */
+	wait_for_musl_mutex(w->a, 0x5000, 2, 101);
+	w->a->wait.begin.words_before[3] = 2 | 128;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void test_libc_decides_which_layouts_apply(void **state)
+{
+	struct world *w = *state;
+
+	/* Not known to be either: musl's layout is tried after glibc's. */
+	wait_for_musl_mutex(w->a, 0x5000, 2, 101);
+	assert_ptr_equal(resolve(w, w->a).holder, w->b);
+	/* Known to be glibc: musl's never is. */
+	w->a->process->libc = KS_LIBC_GLIBC;
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+	/* Known to be musl: glibc's never is. */
+	w->a->process->libc = KS_LIBC_MUSL;
+	wait_for_mutex(w->a, 0x1000, 101);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_NONE);
+}
+
+static void
+test_musl_join_waits_for_the_thread_whose_exit_clears_it(void **state)
+{
+	struct world *w = *state;
+	const uint32_t words[6] = { 2, 0, 0, 0, 0, 0 };
+	struct ks_wait_target target;
+
+	w->a->process->libc = KS_LIBC_MUSL;
+	w->b->clear_child_tid = 0x6000;
+	begin_wait(w->a, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0x6000, 2, words, 0);
+	target = resolve(w, w->a);
+	assert_int_equal(target.kind, KS_LOCK_THREAD_EXIT);
+	assert_ptr_equal(target.holder, w->b);
+}
+
+static enum ks_wait_guess guess_of(struct world *w, struct ks_thread *t)
+{
+	struct ks_wait_target target = resolve(w, t);
+
+	return ks_wait_guess_from_words(t, &target);
+}
+
+static void test_ownerless_waits_are_guessed_from_their_words(void **state)
+{
+	struct world *w = *state;
+	/* As live glibc 2.36 and musl 1.2.3 showed them. */
+	const uint32_t glibc_sem[6] = { 0, 1, 0, 0, 0, 0 };
+	const uint32_t glibc_shared_sem[6] = { 0, 1, 128, 0, 0, 0 };
+	const uint32_t musl_sem[6] = { UINT32_MAX, 1, 128, 0, 0, 0 };
+	const uint32_t rust_mutex[6] = { 2, 0, 7, 0, 0, 0 };
+	const uint32_t cond[6] = { 0, 0, 101, 1, 0, 0 };
+
+	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, glibc_sem, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_SEMAPHORE);
+	begin_wait(w->a, FUTEX_WAIT_BITSET | 256, 0x2000, 0, glibc_shared_sem,
+		   KS_WAIT_SHARED);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_SEMAPHORE);
+	/* The private word must agree with the op's flag. */
+	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, glibc_shared_sem, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_UNKNOWN);
+	begin_wait(w->a, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 0x2000, UINT32_MAX,
+		   musl_sem, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_SEMAPHORE);
+	begin_wait(w->a, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0x2000, 2,
+		   rust_mutex, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_RUST_MUTEX);
+	/* glibc's timed lock waits with a bitset too, and a timeout. */
+	begin_wait(w->a, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0x2000, 2,
+		   rust_mutex, KS_WAIT_TIMED);
+	assert_int_equal(resolve(w, w->a).kind, KS_LOCK_MUTEX);
+	/* A condition variable's word, nobody waiting on the other group. */
+	begin_wait(w->a, RWLOCK_WAIT_OP, 0x2000, 0, cond, 0);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_UNKNOWN);
+	/* Lock kinds guess themselves. */
+	wait_for_rwlock_readers(w->a, 0x4000, 1);
+	assert_int_equal(guess_of(w, w->a), KS_GUESS_RWLOCK);
+	assert_true(ks_wait_guess_is_lock(KS_GUESS_CPYTHON_LOCK));
+	assert_false(ks_wait_guess_is_lock(KS_GUESS_CONDVAR));
+	assert_string_equal(ks_wait_guess_name(KS_GUESS_MUTEX, KS_LIBC_MUSL),
+			    "musl-mutex");
+	assert_string_equal(ks_wait_guess_name(KS_GUESS_UNKNOWN, KS_LIBC_GLIBC),
+			    "futex");
+}
+
 static void test_mutex_kinds_are_described(void **state)
 {
 	char buf[64];
@@ -295,6 +499,16 @@ int main(void)
 		T(test_join_waits_for_the_joined_thread),
 		T(test_holders_are_found_by_their_namespace_tid),
 		T(test_futex2_and_waitv_waits_are_not_glibc_locks),
+		T(test_rwlock_writer_waits_for_the_writer),
+		T(test_rwlock_reader_waits_for_the_writer),
+		T(test_rwlock_writer_waiting_for_readers_knows_only_a_count),
+		T(test_rwlock_words_must_agree),
+		T(test_musl_mutexes_name_their_owner_in_the_lock_word),
+		T(test_musl_normal_mutex_is_a_mutex_without_owner),
+		T(test_musl_words_must_agree),
+		T(test_libc_decides_which_layouts_apply),
+		T(test_musl_join_waits_for_the_thread_whose_exit_clears_it),
+		T(test_ownerless_waits_are_guessed_from_their_words),
 		T(test_mutex_kinds_are_described),
 #undef T
 	};

@@ -33,6 +33,7 @@ static void test_defaults(void **state)
 {
 	assert_int_equal(parse(NULL), KS_PARSE_RUN);
 	assert_int_equal(opts.confirm_ms, KS_DEFAULT_CONFIRM_MS);
+	assert_int_equal(opts.stall_ms, KS_DEFAULT_STALL_MS);
 	assert_int_equal(opts.ringbuf_mb, 16);
 	assert_int_equal(opts.nr_pids, 0);
 	assert_int_equal(opts.nr_comms, 0);
@@ -45,8 +46,8 @@ static void test_repeatable_selection_and_values(void **state)
 {
 	assert_int_equal(parse("-p", "12", "--pid", "34", "-c", "nginx",
 			       "--comm=java", "--json", "-", "-d", "5",
-			       "--confirm-ms", "250", "--ringbuf-mb", "64",
-			       "-vv", NULL),
+			       "--confirm-ms", "250", "--stall-ms", "off",
+			       "--ringbuf-mb", "64", "-vv", NULL),
 			 KS_PARSE_RUN);
 	assert_int_equal(opts.nr_pids, 2);
 	assert_int_equal(opts.pids[1], 34);
@@ -55,6 +56,7 @@ static void test_repeatable_selection_and_values(void **state)
 	assert_string_equal(opts.json_path, "-");
 	assert_int_equal(opts.duration_s, 5);
 	assert_int_equal(opts.confirm_ms, 250);
+	assert_int_equal(opts.stall_ms, 0);
 	assert_int_equal(opts.ringbuf_mb, 64);
 	assert_int_equal(opts.verbosity, 2);
 }
@@ -75,6 +77,8 @@ static void test_bad_values_name_the_option(void **state)
 	expect_error("--pid", "99999999999", "not a process id");
 	expect_error("--confirm-ms", "0", "from 1 to");
 	expect_error("--confirm-ms", "60001", "from 1 to");
+	expect_error("--stall-ms", "0", "off or a number");
+	expect_error("--stall-ms", "never", "off or a number");
 	expect_error("--ringbuf-mb", "3", "power of two");
 	expect_error("--ringbuf-mb", "2048", "power of two");
 	expect_error("--duration", "", "seconds");

@@ -81,6 +81,8 @@ static void waited(struct world *w, uint32_t pid, uint32_t tid,
 		thread = add_thread(&w->table, pid, tid);
 	wait_for_mutex(thread, address, holder);
 	thread->wait.lock_kind = KS_LOCK_MUTEX;
+	thread->wait.lock_addr = address;
+	thread->wait.mutex_kind = 0;
 	thread->wait.holder_tid = holder;
 	rec.hdr.kind = KS_EV_WAIT_END;
 	rec.hdr.tgid = pid;
