@@ -144,6 +144,44 @@ int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
 	return 0;
 }
 
+/* voluntary_ctxt_switches + nonvoluntary_ctxt_switches, from status. */
+static int ks_status_switches(const char *path, uint64_t *switches)
+{
+	const char *voluntary, *involuntary;
+	char text[4096];
+
+	if (ks_read_small_file(path, text, sizeof(text)) < 0)
+		return -1;
+	voluntary = ks_status_field(text, "voluntary_ctxt_switches");
+	involuntary = ks_status_field(text, "nonvoluntary_ctxt_switches");
+	if (!voluntary || !involuntary)
+		return -1;
+	*switches =
+		strtoull(voluntary, NULL, 10) + strtoull(involuntary, NULL, 10);
+	return 0;
+}
+
+int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
+			  struct ks_proc_progress *out)
+{
+	char path[128], buf[128];
+	unsigned long long run_ns, delay_ns, switches;
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/schedstat", proc_root, tgid,
+		 tid);
+	if (ks_read_small_file(path, buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "%llu %llu %llu", &run_ns, &delay_ns, &switches) == 3 &&
+	    (run_ns || switches)) {
+		out->run_ns = run_ns;
+		out->switches = switches;
+		return 0;
+	}
+	out->run_ns = 0;
+	snprintf(path, sizeof(path), "%s/%u/task/%u/status", proc_root, tgid,
+		 tid);
+	return ks_status_switches(path, &out->switches);
+}
+
 int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)
 {
 	char path[128];

@@ -35,6 +35,24 @@ int ks_proc_read_comm(uint32_t tgid, char comm[KS_COMM_LEN]);
 int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
 			 struct ks_proc_syscall *out);
 /*
+ * How much a thread has run: its CPU time and the number of times it was
+ * put on a CPU.  A thread blocked in one call the whole time between two
+ * readings shows the same numbers; one that woke at all, even to sleep
+ * again, does not.
+ */
+struct ks_proc_progress {
+	uint64_t run_ns;
+	uint64_t switches;
+};
+
+/*
+ * From /proc/TGID/task/TID/schedstat, or the context switches of its
+ * status where scheduler statistics are off (schedstat says "0 0 0").
+ */
+int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
+			  struct ks_proc_progress *out);
+
+/*
  * The kernel function a blocked thread sleeps in (/proc/.../wchan), e.g.
  * "__mutex_lock.constprop.0"; empty for a running thread.
  */

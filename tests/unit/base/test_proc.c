@@ -103,6 +103,26 @@ static void test_blocked_and_running_syscalls(void **state)
 	assert_int_equal(ks_proc_read_syscall(42, 43, &sc), -1);
 }
 
+static void test_progress_from_schedstat_else_status(void **state)
+{
+	struct ks_proc_progress progress;
+
+	write_file("42/task/43/schedstat", "1122041 101260 7\n");
+	assert_int_equal(ks_proc_read_progress(42, 43, &progress), 0);
+	assert_int_equal(progress.run_ns, 1122041);
+	assert_int_equal(progress.switches, 7);
+	/* Scheduler statistics off: the context switches in status. */
+	write_file("42/task/43/schedstat", "0 0 0\n");
+	write_file("42/task/43/status",
+		   "Name:\tx\nNSpid:\t43\nvoluntary_ctxt_switches:\t12\n"
+		   "nonvoluntary_ctxt_switches:\t3\n");
+	assert_int_equal(ks_proc_read_progress(42, 43, &progress), 0);
+	assert_int_equal(progress.run_ns, 0);
+	assert_int_equal(progress.switches, 15);
+	write_file("42/task/43/status", "Name:\tx\n");
+	assert_int_equal(ks_proc_read_progress(42, 43, &progress), -1);
+}
+
 static int collect(uint32_t id, void *ctx)
 {
 	uint32_t *sum = ctx;
@@ -140,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_task_identity_from_stat_and_status),
 		cmocka_unit_test(test_process_comm_without_newline),
 		cmocka_unit_test(test_blocked_and_running_syscalls),
+		cmocka_unit_test(test_progress_from_schedstat_else_status),
 		cmocka_unit_test(test_only_numeric_entries_are_processes),
 		cmocka_unit_test(test_reading_own_memory),
 	};
