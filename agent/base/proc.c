@@ -191,6 +191,27 @@ int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)
 	return ks_read_small_file(path, buf, size) < 0 ? -1 : 0;
 }
 
+int ks_proc_elf_class(uint32_t tgid)
+{
+	static const char magic[] = { 0x7f, 'E', 'L', 'F' };
+	unsigned char ident[5];
+	char path[128];
+	FILE *exe;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, tgid);
+	exe = fopen(path, "re");
+	if (!exe)
+		return -1;
+	len = fread(ident, 1, sizeof(ident), exe);
+	fclose(exe);
+	if (len != sizeof(ident) || memcmp(ident, magic, sizeof(magic)))
+		return -1;
+	return ident[4] == KS_ELF_CLASS_32 || ident[4] == KS_ELF_CLASS_64 ?
+		       ident[4] :
+		       -1;
+}
+
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };

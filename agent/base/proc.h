@@ -57,6 +57,12 @@ int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
  * "__mutex_lock.constprop.0"; empty for a running thread.
  */
 int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size);
+#define KS_ELF_CLASS_32 1
+#define KS_ELF_CLASS_64 2
+
+/* The ELF class of /proc/TGID/exe (KS_ELF_CLASS_*), or -1. */
+int ks_proc_elf_class(uint32_t tgid);
+
 /* Reads another process's memory; the full length or -1. */
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len);
 

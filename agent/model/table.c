@@ -208,6 +208,7 @@ void ks_table_remove_thread(struct ks_table *table, struct ks_thread *thread)
 	HASH_DELETE(hh_ns, table->threads_by_ns, thread);
 	DL_DELETE(thread->process->threads, thread);
 	thread->process->nr_threads--;
+	ks_thread_io_reset(&thread->io);
 	free(thread);
 }
 

@@ -14,6 +14,7 @@
 #include "base/libc_kind.h"
 #include "base/trace_ids.h"
 #include "knotscope_abi.h"
+#include "model/io_wait.h"
 #include "model/lock_kind.h"
 #include "model/wait_hist.h"
 
@@ -85,6 +86,21 @@ struct ks_edge_source {
 	struct ks_span_ref span;
 };
 
+/*
+ * The latest data a thread took in from, and gave out to, a pipe or socket
+ * (io records; sock_data records with --http): which thread serves a
+ * connection.  0 ns: none seen.
+ */
+struct ks_thread_channels {
+	int32_t read_fd;
+	int32_t write_fd;
+	uint64_t read_ns;
+	uint64_t write_ns;
+	/* write_ns is when that write began (io records are made at entry),
+	 * not when it returned (sock_data records). */
+	bool write_at_entry;
+};
+
 /* What spans of the thread link to. */
 struct ks_thread_causal {
 	struct ks_span_ref last_span; /* the latest ended and exported */
@@ -120,6 +136,8 @@ struct ks_thread {
 	struct ks_process *process;
 	struct ks_thread_wait wait;
 	struct ks_thread_klock klock;
+	struct ks_thread_io io; /* a read, write, poll or wait4 that lasts */
+	struct ks_thread_channels channels;
 	struct ks_thread_causal causal;
 	/* Scratch for the detector: valid while detector_tick is current. */
 	uint64_t detector_tick;
@@ -135,6 +153,10 @@ struct ks_process {
 	/* Its C library (enum ks_libc), looked up at its first wait. */
 	uint8_t libc;
 	bool libc_probed;
+	/* Its executable is of the agent's word size: /proc shows its system
+	 * calls by the agent's numbers (looked up at its first I/O wait). */
+	bool io_abi_checked;
+	bool io_abi_native;
 	unsigned int nr_threads;
 	struct ks_thread *threads; /* utlist doubly-linked list */
 	struct ks_process_stats stats;

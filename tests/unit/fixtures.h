@@ -107,4 +107,37 @@ static inline void wait_for_musl_mutex(struct ks_thread *waiter, uint64_t mutex,
 	memcpy(waiter->wait.begin.words_before, before, 4 * sizeof(uint32_t));
 }
 
+/*
+ * Puts thread in a lasting I/O wait of that kind on inode, which the
+ * parties[0..n) can end; complete: every process was searched.
+ */
+static inline struct ks_io_target *
+wait_on_io(struct ks_thread *thread, enum ks_io_wait_kind kind, uint64_t inode,
+	   const struct ks_io_party *parties, size_t n, bool complete)
+{
+	struct ks_io_target *target = calloc(1, sizeof(*target));
+
+	ks_thread_io_reset(&thread->io);
+	thread->io.blocked = true;
+	thread->io.samples = 2;
+	thread->io.seen_ns = 3000000;
+	target->kind = kind;
+	target->object = kind == KS_IO_WAIT_SOCKET_READ ||
+					 kind == KS_IO_WAIT_SOCKET_WRITE ?
+				 KS_IO_OBJ_UNIX :
+				 KS_IO_OBJ_PIPE;
+	target->call = kind == KS_IO_WAIT_PIPE_WRITE ? "write" : "read";
+	target->fd = 5;
+	target->epoll_fd = -1;
+	target->inode = inode;
+	target->rule = KS_IO_RULE_HOLDERS;
+	target->parties = calloc(n ? n : 1, sizeof(*parties));
+	memcpy(target->parties, parties, n * sizeof(*parties));
+	target->nr_parties = (uint32_t)n;
+	target->complete = complete;
+	target->parties_ns = 3000000;
+	thread->io.target = target;
+	return target;
+}
+
 #endif /* KS_TEST_FIXTURES_H */
