@@ -384,9 +384,10 @@ static bool ks_confirm(struct ks_detector *d, const struct ks_table *table,
 static uint64_t ks_blocked_since(const struct ks_deadlock_member *m)
 {
 	const struct ks_thread *t = m->thread;
+	bool first_seen;
 
 	if (m->target.io)
-		return t->io.begin_ns ? t->io.begin_ns : t->io.seen_ns;
+		return ks_thread_io_since(&t->io, &first_seen);
 	if (t->klock.active)
 		return t->klock.begin_ts_ns;
 	if (t->wait.begin.flags & KS_WAIT_SEEDED)

@@ -66,6 +66,12 @@ const char *ks_io_rule_name(enum ks_io_rule rule)
 	return "none";
 }
 
+uint64_t ks_thread_io_since(const struct ks_thread_io *io, bool *first_seen)
+{
+	*first_seen = !io->begin_ns;
+	return io->begin_ns ? io->begin_ns : io->seen_ns;
+}
+
 void ks_thread_io_reset(struct ks_thread_io *io)
 {
 	if (io->target)

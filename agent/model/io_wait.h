@@ -111,6 +111,12 @@ const char *ks_io_wait_kind_name(enum ks_io_wait_kind kind);
 const char *ks_io_object_name(enum ks_io_object object);
 const char *ks_io_rule_name(enum ks_io_rule rule);
 
+/*
+ * When the wait began: as the kernel side timed it, else (first_seen)
+ * when a sweep first saw the thread in it, which is no earlier.
+ */
+uint64_t ks_thread_io_since(const struct ks_thread_io *io, bool *first_seen);
+
 /* Forgets the sample and the target. */
 void ks_thread_io_reset(struct ks_thread_io *io);
 
