@@ -91,6 +91,47 @@ static bool ks_same_parties_now(const struct ks_table *table,
 	return same;
 }
 
+struct ks_known_threads {
+	const struct ks_table *table;
+	uint32_t tgid;
+	bool all_known;
+};
+
+static int ks_check_known(uint32_t tid, void *ctx)
+{
+	struct ks_known_threads *check = ctx;
+	const struct ks_thread *thread = ks_table_thread(check->table, tid);
+
+	if (!thread || thread->tgid != check->tgid)
+		check->all_known = false;
+	return 0;
+}
+
+/*
+ * Whether every thread of each party process that any of its threads can
+ * stand for is one the agent knows: edges go to the threads it knows, and
+ * one it missed (a record lost) could be running and end the wait.
+ */
+static bool ks_parties_all_known(const struct ks_table *table,
+				 const struct ks_io_target *io)
+{
+	for (uint32_t i = 0; i < io->nr_parties; i++) {
+		struct ks_known_threads check = {
+			.table = table,
+			.tgid = io->parties[i].tgid,
+			.all_known = true,
+		};
+
+		if (io->parties[i].tid)
+			continue;
+		if (ks_proc_for_each_thread(check.tgid, ks_check_known,
+					    &check) ||
+		    !check.all_known)
+			return false;
+	}
+	return true;
+}
+
 static bool ks_live_verify_io(struct ks_io_sweep *sweep,
 			      const struct ks_table *table,
 			      const struct ks_thread *thread)
@@ -109,7 +150,8 @@ static bool ks_live_verify_io(struct ks_io_sweep *sweep,
 		return false;
 	return ks_io_target_unchanged(ks_io_sweep_diag(sweep), thread->tgid,
 				      &call, io->target) &&
-	       ks_same_parties_now(table, thread);
+	       ks_same_parties_now(table, thread) &&
+	       ks_parties_all_known(table, io->target);
 }
 
 bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
