@@ -95,6 +95,26 @@ static void ks_on_holder(size_t file, const struct ks_fd_holder *holder,
 }
 
 /*
+ * Whether thread waits to read from one of its process's fds to the other
+ * end again: then it handed the request it took in to another thread (a
+ * reader thread feeding workers), and it is not the one to answer.
+ */
+static bool ks_reads_again(const struct ks_thread *thread, uint32_t tgid,
+			   const struct ks_found *found)
+{
+	struct ks_io_call call;
+
+	if (!thread->io.blocked || !ks_io_call_of(&thread->io.sc, &call) ||
+	    call.via != KS_IO_VIA_CALL || call.dir != KS_IO_DIR_READ)
+		return false;
+	for (size_t i = 0; i < found->nr; i++)
+		if (found->holders[i].tgid == tgid &&
+		    found->holders[i].fd == call.fd)
+			return true;
+	return false;
+}
+
+/*
  * Of process's threads, the one that took in data last from one of its fds
  * to the other end, when nobody in the process wrote to those since: the
  * one serving the waiter's request.  NULL when records say nothing.
@@ -114,7 +134,7 @@ ks_serving_thread(const struct ks_process *process,
 			    (!server || c->read_ns > server->channels.read_ns))
 				server = thread;
 	}
-	if (!server)
+	if (!server || ks_reads_again(server, process->tgid, found))
 		return NULL;
 	DL_FOREACH(process->threads, thread) {
 		const struct ks_thread_channels *c = &thread->channels;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,12 +144,48 @@ static void test_the_thread_serving_a_connection(void **state)
 	close(sv[1]);
 }
 
+static void test_a_reader_handing_requests_off_does_not_serve(void **state)
+{
+	uint32_t self = (uint32_t)getpid();
+	struct ks_thread *caller = add_thread(&table, 4242, 4242);
+	struct ks_thread *reader = add_thread(&table, self, self);
+	struct ks_io_target *target;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	target = waiting_on(caller, KS_IO_WAIT_SOCKET_READ, KS_IO_OBJ_UNIX,
+			    inode_of(sv[1]));
+	reader->channels =
+		(struct ks_thread_channels){ .read_fd = sv[1], .read_ns = 10 };
+	/* It took the request in and reads the connection again: a worker
+	 * it handed the request to answers, whoever that is. */
+	reader->io.blocked = true;
+	reader->io.sc.nr = SYS_read;
+	reader->io.sc.args[0] = (uint64_t)sv[1];
+	assert_int_equal(
+		ks_io_parties_find(&table, &caller, 1, &self, 1, false, 1), 0);
+	assert_int_equal(target->nr_parties, 1);
+	assert_int_equal(target->parties[0].tid, 0);
+	assert_int_equal(target->rule, KS_IO_RULE_HOLDERS);
+
+	/* Reading another connection, it still serves this one. */
+	reader->io.sc.args[0] = (uint64_t)sv[0];
+	assert_int_equal(
+		ks_io_parties_find(&table, &caller, 1, &self, 1, false, 2), 0);
+	assert_int_equal(target->parties[0].tid, reader->tid);
+	assert_int_equal(target->rule, KS_IO_RULE_SERVING);
+	reader->io.blocked = false;
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_pipe_parties_hold_the_other_end),
 		T(test_the_thread_serving_a_connection),
+		T(test_a_reader_handing_requests_off_does_not_serve),
 #undef T
 	};
 
