@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,26 @@ int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
 	snprintf(path, sizeof(path), "%s/%u/task/%u/status", proc_root, tgid,
 		 tid);
 	return ks_status_switches(path, &out->switches);
+}
+
+bool ks_proc_may_time_itself(uint32_t tgid)
+{
+	/* SIGALRM, SIGVTALRM and SIGPROF: what alarm() and setitimer() send. */
+	const uint64_t timer_signals = 1ull << (SIGALRM - 1) |
+				       1ull << (SIGVTALRM - 1) |
+				       1ull << (SIGPROF - 1);
+	char path[128], text[4096];
+	const char *caught;
+
+	snprintf(path, sizeof(path), "%s/%u/status", proc_root, tgid);
+	if (ks_read_small_file(path, text, sizeof(text)) < 0)
+		return true;
+	caught = ks_status_field(text, "SigCgt");
+	if (!caught || strtoull(caught, NULL, 16) & timer_signals)
+		return true;
+	/* Absent where the kernel lacks it: then signals caught say all. */
+	snprintf(path, sizeof(path), "%s/%u/timers", proc_root, tgid);
+	return ks_read_small_file(path, text, sizeof(text)) > 0;
 }
 
 int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)

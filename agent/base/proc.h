@@ -3,6 +3,7 @@
 #ifndef KS_PROC_H
 #define KS_PROC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -51,6 +52,13 @@ struct ks_proc_progress {
  */
 int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
 			  struct ks_proc_progress *out);
+
+/*
+ * Whether process tgid may interrupt its own blocking calls on a timer: it
+ * catches SIGALRM, SIGVTALRM or SIGPROF, or has POSIX timers; true when
+ * that cannot be read.
+ */
+bool ks_proc_may_time_itself(uint32_t tgid);
 
 /*
  * The kernel function a blocked thread sleeps in (/proc/.../wchan), e.g.

@@ -253,6 +253,9 @@ int ks_io_target_resolve(struct ks_sock_diag *diag, uint32_t tgid,
 	target->via = call->via;
 	target->call = call->name;
 	target->fd = -1;
+	/* alarm() before a read is how some programs time it out. */
+	if (ks_proc_may_time_itself(tgid))
+		return -1;
 	if (call->dir == KS_IO_DIR_CHILD) {
 		target->kind = KS_IO_WAIT_CHILD_EXIT;
 		target->object = KS_IO_OBJ_CHILD;

@@ -124,7 +124,8 @@ void ks_thread_io_reset(struct ks_thread_io *io);
  * Finds what call, in thread tid of tgid, waits on: fills target (its
  * parties left empty) and returns 0, or -1 when it is nothing an edge can
  * be drawn for (a file, a listening or unconnected socket, a TCP peer on
- * another host, several fds, a socket read or write with a timeout...).
+ * another host, several fds, a socket read or write with a timeout, a
+ * process that may interrupt itself on a timer...).
  * child_tgid: the host pid of the child a wait4() names (the caller knows
  * pid namespaces), 0 if none.
  */
