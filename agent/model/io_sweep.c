@@ -153,6 +153,7 @@ static void ks_resolve(struct ks_io_sweep *sweep, const struct ks_table *table,
 	}
 	io->target = target;
 	io->begin_ns = ks_begin_of(sweep, thread, call);
+	thread->process->stats.io_waits++;
 }
 
 /*

@@ -111,6 +111,9 @@ struct ks_thread_causal {
 struct ks_process_stats {
 	uint64_t futex_waits; /* every wait, lock or not */
 	uint64_t lock_waits; /* waits on a mutex or a thread exit */
+	/* Reads, writes, polls and waits for a child that lasted, and whose
+	 * pipe, socket or child was found (model/io_sweep.h). */
+	uint64_t io_waits;
 	uint64_t wait_ns; /* time spent in the waits that ended */
 	uint64_t max_wait_ns;
 	uint64_t deadlocks; /* reported deadlocks this process was part of */

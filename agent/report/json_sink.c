@@ -495,6 +495,8 @@ json_object *ks_json_process(const struct ks_process *process)
 	       json_object_new_uint64(process->stats.futex_waits));
 	ks_add(obj, "lock_waits",
 	       json_object_new_uint64(process->stats.lock_waits));
+	ks_add(obj, "io_waits",
+	       json_object_new_uint64(process->stats.io_waits));
 	ks_add(obj, "wait_ns", json_object_new_uint64(process->stats.wait_ns));
 	ks_add(obj, "max_wait_ns",
 	       json_object_new_uint64(process->stats.max_wait_ns));
@@ -663,7 +665,7 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	if (summary->http)
 		ks_add(obj, "http", ks_http_json(summary->http));
 	for (process = table->processes; process; process = process->hh.next)
-		if (process->stats.futex_waits)
+		if (process->stats.futex_waits || process->stats.io_waits)
 			ks_json_push(processes, ks_json_process(process));
 	ks_add(obj, "processes", processes);
 	return ks_emit(sink, obj);

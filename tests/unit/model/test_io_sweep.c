@@ -117,11 +117,13 @@ static void test_a_read_that_lasts_is_resolved(void **state)
 	sweep(w);
 	assert_true(thread->io.blocked);
 	assert_null(thread->io.target); /* seen once: not lasting yet */
+	assert_int_equal(thread->process->stats.io_waits, 0);
 	version = w->model.version;
 	sweep(w);
 	assert_non_null(thread->io.target);
 	assert_true(w->model.version > version);
 	assert_int_equal(thread->io.target->kind, KS_IO_WAIT_PIPE_READ);
+	assert_int_equal(thread->process->stats.io_waits, 1);
 	/* Only this process holds the write end: it alone can end it. */
 	assert_int_equal(thread->io.target->nr_parties, 1);
 	assert_int_equal(thread->io.target->parties[0].tgid, getpid());
