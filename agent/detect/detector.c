@@ -3,6 +3,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "base/grow.h"
 #include "base/hash.h"
 #include "base/mix64.h"
 #include "detect/detector.h"
@@ -115,26 +116,12 @@ bool ks_detector_wants_tick(const struct ks_detector *detector, uint64_t now)
 	       now - detector->last_tick_ns >= KS_IDLE_TICK_NS;
 }
 
-/* field_ptr: address of an array pointer; grows that array to cap. */
-static int ks_grow(void *field_ptr, size_t elem_size, size_t cap)
-{
-	void **field = field_ptr;
-	void *grown = realloc(*field, cap * elem_size);
-
-	if (!grown)
-		return -1;
-	*field = grown;
-	return 0;
-}
-
 static int ks_detector_reserve(struct ks_detector *d, size_t n)
 {
-	size_t cap = d->capacity ? d->capacity : 64;
+	size_t cap = ks_doubled(d->capacity, n);
 
 	if (n <= d->capacity)
 		return 0;
-	while (cap < n)
-		cap *= 2;
 	if (ks_grow(&d->blocked, sizeof(*d->blocked), cap) ||
 	    ks_grow(&d->report_members, sizeof(*d->report_members), cap) ||
 	    ks_grow(&d->report_behind, sizeof(*d->report_behind), cap) ||

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "detect/waitgraph.h"
 
 #define KS_UNSEEN UINT32_MAX
@@ -32,26 +33,6 @@ void ks_graph_release(struct ks_graph *graph)
 void ks_graph_clear(struct ks_graph *graph)
 {
 	graph->nr_nodes = graph->nr_edges = graph->nr_knots = 0;
-}
-
-/* field_ptr: address of an array pointer; grows that array to cap. */
-static int ks_grow(void *field_ptr, size_t elem_size, size_t cap)
-{
-	void **field = field_ptr;
-	void *grown = realloc(*field, cap * elem_size);
-
-	if (!grown)
-		return -1;
-	*field = grown;
-	return 0;
-}
-
-static size_t ks_doubled(size_t cap, size_t n)
-{
-	cap = cap ? cap : 64;
-	while (cap < n)
-		cap *= 2;
-	return cap;
 }
 
 int ks_graph_add_node(struct ks_graph *graph, bool escapes)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/grow.h"
 #include "base/proc.h"
 #include "model/io_parties.h"
 #include "model/io_sweep.h"
@@ -68,25 +69,6 @@ void ks_io_sweep_stats(const struct ks_io_sweep *sweep,
 {
 	*out = sweep->stats;
 	out->interval_ns = sweep->interval_ns;
-}
-
-/* field_ptr: address of an array pointer; grows it to hold n. */
-static int ks_reserve(void *field_ptr, size_t *cap, size_t elem, size_t n)
-{
-	void **field = field_ptr;
-	size_t grown_cap = *cap ? *cap : 64;
-	void *grown;
-
-	if (n <= *cap)
-		return 0;
-	while (grown_cap < n)
-		grown_cap *= 2;
-	grown = realloc(*field, grown_cap * elem);
-	if (!grown)
-		return -1;
-	*field = grown;
-	*cap = grown_cap;
-	return 0;
 }
 
 /*
