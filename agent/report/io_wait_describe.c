@@ -55,38 +55,31 @@ static const char *ks_socket_type(const struct ks_io_target *io)
 						 "unix-stream";
 }
 
+/* The deadlock's i-th thread: its members, then those behind it. */
+static const struct ks_thread *ks_nth_thread(const struct ks_deadlock *deadlock,
+					     size_t i)
+{
+	return i < deadlock->nr_members ?
+		       deadlock->members[i].thread :
+		       deadlock->behind[i - deadlock->nr_members].thread;
+}
+
 /* The name of the process tgid, from the deadlock's own threads. */
 static const char *ks_process_comm(const struct ks_deadlock *deadlock,
 				   uint32_t tgid)
 {
-	for (size_t i = 0; i < deadlock->nr_members + deadlock->nr_behind;
-	     i++) {
-		const struct ks_thread *t =
-			i < deadlock->nr_members ?
-				deadlock->members[i].thread :
-				deadlock->behind[i - deadlock->nr_members]
-					.thread;
-
-		if (t->tgid == tgid)
-			return t->process->comm;
-	}
+	for (size_t i = 0; i < deadlock->nr_members + deadlock->nr_behind; i++)
+		if (ks_nth_thread(deadlock, i)->tgid == tgid)
+			return ks_nth_thread(deadlock, i)->process->comm;
 	return NULL;
 }
 
 static const char *ks_thread_comm(const struct ks_deadlock *deadlock,
 				  uint32_t tid)
 {
-	for (size_t i = 0; i < deadlock->nr_members + deadlock->nr_behind;
-	     i++) {
-		const struct ks_thread *t =
-			i < deadlock->nr_members ?
-				deadlock->members[i].thread :
-				deadlock->behind[i - deadlock->nr_members]
-					.thread;
-
-		if (t->tid == tid)
-			return t->comm;
-	}
+	for (size_t i = 0; i < deadlock->nr_members + deadlock->nr_behind; i++)
+		if (ks_nth_thread(deadlock, i)->tid == tid)
+			return ks_nth_thread(deadlock, i)->comm;
 	return NULL;
 }
 

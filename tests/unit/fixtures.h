@@ -3,7 +3,11 @@
 #ifndef KS_TEST_FIXTURES_H
 #define KS_TEST_FIXTURES_H
 
+#include <arpa/inet.h>
 #include <linux/futex.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "model/table.h"
 
@@ -138,6 +142,28 @@ wait_on_io(struct ks_thread *thread, enum ks_io_wait_kind kind, uint64_t inode,
 	target->parties_ns = 3000000;
 	thread->io.target = target;
 	return target;
+}
+
+/*
+ * A connected loopback TCP pair: fds[0] the client, fds[1] the server's
+ * end, fds[2] the listener, left open; returns the server's port.
+ */
+static inline uint16_t loopback_tcp(int fds[3])
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+
+	fds[2] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(fds[2], (struct sockaddr *)&addr, len), 0);
+	assert_int_equal(listen(fds[2], 1), 0);
+	assert_int_equal(getsockname(fds[2], (struct sockaddr *)&addr, &len),
+			 0);
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fds[0], (struct sockaddr *)&addr, len), 0);
+	fds[1] = accept(fds[2], NULL, NULL);
+	assert_true(fds[1] >= 0);
+	return ntohs(addr.sin_port);
 }
 
 #endif /* KS_TEST_FIXTURES_H */

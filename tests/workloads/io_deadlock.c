@@ -54,6 +54,30 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* More than a pipe holds. */
+static char *big_buffer(char fill)
+{
+	char *big = malloc(BIG);
+
+	if (!big)
+		workload_die("malloc", ENOMEM);
+	memset(big, fill, BIG);
+	return big;
+}
+
+/* A pipe in fds, then fork(): the child's 0, the parent's the child's pid. */
+static pid_t fork_over_pipe(int fds[2])
+{
+	pid_t pid;
+
+	if (pipe(fds))
+		workload_die("pipe", errno);
+	pid = fork();
+	if (pid < 0)
+		workload_die("fork", errno);
+	return pid;
+}
+
 static void forever(void)
 {
 	for (;;)
@@ -64,15 +88,12 @@ static void forever(void)
 static void subprocess(const char *filter, unsigned int timeout_s)
 {
 	int to_child[2], from_child[2];
-	char *big = malloc(BIG);
+	char *big = big_buffer('x');
 	pid_t pid;
 
-	if (!big || pipe(to_child) || pipe(from_child))
+	if (pipe(to_child))
 		workload_die("pipe", errno);
-	memset(big, 'x', BIG);
-	pid = fork();
-	if (pid < 0)
-		workload_die("fork", errno);
+	pid = fork_over_pipe(from_child);
 	if (!pid) {
 		dup2(to_child[0], 0);
 		dup2(from_child[1], 1);
@@ -118,16 +139,9 @@ static void alarm_timeout(unsigned int seconds)
 static void sleepy_reader(void)
 {
 	int fds[2];
-	char *big = malloc(BIG);
-	pid_t pid;
+	char *big = big_buffer('y');
 
-	if (!big || pipe(fds))
-		workload_die("pipe", errno);
-	memset(big, 'y', BIG);
-	pid = fork();
-	if (pid < 0)
-		workload_die("fork", errno);
-	if (!pid) {
+	if (!fork_over_pipe(fds)) {
 		dup2(fds[0], 0);
 		close(fds[0]);
 		close(fds[1]);
@@ -175,15 +189,9 @@ static void epoll_idle(void)
 static void wait_child(void)
 {
 	int pipe_fds[2];
-	char *big = malloc(BIG);
-	pid_t pid;
+	char *big = big_buffer('y');
+	pid_t pid = fork_over_pipe(pipe_fds);
 
-	if (!big || pipe(pipe_fds))
-		workload_die("pipe", errno);
-	memset(big, 'y', BIG);
-	pid = fork();
-	if (pid < 0)
-		workload_die("fork", errno);
 	if (!pid) {
 		close(pipe_fds[0]);
 		write_all(pipe_fds[1], big, BIG);

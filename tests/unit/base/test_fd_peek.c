@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/fd_peek.h"
+#include "fixtures.h"
 
 static uint32_t self(void)
 {
@@ -64,21 +65,10 @@ static void test_socket_timeouts_and_queues(void **state)
 
 static void test_tcp_names(void **state)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
 	struct ks_peeked_file file;
-	int listener, client, server;
-
-	listener = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(listener, (struct sockaddr *)&addr, len), 0);
-	assert_int_equal(listen(listener, 1), 0);
-	assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &len),
-			 0);
-	client = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(client, (struct sockaddr *)&addr, len), 0);
-	server = accept(listener, NULL, NULL);
-	assert_true(server >= 0);
+	int fds[3];
+	uint16_t port = loopback_tcp(fds);
+	int client = fds[0], server = fds[1], listener = fds[2];
 
 	assert_int_equal(ks_fd_peek(self(), listener, &file, NULL), 0);
 	assert_true(file.listening);
@@ -86,8 +76,8 @@ static void test_tcp_names(void **state)
 	assert_false(file.listening);
 	assert_int_equal(file.protocol, IPPROTO_TCP);
 	assert_int_equal(file.remote_len, sizeof(struct sockaddr_in));
-	assert_memory_equal(&((struct sockaddr_in *)&file.remote)->sin_port,
-			    &addr.sin_port, sizeof(addr.sin_port));
+	assert_int_equal(ntohs(((struct sockaddr_in *)&file.remote)->sin_port),
+			 port);
 	assert_int_equal(file.in_queue, 0);
 	close(server);
 	close(client);

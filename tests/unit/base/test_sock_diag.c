@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/sock_diag.h"
+#include "fixtures.h"
 
 static uint64_t inode_of(int fd)
 {
@@ -58,20 +59,12 @@ static void test_unix_peer_and_queues(void **state)
 /* A connected loopback pair: fds[0] the client, fds[1] the server's end. */
 static void tcp_pair(int fds[2])
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
-	int listener = socket(AF_INET, SOCK_STREAM, 0);
+	int all[3];
 
-	assert_int_equal(bind(listener, (struct sockaddr *)&addr, len), 0);
-	assert_int_equal(listen(listener, 1), 0);
-	assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &len),
-			 0);
-	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(fds[0], (struct sockaddr *)&addr, len), 0);
-	fds[1] = accept(listener, NULL, NULL);
-	assert_true(fds[1] >= 0);
-	close(listener);
+	loopback_tcp(all);
+	fds[0] = all[0];
+	fds[1] = all[1];
+	close(all[2]);
 }
 
 /* The socket at the other end of fd's connection, in netns_fd. */

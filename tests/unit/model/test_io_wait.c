@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "model/io_wait.h"
 
 static struct ks_sock_diag *diag;
@@ -112,25 +113,15 @@ static void test_unix_peer_and_timeouts(void **state)
 
 static void test_tcp_other_end_on_this_host(void **state)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
 	struct ks_io_target target;
-	int listener, client, server;
-
-	listener = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(listener, (struct sockaddr *)&addr, len), 0);
-	assert_int_equal(listen(listener, 1), 0);
-	assert_int_equal(getsockname(listener, (struct sockaddr *)&addr, &len),
-			 0);
-	client = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(client, (struct sockaddr *)&addr, len), 0);
-	server = accept(listener, NULL, NULL);
+	int fds[3];
+	uint16_t port = loopback_tcp(fds);
+	int client = fds[0], server = fds[1], listener = fds[2];
 
 	assert_int_equal(resolve(on_fd(client, KS_IO_DIR_READ), &target), 0);
 	assert_int_equal(target.object, KS_IO_OBJ_TCP);
 	assert_int_equal(target.peer_inode, inode_of(server));
-	assert_int_equal(target.remote.port, ntohs(addr.sin_port));
+	assert_int_equal(target.remote.port, port);
 	/* 127.0.0.1 as ::ffff:127.0.0.1 */
 	assert_int_equal(target.local.addr[10], 0xff);
 	assert_int_equal(target.local.addr[12], 127);
