@@ -183,24 +183,54 @@ int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
 	return ks_status_switches(path, &out->switches);
 }
 
-bool ks_proc_may_time_itself(uint32_t tgid)
+#define KS_SIG_BIT(sig) (1ull << ((sig)-1))
+
+/* The signals process tgid has handlers for (SigCgt); -1 if unreadable. */
+static int ks_caught_signals(uint32_t tgid, uint64_t *mask)
 {
-	/* SIGALRM, SIGVTALRM and SIGPROF: what alarm() and setitimer() send. */
-	const uint64_t timer_signals = 1ull << (SIGALRM - 1) |
-				       1ull << (SIGVTALRM - 1) |
-				       1ull << (SIGPROF - 1);
 	char path[128], text[4096];
 	const char *caught;
 
 	snprintf(path, sizeof(path), "%s/%u/status", proc_root, tgid);
 	if (ks_read_small_file(path, text, sizeof(text)) < 0)
-		return true;
+		return -1;
 	caught = ks_status_field(text, "SigCgt");
-	if (!caught || strtoull(caught, NULL, 16) & timer_signals)
+	if (!caught)
+		return -1;
+	*mask = strtoull(caught, NULL, 16);
+	return 0;
+}
+
+bool ks_proc_may_time_itself(uint32_t tgid)
+{
+	/* What alarm() and setitimer() send. */
+	const uint64_t timer_signals = KS_SIG_BIT(SIGALRM) |
+				       KS_SIG_BIT(SIGVTALRM) |
+				       KS_SIG_BIT(SIGPROF);
+	char path[128], text[4096];
+	uint64_t caught;
+
+	if (ks_caught_signals(tgid, &caught) || caught & timer_signals)
 		return true;
 	/* Absent where the kernel lacks it: then signals caught say all. */
 	snprintf(path, sizeof(path), "%s/%u/timers", proc_root, tgid);
 	return ks_read_small_file(path, text, sizeof(text)) > 0;
+}
+
+bool ks_proc_handles_events(uint32_t tgid)
+{
+	/*
+	 * A program's own faults (crash handlers), and signals 32 and 33,
+	 * which glibc keeps for its threads (cancellation, set*id): not
+	 * events from outside.
+	 */
+	const uint64_t not_events =
+		KS_SIG_BIT(SIGILL) | KS_SIG_BIT(SIGTRAP) | KS_SIG_BIT(SIGABRT) |
+		KS_SIG_BIT(SIGBUS) | KS_SIG_BIT(SIGFPE) | KS_SIG_BIT(SIGSEGV) |
+		KS_SIG_BIT(SIGSYS) | KS_SIG_BIT(32) | KS_SIG_BIT(33);
+	uint64_t caught;
+
+	return ks_caught_signals(tgid, &caught) || (caught & ~not_events);
 }
 
 int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)

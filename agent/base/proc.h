@@ -61,6 +61,13 @@ int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
 bool ks_proc_may_time_itself(uint32_t tgid);
 
 /*
+ * Whether process tgid has a handler for a signal that is not one of its
+ * own faults (SIGSEGV, SIGBUS...): one that events outside it, a child's
+ * exit or a kill, run.  True when that cannot be read.
+ */
+bool ks_proc_handles_events(uint32_t tgid);
+
+/*
  * The kernel function a blocked thread sleeps in (/proc/.../wchan), e.g.
  * "__mutex_lock.constprop.0"; empty for a running thread.
  */

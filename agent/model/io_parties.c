@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/fd_holders.h"
+#include "base/proc.h"
 #include "model/io_parties.h"
 
 /* The holders found of one waiter's other end. */
@@ -193,8 +194,14 @@ static int ks_set_parties(const struct ks_table *table,
 		if (server)
 			target->rule = KS_IO_RULE_SERVING;
 	}
-	/* Too many to be sure of: as good as nobody known. */
-	if (n > KS_IO_MAX_PARTIES)
+	/*
+	 * Too many to be sure of: as good as nobody known.  So is a wait its
+	 * own process can end when that process handles signals: a handler
+	 * may write to it (the self-pipe trick), run by a signal no thread
+	 * sends, such as a child's SIGCHLD.
+	 */
+	if (n > KS_IO_MAX_PARTIES || (ks_has_party(parties, n, waiter->tgid) &&
+				      ks_proc_handles_events(waiter->tgid)))
 		n = 0;
 	free(target->parties);
 	target->parties = parties;

@@ -238,6 +238,19 @@ expect_rpc_cycle() {
 	expect_no_deadlock_of "$WORKLOAD_PID"
 }
 
+@test "not a deadlock: a read of a pipe only a SIGCHLD handler writes (the self-pipe trick)" {
+	start_agent
+	# Its child exits after 3 s: the read stands unchanged for twice
+	# what finding and confirming it takes.
+	start_workload io_deadlock self-pipe 3
+	wait_until 10 grep -q '^woken' "$WORKLOAD_OUT"
+	await_later_io_deadlock
+
+	expect_no_deadlock_of "$WORKLOAD_PID"
+	# It was seen, resolved, and judged.
+	wait_until 10 agent_said ".type == \"process\" and .pid == $WORKLOAD_PID and .io_waits >= 1"
+}
+
 @test "not a deadlock: busy pipelines and processes playing ping-pong" {
 	local pipeline
 

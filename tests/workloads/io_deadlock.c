@@ -23,6 +23,8 @@
  *                      connection; its client sleeps
  *   alarm-timeout S    the subprocess deadlock, but the parent's write is
  *                      cut short by alarm(S): it says "timed out", exits
+ *   self-pipe S        reads a pipe only its SIGCHLD handler writes, when
+ *                      a child exits after S seconds: says "woken", exits
  *
  * Each waits until killed, saying "started" first and "blocking" right
  * before the calls that block (the sleepers' after they began to sleep).
@@ -133,6 +135,43 @@ static void alarm_timeout(unsigned int seconds)
 	/* No SA_RESTART: the write returns when the alarm goes off. */
 	sigaction(SIGALRM, &action, NULL);
 	subprocess("cat", seconds);
+}
+
+static int self_pipe[2];
+
+static void on_child_exit(int sig)
+{
+	if (write(self_pipe[1], "c", 1) < 0)
+		_exit(1);
+}
+
+/* The self-pipe trick: a signal handler ends a read only it can end. */
+static void self_pipe_wait(unsigned int seconds)
+{
+	struct sigaction action = { .sa_handler = on_child_exit,
+				    .sa_flags = SA_RESTART };
+	pid_t pid;
+	char c;
+
+	if (pipe(self_pipe))
+		workload_die("pipe", errno);
+	sigaction(SIGCHLD, &action, NULL);
+	pid = fork();
+	if (pid < 0)
+		workload_die("fork", errno);
+	if (!pid) {
+		/* Only the parent holds the pipe: no thread can end its read. */
+		close(self_pipe[0]);
+		close(self_pipe[1]);
+		sleep(seconds);
+		_exit(0);
+	}
+	workload_say("started");
+	workload_say("blocking");
+	if (read(self_pipe[0], &c, 1) != 1)
+		workload_die("read", errno);
+	workload_say("woken");
+	exit(0);
 }
 
 /* `yes | sleep 600`: a full pipe whose one reader sleeps, not stuck. */
@@ -460,6 +499,8 @@ int main(int argc, char **argv)
 		subprocess(argv[2], 0);
 	else if (!strcmp(mode, "alarm-timeout") && argc > 2)
 		alarm_timeout((unsigned int)atoi(argv[2]));
+	else if (!strcmp(mode, "self-pipe") && argc > 2)
+		self_pipe_wait((unsigned int)atoi(argv[2]));
 	else if (!strcmp(mode, "sleepy-reader"))
 		sleepy_reader();
 	else if (!strcmp(mode, "epoll-idle"))

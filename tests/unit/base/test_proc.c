@@ -155,6 +155,20 @@ static void test_a_process_that_may_time_itself(void **state)
 	unlink_file("42/status");
 }
 
+static void test_a_process_that_handles_events(void **state)
+{
+	/* Unreadable: it may. */
+	assert_true(ks_proc_handles_events(42));
+	/* Crash handlers only: SIGILL, SIGBUS, SIGFPE, SIGSEGV, SIGSYS, and
+	 * glibc's own 33. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t00000001400004c8\n");
+	assert_false(ks_proc_handles_events(42));
+	/* SIGCHLD (17) too. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t00000000400104c8\n");
+	assert_true(ks_proc_handles_events(42));
+	unlink_file("42/status");
+}
+
 static int collect(uint32_t id, void *ctx)
 {
 	uint32_t *sum = ctx;
@@ -194,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_blocked_and_running_syscalls),
 		cmocka_unit_test(test_progress_from_schedstat_else_status),
 		cmocka_unit_test(test_a_process_that_may_time_itself),
+		cmocka_unit_test(test_a_process_that_handles_events),
 		cmocka_unit_test(test_only_numeric_entries_are_processes),
 		cmocka_unit_test(test_reading_own_memory),
 	};

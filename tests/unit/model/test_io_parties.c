@@ -110,6 +110,36 @@ static void test_pipe_parties_hold_the_other_end(void **state)
 	close(ready[1]);
 }
 
+static void on_child(int sig)
+{
+}
+
+static void test_a_self_pipe_with_a_signal_handler_has_no_parties(void **state)
+{
+	uint32_t self = (uint32_t)getpid();
+	struct ks_thread *reader = add_thread(&table, self, self);
+	struct sigaction handler = { .sa_handler = on_child }, before;
+	struct ks_io_target *target;
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	target = waiting_on(reader, KS_IO_WAIT_PIPE_READ, KS_IO_OBJ_PIPE,
+			    inode_of(fds[0]));
+	/* Only this process writes it: its threads alone can end the read. */
+	assert_int_equal(
+		ks_io_parties_find(&table, &reader, 1, &self, 1, false, 1), 0);
+	assert_int_equal(target->nr_parties, 1);
+	assert_int_equal(target->parties[0].tgid, self);
+	/* With a SIGCHLD handler, a child's exit may write it. */
+	assert_int_equal(sigaction(SIGCHLD, &handler, &before), 0);
+	assert_int_equal(
+		ks_io_parties_find(&table, &reader, 1, &self, 1, false, 2), 0);
+	assert_int_equal(target->nr_parties, 0);
+	assert_int_equal(sigaction(SIGCHLD, &before, NULL), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void test_the_thread_serving_a_connection(void **state)
 {
 	uint32_t self = (uint32_t)getpid();
@@ -184,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_pipe_parties_hold_the_other_end),
+		T(test_a_self_pipe_with_a_signal_handler_has_no_parties),
 		T(test_the_thread_serving_a_connection),
 		T(test_a_reader_handing_requests_off_does_not_serve),
 #undef T
