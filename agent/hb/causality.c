@@ -336,7 +336,8 @@ static void ks_on_io(struct ks_causality *causality, struct ks_model *model,
 {
 	struct ks_thread *thread =
 		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
-	uint64_t id = ks_mix64(rec->object);
+	/* The address alone would hand a dead object's history to the next. */
+	uint64_t id = ks_mix64(rec->object ^ ks_mix64(rec->inode));
 
 	if (!thread)
 		return;
