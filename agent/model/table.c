@@ -155,6 +155,7 @@ ks_table_ensure_process(struct ks_table *table, uint32_t tgid, const char *comm)
 	if (!process)
 		return NULL;
 	process->tgid = tgid;
+	process->serial = ++table->processes_taken;
 	process->first_seen_real_ns = ks_now_real_ns();
 	if (comm)
 		ks_comm_copy(process->comm, comm);

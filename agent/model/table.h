@@ -152,6 +152,9 @@ struct ks_thread {
 
 struct ks_process {
 	uint32_t tgid;
+	/* In the order the table took processes in: a reused tgid, or one
+	 * that exec'd (it leaves the table), gets a new one. */
+	uint64_t serial;
 	char comm[KS_COMM_LEN];
 	/* Its C library (enum ks_libc), looked up at its first wait. */
 	uint8_t libc;
@@ -202,6 +205,7 @@ struct ks_table {
 	struct ks_thread *threads;
 	struct ks_thread *threads_by_ns;
 	unsigned long user_hz;
+	uint64_t processes_taken; /* the last serial given */
 	/* Called before a process leaves the table (exit, exec, unselected). */
 	void (*on_process_gone)(void *ctx, struct ks_process *process);
 	/* Called before a process is freed: at once, or when it departed. */

@@ -214,6 +214,24 @@ static void test_private_words_belong_to_their_process(void **state)
 	assert_int_equal(order(w, shared_waker, shared_waiter), KS_HB_BEFORE);
 }
 
+/* The kernel gives a dead process's pid to a new one. */
+static void test_a_reused_pid_starts_with_new_words(void **state)
+{
+	struct model_world *w = *state;
+	uint64_t old_waker, new_waiter;
+
+	add_thread(&w->model.table, 10, 10);
+	old_waker = stamp(w, 10, 100);
+	wake(w, 10, 10, 0x1000, FUTEX_PRIVATE_FLAG, 200);
+	exit_thread(w, 10, 10, 300);
+	/* Its memory is gone: the same address is another word. */
+	add_thread(&w->model.table, 10, 12);
+	wait_end(w, 10, 12, 0x1000, FUTEX_PRIVATE_FLAG, 400, 0);
+	new_waiter = stamp(w, 12, 400);
+
+	assert_int_equal(order(w, old_waker, new_waiter), KS_HB_CONCURRENT);
+}
+
 /* A pipe freed and another made at its address: another inode number. */
 static void test_a_pipe_at_a_dead_pipes_address_is_another(void **state)
 {
@@ -423,6 +441,7 @@ int main(void)
 		T(test_futex_wake_orders_the_waiter_after_the_waker),
 		T(test_a_wait_that_timed_out_learns_nothing),
 		T(test_private_words_belong_to_their_process),
+		T(test_a_reused_pid_starts_with_new_words),
 		T(test_a_pipe_at_a_dead_pipes_address_is_another),
 		T(test_a_pipe_orders_the_reader_after_the_writer),
 		T(test_a_later_write_is_no_source),
