@@ -170,24 +170,18 @@ ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
 }
 
 /*
- * Every span of a thread goes out through here: it becomes the span the
- * thread's next releases link back to, and waits for its happens-before
- * point at its end.
+ * The span goes out once its end's place in the happens-before order is
+ * known: a point of thread at end_ns, which must not be older than the
+ * thread's records already handed to the engine.
  */
-static void
-ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
-		    struct ks_otlp_resource *resource,
-		    const struct ks_otlp_scope *scope, OtlpSpan *span,
-		    const struct ks_thread_span *made, uint64_t end_ns)
+static void ks_export_with_point(struct ks_telemetry *telemetry,
+				 struct ks_thread *thread,
+				 struct ks_otlp_resource *resource,
+				 const struct ks_otlp_scope *scope,
+				 OtlpSpan *span, uint64_t end_ns)
 {
 	uint64_t stamp;
 
-	if (made->has_parent &&
-	    ks_otlp_span_set_parent(span, made->parent_id)) {
-		ks_otlp_message_free(span);
-		return;
-	}
-	thread->causal.last_span = made->ref;
 	if (!telemetry->causality) {
 		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
 		return;
@@ -198,6 +192,25 @@ ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
 		telemetry->shed.hb_points++;
 		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
 	}
+}
+
+/*
+ * Every span of a thread's own wait goes out through here: it becomes the
+ * span the thread's next releases link back to.
+ */
+static void
+ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
+		    struct ks_otlp_resource *resource,
+		    const struct ks_otlp_scope *scope, OtlpSpan *span,
+		    const struct ks_thread_span *made, uint64_t end_ns)
+{
+	if (made->has_parent &&
+	    ks_otlp_span_set_parent(span, made->parent_id)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	thread->causal.last_span = made->ref;
+	ks_export_with_point(telemetry, thread, resource, scope, span, end_ns);
 }
 
 /*
@@ -625,7 +638,9 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		ks_otlp_attrs_str(&link, "knotscope.link.kind", "waits_for");
 		ks_otlp_span_add_link(span, trace_id, span_ids[(i + 1) % n],
 				      &link);
-		ks_otlp_export_span(telemetry->exporter, resource,
-				    &ks_scope_locks, span);
+		/* Blocked since the wait began: its place is the report's. */
+		ks_export_with_point(telemetry, thread, resource,
+				     &ks_scope_locks, span,
+				     deadlock->confirmed_mono_ns);
 	}
 }

@@ -63,6 +63,12 @@ setup() {
 			(.links[0].spanId as $l | any($waits[]; .spanId == $l)) and
 			.attrs["knotscope.lock.kind"] == "mutex" and
 			.attrs["code.function.name"] == "take")' >/dev/null
+	# Each blocked wait has its place in the happens-before order: the
+	# two threads blocked with no edge between them.
+	expect_eq "order of the deadlocked waits" "$(spans | jq -r -s --arg t "$trace" '
+		[.[] | select(.traceId == $t and .name != "deadlock") |
+			.attrs["knotscope.hb.clock"]] |
+		join(" ")' | "$ROOT/build/tests/tools/hb_order")" concurrent
 	stop_agent
 	expect_accounted
 }
