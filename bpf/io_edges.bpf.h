@@ -166,7 +166,7 @@ static __always_inline bool ks_io_class(long fd, bool write,
 
 static __always_inline void ks_io_emit(__u64 begin_ns, __u64 object,
 				       __u32 inode, __u64 bytes, int fd,
-				       __u8 kind, bool write)
+				       __u8 kind, __u8 op)
 {
 	struct ks_io *e = ks_reserve(sizeof(*e), KS_EV_IO);
 
@@ -177,7 +177,7 @@ static __always_inline void ks_io_emit(__u64 begin_ns, __u64 object,
 	e->begin_ns = begin_ns ? begin_ns : e->hdr.ts_ns;
 	e->fd = fd;
 	e->kind = kind;
-	e->write = write;
+	e->op = op;
 	e->_pad0 = 0;
 	e->inode = inode;
 	e->_pad1 = 0;
@@ -196,7 +196,7 @@ static __always_inline int ks_io_write_enter(const struct ks_syscall_args *args,
 	if (!ks_current_selected() || !ks_io_class(args->arg[0], true, &class))
 		return 0;
 	ks_io_emit(0, class.object, class.inode, sized ? args->arg[2] : 0,
-		   (int)args->arg[0], class.kind, true);
+		   (int)args->arg[0], class.kind, KS_IO_WRITE);
 	return 0;
 }
 
@@ -241,7 +241,25 @@ static __always_inline int ks_io_read_exit(long ret)
 	inflight->begin_ns = 0;
 	if (ret > 0)
 		ks_io_emit(begin_ns, inflight->object, inflight->inode, ret,
-			   inflight->fd, inflight->kind, false);
+			   inflight->fd, inflight->kind, KS_IO_READ);
+	return 0;
+}
+
+/*
+ * eventfd2() returned fd, a new eventfd: what its object was named by
+ * before is another eventfd's, gone.  Paid by eventfd creations only.
+ */
+static __always_inline int ks_io_eventfd_made(long fd)
+{
+	struct file *file;
+
+	if (fd < 0 || !ks_current_selected())
+		return 0;
+	file = ks_file_of_fd((struct task_struct *)bpf_get_current_task(),
+			     (int)fd);
+	if (file)
+		ks_io_emit(0, (__u64)BPF_CORE_READ(file, private_data), 0, 0,
+			   (int)fd, KS_IO_EVENTFD, KS_IO_MADE);
 	return 0;
 }
 

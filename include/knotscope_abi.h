@@ -215,6 +215,16 @@ enum ks_io_kind {
 	KS_IO_EVENTFD = 3,
 };
 
+enum ks_io_op {
+	KS_IO_READ = 0, /* an acquire */
+	KS_IO_WRITE = 1, /* a release */
+	/*
+	 * An eventfd was just made: its context may sit where a freed one
+	 * was, and eventfds have no inode number to tell them apart.
+	 */
+	KS_IO_MADE = 2,
+};
+
 /*
  * Bytes written into, or read out of, a kernel object that connects
  * threads: writes release, reads acquire.  object names what is shared by
@@ -230,7 +240,7 @@ struct ks_io {
 	__u64 begin_ns; /* the system call's entry */
 	__s32 fd;
 	__u8 kind; /* enum ks_io_kind */
-	__u8 write; /* 1: a write (release), 0: a read (acquire) */
+	__u8 op; /* enum ks_io_op */
 	__u16 _pad0;
 	/*
 	 * The pipe's or the socket's inode number (0 for an eventfd): the

@@ -345,9 +345,15 @@ static void ks_on_io(struct ks_causality *causality, struct ks_model *model,
 	/* The address alone would hand a dead object's history to the next. */
 	uint64_t id = ks_mix64(rec->object ^ ks_mix64(rec->inode));
 
+	if (rec->op == KS_IO_MADE) {
+		ks_hb_sync_gone(causality->hb, rec->hdr.ts_ns, KS_HB_CHANNEL,
+				id);
+		ks_forget_release(causality, KS_HB_CHANNEL, id);
+		return;
+	}
 	if (!thread)
 		return;
-	if (rec->write)
+	if (rec->op == KS_IO_WRITE)
 		ks_release(causality, KS_HB_CHANNEL, id, thread,
 			   KS_EDGE_CHANNEL, rec->hdr.ts_ns);
 	else

@@ -271,11 +271,12 @@ static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
 	struct ks_thread *thread =
 		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 
-	if (!thread)
+	if (!thread || rec->op == KS_IO_MADE)
 		return;
 	/* A write is recorded as it begins, a read as it returns data. */
-	ks_note_channel(thread, rec->fd, rec->write, rec->hdr.ts_ns, true);
-	if (!rec->write)
+	ks_note_channel(thread, rec->fd, rec->op == KS_IO_WRITE, rec->hdr.ts_ns,
+			true);
+	if (rec->op == KS_IO_READ)
 		ks_notify(model, channel_read, thread, rec);
 }
 

@@ -73,7 +73,7 @@ static void pipe_io(struct model_world *w, uint32_t tgid, uint32_t tid,
 	rec.bytes = 1;
 	rec.begin_ns = ts;
 	rec.kind = KS_IO_PIPE;
-	rec.write = write;
+	rec.op = write ? KS_IO_WRITE : KS_IO_READ;
 	model_world_apply(w, &rec, sizeof(rec));
 }
 
@@ -243,6 +243,28 @@ static void test_a_pipe_at_a_dead_pipes_address_is_another(void **state)
 	old_writer = stamp(w, 11, 100);
 	pipe_io(w, 10, 11, 0xabc000, 7, true, 200);
 	pipe_io(w, 20, 21, 0xabc000, 8, false, 300);
+	new_reader = stamp(w, 21, 300);
+
+	assert_int_equal(order(w, old_writer, new_reader), KS_HB_CONCURRENT);
+}
+
+/* Eventfds share one inode: a new one at a dead one's address says so. */
+static void test_a_new_eventfd_at_a_dead_ones_address_is_another(void **state)
+{
+	struct model_world *w = *state;
+	struct ks_io made = { 0 };
+	uint64_t old_writer, new_reader;
+
+	add_thread(&w->model.table, 10, 11);
+	add_thread(&w->model.table, 20, 21);
+	old_writer = stamp(w, 11, 100);
+	pipe_io(w, 10, 11, 0xabc000, 0, true, 200);
+	record_header(&made.hdr, KS_EV_IO, sizeof(made), 20, 21, 250);
+	made.object = 0xabc000;
+	made.kind = KS_IO_EVENTFD;
+	made.op = KS_IO_MADE;
+	model_world_apply(w, &made, sizeof(made));
+	pipe_io(w, 20, 21, 0xabc000, 0, false, 300);
 	new_reader = stamp(w, 21, 300);
 
 	assert_int_equal(order(w, old_writer, new_reader), KS_HB_CONCURRENT);
@@ -443,6 +465,7 @@ int main(void)
 		T(test_private_words_belong_to_their_process),
 		T(test_a_reused_pid_starts_with_new_words),
 		T(test_a_pipe_at_a_dead_pipes_address_is_another),
+		T(test_a_new_eventfd_at_a_dead_ones_address_is_another),
 		T(test_a_pipe_orders_the_reader_after_the_writer),
 		T(test_a_later_write_is_no_source),
 		T(test_fork_exit_and_join),
