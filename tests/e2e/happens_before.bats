@@ -255,7 +255,7 @@ expect_churners_unrelated() {
 		echo "${churners[*]}"
 	))) and .name == \"$1\"" >"$reads"
 
-	# Each made 300 pipes and read each once, in its own program order.
+	# Each made 300 channels and read each once, in its own program order.
 	for pid in "${churners[@]}"; do
 		expect_eq "reads of $pid" "$(jq -c "select(.pid == $pid)" "$reads" | wc -l)" 300
 		expect_eq "orders along $pid's reads" "$(chain_of ".pid == $pid and
@@ -283,6 +283,12 @@ expect_churners_unrelated() {
 	AGENT_ARGS=(--min-wait 0)
 	run_scene churn 300 unix
 	expect_churners_unrelated "read unix_socket"
+}
+
+@test "processes that reuse each other's dead eventfds share no history" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene churn 300 eventfd
+	expect_churners_unrelated "read eventfd"
 }
 
 @test "a pipe read is ordered after the write of its own byte" {

@@ -16,8 +16,8 @@
  *                    parent reaped the child
  *   condvar          a read, then a condvar signal the other thread waits
  *                    for
- *   churn ROUNDS [unix]  three processes, each making a pipe (or a unix
- *                    socket pair), writing a byte,
+ *   churn ROUNDS [unix|eventfd]  three processes, each making a pipe
+ *                    (or a unix socket pair, an eventfd), writing a byte,
  *                    reading it back and closing the pipe, ROUNDS times:
  *                    they share nothing, though the kernel hands each
  *                    the memory of the others' dead pipes
@@ -30,8 +30,11 @@
  *
  * Prints "role NAME TID" for each thread that makes spans, then "done".
  */
+#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu */
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -100,29 +103,49 @@ static void say_role(const char *name)
 	fflush(stdout);
 }
 
-/* Scenes given "unix" after their rounds use socket pairs for pipes. */
-static bool use_unix;
+/* Scenes given "unix" or "eventfd" after their rounds use those for pipes. */
+static enum { PIPES, UNIX_SOCKETS, EVENTFDS } channels;
 
-/* What fds[1] writes, fds[0] reads: a pipe or a unix stream socket pair. */
+/*
+ * What fds[1] writes, fds[0] reads: a pipe, a unix stream socket pair, or
+ * an eventfd (twice: closing both closes it).
+ */
 static void make_pipe(int fds[2])
 {
-	if (use_unix ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : pipe(fds))
-		workload_die(use_unix ? "socketpair" : "pipe", errno);
+	switch (channels) {
+	case PIPES:
+		if (pipe(fds))
+			workload_die("pipe", errno);
+		break;
+	case UNIX_SOCKETS:
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			workload_die("socketpair", errno);
+		break;
+	case EVENTFDS:
+		fds[0] = eventfd(0, 0);
+		fds[1] = fds[0] < 0 ? -1 : dup(fds[0]);
+		if (fds[1] < 0)
+			workload_die("eventfd", errno);
+		break;
+	}
 }
 
+/* A byte; to an eventfd, the 8 bytes of a count of one. */
 static void put_byte(int fd)
 {
-	char byte = 'x';
+	uint64_t one = 1;
+	size_t size = channels == EVENTFDS ? sizeof(one) : 1;
 
-	if (write(fd, &byte, 1) != 1)
+	if (write(fd, &one, size) != (ssize_t)size)
 		workload_die("write", errno);
 }
 
 static void get_byte(int fd)
 {
-	char byte;
+	uint64_t value;
+	size_t size = channels == EVENTFDS ? sizeof(value) : 1;
 
-	if (read(fd, &byte, 1) != 1)
+	if (read(fd, &value, size) != (ssize_t)size)
 		workload_die("read", errno ? errno : EPIPE);
 }
 
@@ -334,7 +357,16 @@ static void churn(void)
 	char name[16];
 	pid_t children[CHURNERS];
 	int fds[2], status;
+	cpu_set_t one_cpu;
 
+	/*
+	 * On one CPU, taking turns: the object each frees goes back to the
+	 * allocator's per-CPU free list, where the next one's comes from.
+	 */
+	CPU_ZERO(&one_cpu);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one_cpu);
+	if (sched_setaffinity(0, sizeof(one_cpu), &one_cpu))
+		workload_die("sched_setaffinity", errno);
 	for (int i = 0; i < CHURNERS; i++) {
 		children[i] = fork();
 		if (children[i] < 0)
@@ -349,6 +381,7 @@ static void churn(void)
 			get_byte(fds[0]);
 			close(fds[0]);
 			close(fds[1]);
+			sched_yield();
 		}
 		_exit(0);
 	}
@@ -413,7 +446,10 @@ int main(int argc, char **argv)
 	const char *scene = argc > 1 ? argv[1] : "";
 
 	rounds = argc > 2 ? atoi(argv[2]) : 10;
-	use_unix = argc > 3 && !strcmp(argv[3], "unix");
+	if (argc > 3 && !strcmp(argv[3], "unix"))
+		channels = UNIX_SOCKETS;
+	else if (argc > 3 && !strcmp(argv[3], "eventfd"))
+		channels = EVENTFDS;
 	workload_say("started");
 	if (!strcmp(scene, "handoff")) {
 		handoff();
@@ -429,8 +465,9 @@ int main(int argc, char **argv)
 		sequence();
 	} else {
 		fprintf(stderr,
-			"usage: hb_scenes handoff ROUNDS | pingpong|churn "
-			"ROUNDS [unix] | fork | condvar | sequence\n");
+			"usage: hb_scenes handoff ROUNDS | pingpong ROUNDS "
+			"[unix] | churn ROUNDS [unix|eventfd] | fork | "
+			"condvar | sequence\n");
 		return 2;
 	}
 	workload_say("done");
