@@ -77,9 +77,10 @@ static __always_inline void ks_classify_fd(int fd, struct ks_fd_class *out)
 	private = BPF_CORE_READ(file, private_data);
 	switch (mode & KS_S_IFMT) {
 	case KS_S_IFIFO:
-		/* Both ends of a pipe share its pipe_inode_info. */
+		/* Both ends of a pipe share its pipe_inode_info and inode. */
 		out->kind = KS_IO_PIPE;
 		out->object = (__u64) private;
+		out->inode = BPF_CORE_READ(file, f_inode, i_ino);
 		break;
 	case KS_S_IFSOCK:
 		sk = BPF_CORE_READ((struct socket *)private, sk);
@@ -87,6 +88,8 @@ static __always_inline void ks_classify_fd(int fd, struct ks_fd_class *out)
 			break;
 		out->kind = KS_IO_UNIX;
 		out->object = (__u64)sk;
+		/* The socket's inode: what ks_sock_inode() reads from sk. */
+		out->inode = BPF_CORE_READ(file, f_inode, i_ino);
 		break;
 	case 0:
 		if (ks_is_eventfd(file)) {
@@ -95,6 +98,19 @@ static __always_inline void ks_classify_fd(int fd, struct ks_fd_class *out)
 		}
 		break;
 	}
+}
+
+/*
+ * The inode of the socket sk belongs to: the kernel allocates the two
+ * together (struct socket_alloc).  0 once sk is orphaned (closed).
+ */
+static __always_inline __u32 ks_sock_inode(struct sock *sk)
+{
+	struct socket *sock = BPF_CORE_READ(sk, sk_socket);
+
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ((struct socket_alloc *)sock, vfs_inode.i_ino);
 }
 
 /* After close(fd) or dup2/dup3(old, fd): the number names another file. */
@@ -137,15 +153,20 @@ static __always_inline bool ks_io_class(long fd, bool write,
 		/* Not inside BPF_CORE_READ: ks_fd_class is not the kernel's. */
 		struct unix_sock *sock = (void *)class->object;
 
-		class->object = (__u64)BPF_CORE_READ(sock, peer);
-		return class->object != 0; /* unconnected datagram socket */
+		struct sock *peer = BPF_CORE_READ(sock, peer);
+
+		class->object = (__u64)peer;
+		if (!peer)
+			return false; /* unconnected datagram socket */
+		class->inode = ks_sock_inode(peer);
+		return true;
 	}
 	return true;
 }
 
 static __always_inline void ks_io_emit(__u64 begin_ns, __u64 object,
-				       __u64 bytes, int fd, __u8 kind,
-				       bool write)
+				       __u32 inode, __u64 bytes, int fd,
+				       __u8 kind, __u8 op)
 {
 	struct ks_io *e = ks_reserve(sizeof(*e), KS_EV_IO);
 
@@ -156,8 +177,10 @@ static __always_inline void ks_io_emit(__u64 begin_ns, __u64 object,
 	e->begin_ns = begin_ns ? begin_ns : e->hdr.ts_ns;
 	e->fd = fd;
 	e->kind = kind;
-	e->write = write;
+	e->op = op;
 	e->_pad0 = 0;
+	e->inode = inode;
+	e->_pad1 = 0;
 	ks_submit(e);
 }
 
@@ -172,8 +195,8 @@ static __always_inline int ks_io_write_enter(const struct ks_syscall_args *args,
 
 	if (!ks_current_selected() || !ks_io_class(args->arg[0], true, &class))
 		return 0;
-	ks_io_emit(0, class.object, sized ? args->arg[2] : 0, (int)args->arg[0],
-		   class.kind, true);
+	ks_io_emit(0, class.object, class.inode, sized ? args->arg[2] : 0,
+		   (int)args->arg[0], class.kind, KS_IO_WRITE);
 	return 0;
 }
 
@@ -198,6 +221,7 @@ static __always_inline int ks_io_read_enter(const struct ks_syscall_args *args)
 			return 0;
 	}
 	inflight->object = class.object;
+	inflight->inode = class.inode;
 	inflight->fd = (int)args->arg[0];
 	inflight->kind = class.kind;
 	inflight->begin_ns = bpf_ktime_get_ns();
@@ -216,8 +240,26 @@ static __always_inline int ks_io_read_exit(long ret)
 	begin_ns = inflight->begin_ns;
 	inflight->begin_ns = 0;
 	if (ret > 0)
-		ks_io_emit(begin_ns, inflight->object, ret, inflight->fd,
-			   inflight->kind, false);
+		ks_io_emit(begin_ns, inflight->object, inflight->inode, ret,
+			   inflight->fd, inflight->kind, KS_IO_READ);
+	return 0;
+}
+
+/*
+ * eventfd2() returned fd, a new eventfd: what its object was named by
+ * before is another eventfd's, gone.  Paid by eventfd creations only.
+ */
+static __always_inline int ks_io_eventfd_made(long fd)
+{
+	struct file *file;
+
+	if (fd < 0 || !ks_current_selected())
+		return 0;
+	file = ks_file_of_fd((struct task_struct *)bpf_get_current_task(),
+			     (int)fd);
+	if (file)
+		ks_io_emit(0, (__u64)BPF_CORE_READ(file, private_data), 0, 0,
+			   (int)fd, KS_IO_EVENTFD, KS_IO_MADE);
 	return 0;
 }
 

@@ -83,6 +83,11 @@ KS_SYSCALL_ENTER(dup3, ks_enter_dup3)
 	return ks_io_fd_changed(args->arg[1]);
 }
 
+KS_SYSCALL_EXIT(eventfd2, ks_exit_eventfd2)
+{
+	return ks_io_eventfd_made(ret);
+}
+
 KS_SYSCALL_EXIT_REGS(wait4, ks_exit_wait4)
 {
 	return ks_reaped_sys_exit(regs, false, ret);
@@ -129,5 +134,7 @@ KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
 		return ks_io_read_exit(ret);
 	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)
 		return ks_reaped_sys_exit(regs, nr == KS_NR_WAITID, ret);
+	if (nr == KS_NR_EVENTFD2)
+		return ks_io_eventfd_made(ret);
 	return 0;
 }

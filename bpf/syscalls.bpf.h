@@ -24,9 +24,11 @@
 #define KS_NR_RESTART_SYSCALL 219
 #define KS_NR_WAITID 247
 #define KS_NR_ACCEPT4 288
+#define KS_NR_EVENTFD2 290
 #define KS_NR_DUP3 292
 #elif defined(__TARGET_ARCH_arm64)
 /* arm64 has dup3 only */
+#define KS_NR_EVENTFD2 19
 #define KS_NR_DUP3 24
 #define KS_NR_CLOSE 57
 #define KS_NR_READ 63

@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 3
+#define KS_ABI_VERSION 4
 
 #define KS_COMM_LEN 16
 
@@ -215,6 +215,16 @@ enum ks_io_kind {
 	KS_IO_EVENTFD = 3,
 };
 
+enum ks_io_op {
+	KS_IO_READ = 0, /* an acquire */
+	KS_IO_WRITE = 1, /* a release */
+	/*
+	 * An eventfd was just made: its context may sit where a freed one
+	 * was, and eventfds have no inode number to tell them apart.
+	 */
+	KS_IO_MADE = 2,
+};
+
 /*
  * Bytes written into, or read out of, a kernel object that connects
  * threads: writes release, reads acquire.  object names what is shared by
@@ -230,8 +240,15 @@ struct ks_io {
 	__u64 begin_ns; /* the system call's entry */
 	__s32 fd;
 	__u8 kind; /* enum ks_io_kind */
-	__u8 write; /* 1: a write (release), 0: a read (acquire) */
+	__u8 op; /* enum ks_io_op */
 	__u16 _pad0;
+	/*
+	 * The pipe's or the socket's inode number (0 for an eventfd): the
+	 * kernel reuses a freed object's address at once, but numbers these
+	 * inodes from a counter, so the pair names one object for 2^32 more.
+	 */
+	__u32 inode;
+	__u32 _pad1;
 };
 
 /* Value of map ks_io_inflight (key: host tid): a read not yet returned. */
@@ -239,8 +256,9 @@ struct ks_io_inflight {
 	__u64 begin_ns;
 	__u64 object;
 	__s32 fd;
+	__u32 inode;
 	__u8 kind;
-	__u8 _pad0[3];
+	__u8 _pad0[7];
 };
 
 /* wait4() or waitid() returned child_tgid, which exited. */
@@ -511,7 +529,8 @@ struct ks_fd_key {
 struct ks_fd_class {
 	__u64 object; /* see struct ks_io; the socket itself for KS_IO_UNIX */
 	__u8 kind; /* enum ks_io_kind, 0 for anything else */
-	__u8 _pad0[7];
+	__u8 _pad0[3];
+	__u32 inode; /* see struct ks_io; the socket's own for KS_IO_UNIX */
 };
 
 /* Bits of the .rodata variable ks_filter_mode. */
@@ -550,8 +569,8 @@ _Static_assert(sizeof(struct ks_exec) == 64, "exec size");
 _Static_assert(sizeof(struct ks_exit) == 48, "exit size");
 _Static_assert(sizeof(struct ks_rename) == 40, "rename size");
 _Static_assert(sizeof(struct ks_wake) == 56, "wake size");
-_Static_assert(sizeof(struct ks_io) == 56, "io size");
-_Static_assert(sizeof(struct ks_io_inflight) == 24, "io inflight size");
+_Static_assert(sizeof(struct ks_io) == 64, "io size");
+_Static_assert(sizeof(struct ks_io_inflight) == 32, "io inflight size");
 _Static_assert(sizeof(struct ks_wakeup) == 40, "wakeup size");
 _Static_assert(sizeof(struct ks_reaped) == 32, "reaped size");
 _Static_assert(sizeof(struct ks_offcpu) == 48, "offcpu size");

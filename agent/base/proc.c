@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,94 @@ int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
 	return 0;
 }
 
+/* voluntary_ctxt_switches + nonvoluntary_ctxt_switches, from status. */
+static int ks_status_switches(const char *path, uint64_t *switches)
+{
+	const char *voluntary, *involuntary;
+	char text[4096];
+
+	if (ks_read_small_file(path, text, sizeof(text)) < 0)
+		return -1;
+	voluntary = ks_status_field(text, "voluntary_ctxt_switches");
+	involuntary = ks_status_field(text, "nonvoluntary_ctxt_switches");
+	if (!voluntary || !involuntary)
+		return -1;
+	*switches =
+		strtoull(voluntary, NULL, 10) + strtoull(involuntary, NULL, 10);
+	return 0;
+}
+
+int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
+			  struct ks_proc_progress *out)
+{
+	char path[128], buf[128];
+	unsigned long long run_ns, delay_ns, switches;
+
+	snprintf(path, sizeof(path), "%s/%u/task/%u/schedstat", proc_root, tgid,
+		 tid);
+	if (ks_read_small_file(path, buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "%llu %llu %llu", &run_ns, &delay_ns, &switches) == 3 &&
+	    (run_ns || switches)) {
+		out->run_ns = run_ns;
+		out->switches = switches;
+		return 0;
+	}
+	out->run_ns = 0;
+	snprintf(path, sizeof(path), "%s/%u/task/%u/status", proc_root, tgid,
+		 tid);
+	return ks_status_switches(path, &out->switches);
+}
+
+#define KS_SIG_BIT(sig) (1ull << ((sig)-1))
+
+/* The signals process tgid has handlers for (SigCgt); -1 if unreadable. */
+static int ks_caught_signals(uint32_t tgid, uint64_t *mask)
+{
+	char path[128], text[4096];
+	const char *caught;
+
+	snprintf(path, sizeof(path), "%s/%u/status", proc_root, tgid);
+	if (ks_read_small_file(path, text, sizeof(text)) < 0)
+		return -1;
+	caught = ks_status_field(text, "SigCgt");
+	if (!caught)
+		return -1;
+	*mask = strtoull(caught, NULL, 16);
+	return 0;
+}
+
+bool ks_proc_may_time_itself(uint32_t tgid)
+{
+	/* What alarm() and setitimer() send. */
+	const uint64_t timer_signals = KS_SIG_BIT(SIGALRM) |
+				       KS_SIG_BIT(SIGVTALRM) |
+				       KS_SIG_BIT(SIGPROF);
+	char path[128], text[4096];
+	uint64_t caught;
+
+	if (ks_caught_signals(tgid, &caught) || caught & timer_signals)
+		return true;
+	/* Absent where the kernel lacks it: then signals caught say all. */
+	snprintf(path, sizeof(path), "%s/%u/timers", proc_root, tgid);
+	return ks_read_small_file(path, text, sizeof(text)) > 0;
+}
+
+bool ks_proc_handles_events(uint32_t tgid)
+{
+	/*
+	 * A program's own faults (crash handlers), and signals 32 and 33,
+	 * which glibc keeps for its threads (cancellation, set*id): not
+	 * events from outside.
+	 */
+	const uint64_t not_events =
+		KS_SIG_BIT(SIGILL) | KS_SIG_BIT(SIGTRAP) | KS_SIG_BIT(SIGABRT) |
+		KS_SIG_BIT(SIGBUS) | KS_SIG_BIT(SIGFPE) | KS_SIG_BIT(SIGSEGV) |
+		KS_SIG_BIT(SIGSYS) | KS_SIG_BIT(32) | KS_SIG_BIT(33);
+	uint64_t caught;
+
+	return ks_caught_signals(tgid, &caught) || (caught & ~not_events);
+}
+
 int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)
 {
 	char path[128];
@@ -151,6 +240,27 @@ int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size)
 	snprintf(path, sizeof(path), "%s/%u/task/%u/wchan", proc_root, tgid,
 		 tid);
 	return ks_read_small_file(path, buf, size) < 0 ? -1 : 0;
+}
+
+int ks_proc_elf_class(uint32_t tgid)
+{
+	static const char magic[] = { 0x7f, 'E', 'L', 'F' };
+	unsigned char ident[5];
+	char path[128];
+	FILE *exe;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, tgid);
+	exe = fopen(path, "re");
+	if (!exe)
+		return -1;
+	len = fread(ident, 1, sizeof(ident), exe);
+	fclose(exe);
+	if (len != sizeof(ident) || memcmp(ident, magic, sizeof(magic)))
+		return -1;
+	return ident[4] == KS_ELF_CLASS_32 || ident[4] == KS_ELF_CLASS_64 ?
+		       ident[4] :
+		       -1;
 }
 
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)

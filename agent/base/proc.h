@@ -3,6 +3,7 @@
 #ifndef KS_PROC_H
 #define KS_PROC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,10 +36,48 @@ int ks_proc_read_comm(uint32_t tgid, char comm[KS_COMM_LEN]);
 int ks_proc_read_syscall(uint32_t tgid, uint32_t tid,
 			 struct ks_proc_syscall *out);
 /*
+ * How much a thread has run: its CPU time and the number of times it was
+ * put on a CPU.  A thread blocked in one call the whole time between two
+ * readings shows the same numbers; one that woke at all, even to sleep
+ * again, does not.
+ */
+struct ks_proc_progress {
+	uint64_t run_ns;
+	uint64_t switches;
+};
+
+/*
+ * From /proc/TGID/task/TID/schedstat, or the context switches of its
+ * status where scheduler statistics are off (schedstat says "0 0 0").
+ */
+int ks_proc_read_progress(uint32_t tgid, uint32_t tid,
+			  struct ks_proc_progress *out);
+
+/*
+ * Whether process tgid may interrupt its own blocking calls on a timer: it
+ * catches SIGALRM, SIGVTALRM or SIGPROF, or has POSIX timers; true when
+ * that cannot be read.
+ */
+bool ks_proc_may_time_itself(uint32_t tgid);
+
+/*
+ * Whether process tgid has a handler for a signal that is not one of its
+ * own faults (SIGSEGV, SIGBUS...): one that events outside it, a child's
+ * exit or a kill, run.  True when that cannot be read.
+ */
+bool ks_proc_handles_events(uint32_t tgid);
+
+/*
  * The kernel function a blocked thread sleeps in (/proc/.../wchan), e.g.
  * "__mutex_lock.constprop.0"; empty for a running thread.
  */
 int ks_proc_read_wchan(uint32_t tgid, uint32_t tid, char *buf, size_t size);
+#define KS_ELF_CLASS_32 1
+#define KS_ELF_CLASS_64 2
+
+/* The ELF class of /proc/TGID/exe (KS_ELF_CLASS_*), or -1. */
+int ks_proc_elf_class(uint32_t tgid);
+
 /* Reads another process's memory; the full length or -1. */
 int ks_proc_read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len);
 

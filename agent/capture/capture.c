@@ -434,6 +434,17 @@ int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 				    BPF_NOEXIST);
 }
 
+uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
+{
+	struct ks_io_inflight slot;
+
+	if (bpf_map__lookup_elem(capture->skel->maps.ks_io_inflight, &tid,
+				 sizeof(tid), &slot, sizeof(slot), 0) ||
+	    slot.fd != fd)
+		return 0;
+	return slot.begin_ns;
+}
+
 unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
 				 uint32_t *ids, unsigned int max)
 {

@@ -65,6 +65,14 @@ int ks_capture_read_stats(const struct ks_capture *capture,
 int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 			  const struct ks_inflight *inflight);
 /* The ids of the loaded programs, at most max of them; how many. */
+/*
+ * When the read of a pipe, unix socket or eventfd thread tid is in began,
+ * from the kernel side's slot for it (written in place at each such read's
+ * entry, cleared at its return); 0 when it is in no such read of fd.
+ */
+uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid,
+			       int fd);
+
 unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
 				 uint32_t *ids, unsigned int max);
 /* The kernel side stops following descriptor fd of process tgid. */

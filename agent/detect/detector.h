@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Finds actual deadlocks: cycles in the wait-for graph (thread -> lock ->
- * holding thread) that stand unchanged for a confirmation window and that
- * the live processes confirm (each thread still in that futex wait, each
- * lock still held by the same thread).  Each deadlock is reported once, and
- * again only if it changes.
+ * Finds actual deadlocks: knots in the wait-for graph (waitgraph.h), where
+ * a thread waits on a lock's holder or on any of the threads that can end
+ * its I/O wait, that stand unchanged for a confirmation window and that
+ * the live processes confirm (each thread still in that very wait, each
+ * lock still held by the same thread, each pipe or socket as it was, and
+ * nobody else able to end it).  Each deadlock is reported once, and again
+ * only if it changes.
  */
 #ifndef KS_DETECTOR_H
 #define KS_DETECTOR_H
@@ -18,12 +20,18 @@
 
 struct ks_deadlock_member {
 	struct ks_thread *thread;
-	struct ks_wait_target target; /* target.holder is the next member */
+	/*
+	 * target.holder: the member it waits on next (for an I/O wait, the
+	 * one of the threads that could end it that the report follows).
+	 */
+	struct ks_wait_target target;
 };
 
 struct ks_deadlock {
 	uint64_t id; /* stable for the same threads, locks and holders */
-	const struct ks_deadlock_member *members; /* the cycle, in wait order */
+	/* The cycle, in wait order (a knot with I/O waits: in the order of
+	 * the holders followed, as far as that goes round). */
+	const struct ks_deadlock_member *members;
 	size_t nr_members;
 	const struct ks_deadlock_member *behind; /* blocked on the cycle */
 	size_t nr_behind;
@@ -36,8 +44,16 @@ struct ks_deadlock {
 struct ks_detector_ops {
 	/* Re-reads the lock words of a long wait that has no holder yet. */
 	void (*refresh)(void *ctx, struct ks_thread *thread);
-	/* Is the thread still in that wait, the lock still held as target
-	 * says?  Asked only when a cycle is about to be reported. */
+	/*
+	 * Finds who can end thread's I/O wait among every process, not only
+	 * those with threads blocked: asked for each I/O wait of a knot
+	 * before its window counts.
+	 */
+	void (*complete)(void *ctx, const struct ks_table *table,
+			 struct ks_thread *thread, uint64_t now);
+	/* Is the thread still in that wait, the lock still held (the pipe
+	 * or socket as it was) as target says?  Asked only when a cycle is
+	 * about to be reported. */
 	bool (*verify)(void *ctx, const struct ks_table *table,
 		       const struct ks_thread *thread,
 		       const struct ks_wait_target *target);
@@ -46,9 +62,13 @@ struct ks_detector_ops {
 
 struct ks_detector;
 
+/*
+ * ops->report is called with report_ctx, the others, which look at the
+ * live processes, with live_ctx.
+ */
 struct ks_detector *ks_detector_new(uint64_t confirm_ns,
 				    const struct ks_detector_ops *ops,
-				    void *ctx);
+				    void *live_ctx, void *report_ctx);
 void ks_detector_free(struct ks_detector *detector);
 
 /* A wait began or ended, a thread came or went: the graph may differ. */

@@ -2,8 +2,12 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include <stdlib.h>
+
 #include "base/proc.h"
 #include "detect/live_wait.h"
+#include "model/io_parties.h"
+#include "model/io_sweep.h"
 #include "model/scan.h"
 
 /* futex_wait(2), the futex2 call, numbered alike on every architecture. */
@@ -59,6 +63,97 @@ int ks_live_shared_memory(void *ctx, uint32_t tgid, uint64_t addr)
 	return ks_proc_mapping_shared(tgid, addr);
 }
 
+void ks_live_complete_io(void *ctx, const struct ks_table *table,
+			 struct ks_thread *thread, uint64_t now)
+{
+	ks_io_sweep_complete(ctx, table, thread, now);
+}
+
+/* Whether searching every process now finds the same parties. */
+static bool ks_same_parties_now(const struct ks_table *table,
+				const struct ks_thread *thread)
+{
+	const struct ks_io_target *was = thread->io.target;
+	struct ks_io_target now = *was;
+	struct ks_thread probe = *thread;
+	struct ks_thread *waiters[] = { &probe };
+	bool same;
+
+	now.parties = NULL;
+	now.nr_parties = 0;
+	probe.io.target = &now;
+	if (ks_io_parties_find(table, waiters, 1, NULL, 0, true, 0))
+		return false;
+	same = now.nr_parties == was->nr_parties &&
+	       !memcmp(now.parties, was->parties,
+		       now.nr_parties * sizeof(*now.parties));
+	free(now.parties);
+	return same;
+}
+
+struct ks_known_threads {
+	const struct ks_table *table;
+	uint32_t tgid;
+	bool all_known;
+};
+
+static int ks_check_known(uint32_t tid, void *ctx)
+{
+	struct ks_known_threads *check = ctx;
+	const struct ks_thread *thread = ks_table_thread(check->table, tid);
+
+	if (!thread || thread->tgid != check->tgid)
+		check->all_known = false;
+	return 0;
+}
+
+/*
+ * Whether every thread of each party process that any of its threads can
+ * stand for is one the agent knows: edges go to the threads it knows, and
+ * one it missed (a record lost) could be running and end the wait.
+ */
+static bool ks_parties_all_known(const struct ks_table *table,
+				 const struct ks_io_target *io)
+{
+	for (uint32_t i = 0; i < io->nr_parties; i++) {
+		struct ks_known_threads check = {
+			.table = table,
+			.tgid = io->parties[i].tgid,
+			.all_known = true,
+		};
+
+		if (io->parties[i].tid)
+			continue;
+		if (ks_proc_for_each_thread(check.tgid, ks_check_known,
+					    &check) ||
+		    !check.all_known)
+			return false;
+	}
+	return true;
+}
+
+static bool ks_live_verify_io(struct ks_io_sweep *sweep,
+			      const struct ks_table *table,
+			      const struct ks_thread *thread)
+{
+	const struct ks_thread_io *io = &thread->io;
+	struct ks_proc_progress progress;
+	struct ks_proc_syscall sc;
+	struct ks_io_call call;
+
+	/* The same call, not one made again: the thread has not run. */
+	if (ks_proc_read_syscall(thread->tgid, thread->tid, &sc) ||
+	    memcmp(&sc, &io->sc, sizeof(sc)) ||
+	    ks_proc_read_progress(thread->tgid, thread->tid, &progress) ||
+	    memcmp(&progress, &io->progress, sizeof(progress)) ||
+	    !ks_io_call_of(&sc, &call))
+		return false;
+	return ks_io_target_unchanged(ks_io_sweep_diag(sweep), thread->tgid,
+				      &call, io->target) &&
+	       ks_same_parties_now(table, thread) &&
+	       ks_parties_all_known(table, io->target);
+}
+
 bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 			 const struct ks_thread *thread,
 			 const struct ks_wait_target *target)
@@ -67,6 +162,8 @@ bool ks_live_verify_wait(void *ctx, const struct ks_table *table,
 	struct ks_wait_begin *lock = ks_lock_wait_mut(&probe.wait);
 	struct ks_wait_target fresh;
 
+	if (target->io)
+		return ks_live_verify_io(ctx, table, thread);
 	if (ks_lock_kind_in_kernel(target->kind))
 		return ks_live_verify_klock(thread);
 	if (!ks_live_still_waiting(ctx, thread))

@@ -127,10 +127,16 @@ static uint64_t ks_process_key(uint32_t tgid)
 	return 1ull << 63 | tgid;
 }
 
-static uint64_t ks_word_id(uint32_t tgid, uint64_t uaddr, uint32_t op)
+/*
+ * A private word is an address in one process's memory: named with the
+ * process's serial, not its pid, so that a process reusing a dead one's pid
+ * (or one that exec'd: the memory is new) starts with no history.
+ */
+static uint64_t ks_word_id(const struct ks_thread *thread, uint64_t uaddr,
+			   uint32_t op)
 {
 	if (op & FUTEX_PRIVATE_FLAG)
-		return ks_mix64(uaddr ^ ks_mix64(tgid));
+		return ks_mix64(uaddr ^ ks_mix64(thread->process->serial));
 	return ks_mix64(uaddr);
 }
 
@@ -256,16 +262,16 @@ static void ks_on_wake(struct ks_causality *causality, struct ks_model *model,
 {
 	struct ks_thread *thread =
 		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
-	uint32_t tgid = rec->hdr.tgid;
 
 	if (!thread)
 		return;
-	ks_release(causality, KS_HB_WORD, ks_word_id(tgid, rec->uaddr, rec->op),
-		   thread, KS_EDGE_FUTEX_WAKE, rec->hdr.ts_ns);
+	ks_release(causality, KS_HB_WORD,
+		   ks_word_id(thread, rec->uaddr, rec->op), thread,
+		   KS_EDGE_FUTEX_WAKE, rec->hdr.ts_ns);
 	/* Requeued waiters are woken from the second word later. */
 	if (rec->uaddr2)
 		ks_release(causality, KS_HB_WORD,
-			   ks_word_id(tgid, rec->uaddr2, rec->op), thread,
+			   ks_word_id(thread, rec->uaddr2, rec->op), thread,
 			   KS_EDGE_FUTEX_WAKE, rec->hdr.ts_ns);
 }
 
@@ -327,7 +333,7 @@ static void ks_on_wait_end(struct ks_causality *causality,
 		return;
 	}
 	ks_acquire(causality, KS_HB_WORD,
-		   ks_word_id(rec->hdr.tgid, rec->uaddr, rec->op), thread,
+		   ks_word_id(thread, rec->uaddr, rec->op), thread,
 		   rec->hdr.ts_ns);
 }
 
@@ -336,11 +342,18 @@ static void ks_on_io(struct ks_causality *causality, struct ks_model *model,
 {
 	struct ks_thread *thread =
 		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
-	uint64_t id = ks_mix64(rec->object);
+	/* The address alone would hand a dead object's history to the next. */
+	uint64_t id = ks_mix64(rec->object ^ ks_mix64(rec->inode));
 
+	if (rec->op == KS_IO_MADE) {
+		ks_hb_sync_gone(causality->hb, rec->hdr.ts_ns, KS_HB_CHANNEL,
+				id);
+		ks_forget_release(causality, KS_HB_CHANNEL, id);
+		return;
+	}
 	if (!thread)
 		return;
-	if (rec->write)
+	if (rec->op == KS_IO_WRITE)
 		ks_release(causality, KS_HB_CHANNEL, id, thread,
 			   KS_EDGE_CHANNEL, rec->hdr.ts_ns);
 	else
@@ -430,18 +443,19 @@ static void ks_on_lock_call(struct ks_causality *causality,
 			    struct ks_model *model,
 			    const struct ks_lock_call_rec *rec)
 {
-	struct ks_thread *thread;
-	uint64_t id = ks_word_id(rec->hdr.tgid, rec->mutex, FUTEX_PRIVATE_FLAG);
+	struct ks_thread *thread =
+		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
+	uint64_t id;
 
+	if (!thread)
+		return;
+	id = ks_word_id(thread, rec->mutex, FUTEX_PRIVATE_FLAG);
 	if (rec->call == KS_CALL_DESTROY) {
 		ks_hb_sync_gone(causality->hb, rec->hdr.ts_ns, KS_HB_WORD, id);
 		ks_forget_release(causality, KS_HB_WORD, id);
 		return;
 	}
-	if (rec->call != KS_CALL_UNLOCK)
-		return;
-	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
-	if (thread)
+	if (rec->call == KS_CALL_UNLOCK)
 		ks_release(causality, KS_HB_WORD, id, thread, KS_EDGE_UNLOCK,
 			   rec->hdr.ts_ns);
 }
@@ -457,8 +471,7 @@ static void ks_on_lock_result(struct ks_causality *causality,
 	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 	if (thread)
 		ks_acquire(causality, KS_HB_WORD,
-			   ks_word_id(rec->hdr.tgid, rec->mutex,
-				      FUTEX_PRIVATE_FLAG),
+			   ks_word_id(thread, rec->mutex, FUTEX_PRIVATE_FLAG),
 			   thread, rec->hdr.ts_ns);
 }
 

@@ -19,8 +19,12 @@
  *              departure acquires).  The id names the word: the caller
  *              makes private futexes (mm, address) and shared ones (inode
  *              or page, offset) distinct.
- *     CHANNEL: write/send -> read/recv that returned data on a pipe, unix
- *              socket, eventfd or message queue.
+ *     CHANNEL: write/send -> read/recv that returned data on a pipe,
+ *              FIFO, unix socket, eventfd or message queue.  A read
+ *              learns every write before it: exact for an eventfd's
+ *              counter; for a pipe, FIFO or socket conservative, as it
+ *              learns the writes whose bytes it did not return too (it
+ *              may order what was not).
  *     Timestamps: a release's is taken before it can take effect (the
  *     syscall's entry, before the unlocking store); an acquire's after it
  *     completed (the syscall's exit, the lock's return).  Then a release

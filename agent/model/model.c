@@ -250,15 +250,45 @@ static void ks_on_rename(struct ks_model *model, const struct ks_rename *rec)
 				  rec->hdr.ts_ns);
 }
 
+/* The latest data the thread took in or gave out, and on which fd. */
+static void ks_note_channel(struct ks_thread *thread, int32_t fd, bool write,
+			    uint64_t ts_ns, bool at_entry)
+{
+	struct ks_thread_channels *c = &thread->channels;
+
+	if (write) {
+		c->write_fd = fd;
+		c->write_ns = ts_ns;
+		c->write_at_entry = at_entry;
+	} else {
+		c->read_fd = fd;
+		c->read_ns = ts_ns;
+	}
+}
+
 static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
 {
-	struct ks_thread *thread;
+	struct ks_thread *thread =
+		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 
-	if (rec->write)
+	if (!thread || rec->op == KS_IO_MADE)
 		return;
-	thread = ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
-	if (thread)
+	/* A write is recorded as it begins, a read as it returns data. */
+	ks_note_channel(thread, rec->fd, rec->op == KS_IO_WRITE, rec->hdr.ts_ns,
+			true);
+	if (rec->op == KS_IO_READ)
 		ks_notify(model, channel_read, thread, rec);
+}
+
+/* With --http: a TCP connection's data call, recorded as it returned. */
+static void ks_on_sock_data(struct ks_model *model,
+			    const struct ks_sock_data *rec)
+{
+	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
+
+	if (thread && thread->tgid == rec->hdr.tgid && rec->total_len)
+		ks_note_channel(thread, rec->fd, rec->direction == KS_SOCK_SEND,
+				rec->hdr.ts_ns, false);
 }
 
 static void ks_on_offcpu(struct ks_model *model, const struct ks_offcpu *rec)
@@ -319,6 +349,9 @@ void ks_model_apply(struct ks_model *model, const void *record)
 		break;
 	case KS_EV_OFFCPU:
 		ks_on_offcpu(model, record);
+		break;
+	case KS_EV_SOCK_DATA:
+		ks_on_sock_data(model, record);
 		break;
 	}
 }

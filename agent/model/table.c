@@ -155,6 +155,7 @@ ks_table_ensure_process(struct ks_table *table, uint32_t tgid, const char *comm)
 	if (!process)
 		return NULL;
 	process->tgid = tgid;
+	process->serial = ++table->processes_taken;
 	process->first_seen_real_ns = ks_now_real_ns();
 	if (comm)
 		ks_comm_copy(process->comm, comm);
@@ -208,6 +209,7 @@ void ks_table_remove_thread(struct ks_table *table, struct ks_thread *thread)
 	HASH_DELETE(hh_ns, table->threads_by_ns, thread);
 	DL_DELETE(thread->process->threads, thread);
 	thread->process->nr_threads--;
+	ks_thread_io_reset(&thread->io);
 	free(thread);
 }
 

@@ -14,6 +14,7 @@
 #include "base/libc_kind.h"
 #include "base/trace_ids.h"
 #include "knotscope_abi.h"
+#include "model/io_wait.h"
 #include "model/lock_kind.h"
 #include "model/wait_hist.h"
 
@@ -85,6 +86,21 @@ struct ks_edge_source {
 	struct ks_span_ref span;
 };
 
+/*
+ * The latest data a thread took in from, and gave out to, a pipe or socket
+ * (io records; sock_data records with --http): which thread serves a
+ * connection.  0 ns: none seen.
+ */
+struct ks_thread_channels {
+	int32_t read_fd;
+	int32_t write_fd;
+	uint64_t read_ns;
+	uint64_t write_ns;
+	/* write_ns is when that write began (io records are made at entry),
+	 * not when it returned (sock_data records). */
+	bool write_at_entry;
+};
+
 /* What spans of the thread link to. */
 struct ks_thread_causal {
 	struct ks_span_ref last_span; /* the latest ended and exported */
@@ -95,6 +111,9 @@ struct ks_thread_causal {
 struct ks_process_stats {
 	uint64_t futex_waits; /* every wait, lock or not */
 	uint64_t lock_waits; /* waits on a mutex or a thread exit */
+	/* Reads, writes, polls and waits for a child that lasted, and whose
+	 * pipe, socket or child was found (model/io_sweep.h). */
+	uint64_t io_waits;
 	uint64_t wait_ns; /* time spent in the waits that ended */
 	uint64_t max_wait_ns;
 	uint64_t deadlocks; /* reported deadlocks this process was part of */
@@ -120,6 +139,8 @@ struct ks_thread {
 	struct ks_process *process;
 	struct ks_thread_wait wait;
 	struct ks_thread_klock klock;
+	struct ks_thread_io io; /* a read, write, poll or wait4 that lasts */
+	struct ks_thread_channels channels;
 	struct ks_thread_causal causal;
 	/* Scratch for the detector: valid while detector_tick is current. */
 	uint64_t detector_tick;
@@ -131,10 +152,17 @@ struct ks_thread {
 
 struct ks_process {
 	uint32_t tgid;
+	/* In the order the table took processes in: a reused tgid, or one
+	 * that exec'd (it leaves the table), gets a new one. */
+	uint64_t serial;
 	char comm[KS_COMM_LEN];
 	/* Its C library (enum ks_libc), looked up at its first wait. */
 	uint8_t libc;
 	bool libc_probed;
+	/* Its executable is of the agent's word size: /proc shows its system
+	 * calls by the agent's numbers (looked up at its first I/O wait). */
+	bool io_abi_checked;
+	bool io_abi_native;
 	unsigned int nr_threads;
 	struct ks_thread *threads; /* utlist doubly-linked list */
 	struct ks_process_stats stats;
@@ -183,6 +211,7 @@ struct ks_table {
 	struct ks_thread *threads;
 	struct ks_thread *threads_by_ns;
 	unsigned long user_hz;
+	uint64_t processes_taken; /* the last serial given */
 	/* Called before a process leaves the table (exit, exec, unselected). */
 	void (*on_process_gone)(void *ctx, struct ks_process *process);
 	/* Called before a process is freed: at once, or when it departed. */

@@ -486,6 +486,11 @@ void ks_wait_target_resolve(const struct ks_table *table,
 		ks_resolve_klock(table, waiter, out);
 		return;
 	}
+	if (!waiter->wait.active && waiter->io.target) {
+		out->io = waiter->io.target;
+		out->deadlock_edge = out->io->nr_parties > 0;
+		return;
+	}
 	out->lock_addr = begin->uaddr;
 	/* After an EDEADLK glibc parks the thread with no timeout. */
 	out->timed = (begin->flags & KS_WAIT_TIMED) && !waiter->wait.pi_refused;

@@ -28,14 +28,22 @@ struct ks_wait_target {
 	 * many (glibc counts readers, it does not name them); else 0. */
 	uint32_t readers;
 	bool timed;
-	/* Untimed, with a validated holder: can be part of a deadlock. */
+	/*
+	 * An I/O wait (a pipe, a socket, a child): what it is, and who can
+	 * end it, any one of a set (io->parties).  holder is then the one
+	 * a deadlock's report follows, NULL until one is chosen.
+	 */
+	const struct ks_io_target *io;
+	/* Untimed, with a validated holder (or parties): can be part of a
+	 * deadlock. */
 	bool deadlock_edge;
 };
 
 /*
  * Resolves what waiter waits for: the kernel lock it is blocked on if any,
  * else its futex wait, from the lock words in its wait record
- * (ks_lock_wait()), as the kernel captured them or as re-read since.
+ * (ks_lock_wait()), as the kernel captured them or as re-read since, else
+ * the lasting I/O wait the sweep found (io_sweep.h).
  */
 void ks_wait_target_resolve(const struct ks_table *table,
 			    const struct ks_thread *waiter,

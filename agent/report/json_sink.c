@@ -13,6 +13,7 @@
 #include "base/version.h"
 #include "detect/long_waits.h"
 #include "model/record.h"
+#include "report/io_wait_describe.h"
 #include "report/json_sink.h"
 #include "report/metric_samples.h"
 
@@ -58,18 +59,6 @@ void ks_json_sink_close(struct ks_json_sink *sink)
 	else
 		fflush(sink->out);
 	free(sink);
-}
-
-void ks_json_add(json_object *obj, const char *key, json_object *value)
-{
-	if (!obj || json_object_object_add(obj, key, value))
-		json_object_put(value);
-}
-
-void ks_json_push(json_object *array, json_object *value)
-{
-	if (!array || json_object_array_add(array, value))
-		json_object_put(value);
 }
 
 static void ks_add(json_object *obj, const char *key, json_object *value)
@@ -276,12 +265,30 @@ static json_object *ks_wait_json(const struct ks_thread *thread,
 	return wait;
 }
 
-static json_object *ks_member_json(const struct ks_deadlock_member *m,
+/* What a deadlock's member blocked in I/O waits on, and since when. */
+static json_object *ks_io_wait_json(const struct ks_deadlock *deadlock,
+				    const struct ks_deadlock_member *m,
+				    uint64_t now)
+{
+	json_object *wait = json_object_new_object();
+	bool first_seen;
+	uint64_t since = ks_thread_io_since(&m->thread->io, &first_seen);
+
+	ks_io_wait_add_json(wait, deadlock, m);
+	ks_add_since(wait, since, now);
+	ks_add(wait, "first_seen", json_object_new_boolean(first_seen));
+	return wait;
+}
+
+static json_object *ks_member_json(const struct ks_deadlock *deadlock,
+				   const struct ks_deadlock_member *m,
 				   const struct ks_stack *stack, uint64_t now)
 {
 	json_object *obj = ks_thread_ref(m->thread);
 
-	ks_add(obj, "wait", ks_wait_json(m->thread, &m->target, now));
+	ks_add(obj, "wait",
+	       m->target.io ? ks_io_wait_json(deadlock, m, now) :
+			      ks_wait_json(m->thread, &m->target, now));
 	ks_add(obj, "holder", ks_thread_ref(m->target.holder));
 	ks_add(obj, "stack", ks_json_stack(stack));
 	return obj;
@@ -377,7 +384,7 @@ static json_object *ks_deadlock_json(const struct ks_report *report)
 		bool seen = false;
 
 		ks_json_push(threads,
-			     ks_member_json(&deadlock->members[i],
+			     ks_member_json(deadlock, &deadlock->members[i],
 					    &report->member_stacks[i],
 					    deadlock->confirmed_mono_ns));
 		for (size_t j = 0; j < i; j++)
@@ -387,7 +394,7 @@ static json_object *ks_deadlock_json(const struct ks_report *report)
 	}
 	for (size_t i = 0; i < deadlock->nr_behind; i++)
 		ks_json_push(behind,
-			     ks_member_json(&deadlock->behind[i],
+			     ks_member_json(deadlock, &deadlock->behind[i],
 					    &report->behind_stacks[i],
 					    deadlock->confirmed_mono_ns));
 	ks_add(obj, "pids", pids);
@@ -495,6 +502,8 @@ json_object *ks_json_process(const struct ks_process *process)
 	       json_object_new_uint64(process->stats.futex_waits));
 	ks_add(obj, "lock_waits",
 	       json_object_new_uint64(process->stats.lock_waits));
+	ks_add(obj, "io_waits",
+	       json_object_new_uint64(process->stats.io_waits));
 	ks_add(obj, "wait_ns", json_object_new_uint64(process->stats.wait_ns));
 	ks_add(obj, "max_wait_ns",
 	       json_object_new_uint64(process->stats.max_wait_ns));
@@ -663,7 +672,7 @@ int ks_json_write_summary(struct ks_json_sink *sink,
 	if (summary->http)
 		ks_add(obj, "http", ks_http_json(summary->http));
 	for (process = table->processes; process; process = process->hh.next)
-		if (process->stats.futex_waits)
+		if (process->stats.futex_waits || process->stats.io_waits)
 			ks_json_push(processes, ks_json_process(process));
 	ks_add(obj, "processes", processes);
 	return ks_emit(sink, obj);

@@ -15,6 +15,7 @@
 #include "httptrace/http_spans.h"
 #include "model/table.h"
 #include "otlp/otlp_export.h"
+#include "report/json_build.h"
 #include "report/metric_samples.h"
 #include "report/report.h"
 
@@ -76,16 +77,6 @@ int ks_json_write_process(struct ks_json_sink *sink,
 int ks_json_write_summary(struct ks_json_sink *sink,
 			  const struct ks_run_summary *summary,
 			  const struct ks_table *table);
-
-/*
- * json-c's constructors return NULL when memory runs out, and json-c
- * aborts on an add to a NULL object or array: every JSON tree here is
- * built with these, which never do.  A value that could not be made
- * shows as null; a record that could not be made at all is counted as
- * lost (ks_json_sink_lost()).
- */
-void ks_json_add(json_object *obj, const char *key, json_object *value);
-void ks_json_push(json_object *array, json_object *value);
 
 /* A thread's stack as JSON (a new reference), or NULL for none. */
 typedef json_object *(*ks_json_stack_fn)(void *ctx,

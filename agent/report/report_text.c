@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/printable.h"
+#include "report/io_wait_describe.h"
 #include "report/report.h"
 
 /* A traced process's name, escaped for the terminal (see printable.h). */
@@ -55,7 +56,8 @@ static void ks_write_thread_name(FILE *out, const struct ks_thread *thread)
 		ks_name(thread->process->comm, &process_comm));
 }
 
-static void ks_write_wait(FILE *out, const struct ks_deadlock_member *m)
+static void ks_write_wait(FILE *out, const struct ks_deadlock *deadlock,
+			  const struct ks_deadlock_member *m)
 {
 	const struct ks_wait_target *target = &m->target;
 	char mutex_kind[64], address[32];
@@ -63,7 +65,11 @@ static void ks_write_wait(FILE *out, const struct ks_deadlock_member *m)
 
 	fprintf(out, "  ");
 	ks_write_thread_name(out, m->thread);
-	if (target->kind == KS_LOCK_THREAD_EXIT) {
+	if (target->io) {
+		fprintf(out, "\n    ");
+		ks_io_wait_write_text(out, deadlock, m);
+		fprintf(out, ";\n    so it waits for ");
+	} else if (target->kind == KS_LOCK_THREAD_EXIT) {
 		fprintf(out, "\n    waits in pthread_join() for ");
 	} else {
 		ks_lock_address_describe(target, address, sizeof(address));
@@ -139,13 +145,13 @@ void ks_report_write_text(FILE *out, const struct ks_report *report)
 	ks_write_confirmed(out, report->latency_ns, deadlock->id);
 
 	for (size_t i = 0; i < deadlock->nr_members; i++) {
-		ks_write_wait(out, &deadlock->members[i]);
+		ks_write_wait(out, deadlock, &deadlock->members[i]);
 		ks_write_stack(out, &report->member_stacks[i]);
 	}
 	if (deadlock->nr_behind)
 		fprintf(out, "  blocked behind the cycle:\n");
 	for (size_t i = 0; i < deadlock->nr_behind; i++) {
-		ks_write_wait(out, &deadlock->behind[i]);
+		ks_write_wait(out, deadlock, &deadlock->behind[i]);
 		ks_write_stack(out, &report->behind_stacks[i]);
 	}
 	fflush(out);

@@ -18,6 +18,7 @@
 #include "meta/k8s_cache.h"
 #include "meta/k8s_watch.h"
 #include "httptrace/http_spans.h"
+#include "model/io_sweep.h"
 #include "model/model.h"
 #include "otlp/otlp_config.h"
 #include "report/json_sink.h"
@@ -41,6 +42,8 @@ struct ks_agent {
 	struct ks_symbolizer *symbolizer;
 	struct ks_detector *detector;
 	struct ks_stall_detector *stalls; /* NULL with --stall-ms off */
+	/* Threads blocked in I/O, looked for from /proc (--io-sweep-ms). */
+	struct ks_io_sweep *io_sweep;
 	/* The model's version the detectors last heard of. */
 	uint64_t detector_version;
 	struct ks_json_sink *sink; /* NULL without --json */

@@ -41,15 +41,20 @@ void ks_unwind_blocked(struct ks_symbolizer *symbolizer,
 		/* Confirmed just now: still blocked in that wait. */
 		.live = true,
 	};
+	bool in_io = t->io.target && !t->wait.active && !t->klock.active;
 	struct ks_proc_syscall sc;
 
 	/*
 	 * Blocked on a kernel lock inside some system call: that call's
-	 * frame, not the last futex wait's, is where it is.
+	 * frame, not the last futex wait's, is where it is.  A thread in an
+	 * I/O wait was seen in its call with that frame, and has not run
+	 * since.
 	 */
-	if (t->klock.active) {
-		if (ks_proc_read_syscall(t->tgid, t->tid, &sc))
-			return;
+	if (in_io)
+		sc = t->io.sc;
+	else if (t->klock.active && ks_proc_read_syscall(t->tgid, t->tid, &sc))
+		return;
+	if (in_io || t->klock.active) {
 		regs[KS_REG_IP] = sc.pc;
 		regs[KS_REG_SP] = sc.sp;
 		source.regs = regs;

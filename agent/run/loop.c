@@ -110,6 +110,9 @@ static void ks_tick_causality(struct ks_agent *agent,
 
 static void ks_tick_detectors(struct ks_agent *agent, uint64_t now)
 {
+	if (agent->options->io_sweep_ms &&
+	    ks_io_sweep_due(agent->io_sweep, now))
+		ks_io_sweep_run(agent->io_sweep, &agent->model, now);
 	if (agent->model.version != agent->detector_version) {
 		agent->detector_version = agent->model.version;
 		ks_detector_mark_dirty(agent->detector);

@@ -18,6 +18,7 @@
 enum {
 	OPT_CONFIRM_MS = 0x100,
 	OPT_STALL_MS,
+	OPT_IO_SWEEP_MS,
 	OPT_RINGBUF_MB,
 	OPT_MIN_WAIT,
 	OPT_OTLP_ENDPOINT,
@@ -59,6 +60,7 @@ const struct option ks_long_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "confirm-ms", required_argument, NULL, OPT_CONFIRM_MS },
 	{ "stall-ms", required_argument, NULL, OPT_STALL_MS },
+	{ "io-sweep-ms", required_argument, NULL, OPT_IO_SWEEP_MS },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "min-wait", required_argument, NULL, OPT_MIN_WAIT },
 	{ "offcpu-min", required_argument, NULL, OPT_OFFCPU_MIN },
@@ -133,6 +135,10 @@ void ks_options_usage(FILE *out)
 		"                         untimed, on futexes nothing else can wake,\n"
 		"                         once the same waits have stood MS ms\n"
 		"                         (default %u, 1..600000)\n"
+		"      --io-sweep-ms MS   look for threads blocked for good in reads,\n"
+		"                         writes, polls of pipes and sockets and waits\n"
+		"                         for children at most every MS milliseconds,\n"
+		"                         from /proc (default %u, 0..60000; 0: never)\n"
 		"      --precise PID|COMM  precise mode for this process (a number) or\n"
 		"                         these processes (a command name), repeatable:\n"
 		"                         uprobes on their every pthread mutex call find\n"
@@ -242,10 +248,11 @@ void ks_options_usage(FILE *out)
 		"Exit status: 0 after a clean stop, 1 on a start-up error or when --json\n"
 		"records could not be written, 2 on a usage error.\n",
 		KS_DEFAULT_CONFIRM_MS, KS_DEFAULT_STALL_MS,
-		KS_OTLP_DEFAULT_TIMEOUT_MS, KS_DEFAULT_LISTEN,
-		KS_HISTORY_DEFAULT_MAX, KS_PIN_DIR, KS_SOCK_CAPTURE_DEFAULT,
-		KS_MIN_CAPTURE_BYTES, KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS,
-		KS_K8S_SERVICE_ACCOUNT, KS_DEFAULT_RINGBUF_MB);
+		KS_DEFAULT_IO_SWEEP_MS, KS_OTLP_DEFAULT_TIMEOUT_MS,
+		KS_DEFAULT_LISTEN, KS_HISTORY_DEFAULT_MAX, KS_PIN_DIR,
+		KS_SOCK_CAPTURE_DEFAULT, KS_MIN_CAPTURE_BYTES,
+		KS_SOCK_CAPTURE_MAX, KS_DEFAULT_BPFFS, KS_K8S_SERVICE_ACCOUNT,
+		KS_DEFAULT_RINGBUF_MB);
 }
 
 static int ks_parse_uint(const char *text, unsigned long min, unsigned long max,
@@ -462,6 +469,13 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 					    "not off or a number from "
 					    "1 to 600000");
 		opts->stall_ms = number;
+		break;
+	case OPT_IO_SWEEP_MS:
+		if (ks_parse_uint(value, 0, 60000, &number))
+			return ks_bad_value(err, label, value,
+					    "not a number from 0 to "
+					    "60000");
+		opts->io_sweep_ms = number;
 		break;
 	case OPT_RINGBUF_MB:
 		if (ks_parse_uint(value, 1, 1024, &number) ||
@@ -749,6 +763,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	memset(opts, 0, sizeof(*opts));
 	opts->confirm_ms = KS_DEFAULT_CONFIRM_MS;
 	opts->stall_ms = KS_DEFAULT_STALL_MS;
+	opts->io_sweep_ms = KS_DEFAULT_IO_SWEEP_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
 	opts->listen = KS_DEFAULT_LISTEN;

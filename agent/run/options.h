@@ -16,6 +16,7 @@
 
 #define KS_DEFAULT_CONFIRM_MS 100
 #define KS_DEFAULT_STALL_MS 1000
+#define KS_DEFAULT_IO_SWEEP_MS 500
 #define KS_DEFAULT_MIN_WAIT_NS 1000000ull
 #define KS_MAX_OTLP_HEADERS 32
 #define KS_DEFAULT_RINGBUF_MB (KS_RINGBUF_DEFAULT_BYTES >> 20)
@@ -34,6 +35,7 @@ struct ks_options {
 	unsigned int duration_s; /* 0: until SIGINT/SIGTERM */
 	unsigned int confirm_ms;
 	unsigned int stall_ms; /* 0: no stall detection */
+	unsigned int io_sweep_ms; /* 0: I/O waits are not looked for */
 	unsigned int ringbuf_mb;
 	int verbosity;
 	uint64_t min_wait_ns; /* lock waits shorter than this get no span */

@@ -88,7 +88,8 @@ static void ks_on_process_ended(void *ctx, struct ks_process *process,
 	/* First, while the process still has its resource for the spans. */
 	if (agent->http)
 		ks_http_spans_process_gone(agent->http, process->tgid, ts_ns);
-	if (agent->sink && process->stats.futex_waits)
+	if (agent->sink &&
+	    (process->stats.futex_waits || process->stats.io_waits))
 		ks_json_write_process(agent->sink, process, why);
 }
 

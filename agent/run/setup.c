@@ -70,8 +70,18 @@ static int ks_track_wait(void *ctx, uint32_t tid,
 	return ks_capture_track_wait(agent->capture, tid, inflight);
 }
 
+/* When the read tid is in began, from the kernel side's slot for it. */
+static uint64_t ks_read_began(void *ctx, uint32_t tid, int fd)
+{
+	struct ks_agent *agent = ctx;
+
+	return agent->capture ? ks_capture_read_began(agent->capture, tid, fd) :
+				0;
+}
+
 static const struct ks_detector_ops ks_detector_ops = {
 	.refresh = ks_live_refresh_wait,
+	.complete = ks_live_complete_io,
 	.verify = ks_live_verify_wait,
 	.report = ks_deadlock_report,
 };
@@ -474,6 +484,10 @@ int ks_agent_run(const struct ks_options *options)
 		.on_record = ks_agent_on_record,
 		.ctx = &agent,
 	};
+	struct ks_io_sweep_hooks io_hooks = {
+		.read_began = ks_read_began,
+		.ctx = &agent,
+	};
 	struct ks_scan_result scan;
 	int status = 1, err;
 
@@ -492,14 +506,16 @@ int ks_agent_run(const struct ks_options *options)
 	agent.model.selection = &agent.selection;
 	agent.symbolizer = ks_symbolizer_new();
 	agent.reporter.symbolizer = agent.symbolizer;
-	agent.detector =
-		ks_detector_new((uint64_t)options->confirm_ms * 1000000ull,
-				&ks_detector_ops, &agent.reporter);
+	agent.io_sweep = ks_io_sweep_new(
+		(uint64_t)options->io_sweep_ms * 1000000ull, &io_hooks);
+	agent.detector = ks_detector_new(
+		(uint64_t)options->confirm_ms * 1000000ull, &ks_detector_ops,
+		agent.io_sweep, &agent.reporter);
 	if (options->stall_ms)
 		agent.stalls = ks_stall_detector_new(
 			(uint64_t)options->stall_ms * 1000000ull, &ks_stall_ops,
 			&agent.reporter);
-	if (!agent.symbolizer || !agent.detector ||
+	if (!agent.symbolizer || !agent.io_sweep || !agent.detector ||
 	    (options->stall_ms && !agent.stalls)) {
 		ks_err("out of memory\n");
 		goto cleanup;
@@ -624,6 +640,7 @@ cleanup:
 	ks_otlp_config_free(&agent.otlp);
 	ks_detector_free(agent.detector);
 	ks_stall_detector_free(agent.stalls);
+	ks_io_sweep_free(agent.io_sweep);
 	ks_symbolizer_free(agent.symbolizer);
 	ks_json_sink_close(agent.sink);
 	ks_k8s_watch_stop(agent.k8s);

@@ -23,7 +23,7 @@ struct ks_graph_view {
 struct ks_waiter {
 	const struct ks_thread *thread;
 	struct ks_wait_target target;
-	struct ks_graph_node node;
+	int32_t cycle; /* the knot it is in, or -1 */
 	UT_hash_handle hh; /* by thread->tid */
 };
 
@@ -92,8 +92,7 @@ static json_object *ks_waiter_json(struct ks_graph_view *view,
 			    NULL :
 			    json_object_new_double(
 				    (double)(now - begin->hdr.ts_ns) / 1e6));
-	ks_json_add(obj, "in_cycle",
-		    json_object_new_boolean(w->node.cycle >= 0));
+	ks_json_add(obj, "in_cycle", json_object_new_boolean(w->cycle >= 0));
 	if (stack)
 		ks_json_add(obj, "stack", stack);
 	return obj;
@@ -162,14 +161,11 @@ static size_t ks_collect_waiters(const struct ks_table *table,
 static void ks_mark_cycles(struct ks_waiter *waiters, size_t n,
 			   struct ks_waiter **by_tid)
 {
-	struct ks_graph_node **nodes = calloc(n, sizeof(*nodes));
-	struct ks_graph_node **members = calloc(n, sizeof(*members));
-	struct ks_graph_cycle *cycles = calloc(n, sizeof(*cycles));
+	struct ks_graph graph;
 
+	ks_graph_init(&graph);
 	for (size_t i = 0; i < n; i++)
-		waiters[i].node.cycle = -1;
-	if (!nodes || !members || !cycles)
-		goto cleanup;
+		waiters[i].cycle = -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct ks_thread *holder = waiters[i].target.holder;
 		struct ks_waiter *next = NULL;
@@ -177,14 +173,17 @@ static void ks_mark_cycles(struct ks_waiter *waiters, size_t n,
 		if (holder)
 			HASH_FIND(hh, *by_tid, &holder->tid,
 				  sizeof(holder->tid), next);
-		waiters[i].node.next = next ? &next->node : NULL;
-		nodes[i] = &waiters[i].node;
+		if (ks_graph_add_node(&graph, !next) ||
+		    (next &&
+		     ks_graph_add_edge(&graph, (uint32_t)(next - waiters))))
+			goto cleanup;
 	}
-	ks_graph_find_cycles(nodes, n, cycles, members);
+	if (ks_graph_find_knots(&graph))
+		goto cleanup;
+	for (size_t i = 0; i < n; i++)
+		waiters[i].cycle = graph.nodes[i].knot;
 cleanup:
-	free(nodes);
-	free(members);
-	free(cycles);
+	ks_graph_release(&graph);
 }
 
 static json_object *ks_cycles_json(const struct ks_waiter *waiters, size_t n)
@@ -193,7 +192,7 @@ static json_object *ks_cycles_json(const struct ks_waiter *waiters, size_t n)
 	char id[24];
 
 	for (size_t i = 0; cycles && i < n; i++) {
-		int32_t cycle = waiters[i].node.cycle;
+		int32_t cycle = waiters[i].cycle;
 		json_object *members;
 
 		if (cycle < 0)
@@ -268,9 +267,8 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 		ks_thread_id(w->thread->tid, waiter_id, sizeof(waiter_id));
 		ks_lock_id(w, lock_id, sizeof(lock_id));
 		ks_add_node(&g, g.locks, lock_id, ks_lock_json(w, lock_id));
-		ks_json_push(g.edges,
-			     ks_edge_json(waiter_id, lock_id, "waits_for",
-					  w->node.cycle >= 0));
+		ks_json_push(g.edges, ks_edge_json(waiter_id, lock_id,
+						   "waits_for", w->cycle >= 0));
 		if (!holder)
 			continue;
 		HASH_FIND(hh, by_tid, &holder->tid, sizeof(holder->tid), next);
@@ -284,9 +282,8 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 		}
 		ks_json_push(g.edges,
 			     ks_edge_json(lock_id, holder_id, "held_by",
-					  w->node.cycle >= 0 && next &&
-						  next->node.cycle ==
-							  w->node.cycle));
+					  w->cycle >= 0 && next &&
+						  next->cycle == w->cycle));
 	}
 	ks_json_add(graph, "threads", g.threads);
 	ks_json_add(graph, "locks", g.locks);

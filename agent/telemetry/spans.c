@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/trace_ids.h"
 #include "model/wait_target.h"
+#include "report/io_wait_describe.h"
 #include "report/report.h"
 #include "stacks/wait_site.h"
 #include "telemetry/http_otlp.h"
@@ -169,24 +170,18 @@ ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
 }
 
 /*
- * Every span of a thread goes out through here: it becomes the span the
- * thread's next releases link back to, and waits for its happens-before
- * point at its end.
+ * The span goes out once its end's place in the happens-before order is
+ * known: a point of thread at end_ns, which must not be older than the
+ * thread's records already handed to the engine.
  */
-static void
-ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
-		    struct ks_otlp_resource *resource,
-		    const struct ks_otlp_scope *scope, OtlpSpan *span,
-		    const struct ks_thread_span *made, uint64_t end_ns)
+static void ks_export_with_point(struct ks_telemetry *telemetry,
+				 struct ks_thread *thread,
+				 struct ks_otlp_resource *resource,
+				 const struct ks_otlp_scope *scope,
+				 OtlpSpan *span, uint64_t end_ns)
 {
 	uint64_t stamp;
 
-	if (made->has_parent &&
-	    ks_otlp_span_set_parent(span, made->parent_id)) {
-		ks_otlp_message_free(span);
-		return;
-	}
-	thread->causal.last_span = made->ref;
 	if (!telemetry->causality) {
 		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
 		return;
@@ -197,6 +192,25 @@ ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
 		telemetry->shed.hb_points++;
 		ks_otlp_export_span(telemetry->exporter, resource, scope, span);
 	}
+}
+
+/*
+ * Every span of a thread's own wait goes out through here: it becomes the
+ * span the thread's next releases link back to.
+ */
+static void
+ks_emit_thread_span(struct ks_telemetry *telemetry, struct ks_thread *thread,
+		    struct ks_otlp_resource *resource,
+		    const struct ks_otlp_scope *scope, OtlpSpan *span,
+		    const struct ks_thread_span *made, uint64_t end_ns)
+{
+	if (made->has_parent &&
+	    ks_otlp_span_set_parent(span, made->parent_id)) {
+		ks_otlp_message_free(span);
+		return;
+	}
+	thread->causal.last_span = made->ref;
+	ks_export_with_point(telemetry, thread, resource, scope, span, end_ns);
 }
 
 /*
@@ -492,6 +506,42 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
 				    &ks_scope_http, otlp);
 }
 
+/* A deadlock's member blocked in I/O: what it waits in and on. */
+static OtlpSpan *ks_io_wait_span(const struct ks_deadlock_member *m,
+				 const uint8_t trace_id[KS_TRACE_ID_LEN],
+				 const uint8_t span_id[KS_SPAN_ID_LEN],
+				 uint64_t end_mono_ns)
+{
+	const struct ks_io_target *io = m->target.io;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	bool first_seen;
+	uint64_t since = ks_thread_io_since(&m->thread->io, &first_seen);
+	char name[48], object[48];
+	OtlpSpan *span;
+
+	snprintf(name, sizeof(name), "wait for %s",
+		 ks_io_wait_kind_name(io->kind));
+	span = ks_otlp_span_new(trace_id, span_id, name,
+				ks_mono_to_real_ns(since),
+				ks_mono_to_real_ns(end_mono_ns));
+	if (!span)
+		return NULL;
+	ks_add_thread_attrs(m->thread, &attrs);
+	ks_otlp_attrs_str(&attrs, "knotscope.io.kind",
+			  ks_io_wait_kind_name(io->kind));
+	ks_otlp_attrs_str(&attrs, "knotscope.io.syscall", io->call);
+	ks_io_object_describe(io, object, sizeof(object));
+	ks_otlp_attrs_str(&attrs, "knotscope.io.object", object);
+	if (io->fd >= 0)
+		ks_otlp_attrs_int(&attrs, "knotscope.io.fd", io->fd);
+	if (ks_otlp_attrs_move(&attrs, &span->attributes,
+			       &span->n_attributes)) {
+		ks_otlp_message_free(span);
+		return NULL;
+	}
+	return span;
+}
+
 /*
  * The root of a deadlock's trace: from when its first member began to wait
  * to the report, in the resource of the first member's process.
@@ -569,8 +619,13 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		OtlpSpan *span;
 
 		resource = ks_resource_of(telemetry, thread->process);
-		span = ks_wait_span(telemetry, thread, false, trace_id,
-				    span_ids[i], deadlock->confirmed_mono_ns);
+		span = deadlock->members[i].target.io ?
+			       ks_io_wait_span(&deadlock->members[i], trace_id,
+					       span_ids[i],
+					       deadlock->confirmed_mono_ns) :
+			       ks_wait_span(telemetry, thread, false, trace_id,
+					    span_ids[i],
+					    deadlock->confirmed_mono_ns);
 		if (!resource || !span) {
 			ks_otlp_message_free(span);
 			continue;
@@ -583,7 +638,9 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		ks_otlp_attrs_str(&link, "knotscope.link.kind", "waits_for");
 		ks_otlp_span_add_link(span, trace_id, span_ids[(i + 1) % n],
 				      &link);
-		ks_otlp_export_span(telemetry->exporter, resource,
-				    &ks_scope_locks, span);
+		/* Blocked since the wait began: its place is the report's. */
+		ks_export_with_point(telemetry, thread, resource,
+				     &ks_scope_locks, span,
+				     deadlock->confirmed_mono_ns);
 	}
 }

@@ -57,7 +57,7 @@ syscall_program_runs() {
 	# Each system call program is on a tracepoint of its own (perf_event
 	# links), named after the call it watches; getppid() is none of them.
 	jq -e -s '[.[] | select(.type == "perf_event")] | length > 20 and
-		all(.[]; .prog | test("^ks_(enter|exit|sock)_(futex|futex_waitv|futex_wait|futex_wake|futex_requeue|restart_syscall|read|readv|recvfrom|recvmsg|write|writev|sendto|sendmsg|sendfile64|close|dup2|dup3|wait4|waitid|accept|accept4|connect)$"))' \
+		all(.[]; .prog | test("^ks_(enter|exit|sock)_(futex|futex_waitv|futex_wait|futex_wake|futex_requeue|restart_syscall|read|readv|recvfrom|recvmsg|write|writev|sendto|sendmsg|sendfile64|close|dup2|dup3|eventfd2|wait4|waitid|accept|accept4|connect)$"))' \
 		"$BATS_TEST_TMPDIR/links"
 	jq -e -s '[.[] | select(.type == "perf_event")] | length ==
 		([.[] | select(.prog | test("^ks_(enter|exit|sock)_"))] | length)' "$BATS_TEST_TMPDIR/links"

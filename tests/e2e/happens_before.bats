@@ -10,6 +10,8 @@
 load helpers
 
 HB_ORDER="$ROOT/build/tests/tools/hb_order"
+# A decoder of the exported clocks of its own, written from the docs.
+HB_CLOCK="$BATS_TEST_DIRNAME/hb_clock.py"
 
 setup_file() {
 	require_bpf
@@ -137,17 +139,28 @@ expect_consistent() {
 	expect_consistent 4
 }
 
-@test "a pipe orders each read after the write of its data" {
+# expect_pingpong_ordered READ_SPAN_NAME: after a pingpong scene of 6
+# rounds, the first pair's spans form one chain, and each of pong's reads
+# learnt ping's write.
+expect_pingpong_ordered() {
 	local ping pong
 
-	run_scene pingpong 6
 	ping="$(tid_of ping-a)" pong="$(tid_of pong-a)"
-
 	expect_chain ".tid == \"$ping\" or .tid == \"$pong\"" 12
-	spans_where ".tid == \"$pong\"" | jq -e -s --arg ping "$ping" '
-		length == 6 and all(.[]; .name == "read pipe" and
+	spans_where ".tid == \"$pong\"" | jq -e -s --arg ping "$ping" --arg name "$1" '
+		length == 6 and all(.[]; .name == $name and
 			.edge == "channel" and .source == $ping)' >/dev/null
 	expect_consistent 6
+}
+
+@test "a pipe orders each read after the write of its data" {
+	run_scene pingpong 6
+	expect_pingpong_ordered "read pipe"
+}
+
+@test "a unix stream socket orders each read after the write of its data" {
+	run_scene pingpong 6 unix
+	expect_pingpong_ordered "read unix_socket"
 }
 
 @test "threads that share no synchronisation are concurrent" {
@@ -219,6 +232,84 @@ expect_consistent() {
 		(.tid == \"$waiter\" and .name == \"off cpu\" and
 			.source == \"$signaller\")" 2
 	expect_consistent 2
+}
+
+# chain_of JQ_CONDITION: the clocks of matching spans by end time, each
+# with the next, as "A B" lines.
+chain_of() {
+	spans_where "$1" | jq -r -s 'range(1; length) as $i |
+		"\(.[$i - 1].clock) \(.[$i].clock)"'
+}
+
+# expect_churners_unrelated READ_SPAN_NAME: after a churn scene, each
+# process's 300 reads are in its program order, and none of the 270,000
+# pairs across processes comes out ordered.
+expect_churners_unrelated() {
+	local reads="$BATS_TEST_TMPDIR/reads.jsonl" pid role churners=()
+
+	for role in churn-0 churn-1 churn-2; do
+		churners+=("\"$(tid_of "$role")\"")
+	done
+	spans_where "(.pid | IN($(
+		IFS=,
+		echo "${churners[*]}"
+	))) and .name == \"$1\"" >"$reads"
+
+	# Each made 300 channels and read each once, in its own program order.
+	for pid in "${churners[@]}"; do
+		expect_eq "reads of $pid" "$(jq -c "select(.pid == $pid)" "$reads" | wc -l)" 300
+		expect_eq "orders along $pid's reads" "$(chain_of ".pid == $pid and
+			.name == \"$1\"" | "$HB_CLOCK" order | sort | uniq -c)" \
+			"$(printf '%7d before' 299)"
+	done
+	# Nothing connects the processes: of the 270,000 pairs across them,
+	# none may come out ordered (unknown is allowed: it says so).
+	"$HB_CLOCK" across pid <"$reads" >"$BATS_TEST_TMPDIR/across"
+	sed "s/^/# pairs across the processes: /" "$BATS_TEST_TMPDIR/across" >&3
+	expect_eq "pairs across the processes" "$(awk '{ n += $1 } END { print n }' \
+		"$BATS_TEST_TMPDIR/across")" 270000
+	expect_eq "ordered pairs across the processes" \
+		"$(awk '$2 == "before" || $2 == "after" { n += $1 } END { print n + 0 }' \
+			"$BATS_TEST_TMPDIR/across")" 0
+}
+
+@test "processes that reuse each other's dead pipes share no history" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene churn 300
+	expect_churners_unrelated "read pipe"
+}
+
+@test "processes that reuse each other's dead unix sockets share no history" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene churn 300 unix
+	expect_churners_unrelated "read unix_socket"
+}
+
+@test "processes that reuse each other's dead eventfds share no history" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene churn 300 eventfd
+	expect_churners_unrelated "read eventfd"
+}
+
+@test "a pipe read is ordered after the write of its own byte" {
+	local writer reader
+
+	AGENT_ARGS=(--min-wait 0)
+	run_scene sequence
+	writer="$(tid_of writer)" reader="$(tid_of reader)"
+
+	# The writer's k-th point came before its write of k, which came
+	# before the reader's k-th read, before its later reads: each of the
+	# 30 * 31 / 2 pairs is ordered.
+	expect_eq "ordered pairs" "$(spans_where "(.tid == \"$writer\" or
+		.tid == \"$reader\") and .name == \"read pipe\"" | jq -r -s \
+		--arg w "$writer" --arg r "$reader" '
+		map(select(.tid == $w)) as $ws | map(select(.tid == $r)) as $rs |
+		if ($ws | length) != 30 or ($rs | length) != 30 then
+			error("expected 30 reads each")
+		else range(30) as $v | range($v + 1) as $k |
+			"\($ws[$k].clock) \($rs[$v].clock)" end' |
+		"$HB_CLOCK" order | sort | uniq -c)" "$(printf '%7d before' 465)"
 }
 
 @test "--offcpu-min needs somewhere to send its spans" {

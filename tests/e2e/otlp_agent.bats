@@ -63,6 +63,52 @@ setup() {
 			(.links[0].spanId as $l | any($waits[]; .spanId == $l)) and
 			.attrs["knotscope.lock.kind"] == "mutex" and
 			.attrs["code.function.name"] == "take")' >/dev/null
+	# Each blocked wait has its place in the happens-before order: the
+	# two threads blocked with no edge between them.
+	expect_eq "order of the deadlocked waits" "$(spans | jq -r -s --arg t "$trace" '
+		[.[] | select(.traceId == $t and .name != "deadlock") |
+			.attrs["knotscope.hb.clock"]] |
+		join(" ")' | "$ROOT/build/tests/tools/hb_order")" concurrent
+	stop_agent
+	expect_accounted
+}
+
+# How many spans trace TRACE has now: whether it has N.
+trace_has_spans() {
+	spans | jq -e -s --arg t "$1" --argjson n "$2" \
+		'[.[] | select(.traceId == $t)] | length == $n' >/dev/null
+}
+
+@test "a deadlock through pipes becomes an ERROR log record and a span per blocked write" {
+	local pid log trace
+
+	start_receiver
+	# Its own processes only: on a busy machine the spans of everything
+	# else could fill the export queue.
+	start_agent --comm io_deadlock --comm cat
+	start_workload io_deadlock subprocess cat
+	pid=$WORKLOAD_PID
+	wait_until 20 has_log ".eventName == \"knotscope.deadlock\" and
+		.resource[\"process.pid\"] == \"$pid\""
+	log="$(logs | jq -c --arg pid "$pid" 'select(.eventName == "knotscope.deadlock" and
+		.resource["process.pid"] == $pid)' | head -n1)"
+	jq -e '.severityText == "ERROR" and
+		(.body.stringValue | test("waits in write\\(\\) on pipe:")) and
+		.attrs["knotscope.deadlock.threads"] == "2" and
+		(.attrs["knotscope.deadlock.report"] | fromjson |
+			[.threads[].wait.kind] == ["pipe-write", "pipe-write"])' \
+		<<<"$log" >/dev/null
+	# Under the deadlock's root span, each blocked write is a span named
+	# by what it waits on.
+	trace="$(jq -r .traceId <<<"$log")"
+	wait_until 10 trace_has_spans "$trace" 3
+	spans | jq -e -s --arg t "$trace" --arg root "$(jq -r .spanId <<<"$log")" '
+		[.[] | select(.traceId == $t and .parentSpanId == $root)] as $waits |
+		($waits | length) == 2 and
+		all($waits[]; .name == "wait for pipe-write" and
+			.status.message == "deadlock" and
+			.attrs["knotscope.io.syscall"] == "write" and
+			(.attrs["knotscope.io.object"] | test("^pipe:")))' >/dev/null
 	stop_agent
 	expect_accounted
 }

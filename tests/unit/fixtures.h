@@ -3,7 +3,11 @@
 #ifndef KS_TEST_FIXTURES_H
 #define KS_TEST_FIXTURES_H
 
+#include <arpa/inet.h>
 #include <linux/futex.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "model/table.h"
 
@@ -105,6 +109,61 @@ static inline void wait_for_musl_mutex(struct ks_thread *waiter, uint64_t mutex,
 		   mutex + 4, words[0], words,
 		   KS_WAIT_BEFORE_OK | (type & 128 ? KS_WAIT_SHARED : 0));
 	memcpy(waiter->wait.begin.words_before, before, 4 * sizeof(uint32_t));
+}
+
+/*
+ * Puts thread in a lasting I/O wait of that kind on inode, which the
+ * parties[0..n) can end; complete: every process was searched.
+ */
+static inline struct ks_io_target *
+wait_on_io(struct ks_thread *thread, enum ks_io_wait_kind kind, uint64_t inode,
+	   const struct ks_io_party *parties, size_t n, bool complete)
+{
+	struct ks_io_target *target = calloc(1, sizeof(*target));
+
+	ks_thread_io_reset(&thread->io);
+	thread->io.blocked = true;
+	thread->io.samples = 2;
+	thread->io.seen_ns = 3000000;
+	target->kind = kind;
+	target->object = kind == KS_IO_WAIT_SOCKET_READ ||
+					 kind == KS_IO_WAIT_SOCKET_WRITE ?
+				 KS_IO_OBJ_UNIX :
+				 KS_IO_OBJ_PIPE;
+	target->call = kind == KS_IO_WAIT_PIPE_WRITE ? "write" : "read";
+	target->fd = 5;
+	target->epoll_fd = -1;
+	target->inode = inode;
+	target->rule = KS_IO_RULE_HOLDERS;
+	target->parties = calloc(n ? n : 1, sizeof(*parties));
+	memcpy(target->parties, parties, n * sizeof(*parties));
+	target->nr_parties = (uint32_t)n;
+	target->complete = complete;
+	target->parties_ns = 3000000;
+	thread->io.target = target;
+	return target;
+}
+
+/*
+ * A connected loopback TCP pair: fds[0] the client, fds[1] the server's
+ * end, fds[2] the listener, left open; returns the server's port.
+ */
+static inline uint16_t loopback_tcp(int fds[3])
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+
+	fds[2] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(fds[2], (struct sockaddr *)&addr, len), 0);
+	assert_int_equal(listen(fds[2], 1), 0);
+	assert_int_equal(getsockname(fds[2], (struct sockaddr *)&addr, &len),
+			 0);
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fds[0], (struct sockaddr *)&addr, len), 0);
+	fds[1] = accept(fds[2], NULL, NULL);
+	assert_true(fds[1] >= 0);
+	return ntohs(addr.sin_port);
 }
 
 #endif /* KS_TEST_FIXTURES_H */

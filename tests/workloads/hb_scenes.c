@@ -9,17 +9,33 @@
  * comes from the synchronisation alone.
  *
  *   handoff ROUNDS   two threads take turns holding one mutex
- *   pingpong ROUNDS  two pairs of threads, each pair bouncing a byte over
- *                    two pipes; the pairs share nothing
+ *   pingpong ROUNDS [unix]  two pairs of threads, each pair bouncing a
+ *                    byte over two pipes (or unix stream socket pairs);
+ *                    the pairs share nothing
  *   fork             a read before fork(), one in the child, one after the
  *                    parent reaped the child
  *   condvar          a read, then a condvar signal the other thread waits
  *                    for
+ *   churn ROUNDS [unix|eventfd]  three processes, each making a pipe
+ *                    (or a unix socket pair, an eventfd), writing a byte,
+ *                    reading it back and closing the pipe, ROUNDS times:
+ *                    they share nothing, though the kernel hands each
+ *                    the memory of the others' dead pipes
+ *   sequence         a thread writes 1..30 into a pipe, one byte each,
+ *                    each after a read of its own; the reader, once all
+ *                    are written, reads them one per read
+ *
+ * The last two make spans of reads that do not block: run the agent with
+ * --min-wait 0.
  *
  * Prints "role NAME TID" for each thread that makes spans, then "done".
  */
+#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu */
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -87,25 +103,49 @@ static void say_role(const char *name)
 	fflush(stdout);
 }
 
+/* Scenes given "unix" or "eventfd" after their rounds use those for pipes. */
+static enum { PIPES, UNIX_SOCKETS, EVENTFDS } channels;
+
+/*
+ * What fds[1] writes, fds[0] reads: a pipe, a unix stream socket pair, or
+ * an eventfd (twice: closing both closes it).
+ */
 static void make_pipe(int fds[2])
 {
-	if (pipe(fds))
-		workload_die("pipe", errno);
+	switch (channels) {
+	case PIPES:
+		if (pipe(fds))
+			workload_die("pipe", errno);
+		break;
+	case UNIX_SOCKETS:
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
+			workload_die("socketpair", errno);
+		break;
+	case EVENTFDS:
+		fds[0] = eventfd(0, 0);
+		fds[1] = fds[0] < 0 ? -1 : dup(fds[0]);
+		if (fds[1] < 0)
+			workload_die("eventfd", errno);
+		break;
+	}
 }
 
+/* A byte; to an eventfd, the 8 bytes of a count of one. */
 static void put_byte(int fd)
 {
-	char byte = 'x';
+	uint64_t one = 1;
+	size_t size = channels == EVENTFDS ? sizeof(one) : 1;
 
-	if (write(fd, &byte, 1) != 1)
+	if (write(fd, &one, size) != (ssize_t)size)
 		workload_die("write", errno);
 }
 
 static void get_byte(int fd)
 {
-	char byte;
+	uint64_t value;
+	size_t size = channels == EVENTFDS ? sizeof(value) : 1;
 
-	if (read(fd, &byte, 1) != 1)
+	if (read(fd, &value, size) != (ssize_t)size)
 		workload_die("read", errno ? errno : EPIPE);
 }
 
@@ -308,11 +348,108 @@ static void condvar(void)
 	WORKLOAD_CHECK(pthread_join(thread, NULL));
 }
 
+/* --- churn */
+
+#define CHURNERS 3
+
+static void churn(void)
+{
+	char name[16];
+	pid_t children[CHURNERS];
+	int fds[2], status;
+	cpu_set_t one_cpu;
+
+	/*
+	 * On one CPU, taking turns: the object each frees goes back to the
+	 * allocator's per-CPU free list, where the next one's comes from.
+	 */
+	CPU_ZERO(&one_cpu);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one_cpu);
+	if (sched_setaffinity(0, sizeof(one_cpu), &one_cpu))
+		workload_die("sched_setaffinity", errno);
+	for (int i = 0; i < CHURNERS; i++) {
+		children[i] = fork();
+		if (children[i] < 0)
+			workload_die("fork", errno);
+		if (children[i])
+			continue;
+		snprintf(name, sizeof(name), "churn-%d", i);
+		say_role(name);
+		for (int round = 0; round < rounds; round++) {
+			make_pipe(fds);
+			put_byte(fds[1]);
+			get_byte(fds[0]);
+			close(fds[0]);
+			close(fds[1]);
+			sched_yield();
+		}
+		_exit(0);
+	}
+	for (int i = 0; i < CHURNERS; i++)
+		if (waitpid(children[i], &status, 0) != children[i])
+			workload_die("waitpid", errno);
+}
+
+/* --- sequence */
+
+#define SEQUENCE 30
+
+static int sequence_pipe[2];
+static volatile int sequence_written;
+static volatile pid_t sequence_writer_tid;
+
+static void *write_sequence(void *arg)
+{
+	int own[2];
+
+	sequence_writer_tid = gettid_();
+	make_pipe(own);
+	for (char value = 1; value <= SEQUENCE; value++) {
+		/* A point of this thread before the write: the read's span. */
+		put_byte(own[1]);
+		get_byte(own[0]);
+		if (write(sequence_pipe[1], &value, 1) != 1)
+			workload_die("write", errno);
+	}
+	close(own[0]);
+	close(own[1]);
+	sequence_written = 1;
+	return NULL;
+}
+
+/*
+ * Waits for the writer by polling, which the kernel shows as no edge: each
+ * read is ordered after the write of its own byte only.
+ */
+static void sequence(void)
+{
+	pthread_t writer;
+	char value;
+
+	make_pipe(sequence_pipe);
+	WORKLOAD_CHECK(pthread_create(&writer, NULL, write_sequence, NULL));
+	while (!sequence_written)
+		sleep_us(1000);
+	for (int i = 1; i <= SEQUENCE; i++) {
+		if (read(sequence_pipe[0], &value, 1) != 1)
+			workload_die("read", errno ? errno : EPIPE);
+		if (value != i)
+			workload_die("read out of sequence", EPROTO);
+	}
+	say_role("reader");
+	printf("role writer %d\n", (int)sequence_writer_tid);
+	WORKLOAD_CHECK(pthread_join(writer, NULL));
+}
+
 int main(int argc, char **argv)
 {
 	const char *scene = argc > 1 ? argv[1] : "";
 
 	rounds = argc > 2 ? atoi(argv[2]) : 10;
+	if (argc > 3 && !strcmp(argv[3], "unix"))
+		channels = UNIX_SOCKETS;
+	else if (argc > 3 && !strcmp(argv[3], "eventfd"))
+		channels = EVENTFDS;
 	workload_say("started");
 	if (!strcmp(scene, "handoff")) {
 		handoff();
@@ -322,10 +459,15 @@ int main(int argc, char **argv)
 		fork_scene();
 	} else if (!strcmp(scene, "condvar")) {
 		condvar();
+	} else if (!strcmp(scene, "churn")) {
+		churn();
+	} else if (!strcmp(scene, "sequence")) {
+		sequence();
 	} else {
 		fprintf(stderr,
-			"usage: hb_scenes handoff|pingpong ROUNDS | fork | "
-			"condvar\n");
+			"usage: hb_scenes handoff ROUNDS | pingpong ROUNDS "
+			"[unix] | churn ROUNDS [unix|eventfd] | fork | "
+			"condvar | sequence\n");
 		return 2;
 	}
 	workload_say("done");

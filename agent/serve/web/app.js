@@ -295,9 +295,10 @@
     details.appendChild(summary);
     const link = traceLink(r.trace_id, 'its trace');
     if (link) details.appendChild(link);
-    // A stall's locks are guessed from their memory, a deadlock's known.
+    // A stall's locks are guessed from their memory, a deadlock's known;
+    // a deadlock's wait in I/O names its pipe, socket or child instead.
     for (const t of stall ? r.threads : r.threads.concat(r.blocked_behind)) {
-      const lock = (stall ? t.wait.guess : t.wait.kind) + ' ' + t.wait.address;
+      const lock = (stall ? t.wait.guess : t.wait.kind) + ' ' + (t.wait.address || t.wait.object);
       const holder = t.holder ? 'held by ' + t.holder.comm + ' ' + t.holder.tid : 'no holder known';
       details.appendChild(el('p', t.comm + ' ' + t.tid + ' waits for ' + lock + ', ' + holder));
       details.appendChild(el('pre', stackText(t.stack)));

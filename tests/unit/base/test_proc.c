@@ -23,6 +23,14 @@ static void write_file(const char *rel, const char *text)
 	fclose(f);
 }
 
+static void unlink_file(const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(unlink(path), 0);
+}
+
 static void make_dir(const char *rel)
 {
 	char path[512];
@@ -103,6 +111,64 @@ static void test_blocked_and_running_syscalls(void **state)
 	assert_int_equal(ks_proc_read_syscall(42, 43, &sc), -1);
 }
 
+static void test_progress_from_schedstat_else_status(void **state)
+{
+	struct ks_proc_progress progress;
+
+	write_file("42/task/43/schedstat", "1122041 101260 7\n");
+	assert_int_equal(ks_proc_read_progress(42, 43, &progress), 0);
+	assert_int_equal(progress.run_ns, 1122041);
+	assert_int_equal(progress.switches, 7);
+	/* Scheduler statistics off: the context switches in status. */
+	write_file("42/task/43/schedstat", "0 0 0\n");
+	write_file("42/task/43/status",
+		   "Name:\tx\nNSpid:\t43\nvoluntary_ctxt_switches:\t12\n"
+		   "nonvoluntary_ctxt_switches:\t3\n");
+	assert_int_equal(ks_proc_read_progress(42, 43, &progress), 0);
+	assert_int_equal(progress.run_ns, 0);
+	assert_int_equal(progress.switches, 15);
+	write_file("42/task/43/status", "Name:\tx\n");
+	assert_int_equal(ks_proc_read_progress(42, 43, &progress), -1);
+}
+
+static void test_a_process_that_may_time_itself(void **state)
+{
+	/* Unreadable: it may. */
+	assert_true(ks_proc_may_time_itself(42));
+	/* SIGINT and SIGCHLD caught, no timers. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t0000000000010002\n");
+	assert_false(ks_proc_may_time_itself(42));
+	write_file("42/timers", "");
+	assert_false(ks_proc_may_time_itself(42));
+	/* SIGALRM (14) caught. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t0000000000002000\n");
+	assert_true(ks_proc_may_time_itself(42));
+	/* SIGPROF (27) caught. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t0000000004000000\n");
+	assert_true(ks_proc_may_time_itself(42));
+	/* A POSIX timer armed. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t0000000000000000\n");
+	write_file("42/timers", "ID: 0\nsignal: 10/0000000000000000\n"
+				"notify: signal/pid.42\nClockID: 1\n");
+	assert_true(ks_proc_may_time_itself(42));
+	unlink_file("42/timers");
+	unlink_file("42/status");
+}
+
+static void test_a_process_that_handles_events(void **state)
+{
+	/* Unreadable: it may. */
+	assert_true(ks_proc_handles_events(42));
+	/* Crash handlers only: SIGILL, SIGBUS, SIGFPE, SIGSEGV, SIGSYS, and
+	 * glibc's own 33. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t00000001400004c8\n");
+	assert_false(ks_proc_handles_events(42));
+	/* SIGCHLD (17) too. */
+	write_file("42/status", "Name:\tx\nSigCgt:\t00000000400104c8\n");
+	assert_true(ks_proc_handles_events(42));
+	unlink_file("42/status");
+}
+
 static int collect(uint32_t id, void *ctx)
 {
 	uint32_t *sum = ctx;
@@ -140,6 +206,9 @@ int main(void)
 		cmocka_unit_test(test_task_identity_from_stat_and_status),
 		cmocka_unit_test(test_process_comm_without_newline),
 		cmocka_unit_test(test_blocked_and_running_syscalls),
+		cmocka_unit_test(test_progress_from_schedstat_else_status),
+		cmocka_unit_test(test_a_process_that_may_time_itself),
+		cmocka_unit_test(test_a_process_that_handles_events),
 		cmocka_unit_test(test_only_numeric_entries_are_processes),
 		cmocka_unit_test(test_reading_own_memory),
 	};

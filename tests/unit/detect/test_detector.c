@@ -14,6 +14,7 @@ struct world {
 	bool verify_answer;
 	unsigned int nr_verified;
 	unsigned int nr_refreshed;
+	unsigned int nr_completed;
 	unsigned int nr_reports;
 	size_t last_members;
 	size_t last_behind;
@@ -58,8 +59,18 @@ static void stub_report(void *ctx, const struct ks_deadlock *deadlock)
 				.thread);
 }
 
+static void stub_complete(void *ctx, const struct ks_table *table,
+			  struct ks_thread *thread, uint64_t now)
+{
+	struct world *w = ctx;
+
+	w->nr_completed++;
+	thread->io.target->complete = true;
+}
+
 static const struct ks_detector_ops stub_ops = {
 	.refresh = stub_refresh,
+	.complete = stub_complete,
 	.verify = stub_verify,
 	.report = stub_report,
 };
@@ -69,7 +80,7 @@ static int setup(void **state)
 	struct world *w = calloc(1, sizeof(*w));
 
 	ks_table_init(&w->table, 100);
-	w->detector = ks_detector_new(CONFIRM, &stub_ops, w);
+	w->detector = ks_detector_new(CONFIRM, &stub_ops, w, w);
 	w->verify_answer = true;
 	*state = w;
 	return 0;
@@ -293,6 +304,134 @@ static void test_kernel_lock_without_owner_is_no_edge(void **state)
 	assert_int_equal(w->nr_reports, 0);
 }
 
+/* Any thread of process tgid. */
+#define ANY_OF(pid)                              \
+	{                                        \
+		.tgid = (pid), .tid = 0, .fd = 4 \
+	}
+
+/*
+ * The pipe deadlock of a parent and its child: each writes a full pipe
+ * only the other reads, and each is single-threaded.
+ */
+static void make_pipe_cycle(struct world *w, struct ks_thread **parent,
+			    struct ks_thread **child, bool complete)
+{
+	const struct ks_io_party to_child[] = { ANY_OF(20) };
+	const struct ks_io_party to_parent[] = { ANY_OF(10) };
+
+	*parent = add_thread(&w->table, 10, 10);
+	*child = add_thread(&w->table, 20, 20);
+	wait_on_io(*parent, KS_IO_WAIT_PIPE_WRITE, 111, to_child, 1, complete);
+	wait_on_io(*child, KS_IO_WAIT_PIPE_WRITE, 222, to_parent, 1, complete);
+}
+
+static void test_pipe_cycle_between_processes(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *parent, *child;
+
+	make_pipe_cycle(w, &parent, &child, true);
+	tick(w, 10 * MS);
+	tick(w, 10 * MS + CONFIRM);
+	assert_int_equal(w->nr_reports, 1);
+	assert_int_equal(w->last_members, 2);
+	/* Neither write was timed by the kernel side: first seen then. */
+	assert_int_equal(w->last_block, 3 * MS);
+	assert_int_equal(w->nr_completed, 0);
+}
+
+static void test_other_ends_are_sought_everywhere_first(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *parent, *child;
+
+	make_pipe_cycle(w, &parent, &child, false);
+	tick(w, 0);
+	assert_int_equal(w->nr_completed, 2);
+	/* The window starts once nobody else is found to hold them. */
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 0);
+	tick(w, 2 * CONFIRM);
+	assert_int_equal(w->nr_reports, 1);
+	assert_int_equal(w->nr_completed, 2);
+}
+
+static void test_a_free_thread_of_a_holder_ends_it(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *parent, *child;
+
+	make_pipe_cycle(w, &parent, &child, true);
+	/* The child has a thread that is not blocked: it may read. */
+	add_thread(&w->table, 20, 21);
+	tick(w, 0);
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 0);
+}
+
+static void test_a_holder_nobody_watches_ends_it(void **state)
+{
+	struct world *w = *state;
+	const struct ks_io_party both[] = { ANY_OF(20), ANY_OF(30) };
+	struct ks_thread *parent, *child;
+
+	make_pipe_cycle(w, &parent, &child, true);
+	wait_on_io(parent, KS_IO_WAIT_PIPE_WRITE, 111, both, 2, true);
+	tick(w, 0);
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 0);
+}
+
+static void test_pipe_and_mutex_in_one_cycle(void **state)
+{
+	struct world *w = *state;
+	const struct ks_io_party writers[] = { ANY_OF(10) };
+	struct ks_thread *reader, *writer;
+
+	/*
+	 * reader holds mutex 0xa000 and reads a pipe only its own process
+	 * can write; writer, the other thread, waits for that mutex first.
+	 */
+	reader = add_thread(&w->table, 10, 10);
+	writer = add_thread(&w->table, 10, 11);
+	wait_on_io(reader, KS_IO_WAIT_PIPE_READ, 333, writers, 1, true);
+	wait_for_mutex(writer, 0xa000, 10);
+	tick(w, 0);
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 1);
+	assert_int_equal(w->last_members, 2);
+}
+
+static void test_serving_thread_alone_can_answer(void **state)
+{
+	struct world *w = *state;
+	const struct ks_io_party server = { .tgid = 20, .tid = 22, .fd = 7 };
+	const struct ks_io_party client = ANY_OF(10);
+	struct ks_thread *caller, *handler;
+
+	/*
+	 * The caller waits for an answer only handler, the thread of the
+	 * server that took the request in, can give; handler waits for the
+	 * caller's process.  The server's other thread runs: no matter.
+	 */
+	caller = add_thread(&w->table, 10, 10);
+	add_thread(&w->table, 20, 21);
+	handler = add_thread(&w->table, 20, 22);
+	wait_on_io(caller, KS_IO_WAIT_SOCKET_READ, 444, &server, 1, true);
+	wait_on_io(handler, KS_IO_WAIT_SOCKET_READ, 555, &client, 1, true);
+	tick(w, 0);
+	tick(w, CONFIRM);
+	assert_int_equal(w->nr_reports, 1);
+	/* A party thread gone: the wait can end (for all anyone knows). */
+	ks_table_remove_thread(&w->table, handler);
+	add_thread(&w->table, 30, 30);
+	caller->io.target->parties[0].tid = 23;
+	tick(w, 2 * CONFIRM);
+	tick(w, 3 * CONFIRM);
+	assert_int_equal(w->nr_reports, 1);
+}
+
 static void test_idle_detector_ticks_rarely(void **state)
 {
 	struct world *w = *state;
@@ -320,6 +459,12 @@ int main(void)
 		T(test_long_wait_without_owner_is_read_again),
 		T(test_cycle_through_a_kernel_lock_is_one_chain),
 		T(test_kernel_lock_without_owner_is_no_edge),
+		T(test_pipe_cycle_between_processes),
+		T(test_other_ends_are_sought_everywhere_first),
+		T(test_a_free_thread_of_a_holder_ends_it),
+		T(test_a_holder_nobody_watches_ends_it),
+		T(test_pipe_and_mutex_in_one_cycle),
+		T(test_serving_thread_alone_can_answer),
 		T(test_idle_detector_ticks_rarely),
 #undef T
 	};

@@ -59,18 +59,28 @@ static void wait_end(struct model_world *w, uint32_t tgid, uint32_t tid,
 	model_world_apply(w, &rec, sizeof(rec));
 }
 
-static void channel(struct model_world *w, uint32_t tgid, uint32_t tid,
-		    uint64_t object, bool write, uint64_t ts)
+/* A pipe's inode when a test does not say: one pipe, alive throughout. */
+#define PIPE_INODE 4242
+
+static void pipe_io(struct model_world *w, uint32_t tgid, uint32_t tid,
+		    uint64_t object, uint32_t inode, bool write, uint64_t ts)
 {
 	struct ks_io rec = { 0 };
 
 	record_header(&rec.hdr, KS_EV_IO, sizeof(rec), tgid, tid, ts);
 	rec.object = object;
+	rec.inode = inode;
 	rec.bytes = 1;
 	rec.begin_ns = ts;
 	rec.kind = KS_IO_PIPE;
-	rec.write = write;
+	rec.op = write ? KS_IO_WRITE : KS_IO_READ;
 	model_world_apply(w, &rec, sizeof(rec));
+}
+
+static void channel(struct model_world *w, uint32_t tgid, uint32_t tid,
+		    uint64_t object, bool write, uint64_t ts)
+{
+	pipe_io(w, tgid, tid, object, PIPE_INODE, write, ts);
 }
 
 static void fork_thread(struct model_world *w, uint32_t tgid, uint32_t parent,
@@ -202,6 +212,62 @@ static void test_private_words_belong_to_their_process(void **state)
 	assert_int_equal(order(w, private_waker, private_waiter),
 			 KS_HB_CONCURRENT);
 	assert_int_equal(order(w, shared_waker, shared_waiter), KS_HB_BEFORE);
+}
+
+/* The kernel gives a dead process's pid to a new one. */
+static void test_a_reused_pid_starts_with_new_words(void **state)
+{
+	struct model_world *w = *state;
+	uint64_t old_waker, new_waiter;
+
+	add_thread(&w->model.table, 10, 10);
+	old_waker = stamp(w, 10, 100);
+	wake(w, 10, 10, 0x1000, FUTEX_PRIVATE_FLAG, 200);
+	exit_thread(w, 10, 10, 300);
+	/* Its memory is gone: the same address is another word. */
+	add_thread(&w->model.table, 10, 12);
+	wait_end(w, 10, 12, 0x1000, FUTEX_PRIVATE_FLAG, 400, 0);
+	new_waiter = stamp(w, 12, 400);
+
+	assert_int_equal(order(w, old_waker, new_waiter), KS_HB_CONCURRENT);
+}
+
+/* A pipe freed and another made at its address: another inode number. */
+static void test_a_pipe_at_a_dead_pipes_address_is_another(void **state)
+{
+	struct model_world *w = *state;
+	uint64_t old_writer, new_reader;
+
+	add_thread(&w->model.table, 10, 11);
+	add_thread(&w->model.table, 20, 21);
+	old_writer = stamp(w, 11, 100);
+	pipe_io(w, 10, 11, 0xabc000, 7, true, 200);
+	pipe_io(w, 20, 21, 0xabc000, 8, false, 300);
+	new_reader = stamp(w, 21, 300);
+
+	assert_int_equal(order(w, old_writer, new_reader), KS_HB_CONCURRENT);
+}
+
+/* Eventfds share one inode: a new one at a dead one's address says so. */
+static void test_a_new_eventfd_at_a_dead_ones_address_is_another(void **state)
+{
+	struct model_world *w = *state;
+	struct ks_io made = { 0 };
+	uint64_t old_writer, new_reader;
+
+	add_thread(&w->model.table, 10, 11);
+	add_thread(&w->model.table, 20, 21);
+	old_writer = stamp(w, 11, 100);
+	pipe_io(w, 10, 11, 0xabc000, 0, true, 200);
+	record_header(&made.hdr, KS_EV_IO, sizeof(made), 20, 21, 250);
+	made.object = 0xabc000;
+	made.kind = KS_IO_EVENTFD;
+	made.op = KS_IO_MADE;
+	model_world_apply(w, &made, sizeof(made));
+	pipe_io(w, 20, 21, 0xabc000, 0, false, 300);
+	new_reader = stamp(w, 21, 300);
+
+	assert_int_equal(order(w, old_writer, new_reader), KS_HB_CONCURRENT);
 }
 
 static void test_a_pipe_orders_the_reader_after_the_writer(void **state)
@@ -397,6 +463,9 @@ int main(void)
 		T(test_futex_wake_orders_the_waiter_after_the_waker),
 		T(test_a_wait_that_timed_out_learns_nothing),
 		T(test_private_words_belong_to_their_process),
+		T(test_a_reused_pid_starts_with_new_words),
+		T(test_a_pipe_at_a_dead_pipes_address_is_another),
+		T(test_a_new_eventfd_at_a_dead_ones_address_is_another),
 		T(test_a_pipe_orders_the_reader_after_the_writer),
 		T(test_a_later_write_is_no_source),
 		T(test_fork_exit_and_join),

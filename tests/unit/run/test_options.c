@@ -34,6 +34,7 @@ static void test_defaults(void **state)
 	assert_int_equal(parse(NULL), KS_PARSE_RUN);
 	assert_int_equal(opts.confirm_ms, KS_DEFAULT_CONFIRM_MS);
 	assert_int_equal(opts.stall_ms, KS_DEFAULT_STALL_MS);
+	assert_int_equal(opts.io_sweep_ms, KS_DEFAULT_IO_SWEEP_MS);
 	assert_int_equal(opts.ringbuf_mb, 16);
 	assert_int_equal(opts.nr_pids, 0);
 	assert_int_equal(opts.nr_comms, 0);
@@ -47,7 +48,8 @@ static void test_repeatable_selection_and_values(void **state)
 	assert_int_equal(parse("-p", "12", "--pid", "34", "-c", "nginx",
 			       "--comm=java", "--json", "-", "-d", "5",
 			       "--confirm-ms", "250", "--stall-ms", "off",
-			       "--ringbuf-mb", "64", "-vv", NULL),
+			       "--ringbuf-mb", "64", "--io-sweep-ms", "0",
+			       "-vv", NULL),
 			 KS_PARSE_RUN);
 	assert_int_equal(opts.nr_pids, 2);
 	assert_int_equal(opts.pids[1], 34);
@@ -57,6 +59,7 @@ static void test_repeatable_selection_and_values(void **state)
 	assert_int_equal(opts.duration_s, 5);
 	assert_int_equal(opts.confirm_ms, 250);
 	assert_int_equal(opts.stall_ms, 0);
+	assert_int_equal(opts.io_sweep_ms, 0);
 	assert_int_equal(opts.ringbuf_mb, 64);
 	assert_int_equal(opts.verbosity, 2);
 }
@@ -79,6 +82,8 @@ static void test_bad_values_name_the_option(void **state)
 	expect_error("--confirm-ms", "60001", "from 1 to");
 	expect_error("--stall-ms", "0", "off or a number");
 	expect_error("--stall-ms", "never", "off or a number");
+	expect_error("--io-sweep-ms", "60001", "from 0 to");
+	expect_error("--io-sweep-ms", "-1", "from 0 to");
 	expect_error("--ringbuf-mb", "3", "power of two");
 	expect_error("--ringbuf-mb", "2048", "power of two");
 	expect_error("--duration", "", "seconds");
