@@ -197,13 +197,31 @@ static json_object *ks_socket_json(const struct ks_io_target *io)
 	ks_json_add(socket, "type", json_object_new_string(ks_socket_type(io)));
 	snprintf(text, sizeof(text), "socket:[%" PRIu64 "]", io->peer_inode);
 	ks_json_add(socket, "other_end", json_object_new_string(text));
-	if (io->object == KS_IO_OBJ_TCP) {
-		ks_io_endpoint_describe(&io->local, text, sizeof(text));
-		ks_json_add(socket, "local", json_object_new_string(text));
-		ks_io_endpoint_describe(&io->remote, text, sizeof(text));
-		ks_json_add(socket, "remote", json_object_new_string(text));
-	}
+	ks_io_endpoints_add_json(socket, io);
 	return socket;
+}
+
+void ks_io_endpoints_add_json(json_object *obj, const struct ks_io_target *io)
+{
+	char text[64];
+
+	if (io->object != KS_IO_OBJ_TCP)
+		return;
+	ks_io_endpoint_describe(&io->local, text, sizeof(text));
+	ks_json_add(obj, "local", json_object_new_string(text));
+	ks_io_endpoint_describe(&io->remote, text, sizeof(text));
+	ks_json_add(obj, "remote", json_object_new_string(text));
+}
+
+void ks_io_wait_add_names(json_object *obj, const struct ks_io_target *io)
+{
+	char object[48];
+
+	ks_json_add(obj, "kind",
+		    json_object_new_string(ks_io_wait_kind_name(io->kind)));
+	ks_json_add(obj, "syscall", json_object_new_string(io->call));
+	ks_io_object_describe(io, object, sizeof(object));
+	ks_json_add(obj, "object", json_object_new_string(object));
 }
 
 void ks_io_wait_add_json(json_object *wait, const struct ks_deadlock *deadlock,
@@ -211,13 +229,8 @@ void ks_io_wait_add_json(json_object *wait, const struct ks_deadlock *deadlock,
 {
 	const struct ks_io_target *io = member->target.io;
 	json_object *other_end = json_object_new_object();
-	char object[48];
 
-	ks_json_add(wait, "kind",
-		    json_object_new_string(ks_io_wait_kind_name(io->kind)));
-	ks_json_add(wait, "syscall", json_object_new_string(io->call));
-	ks_io_object_describe(io, object, sizeof(object));
-	ks_json_add(wait, "object", json_object_new_string(object));
+	ks_io_wait_add_names(wait, io);
 	if (io->kind == KS_IO_WAIT_CHILD_EXIT) {
 		ks_json_add(wait, "child_pid",
 			    json_object_new_int((int)io->child_tgid));

@@ -22,6 +22,11 @@ void ks_io_object_describe(const struct ks_io_target *io, char *buf,
 void ks_io_endpoint_describe(const struct ks_io_endpoint *endpoint, char *buf,
 			     size_t size);
 
+/* Adds "kind", "syscall" and "object" ("pipe:[2034]") of io's wait to obj. */
+void ks_io_wait_add_names(json_object *obj, const struct ks_io_target *io);
+/* Adds "local" and "remote" of a TCP wait to obj; nothing for others. */
+void ks_io_endpoints_add_json(json_object *obj, const struct ks_io_target *io);
+
 /* What member waits in and on, for whom, on one line (no newline). */
 void ks_io_wait_write_text(FILE *out, const struct ks_deadlock *deadlock,
 			   const struct ks_deadlock_member *member);

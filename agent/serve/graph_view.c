@@ -10,7 +10,9 @@
 #include <uthash.h>
 
 #include "detect/waitgraph.h"
+#include "model/io_wait.h"
 #include "model/wait_target.h"
+#include "report/io_wait_describe.h"
 #include "report/json_sink.h"
 #include "serve/graph_view.h"
 #include "serve/stack_cache.h"
@@ -23,6 +25,14 @@ struct ks_graph_view {
 struct ks_waiter {
 	const struct ks_thread *thread;
 	struct ks_wait_target target;
+	/*
+	 * The threads that can end the wait: a lock's holder, or every thread
+	 * the I/O wait's parties name; escapes when one is not known or they
+	 * are too many to show (then the wait may end: no cycle).
+	 */
+	const struct ks_thread *ends[KS_GRAPH_MAX_ENDS];
+	uint32_t nr_ends;
+	bool escapes;
 	int32_t cycle; /* the knot it is in, or -1 */
 	UT_hash_handle hh; /* by thread->tid */
 };
@@ -75,23 +85,46 @@ static json_object *ks_thread_json(const struct ks_thread *thread)
 	return obj;
 }
 
+/* {"kind", "syscall", "object", "fd", "local", "remote"} */
+static json_object *ks_io_json(const struct ks_io_target *io)
+{
+	json_object *obj = json_object_new_object();
+
+	ks_io_wait_add_names(obj, io);
+	ks_json_add(obj, "fd",
+		    io->kind == KS_IO_WAIT_CHILD_EXIT ?
+			    NULL :
+			    json_object_new_int(io->fd));
+	ks_io_endpoints_add_json(obj, io);
+	return obj;
+}
+
 static json_object *ks_waiter_json(struct ks_graph_view *view,
 				   const struct ks_waiter *w, uint64_t now)
 {
 	const struct ks_wait_begin *begin = &w->thread->wait.begin;
 	json_object *obj = ks_thread_json(w->thread);
 	json_object *stack = ks_stack_cache_get(view->stacks, w->thread);
+	uint64_t since = begin->hdr.ts_ns;
+	bool first_seen;
 	char lock[48];
 
-	ks_lock_id(w, lock, sizeof(lock));
 	ks_json_add(obj, "waiting", json_object_new_boolean(true));
-	ks_json_add(obj, "lock", json_object_new_string(lock));
+	if (w->target.io) {
+		ks_json_add(obj, "io", ks_io_json(w->target.io));
+		since = ks_thread_io_since(&w->thread->io, &first_seen);
+		ks_json_add(obj, "first_seen",
+			    json_object_new_boolean(first_seen));
+	} else {
+		ks_lock_id(w, lock, sizeof(lock));
+		ks_json_add(obj, "lock", json_object_new_string(lock));
+	}
 	/* A wait seeded from /proc began at an unknown time. */
-	ks_json_add(obj, "blocked_ms",
-		    begin->flags & KS_WAIT_SEEDED ?
-			    NULL :
-			    json_object_new_double(
-				    (double)(now - begin->hdr.ts_ns) / 1e6));
+	ks_json_add(
+		obj, "blocked_ms",
+		!w->target.io && begin->flags & KS_WAIT_SEEDED ?
+			NULL :
+			json_object_new_double((double)(now - since) / 1e6));
 	ks_json_add(obj, "in_cycle", json_object_new_boolean(w->cycle >= 0));
 	if (stack)
 		ks_json_add(obj, "stack", stack);
@@ -132,6 +165,65 @@ static json_object *ks_edge_json(const char *from, const char *to,
 	return obj;
 }
 
+/* An edge from an I/O waiter to a thread that can end its wait. */
+static json_object *ks_io_edge_json(const char *from, const char *to,
+				    const struct ks_io_target *io,
+				    bool in_cycle)
+{
+	json_object *obj = ks_edge_json(from, to, "io_wait", in_cycle);
+	char object[48];
+
+	ks_json_add(obj, "wait_kind",
+		    json_object_new_string(ks_io_wait_kind_name(io->kind)));
+	ks_io_object_describe(io, object, sizeof(object));
+	ks_json_add(obj, "object", json_object_new_string(object));
+	return obj;
+}
+
+/* Once each: the page draws one edge per pair of nodes. */
+static void ks_add_end(struct ks_waiter *w, const struct ks_thread *thread)
+{
+	for (uint32_t e = 0; e < w->nr_ends; e++)
+		if (w->ends[e] == thread)
+			return;
+	if (w->nr_ends == KS_GRAPH_MAX_ENDS) {
+		w->escapes = true;
+		return;
+	}
+	w->ends[w->nr_ends++] = thread;
+}
+
+/*
+ * The threads that can end w's I/O wait: each party thread, or every
+ * thread of a party process.
+ */
+static void ks_find_io_ends(const struct ks_table *table, struct ks_waiter *w)
+{
+	const struct ks_io_target *io = w->target.io;
+
+	w->escapes = !io->nr_parties;
+	for (uint32_t p = 0; p < io->nr_parties; p++) {
+		const struct ks_io_party *party = &io->parties[p];
+		const struct ks_process *process =
+			ks_table_process(table, party->tgid);
+		const struct ks_thread *thread;
+
+		if (party->tid) {
+			thread = ks_table_thread(table, party->tid);
+			if (thread && thread->tgid == party->tgid)
+				ks_add_end(w, thread);
+			else
+				w->escapes = true;
+			continue;
+		}
+		if (!process || !process->nr_threads)
+			w->escapes = true;
+		else
+			DL_FOREACH(process->threads, thread)
+				ks_add_end(w, thread);
+	}
+}
+
 /* Blocked threads with something to wait for; at most max. */
 static size_t ks_collect_waiters(const struct ks_table *table,
 				 struct ks_waiter *waiters, size_t max,
@@ -142,22 +234,44 @@ static size_t ks_collect_waiters(const struct ks_table *table,
 
 	*truncated = false;
 	for (thread = table->threads; thread; thread = thread->hh.next) {
-		if (!thread->wait.active)
+		struct ks_waiter *w = &waiters[n];
+
+		if (!thread->wait.active && !thread->io.target)
 			continue;
 		if (n == max) {
 			*truncated = true;
 			break;
 		}
-		ks_wait_target_resolve(table, thread, &waiters[n].target);
-		if (waiters[n].target.kind == KS_LOCK_NONE)
+		ks_wait_target_resolve(table, thread, &w->target);
+		w->nr_ends = 0;
+		if (w->target.io) {
+			ks_find_io_ends(table, w);
+		} else if (w->target.kind == KS_LOCK_NONE) {
 			continue;
-		waiters[n].thread = thread;
+		} else {
+			w->escapes = !w->target.holder;
+			if (w->target.holder)
+				ks_add_end(w, w->target.holder);
+		}
+		w->thread = thread;
 		n++;
 	}
 	return n;
 }
 
-/* Links each waiter to the waiter holding its lock, then finds cycles. */
+static struct ks_waiter *ks_waiter_of(struct ks_waiter **by_tid,
+				      const struct ks_thread *thread)
+{
+	struct ks_waiter *w = NULL;
+
+	HASH_FIND(hh, *by_tid, &thread->tid, sizeof(thread->tid), w);
+	return w;
+}
+
+/*
+ * Links each waiter to the waiters that can end its wait, then finds the
+ * knots: a waiter one of whose ends is not waiting can go on.
+ */
 static void ks_mark_cycles(struct ks_waiter *waiters, size_t n,
 			   struct ks_waiter **by_tid)
 {
@@ -167,16 +281,20 @@ static void ks_mark_cycles(struct ks_waiter *waiters, size_t n,
 	for (size_t i = 0; i < n; i++)
 		waiters[i].cycle = -1;
 	for (size_t i = 0; i < n; i++) {
-		const struct ks_thread *holder = waiters[i].target.holder;
-		struct ks_waiter *next = NULL;
+		const struct ks_waiter *w = &waiters[i];
 
-		if (holder)
-			HASH_FIND(hh, *by_tid, &holder->tid,
-				  sizeof(holder->tid), next);
-		if (ks_graph_add_node(&graph, !next) ||
-		    (next &&
-		     ks_graph_add_edge(&graph, (uint32_t)(next - waiters))))
+		if (ks_graph_add_node(&graph, w->escapes))
 			goto cleanup;
+		for (uint32_t e = 0; e < w->nr_ends; e++) {
+			struct ks_waiter *next =
+				ks_waiter_of(by_tid, w->ends[e]);
+
+			if (!next)
+				graph.nodes[i].escapes = true;
+			else if (ks_graph_add_edge(&graph,
+						   (uint32_t)(next - waiters)))
+				goto cleanup;
+		}
 	}
 	if (ks_graph_find_knots(&graph))
 		goto cleanup;
@@ -242,7 +360,7 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 	json_object *graph = json_object_new_object();
 	bool truncated = false;
 	size_t n = 0;
-	char waiter_id[24], lock_id[48], holder_id[24];
+	char waiter_id[24], lock_id[48], end_id[24];
 
 	ks_stack_cache_begin(view->stacks, KS_GRAPH_STACKS_PER_RENDER);
 	if (waiters)
@@ -261,29 +379,41 @@ json_object *ks_graph_view_render(struct ks_graph_view *view,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ks_waiter *w = &waiters[i];
-		const struct ks_thread *holder = w->target.holder;
-		struct ks_waiter *next = NULL;
+		const char *from = lock_id;
 
 		ks_thread_id(w->thread->tid, waiter_id, sizeof(waiter_id));
-		ks_lock_id(w, lock_id, sizeof(lock_id));
-		ks_add_node(&g, g.locks, lock_id, ks_lock_json(w, lock_id));
-		ks_json_push(g.edges, ks_edge_json(waiter_id, lock_id,
-						   "waits_for", w->cycle >= 0));
-		if (!holder)
-			continue;
-		HASH_FIND(hh, by_tid, &holder->tid, sizeof(holder->tid), next);
-		ks_thread_id(holder->tid, holder_id, sizeof(holder_id));
-		if (!next) {
-			json_object *obj = ks_thread_json(holder);
-
-			ks_json_add(obj, "waiting",
-				    json_object_new_boolean(false));
-			ks_add_node(&g, g.threads, holder_id, obj);
+		if (w->target.io) {
+			from = waiter_id;
+		} else {
+			ks_lock_id(w, lock_id, sizeof(lock_id));
+			ks_add_node(&g, g.locks, lock_id,
+				    ks_lock_json(w, lock_id));
+			ks_json_push(g.edges,
+				     ks_edge_json(waiter_id, lock_id,
+						  "waits_for", w->cycle >= 0));
 		}
-		ks_json_push(g.edges,
-			     ks_edge_json(lock_id, holder_id, "held_by",
-					  w->cycle >= 0 && next &&
-						  next->cycle == w->cycle));
+		for (uint32_t e = 0; e < w->nr_ends; e++) {
+			const struct ks_thread *end = w->ends[e];
+			struct ks_waiter *next = ks_waiter_of(&by_tid, end);
+			bool in_cycle = w->cycle >= 0 && next &&
+					next->cycle == w->cycle;
+
+			ks_thread_id(end->tid, end_id, sizeof(end_id));
+			if (!next) {
+				json_object *obj = ks_thread_json(end);
+
+				ks_json_add(obj, "waiting",
+					    json_object_new_boolean(false));
+				ks_add_node(&g, g.threads, end_id, obj);
+			}
+			ks_json_push(g.edges,
+				     w->target.io ?
+					     ks_io_edge_json(from, end_id,
+							     w->target.io,
+							     in_cycle) :
+					     ks_edge_json(from, end_id,
+							  "held_by", in_cycle));
+		}
 	}
 	ks_json_add(graph, "threads", g.threads);
 	ks_json_add(graph, "locks", g.locks);

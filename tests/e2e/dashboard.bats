@@ -151,6 +151,37 @@ futex_blocked() {
 		all(.[]; [.stack[].function] | index("take"))' "$graph"
 }
 
+# io_graph_cycle PARENT CHILD FILE: the graph, fetched into FILE, has each
+# process's thread wait on a full pipe with an edge to the other, in a cycle.
+io_graph_cycle() {
+	curl -sf --max-time 5 "http://$(http_address)/api/graph" >"$3" &&
+		jq -e --argjson p "$1" --argjson c "$2" '
+		def waiter($pid): .threads[] | select(.pid == $pid and .waiting);
+		def edge($from; $to): .edges[] | select(.from == $from and .to == $to);
+		waiter($p) as $wp | waiter($c) as $wc |
+		([$wp, $wc] | all(.in_cycle and .io.kind == "pipe-write" and
+			.io.syscall == "write" and (.io.object | test("^pipe:\\[[0-9]+\\]$")))) and
+		([edge($wp.id; $wc.id), edge($wc.id; $wp.id)] |
+			length == 2 and all(.kind == "io_wait" and
+				.wait_kind == "pipe-write" and .in_cycle)) and
+		([.cycles[] | select(index($wp.id) and index($wc.id))] | length == 1)
+		' "$3" >/dev/null
+}
+
+@test "a deadlock through pipes is in the graph: its waits, their kind and object" {
+	local graph="$BATS_TEST_TMPDIR/graph.json" child
+
+	start_workload io_deadlock subprocess cat
+	wait_until 10 eval 'child="$(pgrep -P "$WORKLOAD_PID")"'
+	start_agent --listen 127.0.0.1:0 --pid "$WORKLOAD_PID" --pid "$child"
+	await_deadlock "$WORKLOAD_PID"
+	wait_until 10 io_graph_cycle "$WORKLOAD_PID" "$child" "$graph"
+	# Each edge names the pipe its waiter writes.
+	jq -e --argjson p "$WORKLOAD_PID" '
+		(.threads[] | select(.pid == $p and .waiting)) as $w |
+		.edges[] | select(.from == $w.id) | .object == $w.io.object' "$graph"
+}
+
 @test "/metrics is valid Prometheus text with the API's numbers" {
 	local base
 

@@ -111,6 +111,12 @@ static inline void wait_for_musl_mutex(struct ks_thread *waiter, uint64_t mutex,
 	memcpy(waiter->wait.begin.words_before, before, 4 * sizeof(uint32_t));
 }
 
+/* A party to an I/O wait: any thread of process tgid, by its fd 4. */
+#define ANY_OF(pid)                              \
+	{                                        \
+		.tgid = (pid), .tid = 0, .fd = 4 \
+	}
+
 /*
  * Puts thread in a lasting I/O wait of that kind on inode, which the
  * parties[0..n) can end; complete: every process was searched.

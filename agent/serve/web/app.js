@@ -67,6 +67,10 @@
         },
       },
       {
+        selector: 'edge.io_wait',
+        style: { 'line-style': 'dashed' },
+      },
+      {
         selector: 'node.cycle',
         style: { 'background-color': '#d0312d', 'border-width': 3, 'border-color': '#7f1d1a' },
       },
@@ -142,6 +146,12 @@
 
   // --- The wait-for graph.
 
+  // An I/O wait's edge leads to a thread that could end it: "pipe-write pipe:[123]".
+  function edgeLabel(e) {
+    if (e.kind === 'io_wait') return e.wait_kind + ' ' + e.object;
+    return e.kind === 'held_by' ? 'held by' : 'waits for';
+  }
+
   function graphElements(graph) {
     const nodes = [];
     const ids = new Set();
@@ -158,6 +168,7 @@
           pid: t.pid,
           waiting: t.waiting,
           blocked_ms: t.blocked_ms,
+          io: t.io || null,
           stack: t.stack || null,
         },
         classes: t.in_cycle ? 'cycle' : '',
@@ -179,9 +190,9 @@
           id: e.from + '>' + e.to,
           source: e.from,
           target: e.to,
-          label: e.kind === 'held_by' ? 'held by' : 'waits for',
+          label: edgeLabel(e),
         },
-        classes: e.in_cycle ? 'cycle' : '',
+        classes: (e.in_cycle ? 'cycle ' : '') + e.kind,
       }));
     return nodes.concat(edges);
   }
@@ -225,9 +236,13 @@
     let text = d.label + ' (pid ' + d.pid + ')';
     if (d.waiting) {
       text += d.blocked_ms !== null ? ', blocked ' + ns(d.blocked_ms * 1e6) : ', blocked since before the agent';
+      if (d.io) {
+        text += ' in ' + d.io.syscall + '() on ' + d.io.object + (d.io.fd !== null ? ' (fd ' + d.io.fd + ')' : '');
+        if (d.io.local) text += ', ' + d.io.local + ' -> ' + d.io.remote;
+      }
       text += '\n' + (d.stack ? stackText(d.stack) : 'stack not unwound yet');
     } else {
-      text += ', holds a lock, not waiting';
+      text += ', not waiting';
     }
     tooltip.textContent = text;
     tooltip.hidden = false;

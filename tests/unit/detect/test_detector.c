@@ -304,12 +304,6 @@ static void test_kernel_lock_without_owner_is_no_edge(void **state)
 	assert_int_equal(w->nr_reports, 0);
 }
 
-/* Any thread of process tgid. */
-#define ANY_OF(pid)                              \
-	{                                        \
-		.tgid = (pid), .tid = 0, .fd = 4 \
-	}
-
 /*
  * The pipe deadlock of a parent and its child: each writes a full pipe
  * only the other reads, and each is single-threaded.
