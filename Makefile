@@ -66,13 +66,8 @@ WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
 	$(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WORKLOAD_CXX_SRCS)) \
 	$(BUILD)/workloads/abba-static $(BUILD)/workloads/abba-musl \
-	$(BUILD)/workloads/abba-musl-static
-# Rust's std locks, when rustc is installed (it is no Debian package this
-# project installs): tests/e2e/stalls.bats says it skips otherwise.
-RUSTC ?= $(shell command -v rustc 2>/dev/null)
-ifneq ($(RUSTC),)
-WORKLOAD_BINS += $(BUILD)/workloads/rust_locks
-endif
+	$(BUILD)/workloads/abba-musl-static $(BUILD)/workloads/rust_locks
+RUSTC ?= rustc
 OTLP_DRIVER := $(BUILD)/tests/otlp/otlp_driver
 HB_ORDER := $(BUILD)/tests/tools/hb_order
 # npm ci writes this last: its date says when node_modules was installed.

@@ -24,12 +24,12 @@ command -v npm >/dev/null 2>&1 || build_pkgs="$build_pkgs npm"
 # configuration file against docs/config.schema.json; apparmor: its parser
 # checks the chart's profile; openssl: the certificate of the fake
 # Kubernetes API server; g++ and musl-tools: workloads on the C++ standard
-# library's locks and on musl; binutils and xz-utils: workloads with their
-# debug information apart.
+# library's locks and on musl; rustc: a workload on Rust's std locks;
+# binutils and xz-utils: workloads with their debug information apart.
 test_pkgs="libcmocka-dev bats jq util-linux procps clang-14
 libclang-rt-14-dev chromium prometheus python3-prometheus-client iproute2
 curl unzip nginx python3 man-db python3-jsonschema python3-yaml apparmor
-openssl g++ musl-tools binutils xz-utils"
+openssl g++ musl-tools rustc binutils xz-utils"
 # wrk loads nginx in the HTTP section of make bench.
 bench_pkgs="bpftrace wrk"
 # The container image, built and run without a container engine: a Debian

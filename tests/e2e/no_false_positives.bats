@@ -107,8 +107,6 @@ expect_ordered_runs_clean() {
 	grep -q '^done' "$WORKLOAD_OUT"
 	stop_agent
 	expect_no_deadlock
-	[ -x "$WORKLOADS/rust_locks" ] ||
-		skip "rustc is not installed: build/workloads/rust_locks was not built"
 	expect_ordered_runs_clean "rust_locks ordered"
 }
 

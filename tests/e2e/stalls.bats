@@ -103,8 +103,6 @@ guesses() {
 }
 
 @test "Rust std::sync::Mutex in opposite orders" {
-	[ -x "$WORKLOADS/rust_locks" ] ||
-		skip "rustc is not installed: build/workloads/rust_locks was not built"
 	start_agent --stall-ms 300
 	start_workload rust_locks
 	await_stall "$WORKLOAD_PID"
