@@ -53,6 +53,24 @@ static OtlpSpan *span_numbered(uint8_t n)
 	return ks_otlp_span_new(trace_id, span_id, name, n, n + 1u);
 }
 
+/* records packed into one trace request, and read back. */
+static TraceRequest *pack_traces(const struct ks_otlp_record *records, size_t n)
+{
+	TraceRequest *request;
+	uint8_t *encoded;
+	size_t len;
+
+	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, n,
+					      SIZE_MAX, &encoded, &len),
+			 0);
+	request =
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+			NULL, len, encoded);
+	free(encoded);
+	assert_non_null(request);
+	return request;
+}
+
 static void test_spans_grouped_by_resource_in_order(void **state)
 {
 	struct ks_otlp_resource *a = resource_for_pid(100);
@@ -61,20 +79,12 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 	struct ks_otlp_record records[5];
 	OtlpSpan *spans[5];
 	TraceRequest *request;
-	uint8_t *encoded;
-	size_t len;
 
 	for (uint8_t i = 0; i < 5; i++) {
 		spans[i] = span_numbered(i);
 		records[i] = record_of(spans[i], owner[i]);
 	}
-	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, 5,
-					      SIZE_MAX, &encoded, &len),
-			 0);
-	request =
-		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
-			NULL, len, encoded);
-	assert_non_null(request);
+	request = pack_traces(records, 5);
 	assert_int_equal(request->n_resource_spans, 2);
 	assert_int_equal(pid_of(request->resource_spans[0]->resource), 100);
 	assert_int_equal(pid_of(request->resource_spans[1]->resource), 200);
@@ -105,7 +115,6 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 		request->resource_spans[1]->scope_spans[0]->spans[1]->name,
 		"s4");
 	ks_otlp_message_free(request);
-	free(encoded);
 	for (size_t i = 0; i < 5; i++) {
 		ks_otlp_message_free(spans[i]);
 		free((void *)records[i].data);
@@ -128,8 +137,6 @@ static void test_scopes_group_a_resources_items(void **state)
 	struct ks_otlp_record records[4];
 	OtlpSpan *spans[4];
 	TraceRequest *request;
-	uint8_t *encoded;
-	size_t len;
 
 	ks_otlp_attrs_int(&attrs, "process.pid", 100);
 	a = ks_otlp_resource_new(&attrs, "https://s/1.37.0");
@@ -138,13 +145,7 @@ static void test_scopes_group_a_resources_items(void **state)
 		records[i] = record_of(spans[i], owner[i] ?: a);
 		records[i].scope = scope[i];
 	}
-	assert_int_equal(ks_otlp_pack_request(KS_OTLP_TRACES, records, 4,
-					      SIZE_MAX, &encoded, &len),
-			 0);
-	request =
-		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
-			NULL, len, encoded);
-	assert_non_null(request);
+	request = pack_traces(records, 4);
 	assert_int_equal(request->n_resource_spans, 2);
 	rs = request->resource_spans[0];
 	assert_int_equal(pid_of(rs->resource), 100);
@@ -162,7 +163,6 @@ static void test_scopes_group_a_resources_items(void **state)
 	assert_int_equal(rs->n_scope_spans, 1);
 	assert_string_equal(rs->scope_spans[0]->spans[0]->name, "s1");
 	ks_otlp_message_free(request);
-	free(encoded);
 	for (size_t i = 0; i < 4; i++) {
 		ks_otlp_message_free(spans[i]);
 		free((void *)records[i].data);
