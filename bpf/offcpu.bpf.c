@@ -6,21 +6,7 @@
  * agent loads these programs only when --offcpu-min asks for them.
  */
 #include "common.bpf.h"
-
-#define KS_TASK_RUNNING 0
-
-struct task_struct___pre_5_14 {
-	long state;
-};
-
-static __always_inline __u32 ks_task_state(struct task_struct *task)
-{
-	struct task_struct___pre_5_14 *old = (void *)task;
-
-	if (bpf_core_field_exists(task->__state))
-		return BPF_CORE_READ(task, __state);
-	return BPF_CORE_READ(old, state);
-}
+#include "sched.bpf.h"
 
 static __always_inline void ks_off_cpu(struct task_struct *prev, __u64 now)
 {
@@ -69,32 +55,6 @@ KS_TRACEPOINT(sched_switch, ks_switch, bool preempt, struct task_struct *prev,
 		ks_off_cpu(prev, now);
 	ks_on_cpu(next, now);
 	return 0;
-}
-
-/*
- * The smallest kernel stack (THREAD_SIZE) of the architectures we build
- * for; KASAN kernels have twice as much, and a wake from the upper half of
- * such a stack is taken for an interrupt's: an edge missed, never made up.
- */
-#define KS_THREAD_SIZE (16 * 1024)
-
-/*
- * Whether this program runs on the current task's own kernel stack.
- * Interrupts run on per-CPU stacks of their own (so do softirqs on the way
- * out of one), and there current is only whoever the interrupt hit.  The
- * preempt count would say it directly, but it is a per-CPU variable that
- * kernels built without CONFIG_KALLSYMS_ALL do not let BPF name.
- */
-static __always_inline bool ks_on_task_stack(void)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 marker = 0, here = 0;
-	void *where = &marker;
-
-	/* Read back through a helper: the verifier keeps stack addresses
-	 * opaque, the number is all that is compared. */
-	bpf_probe_read_kernel(&here, sizeof(here), &where);
-	return here - (__u64)BPF_CORE_READ(task, stack) < KS_THREAD_SIZE;
 }
 
 /*
