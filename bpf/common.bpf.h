@@ -21,6 +21,9 @@ extern const volatile __u64 ks_offcpu_min_ns;
 extern const volatile __u32 ks_capture_bytes; /* <= KS_SOCK_CAPTURE_MAX */
 /* Whether ks_traces_ctx is the shared, pinned traces_ctx_v1. */
 extern const volatile __u32 ks_publish_trace_ctx;
+/* For the generic sys_enter/sys_exit hooks, which serve both: */
+extern const volatile __u32 ks_syscall_waits; /* --wait-hooks syscall */
+extern const volatile __u32 ks_channel_edges; /* --channel-edges */
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -43,6 +46,15 @@ typedef struct {
 	__type(value, struct ks_inflight);
 } ks_inflight_map;
 extern ks_inflight_map ks_inflight SEC(".maps");
+
+/* LRU: an entry pushed out costs one edge, never a wait. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_BLOCKED);
+	__type(key, __u32);
+	__type(value, struct ks_blocked);
+} ks_blocked_map;
+extern ks_blocked_map ks_blocked SEC(".maps");
 
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -134,6 +134,19 @@ static __always_inline int ks_wake(__u16 syscall, __u64 uaddr, __u64 uaddr2,
 	return 0;
 }
 
+static __always_inline bool ks_futex_op_waits(__u32 op)
+{
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_WAIT_REQUEUE_PI:
+		return true;
+	}
+	return false;
+}
+
 static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
 					  struct pt_regs *regs)
 {
@@ -143,24 +156,20 @@ static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
 	__u64 timeout = args->arg[3];
 	__u32 flags = 0;
 
-	switch (op & FUTEX_CMD_MASK) {
-	case FUTEX_WAIT:
-	case FUTEX_WAIT_BITSET:
-	case FUTEX_LOCK_PI:
-	case FUTEX_LOCK_PI2:
-	case FUTEX_WAIT_REQUEUE_PI:
-		break;
-	case FUTEX_WAKE:
-	case FUTEX_WAKE_BITSET:
-	case FUTEX_UNLOCK_PI:
-		return ks_wake(KS_SYS_FUTEX, uaddr, 0, op, val);
-	case FUTEX_REQUEUE:
-	case FUTEX_CMP_REQUEUE:
-	case FUTEX_WAKE_OP:
-	case FUTEX_CMP_REQUEUE_PI:
-		/* The second word is in the fifth argument. */
-		return ks_wake(KS_SYS_FUTEX, uaddr, args->arg[4], op, val);
-	default:
+	if (!ks_futex_op_waits(op)) {
+		switch (op & FUTEX_CMD_MASK) {
+		case FUTEX_WAKE:
+		case FUTEX_WAKE_BITSET:
+		case FUTEX_UNLOCK_PI:
+			return ks_wake(KS_SYS_FUTEX, uaddr, 0, op, val);
+		case FUTEX_REQUEUE:
+		case FUTEX_CMP_REQUEUE:
+		case FUTEX_WAKE_OP:
+		case FUTEX_CMP_REQUEUE_PI:
+			/* The second word is in the fifth argument. */
+			return ks_wake(KS_SYS_FUTEX, uaddr, args->arg[4], op,
+				       val);
+		}
 		return 0;
 	}
 	if (timeout)
@@ -228,6 +237,15 @@ ks_futex2_requeue_enter(const struct ks_syscall_args *args)
 		       args->arg[2]);
 }
 
+/* Whether a futex call, by its number and arguments, waits. */
+static __always_inline bool
+ks_futex_call_waits(long nr, const struct ks_syscall_args *args)
+{
+	if (nr == KS_NR_FUTEX)
+		return ks_futex_op_waits(args->arg[1]);
+	return nr == KS_NR_FUTEX_WAITV || nr == KS_NR_FUTEX_WAIT;
+}
+
 static __always_inline bool ks_is_futex_syscall(long nr)
 {
 	return nr == KS_NR_FUTEX || nr == KS_NR_FUTEX_WAITV ||
@@ -280,6 +298,8 @@ static __always_inline int ks_futex_sys_exit(long ret)
 		e->begin_ts_ns = inflight->begin_ts_ns;
 		e->ret = ret;
 		e->op = inflight->op;
+		e->waker_tgid = 0;
+		e->waker_tid = 0;
 		e->_pad0 = 0;
 		ks_submit(e);
 	}

@@ -8,10 +8,13 @@ const volatile __u64 ks_wakeup_bytes = KS_RINGBUF_DEFAULT_BYTES / 4;
 const volatile __u64 ks_offcpu_min_ns = 0;
 const volatile __u32 ks_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
 const volatile __u32 ks_publish_trace_ctx = 0;
+const volatile __u32 ks_syscall_waits = 0;
+const volatile __u32 ks_channel_edges = 0;
 
 ks_events_map ks_events SEC(".maps");
 ks_stats_map ks_stats SEC(".maps");
 ks_inflight_map ks_inflight SEC(".maps");
+ks_blocked_map ks_blocked SEC(".maps");
 ks_sel_tgids_map ks_sel_tgids SEC(".maps");
 ks_sel_comms_map ks_sel_comms SEC(".maps");
 ks_fd_classes_map ks_fd_classes SEC(".maps");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The system calls the futex waits and the happens-before edges need, each
- * hooked on its own (see KS_SYSCALL_ENTER in syscalls.bpf.h), and the
+ * The system calls the futex waits (--wait-hooks syscall) and the
+ * per-message happens-before edges (--channel-edges) need, each hooked on
+ * its own (see KS_SYSCALL_ENTER in syscalls.bpf.h), and the
  * generic pair of hooks the agent falls back to: sys_enter/sys_exit, which
  * every system call of the machine passes through, so each decides on the
  * syscall number first.
@@ -105,13 +106,16 @@ KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
 	struct ks_syscall_args args;
 	struct pt_regs copy;
 
-	if (!ks_is_futex_syscall(id) && !ks_is_io_read(id) &&
-	    !ks_is_io_write(id) && !ks_is_fd_change(id))
+	bool waits = ks_syscall_waits && ks_is_futex_syscall(id);
+
+	if (!waits &&
+	    !(ks_channel_edges &&
+	      (ks_is_io_read(id) || ks_is_io_write(id) || ks_is_fd_change(id))))
 		return 0;
 	if (ks_copy_regs(&copy, regs))
 		return 0;
 	ks_args_of_regs(&args, &copy);
-	if (ks_is_futex_syscall(id))
+	if (waits)
 		return ks_current_selected() ?
 			       ks_futex_sys_enter(&args, regs, id) :
 			       0;
@@ -128,8 +132,11 @@ KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = ks_syscall_nr(regs);
 
-	if (ks_is_futex_syscall(nr) || nr == KS_NR_RESTART_SYSCALL)
+	if (ks_syscall_waits &&
+	    (ks_is_futex_syscall(nr) || nr == KS_NR_RESTART_SYSCALL))
 		return ks_futex_sys_exit(ret);
+	if (!ks_channel_edges)
+		return 0;
 	if (ks_is_io_read(nr))
 		return ks_io_read_exit(ret);
 	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)

@@ -64,6 +64,16 @@ static __always_inline long ks_syscall_nr(struct pt_regs *regs)
 #endif
 }
 
+/* The same, from a copy of the registers. */
+static __always_inline long ks_regs_syscall_nr(const struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return regs->orig_ax;
+#elif defined(__TARGET_ARCH_arm64)
+	return regs->syscallno;
+#endif
+}
+
 /*
  * The user registers at syscall entry, copied in one read: every field the
  * wait path needs is in them, and one helper call costs less than a dozen.

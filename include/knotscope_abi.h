@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 4
+#define KS_ABI_VERSION 5
 
 #define KS_COMM_LEN 16
 
@@ -41,7 +41,8 @@ enum ks_event_kind {
 	KS_EV_SOCK_OPEN = 16, /* a TCP connection was accepted or connected */
 	KS_EV_SOCK_DATA = 17, /* a read or write moved bytes on one */
 	KS_EV_SOCK_CLOSE = 18, /* its file descriptor was closed */
-	KS_EV_KIND_MAX = 19,
+	KS_EV_READ_WOKEN = 19, /* a read that blocked on a channel was woken */
+	KS_EV_KIND_MAX = 20,
 };
 
 /* Which system call a wait or a wake came from. */
@@ -148,12 +149,20 @@ struct ks_wait_begin {
 	__u8 stack[KS_STACK_SNAPSHOT_BYTES];
 };
 
+/*
+ * hdr names the waiting thread.  Where waits are taken from the scheduler
+ * the record is made when the thread is woken, in the waker's context: the
+ * waker is named (0 when an interrupt woke it: a timeout, a signal from no
+ * thread), and ret is 0 for a wake by a thread, else -ETIMEDOUT.
+ */
 struct ks_wait_end {
 	struct ks_event_header hdr;
 	__u64 uaddr;
 	__u64 begin_ts_ns; /* ts_ns of the matching KS_EV_WAIT_BEGIN */
 	__s64 ret; /* syscall return: 0, -ETIMEDOUT, -EAGAIN, -EDEADLK ... */
 	__u32 op;
+	__u32 waker_tgid; /* with waker_tid: 0 where syscall exits end waits */
+	__u32 waker_tid;
 	__u32 _pad0;
 };
 
@@ -249,6 +258,23 @@ struct ks_io {
 	 */
 	__u32 inode;
 	__u32 _pad1;
+};
+
+/*
+ * Where waits are taken from the scheduler: a read of a pipe, unix socket
+ * or eventfd that blocked, made when something woke it, in the waker's
+ * context.  How many bytes it then returned is not known.
+ */
+struct ks_read_woken {
+	struct ks_event_header hdr; /* the reader */
+	__u64 object; /* as in ks_io */
+	__u64 begin_ns; /* when the read blocked */
+	__s32 fd;
+	__u32 inode;
+	__u32 waker_tgid; /* 0: woken by an interrupt, or an unwatched task */
+	__u32 waker_tid;
+	__u8 kind; /* enum ks_io_kind */
+	__u8 _pad0[7];
 };
 
 /* Value of map ks_io_inflight (key: host tid): a read not yet returned. */
@@ -479,6 +505,27 @@ struct ks_inflight {
 	__u32 _pad0;
 };
 
+/*
+ * Where waits are taken from the scheduler: a watched thread blocked in a
+ * call whose wake-up is a happens-before edge (map ks_blocked, key: host
+ * tid), until that wake-up.
+ */
+enum ks_blocked_in {
+	KS_BLOCKED_READ = 1, /* read, readv, recvfrom, recvmsg of a channel */
+	KS_BLOCKED_CHILD = 2, /* wait4, waitid */
+};
+
+struct ks_blocked {
+	__u64 since_ns;
+	__u64 object; /* a read's channel, as in ks_io */
+	__s32 fd;
+	__u32 inode;
+	__u8 in; /* enum ks_blocked_in */
+	__u8 kind; /* a read's enum ks_io_kind */
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
 /* The pthread calls precise mode instruments (uprobes). */
 enum ks_lock_call {
 	KS_CALL_LOCK = 1, /* pthread_mutex_lock */
@@ -544,6 +591,7 @@ struct ks_comm_key {
 
 #define KS_RINGBUF_DEFAULT_BYTES (16u << 20)
 #define KS_MAX_INFLIGHT 65536
+#define KS_MAX_BLOCKED 16384
 #define KS_MAX_FD_CLASSES 65536
 #define KS_MAX_SELECTED 1024
 
@@ -561,7 +609,7 @@ _Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 224,
 	       "wait_begin");
 _Static_assert(sizeof(struct ks_wait_begin) == 224 + KS_STACK_SNAPSHOT_BYTES,
 	       "wait_begin size");
-_Static_assert(sizeof(struct ks_wait_end) == 56, "wait_end size");
+_Static_assert(sizeof(struct ks_wait_end) == 64, "wait_end size");
 _Static_assert(__builtin_offsetof(struct ks_fork, clear_child_tid) == 48,
 	       "fork");
 _Static_assert(sizeof(struct ks_fork) == 80, "fork size");
@@ -587,6 +635,8 @@ _Static_assert(sizeof(struct ks_klock_inflight) == 16, "klock inflight");
 _Static_assert(sizeof(struct ks_cpu_stats) == 8 * (2 * KS_EV_KIND_MAX + 2),
 	       "stats size");
 _Static_assert(sizeof(struct ks_inflight) == 24, "inflight size");
+_Static_assert(sizeof(struct ks_blocked) == 32, "blocked size");
+_Static_assert(sizeof(struct ks_read_woken) == 64, "read woken size");
 _Static_assert(sizeof(struct ks_endpoint) == 24, "endpoint size");
 _Static_assert(sizeof(struct ks_conn_tuple) == 48, "tuple size");
 _Static_assert(__builtin_offsetof(struct ks_sock_open, tuple) == 40,

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Futex waits taken from the scheduler (the agent's default, --wait-hooks
+ * sched): a wait is recorded when its thread really blocks, and ends when
+ * something wakes it, in the waker's context.  No system call is hooked, so
+ * the kernel keeps every task of the machine on its fast system call path
+ * (any syscall tracepoint takes them all off it), and a futex call that
+ * does not sleep (an uncontended wake, a wait whose word already changed)
+ * costs nothing.  docs/capture-cost.md has the figures.
+ *
+ * The same two programs see the blocking reads of pipes, unix sockets and
+ * eventfds, and the waits for a child, and the happens-before edge of each:
+ * the write, or the exit, that woke the thread.
+ */
+#include "common.bpf.h"
+#include "futex.bpf.h"
+#include "io_edges.bpf.h"
+#include "sched.bpf.h"
+#include "syscalls.bpf.h"
+
+#define KS_PF_EXITING 0x00000004
+#define KS_PF_KTHREAD 0x00200000
+
+#ifndef ETIMEDOUT
+#define ETIMEDOUT 110
+#endif
+
+static __always_inline int ks_note_blocked(struct ks_blocked *blocked)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	blocked->since_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&ks_blocked, &tid, blocked, BPF_ANY);
+	return 0;
+}
+
+/* Reads of anything but a channel (files, TCP, terminals) are not noted. */
+static __always_inline int ks_note_blocked_read(int fd)
+{
+	struct ks_blocked blocked = { .in = KS_BLOCKED_READ, .fd = fd };
+	struct ks_fd_class class;
+
+	ks_classify_fd(fd, &class);
+	if (!class.kind)
+		return 0;
+	blocked.kind = class.kind;
+	blocked.object = class.object;
+	blocked.inode = class.inode;
+	return ks_note_blocked(&blocked);
+}
+
+/*
+ * Runs for every context switch of the machine: the first tests are the
+ * cheapest, and only a watched thread going to sleep in one of the calls
+ * below reads its registers.  The switch runs in prev's context.
+ */
+KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
+	      struct task_struct *next)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct ks_syscall_args args;
+	struct pt_regs copy;
+	long nr;
+
+	/* Preempted or still runnable: waiting for a CPU, not for anyone. */
+	if (preempt || ks_task_state(prev) == KS_TASK_RUNNING)
+		return 0;
+	if (BPF_CORE_READ(task, flags) & KS_PF_KTHREAD ||
+	    !ks_current_selected())
+		return 0;
+	if (ks_copy_regs(&copy, NULL))
+		return 0;
+	nr = ks_regs_syscall_nr(&copy);
+	ks_args_of_regs(&args, &copy);
+	/*
+	 * A wait that a signal interrupted and restart_syscall() resumed is
+	 * not seen again: its arguments are gone from the registers.
+	 */
+	if (ks_futex_call_waits(nr, &args))
+		return ks_futex_sys_enter(&args, &copy, nr);
+	/* Their system call hooks see every read and reap. */
+	if (ks_channel_edges)
+		return 0;
+	if (ks_is_io_read(nr))
+		return ks_note_blocked_read((int)args.arg[0]);
+	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID) {
+		struct ks_blocked blocked = { .in = KS_BLOCKED_CHILD };
+
+		return ks_note_blocked(&blocked);
+	}
+	return 0;
+}
+
+/* A futex wait ends: recorded for the wakee, naming the waker. */
+static __always_inline void ks_futex_woken(struct task_struct *task, __u32 tid,
+					   const struct ks_inflight *inflight,
+					   bool by_thread)
+{
+	__u64 waker = by_thread ? bpf_get_current_pid_tgid() : 0;
+	struct ks_wait_end *e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
+
+	if (!e)
+		return;
+	e->hdr.tgid = BPF_CORE_READ(task, tgid);
+	e->hdr.tid = tid;
+	e->uaddr = inflight->uaddr;
+	e->begin_ts_ns = inflight->begin_ts_ns;
+	e->ret = by_thread ? 0 : -ETIMEDOUT;
+	e->op = inflight->op;
+	e->waker_tgid = waker >> 32;
+	e->waker_tid = (__u32)waker;
+	e->_pad0 = 0;
+	ks_submit(e);
+}
+
+/*
+ * A blocking read of a channel, woken (by a write into it, usually): its
+ * span, and the edge from the waker, whose past happened before whatever
+ * the reader does next.
+ */
+static __always_inline void ks_read_woken(struct task_struct *task, __u32 tid,
+					  const struct ks_blocked *blocked,
+					  bool by_thread)
+{
+	struct ks_read_woken *e = ks_reserve(sizeof(*e), KS_EV_READ_WOKEN);
+	__u64 waker = 0;
+
+	if (!e)
+		return;
+	if (by_thread && ks_current_selected())
+		waker = bpf_get_current_pid_tgid();
+	e->hdr.tgid = BPF_CORE_READ(task, tgid);
+	e->hdr.tid = tid;
+	e->object = blocked->object;
+	e->begin_ns = blocked->since_ns;
+	e->fd = blocked->fd;
+	e->inode = blocked->inode;
+	e->waker_tgid = waker >> 32;
+	e->waker_tid = (__u32)waker;
+	e->kind = blocked->kind;
+	__builtin_memset(e->_pad0, 0, sizeof(e->_pad0));
+	ks_submit(e);
+}
+
+/*
+ * A wait for a child woken by a child's exit: the child's whole life
+ * happened before whatever the parent does next, reaping it or not.
+ */
+static __always_inline void ks_child_woken(struct task_struct *task, __u32 tid)
+{
+	struct task_struct *waker = (void *)bpf_get_current_task();
+	struct ks_reaped *reaped;
+
+	/* A stopped or traced child wakes its parent too: only exits. */
+	if (!ks_current_selected() ||
+	    !(BPF_CORE_READ(waker, flags) & KS_PF_EXITING))
+		return;
+	reaped = ks_reserve(sizeof(*reaped), KS_EV_REAPED);
+	if (!reaped)
+		return;
+	reaped->child_tgid = reaped->hdr.tgid;
+	reaped->hdr.tgid = BPF_CORE_READ(task, tgid);
+	reaped->hdr.tid = tid;
+	reaped->_pad0 = 0;
+	ks_submit(reaped);
+}
+
+/*
+ * Runs for every wake-up of the machine, in the waker's context (or an
+ * interrupt's, where current is whoever the interrupt hit: no waker).  One
+ * lookup, two when the thread is not in a futex wait.
+ */
+KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
+{
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct ks_inflight *inflight;
+	struct ks_blocked *blocked;
+
+	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
+	if (inflight) {
+		ks_futex_woken(task, tid, inflight, ks_on_task_stack());
+		bpf_map_delete_elem(&ks_inflight, &tid);
+		return 0;
+	}
+	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);
+	if (!blocked)
+		return 0;
+	if (blocked->in == KS_BLOCKED_READ)
+		ks_read_woken(task, tid, blocked, ks_on_task_stack());
+	else if (ks_on_task_stack())
+		ks_child_woken(task, tid);
+	bpf_map_delete_elem(&ks_blocked, &tid);
+	return 0;
+}
