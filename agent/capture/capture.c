@@ -64,6 +64,21 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 
 	if (hooks != KS_HOOKS_NONE && hooks != capture->syscall_hooks)
 		return false;
+	switch (ks_syscall_user_of(bpf_program__name(prog))) {
+	case KS_FOR_WAITS:
+		return config->wait_hooks == KS_WAITS_SYSCALL;
+	case KS_FOR_CHANNELS:
+		return config->channel_edges;
+	case KS_FOR_HTTP:
+		return config->http;
+	case KS_FOR_WAITS_OR_CHANNELS:
+		return config->wait_hooks == KS_WAITS_SYSCALL ||
+		       config->channel_edges;
+	case KS_FOR_NOTHING:
+		break;
+	}
+	if (ks_has_prefix(prog, "ks_block") || ks_has_prefix(prog, "ks_woken"))
+		return config->wait_hooks == KS_WAITS_SCHED;
 	if (ks_has_prefix(prog, "ks_switch") ||
 	    ks_has_prefix(prog, "ks_waking"))
 		return config->offcpu_min_ns > 0;
@@ -71,8 +86,6 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 		return capture->has_lock_contention;
 	if (ks_has_prefix(prog, "ks_mutex"))
 		return config->precise;
-	if (ks_has_prefix(prog, "ks_sock_"))
-		return config->http;
 	return true;
 }
 
@@ -117,6 +130,8 @@ static int ks_capture_load(struct ks_capture *capture,
 	skel->rodata->ks_capture_bytes = config->capture_bytes;
 	skel->rodata->ks_publish_trace_ctx =
 		config->http && config->trace_ctx_fd >= 0;
+	skel->rodata->ks_syscall_waits = config->wait_hooks == KS_WAITS_SYSCALL;
+	skel->rodata->ks_channel_edges = config->channel_edges;
 	err = bpf_map__set_max_entries(skel->maps.ks_events,
 				       config->ringbuf_bytes);
 	if (!err)
@@ -255,7 +270,14 @@ int ks_capture_open(struct ks_capture **out,
 	if (!capture->has_lock_contention)
 		ks_debug("no lock:contention_* tracepoints (Linux < 5.19): "
 			 "kernel lock waits are not watched\n");
-	nr_plan = ks_capture_plan(config, plan);
+	/* Hooking none is what keeps every task on the fast syscall path. */
+	if (config->wait_hooks == KS_WAITS_SYSCALL || config->channel_edges ||
+	    config->http) {
+		nr_plan = ks_capture_plan(config, plan);
+	} else {
+		plan[0] = KS_HOOKS_NONE;
+		nr_plan = 1;
+	}
 	for (unsigned int i = 0; i < nr_plan; i++) {
 		capture->syscall_hooks = plan[i];
 		err = ks_capture_attach(capture, config);

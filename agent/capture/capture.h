@@ -25,6 +25,9 @@ struct ks_capture_config {
 	const char *attach_mode; /* "tp_btf", "raw_tp", or NULL: either */
 	/* How system calls are hooked, or NULL: the cheapest that works. */
 	const enum ks_syscall_hooks *syscall_hooks;
+	enum ks_wait_hooks wait_hooks;
+	/* Every message through pipes, unix sockets, eventfds, every reap. */
+	bool channel_edges;
 	/* Socket capture for HTTP spans; off: its programs are not loaded. */
 	bool http;
 	uint32_t capture_bytes;
@@ -43,7 +46,7 @@ void ks_capture_close(struct ks_capture *capture);
 /* The loaded object: its maps and programs, for pinning and statistics. */
 struct bpf_object *ks_capture_object(const struct ks_capture *capture);
 const char *ks_capture_attach_mode(const struct ks_capture *capture);
-/* "fentry", "tracepoint" or "sys_enter". */
+/* "fentry", "tracepoint", "sys_enter", or "none": no call is hooked. */
 const char *ks_capture_syscall_hooks(const struct ks_capture *capture);
 int ks_capture_epoll_fd(const struct ks_capture *capture);
 /* A loaded program, for attachments the agent makes itself (uprobes). */

@@ -32,6 +32,29 @@ int ks_syscall_hooks_parse(const char *name, enum ks_syscall_hooks *out)
 	return -EINVAL;
 }
 
+static const char *const ks_wait_hooks_names[] = {
+	[KS_WAITS_SCHED] = "sched",
+	[KS_WAITS_SYSCALL] = "syscall",
+};
+
+const char *ks_wait_hooks_name(enum ks_wait_hooks hooks)
+{
+	return ks_wait_hooks_names[hooks];
+}
+
+int ks_wait_hooks_parse(const char *name, enum ks_wait_hooks *out)
+{
+	for (unsigned int i = 0;
+	     i < sizeof(ks_wait_hooks_names) / sizeof(ks_wait_hooks_names[0]);
+	     i++) {
+		if (!strcmp(name, ks_wait_hooks_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 unsigned int ks_syscall_hooks_plan(const enum ks_syscall_hooks *requested,
 				   bool fentry_works, bool tracefs_works,
 				   enum ks_syscall_hooks plan[KS_HOOKS_COUNT])
@@ -69,6 +92,23 @@ enum ks_syscall_hooks ks_syscall_hooks_of(const char *section, const char *name)
 	    ks_starts_with(name, "ks_sock_exit"))
 		return KS_HOOKS_SYS_ENTER;
 	return KS_HOOKS_NONE;
+}
+
+enum ks_syscall_user ks_syscall_user_of(const char *name)
+{
+	if (ks_starts_with(name, "ks_sock_"))
+		return KS_FOR_HTTP;
+	if (ks_starts_with(name, "ks_sys_enter") ||
+	    ks_starts_with(name, "ks_sys_exit"))
+		return KS_FOR_WAITS_OR_CHANNELS;
+	if (ks_starts_with(name, "ks_enter_futex") ||
+	    ks_starts_with(name, "ks_exit_futex") ||
+	    ks_starts_with(name, "ks_exit_restart_syscall"))
+		return KS_FOR_WAITS;
+	if (ks_starts_with(name, "ks_enter_") ||
+	    ks_starts_with(name, "ks_exit_"))
+		return KS_FOR_CHANNELS;
+	return KS_FOR_NOTHING;
 }
 
 /* The function behind futex(), as fentry names it. */

@@ -19,6 +19,32 @@ enum ks_syscall_hooks {
 	KS_HOOKS_NONE = KS_HOOKS_COUNT, /* a program that hooks no syscall */
 };
 
+/*
+ * Where futex waits are seen: when their thread blocks and is woken (the
+ * scheduler's tracepoints, no system call hooked), or at the futex calls'
+ * entries and exits.
+ */
+enum ks_wait_hooks {
+	KS_WAITS_SCHED,
+	KS_WAITS_SYSCALL,
+};
+
+/* "sched", "syscall". */
+const char *ks_wait_hooks_name(enum ks_wait_hooks hooks);
+/* 0, or -EINVAL for a name that is neither. */
+int ks_wait_hooks_parse(const char *name, enum ks_wait_hooks *out);
+
+/* Which system call programs a run needs, from a program's name. */
+enum ks_syscall_user {
+	KS_FOR_NOTHING, /* not a system call program */
+	KS_FOR_WAITS, /* the futex calls, with --wait-hooks syscall */
+	KS_FOR_CHANNELS, /* reads, writes, closes, reaps: --channel-edges */
+	KS_FOR_HTTP, /* the socket programs: --http */
+	KS_FOR_WAITS_OR_CHANNELS, /* the generic hooks serve both */
+};
+
+enum ks_syscall_user ks_syscall_user_of(const char *name);
+
 /* "fentry", "tracepoint", "sys_enter". */
 const char *ks_syscall_hooks_name(enum ks_syscall_hooks hooks);
 /* 0, or -EINVAL for a name that is none of them. */

@@ -257,6 +257,22 @@ static void ks_joinable_add(struct ks_causality *causality, uint32_t tgid,
 	causality->nr_joinable++;
 }
 
+/* A direct edge: whatever woke the wakee at ts happened before its next. */
+static struct ks_edge_source ks_woken_by(struct ks_causality *causality,
+					 const struct ks_thread *waker,
+					 const struct ks_thread *wakee,
+					 enum ks_edge_kind kind, uint64_t ts)
+{
+	ks_hb_wakeup(causality->hb, ts, ks_key_of(waker), ks_key_of(wakee));
+	return (struct ks_edge_source){
+		.kind = kind,
+		.tid = waker->tid,
+		.release_ns = ts,
+		.acquire_ns = ts,
+		.span = waker->causal.last_span,
+	};
+}
+
 static void ks_on_wake(struct ks_causality *causality, struct ks_model *model,
 		       const struct ks_wake *rec)
 {
@@ -317,6 +333,7 @@ static void ks_on_wait_end(struct ks_causality *causality,
 			   const struct ks_wait_end *rec)
 {
 	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
+	struct ks_thread *waker;
 	struct ks_joinable *exited;
 
 	if (!thread || thread->tgid != rec->hdr.tgid ||
@@ -330,6 +347,15 @@ static void ks_on_wait_end(struct ks_causality *causality,
 	exited = ks_joinable_find(causality, rec->hdr.tgid, rec->uaddr);
 	if (exited) {
 		ks_on_joined(causality, thread, exited, rec->hdr.ts_ns);
+		return;
+	}
+	/* Taken from the scheduler: no word, the waker itself. */
+	if (rec->waker_tid) {
+		waker = ks_model_thread(model, rec->waker_tgid, rec->waker_tid);
+		if (waker)
+			thread->causal.acquired =
+				ks_woken_by(causality, waker, thread,
+					    KS_EDGE_FUTEX_WAKE, rec->hdr.ts_ns);
 		return;
 	}
 	ks_acquire(causality, KS_HB_WORD,
@@ -359,6 +385,24 @@ static void ks_on_io(struct ks_causality *causality, struct ks_model *model,
 	else
 		ks_acquire(causality, KS_HB_CHANNEL, id, thread,
 			   rec->hdr.ts_ns);
+}
+
+/* Taken from the scheduler: the waker of a blocked read, not its bytes. */
+static void ks_on_read_woken(struct ks_causality *causality,
+			     struct ks_model *model,
+			     const struct ks_read_woken *rec)
+{
+	struct ks_thread *reader =
+		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
+	struct ks_thread *waker =
+		rec->waker_tid ? ks_model_thread(model, rec->waker_tgid,
+						 rec->waker_tid) :
+				 NULL;
+
+	if (reader && waker)
+		reader->causal.acquired =
+			ks_woken_by(causality, waker, reader, KS_EDGE_CHANNEL,
+				    rec->hdr.ts_ns);
 }
 
 static void ks_on_fork(struct ks_causality *causality, struct ks_model *model,
@@ -426,16 +470,10 @@ static void ks_on_wakeup(struct ks_causality *causality, struct ks_model *model,
 	struct ks_thread *wakee =
 		ks_model_thread(model, rec->wakee_tgid, rec->wakee_tid);
 
-	if (!waker || !wakee)
-		return;
-	ks_hb_wakeup(causality->hb, rec->hdr.ts_ns, ks_key_of(waker),
-		     ks_key_of(wakee));
-	wakee->causal.woken = (struct ks_edge_source){
-		.kind = KS_EDGE_WAKEUP,
-		.tid = waker->tid,
-		.release_ns = rec->hdr.ts_ns,
-		.span = waker->causal.last_span,
-	};
+	if (waker && wakee)
+		wakee->causal.woken =
+			ks_woken_by(causality, waker, wakee, KS_EDGE_WAKEUP,
+				    rec->hdr.ts_ns);
 }
 
 /* Precise mode sees the hand-offs that never enter the kernel. */
@@ -489,6 +527,9 @@ void ks_causality_apply(struct ks_causality *causality, struct ks_model *model,
 		break;
 	case KS_EV_IO:
 		ks_on_io(causality, model, record);
+		break;
+	case KS_EV_READ_WOKEN:
+		ks_on_read_woken(causality, model, record);
 		break;
 	case KS_EV_FORK:
 		ks_on_fork(causality, model, record);

@@ -280,6 +280,28 @@ static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
 		ks_notify(model, channel_read, thread, rec);
 }
 
+/*
+ * A blocking channel read seen by the scheduler, as the io record the
+ * system call hooks would have made of it, its byte count unknown.
+ */
+static void ks_on_read_woken(struct ks_model *model,
+			     const struct ks_read_woken *rec)
+{
+	struct ks_io io = {
+		.hdr = rec->hdr,
+		.object = rec->object,
+		.begin_ns = rec->begin_ns,
+		.fd = rec->fd,
+		.kind = rec->kind,
+		.op = KS_IO_READ,
+		.inode = rec->inode,
+	};
+
+	io.hdr.kind = KS_EV_IO;
+	io.hdr.size = sizeof(io);
+	ks_on_io(model, &io);
+}
+
 /* With --http: a TCP connection's data call, recorded as it returned. */
 static void ks_on_sock_data(struct ks_model *model,
 			    const struct ks_sock_data *rec)
@@ -346,6 +368,9 @@ void ks_model_apply(struct ks_model *model, const void *record)
 		break;
 	case KS_EV_IO:
 		ks_on_io(model, record);
+		break;
+	case KS_EV_READ_WOKEN:
+		ks_on_read_woken(model, record);
 		break;
 	case KS_EV_OFFCPU:
 		ks_on_offcpu(model, record);

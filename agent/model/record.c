@@ -20,6 +20,7 @@ static const char *const ks_record_names[KS_EV_KIND_MAX] = {
 	[KS_EV_SOCK_OPEN] = "sock_open",
 	[KS_EV_SOCK_DATA] = "sock_data",
 	[KS_EV_SOCK_CLOSE] = "sock_close",
+	[KS_EV_READ_WOKEN] = "read_woken",
 };
 
 /* The smallest each kind can be. */
@@ -42,6 +43,7 @@ static const size_t ks_record_min_size[KS_EV_KIND_MAX] = {
 	[KS_EV_SOCK_OPEN] = sizeof(struct ks_sock_open),
 	[KS_EV_SOCK_DATA] = sizeof(struct ks_sock_data),
 	[KS_EV_SOCK_CLOSE] = sizeof(struct ks_sock_close),
+	[KS_EV_READ_WOKEN] = sizeof(struct ks_read_woken),
 };
 
 const char *ks_record_kind_name(unsigned int kind)

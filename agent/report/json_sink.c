@@ -151,6 +151,9 @@ int ks_json_write_ready(struct ks_json_sink *sink,
 	ks_add(obj, "attach_mode", json_object_new_string(info->attach_mode));
 	ks_add(obj, "syscall_hooks",
 	       json_object_new_string(info->syscall_hooks));
+	ks_add(obj, "wait_hooks", json_object_new_string(info->wait_hooks));
+	ks_add(obj, "channel_edges",
+	       json_object_new_boolean(info->channel_edges));
 	ks_add(obj, "selection", json_object_new_string(info->selection));
 	ks_add(obj, "confirm_ms", json_object_new_int((int)info->confirm_ms));
 	ks_add(obj, "stall_ms",

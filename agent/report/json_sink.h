@@ -23,7 +23,10 @@ struct ks_json_sink;
 
 struct ks_ready_info {
 	const char *attach_mode; /* "tp_btf" or "raw_tp" */
-	const char *syscall_hooks; /* "fentry", "tracepoint" or "sys_enter" */
+	/* "fentry", "tracepoint", "sys_enter", or "none": no call hooked */
+	const char *syscall_hooks;
+	const char *wait_hooks; /* "sched" or "syscall" */
+	bool channel_edges;
 	const char *selection; /* human description */
 	unsigned int confirm_ms;
 	unsigned int stall_ms; /* 0: no stall detection */

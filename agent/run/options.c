@@ -29,6 +29,8 @@ enum {
 	OPT_PRECISE,
 	OPT_ATTACH,
 	OPT_SYSCALL_HOOKS,
+	OPT_WAIT_HOOKS,
+	OPT_CHANNEL_EDGES,
 	OPT_PREFLIGHT,
 	OPT_OFFCPU_MIN,
 	OPT_LISTEN,
@@ -72,6 +74,8 @@ const struct option ks_long_options[] = {
 	{ "precise", required_argument, NULL, OPT_PRECISE },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "syscall-hooks", required_argument, NULL, OPT_SYSCALL_HOOKS },
+	{ "wait-hooks", required_argument, NULL, OPT_WAIT_HOOKS },
+	{ "channel-edges", no_argument, NULL, OPT_CHANNEL_EDGES },
 	{ "preflight", required_argument, NULL, OPT_PREFLIGHT },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "listen-token-file", required_argument, NULL, OPT_LISTEN_TOKEN_FILE },
@@ -162,6 +166,13 @@ void ks_options_usage(FILE *out)
 		"                         thread is off CPU this long or longer, linked\n"
 		"                         to the thread that woke it (default: off; it\n"
 		"                         traces every context switch)\n"
+		"      --channel-edges    follow every message through pipes, unix\n"
+		"                         sockets and eventfds, and every reap of a\n"
+		"                         child, for happens-before and read spans\n"
+		"                         (default: off, only the wake-ups of blocked\n"
+		"                         reads and waits; hooking those system calls\n"
+		"                         puts every task of the machine on the\n"
+		"                         kernel's slower system call path)\n"
 		"\n"
 		"Dashboard, metrics and probes (HTTP):\n"
 		"      --listen ADDR:PORT|off  serve the live dashboard, its JSON API,\n"
@@ -238,9 +249,16 @@ void ks_options_usage(FILE *out)
 		"                         reason (default), or warn and start anyway\n"
 		"      --attach tp_btf|raw_tp  how to attach to tracepoints (default:\n"
 		"                         tp_btf where the kernel allows it)\n"
-		"      --syscall-hooks fentry|tracepoint|sys_enter  how to hook system\n"
-		"                         calls (default: the cheapest the kernel allows,\n"
-		"                         in that order)\n"
+		"      --wait-hooks sched|syscall  where futex waits are seen: when\n"
+		"                         their thread blocks and is woken (default; no\n"
+		"                         system call hooked), or at the futex calls\n"
+		"                         (also waits that never slept, and what a\n"
+		"                         priority-inheritance lock call returned)\n"
+		"      --syscall-hooks fentry|tracepoint|sys_enter  how to hook the\n"
+		"                         system calls that waits seen at the futex\n"
+		"                         calls, channel edges and HTTP spans need\n"
+		"                         (default: the cheapest the kernel allows, in\n"
+		"                         that order)\n"
 		"  -v, --verbose          more diagnostics on stderr (repeat for more)\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
@@ -533,6 +551,14 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 					    "not fentry, tracepoint or "
 					    "sys_enter");
 		opts->syscall_hooks_set = true;
+		break;
+	case OPT_WAIT_HOOKS:
+		if (ks_wait_hooks_parse(value, &opts->wait_hooks))
+			return ks_bad_value(err, label, value,
+					    "not sched or syscall");
+		break;
+	case OPT_CHANNEL_EDGES:
+		opts->channel_edges = true;
 		break;
 	case OPT_PREFLIGHT:
 		if (!strcmp(value, "enforce"))

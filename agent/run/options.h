@@ -60,6 +60,8 @@ struct ks_options {
 	/* --syscall-hooks, when given; else the agent chooses. */
 	enum ks_syscall_hooks syscall_hooks;
 	bool syscall_hooks_set;
+	enum ks_wait_hooks wait_hooks; /* --wait-hooks */
+	bool channel_edges; /* --channel-edges */
 	/* The HTTP server: "ADDR:PORT" or "off"; see listen_addr.h. */
 	const char *listen;
 	bool listen_explicit; /* given, so failing to listen is an error */

@@ -99,6 +99,8 @@ static void ks_announce(struct ks_agent *agent,
 	struct ks_ready_info info = {
 		.attach_mode = ks_capture_attach_mode(agent->capture),
 		.syscall_hooks = ks_capture_syscall_hooks(agent->capture),
+		.wait_hooks = ks_wait_hooks_name(agent->options->wait_hooks),
+		.channel_edges = agent->options->channel_edges,
 		.confirm_ms = agent->options->confirm_ms,
 		.stall_ms = agent->options->stall_ms,
 		.nr_processes = scan->nr_processes,
@@ -114,11 +116,11 @@ static void ks_announce(struct ks_agent *agent,
 	ks_selection_describe(&agent->selection, selection, sizeof(selection));
 	info.selection = selection;
 	ks_info("watching %s: %u processes, %u threads, %u already in futex "
-		"waits (%s, system calls by %s); deadlocks are reported "
-		"after %u ms\n",
+		"waits (%s, waits seen by %s, system call hooks: %s); "
+		"deadlocks are reported after %u ms\n",
 		selection, scan->nr_processes, scan->nr_threads,
-		scan->nr_seeded_waits, info.attach_mode, info.syscall_hooks,
-		agent->options->confirm_ms);
+		scan->nr_seeded_waits, info.attach_mode, info.wait_hooks,
+		info.syscall_hooks, agent->options->confirm_ms);
 	if (agent->options->stall_ms)
 		ks_info("stalls are reported after %u ms\n",
 			agent->options->stall_ms);
@@ -480,6 +482,8 @@ int ks_agent_run(const struct ks_options *options)
 		.syscall_hooks = options->syscall_hooks_set ?
 					 &options->syscall_hooks :
 					 NULL,
+		.wait_hooks = options->wait_hooks,
+		.channel_edges = options->channel_edges,
 		.trace_ctx_fd = -1,
 		.on_record = ks_agent_on_record,
 		.ctx = &agent,

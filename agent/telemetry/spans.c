@@ -390,8 +390,10 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	ks_otlp_attrs_str(&attrs, "knotscope.channel.kind",
 			  ks_channel_name(io->kind));
 	ks_otlp_attrs_int(&attrs, "knotscope.channel.fd", io->fd);
-	ks_otlp_attrs_int(&attrs, "knotscope.channel.bytes",
-			  (int64_t)io->bytes);
+	/* Unknown where the read was seen by the scheduler, not returning. */
+	if (io->bytes)
+		ks_otlp_attrs_int(&attrs, "knotscope.channel.bytes",
+				  (int64_t)io->bytes);
 	if (ks_otlp_attrs_move(&attrs, &span->attributes,
 			       &span->n_attributes)) {
 		ks_otlp_message_free(span);
@@ -420,8 +422,15 @@ static void ks_add_offcpu_cause(const struct ks_thread *thread,
 				struct ks_otlp_attrs *attrs)
 {
 	const struct ks_thread_wait *wait = &thread->wait;
+	uint64_t began = wait->begin.hdr.ts_ns;
 
-	if (wait->active && wait->begin.hdr.ts_ns <= off->start_ns) {
+	/*
+	 * A futex call's wait is still on when the thread comes back; one
+	 * taken from the scheduler begins as the thread leaves the CPU and
+	 * ended when it was woken, before this record.
+	 */
+	if (began <= off->hdr.ts_ns &&
+	    (wait->active ? began <= off->start_ns : began >= off->start_ns)) {
 		ks_otlp_attrs_str(attrs, "knotscope.offcpu.in", "futex_wait");
 		ks_otlp_attrs_str(attrs, "knotscope.lock.kind",
 				  ks_lock_kind_name(wait->lock_kind));

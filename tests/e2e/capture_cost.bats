@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# What the kernel side attaches, and so who pays for it: system calls
-# nobody watches run none of its programs, and the ways of hooking system
-# calls are chosen, and fallen back from, as docs/capture-cost.md says.
+# What the kernel side attaches, and so who pays for it: by default no
+# system call at all; with the options that need them, only the calls they
+# watch; and the ways of hooking system calls are chosen, and fallen back
+# from, as docs/capture-cost.md says.
 # What is attached and counts, not timings: these hold on a loaded machine.
 
 load helpers
@@ -36,6 +37,12 @@ agent_links() {
 		.prog_id as $id | . + { prog: ($progs[0][] | select(.id == $id) | .name) }'
 }
 
+# Runs of the agent's scheduler programs, summed.
+block_program_runs() {
+	bpftool -j prog show | jq --argjson ids "$PROG_IDS" '[.[] | select(.id as $id | $ids | index($id)) |
+		select(.name | test("^ks_(block|woken)$")) | .run_cnt // 0] | add // 0'
+}
+
 # Runs of the agent's programs that hook system calls, summed.
 syscall_program_runs() {
 	bpftool -j prog show | jq --argjson ids "$PROG_IDS" '[.[] | select(.id as $id | $ids | index($id)) |
@@ -44,11 +51,34 @@ syscall_program_runs() {
 
 # Counts, not timings: what the kernel runs for a system call is decided by
 # what is attached to it, which the kernel lists.
-@test "a system call nobody watches runs none of the agent's programs" {
+@test "by default no system call is hooked: waits are taken from the scheduler" {
+	local iterations=2000 before after
+
+	start_agent --listen off --bpf-stats
+	agent_said '.type == "ready" and .syscall_hooks == "none" and
+		.wait_hooks == "sched" and .channel_edges == false'
+	PROG_IDS="$(agent_program_ids)"
+	agent_links >"$BATS_TEST_TMPDIR/links"
+	# Any syscall tracepoint, generic or per call, would take every task of
+	# the machine off the kernel's fast system call path.
+	jq -e -s 'length > 5 and all(.[]; .type != "perf_event" and
+		((.tp_name // "") | test("^sys_(enter|exit)$") | not))' "$BATS_TEST_TMPDIR/links"
+	jq -e -s 'any(.[]; .prog == "ks_block" and .tp_name == "sched_switch") and
+		any(.[]; .prog == "ks_woken" and .tp_name == "sched_waking")' "$BATS_TEST_TMPDIR/links"
+	# A pipe ping-pong between two threads blocks and wakes: the scheduler
+	# programs see it.
+	before="$(block_program_runs)"
+	"$WORKLOADS/hb_scenes" pingpong "$iterations" >/dev/null
+	after="$(block_program_runs)"
+	[ "$((after - before))" -ge "$((2 * iterations))" ]
+	stop_agent
+}
+
+@test "--channel-edges and --http hook each system call they watch on its own tracepoint" {
 	local iterations=10000 before after
 
-	start_agent --listen off --http --bpf-stats
-	agent_said '.type == "ready" and .syscall_hooks == "tracepoint"'
+	start_agent --listen off --http --channel-edges --wait-hooks syscall --bpf-stats
+	agent_said '.type == "ready" and .syscall_hooks == "tracepoint" and .channel_edges'
 	PROG_IDS="$(agent_program_ids)"
 	agent_links >"$BATS_TEST_TMPDIR/links"
 	# Nothing on the hooks every system call of the machine passes through.
@@ -77,7 +107,7 @@ syscall_program_runs() {
 		umount /sys/kernel/debug 2>/dev/null
 		umount /sys/kernel/tracing 2>/dev/null
 		[ ! -e /sys/kernel/tracing/trace ] || exit 3
-		exec "$0" --json "$1" --listen off --duration 1' \
+		exec "$0" --json "$1" --listen off --duration 1 --channel-edges' \
 		"$KNOTSCOPE" "$BATS_TEST_TMPDIR/agent.jsonl" 2>"$BATS_TEST_TMPDIR/agent.err"
 	grep -q "mounted tracefs at /sys/kernel/tracing, for the syscall tracepoints" \
 		"$BATS_TEST_TMPDIR/agent.err"
@@ -99,7 +129,7 @@ syscall_program_runs() {
 		mount -t tmpfs none /sys/kernel &&
 		mkdir /sys/kernel/btf &&
 		mount --bind "$2" /sys/kernel/btf || exit 3
-		exec "$0" --json "$1" --pid "$3"' \
+		exec "$0" --json "$1" --pid "$3" --wait-hooks syscall' \
 		"$KNOTSCOPE" "$AGENT_JSON" "$ns_root" "$WORKLOAD_PID" 2>"$AGENT_ERR" &
 	AGENT_PID=$!
 	wait_until 30 agent_said '.type == "ready"'
@@ -113,7 +143,7 @@ syscall_program_runs() {
 @test "--syscall-hooks fentry: used where the kernel allows it, else a clear error" {
 	local status=0
 
-	"$KNOTSCOPE" --syscall-hooks fentry --listen off --duration 1 \
+	"$KNOTSCOPE" --syscall-hooks fentry --channel-edges --listen off --duration 1 \
 		--json "$BATS_TEST_TMPDIR/agent.jsonl" 2>"$BATS_TEST_TMPDIR/agent.err" || status=$?
 	if [ "$status" -eq 0 ]; then
 		jq -e -s 'any(.[]; .type == "ready" and .syscall_hooks == "fentry")' \
@@ -128,4 +158,10 @@ syscall_program_runs() {
 	run "$KNOTSCOPE" --syscall-hooks kprobe
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--syscall-hooks"*"not fentry, tracepoint or sys_enter"* ]]
+}
+
+@test "--wait-hooks rejects what it does not know" {
+	run "$KNOTSCOPE" --wait-hooks fentry
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--wait-hooks"*"not sched or syscall"* ]]
 }

@@ -175,7 +175,9 @@ run_named_abba() {
 }
 
 @test "priority-inheritance mutexes: AB/BA, and a relock the kernel refuses" {
-	start_agent
+	# The kernel's refusal is a futex call's return: seen at the calls.
+	start_agent --wait-hooks syscall
+	agent_said '.type == "ready" and .wait_hooks == "syscall"'
 	start_workload abba pi
 	await_deadlock "$WORKLOAD_PID"
 	expect_eq kinds "$(report '[.threads[].wait.kind] | unique | join(",")')" pi-mutex
@@ -189,6 +191,15 @@ run_named_abba() {
 	expect_eq threads "$(report '.threads | length')" 1
 	expect_eq refused "$(report '.threads[0].wait.kernel_refused')" EDEADLK
 	report '.threads[0].wait.mutex_type' | grep -q prio-inherit
+}
+
+@test "waits taken from the scheduler: a refused priority-inheritance relock is a stall" {
+	start_agent
+	agent_said '.type == "ready" and .wait_hooks == "sched" and .syscall_hooks == "none"'
+	# glibc parks the refused thread forever, on a word of its own stack.
+	start_workload relock pi
+	wait_until 10 agent_said ".type == \"stall\" and .pid == $WORKLOAD_PID"
+	agent_never_said ".type == \"deadlock\" and (.pids | index($WORKLOAD_PID))"
 }
 
 # The futex of every $1 wait lies $2 bytes into the lock reported.
@@ -436,8 +447,17 @@ take_site() {
 }
 
 @test "with raw_tp instead of tp_btf, and system calls on sys_enter, the same deadlock is found" {
-	start_agent --attach raw_tp --syscall-hooks sys_enter
+	start_agent --attach raw_tp --syscall-hooks sys_enter --wait-hooks syscall
 	agent_said '.type == "ready" and .attach_mode == "raw_tp" and .syscall_hooks == "sys_enter"'
+	start_workload abba
+	await_deadlock "$WORKLOAD_PID"
+	expect_closed_cycle
+	stack_functions 1 | grep -qx lock_b_then_a
+}
+
+@test "with raw_tp, waits taken from the scheduler find the same deadlock" {
+	start_agent --attach raw_tp
+	agent_said '.type == "ready" and .attach_mode == "raw_tp" and .wait_hooks == "sched"'
 	start_workload abba
 	await_deadlock "$WORKLOAD_PID"
 	expect_closed_cycle

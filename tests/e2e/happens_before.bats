@@ -153,12 +153,26 @@ expect_pingpong_ordered() {
 	expect_consistent 6
 }
 
+# Each read blocks until the other thread's write: the scheduler sees the
+# write wake it (the default), and the per-message hooks see both.
 @test "a pipe orders each read after the write of its data" {
 	run_scene pingpong 6
 	expect_pingpong_ordered "read pipe"
 }
 
+@test "a pipe orders each read after the write of its data, with --channel-edges" {
+	AGENT_ARGS=(--channel-edges)
+	run_scene pingpong 6
+	expect_pingpong_ordered "read pipe"
+}
+
 @test "a unix stream socket orders each read after the write of its data" {
+	run_scene pingpong 6 unix
+	expect_pingpong_ordered "read unix_socket"
+}
+
+@test "a unix stream socket orders each read after the write of its data, with --channel-edges" {
+	AGENT_ARGS=(--channel-edges)
 	run_scene pingpong 6 unix
 	expect_pingpong_ordered "read unix_socket"
 }
@@ -274,19 +288,22 @@ expect_churners_unrelated() {
 }
 
 @test "processes that reuse each other's dead pipes share no history" {
-	AGENT_ARGS=(--min-wait 0)
+	# Reads that never block: only every message's hooks see them.
+	AGENT_ARGS=(--min-wait 0 --channel-edges)
 	run_scene churn 300
 	expect_churners_unrelated "read pipe"
 }
 
 @test "processes that reuse each other's dead unix sockets share no history" {
-	AGENT_ARGS=(--min-wait 0)
+	# Reads that never block: only every message's hooks see them.
+	AGENT_ARGS=(--min-wait 0 --channel-edges)
 	run_scene churn 300 unix
 	expect_churners_unrelated "read unix_socket"
 }
 
 @test "processes that reuse each other's dead eventfds share no history" {
-	AGENT_ARGS=(--min-wait 0)
+	# Reads that never block: only every message's hooks see them.
+	AGENT_ARGS=(--min-wait 0 --channel-edges)
 	run_scene churn 300 eventfd
 	expect_churners_unrelated "read eventfd"
 }
@@ -294,7 +311,7 @@ expect_churners_unrelated() {
 @test "a pipe read is ordered after the write of its own byte" {
 	local writer reader
 
-	AGENT_ARGS=(--min-wait 0)
+	AGENT_ARGS=(--min-wait 0 --channel-edges)
 	run_scene sequence
 	writer="$(tid_of writer)" reader="$(tid_of reader)"
 

@@ -85,6 +85,35 @@ static void programs_are_classified_by_section(void **state)
 		KS_HOOKS_NONE);
 }
 
+static void wait_hooks_names_round_trip(void **state)
+{
+	enum ks_wait_hooks parsed;
+
+	assert_int_equal(ks_wait_hooks_parse("sched", &parsed), 0);
+	assert_int_equal(parsed, KS_WAITS_SCHED);
+	assert_int_equal(ks_wait_hooks_parse("syscall", &parsed), 0);
+	assert_int_equal(parsed, KS_WAITS_SYSCALL);
+	assert_string_equal(ks_wait_hooks_name(KS_WAITS_SYSCALL), "syscall");
+	assert_int_equal(ks_wait_hooks_parse("fentry", &parsed), -EINVAL);
+}
+
+/* Which option needs a system call program decides whether it loads. */
+static void programs_are_claimed_by_what_needs_them(void **state)
+{
+	assert_int_equal(ks_syscall_user_of("ks_enter_futex_wait_fe"),
+			 KS_FOR_WAITS);
+	assert_int_equal(ks_syscall_user_of("ks_exit_restart_syscall"),
+			 KS_FOR_WAITS);
+	assert_int_equal(ks_syscall_user_of("ks_enter_write"), KS_FOR_CHANNELS);
+	assert_int_equal(ks_syscall_user_of("ks_exit_wait4_fx"),
+			 KS_FOR_CHANNELS);
+	assert_int_equal(ks_syscall_user_of("ks_sock_read"), KS_FOR_HTTP);
+	assert_int_equal(ks_syscall_user_of("ks_sys_exit_rt"),
+			 KS_FOR_WAITS_OR_CHANNELS);
+	assert_int_equal(ks_syscall_user_of("ks_block"), KS_FOR_NOTHING);
+	assert_int_equal(ks_syscall_user_of("ks_fork"), KS_FOR_NOTHING);
+}
+
 static const struct bpf_program *find(struct bpf_object *obj, const char *name)
 {
 	return bpf_object__find_program_by_name(obj, name);
@@ -128,6 +157,34 @@ static void every_handler_exists_in_every_way(void **state)
 	knotscope_bpf__destroy(skel);
 }
 
+/*
+ * Every system call program of the real object is claimed by an option, so
+ * that a run asking for none of them (the default) hooks no system call;
+ * the programs that take waits from the scheduler hook none.
+ */
+static void every_syscall_program_has_an_owner(void **state)
+{
+	struct knotscope_bpf *skel = knotscope_bpf__open();
+	struct bpf_program *prog;
+
+	assert_non_null(skel);
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (ks_syscall_hooks_of(bpf_program__section_name(prog),
+					name) != KS_HOOKS_NONE)
+			assert_int_not_equal(ks_syscall_user_of(name),
+					     KS_FOR_NOTHING);
+	}
+	prog = bpf_object__find_program_by_name(skel->obj, "ks_block");
+	assert_non_null(prog);
+	assert_int_equal(ks_syscall_hooks_of(bpf_program__section_name(prog),
+					     "ks_block"),
+			 KS_HOOKS_NONE);
+	assert_non_null(find(skel->obj, "ks_woken_rt"));
+	knotscope_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +193,9 @@ int main(void)
 		cmocka_unit_test(a_requested_way_is_the_only_one),
 		cmocka_unit_test(programs_are_classified_by_section),
 		cmocka_unit_test(every_handler_exists_in_every_way),
+		cmocka_unit_test(wait_hooks_names_round_trip),
+		cmocka_unit_test(programs_are_claimed_by_what_needs_them),
+		cmocka_unit_test(every_syscall_program_has_an_owner),
 	};
 
 	ks_log_set_level(KS_LOG_ERROR);

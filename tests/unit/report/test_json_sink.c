@@ -118,7 +118,8 @@ static void make_records(struct world *w)
 {
 	static const struct ks_ready_info ready = {
 		.attach_mode = "tp_btf",
-		.syscall_hooks = "tracepoint",
+		.syscall_hooks = "none",
+		.wait_hooks = "sched",
 		.selection = "all processes",
 		.confirm_ms = 100,
 	};
