@@ -25,28 +25,39 @@
 #define ETIMEDOUT 110
 #endif
 
-static __always_inline int ks_note_blocked(struct ks_blocked *blocked)
+/*
+ * Field by field: a constant initializer would become a constant pool
+ * (.rodata.cst32), a map of its own that cannot be pinned.
+ */
+static __always_inline int ks_note_blocked(enum ks_blocked_in in,
+					   const struct ks_fd_class *class,
+					   int fd)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ks_blocked blocked;
 
-	blocked->since_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&ks_blocked, &tid, blocked, BPF_ANY);
+	__builtin_memset(&blocked, 0, sizeof(blocked));
+	blocked.since_ns = bpf_ktime_get_ns();
+	blocked.in = in;
+	if (class) {
+		blocked.kind = class->kind;
+		blocked.object = class->object;
+		blocked.inode = class->inode;
+		blocked.fd = fd;
+	}
+	bpf_map_update_elem(&ks_blocked, &tid, &blocked, BPF_ANY);
 	return 0;
 }
 
 /* Reads of anything but a channel (files, TCP, terminals) are not noted. */
 static __always_inline int ks_note_blocked_read(int fd)
 {
-	struct ks_blocked blocked = { .in = KS_BLOCKED_READ, .fd = fd };
 	struct ks_fd_class class;
 
 	ks_classify_fd(fd, &class);
 	if (!class.kind)
 		return 0;
-	blocked.kind = class.kind;
-	blocked.object = class.object;
-	blocked.inode = class.inode;
-	return ks_note_blocked(&blocked);
+	return ks_note_blocked(KS_BLOCKED_READ, &class, fd);
 }
 
 /*
@@ -83,11 +94,8 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 		return 0;
 	if (ks_is_io_read(nr))
 		return ks_note_blocked_read((int)args.arg[0]);
-	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID) {
-		struct ks_blocked blocked = { .in = KS_BLOCKED_CHILD };
-
-		return ks_note_blocked(&blocked);
-	}
+	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)
+		return ks_note_blocked(KS_BLOCKED_CHILD, NULL, -1);
 	return 0;
 }
 

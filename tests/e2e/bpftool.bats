@@ -37,12 +37,14 @@ submitted() {
 	start_workload abba
 	await_deadlock "$WORKLOAD_PID"
 
-	# Programs: by name, one per handler of the attach modes in use (the
-	# system calls on their own tracepoints, the others as tp_btf).
-	"$BPFTOOL" -j prog show pinned "$PINS/ks_enter_futex" >"$BATS_TEST_TMPDIR/prog"
-	jq -e '.name == "ks_enter_futex" and .type == "tracepoint" and .btf_id > 0' "$BATS_TEST_TMPDIR/prog"
+	# Programs: by name, one per handler of the attach mode in use (the
+	# waits taken from the scheduler, as tp_btf like the others); no
+	# system call program is loaded by default.
+	"$BPFTOOL" -j prog show pinned "$PINS/ks_block" >"$BATS_TEST_TMPDIR/prog"
+	jq -e '.name == "ks_block" and .type == "tracing" and .btf_id > 0' "$BATS_TEST_TMPDIR/prog"
+	[ ! -e "$PINS/ks_enter_futex" ]
 	expect_eq ks_fork "$("$BPFTOOL" -j prog show pinned "$PINS/ks_fork" | jq -r .type)" tracing
-	for prog in ks_exit_futex ks_fork ks_exec ks_exit ks_rename; do
+	for prog in ks_woken ks_fork ks_exec ks_exit ks_rename; do
 		expect_eq "$prog" "$("$BPFTOOL" -j prog show pinned "$PINS/$prog" | jq -r .name)" "$prog"
 	done
 	# Maps: by name, with their types.
