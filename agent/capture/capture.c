@@ -459,12 +459,17 @@ int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
 {
 	struct ks_io_inflight slot;
+	struct ks_blocked blocked;
 
-	if (bpf_map__lookup_elem(capture->skel->maps.ks_io_inflight, &tid,
-				 sizeof(tid), &slot, sizeof(slot), 0) ||
-	    slot.fd != fd)
-		return 0;
-	return slot.begin_ns;
+	/* The read hooks' slot with --channel-edges, else the scheduler's. */
+	if (!bpf_map__lookup_elem(capture->skel->maps.ks_io_inflight, &tid,
+				  sizeof(tid), &slot, sizeof(slot), 0))
+		return slot.fd == fd ? slot.begin_ns : 0;
+	if (!bpf_map__lookup_elem(capture->skel->maps.ks_blocked, &tid,
+				  sizeof(tid), &blocked, sizeof(blocked), 0) &&
+	    blocked.in == KS_BLOCKED_READ && blocked.fd == fd)
+		return blocked.since_ns;
+	return 0;
 }
 
 unsigned int ks_capture_prog_ids(const struct ks_capture *capture,

@@ -70,8 +70,9 @@ int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 /* The ids of the loaded programs, at most max of them; how many. */
 /*
  * When the read of a pipe, unix socket or eventfd thread tid is in began,
- * from the kernel side's slot for it (written in place at each such read's
- * entry, cleared at its return); 0 when it is in no such read of fd.
+ * from the kernel side's slot for it (with --channel-edges, written in
+ * place at each such read's entry, cleared at its return; else noted when
+ * the read blocked, until it is woken); 0 when it is in no such read of fd.
  */
 uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid,
 			       int fd);
