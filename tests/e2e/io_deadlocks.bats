@@ -167,8 +167,10 @@ expect_rpc_cycle() {
 	report '.threads[] | select(.wait.kind == "mutex") | .stack[].function' | grep -qx serve_a
 }
 
-@test "an RPC cycle over unix sockets: mutex, socket, socket" {
-	start_agent
+@test "an RPC cycle over unix sockets, with --channel-edges: mutex, socket, socket" {
+	# Each handler finds its request waiting: only the reads' own hooks
+	# see which thread took it in.
+	start_agent --channel-edges
 	start_workload io_deadlock rpc unix
 	# The client, the workload itself, only waits behind the cycle of
 	# its two servers.
