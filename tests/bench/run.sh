@@ -476,13 +476,14 @@ spread() {
 # --- Syscall tax: what a program that never blocks pays for the agent
 # being there.  One thread in a loop of getppid() (a call the agent has no
 # interest in) and one writing a byte into a pipe and reading it back (calls
-# the happens-before edges watch, on a pipe no other thread touches), each
-# untraced, under the default agent and under --http (every process
-# watched), interleaved; CPU time per iteration.
+# --channel-edges watches, on a pipe no other thread touches), each
+# untraced, under the default agent (no system call hooked), under
+# --channel-edges and under --http (every process watched), interleaved;
+# CPU time per iteration.
 TAX_REPS="${TAX_REPS:-7}"
 TAX_GETPPID_OPS="${TAX_GETPPID_OPS:-1000000}"
 TAX_PIPE_OPS="${TAX_PIPE_OPS:-300000}"
-TAX_MODES="default http${BEFORE:+ before_default before_http}"
+TAX_MODES="default channels http${BEFORE:+ before_default before_http}"
 SYSCALLTAX="$BUILD/workloads/syscalltax"
 
 tax_loops() {
@@ -498,6 +499,7 @@ tax_section() {
 		for mode in $TAX_MODES; do
 			case "$mode" in
 			default) start_agent --listen off ;;
+			channels) start_agent --listen off --channel-edges ;;
 			http) start_agent --listen off --http ;;
 			before_default) AGENT="$BEFORE" start_agent --listen off ;;
 			before_http) AGENT="$BEFORE" start_agent --listen off --http ;;
@@ -532,6 +534,7 @@ tax_section() {
 	for mode in $TAX_MODES; do
 		case "$mode" in
 		default) printf ' knotscope | added ns |' ;;
+		channels) printf ' knotscope --channel-edges | added ns |' ;;
 		http) printf ' knotscope --http | added ns |' ;;
 		before_default) printf ' before | added ns |' ;;
 		before_http) printf ' before, --http | added ns |' ;;
