@@ -622,9 +622,17 @@ static void ks_hb_apply_sync_gone(struct ks_hb *hb,
 		ks_hb_note(hb, &hb->doubts, event->ts, event->ts);
 	if (mixed && object) {
 		object->floor_ts = ks_hb_max(object->floor_ts, event->ts);
+		if (object->stream)
+			ks_hb_stream_desync(&hb->streams, object->stream);
 		object = NULL;
 	}
 	ks_hb_objects_gone(&hb->objects, key, object, event->ts);
+	/* A stream under this id from now on starts empty, in step. */
+	if (key.kind == KS_HB_OBJECT_STREAM && !mixed) {
+		object = ks_hb_objects_add(&hb->objects, key, hb->applied_ts);
+		if (object)
+			object->stream = ks_hb_stream_new(true);
+	}
 }
 
 /*
@@ -735,8 +743,9 @@ static struct ks_hb_stream *ks_hb_stream_of(struct ks_hb *hb, uint64_t id,
 		*object = ks_hb_objects_add(&hb->objects, key, hb->applied_ts);
 	if (!*object || ts <= (*object)->floor_ts)
 		return NULL;
+	/* First seen: it may hold bytes from before. */
 	if (!(*object)->stream)
-		(*object)->stream = ks_hb_stream_new();
+		(*object)->stream = ks_hb_stream_new(false);
 	return (*object)->stream;
 }
 
@@ -745,13 +754,20 @@ static struct ks_hb_stream *ks_hb_stream_of(struct ks_hb *hb, uint64_t id,
  * may have taken its place, so the stream trusts nothing until its next
  * count, and what the event carried is lost at its time.
  */
-static void ks_hb_stream_late(struct ks_hb *hb, struct ks_hb_stream *stream,
+static void ks_hb_stream_late(struct ks_hb *hb, struct ks_hb_object *object,
 			      uint64_t ts)
 {
-	if (!ks_hb_is_late(hb, ts))
-		return;
-	ks_hb_note_lost(hb, ts);
-	ks_hb_stream_desync(&hb->streams, stream);
+	uint64_t last =
+		ks_hb_max(object->last_release_ts, object->last_acquire_ts);
+
+	if (ks_hb_is_late(hb, ts)) {
+		ks_hb_note_lost(hb, ts);
+		ks_hb_stream_desync(&hb->streams, object->stream);
+	}
+	/* Records lost since its last event may have been its. */
+	if (ks_hb_damage_latest(&hb->damage, ts) >= last ||
+	    ks_hb_forgotten_at(hb, last))
+		ks_hb_stream_desync(&hb->streams, object->stream);
 }
 
 static void ks_hb_apply_stream_write(struct ks_hb *hb,
@@ -770,9 +786,10 @@ static void ks_hb_apply_stream_write(struct ks_hb *hb,
 		ks_hb_note_lost(hb, event->ts);
 		return;
 	}
-	ks_hb_stream_late(hb, stream, event->ts);
+	ks_hb_stream_late(hb, object, event->ts);
 	ks_hb_stream_append(&hb->streams, stream, &actor->now, event->thread,
-			    event->tag, event->ts, (uint64_t)event->units);
+			    event->tag, event->ts, (uint64_t)event->units,
+			    event->flags, event->pending);
 	actor->writing = event->target;
 	object->last_release_ts = ks_hb_max(object->last_release_ts, event->ts);
 }
@@ -791,9 +808,10 @@ static void ks_hb_apply_stream_wrote(struct ks_hb *hb,
 	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
 	if (!stream)
 		return;
-	ks_hb_stream_late(hb, stream, event->ts);
+	ks_hb_stream_late(hb, object, event->ts);
 	ks_hb_stream_returned(&hb->streams, stream, event->thread, event->units,
 			      event->flags, event->pending, event->ts);
+	object->last_release_ts = ks_hb_max(object->last_release_ts, event->ts);
 }
 
 /*
@@ -873,7 +891,7 @@ static void ks_hb_apply_stream_read(struct ks_hb *hb,
 	actor->nr_sources = 0;
 	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
 	if (stream) {
-		ks_hb_stream_late(hb, stream, event->ts);
+		ks_hb_stream_late(hb, object, event->ts);
 		ks_hb_stream_plan_read(stream, (uint64_t)event->units,
 				       event->flags, event->pending, &plan);
 	}
@@ -1104,53 +1122,40 @@ void ks_hb_reaped(struct ks_hb *hb, uint64_t ts, uint64_t waiter,
 		     KS_HB_OBJECT_PROCESS_EXIT);
 }
 
-void ks_hb_stream_write(struct ks_hb *hb, uint64_t ts, uint64_t thread,
-			uint64_t stream, uint64_t asked, uint64_t tag)
+static void ks_hb_submit_io(struct ks_hb *hb, uint64_t ts, uint32_t kind,
+			    uint64_t thread, uint64_t stream,
+			    const struct ks_hb_io *io)
 {
 	const struct ks_hb_event event = {
 		.ts = ts,
 		.thread = thread,
 		.target = stream,
-		.kind = KS_HB_EV_STREAM_WRITE,
-		.units = (int64_t)asked,
-		.tag = tag,
+		.kind = kind,
+		.units = io->units,
+		.pending = io->pending,
+		.tag = io->tag,
+		.flags = io->flags,
 	};
 
 	ks_hb_submit_event(hb, &event);
+}
+
+void ks_hb_stream_write(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io)
+{
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_WRITE, thread, stream, io);
 }
 
 void ks_hb_stream_wrote(struct ks_hb *hb, uint64_t ts, uint64_t thread,
-			uint64_t stream, int64_t written, uint32_t flags,
-			uint64_t pending)
+			uint64_t stream, const struct ks_hb_io *io)
 {
-	const struct ks_hb_event event = {
-		.ts = ts,
-		.thread = thread,
-		.target = stream,
-		.kind = KS_HB_EV_STREAM_WROTE,
-		.units = written,
-		.pending = pending,
-		.flags = flags,
-	};
-
-	ks_hb_submit_event(hb, &event);
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_WROTE, thread, stream, io);
 }
 
 void ks_hb_stream_read(struct ks_hb *hb, uint64_t ts, uint64_t thread,
-		       uint64_t stream, uint64_t units, uint32_t flags,
-		       uint64_t pending)
+		       uint64_t stream, const struct ks_hb_io *io)
 {
-	const struct ks_hb_event event = {
-		.ts = ts,
-		.thread = thread,
-		.target = stream,
-		.kind = KS_HB_EV_STREAM_READ,
-		.units = (int64_t)units,
-		.pending = pending,
-		.flags = flags,
-	};
-
-	ks_hb_submit_event(hb, &event);
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_READ, thread, stream, io);
 }
 
 void ks_hb_lost(struct ks_hb *hb, uint64_t from_ts, uint64_t to_ts)

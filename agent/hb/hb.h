@@ -47,7 +47,8 @@
  *                   of all its threads.
  *   ks_hb_sync_gone: an address unmapped or reused, a channel or stream
  *                   closed for good: the object's releases are forgotten,
- *                   its id starts afresh.
+ *                   its id starts afresh (a stream, known empty; a stream
+ *                   first seen may hold bytes from before).
  *
  * The answers are about these edges and program order, nothing else: two
  * points no recorded edge connects are concurrent, however the program
@@ -159,22 +160,29 @@ void ks_hb_joined(struct ks_hb *hb, uint64_t ts, uint64_t joiner,
 void ks_hb_reaped(struct ks_hb *hb, uint64_t ts, uint64_t waiter,
 		  uint64_t process);
 /*
- * Streams.  write: a write entered (the release); asked is the most it can
- * append (0: not known), tag the caller's, handed back by
- * ks_hb_stamp_sources() to the points right after reads that learn it.
- * wrote: it returned written (<= 0: nothing).  read: units returned.
- * flags are KS_HB_IO_* (hb_streams.h); with KS_HB_IO_COUNTED, pending is
- * what the object held after the call.  A stream's units are bytes, or
- * messages, as long as the caller is consistent.
+ * A system call on a stream.  A stream's units are bytes, or messages, as
+ * long as the caller is consistent.
  */
+struct ks_hb_io {
+	/* write: the most it can append, 0 not known; wrote: what it did,
+	 * <= 0 nothing; read: what it returned. */
+	int64_t units;
+	uint32_t flags; /* KS_HB_IO_* (hb_streams.h) */
+	/* With KS_HB_IO_COUNTED: what the object held after the call (at a
+	 * write's entry: before it). */
+	uint64_t pending;
+	/* A write's: ks_hb_stamp_sources() hands it back to the points
+	 * right after the reads that learn the write. */
+	uint64_t tag;
+};
+
+/* A write entered (the release); it returned; a read returned. */
 void ks_hb_stream_write(struct ks_hb *hb, uint64_t ts, uint64_t thread,
-			uint64_t stream, uint64_t asked, uint64_t tag);
+			uint64_t stream, const struct ks_hb_io *io);
 void ks_hb_stream_wrote(struct ks_hb *hb, uint64_t ts, uint64_t thread,
-			uint64_t stream, int64_t written, uint32_t flags,
-			uint64_t pending);
+			uint64_t stream, const struct ks_hb_io *io);
 void ks_hb_stream_read(struct ks_hb *hb, uint64_t ts, uint64_t thread,
-		       uint64_t stream, uint64_t units, uint32_t flags,
-		       uint64_t pending);
+		       uint64_t stream, const struct ks_hb_io *io);
 /*
  * Records lost between two timestamps (the BPF ring buffer was full):
  * edges there may be missing.

@@ -4,9 +4,13 @@
 
 #include "hb/hb_streams.h"
 
-struct ks_hb_stream *ks_hb_stream_new(void)
+struct ks_hb_stream *ks_hb_stream_new(bool in_step)
 {
-	return calloc(1, sizeof(struct ks_hb_stream));
+	struct ks_hb_stream *stream = calloc(1, sizeof(*stream));
+
+	if (stream)
+		stream->desynced = !in_step;
+	return stream;
 }
 
 static struct ks_hb_segment *ks_seg(const struct ks_hb_stream *stream,
@@ -130,15 +134,45 @@ static bool ks_make_room(struct ks_hb_stream_pool *pool,
 	return false;
 }
 
+static void ks_bounds(const struct ks_hb_stream *stream, uint64_t *min,
+		      uint64_t *max);
+static void ks_restart(struct ks_hb_stream_pool *pool,
+		       struct ks_hb_stream *stream, uint64_t pending,
+		       const struct ks_hb_segment *keep, uint64_t ts);
+
+/*
+ * A count the kernel side took (flags, pending) against what the stream
+ * says: out of step when it does not add up, and started again from it
+ * when no write is in flight.
+ */
+static void ks_check_count(struct ks_hb_stream_pool *pool,
+			   struct ks_hb_stream *stream, uint32_t flags,
+			   uint64_t pending, uint64_t ts)
+{
+	uint64_t min, max;
+
+	if (!(flags & KS_HB_IO_COUNTED))
+		return;
+	ks_bounds(stream, &min, &max);
+	if (pending < min || pending > max)
+		ks_hb_stream_desync(pool, stream);
+	if (stream->desynced && !stream->in_flight)
+		ks_restart(pool, stream, pending, NULL, ts);
+}
+
 void ks_hb_stream_append(struct ks_hb_stream_pool *pool,
 			 struct ks_hb_stream *stream,
 			 const struct ks_hb_time *at, uint64_t writer,
-			 uint64_t tag, uint64_t ts, uint64_t asked)
+			 uint64_t tag, uint64_t ts, uint64_t asked,
+			 uint32_t flags, uint64_t pending)
 {
 	struct ks_hb_segment *seg;
-	bool full = stream->len >= KS_HB_STREAM_SEGMENTS ||
-		    pool->segments >= pool->max_segments;
+	bool full;
 
+	/* Checked before it can append: no slack of its own yet. */
+	ks_check_count(pool, stream, flags, pending, ts);
+	full = stream->len >= KS_HB_STREAM_SEGMENTS ||
+	       pool->segments >= pool->max_segments;
 	if ((full && !ks_make_room(pool, stream)) || ks_grow(stream)) {
 		/* Its bytes will come from nowhere the stream knows. */
 		ks_hb_stream_desync(pool, stream);
@@ -398,7 +432,6 @@ void ks_hb_stream_consume(struct ks_hb_stream_pool *pool,
 			stream->len--;
 		}
 	}
-	if (stream->desynced && (flags & KS_HB_IO_COUNTED) &&
-	    !(flags & KS_HB_IO_OVERLAPPED) && !stream->in_flight)
-		ks_restart(pool, stream, pending, NULL, ts);
+	if (stream->desynced && !(flags & KS_HB_IO_OVERLAPPED))
+		ks_check_count(pool, stream, flags, pending, ts);
 }

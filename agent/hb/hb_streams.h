@@ -17,13 +17,19 @@
  * What the engine is told can be incomplete: bytes moved by calls it did
  * not see (io_uring, splice, processes not watched), records lost, data in
  * the object from before the agent started, reads that ran at the same time
- * (the kernel side flags those).  So after each read, and after each write
- * when no read was running, the kernel side counts what the object holds,
- * and the stream checks the count against its segments.  A read whose bytes
- * cannot be told for sure learns nothing (the engine marks the reader's
- * loss); a stream whose count does not add up is desynced, and starts
- * again from the next count it can trust, that content of unknown origin.
- * Nothing is ever guessed.
+ * (the kernel side flags those).  So after each read, and at each write's
+ * entry and return when no read was running, the kernel side counts what
+ * the object holds, and the stream checks the count against its segments.
+ * A read whose bytes cannot be told for sure learns nothing (the engine
+ * marks the reader's loss); a stream whose count does not add up is out of
+ * step, and starts again from the next count taken with no write in
+ * flight, that content of unknown origin.  A stream first seen starts out
+ * of step: the object may hold bytes from before.
+ *
+ * What a count cannot tell: a write in flight may have appended anything
+ * up to what it asked, so while one is, a count only bounds the content.
+ * Bytes moved unseen while a write is in flight can hide in that slack
+ * until the next count taken without one.
  */
 #ifndef KS_HB_STREAMS_H
 #define KS_HB_STREAMS_H
@@ -87,21 +93,26 @@ struct ks_hb_stream_plan {
 	uint32_t taint_begin, taint_end;
 };
 
-/* A new stream, empty and in step.  NULL without memory. */
-struct ks_hb_stream *ks_hb_stream_new(void);
+/*
+ * A new stream, empty; in_step when the caller knows the object is empty
+ * (it was just made), else out of step until a count.  NULL without memory.
+ */
+struct ks_hb_stream *ks_hb_stream_new(bool in_step);
 void ks_hb_stream_free(struct ks_hb_stream_pool *pool,
 		       struct ks_hb_stream *stream);
 
 /*
  * A write entered at ts: at is the writer's time there (a reference is
  * taken), writer its thread key, asked the most it can append (0: not
- * known).  If the segment cannot be kept (the stream full of writes in
- * flight) the stream is desynced.
+ * known); the object held pending units then if flags has
+ * KS_HB_IO_COUNTED.  If the segment cannot be kept (the stream full of
+ * writes in flight) the stream is out of step.
  */
 void ks_hb_stream_append(struct ks_hb_stream_pool *pool,
 			 struct ks_hb_stream *stream,
 			 const struct ks_hb_time *at, uint64_t writer,
-			 uint64_t tag, uint64_t ts, uint64_t asked);
+			 uint64_t tag, uint64_t ts, uint64_t asked,
+			 uint32_t flags, uint64_t pending);
 /*
  * writer's write returned written units (<= 0: none), the object then
  * holding pending units if flags has KS_HB_IO_COUNTED.  False when its

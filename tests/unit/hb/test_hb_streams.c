@@ -40,13 +40,50 @@ static void assert_order(const struct ks_hb *hb, uint64_t a, uint64_t b,
 			    ks_hb_order_name(expected));
 }
 
-/* One write of n bytes that returned at once. */
+static void write_in(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+		     uint64_t stream, int64_t asked, uint64_t tag,
+		     uint32_t flags, uint64_t pending)
+{
+	const struct ks_hb_io io = {
+		.units = asked, .flags = flags, .pending = pending, .tag = tag
+	};
+
+	ks_hb_stream_write(hb, ts, thread, stream, &io);
+}
+
+static void write_back(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+		       uint64_t stream, int64_t written, uint32_t flags,
+		       uint64_t pending)
+{
+	const struct ks_hb_io io = { .units = written,
+				     .flags = flags,
+				     .pending = pending };
+
+	ks_hb_stream_wrote(hb, ts, thread, stream, &io);
+}
+
+static void read_of(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+		    uint64_t stream, int64_t units, uint32_t flags,
+		    uint64_t pending)
+{
+	const struct ks_hb_io io = { .units = units,
+				     .flags = flags,
+				     .pending = pending };
+
+	ks_hb_stream_read(hb, ts, thread, stream, &io);
+}
+
+/*
+ * One write of n bytes, counted at its entry and its return (no read was
+ * running), the object then holding pending_after.
+ */
 static void write_of(struct ks_hb *hb, uint64_t ts, uint64_t thread,
 		     uint64_t stream, uint64_t n, uint64_t pending_after)
 {
-	ks_hb_stream_write(hb, ts, thread, stream, n, ts);
-	ks_hb_stream_wrote(hb, ts + 1, thread, stream, (int64_t)n, COUNTED,
-			   pending_after);
+	write_in(hb, ts, thread, stream, (int64_t)n, ts, COUNTED,
+		 pending_after - n);
+	write_back(hb, ts + 1, thread, stream, (int64_t)n, COUNTED,
+		   pending_after);
 }
 
 /*
@@ -65,8 +102,8 @@ static void test_a_read_learns_the_writes_of_its_bytes_only(void **state)
 		write_of(hb, US(12 + 10 * i), A, PIPE, 1, (uint64_t)i + 1);
 	}
 	for (int i = 0; i < 10; i++) {
-		ks_hb_stream_read(hb, US(200 + 10 * i), B, PIPE, 1, COUNTED,
-				  9 - (uint64_t)i);
+		read_of(hb, US(200 + 10 * i), B, PIPE, 1, COUNTED,
+			9 - (uint64_t)i);
 		read[i] = ks_hb_stamp(hb, US(200 + 10 * i), B);
 	}
 	ks_hb_flush(hb);
@@ -88,11 +125,11 @@ static void test_a_read_of_two_writers_learns_both(void **state)
 
 	a = ks_hb_stamp(hb, US(10), A);
 	c = ks_hb_stamp(hb, US(11), C);
-	ks_hb_stream_write(hb, US(12), A, PIPE, 3, 77);
-	ks_hb_stream_wrote(hb, US(13), A, PIPE, 3, COUNTED, 3);
-	ks_hb_stream_write(hb, US(14), C, PIPE, 2, 88);
-	ks_hb_stream_wrote(hb, US(15), C, PIPE, 2, COUNTED, 5);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 5, COUNTED, 0);
+	write_in(hb, US(12), A, PIPE, 3, 77, 0, 0);
+	write_back(hb, US(13), A, PIPE, 3, COUNTED, 3);
+	write_in(hb, US(14), C, PIPE, 2, 88, 0, 0);
+	write_back(hb, US(15), C, PIPE, 2, COUNTED, 5);
+	read_of(hb, US(20), B, PIPE, 5, COUNTED, 0);
 	read = ks_hb_stamp(hb, US(20), B);
 	ks_hb_flush(hb);
 
@@ -113,9 +150,9 @@ static void test_parts_of_a_write_each_learn_it(void **state)
 
 	a = ks_hb_stamp(hb, US(10), A);
 	write_of(hb, US(11), A, PIPE, 10, 10);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 4, COUNTED, 6);
+	read_of(hb, US(20), B, PIPE, 4, COUNTED, 6);
 	first = ks_hb_stamp(hb, US(20), B);
-	ks_hb_stream_read(hb, US(30), C, PIPE, 6, COUNTED, 0);
+	read_of(hb, US(30), C, PIPE, 6, COUNTED, 0);
 	second = ks_hb_stamp(hb, US(30), C);
 	ks_hb_flush(hb);
 
@@ -137,12 +174,12 @@ static void test_reads_during_a_long_write_learn_it(void **state)
 	uint64_t a, read;
 
 	a = ks_hb_stamp(hb, US(10), A);
-	ks_hb_stream_write(hb, US(11), A, PIPE, 100, 1);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 40, COUNTED, 0);
+	write_in(hb, US(11), A, PIPE, 100, 1, COUNTED, 0);
+	read_of(hb, US(20), B, PIPE, 40, COUNTED, 0);
 	read = ks_hb_stamp(hb, US(20), B);
-	ks_hb_stream_read(hb, US(30), B, PIPE, 40, COUNTED, 20);
-	ks_hb_stream_wrote(hb, US(31), A, PIPE, 100, COUNTED, 20);
-	ks_hb_stream_read(hb, US(40), B, PIPE, 20, COUNTED, 0);
+	read_of(hb, US(30), B, PIPE, 40, COUNTED, 20);
+	write_back(hb, US(31), A, PIPE, 100, COUNTED, 20);
+	read_of(hb, US(40), B, PIPE, 20, COUNTED, 0);
 	ks_hb_flush(hb);
 
 	assert_order(hb, a, read, KS_HB_BEFORE);
@@ -162,20 +199,20 @@ static void test_overlapping_writes_are_learnt_only_together(void **state)
 
 	a = ks_hb_stamp(hb, US(10), A);
 	c = ks_hb_stamp(hb, US(11), C);
-	ks_hb_stream_write(hb, US(12), A, PIPE, 1, 1);
-	ks_hb_stream_write(hb, US(13), C, PIPE, 1, 2);
-	ks_hb_stream_wrote(hb, US(14), A, PIPE, 1, 0, 0);
-	ks_hb_stream_wrote(hb, US(15), C, PIPE, 1, COUNTED, 2);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 1, COUNTED, 1);
+	write_in(hb, US(12), A, PIPE, 1, 1, COUNTED, 0);
+	write_in(hb, US(13), C, PIPE, 1, 2, 0, 0);
+	write_back(hb, US(14), A, PIPE, 1, 0, 0);
+	write_back(hb, US(15), C, PIPE, 1, COUNTED, 2);
+	read_of(hb, US(20), B, PIPE, 1, COUNTED, 1);
 	part = ks_hb_stamp(hb, US(20), B);
-	ks_hb_stream_read(hb, US(30), D, PIPE, 1, COUNTED, 0);
+	read_of(hb, US(30), D, PIPE, 1, COUNTED, 0);
 	rest = ks_hb_stamp(hb, US(30), D);
 	/* Again, read at once. */
-	ks_hb_stream_write(hb, US(40), A, PIPE, 1, 1);
-	ks_hb_stream_write(hb, US(41), C, PIPE, 1, 2);
-	ks_hb_stream_wrote(hb, US(42), A, PIPE, 1, 0, 0);
-	ks_hb_stream_wrote(hb, US(43), C, PIPE, 1, COUNTED, 2);
-	ks_hb_stream_read(hb, US(50), D, PIPE, 2, COUNTED, 0);
+	write_in(hb, US(40), A, PIPE, 1, 1, 0, 0);
+	write_in(hb, US(41), C, PIPE, 1, 2, 0, 0);
+	write_back(hb, US(42), A, PIPE, 1, 0, 0);
+	write_back(hb, US(43), C, PIPE, 1, COUNTED, 2);
+	read_of(hb, US(50), D, PIPE, 2, COUNTED, 0);
 	all = ks_hb_stamp(hb, US(50), D);
 	ks_hb_flush(hb);
 
@@ -198,11 +235,9 @@ static void test_overlapped_reads_learn_nothing(void **state)
 	write_of(hb, US(11), A, PIPE, 1, 1);
 	a_later = ks_hb_stamp(hb, US(13), A);
 	write_of(hb, US(14), A, PIPE, 1, 2);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 1, COUNTED | KS_HB_IO_OVERLAPPED,
-			  0);
+	read_of(hb, US(20), B, PIPE, 1, COUNTED | KS_HB_IO_OVERLAPPED, 0);
 	b = ks_hb_stamp(hb, US(20), B);
-	ks_hb_stream_read(hb, US(21), C, PIPE, 1, COUNTED | KS_HB_IO_OVERLAPPED,
-			  0);
+	read_of(hb, US(21), C, PIPE, 1, COUNTED | KS_HB_IO_OVERLAPPED, 0);
 	c = ks_hb_stamp(hb, US(21), C);
 	ks_hb_flush(hb);
 
@@ -210,7 +245,7 @@ static void test_overlapped_reads_learn_nothing(void **state)
 	assert_order(hb, a_later, c, KS_HB_UNKNOWN);
 	/* The stream still knows where it is: the next read is exact. */
 	write_of(hb, US(30), A, PIPE, 1, 1);
-	ks_hb_stream_read(hb, US(40), B, PIPE, 1, COUNTED, 0);
+	read_of(hb, US(40), B, PIPE, 1, COUNTED, 0);
 	b = ks_hb_stamp(hb, US(40), B);
 	ks_hb_flush(hb);
 	assert_order(hb, a_later, b, KS_HB_BEFORE);
@@ -227,14 +262,17 @@ static void test_unseen_bytes_are_never_taken_for_seen_ones(void **state)
 	struct ks_hb *hb = engine(NULL);
 	uint64_t a, first, second, third;
 
+	/* In step: a byte written and read. */
+	write_of(hb, US(5), C, PIPE, 1, 1);
+	read_of(hb, US(8), D, PIPE, 1, COUNTED, 0);
 	/* 5 bytes from nowhere, then A's byte. */
 	a = ks_hb_stamp(hb, US(10), A);
 	write_of(hb, US(11), A, PIPE, 1, 6);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 1, COUNTED, 5);
+	read_of(hb, US(20), B, PIPE, 1, COUNTED, 5);
 	first = ks_hb_stamp(hb, US(20), B);
-	ks_hb_stream_read(hb, US(30), B, PIPE, 4, COUNTED, 1);
+	read_of(hb, US(30), B, PIPE, 4, COUNTED, 1);
 	second = ks_hb_stamp(hb, US(30), B);
-	ks_hb_stream_read(hb, US(40), C, PIPE, 1, COUNTED, 0);
+	read_of(hb, US(40), C, PIPE, 1, COUNTED, 0);
 	third = ks_hb_stamp(hb, US(40), C);
 	ks_hb_flush(hb);
 
@@ -250,7 +288,7 @@ static void test_unseen_bytes_are_never_taken_for_seen_ones(void **state)
 	/* In step again: a new write is learnt by the read of its byte. */
 	a = ks_hb_stamp(hb, US(50), A);
 	write_of(hb, US(51), A, PIPE, 1, 1);
-	ks_hb_stream_read(hb, US(60), D, PIPE, 1, COUNTED, 0);
+	read_of(hb, US(60), D, PIPE, 1, COUNTED, 0);
 	third = ks_hb_stamp(hb, US(60), D);
 	ks_hb_flush(hb);
 	assert_order(hb, a, third, KS_HB_BEFORE);
@@ -264,13 +302,13 @@ static void test_unseen_reads_are_caught_by_the_count(void **state)
 	uint64_t a1, a2, read;
 
 	a1 = ks_hb_stamp(hb, US(10), A);
-	ks_hb_stream_write(hb, US(11), A, PIPE, 1, 1);
-	ks_hb_stream_wrote(hb, US(12), A, PIPE, 1, 0, 0);
+	write_in(hb, US(11), A, PIPE, 1, 1, COUNTED, 0);
+	write_back(hb, US(12), A, PIPE, 1, 0, 0);
 	a2 = ks_hb_stamp(hb, US(13), A);
-	ks_hb_stream_write(hb, US(14), C, PIPE, 1, 2);
-	ks_hb_stream_wrote(hb, US(15), C, PIPE, 1, 0, 0);
+	write_in(hb, US(14), C, PIPE, 1, 2, 0, 0);
+	write_back(hb, US(15), C, PIPE, 1, 0, 0);
 	/* The first byte went unseen; B read C's byte, nothing is left. */
-	ks_hb_stream_read(hb, US(20), B, PIPE, 1, COUNTED, 0);
+	read_of(hb, US(20), B, PIPE, 1, COUNTED, 0);
 	read = ks_hb_stamp(hb, US(20), B);
 	ks_hb_flush(hb);
 
@@ -278,9 +316,9 @@ static void test_unseen_reads_are_caught_by_the_count(void **state)
 	assert_order(hb, a2, read, KS_HB_UNKNOWN);
 	/* That read's count started the stream again: empty, in step. */
 	a1 = ks_hb_stamp(hb, US(30), D);
-	ks_hb_stream_write(hb, US(31), D, PIPE, 1, 3);
-	ks_hb_stream_wrote(hb, US(32), D, PIPE, 1, 0, 0);
-	ks_hb_stream_read(hb, US(40), B, PIPE, 1, COUNTED, 0);
+	write_in(hb, US(31), D, PIPE, 1, 3, 0, 0);
+	write_back(hb, US(32), D, PIPE, 1, 0, 0);
+	read_of(hb, US(40), B, PIPE, 1, COUNTED, 0);
 	read = ks_hb_stamp(hb, US(40), B);
 	ks_hb_flush(hb);
 	assert_order(hb, a1, read, KS_HB_BEFORE);
@@ -295,7 +333,7 @@ static void test_reads_that_cannot_be_checked_learn_nothing(void **state)
 
 	a = ks_hb_stamp(hb, US(10), A);
 	write_of(hb, US(11), A, PIPE, 1, 1);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 1, 0, 0);
+	read_of(hb, US(20), B, PIPE, 1, 0, 0);
 	read = ks_hb_stamp(hb, US(20), B);
 	ks_hb_flush(hb);
 
@@ -311,9 +349,9 @@ static void test_a_peek_learns_without_consuming(void **state)
 
 	a = ks_hb_stamp(hb, US(10), A);
 	write_of(hb, US(11), A, PIPE, 4, 4);
-	ks_hb_stream_read(hb, US(20), B, PIPE, 4, COUNTED | KS_HB_IO_PEEK, 4);
+	read_of(hb, US(20), B, PIPE, 4, COUNTED | KS_HB_IO_PEEK, 4);
 	peeked = ks_hb_stamp(hb, US(20), B);
-	ks_hb_stream_read(hb, US(30), C, PIPE, 4, COUNTED, 0);
+	read_of(hb, US(30), C, PIPE, 4, COUNTED, 0);
 	read = ks_hb_stamp(hb, US(30), C);
 	ks_hb_flush(hb);
 
@@ -332,11 +370,11 @@ static void test_a_lost_return_is_not_guessed(void **state)
 	uint64_t a, a_later, read;
 
 	a = ks_hb_stamp(hb, US(10), A);
-	ks_hb_stream_write(hb, US(11), A, PIPE, 0, 1);
+	write_in(hb, US(11), A, PIPE, 0, 1, COUNTED, 0);
 	ks_hb_release(hb, US(20), A, KS_HB_WORD, 1);
 	a_later = ks_hb_stamp(hb, US(21), A);
 	write_of(hb, US(22), A, PIPE, 1, 6);
-	ks_hb_stream_read(hb, US(30), B, PIPE, 1, COUNTED, 5);
+	read_of(hb, US(30), B, PIPE, 1, COUNTED, 5);
 	read = ks_hb_stamp(hb, US(30), B);
 	ks_hb_flush(hb);
 
@@ -360,7 +398,7 @@ static void test_a_closed_stream_starts_afresh(void **state)
 	ks_hb_sync_gone(hb, US(20), KS_HB_STREAM, PIPE);
 	fresh = ks_hb_stamp(hb, US(30), C);
 	write_of(hb, US(31), C, PIPE, 1, 1);
-	ks_hb_stream_read(hb, US(40), B, PIPE, 1, COUNTED, 0);
+	read_of(hb, US(40), B, PIPE, 1, COUNTED, 0);
 	read = ks_hb_stamp(hb, US(40), B);
 	ks_hb_flush(hb);
 
@@ -380,7 +418,7 @@ static void test_late_stream_records_make_answers_unknown(void **state)
 	a = ks_hb_stamp(hb, US(10), A);
 	c = ks_hb_stamp(hb, US(11), C);
 	write_of(hb, US(30), C, PIPE, 1, 1);
-	ks_hb_stream_read(hb, US(40), B, PIPE, 1, COUNTED, 1);
+	read_of(hb, US(40), B, PIPE, 1, COUNTED, 1);
 	read = ks_hb_stamp(hb, US(40), B);
 	/* A's write, before C's, arrives after the read was applied. */
 	write_of(hb, US(20), A, PIPE, 1, 2);
@@ -407,8 +445,8 @@ static void test_a_stream_over_its_bound_is_unsure_never_wrong(void **state)
 			 (uint64_t)i + 1);
 	}
 	for (int i = 0; i < 20; i++) {
-		ks_hb_stream_read(hb, US(300 + 10 * i), B, PIPE, 1, COUNTED,
-				  19 - (uint64_t)i);
+		read_of(hb, US(300 + 10 * i), B, PIPE, 1, COUNTED,
+			19 - (uint64_t)i);
 		read[i] = ks_hb_stamp(hb, US(300 + 10 * i), B);
 	}
 	ks_hb_flush(hb);
