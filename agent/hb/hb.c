@@ -728,28 +728,6 @@ static void ks_hb_apply_exit(struct ks_hb *hb, const struct ks_hb_event *event)
 /* --- Streams. */
 
 /*
- * The stream under id for an event at ts, made on first sight; NULL when
- * there is none to apply it to: no memory, or the record is of an object
- * gone since, which the id's next object must not see.
- */
-static struct ks_hb_stream *ks_hb_stream_of(struct ks_hb *hb, uint64_t id,
-					    uint64_t ts,
-					    struct ks_hb_object **object)
-{
-	struct ks_hb_object_key key = ks_hb_key(KS_HB_OBJECT_STREAM, id);
-
-	*object = ks_hb_objects_find(&hb->objects, key);
-	if (!*object)
-		*object = ks_hb_objects_add(&hb->objects, key, hb->applied_ts);
-	if (!*object || ts <= (*object)->floor_ts)
-		return NULL;
-	/* First seen: it may hold bytes from before. */
-	if (!(*object)->stream)
-		(*object)->stream = ks_hb_stream_new(false);
-	return (*object)->stream;
-}
-
-/*
  * A stream event applied out of time order: reads or writes applied since
  * may have taken its place, so the stream trusts nothing until its next
  * count, and what the event carried is lost at its time.
@@ -770,6 +748,30 @@ static void ks_hb_stream_late(struct ks_hb *hb, struct ks_hb_object *object,
 		ks_hb_stream_desync(&hb->streams, object->stream);
 }
 
+/*
+ * The stream under id for an event at ts, made on first sight; NULL when
+ * there is none to apply it to: no memory, or the record is of an object
+ * gone since, which the id's next object must not see.
+ */
+static struct ks_hb_stream *ks_hb_stream_of(struct ks_hb *hb, uint64_t id,
+					    uint64_t ts,
+					    struct ks_hb_object **object)
+{
+	struct ks_hb_object_key key = ks_hb_key(KS_HB_OBJECT_STREAM, id);
+
+	*object = ks_hb_objects_find(&hb->objects, key);
+	if (!*object)
+		*object = ks_hb_objects_add(&hb->objects, key, hb->applied_ts);
+	if (!*object || ts <= (*object)->floor_ts)
+		return NULL;
+	/* First seen: it may hold bytes from before. */
+	if (!(*object)->stream)
+		(*object)->stream = ks_hb_stream_new(false);
+	if ((*object)->stream)
+		ks_hb_stream_late(hb, *object, ts);
+	return (*object)->stream;
+}
+
 static void ks_hb_apply_stream_write(struct ks_hb *hb,
 				     const struct ks_hb_event *event)
 {
@@ -786,7 +788,6 @@ static void ks_hb_apply_stream_write(struct ks_hb *hb,
 		ks_hb_note_lost(hb, event->ts);
 		return;
 	}
-	ks_hb_stream_late(hb, object, event->ts);
 	ks_hb_stream_append(&hb->streams, stream, &actor->now, event->thread,
 			    event->tag, event->ts, (uint64_t)event->units,
 			    event->flags, event->pending);
@@ -808,7 +809,6 @@ static void ks_hb_apply_stream_wrote(struct ks_hb *hb,
 	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
 	if (!stream)
 		return;
-	ks_hb_stream_late(hb, object, event->ts);
 	ks_hb_stream_returned(&hb->streams, stream, event->thread, event->units,
 			      event->flags, event->pending, event->ts);
 	object->last_release_ts = ks_hb_max(object->last_release_ts, event->ts);
@@ -890,11 +890,9 @@ static void ks_hb_apply_stream_read(struct ks_hb *hb,
 	hb->stats.stream_reads++;
 	actor->nr_sources = 0;
 	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
-	if (stream) {
-		ks_hb_stream_late(hb, object, event->ts);
+	if (stream)
 		ks_hb_stream_plan_read(stream, (uint64_t)event->units,
 				       event->flags, event->pending, &plan);
-	}
 	if (plan.exact) {
 		ks_hb_learn_segments(hb, actor, stream, &plan, event->ts);
 	} else {
