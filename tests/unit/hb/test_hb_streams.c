@@ -8,37 +8,12 @@
  */
 #include "unit.h"
 
-#include "hb/hb.h"
+#include "hb_engine.h"
 
 enum { A = 101, B, C, D };
 enum { PIPE = 0x2000, PIPE2 };
 
-/* Timestamps are microseconds apart: inside the default 1 ms window. */
-#define US(n) ((uint64_t)(n)*1000)
 #define COUNTED KS_HB_IO_COUNTED
-
-static struct ks_hb *engine(const struct ks_hb_config *cfg)
-{
-	struct ks_hb *hb = ks_hb_new(cfg);
-
-	assert_non_null(hb);
-	return hb;
-}
-
-static struct ks_hb_stats stats_of(const struct ks_hb *hb)
-{
-	struct ks_hb_stats stats;
-
-	ks_hb_get_stats(hb, &stats);
-	return stats;
-}
-
-static void assert_order(const struct ks_hb *hb, uint64_t a, uint64_t b,
-			 enum ks_hb_order expected)
-{
-	assert_string_equal(ks_hb_order_name(ks_hb_order(hb, a, b)),
-			    ks_hb_order_name(expected));
-}
 
 static void write_in(struct ks_hb *hb, uint64_t ts, uint64_t thread,
 		     uint64_t stream, int64_t asked, uint64_t tag,
