@@ -440,7 +440,7 @@ uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
 
 	if (bpf_map__lookup_elem(capture->skel->maps.ks_io_inflight, &tid,
 				 sizeof(tid), &slot, sizeof(slot), 0) ||
-	    slot.fd != fd)
+	    slot.op != KS_IO_READ || slot.fd != fd)
 		return 0;
 	return slot.begin_ns;
 }
