@@ -265,9 +265,12 @@ static __always_inline bool ks_unix_pending(struct sock *sk, __u64 *pending)
 	return false;
 }
 
-/* The state of a stream object, made when first used.  NULL: none. */
+/*
+ * The state of a stream object, made when first used if make is not NULL
+ * (*make says whether it was).  NULL: none.
+ */
 static __always_inline struct ks_stream_state *
-ks_stream_state(const struct ks_io_about *about, bool make)
+ks_stream_state(const struct ks_io_about *about, bool *make)
 {
 	struct ks_stream_key key = { .object = about->object,
 				     .inode = about->inode };
@@ -276,6 +279,7 @@ ks_stream_state(const struct ks_io_about *about, bool make)
 	state = bpf_map_lookup_elem(&ks_streams, &key);
 	if (state || !make)
 		return state;
+	*make = true;
 	fresh.seq = bpf_ktime_get_ns();
 	bpf_map_update_elem(&ks_streams, &key, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&ks_streams, &key);
@@ -374,13 +378,14 @@ static __always_inline int ks_io_write_enter(const struct ks_syscall_args *args,
 	struct ks_fd_class class;
 	struct ks_io_about about;
 	__u64 pending = 0;
+	bool made = false;
 
 	if (!ks_current_selected() || !ks_io_class(args->arg[0], true, &class))
 		return 0;
 	ks_io_about_class(&about, &class, (int)args->arg[0]);
 	if (about.flags & KS_IO_STREAM) {
 		inflight = ks_io_slot(tid);
-		state = ks_stream_state(&about, true);
+		state = ks_stream_state(&about, &made);
 		if (!inflight || !state) {
 			about.flags &= ~KS_IO_STREAM; /* no return: a channel */
 		} else {
@@ -408,7 +413,7 @@ static __always_inline int ks_io_write_exit(long ret)
 	begin_ns = inflight->begin_ns;
 	inflight->begin_ns = 0;
 	ks_io_about_slot(&about, inflight);
-	state = ks_stream_state(&about, false);
+	state = ks_stream_state(&about, NULL);
 	if (state)
 		about.flags |= ks_stream_count(&about, state, 0, &pending);
 	ks_io_emit(begin_ns, &about, ret > 0 ? ret : 0, KS_IO_WROTE, pending);
@@ -429,7 +434,8 @@ static __always_inline int ks_io_read_enter(const struct ks_syscall_args *args,
 	struct ks_stream_state *state;
 	struct ks_fd_class class;
 	struct ks_io_about about;
-	__u64 seq = 0;
+	__u64 seq = 0, pending = 0;
+	bool made = false;
 
 	if (!ks_current_selected() || !ks_io_class(args->arg[0], false, &class))
 		return 0;
@@ -440,13 +446,27 @@ static __always_inline int ks_io_read_enter(const struct ks_syscall_args *args,
 	if (recv_flags & KS_MSG_PEEK)
 		about.flags |= KS_IO_PEEK;
 	if (about.flags & KS_IO_STREAM) {
-		state = ks_stream_state(&about, true);
+		state = ks_stream_state(&about, &made);
 		if (!state) {
 			about.flags |= KS_IO_OVERLAPPED;
 		} else {
 			if (__sync_fetch_and_add(&state->readers, 1))
 				about.flags |= KS_IO_OVERLAPPED;
 			seq = __sync_fetch_and_add(&state->seq, 1) + 1;
+		}
+		/*
+		 * First seen by a read (a reader that waits before anyone
+		 * writes): what the object holds from before, counted now,
+		 * puts the engine in step before the writes it will return.
+		 */
+		if (made && !(about.flags & KS_IO_OVERLAPPED)) {
+			struct ks_io_about counted = about;
+
+			counted.flags |=
+				ks_stream_count(&about, state, 1, &pending);
+			if (counted.flags & KS_IO_COUNTED)
+				ks_io_emit(0, &counted, 0, KS_IO_COUNT,
+					   pending);
 		}
 	}
 	ks_io_slot_fill(inflight, &about, KS_IO_READ, seq);
@@ -461,7 +481,7 @@ static __always_inline __u8 ks_stream_read_done(const struct ks_io_about *about,
 						__u64 seq, bool returned_data,
 						__u64 *pending)
 {
-	struct ks_stream_state *state = ks_stream_state(about, false);
+	struct ks_stream_state *state = ks_stream_state(about, NULL);
 	__u8 flags = 0;
 
 	if (!state)

@@ -225,6 +225,12 @@ enum ks_io_op {
 	KS_IO_MADE = 2,
 	/* A write recorded at its entry returned: bytes what it wrote. */
 	KS_IO_WROTE = 3,
+	/*
+	 * What a stream object held (pending) when a read entered it and
+	 * the kernel side had no state of it yet: the object may hold bytes
+	 * written before anyone watched; from here on they are known.
+	 */
+	KS_IO_COUNT = 4,
 };
 
 /* Bits of ks_io.flags. */

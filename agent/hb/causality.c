@@ -407,6 +407,9 @@ static void ks_on_stream_io(struct ks_causality *causality,
 	case KS_IO_READ:
 		ks_hb_stream_read(causality->hb, ts, key, id, &io);
 		break;
+	case KS_IO_COUNT:
+		ks_hb_stream_count(causality->hb, ts, key, id, &io);
+		break;
 	}
 }
 

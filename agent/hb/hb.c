@@ -814,6 +814,18 @@ static void ks_hb_apply_stream_wrote(struct ks_hb *hb,
 	object->last_release_ts = ks_hb_max(object->last_release_ts, event->ts);
 }
 
+static void ks_hb_apply_stream_count(struct ks_hb *hb,
+				     const struct ks_hb_event *event)
+{
+	struct ks_hb_object *object;
+	struct ks_hb_stream *stream;
+
+	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
+	if (stream)
+		ks_hb_stream_counted(&hb->streams, stream, event->flags,
+				     event->pending, event->ts);
+}
+
 /*
  * A thread in a write system call does nothing else the engine sees but
  * wake others: any other event of it means the write's return was lost.
@@ -998,6 +1010,9 @@ static void ks_hb_apply(struct ks_hb *hb, const struct ks_hb_event *event)
 	case KS_HB_EV_STREAM_READ:
 		ks_hb_apply_stream_read(hb, event);
 		break;
+	case KS_HB_EV_STREAM_COUNT:
+		ks_hb_apply_stream_count(hb, event);
+		break;
 	}
 }
 
@@ -1154,6 +1169,12 @@ void ks_hb_stream_read(struct ks_hb *hb, uint64_t ts, uint64_t thread,
 		       uint64_t stream, const struct ks_hb_io *io)
 {
 	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_READ, thread, stream, io);
+}
+
+void ks_hb_stream_count(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io)
+{
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_COUNT, thread, stream, io);
 }
 
 void ks_hb_lost(struct ks_hb *hb, uint64_t from_ts, uint64_t to_ts)

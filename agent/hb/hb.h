@@ -26,7 +26,7 @@
  *     completed (the syscall's exit, the lock's return).  Then a release
  *     always sorts before the acquires it enables.  An acquire of an object
  *     nothing released is harmless: it learns nothing.
- *   ks_hb_stream_write / _wrote / _read, on a stream (hb_streams.h): a
+ *   ks_hb_stream_write / _wrote / _read / _count, on a stream (hb_streams.h): a
  *                   pipe, a FIFO, one direction of a unix socket.  A write
  *                   releases at its entry, says at its return how much it
  *                   appended; a read acquires the writes whose bytes (or
@@ -183,6 +183,13 @@ void ks_hb_stream_wrote(struct ks_hb *hb, uint64_t ts, uint64_t thread,
 			uint64_t stream, const struct ks_hb_io *io);
 void ks_hb_stream_read(struct ks_hb *hb, uint64_t ts, uint64_t thread,
 		       uint64_t stream, const struct ks_hb_io *io);
+/*
+ * thread counted what the stream held, moving nothing (a read's entry):
+ * io->pending with KS_HB_IO_COUNTED in io->flags.  A stream first seen
+ * starts in step from such a count, rather than at its next read.
+ */
+void ks_hb_stream_count(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io);
 /*
  * Records lost between two timestamps (the BPF ring buffer was full):
  * edges there may be missing.

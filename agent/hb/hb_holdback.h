@@ -34,6 +34,7 @@ enum ks_hb_event_kind {
 	KS_HB_EV_STREAM_WRITE,
 	KS_HB_EV_STREAM_WROTE,
 	KS_HB_EV_STREAM_READ,
+	KS_HB_EV_STREAM_COUNT,
 };
 
 struct ks_hb_event {

@@ -160,6 +160,13 @@ static void ks_check_count(struct ks_hb_stream_pool *pool,
 		ks_restart(pool, stream, pending, NULL, ts);
 }
 
+void ks_hb_stream_counted(struct ks_hb_stream_pool *pool,
+			  struct ks_hb_stream *stream, uint32_t flags,
+			  uint64_t pending, uint64_t ts)
+{
+	ks_check_count(pool, stream, flags, pending, ts);
+}
+
 void ks_hb_stream_append(struct ks_hb_stream_pool *pool,
 			 struct ks_hb_stream *stream,
 			 const struct ks_hb_time *at, uint64_t writer,

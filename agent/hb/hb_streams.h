@@ -122,6 +122,14 @@ bool ks_hb_stream_returned(struct ks_hb_stream_pool *pool,
 			   struct ks_hb_stream *stream, uint64_t writer,
 			   int64_t written, uint32_t flags, uint64_t pending,
 			   uint64_t ts);
+/*
+ * The object held pending units at ts, counted with nothing moved (flags
+ * has KS_HB_IO_COUNTED): checked like any count, and where the stream is
+ * out of step and no write is in flight, it starts again from it.
+ */
+void ks_hb_stream_counted(struct ks_hb_stream_pool *pool,
+			  struct ks_hb_stream *stream, uint32_t flags,
+			  uint64_t pending, uint64_t ts);
 /* writer's write will not say when it returned (its record was lost). */
 void ks_hb_stream_forget_writer(struct ks_hb_stream_pool *pool,
 				struct ks_hb_stream *stream, uint64_t writer);

@@ -383,6 +383,55 @@ static void test_a_closed_stream_starts_afresh(void **state)
 	ks_hb_free(hb);
 }
 
+/*
+ * A reader that waits before anything is written: its read's entry counts
+ * the object, and the stream first seen there is in step before the write
+ * its read returns.  Without the count, that read learns nothing.
+ */
+static void test_a_count_at_a_read_entry_puts_a_stream_in_step(void **state)
+{
+	const struct ks_hb_io empty = { .flags = COUNTED, .pending = 0 };
+
+	for (int counted = 0; counted < 2; counted++) {
+		struct ks_hb *hb = engine(NULL);
+		uint64_t before, read;
+
+		if (counted)
+			ks_hb_stream_count(hb, US(5), B, PIPE, &empty);
+		before = ks_hb_stamp(hb, US(10), A);
+		/* B waits in its read: no count at the write's entry. */
+		write_in(hb, US(11), A, PIPE, 1, 11, 0, 0);
+		write_back(hb, US(12), A, PIPE, 1, 0, 0);
+		read_of(hb, US(13), B, PIPE, 1, COUNTED, 0);
+		read = ks_hb_stamp(hb, US(13), B);
+		ks_hb_flush(hb);
+
+		assert_order(hb, before, read,
+			     counted ? KS_HB_BEFORE : KS_HB_UNKNOWN);
+		assert_int_equal(stats_of(hb).stream_reads_unsure, !counted);
+		ks_hb_free(hb);
+	}
+}
+
+/* A count that does not add up puts nothing in step. */
+static void test_a_count_that_does_not_add_up_is_not_trusted(void **state)
+{
+	const struct ks_hb_io wrong = { .flags = COUNTED, .pending = 3 };
+	struct ks_hb *hb = engine(NULL);
+	uint64_t before, read;
+
+	before = ks_hb_stamp(hb, US(10), A);
+	write_of(hb, US(11), A, PIPE, 1, 1);
+	/* Says 3 while the stream knows of 1: bytes it never saw. */
+	ks_hb_stream_count(hb, US(20), B, PIPE, &wrong);
+	read_of(hb, US(30), B, PIPE, 1, COUNTED, 2);
+	read = ks_hb_stamp(hb, US(30), B);
+	ks_hb_flush(hb);
+
+	assert_order(hb, before, read, KS_HB_UNKNOWN);
+	ks_hb_free(hb);
+}
+
 /* Records later than the window cannot be placed: unknown, not wrong. */
 static void test_late_stream_records_make_answers_unknown(void **state)
 {
@@ -461,6 +510,10 @@ int main(void)
 		cmocka_unit_test(test_a_peek_learns_without_consuming),
 		cmocka_unit_test(test_a_lost_return_is_not_guessed),
 		cmocka_unit_test(test_a_closed_stream_starts_afresh),
+		cmocka_unit_test(
+			test_a_count_at_a_read_entry_puts_a_stream_in_step),
+		cmocka_unit_test(
+			test_a_count_that_does_not_add_up_is_not_trusted),
 		cmocka_unit_test(test_late_stream_records_make_answers_unknown),
 		cmocka_unit_test(
 			test_a_stream_over_its_bound_is_unsure_never_wrong),
