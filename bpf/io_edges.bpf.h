@@ -237,8 +237,9 @@ static __always_inline bool ks_pipe_pending(struct pipe_inode_info *pipe,
 	return true;
 }
 
-/* Bytes a unix stream socket's receive queue holds, not yet read. */
-static __always_inline bool ks_unix_pending(struct sock *sk, __u64 *pending)
+/* Bytes in a unix stream socket's receive buffers, not yet read. */
+static __always_inline bool ks_unix_walk_pending(struct sock *sk,
+						 __u64 *pending)
 {
 	struct sk_buff *end = (struct sk_buff *)&sk->sk_receive_queue;
 	struct sk_buff *skb = BPF_CORE_READ(sk, sk_receive_queue.next);
@@ -263,6 +264,24 @@ static __always_inline bool ks_unix_pending(struct sock *sk, __u64 *pending)
 		skb = BPF_CORE_READ(skb, next);
 	}
 	return false;
+}
+
+/*
+ * Bytes a unix stream socket's receive queue holds, not yet read: the
+ * socket's own count where the kernel keeps one (6.17+, for SO_INQ), else
+ * its buffers, walked.
+ */
+static __always_inline bool ks_unix_pending(struct sock *sk, __u64 *pending)
+{
+	struct unix_sock *unix_sock = (struct unix_sock *)sk;
+
+	if (bpf_core_field_exists(unix_sock->inq_len)) {
+		int inq = BPF_CORE_READ(unix_sock, inq_len);
+
+		*pending = inq > 0 ? inq : 0;
+		return inq >= 0;
+	}
+	return ks_unix_walk_pending(sk, pending);
 }
 
 /*

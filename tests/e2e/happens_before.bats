@@ -291,26 +291,26 @@ expect_churners_unrelated() {
 	expect_churners_unrelated "read eventfd"
 }
 
-@test "a pipe read is ordered after the write of its own byte, and no later one" {
-	local writer reader pairs
+# expect_reads_of_own_writes READ_SPAN_NAME: after a sequence scene of 30,
+# each read is ordered after the writer's points before the write of its
+# byte, and is not after later ones; it links to that write's span only.
+expect_reads_of_own_writes() {
+	local writer reader pairs spans
 
-	AGENT_ARGS=(--min-wait 0)
-	run_scene sequence
 	writer="$(tid_of writer)" reader="$(tid_of reader)"
-
+	spans="$(spans_where "(.tid == \"$writer\" or .tid == \"$reader\") and
+		.name == \"$1\"")"
 	# The writer's k-th point came before its write of k; the reader read
 	# the values one by one, long after all were written, so its read of v
 	# returned the byte of write v and nothing else.  With k <= v the pair
 	# is ordered (30 * 31 / 2 of them); with k > v nothing the program did
 	# orders it (30 * 29 / 2): concurrent, or unknown, never before.
-	pairs="$(spans_where "(.tid == \"$writer\" or
-		.tid == \"$reader\") and .name == \"read pipe\"" | jq -r -s \
-		--arg w "$writer" --arg r "$reader" '
+	pairs="$(jq -r -s --arg w "$writer" --arg r "$reader" '
 		map(select(.tid == $w)) as $ws | map(select(.tid == $r)) as $rs |
 		if ($ws | length) != 30 or ($rs | length) != 30 then
 			error("expected 30 reads each")
 		else range(30) as $v | range(30) as $k |
-			"\(if $k <= $v then "own" else "later" end) \($ws[$k].clock) \($rs[$v].clock)" end')"
+			"\(if $k <= $v then "own" else "later" end) \($ws[$k].clock) \($rs[$v].clock)" end' <<<"$spans")"
 	expect_eq "pairs of a point and a read of its write or a later one" \
 		"$(grep '^own ' <<<"$pairs" | cut -d' ' -f2- | "$HB_CLOCK" order | sort | uniq -c)" \
 		"$(printf '%7d before' 465)"
@@ -320,14 +320,25 @@ expect_churners_unrelated() {
 	# Each read links to the writer's span just before the write of its
 	# byte, and to nothing else.
 	expect_eq "reads linked to the span before their own write" \
-		"$(spans_where "(.tid == \"$writer\" or
-		.tid == \"$reader\") and .name == \"read pipe\"" | jq -r -s \
-		--arg w "$writer" --arg r "$reader" '
+		"$(jq -r -s --arg w "$writer" --arg r "$reader" '
 		map(select(.tid == $w)) as $ws | map(select(.tid == $r)) as $rs |
 		[range(30) as $v | select($rs[$v].links == [{id: $ws[$v].id, kind: "channel"}])] |
-		length')" 30
+		length' <<<"$spans")" 30
 	# The share of unknown answers, for docs/happens-before.md.
-	grep '^later ' <<<"$pairs" | cut -d' ' -f2- | "$HB_CLOCK" order | sort | uniq -c >&3
+	grep '^later ' <<<"$pairs" | cut -d' ' -f2- | "$HB_CLOCK" order |
+		sort | uniq -c | sed "s/^ */# reads against later writes' points: /" >&3
+}
+
+@test "a pipe read is ordered after the write of its own byte, and no later one" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene sequence 30
+	expect_reads_of_own_writes "read pipe"
+}
+
+@test "a unix stream socket read is ordered after the write of its own byte only" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene sequence 30 unix
+	expect_reads_of_own_writes "read unix_socket"
 }
 
 @test "--offcpu-min needs somewhere to send its spans" {

@@ -21,7 +21,8 @@
  *                    reading it back and closing the pipe, ROUNDS times:
  *                    they share nothing, though the kernel hands each
  *                    the memory of the others' dead pipes
- *   sequence         a thread writes 1..30 into a pipe, one byte each,
+ *   sequence ROUNDS [unix]  a thread writes 1..ROUNDS (at most 127) into a
+ *                    pipe (or a unix stream socket pair), one byte each,
  *                    each after a read of its own; the reader, once all
  *                    are written, reads them one per read
  *
@@ -392,8 +393,6 @@ static void churn(void)
 
 /* --- sequence */
 
-#define SEQUENCE 30
-
 static int sequence_pipe[2];
 static volatile int sequence_written;
 static volatile pid_t sequence_writer_tid;
@@ -404,7 +403,9 @@ static void *write_sequence(void *arg)
 
 	sequence_writer_tid = gettid_();
 	make_pipe(own);
-	for (char value = 1; value <= SEQUENCE; value++) {
+	for (int i = 1; i <= rounds; i++) {
+		char value = (char)i;
+
 		/* A point of this thread before the write: the read's span. */
 		put_byte(own[1]);
 		get_byte(own[0]);
@@ -426,11 +427,14 @@ static void sequence(void)
 	pthread_t writer;
 	char value;
 
+	/* Values are bytes, each told from the others. */
+	if (rounds < 1 || rounds > 127)
+		workload_die("sequence: 1 to 127 values", EINVAL);
 	make_pipe(sequence_pipe);
 	WORKLOAD_CHECK(pthread_create(&writer, NULL, write_sequence, NULL));
 	while (!sequence_written)
 		sleep_us(1000);
-	for (int i = 1; i <= SEQUENCE; i++) {
+	for (int i = 1; i <= rounds; i++) {
 		if (read(sequence_pipe[0], &value, 1) != 1)
 			workload_die("read", errno ? errno : EPIPE);
 		if (value != i)
@@ -467,7 +471,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: hb_scenes handoff ROUNDS | pingpong ROUNDS "
 			"[unix] | churn ROUNDS [unix|eventfd] | fork | "
-			"condvar | sequence\n");
+			"condvar | sequence ROUNDS [unix]\n");
 		return 2;
 	}
 	workload_say("done");
