@@ -254,6 +254,8 @@ enum ks_io_op {
  * A write is recorded at its entry, before a reader can see its data
  * (hdr.ts_ns == begin_ns, bytes as asked where the call says: write and
  * sendto); a read at its return, when it returned data (bytes returned).
+ * A stream's (KS_IO_STREAM) write is recorded at its return too
+ * (KS_IO_WROTE), and its records say what the object held (pending).
  */
 struct ks_io {
 	struct ks_event_header hdr;
