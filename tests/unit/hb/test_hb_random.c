@@ -136,6 +136,7 @@ enum {
 	EV_SWROTE,
 	EV_SREAD,
 	EV_SGONE,
+	EV_SCOUNT,
 };
 
 static struct ks_rng rng;
@@ -331,6 +332,15 @@ static void step_stream(struct run *run, int thread, uint64_t ts)
 		s->writes_in_flight++;
 	} else if (roll < 85 && free_to_read &&
 		   (s->len || s->writes_in_flight)) {
+		/* A read that found no other running counts at its entry. */
+		if (!s->reads_in_flight && !rng_below(4)) {
+			e = new_event(run, ts, EV_SCOUNT, thread);
+			e->object = stream;
+			e->flags = KS_HB_IO_COUNTED;
+			e->pending = stream_pending(run, stream);
+			if (!s->writes_in_flight)
+				s->dirty = false;
+		}
 		*b = (struct busy){ .kind = EV_SREAD,
 				    .stream = stream,
 				    .want = 1 + rng_below(4),
@@ -549,6 +559,10 @@ static void feed(struct ks_hb *hb, struct run *run, bool export_at_drop)
 		case EV_SGONE:
 			ks_hb_sync_gone(hb, e->ts, KS_HB_STREAM,
 					STREAM_ID(e->object));
+			break;
+		case EV_SCOUNT:
+			ks_hb_stream_count(hb, e->ts, t, STREAM_ID(e->object),
+					   &io);
 			break;
 		case EV_DROP:
 			/* Only points handed out already can be dropped. */
