@@ -341,6 +341,38 @@ expect_reads_of_own_writes() {
 	expect_reads_of_own_writes "read unix_socket"
 }
 
+# expect_crowd_never_wrong READ_SPAN_NAME ROUNDS: after a crowd scene, no
+# pair of a writer's point and a read comes out against the program's
+# logic (an order it has not, or none where it has one).  Unknown is
+# allowed: the two readers mostly wait in read() at the same time, and
+# which of two overlapping reads took which bytes cannot be told, so how
+# many answers are exact depends on the scheduling; the counts are shown.
+expect_crowd_never_wrong() {
+	local result
+
+	result="$(hb_spans | jq -c --arg name "$1" 'select(.name == $name)' |
+		"$HB_CLOCK" crowd "$WORKLOAD_OUT")"
+	sed "s/^/# crowd: /" <<<"$result" >&3
+	expect_eq "pairs" "$(awk '{ n += $1 } END { print n }' <<<"$result")" \
+		"$((3 * $2 * 3 * $2))"
+	expect_eq "answers against the program's logic" "$(awk '
+		($2 == "ordered" && $3 != "before" && $3 != "unknown") ||
+		($2 == "unordered" && $3 != "concurrent" && $3 != "unknown") { n += $1 }
+		END { print n + 0 }' <<<"$result")" 0
+}
+
+@test "writers and readers crowding one pipe: no order against the program's" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene crowd 40
+	expect_crowd_never_wrong "read pipe" 40
+}
+
+@test "writers and readers crowding one unix stream socket: no order against the program's" {
+	AGENT_ARGS=(--min-wait 0)
+	run_scene crowd 40 unix
+	expect_crowd_never_wrong "read unix_socket" 40
+}
+
 @test "--offcpu-min needs somewhere to send its spans" {
 	run "$KNOTSCOPE" --offcpu-min 1ms --duration 1
 	[ "$status" -eq 2 ]
