@@ -91,6 +91,18 @@ typedef struct {
 extern ks_io_inflight_map ks_io_inflight SEC(".maps");
 
 typedef struct {
+	/*
+	 * LRU: a stream object's state goes when the object does not come
+	 * back; one evicted under a running read makes that read overlapped.
+	 */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_STREAMS);
+	__type(key, struct ks_stream_key);
+	__type(value, struct ks_stream_state);
+} ks_streams_map;
+extern ks_streams_map ks_streams SEC(".maps");
+
+typedef struct {
 	/* LRU: a thread that exits off CPU leaves no entry behind for long. */
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, KS_MAX_INFLIGHT);

@@ -4,6 +4,7 @@
  * between its one /proc scan at start and the end of the run.
  */
 #include "common.bpf.h"
+#include "io_edges.bpf.h"
 
 KS_TRACEPOINT(sched_process_fork, ks_fork, struct task_struct *parent,
 	      struct task_struct *child)
@@ -58,7 +59,7 @@ KS_TRACEPOINT(sched_process_exit, ks_exit, struct task_struct *task)
 	/* A thread killed inside a wait never reaches sys_exit; a reader's
 	 * slot is kept from read to read, and goes with the thread. */
 	bpf_map_delete_elem(&ks_inflight, &tid);
-	bpf_map_delete_elem(&ks_io_inflight, &tid);
+	ks_io_thread_gone(tid);
 	if (!ks_task_selected(task))
 		return 0;
 	e = ks_reserve(sizeof(*e), KS_EV_EXIT);

@@ -19,6 +19,7 @@ ks_sel_tgids_map ks_sel_tgids SEC(".maps");
 ks_sel_comms_map ks_sel_comms SEC(".maps");
 ks_fd_classes_map ks_fd_classes SEC(".maps");
 ks_io_inflight_map ks_io_inflight SEC(".maps");
+ks_streams_map ks_streams SEC(".maps");
 ks_offcpu_since_map ks_offcpu_since SEC(".maps");
 ks_klock_inflight_map ks_klock_inflight SEC(".maps");
 ks_socks_map ks_socks SEC(".maps");

@@ -40,11 +40,18 @@ KS_WAIT_EXIT(futex_wait, KS_SYSCALL_FN(futex_wait))
 /* How a wait a signal interrupted resumes. */
 KS_WAIT_EXIT(restart_syscall, KS_SYSCALL_FN0(restart_syscall))
 
-/* sized: the third argument is the byte count. */
+/*
+ * sized: the third argument is the byte count.  The return matters for
+ * streams only: how much was written.
+ */
 #define KS_IO_WRITE(sc, sized)                         \
 	KS_SYSCALL_ENTER(sc, ks_enter_##sc)            \
 	{                                              \
 		return ks_io_write_enter(args, sized); \
+	}                                              \
+	KS_SYSCALL_EXIT(sc, ks_exit_##sc)              \
+	{                                              \
+		return ks_io_write_exit(ret);          \
 	}
 
 KS_IO_WRITE(write, true)
@@ -52,20 +59,21 @@ KS_IO_WRITE(sendto, true)
 KS_IO_WRITE(writev, false)
 KS_IO_WRITE(sendmsg, false)
 
-#define KS_IO_READ(sc)                         \
-	KS_SYSCALL_ENTER(sc, ks_enter_##sc)    \
-	{                                      \
-		return ks_io_read_enter(args); \
-	}                                      \
-	KS_SYSCALL_EXIT(sc, ks_exit_##sc)      \
-	{                                      \
-		return ks_io_read_exit(ret);   \
+/* recv_flags: the recv flags argument, for MSG_PEEK; 0 for none. */
+#define KS_IO_READ(sc, recv_flags)                         \
+	KS_SYSCALL_ENTER(sc, ks_enter_##sc)                \
+	{                                                  \
+		return ks_io_read_enter(args, recv_flags); \
+	}                                                  \
+	KS_SYSCALL_EXIT(sc, ks_exit_##sc)                  \
+	{                                                  \
+		return ks_io_read_exit(ret);               \
 	}
 
-KS_IO_READ(read)
-KS_IO_READ(readv)
-KS_IO_READ(recvfrom)
-KS_IO_READ(recvmsg)
+KS_IO_READ(read, 0)
+KS_IO_READ(readv, 0)
+KS_IO_READ(recvfrom, args->arg[3])
+KS_IO_READ(recvmsg, args->arg[2])
 
 KS_SYSCALL_ENTER(close, ks_enter_close)
 {
@@ -120,7 +128,10 @@ KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
 			       ks_futex_sys_enter(&args, regs, id) :
 			       0;
 	if (ks_is_io_read(id))
-		return ks_io_read_enter(&args);
+		return ks_io_read_enter(&args,
+					id == KS_NR_RECVFROM ? args.arg[3] :
+					id == KS_NR_RECVMSG  ? args.arg[2] :
+							       0);
 	if (ks_is_io_write(id))
 		return ks_io_write_enter(&args, id == KS_NR_WRITE ||
 							id == KS_NR_SENDTO);
@@ -139,6 +150,8 @@ KS_TRACEPOINT(sys_exit, ks_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	if (ks_is_io_read(nr))
 		return ks_io_read_exit(ret);
+	if (ks_is_io_write(nr))
+		return ks_io_write_exit(ret);
 	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)
 		return ks_reaped_sys_exit(regs, nr == KS_NR_WAITID, ret);
 	if (nr == KS_NR_EVENTFD2)

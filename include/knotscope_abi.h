@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 5
+#define KS_ABI_VERSION 6
 
 #define KS_COMM_LEN 16
 
@@ -232,7 +232,29 @@ enum ks_io_op {
 	 * was, and eventfds have no inode number to tell them apart.
 	 */
 	KS_IO_MADE = 2,
+	/* A write recorded at its entry returned: bytes what it wrote. */
+	KS_IO_WROTE = 3,
+	/*
+	 * What a stream object held (pending) when a read entered it and
+	 * the kernel side had no state of it yet: the object may hold bytes
+	 * written before anyone watched; from here on they are known.
+	 */
+	KS_IO_COUNT = 4,
 };
+
+/* Bits of ks_io.flags. */
+/*
+ * A byte stream: a pipe, a FIFO, a unix stream socket.  A read returns the
+ * bytes of particular writes; it learns those, not every write before it.
+ */
+#define KS_IO_STREAM (1u << 0)
+/* pending says what the object held: after the call, or at a write's
+ * entry before it.  Not set when a read of the object ran meanwhile. */
+#define KS_IO_COUNTED (1u << 1)
+/* Another read of the same object ran while this one did. */
+#define KS_IO_OVERLAPPED (1u << 2)
+/* recv with MSG_PEEK: the bytes stay in the object. */
+#define KS_IO_PEEK (1u << 3)
 
 /*
  * Bytes written into, or read out of, a kernel object that connects
@@ -241,6 +263,8 @@ enum ks_io_op {
  * A write is recorded at its entry, before a reader can see its data
  * (hdr.ts_ns == begin_ns, bytes as asked where the call says: write and
  * sendto); a read at its return, when it returned data (bytes returned).
+ * A stream's (KS_IO_STREAM) write is recorded at its return too
+ * (KS_IO_WROTE), and its records say what the object held (pending).
  */
 struct ks_io {
 	struct ks_event_header hdr;
@@ -250,7 +274,8 @@ struct ks_io {
 	__s32 fd;
 	__u8 kind; /* enum ks_io_kind */
 	__u8 op; /* enum ks_io_op */
-	__u16 _pad0;
+	__u8 flags; /* KS_IO_STREAM, ... */
+	__u8 _pad0;
 	/*
 	 * The pipe's or the socket's inode number (0 for an eventfd): the
 	 * kernel reuses a freed object's address at once, but numbers these
@@ -258,6 +283,8 @@ struct ks_io {
 	 */
 	__u32 inode;
 	__u32 _pad1;
+	/* Bytes the stream object held, with KS_IO_COUNTED. */
+	__u64 pending;
 };
 
 /*
@@ -277,14 +304,39 @@ struct ks_read_woken {
 	__u8 _pad0[7];
 };
 
-/* Value of map ks_io_inflight (key: host tid): a read not yet returned. */
+/*
+ * Value of map ks_io_inflight (key: host tid): a read not yet returned, or
+ * a write to a stream (op), whose return says how much it wrote.
+ */
 struct ks_io_inflight {
 	__u64 begin_ns;
 	__u64 object;
+	/* A stream read's: ks_stream_state.seq just after its entry. */
+	__u64 seq;
 	__s32 fd;
 	__u32 inode;
 	__u8 kind;
-	__u8 _pad0[7];
+	__u8 op; /* KS_IO_READ or KS_IO_WRITE */
+	__u8 flags; /* as ks_io.flags */
+	__u8 _pad0[5];
+};
+
+/* Key of map ks_streams: one stream object (see struct ks_io). */
+struct ks_stream_key {
+	__u64 object;
+	__u32 inode;
+	__u32 _pad0;
+};
+
+/*
+ * Value of map ks_streams: the reads of a stream object running now, and
+ * a sequence number each read's entry and return moves on, so that a read
+ * knows whether another ran while it did.  Starts at the time it was made,
+ * so that a state evicted and made again does not repeat numbers.
+ */
+struct ks_stream_state {
+	__s64 readers;
+	__u64 seq;
 };
 
 /* wait4() or waitid() returned child_tgid, which exited. */
@@ -576,7 +628,8 @@ struct ks_fd_key {
 struct ks_fd_class {
 	__u64 object; /* see struct ks_io; the socket itself for KS_IO_UNIX */
 	__u8 kind; /* enum ks_io_kind, 0 for anything else */
-	__u8 _pad0[3];
+	__u8 flags; /* KS_IO_STREAM for a pipe, FIFO, unix stream socket */
+	__u8 _pad0[2];
 	__u32 inode; /* see struct ks_io; the socket's own for KS_IO_UNIX */
 };
 
@@ -593,6 +646,7 @@ struct ks_comm_key {
 #define KS_MAX_INFLIGHT 65536
 #define KS_MAX_BLOCKED 16384
 #define KS_MAX_FD_CLASSES 65536
+#define KS_MAX_STREAMS 65536
 #define KS_MAX_SELECTED 1024
 
 _Static_assert(sizeof(struct ks_event_header) == 24, "header layout");
@@ -617,8 +671,11 @@ _Static_assert(sizeof(struct ks_exec) == 64, "exec size");
 _Static_assert(sizeof(struct ks_exit) == 48, "exit size");
 _Static_assert(sizeof(struct ks_rename) == 40, "rename size");
 _Static_assert(sizeof(struct ks_wake) == 56, "wake size");
-_Static_assert(sizeof(struct ks_io) == 64, "io size");
-_Static_assert(sizeof(struct ks_io_inflight) == 32, "io inflight size");
+_Static_assert(__builtin_offsetof(struct ks_io, pending) == 64, "io");
+_Static_assert(sizeof(struct ks_io) == 72, "io size");
+_Static_assert(sizeof(struct ks_io_inflight) == 40, "io inflight size");
+_Static_assert(sizeof(struct ks_stream_key) == 16, "stream key size");
+_Static_assert(sizeof(struct ks_stream_state) == 16, "stream state size");
 _Static_assert(sizeof(struct ks_wakeup) == 40, "wakeup size");
 _Static_assert(sizeof(struct ks_reaped) == 32, "reaped size");
 _Static_assert(sizeof(struct ks_offcpu) == 48, "offcpu size");

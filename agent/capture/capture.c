@@ -112,6 +112,19 @@ static int ks_size_socket_maps(struct knotscope_bpf *skel,
 	return bpf_map__set_max_entries(skel->maps.ks_traces_ctx, 1);
 }
 
+/* Without --channel-edges only the scheduler's notes are kept. */
+static int ks_shrink_channel_maps(struct knotscope_bpf *skel)
+{
+	struct bpf_map *maps[] = { skel->maps.ks_fd_classes,
+				   skel->maps.ks_io_inflight,
+				   skel->maps.ks_streams };
+	int err = 0;
+
+	for (size_t i = 0; !err && i < sizeof(maps) / sizeof(maps[0]); i++)
+		err = bpf_map__set_max_entries(maps[i], 1);
+	return err;
+}
+
 static int ks_capture_load(struct ks_capture *capture,
 			   const struct ks_capture_config *config, bool use_btf)
 {
@@ -139,6 +152,8 @@ static int ks_capture_load(struct ks_capture *capture,
 	/* Preallocated (LRU): nothing for precise mode when it is off. */
 	if (!err && !config->precise)
 		err = bpf_map__set_max_entries(skel->maps.ks_lock_pending, 1);
+	if (!err && !config->channel_edges)
+		err = ks_shrink_channel_maps(skel);
 	if (err)
 		goto fail;
 	bpf_object__for_each_program(prog, skel->obj) {
@@ -464,7 +479,8 @@ uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
 	/* The read hooks' slot with --channel-edges, else the scheduler's. */
 	if (!bpf_map__lookup_elem(capture->skel->maps.ks_io_inflight, &tid,
 				  sizeof(tid), &slot, sizeof(slot), 0))
-		return slot.fd == fd ? slot.begin_ns : 0;
+		return slot.op == KS_IO_READ && slot.fd == fd ? slot.begin_ns :
+								  0;
 	if (!bpf_map__lookup_elem(capture->skel->maps.ks_blocked, &tid,
 				  sizeof(tid), &blocked, sizeof(blocked), 0) &&
 	    blocked.in == KS_BLOCKED_READ && blocked.fd == fd)

@@ -20,6 +20,11 @@
  */
 #define KS_MAX_RELEASES 65536
 #define KS_MAX_JOINABLE 65536
+/*
+ * Stream writes whose span a read may link to, by tag: a ring.  A write
+ * older than the last KS_WRITE_SOURCES is linked to by nothing.
+ */
+#define KS_WRITE_SOURCES 65536
 
 /* Who last released a sync object. */
 struct ks_release {
@@ -50,8 +55,16 @@ struct ks_joinable {
 	UT_hash_handle hh;
 };
 
+/* A stream write, for the reads that learn it. */
+struct ks_write_source {
+	uint64_t tag; /* 0: none */
+	struct ks_edge_source source;
+};
+
 struct ks_causality {
 	struct ks_hb *hb;
+	struct ks_write_source *writes; /* [KS_WRITE_SOURCES] */
+	uint64_t last_tag;
 	struct ks_release *releases, *release_lru;
 	unsigned int nr_releases;
 	struct ks_joinable *joinable, *joinable_lru;
@@ -84,7 +97,11 @@ struct ks_causality *ks_causality_new(const struct ks_hb_config *cfg)
 	if (!causality)
 		return NULL;
 	causality->hb = ks_hb_new(cfg);
-	if (!causality->hb) {
+	causality->writes =
+		calloc(KS_WRITE_SOURCES, sizeof(*causality->writes));
+	if (!causality->hb || !causality->writes) {
+		ks_hb_free(causality->hb);
+		free(causality->writes);
 		free(causality);
 		return NULL;
 	}
@@ -107,6 +124,7 @@ void ks_causality_free(struct ks_causality *causality)
 		free(joinable);
 	}
 	ks_hb_free(causality->hb);
+	free(causality->writes);
 	free(causality);
 }
 
@@ -363,6 +381,64 @@ static void ks_on_wait_end(struct ks_causality *causality,
 		   rec->hdr.ts_ns);
 }
 
+/* A stream write's source, under a new tag for the engine to hand back. */
+static uint64_t ks_write_note(struct ks_causality *causality,
+			      const struct ks_thread *thread, uint64_t ts)
+{
+	uint64_t tag = ++causality->last_tag;
+
+	causality->writes[tag % KS_WRITE_SOURCES] = (struct ks_write_source){
+		.tag = tag,
+		.source = {
+			.kind = KS_EDGE_CHANNEL,
+			.tid = thread->tid,
+			.release_ns = ts,
+			.span = thread->causal.last_span,
+		},
+	};
+	return tag;
+}
+
+static uint32_t ks_hb_io_flags(uint8_t flags)
+{
+	return (flags & KS_IO_COUNTED ? KS_HB_IO_COUNTED : 0) |
+	       (flags & KS_IO_OVERLAPPED ? KS_HB_IO_OVERLAPPED : 0) |
+	       (flags & KS_IO_PEEK ? KS_HB_IO_PEEK : 0);
+}
+
+/*
+ * A pipe, FIFO or unix stream socket: a read learns the writes whose
+ * bytes it returned, found by the engine once the records around it are
+ * in order; its links come from there (ks_causality_sources).
+ */
+static void ks_on_stream_io(struct ks_causality *causality,
+			    struct ks_thread *thread, uint64_t id,
+			    const struct ks_io *rec)
+{
+	struct ks_hb_io io = {
+		.units = (int64_t)rec->bytes,
+		.flags = ks_hb_io_flags(rec->flags),
+		.pending = rec->pending,
+	};
+	uint64_t ts = rec->hdr.ts_ns, key = ks_key_of(thread);
+
+	switch (rec->op) {
+	case KS_IO_WRITE:
+		io.tag = ks_write_note(causality, thread, ts);
+		ks_hb_stream_write(causality->hb, ts, key, id, &io);
+		break;
+	case KS_IO_WROTE:
+		ks_hb_stream_wrote(causality->hb, ts, key, id, &io);
+		break;
+	case KS_IO_READ:
+		ks_hb_stream_read(causality->hb, ts, key, id, &io);
+		break;
+	case KS_IO_COUNT:
+		ks_hb_stream_count(causality->hb, ts, key, id, &io);
+		break;
+	}
+}
+
 static void ks_on_io(struct ks_causality *causality, struct ks_model *model,
 		     const struct ks_io *rec)
 {
@@ -379,7 +455,9 @@ static void ks_on_io(struct ks_causality *causality, struct ks_model *model,
 	}
 	if (!thread)
 		return;
-	if (rec->op == KS_IO_WRITE)
+	if (rec->flags & KS_IO_STREAM)
+		ks_on_stream_io(causality, thread, id, rec);
+	else if (rec->op == KS_IO_WRITE)
 		ks_release(causality, KS_HB_CHANNEL, id, thread,
 			   KS_EDGE_CHANNEL, rec->hdr.ts_ns);
 	else
@@ -586,6 +664,26 @@ int ks_causality_point(struct ks_causality *causality, uint64_t stamp,
 		return -ENOSPC;
 	*lamport = point.lamport;
 	return 0;
+}
+
+size_t ks_causality_sources(const struct ks_causality *causality,
+			    uint64_t stamp, struct ks_edge_source *sources,
+			    size_t max)
+{
+	uint64_t tags[KS_CAUSALITY_SOURCES_MAX];
+	size_t n, found = 0;
+
+	if (max > KS_CAUSALITY_SOURCES_MAX)
+		max = KS_CAUSALITY_SOURCES_MAX;
+	n = ks_hb_stamp_sources(causality->hb, stamp, tags, max);
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_write_source *write =
+			&causality->writes[tags[i] % KS_WRITE_SOURCES];
+
+		if (write->tag == tags[i])
+			sources[found++] = write->source;
+	}
+	return found;
 }
 
 void ks_causality_stats(const struct ks_causality *causality,

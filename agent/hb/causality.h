@@ -10,8 +10,12 @@
  *   futex wake (and requeue, wake_op, unlock_pi)   release of the word(s)
  *   futex wait that returned 0 or -EAGAIN          acquire of the word
  *   ... on a thread's clear_child_tid              join of that thread
- *   pipe, unix socket, eventfd write (at entry)    release of the channel
+ *   eventfd, unix datagram socket write (at entry) release of the channel
  *   ... read that returned data                    acquire of the channel
+ *   pipe, FIFO, unix stream socket write           a stream's write: entry
+ *                                                  and return
+ *   ... read that returned data                    acquire of the writes
+ *                                                  whose bytes it returned
  *   fork/clone                                     parent -> child
  *   wakeup of a thread long off CPU                waker -> wakee
  *   thread exit                                    release to join, reap
@@ -88,6 +92,20 @@ uint64_t ks_causality_stamp(struct ks_causality *causality,
  */
 int ks_causality_point(struct ks_causality *causality, uint64_t stamp,
 		       char *text, size_t size, uint64_t *lamport);
+
+/* Most sources ks_causality_sources() gives for one point. */
+#define KS_CAUSALITY_SOURCES_MAX 8
+
+/*
+ * The writes whose bytes a stream read returned, when the point's thread
+ * made that read just before it (a span ending at the read): their
+ * writers and the spans those had just finished, the write of the last
+ * byte first, at most max (KS_CAUSALITY_SOURCES_MAX).  0 for any other
+ * point, or one not yet known (ks_causality_point() says -EAGAIN).
+ */
+size_t ks_causality_sources(const struct ks_causality *causality,
+			    uint64_t stamp, struct ks_edge_source *sources,
+			    size_t max);
 
 /* The engine's counters, for the agent's own metrics. */
 void ks_causality_stats(const struct ks_causality *causality,

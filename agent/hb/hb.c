@@ -13,17 +13,13 @@
 #define KS_HB_STAMP_INDEX_MASK ((1ull << KS_HB_STAMP_INDEX_BITS) - 1)
 #define KS_HB_STAMP_GEN_MASK ((1ull << (64 - KS_HB_STAMP_INDEX_BITS)) - 1)
 
-/* The caller's namespaces are the first object kinds. */
-_Static_assert((int)KS_HB_WORD == (int)KS_HB_OBJECT_WORD &&
-		       (int)KS_HB_CHANNEL == (int)KS_HB_OBJECT_CHANNEL,
-	       "sync kinds name object kinds");
-
 static const struct ks_hb_config ks_hb_defaults = {
 	.max_clock_entries = 64,
 	.max_actors = 131072,
 	.max_objects = 262144,
 	.max_stamps = 65536,
 	.holdback_events = 16384,
+	.max_segments = 65536,
 	.reorder_window_ns = 1000000,
 };
 
@@ -39,6 +35,9 @@ struct ks_hb_stamp_slot {
 	uint64_t ts;
 	struct ks_hb_time at;
 	enum ks_hb_stamp_state state;
+	/* The writes the stream read just before it learnt, for links. */
+	uint32_t nr_sources;
+	uint64_t sources[KS_HB_SOURCES];
 };
 
 struct ks_hb {
@@ -48,6 +47,7 @@ struct ks_hb {
 	struct ks_hb_holdback held;
 	struct ks_hb_actors actors;
 	struct ks_hb_objects objects;
+	struct ks_hb_stream_pool streams;
 	struct ks_hb_damage damage; /* where negatives may be wrong */
 	struct ks_hb_damage doubts; /* where positives may be wrong */
 	/* A ring: points are dropped oldest first. */
@@ -83,6 +83,8 @@ static int ks_hb_configure(struct ks_hb_config *cfg,
 	cfg->max_stamps = ks_hb_or_default(cfg->max_stamps, d->max_stamps);
 	cfg->holdback_events =
 		ks_hb_or_default(cfg->holdback_events, d->holdback_events);
+	cfg->max_segments =
+		ks_hb_or_default(cfg->max_segments, d->max_segments);
 	if (!cfg->reorder_window_ns)
 		cfg->reorder_window_ns = d->reorder_window_ns;
 	/*
@@ -106,7 +108,10 @@ struct ks_hb *ks_hb_new(const struct ks_hb_config *cfg)
 	err = ks_hb_configure(&hb->cfg, cfg);
 	if (err)
 		goto cleanup;
-	ks_hb_objects_init(&hb->objects, hb->cfg.max_objects, &hb->usage);
+	hb->streams.usage = &hb->usage;
+	hb->streams.max_segments = hb->cfg.max_segments;
+	ks_hb_objects_init(&hb->objects, hb->cfg.max_objects, &hb->usage,
+			   &hb->streams);
 	hb->stamps = calloc(hb->cfg.max_stamps, sizeof(*hb->stamps));
 	hb->scratch = calloc(2 * (size_t)hb->cfg.max_clock_entries + 2,
 			     sizeof(*hb->scratch));
@@ -617,9 +622,17 @@ static void ks_hb_apply_sync_gone(struct ks_hb *hb,
 		ks_hb_note(hb, &hb->doubts, event->ts, event->ts);
 	if (mixed && object) {
 		object->floor_ts = ks_hb_max(object->floor_ts, event->ts);
+		if (object->stream)
+			ks_hb_stream_desync(&hb->streams, object->stream);
 		object = NULL;
 	}
 	ks_hb_objects_gone(&hb->objects, key, object, event->ts);
+	/* A stream under this id from now on starts empty, in step. */
+	if (key.kind == KS_HB_OBJECT_STREAM && !mixed) {
+		object = ks_hb_objects_add(&hb->objects, key, hb->applied_ts);
+		if (object)
+			object->stream = ks_hb_stream_new(true);
+	}
 }
 
 /*
@@ -712,6 +725,202 @@ static void ks_hb_apply_exit(struct ks_hb *hb, const struct ks_hb_event *event)
 	ks_hb_actors_retire(&hb->actors, actor);
 }
 
+/* --- Streams. */
+
+/*
+ * A stream event applied out of time order: reads or writes applied since
+ * may have taken its place, so the stream trusts nothing until its next
+ * count, and what the event carried is lost at its time.
+ */
+static void ks_hb_stream_late(struct ks_hb *hb, struct ks_hb_object *object,
+			      uint64_t ts)
+{
+	uint64_t last =
+		ks_hb_max(object->last_release_ts, object->last_acquire_ts);
+
+	if (ks_hb_is_late(hb, ts)) {
+		ks_hb_note_lost(hb, ts);
+		ks_hb_stream_desync(&hb->streams, object->stream);
+	}
+	/* Records lost since its last event may have been its. */
+	if (ks_hb_damage_latest(&hb->damage, ts) >= last ||
+	    ks_hb_forgotten_at(hb, last))
+		ks_hb_stream_desync(&hb->streams, object->stream);
+}
+
+/*
+ * The stream under id for an event at ts, made on first sight; NULL when
+ * there is none to apply it to: no memory, or the record is of an object
+ * gone since, which the id's next object must not see.
+ */
+static struct ks_hb_stream *ks_hb_stream_of(struct ks_hb *hb, uint64_t id,
+					    uint64_t ts,
+					    struct ks_hb_object **object)
+{
+	struct ks_hb_object_key key = ks_hb_key(KS_HB_OBJECT_STREAM, id);
+
+	*object = ks_hb_objects_find(&hb->objects, key);
+	if (!*object)
+		*object = ks_hb_objects_add(&hb->objects, key, hb->applied_ts);
+	if (!*object || ts <= (*object)->floor_ts)
+		return NULL;
+	/* First seen: it may hold bytes from before. */
+	if (!(*object)->stream)
+		(*object)->stream = ks_hb_stream_new(false);
+	if ((*object)->stream)
+		ks_hb_stream_late(hb, *object, ts);
+	return (*object)->stream;
+}
+
+static void ks_hb_apply_stream_write(struct ks_hb *hb,
+				     const struct ks_hb_event *event)
+{
+	struct ks_hb_actor *actor =
+		ks_hb_actor_at(hb, event->thread, event->ts);
+	struct ks_hb_object *object;
+	struct ks_hb_stream *stream;
+
+	if (!actor)
+		return;
+	ks_hb_tick(actor);
+	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
+	if (!stream) {
+		ks_hb_note_lost(hb, event->ts);
+		return;
+	}
+	ks_hb_stream_append(&hb->streams, stream, &actor->now, event->thread,
+			    event->tag, event->ts, (uint64_t)event->units,
+			    event->flags, event->pending);
+	actor->writing = event->target;
+	object->last_release_ts = ks_hb_max(object->last_release_ts, event->ts);
+}
+
+static void ks_hb_apply_stream_wrote(struct ks_hb *hb,
+				     const struct ks_hb_event *event)
+{
+	struct ks_hb_actor *actor =
+		ks_hb_actor_at(hb, event->thread, event->ts);
+	struct ks_hb_object *object;
+	struct ks_hb_stream *stream;
+
+	if (!actor)
+		return;
+	actor->writing = 0;
+	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
+	if (!stream)
+		return;
+	ks_hb_stream_returned(&hb->streams, stream, event->thread, event->units,
+			      event->flags, event->pending, event->ts);
+	object->last_release_ts = ks_hb_max(object->last_release_ts, event->ts);
+}
+
+static void ks_hb_apply_stream_count(struct ks_hb *hb,
+				     const struct ks_hb_event *event)
+{
+	struct ks_hb_object *object;
+	struct ks_hb_stream *stream;
+
+	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
+	if (stream)
+		ks_hb_stream_counted(&hb->streams, stream, event->flags,
+				     event->pending, event->ts);
+}
+
+/*
+ * A thread in a write system call does nothing else the engine sees but
+ * wake others: any other event of it means the write's return was lost.
+ */
+static void ks_hb_check_writing(struct ks_hb *hb,
+				const struct ks_hb_event *event)
+{
+	struct ks_hb_object *object;
+	struct ks_hb_actor *actor;
+
+	if (event->kind == KS_HB_EV_SYNC_GONE ||
+	    event->kind == KS_HB_EV_STAMP || event->kind == KS_HB_EV_WAKEUP)
+		return;
+	actor = ks_hb_actors_find(&hb->actors, event->thread);
+	if (!actor || !actor->writing ||
+	    (event->kind == KS_HB_EV_STREAM_WROTE &&
+	     event->target == actor->writing))
+		return;
+	object = ks_hb_objects_find(
+		&hb->objects, ks_hb_key(KS_HB_OBJECT_STREAM, actor->writing));
+	if (object && object->stream)
+		ks_hb_stream_forget_writer(&hb->streams, object->stream,
+					   event->thread);
+	actor->writing = 0;
+}
+
+/*
+ * A read that returned exactly the units of these segments learns their
+ * writes, the latest first: a writer's earlier writes are then known by
+ * the epoch test at no cost.  The latest write of each writer is a source.
+ */
+static void ks_hb_learn_segments(struct ks_hb *hb, struct ks_hb_actor *actor,
+				 const struct ks_hb_stream *stream,
+				 const struct ks_hb_stream_plan *plan,
+				 uint64_t ts)
+{
+	uint64_t writers[KS_HB_SOURCES];
+
+	actor->nr_sources = 0;
+	actor->sources_ts = ts;
+	for (uint32_t i = plan->end; i-- > 0;) {
+		const struct ks_hb_segment *seg = ks_hb_stream_at(stream, i);
+		uint32_t n = actor->nr_sources, known = 0;
+
+		if (!plan->take[i] || seg->unknown)
+			continue;
+		ks_hb_learn(hb, &actor->now, &seg->at, ts);
+		while (known < n && writers[known] != seg->at.actor)
+			known++;
+		if (known == n && n < KS_HB_SOURCES && seg->tag) {
+			writers[n] = seg->at.actor;
+			actor->sources[n] = seg->tag;
+			actor->nr_sources++;
+		}
+	}
+	if (actor->nr_sources)
+		hb->stats.edges++;
+	/* Units of unknown origin: what their writers knew is missing. */
+	actor->now.lost_before =
+		ks_hb_max(actor->now.lost_before, plan->unknown_ts);
+}
+
+static void ks_hb_apply_stream_read(struct ks_hb *hb,
+				    const struct ks_hb_event *event)
+{
+	struct ks_hb_actor *actor =
+		ks_hb_actor_at(hb, event->thread, event->ts);
+	struct ks_hb_stream_plan plan = { 0 };
+	struct ks_hb_object *object;
+	struct ks_hb_stream *stream;
+
+	if (!actor)
+		return;
+	hb->stats.stream_reads++;
+	actor->nr_sources = 0;
+	stream = ks_hb_stream_of(hb, event->target, event->ts, &object);
+	if (stream)
+		ks_hb_stream_plan_read(stream, (uint64_t)event->units,
+				       event->flags, event->pending, &plan);
+	if (plan.exact) {
+		ks_hb_learn_segments(hb, actor, stream, &plan, event->ts);
+	} else {
+		/* Whose units it returned is not sure: it learns none. */
+		actor->now.lost_before =
+			ks_hb_max(actor->now.lost_before, event->ts);
+		hb->stats.stream_reads_unsure++;
+	}
+	ks_hb_tick(actor);
+	if (!stream)
+		return;
+	ks_hb_stream_consume(&hb->streams, stream, event->flags, event->pending,
+			     &plan, event->ts);
+	object->last_acquire_ts = ks_hb_max(object->last_acquire_ts, event->ts);
+}
+
 static struct ks_hb_stamp_slot *ks_hb_stamp_slot(const struct ks_hb *hb,
 						 uint64_t stamp)
 {
@@ -751,6 +960,11 @@ static void ks_hb_apply_stamp(struct ks_hb *hb, const struct ks_hb_event *event)
 	slot->at = actor->now;
 	slot->at.others = ks_vclock_get(actor->now.others);
 	slot->state = KS_HB_STAMP_READY;
+	slot->nr_sources = 0;
+	if (actor->sources_ts == event->ts) {
+		slot->nr_sources = actor->nr_sources;
+		memcpy(slot->sources, actor->sources, sizeof(slot->sources));
+	}
 	ks_hb_actors_hold(&hb->actors, actor->now.actor);
 }
 
@@ -760,6 +974,7 @@ static void ks_hb_apply(struct ks_hb *hb, const struct ks_hb_event *event)
 		hb->stats.late++;
 	else
 		hb->applied_ts = event->ts;
+	ks_hb_check_writing(hb, event);
 	switch (event->kind) {
 	case KS_HB_EV_RELEASE:
 		ks_hb_apply_release(hb, event);
@@ -785,6 +1000,18 @@ static void ks_hb_apply(struct ks_hb *hb, const struct ks_hb_event *event)
 		break;
 	case KS_HB_EV_STAMP:
 		ks_hb_apply_stamp(hb, event);
+		break;
+	case KS_HB_EV_STREAM_WRITE:
+		ks_hb_apply_stream_write(hb, event);
+		break;
+	case KS_HB_EV_STREAM_WROTE:
+		ks_hb_apply_stream_wrote(hb, event);
+		break;
+	case KS_HB_EV_STREAM_READ:
+		ks_hb_apply_stream_read(hb, event);
+		break;
+	case KS_HB_EV_STREAM_COUNT:
+		ks_hb_apply_stream_count(hb, event);
 		break;
 	}
 }
@@ -815,6 +1042,21 @@ void ks_hb_flush(struct ks_hb *hb)
 	ks_hb_drain(hb, UINT64_MAX);
 }
 
+static void ks_hb_submit_event(struct ks_hb *hb,
+			       const struct ks_hb_event *event)
+{
+	struct ks_hb_event early;
+
+	hb->stats.events++;
+	ks_hb_holdback_insert(&hb->held, event);
+	if (ks_hb_holdback_len(&hb->held) > hb->cfg.holdback_events) {
+		ks_hb_holdback_pop(&hb->held, &early);
+		hb->stats.forced++;
+		ks_hb_apply(hb, &early);
+	}
+	ks_hb_advance(hb, event->ts);
+}
+
 static void ks_hb_submit(struct ks_hb *hb, uint64_t ts, uint32_t kind,
 			 uint64_t thread, uint64_t target, uint32_t sync_kind)
 {
@@ -825,22 +1067,21 @@ static void ks_hb_submit(struct ks_hb *hb, uint64_t ts, uint32_t kind,
 		.kind = kind,
 		.sync_kind = sync_kind,
 	};
-	struct ks_hb_event early;
 
-	hb->stats.events++;
-	ks_hb_holdback_insert(&hb->held, &event);
-	if (ks_hb_holdback_len(&hb->held) > hb->cfg.holdback_events) {
-		ks_hb_holdback_pop(&hb->held, &early);
-		hb->stats.forced++;
-		ks_hb_apply(hb, &early);
-	}
-	ks_hb_advance(hb, ts);
+	ks_hb_submit_event(hb, &event);
 }
 
 /* Never an internal namespace, whatever the caller passes. */
 static uint32_t ks_hb_object_kind(enum ks_hb_sync_kind kind)
 {
-	return kind == KS_HB_CHANNEL ? KS_HB_OBJECT_CHANNEL : KS_HB_OBJECT_WORD;
+	switch (kind) {
+	case KS_HB_CHANNEL:
+		return KS_HB_OBJECT_CHANNEL;
+	case KS_HB_STREAM:
+		return KS_HB_OBJECT_STREAM;
+	default:
+		return KS_HB_OBJECT_WORD;
+	}
 }
 
 void ks_hb_release(struct ks_hb *hb, uint64_t ts, uint64_t thread,
@@ -892,6 +1133,48 @@ void ks_hb_reaped(struct ks_hb *hb, uint64_t ts, uint64_t waiter,
 {
 	ks_hb_submit(hb, ts, KS_HB_EV_REAPED, waiter, process,
 		     KS_HB_OBJECT_PROCESS_EXIT);
+}
+
+static void ks_hb_submit_io(struct ks_hb *hb, uint64_t ts, uint32_t kind,
+			    uint64_t thread, uint64_t stream,
+			    const struct ks_hb_io *io)
+{
+	const struct ks_hb_event event = {
+		.ts = ts,
+		.thread = thread,
+		.target = stream,
+		.kind = kind,
+		.units = io->units,
+		.pending = io->pending,
+		.tag = io->tag,
+		.flags = io->flags,
+	};
+
+	ks_hb_submit_event(hb, &event);
+}
+
+void ks_hb_stream_write(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io)
+{
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_WRITE, thread, stream, io);
+}
+
+void ks_hb_stream_wrote(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io)
+{
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_WROTE, thread, stream, io);
+}
+
+void ks_hb_stream_read(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+		       uint64_t stream, const struct ks_hb_io *io)
+{
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_READ, thread, stream, io);
+}
+
+void ks_hb_stream_count(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io)
+{
+	ks_hb_submit_io(hb, ts, KS_HB_EV_STREAM_COUNT, thread, stream, io);
 }
 
 void ks_hb_lost(struct ks_hb *hb, uint64_t from_ts, uint64_t to_ts)
@@ -973,6 +1256,19 @@ int ks_hb_stamp_point(const struct ks_hb *hb, uint64_t stamp,
 	return 0;
 }
 
+size_t ks_hb_stamp_sources(const struct ks_hb *hb, uint64_t stamp,
+			   uint64_t *tags, size_t max)
+{
+	const struct ks_hb_stamp_slot *slot = ks_hb_stamp_slot(hb, stamp);
+	size_t n;
+
+	if (!slot || slot->state != KS_HB_STAMP_READY)
+		return 0;
+	n = slot->nr_sources < max ? slot->nr_sources : max;
+	memcpy(tags, slot->sources, n * sizeof(*tags));
+	return n;
+}
+
 enum ks_hb_order ks_hb_order(const struct ks_hb *hb, uint64_t a, uint64_t b)
 {
 	const struct ks_hb_stamp_slot *slot_a = ks_hb_stamp_slot(hb, a);
@@ -1003,4 +1299,7 @@ void ks_hb_get_stats(const struct ks_hb *hb, struct ks_hb_stats *stats)
 	stats->stamps = hb->nr_stamps;
 	stats->clocks = hb->usage.clocks;
 	stats->clock_entries = hb->usage.entries;
+	stats->stream_desyncs = hb->streams.desyncs;
+	stats->stream_restarts = hb->streams.restarts;
+	stats->stream_segments = hb->streams.segments;
 }

@@ -19,17 +19,21 @@
  *              departure acquires).  The id names the word: the caller
  *              makes private futexes (mm, address) and shared ones (inode
  *              or page, offset) distinct.
- *     CHANNEL: write/send -> read/recv that returned data on a pipe,
- *              FIFO, unix socket, eventfd or message queue.  A read
- *              learns every write before it: exact for an eventfd's
- *              counter; for a pipe, FIFO or socket conservative, as it
- *              learns the writes whose bytes it did not return too (it
- *              may order what was not).
+ *     CHANNEL: write -> read of an object whose reads learn every write
+ *              before them: an eventfd's counter, a message queue.
  *     Timestamps: a release's is taken before it can take effect (the
  *     syscall's entry, before the unlocking store); an acquire's after it
  *     completed (the syscall's exit, the lock's return).  Then a release
  *     always sorts before the acquires it enables.  An acquire of an object
  *     nothing released is harmless: it learns nothing.
+ *   ks_hb_stream_write / _wrote / _read / _count, on a stream (hb_streams.h): a
+ *                   pipe, a FIFO, one direction of a unix socket.  A write
+ *                   releases at its entry, says at its return how much it
+ *                   appended; a read acquires the writes whose bytes (or
+ *                   messages) it returned, and only them.  The kernel
+ *                   side's count of what the object held after each call
+ *                   is checked: a read that cannot be told for sure learns
+ *                   nothing and its thread's clock says so.
  *   ks_hb_fork:     parent -> child, at clone/fork/vfork (sched_process_fork:
  *                   the parent's context, before the child runs).
  *   ks_hb_wakeup:   waker -> wakee, at sched_wakeup (the waker's context);
@@ -41,8 +45,10 @@
  *                   thread's tid word): acquires that thread's exit.
  *   ks_hb_reaped:   wait4/waitid returned that process: acquires the exits
  *                   of all its threads.
- *   ks_hb_sync_gone: an address unmapped or reused, a channel closed: the
- *                   object's releases are forgotten, its id starts afresh.
+ *   ks_hb_sync_gone: an address unmapped or reused, a channel or stream
+ *                   closed for good: the object's releases are forgotten,
+ *                   its id starts afresh (a stream, known empty; a stream
+ *                   first seen may hold bytes from before).
  *
  * The answers are about these edges and program order, nothing else: two
  * points no recorded edge connects are concurrent, however the program
@@ -71,13 +77,18 @@
 #ifndef KS_HB_H
 #define KS_HB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hb/hb_point.h"
+#include "hb/hb_streams.h"
 
 enum ks_hb_sync_kind {
 	KS_HB_WORD = 1, /* futex words and the locks built on them */
-	KS_HB_CHANNEL = 2, /* pipes, sockets, eventfds, message queues */
+	KS_HB_CHANNEL =
+		2, /* eventfds, message queues: reads learn every write */
+	KS_HB_STREAM =
+		3, /* pipes, FIFOs, unix sockets: reads learn their bytes */
 };
 
 /* Zero fields take the defaults in brackets. */
@@ -92,6 +103,8 @@ struct ks_hb_config {
 	uint32_t max_stamps;
 	/* Events held back for reordering [16384]. */
 	uint32_t holdback_events;
+	/* Writes of all streams whose bytes may still be unread [65536]. */
+	uint32_t max_segments;
 	/* How much older than its predecessor a record may be [1 ms]. */
 	uint64_t reorder_window_ns;
 };
@@ -116,6 +129,12 @@ struct ks_hb_stats {
 	uint64_t clocks, clock_entries; /* allocated now */
 	uint64_t entries_pruned; /* of unasked ids: no answer changed */
 	uint64_t entries_dropped; /* over max_clock_entries: answers unsure */
+	uint64_t stream_reads; /* reads of streams */
+	uint64_t stream_reads_unsure; /* ... that learnt nothing, and said so */
+	uint64_t
+		stream_desyncs; /* counts that did not add up, unseen returns */
+	uint64_t stream_restarts; /* ... and the streams started again */
+	uint64_t stream_segments; /* writes held now, their bytes unread */
 };
 
 struct ks_hb;
@@ -140,6 +159,37 @@ void ks_hb_joined(struct ks_hb *hb, uint64_t ts, uint64_t joiner,
 		  uint64_t exited);
 void ks_hb_reaped(struct ks_hb *hb, uint64_t ts, uint64_t waiter,
 		  uint64_t process);
+/*
+ * A system call on a stream.  A stream's units are bytes, or messages, as
+ * long as the caller is consistent.
+ */
+struct ks_hb_io {
+	/* write: the most it can append, 0 not known; wrote: what it did,
+	 * <= 0 nothing; read: what it returned. */
+	int64_t units;
+	uint32_t flags; /* KS_HB_IO_* (hb_streams.h) */
+	/* With KS_HB_IO_COUNTED: what the object held after the call (at a
+	 * write's entry: before it). */
+	uint64_t pending;
+	/* A write's: ks_hb_stamp_sources() hands it back to the points
+	 * right after the reads that learn the write. */
+	uint64_t tag;
+};
+
+/* A write entered (the release); it returned; a read returned. */
+void ks_hb_stream_write(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io);
+void ks_hb_stream_wrote(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io);
+void ks_hb_stream_read(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+		       uint64_t stream, const struct ks_hb_io *io);
+/*
+ * thread counted what the stream held, moving nothing (a read's entry):
+ * io->pending with KS_HB_IO_COUNTED in io->flags.  A stream first seen
+ * starts in step from such a count, rather than at its next read.
+ */
+void ks_hb_stream_count(struct ks_hb *hb, uint64_t ts, uint64_t thread,
+			uint64_t stream, const struct ks_hb_io *io);
 /*
  * Records lost between two timestamps (the BPF ring buffer was full):
  * edges there may be missing.
@@ -166,6 +216,15 @@ void ks_hb_stamp_drop(struct ks_hb *hb, uint64_t stamp);
  */
 int ks_hb_stamp_point(const struct ks_hb *hb, uint64_t stamp,
 		      struct ks_hb_point *point);
+
+/*
+ * The tags of the writes a stream read learnt, when the point's thread did
+ * such a read just before it, at the point's time: at most max, the
+ * latest write of each writer, the write of the last unit first.  0 for
+ * anything else, or a stale or pending handle.
+ */
+size_t ks_hb_stamp_sources(const struct ks_hb *hb, uint64_t stamp,
+			   uint64_t *tags, size_t max);
 
 /* How a relates to b; KS_HB_UNKNOWN also for stale or pending handles. */
 enum ks_hb_order ks_hb_order(const struct ks_hb *hb, uint64_t a, uint64_t b);

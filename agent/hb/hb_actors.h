@@ -35,6 +35,9 @@
 #include "hb/hb_time.h"
 #include "hb/vclock.h"
 
+/* Writes a stream read learnt that a point right after it links to. */
+#define KS_HB_SOURCES 4
+
 struct ks_hb_actor {
 	uint64_t key; /* the caller's: host tid and start time */
 	struct ks_hb_time now; /* now.actor is this actor's id */
@@ -45,6 +48,12 @@ struct ks_hb_actor {
 	struct ks_hb_time inbox;
 	uint64_t inbox_first_ts, inbox_last_ts; /* both 0: empty */
 	uint64_t last_ts; /* its latest applied event */
+	/* A stream it entered a write into, 0: none; its return comes next. */
+	uint64_t writing;
+	/* The tags of the writes its latest stream read learnt, at sources_ts. */
+	uint64_t sources[KS_HB_SOURCES];
+	uint32_t nr_sources;
+	uint64_t sources_ts;
 	struct ks_hb_actor *prev, *next; /* least recently active first */
 	UT_hash_handle hh;
 };

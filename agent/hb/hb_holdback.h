@@ -31,6 +31,10 @@ enum ks_hb_event_kind {
 	KS_HB_EV_JOINED,
 	KS_HB_EV_REAPED,
 	KS_HB_EV_STAMP,
+	KS_HB_EV_STREAM_WRITE,
+	KS_HB_EV_STREAM_WROTE,
+	KS_HB_EV_STREAM_READ,
+	KS_HB_EV_STREAM_COUNT,
 };
 
 struct ks_hb_event {
@@ -39,6 +43,12 @@ struct ks_hb_event {
 	uint64_t target; /* sync object, other thread, process or stamp */
 	uint32_t kind; /* enum ks_hb_event_kind */
 	uint32_t sync_kind; /* the namespace of a sync object target */
+	/* Streams: units asked, written or read; the object's count after. */
+	int64_t units;
+	uint64_t pending;
+	uint64_t tag; /* a stream write's */
+	uint32_t flags; /* KS_HB_IO_* */
+	uint32_t _pad0;
 };
 
 struct ks_hb_holdback {

@@ -18,11 +18,13 @@ static uint64_t ks_hb_object_hash(struct ks_hb_object_key key);
 #include "hb/hb_objects.h"
 
 void ks_hb_objects_init(struct ks_hb_objects *objects, size_t max,
-			struct ks_vclock_usage *usage)
+			struct ks_vclock_usage *usage,
+			struct ks_hb_stream_pool *streams)
 {
 	memset(objects, 0, sizeof(*objects));
 	objects->max = max;
 	objects->usage = usage;
+	objects->streams = streams;
 }
 
 static void ks_hb_objects_free(struct ks_hb_objects *objects,
@@ -31,6 +33,7 @@ static void ks_hb_objects_free(struct ks_hb_objects *objects,
 	HASH_DEL(objects->by_key, object);
 	DL_DELETE(objects->lru, object);
 	ks_vclock_put(objects->usage, object->released.others);
+	ks_hb_stream_free(objects->streams, object->stream);
 	free(object);
 	objects->nr--;
 }

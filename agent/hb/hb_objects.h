@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The sync objects the happens-before engine knows: futex words and locks,
- * channels, thread and process exits.  Each holds the join of the releases
- * it received, so that a later acquire learns all of them.
+ * channels, streams, thread and process exits.  Each holds the join of the
+ * releases it received, so that a later acquire learns all of them; a
+ * stream also holds its writes apart (hb_streams.h), since its reads learn
+ * only the ones whose bytes they returned.
  *
  * Bounded two ways, each remembered per id (lossily, see hb_forgotten.h)
  * so that nothing is ever mistaken for what it is not:
@@ -23,6 +25,7 @@
 #include <uthash.h>
 
 #include "hb/hb_forgotten.h"
+#include "hb/hb_streams.h"
 #include "hb/hb_time.h"
 #include "hb/vclock.h"
 
@@ -32,6 +35,7 @@ enum ks_hb_object_kind {
 	KS_HB_OBJECT_CHANNEL, /* a pipe, socket, eventfd, message queue */
 	KS_HB_OBJECT_THREAD_EXIT, /* id: the exiting thread's key */
 	KS_HB_OBJECT_PROCESS_EXIT, /* id: the caller's process key */
+	KS_HB_OBJECT_STREAM, /* a pipe, FIFO, one direction of a unix socket */
 };
 
 struct ks_hb_object_key {
@@ -45,6 +49,8 @@ struct ks_hb_object {
 	uint64_t last_release_ts, last_acquire_ts; /* 0: none yet */
 	/* Records at or before it were for an object gone since. */
 	uint64_t floor_ts;
+	/* A stream's writes whose bytes may be unread; NULL for the others. */
+	struct ks_hb_stream *stream;
 	struct ks_hb_object *prev, *next; /* least recently used first */
 	UT_hash_handle hh;
 };
@@ -55,12 +61,14 @@ struct ks_hb_objects {
 	size_t nr, max;
 	uint64_t evicted, removed;
 	struct ks_vclock_usage *usage;
+	struct ks_hb_stream_pool *streams;
 	struct ks_hb_forgotten evictions; /* latest release evicted */
 	struct ks_hb_forgotten gone; /* latest time an object went */
 };
 
 void ks_hb_objects_init(struct ks_hb_objects *objects, size_t max,
-			struct ks_vclock_usage *usage);
+			struct ks_vclock_usage *usage,
+			struct ks_hb_stream_pool *streams);
 void ks_hb_objects_destroy(struct ks_hb_objects *objects);
 
 /* The object, now the most recently used; NULL if unknown. */

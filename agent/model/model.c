@@ -271,7 +271,8 @@ static void ks_on_io(struct ks_model *model, const struct ks_io *rec)
 	struct ks_thread *thread =
 		ks_model_thread(model, rec->hdr.tgid, rec->hdr.tid);
 
-	if (!thread || rec->op == KS_IO_MADE)
+	/* A stream write's return or a count: nothing the model keeps. */
+	if (!thread || (rec->op != KS_IO_WRITE && rec->op != KS_IO_READ))
 		return;
 	/* A write is recorded as it begins, a read as it returns data. */
 	ks_note_channel(thread, rec->fd, rec->op == KS_IO_WRITE, rec->hdr.ts_ns,

@@ -56,6 +56,29 @@ int ks_span_hold_push(struct ks_span_hold *hold, OtlpSpan *span,
 	return 0;
 }
 
+void ks_span_add_edges(OtlpSpan *span, const struct ks_edge_source *sources,
+		       size_t n)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+
+	if (!n)
+		return;
+	ks_otlp_attrs_str(&attrs, "knotscope.hb.edge",
+			  ks_edge_kind_name(sources[0].kind));
+	ks_otlp_attrs_int(&attrs, "knotscope.hb.source.tid", sources[0].tid);
+	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
+	for (size_t i = 0; i < n; i++) {
+		struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
+
+		if (!sources[i].span.valid)
+			continue;
+		ks_otlp_attrs_str(&link, "knotscope.link.kind",
+				  ks_edge_kind_name(sources[i].kind));
+		ks_otlp_span_add_link(span, sources[i].span.trace_id,
+				      sources[i].span.span_id, &link);
+	}
+}
+
 /* A span whose attributes cannot grow still goes out, without its point. */
 static void ks_add_point(OtlpSpan *span, const char *clock, uint64_t lamport)
 {
@@ -83,8 +106,17 @@ size_t ks_span_hold_release(struct ks_span_hold *hold,
 						 sizeof(clock), &lamport);
 		if (err == -EAGAIN && !all)
 			break;
-		if (!err)
+		if (!err) {
+			struct ks_edge_source sources[KS_CAUSALITY_SOURCES_MAX];
+
 			ks_add_point(held->span, clock, lamport);
+			/* A stream read's writes are known only now. */
+			ks_span_add_edges(
+				held->span, sources,
+				ks_causality_sources(causality, held->stamp,
+						     sources,
+						     KS_CAUSALITY_SOURCES_MAX));
+		}
 		without += err != 0;
 		ks_otlp_export_span(exporter, held->resource, held->scope,
 				    held->span);

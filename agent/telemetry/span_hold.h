@@ -30,6 +30,14 @@ struct ks_span_hold {
 	size_t len;
 };
 
+/*
+ * The edge a span ends on: knotscope.hb.edge and .source.tid of the first
+ * source, and a link to each source's span (the releaser's latest before
+ * it released), where it had one.
+ */
+void ks_span_add_edges(OtlpSpan *span, const struct ks_edge_source *sources,
+		       size_t n);
+
 /* -ENOMEM. */
 int ks_span_hold_init(struct ks_span_hold *hold, size_t capacity);
 /* Frees what is still held, unsent. */

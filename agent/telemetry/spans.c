@@ -142,24 +142,6 @@ static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
 	return span;
 }
 
-/* The edge a span ends on: who released it, and a link to their span. */
-static void ks_add_edge(OtlpSpan *span, const struct ks_edge_source *source)
-{
-	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
-
-	ks_otlp_attrs_str(&attrs, "knotscope.hb.edge",
-			  ks_edge_kind_name(source->kind));
-	ks_otlp_attrs_int(&attrs, "knotscope.hb.source.tid", source->tid);
-	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
-	if (!source->span.valid)
-		return;
-	ks_otlp_attrs_str(&link, "knotscope.link.kind",
-			  ks_edge_kind_name(source->kind));
-	ks_otlp_span_add_link(span, source->span.trace_id, source->span.span_id,
-			      &link);
-}
-
 /* The acquire that ended at ts, if the thread's latest one did. */
 static const struct ks_edge_source *
 ks_acquired_at(const struct ks_thread *thread, uint64_t ts)
@@ -297,7 +279,7 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 	if (!span)
 		return;
 	if (source)
-		ks_add_edge(span, source);
+		ks_span_add_edges(span, source, 1);
 	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_locks, span,
 			    &made, end->hdr.ts_ns);
 }
@@ -401,7 +383,7 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	}
 	source = ks_acquired_at(thread, io->hdr.ts_ns);
 	if (source)
-		ks_add_edge(span, source);
+		ks_span_add_edges(span, source, 1);
 	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_hb, span,
 			    &made, io->hdr.ts_ns);
 }
@@ -476,7 +458,7 @@ static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
 	}
 	if (woken->kind && woken->release_ns >= off->start_ns &&
 	    woken->release_ns <= off->hdr.ts_ns)
-		ks_add_edge(span, woken);
+		ks_span_add_edges(span, woken, 1);
 	ks_emit_thread_span(telemetry, thread, resource, &ks_scope_hb, span,
 			    &made, off->hdr.ts_ns);
 }

@@ -10,6 +10,12 @@ code with the agent.
                              FIELD: ...}), prints how many pairs of spans
                              whose FIELD differs come out each way, one
                              "COUNT ORDER" line per order
+  hb_clock.py crowd OUTPUT   reads spans as JSON lines ({"tid", "end",
+                             "clock"}) of hb_scenes crowd, whose output is
+                             OUTPUT; prints "COUNT TRUTH ORDER" lines: how
+                             each pair of a writer's point and a read came
+                             out, TRUTH ordered or unordered by the
+                             program's logic
 """
 import base64
 import collections
@@ -82,6 +88,44 @@ def order(a, b):
     return "unknown"
 
 
+def crowd(spans, output):
+    """Writer w's k-th point is before a read exactly when the reader had
+    returned w's k-th byte or a later one by then: a writer's bytes keep
+    their order in the pipe, and nothing else connects the threads."""
+    writers, got = {}, {}
+    for line in output:
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "role" and \
+                fields[1].startswith("writer-"):
+            writers[fields[2]] = int(fields[1][len("writer-"):])
+        elif fields[:1] == ["got"]:
+            got[fields[1]] = [int(v) for v in fields[2].split(",")] \
+                if len(fields) > 2 else []
+    spans_of = collections.defaultdict(list)
+    for span in spans:
+        spans_of[str(span["tid"])].append(span)
+    for of_thread in spans_of.values():
+        of_thread.sort(key=lambda span: int(span["end"]))
+    points = {tid: [Point(span["clock"]) for span in spans_of[tid]]
+              for tid in writers}
+    counts = collections.Counter()
+    for reader, values in got.items():
+        reads = spans_of[reader]
+        if len(reads) != len(values):
+            raise ValueError("reader %s: %d values, %d spans" %
+                             (reader, len(values), len(reads)))
+        returned = {index: -1 for index in writers.values()}
+        for value, read in zip(values, reads):
+            writer, k = value >> 6, value & 63
+            returned[writer] = max(returned[writer], k)
+            after = Point(read["clock"])
+            for tid, index in writers.items():
+                for j, before in enumerate(points[tid]):
+                    truth = "ordered" if j <= returned[index] else "unordered"
+                    counts[(truth, order(before, after))] += 1
+    return counts
+
+
 def main(argv):
     if argv[1:] == ["order"]:
         for line in sys.stdin:
@@ -96,6 +140,13 @@ def main(argv):
             for group_b, b in points[i + 1:] if group_a != group_b)
         for name, count in sorted(counts.items()):
             print(count, name)
+        return 0
+    if len(argv) == 3 and argv[1] == "crowd":
+        spans = [json.loads(line) for line in sys.stdin if line.strip()]
+        with open(argv[2]) as output:
+            counts = crowd(spans, output)
+        for (truth, name), count in sorted(counts.items()):
+            print(count, truth, name)
         return 0
     sys.stderr.write(__doc__)
     return 2

@@ -21,7 +21,14 @@
  *                    reading it back and closing the pipe, ROUNDS times:
  *                    they share nothing, though the kernel hands each
  *                    the memory of the others' dead pipes
- *   sequence         a thread writes 1..30 into a pipe, one byte each,
+ *   crowd ROUNDS [unix]  three writers write ROUNDS bytes each (at most 63)
+ *                    into one pipe (or unix stream socket pair), each
+ *                    after a read of its own, while two readers read it
+ *                    a byte at a time: each byte says who wrote it, and
+ *                    when; each reader's bytes, in order, are printed as
+ *                    "got TID V,V,..." (V = writer << 6 | its write)
+ *   sequence ROUNDS [unix]  a thread writes 1..ROUNDS (at most 127) into a
+ *                    pipe (or a unix stream socket pair), one byte each,
  *                    each after a read of its own; the reader, once all
  *                    are written, reads them one per read
  *
@@ -392,8 +399,6 @@ static void churn(void)
 
 /* --- sequence */
 
-#define SEQUENCE 30
-
 static int sequence_pipe[2];
 static volatile int sequence_written;
 static volatile pid_t sequence_writer_tid;
@@ -404,7 +409,9 @@ static void *write_sequence(void *arg)
 
 	sequence_writer_tid = gettid_();
 	make_pipe(own);
-	for (char value = 1; value <= SEQUENCE; value++) {
+	for (int i = 1; i <= rounds; i++) {
+		char value = (char)i;
+
 		/* A point of this thread before the write: the read's span. */
 		put_byte(own[1]);
 		get_byte(own[0]);
@@ -426,11 +433,14 @@ static void sequence(void)
 	pthread_t writer;
 	char value;
 
+	/* Values are bytes, each told from the others. */
+	if (rounds < 1 || rounds > 127)
+		workload_die("sequence: 1 to 127 values", EINVAL);
 	make_pipe(sequence_pipe);
 	WORKLOAD_CHECK(pthread_create(&writer, NULL, write_sequence, NULL));
 	while (!sequence_written)
 		sleep_us(1000);
-	for (int i = 1; i <= SEQUENCE; i++) {
+	for (int i = 1; i <= rounds; i++) {
 		if (read(sequence_pipe[0], &value, 1) != 1)
 			workload_die("read", errno ? errno : EPIPE);
 		if (value != i)
@@ -439,6 +449,96 @@ static void sequence(void)
 	say_role("reader");
 	printf("role writer %d\n", (int)sequence_writer_tid);
 	WORKLOAD_CHECK(pthread_join(writer, NULL));
+}
+
+/* --- crowd */
+
+#define CROWD_WRITERS 3
+#define CROWD_READERS 2
+#define CROWD_MAX 63
+
+static int crowd_pipe[2];
+
+struct crowd_member {
+	int index;
+	volatile pid_t tid;
+	int got[CROWD_WRITERS * CROWD_MAX], nr_got;
+};
+
+static void *crowd_write(void *arg)
+{
+	struct crowd_member *me = arg;
+	int own[2];
+
+	me->tid = gettid_();
+	make_pipe(own);
+	for (int i = 0; i < rounds; i++) {
+		char value = (char)(me->index << 6 | i);
+
+		/* A point of this thread before the write: the read's span. */
+		put_byte(own[1]);
+		get_byte(own[0]);
+		if (write(crowd_pipe[1], &value, 1) != 1)
+			workload_die("write", errno);
+	}
+	close(own[0]);
+	close(own[1]);
+	return NULL;
+}
+
+/* Nothing printed here: stdout's lock would connect the threads. */
+static void *crowd_read(void *arg)
+{
+	struct crowd_member *me = arg;
+	unsigned char value;
+	ssize_t n;
+
+	me->tid = gettid_();
+	while ((n = read(crowd_pipe[0], &value, 1)) == 1)
+		me->got[me->nr_got++] = value;
+	if (n < 0)
+		workload_die("read", errno);
+	return NULL;
+}
+
+/*
+ * The writers and readers share nothing but the pipe: a read is ordered
+ * after a writer's k-th point exactly when its reader had, by then,
+ * returned that writer's k-th byte or a later one (its bytes keep their
+ * order in the pipe).
+ */
+static void crowd(void)
+{
+	struct crowd_member writers[CROWD_WRITERS], readers[CROWD_READERS];
+	pthread_t writer_threads[CROWD_WRITERS], reader_threads[CROWD_READERS];
+
+	if (rounds < 1 || rounds > CROWD_MAX)
+		workload_die("crowd: 1 to 63 bytes per writer", EINVAL);
+	make_pipe(crowd_pipe);
+	for (int i = 0; i < CROWD_READERS; i++) {
+		readers[i] = (struct crowd_member){ .index = i };
+		WORKLOAD_CHECK(pthread_create(&reader_threads[i], NULL,
+					      crowd_read, &readers[i]));
+	}
+	for (int i = 0; i < CROWD_WRITERS; i++) {
+		writers[i] = (struct crowd_member){ .index = i };
+		WORKLOAD_CHECK(pthread_create(&writer_threads[i], NULL,
+					      crowd_write, &writers[i]));
+	}
+	for (int i = 0; i < CROWD_WRITERS; i++)
+		WORKLOAD_CHECK(pthread_join(writer_threads[i], NULL));
+	/* The readers' end of file. */
+	close(crowd_pipe[1]);
+	for (int i = 0; i < CROWD_READERS; i++)
+		WORKLOAD_CHECK(pthread_join(reader_threads[i], NULL));
+	for (int i = 0; i < CROWD_WRITERS; i++)
+		printf("role writer-%d %d\n", i, (int)writers[i].tid);
+	for (int i = 0; i < CROWD_READERS; i++) {
+		printf("got %d ", (int)readers[i].tid);
+		for (int j = 0; j < readers[i].nr_got; j++)
+			printf("%s%d", j ? "," : "", readers[i].got[j]);
+		printf("\n");
+	}
 }
 
 int main(int argc, char **argv)
@@ -461,13 +561,15 @@ int main(int argc, char **argv)
 		condvar();
 	} else if (!strcmp(scene, "churn")) {
 		churn();
+	} else if (!strcmp(scene, "crowd")) {
+		crowd();
 	} else if (!strcmp(scene, "sequence")) {
 		sequence();
 	} else {
 		fprintf(stderr,
 			"usage: hb_scenes handoff ROUNDS | pingpong ROUNDS "
 			"[unix] | churn ROUNDS [unix|eventfd] | fork | "
-			"condvar | sequence\n");
+			"condvar | crowd ROUNDS [unix] | sequence ROUNDS [unix]\n");
 		return 2;
 	}
 	workload_say("done");

@@ -83,6 +83,24 @@ static void channel(struct model_world *w, uint32_t tgid, uint32_t tid,
 	pipe_io(w, tgid, tid, object, PIPE_INODE, write, ts);
 }
 
+/* A record of a pipe as a stream: op, bytes, and the count it carries. */
+static void stream_io(struct model_world *w, uint32_t tgid, uint32_t tid,
+		      uint8_t op, uint64_t bytes, uint64_t pending, uint64_t ts)
+{
+	struct ks_io rec = { 0 };
+
+	record_header(&rec.hdr, KS_EV_IO, sizeof(rec), tgid, tid, ts);
+	rec.object = 0xffff8880bb;
+	rec.inode = PIPE_INODE;
+	rec.bytes = bytes;
+	rec.begin_ns = ts;
+	rec.kind = KS_IO_PIPE;
+	rec.op = op;
+	rec.flags = KS_IO_STREAM | KS_IO_COUNTED;
+	rec.pending = pending;
+	model_world_apply(w, &rec, sizeof(rec));
+}
+
 static void fork_thread(struct model_world *w, uint32_t tgid, uint32_t parent,
 			uint32_t child_tgid, uint32_t child,
 			uint64_t clear_child_tid, uint64_t ts)
@@ -307,6 +325,50 @@ static void test_a_later_write_is_no_source(void **state)
 	assert_int_equal(thread_of(w, 21)->causal.acquired.kind, KS_EDGE_NONE);
 }
 
+/*
+ * Two bytes written one at a time, each after a span of the writer's; a
+ * read of one returns the first: it follows the first write only, and its
+ * source is the span before that write.
+ */
+static void test_a_stream_read_learns_and_links_its_own_write(void **state)
+{
+	struct model_world *w = *state;
+	struct ks_thread *writer = add_thread(&w->model.table, 10, 11);
+	struct ks_edge_source sources[KS_CAUSALITY_SOURCES_MAX];
+	uint64_t first, second, read;
+
+	add_thread(&w->model.table, 20, 21);
+	writer->causal.last_span =
+		(struct ks_span_ref){ .valid = true, .span_id = { 7 } };
+	first = stamp(w, 11, 100);
+	stream_io(w, 10, 11, KS_IO_WRITE, 1, 0, 200);
+	stream_io(w, 10, 11, KS_IO_WROTE, 1, 1, 210);
+	writer->causal.last_span =
+		(struct ks_span_ref){ .valid = true, .span_id = { 8 } };
+	second = stamp(w, 11, 300);
+	stream_io(w, 10, 11, KS_IO_WRITE, 1, 1, 400);
+	stream_io(w, 10, 11, KS_IO_WROTE, 1, 2, 410);
+	stream_io(w, 20, 21, KS_IO_READ, 1, 1, 500);
+	read = stamp(w, 21, 500);
+
+	assert_int_equal(order(w, first, read), KS_HB_BEFORE);
+	assert_int_equal(order(w, second, read), KS_HB_CONCURRENT);
+	/* Not the object's latest writer's span, as a channel would link. */
+	assert_int_equal(thread_of(w, 21)->causal.acquired.kind, KS_EDGE_NONE);
+	assert_int_equal(ks_causality_sources(w->causality, read, sources,
+					      KS_CAUSALITY_SOURCES_MAX),
+			 1);
+	assert_int_equal(sources[0].kind, KS_EDGE_CHANNEL);
+	assert_int_equal(sources[0].tid, 11);
+	assert_int_equal(sources[0].release_ns, 200);
+	assert_true(sources[0].span.valid);
+	assert_int_equal(sources[0].span.span_id[0], 7);
+	/* Only the point right after the read has sources. */
+	assert_int_equal(ks_causality_sources(w->causality, second, sources,
+					      KS_CAUSALITY_SOURCES_MAX),
+			 0);
+}
+
 static void test_fork_exit_and_join(void **state)
 {
 	struct model_world *w = *state;
@@ -468,6 +530,7 @@ int main(void)
 		T(test_a_new_eventfd_at_a_dead_ones_address_is_another),
 		T(test_a_pipe_orders_the_reader_after_the_writer),
 		T(test_a_later_write_is_no_source),
+		T(test_a_stream_read_learns_and_links_its_own_write),
 		T(test_fork_exit_and_join),
 		T(test_a_join_before_the_exit_record),
 		T(test_a_reaped_child_happened_before_its_parent_goes_on),

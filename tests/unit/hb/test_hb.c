@@ -10,48 +10,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hb/hb.h"
+#include "hb_engine.h"
 
 /* Thread, lock and process keys: any 64-bit values. */
 enum { A = 101, B, C, D, E, P, Q, W, V };
 enum { LOCK = 0x1000, LOCK2, PIPE, CONDVAR };
-
-/* Timestamps are microseconds apart: inside the default 1 ms window. */
-#define US(n) ((uint64_t)(n)*1000)
-
-static struct ks_hb *engine(const struct ks_hb_config *cfg)
-{
-	struct ks_hb *hb = ks_hb_new(cfg);
-
-	assert_non_null(hb);
-	return hb;
-}
-
-static struct ks_hb_stats stats_of(const struct ks_hb *hb)
-{
-	struct ks_hb_stats stats;
-
-	ks_hb_get_stats(hb, &stats);
-	return stats;
-}
-
-/* a and b in both directions: the two answers must mirror. */
-static void assert_order(const struct ks_hb *hb, uint64_t a, uint64_t b,
-			 enum ks_hb_order expected)
-{
-	static const enum ks_hb_order mirror[] = {
-		[KS_HB_UNKNOWN] = KS_HB_UNKNOWN,
-		[KS_HB_BEFORE] = KS_HB_AFTER,
-		[KS_HB_AFTER] = KS_HB_BEFORE,
-		[KS_HB_CONCURRENT] = KS_HB_CONCURRENT,
-		[KS_HB_EQUAL] = KS_HB_EQUAL,
-	};
-
-	assert_string_equal(ks_hb_order_name(ks_hb_order(hb, a, b)),
-			    ks_hb_order_name(expected));
-	assert_string_equal(ks_hb_order_name(ks_hb_order(hb, b, a)),
-			    ks_hb_order_name(mirror[expected]));
-}
 
 static void test_mutex_handoff_is_ordered(void **state)
 {
