@@ -10,7 +10,7 @@ VALIDATE="$BATS_TEST_DIRNAME/validate_records.py"
 SCHEMA="$BATS_TEST_DIRNAME/../../docs/json-records.schema.json"
 
 # The first and last records of a run that found an AB/BA deadlock.
-ready='{"type":"ready","time":"2026-12-06T13:05:01.123456789Z","time_unix_nano":1796562301123456789,"version":"0.1.0","agent_pid":7650,"attach_mode":"tp_btf","syscall_hooks":"tracepoint","selection":"comm abba","confirm_ms":100,"stall_ms":1000,"processes":0,"threads":0,"already_blocked_waits":0,"http":"127.0.0.1:9464"}'
+ready='{"type":"ready","time":"2026-12-06T13:05:01.123456789Z","time_unix_nano":1796562301123456789,"version":"0.1.0","agent_pid":7650,"attach_mode":"tp_btf","syscall_hooks":"none","wait_hooks":"sched","channel_edges":false,"selection":"comm abba","confirm_ms":100,"stall_ms":1000,"processes":0,"threads":0,"already_blocked_waits":0,"http":"127.0.0.1:9464"}'
 frame='{"pc":"0x7feb87f5312b","function":"futex_wait","inlined":true,"module":"/usr/lib/x86_64-linux-gnu/libc.so.6","module_offset":"0x8612b","file":"../sysdeps/nptl/futex-internal.h","line":146}'
 member='{"pid":7664,"tid":7664,"comm":"abba","process_comm":"abba","wait":{"kind":"mutex","mutex_type":"normal","address":"0x559d704f3160","libc":"glibc","futex_op":"FUTEX_WAIT_PRIVATE","futex_address":"0x559d704f3160","blocked_since":"2026-12-06T13:05:04.5Z","blocked_ms":464.2},"holder":{"pid":7664,"tid":7666,"comm":"abba","process_comm":"abba"},"stack":['"$frame"',{"pc":"0x559d704f032d","function":"take","offset":26}]}'
 # A thread of a stall: its wait has no holder, a guess and the words seen.
