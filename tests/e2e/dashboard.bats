@@ -119,7 +119,7 @@ start_deadlock_and_contention() {
 	jq -e '.tooltip | test("take \\(tests/workloads/abba.c:[0-9]+\\)")' "$found"
 	jq -e '.connection == "live" and .health_state == "ready" and .errors == []' "$found"
 	# What each BPF program costs, with --bpf-stats.
-	jq -e '.bpf_programs | index("ks_enter_futex") and index("ks_exit_futex")' "$found"
+	jq -e '.bpf_programs | index("ks_block") and index("ks_woken")' "$found"
 	# Nothing came from anywhere but the agent.
 	jq -e --arg base "http://$(http_address)/" '(.requests | length) > 0 and
 		all(.requests[]; startswith($base))' "$found"
@@ -199,7 +199,7 @@ io_graph_cycle() {
 			.labels.process_pid == $pid and .labels.knotscope_lock_kind == "mutex" and
 			.value > 0))' "$BATS_TEST_TMPDIR/families.json"
 	jq -e 'any(.[]; .name == "knotscope_agent_bpf_run_time_seconds" and
-		any(.samples[]; .labels.knotscope_bpf_program == "ks_enter_futex" and .value > 0))' \
+		any(.samples[]; .labels.knotscope_bpf_program == "ks_block" and .value > 0))' \
 		"$BATS_TEST_TMPDIR/families.json"
 	grep -q "^knotscope_deadlocks_total{service_name=\"$ABBA_NAME\",process_pid=\"$ABBA\"} 1$" \
 		"$BATS_TEST_TMPDIR/metrics"
