@@ -428,12 +428,13 @@ served_child_off_cpu() {
 }
 
 # Entries of this agent's ks_socks map: descriptors the kernel follows.
-# The map is the one of the agent's with 40-byte values (ks_sock_state).
+# The map is found by its name among the agent's.
 tracked_sockets() {
-	local fdinfo id
+	local id
 
-	fdinfo="$(grep -l '^value_size:[[:space:]]40$' /proc/"$AGENT_PID"/fdinfo/* | head -n1)"
-	id="$(awk '/^map_id:/ { print $2 }' "$fdinfo")"
+	id="$(bpftool -j map show | jq --argjson ids "$(cat /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null |
+		awk '/^map_id:/ { print $2 }' | jq -s unique)" \
+		'.[] | select(.name == "ks_socks" and (.id as $id | $ids | index($id))) | .id')"
 	bpftool map dump id "$id" -j | jq length
 }
 
