@@ -63,7 +63,7 @@ static void ks_add_point(OtlpSpan *span, const char *clock, uint64_t lamport)
 
 	ks_otlp_attrs_str(&attrs, "knotscope.hb.clock", clock);
 	ks_otlp_attrs_int(&attrs, "knotscope.hb.lamport", (int64_t)lamport);
-	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
+	ks_otlp_span_add_attrs(span, &attrs);
 }
 
 size_t ks_span_hold_release(struct ks_span_hold *hold,
