@@ -99,8 +99,29 @@ static bool is_method_char(uint8_t c)
 /* RFC 9110 5.6.2 tchar. */
 static bool is_tchar(uint8_t c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '.':
+	case '^':
+	case '_':
+	case '`':
+	case '|':
+	case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Visible ASCII and obs-text: what a request-target or token may hold. */
@@ -572,20 +593,16 @@ static void parse_method(struct ks_http_parser *p, uint8_t c)
 	}
 }
 
-static void parse_target(struct ks_http_parser *p, uint8_t c)
+static bool target_started(const struct ks_http_message *msg)
+{
+	return msg->target_len || (msg->flags & KS_HTTP_MSG_TARGET_TRUNCATED);
+}
+
+/* A visible byte of a request-target, once its start was checked. */
+static void keep_target_byte(struct ks_http_parser *p, uint8_t c)
 {
 	struct ks_http_message *msg = &p->msg;
-	bool first = !msg->target_len &&
-		     !(msg->flags & KS_HTTP_MSG_TARGET_TRUNCATED);
 
-	if (c == ' ' && !first) {
-		p->state = ST_VERSION;
-		return;
-	}
-	if (!is_visible(c) || (first && !is_target_start(c))) {
-		syntax_error(p);
-		return;
-	}
 	if (msg->target_len == KS_HTTP_TARGET_MAX) {
 		msg->flags |= KS_HTTP_MSG_TARGET_TRUNCATED;
 		return;
@@ -595,6 +612,21 @@ static void parse_target(struct ks_http_parser *p, uint8_t c)
 	msg->target[msg->target_len++] = (char)c;
 	if (!(p->head_state & HEAD_QUERY))
 		msg->path_len = msg->target_len;
+}
+
+static void parse_target(struct ks_http_parser *p, uint8_t c)
+{
+	bool first = !target_started(&p->msg);
+
+	if (c == ' ' && !first) {
+		p->state = ST_VERSION;
+		return;
+	}
+	if (!is_visible(c) || (first && !is_target_start(c))) {
+		syntax_error(p);
+		return;
+	}
+	keep_target_byte(p, c);
 }
 
 /* "HTTP/1." DIGIT, and in a status line the SP after it. */
@@ -633,6 +665,16 @@ static void parse_status(struct ks_http_parser *p, uint8_t c)
 	}
 }
 
+/* A tchar of a field name, lower-cased for the lookup. */
+static void keep_name_byte(struct ks_http_parser *p, uint8_t c)
+{
+	if (p->name_len < KS_HTTP_FIELD_NAME_MAX)
+		p->name[p->name_len] =
+			(char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	if (p->name_len <= KS_HTTP_FIELD_NAME_MAX)
+		p->name_len++;
+}
+
 static void parse_field_name(struct ks_http_parser *p, uint8_t c)
 {
 	if (c == ':' && p->name_len) {
@@ -650,11 +692,7 @@ static void parse_field_name(struct ks_http_parser *p, uint8_t c)
 		syntax_error(p);
 		return;
 	}
-	if (p->name_len < KS_HTTP_FIELD_NAME_MAX)
-		p->name[p->name_len] =
-			(char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	if (p->name_len <= KS_HTTP_FIELD_NAME_MAX)
-		p->name_len++;
+	keep_name_byte(p, c);
 }
 
 static void parse_field_start(struct ks_http_parser *p, uint8_t c,
@@ -676,6 +714,20 @@ static void parse_field_start(struct ks_http_parser *p, uint8_t c,
 	}
 }
 
+/* A text byte of a field value: kept only for the fields of interest. */
+static void keep_value_byte(struct ks_http_parser *p, uint8_t c)
+{
+	/* Privacy: values of other fields are never stored. */
+	if (p->field == KS_HTTP_FIELD_OTHER)
+		return;
+	if (!p->value_len && (c == ' ' || c == '\t'))
+		return;
+	if (p->value_len < KS_HTTP_VALUE_MAX)
+		p->value[p->value_len++] = (char)c;
+	else
+		p->value_overflow = true;
+}
+
 static void parse_field_value(struct ks_http_parser *p, uint8_t c)
 {
 	if (c == '\n') {
@@ -687,15 +739,7 @@ static void parse_field_value(struct ks_http_parser *p, uint8_t c)
 		syntax_error(p);
 		return;
 	}
-	/* Privacy: values of other fields are never stored. */
-	if (p->field == KS_HTTP_FIELD_OTHER)
-		return;
-	if (!p->value_len && (c == ' ' || c == '\t'))
-		return;
-	if (p->value_len < KS_HTTP_VALUE_MAX)
-		p->value[p->value_len++] = (char)c;
-	else
-		p->value_overflow = true;
+	keep_value_byte(p, c);
 }
 
 static void chunk_size_done(struct ks_http_parser *p)
@@ -839,22 +883,46 @@ static uint64_t consume_counted(struct ks_http_parser *p, uint64_t avail)
 }
 
 /*
- * The value of a field not kept is only checked, byte by byte, as
- * parse_line_byte() would: the bulk of most heads, taken in one run.
- * Returns how many bytes it consumed; the first one it stops at (a line
- * end, a bad byte, the section limit) is parse_line_byte()'s.
+ * The bytes of a line that only go on what parse_line_byte() started (the
+ * rest of a request-target, field name or value, reason phrase), taken in
+ * one run without its dispatch per byte, each as it would take them.  They
+ * are most of a head.  Returns how many bytes it consumed; the one it
+ * stops at (a delimiter, a line end, a bad byte, the section limit) is
+ * parse_line_byte()'s.
  */
-static size_t skip_other_value(struct ks_http_parser *p, const uint8_t *data,
-			       size_t len)
+static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
+		       size_t len)
 {
 	size_t n = 0, room = p->section_bytes < KS_HTTP_SECTION_MAX ?
 				     KS_HTTP_SECTION_MAX - p->section_bytes :
 				     0;
 
-	if (p->field != KS_HTTP_FIELD_OTHER || p->cr)
+	if (p->cr)
 		return 0;
-	while (n < len && n < room && is_text(data[n]))
-		n++;
+	if (len > room)
+		len = room;
+	switch ((enum parser_state)p->state) {
+	case ST_TARGET:
+		if (!target_started(&p->msg))
+			return 0;
+		for (; n < len && is_visible(data[n]); n++)
+			keep_target_byte(p, data[n]);
+		break;
+	case ST_FIELD_NAME:
+		for (; n < len && is_tchar(data[n]); n++)
+			keep_name_byte(p, data[n]);
+		break;
+	case ST_FIELD_VALUE:
+		for (; n < len && is_text(data[n]); n++)
+			keep_value_byte(p, data[n]);
+		break;
+	case ST_REASON:
+		while (n < len && is_text(data[n]))
+			n++;
+		break;
+	default:
+		return 0;
+	}
 	p->section_bytes += n;
 	return n;
 }
@@ -862,9 +930,7 @@ static size_t skip_other_value(struct ks_http_parser *p, const uint8_t *data,
 static void parse(struct ks_http_parser *p, const uint8_t *data, size_t len,
 		  uint64_t ts_ns)
 {
-	size_t skipped;
-
-	size_t i = 0;
+	size_t i = 0, taken;
 
 	while (i < len) {
 		switch ((enum parser_state)p->state) {
@@ -886,16 +952,12 @@ static void parse(struct ks_http_parser *p, const uint8_t *data, size_t len,
 		case ST_BODY_UNTIL_CLOSE:
 			p->msg.body_len += len - i;
 			return;
-		case ST_FIELD_VALUE:
-			skipped = skip_other_value(p, data + i, len - i);
-			if (skipped) {
-				i += skipped;
-				break;
-			}
-			parse_line_byte(p, data[i++], ts_ns);
-			break;
 		default:
-			parse_line_byte(p, data[i++], ts_ns);
+			taken = take_run(p, data + i, len - i);
+			if (taken)
+				i += taken;
+			else
+				parse_line_byte(p, data[i++], ts_ns);
 			break;
 		}
 	}
