@@ -675,16 +675,28 @@ static void keep_name_byte(struct ks_http_parser *p, uint8_t c)
 		p->name_len++;
 }
 
+static void begin_field_name(struct ks_http_parser *p)
+{
+	p->name_len = 0;
+	p->state = ST_FIELD_NAME;
+}
+
+/* The colon after a name that is not empty. */
+static void begin_field_value(struct ks_http_parser *p)
+{
+	/* Longer names are none of those of interest. */
+	p->field = p->name_len <= KS_HTTP_FIELD_NAME_MAX ?
+			   ks_http_field_lookup(p->name, p->name_len) :
+			   KS_HTTP_FIELD_OTHER;
+	p->value_len = 0;
+	p->value_overflow = false;
+	p->state = ST_FIELD_VALUE;
+}
+
 static void parse_field_name(struct ks_http_parser *p, uint8_t c)
 {
 	if (c == ':' && p->name_len) {
-		/* Longer names are none of those of interest. */
-		p->field = p->name_len <= KS_HTTP_FIELD_NAME_MAX ?
-				   ks_http_field_lookup(p->name, p->name_len) :
-				   KS_HTTP_FIELD_OTHER;
-		p->value_len = 0;
-		p->value_overflow = false;
-		p->state = ST_FIELD_VALUE;
+		begin_field_value(p);
 		return;
 	}
 	/* No whitespace before the colon either: RFC 9112 5.1 says reject. */
@@ -708,8 +720,7 @@ static void parse_field_start(struct ks_http_parser *p, uint8_t c,
 		p->field = KS_HTTP_FIELD_OTHER;
 		p->state = ST_FIELD_VALUE;
 	} else {
-		p->name_len = 0;
-		p->state = ST_FIELD_NAME;
+		begin_field_name(p);
 		parse_field_name(p, c);
 	}
 }
@@ -728,11 +739,16 @@ static void keep_value_byte(struct ks_http_parser *p, uint8_t c)
 		p->value_overflow = true;
 }
 
+static void end_field_line(struct ks_http_parser *p)
+{
+	apply_field(p);
+	p->state = ST_FIELD_START;
+}
+
 static void parse_field_value(struct ks_http_parser *p, uint8_t c)
 {
 	if (c == '\n') {
-		apply_field(p);
-		p->state = ST_FIELD_START;
+		end_field_line(p);
 		return;
 	}
 	if (!is_text(c)) {
@@ -882,12 +898,61 @@ static uint64_t consume_counted(struct ks_http_parser *p, uint64_t avail)
 	return n;
 }
 
+/* The end of a line: CRLF or a bare LF, 0 when not there (or cut). */
+static size_t line_end_len(const uint8_t *data, size_t len)
+{
+	if (len && data[0] == '\n')
+		return 1;
+	return len >= 2 && data[0] == '\r' && data[1] == '\n' ? 2 : 0;
+}
+
 /*
- * The bytes of a line that only go on what parse_line_byte() started (the
- * rest of a request-target, field name or value, reason phrase), taken in
- * one run without its dispatch per byte, each as it would take them.  They
+ * Plain field lines, "name:value" CRLF, each byte taken as
+ * parse_line_byte() would; it gets back the first byte that is anything
+ * else (the empty line that ends the head, obs-fold, a bad byte) or that
+ * may be cut (the rest of a CRLF).
+ */
+static size_t take_field_lines(struct ks_http_parser *p, const uint8_t *data,
+			       size_t len)
+{
+	size_t n = 0, end;
+
+	for (;;) {
+		switch ((enum parser_state)p->state) {
+		case ST_FIELD_START:
+			if (n == len || !is_tchar(data[n]))
+				return n;
+			begin_field_name(p);
+			/* fall through */
+		case ST_FIELD_NAME:
+			for (; n < len && is_tchar(data[n]); n++)
+				keep_name_byte(p, data[n]);
+			if (n == len || data[n] != ':' || !p->name_len)
+				return n;
+			n++;
+			begin_field_value(p);
+			/* fall through */
+		case ST_FIELD_VALUE:
+			for (; n < len && is_text(data[n]); n++)
+				keep_value_byte(p, data[n]);
+			end = line_end_len(data + n, len - n);
+			if (!end)
+				return n;
+			n += end;
+			end_field_line(p);
+			break;
+		default:
+			return n;
+		}
+	}
+}
+
+/*
+ * The bytes of a head that only go on what parse_line_byte() started (the
+ * rest of a request-target or reason phrase, whole field lines), taken in
+ * runs without its dispatch per byte, each as it would take them.  They
  * are most of a head.  Returns how many bytes it consumed; the one it
- * stops at (a delimiter, a line end, a bad byte, the section limit) is
+ * stops at (a delimiter, a bad byte, the section limit) is
  * parse_line_byte()'s.
  */
 static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
@@ -908,13 +973,10 @@ static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
 		for (; n < len && is_visible(data[n]); n++)
 			keep_target_byte(p, data[n]);
 		break;
+	case ST_FIELD_START:
 	case ST_FIELD_NAME:
-		for (; n < len && is_tchar(data[n]); n++)
-			keep_name_byte(p, data[n]);
-		break;
 	case ST_FIELD_VALUE:
-		for (; n < len && is_text(data[n]); n++)
-			keep_value_byte(p, data[n]);
+		n = take_field_lines(p, data, len);
 		break;
 	case ST_REASON:
 		while (n < len && is_text(data[n]))
