@@ -96,32 +96,19 @@ static bool is_method_char(uint8_t c)
 	return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
 }
 
-/* RFC 9110 5.6.2 tchar. */
+/* RFC 9110 5.6.2 tchar: a table, since names are checked byte by byte. */
+static const bool tchars[256] = {
+	['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true,
+	['!'] = true,	      ['#'] = true,	    ['$'] = true,
+	['%'] = true,	      ['&'] = true,	    ['\''] = true,
+	['*'] = true,	      ['+'] = true,	    ['-'] = true,
+	['.'] = true,	      ['^'] = true,	    ['_'] = true,
+	['`'] = true,	      ['|'] = true,	    ['~'] = true,
+};
+
 static bool is_tchar(uint8_t c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '!':
-	case '#':
-	case '$':
-	case '%':
-	case '&':
-	case '\'':
-	case '*':
-	case '+':
-	case '-':
-	case '.':
-	case '^':
-	case '_':
-	case '`':
-	case '|':
-	case '~':
-		return true;
-	default:
-		return false;
-	}
+	return tchars[c];
 }
 
 /* Visible ASCII and obs-text: what a request-target or token may hold. */
@@ -665,14 +652,23 @@ static void parse_status(struct ks_http_parser *p, uint8_t c)
 	}
 }
 
-/* A tchar of a field name, lower-cased for the lookup. */
-static void keep_name_byte(struct ks_http_parser *p, uint8_t c)
+/*
+ * tchars of a field name, lower-cased for the lookup.  A name longer than
+ * any of interest only needs to be known as such: one past the maximum.
+ */
+static void keep_name(struct ks_http_parser *p, const uint8_t *name, size_t len)
 {
-	if (p->name_len < KS_HTTP_FIELD_NAME_MAX)
-		p->name[p->name_len] =
-			(char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	if (p->name_len <= KS_HTTP_FIELD_NAME_MAX)
-		p->name_len++;
+	size_t room = KS_HTTP_FIELD_NAME_MAX - p->name_len;
+
+	if (p->name_len > KS_HTTP_FIELD_NAME_MAX)
+		return;
+	for (size_t i = 0; i < len && i < room; i++)
+		p->name[p->name_len + i] =
+			(char)(name[i] >= 'A' && name[i] <= 'Z' ?
+				       name[i] - 'A' + 'a' :
+				       name[i]);
+	p->name_len = (uint8_t)(len > room ? KS_HTTP_FIELD_NAME_MAX + 1 :
+					     p->name_len + len);
 }
 
 static void begin_field_name(struct ks_http_parser *p)
@@ -704,7 +700,7 @@ static void parse_field_name(struct ks_http_parser *p, uint8_t c)
 		syntax_error(p);
 		return;
 	}
-	keep_name_byte(p, c);
+	keep_name(p, &c, 1);
 }
 
 static void parse_field_start(struct ks_http_parser *p, uint8_t c,
@@ -725,17 +721,27 @@ static void parse_field_start(struct ks_http_parser *p, uint8_t c,
 	}
 }
 
-/* A text byte of a field value: kept only for the fields of interest. */
-static void keep_value_byte(struct ks_http_parser *p, uint8_t c)
+/*
+ * Text bytes of a field value, kept only for the fields of interest,
+ * without the whitespace before them; a value too long is marked so.
+ */
+static void keep_value(struct ks_http_parser *p, const uint8_t *value,
+		       size_t len)
 {
+	size_t room, kept;
+
 	/* Privacy: values of other fields are never stored. */
 	if (p->field == KS_HTTP_FIELD_OTHER)
 		return;
-	if (!p->value_len && (c == ' ' || c == '\t'))
-		return;
-	if (p->value_len < KS_HTTP_VALUE_MAX)
-		p->value[p->value_len++] = (char)c;
-	else
+	while (!p->value_len && len && (*value == ' ' || *value == '\t')) {
+		value++;
+		len--;
+	}
+	room = KS_HTTP_VALUE_MAX - p->value_len;
+	kept = len < room ? len : room;
+	memcpy(p->value + p->value_len, value, kept);
+	p->value_len = (uint16_t)(p->value_len + kept);
+	if (len > kept)
 		p->value_overflow = true;
 }
 
@@ -755,7 +761,7 @@ static void parse_field_value(struct ks_http_parser *p, uint8_t c)
 		syntax_error(p);
 		return;
 	}
-	keep_value_byte(p, c);
+	keep_value(p, &c, 1);
 }
 
 static void chunk_size_done(struct ks_http_parser *p)
@@ -915,7 +921,7 @@ static size_t line_end_len(const uint8_t *data, size_t len)
 static size_t take_field_lines(struct ks_http_parser *p, const uint8_t *data,
 			       size_t len)
 {
-	size_t n = 0, end;
+	size_t n = 0, start, end;
 
 	for (;;) {
 		switch ((enum parser_state)p->state) {
@@ -925,16 +931,18 @@ static size_t take_field_lines(struct ks_http_parser *p, const uint8_t *data,
 			begin_field_name(p);
 			/* fall through */
 		case ST_FIELD_NAME:
-			for (; n < len && is_tchar(data[n]); n++)
-				keep_name_byte(p, data[n]);
+			for (start = n; n < len && is_tchar(data[n]); n++)
+				;
+			keep_name(p, data + start, n - start);
 			if (n == len || data[n] != ':' || !p->name_len)
 				return n;
 			n++;
 			begin_field_value(p);
 			/* fall through */
 		case ST_FIELD_VALUE:
-			for (; n < len && is_text(data[n]); n++)
-				keep_value_byte(p, data[n]);
+			for (start = n; n < len && is_text(data[n]); n++)
+				;
+			keep_value(p, data + start, n - start);
 			end = line_end_len(data + n, len - n);
 			if (!end)
 				return n;
