@@ -297,7 +297,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 # a collector's answers (with the OTLP messages they decode into).
 FUZZ_TARGET_SRCS := $(wildcard agent/httptrace/*.c) agent/base/histogram.c \
 	agent/base/trace_ids.c agent/base/decimal.c agent/base/printable.c \
-	agent/base/percent.c agent/base/sampler.c \
+	agent/base/percent.c agent/base/sampler.c agent/base/arena.c \
 	agent/meta/self_described.c agent/otlp/otlp_config.c \
 	agent/otlp/otlp_pack.c agent/otlp/otlp_resource.c \
 	agent/otlp/otlp_build.c

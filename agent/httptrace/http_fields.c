@@ -6,29 +6,33 @@
 /* Larger lengths are nonsense and could overflow the body arithmetic. */
 #define CONTENT_LENGTH_DIGITS_MAX 18
 
+#define KS_FIELD(name, field)                 \
+	{                                     \
+		name, sizeof(name) - 1, field \
+	}
+
 static const struct {
 	const char *name;
+	size_t len; /* known here: a lookup per field line needs no strlen() */
 	enum ks_http_field field;
 } fields_of_interest[] = {
-	{ "host", KS_HTTP_FIELD_HOST },
-	{ "content-length", KS_HTTP_FIELD_CONTENT_LENGTH },
-	{ "transfer-encoding", KS_HTTP_FIELD_TRANSFER_ENCODING },
-	{ "connection", KS_HTTP_FIELD_CONNECTION },
-	{ "expect", KS_HTTP_FIELD_EXPECT },
-	{ "traceparent", KS_HTTP_FIELD_TRACEPARENT },
-	{ "tracestate", KS_HTTP_FIELD_TRACESTATE },
+	KS_FIELD("host", KS_HTTP_FIELD_HOST),
+	KS_FIELD("content-length", KS_HTTP_FIELD_CONTENT_LENGTH),
+	KS_FIELD("transfer-encoding", KS_HTTP_FIELD_TRANSFER_ENCODING),
+	KS_FIELD("connection", KS_HTTP_FIELD_CONNECTION),
+	KS_FIELD("expect", KS_HTTP_FIELD_EXPECT),
+	KS_FIELD("traceparent", KS_HTTP_FIELD_TRACEPARENT),
+	KS_FIELD("tracestate", KS_HTTP_FIELD_TRACESTATE),
 };
 
 enum ks_http_field ks_http_field_lookup(const char *name, size_t len)
 {
 	for (size_t i = 0;
 	     i < sizeof(fields_of_interest) / sizeof(fields_of_interest[0]);
-	     i++) {
-		const char *known = fields_of_interest[i].name;
-
-		if (strlen(known) == len && !memcmp(known, name, len))
+	     i++)
+		if (fields_of_interest[i].len == len &&
+		    !memcmp(fields_of_interest[i].name, name, len))
 			return fields_of_interest[i].field;
-	}
 	return KS_HTTP_FIELD_OTHER;
 }
 

@@ -96,11 +96,19 @@ static bool is_method_char(uint8_t c)
 	return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
 }
 
-/* RFC 9110 5.6.2 tchar. */
+/* RFC 9110 5.6.2 tchar: a table, since names are checked byte by byte. */
+static const bool tchars[256] = {
+	['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true,
+	['!'] = true,	      ['#'] = true,	    ['$'] = true,
+	['%'] = true,	      ['&'] = true,	    ['\''] = true,
+	['*'] = true,	      ['+'] = true,	    ['-'] = true,
+	['.'] = true,	      ['^'] = true,	    ['_'] = true,
+	['`'] = true,	      ['|'] = true,	    ['~'] = true,
+};
+
 static bool is_tchar(uint8_t c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+	return tchars[c];
 }
 
 /* Visible ASCII and obs-text: what a request-target or token may hold. */
@@ -572,20 +580,16 @@ static void parse_method(struct ks_http_parser *p, uint8_t c)
 	}
 }
 
-static void parse_target(struct ks_http_parser *p, uint8_t c)
+static bool target_started(const struct ks_http_message *msg)
+{
+	return msg->target_len || (msg->flags & KS_HTTP_MSG_TARGET_TRUNCATED);
+}
+
+/* A visible byte of a request-target, once its start was checked. */
+static void keep_target_byte(struct ks_http_parser *p, uint8_t c)
 {
 	struct ks_http_message *msg = &p->msg;
-	bool first = !msg->target_len &&
-		     !(msg->flags & KS_HTTP_MSG_TARGET_TRUNCATED);
 
-	if (c == ' ' && !first) {
-		p->state = ST_VERSION;
-		return;
-	}
-	if (!is_visible(c) || (first && !is_target_start(c))) {
-		syntax_error(p);
-		return;
-	}
 	if (msg->target_len == KS_HTTP_TARGET_MAX) {
 		msg->flags |= KS_HTTP_MSG_TARGET_TRUNCATED;
 		return;
@@ -595,6 +599,21 @@ static void parse_target(struct ks_http_parser *p, uint8_t c)
 	msg->target[msg->target_len++] = (char)c;
 	if (!(p->head_state & HEAD_QUERY))
 		msg->path_len = msg->target_len;
+}
+
+static void parse_target(struct ks_http_parser *p, uint8_t c)
+{
+	bool first = !target_started(&p->msg);
+
+	if (c == ' ' && !first) {
+		p->state = ST_VERSION;
+		return;
+	}
+	if (!is_visible(c) || (first && !is_target_start(c))) {
+		syntax_error(p);
+		return;
+	}
+	keep_target_byte(p, c);
 }
 
 /* "HTTP/1." DIGIT, and in a status line the SP after it. */
@@ -633,16 +652,47 @@ static void parse_status(struct ks_http_parser *p, uint8_t c)
 	}
 }
 
+/*
+ * tchars of a field name, lower-cased for the lookup.  A name longer than
+ * any of interest only needs to be known as such: one past the maximum.
+ */
+static void keep_name(struct ks_http_parser *p, const uint8_t *name, size_t len)
+{
+	size_t room = KS_HTTP_FIELD_NAME_MAX - p->name_len;
+
+	if (p->name_len > KS_HTTP_FIELD_NAME_MAX)
+		return;
+	for (size_t i = 0; i < len && i < room; i++)
+		p->name[p->name_len + i] =
+			(char)(name[i] >= 'A' && name[i] <= 'Z' ?
+				       name[i] - 'A' + 'a' :
+				       name[i]);
+	p->name_len = (uint8_t)(len > room ? KS_HTTP_FIELD_NAME_MAX + 1 :
+					     p->name_len + len);
+}
+
+static void begin_field_name(struct ks_http_parser *p)
+{
+	p->name_len = 0;
+	p->state = ST_FIELD_NAME;
+}
+
+/* The colon after a name that is not empty. */
+static void begin_field_value(struct ks_http_parser *p)
+{
+	/* Longer names are none of those of interest. */
+	p->field = p->name_len <= KS_HTTP_FIELD_NAME_MAX ?
+			   ks_http_field_lookup(p->name, p->name_len) :
+			   KS_HTTP_FIELD_OTHER;
+	p->value_len = 0;
+	p->value_overflow = false;
+	p->state = ST_FIELD_VALUE;
+}
+
 static void parse_field_name(struct ks_http_parser *p, uint8_t c)
 {
 	if (c == ':' && p->name_len) {
-		/* Longer names are none of those of interest. */
-		p->field = p->name_len <= KS_HTTP_FIELD_NAME_MAX ?
-				   ks_http_field_lookup(p->name, p->name_len) :
-				   KS_HTTP_FIELD_OTHER;
-		p->value_len = 0;
-		p->value_overflow = false;
-		p->state = ST_FIELD_VALUE;
+		begin_field_value(p);
 		return;
 	}
 	/* No whitespace before the colon either: RFC 9112 5.1 says reject. */
@@ -650,11 +700,7 @@ static void parse_field_name(struct ks_http_parser *p, uint8_t c)
 		syntax_error(p);
 		return;
 	}
-	if (p->name_len < KS_HTTP_FIELD_NAME_MAX)
-		p->name[p->name_len] =
-			(char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-	if (p->name_len <= KS_HTTP_FIELD_NAME_MAX)
-		p->name_len++;
+	keep_name(p, &c, 1);
 }
 
 static void parse_field_start(struct ks_http_parser *p, uint8_t c,
@@ -670,32 +716,52 @@ static void parse_field_start(struct ks_http_parser *p, uint8_t c,
 		p->field = KS_HTTP_FIELD_OTHER;
 		p->state = ST_FIELD_VALUE;
 	} else {
-		p->name_len = 0;
-		p->state = ST_FIELD_NAME;
+		begin_field_name(p);
 		parse_field_name(p, c);
 	}
+}
+
+/*
+ * Text bytes of a field value, kept only for the fields of interest,
+ * without the whitespace before them; a value too long is marked so.
+ */
+static void keep_value(struct ks_http_parser *p, const uint8_t *value,
+		       size_t len)
+{
+	size_t room, kept;
+
+	/* Privacy: values of other fields are never stored. */
+	if (p->field == KS_HTTP_FIELD_OTHER)
+		return;
+	while (!p->value_len && len && (*value == ' ' || *value == '\t')) {
+		value++;
+		len--;
+	}
+	room = KS_HTTP_VALUE_MAX - p->value_len;
+	kept = len < room ? len : room;
+	memcpy(p->value + p->value_len, value, kept);
+	p->value_len = (uint16_t)(p->value_len + kept);
+	if (len > kept)
+		p->value_overflow = true;
+}
+
+static void end_field_line(struct ks_http_parser *p)
+{
+	apply_field(p);
+	p->state = ST_FIELD_START;
 }
 
 static void parse_field_value(struct ks_http_parser *p, uint8_t c)
 {
 	if (c == '\n') {
-		apply_field(p);
-		p->state = ST_FIELD_START;
+		end_field_line(p);
 		return;
 	}
 	if (!is_text(c)) {
 		syntax_error(p);
 		return;
 	}
-	/* Privacy: values of other fields are never stored. */
-	if (p->field == KS_HTTP_FIELD_OTHER)
-		return;
-	if (!p->value_len && (c == ' ' || c == '\t'))
-		return;
-	if (p->value_len < KS_HTTP_VALUE_MAX)
-		p->value[p->value_len++] = (char)c;
-	else
-		p->value_overflow = true;
+	keep_value(p, &c, 1);
 }
 
 static void chunk_size_done(struct ks_http_parser *p)
@@ -838,23 +904,95 @@ static uint64_t consume_counted(struct ks_http_parser *p, uint64_t avail)
 	return n;
 }
 
+/* The end of a line: CRLF or a bare LF, 0 when not there (or cut). */
+static size_t line_end_len(const uint8_t *data, size_t len)
+{
+	if (len && data[0] == '\n')
+		return 1;
+	return len >= 2 && data[0] == '\r' && data[1] == '\n' ? 2 : 0;
+}
+
 /*
- * The value of a field not kept is only checked, byte by byte, as
- * parse_line_byte() would: the bulk of most heads, taken in one run.
- * Returns how many bytes it consumed; the first one it stops at (a line
- * end, a bad byte, the section limit) is parse_line_byte()'s.
+ * Plain field lines, "name:value" CRLF, each byte taken as
+ * parse_line_byte() would; it gets back the first byte that is anything
+ * else (the empty line that ends the head, obs-fold, a bad byte) or that
+ * may be cut (the rest of a CRLF).
  */
-static size_t skip_other_value(struct ks_http_parser *p, const uint8_t *data,
+static size_t take_field_lines(struct ks_http_parser *p, const uint8_t *data,
 			       size_t len)
+{
+	size_t n = 0, start, end;
+
+	for (;;) {
+		switch ((enum parser_state)p->state) {
+		case ST_FIELD_START:
+			if (n == len || !is_tchar(data[n]))
+				return n;
+			begin_field_name(p);
+			/* fall through */
+		case ST_FIELD_NAME:
+			for (start = n; n < len && is_tchar(data[n]); n++)
+				;
+			keep_name(p, data + start, n - start);
+			if (n == len || data[n] != ':' || !p->name_len)
+				return n;
+			n++;
+			begin_field_value(p);
+			/* fall through */
+		case ST_FIELD_VALUE:
+			for (start = n; n < len && is_text(data[n]); n++)
+				;
+			keep_value(p, data + start, n - start);
+			end = line_end_len(data + n, len - n);
+			if (!end)
+				return n;
+			n += end;
+			end_field_line(p);
+			break;
+		default:
+			return n;
+		}
+	}
+}
+
+/*
+ * The bytes of a head that only go on what parse_line_byte() started (the
+ * rest of a request-target or reason phrase, whole field lines), taken in
+ * runs without its dispatch per byte, each as it would take them.  They
+ * are most of a head.  Returns how many bytes it consumed; the one it
+ * stops at (a delimiter, a bad byte, the section limit) is
+ * parse_line_byte()'s.
+ */
+static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
+		       size_t len)
 {
 	size_t n = 0, room = p->section_bytes < KS_HTTP_SECTION_MAX ?
 				     KS_HTTP_SECTION_MAX - p->section_bytes :
 				     0;
 
-	if (p->field != KS_HTTP_FIELD_OTHER || p->cr)
+	if (p->cr)
 		return 0;
-	while (n < len && n < room && is_text(data[n]))
-		n++;
+	if (len > room)
+		len = room;
+	switch ((enum parser_state)p->state) {
+	case ST_TARGET:
+		if (!target_started(&p->msg))
+			return 0;
+		for (; n < len && is_visible(data[n]); n++)
+			keep_target_byte(p, data[n]);
+		break;
+	case ST_FIELD_START:
+	case ST_FIELD_NAME:
+	case ST_FIELD_VALUE:
+		n = take_field_lines(p, data, len);
+		break;
+	case ST_REASON:
+		while (n < len && is_text(data[n]))
+			n++;
+		break;
+	default:
+		return 0;
+	}
 	p->section_bytes += n;
 	return n;
 }
@@ -862,9 +1000,7 @@ static size_t skip_other_value(struct ks_http_parser *p, const uint8_t *data,
 static void parse(struct ks_http_parser *p, const uint8_t *data, size_t len,
 		  uint64_t ts_ns)
 {
-	size_t skipped;
-
-	size_t i = 0;
+	size_t i = 0, taken;
 
 	while (i < len) {
 		switch ((enum parser_state)p->state) {
@@ -886,16 +1022,12 @@ static void parse(struct ks_http_parser *p, const uint8_t *data, size_t len,
 		case ST_BODY_UNTIL_CLOSE:
 			p->msg.body_len += len - i;
 			return;
-		case ST_FIELD_VALUE:
-			skipped = skip_other_value(p, data + i, len - i);
-			if (skipped) {
-				i += skipped;
-				break;
-			}
-			parse_line_byte(p, data[i++], ts_ns);
-			break;
 		default:
-			parse_line_byte(p, data[i++], ts_ns);
+			taken = take_run(p, data + i, len - i);
+			if (taken)
+				i += taken;
+			else
+				parse_line_byte(p, data[i++], ts_ns);
 			break;
 		}
 	}

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,82 +16,136 @@
 #define KS_HISTOGRAM_ONEOF(field) \
 	OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__##field
 
-/* Appends item to a protobuf-c repeated field (array, n_array): 0 or -1. */
-#define ks_push(array, nr, item)                                        \
-	({                                                              \
-		__typeof__(array) grown_ =                              \
-			realloc((array), ((nr) + 1) * sizeof(*grown_)); \
-		if (grown_) {                                           \
-			(array) = grown_;                               \
-			(array)[(nr)++] = (item);                       \
-		}                                                       \
-		grown_ ? 0 : -1;                                        \
-	})
+/*
+ * Every message built here is the root of a tree that lives in one arena,
+ * which sits right before the root: its nodes, strings, bytes and arrays
+ * are bumped out of a few blocks and freed at once.  A span and its
+ * attributes cost a malloc() or two instead of one per node and string,
+ * and nothing walks the tree to free it.
+ */
+struct ks_otlp_tree {
+	struct ks_arena arena;
+	alignas(max_align_t) unsigned char message[];
+};
+
+static struct ks_arena *ks_arena_of(const void *message)
+{
+	return &((struct ks_otlp_tree *)((char *)message -
+					 offsetof(struct ks_otlp_tree,
+						  message)))
+			->arena;
+}
 
 void ks_otlp_message_free(void *message)
 {
 	if (message)
-		protobuf_c_message_free_unpacked(message, NULL);
+		ks_arena_release(ks_arena_of(message));
 }
 
-static void *ks_message_new(const ProtobufCMessageDescriptor *descriptor)
+static void *ks_message_new(struct ks_arena *arena,
+			    const ProtobufCMessageDescriptor *descriptor)
 {
-	void *message = malloc(descriptor->sizeof_message);
+	void *message = ks_arena_alloc(arena, descriptor->sizeof_message);
 
 	if (message)
 		protobuf_c_message_init(descriptor, message);
 	return message;
 }
 
+/* A message that roots a tree of its own. */
+static void *ks_root_new(const ProtobufCMessageDescriptor *descriptor)
+{
+	struct ks_arena arena = KS_ARENA_INIT;
+	struct ks_otlp_tree *tree = ks_arena_alloc(
+		&arena, sizeof(*tree) + descriptor->sizeof_message);
+
+	if (!tree)
+		return NULL;
+	tree->arena = arena;
+	protobuf_c_message_init(descriptor, tree->message);
+	return tree->message;
+}
+
 /*
- * Fields start at protobuf-c's shared empty string, which is never freed:
- * an empty or absent value can stay there, anything else must be a copy.
+ * The array of a protobuf-c repeated field, which holds nr elements, with
+ * room for one more: arena arrays cannot be reallocated, so they double,
+ * from 4, and the copy left behind is freed with the tree.
  */
-static int ks_set_string(char **field, const char *value)
+static void *ks_room_for_one_more(struct ks_arena *arena, void *array,
+				  size_t nr, size_t elem_size)
+{
+	void *grown;
+
+	if (nr && (nr < 4 || (nr & (nr - 1))))
+		return array;
+	grown = ks_arena_alloc(arena, (nr < 4 ? 4 : nr * 2) * elem_size);
+	if (grown && nr)
+		memcpy(grown, array, nr * elem_size);
+	return grown;
+}
+
+/* Appends item to a protobuf-c repeated field (array, nr): 0 or -1. */
+#define ks_push(arena, array, nr, item)                           \
+	({                                                        \
+		__typeof__(array) grown_ = ks_room_for_one_more(  \
+			(arena), (array), (nr), sizeof(*grown_)); \
+		if (grown_) {                                     \
+			(array) = grown_;                         \
+			(array)[(nr)++] = (item);                 \
+		}                                                 \
+		grown_ ? 0 : -1;                                  \
+	})
+
+/*
+ * Fields start at protobuf-c's shared empty string: an empty or absent
+ * value can stay there, anything else is copied into the tree.
+ */
+static int ks_set_string(struct ks_arena *arena, char **field,
+			 const char *value)
 {
 	char *copy;
 
 	if (!value || !*value)
 		return 0;
-	copy = strdup(value);
+	copy = ks_arena_strdup(arena, value);
 	if (!copy)
 		return -ENOMEM;
-	if (*field != protobuf_c_empty_string)
-		free(*field);
 	*field = copy;
 	return 0;
 }
 
-static int ks_set_bytes(ProtobufCBinaryData *field, const uint8_t *data,
-			size_t len)
+static int ks_set_bytes(struct ks_arena *arena, ProtobufCBinaryData *field,
+			const uint8_t *data, size_t len)
 {
-	uint8_t *copy = malloc(len);
+	uint8_t *copy = ks_arena_alloc(arena, len);
 
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, data, len);
-	free(field->data);
 	field->data = copy;
 	field->len = len;
 	return 0;
 }
 
-/* A key with a value of the given kind, which the caller then sets. */
+/*
+ * A key with a value of the given kind, which the caller then sets, in the
+ * list's own arena until the list is moved onto a message.
+ */
 static OtlpKeyValue *
-ks_key_value_new(const char *key,
+ks_key_value_new(struct ks_otlp_attrs *attrs, const char *key,
 		 Opentelemetry__Proto__Common__V1__AnyValue__ValueCase kind)
 {
 	OtlpKeyValue *kv = ks_message_new(
+		&attrs->arena,
 		&opentelemetry__proto__common__v1__key_value__descriptor);
 
 	if (!kv)
 		return NULL;
 	kv->value = ks_message_new(
+		&attrs->arena,
 		&opentelemetry__proto__common__v1__any_value__descriptor);
-	if (!kv->value || ks_set_string(&kv->key, key)) {
-		ks_otlp_message_free(kv);
+	if (!kv->value || ks_set_string(&attrs->arena, &kv->key, key))
 		return NULL;
-	}
 	kv->value->value_case = kind;
 	return kv;
 }
@@ -99,14 +155,12 @@ static int ks_attrs_push(struct ks_otlp_attrs *attrs, OtlpKeyValue *kv)
 	if (!kv)
 		goto failed;
 	if (attrs->nr == attrs->cap) {
-		size_t cap = attrs->cap ? attrs->cap * 2 : 8;
+		size_t cap = attrs->cap ? attrs->cap * 2 : 16;
 		OtlpKeyValue **grown =
 			realloc(attrs->items, cap * sizeof(*grown));
 
-		if (!grown) {
-			ks_otlp_message_free(kv);
+		if (!grown)
 			goto failed;
-		}
 		attrs->items = grown;
 		attrs->cap = cap;
 	}
@@ -120,20 +174,21 @@ failed:
 int ks_otlp_attrs_str(struct ks_otlp_attrs *attrs, const char *key,
 		      const char *value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(STRING_VALUE));
+	OtlpKeyValue *kv =
+		ks_key_value_new(attrs, key, KS_ANY_VALUE(STRING_VALUE));
 
 	/* Always a copy, even when empty: a oneof member has no default. */
-	if (kv && !(kv->value->string_value = strdup(value))) {
-		ks_otlp_message_free(kv);
+	if (kv &&
+	    !(kv->value->string_value = ks_arena_strdup(&attrs->arena, value)))
 		kv = NULL;
-	}
 	return ks_attrs_push(attrs, kv);
 }
 
 int ks_otlp_attrs_int(struct ks_otlp_attrs *attrs, const char *key,
 		      int64_t value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(INT_VALUE));
+	OtlpKeyValue *kv =
+		ks_key_value_new(attrs, key, KS_ANY_VALUE(INT_VALUE));
 
 	if (kv)
 		kv->value->int_value = value;
@@ -143,7 +198,8 @@ int ks_otlp_attrs_int(struct ks_otlp_attrs *attrs, const char *key,
 int ks_otlp_attrs_double(struct ks_otlp_attrs *attrs, const char *key,
 			 double value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(DOUBLE_VALUE));
+	OtlpKeyValue *kv =
+		ks_key_value_new(attrs, key, KS_ANY_VALUE(DOUBLE_VALUE));
 
 	if (kv)
 		kv->value->double_value = value;
@@ -152,7 +208,8 @@ int ks_otlp_attrs_double(struct ks_otlp_attrs *attrs, const char *key,
 
 int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key, bool value)
 {
-	OtlpKeyValue *kv = ks_key_value_new(key, KS_ANY_VALUE(BOOL_VALUE));
+	OtlpKeyValue *kv =
+		ks_key_value_new(attrs, key, KS_ANY_VALUE(BOOL_VALUE));
 
 	if (kv)
 		kv->value->bool_value = value;
@@ -175,14 +232,19 @@ void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs)
 {
 	if (!attrs)
 		return;
-	for (size_t i = 0; i < attrs->nr; i++)
-		ks_otlp_message_free(attrs->items[i]);
 	free(attrs->items);
+	ks_arena_release(&attrs->arena);
 	memset(attrs, 0, sizeof(*attrs));
 }
 
-int ks_otlp_attrs_move(struct ks_otlp_attrs *attrs, OtlpKeyValue ***field,
-		       size_t *nr_field)
+/*
+ * Appends the list's attributes to a repeated KeyValue field of a tree in
+ * arena, which takes over the list's memory; the list is left empty.
+ * -ENOMEM if an earlier add failed or the field could not grow: the field
+ * is then unchanged and the list released.  attrs may be NULL.
+ */
+static int ks_attrs_move(struct ks_arena *arena, struct ks_otlp_attrs *attrs,
+			 OtlpKeyValue ***field, size_t *nr_field)
 {
 	OtlpKeyValue **grown;
 	int ret = 0;
@@ -193,34 +255,68 @@ int ks_otlp_attrs_move(struct ks_otlp_attrs *attrs, OtlpKeyValue ***field,
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	grown = realloc(*field, (*nr_field + attrs->nr) * sizeof(*grown));
+	grown = ks_arena_alloc(arena, (*nr_field + attrs->nr) * sizeof(*grown));
 	if (!grown) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
+	if (*nr_field)
+		memcpy(grown, *field, *nr_field * sizeof(*grown));
 	memcpy(grown + *nr_field, attrs->items,
 	       attrs->nr * sizeof(*attrs->items));
 	*field = grown;
 	*nr_field += attrs->nr;
-	/* The messages now belong to the field: only the array goes. */
-	attrs->nr = 0;
+	/* The nodes now belong to the tree: only the list's array goes. */
+	ks_arena_adopt(arena, &attrs->arena);
 cleanup:
 	ks_otlp_attrs_release(attrs);
 	return ret;
+}
+
+int ks_otlp_span_add_attrs(OtlpSpan *span, struct ks_otlp_attrs *attrs)
+{
+	return ks_attrs_move(ks_arena_of(span), attrs, &span->attributes,
+			     &span->n_attributes);
+}
+
+int ks_otlp_log_add_attrs(OtlpLogRecord *record, struct ks_otlp_attrs *attrs)
+{
+	return ks_attrs_move(ks_arena_of(record), attrs, &record->attributes,
+			     &record->n_attributes);
+}
+
+OtlpResource *ks_otlp_resource_message_new(struct ks_otlp_attrs *attrs)
+{
+	OtlpResource *resource = ks_root_new(
+		&opentelemetry__proto__resource__v1__resource__descriptor);
+
+	if (!resource) {
+		ks_otlp_attrs_release(attrs);
+		return NULL;
+	}
+	if (ks_attrs_move(ks_arena_of(resource), attrs, &resource->attributes,
+			  &resource->n_attributes)) {
+		ks_otlp_message_free(resource);
+		return NULL;
+	}
+	return resource;
 }
 
 OtlpSpan *ks_otlp_span_new(const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
 			   const uint8_t span_id[KS_OTLP_SPAN_ID_LEN],
 			   const char *name, uint64_t start_ns, uint64_t end_ns)
 {
-	OtlpSpan *span = ks_message_new(
-		&opentelemetry__proto__trace__v1__span__descriptor);
+	OtlpSpan *span =
+		ks_root_new(&opentelemetry__proto__trace__v1__span__descriptor);
+	struct ks_arena *arena;
 
 	if (!span)
 		return NULL;
-	if (ks_set_bytes(&span->trace_id, trace_id, KS_OTLP_TRACE_ID_LEN) ||
-	    ks_set_bytes(&span->span_id, span_id, KS_OTLP_SPAN_ID_LEN) ||
-	    ks_set_string(&span->name, name)) {
+	arena = ks_arena_of(span);
+	if (ks_set_bytes(arena, &span->trace_id, trace_id,
+			 KS_OTLP_TRACE_ID_LEN) ||
+	    ks_set_bytes(arena, &span->span_id, span_id, KS_OTLP_SPAN_ID_LEN) ||
+	    ks_set_string(arena, &span->name, name)) {
 		ks_otlp_message_free(span);
 		return NULL;
 	}
@@ -234,7 +330,7 @@ OtlpSpan *ks_otlp_span_new(const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
 int ks_otlp_span_set_parent(OtlpSpan *span,
 			    const uint8_t parent_id[KS_OTLP_SPAN_ID_LEN])
 {
-	return ks_set_bytes(&span->parent_span_id, parent_id,
+	return ks_set_bytes(ks_arena_of(span), &span->parent_span_id, parent_id,
 			    KS_OTLP_SPAN_ID_LEN);
 }
 
@@ -247,24 +343,24 @@ int ks_otlp_span_set_context(OtlpSpan *span, uint32_t flags,
 			     const char *trace_state)
 {
 	span->flags = flags;
-	return ks_set_string(&span->trace_state, trace_state);
+	return ks_set_string(ks_arena_of(span), &span->trace_state,
+			     trace_state);
 }
 
 int ks_otlp_span_set_status(OtlpSpan *span, enum ks_otlp_status_code code,
 			    const char *message)
 {
+	struct ks_arena *arena = ks_arena_of(span);
 	OtlpStatus *status = ks_message_new(
-		&opentelemetry__proto__trace__v1__status__descriptor);
+		arena, &opentelemetry__proto__trace__v1__status__descriptor);
 
 	if (!status)
 		return -ENOMEM;
 	status->code =
 		(Opentelemetry__Proto__Trace__V1__Status__StatusCode)code;
-	if (ks_set_string(&status->message, message)) {
-		ks_otlp_message_free(status);
+	if (ks_set_string(arena, &status->message, message))
 		return -ENOMEM;
-	}
-	ks_otlp_message_free(span->status);
+	/* A status set before stays in the arena, unreachable, until freed. */
 	span->status = status;
 	return 0;
 }
@@ -272,24 +368,23 @@ int ks_otlp_span_set_status(OtlpSpan *span, enum ks_otlp_status_code code,
 int ks_otlp_span_add_event(OtlpSpan *span, const char *name, uint64_t time_ns,
 			   struct ks_otlp_attrs *attrs)
 {
+	struct ks_arena *arena = ks_arena_of(span);
 	OtlpSpanEvent *event = ks_message_new(
+		arena,
 		&opentelemetry__proto__trace__v1__span__event__descriptor);
 	int ret = -ENOMEM;
 
 	if (!event)
 		goto cleanup;
 	event->time_unix_nano = time_ns;
-	if (ks_set_string(&event->name, name))
+	if (ks_set_string(arena, &event->name, name))
 		goto cleanup;
-	ret = ks_otlp_attrs_move(attrs, &event->attributes,
-				 &event->n_attributes);
-	if (!ret && ks_push(span->events, span->n_events, event))
+	ret = ks_attrs_move(arena, attrs, &event->attributes,
+			    &event->n_attributes);
+	if (!ret && ks_push(arena, span->events, span->n_events, event))
 		ret = -ENOMEM;
-	if (!ret)
-		event = NULL;
 cleanup:
 	ks_otlp_attrs_release(attrs);
-	ks_otlp_message_free(event);
 	return ret;
 }
 
@@ -298,23 +393,24 @@ int ks_otlp_span_add_link(OtlpSpan *span,
 			  const uint8_t span_id[KS_OTLP_SPAN_ID_LEN],
 			  struct ks_otlp_attrs *attrs)
 {
+	struct ks_arena *arena = ks_arena_of(span);
 	OtlpSpanLink *link = ks_message_new(
+		arena,
 		&opentelemetry__proto__trace__v1__span__link__descriptor);
 	int ret = -ENOMEM;
 
 	if (!link)
 		goto cleanup;
-	if (ks_set_bytes(&link->trace_id, trace_id, KS_OTLP_TRACE_ID_LEN) ||
-	    ks_set_bytes(&link->span_id, span_id, KS_OTLP_SPAN_ID_LEN))
+	if (ks_set_bytes(arena, &link->trace_id, trace_id,
+			 KS_OTLP_TRACE_ID_LEN) ||
+	    ks_set_bytes(arena, &link->span_id, span_id, KS_OTLP_SPAN_ID_LEN))
 		goto cleanup;
-	ret = ks_otlp_attrs_move(attrs, &link->attributes, &link->n_attributes);
-	if (!ret && ks_push(span->links, span->n_links, link))
+	ret = ks_attrs_move(arena, attrs, &link->attributes,
+			    &link->n_attributes);
+	if (!ret && ks_push(arena, span->links, span->n_links, link))
 		ret = -ENOMEM;
-	if (!ret)
-		link = NULL;
 cleanup:
 	ks_otlp_attrs_release(attrs);
-	ks_otlp_message_free(link);
 	return ret;
 }
 
@@ -332,25 +428,29 @@ OtlpLogRecord *ks_otlp_log_new(uint64_t time_ns, uint64_t observed_ns,
 			       enum ks_otlp_severity severity,
 			       const char *event_name, const char *body)
 {
-	OtlpLogRecord *record = ks_message_new(
+	OtlpLogRecord *record = ks_root_new(
 		&opentelemetry__proto__logs__v1__log_record__descriptor);
+	struct ks_arena *arena;
 
 	if (!record)
 		return NULL;
+	arena = ks_arena_of(record);
 	record->time_unix_nano = time_ns;
 	record->observed_time_unix_nano = observed_ns;
 	record->severity_number =
 		(Opentelemetry__Proto__Logs__V1__SeverityNumber)severity;
 	record->body = ks_message_new(
+		arena,
 		&opentelemetry__proto__common__v1__any_value__descriptor);
 	if (!record->body)
 		goto failed;
-	record->body->string_value = strdup(body);
+	record->body->string_value = ks_arena_strdup(arena, body);
 	if (!record->body->string_value)
 		goto failed;
 	record->body->value_case = KS_ANY_VALUE(STRING_VALUE);
-	if (ks_set_string(&record->severity_text, ks_severity_text(severity)) ||
-	    ks_set_string(&record->event_name, event_name))
+	if (ks_set_string(arena, &record->severity_text,
+			  ks_severity_text(severity)) ||
+	    ks_set_string(arena, &record->event_name, event_name))
 		goto failed;
 	return record;
 failed:
@@ -362,8 +462,11 @@ int ks_otlp_log_set_span(OtlpLogRecord *record,
 			 const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],
 			 const uint8_t span_id[KS_OTLP_SPAN_ID_LEN])
 {
-	if (ks_set_bytes(&record->trace_id, trace_id, KS_OTLP_TRACE_ID_LEN) ||
-	    ks_set_bytes(&record->span_id, span_id, KS_OTLP_SPAN_ID_LEN))
+	struct ks_arena *arena = ks_arena_of(record);
+
+	if (ks_set_bytes(arena, &record->trace_id, trace_id,
+			 KS_OTLP_TRACE_ID_LEN) ||
+	    ks_set_bytes(arena, &record->span_id, span_id, KS_OTLP_SPAN_ID_LEN))
 		return -ENOMEM;
 	return 0;
 }
@@ -374,18 +477,17 @@ ks_metric_new(const char *name, const char *unit, const char *description,
 	      Opentelemetry__Proto__Metrics__V1__Metric__DataCase data_case,
 	      const ProtobufCMessageDescriptor *data_descriptor)
 {
-	OtlpMetric *metric = ks_message_new(
+	OtlpMetric *metric = ks_root_new(
 		&opentelemetry__proto__metrics__v1__metric__descriptor);
+	struct ks_arena *arena;
 	void *data;
 
 	if (!metric)
 		return NULL;
-	data = ks_message_new(data_descriptor);
-	if (!data) {
-		ks_otlp_message_free(metric);
-		return NULL;
-	}
-	/* Attached first, so that freeing the metric frees it too. */
+	arena = ks_arena_of(metric);
+	data = ks_message_new(arena, data_descriptor);
+	if (!data)
+		goto failed;
 	metric->data_case = data_case;
 	if (data_case == KS_METRIC_DATA(GAUGE))
 		metric->gauge = data;
@@ -393,13 +495,14 @@ ks_metric_new(const char *name, const char *unit, const char *description,
 		metric->sum = data;
 	else
 		metric->histogram = data;
-	if (ks_set_string(&metric->name, name) ||
-	    ks_set_string(&metric->unit, unit) ||
-	    ks_set_string(&metric->description, description)) {
-		ks_otlp_message_free(metric);
-		return NULL;
-	}
+	if (ks_set_string(arena, &metric->name, name) ||
+	    ks_set_string(arena, &metric->unit, unit) ||
+	    ks_set_string(arena, &metric->description, description))
+		goto failed;
 	return metric;
+failed:
+	ks_otlp_message_free(metric);
+	return NULL;
 }
 
 OtlpMetric *ks_otlp_gauge_new(const char *name, const char *unit,
@@ -447,6 +550,7 @@ OtlpMetric *ks_otlp_histogram_new(const char *name, const char *unit,
 static int ks_metric_add_number(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 				OtlpNumberDataPoint *point)
 {
+	struct ks_arena *arena = ks_arena_of(metric);
 	bool gauge = metric->data_case == KS_METRIC_DATA(GAUGE);
 	int ret = -EINVAL;
 
@@ -455,27 +559,25 @@ static int ks_metric_add_number(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 	ret = -ENOMEM;
 	if (!point)
 		goto cleanup;
-	ret = ks_otlp_attrs_move(attrs, &point->attributes,
-				 &point->n_attributes);
+	ret = ks_attrs_move(arena, attrs, &point->attributes,
+			    &point->n_attributes);
 	if (ret)
 		goto cleanup;
-	if (gauge ? ks_push(metric->gauge->data_points,
+	if (gauge ? ks_push(arena, metric->gauge->data_points,
 			    metric->gauge->n_data_points, point) :
-		    ks_push(metric->sum->data_points,
+		    ks_push(arena, metric->sum->data_points,
 			    metric->sum->n_data_points, point))
 		ret = -ENOMEM;
-	else
-		point = NULL;
 cleanup:
 	ks_otlp_attrs_release(attrs);
-	ks_otlp_message_free(point);
 	return ret;
 }
 
-static OtlpNumberDataPoint *ks_number_point_new(uint64_t start_ns,
-						uint64_t time_ns)
+static OtlpNumberDataPoint *
+ks_number_point_new(OtlpMetric *metric, uint64_t start_ns, uint64_t time_ns)
 {
 	OtlpNumberDataPoint *point = ks_message_new(
+		ks_arena_of(metric),
 		&opentelemetry__proto__metrics__v1__number_data_point__descriptor);
 
 	if (point) {
@@ -488,7 +590,8 @@ static OtlpNumberDataPoint *ks_number_point_new(uint64_t start_ns,
 int ks_otlp_metric_add_int(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 			   uint64_t start_ns, uint64_t time_ns, int64_t value)
 {
-	OtlpNumberDataPoint *point = ks_number_point_new(start_ns, time_ns);
+	OtlpNumberDataPoint *point =
+		ks_number_point_new(metric, start_ns, time_ns);
 
 	if (point) {
 		point->value_case = KS_NUMBER_VALUE(AS_INT);
@@ -500,7 +603,8 @@ int ks_otlp_metric_add_int(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 int ks_otlp_metric_add_double(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 			      uint64_t start_ns, uint64_t time_ns, double value)
 {
-	OtlpNumberDataPoint *point = ks_number_point_new(start_ns, time_ns);
+	OtlpNumberDataPoint *point =
+		ks_number_point_new(metric, start_ns, time_ns);
 
 	if (point) {
 		point->value_case = KS_NUMBER_VALUE(AS_DOUBLE);
@@ -509,12 +613,14 @@ int ks_otlp_metric_add_double(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 	return ks_metric_add_number(metric, attrs, point);
 }
 
-static int ks_histogram_fill(OtlpHistogramDataPoint *point,
+static int ks_histogram_fill(struct ks_arena *arena,
+			     OtlpHistogramDataPoint *point,
 			     const struct ks_otlp_histogram_values *values)
 {
 	size_t nr_counts = values->nr_bounds + 1;
 
-	point->bucket_counts = malloc(nr_counts * sizeof(uint64_t));
+	point->bucket_counts =
+		ks_arena_alloc(arena, nr_counts * sizeof(uint64_t));
 	if (!point->bucket_counts)
 		return -ENOMEM;
 	point->n_bucket_counts = nr_counts;
@@ -523,8 +629,8 @@ static int ks_histogram_fill(OtlpHistogramDataPoint *point,
 	for (size_t i = 0; i < nr_counts; i++)
 		point->count += values->counts[i];
 	if (values->nr_bounds) {
-		point->explicit_bounds =
-			malloc(values->nr_bounds * sizeof(double));
+		point->explicit_bounds = ks_arena_alloc(
+			arena, values->nr_bounds * sizeof(double));
 		if (!point->explicit_bounds)
 			return -ENOMEM;
 		point->n_explicit_bounds = values->nr_bounds;
@@ -547,30 +653,29 @@ int ks_otlp_histogram_add(OtlpMetric *metric, struct ks_otlp_attrs *attrs,
 			  uint64_t start_ns, uint64_t time_ns,
 			  const struct ks_otlp_histogram_values *values)
 {
-	OtlpHistogramDataPoint *point = NULL;
+	struct ks_arena *arena = ks_arena_of(metric);
+	OtlpHistogramDataPoint *point;
 	int ret = -EINVAL;
 
 	if (metric->data_case != KS_METRIC_DATA(HISTOGRAM))
 		goto cleanup;
 	ret = -ENOMEM;
 	point = ks_message_new(
+		arena,
 		&opentelemetry__proto__metrics__v1__histogram_data_point__descriptor);
 	if (!point)
 		goto cleanup;
 	point->start_time_unix_nano = start_ns;
 	point->time_unix_nano = time_ns;
-	ret = ks_histogram_fill(point, values);
+	ret = ks_histogram_fill(arena, point, values);
 	if (!ret)
-		ret = ks_otlp_attrs_move(attrs, &point->attributes,
-					 &point->n_attributes);
-	if (!ret && ks_push(metric->histogram->data_points,
+		ret = ks_attrs_move(arena, attrs, &point->attributes,
+				    &point->n_attributes);
+	if (!ret && ks_push(arena, metric->histogram->data_points,
 			    metric->histogram->n_data_points, point))
 		ret = -ENOMEM;
-	if (!ret)
-		point = NULL;
 cleanup:
 	ks_otlp_attrs_release(attrs);
-	ks_otlp_message_free(point);
 	return ret;
 }
 

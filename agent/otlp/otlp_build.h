@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Builders for the OTLP messages the agent hands to the exporter, so that
- * callers never assemble protobuf-c structs by hand.  Everything built here
- * is a heap message (see otlp_proto.h); strings and ids are copied, so
- * callers keep ownership of what they pass in.
+ * callers never assemble protobuf-c structs by hand.  Each span, log record,
+ * metric or resource built here roots a tree whose nodes all live in one
+ * arena, freed at once by ks_otlp_message_free(); strings and ids are
+ * copied, so callers keep ownership of what they pass in.  Trees change
+ * only through these functions.
  *
  * Allocation failures are sticky where that keeps callers short: an
  * attribute list remembers a failed add and reports it once, when it is
@@ -16,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/arena.h"
 #include "otlp/otlp_proto.h"
 
 /*
- * A growing list of attributes.  Start it zeroed (KS_OTLP_ATTRS_INIT);
- * ks_otlp_attrs_move() hands its contents to a message, and
+ * A growing list of attributes, in an arena of its own until it is moved
+ * onto a message (ks_otlp_span_add_attrs() and the like), whose tree then
+ * takes its memory over.  Start it zeroed (KS_OTLP_ATTRS_INIT);
  * ks_otlp_attrs_release() frees whatever it still holds.
  */
 struct ks_otlp_attrs {
@@ -28,6 +32,7 @@ struct ks_otlp_attrs {
 	size_t nr;
 	size_t cap;
 	bool failed;
+	struct ks_arena arena;
 };
 
 #define KS_OTLP_ATTRS_INIT \
@@ -46,16 +51,6 @@ int ks_otlp_attrs_bool(struct ks_otlp_attrs *attrs, const char *key,
 		       bool value);
 
 /*
- * Appends the list's attributes to a message's repeated KeyValue field, e.g.
- * ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes),
- * leaving the list empty.  -ENOMEM if an earlier add failed or the field
- * could not grow: the field is then unchanged and the list released.
- * attrs may be NULL: nothing to move.
- */
-int ks_otlp_attrs_move(struct ks_otlp_attrs *attrs, OtlpKeyValue ***field,
-		       size_t *nr_field);
-
-/*
  * The value of the first attribute named key, when it is a string; NULL
  * otherwise.  The first is the one a resource keeps.
  */
@@ -64,8 +59,20 @@ const char *ks_otlp_attrs_find_str(const struct ks_otlp_attrs *attrs,
 
 void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs);
 
-/* Frees a heap message of any type; NULL is fine. */
+/* Frees a tree built here, of any type; NULL is fine. */
 void ks_otlp_message_free(void *message);
+
+/*
+ * Appends the list's attributes to the message's, leaving the list empty.
+ * -ENOMEM if an earlier add failed or the message could not grow: the
+ * message is then unchanged and the list released.  attrs may be NULL:
+ * nothing to move.
+ */
+int ks_otlp_span_add_attrs(OtlpSpan *span, struct ks_otlp_attrs *attrs);
+int ks_otlp_log_add_attrs(OtlpLogRecord *record, struct ks_otlp_attrs *attrs);
+
+/* A resource with the list's attributes, moved; NULL on ENOMEM. */
+OtlpResource *ks_otlp_resource_message_new(struct ks_otlp_attrs *attrs);
 
 /* A span of kind INTERNAL, status unset; NULL on ENOMEM. */
 OtlpSpan *ks_otlp_span_new(const uint8_t trace_id[KS_OTLP_TRACE_ID_LEN],

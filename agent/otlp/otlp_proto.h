@@ -3,12 +3,9 @@
  * The OTLP messages protoc-c generates from proto/, under names short enough
  * for 80 columns.
  *
- * Ownership convention of every message the OTLP layer takes or builds: a
- * "heap message" is one whose every reachable pointer (the message, its
- * strings, bytes, arrays and sub-messages) was malloc()ed and is reachable
- * exactly once.  protobuf_c_message_free_unpacked(&msg->base, NULL) then
- * frees the whole tree, which is how the layer disposes of it.  Strings may
- * also be left at protobuf-c's shared empty string, which it never frees.
+ * The messages the OTLP layer takes are trees built by otlp_build.h, each
+ * in an arena of its own: ks_otlp_message_free() disposes of one whole.
+ * Messages decoded by protobuf-c are freed by protobuf-c.
  */
 #ifndef KS_OTLP_PROTO_H
 #define KS_OTLP_PROTO_H

@@ -24,9 +24,8 @@ static void ks_drop_duplicate_keys(struct ks_otlp_attrs *attrs)
 		for (size_t j = 0; j < kept && !seen; j++)
 			seen = !strcmp(attrs->items[j]->key,
 				       attrs->items[i]->key);
-		if (seen)
-			ks_otlp_message_free(attrs->items[i]);
-		else
+		/* The ones dropped go with the list's arena. */
+		if (!seen)
 			attrs->items[kept++] = attrs->items[i];
 	}
 	attrs->nr = kept;
@@ -39,21 +38,15 @@ struct ks_otlp_resource *ks_otlp_resource_new(struct ks_otlp_attrs *attrs,
 
 	if (!res)
 		goto failed;
-	res->message = malloc(sizeof(*res->message));
-	if (!res->message)
-		goto failed;
-	opentelemetry__proto__resource__v1__resource__init(res->message);
 	ks_drop_duplicate_keys(attrs);
-	if (ks_otlp_attrs_move(attrs, &res->message->attributes,
-			       &res->message->n_attributes))
+	res->message = ks_otlp_resource_message_new(attrs);
+	if (!res->message)
 		goto failed;
 	atomic_init(&res->refs, 1);
 	res->schema_url = schema_url;
 	return res;
 failed:
 	ks_otlp_attrs_release(attrs);
-	if (res)
-		ks_otlp_message_free(res->message);
 	free(res);
 	return NULL;
 }

@@ -134,8 +134,7 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	    (ks_http_span_failed(span) &&
 	     ks_otlp_span_set_status(otlp, KS_OTLP_STATUS_ERROR,
 				     ks_http_failure_message(span->failure))) ||
-	    ks_otlp_attrs_move(&attrs, &otlp->attributes,
-			       &otlp->n_attributes)) {
+	    ks_otlp_span_add_attrs(otlp, &attrs)) {
 		ks_otlp_attrs_release(&attrs);
 		ks_otlp_message_free(otlp);
 		return NULL;

@@ -97,8 +97,7 @@ static OtlpLogRecord *ks_deadlock_log(const struct ks_report *report,
 	/* Threads, locks, holders and stacks, as the --json sink has them. */
 	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.report", json);
 	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.span_ids", spans);
-	if (ks_otlp_attrs_move(&attrs, &record->attributes,
-			       &record->n_attributes) ||
+	if (ks_otlp_log_add_attrs(record, &attrs) ||
 	    ks_otlp_log_set_span(record, trace_id, root_id)) {
 		ks_otlp_message_free(record);
 		record = NULL;
@@ -126,8 +125,7 @@ static void ks_send_finding(struct ks_telemetry *telemetry,
 	if (resource && body)
 		record = ks_otlp_log_new(real_ns, ks_now_real_ns(), severity,
 					 event_name, body);
-	if (record && ks_otlp_attrs_move(attrs, &record->attributes,
-					 &record->n_attributes)) {
+	if (record && ks_otlp_log_add_attrs(record, attrs)) {
 		ks_otlp_message_free(record);
 		record = NULL;
 	}

@@ -73,8 +73,7 @@ static OtlpSpan *ks_group_root(const struct ks_group *group)
 	ks_otlp_attrs_int(&attrs, "thread.id", group->tid);
 	ks_otlp_attrs_str(&attrs, "thread.name", group->thread_name);
 	ks_otlp_attrs_int(&attrs, "knotscope.group.spans", group->nr_spans);
-	if (ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	if (ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_message_free(span);
 		return NULL;
 	}

@@ -66,7 +66,7 @@ void ks_span_add_edges(OtlpSpan *span, const struct ks_edge_source *sources,
 	ks_otlp_attrs_str(&attrs, "knotscope.hb.edge",
 			  ks_edge_kind_name(sources[0].kind));
 	ks_otlp_attrs_int(&attrs, "knotscope.hb.source.tid", sources[0].tid);
-	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
+	ks_otlp_span_add_attrs(span, &attrs);
 	for (size_t i = 0; i < n; i++) {
 		struct ks_otlp_attrs link = KS_OTLP_ATTRS_INIT;
 
@@ -86,7 +86,7 @@ static void ks_add_point(OtlpSpan *span, const char *clock, uint64_t lamport)
 
 	ks_otlp_attrs_str(&attrs, "knotscope.hb.clock", clock);
 	ks_otlp_attrs_int(&attrs, "knotscope.hb.lamport", (int64_t)lamport);
-	ks_otlp_attrs_move(&attrs, &span->attributes, &span->n_attributes);
+	ks_otlp_span_add_attrs(span, &attrs);
 }
 
 size_t ks_span_hold_release(struct ks_span_hold *hold,

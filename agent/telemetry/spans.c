@@ -133,8 +133,7 @@ static OtlpSpan *ks_wait_span(struct ks_telemetry *telemetry,
 		trace_id, span_id, name,
 		ks_mono_to_real_ns(thread->wait.begin.hdr.ts_ns),
 		ks_mono_to_real_ns(end_mono_ns));
-	if (!span || ks_otlp_attrs_move(&attrs, &span->attributes,
-					&span->n_attributes)) {
+	if (!span || ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_attrs_release(&attrs);
 		ks_otlp_message_free(span);
 		return NULL;
@@ -322,8 +321,7 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 	if (end->ret)
 		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR,
 					"lock not acquired");
-	if (ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	if (ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_message_free(span);
 		return;
 	}
@@ -376,8 +374,7 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	if (io->bytes)
 		ks_otlp_attrs_int(&attrs, "knotscope.channel.bytes",
 				  (int64_t)io->bytes);
-	if (ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	if (ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_message_free(span);
 		return;
 	}
@@ -451,8 +448,7 @@ static void ks_on_off_cpu(void *ctx, struct ks_thread *thread,
 	ks_otlp_attrs_str(&attrs, "knotscope.offcpu.state",
 			  ks_task_state_name(off->state));
 	ks_add_offcpu_cause(thread, off, &attrs);
-	if (ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	if (ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_message_free(span);
 		return;
 	}
@@ -525,8 +521,7 @@ static OtlpSpan *ks_io_wait_span(const struct ks_deadlock_member *m,
 	ks_otlp_attrs_str(&attrs, "knotscope.io.object", object);
 	if (io->fd >= 0)
 		ks_otlp_attrs_int(&attrs, "knotscope.io.fd", io->fd);
-	if (ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	if (ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_message_free(span);
 		return NULL;
 	}
@@ -567,8 +562,7 @@ static OtlpSpan *ks_deadlock_root(const struct ks_report *report,
 	ks_otlp_attrs_int(&attrs, "knotscope.deadlock.blocked_behind",
 			  (int64_t)deadlock->nr_behind);
 	if (ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR, "deadlock") ||
-	    ks_otlp_attrs_move(&attrs, &span->attributes,
-			       &span->n_attributes)) {
+	    ks_otlp_span_add_attrs(span, &attrs)) {
 		ks_otlp_message_free(span);
 		return NULL;
 	}
@@ -624,8 +618,7 @@ void ks_deadlock_spans(struct ks_telemetry *telemetry,
 		ks_otlp_span_set_parent(span, root_id);
 		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR, "deadlock");
 		ks_otlp_attrs_str(&error, "error.type", "deadlock");
-		ks_otlp_attrs_move(&error, &span->attributes,
-				   &span->n_attributes);
+		ks_otlp_span_add_attrs(span, &error);
 		ks_otlp_attrs_str(&link, "knotscope.link.kind", "waits_for");
 		ks_otlp_span_add_link(span, trace_id, span_ids[(i + 1) % n],
 				      &link);

@@ -107,8 +107,7 @@ static OtlpSpan *numbered_span(unsigned int n, size_t padding_bytes)
 	ks_otlp_attrs_bool(&attrs, "knotscope.deadlocked", deadlocked);
 	if (padding_bytes)
 		ret |= add_padding(&attrs, padding_bytes);
-	ret |= ks_otlp_attrs_move(&attrs, &span->attributes,
-				  &span->n_attributes);
+	ret |= ks_otlp_span_add_attrs(span, &attrs);
 	if (deadlocked)
 		ret |= ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR,
 					       "deadlocked");
@@ -142,8 +141,7 @@ static OtlpLogRecord *numbered_log(unsigned int n)
 	ks_otlp_attrs_str(&attrs, "knotscope.deadlock.id", id);
 	ks_otlp_attrs_int(&attrs, "knotscope.deadlock.threads", 2);
 	if (ks_otlp_log_set_span(record, trace_id, span_id) ||
-	    ks_otlp_attrs_move(&attrs, &record->attributes,
-			       &record->n_attributes)) {
+	    ks_otlp_log_add_attrs(record, &attrs)) {
 		ks_otlp_message_free(record);
 		return NULL;
 	}

@@ -61,9 +61,7 @@ static void test_attributes_of_each_type(void **state)
 	assert_int_equal(ks_otlp_attrs_int(&attrs, "thread.id", -42), 0);
 	assert_int_equal(ks_otlp_attrs_double(&attrs, "wait.ms", 1.25), 0);
 	assert_int_equal(ks_otlp_attrs_bool(&attrs, "deadlocked", true), 0);
-	assert_int_equal(ks_otlp_attrs_move(&attrs, &span->attributes,
-					    &span->n_attributes),
-			 0);
+	assert_int_equal(ks_otlp_span_add_attrs(span, &attrs), 0);
 	assert_int_equal(attrs.nr, 0);
 	assert_null(attrs.items);
 
@@ -97,7 +95,7 @@ static void test_attributes_of_each_type(void **state)
 	assert_int_equal(
 		find(seen->attributes, seen->n_attributes, "n19")->int_value,
 		19);
-	ks_otlp_message_free(seen);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
 	ks_otlp_message_free(span);
 }
 
@@ -141,7 +139,7 @@ static void test_span_with_parent_status_event_and_link(void **state)
 	assert_int_equal(seen->events[0]->n_attributes, 1);
 	assert_int_equal(seen->n_links, 1);
 	assert_memory_equal(seen->links[0]->span_id.data, parent_id, 8);
-	ks_otlp_message_free(seen);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
 	ks_otlp_message_free(span);
 }
 
@@ -163,7 +161,7 @@ static void test_log_record_is_an_event_with_severity_text(void **state)
 	assert_string_equal(seen->body->string_value, "2 threads");
 	assert_memory_equal(seen->trace_id.data, trace_id, 16);
 	assert_memory_equal(seen->span_id.data, span_id, 8);
-	ks_otlp_message_free(seen);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
 	ks_otlp_message_free(record);
 
 	record = ks_otlp_log_new(1, 2, KS_OTLP_SEVERITY_WARN, NULL, "");
@@ -195,7 +193,7 @@ static void test_gauge_and_sum_points(void **state)
 	assert_int_equal(seen->gauge->data_points[0]->as_int, -3);
 	assert_int_equal(seen->gauge->data_points[0]->n_attributes, 1);
 	assert_int_equal(seen->gauge->data_points[1]->as_int, 4);
-	ks_otlp_message_free(seen);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
 
 	seen = round_trip(&sum->base);
 	assert_true(seen->sum->is_monotonic);
@@ -203,7 +201,7 @@ static void test_gauge_and_sum_points(void **state)
 			 KS_OTLP_CUMULATIVE);
 	assert_int_equal(seen->sum->data_points[0]->start_time_unix_nano, 5);
 	assert_true(seen->sum->data_points[0]->as_double == 0.5);
-	ks_otlp_message_free(seen);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
 	ks_otlp_message_free(gauge);
 	ks_otlp_message_free(sum);
 }
@@ -260,7 +258,7 @@ static void test_histogram_point_counts_its_buckets(void **state)
 	assert_int_equal(
 		point->_max_case,
 		OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT___MAX__NOT_SET);
-	ks_otlp_message_free(seen);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
 	ks_otlp_message_free(histogram);
 }
 
@@ -289,18 +287,69 @@ static void test_points_of_the_wrong_kind_are_refused(void **state)
 static void test_failed_attribute_list_is_reported_on_move(void **state)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
-	OtlpKeyValue **field = NULL;
-	size_t nr_field = 0;
+	OtlpSpan *span = ks_otlp_span_new(trace_id, span_id, "s", 1, 2);
 
+	assert_non_null(span);
 	ks_otlp_attrs_int(&attrs, "kept", 1);
 	/* As if an allocation had failed on the way. */
 	attrs.failed = true;
-	assert_int_equal(ks_otlp_attrs_move(&attrs, &field, &nr_field),
-			 -ENOMEM);
-	assert_null(field);
-	assert_int_equal(nr_field, 0);
+	assert_int_equal(ks_otlp_span_add_attrs(span, &attrs), -ENOMEM);
+	assert_null(span->attributes);
+	assert_int_equal(span->n_attributes, 0);
 	assert_int_equal(attrs.nr, 0);
 	assert_false(attrs.failed);
+	ks_otlp_message_free(span);
+}
+
+/*
+ * Repeated fields grow inside the tree's arena, by copying: every item
+ * must survive the copies, in order, and lists moved later append.
+ */
+static void test_repeated_fields_keep_every_item_in_order(void **state)
+{
+	OtlpSpan *span = ks_otlp_span_new(trace_id, span_id, "s", 1, 2);
+	OtlpSpan *seen;
+	char name[16];
+
+	assert_non_null(span);
+	for (int i = 0; i < 40; i++) {
+		struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+
+		snprintf(name, sizeof(name), "e%d", i);
+		ks_otlp_attrs_int(&attrs, "i", i);
+		assert_int_equal(
+			ks_otlp_span_add_event(span, name, (uint64_t)i, &attrs),
+			0);
+	}
+	for (int round = 0; round < 3; round++) {
+		struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+
+		for (int i = 0; i < 30; i++) {
+			snprintf(name, sizeof(name), "a%d", round * 30 + i);
+			/* Long values fill several of the list's blocks. */
+			ks_otlp_attrs_str(&attrs, name,
+					  "a value long enough to need more "
+					  "than one block of the arena for a "
+					  "list of thirty of them, surely");
+		}
+		assert_int_equal(ks_otlp_span_add_attrs(span, &attrs), 0);
+	}
+
+	seen = round_trip(&span->base);
+	assert_int_equal(seen->n_events, 40);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "e%d", i);
+		assert_string_equal(seen->events[i]->name, name);
+		assert_int_equal(
+			seen->events[i]->attributes[0]->value->int_value, i);
+	}
+	assert_int_equal(seen->n_attributes, 90);
+	for (int i = 0; i < 90; i++) {
+		snprintf(name, sizeof(name), "a%d", i);
+		assert_string_equal(seen->attributes[i]->key, name);
+	}
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
+	ks_otlp_message_free(span);
 }
 
 int main(void)
@@ -315,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_points_of_the_wrong_kind_are_refused),
 		cmocka_unit_test(
 			test_failed_attribute_list_is_reported_on_move),
+		cmocka_unit_test(test_repeated_fields_keep_every_item_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,7 +114,7 @@ static void test_spans_grouped_by_resource_in_order(void **state)
 	assert_string_equal(
 		request->resource_spans[1]->scope_spans[0]->spans[1]->name,
 		"s4");
-	ks_otlp_message_free(request);
+	protobuf_c_message_free_unpacked(&request->base, NULL);
 	for (size_t i = 0; i < 5; i++) {
 		ks_otlp_message_free(spans[i]);
 		free((void *)records[i].data);
@@ -162,7 +162,7 @@ static void test_scopes_group_a_resources_items(void **state)
 	assert_int_equal(pid_of(rs->resource), 200);
 	assert_int_equal(rs->n_scope_spans, 1);
 	assert_string_equal(rs->scope_spans[0]->spans[0]->name, "s1");
-	ks_otlp_message_free(request);
+	protobuf_c_message_free_unpacked(&request->base, NULL);
 	for (size_t i = 0; i < 4; i++) {
 		ks_otlp_message_free(spans[i]);
 		free((void *)records[i].data);
@@ -214,8 +214,8 @@ static void test_logs_and_metrics_share_the_encoder(void **state)
 				 ->gauge->data_points[0]
 				 ->as_int,
 			 3);
-	ks_otlp_message_free(logs);
-	ks_otlp_message_free(metrics);
+	protobuf_c_message_free_unpacked(&logs->base, NULL);
+	protobuf_c_message_free_unpacked(&metrics->base, NULL);
 	ks_otlp_message_free(record);
 	ks_otlp_message_free(metric);
 	free((void *)log_record.data);
