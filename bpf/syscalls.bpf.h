@@ -81,18 +81,23 @@ static __always_inline long ks_regs_syscall_nr(const struct pt_regs *regs)
  * so its fields sit at the same offsets on every kernel and the copy can be
  * read directly.  NULL means the current task's frame.
  */
+static __always_inline struct pt_regs *ks_current_regs(void)
+{
+	/* Only the generic hooks run where these helpers do not exist
+	 * (before 5.15), and they always pass regs. */
+	if (!bpf_core_enum_value_exists(enum bpf_func_id,
+					BPF_FUNC_task_pt_regs))
+		return NULL;
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 static __always_inline int ks_copy_regs(struct pt_regs *copy,
 					struct pt_regs *regs)
 {
-	if (!regs) {
-		/* Only the generic hooks run where these helpers do not
-		 * exist (before 5.15), and they always pass regs. */
-		if (!bpf_core_enum_value_exists(enum bpf_func_id,
-						BPF_FUNC_task_pt_regs))
-			return -1;
-		regs = (struct pt_regs *)bpf_task_pt_regs(
-			bpf_get_current_task_btf());
-	}
+	if (!regs)
+		regs = ks_current_regs();
+	if (!regs)
+		return -1;
 	return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
 }
 

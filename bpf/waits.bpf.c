@@ -29,9 +29,8 @@
  * Field by field: a constant initializer would become a constant pool
  * (.rodata.cst32), a map of its own that cannot be pinned.
  */
-static __always_inline int ks_note_blocked(enum ks_blocked_in in,
-					   const struct ks_fd_class *class,
-					   int fd)
+static __always_inline int
+ks_note_blocked(enum ks_blocked_in in, const struct ks_fd_class *class, int fd)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct ks_blocked blocked;
@@ -70,7 +69,7 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct ks_syscall_args args;
-	struct pt_regs copy;
+	struct pt_regs copy, *regs;
 	long nr;
 
 	/* Preempted or still runnable: waiting for a CPU, not for anyone. */
@@ -79,9 +78,17 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	if (BPF_CORE_READ(task, flags) & KS_PF_KTHREAD ||
 	    !ks_current_selected())
 		return 0;
-	if (ks_copy_regs(&copy, NULL))
+	/* The number alone first: most sleeps are in epoll_wait, poll... */
+	regs = ks_current_regs();
+	if (!regs)
 		return 0;
-	nr = ks_regs_syscall_nr(&copy);
+	nr = ks_syscall_nr(regs);
+	if (!ks_is_futex_syscall(nr) &&
+	    (ks_channel_edges ||
+	     !(ks_is_io_read(nr) || nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)))
+		return 0;
+	if (ks_copy_regs(&copy, regs))
+		return 0;
 	ks_args_of_regs(&args, &copy);
 	/*
 	 * A wait that a signal interrupted and restart_syscall() resumed is
