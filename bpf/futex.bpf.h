@@ -83,7 +83,7 @@ static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
 					 __u64 uaddr, __u32 op, __u32 val,
 					 __u32 flags)
 {
-	struct ks_inflight inflight = {};
+	struct ks_inflight inflight = {}, *slot;
 	struct ks_cpu_stats *stats;
 	struct ks_wait_begin *e;
 	struct pt_regs copy;
@@ -103,14 +103,25 @@ static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
 	ks_save_user_regs(e->regs, &copy);
 	ks_read_stack(e);
 
-	inflight.begin_ts_ns = e->hdr.ts_ns;
-	inflight.uaddr = uaddr;
-	inflight.op = op;
-	if (bpf_map_update_elem(&ks_inflight, &e->hdr.tid, &inflight,
-				BPF_ANY)) {
-		stats = ks_cpu_stats();
-		if (stats)
-			__sync_fetch_and_add(&stats->inflight_full, 1);
+	slot = bpf_map_lookup_elem(&ks_inflight, &e->hdr.tid);
+	if (slot) {
+		/* The thread's own slot: only its waker reads it meanwhile,
+		 * and only once active, written last. */
+		slot->begin_ts_ns = e->hdr.ts_ns;
+		slot->uaddr = uaddr;
+		slot->op = op;
+		slot->active = 1;
+	} else {
+		inflight.begin_ts_ns = e->hdr.ts_ns;
+		inflight.uaddr = uaddr;
+		inflight.op = op;
+		inflight.active = 1;
+		if (bpf_map_update_elem(&ks_inflight, &e->hdr.tid, &inflight,
+					BPF_ANY)) {
+			stats = ks_cpu_stats();
+			if (stats)
+				__sync_fetch_and_add(&stats->inflight_full, 1);
+		}
 	}
 	ks_submit(e);
 	return 0;
@@ -290,7 +301,7 @@ static __always_inline int ks_futex_sys_exit(long ret)
 
 	tid = (__u32)bpf_get_current_pid_tgid();
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
-	if (!inflight)
+	if (!inflight || !inflight->active)
 		return 0;
 	e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
 	if (e) {
@@ -303,7 +314,7 @@ static __always_inline int ks_futex_sys_exit(long ret)
 		e->_pad0 = 0;
 		ks_submit(e);
 	}
-	bpf_map_delete_elem(&ks_inflight, &tid);
+	inflight->active = 0;
 	return 0;
 }
 

@@ -192,9 +192,9 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 	struct ks_blocked *blocked;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
-	if (inflight) {
+	if (inflight && inflight->active) {
 		ks_futex_woken(task, tid, inflight, ks_on_task_stack());
-		bpf_map_delete_elem(&ks_inflight, &tid);
+		inflight->active = 0;
 		return 0;
 	}
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);

@@ -549,12 +549,17 @@ struct ks_cpu_stats {
 	__u64 socks_full;
 };
 
-/* Value of map "ks_inflight" (key: host tid): a wait not yet returned. */
+/*
+ * Value of map "ks_inflight" (key: host tid): the thread's futex wait.  An
+ * entry stays from the thread's first wait to its exit, and each wait
+ * begins and ends in place (active), without the map's allocation and
+ * bucket lock on every wait.
+ */
 struct ks_inflight {
 	__u64 begin_ts_ns;
 	__u64 uaddr;
 	__u32 op;
-	__u32 _pad0;
+	__u32 active; /* a wait not yet returned */
 };
 
 /*

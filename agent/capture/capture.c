@@ -465,10 +465,17 @@ int ks_capture_read_stats(const struct ks_capture *capture,
 int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 			  const struct ks_inflight *inflight)
 {
-	/* NOEXIST: a wait the kernel side saw begin is the better record. */
-	return bpf_map__update_elem(capture->skel->maps.ks_inflight, &tid,
-				    sizeof(tid), inflight, sizeof(*inflight),
-				    BPF_NOEXIST);
+	const struct bpf_map *map = capture->skel->maps.ks_inflight;
+	struct ks_inflight seen, seeded = *inflight;
+
+	/* A wait the kernel side saw begin is the better record. */
+	if (!bpf_map__lookup_elem(map, &tid, sizeof(tid), &seen, sizeof(seen),
+				  0) &&
+	    seen.active)
+		return -EEXIST;
+	seeded.active = 1;
+	return bpf_map__update_elem(map, &tid, sizeof(tid), &seeded,
+				    sizeof(seeded), BPF_ANY);
 }
 
 uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
