@@ -74,7 +74,8 @@ static long syscall_of(pid_t tid)
 	ssize_t len;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	/* Any thread of the machine, the parent's too: by its tid. */
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -313,8 +314,15 @@ static void fork_scene(void)
 	if (child < 0)
 		workload_die("fork", errno);
 	if (!child) {
+		volatile pid_t parent = getppid();
+
 		say_role("child");
 		blocking_read();
+		/*
+		 * Exit only into the parent's wait: a reap that did not wait
+		 * has no edge by default (the exit woke nobody).
+		 */
+		await_blocked(&parent, SYS_wait4, NULL);
 		_exit(0);
 	}
 	if (waitpid(child, &status, 0) != child)
