@@ -487,7 +487,7 @@ uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
 	if (!bpf_map__lookup_elem(capture->skel->maps.ks_io_inflight, &tid,
 				  sizeof(tid), &slot, sizeof(slot), 0))
 		return slot.op == KS_IO_READ && slot.fd == fd ? slot.begin_ns :
-								  0;
+								0;
 	if (!bpf_map__lookup_elem(capture->skel->maps.ks_blocked, &tid,
 				  sizeof(tid), &blocked, sizeof(blocked), 0) &&
 	    blocked.in == KS_BLOCKED_READ && blocked.fd == fd)
