@@ -283,11 +283,37 @@ ks_futex_sys_enter(const struct ks_syscall_args *args, struct pt_regs *regs,
 	}
 }
 
+/*
+ * The record of a wait's end: of wakee (NULL: the current task, whose tid
+ * the header already has), naming waker's pid_tgid (0: none).
+ */
+static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
+					     long ret,
+					     struct task_struct *wakee,
+					     __u64 waker)
+{
+	struct ks_wait_end *e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
+
+	if (!e)
+		return;
+	if (wakee) {
+		e->hdr.tgid = BPF_CORE_READ(wakee, tgid);
+		e->hdr.tid = BPF_CORE_READ(wakee, pid);
+	}
+	e->uaddr = inflight->uaddr;
+	e->begin_ts_ns = inflight->begin_ts_ns;
+	e->ret = ret;
+	e->op = inflight->op;
+	e->waker_tgid = waker >> 32;
+	e->waker_tid = (__u32)waker;
+	e->_pad0 = 0;
+	ks_submit(e);
+}
+
 /* At exit of a futex call or of restart_syscall: a wait ends. */
 static __always_inline int ks_futex_sys_exit(long ret)
 {
 	struct ks_inflight *inflight;
-	struct ks_wait_end *e;
 	__u32 tid;
 
 	/*
@@ -303,17 +329,7 @@ static __always_inline int ks_futex_sys_exit(long ret)
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (!inflight || !inflight->active)
 		return 0;
-	e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
-	if (e) {
-		e->uaddr = inflight->uaddr;
-		e->begin_ts_ns = inflight->begin_ts_ns;
-		e->ret = ret;
-		e->op = inflight->op;
-		e->waker_tgid = 0;
-		e->waker_tid = 0;
-		e->_pad0 = 0;
-		ks_submit(e);
-	}
+	ks_wait_end_emit(inflight, ret, NULL, 0);
 	inflight->active = 0;
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #define KS_PF_EXITING 0x00000004
 #define KS_PF_KTHREAD 0x00200000
+#define KS_TASK_WAKING 0x00000200
 
 #ifndef ETIMEDOUT
 #define ETIMEDOUT 110
@@ -60,6 +61,37 @@ static __always_inline int ks_note_blocked_read(int fd)
 }
 
 /*
+ * The waker and the sleeper itself (below) may both try to end a wait:
+ * whoever clears active ends it, once.
+ */
+static __always_inline bool ks_wait_claim_end(struct ks_inflight *inflight)
+{
+	return inflight->active &&
+	       __sync_val_compare_and_swap(&inflight->active, 1, 0) == 1;
+}
+
+/*
+ * A waker on another CPU may pass sched_waking while this thread is still
+ * on its way off the CPU, before its wait was recorded: it found nothing
+ * to end.  It marks the thread TASK_WAKING before it waits for the switch
+ * to finish, so a wait recorded on a thread no longer asleep ends at once,
+ * its waker unknown.  (A waker between its tracepoint and that mark is
+ * missed: the thread then looks still in the wait until its next one, and
+ * the detector, which reads /proc before it reports, is not misled.)
+ */
+static __always_inline void ks_end_if_woken_meanwhile(struct task_struct *prev)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ks_inflight *inflight;
+
+	if (!(ks_task_state(prev) & KS_TASK_WAKING))
+		return;
+	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
+	if (inflight && ks_wait_claim_end(inflight))
+		ks_wait_end_emit(inflight, 0, NULL, 0);
+}
+
+/*
  * Runs for every context switch of the machine: the first tests are the
  * cheapest, and only a watched thread going to sleep in one of the calls
  * below reads its registers.  The switch runs in prev's context.
@@ -94,8 +126,11 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	 * A wait that a signal interrupted and restart_syscall() resumed is
 	 * not seen again: its arguments are gone from the registers.
 	 */
-	if (ks_futex_call_waits(nr, &args))
-		return ks_futex_sys_enter(&args, &copy, nr);
+	if (ks_futex_call_waits(nr, &args)) {
+		ks_futex_sys_enter(&args, &copy, nr);
+		ks_end_if_woken_meanwhile(prev);
+		return 0;
+	}
 	/* Their system call hooks see every read and reap. */
 	if (ks_channel_edges)
 		return 0;
@@ -104,28 +139,6 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	if (nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)
 		return ks_note_blocked(KS_BLOCKED_CHILD, NULL, -1);
 	return 0;
-}
-
-/* A futex wait ends: recorded for the wakee, naming the waker. */
-static __always_inline void ks_futex_woken(struct task_struct *task, __u32 tid,
-					   const struct ks_inflight *inflight,
-					   bool by_thread)
-{
-	__u64 waker = by_thread ? bpf_get_current_pid_tgid() : 0;
-	struct ks_wait_end *e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
-
-	if (!e)
-		return;
-	e->hdr.tgid = BPF_CORE_READ(task, tgid);
-	e->hdr.tid = tid;
-	e->uaddr = inflight->uaddr;
-	e->begin_ts_ns = inflight->begin_ts_ns;
-	e->ret = by_thread ? 0 : -ETIMEDOUT;
-	e->op = inflight->op;
-	e->waker_tgid = waker >> 32;
-	e->waker_tid = (__u32)waker;
-	e->_pad0 = 0;
-	ks_submit(e);
 }
 
 /*
@@ -192,9 +205,13 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 	struct ks_blocked *blocked;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
-	if (inflight && inflight->active) {
-		ks_futex_woken(task, tid, inflight, ks_on_task_stack());
-		inflight->active = 0;
+	if (inflight && ks_wait_claim_end(inflight)) {
+		/* From an interrupt: a timeout, or a signal from no thread. */
+		if (ks_on_task_stack())
+			ks_wait_end_emit(inflight, 0, task,
+					 bpf_get_current_pid_tgid());
+		else
+			ks_wait_end_emit(inflight, -ETIMEDOUT, task, 0);
 		return 0;
 	}
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);

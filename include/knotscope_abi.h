@@ -559,7 +559,9 @@ struct ks_inflight {
 	__u64 begin_ts_ns;
 	__u64 uaddr;
 	__u32 op;
-	__u32 active; /* a wait not yet returned */
+	__u32 _pad0;
+	/* A wait not yet returned; 64 bits, for BPF's compare-and-swap. */
+	__u64 active;
 };
 
 /*
@@ -696,7 +698,7 @@ _Static_assert(sizeof(struct ks_lock_result) == 40, "lock result size");
 _Static_assert(sizeof(struct ks_klock_inflight) == 16, "klock inflight");
 _Static_assert(sizeof(struct ks_cpu_stats) == 8 * (2 * KS_EV_KIND_MAX + 2),
 	       "stats size");
-_Static_assert(sizeof(struct ks_inflight) == 24, "inflight size");
+_Static_assert(sizeof(struct ks_inflight) == 32, "inflight size");
 _Static_assert(sizeof(struct ks_blocked) == 32, "blocked size");
 _Static_assert(sizeof(struct ks_read_woken) == 64, "read woken size");
 _Static_assert(sizeof(struct ks_endpoint) == 24, "endpoint size");
