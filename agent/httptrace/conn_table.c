@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "httptrace/conn_table.h"
+#include "httptrace/http_semconv.h"
 
 /* A process's connections, by descriptor. */
 struct ks_conn_proc {
@@ -148,6 +149,7 @@ static void ks_conn_open(struct ks_conn_table *table,
 	conn->fd = ev->fd;
 	conn->role = ev->role;
 	conn->tuple = ev->tuple;
+	ks_http_tuple_text(&conn->tuple, &conn->tuple_text);
 	conn->table = table;
 	ks_http_parser_init(&conn->requests, KS_HTTP_REQUESTS,
 			    ks_on_request_event, conn);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The TCP connections being traced, as the kernel reported them: which
- * process and descriptor own each, which way its requests flow, and the two
- * HTTP parsers that follow its byte streams.  Found by descriptor, for the
- * records, and by 4-tuple, for the other end when both ends are on this
- * node.  Bounded: a full table refuses new connections and counts them.
+ * process and descriptor own each, which way its requests flow, its
+ * addresses as text for its spans, and the two HTTP parsers that follow its
+ * byte streams.  Found by descriptor, for the records, and by 4-tuple, for
+ * the other end when both ends are on this node.  Bounded: a full table
+ * refuses new connections and counts them.
  *
  * What the parsers find goes to the ops, with the connection and, in
  * ks_conn_table.feed, the record being fed.
@@ -17,6 +18,7 @@
 #include <uthash.h>
 
 #include "httptrace/http_parser.h"
+#include "httptrace/http_span.h"
 #include "httptrace/sock_record.h"
 #include "knotscope_abi.h"
 
@@ -46,6 +48,7 @@ struct ks_conn {
 	uint8_t last_direction; /* enum ks_sock_direction, 0: none yet */
 	bool closing;
 	struct ks_conn_tuple tuple;
+	struct ks_tuple_text tuple_text; /* for each of its spans */
 	struct ks_conn_turn turn[KS_SOCK_SEND + 1]; /* by direction */
 	/* Client to server, and back, whichever end this is. */
 	struct ks_http_parser requests;

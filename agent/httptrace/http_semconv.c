@@ -11,8 +11,8 @@ const char *ks_http_method_attr(const struct ks_http_span *span)
 	return span->method_known ? span->method : "_OTHER";
 }
 
-void ks_http_ip_text(const struct ks_endpoint *endpoint,
-		     char buf[KS_IP_TEXT_MAX])
+static void ks_ip_text(const struct ks_endpoint *endpoint,
+		       char buf[KS_IP_TEXT_MAX])
 {
 	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -20,6 +20,13 @@ void ks_http_ip_text(const struct ks_endpoint *endpoint,
 		inet_ntop(AF_INET, &endpoint->addr[12], buf, KS_IP_TEXT_MAX);
 	else
 		inet_ntop(AF_INET6, endpoint->addr, buf, KS_IP_TEXT_MAX);
+}
+
+void ks_http_tuple_text(const struct ks_conn_tuple *tuple,
+			struct ks_tuple_text *text)
+{
+	ks_ip_text(&tuple->local, text->local);
+	ks_ip_text(&tuple->remote, text->remote);
 }
 
 /* "name", "name:port", "[v6]", "[v6]:port" (RFC 9110 7.2: uri-host [:port]) */
@@ -61,16 +68,13 @@ static bool ks_split_host(const char *host, char *name, size_t size,
 void ks_http_server_endpoint(const struct ks_http_span *span, char *address,
 			     size_t size, uint16_t *port)
 {
-	const struct ks_endpoint *server = span->kind == KS_HTTP_SPAN_SERVER ?
-						   &span->tuple.local :
-						   &span->tuple.remote;
-	char ip[KS_IP_TEXT_MAX];
+	bool server_end = span->kind == KS_HTTP_SPAN_SERVER;
 
 	if (span->host[0] && ks_split_host(span->host, address, size, port))
 		return;
-	ks_http_ip_text(server, ip);
-	snprintf(address, size, "%s", ip);
-	*port = server->port;
+	snprintf(address, size, "%s",
+		 server_end ? span->tuple_text.local : span->tuple_text.remote);
+	*port = server_end ? span->tuple.local.port : span->tuple.remote.port;
 }
 
 bool ks_http_span_failed(const struct ks_http_span *span)

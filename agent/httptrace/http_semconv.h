@@ -13,20 +13,17 @@
 
 #include "httptrace/http_span.h"
 
-/* Long enough for any IPv6 text form, with a NUL. */
-#define KS_IP_TEXT_MAX 46
-
 /* http.request.method: the method, or "_OTHER" for unknown ones. */
 const char *ks_http_method_attr(const struct ks_http_span *span);
 
-/* An endpoint's address as text: IPv4-mapped ones in dotted form. */
-void ks_http_ip_text(const struct ks_endpoint *endpoint,
-		     char buf[KS_IP_TEXT_MAX]);
+/* A tuple's addresses as text: IPv4-mapped ones in dotted form. */
+void ks_http_tuple_text(const struct ks_conn_tuple *tuple,
+			struct ks_tuple_text *text);
 
 /*
  * server.address and server.port: the host and port of the Host field
  * when it has them (the port defaults to 80), else the server's end of
- * the connection.
+ * the connection, from its tuple_text.
  */
 void ks_http_server_endpoint(const struct ks_http_span *span, char *address,
 			     size_t size, uint16_t *port);

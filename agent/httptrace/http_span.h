@@ -13,6 +13,18 @@
 #include "httptrace/http_parser.h"
 #include "knotscope_abi.h"
 
+/* Long enough for any IPv6 text form, with a NUL. */
+#define KS_IP_TEXT_MAX 46
+
+/*
+ * A connection's addresses as text (ks_http_tuple_text()): formatted once
+ * when it opens, not again for each of its requests.
+ */
+struct ks_tuple_text {
+	char local[KS_IP_TEXT_MAX];
+	char remote[KS_IP_TEXT_MAX];
+};
+
 enum ks_http_span_kind {
 	KS_HTTP_SPAN_SERVER = 1,
 	KS_HTTP_SPAN_CLIENT = 2,
@@ -54,6 +66,7 @@ struct ks_http_span {
 	const char *route; /* a --http-route template, or NULL */
 	/* From this process's end: the server's own for SERVER spans. */
 	struct ks_conn_tuple tuple;
+	struct ks_tuple_text tuple_text;
 	uint16_t status; /* 0: no response */
 	uint8_t version_minor; /* HTTP/1.x, of the response when there is one */
 	uint64_t request_body_size;

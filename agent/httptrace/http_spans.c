@@ -561,6 +561,7 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	ex->span.tgid = conn->tgid;
 	ex->span.tid = spans->conns.feed.tid;
 	ex->span.tuple = conn->tuple;
+	ex->span.tuple_text = conn->tuple_text;
 	ex->span.trace_flags = KS_TRACE_FLAG_SAMPLED;
 	ks_trace_id_new(ex->span.trace_id);
 	ks_span_id_new(ex->span.span_id);

@@ -10,15 +10,15 @@
  * "GET", "GET /users/{id}", "HTTP" for methods nobody knows: the template
  * is the route of a server, the url.template of a client.
  */
-static void ks_span_name(const struct ks_http_span *span, char *name,
-			 size_t size)
+static const char *ks_span_name(const struct ks_http_span *span, char *buf,
+				size_t size)
 {
 	const char *method = span->method_known ? span->method : "HTTP";
 
-	if (span->route)
-		snprintf(name, size, "%s %s", method, span->route);
-	else
-		snprintf(name, size, "%s", method);
+	if (!span->route)
+		return method;
+	snprintf(buf, size, "%s %s", method, span->route);
+	return buf;
 }
 
 static void ks_add_request(const struct ks_http_span *span,
@@ -51,17 +51,16 @@ static void ks_add_request(const struct ks_http_span *span,
 static void ks_add_endpoints(const struct ks_http_span *span,
 			     struct ks_otlp_attrs *attrs)
 {
-	const struct ks_endpoint *peer = &span->tuple.remote;
-	char address[KS_HTTP_HOST_MAX + 1], ip[KS_IP_TEXT_MAX];
+	const char *ip = span->tuple_text.remote;
+	char address[KS_HTTP_HOST_MAX + 1];
 	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
 	uint16_t port;
 
 	ks_http_server_endpoint(span, address, sizeof(address), &port);
 	ks_otlp_attrs_str(attrs, "server.address", address);
 	ks_otlp_attrs_int(attrs, "server.port", port);
-	ks_http_ip_text(peer, ip);
 	ks_otlp_attrs_str(attrs, "network.peer.address", ip);
-	ks_otlp_attrs_int(attrs, "network.peer.port", peer->port);
+	ks_otlp_attrs_int(attrs, "network.peer.port", span->tuple.remote.port);
 	/* client.port would repeat network.peer.port (and is opt-in). */
 	if (span->kind == KS_HTTP_SPAN_SERVER) {
 		ks_otlp_attrs_str(attrs, "client.address", ip);
@@ -112,8 +111,8 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	char name[KS_HTTP_METHOD_MAX + KS_HTTP_TARGET_MAX + 2];
 	OtlpSpan *otlp;
 
-	ks_span_name(span, name, sizeof(name));
-	otlp = ks_otlp_span_new(span->trace_id, span->span_id, name,
+	otlp = ks_otlp_span_new(span->trace_id, span->span_id,
+				ks_span_name(span, name, sizeof(name)),
 				ks_mono_to_real_ns(span->start_ns),
 				ks_mono_to_real_ns(span->end_ns));
 	if (!otlp)

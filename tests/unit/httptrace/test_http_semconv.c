@@ -16,6 +16,7 @@ static struct ks_http_span span(enum ks_http_span_kind kind, const char *host)
 	s.tuple.remote = test_endpoint(40000);
 	memset(s.tuple.remote.addr, 0, 16);
 	s.tuple.remote.addr[15] = 1; /* ::1 */
+	ks_http_tuple_text(&s.tuple, &s.tuple_text);
 	return s;
 }
 
