@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stddef.h>
 #include <string.h>
 
 #include "httptrace/http_parser.h"
@@ -190,7 +191,11 @@ static enum start_guess guess_start(enum ks_http_direction direction,
 
 static void begin_message(struct ks_http_parser *p, uint64_t ts_ns)
 {
-	memset(&p->msg, 0, sizeof(p->msg));
+	memset(&p->msg, 0, offsetof(struct ks_http_message, method_name));
+	p->msg.method_name[0] = '\0';
+	p->msg.target[0] = '\0';
+	p->msg.host[0] = '\0';
+	p->msg.tracestate[0] = '\0';
 	p->msg.start_ns = ts_ns;
 	p->msg.end_ns = ts_ns;
 	p->msg.version_minor = 1;
@@ -575,6 +580,7 @@ static void parse_method(struct ks_http_parser *p, uint8_t c)
 		p->state = ST_TARGET;
 	} else if (is_method_char(c) && p->match < KS_HTTP_METHOD_MAX) {
 		msg->method_name[p->match++] = (char)c;
+		msg->method_name[p->match] = '\0';
 	} else {
 		syntax_error(p);
 	}
@@ -597,6 +603,7 @@ static void keep_target_byte(struct ks_http_parser *p, uint8_t c)
 	if (c == '?')
 		p->head_state |= HEAD_QUERY;
 	msg->target[msg->target_len++] = (char)c;
+	msg->target[msg->target_len] = '\0';
 	if (!(p->head_state & HEAD_QUERY))
 		msg->path_len = msg->target_len;
 }

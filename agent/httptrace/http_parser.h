@@ -101,19 +101,22 @@ struct ks_http_message {
 	uint8_t version_minor; /* HTTP/1.x; 1 when the start line was cut */
 	/* Requests: their method.  Responses: the one told for them. */
 	uint8_t method; /* enum ks_http_method */
-	char method_name[KS_HTTP_METHOD_MAX + 1];
-	/*
-	 * The request-target as sent; path_len is the part before any '?'
-	 * so the caller can drop the query, which may hold secrets.
-	 */
-	char target[KS_HTTP_TARGET_MAX + 1];
+	/* path_len is the part of target before any '?', so the caller can
+	 * drop the query, which may hold secrets. */
 	uint16_t target_len;
 	uint16_t path_len;
-	char host[KS_HTTP_HOST_MAX + 1];
 	uint16_t host_len;
 	uint16_t tracestate_len;
-	char tracestate[KS_TRACESTATE_MAX + 1];
 	struct ks_traceparent traceparent;
+	/*
+	 * The text, last: a new message clears what comes before it and only
+	 * the first byte of each string (most of the struct), and the parser
+	 * keeps each string NUL-terminated as it grows.
+	 */
+	char method_name[KS_HTTP_METHOD_MAX + 1];
+	char target[KS_HTTP_TARGET_MAX + 1]; /* the request-target as sent */
+	char host[KS_HTTP_HOST_MAX + 1];
+	char tracestate[KS_TRACESTATE_MAX + 1];
 };
 
 /*

@@ -68,7 +68,7 @@ static void digest_event(struct run *run, enum ks_http_event event,
 	digest(run, &msg->version_minor, sizeof(msg->version_minor));
 	digest(run, &msg->body_len, sizeof(msg->body_len));
 	digest(run, &msg->content_length, sizeof(msg->content_length));
-	digest(run, msg->method_name, sizeof(msg->method_name));
+	digest(run, msg->method_name, strlen(msg->method_name));
 	digest(run, msg->target, msg->target_len);
 	digest(run, &msg->path_len, sizeof(msg->path_len));
 	digest(run, msg->host, msg->host_len);

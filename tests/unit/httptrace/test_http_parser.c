@@ -177,6 +177,30 @@ static void test_keep_alive_requests(void **state)
 	free(rec);
 }
 
+/* A message's strings keep nothing of a longer one before it. */
+static void test_next_message_strings_start_empty(void **state)
+{
+	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+	const struct ks_http_message *m;
+
+	feed(rec,
+	     "OPTIONS /a/longer/path?q=1 HTTP/1.1\r\nHost: example.com\r\n"
+	     "traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+	     "b7ad6b7169203331-01\r\ntracestate: k=v\r\n\r\n"
+	     "GET / HTTP/1.1\r\n\r\n",
+	     5);
+	assert_string_equal(kinds(rec), "HEAD COMPLETE HEAD COMPLETE");
+	assert_string_equal(msg_at(rec, 0)->tracestate, "k=v");
+	m = msg_at(rec, 2);
+	assert_string_equal(m->method_name, "GET");
+	assert_string_equal(m->target, "/");
+	assert_int_equal(m->path_len, 1);
+	assert_string_equal(m->host, "");
+	assert_string_equal(m->tracestate, "");
+	assert_false(m->flags & KS_HTTP_MSG_TRACEPARENT);
+	free(rec);
+}
+
 static void test_pipelined_requests_in_one_read(void **state)
 {
 	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
@@ -945,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_request_line_and_fields),
 		cmocka_unit_test(test_other_header_values_never_stored),
 		cmocka_unit_test(test_keep_alive_requests),
+		cmocka_unit_test(test_next_message_strings_start_empty),
 		cmocka_unit_test(test_pipelined_requests_in_one_read),
 		cmocka_unit_test(test_requests_split_at_every_boundary),
 		cmocka_unit_test(test_responses_split_at_every_boundary),
