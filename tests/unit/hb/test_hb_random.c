@@ -789,19 +789,20 @@ static void test_streams_in_step_are_answered_exactly(void **state)
  * Writers and readers at once, bytes moved unseen, writers killed inside
  * a write, streams that end and start again untold, reads not counted.
  */
+static const struct stream_opts worst_streams = {
+	.on = true,
+	.concurrent = true,
+	.unseen = true,
+	.killed = true,
+	.untold = true,
+	.unchecked = true,
+};
+
 static void test_streams_at_their_worst_are_never_wrong(void **state)
 {
-	const struct stream_opts streams = {
-		.on = true,
-		.concurrent = true,
-		.unseen = true,
-		.killed = true,
-		.untold = true,
-		.unchecked = true,
-	};
 	struct tally engine = { 0 }, exported = { 0 };
 
-	run_many(NULL, &streams, 7, 0, 0, true, &engine, &exported);
+	run_many(NULL, &worst_streams, 7, 0, 0, true, &engine, &exported);
 	assert_true(engine.unknown > 0);
 	assert_true(engine.exact > 2 * engine.unknown);
 }
@@ -809,14 +810,6 @@ static void test_streams_at_their_worst_are_never_wrong(void **state)
 /* ... and under every other kind of pressure too. */
 static void test_streams_under_pressure_are_never_wrong(void **state)
 {
-	const struct stream_opts streams = {
-		.on = true,
-		.concurrent = true,
-		.unseen = true,
-		.killed = true,
-		.untold = true,
-		.unchecked = true,
-	};
 	const struct ks_hb_config cfg = {
 		.max_clock_entries = 3,
 		.max_actors = 5,
@@ -828,7 +821,7 @@ static void test_streams_under_pressure_are_never_wrong(void **state)
 	};
 	struct tally engine = { 0 }, exported = { 0 };
 
-	run_many(&cfg, &streams, 8, 30000, 30, false, &engine, &exported);
+	run_many(&cfg, &worst_streams, 8, 30000, 30, false, &engine, &exported);
 	assert_true(engine.unknown > 0);
 	assert_true(engine.exact > 0);
 }
