@@ -21,15 +21,24 @@ const char *ks_syscall_hooks_name(enum ks_syscall_hooks hooks)
 	return hooks < KS_HOOKS_COUNT ? ks_hooks_names[hooks] : "none";
 }
 
+/* The index of name in names[n], or -EINVAL. */
+static int ks_name_index(const char *const *names, unsigned int n,
+			 const char *name)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
 int ks_syscall_hooks_parse(const char *name, enum ks_syscall_hooks *out)
 {
-	for (int i = 0; i < KS_HOOKS_COUNT; i++) {
-		if (!strcmp(name, ks_hooks_names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = ks_name_index(ks_hooks_names, KS_HOOKS_COUNT, name);
+
+	if (i < 0)
+		return i;
+	*out = i;
+	return 0;
 }
 
 static const char *const ks_wait_hooks_names[] = {
@@ -44,15 +53,15 @@ const char *ks_wait_hooks_name(enum ks_wait_hooks hooks)
 
 int ks_wait_hooks_parse(const char *name, enum ks_wait_hooks *out)
 {
-	for (unsigned int i = 0;
-	     i < sizeof(ks_wait_hooks_names) / sizeof(ks_wait_hooks_names[0]);
-	     i++) {
-		if (!strcmp(name, ks_wait_hooks_names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = ks_name_index(ks_wait_hooks_names,
+			      sizeof(ks_wait_hooks_names) /
+				      sizeof(ks_wait_hooks_names[0]),
+			      name);
+
+	if (i < 0)
+		return i;
+	*out = i;
+	return 0;
 }
 
 unsigned int ks_syscall_hooks_plan(const enum ks_syscall_hooks *requested,
