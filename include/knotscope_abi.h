@@ -153,7 +153,8 @@ struct ks_wait_begin {
  * hdr names the waiting thread.  Where waits are taken from the scheduler
  * the record is made when the thread is woken, in the waker's context: the
  * waker is named (0 when an interrupt woke it: a timeout, a signal from no
- * thread), and ret is 0 for a wake by a thread, else -ETIMEDOUT.
+ * thread), and ret is 0 for a wake by a thread, else -ETIMEDOUT.  A wake
+ * that raced the sleep is ended by the sleeper itself: ret 0, no waker.
  */
 struct ks_wait_end {
 	struct ks_event_header hdr;
@@ -161,7 +162,7 @@ struct ks_wait_end {
 	__u64 begin_ts_ns; /* ts_ns of the matching KS_EV_WAIT_BEGIN */
 	__s64 ret; /* syscall return: 0, -ETIMEDOUT, -EAGAIN, -EDEADLK ... */
 	__u32 op;
-	__u32 waker_tgid; /* with waker_tid: 0 where syscall exits end waits */
+	__u32 waker_tgid; /* with waker_tid: 0 where none is known */
 	__u32 waker_tid;
 	__u32 _pad0;
 };
