@@ -284,12 +284,11 @@ ks_futex_sys_enter(const struct ks_syscall_args *args, struct pt_regs *regs,
 }
 
 /*
- * The record of a wait's end: of wakee (NULL: the current task, whose tid
- * the header already has), naming waker's pid_tgid (0: none).
+ * The record of a wait's end: of wakee's pid_tgid (0: the current task,
+ * which the header already names), naming waker's (0: none).
  */
 static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
-					     long ret,
-					     struct task_struct *wakee,
+					     long ret, __u64 wakee,
 					     __u64 waker)
 {
 	struct ks_wait_end *e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
@@ -297,8 +296,8 @@ static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
 	if (!e)
 		return;
 	if (wakee) {
-		e->hdr.tgid = BPF_CORE_READ(wakee, tgid);
-		e->hdr.tid = BPF_CORE_READ(wakee, pid);
+		e->hdr.tgid = wakee >> 32;
+		e->hdr.tid = (__u32)wakee;
 	}
 	e->uaddr = inflight->uaddr;
 	e->begin_ts_ns = inflight->begin_ts_ns;
@@ -329,7 +328,7 @@ static __always_inline int ks_futex_sys_exit(long ret)
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (!inflight || !inflight->active)
 		return 0;
-	ks_wait_end_emit(inflight, ret, NULL, 0);
+	ks_wait_end_emit(inflight, ret, 0, 0);
 	inflight->active = 0;
 	return 0;
 }

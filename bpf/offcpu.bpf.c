@@ -8,19 +8,20 @@
 #include "common.bpf.h"
 #include "sched.bpf.h"
 
-static __always_inline void ks_off_cpu(struct task_struct *prev, __u64 now)
+/* In prev's context: current is the task going off the CPU. */
+static __always_inline void ks_off_cpu(__u64 now)
 {
 	struct ks_offcpu_since since = {};
-	__u32 tid = BPF_CORE_READ(prev, pid);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	since.start_ns = now;
-	since.state = ks_task_state(prev);
+	since.state = ks_current_state();
 	bpf_map_update_elem(&ks_offcpu_since, &tid, &since, BPF_ANY);
 }
 
-static __always_inline void ks_on_cpu(struct task_struct *next, __u64 now)
+static __always_inline void ks_on_cpu(struct task_struct *next, __u32 tid,
+				      __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(next, pid);
 	struct ks_offcpu_since *since;
 	struct ks_offcpu *e;
 
@@ -50,10 +51,10 @@ KS_TRACEPOINT(sched_switch, ks_switch, bool preempt, struct task_struct *prev,
 	__u64 now = bpf_ktime_get_ns();
 
 	/* Preempted or still runnable: waiting for a CPU, not for anyone. */
-	if (!preempt && ks_task_state(prev) != KS_TASK_RUNNING &&
-	    ks_task_selected(prev))
-		ks_off_cpu(prev, now);
-	ks_on_cpu(next, now);
+	if (!preempt && ks_current_state() != KS_TASK_RUNNING &&
+	    ks_current_selected())
+		ks_off_cpu(now);
+	ks_on_cpu(next, KS_ARG(next, pid), now);
 	return 0;
 }
 
@@ -66,7 +67,7 @@ KS_TRACEPOINT(sched_switch, ks_switch, bool preempt, struct task_struct *prev,
  */
 KS_TRACEPOINT(sched_waking, ks_waking, struct task_struct *task)
 {
-	__u32 tid = BPF_CORE_READ(task, pid);
+	__u32 tid = KS_ARG(task, pid);
 	struct ks_offcpu_since *since;
 	struct ks_wakeup *e;
 	__u64 pid_tgid, now;
@@ -90,7 +91,7 @@ KS_TRACEPOINT(sched_waking, ks_waking, struct task_struct *task)
 	if (!e)
 		return 0;
 	e->off_since_ns = since->start_ns;
-	e->wakee_tgid = BPF_CORE_READ(task, tgid);
+	e->wakee_tgid = KS_ARG(task, tgid);
 	e->wakee_tid = tid;
 	ks_submit(e);
 	return 0;

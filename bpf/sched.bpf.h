@@ -11,13 +11,22 @@ struct task_struct___pre_5_14 {
 	long state;
 };
 
-static __always_inline __u32 ks_task_state(struct task_struct *task)
+/*
+ * The state of the task going off the CPU at sched_switch, which runs in
+ * that task's context: prev is current, read with plain loads.
+ */
+static __always_inline __u32 ks_current_state(void)
 {
-	struct task_struct___pre_5_14 *old = (void *)task;
-
-	if (bpf_core_field_exists(task->__state))
-		return BPF_CORE_READ(task, __state);
-	return BPF_CORE_READ(old, state);
+	if (bpf_core_field_exists(struct task_struct, __state))
+		return KS_CURRENT(__state);
+	if (bpf_core_enum_value_exists(enum bpf_func_id,
+				       BPF_FUNC_get_current_task_btf))
+		return ((struct task_struct___pre_5_14 *)
+				bpf_get_current_task_btf())
+			->state;
+	return BPF_CORE_READ((struct task_struct___pre_5_14 *)
+				     bpf_get_current_task(),
+			     state);
 }
 
 /*
@@ -36,14 +45,13 @@ static __always_inline __u32 ks_task_state(struct task_struct *task)
  */
 static __always_inline bool ks_on_task_stack(void)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	__u64 marker = 0, here = 0;
 	void *where = &marker;
 
 	/* Read back through a helper: the verifier keeps stack addresses
 	 * opaque, the number is all that is compared. */
 	bpf_probe_read_kernel(&here, sizeof(here), &where);
-	return here - (__u64)BPF_CORE_READ(task, stack) < KS_THREAD_SIZE;
+	return here - (__u64)KS_CURRENT(stack) < KS_THREAD_SIZE;
 }
 
 #endif /* KNOTSCOPE_SCHED_BPF_H */

@@ -75,30 +75,36 @@ static __always_inline long ks_regs_syscall_nr(const struct pt_regs *regs)
 }
 
 /*
- * The user registers at syscall entry, copied in one read: every field the
- * wait path needs is in them, and one helper call costs less than a dozen.
- * pt_regs is the syscall frame, laid out by the architecture's entry code,
- * so its fields sit at the same offsets on every kernel and the copy can be
- * read directly.  NULL means the current task's frame.
+ * The current task's user registers, saved at syscall entry: a typed
+ * pointer, read with plain loads.  Only the generic hooks run where the
+ * helpers do not exist (before 5.15), and they always have the registers.
  */
 static __always_inline struct pt_regs *ks_current_regs(void)
 {
-	/* Only the generic hooks run where these helpers do not exist
-	 * (before 5.15), and they always pass regs. */
 	if (!bpf_core_enum_value_exists(enum bpf_func_id,
 					BPF_FUNC_task_pt_regs))
 		return NULL;
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+/*
+ * A copy of the user registers at syscall entry: every field the wait path
+ * needs is in them.  regs NULL means the current task's, whose typed
+ * pointer plain loads copy; another pointer takes one helper call, which
+ * costs less than a dozen.  pt_regs is the syscall frame, laid out by the
+ * architecture's entry code, so its fields sit at the same offsets on
+ * every kernel and the copy can be read directly.
+ */
 static __always_inline int ks_copy_regs(struct pt_regs *copy,
 					struct pt_regs *regs)
 {
-	if (!regs)
-		regs = ks_current_regs();
+	if (regs)
+		return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
+	regs = ks_current_regs();
 	if (!regs)
 		return -1;
-	return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
+	*copy = *regs;
+	return 0;
 }
 
 /* The callee-saved registers a DWARF unwinder starts from. */

@@ -79,56 +79,52 @@ static __always_inline bool ks_wait_claim_end(struct ks_inflight *inflight)
  * missed: the thread then looks still in the wait until its next one, and
  * the detector, which reads /proc before it reports, is not misled.)
  */
-static __always_inline void ks_end_if_woken_meanwhile(struct task_struct *prev)
+static __always_inline void ks_end_if_woken_meanwhile(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct ks_inflight *inflight;
 
-	if (!(ks_task_state(prev) & KS_TASK_WAKING))
+	if (!(ks_current_state() & KS_TASK_WAKING))
 		return;
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (inflight && ks_wait_claim_end(inflight))
-		ks_wait_end_emit(inflight, 0, NULL, 0);
+		ks_wait_end_emit(inflight, 0, 0, 0);
 }
 
 /*
- * Runs for every context switch of the machine: the first tests are the
- * cheapest, and only a watched thread going to sleep in one of the calls
- * below reads its registers.  The switch runs in prev's context.
+ * Runs for every context switch of the machine, in prev's context: the
+ * first tests are the cheapest, all plain loads, and only a watched thread
+ * going to sleep in one of the calls below reads its registers.
  */
 KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	      struct task_struct *next)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct ks_syscall_args args;
-	struct pt_regs copy, *regs;
+	struct pt_regs *regs;
 	long nr;
 
 	/* Preempted or still runnable: waiting for a CPU, not for anyone. */
-	if (preempt || ks_task_state(prev) == KS_TASK_RUNNING)
+	if (preempt || ks_current_state() == KS_TASK_RUNNING)
 		return 0;
-	if (BPF_CORE_READ(task, flags) & KS_PF_KTHREAD ||
-	    !ks_current_selected())
+	if (KS_CURRENT(flags) & KS_PF_KTHREAD || !ks_current_selected())
 		return 0;
 	/* The number alone first: most sleeps are in epoll_wait, poll... */
 	regs = ks_current_regs();
 	if (!regs)
 		return 0;
-	nr = ks_syscall_nr(regs);
+	nr = ks_regs_syscall_nr(regs);
 	if (!ks_is_futex_syscall(nr) &&
 	    (ks_channel_edges ||
 	     !(ks_is_io_read(nr) || nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)))
 		return 0;
-	if (ks_copy_regs(&copy, regs))
-		return 0;
-	ks_args_of_regs(&args, &copy);
+	ks_args_of_regs(&args, regs);
 	/*
 	 * A wait that a signal interrupted and restart_syscall() resumed is
 	 * not seen again: its arguments are gone from the registers.
 	 */
 	if (ks_futex_call_waits(nr, &args)) {
-		ks_futex_sys_enter(&args, &copy, nr);
-		ks_end_if_woken_meanwhile(prev);
+		ks_futex_sys_enter(&args, NULL, nr);
+		ks_end_if_woken_meanwhile();
 		return 0;
 	}
 	/* Their system call hooks see every read and reap. */
@@ -146,7 +142,7 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
  * span, and the edge from the waker, whose past happened before whatever
  * the reader does next.
  */
-static __always_inline void ks_read_woken(struct task_struct *task, __u32 tid,
+static __always_inline void ks_read_woken(__u64 wakee,
 					  const struct ks_blocked *blocked,
 					  bool by_thread)
 {
@@ -157,8 +153,8 @@ static __always_inline void ks_read_woken(struct task_struct *task, __u32 tid,
 		return;
 	if (by_thread && ks_current_selected())
 		waker = bpf_get_current_pid_tgid();
-	e->hdr.tgid = BPF_CORE_READ(task, tgid);
-	e->hdr.tid = tid;
+	e->hdr.tgid = wakee >> 32;
+	e->hdr.tid = (__u32)wakee;
 	e->object = blocked->object;
 	e->begin_ns = blocked->since_ns;
 	e->fd = blocked->fd;
@@ -174,21 +170,19 @@ static __always_inline void ks_read_woken(struct task_struct *task, __u32 tid,
  * A wait for a child woken by a child's exit: the child's whole life
  * happened before whatever the parent does next, reaping it or not.
  */
-static __always_inline void ks_child_woken(struct task_struct *task, __u32 tid)
+static __always_inline void ks_child_woken(__u64 wakee)
 {
-	struct task_struct *waker = (void *)bpf_get_current_task();
 	struct ks_reaped *reaped;
 
 	/* A stopped or traced child wakes its parent too: only exits. */
-	if (!ks_current_selected() ||
-	    !(BPF_CORE_READ(waker, flags) & KS_PF_EXITING))
+	if (!ks_current_selected() || !(KS_CURRENT(flags) & KS_PF_EXITING))
 		return;
 	reaped = ks_reserve(sizeof(*reaped), KS_EV_REAPED);
 	if (!reaped)
 		return;
 	reaped->child_tgid = reaped->hdr.tgid;
-	reaped->hdr.tgid = BPF_CORE_READ(task, tgid);
-	reaped->hdr.tid = tid;
+	reaped->hdr.tgid = wakee >> 32;
+	reaped->hdr.tid = (__u32)wakee;
 	reaped->_pad0 = 0;
 	ks_submit(reaped);
 }
@@ -200,27 +194,30 @@ static __always_inline void ks_child_woken(struct task_struct *task, __u32 tid)
  */
 KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 {
-	__u32 tid = BPF_CORE_READ(task, pid);
+	__u32 tid = KS_ARG(task, pid);
 	struct ks_inflight *inflight;
 	struct ks_blocked *blocked;
+	__u64 wakee;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (inflight && ks_wait_claim_end(inflight)) {
+		wakee = (__u64)KS_ARG(task, tgid) << 32 | tid;
 		/* From an interrupt: a timeout, or a signal from no thread. */
 		if (ks_on_task_stack())
-			ks_wait_end_emit(inflight, 0, task,
+			ks_wait_end_emit(inflight, 0, wakee,
 					 bpf_get_current_pid_tgid());
 		else
-			ks_wait_end_emit(inflight, -ETIMEDOUT, task, 0);
+			ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0);
 		return 0;
 	}
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);
 	if (!blocked)
 		return 0;
+	wakee = (__u64)KS_ARG(task, tgid) << 32 | tid;
 	if (blocked->in == KS_BLOCKED_READ)
-		ks_read_woken(task, tid, blocked, ks_on_task_stack());
+		ks_read_woken(wakee, blocked, ks_on_task_stack());
 	else if (ks_on_task_stack())
-		ks_child_woken(task, tid);
+		ks_child_woken(wakee);
 	bpf_map_delete_elem(&ks_blocked, &tid);
 	return 0;
 }
