@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 6
+#define KS_ABI_VERSION 7
 
 #define KS_COMM_LEN 16
 
@@ -131,18 +131,19 @@ struct ks_wait_begin {
 	__u16 syscall; /* enum ks_syscall */
 	__u16 _pad0;
 	/*
+	 * The four words before uaddr, words_before[3] right below it.  Some
+	 * locks keep their futex word inside: musl's mutex type lies before
+	 * its lock word, glibc's rwlock state before its writers' futex.
+	 * words follows, as in memory, so that one read fills both.
+	 */
+	__u32 words_before[4];
+	/*
 	 * The six 32-bit words at uaddr when the wait began.  For a glibc
 	 * pthread_mutex_t they are __lock, __count, __owner, __nusers, __kind,
 	 * __spins; for anything else they are whatever lies there, which is why
 	 * the agent validates before it trusts an owner.
 	 */
 	__u32 words[6];
-	/*
-	 * The four words before uaddr, words_before[3] right below it.  Some
-	 * locks keep their futex word inside: musl's mutex type lies before
-	 * its lock word, glibc's rwlock state before its writers' futex.
-	 */
-	__u32 words_before[4];
 	__u64 regs[KS_NR_USER_REGS]; /* enum ks_user_reg */
 	__u32 stack_len; /* valid bytes of stack, from regs[KS_REG_SP] */
 	__u32 _pad1;
@@ -661,9 +662,9 @@ _Static_assert(sizeof(struct ks_event_header) == 24, "header layout");
 _Static_assert(sizeof(struct ks_task_id) == 16, "task id layout");
 _Static_assert(__builtin_offsetof(struct ks_wait_begin, uaddr) == 24,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, words) == 48,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, words) == 64,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, words_before) == 72,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, words_before) == 48,
 	       "wait_begin");
 _Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 88,
 	       "wait_begin");
