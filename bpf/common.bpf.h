@@ -18,6 +18,9 @@ extern const volatile __u32 ks_agent_tgid;
 extern const volatile __u32 ks_filter_mode; /* KS_FILTER_* */
 extern const volatile __u64 ks_wakeup_bytes;
 extern const volatile __u64 ks_offcpu_min_ns;
+/* --wait-stack-every, and --min-wait: the waits whose spans name a site. */
+extern const volatile __u64 ks_stack_every_ns;
+extern const volatile __u64 ks_stack_min_ns;
 extern const volatile __u32 ks_capture_bytes; /* <= KS_SOCK_CAPTURE_MAX */
 /* Whether ks_traces_ctx is the shared, pinned traces_ctx_v1. */
 extern const volatile __u32 ks_publish_trace_ctx;
@@ -220,11 +223,11 @@ static __always_inline void ks_count_record(__u16 kind, bool stored)
 }
 
 static __always_inline void ks_fill_header(struct ks_event_header *hdr,
-					   __u32 size, __u16 kind)
+					   __u32 size, __u16 kind, __u64 ts_ns)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	hdr->ts_ns = bpf_ktime_get_ns();
+	hdr->ts_ns = ts_ns;
 	hdr->tgid = pid_tgid >> 32;
 	hdr->tid = (__u32)pid_tgid;
 	hdr->kind = kind;
@@ -233,18 +236,25 @@ static __always_inline void ks_fill_header(struct ks_event_header *hdr,
 }
 
 /*
- * Reserves a record and fills its header for the current task.  A full ring
- * buffer is counted, never waited on: the traced program must not slow down.
+ * Reserves a record and fills its header for the current task, at ts_ns.  A
+ * full ring buffer is counted, never waited on: the traced program must not
+ * slow down.
  */
-static __always_inline void *ks_reserve(__u32 size, __u16 kind)
+static __always_inline void *ks_reserve_at(__u32 size, __u16 kind, __u64 ts_ns)
 {
 	struct ks_event_header *hdr = bpf_ringbuf_reserve(&ks_events, size, 0);
 
 	ks_count_record(kind, hdr);
 	if (!hdr)
 		return NULL;
-	ks_fill_header(hdr, size, kind);
+	ks_fill_header(hdr, size, kind, ts_ns);
 	return hdr;
+}
+
+/* The same, now. */
+static __always_inline void *ks_reserve(__u32 size, __u16 kind)
+{
+	return ks_reserve_at(size, kind, bpf_ktime_get_ns());
 }
 
 /*
@@ -268,7 +278,7 @@ static __always_inline void ks_submit(void *record)
 /* A record of variable size, built elsewhere (per-CPU scratch), copied in. */
 static __always_inline void ks_output(void *record, __u32 size, __u16 kind)
 {
-	ks_fill_header(record, size, kind);
+	ks_fill_header(record, size, kind, bpf_ktime_get_ns());
 	ks_count_record(kind, !bpf_ringbuf_output(&ks_events, record, size,
 						  ks_wakeup_flags()));
 }
@@ -321,11 +331,11 @@ static __always_inline bool ks_current_selected(void)
  * typed task pointers (5.11+, whatever the program type), else a helper
  * call.  The scheduler's programs read several per context switch.
  */
-#define KS_CURRENT(field)                                                     \
-	(bpf_core_enum_value_exists(enum bpf_func_id,                         \
-				    BPF_FUNC_get_current_task_btf) ?          \
-		 bpf_get_current_task_btf()->field :                          \
-		 BPF_CORE_READ((struct task_struct *)bpf_get_current_task(),   \
+#define KS_CURRENT(field)                                                    \
+	(bpf_core_enum_value_exists(enum bpf_func_id,                        \
+				    BPF_FUNC_get_current_task_btf) ?         \
+		 bpf_get_current_task_btf()->field :                         \
+		 BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), \
 			       field))
 
 /* Which program image the current task runs: exec bumps it. */

@@ -55,8 +55,8 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 	    !bpf_probe_read_user(e->words_before,
 				 sizeof(e->words_before) + sizeof(e->words),
 				 first)) {
-		e->flags |= KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK |
-			    KS_WAIT_BEFORE_OK;
+		e->flags |=
+			KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK | KS_WAIT_BEFORE_OK;
 		return;
 	}
 	/*
@@ -80,35 +80,60 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 		__builtin_memset(e->words_before, 0, sizeof(e->words_before));
 }
 
-static __always_inline void ks_read_stack(struct ks_wait_begin *e)
+/* The user stack from sp up into stack; how many bytes it holds. */
+static __always_inline __u32 ks_copy_stack(__u8 stack[KS_STACK_SNAPSHOT_BYTES],
+					   const void *sp)
 {
-	const void *sp = (const void *)e->regs[KS_REG_SP];
-
-	e->_pad1 = 0;
 	/* Near the top of a stack the full copy can fail: try less. */
-	if (!bpf_probe_read_user(e->stack, sizeof(e->stack), sp))
-		e->stack_len = sizeof(e->stack);
-	else if (!bpf_probe_read_user(e->stack, 128, sp))
-		e->stack_len = 128;
-	else
-		e->stack_len = 0;
+	if (!bpf_probe_read_user(stack, KS_STACK_SNAPSHOT_BYTES, sp))
+		return KS_STACK_SNAPSHOT_BYTES;
+	if (!bpf_probe_read_user(stack, 128, sp))
+		return 128;
+	return 0;
 }
 
-/* regs: the user's registers, or NULL for the current task's. */
-static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
-					 __u64 uaddr, __u32 op, __u32 val,
-					 __u32 flags)
+/*
+ * The wait record without the stack: the thread copied one a moment ago.
+ * What it saves is the copy into the ring buffer, whose memory is cold.
+ */
+#define KS_WAIT_BEGIN_NO_STACK offsetof(struct ks_wait_begin, stack)
+
+/*
+ * user: the user's registers where plain loads read them (a typed pointer,
+ * or a copy), NULL when they cannot be had.
+ */
+static __always_inline int ks_wait_begin(const struct pt_regs *user,
+					 __u16 syscall, __u64 uaddr, __u32 op,
+					 __u32 val, __u32 flags)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct ks_inflight inflight = {}, *slot;
+	__u64 now = bpf_ktime_get_ns();
 	struct ks_cpu_stats *stats;
 	struct ks_wait_begin *e;
-	struct pt_regs copy;
 
-	if (ks_copy_regs(&copy, regs))
+	if (!user)
 		return 0;
-	e = ks_reserve(sizeof(*e), KS_EV_WAIT_BEGIN);
-	if (!e)
-		return 0;
+	slot = bpf_map_lookup_elem(&ks_inflight, &tid);
+	if (!slot || now - slot->stack_ns >= ks_stack_every_ns) {
+		e = ks_reserve_at(sizeof(*e), KS_EV_WAIT_BEGIN, now);
+		if (!e)
+			return 0;
+		e->stack_len = ks_copy_stack(e->stack, (const void *)user->sp);
+		if (slot) {
+			slot->stack_ns = now;
+			slot->sp = 0;
+		}
+	} else {
+		e = ks_reserve_at(KS_WAIT_BEGIN_NO_STACK, KS_EV_WAIT_BEGIN,
+				  now);
+		if (!e)
+			return 0;
+		flags |= KS_WAIT_STACK_LATER;
+		e->stack_len = 0;
+		slot->sp = user->sp;
+	}
+	e->_pad1 = 0;
 	e->uaddr = uaddr;
 	e->op = op;
 	e->val = val;
@@ -116,23 +141,22 @@ static __always_inline int ks_wait_begin(struct pt_regs *regs, __u16 syscall,
 	e->syscall = syscall;
 	e->_pad0 = 0;
 	ks_read_futex_words(e);
-	ks_save_user_regs(e->regs, &copy);
-	ks_read_stack(e);
+	ks_save_user_regs(e->regs, user);
 
-	slot = bpf_map_lookup_elem(&ks_inflight, &e->hdr.tid);
 	if (slot) {
 		/* The thread's own slot: only its waker reads it meanwhile,
 		 * and only once active, written last. */
-		slot->begin_ts_ns = e->hdr.ts_ns;
+		slot->begin_ts_ns = now;
 		slot->uaddr = uaddr;
 		slot->op = op;
 		slot->active = 1;
 	} else {
-		inflight.begin_ts_ns = e->hdr.ts_ns;
+		inflight.begin_ts_ns = now;
 		inflight.uaddr = uaddr;
 		inflight.op = op;
+		inflight.stack_ns = now;
 		inflight.active = 1;
-		if (bpf_map_update_elem(&ks_inflight, &e->hdr.tid, &inflight,
+		if (bpf_map_update_elem(&ks_inflight, &tid, &inflight,
 					BPF_ANY)) {
 			stats = ks_cpu_stats();
 			if (stats)
@@ -175,7 +199,7 @@ static __always_inline bool ks_futex_op_waits(__u32 op)
 }
 
 static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
-					  struct pt_regs *regs)
+					  const struct pt_regs *user)
 {
 	__u64 uaddr = args->arg[0];
 	__u32 op = args->arg[1];
@@ -203,11 +227,12 @@ static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
 		flags |= KS_WAIT_TIMED;
 	if (!(op & FUTEX_PRIVATE_FLAG))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(regs, KS_SYS_FUTEX, uaddr, op, val, flags);
+	return ks_wait_begin(user, KS_SYS_FUTEX, uaddr, op, val, flags);
 }
 
 static __always_inline int
-ks_futex_waitv_enter(const struct ks_syscall_args *args, struct pt_regs *regs)
+ks_futex_waitv_enter(const struct ks_syscall_args *args,
+		     const struct pt_regs *user)
 {
 	struct futex_waitv_entry first = {};
 	__u64 waiters = args->arg[0];
@@ -221,12 +246,13 @@ ks_futex_waitv_enter(const struct ks_syscall_args *args, struct pt_regs *regs)
 		flags |= KS_WAIT_TIMED;
 	if (!(first.flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(regs, KS_SYS_FUTEX_WAITV, first.uaddr,
+	return ks_wait_begin(user, KS_SYS_FUTEX_WAITV, first.uaddr,
 			     first.flags & FUTEX2_PRIVATE, count, flags);
 }
 
 static __always_inline int
-ks_futex2_wait_enter(const struct ks_syscall_args *args, struct pt_regs *regs)
+ks_futex2_wait_enter(const struct ks_syscall_args *args,
+		     const struct pt_regs *user)
 {
 	__u64 uaddr = args->arg[0];
 	__u32 val = args->arg[1];
@@ -239,7 +265,7 @@ ks_futex2_wait_enter(const struct ks_syscall_args *args, struct pt_regs *regs)
 	if (!(futex2_flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
 	/* FUTEX2_PRIVATE is FUTEX_PRIVATE_FLAG: op reads as FUTEX_WAIT's. */
-	return ks_wait_begin(regs, KS_SYS_FUTEX_WAIT, uaddr,
+	return ks_wait_begin(user, KS_SYS_FUTEX_WAIT, uaddr,
 			     futex2_flags & FUTEX2_PRIVATE, val, flags);
 }
 
@@ -280,18 +306,18 @@ static __always_inline bool ks_is_futex_syscall(long nr)
 	       nr == KS_NR_FUTEX_REQUEUE;
 }
 
-/* At entry: waits begin, wakes happen.  regs as for ks_wait_begin(). */
+/* At entry: waits begin, wakes happen.  user as for ks_wait_begin(). */
 static __always_inline int
-ks_futex_sys_enter(const struct ks_syscall_args *args, struct pt_regs *regs,
-		   long nr)
+ks_futex_sys_enter(const struct ks_syscall_args *args,
+		   const struct pt_regs *user, long nr)
 {
 	switch (nr) {
 	case KS_NR_FUTEX:
-		return ks_futex_enter(args, regs);
+		return ks_futex_enter(args, user);
 	case KS_NR_FUTEX_WAITV:
-		return ks_futex_waitv_enter(args, regs);
+		return ks_futex_waitv_enter(args, user);
 	case KS_NR_FUTEX_WAIT:
-		return ks_futex2_wait_enter(args, regs);
+		return ks_futex2_wait_enter(args, user);
 	case KS_NR_FUTEX_WAKE:
 		return ks_futex2_wake_enter(args);
 	default:
@@ -299,18 +325,10 @@ ks_futex_sys_enter(const struct ks_syscall_args *args, struct pt_regs *regs,
 	}
 }
 
-/*
- * The record of a wait's end: of wakee's pid_tgid (0: the current task,
- * which the header already names), naming waker's (0: none).
- */
-static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
-					     long ret, __u64 wakee,
-					     __u64 waker)
+static __always_inline void ks_wait_end_fill(struct ks_wait_end *e,
+					     const struct ks_inflight *inflight,
+					     long ret, __u64 wakee, __u64 waker)
 {
-	struct ks_wait_end *e = ks_reserve(sizeof(*e), KS_EV_WAIT_END);
-
-	if (!e)
-		return;
 	if (wakee) {
 		e->hdr.tgid = wakee >> 32;
 		e->hdr.tid = (__u32)wakee;
@@ -322,6 +340,49 @@ static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
 	e->waker_tgid = waker >> 32;
 	e->waker_tid = (__u32)waker;
 	e->_pad0 = 0;
+}
+
+/*
+ * The end of a wait that copied no stack at its start and lasted long
+ * enough for a span: its stack, still as it was, from the memory of the
+ * current task, which must be the sleeper's.
+ */
+static __always_inline bool
+ks_wait_end_with_stack(const struct ks_inflight *inflight, long ret,
+		       __u64 wakee, __u64 waker, __u64 now)
+{
+	struct ks_wait_end_stack *e;
+
+	e = ks_reserve_at(sizeof(*e), KS_EV_WAIT_END, now);
+	if (!e)
+		return false;
+	ks_wait_end_fill(&e->end, inflight, ret, wakee, waker);
+	e->stack_len = ks_copy_stack(e->stack, (const void *)inflight->sp);
+	e->_pad0 = 0;
+	ks_submit(e);
+	return true;
+}
+
+/*
+ * The record of a wait's end: of wakee's pid_tgid (0: the current task,
+ * which the header already names), naming waker's (0: none).  sees_stack:
+ * the current task shares the sleeper's memory.
+ */
+static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
+					     long ret, __u64 wakee, __u64 waker,
+					     bool sees_stack)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct ks_wait_end *e;
+
+	if (inflight->sp && sees_stack &&
+	    now - inflight->begin_ts_ns >= ks_stack_min_ns &&
+	    ks_wait_end_with_stack(inflight, ret, wakee, waker, now))
+		return;
+	e = ks_reserve_at(sizeof(*e), KS_EV_WAIT_END, now);
+	if (!e)
+		return;
+	ks_wait_end_fill(e, inflight, ret, wakee, waker);
 	ks_submit(e);
 }
 
@@ -344,7 +405,7 @@ static __always_inline int ks_futex_sys_exit(long ret)
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (!inflight || !inflight->active)
 		return 0;
-	ks_wait_end_emit(inflight, ret, 0, 0);
+	ks_wait_end_emit(inflight, ret, 0, 0, true);
 	inflight->active = 0;
 	return 0;
 }

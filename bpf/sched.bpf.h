@@ -24,9 +24,8 @@ static __always_inline __u32 ks_current_state(void)
 		return ((struct task_struct___pre_5_14 *)
 				bpf_get_current_task_btf())
 			->state;
-	return BPF_CORE_READ((struct task_struct___pre_5_14 *)
-				     bpf_get_current_task(),
-			     state);
+	return BPF_CORE_READ(
+		(struct task_struct___pre_5_14 *)bpf_get_current_task(), state);
 }
 
 /*

@@ -88,7 +88,7 @@ static __always_inline void ks_end_if_woken_meanwhile(void)
 		return;
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (inflight && ks_wait_claim_end(inflight))
-		ks_wait_end_emit(inflight, 0, 0, 0);
+		ks_wait_end_emit(inflight, 0, 0, 0, true);
 }
 
 /*
@@ -123,7 +123,7 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	 * not seen again: its arguments are gone from the registers.
 	 */
 	if (ks_futex_call_waits(nr, &args)) {
-		ks_futex_sys_enter(&args, NULL, nr);
+		ks_futex_sys_enter(&args, regs, nr);
 		ks_end_if_woken_meanwhile();
 		return 0;
 	}
@@ -142,9 +142,8 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
  * span, and the edge from the waker, whose past happened before whatever
  * the reader does next.
  */
-static __always_inline void ks_read_woken(__u64 wakee,
-					  const struct ks_blocked *blocked,
-					  bool by_thread)
+static __always_inline void
+ks_read_woken(__u64 wakee, const struct ks_blocked *blocked, bool by_thread)
 {
 	struct ks_read_woken *e = ks_reserve(sizeof(*e), KS_EV_READ_WOKEN);
 	__u64 waker = 0;
@@ -197,17 +196,23 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 	__u32 tid = KS_ARG(task, pid);
 	struct ks_inflight *inflight;
 	struct ks_blocked *blocked;
+	bool sees_stack;
 	__u64 wakee;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (inflight && ks_wait_claim_end(inflight)) {
 		wakee = (__u64)KS_ARG(task, tgid) << 32 | tid;
+		/* The sleeper's stack is readable from its process's memory. */
+		sees_stack = inflight->sp &&
+			     (void *)KS_ARG(task, mm) == (void *)KS_CURRENT(mm);
 		/* From an interrupt: a timeout, or a signal from no thread. */
 		if (ks_on_task_stack())
 			ks_wait_end_emit(inflight, 0, wakee,
-					 bpf_get_current_pid_tgid());
+					 bpf_get_current_pid_tgid(),
+					 sees_stack);
 		else
-			ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0);
+			ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0,
+					 sees_stack);
 		return 0;
 	}
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);

@@ -140,6 +140,8 @@ static int ks_capture_load(struct ks_capture *capture,
 	skel->rodata->ks_filter_mode = ks_selection_filter_mode(selection);
 	skel->rodata->ks_wakeup_bytes = config->ringbuf_bytes / 4;
 	skel->rodata->ks_offcpu_min_ns = config->offcpu_min_ns;
+	skel->rodata->ks_stack_every_ns = config->stack_every_ns;
+	skel->rodata->ks_stack_min_ns = config->min_wait_ns;
 	skel->rodata->ks_capture_bytes = config->capture_bytes;
 	skel->rodata->ks_publish_trace_ctx =
 		config->http && config->trace_ctx_fd >= 0;

@@ -21,6 +21,10 @@ struct ks_capture_config {
 	const struct ks_selection *selection;
 	uint32_t ringbuf_bytes;
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
+	/* A thread copies its stack at a futex wait at most this often, and
+	 * at the end of one that copied none and lasted min_wait_ns. */
+	uint64_t stack_every_ns;
+	uint64_t min_wait_ns;
 	bool precise; /* load the uprobe programs of precise mode */
 	const char *attach_mode; /* "tp_btf", "raw_tp", or NULL: either */
 	/* How system calls are hooked, or NULL: the cheapest that works. */

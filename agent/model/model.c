@@ -81,10 +81,15 @@ static void ks_on_wait_begin(struct ks_model *model,
 	/* Only the wait right after an EDEADLK is glibc's parking wait. */
 	pi_refused = thread->wait.pi_refused && !thread->wait.active;
 	thread->wait.active = true;
-	thread->wait.begin = *rec;
+	/* Without its stack (KS_WAIT_STACK_LATER) the record is shorter. */
+	memcpy(&thread->wait.begin, rec,
+	       rec->hdr.size < sizeof(*rec) ? rec->hdr.size : sizeof(*rec));
 	/* Stacks are unwound from it later: its length must be the truth. */
-	if (rec->stack_len > sizeof(rec->stack))
+	if (rec->hdr.size < sizeof(*rec))
+		thread->wait.begin.stack_len = 0;
+	else if (rec->stack_len > sizeof(rec->stack))
 		thread->wait.begin.stack_len = sizeof(rec->stack);
+	thread->wait.stack_sought = false;
 	thread->wait.refreshed = false;
 	thread->wait.guessed = false;
 	thread->wait.pi_refused = pi_refused;
@@ -99,6 +104,23 @@ static void ks_on_wait_begin(struct ks_model *model,
 	if (target.kind != KS_LOCK_NONE)
 		thread->process->stats.lock_waits++;
 	model->version++;
+}
+
+/*
+ * The stack a wait's begin did not copy, read at its end while the thread
+ * had not run: for the hooks below, which name the wait's site.
+ */
+static void ks_take_late_stack(struct ks_thread_wait *wait,
+			       const struct ks_wait_end_stack *rec)
+{
+	struct ks_wait_begin *begin = &wait->begin;
+
+	if (!(begin->flags & KS_WAIT_STACK_LATER) || begin->stack_len)
+		return;
+	begin->stack_len = rec->stack_len < sizeof(begin->stack) ?
+				   rec->stack_len :
+				   sizeof(begin->stack);
+	memcpy(begin->stack, rec->stack, begin->stack_len);
 }
 
 static void ks_on_wait_end(struct ks_model *model,
@@ -118,6 +140,9 @@ static void ks_on_wait_end(struct ks_model *model,
 	if (!(wait->begin.flags & KS_WAIT_SEEDED)) {
 		struct ks_process_stats *stats = &thread->process->stats;
 		uint64_t waited = rec->hdr.ts_ns - rec->begin_ts_ns;
+
+		if (rec->hdr.size >= sizeof(struct ks_wait_end_stack))
+			ks_take_late_stack(wait, (const void *)rec);
 
 		stats->wait_ns += waited;
 		if (waited > stats->max_wait_ns)

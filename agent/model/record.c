@@ -23,9 +23,9 @@ static const char *const ks_record_names[KS_EV_KIND_MAX] = {
 	[KS_EV_READ_WOKEN] = "read_woken",
 };
 
-/* The smallest each kind can be. */
+/* The smallest each kind can be: a wait_begin may end before its stack. */
 static const size_t ks_record_min_size[KS_EV_KIND_MAX] = {
-	[KS_EV_WAIT_BEGIN] = sizeof(struct ks_wait_begin),
+	[KS_EV_WAIT_BEGIN] = offsetof(struct ks_wait_begin, stack),
 	[KS_EV_WAIT_END] = sizeof(struct ks_wait_end),
 	[KS_EV_FORK] = sizeof(struct ks_fork),
 	[KS_EV_EXEC] = sizeof(struct ks_exec),

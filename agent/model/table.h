@@ -33,6 +33,8 @@ struct ks_thread_wait {
 	struct ks_wait_begin refused;
 	/* begin.words were re-read from the process since the wait began. */
 	bool refreshed;
+	/* The stack the wait's begin did not copy was looked for since. */
+	bool stack_sought;
 	/* What the wait was found to be when it began (enum ks_lock_kind),
 	 * the lock's address (an rwlock's futex words lie inside it), the
 	 * mutex's type (UINT32_MAX: not a mutex, or unknown) and the

@@ -21,6 +21,7 @@ enum {
 	OPT_IO_SWEEP_MS,
 	OPT_RINGBUF_MB,
 	OPT_MIN_WAIT,
+	OPT_WAIT_STACK_EVERY,
 	OPT_OTLP_ENDPOINT,
 	OPT_OTLP_HEADER,
 	OPT_OTLP_COMPRESSION,
@@ -65,6 +66,7 @@ const struct option ks_long_options[] = {
 	{ "io-sweep-ms", required_argument, NULL, OPT_IO_SWEEP_MS },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "min-wait", required_argument, NULL, OPT_MIN_WAIT },
+	{ "wait-stack-every", required_argument, NULL, OPT_WAIT_STACK_EVERY },
 	{ "offcpu-min", required_argument, NULL, OPT_OFFCPU_MIN },
 	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
 	{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
@@ -162,6 +164,11 @@ void ks_options_usage(FILE *out)
 		"      --min-wait DURATION  lock waits and blocking pipe, unix socket and\n"
 		"                         eventfd reads this long or longer become\n"
 		"                         spans, e.g. 500us, 1ms, 2s (default 1ms; 0: all)\n"
+		"      --wait-stack-every DURATION  a thread copies its stack at a\n"
+		"                         futex wait at most this often; a wait in\n"
+		"                         between names its site if it lasts as long\n"
+		"                         as a span needs, or is reported (default\n"
+		"                         100us; 0: at every wait)\n"
 		"      --offcpu-min DURATION  also make a span of every time a watched\n"
 		"                         thread is off CPU this long or longer, linked\n"
 		"                         to the thread that woke it (default: off; it\n"
@@ -504,7 +511,11 @@ static enum ks_parse_result ks_option_apply(struct ks_options *opts, int c,
 		opts->ringbuf_mb = number;
 		break;
 	case OPT_MIN_WAIT:
-		if (ks_parse_duration(value, &opts->min_wait_ns))
+	case OPT_WAIT_STACK_EVERY:
+		if (ks_parse_duration(value,
+				      c == OPT_MIN_WAIT ?
+					      &opts->min_wait_ns :
+					      &opts->wait_stack_every_ns))
 			return ks_bad_value(err, label, value,
 					    "not a duration like 500us, "
 					    "1ms or 2s");
@@ -792,6 +803,7 @@ enum ks_parse_result ks_options_parse(struct ks_options *opts, int argc,
 	opts->io_sweep_ms = KS_DEFAULT_IO_SWEEP_MS;
 	opts->ringbuf_mb = KS_DEFAULT_RINGBUF_MB;
 	opts->min_wait_ns = KS_DEFAULT_MIN_WAIT_NS;
+	opts->wait_stack_every_ns = KS_DEFAULT_STACK_EVERY_NS;
 	opts->listen = KS_DEFAULT_LISTEN;
 	opts->http_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
 	opts->bpffs = KS_DEFAULT_BPFFS;

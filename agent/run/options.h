@@ -39,6 +39,8 @@ struct ks_options {
 	unsigned int ringbuf_mb;
 	int verbosity;
 	uint64_t min_wait_ns; /* lock waits shorter than this get no span */
+	/* A thread copies its stack at a futex wait at most this often. */
+	uint64_t wait_stack_every_ns;
 	uint64_t offcpu_min_ns; /* 0: off-CPU intervals are not watched */
 	/* How long an exited process's series stay in /metrics. */
 	uint64_t scrape_interval_ns;

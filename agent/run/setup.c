@@ -478,6 +478,8 @@ int ks_agent_run(const struct ks_options *options)
 		.ringbuf_bytes = options->ringbuf_mb << 20,
 		.precise = ks_wants_precise(options),
 		.offcpu_min_ns = options->offcpu_min_ns,
+		.stack_every_ns = options->wait_stack_every_ns,
+		.min_wait_ns = options->min_wait_ns,
 		.attach_mode = options->attach_mode,
 		.syscall_hooks = options->syscall_hooks_set ?
 					 &options->syscall_hooks :
