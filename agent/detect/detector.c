@@ -150,6 +150,18 @@ static bool ks_wait_needs_refresh(const struct ks_detector *d,
 	       now >= wait->begin.hdr.ts_ns + d->confirm_ns;
 }
 
+/* A wait that has lasted as long, with no stack yet: see ops.read_stack. */
+static bool ks_wait_needs_stack(const struct ks_detector *d,
+				const struct ks_thread *thread, uint64_t now)
+{
+	const struct ks_thread_wait *wait = &thread->wait;
+
+	return wait->active && !thread->klock.active && !wait->stack_sought &&
+	       (wait->begin.flags & KS_WAIT_STACK_LATER) &&
+	       !wait->begin.stack_len &&
+	       now >= wait->begin.hdr.ts_ns + d->confirm_ns;
+}
+
 static bool ks_is_node(const struct ks_detector *d,
 		       const struct ks_thread *thread)
 {
@@ -177,6 +189,8 @@ static size_t ks_collect_nodes(struct ks_detector *d,
 			d->ops.refresh(d->live_ctx, thread);
 			ks_wait_target_resolve(table, thread, &m->target);
 		}
+		if (ks_wait_needs_stack(d, thread, now))
+			d->ops.read_stack(d->live_ctx, thread);
 		if (!m->target.deadlock_edge)
 			continue;
 		m->thread = thread;

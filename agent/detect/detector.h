@@ -45,6 +45,11 @@ struct ks_detector_ops {
 	/* Re-reads the lock words of a long wait that has no holder yet. */
 	void (*refresh)(void *ctx, struct ks_thread *thread);
 	/*
+	 * Reads the stack of a long wait whose thread copied none when it
+	 * began (KS_WAIT_STACK_LATER): reports and spans name its site.
+	 */
+	void (*read_stack)(void *ctx, struct ks_thread *thread);
+	/*
 	 * Finds who can end thread's I/O wait among every process, not only
 	 * those with threads blocked: asked for each I/O wait of a knot
 	 * before its window counts.

@@ -21,6 +21,19 @@ void ks_live_refresh_wait(void *ctx, struct ks_thread *thread)
 	thread->wait.refreshed = true;
 }
 
+void ks_live_read_stack(void *ctx, struct ks_thread *thread)
+{
+	struct ks_wait_begin *begin = &thread->wait.begin;
+	struct ks_proc_syscall sc;
+
+	thread->wait.stack_sought = true;
+	ks_read_wait_stack(thread, begin);
+	/* Read while the thread stayed in that call, or it is another's. */
+	if (ks_proc_read_syscall(thread->tgid, thread->tid, &sc) ||
+	    sc.sp != begin->regs[KS_REG_SP] || sc.args[0] != begin->uaddr)
+		begin->stack_len = 0;
+}
+
 /*
  * The kernel does not show who holds one of its locks; what the process
  * shows is where the thread sleeps, which must be a sleeping lock's slow

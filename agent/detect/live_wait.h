@@ -16,6 +16,9 @@
 
 /* Reads the lock words of the thread's wait again, from the process. */
 void ks_live_refresh_wait(void *ctx, struct ks_thread *thread);
+/* Reads the stack of the thread's wait from the process, if it is still
+ * in that call; stack_len stays 0 otherwise. */
+void ks_live_read_stack(void *ctx, struct ks_thread *thread);
 
 /* True when the thread is still inside that very futex call. */
 bool ks_live_still_waiting(void *ctx, const struct ks_thread *thread);

@@ -50,14 +50,8 @@ static bool ks_is_futex_wait(const struct ks_proc_syscall *sc)
 	return false;
 }
 
-/*
- * The stack of a thread blocked since before the agent started, read as the
- * kernel side reads it at wait entry: it cannot change while the thread
- * stays in that call, which the caller checks afterwards.  Near the top of
- * a stack the whole snapshot may not be mapped: then less.
- */
-static void ks_seed_stack(const struct ks_thread *thread,
-			  struct ks_wait_begin *begin)
+void ks_read_wait_stack(const struct ks_thread *thread,
+			struct ks_wait_begin *begin)
 {
 	static const size_t tries[] = { sizeof(begin->stack), 128 };
 	uint64_t sp = begin->regs[KS_REG_SP];
@@ -97,7 +91,7 @@ static void ks_seed_wait(struct ks_scan_ctx *ctx, struct ks_thread *thread,
 	/* /proc shows only these two registers; CFI unwinding copes. */
 	begin->regs[KS_REG_IP] = sc->pc;
 	begin->regs[KS_REG_SP] = sc->sp;
-	ks_seed_stack(thread, begin);
+	ks_read_wait_stack(thread, begin);
 
 	memset(&inflight, 0, sizeof(inflight));
 	inflight.begin_ts_ns = 0;

@@ -30,4 +30,14 @@ int ks_scan(struct ks_model *model, ks_track_wait_fn track, void *ctx,
  */
 void ks_read_lock_words(uint32_t pid, struct ks_wait_begin *begin);
 
+/*
+ * Reads the stack of a thread blocked in a wait into begin, from
+ * begin->regs[KS_REG_SP] up, as the kernel side reads it at wait entry: it
+ * cannot change while the thread stays in that call, which the caller
+ * checks afterwards.  Near the top of a stack the whole snapshot may not be
+ * mapped: then less; stack_len says how much.
+ */
+void ks_read_wait_stack(const struct ks_thread *thread,
+			struct ks_wait_begin *begin);
+
 #endif /* KS_SCAN_H */

@@ -81,6 +81,7 @@ static uint64_t ks_read_began(void *ctx, uint32_t tid, int fd)
 
 static const struct ks_detector_ops ks_detector_ops = {
 	.refresh = ks_live_refresh_wait,
+	.read_stack = ks_live_read_stack,
 	.complete = ks_live_complete_io,
 	.verify = ks_live_verify_wait,
 	.report = ks_deadlock_report,

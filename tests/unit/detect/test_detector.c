@@ -14,6 +14,7 @@ struct world {
 	bool verify_answer;
 	unsigned int nr_verified;
 	unsigned int nr_refreshed;
+	unsigned int nr_stacks_read;
 	unsigned int nr_completed;
 	unsigned int nr_reports;
 	size_t last_members;
@@ -31,6 +32,14 @@ static void stub_refresh(void *ctx, struct ks_thread *thread)
 	w->nr_refreshed++;
 	thread->wait.begin.words[2] = w->refresh_owner;
 	thread->wait.refreshed = true;
+}
+
+static void stub_read_stack(void *ctx, struct ks_thread *thread)
+{
+	struct world *w = ctx;
+
+	w->nr_stacks_read++;
+	thread->wait.stack_sought = true;
 }
 
 static bool stub_verify(void *ctx, const struct ks_table *table,
@@ -70,6 +79,7 @@ static void stub_complete(void *ctx, const struct ks_table *table,
 
 static const struct ks_detector_ops stub_ops = {
 	.refresh = stub_refresh,
+	.read_stack = stub_read_stack,
 	.complete = stub_complete,
 	.verify = stub_verify,
 	.report = stub_report,
@@ -268,6 +278,25 @@ static void test_long_wait_without_owner_is_read_again(void **state)
 	assert_int_equal(w->nr_reports, 1);
 }
 
+static void test_long_wait_without_stack_reads_it_once(void **state)
+{
+	struct world *w = *state;
+	struct ks_thread *t1, *t2;
+
+	/* t1 copied its stack at its wait, t2 did not (copied one just
+	 * before): t2's is read once its wait has lasted the window. */
+	make_abba(w, &t1, &t2);
+	t2->wait.begin.flags |= KS_WAIT_STACK_LATER;
+	t2->wait.begin.stack_len = 0;
+	tick(w, 2 * MS + CONFIRM - 1);
+	assert_int_equal(w->nr_stacks_read, 0);
+	tick(w, 2 * MS + CONFIRM);
+	assert_int_equal(w->nr_stacks_read, 1);
+	tick(w, 2 * MS + 2 * CONFIRM);
+	assert_int_equal(w->nr_stacks_read, 1);
+	assert_int_equal(w->nr_reports, 1);
+}
+
 static void test_cycle_through_a_kernel_lock_is_one_chain(void **state)
 {
 	struct world *w = *state;
@@ -451,6 +480,7 @@ int main(void)
 		T(test_seeded_member_has_no_latency),
 		T(test_exited_member_lets_the_deadlock_be_forgotten),
 		T(test_long_wait_without_owner_is_read_again),
+		T(test_long_wait_without_stack_reads_it_once),
 		T(test_cycle_through_a_kernel_lock_is_one_chain),
 		T(test_kernel_lock_without_owner_is_no_edge),
 		T(test_pipe_cycle_between_processes),
