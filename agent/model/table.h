@@ -49,6 +49,14 @@ struct ks_thread_wait {
 	uint8_t guess;
 };
 
+/* Whether a site can be named from the wait's record: it has a stack, or
+ * never was to have one (a wait found at start whose stack was unreadable). */
+static inline bool ks_wait_has_stack(const struct ks_thread_wait *wait)
+{
+	return wait->begin.stack_len ||
+	       !(wait->begin.flags & KS_WAIT_STACK_LATER);
+}
+
 /* The record that says which lock a blocked thread waits for. */
 static inline const struct ks_wait_begin *
 ks_lock_wait(const struct ks_thread_wait *wait)

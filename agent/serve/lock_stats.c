@@ -146,7 +146,9 @@ static void ks_sample_site(struct ks_lock_stats *stats,
 	struct ks_frame frame;
 	struct ks_lock_site *site;
 
+	/* A wait that copied no stack leaves the sample to the next. */
 	if (!stats->cfg.resolve_site || now < entry->next_site_sample_mono_ns ||
+	    !ks_wait_has_stack(&thread->wait) ||
 	    !ks_take_site_budget(stats, now))
 		return;
 	entry->next_site_sample_mono_ns = now + KS_NS_PER_S;

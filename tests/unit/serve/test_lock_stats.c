@@ -17,6 +17,7 @@ struct world {
 	struct ks_lock_stats *stats;
 	unsigned int lookups;
 	const char *site_function; /* what the fake resolver finds */
+	bool stackless; /* the next waits copied no stack when they began */
 };
 
 static int fake_site(void *ctx, const struct ks_thread *thread,
@@ -80,6 +81,8 @@ static void waited(struct world *w, uint32_t pid, uint32_t tid,
 	if (!thread)
 		thread = add_thread(&w->table, pid, tid);
 	wait_for_mutex(thread, address, holder);
+	if (w->stackless)
+		thread->wait.begin.flags |= KS_WAIT_STACK_LATER;
 	thread->wait.lock_kind = KS_LOCK_MUTEX;
 	thread->wait.lock_addr = address;
 	thread->wait.mutex_kind = 0;
@@ -247,6 +250,21 @@ static void test_a_failed_lookup_leaves_no_site(void **state)
 	assert_int_equal(lock_at(w, 10, 0xa000)->nr_sites, 0);
 }
 
+static void
+test_a_wait_without_its_stack_leaves_the_sample_to_the_next(void **state)
+{
+	struct world *w = *state;
+
+	w->stackless = true;
+	waited(w, 10, 11, 0xa000, 0, 0, MS);
+	assert_int_equal(w->lookups, 0);
+	w->stackless = false;
+	waited(w, 10, 11, 0xa000, 0, 0, 2 * MS);
+	assert_int_equal(w->lookups, 1);
+	assert_int_equal(lock_at(w, 10, 0xa000)->nr_sites, 1);
+	assert_int_equal(lock_at(w, 10, 0xa000)->waits, 2);
+}
+
 static void test_a_gone_process_takes_its_locks_along(void **state)
 {
 	struct world *w = *state;
@@ -272,6 +290,7 @@ int main(void)
 		T(test_sites_are_sampled_once_a_second_per_lock),
 		T(test_site_lookups_have_a_budget_per_second),
 		T(test_a_failed_lookup_leaves_no_site),
+		T(test_a_wait_without_its_stack_leaves_the_sample_to_the_next),
 		T(test_a_gone_process_takes_its_locks_along),
 #undef T
 	};
