@@ -3,6 +3,7 @@
 #include <linux/futex.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/proc.h"
 #include "model/model.h"
@@ -139,7 +140,8 @@ static void ks_on_wait_end(struct ks_model *model,
 		return;
 	if (!(wait->begin.flags & KS_WAIT_SEEDED)) {
 		struct ks_process_stats *stats = &thread->process->stats;
-		uint64_t waited = rec->hdr.ts_ns - rec->begin_ts_ns;
+		uint64_t waited =
+			ks_lasted_ns(rec->begin_ts_ns, rec->hdr.ts_ns);
 
 		if (rec->hdr.size >= sizeof(struct ks_wait_end_stack))
 			ks_take_late_stack(wait, (const void *)rec);
@@ -190,7 +192,7 @@ static void ks_on_klock_end(struct ks_model *model,
 		return;
 	ks_wait_target_resolve(&model->table, thread, &target);
 	ks_wait_hist_record(&thread->process->stats.lock_wait[target.kind],
-			    rec->hdr.ts_ns - rec->begin_ts_ns);
+			    ks_lasted_ns(rec->begin_ts_ns, rec->hdr.ts_ns));
 	ks_notify(model, klock_ended, thread, rec);
 	thread->klock.active = false;
 	model->version++;

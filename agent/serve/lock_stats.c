@@ -3,6 +3,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "base/clock.h"
 #include "model/wait_target.h"
 #include "serve/lock_stats.h"
 #include "stacks/wait_site.h"
@@ -182,7 +183,7 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 	const struct ks_thread_wait *wait = &thread->wait;
 	struct ks_lock_key key = { .tgid = thread->tgid,
 				   .address = wait->lock_addr };
-	uint64_t waited = end->hdr.ts_ns - end->begin_ts_ns;
+	uint64_t waited = ks_lasted_ns(end->begin_ts_ns, end->hdr.ts_ns);
 	struct ks_lock_entry *entry;
 	struct ks_lock_node *node;
 

@@ -260,7 +260,8 @@ static void ks_on_wait_ended(void *ctx, struct ks_thread *thread,
 	struct ks_thread_span made;
 	OtlpSpan *span;
 
-	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
+	if (ks_lasted_ns(end->begin_ts_ns, end->hdr.ts_ns) <
+	    telemetry->min_wait_ns)
 		return;
 	source = ks_acquired_at(thread, end->hdr.ts_ns);
 	/*
@@ -295,7 +296,8 @@ static void ks_on_klock_ended(void *ctx, struct ks_thread *thread,
 	char name[48], address[32];
 	OtlpSpan *span;
 
-	if (end->hdr.ts_ns - end->begin_ts_ns < telemetry->min_wait_ns)
+	if (ks_lasted_ns(end->begin_ts_ns, end->hdr.ts_ns) <
+	    telemetry->min_wait_ns)
 		return;
 	resource = ks_span_start(telemetry, thread, end->begin_ts_ns,
 				 end->hdr.ts_ns, &made);
@@ -354,7 +356,7 @@ static void ks_on_channel_read(void *ctx, struct ks_thread *thread,
 	char name[48];
 	OtlpSpan *span;
 
-	if (io->hdr.ts_ns - io->begin_ns < telemetry->min_wait_ns)
+	if (ks_lasted_ns(io->begin_ns, io->hdr.ts_ns) < telemetry->min_wait_ns)
 		return;
 	resource = ks_span_start(telemetry, thread, io->begin_ns, io->hdr.ts_ns,
 				 &made);

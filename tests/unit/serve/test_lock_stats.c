@@ -265,6 +265,17 @@ test_a_wait_without_its_stack_leaves_the_sample_to_the_next(void **state)
 	assert_int_equal(lock_at(w, 10, 0xa000)->waits, 2);
 }
 
+static void test_an_end_read_before_the_begin_lasted_no_time(void **state)
+{
+	struct world *w = *state;
+
+	/* Ended by a waker on another CPU, whose clock reads 100 ns less. */
+	waited(w, 10, 11, 0xa000, 0, 10 * MS + 100, 10 * MS);
+	assert_int_equal(lock_at(w, 10, 0xa000)->waits, 1);
+	assert_int_equal(lock_at(w, 10, 0xa000)->wait_ns, 0);
+	assert_int_equal(lock_at(w, 10, 0xa000)->max_wait_ns, 0);
+}
+
 static void test_a_gone_process_takes_its_locks_along(void **state)
 {
 	struct world *w = *state;
@@ -291,6 +302,7 @@ int main(void)
 		T(test_site_lookups_have_a_budget_per_second),
 		T(test_a_failed_lookup_leaves_no_site),
 		T(test_a_wait_without_its_stack_leaves_the_sample_to_the_next),
+		T(test_an_end_read_before_the_begin_lasted_no_time),
 		T(test_a_gone_process_takes_its_locks_along),
 #undef T
 	};
