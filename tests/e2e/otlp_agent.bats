@@ -73,6 +73,21 @@ setup() {
 	expect_accounted
 }
 
+@test "deadlocked waits that copied no stack when they began still name their site" {
+	local pid
+
+	start_receiver
+	# Each thread's deadlock wait is its second, well within the hour.
+	start_agent --comm abba --wait-stack-every 3600s
+	start_workload abba normal rewait
+	pid=$WORKLOAD_PID
+	wait_until 10 error_spans_of "$pid" 3
+	spans | jq -e -s --arg pid "$pid" '[.[] | select(.resource["process.pid"] == $pid and
+		.status.code == 2 and .name == "wait for mutex")] |
+		length == 2 and all(.[]; .attrs["code.function.name"] == "take")' >/dev/null
+	stop_agent
+}
+
 # How many spans trace TRACE has now: whether it has N.
 trace_has_spans() {
 	spans | jq -e -s --arg t "$1" --argjson n "$2" \
@@ -172,6 +187,23 @@ trace_has_spans() {
 		select(.resource["process.pid"] == $pid) | .attrs["knotscope.lock.holder.tid"]] |
 		map(select(. != null)) | length > 0' >/dev/null
 	expect_accounted
+}
+
+@test "lock waits that copied no stack when they began name their site from their end" {
+	start_receiver
+	# Only each thread's first wait copies its stack when it begins.
+	start_agent --min-wait 100us --wait-stack-every 3600s --comm contention
+	start_workload contention 8 2 3
+	wait "$WORKLOAD_PID"
+	stop_agent
+
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" \
+		--argjson shed "$(agent_records '.type == "summary"' | jq '.shed.span_sites')" '
+		[.[] | select(.resource["process.pid"] == $pid and
+			.attrs["knotscope.lock.kind"] == "mutex")] |
+		([.[] | select(.attrs["code.function.name"] != null)] | length > 10 and all(.[];
+			.attrs["code.function.name"] == "transfer_in_order")) and
+		([.[] | select(.attrs["code.function.name"] == null)] | length <= $shed)' >/dev/null
 }
 
 @test "C++ lock waits name the caller of std::mutex, not the library's headers" {
