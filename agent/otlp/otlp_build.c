@@ -285,6 +285,81 @@ int ks_otlp_log_add_attrs(OtlpLogRecord *record, struct ks_otlp_attrs *attrs)
 			     &record->n_attributes);
 }
 
+void ks_otlp_encoded_attrs_release(struct ks_otlp_encoded_attrs *encoded)
+{
+	free(encoded->data);
+	memset(encoded, 0, sizeof(*encoded));
+}
+
+/*
+ * A span with nothing but the attributes packs to their field alone: each
+ * KeyValue under the field's tag, with its length, as in any span.
+ */
+int ks_otlp_attrs_encode(struct ks_otlp_attrs *attrs,
+			 struct ks_otlp_encoded_attrs *encoded)
+{
+	OtlpSpan *span =
+		ks_root_new(&opentelemetry__proto__trace__v1__span__descriptor);
+	int ret = -ENOMEM;
+
+	ks_otlp_encoded_attrs_release(encoded);
+	if (!span || ks_otlp_span_add_attrs(span, attrs))
+		goto cleanup;
+	encoded->len = protobuf_c_message_get_packed_size(&span->base);
+	encoded->data = malloc(encoded->len ? encoded->len : 1);
+	if (!encoded->data) {
+		encoded->len = 0;
+		goto cleanup;
+	}
+	protobuf_c_message_pack(&span->base, encoded->data);
+	ret = 0;
+cleanup:
+	ks_otlp_attrs_release(attrs);
+	ks_otlp_message_free(span);
+	return ret;
+}
+
+/*
+ * protobuf-c packs a message's unknown fields after its known ones: a tag,
+ * then the data as it is.  One whose tag is the first attribute's and
+ * whose data is all that follows that tag packs to the encoded attributes,
+ * byte for byte.
+ */
+int ks_otlp_span_add_encoded_attrs(OtlpSpan *span,
+				   const struct ks_otlp_encoded_attrs *encoded)
+{
+	const ProtobufCFieldDescriptor *field =
+		protobuf_c_message_descriptor_get_field_by_name(
+			&opentelemetry__proto__trace__v1__span__descriptor,
+			"attributes");
+	struct ks_arena *arena = ks_arena_of(span);
+	size_t nr = span->base.n_unknown_fields, tag_len = 0;
+	ProtobufCMessageUnknownField *fields;
+	uint8_t *data;
+
+	if (!encoded->len)
+		return 0;
+	/* The tag is a varint: its last byte has the high bit clear. */
+	while (encoded->data[tag_len++] & 0x80)
+		;
+	fields = ks_arena_alloc(arena, (nr + 1) * sizeof(*fields));
+	data = ks_arena_alloc(arena, encoded->len - tag_len);
+	if (!fields || !data)
+		return -ENOMEM;
+	if (nr)
+		memcpy(fields, span->base.unknown_fields, nr * sizeof(*fields));
+	memcpy(data, encoded->data + tag_len, encoded->len - tag_len);
+	fields[nr] = (ProtobufCMessageUnknownField){
+		.tag = field->id,
+		.wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+		.len = encoded->len - tag_len,
+		.data = data,
+	};
+	span->base.unknown_fields = fields;
+	span->base.n_unknown_fields = nr + 1;
+	return 0;
+}
+
 OtlpResource *ks_otlp_resource_message_new(struct ks_otlp_attrs *attrs)
 {
 	OtlpResource *resource = ks_root_new(

@@ -71,6 +71,40 @@ void ks_otlp_message_free(void *message);
 int ks_otlp_span_add_attrs(OtlpSpan *span, struct ks_otlp_attrs *attrs);
 int ks_otlp_log_add_attrs(OtlpLogRecord *record, struct ks_otlp_attrs *attrs);
 
+/*
+ * Attributes that many spans share (the spans of one HTTP connection),
+ * encoded once by protobuf-c: a span then carries their bytes instead of a
+ * tree to be sized and packed again every time.  Start it zeroed
+ * (KS_OTLP_ENCODED_ATTRS_INIT).
+ */
+struct ks_otlp_encoded_attrs {
+	uint8_t *data; /* a span's attributes field, as protobuf-c packs it */
+	size_t len;
+};
+
+#define KS_OTLP_ENCODED_ATTRS_INIT \
+	{                          \
+		0                  \
+	}
+
+/*
+ * Replaces what encoded held by the list's attributes, encoded; the list
+ * is released.  -ENOMEM if an earlier add failed or memory ran out:
+ * encoded is then empty.
+ */
+int ks_otlp_attrs_encode(struct ks_otlp_attrs *attrs,
+			 struct ks_otlp_encoded_attrs *encoded);
+
+void ks_otlp_encoded_attrs_release(struct ks_otlp_encoded_attrs *encoded);
+
+/*
+ * Copies encoded attributes onto the span, after the attributes it has
+ * (in its encoding they follow every other field, which decoders take as
+ * one list: a repeated field may come in pieces).  -ENOMEM.
+ */
+int ks_otlp_span_add_encoded_attrs(OtlpSpan *span,
+				   const struct ks_otlp_encoded_attrs *encoded);
+
 /* A resource with the list's attributes, moved; NULL on ENOMEM. */
 OtlpResource *ks_otlp_resource_message_new(struct ks_otlp_attrs *attrs);
 

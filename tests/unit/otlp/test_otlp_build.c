@@ -352,6 +352,119 @@ static void test_repeated_fields_keep_every_item_in_order(void **state)
 	ks_otlp_message_free(span);
 }
 
+/* A span's own attributes, then the ones its connection shares. */
+static void add_own_attrs(OtlpSpan *span)
+{
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+
+	ks_otlp_attrs_str(&attrs, "http.request.method", "GET");
+	ks_otlp_attrs_int(&attrs, "http.response.status_code", 503);
+	assert_int_equal(ks_otlp_span_add_attrs(span, &attrs), 0);
+}
+
+static void fill_shared_attrs(struct ks_otlp_attrs *attrs)
+{
+	ks_otlp_attrs_str(attrs, "server.address", "example.com");
+	ks_otlp_attrs_int(attrs, "server.port", 8080);
+	ks_otlp_attrs_int(attrs, "thread.id", -1);
+	ks_otlp_attrs_double(attrs, "ratio", 0.25);
+	ks_otlp_attrs_bool(attrs, "flag", true);
+	ks_otlp_attrs_str(attrs, "empty", "");
+}
+
+static OtlpSpan *span_with_status(void)
+{
+	OtlpSpan *span = ks_otlp_span_new(trace_id, span_id, "GET", 1, 2);
+
+	assert_non_null(span);
+	assert_int_equal(
+		ks_otlp_span_set_status(span, KS_OTLP_STATUS_ERROR, "down"), 0);
+	return span;
+}
+
+static uint8_t *pack(const ProtobufCMessage *msg, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = protobuf_c_message_get_packed_size(msg);
+	buf = malloc(*len);
+	assert_non_null(buf);
+	assert_int_equal(protobuf_c_message_pack(msg, buf), *len);
+	return buf;
+}
+
+/*
+ * Attributes encoded once and copied onto spans are the attributes
+ * protobuf-c would have encoded from the tree: decoded, the span is the
+ * one built with all of them as nodes, and encodes to the same bytes.
+ */
+static void test_encoded_attrs_are_what_protobuf_c_encodes(void **state)
+{
+	struct ks_otlp_encoded_attrs encoded = KS_OTLP_ENCODED_ATTRS_INIT;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	OtlpSpan *reference = span_with_status(), *seen;
+	size_t reference_len, len;
+	uint8_t *reference_bytes, *bytes;
+
+	add_own_attrs(reference);
+	fill_shared_attrs(&attrs);
+	assert_int_equal(ks_otlp_span_add_attrs(reference, &attrs), 0);
+	reference_bytes = pack(&reference->base, &reference_len);
+
+	fill_shared_attrs(&attrs);
+	assert_int_equal(ks_otlp_attrs_encode(&attrs, &encoded), 0);
+	assert_int_equal(attrs.nr, 0);
+	/* Every span of the connection gets a copy of the same bytes. */
+	for (int i = 0; i < 2; i++) {
+		OtlpSpan *span = span_with_status();
+
+		add_own_attrs(span);
+		assert_int_equal(ks_otlp_span_add_encoded_attrs(span, &encoded),
+				 0);
+		seen = round_trip(&span->base);
+		ks_otlp_message_free(span);
+		assert_int_equal(seen->base.n_unknown_fields, 0);
+		assert_int_equal(seen->n_attributes, 8);
+		assert_string_equal(seen->attributes[0]->key,
+				    "http.request.method");
+		assert_string_equal(seen->attributes[2]->key, "server.address");
+		assert_string_equal(seen->attributes[7]->key, "empty");
+		assert_string_equal(seen->status->message, "down");
+		bytes = pack(&seen->base, &len);
+		assert_int_equal(len, reference_len);
+		assert_memory_equal(bytes, reference_bytes, len);
+		free(bytes);
+		protobuf_c_message_free_unpacked(&seen->base, NULL);
+	}
+	ks_otlp_encoded_attrs_release(&encoded);
+	free(reference_bytes);
+	ks_otlp_message_free(reference);
+}
+
+static void test_failed_attribute_list_encodes_to_nothing(void **state)
+{
+	struct ks_otlp_encoded_attrs encoded = KS_OTLP_ENCODED_ATTRS_INIT;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	OtlpSpan *span = span_with_status();
+	size_t before, after;
+	uint8_t *bytes;
+
+	fill_shared_attrs(&attrs);
+	assert_int_equal(ks_otlp_attrs_encode(&attrs, &encoded), 0);
+	fill_shared_attrs(&attrs);
+	attrs.failed = true;
+	assert_int_equal(ks_otlp_attrs_encode(&attrs, &encoded), -ENOMEM);
+	assert_int_equal(encoded.len, 0);
+	assert_null(encoded.data);
+	assert_int_equal(attrs.nr, 0);
+	free(pack(&span->base, &before));
+	assert_int_equal(ks_otlp_span_add_encoded_attrs(span, &encoded), 0);
+	bytes = pack(&span->base, &after);
+	assert_int_equal(after, before);
+	free(bytes);
+	ks_otlp_message_free(span);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +478,9 @@ int main(void)
 		cmocka_unit_test(
 			test_failed_attribute_list_is_reported_on_move),
 		cmocka_unit_test(test_repeated_fields_keep_every_item_in_order),
+		cmocka_unit_test(
+			test_encoded_attrs_are_what_protobuf_c_encodes),
+		cmocka_unit_test(test_failed_attribute_list_encodes_to_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
