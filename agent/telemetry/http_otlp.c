@@ -21,17 +21,22 @@ static const char *ks_span_name(const struct ks_http_span *span, char *buf,
 	return buf;
 }
 
+/*
+ * What changes from one request of a connection to the next; the rest is
+ * encoded once per connection (http_shared_attrs).
+ */
 static void ks_add_request(const struct ks_http_span *span,
+			   const char *server_address,
 			   struct ks_otlp_attrs *attrs)
 {
 	char path[KS_HTTP_TARGET_MAX + 1];
+	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
 
 	ks_otlp_attrs_str(attrs, "http.request.method",
 			  ks_http_method_attr(span));
 	if (!span->method_known)
 		ks_otlp_attrs_str(attrs, "http.request.method_original",
 				  span->method);
-	ks_otlp_attrs_str(attrs, "url.scheme", "http");
 	memcpy(path, span->target, span->path_len);
 	path[span->path_len] = '\0';
 	ks_otlp_attrs_str(attrs, "url.path", path);
@@ -46,30 +51,13 @@ static void ks_add_request(const struct ks_http_span *span,
 					  "http.route" :
 					  "url.template",
 				  span->route);
-}
-
-static void ks_add_endpoints(const struct ks_http_span *span,
-			     struct ks_otlp_attrs *attrs)
-{
-	const char *ip = span->tuple_text.remote;
-	char address[KS_HTTP_HOST_MAX + 1];
-	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
-	uint16_t port;
-
-	ks_http_server_endpoint(span, address, sizeof(address), &port);
-	ks_otlp_attrs_str(attrs, "server.address", address);
-	ks_otlp_attrs_int(attrs, "server.port", port);
-	ks_otlp_attrs_str(attrs, "network.peer.address", ip);
-	ks_otlp_attrs_int(attrs, "network.peer.port", span->tuple.remote.port);
-	/* client.port would repeat network.peer.port (and is opt-in). */
-	if (span->kind == KS_HTTP_SPAN_SERVER) {
-		ks_otlp_attrs_str(attrs, "client.address", ip);
-		return;
+	if (span->kind == KS_HTTP_SPAN_CLIENT) {
+		/* The target as sent, with the query only if it was kept. */
+		snprintf(url, sizeof(url), "http://%s%s",
+			 span->host[0] ? span->host : server_address,
+			 span->target);
+		ks_otlp_attrs_str(attrs, "url.full", url);
 	}
-	/* The target as sent, with the query only if it was kept. */
-	snprintf(url, sizeof(url), "http://%s%s",
-		 span->host[0] ? span->host : address, span->target);
-	ks_otlp_attrs_str(attrs, "url.full", url);
 }
 
 static void ks_add_outcome(const struct ks_http_span *span,
@@ -78,9 +66,6 @@ static void ks_add_outcome(const struct ks_http_span *span,
 	char buf[8];
 	const char *error = ks_http_error_type(span, buf, sizeof(buf));
 
-	/* network.protocol.name is for protocols other than http. */
-	ks_otlp_attrs_str(attrs, "network.protocol.version",
-			  ks_http_protocol_version(span->version_minor));
 	if (span->status)
 		ks_otlp_attrs_int(attrs, "http.response.status_code",
 				  span->status);
@@ -105,12 +90,22 @@ static uint32_t ks_span_flags(const struct ks_http_span *span)
 }
 
 OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
-			    const char *thread_name)
+			    const char *thread_name,
+			    struct ks_http_shared_attrs *shared)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	char name[KS_HTTP_METHOD_MAX + KS_HTTP_TARGET_MAX + 2];
+	char server_address[KS_HTTP_HOST_MAX + 1];
+	const struct ks_otlp_encoded_attrs *shared_attrs;
+	uint16_t server_port;
 	OtlpSpan *otlp;
 
+	ks_http_server_endpoint(span, server_address, sizeof(server_address),
+				&server_port);
+	shared_attrs = ks_http_shared_attrs_of(shared, span, server_address,
+					       server_port, thread_name);
+	if (!shared_attrs)
+		return NULL;
 	otlp = ks_otlp_span_new(span->trace_id, span->span_id,
 				ks_span_name(span, name, sizeof(name)),
 				ks_mono_to_real_ns(span->start_ns),
@@ -120,12 +115,8 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	ks_otlp_span_set_kind(otlp, span->kind == KS_HTTP_SPAN_SERVER ?
 					    KS_OTLP_SPAN_SERVER :
 					    KS_OTLP_SPAN_CLIENT);
-	ks_add_request(span, &attrs);
-	ks_add_endpoints(span, &attrs);
+	ks_add_request(span, server_address, &attrs);
 	ks_add_outcome(span, &attrs);
-	ks_otlp_attrs_int(&attrs, "thread.id", span->tid);
-	if (thread_name && thread_name[0])
-		ks_otlp_attrs_str(&attrs, "thread.name", thread_name);
 	if ((span->parent != KS_HTTP_PARENT_NONE &&
 	     ks_otlp_span_set_parent(otlp, span->parent_span_id)) ||
 	    ks_otlp_span_set_context(otlp, ks_span_flags(span),
@@ -133,7 +124,8 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	    (ks_http_span_failed(span) &&
 	     ks_otlp_span_set_status(otlp, KS_OTLP_STATUS_ERROR,
 				     ks_http_failure_message(span->failure))) ||
-	    ks_otlp_span_add_attrs(otlp, &attrs)) {
+	    ks_otlp_span_add_attrs(otlp, &attrs) ||
+	    ks_otlp_span_add_encoded_attrs(otlp, shared_attrs)) {
 		ks_otlp_attrs_release(&attrs);
 		ks_otlp_message_free(otlp);
 		return NULL;

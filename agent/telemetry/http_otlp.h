@@ -11,9 +11,14 @@
 
 #include "httptrace/http_spans.h"
 #include "otlp/otlp_build.h"
+#include "telemetry/http_shared_attrs.h"
 
-/* thread_name may be NULL.  NULL on ENOMEM. */
+/*
+ * thread_name may be NULL.  The attributes the span shares with its
+ * connection come from shared, and follow its own.  NULL on ENOMEM.
+ */
 OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
-			    const char *thread_name);
+			    const char *thread_name,
+			    struct ks_http_shared_attrs *shared);
 
 #endif /* KS_HTTP_OTLP_H */

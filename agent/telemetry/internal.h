@@ -9,6 +9,7 @@
 
 #include "meta/host_meta.h"
 #include "meta/k8s_cache.h"
+#include "telemetry/http_shared_attrs.h"
 #include "telemetry/span_groups.h"
 #include "telemetry/span_hold.h"
 #include "telemetry/telemetry.h"
@@ -43,6 +44,8 @@ struct ks_telemetry {
 	struct ks_span_hold held;
 	/* The busy periods of threads, each a trace. */
 	struct ks_span_groups *groups;
+	/* HTTP connections' shared attributes, from the first HTTP span. */
+	struct ks_http_shared_attrs *http_shared;
 	/* Memory is over the guard's mark: no spans are made. */
 	bool shedding;
 	/*

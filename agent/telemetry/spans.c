@@ -486,10 +486,12 @@ void ks_telemetry_http_span(struct ks_telemetry *telemetry,
 		ks_otlp_export_skipped(telemetry->exporter, KS_OTLP_TRACES);
 		return;
 	}
+	if (!telemetry->http_shared)
+		telemetry->http_shared = ks_http_shared_attrs_new();
 	resource = ks_resource_of(telemetry, process);
-	if (!resource)
+	if (!resource || !telemetry->http_shared)
 		return;
-	otlp = ks_http_span_otlp(span, thread_name);
+	otlp = ks_http_span_otlp(span, thread_name, telemetry->http_shared);
 	if (otlp)
 		ks_otlp_export_span(telemetry->exporter, resource,
 				    &ks_scope_http, otlp);

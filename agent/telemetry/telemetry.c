@@ -134,6 +134,7 @@ void ks_telemetry_free(struct ks_telemetry *telemetry)
 		return;
 	ks_span_hold_destroy(&telemetry->held);
 	ks_span_groups_free(telemetry->groups);
+	ks_http_shared_attrs_free(telemetry->http_shared);
 	ks_otlp_exporter_free(telemetry->exporter);
 	ks_otlp_resource_put(telemetry->agent_resource);
 	free(telemetry);
