@@ -16,6 +16,9 @@
 #define KS_HISTOGRAM_ONEOF(field) \
 	OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__##field
 
+/* Span.attributes in opentelemetry/proto/trace/v1/trace.proto. */
+#define KS_OTLP_SPAN_ATTRIBUTES_FIELD 9
+
 /*
  * Every message built here is the root of a tree that lives in one arena,
  * which sits right before the root: its nodes, strings, bytes and arrays
@@ -325,38 +328,52 @@ cleanup:
  * whose data is all that follows that tag packs to the encoded attributes,
  * byte for byte.
  */
-int ks_otlp_span_add_encoded_attrs(OtlpSpan *span,
-				   const struct ks_otlp_encoded_attrs *encoded)
+static void ks_encoded_field(ProtobufCMessageUnknownField *field,
+			     const struct ks_otlp_encoded_attrs *encoded,
+			     uint8_t *copy)
 {
-	const ProtobufCFieldDescriptor *field =
-		protobuf_c_message_descriptor_get_field_by_name(
-			&opentelemetry__proto__trace__v1__span__descriptor,
-			"attributes");
-	struct ks_arena *arena = ks_arena_of(span);
-	size_t nr = span->base.n_unknown_fields, tag_len = 0;
-	ProtobufCMessageUnknownField *fields;
-	uint8_t *data;
+	size_t tag_len = 0;
 
-	if (!encoded->len)
-		return 0;
 	/* The tag is a varint: its last byte has the high bit clear. */
 	while (encoded->data[tag_len++] & 0x80)
 		;
-	fields = ks_arena_alloc(arena, (nr + 1) * sizeof(*fields));
-	data = ks_arena_alloc(arena, encoded->len - tag_len);
-	if (!fields || !data)
-		return -ENOMEM;
-	if (nr)
-		memcpy(fields, span->base.unknown_fields, nr * sizeof(*fields));
-	memcpy(data, encoded->data + tag_len, encoded->len - tag_len);
-	fields[nr] = (ProtobufCMessageUnknownField){
-		.tag = field->id,
+	memcpy(copy, encoded->data + tag_len, encoded->len - tag_len);
+	*field = (ProtobufCMessageUnknownField){
+		.tag = KS_OTLP_SPAN_ATTRIBUTES_FIELD,
 		.wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
 		.len = encoded->len - tag_len,
-		.data = data,
+		.data = copy,
 	};
+}
+
+int ks_otlp_span_add_encoded_attrs(
+	OtlpSpan *span, const struct ks_otlp_encoded_attrs *const *encoded,
+	size_t nr)
+{
+	struct ks_arena *arena = ks_arena_of(span);
+	size_t had = span->base.n_unknown_fields, len = 0;
+	ProtobufCMessageUnknownField *fields;
+	uint8_t *data;
+
+	for (size_t i = 0; i < nr; i++)
+		len += encoded[i]->len;
+	if (!len)
+		return 0;
+	fields = ks_arena_alloc(arena, (had + nr) * sizeof(*fields));
+	data = ks_arena_alloc(arena, len);
+	if (!fields || !data)
+		return -ENOMEM;
+	if (had)
+		memcpy(fields, span->base.unknown_fields,
+		       had * sizeof(*fields));
 	span->base.unknown_fields = fields;
-	span->base.n_unknown_fields = nr + 1;
+	for (size_t i = 0; i < nr; i++) {
+		if (!encoded[i]->len)
+			continue;
+		ks_encoded_field(&fields[span->base.n_unknown_fields++],
+				 encoded[i], data);
+		data += encoded[i]->len;
+	}
 	return 0;
 }
 

@@ -98,12 +98,14 @@ int ks_otlp_attrs_encode(struct ks_otlp_attrs *attrs,
 void ks_otlp_encoded_attrs_release(struct ks_otlp_encoded_attrs *encoded);
 
 /*
- * Copies encoded attributes onto the span, after the attributes it has
- * (in its encoding they follow every other field, which decoders take as
- * one list: a repeated field may come in pieces).  -ENOMEM.
+ * Copies nr lists of encoded attributes onto the span, after the
+ * attributes it has (in its encoding they follow every other field, which
+ * decoders take as one list: a repeated field may come in pieces).
+ * -ENOMEM.
  */
-int ks_otlp_span_add_encoded_attrs(OtlpSpan *span,
-				   const struct ks_otlp_encoded_attrs *encoded);
+int ks_otlp_span_add_encoded_attrs(
+	OtlpSpan *span, const struct ks_otlp_encoded_attrs *const *encoded,
+	size_t nr);
 
 /* A resource with the list's attributes, moved; NULL on ENOMEM. */
 OtlpResource *ks_otlp_resource_message_new(struct ks_otlp_attrs *attrs);

@@ -22,8 +22,8 @@ static const char *ks_span_name(const struct ks_http_span *span, char *buf,
 }
 
 /*
- * What changes from one request of a connection to the next; the rest is
- * encoded once per connection (http_shared_attrs).
+ * What changes from one request of a connection to the next; the method,
+ * the status code and the rest are encoded once (http_shared_attrs).
  */
 static void ks_add_request(const struct ks_http_span *span,
 			   const char *server_address,
@@ -32,8 +32,6 @@ static void ks_add_request(const struct ks_http_span *span,
 	char path[KS_HTTP_TARGET_MAX + 1];
 	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
 
-	ks_otlp_attrs_str(attrs, "http.request.method",
-			  ks_http_method_attr(span));
 	if (!span->method_known)
 		ks_otlp_attrs_str(attrs, "http.request.method_original",
 				  span->method);
@@ -66,9 +64,6 @@ static void ks_add_outcome(const struct ks_http_span *span,
 	char buf[8];
 	const char *error = ks_http_error_type(span, buf, sizeof(buf));
 
-	if (span->status)
-		ks_otlp_attrs_int(attrs, "http.response.status_code",
-				  span->status);
 	if (error)
 		ks_otlp_attrs_str(attrs, "error.type", error);
 	if (span->request_body_size)
@@ -96,16 +91,11 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	char name[KS_HTTP_METHOD_MAX + KS_HTTP_TARGET_MAX + 2];
 	char server_address[KS_HTTP_HOST_MAX + 1];
-	const struct ks_otlp_encoded_attrs *shared_attrs;
 	uint16_t server_port;
 	OtlpSpan *otlp;
 
 	ks_http_server_endpoint(span, server_address, sizeof(server_address),
 				&server_port);
-	shared_attrs = ks_http_shared_attrs_of(shared, span, server_address,
-					       server_port, thread_name);
-	if (!shared_attrs)
-		return NULL;
 	otlp = ks_otlp_span_new(span->trace_id, span->span_id,
 				ks_span_name(span, name, sizeof(name)),
 				ks_mono_to_real_ns(span->start_ns),
@@ -125,7 +115,8 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	     ks_otlp_span_set_status(otlp, KS_OTLP_STATUS_ERROR,
 				     ks_http_failure_message(span->failure))) ||
 	    ks_otlp_span_add_attrs(otlp, &attrs) ||
-	    ks_otlp_span_add_encoded_attrs(otlp, shared_attrs)) {
+	    ks_http_shared_attrs_add(shared, otlp, span, server_address,
+				     server_port, thread_name)) {
 		ks_otlp_attrs_release(&attrs);
 		ks_otlp_message_free(otlp);
 		return NULL;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,10 @@
 
 /* Enough for the connections of a busy server; about 300 bytes each. */
 #define KS_SHARED_SLOTS 512
+/* Status codes have three digits: a slot each. */
+#define KS_STATUS_SLOTS 1000
+/* RFC 9110's methods and PATCH, with room for collisions. */
+#define KS_METHOD_SLOTS 32
 
 /* What the shared attributes are made of. */
 struct ks_shared_key {
@@ -28,10 +33,22 @@ struct ks_shared_slot {
 	struct ks_otlp_encoded_attrs encoded; /* empty: never filled */
 };
 
+struct ks_method_slot {
+	char method[KS_HTTP_METHOD_MAX + 1];
+	struct ks_otlp_encoded_attrs encoded;
+};
+
+struct ks_status_slot {
+	uint16_t status;
+	struct ks_otlp_encoded_attrs encoded;
+};
+
 struct ks_http_shared_attrs {
 	struct ks_shared_slot slots[KS_SHARED_SLOTS];
 	/* For values too long for a key: encoded each time, never kept. */
 	struct ks_otlp_encoded_attrs unkept;
+	struct ks_method_slot methods[KS_METHOD_SLOTS];
+	struct ks_status_slot statuses[KS_STATUS_SLOTS];
 };
 
 struct ks_http_shared_attrs *ks_http_shared_attrs_new(void)
@@ -46,6 +63,10 @@ void ks_http_shared_attrs_free(struct ks_http_shared_attrs *shared)
 	for (size_t i = 0; i < KS_SHARED_SLOTS; i++)
 		ks_otlp_encoded_attrs_release(&shared->slots[i].encoded);
 	ks_otlp_encoded_attrs_release(&shared->unkept);
+	for (size_t i = 0; i < KS_METHOD_SLOTS; i++)
+		ks_otlp_encoded_attrs_release(&shared->methods[i].encoded);
+	for (size_t i = 0; i < KS_STATUS_SLOTS; i++)
+		ks_otlp_encoded_attrs_release(&shared->statuses[i].encoded);
 	free(shared);
 }
 
@@ -130,11 +151,11 @@ static size_t ks_shared_slot_of(const struct ks_http_span *span)
 	return hash % KS_SHARED_SLOTS;
 }
 
-const struct ks_otlp_encoded_attrs *
-ks_http_shared_attrs_of(struct ks_http_shared_attrs *shared,
-			const struct ks_http_span *span,
-			const char *server_address, uint16_t server_port,
-			const char *thread_name)
+/* The connection's attributes, encoded; NULL on ENOMEM. */
+static const struct ks_otlp_encoded_attrs *
+ks_connection_attrs(struct ks_http_shared_attrs *shared,
+		    const struct ks_http_span *span, const char *server_address,
+		    uint16_t server_port, const char *thread_name)
 {
 	struct ks_shared_slot *slot = &shared->slots[ks_shared_slot_of(span)];
 	const char *name = thread_name ? thread_name : "";
@@ -152,4 +173,63 @@ ks_http_shared_attrs_of(struct ks_http_shared_attrs *shared,
 			     slot ? &slot->encoded : &shared->unkept))
 		return NULL;
 	return slot ? &slot->encoded : &shared->unkept;
+}
+
+/* http.request.method: a known method, or "_OTHER"; NULL on ENOMEM. */
+static const struct ks_otlp_encoded_attrs *
+ks_method_attr(struct ks_http_shared_attrs *shared, const char *method)
+{
+	struct ks_method_slot *slot;
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	size_t len = strlen(method);
+
+	if (len >= sizeof(slot->method))
+		return NULL;
+	slot = &shared->methods[(len + (uint8_t)method[0]) % KS_METHOD_SLOTS];
+	if (slot->encoded.len && !strcmp(slot->method, method))
+		return &slot->encoded;
+	ks_otlp_attrs_str(&attrs, "http.request.method", method);
+	if (ks_otlp_attrs_encode(&attrs, &slot->encoded))
+		return NULL;
+	memcpy(slot->method, method, len + 1);
+	return &slot->encoded;
+}
+
+/* http.response.status_code, or nothing for 0; NULL on ENOMEM. */
+static const struct ks_otlp_encoded_attrs *
+ks_status_attr(struct ks_http_shared_attrs *shared, uint16_t status)
+{
+	static const struct ks_otlp_encoded_attrs none;
+	struct ks_status_slot *slot =
+		&shared->statuses[status % KS_STATUS_SLOTS];
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+
+	if (!status)
+		return &none;
+	if (slot->encoded.len && slot->status == status)
+		return &slot->encoded;
+	ks_otlp_attrs_int(&attrs, "http.response.status_code", status);
+	if (ks_otlp_attrs_encode(&attrs, &slot->encoded))
+		return NULL;
+	slot->status = status;
+	return &slot->encoded;
+}
+
+int ks_http_shared_attrs_add(struct ks_http_shared_attrs *shared,
+			     OtlpSpan *otlp, const struct ks_http_span *span,
+			     const char *server_address, uint16_t server_port,
+			     const char *thread_name)
+{
+	const struct ks_otlp_encoded_attrs *lists[] = {
+		ks_method_attr(shared, ks_http_method_attr(span)),
+		ks_status_attr(shared, span->status),
+		ks_connection_attrs(shared, span, server_address, server_port,
+				    thread_name),
+	};
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (!lists[i])
+			return -ENOMEM;
+	return ks_otlp_span_add_encoded_attrs(otlp, lists,
+					      sizeof(lists) / sizeof(lists[0]));
 }

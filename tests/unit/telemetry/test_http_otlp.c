@@ -120,62 +120,78 @@ static void test_every_attribute_once(void **state)
 	ks_http_shared_attrs_free(shared);
 }
 
+/* The next span of the connection has key = value (NULL: no key). */
+static void expect_str(struct ks_http_shared_attrs *shared,
+		       const struct ks_http_span *s, const char *thread_name,
+		       const char *key, const char *value)
+{
+	OtlpSpan *seen = received(s, thread_name, shared);
+
+	if (value)
+		check_str(seen, key, value);
+	else
+		assert_null(attr(seen, key));
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
+}
+
+static void expect_int(struct ks_http_shared_attrs *shared,
+		       const struct ks_http_span *s, const char *key,
+		       int64_t value)
+{
+	OtlpSpan *seen = received(s, NULL, shared);
+
+	check_int(seen, key, value);
+	protobuf_c_message_free_unpacked(&seen->base, NULL);
+}
+
 /* Each value the shared attributes are made of, changed on its own. */
 static void test_a_changed_value_is_encoded_again(void **state)
 {
 	struct ks_http_shared_attrs *shared = ks_http_shared_attrs_new();
 	struct ks_http_span s = request("example.com");
-	OtlpSpan *seen;
 
 	assert_non_null(shared);
-	protobuf_c_message_free_unpacked(&received(&s, "worker", shared)->base,
-					 NULL);
-
+	expect_str(shared, &s, "worker", "server.address", "example.com");
 	snprintf(s.host, sizeof(s.host), "other.example");
-	seen = received(&s, "worker", shared);
-	check_str(seen, "server.address", "other.example");
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
+	expect_str(shared, &s, "worker", "server.address", "other.example");
 	snprintf(s.host, sizeof(s.host), "other.example:81");
-	seen = received(&s, "worker", shared);
-	check_int(seen, "server.port", 81);
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
-	seen = received(&s, "renamed", shared);
-	check_str(seen, "thread.name", "renamed");
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
-	seen = received(&s, NULL, shared);
-	assert_null(attr(seen, "thread.name"));
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
+	expect_int(shared, &s, "server.port", 81);
+	expect_str(shared, &s, "renamed", "thread.name", "renamed");
+	expect_str(shared, &s, NULL, "thread.name", NULL);
 	s.version_minor = 0;
-	seen = received(&s, NULL, shared);
-	check_str(seen, "network.protocol.version", "1.0");
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
+	expect_str(shared, &s, NULL, "network.protocol.version", "1.0");
 	s.tid = 8;
-	seen = received(&s, NULL, shared);
-	check_int(seen, "thread.id", 8);
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
+	expect_int(shared, &s, "thread.id", 8);
 	s.tuple.remote.port = 40001;
-	seen = received(&s, NULL, shared);
-	check_int(seen, "network.peer.port", 40001);
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
-
+	expect_int(shared, &s, "network.peer.port", 40001);
 	s.tuple.remote.addr[15] ^= 1;
 	ks_http_tuple_text(&s.tuple, &s.tuple_text);
-	seen = received(&s, NULL, shared);
-	check_str(seen, "network.peer.address", s.tuple_text.remote);
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
+	expect_str(shared, &s, NULL, "network.peer.address",
+		   s.tuple_text.remote);
+
+	/* GET and DELETE share a slot: each must find its own. */
+	strcpy(s.method, "DELETE");
+	expect_str(shared, &s, NULL, "http.request.method", "DELETE");
+	strcpy(s.method, "GET");
+	expect_str(shared, &s, NULL, "http.request.method", "GET");
+	strcpy(s.method, "BREW");
+	s.method_known = false;
+	expect_str(shared, &s, NULL, "http.request.method", "_OTHER");
+	expect_str(shared, &s, NULL, "http.request.method_original", "BREW");
+
+	s.status = 503;
+	expect_int(shared, &s, "http.response.status_code", 503);
+	/* No response: no status code, and the span says why. */
+	s.status = 0;
+	s.failure = KS_HTTP_CLOSED_BEFORE_RESPONSE;
+	expect_str(shared, &s, NULL, "http.response.status_code", NULL);
+	expect_str(shared, &s, NULL, "error.type", "connection_closed");
 
 	/* A client has no client.address, and a url.full of its own. */
 	s.kind = KS_HTTP_SPAN_CLIENT;
-	seen = received(&s, NULL, shared);
-	assert_null(attr(seen, "client.address"));
-	check_str(seen, "url.full", "http://other.example:81/index");
-	protobuf_c_message_free_unpacked(&seen->base, NULL);
+	expect_str(shared, &s, NULL, "client.address", NULL);
+	expect_str(shared, &s, NULL, "url.full",
+		   "http://other.example:81/index");
 	ks_http_shared_attrs_free(shared);
 }
 
