@@ -155,23 +155,11 @@ ks_key_value_new(struct ks_otlp_attrs *attrs, const char *key,
 
 static int ks_attrs_push(struct ks_otlp_attrs *attrs, OtlpKeyValue *kv)
 {
-	if (!kv)
-		goto failed;
-	if (attrs->nr == attrs->cap) {
-		size_t cap = attrs->cap ? attrs->cap * 2 : 16;
-		OtlpKeyValue **grown =
-			realloc(attrs->items, cap * sizeof(*grown));
-
-		if (!grown)
-			goto failed;
-		attrs->items = grown;
-		attrs->cap = cap;
+	if (!kv || ks_push(&attrs->arena, attrs->items, attrs->nr, kv)) {
+		attrs->failed = true;
+		return -ENOMEM;
 	}
-	attrs->items[attrs->nr++] = kv;
 	return 0;
-failed:
-	attrs->failed = true;
-	return -ENOMEM;
 }
 
 int ks_otlp_attrs_str(struct ks_otlp_attrs *attrs, const char *key,
@@ -235,7 +223,6 @@ void ks_otlp_attrs_release(struct ks_otlp_attrs *attrs)
 {
 	if (!attrs)
 		return;
-	free(attrs->items);
 	ks_arena_release(&attrs->arena);
 	memset(attrs, 0, sizeof(*attrs));
 }

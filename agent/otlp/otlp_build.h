@@ -28,9 +28,8 @@
  * ks_otlp_attrs_release() frees whatever it still holds.
  */
 struct ks_otlp_attrs {
-	OtlpKeyValue **items;
+	OtlpKeyValue **items; /* in the arena */
 	size_t nr;
-	size_t cap;
 	bool failed;
 	struct ks_arena arena;
 };
