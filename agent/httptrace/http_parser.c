@@ -124,6 +124,31 @@ static bool is_text(uint8_t c)
 	return is_visible(c) || c == ' ' || c == '\t';
 }
 
+/*
+ * How many bytes from the start of data, up to len, are text: eight at a
+ * time while a word holds no control character (HTAB included, which the
+ * bytes after take) and no DEL, then one at a time.  A field value or a
+ * reason phrase is mostly such words.
+ */
+static size_t text_run(const uint8_t *data, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	size_t n = 0;
+	uint64_t word, del;
+
+	for (; n + sizeof(word) <= len; n += sizeof(word)) {
+		memcpy(&word, data + n, sizeof(word));
+		del = word ^ (ones * 0x7f);
+		/* The high bit of a byte below 0x20, or of a DEL. */
+		if (((word - ones * 0x20) & ~word & highs) |
+		    ((del - ones) & ~del & highs))
+			break;
+	}
+	while (n < len && is_text(data[n]))
+		n++;
+	return n;
+}
+
 /* origin-form, asterisk-form, absolute-form or authority-form. */
 static bool is_target_start(uint8_t c)
 {
@@ -947,8 +972,8 @@ static size_t take_field_lines(struct ks_http_parser *p, const uint8_t *data,
 			begin_field_value(p);
 			/* fall through */
 		case ST_FIELD_VALUE:
-			for (start = n; n < len && is_text(data[n]); n++)
-				;
+			start = n;
+			n += text_run(data + n, len - n);
 			keep_value(p, data + start, n - start);
 			end = line_end_len(data + n, len - n);
 			if (!end)
@@ -994,8 +1019,7 @@ static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
 		n = take_field_lines(p, data, len);
 		break;
 	case ST_REASON:
-		while (n < len && is_text(data[n]))
-			n++;
+		n = text_run(data, len);
 		break;
 	default:
 		return 0;

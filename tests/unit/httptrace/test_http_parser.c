@@ -686,6 +686,50 @@ static void test_malformed_head_aborts(void **state)
 	free(rec);
 }
 
+static bool edge_space(const char *value, size_t at)
+{
+	return (value[at] == '\t' || value[at] == ' ') &&
+	       (!at || at + 1 == strlen(value));
+}
+
+/*
+ * Field values are scanned a word at a time: a control byte or DEL
+ * anywhere in a long value still aborts the head, and HTAB, obs-text and
+ * the rest of the text anywhere in it are kept as they are.
+ */
+static void test_every_byte_of_a_long_value_is_checked(void **state)
+{
+	static const char bad[] = { '\x01', '\x1f', '\x7f', '\x0b' };
+	static const char good[] = { '\t', ' ', '~', '\x80', '\xff' };
+	char value[] = "a-value-of-twenty-four-b";
+	char head[128];
+
+	for (size_t at = 0; at < strlen(value); at++) {
+		for (size_t i = 0; i < sizeof(bad) + sizeof(good); i++) {
+			struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
+			bool is_bad = i < sizeof(bad);
+			char saved = value[at];
+
+			value[at] = is_bad ? bad[i] : good[i - sizeof(bad)];
+			snprintf(head, sizeof(head),
+				 "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", value);
+			feed(rec, head, 1);
+			if (is_bad) {
+				assert_string_equal(kinds(rec), "ABORT");
+			} else {
+				assert_string_equal(kinds(rec),
+						    "HEAD COMPLETE");
+				/* Whitespace around it is not the value's. */
+				if (!edge_space(value, at))
+					assert_string_equal(
+						msg_at(rec, 0)->host, value);
+			}
+			value[at] = saved;
+			free(rec);
+		}
+	}
+}
+
 static void test_head_cut_by_capture(void **state)
 {
 	struct recorder *rec = new_recorder(KS_HTTP_REQUESTS);
@@ -997,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_attach_in_the_middle_of_a_body),
 		cmocka_unit_test(test_garbage_between_messages),
 		cmocka_unit_test(test_malformed_head_aborts),
+		cmocka_unit_test(test_every_byte_of_a_long_value_is_checked),
 		cmocka_unit_test(test_head_cut_by_capture),
 		cmocka_unit_test(test_request_line_cut_by_capture),
 		cmocka_unit_test(test_status_line_cut_by_capture),
