@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +50,12 @@ struct ks_http_metrics_proc {
 	UT_hash_handle hh;
 };
 
+/* Into a zeroed field of a key, cut to fit: once per request, no printf. */
+static void ks_key_text(char *field, size_t size, const char *text)
+{
+	memcpy(field, text, strnlen(text, size - 1));
+}
+
 /* The attributes of the span's metric, as the semantic conventions say. */
 static void ks_series_key(const struct ks_http_span *span,
 			  struct ks_http_series_key *key)
@@ -62,11 +67,11 @@ static void ks_series_key(const struct ks_http_span *span,
 	key->kind = span->kind;
 	key->version_minor = span->version_minor;
 	key->status = span->status;
-	snprintf(key->method, sizeof(key->method), "%s",
-		 ks_http_method_attr(span));
+	ks_key_text(key->method, sizeof(key->method),
+		    ks_http_method_attr(span));
 	error = ks_http_error_type(span, status, sizeof(status));
 	if (error)
-		snprintf(key->error_type, sizeof(key->error_type), "%s", error);
+		ks_key_text(key->error_type, sizeof(key->error_type), error);
 	if (span->kind == KS_HTTP_SPAN_SERVER)
 		key->route = span->route;
 	else
@@ -78,16 +83,20 @@ static void ks_series_key(const struct ks_http_span *span,
 static struct ks_http_metrics_proc *ks_proc_get(struct ks_http_metrics *metrics,
 						uint32_t tgid)
 {
-	struct ks_http_metrics_proc *proc;
+	struct ks_http_metrics_proc *proc = metrics->last;
 
-	HASH_FIND(hh, metrics->procs, &tgid, sizeof(tgid), proc);
-	if (proc)
+	/* Requests come in runs from one process. */
+	if (proc && proc->tgid == tgid)
 		return proc;
-	proc = calloc(1, sizeof(*proc));
-	if (!proc)
-		return NULL;
-	proc->tgid = tgid;
-	HASH_ADD(hh, metrics->procs, tgid, sizeof(proc->tgid), proc);
+	HASH_FIND(hh, metrics->procs, &tgid, sizeof(tgid), proc);
+	if (!proc) {
+		proc = calloc(1, sizeof(*proc));
+		if (!proc)
+			return NULL;
+		proc->tgid = tgid;
+		HASH_ADD(hh, metrics->procs, tgid, sizeof(proc->tgid), proc);
+	}
+	metrics->last = proc;
 	return proc;
 }
 
@@ -149,6 +158,8 @@ static void ks_proc_free(struct ks_http_metrics *metrics,
 			free(series);
 		}
 	}
+	if (metrics->last == proc)
+		metrics->last = NULL;
 	HASH_DELETE(hh, metrics->procs, proc);
 	free(proc);
 }

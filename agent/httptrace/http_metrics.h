@@ -46,6 +46,7 @@ struct ks_http_metrics_proc;
 
 struct ks_http_metrics {
 	struct ks_http_metrics_proc *procs;
+	struct ks_http_metrics_proc *last; /* the one last looked up */
 };
 
 /* Counts an ended exchange's duration. */
