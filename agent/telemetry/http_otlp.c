@@ -26,11 +26,9 @@ static const char *ks_span_name(const struct ks_http_span *span, char *buf,
  * the status code and the rest are encoded once (http_shared_attrs).
  */
 static void ks_add_request(const struct ks_http_span *span,
-			   const char *server_address,
 			   struct ks_otlp_attrs *attrs)
 {
 	char path[KS_HTTP_TARGET_MAX + 1];
-	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
 
 	if (!span->method_known)
 		ks_otlp_attrs_str(attrs, "http.request.method_original",
@@ -49,13 +47,23 @@ static void ks_add_request(const struct ks_http_span *span,
 					  "http.route" :
 					  "url.template",
 				  span->route);
-	if (span->kind == KS_HTTP_SPAN_CLIENT) {
-		/* The target as sent, with the query only if it was kept. */
-		snprintf(url, sizeof(url), "http://%s%s",
-			 span->host[0] ? span->host : server_address,
-			 span->target);
-		ks_otlp_attrs_str(attrs, "url.full", url);
+}
+
+/* The target as sent, with the query only if it was kept. */
+static void ks_add_url_full(const struct ks_http_span *span,
+			    struct ks_otlp_attrs *attrs)
+{
+	char address[KS_HTTP_HOST_MAX + 1];
+	char url[KS_HTTP_HOST_MAX + KS_HTTP_TARGET_MAX + 16];
+	const char *authority = span->host;
+	uint16_t port;
+
+	if (!authority[0]) {
+		ks_http_server_endpoint(span, address, sizeof(address), &port);
+		authority = address;
 	}
+	snprintf(url, sizeof(url), "http://%s%s", authority, span->target);
+	ks_otlp_attrs_str(attrs, "url.full", url);
 }
 
 static void ks_add_outcome(const struct ks_http_span *span,
@@ -90,12 +98,8 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	char name[KS_HTTP_METHOD_MAX + KS_HTTP_TARGET_MAX + 2];
-	char server_address[KS_HTTP_HOST_MAX + 1];
-	uint16_t server_port;
 	OtlpSpan *otlp;
 
-	ks_http_server_endpoint(span, server_address, sizeof(server_address),
-				&server_port);
 	otlp = ks_otlp_span_new(span->trace_id, span->span_id,
 				ks_span_name(span, name, sizeof(name)),
 				ks_mono_to_real_ns(span->start_ns),
@@ -105,7 +109,9 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	ks_otlp_span_set_kind(otlp, span->kind == KS_HTTP_SPAN_SERVER ?
 					    KS_OTLP_SPAN_SERVER :
 					    KS_OTLP_SPAN_CLIENT);
-	ks_add_request(span, server_address, &attrs);
+	ks_add_request(span, &attrs);
+	if (span->kind == KS_HTTP_SPAN_CLIENT)
+		ks_add_url_full(span, &attrs);
 	ks_add_outcome(span, &attrs);
 	if ((span->parent != KS_HTTP_PARENT_NONE &&
 	     ks_otlp_span_set_parent(otlp, span->parent_span_id)) ||
@@ -115,8 +121,7 @@ OtlpSpan *ks_http_span_otlp(const struct ks_http_span *span,
 	     ks_otlp_span_set_status(otlp, KS_OTLP_STATUS_ERROR,
 				     ks_http_failure_message(span->failure))) ||
 	    ks_otlp_span_add_attrs(otlp, &attrs) ||
-	    ks_http_shared_attrs_add(shared, otlp, span, server_address,
-				     server_port, thread_name)) {
+	    ks_http_shared_attrs_add(shared, otlp, span, thread_name)) {
 		ks_otlp_attrs_release(&attrs);
 		ks_otlp_message_free(otlp);
 		return NULL;

@@ -16,21 +16,19 @@
 /* RFC 9110's methods and PATCH, with room for collisions. */
 #define KS_METHOD_SLOTS 32
 
-/* What the shared attributes are made of. */
+/* What a connection's attributes are made of, as the span has them. */
 struct ks_shared_key {
 	enum ks_http_span_kind kind;
 	uint32_t tid;
-	uint8_t peer_addr[16];
-	uint16_t peer_port;
-	uint16_t server_port;
+	struct ks_conn_tuple tuple;
 	uint8_t version_minor;
 	char thread_name[KS_COMM_LEN];
-	char server_address[KS_HTTP_HOST_MAX + 1];
+	char host[KS_HTTP_HOST_MAX + 1]; /* the Host field, or "" */
 };
 
 struct ks_shared_slot {
-	struct ks_shared_key key;
 	struct ks_otlp_encoded_attrs encoded; /* empty: never filled */
+	struct ks_shared_key key;
 };
 
 struct ks_method_slot {
@@ -71,13 +69,16 @@ void ks_http_shared_attrs_free(struct ks_http_shared_attrs *shared)
 }
 
 static int ks_encode_shared(const struct ks_http_span *span,
-			    const char *server_address, uint16_t server_port,
 			    const char *thread_name,
 			    struct ks_otlp_encoded_attrs *encoded)
 {
 	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
 	const char *ip = span->tuple_text.remote;
+	char server_address[KS_HTTP_HOST_MAX + 1];
+	uint16_t server_port;
 
+	ks_http_server_endpoint(span, server_address, sizeof(server_address),
+				&server_port);
 	ks_otlp_attrs_str(&attrs, "url.scheme", "http");
 	ks_otlp_attrs_str(&attrs, "server.address", server_address);
 	ks_otlp_attrs_int(&attrs, "server.port", server_port);
@@ -90,46 +91,44 @@ static int ks_encode_shared(const struct ks_http_span *span,
 	ks_otlp_attrs_str(&attrs, "network.protocol.version",
 			  ks_http_protocol_version(span->version_minor));
 	ks_otlp_attrs_int(&attrs, "thread.id", span->tid);
-	if (thread_name && thread_name[0])
+	if (thread_name[0])
 		ks_otlp_attrs_str(&attrs, "thread.name", thread_name);
 	return ks_otlp_attrs_encode(&attrs, encoded);
 }
 
+static bool ks_same_endpoint(const struct ks_endpoint *a,
+			     const struct ks_endpoint *b)
+{
+	return a->port == b->port && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 static bool ks_shared_key_matches(const struct ks_shared_key *key,
 				  const struct ks_http_span *span,
-				  const char *server_address,
-				  uint16_t server_port, const char *thread_name)
+				  const char *thread_name)
 {
 	return key->tid == span->tid && key->kind == span->kind &&
-	       key->peer_port == span->tuple.remote.port &&
-	       key->server_port == server_port &&
 	       key->version_minor == span->version_minor &&
-	       !memcmp(key->peer_addr, span->tuple.remote.addr,
-		       sizeof(key->peer_addr)) &&
-	       !strcmp(key->server_address, server_address) &&
+	       ks_same_endpoint(&key->tuple.remote, &span->tuple.remote) &&
+	       ks_same_endpoint(&key->tuple.local, &span->tuple.local) &&
+	       !strcmp(key->host, span->host) &&
 	       !strcmp(key->thread_name, thread_name);
 }
 
-/* Makes key the span's; false when a value is too long for it. */
+/* Makes key the span's; false when the thread name is too long for it. */
 static bool ks_shared_key_set(struct ks_shared_key *key,
 			      const struct ks_http_span *span,
-			      const char *server_address, uint16_t server_port,
 			      const char *thread_name)
 {
-	size_t address_len = strlen(server_address) + 1;
 	size_t name_len = strlen(thread_name) + 1;
 
-	if (address_len > sizeof(key->server_address) ||
-	    name_len > sizeof(key->thread_name))
+	if (name_len > sizeof(key->thread_name))
 		return false;
 	key->kind = span->kind;
 	key->tid = span->tid;
-	memcpy(key->peer_addr, span->tuple.remote.addr, sizeof(key->peer_addr));
-	key->peer_port = span->tuple.remote.port;
-	key->server_port = server_port;
+	key->tuple = span->tuple;
 	key->version_minor = span->version_minor;
 	memcpy(key->thread_name, thread_name, name_len);
-	memcpy(key->server_address, server_address, address_len);
+	memcpy(key->host, span->host, strlen(span->host) + 1);
 	return true;
 }
 
@@ -154,22 +153,18 @@ static size_t ks_shared_slot_of(const struct ks_http_span *span)
 /* The connection's attributes, encoded; NULL on ENOMEM. */
 static const struct ks_otlp_encoded_attrs *
 ks_connection_attrs(struct ks_http_shared_attrs *shared,
-		    const struct ks_http_span *span, const char *server_address,
-		    uint16_t server_port, const char *thread_name)
+		    const struct ks_http_span *span, const char *thread_name)
 {
 	struct ks_shared_slot *slot = &shared->slots[ks_shared_slot_of(span)];
 	const char *name = thread_name ? thread_name : "";
 
-	if (slot->encoded.len &&
-	    ks_shared_key_matches(&slot->key, span, server_address, server_port,
-				  name))
+	if (slot->encoded.len && ks_shared_key_matches(&slot->key, span, name))
 		return &slot->encoded;
-	if (!ks_shared_key_set(&slot->key, span, server_address, server_port,
-			       name)) {
+	if (!ks_shared_key_set(&slot->key, span, name)) {
 		ks_otlp_encoded_attrs_release(&slot->encoded);
 		slot = NULL;
 	}
-	if (ks_encode_shared(span, server_address, server_port, name,
+	if (ks_encode_shared(span, name,
 			     slot ? &slot->encoded : &shared->unkept))
 		return NULL;
 	return slot ? &slot->encoded : &shared->unkept;
@@ -217,14 +212,12 @@ ks_status_attr(struct ks_http_shared_attrs *shared, uint16_t status)
 
 int ks_http_shared_attrs_add(struct ks_http_shared_attrs *shared,
 			     OtlpSpan *otlp, const struct ks_http_span *span,
-			     const char *server_address, uint16_t server_port,
 			     const char *thread_name)
 {
 	const struct ks_otlp_encoded_attrs *lists[] = {
 		ks_method_attr(shared, ks_http_method_attr(span)),
 		ks_status_attr(shared, span->status),
-		ks_connection_attrs(shared, span, server_address, server_port,
-				    thread_name),
+		ks_connection_attrs(shared, span, thread_name),
 	};
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)

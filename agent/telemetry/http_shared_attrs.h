@@ -28,14 +28,9 @@ struct ks_http_shared_attrs *ks_http_shared_attrs_new(void);
 /* NULL is fine. */
 void ks_http_shared_attrs_free(struct ks_http_shared_attrs *shared);
 
-/*
- * Adds span's shared attributes to otlp, with server_address and
- * server_port as ks_http_server_endpoint() found them and thread_name
- * (NULL: none).  -ENOMEM.
- */
+/* Adds span's shared attributes to otlp; thread_name may be NULL.  -ENOMEM. */
 int ks_http_shared_attrs_add(struct ks_http_shared_attrs *shared,
 			     OtlpSpan *otlp, const struct ks_http_span *span,
-			     const char *server_address, uint16_t server_port,
 			     const char *thread_name);
 
 #endif /* KS_HTTP_SHARED_ATTRS_H */

@@ -135,10 +135,10 @@ static void expect_str(struct ks_http_shared_attrs *shared,
 }
 
 static void expect_int(struct ks_http_shared_attrs *shared,
-		       const struct ks_http_span *s, const char *key,
-		       int64_t value)
+		       const struct ks_http_span *s, const char *thread_name,
+		       const char *key, int64_t value)
 {
-	OtlpSpan *seen = received(s, NULL, shared);
+	OtlpSpan *seen = received(s, thread_name, shared);
 
 	check_int(seen, key, value);
 	protobuf_c_message_free_unpacked(&seen->base, NULL);
@@ -154,16 +154,24 @@ static void test_a_changed_value_is_encoded_again(void **state)
 	expect_str(shared, &s, "worker", "server.address", "example.com");
 	snprintf(s.host, sizeof(s.host), "other.example");
 	expect_str(shared, &s, "worker", "server.address", "other.example");
+	/* Without a Host field, the server is the connection's end. */
+	s.host[0] = '\0';
+	expect_str(shared, &s, "worker", "server.address", s.tuple_text.local);
+	s.tuple.local.port = 8081;
+	expect_int(shared, &s, "worker", "server.port", 8081);
+	s.tuple.local.addr[15] ^= 1;
+	ks_http_tuple_text(&s.tuple, &s.tuple_text);
+	expect_str(shared, &s, "worker", "server.address", s.tuple_text.local);
 	snprintf(s.host, sizeof(s.host), "other.example:81");
-	expect_int(shared, &s, "server.port", 81);
+	expect_int(shared, &s, "worker", "server.port", 81);
 	expect_str(shared, &s, "renamed", "thread.name", "renamed");
 	expect_str(shared, &s, NULL, "thread.name", NULL);
 	s.version_minor = 0;
 	expect_str(shared, &s, NULL, "network.protocol.version", "1.0");
 	s.tid = 8;
-	expect_int(shared, &s, "thread.id", 8);
+	expect_int(shared, &s, NULL, "thread.id", 8);
 	s.tuple.remote.port = 40001;
-	expect_int(shared, &s, "network.peer.port", 40001);
+	expect_int(shared, &s, NULL, "network.peer.port", 40001);
 	s.tuple.remote.addr[15] ^= 1;
 	ks_http_tuple_text(&s.tuple, &s.tuple_text);
 	expect_str(shared, &s, NULL, "network.peer.address",
@@ -180,7 +188,7 @@ static void test_a_changed_value_is_encoded_again(void **state)
 	expect_str(shared, &s, NULL, "http.request.method_original", "BREW");
 
 	s.status = 503;
-	expect_int(shared, &s, "http.response.status_code", 503);
+	expect_int(shared, &s, NULL, "http.response.status_code", 503);
 	/* No response: no status code, and the span says why. */
 	s.status = 0;
 	s.failure = KS_HTTP_CLOSED_BEFORE_RESPONSE;
