@@ -123,14 +123,15 @@ typedef struct {
 extern ks_klock_inflight_map ks_klock_inflight SEC(".maps");
 
 /*
- * Tracked connections by descriptor.  LRU, so descriptors whose close was
- * never seen (exit, exec, dup2) cannot fill it; the agent also deletes the
- * ones it knows are gone.
+ * Tracked connections by socket (the struct sock's address).  Deleted when
+ * the socket is destroyed, which frees the address for another; LRU, so
+ * that sockets whose end was missed (open when the agent stopped and
+ * started again) cannot fill it.
  */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, KS_MAX_SOCKS);
-	__type(key, struct ks_sock_key);
+	__type(key, __u64);
 	__type(value, struct ks_sock_state);
 } ks_socks_map;
 extern ks_socks_map ks_socks SEC(".maps");
@@ -170,6 +171,16 @@ typedef struct {
 	__type(value, __u8);
 } ks_agent_conns_map;
 extern ks_agent_conns_map ks_agent_conns SEC(".maps");
+
+/* The agent's own sockets between connect() and the handshake's end, when
+ * their local port is known and goes into ks_agent_conns. */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KS_MAX_AGENT_CONNS);
+	__type(key, __u64);
+	__type(value, __u8);
+} ks_agent_connecting_map;
+extern ks_agent_connecting_map ks_agent_connecting SEC(".maps");
 
 /*
  * Every handler exists twice: as tp_btf (cheapest dispatch, needs kernel BTF

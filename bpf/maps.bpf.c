@@ -28,5 +28,6 @@ ks_socks_map ks_socks SEC(".maps");
 ks_sock_scratch_map ks_sock_scratch SEC(".maps");
 ks_traces_ctx_map ks_traces_ctx SEC(".maps");
 ks_agent_conns_map ks_agent_conns SEC(".maps");
+ks_agent_connecting_map ks_agent_connecting SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

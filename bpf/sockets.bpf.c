@@ -1,17 +1,36 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * TCP connections of the watched processes, for HTTP spans (--http): the
- * accept() or connect() that makes one, each read and write on it (how many
- * bytes, and a copy of the first ks_capture_bytes of them), and the close()
- * of its descriptor.  What the bytes mean is the agent's business.
+ * TCP connections of the watched processes, for HTTP spans (--http): each
+ * read and write on them (how many bytes, and a copy of the first
+ * ks_capture_bytes of them) and the socket's end.  What the bytes mean is
+ * the agent's business.
  *
- * Only the exits of these calls are hooked (the arguments are still in the
- * saved registers there), each on its own (KS_SYSCALL_EXIT_REGS), or all
- * through the generic sys_exit hook, which switches on the syscall number.
- * A call that moved data costs one hash lookup of (tgid, fd): only
- * descriptors this file saw accepted or connected, by a watched process,
- * are in ks_socks, so files, pipes and unwatched processes stop there,
- * before anything is copied.
+ * No system call is hooked: a syscall tracepoint, even one for a single
+ * call, puts every task of the machine on the slow system call path
+ * (docs/capture-cost.md).  The socket layer's own tracepoints are not
+ * syscall tracepoints and cost nothing to other code:
+ *
+ * - sock:sock_recv_length and sock:sock_send_length, at the end of every
+ *   socket read and write (read, recv*, readv, write, send*, writev, and
+ *   sendfile/splice into a socket), in the reader's or writer's context:
+ *   the system call's saved registers say which call it was and where its
+ *   user buffer is.  Sockets that are not TCP, and processes that are not
+ *   watched, stop at the first tests; a watched process's TCP socket costs
+ *   one hash lookup of the socket.
+ * - tcp:tcp_destroy_sock, when a socket is freed: the connection's end.  It
+ *   runs where the last reference goes (often the softirq that takes the
+ *   peer's last ACK), one lookup per TCP socket of the machine.
+ * - sock:inet_sock_set_state, on every TCP state change of the machine: only
+ *   the agent's own connections are looked at there (see ks_agent_conns).
+ *
+ * Without accept() and connect() hooks, a connection is known from its
+ * first data: HTTP/1 clients speak first, so a connection whose first data
+ * a watched process reads is a server connection, one it writes first a
+ * client connection.  A protocol whose server speaks first is not HTTP,
+ * and the agent gives it up whichever role it got.  Connections opened
+ * before the agent started are picked up at their next data; if that is in
+ * the middle of a message, the agent's parser sees no HTTP start and gives
+ * the connection up (it is then ignored until its socket ends).
  *
  * Server connections also get the ids of the span their request starts,
  * drawn here, at the read that starts it, and published for the profiler in
@@ -27,12 +46,13 @@
 #define AF_INET6 10
 #define SOCK_STREAM 1
 #define IPPROTO_TCP 6
-#define EINPROGRESS 115
 #define MSG_PEEK 2
+#define KS_TCP_ESTABLISHED 1
+#define KS_TCP_SYN_SENT 2
 
 /* Where a data syscall keeps the bytes it moved. */
 enum ks_buffer_kind {
-	KS_BUF_NONE, /* sendfile: the bytes come from a file, unseen */
+	KS_BUF_NONE, /* sendfile, splice, io_uring...: unseen */
 	KS_BUF_PLAIN, /* read, write, recvfrom, sendto: a buffer */
 	KS_BUF_IOVEC, /* readv, writev: an array of iovecs */
 	KS_BUF_MSGHDR, /* recvmsg, sendmsg: a msghdr pointing at iovecs */
@@ -41,37 +61,14 @@ enum ks_buffer_kind {
 /* Unique for the run; 0 never names a connection. */
 static __u64 ks_next_conn_id;
 
-static __always_inline struct ks_sock_key ks_sock_key_of(long fd)
+/* Whether sk is an IPv4 or IPv6 TCP socket: the filter every socket call of
+ * the machine goes through, so plain loads where the verifier allows. */
+static __always_inline bool ks_is_tcp(bool ks_typed, struct sock *sk)
 {
-	struct ks_sock_key key = {
-		.tgid = bpf_get_current_pid_tgid() >> 32,
-		.fd = (__s32)fd,
-	};
+	__u16 family = KS_ARG(sk, __sk_common.skc_family);
 
-	return key;
-}
-
-/* The TCP socket behind a descriptor of task, or NULL. */
-static __always_inline struct sock *ks_tcp_sock_of(struct task_struct *task,
-						   int fd)
-{
-	struct file *file = ks_file_of_fd(task, fd);
-	struct socket *socket;
-	struct sock *sk;
-	__u16 family;
-
-	if (!file)
-		return NULL;
-	/* private_data is a struct socket only for socket inodes. */
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & KS_S_IFMT) != KS_S_IFSOCK)
-		return NULL;
-	socket = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(socket, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+	return (family == AF_INET || family == AF_INET6) &&
+	       KS_ARG(sk, sk_protocol) == IPPROTO_TCP;
 }
 
 static __always_inline void ks_ipv4_mapped(__u8 addr[16], __be32 ipv4)
@@ -82,7 +79,8 @@ static __always_inline void ks_ipv4_mapped(__u8 addr[16], __be32 ipv4)
 	__builtin_memcpy(&addr[12], &ipv4, sizeof(ipv4));
 }
 
-static __always_inline void ks_read_tuple(struct sock *sk, __u16 family,
+/* Once per connection: BPF_CORE_READ in both twins keeps it one copy. */
+static __always_inline void ks_read_tuple(const struct sock *sk, __u16 family,
 					  struct ks_conn_tuple *tuple)
 {
 	__builtin_memset(tuple, 0, sizeof(*tuple));
@@ -122,73 +120,65 @@ static __always_inline void ks_retract_trace_ctx(struct ks_sock_state *state)
 		bpf_map_delete_elem(&ks_traces_ctx, &pid_tgid);
 }
 
-/* The agent's own connection: remember its end, trace nothing. */
-static __always_inline int ks_note_agent_conn(struct task_struct *task, int fd)
+/* Kernel sockets (NFS, iSCSI...) have no file: their bytes are not the
+ * calling process's, even when its system call made them move. */
+static __always_inline bool ks_user_socket(const struct sock *sk)
 {
-	struct sock *sk = ks_tcp_sock_of(task, fd);
-	struct ks_conn_tuple tuple;
-	__u8 one = 1;
-
-	if (!sk)
-		return 0;
-	ks_read_tuple(sk, BPF_CORE_READ(sk, __sk_common.skc_family), &tuple);
-	bpf_map_update_elem(&ks_agent_conns, &tuple.local, &one, BPF_ANY);
-	return 0;
+	return BPF_CORE_READ(sk, sk_socket, file) != NULL;
 }
 
-static __always_inline int ks_sock_opened(int fd, __u8 role)
+static __always_inline void ks_count_socks_full(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct ks_sock_key key = ks_sock_key_of(fd);
+	struct ks_cpu_stats *stats = ks_cpu_stats();
+
+	if (stats)
+		__sync_fetch_and_add(&stats->socks_full, 1);
+}
+
+/*
+ * The first data a watched process moves on a TCP socket: which way it goes
+ * says the role (see the top of this file).  The agent's own connections,
+ * seen from a watched peer, are remembered as ignored.  The state, or NULL.
+ */
+static __always_inline struct ks_sock_state *
+ks_sock_track(struct sock *sk, __u64 key, __u8 direction)
+{
 	struct ks_sock_state state = {
-		.role = role,
-		.exec_id = BPF_CORE_READ(task, self_exec_id),
+		.role = direction == KS_SOCK_RECV ? KS_CONN_SERVER :
+						    KS_CONN_CLIENT,
 	};
-	struct ks_sock_state *old;
-	struct ks_cpu_stats *stats;
 	struct ks_sock_open *e;
-	struct sock *sk;
 	__u16 family;
 
-	if (key.tgid == ks_agent_tgid)
-		return role == KS_CONN_CLIENT ? ks_note_agent_conn(task, fd) :
-						0;
-	if (!ks_task_selected(task))
-		return 0;
-	sk = ks_tcp_sock_of(task, fd);
-	if (!sk)
-		return 0;
+	if (!ks_user_socket(sk))
+		return NULL;
 	e = ks_reserve(sizeof(*e), KS_EV_SOCK_OPEN);
 	if (!e)
-		return 0;
+		return NULL;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	ks_read_tuple(sk, family, &e->tuple);
-	if (role == KS_CONN_SERVER &&
-	    bpf_map_lookup_elem(&ks_agent_conns, &e->tuple.remote)) {
+	if (bpf_map_lookup_elem(&ks_agent_conns, &e->tuple.remote)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
+		state.ignored = 1;
+		bpf_map_update_elem(&ks_socks, &key, &state, BPF_NOEXIST);
+		return NULL;
 	}
 	state.conn_id = __sync_fetch_and_add(&ks_next_conn_id, 1) + 1;
-	state.sk = (__u64)sk;
-	/* The number's last connection closed unseen (close_range): its
-	 * published entry goes with it. */
-	old = bpf_map_lookup_elem(&ks_socks, &key);
-	if (old)
-		ks_retract_trace_ctx(old);
-	if (bpf_map_update_elem(&ks_socks, &key, &state, BPF_ANY)) {
-		stats = ks_cpu_stats();
-		if (stats)
-			__sync_fetch_and_add(&stats->socks_full, 1);
+	/* Another CPU's first data on the same socket won: that one counts. */
+	if (bpf_map_update_elem(&ks_socks, &key, &state, BPF_NOEXIST)) {
+		if (!bpf_map_lookup_elem(&ks_socks, &key))
+			ks_count_socks_full();
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
+		return NULL;
 	}
 	e->conn_id = state.conn_id;
-	e->fd = fd;
-	e->role = role;
+	e->sock = key;
+	e->role = state.role;
 	e->family = (__u8)family;
 	e->_pad0 = 0;
+	e->_pad1 = 0;
 	ks_submit(e);
-	return 0;
+	return bpf_map_lookup_elem(&ks_socks, &key);
 }
 
 /* W3C Trace Context ids are random and never all zero. */
@@ -261,9 +251,35 @@ static __always_inline void ks_server_turn(struct ks_sock_state *state,
 	ks_retract_trace_ctx(state);
 }
 
+/*
+ * Where the system call that moved the bytes keeps them, from its number in
+ * the saved registers.  Any other call (sendfile, splice, io_uring's
+ * workers) is KS_BUF_NONE: nothing is copied, and it names no descriptor.
+ */
+static __always_inline enum ks_buffer_kind
+ks_buffer_kind_of(const struct pt_regs *regs)
+{
+	switch (ks_regs_syscall_nr(regs)) {
+	case KS_NR_READ:
+	case KS_NR_WRITE:
+	case KS_NR_RECVFROM:
+	case KS_NR_SENDTO:
+		return KS_BUF_PLAIN;
+	case KS_NR_READV:
+	case KS_NR_WRITEV:
+		return KS_BUF_IOVEC;
+	case KS_NR_RECVMSG:
+	case KS_NR_SENDMSG:
+		return KS_BUF_MSGHDR;
+	default:
+		return KS_BUF_NONE;
+	}
+}
+
 /* The buffer a data syscall used, and at most how much of it counts. */
 static __always_inline const void *
-ks_first_buffer(struct pt_regs *regs, enum ks_buffer_kind kind, __u64 *len)
+ks_first_buffer(const struct ks_syscall_args *args, enum ks_buffer_kind kind,
+		__u64 *len)
 {
 	const struct user_msghdr *msg;
 	const struct iovec *iov;
@@ -271,15 +287,14 @@ ks_first_buffer(struct pt_regs *regs, enum ks_buffer_kind kind, __u64 *len)
 
 	switch (kind) {
 	case KS_BUF_PLAIN:
-		return (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		return (const void *)args->arg[1];
 	case KS_BUF_IOVEC:
-		if (!PT_REGS_PARM3_CORE_SYSCALL(regs))
+		if (!args->arg[2])
 			return NULL;
-		iov = (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		iov = (const struct iovec *)args->arg[1];
 		break;
 	case KS_BUF_MSGHDR:
-		msg = (const struct user_msghdr *)PT_REGS_PARM2_CORE_SYSCALL(
-			regs);
+		msg = (const struct user_msghdr *)args->arg[1];
 		if (bpf_probe_read_user(&iov, sizeof(iov), &msg->msg_iov) ||
 		    !iov)
 			return NULL;
@@ -295,12 +310,12 @@ ks_first_buffer(struct pt_regs *regs, enum ks_buffer_kind kind, __u64 *len)
 }
 
 /* Copies the first bytes the syscall moved into scratch; how many. */
-static __always_inline __u32 ks_capture(struct pt_regs *regs,
+static __always_inline __u32 ks_capture(const struct ks_syscall_args *args,
 					enum ks_buffer_kind kind, long ret,
 					struct ks_sock_scratch *scratch)
 {
 	__u64 len = ret;
-	const void *src = ks_first_buffer(regs, kind, &len);
+	const void *src = ks_first_buffer(args, kind, &len);
 
 	if (!src)
 		return 0;
@@ -318,48 +333,45 @@ static __always_inline __u32 ks_capture(struct pt_regs *regs,
 }
 
 /*
- * The state of a tracked descriptor of the current process, or NULL.  A
- * state from before an exec is stale: the descriptor may have been closed
- * on exec and reused for a file, whose bytes must not be copied.
+ * A socket call moved ret > 0 bytes on sk.  Cheapest tests first: the
+ * socket's kind, the process, then one lookup of the socket.
  */
-static __always_inline struct ks_sock_state *ks_tracked(struct ks_sock_key *key)
+static __always_inline int ks_sock_data(bool typed, struct sock *sk, long ret,
+					__u8 direction)
 {
-	struct ks_sock_state *state = bpf_map_lookup_elem(&ks_socks, key);
-	struct task_struct *task;
-
-	if (!state)
-		return NULL;
-	task = (struct task_struct *)bpf_get_current_task();
-	if (state->exec_id == (__u32)BPF_CORE_READ(task, self_exec_id))
-		return state;
-	bpf_map_delete_elem(&ks_socks, key);
-	return NULL;
-}
-
-static __always_inline int ks_sock_data(struct pt_regs *regs, long ret,
-					__u8 direction,
-					enum ks_buffer_kind kind)
-{
-	struct ks_sock_key key;
-	struct ks_sock_state *state;
+	struct ks_syscall_args args = {};
 	struct ks_sock_scratch *scratch;
+	enum ks_buffer_kind kind = KS_BUF_NONE;
+	struct ks_sock_state *state;
 	struct ks_sock_data *rec;
+	__u64 key = (__u64)sk;
 	__u32 zero = 0, captured;
+	struct pt_regs *regs;
 
-	if (ret <= 0)
+	if (!ks_is_tcp(typed, sk) || !ks_current_selected())
 		return 0;
-	key = ks_sock_key_of(PT_REGS_PARM1_CORE_SYSCALL(regs));
-	state = ks_tracked(&key);
+	state = bpf_map_lookup_elem(&ks_socks, &key);
+	if (!state)
+		state = ks_sock_track(sk, key, direction);
 	if (!state)
 		return 0;
+	if (state->ignored) {
+		ks_retract_trace_ctx(state);
+		return 0;
+	}
 	scratch = bpf_map_lookup_elem(&ks_sock_scratch, &zero);
 	if (!scratch)
 		return 0;
+	regs = ks_current_regs();
+	if (regs) {
+		kind = ks_buffer_kind_of(regs);
+		ks_args_of_regs(&args, regs);
+	}
 	rec = &scratch->record;
-	captured = ks_capture(regs, kind, ret, scratch);
+	captured = ks_capture(&args, kind, ret, scratch);
 	rec->conn_id = state->conn_id;
 	rec->total_len = ret;
-	rec->fd = key.fd;
+	rec->fd = kind == KS_BUF_NONE ? -1 : (__s32)args.arg[0];
 	rec->captured_len = captured;
 	rec->direction = direction;
 	rec->flags = 0;
@@ -372,169 +384,76 @@ static __always_inline int ks_sock_data(struct pt_regs *regs, long ret,
 }
 
 /* recv(MSG_PEEK) leaves the bytes for the next read: they count then. */
-static __always_inline bool ks_peeked(long flags)
+KS_TRACEPOINT(sock_recv_length, ks_sock_recv, struct sock *sk, int ret,
+	      int flags)
 {
-	return flags & MSG_PEEK;
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	return ks_sock_data(ks_typed, sk, ret, KS_SOCK_RECV);
+}
+
+KS_TRACEPOINT(sock_send_length, ks_sock_send, struct sock *sk, int ret,
+	      int flags)
+{
+	if (ret <= 0)
+		return 0;
+	return ks_sock_data(ks_typed, sk, ret, KS_SOCK_SEND);
 }
 
 /*
- * After close(), or a dup2()/dup3() that closed its target.  By now another
- * thread may have reused the number (accept) and tracked a new connection
- * under it: that one's socket is in the descriptor table, and stays.
+ * The socket is freed: its connection ended.  Every descriptor of it was
+ * closed by then (the socket outlives its last close by the FIN exchange),
+ * and its address may be reused for another socket from now on.
  */
-static __always_inline int ks_sock_closed(int fd)
+KS_TRACEPOINT(tcp_destroy_sock, ks_sock_destroy, struct sock *sk)
 {
-	struct ks_sock_key key = ks_sock_key_of(fd);
+	__u64 key = (__u64)sk;
 	struct ks_sock_state *state = bpf_map_lookup_elem(&ks_socks, &key);
-	struct task_struct *task;
 	struct ks_sock_close *e;
 
 	if (!state)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	if (state->exec_id == (__u32)BPF_CORE_READ(task, self_exec_id) &&
-	    (__u64)ks_tcp_sock_of(task, fd) == state->sk)
-		return 0;
 	ks_retract_trace_ctx(state);
-	e = ks_reserve(sizeof(*e), KS_EV_SOCK_CLOSE);
-	if (e) {
-		e->conn_id = state->conn_id;
-		e->fd = fd;
-		e->_pad0 = 0;
-		ks_submit(e);
+	if (!state->ignored) {
+		e = ks_reserve(sizeof(*e), KS_EV_SOCK_CLOSE);
+		if (e) {
+			e->conn_id = state->conn_id;
+			ks_submit(e);
+		}
 	}
 	bpf_map_delete_elem(&ks_socks, &key);
 	return 0;
 }
 
-static __always_inline int ks_recvfrom_exit(struct pt_regs *regs, long ret)
+/*
+ * The agent's own connections (OTLP export): a watched collector's side of
+ * them must not be traced, or every export would make spans that make
+ * exports.  connect() sets SYN_SENT in the agent's own context, before the
+ * local port is chosen; the handshake's end (ESTABLISHED, often in a
+ * softirq) comes before the agent can send, so before the collector reads:
+ * the local endpoint is known in time for ks_sock_track.  Every other state
+ * change of the machine costs two comparisons.
+ */
+KS_TRACEPOINT(inet_sock_set_state, ks_sock_state_change, const struct sock *sk,
+	      int oldstate, int newstate)
 {
-	if (ks_peeked(PT_REGS_PARM4_CORE_SYSCALL(regs)))
+	struct ks_conn_tuple tuple;
+	__u64 key = (__u64)sk;
+	__u8 one = 1;
+
+	if (newstate == KS_TCP_SYN_SENT) {
+		if (bpf_get_current_pid_tgid() >> 32 == ks_agent_tgid)
+			bpf_map_update_elem(&ks_agent_connecting, &key, &one,
+					    BPF_ANY);
 		return 0;
-	return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_PLAIN);
-}
-
-static __always_inline int ks_recvmsg_exit(struct pt_regs *regs, long ret)
-{
-	if (ks_peeked(PT_REGS_PARM3_CORE_SYSCALL(regs)))
+	}
+	if (oldstate != KS_TCP_SYN_SENT ||
+	    !bpf_map_lookup_elem(&ks_agent_connecting, &key))
 		return 0;
-	return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_MSGHDR);
-}
-
-static __always_inline int ks_accepted(long ret)
-{
-	return ret >= 0 ? ks_sock_opened(ret, KS_CONN_SERVER) : 0;
-}
-
-static __always_inline int ks_connected(struct pt_regs *regs, long ret)
-{
-	/* A non-blocking connect has its local port already. */
-	return ret == 0 || ret == -EINPROGRESS ?
-		       ks_sock_opened(PT_REGS_PARM1_CORE_SYSCALL(regs),
-				      KS_CONN_CLIENT) :
-		       0;
-}
-
-/* Released even when close() fails, but for EBADF. */
-static __always_inline int ks_close_exit(struct pt_regs *regs)
-{
-	return ks_sock_closed(PT_REGS_PARM1_CORE_SYSCALL(regs));
-}
-
-static __always_inline int ks_dup_exit(long ret)
-{
-	return ret >= 0 ? ks_sock_closed(ret) : 0;
-}
-
-/* A call that moved data: which way, and where its buffer is. */
-#define KS_SOCK_DATA(sc, direction, buffer)                        \
-	KS_SYSCALL_EXIT_REGS(sc, ks_sock_##sc)                     \
-	{                                                          \
-		return ks_sock_data(regs, ret, direction, buffer); \
-	}
-
-KS_SOCK_DATA(read, KS_SOCK_RECV, KS_BUF_PLAIN)
-KS_SOCK_DATA(readv, KS_SOCK_RECV, KS_BUF_IOVEC)
-KS_SOCK_DATA(write, KS_SOCK_SEND, KS_BUF_PLAIN)
-KS_SOCK_DATA(sendto, KS_SOCK_SEND, KS_BUF_PLAIN)
-KS_SOCK_DATA(writev, KS_SOCK_SEND, KS_BUF_IOVEC)
-KS_SOCK_DATA(sendmsg, KS_SOCK_SEND, KS_BUF_MSGHDR)
-KS_SOCK_DATA(sendfile64, KS_SOCK_SEND, KS_BUF_NONE)
-
-KS_SYSCALL_EXIT_REGS(recvfrom, ks_sock_recvfrom)
-{
-	return ks_recvfrom_exit(regs, ret);
-}
-
-KS_SYSCALL_EXIT_REGS(recvmsg, ks_sock_recvmsg)
-{
-	return ks_recvmsg_exit(regs, ret);
-}
-
-KS_SYSCALL_EXIT(accept, ks_sock_accept)
-{
-	return ks_accepted(ret);
-}
-
-KS_SYSCALL_EXIT(accept4, ks_sock_accept4)
-{
-	return ks_accepted(ret);
-}
-
-KS_SYSCALL_EXIT_REGS(connect, ks_sock_connect)
-{
-	return ks_connected(regs, ret);
-}
-
-KS_SYSCALL_EXIT_REGS(close, ks_sock_close)
-{
-	return ks_close_exit(regs);
-}
-
-#ifdef KS_NR_DUP2
-KS_SYSCALL_EXIT(dup2, ks_sock_dup2)
-{
-	return ks_dup_exit(ret);
-}
-#endif
-
-KS_SYSCALL_EXIT(dup3, ks_sock_dup3)
-{
-	return ks_dup_exit(ret);
-}
-
-KS_TRACEPOINT(sys_exit, ks_sock_exit, struct pt_regs *regs, long ret)
-{
-	switch (ks_syscall_nr(regs)) {
-	case KS_NR_RECVFROM:
-		return ks_recvfrom_exit(regs, ret);
-	case KS_NR_READ:
-		return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_PLAIN);
-	case KS_NR_READV:
-		return ks_sock_data(regs, ret, KS_SOCK_RECV, KS_BUF_IOVEC);
-	case KS_NR_RECVMSG:
-		return ks_recvmsg_exit(regs, ret);
-	case KS_NR_WRITE:
-	case KS_NR_SENDTO:
-		return ks_sock_data(regs, ret, KS_SOCK_SEND, KS_BUF_PLAIN);
-	case KS_NR_WRITEV:
-		return ks_sock_data(regs, ret, KS_SOCK_SEND, KS_BUF_IOVEC);
-	case KS_NR_SENDMSG:
-		return ks_sock_data(regs, ret, KS_SOCK_SEND, KS_BUF_MSGHDR);
-	case KS_NR_SENDFILE:
-		return ks_sock_data(regs, ret, KS_SOCK_SEND, KS_BUF_NONE);
-	case KS_NR_ACCEPT:
-	case KS_NR_ACCEPT4:
-		return ks_accepted(ret);
-	case KS_NR_CONNECT:
-		return ks_connected(regs, ret);
-	case KS_NR_CLOSE:
-		return ks_close_exit(regs);
-#ifdef KS_NR_DUP2
-	case KS_NR_DUP2:
-#endif
-	case KS_NR_DUP3:
-		return ks_dup_exit(ret);
-	}
+	bpf_map_delete_elem(&ks_agent_connecting, &key);
+	if (newstate != KS_TCP_ESTABLISHED)
+		return 0;
+	ks_read_tuple(sk, BPF_CORE_READ(sk, __sk_common.skc_family), &tuple);
+	bpf_map_update_elem(&ks_agent_conns, &tuple.local, &one, BPF_ANY);
 	return 0;
 }

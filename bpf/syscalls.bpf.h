@@ -12,9 +12,6 @@
 #define KS_NR_READV 19
 #define KS_NR_WRITEV 20
 #define KS_NR_DUP2 33
-#define KS_NR_SENDFILE 40
-#define KS_NR_CONNECT 42
-#define KS_NR_ACCEPT 43
 #define KS_NR_SENDTO 44
 #define KS_NR_RECVFROM 45
 #define KS_NR_SENDMSG 46
@@ -23,7 +20,6 @@
 #define KS_NR_FUTEX 202
 #define KS_NR_RESTART_SYSCALL 219
 #define KS_NR_WAITID 247
-#define KS_NR_ACCEPT4 288
 #define KS_NR_EVENTFD2 290
 #define KS_NR_DUP3 292
 #elif defined(__TARGET_ARCH_arm64)
@@ -35,17 +31,13 @@
 #define KS_NR_WRITE 64
 #define KS_NR_READV 65
 #define KS_NR_WRITEV 66
-#define KS_NR_SENDFILE 71
 #define KS_NR_WAITID 95
 #define KS_NR_FUTEX 98
 #define KS_NR_RESTART_SYSCALL 128
-#define KS_NR_ACCEPT 202
-#define KS_NR_CONNECT 203
 #define KS_NR_SENDTO 206
 #define KS_NR_RECVFROM 207
 #define KS_NR_SENDMSG 211
 #define KS_NR_RECVMSG 212
-#define KS_NR_ACCEPT4 242
 #define KS_NR_WAIT4 260
 #endif
 /* Numbered alike on every architecture since the syscall table unification. */
@@ -165,7 +157,7 @@ static __always_inline void ks_args_of_regs(struct ks_syscall_args *args,
  * - fentry / fexit on the call's own function (__x64_sys_NAME): no cost at
  *   all for other calls, the cheapest dispatch for this one, where the
  *   kernel allows BPF trampolines;
- * - the generic sys_enter / sys_exit hooks (syscalls.bpf.c, sockets.bpf.c),
+ * - the generic sys_enter / sys_exit hooks (syscalls.bpf.c),
  *   which run for every system call of the machine and switch on its
  *   number: the fallback that works wherever raw tracepoints do.
  *

@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 7
+#define KS_ABI_VERSION 8
 
 #define KS_COMM_LEN 16
 
@@ -449,14 +449,15 @@ struct ks_klock_end {
 };
 
 /*
- * TCP connections, for HTTP spans (--http).  A connection is tracked from
- * the accept() or connect() that made it to the close() of its descriptor;
- * its reads and writes report how many bytes moved and a copy of the first
- * of them (at most the configured capture size), never more.
+ * TCP connections, for HTTP spans (--http).  A connection is its socket,
+ * tracked from the first data a watched process moves on it to the
+ * socket's destruction; its reads and writes report how many bytes moved
+ * and a copy of the first of them (at most the configured capture size),
+ * never more.
  */
 enum ks_conn_role {
-	KS_CONN_SERVER = 1, /* accepted: the peer sends requests */
-	KS_CONN_CLIENT = 2, /* connected: this process sends requests */
+	KS_CONN_SERVER = 1, /* its first data came in: the peer sends requests */
+	KS_CONN_CLIENT = 2, /* its first data went out: this process sends them */
 };
 
 enum ks_sock_direction {
@@ -478,13 +479,15 @@ struct ks_conn_tuple {
 	struct ks_endpoint remote;
 };
 
+/* The first data on a connection: the record just before its ks_sock_data. */
 struct ks_sock_open {
 	struct ks_event_header hdr;
 	__u64 conn_id; /* unique for the run: names the connection below */
-	__s32 fd;
+	__u64 sock; /* its key in map "ks_socks" (the kernel's struct sock) */
 	__u8 role; /* enum ks_conn_role */
 	__u8 family; /* the socket's own: AF_INET or AF_INET6 */
 	__u16 _pad0;
+	__u32 _pad1;
 	struct ks_conn_tuple tuple;
 };
 
@@ -493,19 +496,22 @@ struct ks_sock_open {
  * server connection.  trace_id and span_id are that span's ids. */
 #define KS_SOCK_SPAN_STARTED (1u << 0)
 /* ... and published them in the profiler's traces_ctx_v1 map for this
- * thread, until the response's first write or the close. */
+ * thread, until the response's first write or the socket's end. */
 #define KS_SOCK_SPAN_PUBLISHED (1u << 1)
 
 /*
  * A read or write that moved total_len bytes, of which the first
  * captured_len follow the struct (the record, hdr.size, is exactly that much
- * longer than the struct, so unlike the others not a multiple of 8).  readv/recvmsg/writev/sendmsg capture from their first
- * buffer only, sendfile captures nothing.
+ * longer than the struct, so unlike the others not a multiple of 8).
+ * readv/recvmsg/writev/sendmsg capture from their first buffer only;
+ * sendfile, splice, io_uring and the like capture nothing.
  */
 struct ks_sock_data {
-	struct ks_event_header hdr; /* ts_ns: when the system call returned */
+	struct ks_event_header hdr; /* ts_ns: when the socket call ended */
 	__u64 conn_id;
 	__u64 total_len;
+	/* The descriptor the system call named; -1 for a call that names
+	 * none the kernel side knows (io_uring, splice). */
 	__s32 fd;
 	__u16 captured_len;
 	__u8 direction; /* enum ks_sock_direction */
@@ -515,33 +521,30 @@ struct ks_sock_data {
 	/* captured_len bytes follow */
 };
 
+/* The socket was destroyed (tcp:tcp_destroy_sock), in whatever context:
+ * hdr.tgid and hdr.tid say nothing about the connection. */
 struct ks_sock_close {
 	struct ks_event_header hdr;
 	__u64 conn_id;
-	__s32 fd;
-	__u32 _pad0;
 };
 
-/* Key and value of map "ks_socks": the descriptors of tracked connections. */
-struct ks_sock_key {
-	__u32 tgid;
-	__s32 fd;
-};
-
+/*
+ * Value of map "ks_socks", keyed by the socket (its struct sock's address,
+ * __u64): the connections of watched processes, and the sockets to leave
+ * alone (ignored), so that what is not HTTP is judged once.
+ */
 struct ks_sock_state {
-	__u64 conn_id;
-	/* Its struct sock: after a close, whether the descriptor number is
-	 * still this connection's, or already another's. */
-	__u64 sk;
+	__u64 conn_id; /* 0 for an ignored socket that was never a connection */
 	/* The thread whose traces_ctx_v1 entry this connection set, 0: none */
 	__u64 published_pid_tgid;
 	__u8 published_span_id[8];
 	__u8 role; /* enum ks_conn_role */
 	__u8 last_direction; /* of the last data that counted, 0: none yet */
-	__u16 _pad0;
-	/* The process image that opened it: after an exec the descriptor
-	 * number may name something else (close-on-exec closes silently). */
-	__u32 exec_id;
+	/* Not traced: another protocol, the agent's own, or one the agent
+	 * had no room for.  The agent sets it (ks_capture_forget_sock). */
+	__u8 ignored;
+	__u8 _pad0;
+	__u32 _pad1;
 };
 
 /*
@@ -740,17 +743,16 @@ _Static_assert(sizeof(struct ks_blocked) == 32, "blocked size");
 _Static_assert(sizeof(struct ks_read_woken) == 64, "read woken size");
 _Static_assert(sizeof(struct ks_endpoint) == 24, "endpoint size");
 _Static_assert(sizeof(struct ks_conn_tuple) == 48, "tuple size");
-_Static_assert(__builtin_offsetof(struct ks_sock_open, tuple) == 40,
+_Static_assert(__builtin_offsetof(struct ks_sock_open, tuple) == 48,
 	       "sock_open");
-_Static_assert(sizeof(struct ks_sock_open) == 88, "sock_open size");
+_Static_assert(sizeof(struct ks_sock_open) == 96, "sock_open size");
 _Static_assert(__builtin_offsetof(struct ks_sock_data, total_len) == 32,
 	       "sock_data");
 _Static_assert(__builtin_offsetof(struct ks_sock_data, trace_id) == 48,
 	       "sock_data");
 _Static_assert(sizeof(struct ks_sock_data) == 72, "sock_data size");
-_Static_assert(sizeof(struct ks_sock_close) == 40, "sock_close size");
-_Static_assert(sizeof(struct ks_sock_key) == 8, "sock key size");
-_Static_assert(sizeof(struct ks_sock_state) == 40, "sock state size");
+_Static_assert(sizeof(struct ks_sock_close) == 32, "sock_close size");
+_Static_assert(sizeof(struct ks_sock_state) == 32, "sock state size");
 _Static_assert(sizeof(struct ks_trace_ctx) == 24, "trace ctx size");
 _Static_assert(KS_SOCK_CAPTURE_MAX <= 0xffff, "captured_len is 16 bits");
 _Static_assert(sizeof(struct ks_comm_key) == KS_COMM_LEN, "comm key");

@@ -69,8 +69,6 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 		return config->wait_hooks == KS_WAITS_SYSCALL;
 	case KS_FOR_CHANNELS:
 		return config->channel_edges;
-	case KS_FOR_HTTP:
-		return config->http;
 	case KS_FOR_WAITS_OR_CHANNELS:
 		return config->wait_hooks == KS_WAITS_SYSCALL ||
 		       config->channel_edges;
@@ -86,6 +84,8 @@ static bool ks_program_wanted(const struct bpf_program *prog,
 		return capture->has_lock_contention;
 	if (ks_has_prefix(prog, "ks_mutex"))
 		return config->precise;
+	if (ks_has_prefix(prog, "ks_sock_"))
+		return config->http;
 	return true;
 }
 
@@ -103,6 +103,9 @@ static int ks_size_socket_maps(struct knotscope_bpf *skel,
 		if (!err)
 			err = bpf_map__set_max_entries(
 				skel->maps.ks_agent_conns, 1);
+		if (!err)
+			err = bpf_map__set_max_entries(
+				skel->maps.ks_agent_connecting, 1);
 		if (err)
 			return err;
 	}
@@ -275,11 +278,23 @@ static unsigned int ks_capture_plan(const struct ks_capture_config *config,
 int ks_capture_open(struct ks_capture **out,
 		    const struct ks_capture_config *config)
 {
-	struct ks_capture *capture = calloc(1, sizeof(*capture));
 	enum ks_syscall_hooks plan[KS_HOOKS_COUNT];
+	struct ks_capture *capture;
 	unsigned int nr_plan;
 	int err = -ENOENT;
 
+	/*
+	 * --http reads the socket layer's tracepoints (Linux 6.3+), no system
+	 * call: older kernels would need syscall hooks, which slow every task
+	 * of the machine down, so they are refused rather than hooked.
+	 */
+	if (config->http && !ks_kernel_has_tracepoint("sock_recv_length")) {
+		ks_err("--http needs the sock:sock_recv_length and "
+		       "sock:sock_send_length tracepoints (Linux 6.3 or "
+		       "later); this kernel has none\n");
+		return -EOPNOTSUPP;
+	}
+	capture = calloc(1, sizeof(*capture));
 	if (!capture)
 		return -ENOMEM;
 	capture->has_lock_contention =
@@ -288,8 +303,7 @@ int ks_capture_open(struct ks_capture **out,
 		ks_debug("no lock:contention_* tracepoints (Linux < 5.19): "
 			 "kernel lock waits are not watched\n");
 	/* Hooking none is what keeps every task on the fast syscall path. */
-	if (config->wait_hooks == KS_WAITS_SYSCALL || config->channel_edges ||
-	    config->http) {
+	if (config->wait_hooks == KS_WAITS_SYSCALL || config->channel_edges) {
 		nr_plan = ks_capture_plan(config, plan);
 	} else {
 		plan[0] = KS_HOOKS_NONE;
@@ -515,12 +529,22 @@ unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
 	return nr;
 }
 
-void ks_capture_forget_sock(struct ks_capture *capture, uint32_t tgid,
-			    int32_t fd)
+/*
+ * Marked ignored rather than deleted: the next data would track the socket
+ * again, as a new connection, and the agent would judge it once more.  A
+ * program writing the entry at the same time loses its write (one turn's
+ * direction, or a traces_ctx_v1 entry left to the LRU): harmless, and rare.
+ */
+void ks_capture_forget_sock(struct ks_capture *capture, uint64_t sock)
 {
-	struct ks_sock_key key = { .tgid = tgid, .fd = fd };
+	const struct bpf_map *map = capture->skel->maps.ks_socks;
+	struct ks_sock_state state;
 
-	/* ENOENT is fine: the kernel side may have let go first. */
-	bpf_map__delete_elem(capture->skel->maps.ks_socks, &key, sizeof(key),
-			     0);
+	/* ENOENT is fine: the socket may have ended first. */
+	if (bpf_map__lookup_elem(map, &sock, sizeof(sock), &state,
+				 sizeof(state), 0))
+		return;
+	state.ignored = 1;
+	bpf_map__update_elem(map, &sock, sizeof(sock), &state, sizeof(state),
+			     BPF_EXIST);
 }

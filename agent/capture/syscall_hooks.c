@@ -97,16 +97,13 @@ enum ks_syscall_hooks ks_syscall_hooks_of(const char *section, const char *name)
 		return KS_HOOKS_TRACEPOINT;
 	/* The generic hooks, as tp_btf or raw_tp twins. */
 	if (ks_starts_with(name, "ks_sys_enter") ||
-	    ks_starts_with(name, "ks_sys_exit") ||
-	    ks_starts_with(name, "ks_sock_exit"))
+	    ks_starts_with(name, "ks_sys_exit"))
 		return KS_HOOKS_SYS_ENTER;
 	return KS_HOOKS_NONE;
 }
 
 enum ks_syscall_user ks_syscall_user_of(const char *name)
 {
-	if (ks_starts_with(name, "ks_sock_"))
-		return KS_FOR_HTTP;
 	if (ks_starts_with(name, "ks_sys_enter") ||
 	    ks_starts_with(name, "ks_sys_exit"))
 		return KS_FOR_WAITS_OR_CHANNELS;

@@ -39,7 +39,6 @@ enum ks_syscall_user {
 	KS_FOR_NOTHING, /* not a system call program */
 	KS_FOR_WAITS, /* the futex calls, with --wait-hooks syscall */
 	KS_FOR_CHANNELS, /* reads, writes, closes, reaps: --channel-edges */
-	KS_FOR_HTTP, /* the socket programs: --http */
 	KS_FOR_WAITS_OR_CHANNELS, /* the generic hooks serve both */
 };
 

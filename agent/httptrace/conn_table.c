@@ -5,7 +5,7 @@
 #include "httptrace/conn_table.h"
 #include "httptrace/http_semconv.h"
 
-/* A process's connections, by descriptor. */
+/* A process's connections, by id. */
 struct ks_conn_proc {
 	uint32_t tgid;
 	struct ks_conn *conns;
@@ -22,13 +22,11 @@ static struct ks_conn_proc *ks_proc_find(const struct ks_conn_table *table,
 }
 
 static struct ks_conn *ks_conn_find(const struct ks_conn_table *table,
-				    uint32_t tgid, int32_t fd)
+				    uint64_t id)
 {
-	struct ks_conn_proc *proc = ks_proc_find(table, tgid);
-	struct ks_conn *conn = NULL;
+	struct ks_conn *conn;
 
-	if (proc)
-		HASH_FIND(hh, proc->conns, &fd, sizeof(fd), conn);
+	HASH_FIND(hh, table->conns, &id, sizeof(id), conn);
 	return conn;
 }
 
@@ -84,7 +82,7 @@ static bool ks_tuple_indexed(const struct ks_conn_table *table,
 /*
  * Ends a connection as of ts_ns: what its parsers had open ends (a body
  * that runs until the close completes, anything else aborts), the consumer
- * lets go of it, and with forget the kernel stops tracking the descriptor.
+ * lets go of it, and with forget the kernel stops tracking the socket.
  */
 static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 {
@@ -98,11 +96,12 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 	if (table->ops->closing)
 		table->ops->closing(table->ctx, conn);
 	if (forget && table->ops->forget)
-		table->ops->forget(table->ctx, conn->tgid, conn->fd);
+		table->ops->forget(table->ctx, conn->sock);
 	if (ks_tuple_indexed(table, conn))
 		HASH_DELETE(hh_tuple, table->by_tuple, conn);
+	HASH_DELETE(hh, table->conns, conn);
 	if (proc) {
-		HASH_DELETE(hh, proc->conns, conn);
+		HASH_DELETE(hh_proc, proc->conns, conn);
 		if (!proc->conns) {
 			HASH_DELETE(hh, table->procs, proc);
 			free(proc);
@@ -115,18 +114,13 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 static void ks_conn_open(struct ks_conn_table *table,
 			 const struct ks_sock_event *ev)
 {
-	struct ks_conn *conn = ks_conn_find(table, ev->tgid, ev->fd);
-	struct ks_conn_proc *proc;
-	struct ks_conn *same_tuple;
+	struct ks_conn_proc *proc = ks_proc_find(table, ev->tgid);
+	struct ks_conn *conn, *same_tuple;
 
-	/* The descriptor's last connection closed unseen (a lost record). */
-	if (conn)
-		ks_conn_free(conn, ev->ts_ns, false);
-	proc = ks_proc_find(table, ev->tgid);
 	if (table->nr >= table->max) {
 		table->stats.table_full++;
 		if (table->ops->forget)
-			table->ops->forget(table->ctx, ev->tgid, ev->fd);
+			table->ops->forget(table->ctx, ev->sock);
 		return;
 	}
 	if (!proc) {
@@ -145,8 +139,8 @@ static void ks_conn_open(struct ks_conn_table *table,
 		return;
 	}
 	conn->id = ev->conn_id;
+	conn->sock = ev->sock;
 	conn->tgid = ev->tgid;
-	conn->fd = ev->fd;
 	conn->role = ev->role;
 	conn->tuple = ev->tuple;
 	ks_http_tuple_text(&conn->tuple, &conn->tuple_text);
@@ -155,11 +149,15 @@ static void ks_conn_open(struct ks_conn_table *table,
 			    ks_on_request_event, conn);
 	ks_http_parser_init(&conn->responses, KS_HTTP_RESPONSES,
 			    ks_on_response_event, conn);
-	/* Seen from its first byte: what does not start as HTTP is not. */
+	/* Seen from its first byte, or for a connection older than the
+	 * agent from a call in mid-life: what does not start as HTTP there
+	 * is given up. */
 	ks_http_parser_stream_start(&conn->requests);
 	ks_http_parser_stream_start(&conn->responses);
-	HASH_ADD(hh, proc->conns, fd, sizeof(conn->fd), conn);
-	/* A tuple still indexed belongs to a connection whose close was lost. */
+	HASH_ADD(hh, table->conns, id, sizeof(conn->id), conn);
+	HASH_ADD(hh_proc, proc->conns, id, sizeof(conn->id), conn);
+	/* A tuple still indexed belongs to a connection whose close was
+	 * lost, or to another network namespace's. */
 	HASH_FIND(hh_tuple, table->by_tuple, &conn->tuple, sizeof(conn->tuple),
 		  same_tuple);
 	if (same_tuple)
@@ -172,9 +170,9 @@ static void ks_conn_open(struct ks_conn_table *table,
 static struct ks_conn *ks_conn_of(struct ks_conn_table *table,
 				  const struct ks_sock_event *ev)
 {
-	struct ks_conn *conn = ks_conn_find(table, ev->tgid, ev->fd);
+	struct ks_conn *conn = ks_conn_find(table, ev->conn_id);
 
-	if (conn && conn->id == ev->conn_id)
+	if (conn)
 		return conn;
 	table->stats.unknown++;
 	return NULL;
@@ -253,7 +251,7 @@ void ks_conn_table_drop_process(struct ks_conn_table *table, uint32_t tgid,
 	if (!proc)
 		return;
 	/* The last free frees proc too: HASH_ITER reads it only at the start. */
-	HASH_ITER(hh, proc->conns, conn, tmp)
+	HASH_ITER(hh_proc, proc->conns, conn, tmp)
 		ks_conn_free(conn, ts_ns, true);
 }
 

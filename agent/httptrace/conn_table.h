@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The TCP connections being traced, as the kernel reported them: which
- * process and descriptor own each, which way its requests flow, its
+ * process first moved data on each, which way its requests flow, its
  * addresses as text for its spans, and the two HTTP parsers that follow its
- * byte streams.  Found by descriptor, for the records, and by 4-tuple, for
- * the other end when both ends are on this node.  Bounded: a full table
+ * byte streams.  Found by the kernel's connection id, for the records, and
+ * by 4-tuple, for the other end when both ends are on this node.  Bounded: a full table
  * refuses new connections and counts them.
  *
  * What the parsers find goes to the ops, with the connection and, in
@@ -42,8 +42,8 @@ struct ks_http_conn; /* what the consumer keeps per connection */
 
 struct ks_conn {
 	uint64_t id;
-	uint32_t tgid;
-	int32_t fd;
+	uint64_t sock; /* the kernel side's key, to forget it */
+	uint32_t tgid; /* the process whose data opened it */
 	uint8_t role; /* enum ks_conn_role */
 	uint8_t last_direction; /* enum ks_sock_direction, 0: none yet */
 	bool closing;
@@ -57,7 +57,8 @@ struct ks_conn {
 	uint32_t nr_requests;
 	struct ks_http_conn *http; /* the consumer's; NULL until it sets it */
 	struct ks_conn_table *table;
-	UT_hash_handle hh; /* in its process's table, by fd */
+	UT_hash_handle hh; /* by id */
+	UT_hash_handle hh_proc; /* in its process's table, by id */
 	UT_hash_handle hh_tuple;
 };
 
@@ -68,8 +69,8 @@ struct ks_conn_ops {
 			const struct ks_http_message *msg);
 	/* conn goes away, its parsers closed: drop what refers to it. */
 	void (*closing)(void *ctx, struct ks_conn *conn);
-	/* The kernel may stop tracking this descriptor: not HTTP, or gone. */
-	void (*forget)(void *ctx, uint32_t tgid, int32_t fd);
+	/* The kernel may stop tracking this socket: not HTTP, or gone. */
+	void (*forget)(void *ctx, uint64_t sock);
 };
 
 struct ks_conn_stats {
@@ -88,7 +89,8 @@ struct ks_conn_feed {
 struct ks_conn_proc;
 
 struct ks_conn_table {
-	struct ks_conn_proc *procs;
+	struct ks_conn *conns; /* by id */
+	struct ks_conn_proc *procs; /* by tgid, for a process's end */
 	struct ks_conn *by_tuple;
 	size_t nr;
 	size_t max;

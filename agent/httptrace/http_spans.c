@@ -692,12 +692,12 @@ static void ks_on_closing(void *ctx, struct ks_conn *conn)
 	conn->http = NULL;
 }
 
-static void ks_on_forget(void *ctx, uint32_t tgid, int32_t fd)
+static void ks_on_forget(void *ctx, uint64_t sock)
 {
 	struct ks_http_spans *spans = ctx;
 
 	if (spans->hooks->forget_sock)
-		spans->hooks->forget_sock(spans->ctx, tgid, fd);
+		spans->hooks->forget_sock(spans->ctx, sock);
 }
 
 static const struct ks_conn_ops ks_http_conn_ops = {

@@ -61,8 +61,8 @@ struct ks_http_hooks {
 	/* Thread pid_tgid is gone: its entry for span_id, if any, goes. */
 	void (*trace_ctx_retract)(void *ctx, uint64_t pid_tgid,
 				  const uint8_t span_id[8]);
-	/* The kernel may stop tracking descriptor fd of tgid. */
-	void (*forget_sock)(void *ctx, uint32_t tgid, int32_t fd);
+	/* The kernel may stop tracking socket sock (ks_sock_open.sock). */
+	void (*forget_sock)(void *ctx, uint64_t sock);
 };
 
 struct ks_http_spans_config {

@@ -17,10 +17,11 @@ static int ks_decode_open(const void *record, size_t size,
 		return -EINVAL;
 	memcpy(&open, record, sizeof(open));
 	if ((open.role != KS_CONN_SERVER && open.role != KS_CONN_CLIENT) ||
-	    (open.family != KS_AF_INET && open.family != KS_AF_INET6))
+	    (open.family != KS_AF_INET && open.family != KS_AF_INET6) ||
+	    !open.sock)
 		return -EINVAL;
 	ev->conn_id = open.conn_id;
-	ev->fd = open.fd;
+	ev->sock = open.sock;
 	ev->role = open.role;
 	ev->tuple = open.tuple;
 	/* Tuples are compared whole: padding must not tell them apart. */
@@ -48,6 +49,7 @@ static int ks_decode_data(const void *record, size_t size,
 	if (size - sizeof(data) != data.captured_len ||
 	    data.captured_len > KS_SOCK_CAPTURE_MAX ||
 	    data.captured_len > data.total_len || !data.total_len ||
+	    data.fd < -1 ||
 	    (data.direction != KS_SOCK_RECV && data.direction != KS_SOCK_SEND))
 		return -EINVAL;
 	/* Trace Context forbids all-zero ids; the kernel never draws them. */
@@ -76,7 +78,6 @@ static int ks_decode_close(const void *record, size_t size,
 		return -EINVAL;
 	memcpy(&close, record, sizeof(close));
 	ev->conn_id = close.conn_id;
-	ev->fd = close.fd;
 	return 0;
 }
 
@@ -105,7 +106,7 @@ int ks_sock_record_decode(const void *record, size_t size,
 	default:
 		err = -EINVAL;
 	}
-	if (err || !ev->conn_id || ev->fd < 0)
+	if (err || !ev->conn_id)
 		return -EINVAL;
 	ev->kind = hdr.kind;
 	ev->ts_ns = hdr.ts_ns;

@@ -15,14 +15,16 @@
 struct ks_sock_event {
 	uint16_t kind; /* KS_EV_SOCK_OPEN, _DATA or _CLOSE */
 	uint64_t ts_ns;
+	/* Who moved the data; for a close, whoever the socket ended under. */
 	uint32_t tgid;
 	uint32_t tid;
 	uint64_t conn_id; /* never 0 */
-	int32_t fd; /* never negative */
 	/* KS_EV_SOCK_OPEN */
+	uint64_t sock; /* the kernel side's key for it, never 0 */
 	uint8_t role; /* enum ks_conn_role */
 	struct ks_conn_tuple tuple;
 	/* KS_EV_SOCK_DATA */
+	int32_t fd; /* the descriptor the call named, -1: unknown */
 	uint8_t direction; /* enum ks_sock_direction */
 	uint8_t flags; /* KS_SOCK_* */
 	uint64_t total_len; /* >= captured_len */

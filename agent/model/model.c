@@ -336,7 +336,9 @@ static void ks_on_sock_data(struct ks_model *model,
 {
 	struct ks_thread *thread = ks_table_thread(&model->table, rec->hdr.tid);
 
-	if (thread && thread->tgid == rec->hdr.tgid && rec->total_len)
+	/* io_uring and splice name no descriptor the kernel side knows. */
+	if (thread && thread->tgid == rec->hdr.tgid && rec->total_len &&
+	    rec->fd >= 0)
 		ks_note_channel(thread, rec->fd, rec->direction == KS_SOCK_SEND,
 				rec->hdr.ts_ns, false);
 }

@@ -43,10 +43,15 @@ block_program_runs() {
 		select(.name | test("^ks_(block|woken)$")) | .run_cnt // 0] | add // 0'
 }
 
+# Runs of the agent's programs whose names match REGEX, summed.
+program_runs() {
+	bpftool -j prog show | jq --argjson ids "$PROG_IDS" --arg re "$1" '[.[] | select(.id as $id | $ids | index($id)) |
+		select(.name | test($re)) | .run_cnt // 0] | add // 0'
+}
+
 # Runs of the agent's programs that hook system calls, summed.
 syscall_program_runs() {
-	bpftool -j prog show | jq --argjson ids "$PROG_IDS" '[.[] | select(.id as $id | $ids | index($id)) |
-		select(.name | test("^ks_(enter|exit|sys|sock)_")) | .run_cnt // 0] | add // 0'
+	program_runs '^ks_(enter|exit|sys)_'
 }
 
 # Counts, not timings: what the kernel runs for a system call is decided by
@@ -74,10 +79,10 @@ syscall_program_runs() {
 	stop_agent
 }
 
-@test "--channel-edges and --http hook each system call they watch on its own tracepoint" {
+@test "--channel-edges and --wait-hooks syscall hook each system call they watch on its own tracepoint" {
 	local iterations=10000 before after
 
-	start_agent --listen off --http --channel-edges --wait-hooks syscall --bpf-stats
+	start_agent --listen off --channel-edges --wait-hooks syscall --bpf-stats
 	agent_said '.type == "ready" and .syscall_hooks == "tracepoint" and .channel_edges'
 	PROG_IDS="$(agent_program_ids)"
 	agent_links >"$BATS_TEST_TMPDIR/links"
@@ -87,16 +92,52 @@ syscall_program_runs() {
 	# Each system call program is on a tracepoint of its own (perf_event
 	# links), named after the call it watches; getppid() is none of them.
 	jq -e -s '[.[] | select(.type == "perf_event")] | length > 20 and
-		all(.[]; .prog | test("^ks_(enter|exit|sock)_(futex|futex_waitv|futex_wait|futex_wake|futex_requeue|restart_syscall|read|readv|recvfrom|recvmsg|write|writev|sendto|sendmsg|sendfile64|close|dup2|dup3|eventfd2|wait4|waitid|accept|accept4|connect)$"))' \
+		all(.[]; .prog | test("^ks_(enter|exit)_(futex|futex_waitv|futex_wait|futex_wake|futex_requeue|restart_syscall|read|readv|recvfrom|recvmsg|write|writev|sendto|sendmsg|close|dup2|dup3|eventfd2|wait4|waitid)$"))' \
 		"$BATS_TEST_TMPDIR/links"
 	jq -e -s '[.[] | select(.type == "perf_event")] | length ==
-		([.[] | select(.prog | test("^ks_(enter|exit|sock)_"))] | length)' "$BATS_TEST_TMPDIR/links"
+		([.[] | select(.prog | test("^ks_(enter|exit)_"))] | length)' "$BATS_TEST_TMPDIR/links"
 	# And the calls they watch do run them: three or more per round trip of
-	# a pipe (write, read and its return, and the socket programs).
+	# a pipe (write, read and its return).
 	before="$(syscall_program_runs)"
 	"$WORKLOADS/syscalltax" pipe "$iterations" >/dev/null
 	after="$(syscall_program_runs)"
 	[ "$((after - before))" -ge "$((3 * iterations))" ]
+	stop_agent
+}
+
+@test "--http hooks no system call: the socket layer's tracepoints, which pipes never reach" {
+	local iterations=10000 before after
+
+	start_agent --listen off --http --bpf-stats
+	agent_said '.type == "ready" and .syscall_hooks == "none"'
+	PROG_IDS="$(agent_program_ids)"
+	agent_links >"$BATS_TEST_TMPDIR/links"
+	# No tracepoint of any system call, generic or per call.
+	jq -e -s 'length > 5 and all(.[]; .type != "perf_event" and
+		((.tp_name // "") | test("^sys_(enter|exit)$") | not) and
+		(.prog | test("^ks_(enter|exit|sys)_") | not))' "$BATS_TEST_TMPDIR/links"
+	jq -e -s '[.[] | .prog] as $p | ["ks_sock_recv", "ks_sock_send",
+		"ks_sock_destroy", "ks_sock_state_change"] | all(.[]; . as $n | $p | index($n))' \
+		"$BATS_TEST_TMPDIR/links"
+	# A pipe ping-pong never runs them (what other runs on the machine
+	# send on their sockets may, a little)...
+	before="$(program_runs '^ks_sock_')"
+	"$WORKLOADS/syscalltax" pipe "$iterations" >/dev/null
+	after="$(program_runs '^ks_sock_')"
+	[ "$((after - before))" -lt "$iterations" ]
+	# ... a TCP ping-pong runs them at each send and each receive.
+	before="$after"
+	python3 -c '
+import socket, sys
+server = socket.create_server(("127.0.0.1", 0))
+client = socket.create_connection(server.getsockname())
+accepted, _ = server.accept()
+for _ in range(int(sys.argv[1])):
+    client.send(b"x")
+    accepted.recv(1)
+' "$iterations"
+	after="$(program_runs '^ks_sock_')"
+	[ "$((after - before))" -ge "$((2 * iterations))" ]
 	stop_agent
 }
 

@@ -46,7 +46,8 @@ static uint16_t next_u16(struct script *s)
 	return (uint16_t)(next_byte(s) | next_byte(s) << 8);
 }
 
-/* Slot i is descriptor i of process 1 + i / 2: pairs of processes. */
+/* Slot i is socket 0x1000 + i, descriptor i of process 1 + i / 2: pairs of
+ * processes. */
 struct state {
 	struct ks_http_spans *spans;
 	uint64_t conn_ids[NR_SLOTS];
@@ -116,7 +117,7 @@ static void op_open(struct state *st, struct script *s)
 	record_header(&rec.hdr, KS_EV_SOCK_OPEN, sizeof(rec), 1 + slot / 2,
 		      1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
-	rec.fd = slot;
+	rec.sock = 0x1000 + slot;
 	rec.role = ports & 0x80 ? KS_CONN_SERVER : KS_CONN_CLIENT;
 	rec.family = 2;
 	rec.tuple.local = endpoint(ports);
@@ -159,7 +160,6 @@ static void op_close(struct state *st, struct script *s)
 	record_header(&rec.hdr, KS_EV_SOCK_CLOSE, sizeof(rec), 1 + slot / 2,
 		      1 + slot / 2, st->now_ns);
 	rec.conn_id = st->conn_ids[slot];
-	rec.fd = slot;
 	apply(st, &rec, sizeof(rec));
 }
 

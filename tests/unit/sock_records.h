@@ -24,9 +24,9 @@ static inline struct ks_endpoint test_endpoint(uint16_t port)
 	return endpoint;
 }
 
-/* A connection from local_port to remote_port, accepted or connected. */
+/* A connection from local_port to remote_port, first seen in tgid. */
 static inline void *test_open(size_t *size, uint64_t conn_id, uint32_t tgid,
-			      int32_t fd, uint8_t role, uint16_t local_port,
+			      uint64_t sock, uint8_t role, uint16_t local_port,
 			      uint16_t remote_port, uint64_t ts_ns)
 {
 	struct ks_sock_open *rec = calloc(1, sizeof(*rec));
@@ -34,7 +34,7 @@ static inline void *test_open(size_t *size, uint64_t conn_id, uint32_t tgid,
 	record_header(&rec->hdr, KS_EV_SOCK_OPEN, sizeof(*rec), tgid, tgid,
 		      ts_ns);
 	rec->conn_id = conn_id;
-	rec->fd = fd;
+	rec->sock = sock;
 	rec->role = role;
 	rec->family = 2;
 	rec->tuple.local = test_endpoint(local_port);
@@ -78,15 +78,15 @@ static inline void *test_data_record(size_t *size, const struct test_data *d)
 	return rec;
 }
 
+/* Its socket ended, seen in whatever process tgid was running then. */
 static inline void *test_close(size_t *size, uint64_t conn_id, uint32_t tgid,
-			       int32_t fd, uint64_t ts_ns)
+			       uint64_t ts_ns)
 {
 	struct ks_sock_close *rec = calloc(1, sizeof(*rec));
 
 	record_header(&rec->hdr, KS_EV_SOCK_CLOSE, sizeof(*rec), tgid, tgid,
 		      ts_ns);
 	rec->conn_id = conn_id;
-	rec->fd = fd;
 	*size = sizeof(*rec);
 	return rec;
 }

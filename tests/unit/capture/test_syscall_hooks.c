@@ -77,12 +77,19 @@ static void programs_are_classified_by_section(void **state)
 		ks_syscall_hooks_of("tp_btf/sys_enter", "ks_sys_enter"),
 		KS_HOOKS_SYS_ENTER);
 	assert_int_equal(
-		ks_syscall_hooks_of("raw_tp/sys_exit", "ks_sock_exit_rt"),
+		ks_syscall_hooks_of("raw_tp/sys_exit", "ks_sys_exit_rt"),
 		KS_HOOKS_SYS_ENTER);
-	/* Other tracepoints are not system call hooks. */
+	/* Other tracepoints are not system call hooks: the socket layer's
+	 * (--http) neither. */
 	assert_int_equal(
 		ks_syscall_hooks_of("tp_btf/sched_process_fork", "ks_fork"),
 		KS_HOOKS_NONE);
+	assert_int_equal(
+		ks_syscall_hooks_of("tp_btf/sock_recv_length", "ks_sock_recv"),
+		KS_HOOKS_NONE);
+	assert_int_equal(ks_syscall_hooks_of("raw_tp/sock_send_length",
+					     "ks_sock_send_rt"),
+			 KS_HOOKS_NONE);
 }
 
 static void wait_hooks_names_round_trip(void **state)
@@ -107,7 +114,8 @@ static void programs_are_claimed_by_what_needs_them(void **state)
 	assert_int_equal(ks_syscall_user_of("ks_enter_write"), KS_FOR_CHANNELS);
 	assert_int_equal(ks_syscall_user_of("ks_exit_wait4_fx"),
 			 KS_FOR_CHANNELS);
-	assert_int_equal(ks_syscall_user_of("ks_sock_read"), KS_FOR_HTTP);
+	/* --http hooks no system call. */
+	assert_int_equal(ks_syscall_user_of("ks_sock_recv"), KS_FOR_NOTHING);
 	assert_int_equal(ks_syscall_user_of("ks_sys_exit_rt"),
 			 KS_FOR_WAITS_OR_CHANNELS);
 	assert_int_equal(ks_syscall_user_of("ks_block"), KS_FOR_NOTHING);
@@ -148,11 +156,10 @@ static void every_handler_exists_in_every_way(void **state)
 	assert_int_equal(per_way[KS_HOOKS_FENTRY],
 			 per_way[KS_HOOKS_TRACEPOINT]);
 	assert_true(per_way[KS_HOOKS_TRACEPOINT] > 20);
-	/* sys_enter, sys_exit and the sockets' sys_exit, tp_btf and raw_tp. */
-	assert_int_equal(per_way[KS_HOOKS_SYS_ENTER], 6);
+	/* sys_enter and sys_exit, tp_btf and raw_tp. */
+	assert_int_equal(per_way[KS_HOOKS_SYS_ENTER], 4);
 	assert_non_null(find(skel->obj, "ks_enter_futex"));
 	assert_non_null(find(skel->obj, "ks_exit_restart_syscall"));
-	assert_non_null(find(skel->obj, "ks_sock_read"));
 	assert_non_null(find(skel->obj, "ks_sys_enter_rt"));
 	knotscope_bpf__destroy(skel);
 }
@@ -182,6 +189,12 @@ static void every_syscall_program_has_an_owner(void **state)
 					     "ks_block"),
 			 KS_HOOKS_NONE);
 	assert_non_null(find(skel->obj, "ks_woken_rt"));
+	/* The socket programs (--http) are tracepoints of the socket layer. */
+	prog = bpf_object__find_program_by_name(skel->obj, "ks_sock_recv_rt");
+	assert_non_null(prog);
+	assert_int_equal(ks_syscall_hooks_of(bpf_program__section_name(prog),
+					     "ks_sock_recv_rt"),
+			 KS_HOOKS_NONE);
 	knotscope_bpf__destroy(skel);
 }
 

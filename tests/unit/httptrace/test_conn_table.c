@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Connection tracking: descriptors, 4-tuples, directions, limits. */
+/* Connection tracking: ids, 4-tuples, directions, limits. */
 #include "unit.h"
 
 #include "httptrace/conn_table.h"
@@ -9,7 +9,7 @@ struct seen {
 	unsigned int heads[2]; /* by enum ks_http_direction */
 	unsigned int closing;
 	unsigned int forgotten;
-	int32_t last_forgotten_fd;
+	uint64_t last_forgotten_sock;
 	uint64_t last_closing_id;
 };
 
@@ -31,12 +31,12 @@ static void on_closing(void *ctx, struct ks_conn *conn)
 	seen->last_closing_id = conn->id;
 }
 
-static void on_forget(void *ctx, uint32_t tgid, int32_t fd)
+static void on_forget(void *ctx, uint64_t sock)
 {
 	struct seen *seen = ctx;
 
 	seen->forgotten++;
-	seen->last_forgotten_fd = fd;
+	seen->last_forgotten_sock = sock;
 }
 
 static const struct ks_conn_ops ops = {
@@ -80,11 +80,13 @@ static void feed(struct fixture *f, void *record, size_t size)
 	free(record);
 }
 
-static void open_conn(struct fixture *f, uint64_t id, uint32_t tgid, int fd,
+/* Connection id's socket is 0x1000 + id. */
+static void open_conn(struct fixture *f, uint64_t id, uint32_t tgid,
 		      uint8_t role, uint16_t local, uint16_t remote)
 {
 	size_t size;
-	void *rec = test_open(&size, id, tgid, fd, role, local, remote, 1);
+	void *rec =
+		test_open(&size, id, tgid, 0x1000 + id, role, local, remote, 1);
 
 	feed(f, rec, size);
 }
@@ -132,8 +134,8 @@ static void test_directions(void **state)
 	struct fixture *f = *state;
 	struct ks_conn *server;
 
-	open_conn(f, 1, 10, 4, KS_CONN_SERVER, 80, 5000);
-	open_conn(f, 2, 20, 4, KS_CONN_CLIENT, 5000, 80);
+	open_conn(f, 1, 10, KS_CONN_SERVER, 80, 5000);
+	open_conn(f, 2, 20, KS_CONN_CLIENT, 5000, 80);
 	/* A server reads requests; a client writes them. */
 	send_text(f, 1, 10, 4, KS_SOCK_RECV, request, KS_SOCK_SPAN_STARTED);
 	send_text(f, 2, 20, 4, KS_SOCK_SEND, request, 0);
@@ -153,21 +155,36 @@ static void test_directions(void **state)
 	assert_int_equal(server->turn[KS_SOCK_RECV].span_id[0], 7);
 }
 
-static void test_descriptor_reused(void **state)
+/*
+ * A socket is shared by the processes that hold it (fork) and ends where its
+ * last reference goes, often in a softirq: the records of one connection
+ * carry whatever process ran, and only the id says whose they are.
+ */
+static void test_found_by_id_in_any_process(void **state)
 {
 	struct fixture *f = *state;
+	void *record;
+	size_t size;
 
-	open_conn(f, 1, 10, 4, KS_CONN_SERVER, 80, 5000);
-	send_text(f, 1, 10, 4, KS_SOCK_RECV, "GET / HTTP/1.1\r\n", 0);
-	/* Its close was lost: the next connection on fd 4 replaces it. */
-	open_conn(f, 2, 10, 4, KS_CONN_SERVER, 80, 5001);
+	open_conn(f, 1, 10, KS_CONN_SERVER, 80, 5000);
+	open_conn(f, 2, 10, KS_CONN_SERVER, 80, 5001);
+	/* A child that inherited the socket reads the request. */
+	send_text(f, 1, 30, 4, KS_SOCK_RECV, request, 0);
+	assert_int_equal(f->seen.heads[KS_HTTP_REQUESTS], 1);
+	assert_int_equal(f->table.stats.unknown, 0);
+	record = test_close(&size, 1, 0, 5);
+	feed(f, record, size);
 	assert_int_equal(f->seen.closing, 1);
 	assert_int_equal(f->seen.last_closing_id, 1);
 	assert_int_equal(f->table.nr, 1);
-	/* The old connection's late bytes go nowhere. */
+	/* Late bytes of the ended connection go nowhere. */
 	send_text(f, 1, 10, 4, KS_SOCK_RECV, request, 0);
 	assert_int_equal(f->table.stats.unknown, 1);
-	assert_int_equal(f->seen.heads[KS_HTTP_REQUESTS], 0);
+	assert_int_equal(f->seen.heads[KS_HTTP_REQUESTS], 1);
+	/* The process's other connection is still there, for its end. */
+	ks_conn_table_drop_process(&f->table, 10, 6);
+	assert_int_equal(f->seen.last_closing_id, 2);
+	assert_int_equal(f->table.nr, 0);
 }
 
 static void test_peer_by_tuple(void **state)
@@ -177,17 +194,17 @@ static void test_peer_by_tuple(void **state)
 	void *record;
 	size_t size;
 
-	open_conn(f, 1, 10, 4, KS_CONN_SERVER, 80, 5000);
+	open_conn(f, 1, 10, KS_CONN_SERVER, 80, 5000);
 	/* A remote client: nobody at the other end. */
 	server = by_tuple(f, 80, 5000);
 	assert_non_null(server);
 	assert_null(ks_conn_table_peer(&f->table, server));
-	open_conn(f, 2, 20, 6, KS_CONN_CLIENT, 5000, 80);
+	open_conn(f, 2, 20, KS_CONN_CLIENT, 5000, 80);
 	client = ks_conn_table_peer(&f->table, server);
 	assert_non_null(client);
 	assert_int_equal(client->id, 2);
 	assert_ptr_equal(ks_conn_table_peer(&f->table, client), server);
-	record = test_close(&size, 2, 20, 6, 5);
+	record = test_close(&size, 2, 20, 5);
 	feed(f, record, size);
 	assert_null(ks_conn_table_peer(&f->table, server));
 }
@@ -196,22 +213,22 @@ static void test_full_table_refuses(void **state)
 {
 	struct fixture *f = *state;
 
-	for (int fd = 1; fd <= 4; fd++)
-		open_conn(f, fd, 10, fd, KS_CONN_SERVER, 80, 5000 + fd);
+	for (int id = 1; id <= 4; id++)
+		open_conn(f, id, 10, KS_CONN_SERVER, 80, 5000 + id);
 	assert_int_equal(f->table.nr, 3);
 	assert_int_equal(f->table.stats.table_full, 1);
 	/* The kernel stops copying what nobody follows. */
 	assert_int_equal(f->seen.forgotten, 1);
-	assert_int_equal(f->seen.last_forgotten_fd, 4);
+	assert_int_equal(f->seen.last_forgotten_sock, 0x1000 + 4);
 }
 
 static void test_process_dropped(void **state)
 {
 	struct fixture *f = *state;
 
-	open_conn(f, 1, 10, 4, KS_CONN_SERVER, 80, 5000);
-	open_conn(f, 2, 10, 5, KS_CONN_SERVER, 80, 5001);
-	open_conn(f, 3, 20, 4, KS_CONN_CLIENT, 5000, 80);
+	open_conn(f, 1, 10, KS_CONN_SERVER, 80, 5000);
+	open_conn(f, 2, 10, KS_CONN_SERVER, 80, 5001);
+	open_conn(f, 3, 20, KS_CONN_CLIENT, 5000, 80);
 	ks_conn_table_drop_process(&f->table, 10, 50);
 	assert_int_equal(f->seen.closing, 2);
 	assert_int_equal(f->seen.forgotten, 2);
@@ -224,7 +241,7 @@ static void test_not_http_dropped(void **state)
 {
 	struct fixture *f = *state;
 
-	open_conn(f, 1, 10, 4, KS_CONN_CLIENT, 5000, 22);
+	open_conn(f, 1, 10, KS_CONN_CLIENT, 5000, 22);
 	/* An SSH client's first line. */
 	send_text(f, 1, 10, 4, KS_SOCK_SEND, "SSH-2.0-OpenSSH_9.2\r\n", 0);
 	assert_int_equal(f->table.stats.not_http, 1);
@@ -237,8 +254,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_directions, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_descriptor_reused, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_found_by_id_in_any_process,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_by_tuple, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_refuses, setup,

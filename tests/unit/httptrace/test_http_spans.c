@@ -62,7 +62,7 @@ static void on_retract(void *ctx, uint64_t pid_tgid, const uint8_t span_id[8])
 	w->nr_retracts++;
 }
 
-static void on_forget(void *ctx, uint32_t tgid, int32_t fd)
+static void on_forget(void *ctx, uint64_t sock)
 {
 	struct world *w = ctx;
 
@@ -118,8 +118,8 @@ static void open_end(struct world *w, const struct end *e, uint8_t role,
 		     uint16_t local_port, uint16_t remote_port, uint64_t ts)
 {
 	size_t size;
-	void *rec = test_open(&size, e->id, e->tgid, e->fd, role, local_port,
-			      remote_port, ts);
+	void *rec = test_open(&size, e->id, e->tgid, 0x1000 + e->id, role,
+			      local_port, remote_port, ts);
 
 	apply(w, rec, size);
 }
@@ -177,7 +177,7 @@ static void started_span(struct test_data *d, uint8_t trace, uint8_t span)
 static void close_end(struct world *w, const struct end *e, uint64_t ts)
 {
 	size_t size;
-	void *rec = test_close(&size, e->id, e->tgid, e->fd, ts);
+	void *rec = test_close(&size, e->id, e->tgid, ts);
 
 	apply(w, rec, size);
 }

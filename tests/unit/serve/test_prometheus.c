@@ -334,7 +334,7 @@ static void test_http_series_keep_their_labels_until_rendered(void **state)
 	add_thread(&table, 10, 10);
 	source.http = ks_http_spans_new(&config, &no_hooks, NULL);
 	assert_non_null(source.http);
-	record = test_open(&size, 1, 10, 5, KS_CONN_SERVER, 80, 40000, 1);
+	record = test_open(&size, 1, 10, 0x1000, KS_CONN_SERVER, 80, 40000, 1);
 	apply_record(source.http, record, size);
 	move_bytes(source.http, KS_SOCK_RECV,
 		   "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 1000);
