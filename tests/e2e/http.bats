@@ -427,7 +427,7 @@ served_child_off_cpu() {
 		$by[.parentSpanId].name == "thread busy")) | length > 0' >/dev/null
 }
 
-# Entries of this agent's ks_socks map: descriptors the kernel follows.
+# Entries of this agent's ks_socks map: sockets the kernel follows.
 # The map is found by its name among the agent's.
 tracked_sockets() {
 	local id
@@ -460,6 +460,26 @@ tracked_sockets_are() {
 		(.attrs | has("http.response.status_code") | not)' >/dev/null
 	stop_agent
 	agent_records '.type == "summary"' | jq -e '.http.failed == 1 and .http.connections == 0' >/dev/null
+}
+
+@test "a watched collector's side of the agent's own exports is not traced" {
+	local n
+
+	start_nginx
+	start_receiver
+	# The receiver serves OTLP/HTTP: were its side of the exports traced,
+	# each export would make a span for the next one.
+	start_agent --http --comm nginx --pid "$RECEIVER_PID"
+	# Each request after the last one's span arrived: three exports or more.
+	for n in 1 2 3 4; do
+		curl -s -o /dev/null "$(url "$NGINX_PORT" /index.html)"
+		wait_until 10 have_spans nginx 2 "$n"
+	done
+	stop_agent
+
+	spans | jq -e -s --arg pid "$RECEIVER_PID" '
+		[.[] | select((.resource["process.pid"] | tostring) == $pid)] | length == 0' >/dev/null
+	agent_records '.type == "summary"' | jq -e '.http.spans >= 4' >/dev/null
 }
 
 @test "RED metrics: http.server and http.client request durations with their attributes" {
