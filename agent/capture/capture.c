@@ -535,14 +535,20 @@ unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
  * program writing the entry at the same time loses its write (one turn's
  * direction, or a traces_ctx_v1 entry left to the LRU): harmless, and rare.
  */
-void ks_capture_forget_sock(struct ks_capture *capture, uint64_t sock)
+void ks_capture_forget_sock(struct ks_capture *capture, uint64_t sock,
+			    uint64_t conn_id)
 {
 	const struct bpf_map *map = capture->skel->maps.ks_socks;
 	struct ks_sock_state state;
 
-	/* ENOENT is fine: the socket may have ended first. */
+	/*
+	 * ENOENT is fine: the socket may have ended first.  Its address may
+	 * even be another socket's by now (freed sockets are reused first):
+	 * that connection has another id, and stays.
+	 */
 	if (bpf_map__lookup_elem(map, &sock, sizeof(sock), &state,
-				 sizeof(state), 0))
+				 sizeof(state), 0) ||
+	    state.conn_id != conn_id)
 		return;
 	state.ignored = 1;
 	bpf_map__update_elem(map, &sock, sizeof(sock), &state, sizeof(state),

@@ -83,8 +83,9 @@ uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid,
 
 unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
 				 uint32_t *ids, unsigned int max);
-/* The kernel side stops following socket sock (ks_sock_open.sock) until
- * it ends. */
-void ks_capture_forget_sock(struct ks_capture *capture, uint64_t sock);
+/* The kernel side stops following connection conn_id on socket sock
+ * (ks_sock_open) until the socket ends. */
+void ks_capture_forget_sock(struct ks_capture *capture, uint64_t sock,
+			    uint64_t conn_id);
 
 #endif /* KS_CAPTURE_H */

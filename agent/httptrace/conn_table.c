@@ -96,7 +96,7 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 	if (table->ops->closing)
 		table->ops->closing(table->ctx, conn);
 	if (forget && table->ops->forget)
-		table->ops->forget(table->ctx, conn->sock);
+		table->ops->forget(table->ctx, conn->sock, conn->id);
 	if (ks_tuple_indexed(table, conn))
 		HASH_DELETE(hh_tuple, table->by_tuple, conn);
 	HASH_DELETE(hh, table->conns, conn);
@@ -120,7 +120,7 @@ static void ks_conn_open(struct ks_conn_table *table,
 	if (table->nr >= table->max) {
 		table->stats.table_full++;
 		if (table->ops->forget)
-			table->ops->forget(table->ctx, ev->sock);
+			table->ops->forget(table->ctx, ev->sock, ev->conn_id);
 		return;
 	}
 	if (!proc) {

@@ -69,8 +69,9 @@ struct ks_conn_ops {
 			const struct ks_http_message *msg);
 	/* conn goes away, its parsers closed: drop what refers to it. */
 	void (*closing)(void *ctx, struct ks_conn *conn);
-	/* The kernel may stop tracking this socket: not HTTP, or gone. */
-	void (*forget)(void *ctx, uint64_t sock);
+	/* The kernel may stop tracking connection conn_id on socket sock:
+	 * not HTTP, or gone. */
+	void (*forget)(void *ctx, uint64_t sock, uint64_t conn_id);
 };
 
 struct ks_conn_stats {

@@ -692,12 +692,12 @@ static void ks_on_closing(void *ctx, struct ks_conn *conn)
 	conn->http = NULL;
 }
 
-static void ks_on_forget(void *ctx, uint64_t sock)
+static void ks_on_forget(void *ctx, uint64_t sock, uint64_t conn_id)
 {
 	struct ks_http_spans *spans = ctx;
 
 	if (spans->hooks->forget_sock)
-		spans->hooks->forget_sock(spans->ctx, sock);
+		spans->hooks->forget_sock(spans->ctx, sock, conn_id);
 }
 
 static const struct ks_conn_ops ks_http_conn_ops = {

@@ -61,8 +61,9 @@ struct ks_http_hooks {
 	/* Thread pid_tgid is gone: its entry for span_id, if any, goes. */
 	void (*trace_ctx_retract)(void *ctx, uint64_t pid_tgid,
 				  const uint8_t span_id[8]);
-	/* The kernel may stop tracking socket sock (ks_sock_open.sock). */
-	void (*forget_sock)(void *ctx, uint64_t sock);
+	/* The kernel may stop tracking connection conn_id, on socket sock
+	 * (ks_sock_open). */
+	void (*forget_sock)(void *ctx, uint64_t sock, uint64_t conn_id);
 };
 
 struct ks_http_spans_config {

@@ -169,12 +169,12 @@ static void ks_on_trace_ctx_retract(void *ctx, uint64_t pid_tgid,
 	ks_trace_ctx_map_retract(&agent->trace_ctx, pid_tgid, span_id);
 }
 
-static void ks_on_forget_sock(void *ctx, uint64_t sock)
+static void ks_on_forget_sock(void *ctx, uint64_t sock, uint64_t conn_id)
 {
 	struct ks_agent *agent = ctx;
 
 	if (agent->capture)
-		ks_capture_forget_sock(agent->capture, sock);
+		ks_capture_forget_sock(agent->capture, sock, conn_id);
 }
 
 const struct ks_http_hooks ks_agent_http_hooks = {

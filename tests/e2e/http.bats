@@ -462,6 +462,34 @@ tracked_sockets_are() {
 	agent_records '.type == "summary"' | jq -e '.http.failed == 1 and .http.connections == 0' >/dev/null
 }
 
+@test "clients that exit with their connection open: each request is followed to its end" {
+	start_nginx
+	start_receiver
+	start_agent --http --comm nginx --comm python3
+	# Each child exits before its socket is closed (the exit is recorded
+	# first), and the next child's socket often takes the freed one's
+	# memory: ending the exited child's connection, the agent must not give
+	# up the next one.
+	"$PYTHON" -c '
+import os, socket, sys
+for n in range(20):
+    pid = os.fork()
+    if pid == 0:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(65536)
+        os._exit(0)
+    os.waitpid(pid, 0)
+' "$NGINX_PORT"
+	wait_until 10 have_spans nginx 2 20
+	stop_agent
+
+	# Every client's connection was followed: each server span is the
+	# child of its client's span.
+	spans_of nginx 2 | jq -e 'length == 20 and all(.[]; (.parentSpanId // "") != "") and
+		([.[].parentSpanId] | unique | length) == 20' >/dev/null
+}
+
 @test "a watched collector's side of the agent's own exports is not traced" {
 	local n
 

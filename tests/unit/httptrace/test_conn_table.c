@@ -10,6 +10,7 @@ struct seen {
 	unsigned int closing;
 	unsigned int forgotten;
 	uint64_t last_forgotten_sock;
+	uint64_t last_forgotten_id;
 	uint64_t last_closing_id;
 };
 
@@ -31,12 +32,13 @@ static void on_closing(void *ctx, struct ks_conn *conn)
 	seen->last_closing_id = conn->id;
 }
 
-static void on_forget(void *ctx, uint64_t sock)
+static void on_forget(void *ctx, uint64_t sock, uint64_t conn_id)
 {
 	struct seen *seen = ctx;
 
 	seen->forgotten++;
 	seen->last_forgotten_sock = sock;
+	seen->last_forgotten_id = conn_id;
 }
 
 static const struct ks_conn_ops ops = {
@@ -219,7 +221,10 @@ static void test_full_table_refuses(void **state)
 	assert_int_equal(f->table.stats.table_full, 1);
 	/* The kernel stops copying what nobody follows. */
 	assert_int_equal(f->seen.forgotten, 1);
+	/* That connection only: the socket's memory may be another's by the
+	 * time the kernel side hears of it. */
 	assert_int_equal(f->seen.last_forgotten_sock, 0x1000 + 4);
+	assert_int_equal(f->seen.last_forgotten_id, 4);
 }
 
 static void test_process_dropped(void **state)

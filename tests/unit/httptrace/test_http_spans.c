@@ -62,7 +62,7 @@ static void on_retract(void *ctx, uint64_t pid_tgid, const uint8_t span_id[8])
 	w->nr_retracts++;
 }
 
-static void on_forget(void *ctx, uint64_t sock)
+static void on_forget(void *ctx, uint64_t sock, uint64_t conn_id)
 {
 	struct world *w = ctx;
 
