@@ -456,8 +456,10 @@ struct ks_klock_end {
  * never more.
  */
 enum ks_conn_role {
-	KS_CONN_SERVER = 1, /* its first data came in: the peer sends requests */
-	KS_CONN_CLIENT = 2, /* its first data went out: this process sends them */
+	/* Its first data came in: the peer sends requests. */
+	KS_CONN_SERVER = 1,
+	/* Its first data went out: this process sends them. */
+	KS_CONN_CLIENT = 2,
 };
 
 enum ks_sock_direction {
