@@ -375,7 +375,8 @@ static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
 	__u64 now = bpf_ktime_get_ns();
 	struct ks_wait_end *e;
 
-	if (inflight->sp && sees_stack &&
+	/* A waker on another CPU can read a clock a little behind. */
+	if (inflight->sp && sees_stack && now > inflight->begin_ts_ns &&
 	    now - inflight->begin_ts_ns >= ks_stack_min_ns &&
 	    ks_wait_end_with_stack(inflight, ret, wakee, waker, now))
 		return;

@@ -80,23 +80,16 @@ static __always_inline struct pt_regs *ks_current_regs(void)
 }
 
 /*
- * A copy of the user registers at syscall entry: every field the wait path
- * needs is in them.  regs NULL means the current task's, whose typed
- * pointer plain loads copy; another pointer takes one helper call, which
- * costs less than a dozen.  pt_regs is the syscall frame, laid out by the
- * architecture's entry code, so its fields sit at the same offsets on
- * every kernel and the copy can be read directly.
+ * A copy of the user registers the generic hooks are handed, a pointer the
+ * raw_tp twin cannot load from: every field the wait path needs, in one
+ * helper call, which costs less than a dozen.  pt_regs is the syscall
+ * frame, laid out by the architecture's entry code, so its fields sit at
+ * the same offsets on every kernel and the copy can be read directly.
  */
 static __always_inline int ks_copy_regs(struct pt_regs *copy,
-					struct pt_regs *regs)
+					const struct pt_regs *regs)
 {
-	if (regs)
-		return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
-	regs = ks_current_regs();
-	if (!regs)
-		return -1;
-	*copy = *regs;
-	return 0;
+	return bpf_probe_read_kernel(copy, sizeof(*copy), regs);
 }
 
 /* The callee-saved registers a DWARF unwinder starts from. */
