@@ -303,17 +303,17 @@ latency_section() {
 # One nginx worker serves a small page over kept-alive connections as fast
 # as wrk asks (a closed loop: the highest rate this machine sustains).
 # knotscope watches that nginx only: without --http (deadlock detection
-# alone: what any program on the syscall tracepoints costs), then with it,
+# alone: what the scheduler programs cost), then with it,
 # once building spans and metrics without sending them ("capture"), once
 # exporting every span over OTLP to a second nginx that discards them
-# ("export").  Interleaved as above.
+# ("export").  Interleaved as above; HTTP_MODES picks some of them.
 # Besides requests/s, each run's CPU time per request (nginx's worker, wrk
 # and the agent; BPF programs run in the system calls of the first two):
 # what other load on the machine changes least.
 HTTP_REPS="${HTTP_REPS:-9}"
 HTTP_SECONDS="${HTTP_SECONDS:-5}"
 HTTP_CONNECTIONS="${HTTP_CONNECTIONS:-32}"
-HTTP_MODES="locks-only capture export${BEFORE:+ before-locks-only before-capture before-export}"
+HTTP_MODES="${HTTP_MODES:-locks-only capture export${BEFORE:+ before-locks-only before-capture before-export}}"
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -483,7 +483,7 @@ spread() {
 TAX_REPS="${TAX_REPS:-7}"
 TAX_GETPPID_OPS="${TAX_GETPPID_OPS:-1000000}"
 TAX_PIPE_OPS="${TAX_PIPE_OPS:-300000}"
-TAX_MODES="default channels http${BEFORE:+ before_default before_http}"
+TAX_MODES="${TAX_MODES:-default channels http${BEFORE:+ before_default before_http}}"
 SYSCALLTAX="$BUILD/workloads/syscalltax"
 
 tax_loops() {
