@@ -220,7 +220,14 @@ static __always_inline struct ks_cpu_stats *ks_cpu_stats(void)
 	return bpf_map_lookup_elem(&ks_stats, &zero);
 }
 
-/* Counts a record per kind: stored, or lost to a full ring buffer. */
+/*
+ * Counts a record per kind: stored, or lost to a full ring buffer.  Stored
+ * records only inform, and every record pays for their count: a plain
+ * increment of this CPU's value (the program cannot migrate), where a
+ * locked one costs about 20 ns more.  A program nested on the same CPU
+ * between its load and store (an interrupt's) can lose a count.  Drops are
+ * shown, and counted the same everywhere: their count is exact.
+ */
 static __always_inline void ks_count_record(__u16 kind, bool stored)
 {
 	struct ks_cpu_stats *stats = ks_cpu_stats();
@@ -228,7 +235,7 @@ static __always_inline void ks_count_record(__u16 kind, bool stored)
 	if (!stats || kind >= KS_EV_KIND_MAX)
 		return;
 	if (stored)
-		__sync_fetch_and_add(&stats->submitted[kind], 1);
+		stats->submitted[kind]++;
 	else
 		__sync_fetch_and_add(&stats->reserve_failed[kind], 1);
 }
