@@ -240,11 +240,11 @@ static __always_inline void ks_count_record(__u16 kind, bool stored)
 		__sync_fetch_and_add(&stats->reserve_failed[kind], 1);
 }
 
+/* pid_tgid: the task the record is about, as bpf_get_current_pid_tgid(). */
 static __always_inline void ks_fill_header(struct ks_event_header *hdr,
-					   __u32 size, __u16 kind, __u64 ts_ns)
+					   __u32 size, __u16 kind, __u64 ts_ns,
+					   __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
 	hdr->ts_ns = ts_ns;
 	hdr->tgid = pid_tgid >> 32;
 	hdr->tid = (__u32)pid_tgid;
@@ -254,19 +254,26 @@ static __always_inline void ks_fill_header(struct ks_event_header *hdr,
 }
 
 /*
- * Reserves a record and fills its header for the current task, at ts_ns.  A
- * full ring buffer is counted, never waited on: the traced program must not
- * slow down.
+ * Reserves a record and fills its header for the task pid_tgid, at ts_ns.
+ * A full ring buffer is counted, never waited on: the traced program must
+ * not slow down.
  */
-static __always_inline void *ks_reserve_at(__u32 size, __u16 kind, __u64 ts_ns)
+static __always_inline void *ks_reserve_for(__u32 size, __u16 kind, __u64 ts_ns,
+					    __u64 pid_tgid)
 {
 	struct ks_event_header *hdr = bpf_ringbuf_reserve(&ks_events, size, 0);
 
 	ks_count_record(kind, hdr);
 	if (!hdr)
 		return NULL;
-	ks_fill_header(hdr, size, kind, ts_ns);
+	ks_fill_header(hdr, size, kind, ts_ns, pid_tgid);
 	return hdr;
+}
+
+/* The same, for the current task. */
+static __always_inline void *ks_reserve_at(__u32 size, __u16 kind, __u64 ts_ns)
+{
+	return ks_reserve_for(size, kind, ts_ns, bpf_get_current_pid_tgid());
 }
 
 /* The same, now. */
@@ -296,7 +303,8 @@ static __always_inline void ks_submit(void *record)
 /* A record of variable size, built elsewhere (per-CPU scratch), copied in. */
 static __always_inline void ks_output(void *record, __u32 size, __u16 kind)
 {
-	ks_fill_header(record, size, kind, bpf_ktime_get_ns());
+	ks_fill_header(record, size, kind, bpf_ktime_get_ns(),
+		       bpf_get_current_pid_tgid());
 	ks_count_record(kind, !bpf_ringbuf_output(&ks_events, record, size,
 						  ks_wakeup_flags()));
 }
@@ -338,6 +346,52 @@ static __always_inline bool ks_current_selected(void)
 }
 
 /*
+ * Whether the kernel hands out typed pointers to the current task (5.11+,
+ * whatever the program type), whose fields plain loads read.
+ */
+#define KS_HAVE_TASK_BTF                             \
+	bpf_core_enum_value_exists(enum bpf_func_id, \
+				   BPF_FUNC_get_current_task_btf)
+
+/*
+ * The current task as a typed pointer, or NULL where the kernel has none
+ * and KS_SELF() reads through helpers.  A program that reads several fields
+ * of the current task takes it once: each helper call is a call and a
+ * return, about 7 ns on a small VM whose kernel thunks its returns.
+ */
+static __always_inline struct task_struct *ks_current_task(void)
+{
+	return KS_HAVE_TASK_BTF ? bpf_get_current_task_btf() : NULL;
+}
+
+/*
+ * A field of the current task, self: ks_current_task(), or a typed
+ * tracepoint argument that is the current task.
+ */
+#define KS_SELF(self, field)                                                 \
+	(KS_HAVE_TASK_BTF ?                                                  \
+		 (self)->field :                                             \
+		 BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), \
+			       field))
+
+/* The same as bpf_get_current_pid_tgid(), with plain loads where it can. */
+static __always_inline __u64 ks_self_pid_tgid(struct task_struct *self)
+{
+	if (!KS_HAVE_TASK_BTF)
+		return bpf_get_current_pid_tgid();
+	return (__u64)self->tgid << 32 | (__u32)self->pid;
+}
+
+/* ks_current_selected(), where the caller has the current task at hand. */
+static __always_inline bool ks_self_selected(struct task_struct *self,
+					     __u64 pid_tgid)
+{
+	if (!KS_HAVE_TASK_BTF)
+		self = (struct task_struct *)bpf_get_current_task();
+	return ks_tgid_selected(self, pid_tgid >> 32);
+}
+
+/*
  * A field of a tracepoint argument, in a KS_TRACEPOINT body: a plain load in
  * the tp_btf twin, a helper call (about 35 ns on a small VM) in the raw_tp
  * one.  The compiler drops the branch the twin does not take.
@@ -345,16 +399,10 @@ static __always_inline bool ks_current_selected(void)
 #define KS_ARG(ptr, field) (ks_typed ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
 /*
- * A field of the current task: a plain load where the kernel hands out
- * typed task pointers (5.11+, whatever the program type), else a helper
- * call.  The scheduler's programs read several per context switch.
+ * A field of the current task, read once: a program that reads several
+ * takes ks_current_task() and reads them with KS_SELF().
  */
-#define KS_CURRENT(field)                                                    \
-	(bpf_core_enum_value_exists(enum bpf_func_id,                        \
-				    BPF_FUNC_get_current_task_btf) ?         \
-		 bpf_get_current_task_btf()->field :                         \
-		 BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), \
-			       field))
+#define KS_CURRENT(field) KS_SELF(ks_current_task(), field)
 
 /* Which program image the current task runs: exec bumps it. */
 static __always_inline __u32 ks_current_exec_id(void)

@@ -100,13 +100,14 @@ static __always_inline __u32 ks_copy_stack(__u8 stack[KS_STACK_SNAPSHOT_BYTES],
 
 /*
  * user: the user's registers where plain loads read them (a typed pointer,
- * or a copy), NULL when they cannot be had.
+ * or a copy), NULL when they cannot be had; pid_tgid: the current task's.
  */
 static __always_inline int ks_wait_begin(const struct pt_regs *user,
-					 __u16 syscall, __u64 uaddr, __u32 op,
-					 __u32 val, __u32 flags)
+					 __u64 pid_tgid, __u16 syscall,
+					 __u64 uaddr, __u32 op, __u32 val,
+					 __u32 flags)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	struct ks_inflight inflight = {}, *slot;
 	__u64 now = bpf_ktime_get_ns();
 	struct ks_cpu_stats *stats;
@@ -116,7 +117,7 @@ static __always_inline int ks_wait_begin(const struct pt_regs *user,
 		return 0;
 	slot = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (!slot || now - slot->stack_ns >= ks_stack_every_ns) {
-		e = ks_reserve_at(sizeof(*e), KS_EV_WAIT_BEGIN, now);
+		e = ks_reserve_for(sizeof(*e), KS_EV_WAIT_BEGIN, now, pid_tgid);
 		if (!e)
 			return 0;
 		e->stack_len = ks_copy_stack(e->stack, (const void *)user->sp);
@@ -125,8 +126,8 @@ static __always_inline int ks_wait_begin(const struct pt_regs *user,
 			slot->sp = 0;
 		}
 	} else {
-		e = ks_reserve_at(KS_WAIT_BEGIN_NO_STACK, KS_EV_WAIT_BEGIN,
-				  now);
+		e = ks_reserve_for(KS_WAIT_BEGIN_NO_STACK, KS_EV_WAIT_BEGIN,
+				   now, pid_tgid);
 		if (!e)
 			return 0;
 		flags |= KS_WAIT_STACK_LATER;
@@ -199,7 +200,8 @@ static __always_inline bool ks_futex_op_waits(__u32 op)
 }
 
 static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
-					  const struct pt_regs *user)
+					  const struct pt_regs *user,
+					  __u64 pid_tgid)
 {
 	__u64 uaddr = args->arg[0];
 	__u32 op = args->arg[1];
@@ -227,12 +229,13 @@ static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
 		flags |= KS_WAIT_TIMED;
 	if (!(op & FUTEX_PRIVATE_FLAG))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(user, KS_SYS_FUTEX, uaddr, op, val, flags);
+	return ks_wait_begin(user, pid_tgid, KS_SYS_FUTEX, uaddr, op, val,
+			     flags);
 }
 
 static __always_inline int
 ks_futex_waitv_enter(const struct ks_syscall_args *args,
-		     const struct pt_regs *user)
+		     const struct pt_regs *user, __u64 pid_tgid)
 {
 	struct futex_waitv_entry first = {};
 	__u64 waiters = args->arg[0];
@@ -246,13 +249,13 @@ ks_futex_waitv_enter(const struct ks_syscall_args *args,
 		flags |= KS_WAIT_TIMED;
 	if (!(first.flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(user, KS_SYS_FUTEX_WAITV, first.uaddr,
+	return ks_wait_begin(user, pid_tgid, KS_SYS_FUTEX_WAITV, first.uaddr,
 			     first.flags & FUTEX2_PRIVATE, count, flags);
 }
 
 static __always_inline int
 ks_futex2_wait_enter(const struct ks_syscall_args *args,
-		     const struct pt_regs *user)
+		     const struct pt_regs *user, __u64 pid_tgid)
 {
 	__u64 uaddr = args->arg[0];
 	__u32 val = args->arg[1];
@@ -265,7 +268,7 @@ ks_futex2_wait_enter(const struct ks_syscall_args *args,
 	if (!(futex2_flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
 	/* FUTEX2_PRIVATE is FUTEX_PRIVATE_FLAG: op reads as FUTEX_WAIT's. */
-	return ks_wait_begin(user, KS_SYS_FUTEX_WAIT, uaddr,
+	return ks_wait_begin(user, pid_tgid, KS_SYS_FUTEX_WAIT, uaddr,
 			     futex2_flags & FUTEX2_PRIVATE, val, flags);
 }
 
@@ -306,18 +309,21 @@ static __always_inline bool ks_is_futex_syscall(long nr)
 	       nr == KS_NR_FUTEX_REQUEUE;
 }
 
-/* At entry: waits begin, wakes happen.  user as for ks_wait_begin(). */
+/*
+ * At entry: waits begin, wakes happen.  user and pid_tgid as for
+ * ks_wait_begin().
+ */
 static __always_inline int
 ks_futex_sys_enter(const struct ks_syscall_args *args,
-		   const struct pt_regs *user, long nr)
+		   const struct pt_regs *user, long nr, __u64 pid_tgid)
 {
 	switch (nr) {
 	case KS_NR_FUTEX:
-		return ks_futex_enter(args, user);
+		return ks_futex_enter(args, user, pid_tgid);
 	case KS_NR_FUTEX_WAITV:
-		return ks_futex_waitv_enter(args, user);
+		return ks_futex_waitv_enter(args, user, pid_tgid);
 	case KS_NR_FUTEX_WAIT:
-		return ks_futex2_wait_enter(args, user);
+		return ks_futex2_wait_enter(args, user, pid_tgid);
 	case KS_NR_FUTEX_WAKE:
 		return ks_futex2_wake_enter(args);
 	default:
@@ -327,12 +333,8 @@ ks_futex_sys_enter(const struct ks_syscall_args *args,
 
 static __always_inline void ks_wait_end_fill(struct ks_wait_end *e,
 					     const struct ks_inflight *inflight,
-					     long ret, __u64 wakee, __u64 waker)
+					     long ret, __u64 waker)
 {
-	if (wakee) {
-		e->hdr.tgid = wakee >> 32;
-		e->hdr.tid = (__u32)wakee;
-	}
 	e->uaddr = inflight->uaddr;
 	e->begin_ts_ns = inflight->begin_ts_ns;
 	e->ret = ret;
@@ -353,10 +355,10 @@ ks_wait_end_with_stack(const struct ks_inflight *inflight, long ret,
 {
 	struct ks_wait_end_stack *e;
 
-	e = ks_reserve_at(sizeof(*e), KS_EV_WAIT_END, now);
+	e = ks_reserve_for(sizeof(*e), KS_EV_WAIT_END, now, wakee);
 	if (!e)
 		return false;
-	ks_wait_end_fill(&e->end, inflight, ret, wakee, waker);
+	ks_wait_end_fill(&e->end, inflight, ret, waker);
 	e->stack_len = ks_copy_stack(e->stack, (const void *)inflight->sp);
 	e->_pad0 = 0;
 	ks_submit(e);
@@ -364,9 +366,9 @@ ks_wait_end_with_stack(const struct ks_inflight *inflight, long ret,
 }
 
 /*
- * The record of a wait's end: of wakee's pid_tgid (0: the current task,
- * which the header already names), naming waker's (0: none).  sees_stack:
- * the current task shares the sleeper's memory.
+ * The record of a wait's end: of wakee's pid_tgid (the current task's, or
+ * the task woken), naming waker's (0: none).  sees_stack: the current task
+ * shares the sleeper's memory.
  */
 static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
 					     long ret, __u64 wakee, __u64 waker,
@@ -380,10 +382,10 @@ static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
 	    now - inflight->begin_ts_ns >= ks_stack_min_ns &&
 	    ks_wait_end_with_stack(inflight, ret, wakee, waker, now))
 		return;
-	e = ks_reserve_at(sizeof(*e), KS_EV_WAIT_END, now);
+	e = ks_reserve_for(sizeof(*e), KS_EV_WAIT_END, now, wakee);
 	if (!e)
 		return;
-	ks_wait_end_fill(e, inflight, ret, wakee, waker);
+	ks_wait_end_fill(e, inflight, ret, waker);
 	ks_submit(e);
 }
 
@@ -391,6 +393,7 @@ static __always_inline void ks_wait_end_emit(const struct ks_inflight *inflight,
 static __always_inline int ks_futex_sys_exit(long ret)
 {
 	struct ks_inflight *inflight;
+	__u64 pid_tgid;
 	__u32 tid;
 
 	/*
@@ -402,11 +405,12 @@ static __always_inline int ks_futex_sys_exit(long ret)
 	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK)
 		return 0;
 
-	tid = (__u32)bpf_get_current_pid_tgid();
+	pid_tgid = bpf_get_current_pid_tgid();
+	tid = (__u32)pid_tgid;
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (!inflight || !inflight->active)
 		return 0;
-	ks_wait_end_emit(inflight, ret, 0, 0, true);
+	ks_wait_end_emit(inflight, ret, pid_tgid, 0, true);
 	inflight->active = 0;
 	return 0;
 }

@@ -75,7 +75,7 @@ KS_TRACEPOINT(sched_waking, ks_waking, struct task_struct *task)
 	since = bpf_map_lookup_elem(&ks_offcpu_since, &tid);
 	if (!since || since->waker_tid)
 		return 0;
-	if (!ks_on_task_stack() || !ks_current_selected())
+	if (!ks_on_task_stack(ks_current_task()) || !ks_current_selected())
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	since->waker_tgid = pid_tgid >> 32;

@@ -13,13 +13,14 @@
 #include "syscalls.bpf.h"
 
 /* Futex waits begin and wakes happen at entry; only the watched pay more. */
-#define KS_FUTEX_ENTER(sc, nr)                                      \
-	KS_SYSCALL_ENTER(sc, ks_enter_##sc)                         \
-	{                                                           \
-		if (!ks_current_selected())                         \
-			return 0;                                   \
-		return ks_futex_sys_enter(                          \
-			args, regs ? regs : ks_current_regs(), nr); \
+#define KS_FUTEX_ENTER(sc, nr)                                                 \
+	KS_SYSCALL_ENTER(sc, ks_enter_##sc)                                    \
+	{                                                                      \
+		if (!ks_current_selected())                                    \
+			return 0;                                              \
+		return ks_futex_sys_enter(args,                                \
+					  regs ? regs : ks_current_regs(), nr, \
+					  bpf_get_current_pid_tgid());         \
 	}
 
 KS_FUTEX_ENTER(futex, KS_NR_FUTEX)
@@ -126,7 +127,8 @@ KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
 	ks_args_of_regs(&args, &copy);
 	if (waits)
 		return ks_current_selected() ?
-			       ks_futex_sys_enter(&args, &copy, id) :
+			       ks_futex_sys_enter(&args, &copy, id,
+						  bpf_get_current_pid_tgid()) :
 			       0;
 	if (ks_is_io_read(id))
 		return ks_io_read_enter(&args,

@@ -67,16 +67,22 @@ static __always_inline long ks_regs_syscall_nr(const struct pt_regs *regs)
 }
 
 /*
- * The current task's user registers, saved at syscall entry: a typed
- * pointer, read with plain loads.  Only the generic hooks run where the
- * helpers do not exist (before 5.15), and they always have the registers.
+ * The user registers of the current task, self (as KS_SELF() takes it),
+ * saved at syscall entry: a typed pointer, read with plain loads.  Only the
+ * generic hooks run where the helpers do not exist (before 5.15), and they
+ * always have the registers.
  */
-static __always_inline struct pt_regs *ks_current_regs(void)
+static __always_inline struct pt_regs *ks_self_regs(struct task_struct *self)
 {
 	if (!bpf_core_enum_value_exists(enum bpf_func_id,
 					BPF_FUNC_task_pt_regs))
 		return NULL;
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return (struct pt_regs *)bpf_task_pt_regs(self);
+}
+
+static __always_inline struct pt_regs *ks_current_regs(void)
+{
+	return ks_self_regs(ks_current_task());
 }
 
 /*

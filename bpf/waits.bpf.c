@@ -79,16 +79,17 @@ static __always_inline bool ks_wait_claim_end(struct ks_inflight *inflight)
  * missed: the thread then looks still in the wait until its next one, and
  * the detector, which reads /proc before it reports, is not misled.)
  */
-static __always_inline void ks_end_if_woken_meanwhile(void)
+static __always_inline void ks_end_if_woken_meanwhile(struct task_struct *self,
+						      __u64 pid_tgid)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	struct ks_inflight *inflight;
 
-	if (!(ks_current_state() & KS_TASK_WAKING))
+	if (!(ks_self_state(self) & KS_TASK_WAKING))
 		return;
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (inflight && ks_wait_claim_end(inflight))
-		ks_wait_end_emit(inflight, 0, 0, 0, true);
+		ks_wait_end_emit(inflight, 0, pid_tgid, 0, true);
 }
 
 /*
@@ -99,17 +100,23 @@ static __always_inline void ks_end_if_woken_meanwhile(void)
 KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	      struct task_struct *next)
 {
+	/* prev is the current task, and typed in the tp_btf twin. */
+	struct task_struct *self = ks_typed ? prev : ks_current_task();
 	struct ks_syscall_args args;
 	struct pt_regs *regs;
+	__u64 pid_tgid;
 	long nr;
 
 	/* Preempted or still runnable: waiting for a CPU, not for anyone. */
-	if (preempt || ks_current_state() == KS_TASK_RUNNING)
+	if (preempt || ks_self_state(self) == KS_TASK_RUNNING)
 		return 0;
-	if (KS_CURRENT(flags) & KS_PF_KTHREAD || !ks_current_selected())
+	if (KS_SELF(self, flags) & KS_PF_KTHREAD)
+		return 0;
+	pid_tgid = ks_self_pid_tgid(self);
+	if (!ks_self_selected(self, pid_tgid))
 		return 0;
 	/* The number alone first: most sleeps are in epoll_wait, poll... */
-	regs = ks_current_regs();
+	regs = ks_self_regs(self);
 	if (!regs)
 		return 0;
 	nr = ks_regs_syscall_nr(regs);
@@ -123,8 +130,8 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	 * not seen again: its arguments are gone from the registers.
 	 */
 	if (ks_futex_call_waits(nr, &args)) {
-		ks_futex_sys_enter(&args, regs, nr);
-		ks_end_if_woken_meanwhile();
+		ks_futex_sys_enter(&args, regs, nr, pid_tgid);
+		ks_end_if_woken_meanwhile(self, pid_tgid);
 		return 0;
 	}
 	/* Their system call hooks see every read and reap. */
@@ -145,15 +152,15 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 static __always_inline void
 ks_read_woken(__u64 wakee, const struct ks_blocked *blocked, bool by_thread)
 {
-	struct ks_read_woken *e = ks_reserve(sizeof(*e), KS_EV_READ_WOKEN);
+	struct ks_read_woken *e;
 	__u64 waker = 0;
 
+	e = ks_reserve_for(sizeof(*e), KS_EV_READ_WOKEN, bpf_ktime_get_ns(),
+			   wakee);
 	if (!e)
 		return;
 	if (by_thread && ks_current_selected())
 		waker = bpf_get_current_pid_tgid();
-	e->hdr.tgid = wakee >> 32;
-	e->hdr.tid = (__u32)wakee;
 	e->object = blocked->object;
 	e->begin_ns = blocked->since_ns;
 	e->fd = blocked->fd;
@@ -196,20 +203,21 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 	__u32 tid = KS_ARG(task, pid);
 	struct ks_inflight *inflight;
 	struct ks_blocked *blocked;
+	struct task_struct *self;
 	bool sees_stack;
 	__u64 wakee;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
 	if (inflight && ks_wait_claim_end(inflight)) {
+		self = ks_current_task();
 		wakee = (__u64)KS_ARG(task, tgid) << 32 | tid;
 		/* The sleeper's stack is readable from its process's memory. */
-		sees_stack = inflight->sp &&
-			     (void *)KS_ARG(task, mm) == (void *)KS_CURRENT(mm);
+		sees_stack = inflight->sp && (void *)KS_ARG(task, mm) ==
+						     (void *)KS_SELF(self, mm);
 		/* From an interrupt: a timeout, or a signal from no thread. */
-		if (ks_on_task_stack())
+		if (ks_on_task_stack(self))
 			ks_wait_end_emit(inflight, 0, wakee,
-					 bpf_get_current_pid_tgid(),
-					 sees_stack);
+					 ks_self_pid_tgid(self), sees_stack);
 		else
 			ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0,
 					 sees_stack);
@@ -220,8 +228,9 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 		return 0;
 	wakee = (__u64)KS_ARG(task, tgid) << 32 | tid;
 	if (blocked->in == KS_BLOCKED_READ)
-		ks_read_woken(wakee, blocked, ks_on_task_stack());
-	else if (ks_on_task_stack())
+		ks_read_woken(wakee, blocked,
+			      ks_on_task_stack(ks_current_task()));
+	else if (ks_on_task_stack(ks_current_task()))
 		ks_child_woken(wakee);
 	bpf_map_delete_elem(&ks_blocked, &tid);
 	return 0;
