@@ -987,13 +987,63 @@ static size_t take_field_lines(struct ks_http_parser *p, const uint8_t *data,
 	}
 }
 
+/* A method's letters, kept as parse_method() keeps them; the SP is its. */
+static size_t take_method(struct ks_http_parser *p, const uint8_t *data,
+			  size_t len)
+{
+	struct ks_http_message *msg = &p->msg;
+	size_t n = 0;
+
+	for (; n < len && is_method_char(data[n]) &&
+	       p->match < KS_HTTP_METHOD_MAX;
+	     n++)
+		msg->method_name[p->match++] = (char)data[n];
+	msg->method_name[p->match] = '\0';
+	return n;
+}
+
 /*
- * The bytes of a head that only go on what parse_line_byte() started (the
- * rest of a request-target or reason phrase, whole field lines), taken in
- * runs without its dispatch per byte, each as it would take them.  They
- * are most of a head.  Returns how many bytes it consumed; the one it
- * stops at (a delimiter, a bad byte, the section limit) is
- * parse_line_byte()'s.
+ * A whole "HTTP/1." DIGIT, and in a status line the SP after it: what
+ * parse_version() would take, when all of it is there.
+ */
+static size_t take_version(struct ks_http_parser *p, const uint8_t *data,
+			   size_t len)
+{
+	bool response = p->direction == KS_HTTP_RESPONSES;
+
+	if (p->match || len < VERSION_PREFIX_LEN + 1 + response ||
+	    memcmp(data, version_prefix, VERSION_PREFIX_LEN) ||
+	    data[VERSION_PREFIX_LEN] < '0' || data[VERSION_PREFIX_LEN] > '9' ||
+	    (response && data[VERSION_PREFIX_LEN + 1] != ' '))
+		return 0;
+	p->msg.version_minor = (uint8_t)(data[VERSION_PREFIX_LEN] - '0');
+	p->match = response ? 0 : VERSION_PREFIX_LEN + 1;
+	p->state = response ? ST_STATUS : ST_REQUEST_LINE_END;
+	return VERSION_PREFIX_LEN + 1 + response;
+}
+
+/* Three digits and the SP before a reason, as parse_status() takes them. */
+static size_t take_status(struct ks_http_parser *p, const uint8_t *data,
+			  size_t len)
+{
+	if (p->match || len < 4 || data[0] < '1' || data[0] > '9' ||
+	    data[1] < '0' || data[1] > '9' || data[2] < '0' || data[2] > '9' ||
+	    data[3] != ' ')
+		return 0;
+	p->msg.status = (uint16_t)((data[0] - '0') * 100 +
+				   (data[1] - '0') * 10 + (data[2] - '0'));
+	p->match = 3;
+	p->state = ST_REASON;
+	return 4;
+}
+
+/*
+ * The bytes of a head that only go on what parse_line_byte() started (a
+ * method, the rest of a request-target, a whole version and status, a
+ * reason phrase, whole field lines), taken in runs without its dispatch
+ * per byte, each as it would take them.  They are most of a head.
+ * Returns how many bytes it consumed; the one it stops at (a delimiter, a
+ * bad byte, a cut, the section limit) is parse_line_byte()'s.
  */
 static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
 		       size_t len)
@@ -1007,6 +1057,15 @@ static size_t take_run(struct ks_http_parser *p, const uint8_t *data,
 	if (len > room)
 		len = room;
 	switch ((enum parser_state)p->state) {
+	case ST_METHOD:
+		n = take_method(p, data, len);
+		break;
+	case ST_VERSION:
+		n = take_version(p, data, len);
+		break;
+	case ST_STATUS:
+		n = take_status(p, data, len);
+		break;
 	case ST_TARGET:
 		if (!target_started(&p->msg))
 			return 0;

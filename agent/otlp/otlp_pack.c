@@ -239,6 +239,25 @@ static void ks_tree_link(struct ks_request_tree *tree)
 	tree->request.n_resource_items = tree->nr_resources;
 }
 
+/*
+ * protobuf_c_message_pack() writes a nested message after a one-byte
+ * length and moves it when its length takes more bytes: a request's
+ * resource and scope levels, hundreds of kilobytes each, would be moved
+ * twice.  Packing to a buffer writes each length first, then the bytes
+ * once; a buffer of the packed size never grows.
+ */
+static size_t ks_pack_in_place(const ProtobufCMessage *message, uint8_t *out,
+			       size_t len)
+{
+	ProtobufCBufferSimple buffer = {
+		.base.append = protobuf_c_buffer_simple_append,
+		.alloced = len,
+		.data = out,
+	};
+
+	return protobuf_c_message_pack_to_buffer(message, &buffer.base);
+}
+
 int ks_otlp_pack_request(enum ks_otlp_signal signal,
 			 const struct ks_otlp_record *records, size_t nr,
 			 size_t max_len, uint8_t **out, size_t *out_len)
@@ -264,8 +283,7 @@ int ks_otlp_pack_request(enum ks_otlp_signal signal,
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	*out_len = knotscope__otlp__v1__encoded_export_request__pack(
-		&tree.request, encoded);
+	*out_len = ks_pack_in_place(&tree.request.base, encoded, len);
 	*out = encoded;
 cleanup:
 	ks_tree_free(&tree);

@@ -22,20 +22,16 @@ static const char *ks_span_name(const struct ks_http_span *span, char *buf,
 }
 
 /*
- * What changes from one request of a connection to the next; the method,
- * the status code and the rest are encoded once (http_shared_attrs).
+ * What changes from one request to the next; the method, the status code,
+ * the path, the response's size and the connection's attributes are
+ * encoded once (http_shared_attrs).
  */
 static void ks_add_request(const struct ks_http_span *span,
 			   struct ks_otlp_attrs *attrs)
 {
-	char path[KS_HTTP_TARGET_MAX + 1];
-
 	if (!span->method_known)
 		ks_otlp_attrs_str(attrs, "http.request.method_original",
 				  span->method);
-	memcpy(path, span->target, span->path_len);
-	path[span->path_len] = '\0';
-	ks_otlp_attrs_str(attrs, "url.path", path);
 	/* Only there when --http-query kept it. */
 	if (span->target_len > span->path_len + 1)
 		ks_otlp_attrs_str(attrs, "url.query",
@@ -77,8 +73,6 @@ static void ks_add_outcome(const struct ks_http_span *span,
 	if (span->request_body_size)
 		ks_otlp_attrs_int(attrs, "http.request.body.size",
 				  (int64_t)span->request_body_size);
-	ks_otlp_attrs_int(attrs, "http.response.body.size",
-			  (int64_t)span->response_body_size);
 }
 
 static uint32_t ks_span_flags(const struct ks_http_span *span)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "httptrace/http_parser.h"
 #include "httptrace/http_semconv.h"
 #include "knotscope_abi.h"
@@ -15,6 +16,10 @@
 #define KS_STATUS_SLOTS 1000
 /* RFC 9110's methods and PATCH, with room for collisions. */
 #define KS_METHOD_SLOTS 32
+/* A server's busiest paths; about 290 bytes each. */
+#define KS_PATH_SLOTS 256
+/* Response sizes of static content and fixed answers. */
+#define KS_BODY_SIZE_SLOTS 64
 
 /* What a connection's attributes are made of, as the span has them. */
 struct ks_shared_key {
@@ -41,12 +46,25 @@ struct ks_status_slot {
 	struct ks_otlp_encoded_attrs encoded;
 };
 
+struct ks_path_slot {
+	uint16_t len;
+	char path[KS_HTTP_TARGET_MAX];
+	struct ks_otlp_encoded_attrs encoded;
+};
+
+struct ks_body_size_slot {
+	uint64_t size;
+	struct ks_otlp_encoded_attrs encoded;
+};
+
 struct ks_http_shared_attrs {
 	struct ks_shared_slot slots[KS_SHARED_SLOTS];
 	/* For values too long for a key: encoded each time, never kept. */
 	struct ks_otlp_encoded_attrs unkept;
 	struct ks_method_slot methods[KS_METHOD_SLOTS];
 	struct ks_status_slot statuses[KS_STATUS_SLOTS];
+	struct ks_path_slot paths[KS_PATH_SLOTS];
+	struct ks_body_size_slot body_sizes[KS_BODY_SIZE_SLOTS];
 };
 
 struct ks_http_shared_attrs *ks_http_shared_attrs_new(void)
@@ -65,6 +83,10 @@ void ks_http_shared_attrs_free(struct ks_http_shared_attrs *shared)
 		ks_otlp_encoded_attrs_release(&shared->methods[i].encoded);
 	for (size_t i = 0; i < KS_STATUS_SLOTS; i++)
 		ks_otlp_encoded_attrs_release(&shared->statuses[i].encoded);
+	for (size_t i = 0; i < KS_PATH_SLOTS; i++)
+		ks_otlp_encoded_attrs_release(&shared->paths[i].encoded);
+	for (size_t i = 0; i < KS_BODY_SIZE_SLOTS; i++)
+		ks_otlp_encoded_attrs_release(&shared->body_sizes[i].encoded);
 	free(shared);
 }
 
@@ -210,6 +232,52 @@ ks_status_attr(struct ks_http_shared_attrs *shared, uint16_t status)
 	return &slot->encoded;
 }
 
+/*
+ * url.path, kept per path; NULL on ENOMEM.  A slot holds the latest path
+ * of its hash, with nothing chained: paths a client picks to collide only
+ * make their spans encode their own, as every span did before.
+ */
+static const struct ks_otlp_encoded_attrs *
+ks_path_attr(struct ks_http_shared_attrs *shared,
+	     const struct ks_http_span *span)
+{
+	struct ks_path_slot *slot =
+		&shared->paths[ks_fnv1a(KS_FNV1A_INIT, span->target,
+					span->path_len) %
+			       KS_PATH_SLOTS];
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+	char path[KS_HTTP_TARGET_MAX + 1];
+
+	if (slot->encoded.len && slot->len == span->path_len &&
+	    !memcmp(slot->path, span->target, span->path_len))
+		return &slot->encoded;
+	memcpy(path, span->target, span->path_len);
+	path[span->path_len] = '\0';
+	ks_otlp_attrs_str(&attrs, "url.path", path);
+	if (ks_otlp_attrs_encode(&attrs, &slot->encoded))
+		return NULL;
+	memcpy(slot->path, span->target, span->path_len);
+	slot->len = span->path_len;
+	return &slot->encoded;
+}
+
+/* http.response.body.size, kept per size; NULL on ENOMEM. */
+static const struct ks_otlp_encoded_attrs *
+ks_body_size_attr(struct ks_http_shared_attrs *shared, uint64_t size)
+{
+	struct ks_body_size_slot *slot =
+		&shared->body_sizes[size % KS_BODY_SIZE_SLOTS];
+	struct ks_otlp_attrs attrs = KS_OTLP_ATTRS_INIT;
+
+	if (slot->encoded.len && slot->size == size)
+		return &slot->encoded;
+	ks_otlp_attrs_int(&attrs, "http.response.body.size", (int64_t)size);
+	if (ks_otlp_attrs_encode(&attrs, &slot->encoded))
+		return NULL;
+	slot->size = size;
+	return &slot->encoded;
+}
+
 int ks_http_shared_attrs_add(struct ks_http_shared_attrs *shared,
 			     OtlpSpan *otlp, const struct ks_http_span *span,
 			     const char *thread_name)
@@ -218,6 +286,8 @@ int ks_http_shared_attrs_add(struct ks_http_shared_attrs *shared,
 		ks_method_attr(shared, ks_http_method_attr(span)),
 		ks_status_attr(shared, span->status),
 		ks_connection_attrs(shared, span, thread_name),
+		ks_path_attr(shared, span),
+		ks_body_size_attr(shared, span->response_body_size),
 	};
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)

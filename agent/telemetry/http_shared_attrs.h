@@ -11,7 +11,10 @@
  *   connection, a new Host, another thread) encodes its own and takes
  *   the slot;
  * - http.request.method, for methods RFC 9110 names, and
- *   http.response.status_code, of which there are few.
+ *   http.response.status_code, of which there are few;
+ * - url.path and http.response.body.size, which repeat from request to
+ *   request of a server's busy paths and static content: kept in slots
+ *   chosen by the value, the latest of each slot's values.
  */
 #ifndef KS_HTTP_SHARED_ATTRS_H
 #define KS_HTTP_SHARED_ATTRS_H

@@ -171,6 +171,47 @@ static void test_scopes_group_a_resources_items(void **state)
 	ks_otlp_resource_put(b);
 }
 
+/*
+ * Items long enough that every level's length takes several bytes: each
+ * is packed once, in place, and reads back whole and in order.
+ */
+static void test_long_items_read_back_whole(void **state)
+{
+	enum { NR = 300, NAME_LEN = 200 };
+	struct ks_otlp_resource *res = resource_for_pid(9);
+	struct ks_otlp_record records[NR];
+	const Opentelemetry__Proto__Trace__V1__ScopeSpans *ss;
+	TraceRequest *request;
+	char name[NAME_LEN + 1];
+
+	for (size_t i = 0; i < NR; i++) {
+		const uint8_t span_id[KS_OTLP_SPAN_ID_LEN] = {
+			(uint8_t)i, (uint8_t)(i >> 8)
+		};
+		OtlpSpan *span;
+
+		memset(name, 'a' + i % 26, NAME_LEN);
+		name[NAME_LEN] = '\0';
+		span = ks_otlp_span_new(trace_id, span_id, name, i, i + 1);
+		records[i] = record_of(span, res);
+		ks_otlp_message_free(span);
+	}
+	request = pack_traces(records, NR);
+	assert_int_equal(request->n_resource_spans, 1);
+	assert_int_equal(pid_of(request->resource_spans[0]->resource), 9);
+	ss = request->resource_spans[0]->scope_spans[0];
+	assert_int_equal(ss->n_spans, NR);
+	for (size_t i = 0; i < NR; i++) {
+		memset(name, 'a' + i % 26, NAME_LEN);
+		assert_string_equal(ss->spans[i]->name, name);
+		assert_int_equal(ss->spans[i]->start_time_unix_nano, i);
+		assert_int_equal(ss->spans[i]->span_id.data[1], i >> 8);
+		free((void *)records[i].data);
+	}
+	protobuf_c_message_free_unpacked(&request->base, NULL);
+	ks_otlp_resource_put(res);
+}
+
 static void test_logs_and_metrics_share_the_encoder(void **state)
 {
 	struct ks_otlp_resource *res = resource_for_pid(7);
@@ -295,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spans_grouped_by_resource_in_order),
 		cmocka_unit_test(test_scopes_group_a_resources_items),
+		cmocka_unit_test(test_long_items_read_back_whole),
 		cmocka_unit_test(test_logs_and_metrics_share_the_encoder),
 		cmocka_unit_test(test_too_large_request_is_not_encoded),
 		cmocka_unit_test(test_partial_success_is_decoded),

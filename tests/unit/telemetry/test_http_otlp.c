@@ -203,11 +203,51 @@ static void test_a_changed_value_is_encoded_again(void **state)
 	ks_http_shared_attrs_free(shared);
 }
 
+/* The span's own path, whatever paths came before it. */
+static void expect_path(struct ks_http_shared_attrs *shared,
+			struct ks_http_span *s, unsigned int n)
+{
+	char path[16];
+
+	s->path_len = s->target_len =
+		(uint16_t)snprintf(path, sizeof(path), "/p%u", n);
+	memcpy(s->target, path, s->path_len + 1u);
+	expect_str(shared, s, "worker", "url.path", path);
+}
+
+/*
+ * More paths and sizes than there are slots, so that some share one:
+ * each span still carries its own, and a size whose slot another took is
+ * encoded again.
+ */
+static void test_paths_and_sizes_are_each_spans_own(void **state)
+{
+	struct ks_http_shared_attrs *shared = ks_http_shared_attrs_new();
+	struct ks_http_span s = request("example.com");
+
+	assert_non_null(shared);
+	for (unsigned int n = 0; n < 600; n++)
+		expect_path(shared, &s, n);
+	for (unsigned int n = 600; n-- > 0;)
+		expect_path(shared, &s, n % 7);
+	/* Sizes 64 apart, then back: the same slot in turn. */
+	for (uint64_t size = 0; size <= 640; size += 64) {
+		s.response_body_size = size;
+		expect_int(shared, &s, NULL, "http.response.body.size",
+			   (int64_t)size);
+		s.response_body_size = 640 - size;
+		expect_int(shared, &s, NULL, "http.response.body.size",
+			   (int64_t)(640 - size));
+	}
+	ks_http_shared_attrs_free(shared);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_attribute_once),
 		cmocka_unit_test(test_a_changed_value_is_encoded_again),
+		cmocka_unit_test(test_paths_and_sizes_are_each_spans_own),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
