@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 8
+#define KS_ABI_VERSION 9
 
 #define KS_COMM_LEN 16
 
@@ -680,10 +680,20 @@ struct ks_fd_class {
 };
 
 /* Bits of the .rodata variable ks_filter_mode. */
-#define KS_FILTER_PID (1u << 0) /* tgid must be in map ks_selected_tgids */
-#define KS_FILTER_COMM (1u << 1) /* leader comm must be in ks_selected_comms */
+#define KS_FILTER_PID (1u << 0) /* tgid's bit must be set in map ks_sel_tgids */
+#define KS_FILTER_COMM (1u << 1) /* leader comm must be in map ks_sel_comms */
 
-/* Key of map ks_selected_comms. */
+/*
+ * Map ks_sel_tgids is a bitmap of the --pid processes, one bit per possible
+ * tgid (PID_MAX_LIMIT, 2^22 on 64-bit kernels): tgid t is bit t % 64 of the
+ * __u64 at index t / 64.  Every socket read and write of the machine tests
+ * it with --http, and an array's lookup is a bounds check and an addition
+ * where a hash's is a call and a hash of the key.
+ */
+#define KS_SEL_TGID_LIMIT (1u << 22)
+#define KS_SEL_TGID_WORDS (KS_SEL_TGID_LIMIT / 64)
+
+/* Key of map ks_sel_comms. */
 struct ks_comm_key {
 	char comm[KS_COMM_LEN];
 };
