@@ -136,21 +136,6 @@ typedef struct {
 } ks_socks_map;
 extern ks_socks_map ks_socks SEC(".maps");
 
-/* A data record is built here, then copied into the ring buffer at the
- * length it needs: bpf_ringbuf_reserve() only takes constant sizes. */
-struct ks_sock_scratch {
-	struct ks_sock_data record;
-	__u8 data[KS_SOCK_CAPTURE_MAX];
-};
-
-typedef struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ks_sock_scratch);
-} ks_sock_scratch_map;
-extern ks_sock_scratch_map ks_sock_scratch SEC(".maps");
-
 /* traces_ctx_v1 when the agent reuses or creates the pinned one; else a
  * private stand-in that nothing reads (ks_publish_trace_ctx is 0). */
 typedef struct {
@@ -284,14 +269,6 @@ static __always_inline __u64 ks_wakeup_flags(void)
 static __always_inline void ks_submit(void *record)
 {
 	bpf_ringbuf_submit(record, ks_wakeup_flags());
-}
-
-/* A record of variable size, built elsewhere (per-CPU scratch), copied in. */
-static __always_inline void ks_output(void *record, __u32 size, __u16 kind)
-{
-	ks_fill_header(record, size, kind, bpf_ktime_get_ns());
-	ks_count_record(kind, !bpf_ringbuf_output(&ks_events, record, size,
-						  ks_wakeup_flags()));
 }
 
 /* Whether tgid is one of --pid's: one bit of ks_sel_tgids. */

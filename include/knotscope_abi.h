@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 9
+#define KS_ABI_VERSION 10
 
 #define KS_COMM_LEN 16
 
@@ -503,8 +503,11 @@ struct ks_sock_open {
 
 /*
  * A read or write that moved total_len bytes, of which the first
- * captured_len follow the struct (the record, hdr.size, is exactly that much
- * longer than the struct, so unlike the others not a multiple of 8).
+ * captured_len follow the struct.  The record (hdr.size) is longer than the
+ * struct by 16, 128, 256, 512, 1024, 2048 or KS_SOCK_CAPTURE_MAX bytes, the
+ * smallest that holds the copy: the kernel reserves it in the ring buffer
+ * at a constant size and copies the bytes straight into it.  What follows
+ * the copy is padding, of no meaning.
  * readv/recvmsg/writev/sendmsg capture from their first buffer only;
  * sendfile, splice, io_uring and the like capture nothing.
  */
@@ -565,7 +568,7 @@ struct ks_trace_ctx {
 #define KS_TRACES_CTX_NAME "traces_ctx_v1"
 
 /* Bytes copied from each read or write: the configurable default, and the
- * most the per-CPU scratch buffer holds. */
+ * most a record holds. */
 #define KS_SOCK_CAPTURE_DEFAULT 1024
 #define KS_SOCK_CAPTURE_MAX 4096
 #define KS_MAX_SOCKS 65536
