@@ -60,10 +60,10 @@ typedef struct {
 extern ks_blocked_map ks_blocked SEC(".maps");
 
 typedef struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KS_MAX_SELECTED);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KS_SEL_TGID_WORDS);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } ks_sel_tgids_map;
 extern ks_sel_tgids_map ks_sel_tgids SEC(".maps");
 
@@ -135,21 +135,6 @@ typedef struct {
 	__type(value, struct ks_sock_state);
 } ks_socks_map;
 extern ks_socks_map ks_socks SEC(".maps");
-
-/* A data record is built here, then copied into the ring buffer at the
- * length it needs: bpf_ringbuf_reserve() only takes constant sizes. */
-struct ks_sock_scratch {
-	struct ks_sock_data record;
-	__u8 data[KS_SOCK_CAPTURE_MAX];
-};
-
-typedef struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ks_sock_scratch);
-} ks_sock_scratch_map;
-extern ks_sock_scratch_map ks_sock_scratch SEC(".maps");
 
 /* traces_ctx_v1 when the agent reuses or creates the pinned one; else a
  * private stand-in that nothing reads (ks_publish_trace_ctx is 0). */
@@ -300,15 +285,17 @@ static __always_inline void ks_submit(void *record)
 	bpf_ringbuf_submit(record, ks_wakeup_flags());
 }
 
-/* A record of variable size, built elsewhere (per-CPU scratch), copied in. */
-static __always_inline void ks_output(void *record, __u32 size, __u16 kind)
+/* Whether tgid is one of --pid's: one bit of ks_sel_tgids. */
+static __always_inline bool ks_tgid_listed(__u32 tgid)
 {
-	ks_fill_header(record, size, kind, bpf_ktime_get_ns(),
-		       bpf_get_current_pid_tgid());
-	ks_count_record(kind, !bpf_ringbuf_output(&ks_events, record, size,
-						  ks_wakeup_flags()));
+	__u32 word = tgid / 64;
+	__u64 *bits = bpf_map_lookup_elem(&ks_sel_tgids, &word);
+
+	return bits && (*bits >> (tgid % 64)) & 1;
 }
 
+/* task: NULL for the current task, which is then found only if its name
+ * is needed (a helper call less on every run of the hot paths). */
 static __always_inline bool ks_tgid_selected(struct task_struct *task,
 					     __u32 tgid)
 {
@@ -318,10 +305,11 @@ static __always_inline bool ks_tgid_selected(struct task_struct *task,
 		return false;
 	if (!ks_filter_mode)
 		return true;
-	if ((ks_filter_mode & KS_FILTER_PID) &&
-	    bpf_map_lookup_elem(&ks_sel_tgids, &tgid))
+	if ((ks_filter_mode & KS_FILTER_PID) && ks_tgid_listed(tgid))
 		return true;
 	if (ks_filter_mode & KS_FILTER_COMM) {
+		if (!task)
+			task = (struct task_struct *)bpf_get_current_task();
 		/*
 		 * The leader's comm names the process; a thread's own comm is
 		 * often a thread name set with pthread_setname_np().
@@ -341,8 +329,7 @@ static __always_inline bool ks_task_selected(struct task_struct *task)
 /* The hot path's check: the tgid without reading the task. */
 static __always_inline bool ks_current_selected(void)
 {
-	return ks_tgid_selected((struct task_struct *)bpf_get_current_task(),
-				bpf_get_current_pid_tgid() >> 32);
+	return ks_tgid_selected(NULL, bpf_get_current_pid_tgid() >> 32);
 }
 
 /*

@@ -25,7 +25,6 @@ ks_streams_map ks_streams SEC(".maps");
 ks_offcpu_since_map ks_offcpu_since SEC(".maps");
 ks_klock_inflight_map ks_klock_inflight SEC(".maps");
 ks_socks_map ks_socks SEC(".maps");
-ks_sock_scratch_map ks_sock_scratch SEC(".maps");
 ks_traces_ctx_map ks_traces_ctx SEC(".maps");
 ks_agent_conns_map ks_agent_conns SEC(".maps");
 ks_agent_connecting_map ks_agent_connecting SEC(".maps");

@@ -181,10 +181,22 @@ ks_sock_track(struct sock *sk, __u64 key, __u8 direction)
 	return bpf_map_lookup_elem(&ks_socks, &key);
 }
 
-/* W3C Trace Context ids are random and never all zero. */
-static __always_inline __u64 ks_random_u64(void)
+/* SplitMix64's finalizer: a bijection that spreads every input bit. */
+static __always_inline __u64 ks_mix64(__u64 z)
 {
-	__u64 v = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * W3C Trace Context ids are random and never all zero.  The three words of
+ * a span's ids come from one 64-bit draw, mixed at three points of
+ * SplitMix64's sequence: two helper calls instead of six on each request.
+ */
+static __always_inline __u64 ks_random_id(__u64 seed, __u64 n)
+{
+	__u64 v = ks_mix64(seed + n * 0x9e3779b97f4a7c15ULL);
 
 	return v ? v : 1;
 }
@@ -193,9 +205,12 @@ static __always_inline __u64 ks_random_u64(void)
 static __always_inline void ks_start_server_span(struct ks_sock_state *state,
 						 struct ks_sock_data *rec)
 {
+	__u64 seed =
+		((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	__u64 pid_tgid, trace_hi = ks_random_id(seed, 1),
+			trace_lo = ks_random_id(seed, 2),
+			span = ks_random_id(seed, 3);
 	struct ks_trace_ctx ctx;
-	__u64 pid_tgid, trace_hi = ks_random_u64(), trace_lo = ks_random_u64(),
-			span = ks_random_u64();
 
 	__builtin_memcpy(&ctx.trace_id[0], &trace_hi, 8);
 	__builtin_memcpy(&ctx.trace_id[8], &trace_lo, 8);
@@ -233,11 +248,9 @@ static __always_inline bool ks_is_interim_response(const __u8 *data,
  * agent, which parses, gives them ids of their own.
  */
 static __always_inline void ks_server_turn(struct ks_sock_state *state,
-					   struct ks_sock_scratch *scratch,
-					   __u32 captured)
+					   struct ks_sock_data *rec,
+					   const __u8 *data, __u32 captured)
 {
-	struct ks_sock_data *rec = &scratch->record;
-
 	if (rec->direction == KS_SOCK_RECV) {
 		if (state->last_direction != KS_SOCK_RECV)
 			ks_start_server_span(state, rec);
@@ -245,7 +258,7 @@ static __always_inline void ks_server_turn(struct ks_sock_state *state,
 		return;
 	}
 	/* After a 100 Continue the body follows: still the same request. */
-	if (ks_is_interim_response(scratch->data, captured))
+	if (ks_is_interim_response(data, captured))
 		return;
 	state->last_direction = KS_SOCK_SEND;
 	ks_retract_trace_ctx(state);
@@ -309,27 +322,78 @@ ks_first_buffer(const struct ks_syscall_args *args, enum ks_buffer_kind kind,
 	return first.iov_base;
 }
 
-/* Copies the first bytes the syscall moved into scratch; how many. */
-static __always_inline __u32 ks_capture(const struct ks_syscall_args *args,
-					enum ks_buffer_kind kind, long ret,
-					struct ks_sock_scratch *scratch)
+/* Where the first bytes the syscall moved are, and how many to copy. */
+static __always_inline const void *
+ks_capture_source(const struct ks_syscall_args *args, enum ks_buffer_kind kind,
+		  long ret, __u64 *len)
 {
-	__u64 len = ret;
-	const void *src = ks_first_buffer(args, kind, &len);
+	__u64 n = ret;
+	const void *src = ks_first_buffer(args, kind, &n);
 
 	if (!src)
-		return 0;
-	if (len > ks_capture_bytes)
-		len = ks_capture_bytes;
+		n = 0;
+	if (n > ks_capture_bytes)
+		n = ks_capture_bytes;
+	*len = n;
+	return src;
+}
+
+/*
+ * A data record of class bytes after the struct, reserved in the ring
+ * buffer, with the first *len (at most class) bytes at src copied straight
+ * into it; *len becomes what was copied.
+ */
+static __always_inline struct ks_sock_data *
+ks_sock_data_class(__u32 class, const void *src, __u64 *len)
+{
+	struct ks_sock_data *rec =
+		bpf_ringbuf_reserve(&ks_events, sizeof(*rec) + class, 0);
+	__u64 n = *len;
+
+	if (!rec)
+		return NULL;
 	/*
-	 * The verifier does not trust a bound read from .rodata to hold
-	 * the copy inside the scratch buffer: this one it can see.
+	 * Already true, but the verifier, which checks the copy's bound,
+	 * does not see the caller's test: said again, and kept.
 	 */
-	if (len > KS_SOCK_CAPTURE_MAX)
-		len = KS_SOCK_CAPTURE_MAX;
-	if (bpf_probe_read_user(scratch->data, len, src))
-		return 0;
-	return len;
+	barrier_var(n);
+	if (n > class)
+		n = class;
+	if (n && bpf_probe_read_user(rec + 1, n, src))
+		n = 0;
+	*len = n;
+	ks_fill_header(&rec->hdr, sizeof(*rec) + class, KS_EV_SOCK_DATA,
+		       bpf_ktime_get_ns(), bpf_get_current_pid_tgid());
+	return rec;
+}
+
+/*
+ * bpf_ringbuf_reserve() takes constant sizes only: a record is reserved in
+ * the smallest of a few sizes its copy fits, and padded to it (hdr.size
+ * says how long it is), so that the bytes are copied once, from the user's
+ * buffer into the ring, rather than built elsewhere and copied again.
+ */
+static __always_inline struct ks_sock_data *
+ks_sock_data_reserve(const void *src, __u64 *len)
+{
+	struct ks_sock_data *rec;
+
+	if (*len <= 16)
+		rec = ks_sock_data_class(16, src, len);
+	else if (*len <= 128)
+		rec = ks_sock_data_class(128, src, len);
+	else if (*len <= 256)
+		rec = ks_sock_data_class(256, src, len);
+	else if (*len <= 512)
+		rec = ks_sock_data_class(512, src, len);
+	else if (*len <= 1024)
+		rec = ks_sock_data_class(1024, src, len);
+	else if (*len <= 2048)
+		rec = ks_sock_data_class(2048, src, len);
+	else
+		rec = ks_sock_data_class(KS_SOCK_CAPTURE_MAX, src, len);
+	ks_count_record(KS_EV_SOCK_DATA, rec);
+	return rec;
 }
 
 /*
@@ -340,13 +404,13 @@ static __always_inline int ks_sock_data(bool typed, struct sock *sk, long ret,
 					__u8 direction)
 {
 	struct ks_syscall_args args = {};
-	struct ks_sock_scratch *scratch;
 	enum ks_buffer_kind kind = KS_BUF_NONE;
+	struct ks_sock_data *rec, lost = {};
 	struct ks_sock_state *state;
-	struct ks_sock_data *rec;
 	__u64 key = (__u64)sk;
-	__u32 zero = 0, captured;
 	struct pt_regs *regs;
+	const void *src;
+	__u64 captured;
 
 	if (!ks_is_tcp(typed, sk) || !ks_current_selected())
 		return 0;
@@ -359,16 +423,22 @@ static __always_inline int ks_sock_data(bool typed, struct sock *sk, long ret,
 		ks_retract_trace_ctx(state);
 		return 0;
 	}
-	scratch = bpf_map_lookup_elem(&ks_sock_scratch, &zero);
-	if (!scratch)
-		return 0;
 	regs = ks_current_regs();
 	if (regs) {
 		kind = ks_buffer_kind_of(regs);
 		ks_args_of_regs(&args, regs);
 	}
-	rec = &scratch->record;
-	captured = ks_capture(&args, kind, ret, scratch);
+	src = ks_capture_source(&args, kind, ret, &captured);
+	rec = ks_sock_data_reserve(src, &captured);
+	if (!rec) {
+		/* Lost to a full ring buffer, and counted: the turn still
+		 * counts, or a published context would outlive its request. */
+		if (state->role == KS_CONN_SERVER) {
+			lost.direction = direction;
+			ks_server_turn(state, &lost, NULL, 0);
+		}
+		return 0;
+	}
 	rec->conn_id = state->conn_id;
 	rec->total_len = ret;
 	rec->fd = kind == KS_BUF_NONE ? -1 : (__s32)args.arg[0];
@@ -378,8 +448,8 @@ static __always_inline int ks_sock_data(bool typed, struct sock *sk, long ret,
 	__builtin_memset(rec->trace_id, 0, sizeof(rec->trace_id));
 	__builtin_memset(rec->span_id, 0, sizeof(rec->span_id));
 	if (state->role == KS_CONN_SERVER)
-		ks_server_turn(state, scratch, captured);
-	ks_output(rec, sizeof(*rec) + captured, KS_EV_SOCK_DATA);
+		ks_server_turn(state, rec, (const __u8 *)(rec + 1), captured);
+	ks_submit(rec);
 	return 0;
 }
 

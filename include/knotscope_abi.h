@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 8
+#define KS_ABI_VERSION 10
 
 #define KS_COMM_LEN 16
 
@@ -503,8 +503,11 @@ struct ks_sock_open {
 
 /*
  * A read or write that moved total_len bytes, of which the first
- * captured_len follow the struct (the record, hdr.size, is exactly that much
- * longer than the struct, so unlike the others not a multiple of 8).
+ * captured_len follow the struct.  The record (hdr.size) is longer than the
+ * struct by 16, 128, 256, 512, 1024, 2048 or KS_SOCK_CAPTURE_MAX bytes, the
+ * smallest that holds the copy: the kernel reserves it in the ring buffer
+ * at a constant size and copies the bytes straight into it.  What follows
+ * the copy is padding, of no meaning.
  * readv/recvmsg/writev/sendmsg capture from their first buffer only;
  * sendfile, splice, io_uring and the like capture nothing.
  */
@@ -565,7 +568,7 @@ struct ks_trace_ctx {
 #define KS_TRACES_CTX_NAME "traces_ctx_v1"
 
 /* Bytes copied from each read or write: the configurable default, and the
- * most the per-CPU scratch buffer holds. */
+ * most a record holds. */
 #define KS_SOCK_CAPTURE_DEFAULT 1024
 #define KS_SOCK_CAPTURE_MAX 4096
 #define KS_MAX_SOCKS 65536
@@ -680,10 +683,20 @@ struct ks_fd_class {
 };
 
 /* Bits of the .rodata variable ks_filter_mode. */
-#define KS_FILTER_PID (1u << 0) /* tgid must be in map ks_selected_tgids */
-#define KS_FILTER_COMM (1u << 1) /* leader comm must be in ks_selected_comms */
+#define KS_FILTER_PID (1u << 0) /* tgid's bit must be set in map ks_sel_tgids */
+#define KS_FILTER_COMM (1u << 1) /* leader comm must be in map ks_sel_comms */
 
-/* Key of map ks_selected_comms. */
+/*
+ * Map ks_sel_tgids is a bitmap of the --pid processes, one bit per possible
+ * tgid (PID_MAX_LIMIT, 2^22 on 64-bit kernels): tgid t is bit t % 64 of the
+ * __u64 at index t / 64.  Every socket read and write of the machine tests
+ * it with --http, and an array's lookup is a bounds check and an addition
+ * where a hash's is a call and a hash of the key.
+ */
+#define KS_SEL_TGID_LIMIT (1u << 22)
+#define KS_SEL_TGID_WORDS (KS_SEL_TGID_LIMIT / 64)
+
+/* Key of map ks_sel_comms. */
 struct ks_comm_key {
 	char comm[KS_COMM_LEN];
 };

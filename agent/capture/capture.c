@@ -181,13 +181,26 @@ fail:
 static int ks_capture_select(struct ks_capture *capture,
 			     const struct ks_selection *selection)
 {
+	struct bpf_map *tgids = capture->skel->maps.ks_sel_tgids;
 	uint8_t one = 1;
 	int err;
 
+	/* A bitmap (see KS_SEL_TGID_WORDS): pids may share a word. */
 	for (unsigned int i = 0; i < selection->nr_pids; i++) {
-		err = bpf_map__update_elem(
-			capture->skel->maps.ks_sel_tgids, &selection->pids[i],
-			sizeof(uint32_t), &one, sizeof(one), BPF_ANY);
+		uint32_t word = selection->pids[i] / 64;
+		uint64_t bits;
+
+		/* Above the kernel's limit: names no process, ever. */
+		if (selection->pids[i] >= KS_SEL_TGID_LIMIT)
+			continue;
+		err = bpf_map__lookup_elem(tgids, &word, sizeof(word), &bits,
+					   sizeof(bits), 0);
+		if (!err) {
+			bits |= 1ull << (selection->pids[i] % 64);
+			err = bpf_map__update_elem(tgids, &word, sizeof(word),
+						   &bits, sizeof(bits),
+						   BPF_ANY);
+		}
 		if (err)
 			return err;
 	}

@@ -46,7 +46,8 @@ static int ks_decode_data(const void *record, size_t size,
 	if (size < sizeof(data))
 		return -EINVAL;
 	memcpy(&data, record, sizeof(data));
-	if (size - sizeof(data) != data.captured_len ||
+	/* The kernel pads a record to one of a few sizes. */
+	if (size - sizeof(data) < data.captured_len ||
 	    data.captured_len > KS_SOCK_CAPTURE_MAX ||
 	    data.captured_len > data.total_len || !data.total_len ||
 	    data.fd < -1 ||

@@ -54,6 +54,7 @@ struct test_data {
 	const void *bytes;
 	size_t captured; /* of bytes */
 	size_t total; /* 0: captured */
+	size_t padding; /* after the bytes, as the kernel pads to a size */
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 };
@@ -61,9 +62,10 @@ struct test_data {
 static inline void *test_data_record(size_t *size, const struct test_data *d)
 {
 	size_t total = d->total ? d->total : d->captured;
-	struct ks_sock_data *rec = calloc(1, sizeof(*rec) + d->captured);
+	struct ks_sock_data *rec =
+		calloc(1, sizeof(*rec) + d->captured + d->padding);
 
-	*size = sizeof(*rec) + d->captured;
+	*size = sizeof(*rec) + d->captured + d->padding;
 	record_header(&rec->hdr, KS_EV_SOCK_DATA, *size, d->tgid, d->tid,
 		      d->ts_ns);
 	rec->conn_id = d->conn_id;

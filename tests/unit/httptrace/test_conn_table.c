@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Connection tracking: ids, 4-tuples, directions, limits. */
+#include <errno.h>
+
 #include "unit.h"
 
 #include "httptrace/conn_table.h"
@@ -157,6 +159,34 @@ static void test_directions(void **state)
 	assert_int_equal(server->turn[KS_SOCK_RECV].span_id[0], 7);
 }
 
+/* The kernel reserves a data record in one of a few sizes: what follows
+ * the copy is padding, and a copy longer than its record is refused. */
+static void test_padded_data_records(void **state)
+{
+	struct test_data d = {
+		.conn_id = 1,
+		.tgid = 10,
+		.tid = 10,
+		.direction = KS_SOCK_RECV,
+		.bytes = request,
+		.captured = sizeof(request) - 1,
+		.padding = 128 - (sizeof(request) - 1),
+	};
+	struct ks_sock_data *rec;
+	struct ks_sock_event ev;
+	size_t size;
+
+	(void)state;
+	rec = test_data_record(&size, &d);
+	assert_int_equal(ks_sock_record_decode(rec, size, &ev), 0);
+	assert_int_equal(ev.captured_len, sizeof(request) - 1);
+	assert_memory_equal(ev.data, request, sizeof(request) - 1);
+	rec->captured_len = 129;
+	rec->total_len = 129;
+	assert_int_equal(ks_sock_record_decode(rec, size, &ev), -EINVAL);
+	free(rec);
+}
+
 /*
  * A socket is shared by the processes that hold it (fork) and ends where its
  * last reference goes, often in a softirq: the records of one connection
@@ -259,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_directions, setup,
 						teardown),
+		cmocka_unit_test(test_padded_data_records),
 		cmocka_unit_test_setup_teardown(test_found_by_id_in_any_process,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_by_tuple, setup,
