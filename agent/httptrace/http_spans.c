@@ -48,11 +48,12 @@ struct ks_http_exchange {
 	struct ks_http_exchange *parent;
 	struct ks_http_exchange *dependents;
 	struct ks_http_conn *awaits;
+	struct ks_http_exchange **due_list; /* spans->due or spans->unseen */
 	uint64_t deadline_ns;
 	/* Work list of ks_finalize(); spare list once released. */
 	struct ks_http_exchange *next_final;
 	/* Links in conn->queue, serving->serving, parent->dependents,
-	 * awaits->waiters and spans->due. */
+	 * awaits->waiters and *due_list. */
 	struct ks_http_exchange *prev, *next;
 	struct ks_http_exchange *srv_prev, *srv_next;
 	struct ks_http_exchange *dep_prev, *dep_next;
@@ -65,7 +66,11 @@ struct ks_http_conn {
 	/* Requests awaiting their response, oldest first. */
 	struct ks_http_exchange *queue;
 	unsigned int nr_queued;
-	/* Server exchanges elsewhere waiting for this client's requests. */
+	/*
+	 * Server exchanges waiting for this client's requests: elsewhere,
+	 * or on a server connection its own, until its client's connection
+	 * is seen.
+	 */
 	struct ks_http_exchange *waiters;
 	/* Refused requests after the last queued one. */
 	uint32_t refused_tail;
@@ -94,6 +99,9 @@ struct ks_http_spans {
 	size_t nr_threads;
 	/* Exchanges waiting for a peer's request, by deadline (FIFO). */
 	struct ks_http_exchange *due;
+	/* Server exchanges waiting for their client's connection to be seen,
+	 * by deadline (FIFO). */
+	struct ks_http_exchange *unseen;
 	struct ks_http_metrics metrics;
 	size_t nr_exchanges;
 	struct ks_http_exchange *spare;
@@ -174,7 +182,7 @@ static void ks_stop_waiting(struct ks_http_spans *spans,
 	if (!ex->awaits)
 		return;
 	DL_DELETE2(ex->awaits->waiters, ex, wait_prev, wait_next);
-	DL_DELETE2(spans->due, ex, due_prev, due_next);
+	DL_DELETE2(*ex->due_list, ex, due_prev, due_next);
 	ex->awaits = NULL;
 }
 
@@ -351,6 +359,20 @@ static void ks_join_client(struct ks_http_spans *spans,
 	ks_set_parent(spans, server, client, KS_HTTP_PARENT_PEER);
 }
 
+/* server waits on hc's list for wait_ns after the drain that brought it. */
+static void ks_await(struct ks_http_spans *spans,
+		     struct ks_http_exchange *server, struct ks_http_conn *hc,
+		     struct ks_http_exchange **due_list, uint64_t wait_ns,
+		     uint64_t ts_ns)
+{
+	server->awaits = hc;
+	server->due_list = due_list;
+	server->deadline_ns =
+		(ts_ns > spans->now_ns ? ts_ns : spans->now_ns) + wait_ns;
+	DL_APPEND2(hc->waiters, server, wait_prev, wait_next);
+	DL_APPEND2(*due_list, server, due_prev, due_next);
+}
+
 /*
  * A server request from a traced client on this node: the client's span of
  * the same ordinal is the parent, now, or when its record comes.
@@ -376,11 +398,8 @@ static void ks_join_peer(struct ks_http_spans *spans,
 		ks_finalize(spans, server);
 		return;
 	}
-	server->awaits = hc;
-	server->deadline_ns = (ts_ns > spans->now_ns ? ts_ns : spans->now_ns) +
-			      spans->config.join_wait_ns;
-	DL_APPEND2(hc->waiters, server, wait_prev, wait_next);
-	DL_APPEND2(spans->due, server, due_prev, due_next);
+	ks_await(spans, server, hc, &spans->due, spans->config.join_wait_ns,
+		 ts_ns);
 }
 
 /* A client's request came: the server exchanges that waited for it. */
@@ -481,6 +500,22 @@ static void ks_take_kernel_ids(struct ks_http_exchange *ex,
 	       sizeof(ex->published_trace_id));
 }
 
+/*
+ * Whether both ends of the connection are on this node: its peer is a
+ * loopback address (IPv4-mapped 127/8, or ::1) or the local address.
+ */
+static bool ks_within_node(const struct ks_conn_tuple *tuple)
+{
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	const uint8_t *remote = tuple->remote.addr;
+
+	return (!memcmp(remote, v4_mapped, sizeof(v4_mapped)) &&
+		remote[12] == 127) ||
+	       !memcmp(remote, v6_loopback, sizeof(v6_loopback)) ||
+	       !memcmp(remote, tuple->local.addr, sizeof(tuple->local.addr));
+}
+
 static void ks_server_request(struct ks_http_spans *spans,
 			      struct ks_http_exchange *ex, struct ks_conn *conn,
 			      const struct ks_http_message *msg)
@@ -507,16 +542,26 @@ static void ks_server_request(struct ks_http_spans *spans,
 	peer = ks_conn_table_peer(&spans->conns, conn);
 	if (peer)
 		ks_join_peer(spans, ex, peer, feed->ts_ns);
+	else if (spans->config.unseen_wait_ns && ks_within_node(&conn->tuple))
+		/*
+		 * The socket layer reports a write when it returns, by which
+		 * time the server may have read it: a traced client's first
+		 * write, which makes its connection known, can come after
+		 * this read.  The exchange waits on its own connection.
+		 */
+		ks_await(spans, ex, ex->conn, &spans->unseen,
+			 spans->config.unseen_wait_ns, feed->ts_ns);
 	else
 		ks_finalize(spans, ex);
 }
 
 static void ks_client_request(struct ks_http_spans *spans,
-			      struct ks_http_exchange *ex,
+			      struct ks_http_exchange *ex, struct ks_conn *conn,
 			      const struct ks_http_message *msg)
 {
 	const struct ks_conn_feed *feed = &spans->conns.feed;
 	struct ks_http_thread *thread = ks_thread_find(spans, feed->tid);
+	struct ks_conn *peer;
 
 	ex->span.start_ns = msg->start_ns;
 	/*
@@ -534,6 +579,10 @@ static void ks_client_request(struct ks_http_spans *spans,
 		ks_finalize(spans, ex);
 	}
 	ks_wake_waiters(spans, ex->conn, ex);
+	/* Server exchanges read before this connection was seen. */
+	peer = ks_conn_table_peer(&spans->conns, conn);
+	if (peer && peer->http)
+		ks_wake_waiters(spans, peer->http, ex);
 }
 
 static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
@@ -571,7 +620,7 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	if (conn->role == KS_CONN_SERVER)
 		ks_server_request(spans, ex, conn, msg);
 	else
-		ks_client_request(spans, ex, msg);
+		ks_client_request(spans, ex, conn, msg);
 }
 
 /* The response ended (or broke off): so does the exchange. */
@@ -727,6 +776,8 @@ void ks_http_spans_finish(struct ks_http_spans *spans, uint64_t now_ns)
 	ks_conn_table_clear(&spans->conns, now_ns);
 	while (spans->due)
 		ks_finalize(spans, spans->due);
+	while (spans->unseen)
+		ks_finalize(spans, spans->unseen);
 }
 
 void ks_http_spans_free(struct ks_http_spans *spans, uint64_t now_ns)
@@ -777,6 +828,9 @@ void ks_http_spans_tick(struct ks_http_spans *spans, uint64_t now_ns)
 		spans->stats.join_expired++;
 		ks_finalize(spans, spans->due);
 	}
+	/* A client not traced, most often: nothing to count. */
+	while (spans->unseen && spans->unseen->deadline_ns <= now_ns)
+		ks_finalize(spans, spans->unseen);
 }
 
 void ks_http_spans_thread_exit(struct ks_http_spans *spans, uint32_t tgid,

@@ -16,7 +16,9 @@
  * Records of the two ends of a connection arrive in no guaranteed order:
  * the server's read can be reported before the client's write.  A server
  * span whose client's request is not known yet waits for it at most
- * join_wait_ns (after the drain that brought it), then becomes a root.
+ * join_wait_ns (after the drain that brought it), then becomes a root; on
+ * a connection within the node whose client's connection is not known
+ * yet (its first write makes it known), unseen_wait_ns.
  * Spans whose trace depends on one that waits (its children) wait with it.
  * Nothing else is held: a span is handed over when its response ends.
  *
@@ -38,6 +40,8 @@
 
 /* A client's request not yet seen is waited for this long. */
 #define KS_HTTP_JOIN_WAIT_NS (100 * 1000000ull)
+/* A client's connection within the node not yet seen: a tick or two. */
+#define KS_HTTP_UNSEEN_WAIT_NS (30 * 1000000ull)
 /* Exchanges in flight or waiting, over all connections. */
 #define KS_HTTP_MAX_EXCHANGES 65536
 /*
@@ -76,6 +80,12 @@ struct ks_http_spans_config {
 	bool keep_query; /* keep the query in target (it may hold secrets) */
 	const struct ks_http_routes *routes; /* may be NULL */
 	uint64_t join_wait_ns;
+	/*
+	 * A server request on a connection within the node whose client's
+	 * connection is not known yet waits this long for it (0: it does
+	 * not wait).
+	 */
+	uint64_t unseen_wait_ns;
 	size_t max_conns; /* also the most threads followed at once */
 	size_t max_exchanges;
 };

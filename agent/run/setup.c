@@ -142,6 +142,7 @@ static int ks_setup_http(struct ks_agent *agent,
 		.keep_query = options->http_query,
 		.routes = &options->http_routes,
 		.join_wait_ns = KS_HTTP_JOIN_WAIT_NS,
+		.unseen_wait_ns = KS_HTTP_UNSEEN_WAIT_NS,
 		.max_conns = KS_MAX_SOCKS,
 		.max_exchanges = KS_HTTP_MAX_EXCHANGES,
 	};

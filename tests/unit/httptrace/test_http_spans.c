@@ -76,7 +76,7 @@ static const struct ks_http_hooks hooks = {
 	.forget_sock = on_forget,
 };
 
-static struct world *make_world(bool keep_query)
+static struct world *make_world(bool keep_query, uint64_t unseen_wait_ns)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	struct ks_http_spans_config config = {
@@ -84,6 +84,7 @@ static struct world *make_world(bool keep_query)
 		.keep_query = keep_query,
 		.routes = &w->routes,
 		.join_wait_ns = 100 * MS,
+		.unseen_wait_ns = unseen_wait_ns,
 		.max_conns = 64,
 		.max_exchanges = 64,
 	};
@@ -95,7 +96,14 @@ static struct world *make_world(bool keep_query)
 
 static int setup(void **state)
 {
-	*state = make_world(false);
+	*state = make_world(false, 0);
+	return 0;
+}
+
+/* As the agent runs: a client on this node not seen yet is waited for. */
+static int setup_unseen_wait(void **state)
+{
+	*state = make_world(false, 30 * MS);
 	return 0;
 }
 
@@ -254,7 +262,7 @@ static void test_keep_alive(void **state)
 
 static void test_query_kept_when_asked(void **state)
 {
-	struct world *w = make_world(true);
+	struct world *w = make_world(true, 0);
 	const struct ks_http_span *s;
 
 	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 1);
@@ -493,6 +501,64 @@ static void test_peer_join_server_first(void **state)
 	ks_http_spans_stats(w->spans, &stats);
 	assert_int_equal(stats.joined, 1);
 	assert_int_equal(stats.join_expired, 0);
+}
+
+/*
+ * The server read the request before the client's write returned and made
+ * its connection known: the server's span waits for the connection.
+ */
+static void test_peer_join_before_the_client_is_seen(void **state)
+{
+	struct world *w = *state;
+	struct ks_http_stats stats;
+
+	ks_http_spans_tick(w->spans, 5);
+	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 9);
+	exchange_server_side(w, 11);
+	assert_int_equal(w->nr_got, 0);
+	ks_http_spans_tick(w->spans, 20 * MS);
+	assert_int_equal(w->nr_got, 0);
+	open_end(w, &curl, KS_CONN_CLIENT, 40000, 80, 10);
+	client_request(w, 10);
+	assert_int_equal(w->nr_got, 1);
+	io(w, &curl, 200, KS_SOCK_RECV, ok_response, 14);
+	assert_joined(w);
+	ks_http_spans_stats(w->spans, &stats);
+	assert_int_equal(stats.joined, 1);
+}
+
+/* A client on this node that is not traced: a root, a tick or two later. */
+static void test_untraced_local_client_waited_for_briefly(void **state)
+{
+	struct world *w = *state;
+	struct ks_http_stats stats;
+
+	ks_http_spans_tick(w->spans, 5);
+	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 9);
+	exchange_server_side(w, 11);
+	ks_http_spans_tick(w->spans, 20 * MS);
+	assert_int_equal(w->nr_got, 0);
+	ks_http_spans_tick(w->spans, 31 * MS);
+	assert_int_equal(w->nr_got, 1);
+	assert_int_equal(w->got[0].parent, KS_HTTP_PARENT_NONE);
+	ks_http_spans_stats(w->spans, &stats);
+	assert_int_equal(stats.join_expired, 0);
+}
+
+/* A client elsewhere cannot be seen here: its server span is not held. */
+static void test_remote_client_not_waited_for(void **state)
+{
+	struct world *w = *state;
+	size_t size;
+	struct ks_sock_open *open =
+		test_open(&size, nginx.id, nginx.tgid, 0x1000 + nginx.id,
+			  KS_CONN_SERVER, 80, 40000, 9);
+
+	open->tuple.remote.addr[12] = 10;
+	apply(w, open, size);
+	exchange_server_side(w, 11);
+	assert_int_equal(w->nr_got, 1);
+	assert_int_equal(w->got[0].parent, KS_HTTP_PARENT_NONE);
 }
 
 static void test_peer_join_expires(void **state)
@@ -854,6 +920,15 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_join_expires, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_peer_join_before_the_client_is_seen,
+			setup_unseen_wait, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_untraced_local_client_waited_for_briefly,
+			setup_unseen_wait, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_remote_client_not_waited_for, setup_unseen_wait,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_observed_parents_win_over_forwarded_headers, setup,
 			teardown),
