@@ -486,14 +486,12 @@ static void exchange_server_first(struct world *w)
 	assert_int_equal(w->nr_got, 0);
 }
 
-static void test_peer_join_server_first(void **state)
+/* The client's request comes, then its response: the held server span
+ * joins it. */
+static void client_comes_and_joins(struct world *w)
 {
-	struct world *w = *state;
 	struct ks_http_stats stats;
 
-	exchange_server_first(w);
-	ks_http_spans_tick(w->spans, 50 * MS);
-	assert_int_equal(w->nr_got, 0);
 	client_request(w, 10);
 	assert_int_equal(w->nr_got, 1);
 	io(w, &curl, 200, KS_SOCK_RECV, ok_response, 14);
@@ -503,6 +501,26 @@ static void test_peer_join_server_first(void **state)
 	assert_int_equal(stats.join_expired, 0);
 }
 
+static void test_peer_join_server_first(void **state)
+{
+	struct world *w = *state;
+
+	exchange_server_first(w);
+	ks_http_spans_tick(w->spans, 50 * MS);
+	assert_int_equal(w->nr_got, 0);
+	client_comes_and_joins(w);
+}
+
+/* The server's exchange, its client's connection not seen yet: held. */
+static void exchange_before_client_seen(struct world *w)
+{
+	ks_http_spans_tick(w->spans, 5);
+	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 9);
+	exchange_server_side(w, 11);
+	ks_http_spans_tick(w->spans, 20 * MS);
+	assert_int_equal(w->nr_got, 0);
+}
+
 /*
  * The server read the request before the client's write returned and made
  * its connection known: the server's span waits for the connection.
@@ -510,21 +528,10 @@ static void test_peer_join_server_first(void **state)
 static void test_peer_join_before_the_client_is_seen(void **state)
 {
 	struct world *w = *state;
-	struct ks_http_stats stats;
 
-	ks_http_spans_tick(w->spans, 5);
-	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 9);
-	exchange_server_side(w, 11);
-	assert_int_equal(w->nr_got, 0);
-	ks_http_spans_tick(w->spans, 20 * MS);
-	assert_int_equal(w->nr_got, 0);
+	exchange_before_client_seen(w);
 	open_end(w, &curl, KS_CONN_CLIENT, 40000, 80, 10);
-	client_request(w, 10);
-	assert_int_equal(w->nr_got, 1);
-	io(w, &curl, 200, KS_SOCK_RECV, ok_response, 14);
-	assert_joined(w);
-	ks_http_spans_stats(w->spans, &stats);
-	assert_int_equal(stats.joined, 1);
+	client_comes_and_joins(w);
 }
 
 /* A client on this node that is not traced: a root, a tick or two later. */
@@ -533,11 +540,7 @@ static void test_untraced_local_client_waited_for_briefly(void **state)
 	struct world *w = *state;
 	struct ks_http_stats stats;
 
-	ks_http_spans_tick(w->spans, 5);
-	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 9);
-	exchange_server_side(w, 11);
-	ks_http_spans_tick(w->spans, 20 * MS);
-	assert_int_equal(w->nr_got, 0);
+	exchange_before_client_seen(w);
 	ks_http_spans_tick(w->spans, 31 * MS);
 	assert_int_equal(w->nr_got, 1);
 	assert_int_equal(w->got[0].parent, KS_HTTP_PARENT_NONE);
