@@ -40,8 +40,13 @@
 
 /* A client's request not yet seen is waited for this long. */
 #define KS_HTTP_JOIN_WAIT_NS (100 * 1000000ull)
-/* A client's connection within the node not yet seen: a tick or two. */
-#define KS_HTTP_UNSEEN_WAIT_NS (30 * 1000000ull)
+/*
+ * A client's connection within the node not yet seen: until the end of the
+ * drain that brought the request (the client's record, if any, is most
+ * often a few records behind).  An exchange held longer goes cold, and an
+ * untraced client, the common case, would make every span pay for it.
+ */
+#define KS_HTTP_UNSEEN_WAIT_NS 1ull
 /* Exchanges in flight or waiting, over all connections. */
 #define KS_HTTP_MAX_EXCHANGES 65536
 /*

@@ -103,7 +103,7 @@ static int setup(void **state)
 /* As the agent runs: a client on this node not seen yet is waited for. */
 static int setup_unseen_wait(void **state)
 {
-	*state = make_world(false, 30 * MS);
+	*state = make_world(false, KS_HTTP_UNSEEN_WAIT_NS);
 	return 0;
 }
 
@@ -517,7 +517,6 @@ static void exchange_before_client_seen(struct world *w)
 	ks_http_spans_tick(w->spans, 5);
 	open_end(w, &nginx, KS_CONN_SERVER, 80, 40000, 9);
 	exchange_server_side(w, 11);
-	ks_http_spans_tick(w->spans, 20 * MS);
 	assert_int_equal(w->nr_got, 0);
 }
 
@@ -534,14 +533,14 @@ static void test_peer_join_before_the_client_is_seen(void **state)
 	client_comes_and_joins(w);
 }
 
-/* A client on this node that is not traced: a root, a tick or two later. */
+/* A client on this node that is not traced: a root, once the drain ends. */
 static void test_untraced_local_client_waited_for_briefly(void **state)
 {
 	struct world *w = *state;
 	struct ks_http_stats stats;
 
 	exchange_before_client_seen(w);
-	ks_http_spans_tick(w->spans, 31 * MS);
+	ks_http_spans_tick(w->spans, 20 * MS);
 	assert_int_equal(w->nr_got, 1);
 	assert_int_equal(w->got[0].parent, KS_HTTP_PARENT_NONE);
 	ks_http_spans_stats(w->spans, &stats);
