@@ -16,9 +16,12 @@
 /*
  * Ended exchanges kept for reuse.  An exchange is over 1 KiB: glibc
  * consolidates its free lists before every allocation that large, which,
- * once per request, costs more than anything else done for it.
+ * once per request, costs more than anything else done for it.  A server
+ * span within the node is held until the end of the drain that brought
+ * it, so a whole drain's requests are in flight at once: enough for a
+ * 20 ms drain at 50,000 requests per second (1.5 MiB at most).
  */
-#define KS_HTTP_SPARE_EXCHANGES 256
+#define KS_HTTP_SPARE_EXCHANGES 1024
 
 struct ks_http_thread;
 struct ks_http_conn;
