@@ -21,12 +21,15 @@ static struct ks_conn_proc *ks_proc_find(const struct ks_conn_table *table,
 	return proc;
 }
 
-static struct ks_conn *ks_conn_find(const struct ks_conn_table *table,
-				    uint64_t id)
+static struct ks_conn *ks_conn_find(struct ks_conn_table *table, uint64_t id)
 {
-	struct ks_conn *conn;
+	struct ks_conn *conn = table->latest;
 
+	if (conn && conn->id == id)
+		return conn;
 	HASH_FIND(hh, table->conns, &id, sizeof(id), conn);
+	if (conn)
+		table->latest = conn;
 	return conn;
 }
 
@@ -99,6 +102,8 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 		table->ops->forget(table->ctx, conn->sock, conn->id);
 	if (ks_tuple_indexed(table, conn))
 		HASH_DELETE(hh_tuple, table->by_tuple, conn);
+	if (table->latest == conn)
+		table->latest = NULL;
 	HASH_DELETE(hh, table->conns, conn);
 	if (proc) {
 		HASH_DELETE(hh_proc, proc->conns, conn);

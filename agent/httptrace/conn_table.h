@@ -93,6 +93,8 @@ struct ks_conn_table {
 	struct ks_conn *conns; /* by id */
 	struct ks_conn_proc *procs; /* by tgid, for a process's end */
 	struct ks_conn *by_tuple;
+	/* The connection of the latest record: the next is often its too. */
+	struct ks_conn *latest;
 	size_t nr;
 	size_t max;
 	const struct ks_conn_ops *ops;
