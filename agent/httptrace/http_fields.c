@@ -76,19 +76,18 @@ bool ks_http_list_next(struct ks_http_list *list, const char **elem,
 	return false;
 }
 
+/* Compared up to the token's NUL: no strlen() of it for every element. */
 bool ks_http_token_is(const char *elem, size_t len, const char *token)
 {
-	if (strlen(token) != len)
-		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = elem[i];
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		if (c != token[i])
+		if (!token[i] || c != token[i])
 			return false;
 	}
-	return true;
+	return token[len] == '\0';
 }
 
 static bool parse_decimal(const char *text, size_t len, uint64_t *out)
