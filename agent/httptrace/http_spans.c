@@ -218,12 +218,20 @@ static void ks_release(struct ks_http_spans *spans, struct ks_http_exchange *ex)
 static struct ks_http_exchange *ks_exchange_new(struct ks_http_spans *spans)
 {
 	struct ks_http_exchange *ex = spans->spare;
+	const size_t cleared =
+		offsetof(struct ks_http_exchange, span.tuple_text);
 
 	if (!ex)
 		return calloc(1, sizeof(*ex));
 	spans->spare = ex->next_final;
 	spans->nr_spare--;
-	memset(ex, 0, offsetof(struct ks_http_exchange, span.tuple_text));
+	/*
+	 * The next one is most often out of cache by now: it is fetched
+	 * while this request goes on, not when the next one waits for it.
+	 */
+	for (size_t at = 0; spans->spare && at < cleared; at += 64)
+		__builtin_prefetch((char *)spans->spare + at, 1);
+	memset(ex, 0, cleared);
 	ex->span.tuple_text.local[0] = ex->span.tuple_text.remote[0] = '\0';
 	ex->span.method[0] = ex->span.target[0] = ex->span.host[0] = '\0';
 	ex->span.tracestate[0] = '\0';
