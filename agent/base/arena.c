@@ -6,8 +6,14 @@
 
 #include "base/arena.h"
 
-/* Small enough for one OTLP span and its attributes, doubling from there. */
-#define KS_ARENA_FIRST_BLOCK 1024
+/*
+ * The first block is 1 KiB with its header, enough for one HTTP span and
+ * its attributes (about 800 bytes), doubling from there.  glibc keeps
+ * freed chunks of up to 1032 bytes in a cache of the thread's own: a span
+ * built and freed by one thread, as each is once encoded, gets the same
+ * memory back without going through the allocator's bins.
+ */
+#define KS_ARENA_FIRST_ALLOC 1024
 #define KS_ARENA_BLOCK_MAX 65536
 
 struct ks_arena_block {
@@ -33,7 +39,8 @@ void *ks_arena_alloc(struct ks_arena *arena, size_t size)
 		return NULL;
 	size = ks_round_up(size ? size : 1);
 	if (!block || block->size - block->used < size) {
-		block_size = block ? block->size * 2 : KS_ARENA_FIRST_BLOCK;
+		block_size = block ? block->size * 2 :
+				     KS_ARENA_FIRST_ALLOC - sizeof(*block);
 		if (block_size > KS_ARENA_BLOCK_MAX)
 			block_size = KS_ARENA_BLOCK_MAX;
 		if (block_size < size)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,13 +14,30 @@
 /* v1 writes a huge page-aligned number for "no limit". */
 #define KS_NO_LIMIT_ABOVE (1ull << 62)
 
+/*
+ * Opened once, and read again from its start each time: the agent reads it
+ * every tick, and opening a /proc file costs more than reading it.
+ */
+static pthread_once_t statm_once = PTHREAD_ONCE_INIT;
+static int statm_fd = -1;
+
+static void ks_open_statm(void)
+{
+	statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+}
+
 uint64_t ks_memory_resident(void)
 {
 	char text[128];
 	unsigned long long size, resident;
+	ssize_t len;
 
-	if (ks_read_small_file("/proc/self/statm", text, sizeof(text)) < 0 ||
-	    sscanf(text, "%llu %llu", &size, &resident) != 2)
+	pthread_once(&statm_once, ks_open_statm);
+	len = statm_fd < 0 ? -1 : pread(statm_fd, text, sizeof(text) - 1, 0);
+	if (len <= 0)
+		return 0;
+	text[len] = '\0';
+	if (sscanf(text, "%llu %llu", &size, &resident) != 2)
 		return 0;
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }

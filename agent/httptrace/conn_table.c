@@ -21,12 +21,15 @@ static struct ks_conn_proc *ks_proc_find(const struct ks_conn_table *table,
 	return proc;
 }
 
-static struct ks_conn *ks_conn_find(const struct ks_conn_table *table,
-				    uint64_t id)
+static struct ks_conn *ks_conn_find(struct ks_conn_table *table, uint64_t id)
 {
-	struct ks_conn *conn;
+	struct ks_conn *conn = table->latest;
 
+	if (conn && conn->id == id)
+		return conn;
 	HASH_FIND(hh, table->conns, &id, sizeof(id), conn);
+	if (conn)
+		table->latest = conn;
 	return conn;
 }
 
@@ -63,6 +66,7 @@ void ks_conn_table_init(struct ks_conn_table *table, size_t max,
 			const struct ks_conn_ops *ops, void *ctx)
 {
 	memset(table, 0, sizeof(*table));
+	table->tuples_version = 1;
 	table->max = max;
 	table->ops = ops;
 	table->ctx = ctx;
@@ -97,8 +101,12 @@ static void ks_conn_free(struct ks_conn *conn, uint64_t ts_ns, bool forget)
 		table->ops->closing(table->ctx, conn);
 	if (forget && table->ops->forget)
 		table->ops->forget(table->ctx, conn->sock, conn->id);
-	if (ks_tuple_indexed(table, conn))
+	if (ks_tuple_indexed(table, conn)) {
 		HASH_DELETE(hh_tuple, table->by_tuple, conn);
+		table->tuples_version++;
+	}
+	if (table->latest == conn)
+		table->latest = NULL;
 	HASH_DELETE(hh, table->conns, conn);
 	if (proc) {
 		HASH_DELETE(hh_proc, proc->conns, conn);
@@ -163,6 +171,7 @@ static void ks_conn_open(struct ks_conn_table *table,
 	if (same_tuple)
 		HASH_DELETE(hh_tuple, table->by_tuple, same_tuple);
 	HASH_ADD(hh_tuple, table->by_tuple, tuple, sizeof(conn->tuple), conn);
+	table->tuples_version++;
 	table->nr++;
 	table->stats.opened++;
 }
@@ -262,7 +271,7 @@ void ks_conn_table_clear(struct ks_conn_table *table, uint64_t ts_ns)
 }
 
 struct ks_conn *ks_conn_table_peer(const struct ks_conn_table *table,
-				   const struct ks_conn *conn)
+				   struct ks_conn *conn)
 {
 	struct ks_conn_tuple reversed = {
 		.local = conn->tuple.remote,
@@ -270,6 +279,10 @@ struct ks_conn *ks_conn_table_peer(const struct ks_conn_table *table,
 	};
 	struct ks_conn *peer;
 
+	if (conn->peer_version == table->tuples_version)
+		return conn->peer;
 	HASH_FIND(hh_tuple, table->by_tuple, &reversed, sizeof(reversed), peer);
-	return peer && peer->role != conn->role ? peer : NULL;
+	conn->peer = peer && peer->role != conn->role ? peer : NULL;
+	conn->peer_version = table->tuples_version;
+	return conn->peer;
 }

@@ -55,6 +55,11 @@ struct ks_conn {
 	struct ks_http_parser responses;
 	/* Request heads seen: the ordinal of the next one. */
 	uint32_t nr_requests;
+	/* ks_conn_table_peer()'s answer while the table's tuples_version is
+	 * peer_version: asked on every request, it changes only when a
+	 * connection opens or ends. */
+	struct ks_conn *peer;
+	uint64_t peer_version;
 	struct ks_http_conn *http; /* the consumer's; NULL until it sets it */
 	struct ks_conn_table *table;
 	UT_hash_handle hh; /* by id */
@@ -93,6 +98,9 @@ struct ks_conn_table {
 	struct ks_conn *conns; /* by id */
 	struct ks_conn_proc *procs; /* by tgid, for a process's end */
 	struct ks_conn *by_tuple;
+	uint64_t tuples_version; /* changes with by_tuple, never 0 */
+	/* The connection of the latest record: the next is often its too. */
+	struct ks_conn *latest;
 	size_t nr;
 	size_t max;
 	const struct ks_conn_ops *ops;
@@ -116,6 +124,6 @@ void ks_conn_table_drop_process(struct ks_conn_table *table, uint32_t tgid,
 
 /* The connection of this node at the other end of conn, if traced. */
 struct ks_conn *ks_conn_table_peer(const struct ks_conn_table *table,
-				   const struct ks_conn *conn);
+				   struct ks_conn *conn);
 
 #endif /* KS_CONN_TABLE_H */

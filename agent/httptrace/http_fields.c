@@ -6,33 +6,32 @@
 /* Larger lengths are nonsense and could overflow the body arithmetic. */
 #define CONTENT_LENGTH_DIGITS_MAX 18
 
-#define KS_FIELD(name, field)                 \
-	{                                     \
-		name, sizeof(name) - 1, field \
-	}
+/* Whether name, of len bytes, is the literal: a compare of known length. */
+#define KS_NAME_IS(name, len, literal)   \
+	((len) == sizeof(literal) - 1 && \
+	 !memcmp(name, literal, sizeof(literal) - 1))
 
-static const struct {
-	const char *name;
-	size_t len; /* known here: a lookup per field line needs no strlen() */
-	enum ks_http_field field;
-} fields_of_interest[] = {
-	KS_FIELD("host", KS_HTTP_FIELD_HOST),
-	KS_FIELD("content-length", KS_HTTP_FIELD_CONTENT_LENGTH),
-	KS_FIELD("transfer-encoding", KS_HTTP_FIELD_TRANSFER_ENCODING),
-	KS_FIELD("connection", KS_HTTP_FIELD_CONNECTION),
-	KS_FIELD("expect", KS_HTTP_FIELD_EXPECT),
-	KS_FIELD("traceparent", KS_HTTP_FIELD_TRACEPARENT),
-	KS_FIELD("tracestate", KS_HTTP_FIELD_TRACESTATE),
-};
-
+/*
+ * By length, then one compare or two of a length known here, which the
+ * compiler turns into a load or two: every field line of every message
+ * comes through here, most of them of no interest.
+ */
 enum ks_http_field ks_http_field_lookup(const char *name, size_t len)
 {
-	for (size_t i = 0;
-	     i < sizeof(fields_of_interest) / sizeof(fields_of_interest[0]);
-	     i++)
-		if (fields_of_interest[i].len == len &&
-		    !memcmp(fields_of_interest[i].name, name, len))
-			return fields_of_interest[i].field;
+	if (KS_NAME_IS(name, len, "host"))
+		return KS_HTTP_FIELD_HOST;
+	if (KS_NAME_IS(name, len, "content-length"))
+		return KS_HTTP_FIELD_CONTENT_LENGTH;
+	if (KS_NAME_IS(name, len, "transfer-encoding"))
+		return KS_HTTP_FIELD_TRANSFER_ENCODING;
+	if (KS_NAME_IS(name, len, "connection"))
+		return KS_HTTP_FIELD_CONNECTION;
+	if (KS_NAME_IS(name, len, "expect"))
+		return KS_HTTP_FIELD_EXPECT;
+	if (KS_NAME_IS(name, len, "traceparent"))
+		return KS_HTTP_FIELD_TRACEPARENT;
+	if (KS_NAME_IS(name, len, "tracestate"))
+		return KS_HTTP_FIELD_TRACESTATE;
 	return KS_HTTP_FIELD_OTHER;
 }
 
@@ -77,19 +76,18 @@ bool ks_http_list_next(struct ks_http_list *list, const char **elem,
 	return false;
 }
 
+/* Compared up to the token's NUL: no strlen() of it for every element. */
 bool ks_http_token_is(const char *elem, size_t len, const char *token)
 {
-	if (strlen(token) != len)
-		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = elem[i];
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		if (c != token[i])
+		if (!token[i] || c != token[i])
 			return false;
 	}
-	return true;
+	return token[len] == '\0';
 }
 
 static bool parse_decimal(const char *text, size_t len, uint64_t *out)

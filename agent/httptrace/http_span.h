@@ -53,25 +53,30 @@ struct ks_http_span {
 	uint8_t parent_span_id[8]; /* with parent != KS_HTTP_PARENT_NONE */
 	enum ks_http_parent parent;
 	uint8_t trace_flags; /* W3C: KS_TRACE_FLAG_SAMPLED */
-	char tracestate[KS_TRACESTATE_MAX + 1];
 	uint64_t start_ns; /* CLOCK_MONOTONIC */
 	uint64_t end_ns;
-	char method[KS_HTTP_METHOD_MAX + 1]; /* as sent */
 	bool method_known; /* one of RFC 9110's, or PATCH */
-	/* The path, and the query only when the configuration keeps it. */
-	char target[KS_HTTP_TARGET_MAX + 1];
+	/* Of target: the path, and the query only when the configuration
+	 * keeps it. */
 	uint16_t path_len;
 	uint16_t target_len;
-	char host[KS_HTTP_HOST_MAX + 1]; /* the Host field, "" when absent */
 	const char *route; /* a --http-route template, or NULL */
 	/* From this process's end: the server's own for SERVER spans. */
 	struct ks_conn_tuple tuple;
-	struct ks_tuple_text tuple_text;
 	uint16_t status; /* 0: no response */
 	uint8_t version_minor; /* HTTP/1.x, of the response when there is one */
 	uint64_t request_body_size;
 	uint64_t response_body_size;
 	enum ks_http_failure failure;
+	/*
+	 * The text, last (most of the struct): a new exchange clears what
+	 * comes before it, and its strings are written as they are known.
+	 */
+	struct ks_tuple_text tuple_text;
+	char method[KS_HTTP_METHOD_MAX + 1]; /* as sent */
+	char target[KS_HTTP_TARGET_MAX + 1];
+	char host[KS_HTTP_HOST_MAX + 1]; /* the Host field, "" when absent */
+	char tracestate[KS_TRACESTATE_MAX + 1];
 };
 
 #endif /* KS_HTTP_SPAN_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -16,9 +17,12 @@
 /*
  * Ended exchanges kept for reuse.  An exchange is over 1 KiB: glibc
  * consolidates its free lists before every allocation that large, which,
- * once per request, costs more than anything else done for it.
+ * once per request, costs more than anything else done for it.  A server
+ * span within the node is held until the end of the drain that brought
+ * it, so a whole drain's requests are in flight at once: enough for a
+ * 20 ms drain at 50,000 requests per second (1.5 MiB at most).
  */
-#define KS_HTTP_SPARE_EXCHANGES 256
+#define KS_HTTP_SPARE_EXCHANGES 1024
 
 struct ks_http_thread;
 struct ks_http_conn;
@@ -30,7 +34,6 @@ struct ks_http_conn;
  * is not final yet (parent).  It is handed over once ended and final.
  */
 struct ks_http_exchange {
-	struct ks_http_span span;
 	struct ks_http_conn *conn; /* until it ends */
 	uint32_t ordinal; /* among its connection's requests */
 	/* Refused requests (too many in flight) just before it, whose
@@ -59,6 +62,7 @@ struct ks_http_exchange {
 	struct ks_http_exchange *dep_prev, *dep_next;
 	struct ks_http_exchange *wait_prev, *wait_next;
 	struct ks_http_exchange *due_prev, *due_next;
+	struct ks_http_span span; /* last: its text is not cleared */
 };
 
 /* What this file keeps per connection. */
@@ -205,15 +209,32 @@ static void ks_release(struct ks_http_spans *spans, struct ks_http_exchange *ex)
 	spans->nr_spare++;
 }
 
+/*
+ * A reused exchange is cleared up to its span's text, and each string made
+ * empty: clearing all of it wrote 23 cache lines per request, most of them
+ * cold (an exchange comes back a drain later), for strings that are
+ * written over or never read.
+ */
 static struct ks_http_exchange *ks_exchange_new(struct ks_http_spans *spans)
 {
 	struct ks_http_exchange *ex = spans->spare;
+	const size_t cleared =
+		offsetof(struct ks_http_exchange, span.tuple_text);
 
 	if (!ex)
 		return calloc(1, sizeof(*ex));
 	spans->spare = ex->next_final;
 	spans->nr_spare--;
-	memset(ex, 0, sizeof(*ex));
+	/*
+	 * The next one is most often out of cache by now: it is fetched
+	 * while this request goes on, not when the next one waits for it.
+	 */
+	for (size_t at = 0; spans->spare && at < cleared; at += 64)
+		__builtin_prefetch((char *)spans->spare + at, 1);
+	memset(ex, 0, cleared);
+	ex->span.tuple_text.local[0] = ex->span.tuple_text.remote[0] = '\0';
+	ex->span.method[0] = ex->span.target[0] = ex->span.host[0] = '\0';
+	ex->span.tracestate[0] = '\0';
 	return ex;
 }
 
@@ -457,7 +478,7 @@ static void ks_copy_request(struct ks_http_spans *spans,
 		span->target[0] = '/';
 		span->target_len = span->path_len = 1;
 	}
-	memcpy(span->host, msg->host, sizeof(span->host));
+	memcpy(span->host, msg->host, msg->host_len + 1);
 	span->version_minor = msg->version_minor;
 	span->route = ks_http_route_match(spans->config.routes, span->target,
 					  span->path_len);

@@ -239,6 +239,11 @@ static void test_peer_by_tuple(void **state)
 	record = test_close(&size, 2, 20, 5);
 	feed(f, record, size);
 	assert_null(ks_conn_table_peer(&f->table, server));
+	/* The same port again, another client: the answer is not kept. */
+	open_conn(f, 3, 30, KS_CONN_CLIENT, 5000, 80);
+	client = ks_conn_table_peer(&f->table, server);
+	assert_non_null(client);
+	assert_int_equal(client->id, 3);
 }
 
 static void test_full_table_refuses(void **state)

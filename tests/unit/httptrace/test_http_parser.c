@@ -529,11 +529,14 @@ static void test_connection_close_flag(void **state)
 	feed(rec, "GET / HTTP/1.1\r\nConnection: Upgrade, close\r\n\r\n", 1);
 	feed(rec, "GET / HTTP/1.0\r\n\r\n", 2);
 	feed(rec, "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 3);
+	/* Options are compared whole: neither names "close". */
+	feed(rec, "GET / HTTP/1.1\r\nConnection: clos, closed\r\n\r\n", 4);
 	assert_string_equal(kinds(rec), "HEAD COMPLETE HEAD COMPLETE "
-					"HEAD COMPLETE");
+					"HEAD COMPLETE HEAD COMPLETE");
 	assert_true(msg_at(rec, 0)->flags & KS_HTTP_MSG_CLOSE);
 	assert_true(msg_at(rec, 2)->flags & KS_HTTP_MSG_CLOSE);
 	assert_false(msg_at(rec, 4)->flags & KS_HTTP_MSG_CLOSE);
+	assert_false(msg_at(rec, 6)->flags & KS_HTTP_MSG_CLOSE);
 	free(rec);
 }
 

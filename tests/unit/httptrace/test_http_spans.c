@@ -254,7 +254,10 @@ static void test_keep_alive(void **state)
 				only_span(w, KS_HTTP_SPAN_SERVER, 0)->trace_id,
 				16);
 
+	/* The exchange before's text does not carry over. */
 	s = only_span(w, KS_HTTP_SPAN_SERVER, 2);
+	assert_string_equal(s->host, "");
+	assert_string_equal(s->target, "/pot");
 	assert_false(s->method_known);
 	assert_string_equal(ks_http_method_attr(s), "_OTHER");
 	assert_true(ks_http_span_failed(s));
@@ -428,6 +431,7 @@ static void test_traceparent(void **state)
 	s = only_span(w, KS_HTTP_SPAN_SERVER, 1);
 	assert_int_equal(s->parent, KS_HTTP_PARENT_NONE);
 	assert_memory_not_equal(s->trace_id, trace, 16);
+	assert_string_equal(s->tracestate, "");
 
 	/* Not sampled upstream: no span, as a parent-based sampler does. */
 	io(w, &nginx, 100, KS_SOCK_RECV,
