@@ -44,17 +44,19 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 	const void *uaddr = (const void *)e->uaddr;
 	const void *first = uaddr - sizeof(e->words_before);
 	__u64 in_page = e->uaddr & 4095;
+	__u32 both[(sizeof(e->words_before) + sizeof(e->words)) / 4];
 
 	/*
 	 * One read of all ten words where they share a page, as nearly all
 	 * do: each read of user memory is a helper call that costs about
-	 * 100 ns on a small VM, paid by the waiting thread.
+	 * 100 ns on a small VM, paid by the waiting thread.  It reads onto
+	 * the stack: the kernel's copy into the record itself, whose memory
+	 * is cold, cost some 50 ns more than the plain stores after it.
 	 */
 	if (in_page >= sizeof(e->words_before) &&
 	    in_page <= 4096 - sizeof(e->words) &&
-	    !bpf_probe_read_user(e->words_before,
-				 sizeof(e->words_before) + sizeof(e->words),
-				 first)) {
+	    !bpf_probe_read_user(both, sizeof(both), first)) {
+		__builtin_memcpy(e->words_before, both, sizeof(both));
 		e->flags |=
 			KS_WAIT_WORDS_OK | KS_WAIT_KIND_OK | KS_WAIT_BEFORE_OK;
 		return;
@@ -80,6 +82,16 @@ static __always_inline void ks_read_futex_words(struct ks_wait_begin *e)
 		__builtin_memset(e->words_before, 0, sizeof(e->words_before));
 }
 
+/*
+ * A wait's waker, its sleeper (see waits.bpf.c) and the thread's next wait
+ * may each try to end it: whoever clears active ends it, once.
+ */
+static __always_inline bool ks_wait_claim_end(struct ks_inflight *inflight)
+{
+	return inflight->active &&
+	       __sync_val_compare_and_swap(&inflight->active, 1, 0) == 1;
+}
+
 /* The user stack from sp up into stack; how many bytes it holds. */
 static __always_inline __u32 ks_copy_stack(__u8 stack[KS_STACK_SNAPSHOT_BYTES],
 					   const void *sp)
@@ -100,12 +112,14 @@ static __always_inline __u32 ks_copy_stack(__u8 stack[KS_STACK_SNAPSHOT_BYTES],
 
 /*
  * user: the user's registers where plain loads read them (a typed pointer,
- * or a copy), NULL when they cannot be had; pid_tgid: the current task's.
+ * or a copy), NULL when they cannot be had; pid_tgid: the current task's;
+ * picked: where waits are taken from the scheduler, the task's
+ * se.exec_start (see struct ks_inflight), else 0.
  */
 static __always_inline int ks_wait_begin(const struct pt_regs *user,
-					 __u64 pid_tgid, __u16 syscall,
-					 __u64 uaddr, __u32 op, __u32 val,
-					 __u32 flags)
+					 __u64 pid_tgid, __u64 picked,
+					 __u16 syscall, __u64 uaddr, __u32 op,
+					 __u32 val, __u32 flags)
 {
 	__u32 tid = (__u32)pid_tgid;
 	struct ks_inflight inflight = {}, *slot;
@@ -116,6 +130,12 @@ static __always_inline int ks_wait_begin(const struct pt_regs *user,
 	if (!user)
 		return 0;
 	slot = bpf_map_lookup_elem(&ks_inflight, &tid);
+	/*
+	 * A wait still active here was missed ending: it is over, and must be
+	 * before its fields change under a waker that would claim it.
+	 */
+	if (slot)
+		ks_wait_claim_end(slot);
 	if (!slot || now - slot->stack_ns >= ks_stack_every_ns) {
 		e = ks_reserve_for(sizeof(*e), KS_EV_WAIT_BEGIN, now, pid_tgid);
 		if (!e)
@@ -145,17 +165,22 @@ static __always_inline int ks_wait_begin(const struct pt_regs *user,
 	ks_save_user_regs(e->regs, user);
 
 	if (slot) {
-		/* The thread's own slot: only its waker reads it meanwhile,
-		 * and only once active, written last. */
+		/*
+		 * The thread's own slot: only its waker reads it meanwhile,
+		 * and only once active, written last, by an exchange: a full
+		 * barrier before the sleeper looks for an early wake.
+		 */
 		slot->begin_ts_ns = now;
 		slot->uaddr = uaddr;
 		slot->op = op;
-		slot->active = 1;
+		slot->begin_exec_start = picked;
+		__sync_lock_test_and_set(&slot->active, 1);
 	} else {
 		inflight.begin_ts_ns = now;
 		inflight.uaddr = uaddr;
 		inflight.op = op;
 		inflight.stack_ns = now;
+		inflight.begin_exec_start = picked;
 		inflight.active = 1;
 		if (bpf_map_update_elem(&ks_inflight, &tid, &inflight,
 					BPF_ANY)) {
@@ -201,7 +226,7 @@ static __always_inline bool ks_futex_op_waits(__u32 op)
 
 static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
 					  const struct pt_regs *user,
-					  __u64 pid_tgid)
+					  __u64 pid_tgid, __u64 picked)
 {
 	__u64 uaddr = args->arg[0];
 	__u32 op = args->arg[1];
@@ -229,13 +254,13 @@ static __always_inline int ks_futex_enter(const struct ks_syscall_args *args,
 		flags |= KS_WAIT_TIMED;
 	if (!(op & FUTEX_PRIVATE_FLAG))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(user, pid_tgid, KS_SYS_FUTEX, uaddr, op, val,
-			     flags);
+	return ks_wait_begin(user, pid_tgid, picked, KS_SYS_FUTEX, uaddr, op,
+			     val, flags);
 }
 
 static __always_inline int
 ks_futex_waitv_enter(const struct ks_syscall_args *args,
-		     const struct pt_regs *user, __u64 pid_tgid)
+		     const struct pt_regs *user, __u64 pid_tgid, __u64 picked)
 {
 	struct futex_waitv_entry first = {};
 	__u64 waiters = args->arg[0];
@@ -249,13 +274,14 @@ ks_futex_waitv_enter(const struct ks_syscall_args *args,
 		flags |= KS_WAIT_TIMED;
 	if (!(first.flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
-	return ks_wait_begin(user, pid_tgid, KS_SYS_FUTEX_WAITV, first.uaddr,
-			     first.flags & FUTEX2_PRIVATE, count, flags);
+	return ks_wait_begin(user, pid_tgid, picked, KS_SYS_FUTEX_WAITV,
+			     first.uaddr, first.flags & FUTEX2_PRIVATE, count,
+			     flags);
 }
 
 static __always_inline int
 ks_futex2_wait_enter(const struct ks_syscall_args *args,
-		     const struct pt_regs *user, __u64 pid_tgid)
+		     const struct pt_regs *user, __u64 pid_tgid, __u64 picked)
 {
 	__u64 uaddr = args->arg[0];
 	__u32 val = args->arg[1];
@@ -268,7 +294,7 @@ ks_futex2_wait_enter(const struct ks_syscall_args *args,
 	if (!(futex2_flags & FUTEX2_PRIVATE))
 		flags |= KS_WAIT_SHARED;
 	/* FUTEX2_PRIVATE is FUTEX_PRIVATE_FLAG: op reads as FUTEX_WAIT's. */
-	return ks_wait_begin(user, pid_tgid, KS_SYS_FUTEX_WAIT, uaddr,
+	return ks_wait_begin(user, pid_tgid, picked, KS_SYS_FUTEX_WAIT, uaddr,
 			     futex2_flags & FUTEX2_PRIVATE, val, flags);
 }
 
@@ -310,20 +336,21 @@ static __always_inline bool ks_is_futex_syscall(long nr)
 }
 
 /*
- * At entry: waits begin, wakes happen.  user and pid_tgid as for
+ * At entry: waits begin, wakes happen.  user, pid_tgid and picked as for
  * ks_wait_begin().
  */
 static __always_inline int
 ks_futex_sys_enter(const struct ks_syscall_args *args,
-		   const struct pt_regs *user, long nr, __u64 pid_tgid)
+		   const struct pt_regs *user, long nr, __u64 pid_tgid,
+		   __u64 picked)
 {
 	switch (nr) {
 	case KS_NR_FUTEX:
-		return ks_futex_enter(args, user, pid_tgid);
+		return ks_futex_enter(args, user, pid_tgid, picked);
 	case KS_NR_FUTEX_WAITV:
-		return ks_futex_waitv_enter(args, user, pid_tgid);
+		return ks_futex_waitv_enter(args, user, pid_tgid, picked);
 	case KS_NR_FUTEX_WAIT:
-		return ks_futex2_wait_enter(args, user, pid_tgid);
+		return ks_futex2_wait_enter(args, user, pid_tgid, picked);
 	case KS_NR_FUTEX_WAKE:
 		return ks_futex2_wake_enter(args);
 	default:

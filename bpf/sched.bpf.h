@@ -30,6 +30,21 @@ static __always_inline __u32 ks_current_state(void)
 	return ks_self_state(ks_current_task());
 }
 
+/* Whether someone holds self's pi_lock (a queued spinlock's word not 0). */
+static __always_inline bool ks_self_pi_locked(struct task_struct *self)
+{
+	if (!bpf_core_field_exists(self->pi_lock.raw_lock.val))
+		return false;
+	return KS_SELF(self, pi_lock.raw_lock.val.counter) != 0;
+}
+
+/*
+ * A task's on_cpu, as KS_ARG() reads it (value): 1 from when the task is
+ * picked until it is switched out.
+ */
+#define ks_task_on_cpu(value) \
+	(bpf_core_field_exists(((struct task_struct *)0)->on_cpu) && (value))
+
 /*
  * The smallest kernel stack (THREAD_SIZE) of the architectures we build
  * for; KASAN kernels have twice as much, and a wake from the upper half of

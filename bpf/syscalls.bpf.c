@@ -20,7 +20,7 @@
 			return 0;                                              \
 		return ks_futex_sys_enter(args,                                \
 					  regs ? regs : ks_current_regs(), nr, \
-					  bpf_get_current_pid_tgid());         \
+					  bpf_get_current_pid_tgid(), 0);      \
 	}
 
 KS_FUTEX_ENTER(futex, KS_NR_FUTEX)
@@ -128,7 +128,8 @@ KS_TRACEPOINT(sys_enter, ks_sys_enter, struct pt_regs *regs, long id)
 	if (waits)
 		return ks_current_selected() ?
 			       ks_futex_sys_enter(&args, &copy, id,
-						  bpf_get_current_pid_tgid()) :
+						  bpf_get_current_pid_tgid(),
+						  0) :
 			       0;
 	if (ks_is_io_read(id))
 		return ks_io_read_enter(&args,

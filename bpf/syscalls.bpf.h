@@ -67,8 +67,9 @@ static __always_inline long ks_regs_syscall_nr(const struct pt_regs *regs)
 }
 
 /*
- * The user registers of the current task, self (as KS_SELF() takes it),
- * saved at syscall entry: a typed pointer, read with plain loads.  Only the
+ * The user registers of the current task, self (as KS_SELF() takes it), or
+ * of any task held by a typed pointer, saved at its syscall entry: a typed
+ * pointer, read with plain loads.  Only the
  * generic hooks run where the helpers do not exist (before 5.15), and they
  * always have the registers.
  */

@@ -60,36 +60,50 @@ static __always_inline int ks_note_blocked_read(int fd)
 	return ks_note_blocked(KS_BLOCKED_READ, &class, fd);
 }
 
-/*
- * The waker and the sleeper itself (below) may both try to end a wait:
- * whoever clears active ends it, once.
- */
-static __always_inline bool ks_wait_claim_end(struct ks_inflight *inflight)
+/* A thread's context switches so far: each one out counts. */
+static __always_inline __u64 ks_switches(unsigned long nvcsw,
+					 unsigned long nivcsw)
 {
-	return inflight->active &&
-	       __sync_val_compare_and_swap(&inflight->active, 1, 0) == 1;
+	return (__u64)nvcsw + nivcsw;
 }
 
 /*
  * A waker on another CPU may pass sched_waking while this thread is still
  * on its way off the CPU, before its wait was recorded: it found nothing
- * to end.  It marks the thread TASK_WAKING before it waits for the switch
- * to finish, so a wait recorded on a thread no longer asleep ends at once,
- * its waker unknown.  (A waker between its tracepoint and that mark is
- * missed: the thread then looks still in the wait until its next one, and
- * the detector, which reads /proc before it reports, is not misled.)
+ * to end.  That waker still holds the thread's pi_lock (it keeps it until
+ * the thread is off the CPU), and, where the thread was taken off its run
+ * queue, has marked it TASK_WAKING.  Where the scheduler left the thread
+ * queued for now (EEVDF's delayed dequeue), nothing but pi_lock shows, so
+ * the waker leaves a mark in the slot (ks_woken_early()), and pi_lock held
+ * counts only with a mark of this very sleep: a mark from an earlier run
+ * does not, and neither does anyone else holding pi_lock for a moment
+ * (reading /proc/PID/wchan does).  Such a wait ends at once, named after
+ * the mark's waker.  (The one case taken wrongly: a mark from a sleep of
+ * this same run that was woken before it began, and another pi_lock holder
+ * now.)
  */
 static __always_inline void ks_end_if_woken_meanwhile(struct task_struct *self,
 						      __u64 pid_tgid)
 {
+	bool waking = ks_self_state(self) & KS_TASK_WAKING, early;
 	__u32 tid = (__u32)pid_tgid;
 	struct ks_inflight *inflight;
+	__u64 switches, mark;
 
-	if (!(ks_self_state(self) & KS_TASK_WAKING))
+	/* Most waits: no wake under way, and no lookup. */
+	if (!waking && !ks_self_pi_locked(self))
 		return;
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
-	if (inflight && ks_wait_claim_end(inflight))
-		ks_wait_end_emit(inflight, 0, pid_tgid, 0, true);
+	if (!inflight)
+		return;
+	/* This sleep's switch is counted: a mark from before it or from it. */
+	switches = ks_switches(KS_SELF(self, nvcsw), KS_SELF(self, nivcsw));
+	mark = inflight->early_switches;
+	early = mark == switches || mark == switches + 1;
+	if ((waking || early) && ks_wait_claim_end(inflight))
+		ks_wait_end_emit(inflight, 0, pid_tgid,
+				 early ? inflight->early_waker : 0, true);
+	inflight->early_switches = 0;
 }
 
 /*
@@ -130,7 +144,8 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	 * not seen again: its arguments are gone from the registers.
 	 */
 	if (ks_futex_call_waits(nr, &args)) {
-		ks_futex_sys_enter(&args, regs, nr, pid_tgid);
+		ks_futex_sys_enter(&args, regs, nr, pid_tgid,
+				   KS_SELF(self, se.exec_start));
 		ks_end_if_woken_meanwhile(self, pid_tgid);
 		return 0;
 	}
@@ -194,35 +209,97 @@ static __always_inline void ks_child_woken(__u64 wakee)
 }
 
 /*
+ * The end of task's wait in inflight, claimed by this wake: named after the
+ * current task, unless an interrupt woke it (a timeout, or a signal from
+ * no thread).  A KS_TRACEPOINT body's helper: ks_typed is its own.
+ */
+static __always_inline void ks_wait_end_by_wake(bool ks_typed,
+						struct task_struct *task,
+						struct ks_inflight *inflight)
+{
+	struct task_struct *self = ks_current_task();
+	__u64 wakee = (__u64)KS_ARG(task, tgid) << 32 | KS_ARG(task, pid);
+	__u64 waker = ks_on_task_stack(self) ? ks_self_pid_tgid(self) : 0;
+	/* The sleeper's stack is readable from its process's memory. */
+	bool sees_stack = inflight->sp &&
+			  (void *)KS_ARG(task, mm) == (void *)KS_SELF(self, mm);
+
+	ks_wait_end_emit(inflight, waker ? 0 : -ETIMEDOUT, wakee, waker,
+			 sees_stack);
+}
+
+/* Whether a typed task is in one of the futex calls. */
+static __always_inline bool ks_task_in_futex_call(struct task_struct *task)
+{
+	struct pt_regs *regs = ks_self_regs(task);
+
+	return regs && ks_is_futex_syscall(ks_regs_syscall_nr(regs));
+}
+
+/*
+ * A wake of a thread on its way into a sleep, before it recorded its wait:
+ * the mark that wait looks for (see ks_end_if_woken_meanwhile()).  Written,
+ * then, past a full barrier, the slot read again: a wait recorded
+ * meanwhile, whose sleeper may have looked for the mark too early, is
+ * ended here.
+ */
+static __always_inline void ks_woken_early(bool ks_typed,
+					   struct task_struct *task,
+					   struct ks_inflight *inflight)
+{
+	struct task_struct *self = ks_current_task();
+
+	inflight->early_waker =
+		ks_on_task_stack(self) ? ks_self_pid_tgid(self) : 0;
+	__sync_lock_test_and_set(
+		&inflight->early_switches,
+		ks_switches(KS_ARG(task, nvcsw), KS_ARG(task, nivcsw)) + 1);
+	if (ks_wait_claim_end(inflight))
+		ks_wait_end_by_wake(ks_typed, task, inflight);
+}
+
+/*
  * Runs for every wake-up of the machine, in the waker's context (or an
- * interrupt's, where current is whoever the interrupt hit: no waker).  One
- * lookup, two when the thread is not in a futex wait.
+ * interrupt's, where current is whoever the interrupt hit).  One lookup,
+ * two when the thread is not in a futex wait.
  */
 KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 {
 	__u32 tid = KS_ARG(task, pid);
 	struct ks_inflight *inflight;
 	struct ks_blocked *blocked;
-	struct task_struct *self;
-	bool sees_stack;
-	__u64 wakee;
+	__u64 wakee, picked;
+	bool left;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
-	if (inflight && ks_wait_claim_end(inflight)) {
-		self = ks_current_task();
-		wakee = (__u64)KS_ARG(task, tgid) << 32 | tid;
-		/* The sleeper's stack is readable from its process's memory. */
-		sees_stack = inflight->sp && (void *)KS_ARG(task, mm) ==
-						     (void *)KS_SELF(self, mm);
-		/* From an interrupt: a timeout, or a signal from no thread. */
-		if (ks_on_task_stack(self))
-			ks_wait_end_emit(inflight, 0, wakee,
-					 ks_self_pid_tgid(self), sees_stack);
-		else
-			ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0,
-					 sees_stack);
+	if (!inflight)
+		goto not_futex;
+	/*
+	 * The scheduler sets exec_start when it picks the thread (and zeroes
+	 * it when it moves a woken thread to another CPU, after this point).
+	 * Changed since the wait began: the thread has left that wait, whose
+	 * wake came before the wait was recorded and was missed.  It is over
+	 * (when, is not known: no record), and this wake may be early for
+	 * the next one.
+	 */
+	picked = KS_ARG(task, se.exec_start);
+	left = inflight->begin_exec_start && picked &&
+	       picked != inflight->begin_exec_start;
+	if (inflight->active && !left) {
+		if (ks_wait_claim_end(inflight))
+			ks_wait_end_by_wake(ks_typed, task, inflight);
 		return 0;
 	}
+	ks_wait_claim_end(inflight);
+	/*
+	 * On its CPU, in a futex call, and its last wait not from this very
+	 * switch: on its way into a futex wait.  (Only typed tasks show their
+	 * registers.)
+	 */
+	if (ks_typed && ks_task_on_cpu(KS_ARG(task, on_cpu)) &&
+	    picked != inflight->begin_exec_start && ks_task_in_futex_call(task))
+		ks_woken_early(ks_typed, task, inflight);
+not_futex:
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);
 	if (!blocked)
 		return 0;

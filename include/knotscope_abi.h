@@ -18,7 +18,7 @@
 #endif
 
 /* Bump on any incompatible change of a record or map below. */
-#define KS_ABI_VERSION 10
+#define KS_ABI_VERSION 11
 
 #define KS_COMM_LEN 16
 
@@ -604,6 +604,22 @@ struct ks_inflight {
 	__u64 sp; /* the stack pointer of a wait that copied none, else 0 */
 	/* A wait not yet returned; 64 bits, for BPF's compare-and-swap. */
 	__u64 active;
+	/*
+	 * Where waits are taken from the scheduler: the thread's
+	 * se.exec_start when the wait began (0: unknown, a wait the agent
+	 * seeded).  The scheduler sets it again when it next picks the
+	 * thread, so a wake that finds it changed finds a wait the thread
+	 * has left: one whose own wake came before it was recorded.
+	 */
+	__u64 begin_exec_start;
+	/*
+	 * A wake that came while the thread was still on its way into a sleep,
+	 * before its wait was recorded: the waker's pid_tgid (0: none, an
+	 * interrupt), and 1 + the thread's count of context switches then
+	 * (0: no such wake), which tells this sleep's from an earlier one's.
+	 */
+	__u64 early_waker;
+	__u64 early_switches;
 };
 
 /*
@@ -750,7 +766,7 @@ _Static_assert(sizeof(struct ks_lock_result) == 40, "lock result size");
 _Static_assert(sizeof(struct ks_klock_inflight) == 16, "klock inflight");
 _Static_assert(sizeof(struct ks_cpu_stats) == 8 * (2 * KS_EV_KIND_MAX + 2),
 	       "stats size");
-_Static_assert(sizeof(struct ks_inflight) == 48, "inflight size");
+_Static_assert(sizeof(struct ks_inflight) == 72, "inflight size");
 _Static_assert(sizeof(struct ks_wait_end_stack) ==
 		       sizeof(struct ks_wait_end) + 8 + KS_STACK_SNAPSHOT_BYTES,
 	       "wait_end with its stack");

@@ -206,6 +206,31 @@ trace_has_spans() {
 		([.[] | select(.attrs["code.function.name"] == null)] | length <= $shed)' >/dev/null
 }
 
+# A wake can come while its thread is still on its way into the sleep,
+# before the wait is recorded; such a wait must still end, and end then, not
+# at the thread's next wake.  Under contention that happens every few waits;
+# a rest of 300 ms between bursts shows a wait ended by the wake after it:
+# no wait of this workload lasts nearly as long.
+@test "a lock wait woken before it was recorded ends then, not at the next wake" {
+	local summary
+
+	start_receiver
+	start_agent --min-wait 20us --comm contention
+	start_workload contention 8 2 3 300
+	wait "$WORKLOAD_PID"
+	stop_agent
+
+	spans | jq -e -s --arg pid "$WORKLOAD_PID" '
+		[.[] | select(.resource["process.pid"] == $pid and
+			.attrs["knotscope.lock.kind"] == "mutex")] |
+		length > 10 and all(.[];
+			(.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber) < 250e6)' >/dev/null
+	# And every wait ends: none is left for the next one to replace.
+	summary="$(agent_records '.type == "summary"')"
+	jq -e '.events.wait_begin > 100 and
+		.events.wait_end >= 0.99 * .events.wait_begin' <<<"$summary" >/dev/null
+}
+
 @test "C++ lock waits name the caller of std::mutex, not the library's headers" {
 	start_receiver
 	start_agent

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Heavy contention without deadlock: many threads take several of a few
- * mutexes, always in the same global order, for a given time.
+ * mutexes, always in the same global order, for a given time.  With
+ * REST_MS, each thread sleeps that long after every 20 ms of contention,
+ * holding no lock: no lock wait lasts nearly as long.
  *
- * usage: contention THREADS LOCKS SECONDS
+ * usage: contention THREADS LOCKS SECONDS [REST_MS]
  */
 #include "workload.h"
 
@@ -14,10 +16,23 @@ static pthread_mutex_t locks[MAX_LOCKS];
 static unsigned long counters[MAX_LOCKS];
 static int nr_locks;
 static double stop_at;
+static long rest_ms;
+
+/* After every 20 ms of contention, a rest of rest_ms, if any. */
+static void rest_now_and_then(double *burst_began)
+{
+	struct timespec rest = { rest_ms / 1000, rest_ms % 1000 * 1000000 };
+
+	if (!rest_ms || workload_now() < *burst_began + 0.02)
+		return;
+	nanosleep(&rest, NULL);
+	*burst_began = workload_now();
+}
 
 static void *transfer_in_order(void *arg)
 {
 	unsigned int seed = (unsigned int)(long)arg;
+	double burst_began = workload_now();
 	unsigned long rounds = 0;
 
 	while (workload_now() < stop_at) {
@@ -36,6 +51,7 @@ static void *transfer_in_order(void *arg)
 			pthread_mutex_unlock(&locks[high]);
 		pthread_mutex_unlock(&locks[low]);
 		rounds++;
+		rest_now_and_then(&burst_began);
 	}
 	return (void *)rounds;
 }
@@ -48,8 +64,9 @@ int main(int argc, char **argv)
 
 	nr_locks = argc > 2 ? atoi(argv[2]) : 4;
 	stop_at = workload_now() + (argc > 3 ? atof(argv[3]) : 10);
+	rest_ms = argc > 4 ? atol(argv[4]) : 0;
 	if (nr_threads < 1 || nr_threads > MAX_THREADS || nr_locks < 1 ||
-	    nr_locks > MAX_LOCKS)
+	    nr_locks > MAX_LOCKS || rest_ms < 0)
 		workload_die("contention", EINVAL);
 	for (int i = 0; i < nr_locks; i++)
 		workload_mutex_init(&locks[i], "normal", 0);
