@@ -154,6 +154,9 @@ static int ks_capture_load(struct ks_capture *capture,
 				       config->ringbuf_bytes);
 	if (!err)
 		err = ks_size_socket_maps(skel, config);
+	/* --pid's bitmap, 512 KiB: one word when no --pid is given. */
+	if (!err && !(skel->rodata->ks_filter_mode & KS_FILTER_PID))
+		err = bpf_map__set_max_entries(skel->maps.ks_sel_tgids, 1);
 	/* Preallocated (LRU): nothing for precise mode when it is off. */
 	if (!err && !config->precise)
 		err = bpf_map__set_max_entries(skel->maps.ks_lock_pending, 1);

@@ -54,8 +54,8 @@ submitted() {
 	# fill, and one entry when precise mode is off.
 	"$BPFTOOL" -j map show pinned "$PINS/ks_lock_pending" |
 		jq -e '.type == "lru_hash" and .max_entries == 1' >/dev/null
-	# --channel-edges' maps, as small when it is off.
-	for map in ks_streams ks_fd_classes ks_io_inflight; do
+	# --channel-edges' maps, as small when it is off, and --pid's bitmap.
+	for map in ks_streams ks_fd_classes ks_io_inflight ks_sel_tgids; do
 		"$BPFTOOL" -j map show pinned "$PINS/$map" | jq -e '.max_entries == 1' >/dev/null
 	done
 	expect_eq ks_inflight "$("$BPFTOOL" -j map show pinned "$PINS/ks_inflight" | jq -r .type)" hash
