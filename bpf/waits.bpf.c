@@ -219,13 +219,16 @@ static __always_inline void ks_wait_end_by_wake(bool ks_typed,
 {
 	struct task_struct *self = ks_current_task();
 	__u64 wakee = (__u64)KS_ARG(task, tgid) << 32 | KS_ARG(task, pid);
-	__u64 waker = ks_on_task_stack(self) ? ks_self_pid_tgid(self) : 0;
+	bool by_thread = ks_on_task_stack(self);
 	/* The sleeper's stack is readable from its process's memory. */
 	bool sees_stack = inflight->sp &&
 			  (void *)KS_ARG(task, mm) == (void *)KS_SELF(self, mm);
 
-	ks_wait_end_emit(inflight, waker ? 0 : -ETIMEDOUT, wakee, waker,
-			 sees_stack);
+	if (by_thread)
+		ks_wait_end_emit(inflight, 0, wakee, ks_self_pid_tgid(self),
+				 sees_stack);
+	else
+		ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0, sees_stack);
 }
 
 /* Whether a typed task is in one of the futex calls. */
