@@ -42,7 +42,7 @@ static __always_inline bool ks_self_pi_locked(struct task_struct *self)
  * A task's on_cpu, as KS_ARG() reads it (value): 1 from when the task is
  * picked until it is switched out.
  */
-#define ks_task_on_cpu(value) \
+#define KS_TASK_ON_CPU(value) \
 	(bpf_core_field_exists(((struct task_struct *)0)->on_cpu) && (value))
 
 /*

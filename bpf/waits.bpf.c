@@ -299,7 +299,7 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 	 * switch: on its way into a futex wait.  (Only typed tasks show their
 	 * registers.)
 	 */
-	if (ks_typed && ks_task_on_cpu(KS_ARG(task, on_cpu)) &&
+	if (ks_typed && KS_TASK_ON_CPU(KS_ARG(task, on_cpu)) &&
 	    picked != inflight->begin_exec_start && ks_task_in_futex_call(task))
 		ks_woken_early(ks_typed, task, inflight);
 not_futex:
