@@ -173,18 +173,29 @@ cleanup:
 	return uses;
 }
 
-bool ks_bpf_map_used_by_prog(uint32_t map_id, const uint32_t *own,
-			     unsigned int nr_own)
+uint32_t ks_bpf_map_next_user_prog(uint32_t map_id, uint32_t *after,
+				   const uint32_t *own, unsigned int nr_own)
 {
-	uint32_t prog_id = 0;
+	uint32_t prog_id = *after;
 
 	while (!bpf_prog_get_next_id(prog_id, &prog_id)) {
 		bool mine = false;
 
+		*after = prog_id;
 		for (unsigned int i = 0; i < nr_own && !mine; i++)
 			mine = own[i] == prog_id;
 		if (!mine && ks_prog_uses(prog_id, map_id))
-			return true;
+			return prog_id;
 	}
-	return false;
+	return 0;
+}
+
+bool ks_bpf_prog_loaded(uint32_t prog_id)
+{
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	if (fd < 0)
+		return errno != ENOENT;
+	close(fd);
+	return true;
 }

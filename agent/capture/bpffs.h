@@ -29,8 +29,16 @@ void ks_bpffs_release(const char *dir);
  */
 pid_t ks_bpf_map_holder(uint32_t map_id);
 
-/* Whether a loaded program, not one of own[], uses map map_id. */
-bool ks_bpf_map_used_by_prog(uint32_t map_id, const uint32_t *own,
-			     unsigned int nr_own);
+/*
+ * The first loaded program after program *after, not one of own[], that
+ * uses map map_id: its id, or 0.  *after is left at the last program looked
+ * at.  The kernel gives programs ever higher ids, so a caller that keeps
+ * *after looks at each program once (0: from the first).
+ */
+uint32_t ks_bpf_map_next_user_prog(uint32_t map_id, uint32_t *after,
+				   const uint32_t *own, unsigned int nr_own);
+
+/* Whether program prog_id is still loaded (when unsure: yes). */
+bool ks_bpf_prog_loaded(uint32_t prog_id);
 
 #endif /* KS_BPFFS_H */

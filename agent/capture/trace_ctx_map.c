@@ -34,8 +34,10 @@ static int ks_check_layout(int fd, uint32_t *id)
 /* Another agent's program, or a process other than this one, uses it. */
 static bool ks_used_elsewhere(const struct ks_trace_ctx_map *map)
 {
-	return ks_bpf_map_used_by_prog(map->id, map->own_progs,
-				       map->nr_own_progs) ||
+	uint32_t from_first = 0;
+
+	return ks_bpf_map_next_user_prog(map->id, &from_first, map->own_progs,
+					 map->nr_own_progs) ||
 	       ks_bpf_map_holder(map->id);
 }
 
