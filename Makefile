@@ -61,9 +61,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
-WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOAD_BPF_SRCS := $(wildcard tests/workloads/*.bpf.c)
+WORKLOAD_SRCS := $(filter-out $(WORKLOAD_BPF_SRCS),$(wildcard tests/workloads/*.c))
 WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS)) \
+	$(patsubst tests/workloads/%.bpf.c,$(BUILD)/workloads/%.bpf.o,$(WORKLOAD_BPF_SRCS)) \
 	$(patsubst tests/workloads/%.cpp,$(BUILD)/workloads/%,$(WORKLOAD_CXX_SRCS)) \
 	$(BUILD)/workloads/abba-static $(BUILD)/workloads/abba-musl \
 	$(BUILD)/workloads/abba-musl-static $(BUILD)/workloads/rust_locks
@@ -325,6 +327,11 @@ $(BUILD)/workloads/%: tests/workloads/%.cpp
 $(BUILD)/workloads/abba-static: tests/workloads/abba.c tests/workloads/workload.h
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -static -o $@ $<
+
+# BPF programs the tests load with bpftool, as other tools would.
+$(BUILD)/workloads/%.bpf.o: tests/workloads/%.bpf.c include/knotscope_abi.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/workloads/rust_locks: tests/workloads/rust_locks.rs
 	@mkdir -p $(@D)

@@ -22,8 +22,13 @@ extern const volatile __u64 ks_offcpu_min_ns;
 extern const volatile __u64 ks_stack_every_ns;
 extern const volatile __u64 ks_stack_min_ns;
 extern const volatile __u32 ks_capture_bytes; /* <= KS_SOCK_CAPTURE_MAX */
-/* Whether ks_traces_ctx is the shared, pinned traces_ctx_v1. */
-extern const volatile __u32 ks_publish_trace_ctx;
+/*
+ * Whether spans are published in ks_traces_ctx: only when it is the shared,
+ * pinned traces_ctx_v1 and another program uses it (a profiler reading it).
+ * The agent turns it on and off as such programs come and go, so nobody
+ * pays for publication nothing reads.
+ */
+extern __u32 ks_publish_trace_ctx;
 /* For the generic sys_enter/sys_exit hooks, which serve both: */
 extern const volatile __u32 ks_syscall_waits; /* --wait-hooks syscall */
 extern const volatile __u32 ks_channel_edges; /* --channel-edges */
@@ -137,7 +142,7 @@ typedef struct {
 extern ks_socks_map ks_socks SEC(".maps");
 
 /* traces_ctx_v1 when the agent reuses or creates the pinned one; else a
- * private stand-in that nothing reads (ks_publish_trace_ctx is 0). */
+ * private stand-in that nothing reads (ks_publish_trace_ctx stays 0). */
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, KS_TRACES_CTX_MAX_ENTRIES);

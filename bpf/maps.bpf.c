@@ -9,9 +9,10 @@ const volatile __u64 ks_offcpu_min_ns = 0;
 const volatile __u64 ks_stack_every_ns = KS_DEFAULT_STACK_EVERY_NS;
 const volatile __u64 ks_stack_min_ns = 0;
 const volatile __u32 ks_capture_bytes = KS_SOCK_CAPTURE_DEFAULT;
-const volatile __u32 ks_publish_trace_ctx = 0;
 const volatile __u32 ks_syscall_waits = 0;
 const volatile __u32 ks_channel_edges = 0;
+/* Set by the agent while it runs (.bss), not at load. */
+__u32 ks_publish_trace_ctx;
 
 ks_events_map ks_events SEC(".maps");
 ks_stats_map ks_stats SEC(".maps");

@@ -19,6 +19,7 @@ struct ks_capture {
 	const char *attach_mode;
 	enum ks_syscall_hooks syscall_hooks;
 	bool has_lock_contention; /* lock:contention_begin, Linux 5.19+ */
+	bool shares_trace_ctx; /* ks_traces_ctx is the pinned traces_ctx_v1 */
 };
 
 /* Tracepoint handlers come in a tp_btf and a raw_tp twin: one of them. */
@@ -146,8 +147,6 @@ static int ks_capture_load(struct ks_capture *capture,
 	skel->rodata->ks_stack_every_ns = config->stack_every_ns;
 	skel->rodata->ks_stack_min_ns = config->min_wait_ns;
 	skel->rodata->ks_capture_bytes = config->capture_bytes;
-	skel->rodata->ks_publish_trace_ctx =
-		config->http && config->trace_ctx_fd >= 0;
 	skel->rodata->ks_syscall_waits = config->wait_hooks == KS_WAITS_SYSCALL;
 	skel->rodata->ks_channel_edges = config->channel_edges;
 	err = bpf_map__set_max_entries(skel->maps.ks_events,
@@ -313,6 +312,7 @@ int ks_capture_open(struct ks_capture **out,
 	capture = calloc(1, sizeof(*capture));
 	if (!capture)
 		return -ENOMEM;
+	capture->shares_trace_ctx = config->http && config->trace_ctx_fd >= 0;
 	capture->has_lock_contention =
 		ks_kernel_has_tracepoint("contention_begin");
 	if (!capture->has_lock_contention)
@@ -525,6 +525,12 @@ uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid, int fd)
 	    blocked.in == KS_BLOCKED_READ && blocked.fd == fd)
 		return blocked.since_ns;
 	return 0;
+}
+
+void ks_capture_publish_trace_ctx(struct ks_capture *capture, bool publish)
+{
+	capture->skel->bss->ks_publish_trace_ctx =
+		publish && capture->shares_trace_ctx;
 }
 
 unsigned int ks_capture_prog_ids(const struct ks_capture *capture,

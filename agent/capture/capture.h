@@ -81,6 +81,14 @@ int ks_capture_track_wait(struct ks_capture *capture, uint32_t tid,
 uint64_t ks_capture_read_began(struct ks_capture *capture, uint32_t tid,
 			       int fd);
 
+/*
+ * Whether the kernel side publishes the spans its server connections start
+ * in traces_ctx_v1 (with --http, when that map is shared): while another
+ * program uses the map.  Publication costs about half a microsecond per
+ * request, which nobody should pay for a map nothing reads.
+ */
+void ks_capture_publish_trace_ctx(struct ks_capture *capture, bool publish);
+
 unsigned int ks_capture_prog_ids(const struct ks_capture *capture,
 				 uint32_t *ids, unsigned int max);
 /* The kernel side stops following connection conn_id on socket sock

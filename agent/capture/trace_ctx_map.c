@@ -158,6 +158,28 @@ void ks_trace_ctx_map_close(struct ks_trace_ctx_map *map)
 	map->fd = -1;
 }
 
+bool ks_trace_ctx_map_has_users(struct ks_trace_ctx_map *map)
+{
+	uint32_t was = map->user_prog;
+
+	if (map->fd < 0)
+		return false;
+	if (map->user_prog && !ks_bpf_prog_loaded(map->user_prog))
+		map->user_prog = 0;
+	if (!map->user_prog)
+		map->user_prog = ks_bpf_map_next_user_prog(
+			map->id, &map->last_prog_seen, map->own_progs,
+			map->nr_own_progs);
+	if (map->user_prog && !was)
+		ks_info("program %u uses %s: spans are published there\n",
+			map->user_prog, map->path);
+	else if (!map->user_prog && was)
+		ks_info("no other program uses %s: spans are no longer "
+			"published there\n",
+			map->path);
+	return map->user_prog;
+}
+
 void ks_trace_ctx_map_update(struct ks_trace_ctx_map *map, uint64_t pid_tgid,
 			     const uint8_t span_id[8],
 			     const uint8_t trace_id[16])

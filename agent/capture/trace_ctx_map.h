@@ -38,6 +38,10 @@ struct ks_trace_ctx_map {
 	 * they are closed, and they are no other user. */
 	uint32_t own_progs[KS_TRACE_CTX_MAX_OWN_PROGS];
 	unsigned int nr_own_progs;
+	/* Another program that uses it (0: none found), and the last program
+	 * looked at for one. */
+	uint32_t user_prog;
+	uint32_t last_prog_seen;
 };
 
 /*
@@ -52,6 +56,15 @@ int ks_trace_ctx_map_open(struct ks_trace_ctx_map *map, const char *bpffs);
  * process uses it (own_progs aside); closes it.
  */
 void ks_trace_ctx_map_close(struct ks_trace_ctx_map *map);
+
+/*
+ * Whether a program other than this agent's uses the map: a profiler that
+ * reads it, or another writer.  Cheap enough to ask every second: the
+ * program found last time is only checked for being still loaded, and
+ * otherwise only programs loaded since the last call are looked at.  Says
+ * when the answer changes.
+ */
+bool ks_trace_ctx_map_has_users(struct ks_trace_ctx_map *map);
 
 /* pid_tgid's entry, if it still holds span_id, gets trace_id. */
 void ks_trace_ctx_map_update(struct ks_trace_ctx_map *map, uint64_t pid_tgid,

@@ -87,6 +87,7 @@ struct ks_agent {
 	int bpf_stats_fd; /* keeps BPF run-time statistics on; -1: off */
 	bool pinned;
 	struct ks_trace_ctx_map trace_ctx;
+	uint64_t next_trace_ctx_check_ns; /* for other programs using it */
 	struct ks_http_stats http_stats; /* the latest snapshot */
 	int epoll_fd;
 	int signal_fd;

@@ -30,6 +30,8 @@
 #define KS_MEMORY_CHECK_NS (20 * 1000000ull)
 /* How often long waits are looked at: they last 10 s before they count. */
 #define KS_GUESS_NS 1000000000ull
+/* How soon publication in traces_ctx_v1 follows a profiler's start or end. */
+#define KS_TRACE_CTX_CHECK_NS 1000000000ull
 
 static void ks_stop_signals(sigset_t *mask)
 {
@@ -159,6 +161,16 @@ static void ks_tick_memory(struct ks_agent *agent, uint64_t now)
 		ks_shed(agent, was, level);
 }
 
+/* Spans are published in traces_ctx_v1 only while a program uses it. */
+static void ks_tick_trace_ctx(struct ks_agent *agent, uint64_t now)
+{
+	if (agent->trace_ctx.fd < 0 || now < agent->next_trace_ctx_check_ns)
+		return;
+	agent->next_trace_ctx_check_ns = now + KS_TRACE_CTX_CHECK_NS;
+	ks_capture_publish_trace_ctx(
+		agent->capture, ks_trace_ctx_map_has_users(&agent->trace_ctx));
+}
+
 /* Returns whether records were left in the ring buffer for lack of time. */
 static bool ks_tick(struct ks_agent *agent)
 {
@@ -176,6 +188,7 @@ static bool ks_tick(struct ks_agent *agent)
 	/* After draining: records may be newer than an earlier reading. */
 	now = ks_now_mono_ns();
 	ks_tick_memory(agent, now);
+	ks_tick_trace_ctx(agent, now);
 	if (agent->http)
 		ks_http_spans_tick(agent->http, now);
 	ks_tick_detectors(agent, now);

@@ -336,6 +336,31 @@ ctx_entry() {
 	ctx_entries | grep -F "\"trace\":\"$1\""
 }
 
+# A program that uses the pinned traces_ctx_v1, as a profiler that reads it
+# would: loaded (never attached) until stop_ctx_user.  The agent publishes
+# spans there only while such a program is loaded.
+start_ctx_user() {
+	CTX_USER="/sys/fs/bpf/ks-test-ctx-user-$$"
+	bpftool prog load "$WORKLOADS/trace_ctx_user.bpf.o" "$CTX_USER" \
+		map name traces_ctx_v1 pinned "$PIN"
+}
+
+stop_ctx_user() {
+	rm -f "$CTX_USER"
+}
+
+teardown() {
+	[ -z "${CTX_USER:-}" ] || stop_ctx_user
+	e2e_teardown
+}
+
+# A request to the threaded server that takes $1 seconds; sets CURL_PID.
+slow_request() {
+	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" \
+		"$(url "$THREADED_PORT" "/slow?s=$1")" &
+	CURL_PID=$!
+}
+
 @test "while a handler works, traces_ctx_v1 holds its span for its thread, then lets go" {
 	local pinned_before=false entry tid span
 
@@ -344,13 +369,24 @@ ctx_entry() {
 	start_receiver
 	# curl is not watched: the header is the handler's parent.
 	start_agent --http --comm python3
-	curl -s -o /dev/null -H "traceparent: 00-$TRACE-$PARENT-01" \
-		"$(url "$THREADED_PORT" '/slow?s=2')" &
+	# No program reads the map: nothing is published, all request long.
+	slow_request 1
+	while kill -0 "$CURL_PID" 2>/dev/null; do
+		if ctx_entry "$TRACE"; then
+			echo "published with no program using $PIN" >&2
+			return 1
+		fi
+	done
+	wait "$CURL_PID"
+
+	start_ctx_user
+	wait_until 10 grep -q "uses $PIN: spans are published there" "$AGENT_ERR"
+	slow_request 2
 	wait_until 5 ctx_entry "$TRACE"
 	entry="$(ctx_entry "$TRACE")"
 	tid=$((16#$(jq -r .tid <<<"$entry")))
 	span="$(jq -r .span <<<"$entry")"
-	wait $!
+	wait "$CURL_PID"
 	# The response's first write took it back.
 	ctx_entries >"$BATS_TEST_TMPDIR/entries"
 	if grep -qF "\"trace\":\"$TRACE\"" "$BATS_TEST_TMPDIR/entries"; then
@@ -358,13 +394,16 @@ ctx_entry() {
 		cat "$BATS_TEST_TMPDIR/entries" >&2
 		return 1
 	fi
-	wait_until 10 have_spans python3 2 1
+	wait_until 10 have_spans python3 2 2
+	stop_ctx_user
+	wait_until 10 grep -q "no other program uses $PIN" "$AGENT_ERR"
 	stop_agent
 
 	spans_of python3 2 | jq -e --arg t "$TRACE" --arg p "$PARENT" --arg s "$span" --arg tid "$tid" '
-		.[0] | .traceId == $t and .parentSpanId == $p and .spanId == $s and
+		map(select(.spanId == $s)) | length == 1 and (.[0] |
+		.traceId == $t and .parentSpanId == $p and
 		.attrs["thread.id"] == $tid and .attrs["url.path"] == "/slow" and
-		((.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber)) > 2000000000' >/dev/null
+		((.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber)) > 2000000000)' >/dev/null
 	# Created by this agent and used by nobody else: unpinned at the end.
 	$pinned_before || [ ! -e "$PIN" ]
 }
