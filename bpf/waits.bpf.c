@@ -107,6 +107,18 @@ static __always_inline void ks_end_if_woken_meanwhile(struct task_struct *self,
 }
 
 /*
+ * The calls a sleep is recorded in: a futex wait and, without
+ * --channel-edges (whose system call hooks see them all), a read and a
+ * wait for a child.  A thread woken in any other call has nothing to end.
+ */
+static __always_inline bool ks_sleep_recorded_in(long nr)
+{
+	return ks_is_futex_syscall(nr) ||
+	       (!ks_channel_edges &&
+		(ks_is_io_read(nr) || nr == KS_NR_WAIT4 || nr == KS_NR_WAITID));
+}
+
+/*
  * Runs for every context switch of the machine, in prev's context: the
  * first tests are the cheapest, all plain loads, and only a watched thread
  * going to sleep in one of the calls below reads its registers.
@@ -134,9 +146,7 @@ KS_TRACEPOINT(sched_switch, ks_block, bool preempt, struct task_struct *prev,
 	if (!regs)
 		return 0;
 	nr = ks_regs_syscall_nr(regs);
-	if (!ks_is_futex_syscall(nr) &&
-	    (ks_channel_edges ||
-	     !(ks_is_io_read(nr) || nr == KS_NR_WAIT4 || nr == KS_NR_WAITID)))
+	if (!ks_sleep_recorded_in(nr))
 		return 0;
 	ks_args_of_regs(&args, regs);
 	/*
@@ -232,13 +242,6 @@ static __always_inline void ks_wait_end_by_wake(bool ks_typed,
 }
 
 /* Whether a typed task is in one of the futex calls. */
-static __always_inline bool ks_task_in_futex_call(struct task_struct *task)
-{
-	struct pt_regs *regs = ks_self_regs(task);
-
-	return regs && ks_is_futex_syscall(ks_regs_syscall_nr(regs));
-}
-
 /*
  * A wake of a thread on its way into a sleep, before it recorded its wait:
  * the mark that wait looks for (see ks_end_if_woken_meanwhile()).  Written,
@@ -263,46 +266,57 @@ static __always_inline void ks_woken_early(bool ks_typed,
 
 /*
  * Runs for every wake-up of the machine, in the waker's context (or an
- * interrupt's, where current is whoever the interrupt hit).  One lookup,
- * two when the thread is not in a futex wait.
+ * interrupt's, where current is whoever the interrupt hit).  One lookup
+ * ends a futex wait.  Otherwise, a thread woken in a call no sleep is
+ * recorded in (most wakes: epoll_wait, poll, nanosleep, a page fault) stops
+ * at a look at its system call number, where a second lookup was; only
+ * typed tasks show their registers, so the raw_tp twin looks it up.
  */
 KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 {
 	__u32 tid = KS_ARG(task, pid);
 	struct ks_inflight *inflight;
 	struct ks_blocked *blocked;
-	__u64 wakee, picked;
+	struct pt_regs *regs = NULL;
+	__u64 wakee, picked = 0;
+	long nr = -1;
 	bool left;
 
 	inflight = bpf_map_lookup_elem(&ks_inflight, &tid);
-	if (!inflight)
-		goto not_futex;
-	/*
-	 * The scheduler sets exec_start when it picks the thread (and zeroes
-	 * it when it moves a woken thread to another CPU, after this point).
-	 * Changed since the wait began: the thread has left that wait, whose
-	 * wake came before the wait was recorded and was missed.  It is over
-	 * (when, is not known: no record), and this wake may be early for
-	 * the next one.
-	 */
-	picked = KS_ARG(task, se.exec_start);
-	left = inflight->begin_exec_start && picked &&
-	       picked != inflight->begin_exec_start;
-	if (inflight->active && !left) {
-		if (ks_wait_claim_end(inflight))
-			ks_wait_end_by_wake(ks_typed, task, inflight);
-		return 0;
+	if (inflight) {
+		/*
+		 * The scheduler sets exec_start when it picks the thread (and
+		 * zeroes it when it moves a woken thread to another CPU, after
+		 * this point).  Changed since the wait began: the thread has
+		 * left that wait, whose wake came before the wait was recorded
+		 * and was missed.  It is over (when, is not known: no record),
+		 * and this wake may be early for the next one.
+		 */
+		picked = KS_ARG(task, se.exec_start);
+		left = inflight->begin_exec_start && picked &&
+		       picked != inflight->begin_exec_start;
+		if (inflight->active && !left) {
+			if (ks_wait_claim_end(inflight))
+				ks_wait_end_by_wake(ks_typed, task, inflight);
+			return 0;
+		}
+		ks_wait_claim_end(inflight);
 	}
-	ks_wait_claim_end(inflight);
+	if (ks_typed)
+		regs = ks_self_regs(task);
+	if (regs) {
+		nr = ks_regs_syscall_nr(regs);
+		if (!ks_sleep_recorded_in(nr))
+			return 0;
+	}
 	/*
-	 * On its CPU, in a futex call, and its last wait not from this very
-	 * switch: on its way into a futex wait.  (Only typed tasks show their
-	 * registers.)
+	 * In a futex call, on its CPU, and its last wait not from this very
+	 * switch: on its way into a futex wait.
 	 */
-	if (ks_typed && KS_TASK_ON_CPU(KS_ARG(task, on_cpu)) &&
-	    picked != inflight->begin_exec_start && ks_task_in_futex_call(task))
+	if (ks_is_futex_syscall(nr) && inflight &&
+	    KS_TASK_ON_CPU(KS_ARG(task, on_cpu)) &&
+	    picked != inflight->begin_exec_start)
 		ks_woken_early(ks_typed, task, inflight);
-not_futex:
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);
 	if (!blocked)
 		return 0;
