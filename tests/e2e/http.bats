@@ -440,6 +440,12 @@ served_child_off_cpu() {
 		any(.[]; .name == "off cpu" and .parentSpanId == $s)' >/dev/null
 }
 
+# An off-CPU span of a thread other than the (first) SERVER span's arrived.
+other_thread_off_cpu() {
+	own_spans | jq -e -s '(map(select(.kind == 2))[0].attrs["thread.id"]) as $t |
+		any(.[]; .name == "off cpu" and .attrs["thread.id"] != $t)' >/dev/null
+}
+
 @test "time a thread spends off CPU while it serves a request is a child of that request's span" {
 	start_threaded
 	start_receiver
@@ -447,6 +453,9 @@ served_child_off_cpu() {
 	curl -s -o /dev/null "$(url "$THREADED_PORT" "/slow?s=0.3")"
 	wait_until 10 have_spans python3 2 1
 	wait_until 10 served_child_off_cpu
+	# The accept loop's sleep after the accept ends at its next poll, up
+	# to 0.5 s later: the agent must still run then.
+	wait_until 10 other_thread_off_cpu
 	stop_agent
 
 	# The handler's sleep: inside the SERVER span, on its thread, in its
