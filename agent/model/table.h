@@ -183,10 +183,12 @@ struct ks_process {
 	struct ks_otlp_resource *resource;
 	/*
 	 * Its resource's attributes as text, for /metrics: key, value, key,
-	 * value...; made when first needed (NULL before).
+	 * value...; made when first needed (NULL before).  The service.name
+	 * among them, found once for each HTTP span's dashboard row.
 	 */
 	char **labels;
 	size_t nr_labels;
+	const char *labels_service; /* NULL: none */
 	/*
 	 * 0 when each of those two is final; else the generation of the
 	 * Kubernetes pods it was made at, unsettled (process_meta.h).

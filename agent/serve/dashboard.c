@@ -96,23 +96,6 @@ void ks_dashboard_set_http(struct ks_dashboard *dashboard,
 		dashboard->red = ks_http_red_new();
 }
 
-void ks_dashboard_http_span(struct ks_dashboard *dashboard,
-			    struct ks_process *process,
-			    const struct ks_http_span *span,
-			    uint64_t now_mono_ns)
-{
-	const char *service;
-	char *const *pairs;
-	size_t nr;
-
-	if (!dashboard->red)
-		return;
-	ks_dashboard_resource_labels(dashboard, process, &pairs, &nr);
-	service = ks_attrs_text_find(pairs, nr, "service.name");
-	ks_http_red_add(dashboard->red, service ? service : process->comm, span,
-			now_mono_ns);
-}
-
 bool ks_dashboard_due(struct ks_dashboard *dashboard, uint64_t now_mono_ns)
 {
 	if (dashboard->finding_pending)
@@ -155,9 +138,9 @@ void ks_dashboard_stall(struct ks_dashboard *dashboard,
  * A resource's attributes as text, kept in *labels: read when missing, and
  * again once the API told more about its pod when they were unsettled,
  * unless the process is gone: neither its cgroup nor /proc would say again
- * what they said.
+ * what they said.  Whether it read them now.
  */
-static void ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
+static bool ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
 			   const char *comm, uint64_t start_ticks, bool gone,
 			   char ***labels, size_t *nr, uint64_t *meta_gen)
 {
@@ -167,7 +150,7 @@ static void ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
 	bool settled;
 
 	if (*labels && (gone || !*meta_gen || *meta_gen == generation))
-		return;
+		return false;
 	ks_attrs_text_free(*labels, *nr);
 	*labels = NULL;
 	*nr = 0;
@@ -179,6 +162,19 @@ static void ks_read_labels(struct ks_dashboard *dashboard, uint32_t tgid,
 	}
 	*meta_gen = settled ? 0 : generation;
 	ks_otlp_attrs_release(&attrs);
+	return true;
+}
+
+/* The service.name is looked up as they are read: each HTTP span needs it. */
+static void ks_read_process_labels(struct ks_dashboard *dashboard,
+				   struct ks_process *process)
+{
+	if (ks_read_labels(dashboard, process->tgid, process->comm,
+			   process->start_ticks, process->departed_mono_ns != 0,
+			   &process->labels, &process->nr_labels,
+			   &process->labels_meta_gen))
+		process->labels_service = ks_attrs_text_find(
+			process->labels, process->nr_labels, "service.name");
 }
 
 bool ks_dashboard_scraped(const struct ks_dashboard *dashboard)
@@ -200,12 +196,22 @@ void ks_dashboard_resource_labels(void *ctx, struct ks_process *process,
 		*nr = dashboard->nr_agent_labels;
 		return;
 	}
-	ks_read_labels(dashboard, process->tgid, process->comm,
-		       process->start_ticks, process->departed_mono_ns != 0,
-		       &process->labels, &process->nr_labels,
-		       &process->labels_meta_gen);
+	ks_read_process_labels(dashboard, process);
 	*pairs = process->labels;
 	*nr = process->nr_labels;
+}
+
+void ks_dashboard_http_span(struct ks_dashboard *dashboard,
+			    struct ks_process *process,
+			    const struct ks_http_span *span,
+			    uint64_t now_mono_ns)
+{
+	if (!dashboard->red)
+		return;
+	ks_read_process_labels(dashboard, process);
+	ks_http_red_add(dashboard->red,
+			process->labels_service ?: process->comm, span,
+			now_mono_ns);
 }
 
 /* The document of a JSON object, which it releases. */

@@ -11,6 +11,9 @@
 
 #define KS_RED_SLOT_NS (KS_RED_SLOT_S * 1000000000ull)
 #define KS_RED_MAX_BUCKETS 32
+#define KS_RED_KEY_SIZE 320
+/* Longer routes are cut, and share their row. */
+#define KS_RED_ROUTE_MAX 255
 
 struct ks_red_slot {
 	uint64_t number; /* mono_ns / slot length; 0: unused */
@@ -31,7 +34,7 @@ struct ks_red_exemplar {
 
 struct ks_red_row {
 	/* "service\0kind\0method\0route": the hash key. */
-	char key[320];
+	char key[KS_RED_KEY_SIZE];
 	size_t key_len;
 	const char *service, *kind, *method, *route;
 	uint64_t requests;
@@ -65,23 +68,36 @@ void ks_http_red_free(struct ks_http_red *red)
 	free(red);
 }
 
-/* Writes the four parts of a key; its length, 0 when it does not fit. */
-static size_t ks_make_key(char key[320], const char *service, const char *kind,
-			  const char *method, const char *route)
+/*
+ * Writes "service\0kind\0method\0route" into key, the route being its
+ * first route_len bytes; the length, 0 when it does not fit.  Copied
+ * part by part: this runs for every span.
+ */
+static size_t ks_make_key(char key[KS_RED_KEY_SIZE], const char *service,
+			  const char *kind, const char *method,
+			  const char *route, size_t route_len)
 {
-	int len = snprintf(key, 320, "%s%c%s%c%s%c%s", service, 0, kind, 0,
-			   method, 0, route);
+	const char *parts[] = { service, kind, method, route };
+	size_t len = 0, part;
 
-	return len > 0 && len < 320 ? (size_t)len : 0;
+	for (size_t i = 0; i < 4; i++) {
+		part = i < 3 ? strlen(parts[i]) : route_len;
+		if (len + part >= KS_RED_KEY_SIZE)
+			return 0;
+		memcpy(key + len, parts[i], part);
+		len += part;
+		key[len++] = '\0';
+	}
+	return len - 1;
 }
 
 static struct ks_red_row *ks_row(struct ks_http_red *red, const char *service,
 				 const char *kind, const char *method,
-				 const char *route)
+				 const char *route, size_t route_len)
 {
 	struct ks_red_row *row;
-	char key[320];
-	size_t len = ks_make_key(key, service, kind, method, route);
+	char key[KS_RED_KEY_SIZE];
+	size_t len = ks_make_key(key, service, kind, method, route, route_len);
 
 	if (!len)
 		return NULL;
@@ -135,7 +151,8 @@ void ks_http_red_add(struct ks_http_red *red, const char *service,
 	bool server = span->kind == KS_HTTP_SPAN_SERVER;
 	uint64_t number = now_mono_ns / KS_RED_SLOT_NS;
 	uint64_t duration = span->end_ns - span->start_ns;
-	char route[256];
+	const char *route;
+	size_t route_len;
 	struct ks_red_row *row;
 	struct ks_red_slot *slot;
 	struct ks_hist_summary summary = { 0 };
@@ -143,16 +160,20 @@ void ks_http_red_add(struct ks_http_red *red, const char *service,
 	bool sampled = span->trace_flags & KS_TRACE_FLAG_SAMPLED;
 
 	/* Served: by route, else path; made: by the server asked. */
-	snprintf(route, sizeof(route), "%.*s",
-		 server ? (span->route ? (int)strlen(span->route) :
-					 (int)span->path_len) :
-			  (int)strlen(span->host),
-		 server ? (span->route ?: span->target) : span->host);
+	if (!server)
+		route = span->host;
+	else
+		route = span->route ?: span->target;
+	route_len = server && !span->route ? strnlen(route, span->path_len) :
+					     strlen(route);
+	if (route_len > KS_RED_ROUTE_MAX)
+		route_len = KS_RED_ROUTE_MAX;
 	row = ks_row(red, service, server ? "server" : "client",
-		     span->method_known ? span->method : "_OTHER", route);
+		     span->method_known ? span->method : "_OTHER", route,
+		     route_len);
 	if (!row)
 		row = ks_row(red, service, server ? "server" : "client", "",
-			     "(other)");
+			     "(other)", strlen("(other)"));
 	if (!row) {
 		red->overflow++;
 		return;

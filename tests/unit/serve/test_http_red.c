@@ -111,11 +111,78 @@ static void test_bounded(void **state)
 	ks_http_red_free(red);
 }
 
+static const char *route_of_row(json_object *doc, const char *service,
+				const char *kind, const char *method)
+{
+	json_object *rows, *row;
+
+	assert_true(json_object_object_get_ex(doc, "rows", &rows));
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		row = json_object_array_get_idx(rows, i);
+		if (!strcmp(str(row, "service"), service) &&
+		    !strcmp(str(row, "kind"), kind) &&
+		    !strcmp(str(row, "method"), method))
+			return str(row, "route");
+	}
+	return NULL;
+}
+
+/* Each part of a row's key keeps it apart; routes are cut at 255 bytes. */
+static void test_keys(void **state)
+{
+	struct ks_http_red *red = ks_http_red_new();
+	struct ks_http_span span;
+	char path[KS_HTTP_TARGET_MAX + 1], service[320];
+	json_object *doc, *rows;
+
+	span = span_of("/a", 200, 1, 1);
+	ks_http_red_add(red, "shop", &span, 100 * S);
+	ks_http_red_add(red, "shop2", &span, 100 * S);
+	strcpy(span.method, "POST");
+	ks_http_red_add(red, "shop", &span, 100 * S);
+	span.method_known = false;
+	ks_http_red_add(red, "shop", &span, 100 * S);
+	span = span_of("/a", 200, 1, 1);
+	span.kind = KS_HTTP_SPAN_CLIENT;
+	strcpy(span.host, "/a");
+	ks_http_red_add(red, "shop", &span, 100 * S);
+	/* Two paths alike in their first 255 bytes share a row. */
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	path[KS_HTTP_TARGET_MAX] = '\0';
+	span = span_of(path, 200, 1, 1);
+	ks_http_red_add(red, "long", &span, 100 * S);
+	path[255] = 'q';
+	span = span_of(path, 200, 1, 1);
+	ks_http_red_add(red, "long", &span, 100 * S);
+	/* A key too long for a row, even an "(other)" one: overflow. */
+	memset(service, 's', sizeof(service) - 1);
+	service[sizeof(service) - 1] = '\0';
+	span = span_of("/a", 200, 1, 1);
+	ks_http_red_add(red, service, &span, 100 * S);
+
+	doc = ks_http_red_json(red, 100 * S);
+	json_object_object_get_ex(doc, "rows", &rows);
+	assert_int_equal(json_object_array_length(rows), 6);
+	assert_string_equal(route_of_row(doc, "shop", "server", "GET"), "/a");
+	assert_string_equal(route_of_row(doc, "shop2", "server", "GET"), "/a");
+	assert_string_equal(route_of_row(doc, "shop", "server", "POST"), "/a");
+	assert_string_equal(route_of_row(doc, "shop", "server", "_OTHER"),
+			    "/a");
+	assert_string_equal(route_of_row(doc, "shop", "client", "GET"), "/a");
+	path[255] = '\0';
+	assert_string_equal(route_of_row(doc, "long", "server", "GET"), path);
+	assert_string_equal(str(doc, "overflow"), "1");
+	json_object_put(doc);
+	ks_http_red_free(red);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows_rates_and_exemplars),
 		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
