@@ -241,7 +241,6 @@ static __always_inline void ks_wait_end_by_wake(bool ks_typed,
 		ks_wait_end_emit(inflight, -ETIMEDOUT, wakee, 0, sees_stack);
 }
 
-/* Whether a typed task is in one of the futex calls. */
 /*
  * A wake of a thread on its way into a sleep, before it recorded its wait:
  * the mark that wait looks for (see ks_end_if_woken_meanwhile()).  Written,
