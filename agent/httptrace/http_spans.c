@@ -128,6 +128,21 @@ static struct ks_http_thread *ks_thread_find(struct ks_http_spans *spans,
 	return thread;
 }
 
+static void ks_thread_free(struct ks_http_spans *spans,
+			   struct ks_http_thread *thread)
+{
+	struct ks_http_exchange *ex, *tmp;
+
+	DL_FOREACH_SAFE2(thread->serving, ex, tmp, srv_next)
+	{
+		DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
+		ex->serving = NULL;
+	}
+	HASH_DELETE(hh, spans->threads, thread);
+	spans->nr_threads--;
+	free(thread);
+}
+
 static struct ks_http_thread *ks_thread_get(struct ks_http_spans *spans,
 					    uint32_t tgid, uint32_t tid)
 {
@@ -148,21 +163,6 @@ static struct ks_http_thread *ks_thread_get(struct ks_http_spans *spans,
 	HASH_ADD(hh, spans->threads, tid, sizeof(thread->tid), thread);
 	spans->nr_threads++;
 	return thread;
-}
-
-static void ks_thread_free(struct ks_http_spans *spans,
-			   struct ks_http_thread *thread)
-{
-	struct ks_http_exchange *ex, *tmp;
-
-	DL_FOREACH_SAFE2(thread->serving, ex, tmp, srv_next)
-	{
-		DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
-		ex->serving = NULL;
-	}
-	HASH_DELETE(hh, spans->threads, thread);
-	spans->nr_threads--;
-	free(thread);
 }
 
 /* A thread that serves nothing and published nothing is not kept. */
