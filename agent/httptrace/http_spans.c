@@ -98,9 +98,11 @@ struct ks_http_spans {
 	const struct ks_http_hooks *hooks;
 	void *ctx;
 	struct ks_conn_table conns;
-	/* Threads serving requests, or with an id the kernel published. */
+	/* Threads serving requests, or with an id the kernel published, and
+	 * idle ones (see ks_stop_serving()). */
 	struct ks_http_thread *threads;
 	size_t nr_threads;
+	size_t nr_idle; /* serving nothing, published nothing */
 	/* Exchanges waiting for a peer's request, by deadline (FIFO). */
 	struct ks_http_exchange *due;
 	/* Server exchanges waiting for their client's connection to be seen,
@@ -128,11 +130,18 @@ static struct ks_http_thread *ks_thread_find(struct ks_http_spans *spans,
 	return thread;
 }
 
+static bool ks_thread_idle(const struct ks_http_thread *thread)
+{
+	return !thread->nr_serving && !thread->published;
+}
+
 static void ks_thread_free(struct ks_http_spans *spans,
 			   struct ks_http_thread *thread)
 {
 	struct ks_http_exchange *ex, *tmp;
 
+	if (ks_thread_idle(thread))
+		spans->nr_idle--;
 	DL_FOREACH_SAFE2(thread->serving, ex, tmp, srv_next)
 	{
 		DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
@@ -143,13 +152,29 @@ static void ks_thread_free(struct ks_http_spans *spans,
 	free(thread);
 }
 
+/* A full table makes room from the threads that serve nothing now. */
+static void ks_thread_evict_idle(struct ks_http_spans *spans)
+{
+	struct ks_http_thread *thread, *tmp;
+
+	HASH_ITER(hh, spans->threads, thread, tmp)
+		if (ks_thread_idle(thread))
+			ks_thread_free(spans, thread);
+}
+
 static struct ks_http_thread *ks_thread_get(struct ks_http_spans *spans,
 					    uint32_t tgid, uint32_t tid)
 {
 	struct ks_http_thread *thread = ks_thread_find(spans, tid);
 
-	if (thread)
+	if (thread) {
+		/* Idle, it may be the tid of a new thread: exits get lost. */
+		if (ks_thread_idle(thread))
+			thread->tgid = tgid;
 		return thread;
+	}
+	if (spans->nr_threads >= spans->config.max_conns && spans->nr_idle)
+		ks_thread_evict_idle(spans);
 	/* Exit records can be lost: the table must not grow with them. */
 	if (spans->nr_threads >= spans->config.max_conns) {
 		spans->stats.threads_refused++;
@@ -162,10 +187,15 @@ static struct ks_http_thread *ks_thread_get(struct ks_http_spans *spans,
 	thread->tgid = tgid;
 	HASH_ADD(hh, spans->threads, tid, sizeof(thread->tid), thread);
 	spans->nr_threads++;
+	spans->nr_idle++;
 	return thread;
 }
 
-/* A thread that serves nothing and published nothing is not kept. */
+/*
+ * A thread that serves nothing and published nothing stays, idle: a server
+ * thread serves request after request, and finding it costs less than
+ * making it again.  Idle threads go at their exit, or to make room.
+ */
 static void ks_stop_serving(struct ks_http_spans *spans,
 			    struct ks_http_exchange *ex)
 {
@@ -176,8 +206,20 @@ static void ks_stop_serving(struct ks_http_spans *spans,
 	DL_DELETE2(thread->serving, ex, srv_prev, srv_next);
 	thread->nr_serving--;
 	ex->serving = NULL;
-	if (!thread->nr_serving && !thread->published)
-		ks_thread_free(spans, thread);
+	if (ks_thread_idle(thread))
+		spans->nr_idle++;
+}
+
+/* Marks thread as serving ex. */
+static void ks_start_serving(struct ks_http_spans *spans,
+			     struct ks_http_thread *thread,
+			     struct ks_http_exchange *ex)
+{
+	if (ks_thread_idle(thread))
+		spans->nr_idle--;
+	DL_APPEND2(thread->serving, ex, srv_prev, srv_next);
+	thread->nr_serving++;
+	ex->serving = thread;
 }
 
 static void ks_stop_waiting(struct ks_http_spans *spans,
@@ -548,11 +590,8 @@ static void ks_server_request(struct ks_http_spans *spans,
 
 	ex->span.start_ns = msg->start_ns;
 	ks_take_kernel_ids(ex, conn, msg);
-	if (thread) {
-		DL_APPEND2(thread->serving, ex, srv_prev, srv_next);
-		thread->nr_serving++;
-		ex->serving = thread;
-	}
+	if (thread)
+		ks_start_serving(spans, thread, ex);
 	/*
 	 * A forwarded traceparent names the caller's caller when a proxy
 	 * passed it on: the client seen at the other end of the connection
@@ -833,6 +872,8 @@ int ks_http_spans_apply(struct ks_http_spans *spans, const void *record,
 	if (ev.kind == KS_EV_SOCK_DATA && (ev.flags & KS_SOCK_SPAN_PUBLISHED)) {
 		thread = ks_thread_get(spans, ev.tgid, ev.tid);
 		if (thread) {
+			if (ks_thread_idle(thread))
+				spans->nr_idle--;
 			thread->published = true;
 			memcpy(thread->published_span_id, ev.span_id,
 			       sizeof(thread->published_span_id));
@@ -942,7 +983,7 @@ void ks_http_spans_stats(const struct ks_http_spans *spans,
 
 	*stats = spans->stats;
 	stats->connections = spans->conns.nr;
-	stats->threads = spans->nr_threads;
+	stats->threads = spans->nr_threads - spans->nr_idle;
 	stats->connections_opened = conns->opened;
 	stats->connections_refused = conns->table_full;
 	stats->not_http = conns->not_http;

@@ -881,6 +881,8 @@ static void test_threads_are_followed_only_while_it_matters(void **state)
 	ks_http_spans_stats(w->spans, &stats);
 	assert_int_equal(stats.spans, 100);
 	assert_int_equal(stats.threads, 0);
+	/* Idle, they made room for one another: none was refused. */
+	assert_int_equal(stats.threads_refused, 0);
 
 	/*
 	 * Threads the kernel published an id for stay until they exit, and
