@@ -542,7 +542,14 @@ static void ks_take_traceparent(struct ks_http_exchange *ex,
 		       sizeof(span->tracestate));
 }
 
-/* The ids the kernel drew at the read this request started in, if any. */
+static void ks_draw_ids(struct ks_http_exchange *ex)
+{
+	ks_trace_id_new(ex->span.trace_id);
+	ks_span_id_new(ex->span.span_id);
+}
+
+/* The ids the kernel drew at the read this request started in, if any;
+ * others drawn here. */
 static void ks_take_kernel_ids(struct ks_http_exchange *ex,
 			       struct ks_conn *conn,
 			       const struct ks_http_message *msg)
@@ -550,8 +557,10 @@ static void ks_take_kernel_ids(struct ks_http_exchange *ex,
 	struct ks_conn_turn *turn = &conn->turn[KS_SOCK_RECV];
 
 	if (!(turn->flags & KS_SOCK_SPAN_STARTED) || turn->claimed ||
-	    turn->ts_ns != msg->start_ns)
+	    turn->ts_ns != msg->start_ns) {
+		ks_draw_ids(ex);
 		return;
+	}
 	turn->claimed = true;
 	memcpy(ex->span.trace_id, turn->trace_id, sizeof(ex->span.trace_id));
 	memcpy(ex->span.span_id, turn->span_id, sizeof(ex->span.span_id));
@@ -624,6 +633,7 @@ static void ks_client_request(struct ks_http_spans *spans,
 	struct ks_conn *peer;
 
 	ex->span.start_ns = msg->start_ns;
+	ks_draw_ids(ex);
 	/*
 	 * The request the thread serves, when it serves exactly one, is the
 	 * parent seen on this node; a traceparent (the client's own, or one
@@ -672,8 +682,6 @@ static void ks_request_head(struct ks_http_spans *spans, struct ks_conn *conn,
 	ex->span.tuple = conn->tuple;
 	ex->span.tuple_text = conn->tuple_text;
 	ex->span.trace_flags = KS_TRACE_FLAG_SAMPLED;
-	ks_trace_id_new(ex->span.trace_id);
-	ks_span_id_new(ex->span.span_id);
 	ks_copy_request(spans, ex, msg);
 	DL_APPEND(hc->queue, ex);
 	hc->nr_queued++;
