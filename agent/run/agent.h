@@ -69,9 +69,11 @@ struct ks_agent {
 	struct ks_cpu_stats kernel_at_close;
 	uint64_t last_tick_ns;
 	/*
-	 * A tick hands records over until records_deadline_ns; consumed
-	 * counts them, consumed_ts_ns is the latest one's time.
+	 * A tick begins at tick_start_ns and hands records over until
+	 * records_deadline_ns; consumed counts them, consumed_ts_ns is the
+	 * latest one's time.
 	 */
+	uint64_t tick_start_ns;
 	uint64_t records_deadline_ns;
 	uint64_t consumed;
 	uint64_t consumed_ts_ns;

@@ -180,6 +180,7 @@ static bool ks_tick(struct ks_agent *agent)
 	uint64_t drained = ks_now_mono_ns(), now;
 	bool backlog;
 
+	agent->tick_start_ns = drained;
 	agent->records_deadline_ns = drained + KS_TICK_RECORDS_NS;
 	backlog = ks_capture_consume(agent->capture) == -EAGAIN;
 	/* Consumed up to the last record handed over, not to now. */
