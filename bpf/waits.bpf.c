@@ -309,12 +309,14 @@ KS_TRACEPOINT(sched_waking, ks_woken, struct task_struct *task)
 			return 0;
 	}
 	/*
-	 * In a futex call, on its CPU, and its last wait not from this very
-	 * switch: on its way into a futex wait.
+	 * In a futex call and on its CPU: on its way into a futex wait (a
+	 * wake comes only to a sleeping state, so not on its way out).  Its
+	 * wait may be being recorded right now, the slot's begin_exec_start
+	 * already this sleep's and active not yet set: the mark is what its
+	 * sleeper looks for then.
 	 */
 	if (ks_is_futex_syscall(nr) && inflight &&
-	    KS_TASK_ON_CPU(KS_ARG(task, on_cpu)) &&
-	    picked != inflight->begin_exec_start)
+	    KS_TASK_ON_CPU(KS_ARG(task, on_cpu)))
 		ks_woken_early(ks_typed, task, inflight);
 	blocked = bpf_map_lookup_elem(&ks_blocked, &tid);
 	if (!blocked)
