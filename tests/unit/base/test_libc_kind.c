@@ -1,34 +1,21 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Which C library a process runs on, from its mappings or its executable. */
-#include "unit.h"
+#include "fake_proc.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/libc_kind.h"
-#include "base/proc.h"
 
 static char root[] = "/tmp/knotscope-libc-XXXXXX";
 
 static void write_maps(const char *pid, const char *text)
 {
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, pid);
-	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/%s/maps", root, pid);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	fake_proc_write_maps(root, pid, text);
 }
 
 static int setup(void **state)
 {
-	if (!mkdtemp(root))
+	if (fake_proc_setup(root))
 		return -1;
 	write_maps("10",
 		   "55d0c0a46000-55d0c0a47000 r--p 00000000 08:01 1 /srv/abba\n"
@@ -47,17 +34,12 @@ static int setup(void **state)
 	/* A static program without an executable to read. */
 	write_maps("13",
 		   "00400000-00401000 r--p 00000000 08:01 6 /srv/static\n");
-	ks_proc_set_root(root);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
-	ks_proc_set_root("/proc");
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd);
+	return fake_proc_teardown(root);
 }
 
 static void test_mappings_name_the_library(void **state)
