@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/printable.h"
 #include "base/proc.h"
@@ -40,6 +41,18 @@ struct ks_precise_process {
 	UT_hash_handle hh;
 };
 
+/*
+ * A process caught between its exec and its dynamic loader's mapping of
+ * libc: tried again each tick, until its deadline.
+ */
+#define KS_PRECISE_PENDING_MAX 64
+#define KS_PRECISE_LOADER_WAIT_NS (5 * 1000000000ull)
+
+struct ks_precise_pending {
+	uint32_t tgid;
+	uint64_t deadline_ns;
+};
+
 struct ks_precise {
 	struct ks_capture *capture;
 	const uint32_t *pids;
@@ -47,6 +60,8 @@ struct ks_precise {
 	const char (*comms)[KS_COMM_LEN];
 	unsigned int nr_comms;
 	struct ks_precise_process *processes;
+	struct ks_precise_pending pending[KS_PRECISE_PENDING_MAX];
+	unsigned int nr_pending;
 };
 
 struct ks_precise *ks_precise_new(struct ks_capture *capture,
@@ -108,6 +123,7 @@ static bool ks_ends_with(const char *s, const char *suffix)
 int ks_precise_find_library(uint32_t tgid, char *path, size_t size)
 {
 	char maps[64], line[4096], libc[PATH_MAX] = "";
+	bool loader = false;
 	FILE *f;
 	int ret = -ENOENT;
 
@@ -132,16 +148,52 @@ int ks_precise_find_library(uint32_t tgid, char *path, size_t size)
 		if (!libc[0] && (ks_ends_with(file, "/libc.so.6") ||
 				 strstr(file, "/libc-")))
 			snprintf(libc, sizeof(libc), "%s", file);
+		if (strstr(file, "/ld-linux"))
+			loader = true;
 	}
-	if (libc[0])
+	if (libc[0]) {
 		snprintf(path, size, "%s/%u/root%s", ks_proc_root(), tgid,
 			 libc);
-	else /* no libc mapped: a static executable carries its own */
+	} else if (loader) {
+		/* Just after exec: the loader has not mapped libc yet. */
+		ret = -EAGAIN;
+		goto cleanup;
+	} else { /* no loader: a static executable carries its own */
 		snprintf(path, size, "%s/%u/exe", ks_proc_root(), tgid);
+	}
 	ret = 0;
 cleanup:
 	fclose(f);
 	return ret;
+}
+
+static void ks_pending_remove(struct ks_precise *precise, uint32_t tgid)
+{
+	for (unsigned int i = 0; i < precise->nr_pending; i++)
+		if (precise->pending[i].tgid == tgid) {
+			precise->pending[i] =
+				precise->pending[--precise->nr_pending];
+			return;
+		}
+}
+
+/* Tried again at the next tick (ks_precise_retry()), if there is room. */
+static int ks_pending_add(struct ks_precise *precise, uint32_t tgid)
+{
+	for (unsigned int i = 0; i < precise->nr_pending; i++)
+		if (precise->pending[i].tgid == tgid)
+			return -EAGAIN;
+	if (precise->nr_pending == KS_PRECISE_PENDING_MAX) {
+		ks_warn("precise mode: pid %u has not mapped libc yet, and "
+			"%u others wait for theirs: not probed\n",
+			tgid, KS_PRECISE_PENDING_MAX);
+		return -EBUSY;
+	}
+	precise->pending[precise->nr_pending++] = (struct ks_precise_pending){
+		.tgid = tgid,
+		.deadline_ns = ks_now_mono_ns() + KS_PRECISE_LOADER_WAIT_NS,
+	};
+	return -EAGAIN;
 }
 
 int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
@@ -154,6 +206,9 @@ int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
 	if (process)
 		return 0;
 	err = ks_precise_find_library(tgid, path, sizeof(path));
+	if (err == -EAGAIN)
+		return ks_pending_add(precise, tgid);
+	ks_pending_remove(precise, tgid);
 	if (err) {
 		ks_warn("precise mode: cannot read the maps of pid %u: %s\n",
 			tgid, strerror(-err));
@@ -197,10 +252,33 @@ int ks_precise_attach(struct ks_precise *precise, uint32_t tgid)
 	return 0;
 }
 
+void ks_precise_retry(struct ks_precise *precise, uint64_t now_ns)
+{
+	unsigned int i = 0;
+
+	while (i < precise->nr_pending) {
+		struct ks_precise_pending pending = precise->pending[i];
+
+		if (ks_precise_attach(precise, pending.tgid) != -EAGAIN)
+			continue; /* no longer pending: its slot was reused */
+		if (now_ns < pending.deadline_ns) {
+			i++;
+			continue;
+		}
+		ks_warn("precise mode: pid %u mapped no libc in %llu s: not "
+			"probed\n",
+			pending.tgid,
+			(unsigned long long)(KS_PRECISE_LOADER_WAIT_NS /
+					     1000000000ull));
+		ks_pending_remove(precise, pending.tgid);
+	}
+}
+
 void ks_precise_detach(struct ks_precise *precise, uint32_t tgid)
 {
 	struct ks_precise_process *process;
 
+	ks_pending_remove(precise, tgid);
 	HASH_FIND(hh, precise->processes, &tgid, sizeof(tgid), process);
 	if (process)
 		ks_precise_process_free(precise, process);

@@ -24,15 +24,22 @@ void ks_precise_free(struct ks_precise *precise);
 
 bool ks_precise_wants(const struct ks_precise *precise, uint32_t tgid,
 		      const char *comm);
-/* Attaches to process tgid unless done; 0, or -errno after saying why. */
+/*
+ * Attaches to process tgid unless done; 0, or -errno after saying why.
+ * -EAGAIN: just after its exec, its loader has not mapped libc yet; it is
+ * tried again by ks_precise_retry() for a few seconds.
+ */
 int ks_precise_attach(struct ks_precise *precise, uint32_t tgid);
+/* Each tick: the processes still waiting for their libc. */
+void ks_precise_retry(struct ks_precise *precise, uint64_t now_ns);
 /* The process exited or exec'd: its probes go with its old image. */
 void ks_precise_detach(struct ks_precise *precise, uint32_t tgid);
 
 /*
  * Which file of the process defines pthread_mutex_lock, from its maps:
  * libpthread for glibc before 2.34, libc after, the executable itself when
- * static.  The path is the process's, rooted at /proc/PID/root.  For tests.
+ * static; -EAGAIN while the dynamic loader is mapped and libc not yet.  The
+ * path is the process's, rooted at /proc/PID/root.  For tests.
  */
 int ks_precise_find_library(uint32_t tgid, char *path, size_t size);
 

@@ -190,6 +190,8 @@ static bool ks_tick(struct ks_agent *agent)
 	now = ks_now_mono_ns();
 	ks_tick_memory(agent, now);
 	ks_tick_trace_ctx(agent, now);
+	if (agent->precise)
+		ks_precise_retry(agent->precise, now);
 	if (agent->http)
 		ks_http_spans_tick(agent->http, now);
 	ks_tick_detectors(agent, now);
