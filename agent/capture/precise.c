@@ -259,8 +259,11 @@ void ks_precise_retry(struct ks_precise *precise, uint64_t now_ns)
 	while (i < precise->nr_pending) {
 		struct ks_precise_pending pending = precise->pending[i];
 
-		if (ks_precise_attach(precise, pending.tgid) != -EAGAIN)
-			continue; /* no longer pending: its slot was reused */
+		if (ks_precise_attach(precise, pending.tgid) != -EAGAIN) {
+			/* Done with, either way: its slot now holds another. */
+			ks_pending_remove(precise, pending.tgid);
+			continue;
+		}
 		if (now_ns < pending.deadline_ns) {
 			i++;
 			continue;
