@@ -74,6 +74,26 @@ guesses() {
 	grep -q '^done' "$WORKLOAD_OUT"
 }
 
+@test "waits already blocked when knotscope started end when they are woken" {
+	local events
+
+	# Both threads blocked on semaphores before the agent: seeded waits.
+	start_workload stall signal
+	wait_until 10 futex_waiters "$WORKLOAD_PID" -eq 2
+	start_agent --pid "$WORKLOAD_PID"
+	agent_said '.type == "ready" and .already_blocked_waits == 2'
+	kill -USR1 "$WORKLOAD_PID"
+	wait "$WORKLOAD_PID"
+	grep -q '^done' "$WORKLOAD_OUT"
+	stop_agent
+	# Every wait that began since has its end, and so have the two seeded.
+	events="$(agent_records '.type == "summary"' | jq -c .events)"
+	jq -e '.wait_end == .wait_begin + 2' <<<"$events" >/dev/null || {
+		echo "events: $events" >&2
+		return 1
+	}
+}
+
 @test "musl normal mutexes, and a glibc writer waiting for a blocked reader" {
 	start_agent --stall-ms 300
 	start_workload abba-musl normal
