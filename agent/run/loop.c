@@ -11,13 +11,8 @@
 #include "base/log.h"
 #include "base/memory.h"
 #include "run/agent.h"
+#include "run/tick_pace.h"
 
-/*
- * How often the ring buffer is drained and the graph examined.  The kernel
- * side does not wake the agent per record (see ks_submit), so this bounds
- * how late an event is seen: it adds at most this much to detection.
- */
-#define KS_TICK_NS (20 * 1000000ull)
 /*
  * The most a tick spends handing records over: the detector, telemetry,
  * probes and the dashboard have their turn at least this often however
@@ -61,14 +56,22 @@ int ks_agent_block_signals(void)
 	return sigprocmask(SIG_BLOCK, &mask, NULL) ? -errno : 0;
 }
 
-int ks_agent_loop_setup(struct ks_agent *agent)
+/* Ticks every period_ns (under a second), the first one period_ns from now. */
+static int ks_arm_ticks(int timer_fd, uint64_t period_ns)
 {
 	struct itimerspec tick = {
-		.it_interval = { .tv_nsec = KS_TICK_NS },
-		.it_value = { .tv_nsec = KS_TICK_NS },
+		.it_interval = { .tv_nsec = period_ns },
+		.it_value = { .tv_nsec = period_ns },
 	};
+
+	return timerfd_settime(timer_fd, 0, &tick, NULL) ? -errno : 0;
+}
+
+int ks_agent_loop_setup(struct ks_agent *agent)
+{
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
+	int err;
 
 	ks_stop_signals(&mask);
 	agent->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
@@ -76,8 +79,9 @@ int ks_agent_loop_setup(struct ks_agent *agent)
 	agent->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (agent->signal_fd < 0 || agent->timer_fd < 0 || agent->epoll_fd < 0)
 		return -errno;
-	if (timerfd_settime(agent->timer_fd, 0, &tick, NULL))
-		return -errno;
+	err = ks_arm_ticks(agent->timer_fd, KS_TICK_SLOW_NS);
+	if (err)
+		return err;
 	ev.data.fd = agent->signal_fd;
 	if (epoll_ctl(agent->epoll_fd, EPOLL_CTL_ADD, agent->signal_fd, &ev))
 		return -errno;
@@ -231,8 +235,11 @@ int ks_agent_loop(struct ks_agent *agent)
 				agent->options->duration_s * 1000000000ull :
 			0;
 	uint64_t next_resample = agent->started_ns + KS_CLOCK_RESAMPLE_NS;
+	struct ks_tick_pace pace;
 	bool backlog = false;
+	int err;
 
+	ks_tick_pace_init(&pace, ks_now_mono_ns());
 	for (;;) {
 		struct epoll_event events[4];
 		/* With records left over, no waiting for the timer. */
@@ -261,6 +268,13 @@ int ks_agent_loop(struct ks_agent *agent)
 		}
 		backlog = ks_tick(agent);
 		now = ks_now_mono_ns();
+		if (ks_tick_pace_update(&pace, agent->tick_start_ns, now)) {
+			ks_debug("ticks every %llu ms\n",
+				 (unsigned long long)pace.period_ns / 1000000);
+			err = ks_arm_ticks(agent->timer_fd, pace.period_ns);
+			if (err)
+				return err;
+		}
 		if (now >= next_resample) {
 			ks_clock_resample();
 			next_resample = now + KS_CLOCK_RESAMPLE_NS;
