@@ -28,6 +28,15 @@ static int run_window(struct ks_tick_pace *pace, uint64_t *now,
 	return changes;
 }
 
+/* Ten windows at busy_per_ms: the period stays period_ns throughout. */
+static void assert_stays(struct ks_tick_pace *pace, uint64_t *now,
+			 uint64_t busy_per_ms, uint64_t period_ns)
+{
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(run_window(pace, now, busy_per_ms), 0);
+	assert_int_equal(pace->period_ns, period_ns);
+}
+
 static void test_the_period_starts_slow(void **state)
 {
 	struct ks_tick_pace pace;
@@ -44,10 +53,7 @@ static void test_a_busy_loop_ticks_fast(void **state)
 
 	ks_tick_pace_init(&pace, now);
 	assert_int_equal(run_window(&pace, &now, 75 * US), 1);
-	assert_int_equal(pace.period_ns, KS_TICK_FAST_NS);
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(run_window(&pace, &now, 75 * US), 0);
-	assert_int_equal(pace.period_ns, KS_TICK_FAST_NS);
+	assert_stays(&pace, &now, 75 * US, KS_TICK_FAST_NS);
 }
 
 static void test_an_idle_loop_ticks_slow_again(void **state)
@@ -68,13 +74,9 @@ static void test_a_flow_near_the_line_keeps_its_period(void **state)
 	uint64_t now = 0;
 
 	ks_tick_pace_init(&pace, now);
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(run_window(&pace, &now, 20 * US), 0);
-	assert_int_equal(pace.period_ns, KS_TICK_SLOW_NS);
+	assert_stays(&pace, &now, 20 * US, KS_TICK_SLOW_NS);
 	run_window(&pace, &now, 75 * US);
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(run_window(&pace, &now, 20 * US), 0);
-	assert_int_equal(pace.period_ns, KS_TICK_FAST_NS);
+	assert_stays(&pace, &now, 20 * US, KS_TICK_FAST_NS);
 }
 
 /*
