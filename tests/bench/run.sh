@@ -368,6 +368,33 @@ prog_costs() {
 		select(.run_cnt > 0) | "\(.name) \(.run_time_ns) \(.run_cnt)"'
 }
 
+http_label() {
+	case "$1" in
+	locks-only) echo "knotscope without --http" ;;
+	before-locks-only) echo "before, without --http" ;;
+	before-*) echo "before, --http, ${1#before-}" ;;
+	*) echo "--http, $1" ;;
+	esac
+}
+
+# Each mode against its before- twin of the same repetition: their runs are
+# seconds apart, so the host's drift, which can move the untraced runs on
+# either side of a repetition by half, moves this ratio far less.
+http_against_before() {
+	local mode header=
+
+	for mode in $HTTP_MODES; do
+		[ -n "${samples[http_$mode,vs_before]:-}" ] || continue
+		[ -n "$header" ] || {
+			echo
+			echo "Requests/s against the build before, in the same repetition (median [min, max]):"
+			echo
+			header=1
+		}
+		echo "- $(http_label "$mode"): $(spread "http_$mode,vs_before")"
+	done
+}
+
 http_section() {
 	local web_port sink_port url worker workers mode before after base run
 	local requests rps cpu agent
@@ -414,6 +441,14 @@ http_section() {
 			samples[http_$mode,cpu_ratio]+="$(ratio "$cpu" "${base##* }") "
 			samples[http_$mode,agent]+="$agent "
 		done
+		for mode in $HTTP_MODES; do
+			case " $HTTP_MODES " in
+			*" before-$mode "*)
+				samples[http_$mode,vs_before]+="$(ratio "${samples[http_$mode,run]%% *}" \
+					"${samples[http_before-$mode,run]%% *}") "
+				;;
+			esac
+		done
 		echo "http rep $rep/$HTTP_REPS done" >&2
 	done
 
@@ -440,13 +475,7 @@ http_section() {
 		"$(column http,noise | percentile 0)" "$(column http,noise | percentile 100)" \
 		"$(awk -v c="$(column http,cpu | median)" 'BEGIN { print c * 1e6 }')"
 	for mode in $HTTP_MODES; do
-		case "$mode" in
-		locks-only) label="knotscope without --http" ;;
-		before-locks-only) label="before, without --http" ;;
-		before-*) label="before, --http, ${mode#before-}" ;;
-		*) label="--http, $mode" ;;
-		esac
-		printf '| %s | %.0f | %.3f [%.3f, %.3f] | %.2f | %.3f [%.3f, %.3f] | %.2f | %.0f | %.0f |\n' "$label" \
+		printf '| %s | %.0f | %.3f [%.3f, %.3f] | %.2f | %.3f [%.3f, %.3f] | %.2f | %.0f | %.0f |\n' "$(http_label "$mode")" \
 			"$(column "http_$mode,rps" | median)" "$(column "http_$mode,ratio" | median)" \
 			"$(column "http_$mode,ratio" | percentile 0)" "$(column "http_$mode,ratio" | percentile 100)" \
 			"$(awk -v c="$(column "http_$mode,cpu" | median)" 'BEGIN { print c * 1e6 }')" \
@@ -455,6 +484,7 @@ http_section() {
 			"$(awk -v c="$(column "http_$mode,agent" | median)" 'BEGIN { print c * 1e6 }')" \
 			"$(column "http_$mode,spans" | median)" "$(column "http_$mode,lost" | percentile 100)"
 	done
+	http_against_before
 	echo
 	echo "Kernel side, $requests requests with bpf_stats_enabled (all system calls of the machine run them):"
 	echo
