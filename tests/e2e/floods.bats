@@ -64,6 +64,28 @@ healthy_while() {
 	grep -q " $scraped records lost to a full ring buffer" "$AGENT_ERR"
 }
 
+# said_since LINE PATTERN: whether the agent's stderr, from line LINE on,
+# has PATTERN.
+said_since() {
+	tail -n +"$1" "$AGENT_ERR" | grep -q "$2"
+}
+
+@test "a flood makes the main loop tick every 5 ms, and its end every 20 ms again" {
+	local from
+
+	start_agent -v --comm futex_flood
+	from=$(($(wc -l <"$AGENT_ERR") + 1))
+	start_workload futex_flood 4 3
+	wait_until 20 said_since "$from" "ticks every 5 ms" || {
+		cat "$AGENT_ERR" >&2
+		return 1
+	}
+	from=$(($(grep -n "ticks every 5 ms" "$AGENT_ERR" | tail -n1 | cut -d: -f1) + 1))
+	wait "$WORKLOAD_PID"
+	wait_until 20 said_since "$from" "ticks every 20 ms"
+	stop_agent
+}
+
 @test "a flood with the collector down: the loop stays on time, memory under its ceiling" {
 	# Every wait a span, to a collector that is not there, under a
 	# ceiling the flood would go through: spans are shed before it.
