@@ -103,7 +103,6 @@ static __always_inline int ks_copy_regs(struct pt_regs *copy,
 static __always_inline void ks_save_user_regs(__u64 *out,
 					      const struct pt_regs *regs)
 {
-	__builtin_memset(out, 0, KS_NR_USER_REGS * sizeof(__u64));
 #if defined(__TARGET_ARCH_x86)
 	out[KS_REG_IP] = regs->ip;
 	out[KS_REG_SP] = regs->sp;

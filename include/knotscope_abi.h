@@ -71,13 +71,6 @@ enum ks_syscall {
 #define KS_WAIT_STACK_LATER (1u << 6)
 
 /*
- * User registers saved at wait entry, enough for a DWARF unwinder to walk the
- * stack while the thread stays blocked: the stack itself is read later from
- * the process, since a blocked thread cannot change it.
- */
-#define KS_NR_USER_REGS 16
-
-/*
  * Bytes of user stack copied at wait entry, from the stack pointer up: the
  * frames of the lock implementation and the return address into its caller,
  * enough to name the wait site after the thread has moved on.
@@ -91,6 +84,14 @@ enum ks_syscall {
  * than this copies it every time.
  */
 #define KS_DEFAULT_STACK_EVERY_NS 100000ull
+/*
+ * User registers saved at wait entry, enough for a DWARF unwinder to walk the
+ * stack while the thread stays blocked: the stack itself is read later from
+ * the process, since a blocked thread cannot change it.  Only the ones the
+ * unwinder starts from, KS_NR_USER_REGS of them: every byte of a wait's
+ * record is written to ring buffer memory that is cold, by the thread that
+ * waits.
+ */
 #if defined(__TARGET_ARCH_x86) || defined(__x86_64__)
 enum ks_user_reg {
 	KS_REG_IP = 0,
@@ -101,6 +102,7 @@ enum ks_user_reg {
 	KS_REG_R13,
 	KS_REG_R14,
 	KS_REG_R15,
+	KS_NR_USER_REGS
 };
 #elif defined(__TARGET_ARCH_arm64) || defined(__aarch64__)
 enum ks_user_reg {
@@ -109,6 +111,7 @@ enum ks_user_reg {
 	KS_REG_FP, /* x29 */
 	KS_REG_LR, /* x30 */
 	KS_REG_X19, /* x19..x28 follow in order */
+	KS_NR_USER_REGS = KS_REG_X19 + 10
 };
 #else
 #error "knotscope supports x86_64 and arm64"
@@ -734,9 +737,11 @@ _Static_assert(__builtin_offsetof(struct ks_wait_begin, words_before) == 48,
 	       "wait_begin");
 _Static_assert(__builtin_offsetof(struct ks_wait_begin, regs) == 88,
 	       "wait_begin");
-_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) == 224,
+_Static_assert(__builtin_offsetof(struct ks_wait_begin, stack) ==
+		       96 + 8 * KS_NR_USER_REGS,
 	       "wait_begin");
-_Static_assert(sizeof(struct ks_wait_begin) == 224 + KS_STACK_SNAPSHOT_BYTES,
+_Static_assert(sizeof(struct ks_wait_begin) ==
+		       96 + 8 * KS_NR_USER_REGS + KS_STACK_SNAPSHOT_BYTES,
 	       "wait_begin size");
 _Static_assert(sizeof(struct ks_wait_end) == 64, "wait_end size");
 _Static_assert(__builtin_offsetof(struct ks_fork, clear_child_tid) == 48,
